@@ -1,0 +1,160 @@
+// Micro-benchmarks of the resilience layer's hot paths. Every figure is meant to be read as a ratio
+// to BM_BareCall, measured in the same run: a call through std::function that the compiler cannot
+// inline.
+//
+//   build/default/bench/ohfp_resilience_bench --benchmark_repetitions=5
+//   --benchmark_report_aggregates_only=true python3 bench/ratios.py < results.json     (see
+//   docs/benchmarks.md)
+#include <benchmark/benchmark.h>
+
+#include <functional>
+
+#include "ohfp/resilience/circuit_breaker.h"
+#include "ohfp/resilience/pipeline.h"
+#include "ohfp/resilience/random.h"
+#include "ohfp/resilience/retry.h"
+#include "ohfp/resilience/simulation.h"
+#include "ohfp/resilience/state_store.h"
+#include "ohfp/resilience/timeout.h"
+
+namespace ohfp::resilience {
+namespace {
+
+using std::chrono::seconds;
+
+[[gnu::noinline]] Result<int> Work() { return Result<int>(1); }
+
+// The protected operation: a std::function the optimizer cannot see through.
+std::function<Result<int>()> Operation() {
+  std::function<Result<int>()> f = Work;
+  benchmark::DoNotOptimize(f);
+  return f;
+}
+
+// Objects shared by the threads of a multi-threaded benchmark.
+struct Shared {
+  SystemClock clock;
+  InMemoryStateStore store;
+  CircuitBreaker breaker{"aws_ec2", {}, store, clock};
+};
+Shared& SharedBreaker() {
+  static Shared shared;  // one breaker for every thread of BM_CircuitBreakerClosed/threads:2
+  return shared;
+}
+
+void BM_BareCall(benchmark::State& state) {
+  auto fn = Operation();
+  for (auto _ : state) {
+    Result<int> r = fn();
+    benchmark::DoNotOptimize(r);
+  }
+}
+BENCHMARK(BM_BareCall);
+BENCHMARK(BM_BareCall)->Threads(2);
+
+void BM_CircuitBreakerClosed(benchmark::State& state) {
+  auto fn = Operation();
+  CircuitBreaker& breaker = SharedBreaker().breaker;
+  for (auto _ : state) {
+    Result<int> r = breaker.Call(fn);
+    benchmark::DoNotOptimize(r);
+  }
+}
+BENCHMARK(BM_CircuitBreakerClosed);
+BENCHMARK(BM_CircuitBreakerClosed)->Threads(2);
+
+void BM_CircuitBreakerOpenRejected(benchmark::State& state) {
+  auto fn = Operation();
+  SystemClock clock;
+  InMemoryStateStore store;
+  CircuitBreaker breaker("aws_ec2", {.failure_threshold = 1, .reset_timeout = seconds(3600)}, store,
+                         clock);
+  (void)breaker.Call([] { return Result<int>(Error(ErrorKind::kThrottled)); });
+  for (auto _ : state) {
+    Result<int> r = breaker.Call(fn);
+    benchmark::DoNotOptimize(r);
+  }
+  if (breaker.state() != CircuitState::kOpen) state.SkipWithError("the circuit was not open");
+}
+BENCHMARK(BM_CircuitBreakerOpenRejected);
+
+void BM_RetrySuccess(benchmark::State& state) {
+  auto fn = Operation();
+  SystemClock clock;
+  SeededRandom rng(1);
+  ExponentialBackoffStrategy retry = MakeAwsRetryStrategy(RetryOptions{}, clock, rng);
+  for (auto _ : state) {
+    Result<int> r = retry.Execute(fn);
+    benchmark::DoNotOptimize(r);
+  }
+}
+BENCHMARK(BM_RetrySuccess);
+
+void BM_TimeoutSuccess(benchmark::State& state) {
+  auto fn = Operation();
+  SystemClock clock;
+  TimeoutManager timeouts(clock, seconds(30));
+  timeouts.SetOperationTimeout("ec2_run_instances", seconds(180));
+  for (auto _ : state) {
+    Result<int> r =
+        timeouts.ExecuteWithTimeout([&](Deadline) { return fn(); }, "ec2_run_instances");
+    benchmark::DoNotOptimize(r);
+  }
+}
+BENCHMARK(BM_TimeoutSuccess);
+
+void BM_PipelineSuccess(benchmark::State& state) {
+  auto fn = Operation();
+  SystemClock clock;
+  SeededRandom rng(1);
+  InMemoryStateStore store;
+  ResiliencePipeline pipeline(ResilienceConfig{}, {clock, rng, store});
+  const resilience::Operation& op = pipeline.operation("ec2_run_instances");
+  for (auto _ : state) {
+    Result<int> r = pipeline.Execute(op, fn);
+    benchmark::DoNotOptimize(r);
+  }
+}
+BENCHMARK(BM_PipelineSuccess);
+
+// The same, with an observer attached (what the plugin runs: events go to the log adapter).
+void BM_PipelineSuccessObserved(benchmark::State& state) {
+  auto fn = Operation();
+  SystemClock clock;
+  SeededRandom rng(1);
+  InMemoryStateStore store;
+  ResilienceObserver quiet;  // every method is a no-op
+  ResiliencePipeline pipeline(ResilienceConfig{}, {clock, rng, store, &quiet});
+  const resilience::Operation& op = pipeline.operation("ec2_run_instances");
+  for (auto _ : state) {
+    Result<int> r = pipeline.Execute(op, fn);
+    benchmark::DoNotOptimize(r);
+  }
+}
+BENCHMARK(BM_PipelineSuccessObserved);
+
+// Whole-outage replay: 50 provisioning calls while EC2 throttles for 90 s, on virtual time.
+void BM_SimulateThrottleStorm(benchmark::State& state) {
+  ResilienceConfig config;
+  config.circuit_breaker.services["aws_ec2"] = {
+      .failure_threshold = 3, .reset_timeout = seconds(30), .half_open_max_probes = 1};
+  config.retry.retry_on_circuit_open = true;
+  config.retry.default_backoff.jitter = JitterMode::kFull;
+  config.timeout.operations["ec2_run_instances"] = seconds(300);
+  std::vector<SimCall> calls(50, SimCall{.operation = "ec2_run_instances"});
+  const std::vector<SimFault> faults = {{.service = "aws_ec2",
+                                         .from = Duration::zero(),
+                                         .until = seconds(90),
+                                         .outcome = "RequestLimitExceeded"}};
+  for (auto _ : state) {
+    Simulator sim(config, 7);
+    Result<SimReport> r = sim.Run(calls, faults, [](const SimEvent&) {});
+    benchmark::DoNotOptimize(r);
+  }
+}
+BENCHMARK(BM_SimulateThrottleStorm)->Unit(benchmark::kMicrosecond);
+
+}  // namespace
+}  // namespace ohfp::resilience
+
+BENCHMARK_MAIN();

@@ -1,0 +1,26 @@
+# Helpers shared by every ohfp target: warnings, and test registration.
+
+# ohfp_warnings(<target>): the project's warning set; -Werror when OHFP_WERROR is on.
+function(ohfp_warnings target)
+  target_compile_options(${target} PRIVATE
+    -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wsign-conversion -Wnon-virtual-dtor
+    -Wold-style-cast -Woverloaded-virtual -Wimplicit-fallthrough)
+  if(OHFP_WERROR)
+    target_compile_options(${target} PRIVATE -Werror)
+  endif()
+endfunction()
+
+# ohfp_test(<name> SOURCES ... LIBS ... [LABELS ...]): one GoogleTest binary, each TEST a ctest case.
+function(ohfp_test name)
+  cmake_parse_arguments(T "" "" "SOURCES;LIBS;LABELS" ${ARGN})
+  add_executable(${name} ${T_SOURCES})
+  ohfp_warnings(${name})
+  target_link_libraries(${name} PRIVATE ${T_LIBS} GTest::gtest GTest::gmock GTest::gtest_main)
+  target_compile_definitions(${name} PRIVATE
+    OHFP_SOURCE_DIR="${PROJECT_SOURCE_DIR}" OHFP_BINARY_DIR="${PROJECT_BINARY_DIR}")
+  set(labels unit)
+  if(T_LABELS)
+    set(labels ${T_LABELS})
+  endif()
+  gtest_discover_tests(${name} PROPERTIES LABELS "${labels}" DISCOVERY_TIMEOUT 60)
+endfunction()

@@ -1,0 +1,394 @@
+#include "aws/curl_transport.h"
+
+#include <curl/curl.h>
+
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <climits>
+#include <cstring>
+#include <utility>
+
+namespace ohfp::aws {
+namespace {
+
+using resilience::Error;
+using resilience::ErrorKind;
+using resilience::Result;
+
+// The largest wait in curl_multi_poll: a stop request wakes the poll at once anyway
+// (curl_multi_wakeup).
+constexpr int kPollCapMs = 1000;
+
+struct SlistDeleter {
+  void operator()(curl_slist* list) const noexcept { curl_slist_free_all(list); }
+};
+using Slist = std::unique_ptr<curl_slist, SlistDeleter>;
+
+// What the callbacks read and fill in during one transfer.
+struct Transfer {
+  HttpResponse response;
+  std::stop_token stop;
+  std::string_view upload;  // the request body
+  std::size_t uploaded = 0;
+};
+
+std::string_view TrimView(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() &&
+         (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n')) {
+    s.remove_suffix(1);
+  }
+  return s;
+}
+
+std::size_t OnBody(char* data, std::size_t size, std::size_t count, void* user) {
+  auto* transfer = static_cast<Transfer*>(user);
+  transfer->response.body.append(data, size * count);
+  return size * count;
+}
+
+// The body goes through a read callback with no seek callback on purpose: when a reused connection
+// dies after the body was sent, libcurl cannot rewind it, so it fails (CURLE_SEND_FAIL_REWIND)
+// instead of silently sending the request a second time on a new connection.
+std::size_t OnUpload(char* buffer, std::size_t size, std::size_t count, void* user) {
+  auto* transfer = static_cast<Transfer*>(user);
+  const std::size_t n = std::min(size * count, transfer->upload.size() - transfer->uploaded);
+  std::memcpy(buffer, transfer->upload.data() + transfer->uploaded, n);
+  transfer->uploaded += n;
+  return n;
+}
+
+std::size_t OnHeader(char* data, std::size_t size, std::size_t count, void* user) {
+  auto* transfer = static_cast<Transfer*>(user);
+  const std::size_t total = size * count;
+  std::string_view line(data, total);
+  Headers& headers = transfer->response.headers;
+  if (line.starts_with("HTTP/")) {
+    headers.clear();  // a new header block (after 100 Continue or a proxy's CONNECT answer)
+    return total;
+  }
+  if (!line.empty() && (line.front() == ' ' || line.front() == '\t')) {  // obsolete line folding
+    const std::string_view more = TrimView(line);
+    if (!headers.empty() && !more.empty()) {
+      headers.back().second += ' ';
+      headers.back().second += more;
+    }
+    return total;
+  }
+  line = TrimView(line);
+  const std::size_t colon = line.find(':');
+  if (line.empty() || colon == std::string_view::npos) return total;
+  headers.emplace_back(std::string(TrimView(line.substr(0, colon))),
+                       std::string(TrimView(line.substr(colon + 1))));
+  return total;
+}
+
+int OnProgress(void* user, curl_off_t /*dltotal*/, curl_off_t /*dlnow*/, curl_off_t /*ultotal*/,
+               curl_off_t /*ulnow*/) {
+  const auto* transfer = static_cast<const Transfer*>(user);
+  return transfer->stop.stop_requested() ? 1 : 0;
+}
+
+bool HasControlCharacters(std::string_view s) {
+  return std::any_of(s.begin(), s.end(),
+                     [](char c) { return c == '\r' || c == '\n' || c == '\0'; });
+}
+
+bool IsToken(std::string_view s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+           std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+  });
+}
+
+long ToCurlMillis(resilience::Duration d) {
+  const auto ms = std::chrono::ceil<std::chrono::milliseconds>(d).count();
+  return static_cast<long>(std::clamp<std::int64_t>(ms, 1, LONG_MAX));
+}
+
+// The URL without its query, for messages.
+std::string_view UrlForMessages(std::string_view url) { return url.substr(0, url.find('?')); }
+
+Error MapCurlError(CURLcode code, bool stop_requested, std::string_view detail,
+                   const HttpRequest& request) {
+  ErrorKind kind = ErrorKind::kTransient;
+  std::string_view name = "TransportError";
+  switch (code) {
+    case CURLE_OPERATION_TIMEDOUT:
+      kind = ErrorKind::kTimeout;
+      name = "Timeout";
+      break;
+    case CURLE_COULDNT_CONNECT:
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_COULDNT_RESOLVE_PROXY:
+      kind = ErrorKind::kTransient;
+      name = "ConnectionFailed";
+      break;
+    case CURLE_SEND_ERROR:
+    case CURLE_RECV_ERROR:
+    case CURLE_GOT_NOTHING:
+    case CURLE_PARTIAL_FILE:
+      kind = ErrorKind::kTransient;
+      name = "ConnectionBroken";
+      break;
+    case CURLE_SEND_FAIL_REWIND:
+      // A reused connection died after the request was sent; libcurl would have re-sent it.
+      kind = ErrorKind::kTransient;
+      name = "ConnectionBroken";
+      detail = "the server closed a reused connection without answering; not sent again";
+      break;
+    case CURLE_ABORTED_BY_CALLBACK:
+      kind = stop_requested ? ErrorKind::kCancelled : ErrorKind::kTransient;
+      name = stop_requested ? "Cancelled" : "TransportError";
+      break;
+    case CURLE_URL_MALFORMAT:
+    case CURLE_UNSUPPORTED_PROTOCOL:
+    case CURLE_SSL_CACERT_BADFILE:
+      kind = ErrorKind::kValidation;
+      name = "InvalidRequest";
+      break;
+    case CURLE_OUT_OF_MEMORY:
+    case CURLE_FAILED_INIT:
+    case CURLE_BAD_FUNCTION_ARGUMENT:
+      kind = ErrorKind::kInternal;
+      name = "TransportError";
+      break;
+    default:
+      break;
+  }
+  std::string message = request.method;
+  message += ' ';
+  message += UrlForMessages(request.url);
+  message += ": ";
+  message += curl_easy_strerror(code);
+  message += " (curl error " + std::to_string(static_cast<int>(code)) + ")";
+  if (!detail.empty()) {
+    message += ": ";
+    message += detail;
+  }
+  return Error(kind, std::string(name), std::move(message));
+}
+
+Error Cancelled(const HttpRequest& request, std::string_view when) {
+  return Error(ErrorKind::kCancelled, "Cancelled",
+               request.method + " " + std::string(UrlForMessages(request.url)) + ": cancelled " +
+                   std::string(when));
+}
+
+}  // namespace
+
+struct CurlTransport::Session {
+  CURLM* multi = nullptr;  // owns the connection cache
+  CURL* easy = nullptr;
+
+  Session() : multi(curl_multi_init()), easy(curl_easy_init()) {}
+  ~Session() {
+    if (easy != nullptr) curl_easy_cleanup(easy);
+    if (multi != nullptr) curl_multi_cleanup(multi);
+  }
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+};
+
+CurlTransport::CurlTransport(const resilience::Clock& clock, CurlTransportOptions options)
+    : clock_(clock),
+      options_(std::move(options)),
+      global_init_ok_(curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK) {}
+
+CurlTransport::~CurlTransport() {
+  idle_.clear();
+  if (global_init_ok_) curl_global_cleanup();
+}
+
+std::size_t CurlTransport::idle_handles() const {
+  std::lock_guard lock(mu_);
+  return idle_.size();
+}
+
+std::unique_ptr<CurlTransport::Session> CurlTransport::Acquire() {
+  {
+    std::lock_guard lock(mu_);
+    if (!idle_.empty()) {
+      std::unique_ptr<Session> session = std::move(idle_.back());
+      idle_.pop_back();
+      return session;
+    }
+  }
+  auto session = std::make_unique<Session>();
+  if (session->multi == nullptr || session->easy == nullptr) return nullptr;
+  return session;
+}
+
+void CurlTransport::Release(std::unique_ptr<Session> session) {
+  std::unique_lock lock(mu_);
+  if (idle_.size() < options_.max_idle_handles) idle_.push_back(std::move(session));
+  lock.unlock();
+  // A session that did not fit is destroyed here, outside the lock.
+}
+
+Result<HttpResponse> CurlTransport::Send(const HttpRequest& request, resilience::Deadline deadline,
+                                         std::stop_token stop) {
+  if (!global_init_ok_) {
+    return Error(ErrorKind::kInternal, "TransportError", "libcurl failed to initialise");
+  }
+  if (!IsToken(request.method)) {
+    return Error(ErrorKind::kValidation, "InvalidRequest",
+                 "invalid HTTP method '" + request.method.substr(0, 32) + "'");
+  }
+  if (HasControlCharacters(request.url)) {
+    return Error(ErrorKind::kValidation, "InvalidRequest", "the URL contains CR, LF or NUL");
+  }
+  for (const auto& [name, value] : request.headers) {
+    if (!IsToken(name) || HasControlCharacters(value)) {
+      return Error(ErrorKind::kValidation, "InvalidRequest",
+                   "header '" + name.substr(0, 64) +
+                       "' has an invalid name or a CR, LF or NUL in its value");
+    }
+  }
+  if (stop.stop_requested()) return Cancelled(request, "before the request was sent");
+  const resilience::Duration remaining = deadline.Remaining(clock_.Now());
+  if (remaining <= resilience::Duration::zero()) {
+    return Error(ErrorKind::kTimeout, "Timeout",
+                 request.method + " " + std::string(UrlForMessages(request.url)) +
+                     ": the deadline had passed before the request was sent");
+  }
+
+  std::unique_ptr<Session> session = Acquire();
+  if (!session) {
+    return Error(ErrorKind::kInternal, "TransportError", "libcurl could not create a handle");
+  }
+  CURL* easy = session->easy;
+  curl_easy_reset(easy);
+
+  // Headers: the request's, no "Expect: 100-continue", and no Content-Type libcurl would invent.
+  Slist header_list;
+  const auto append = [&](const std::string& line) {
+    curl_slist* next = curl_slist_append(header_list.get(), line.c_str());
+    if (next == nullptr) return false;
+    static_cast<void>(header_list.release());
+    header_list.reset(next);
+    return true;
+  };
+  bool headers_ok = true;
+  for (const auto& [name, value] : request.headers) {
+    headers_ok = headers_ok && append(value.empty() ? name + ";" : name + ": " + value);
+  }
+  if (!FindHeader(request.headers, "Expect")) headers_ok = headers_ok && append("Expect:");
+  if (!FindHeader(request.headers, "Content-Type"))
+    headers_ok = headers_ok && append("Content-Type:");
+  if (!headers_ok) {
+    Release(std::move(session));
+    return Error(ErrorKind::kInternal, "TransportError", "out of memory building the headers");
+  }
+
+  Transfer transfer{.response = {}, .stop = stop, .upload = request.body, .uploaded = 0};
+  std::array<char, CURL_ERROR_SIZE> error_buffer{};
+
+  curl_easy_setopt(easy, CURLOPT_URL, request.url.c_str());
+  curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 0L);
+  curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, 1L);
+  curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, 2L);
+  if (!options_.ca_bundle.empty())
+    curl_easy_setopt(easy, CURLOPT_CAINFO, options_.ca_bundle.c_str());
+  // An explicit proxy, or none: libcurl must not pick one from http_proxy & co.
+  curl_easy_setopt(easy, CURLOPT_PROXY, options_.proxy_host.c_str());
+  if (!options_.proxy_host.empty() && options_.proxy_port) {
+    curl_easy_setopt(easy, CURLOPT_PROXYPORT, static_cast<long>(*options_.proxy_port));
+  }
+  curl_easy_setopt(easy, CURLOPT_USERAGENT, options_.user_agent.c_str());
+  curl_easy_setopt(easy, CURLOPT_HTTPHEADER, header_list.get());
+  // HTTP/1.1, as every AWS SDK uses for the Query APIs; one exchange per connection at a time.
+  curl_easy_setopt(easy, CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_1_1));
+  curl_easy_setopt(easy, CURLOPT_TCP_KEEPALIVE, 1L);
+  curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, error_buffer.data());
+  curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, &OnBody);
+  curl_easy_setopt(easy, CURLOPT_WRITEDATA, &transfer);
+  curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, &OnHeader);
+  curl_easy_setopt(easy, CURLOPT_HEADERDATA, &transfer);
+  curl_easy_setopt(easy, CURLOPT_NOPROGRESS, 0L);
+  curl_easy_setopt(easy, CURLOPT_XFERINFOFUNCTION, &OnProgress);
+  curl_easy_setopt(easy, CURLOPT_XFERINFODATA, &transfer);
+
+  // Method and body.
+  const bool has_body = !request.body.empty();
+  if (request.method == "GET" && !has_body) {
+    curl_easy_setopt(easy, CURLOPT_HTTPGET, 1L);
+  } else if (request.method == "HEAD" && !has_body) {
+    curl_easy_setopt(easy, CURLOPT_NOBODY, 1L);
+  } else if (request.method == "DELETE" && !has_body) {
+    curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, "DELETE");
+  } else {
+    curl_easy_setopt(easy, CURLOPT_POST, 1L);
+    curl_easy_setopt(easy, CURLOPT_READFUNCTION, &OnUpload);
+    curl_easy_setopt(easy, CURLOPT_READDATA, &transfer);
+    curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE,
+                     static_cast<curl_off_t>(request.body.size()));
+    if (request.method != "POST")
+      curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, request.method.c_str());
+  }
+
+  // Time: the transfer gets what is left of the deadline; connecting gets at most connect_timeout
+  // of it.
+  const resilience::Duration connect_timeout =
+      std::min<resilience::Duration>(options_.connect_timeout, remaining);
+  curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, ToCurlMillis(connect_timeout));
+  curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, deadline.is_infinite() ? 0L : ToCurlMillis(remaining));
+
+  CURLM* multi = session->multi;
+  CURLcode result = CURLE_OK;
+  bool finished = false;
+  bool multi_failed = curl_multi_add_handle(multi, easy) != CURLM_OK;
+  if (!multi_failed) {
+    // A stop request from another thread wakes the poll below at once.
+    std::stop_callback wake(stop, [multi] { curl_multi_wakeup(multi); });
+    while (true) {
+      int running = 0;
+      if (curl_multi_perform(multi, &running) != CURLM_OK) {
+        multi_failed = true;
+        break;
+      }
+      int queued = 0;
+      while (CURLMsg* message = curl_multi_info_read(multi, &queued)) {
+        if (message->msg == CURLMSG_DONE && message->easy_handle == easy) {
+          result = message->data.result;
+          finished = true;
+        }
+      }
+      if (finished || running == 0) break;
+      if (stop.stop_requested()) break;
+      if (curl_multi_poll(multi, nullptr, 0, kPollCapMs, nullptr) != CURLM_OK) {
+        multi_failed = true;
+        break;
+      }
+    }
+    curl_multi_remove_handle(multi, easy);  // returns the connection to the cache, or closes it
+  }
+
+  long status = 0;
+  if (finished && result == CURLE_OK) curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
+  // Detach everything that points at this call's locals before the handle goes back to the pool.
+  curl_easy_setopt(easy, CURLOPT_HTTPHEADER, static_cast<curl_slist*>(nullptr));
+  curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, static_cast<char*>(nullptr));
+  const std::string detail(error_buffer.data());
+  Release(std::move(session));
+
+  if (multi_failed) {
+    return Error(ErrorKind::kInternal, "TransportError",
+                 request.method + " " + std::string(UrlForMessages(request.url)) +
+                     ": libcurl's multi interface failed");
+  }
+  if (!finished) {
+    if (stop.stop_requested()) return Cancelled(request, "during the transfer");
+    return Error(ErrorKind::kTransient, "TransportError",
+                 request.method + " " + std::string(UrlForMessages(request.url)) +
+                     ": the transfer ended without a result");
+  }
+  if (result != CURLE_OK) return MapCurlError(result, stop.stop_requested(), detail, request);
+  transfer.response.status = static_cast<int>(status);
+  return std::move(transfer.response);
+}
+
+}  // namespace ohfp::aws

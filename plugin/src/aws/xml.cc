@@ -1,0 +1,431 @@
+#include "aws/xml.h"
+
+#include <cctype>
+#include <charconv>
+#include <chrono>
+#include <limits>
+#include <pugixml.hpp>
+#include <utility>
+
+namespace ohfp::aws {
+namespace {
+
+using resilience::Error;
+using resilience::ErrorKind;
+using resilience::Result;
+using resilience::SysTime;
+
+constexpr std::size_t kExcerptLength = 60;
+
+std::string_view LocalName(const char* qualified) {
+  std::string_view name(qualified);
+  const std::size_t colon = name.rfind(':');
+  return colon == std::string_view::npos ? name : name.substr(colon + 1);
+}
+
+bool IsElementNamed(const pugi::xml_node& node, std::string_view local_name) {
+  return node.type() == pugi::node_element && LocalName(node.name()) == local_name;
+}
+
+// Pre-order walk over `start` and its descendants, without recursion (a body can nest deeply).
+template <class Predicate>
+pugi::xml_node FindIf(pugi::xml_node start, Predicate matches) {
+  if (!start) return {};
+  if (matches(start)) return start;
+  pugi::xml_node current = start.first_child();
+  while (current && current != start) {
+    if (matches(current)) return current;
+    if (current.first_child()) {
+      current = current.first_child();
+      continue;
+    }
+    while (current != start && !current.next_sibling()) current = current.parent();
+    if (current == start) break;
+    current = current.next_sibling();
+  }
+  return {};
+}
+
+std::string_view Trim(std::string_view text) {
+  const auto is_space = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; };
+  while (!text.empty() && is_space(text.front())) text.remove_prefix(1);
+  while (!text.empty() && is_space(text.back())) text.remove_suffix(1);
+  return text;
+}
+
+bool EqualsIgnoringCase(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(a[i])) !=
+        std::tolower(static_cast<unsigned char>(b[i]))) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// A short, printable view of untrusted text for an error message.
+std::string Excerpt(std::string_view text) {
+  std::string out;
+  for (char c : text.substr(0, kExcerptLength)) {
+    out.push_back(static_cast<unsigned char>(c) < 0x20 ? ' ' : c);
+  }
+  if (text.size() > kExcerptLength) out.append("...");
+  return out;
+}
+
+Error Unexpected(std::string message) {
+  return Error(ErrorKind::kInternal, "UnexpectedResponse", std::move(message));
+}
+
+Error BadValue(std::string_view element, std::string_view expected, std::string_view text) {
+  return Unexpected("<" + std::string(element) + "> is not " + std::string(expected) + ": '" +
+                    Excerpt(text) + "'");
+}
+
+Error MissingChild(std::string_view parent, std::string_view child) {
+  return Unexpected("<" + std::string(parent) + "> has no <" + std::string(child) + "> element");
+}
+
+// --- Scalar parsing
+
+template <class Int>
+bool ParseWhole(std::string_view text, Int& value) {
+  if (!text.empty() && text.front() == '+') text.remove_prefix(1);
+  if (text.empty()) return false;
+  const std::from_chars_result result =
+      std::from_chars(text.data(), text.data() + text.size(), value);
+  return result.ec == std::errc() && result.ptr == text.data() + text.size();
+}
+
+std::optional<double> ParseDouble(std::string_view text) {
+  if (!text.empty() && text.front() == '+') text.remove_prefix(1);
+  if (text.empty()) return std::nullopt;
+  double value = 0;
+  const std::from_chars_result result =
+      std::from_chars(text.data(), text.data() + text.size(), value);
+  if (result.ec != std::errc() || result.ptr != text.data() + text.size()) return std::nullopt;
+  return value;
+}
+
+// Reads exactly `count` digits at `pos`.
+bool ReadDigits(std::string_view text, std::size_t& pos, std::size_t count, int& value) {
+  if (pos + count > text.size()) return false;
+  value = 0;
+  for (std::size_t i = 0; i < count; ++i) {
+    const char c = text[pos + i];
+    if (c < '0' || c > '9') return false;
+    value = value * 10 + (c - '0');
+  }
+  pos += count;
+  return true;
+}
+
+bool Expect(std::string_view text, std::size_t& pos, char c) {
+  if (pos >= text.size() || text[pos] != c) return false;
+  ++pos;
+  return true;
+}
+
+// Reads ".ddd..." at `pos` (if present) as nanoseconds; digits beyond the ninth are ignored.
+bool ReadFraction(std::string_view text, std::size_t& pos, std::chrono::nanoseconds& fraction) {
+  fraction = std::chrono::nanoseconds(0);
+  if (pos >= text.size() || text[pos] != '.') return true;
+  ++pos;
+  std::int64_t nanos = 0;
+  std::size_t digits = 0;
+  while (pos < text.size() && text[pos] >= '0' && text[pos] <= '9') {
+    if (digits < 9) nanos = nanos * 10 + (text[pos] - '0');
+    ++digits;
+    ++pos;
+  }
+  if (digits == 0) return false;
+  for (std::size_t i = digits; i < 9; ++i) nanos *= 10;
+  fraction = std::chrono::nanoseconds(nanos);
+  return true;
+}
+
+std::optional<SysTime> MakeTime(int year, int month, int day, int hour, int minute, int second,
+                                std::chrono::nanoseconds fraction) {
+  const std::chrono::year_month_day date{std::chrono::year(year),
+                                         std::chrono::month(static_cast<unsigned>(month)),
+                                         std::chrono::day(static_cast<unsigned>(day))};
+  if (!date.ok() || hour > 23 || minute > 59 || second > 60)
+    return std::nullopt;  // 60: a leap second
+  return SysTime(std::chrono::sys_days(date)) + std::chrono::hours(hour) +
+         std::chrono::minutes(minute) + std::chrono::seconds(second) + fraction;
+}
+
+// 2014-04-29T18:30:38Z, 2014-04-29T18:30:38.123Z, 2019-12-16T22:48:18-01:00 (or -0100).
+// Without a zone the time is taken as UTC.
+std::optional<SysTime> ParseIso8601(std::string_view text) {
+  std::size_t pos = 0;
+  int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0;
+  if (!ReadDigits(text, pos, 4, year) || !Expect(text, pos, '-') ||
+      !ReadDigits(text, pos, 2, month) || !Expect(text, pos, '-') ||
+      !ReadDigits(text, pos, 2, day)) {
+    return std::nullopt;
+  }
+  if (pos >= text.size() || (text[pos] != 'T' && text[pos] != 't' && text[pos] != ' '))
+    return std::nullopt;
+  ++pos;
+  std::chrono::nanoseconds fraction{};
+  if (!ReadDigits(text, pos, 2, hour) || !Expect(text, pos, ':') ||
+      !ReadDigits(text, pos, 2, minute) || !Expect(text, pos, ':') ||
+      !ReadDigits(text, pos, 2, second) || !ReadFraction(text, pos, fraction)) {
+    return std::nullopt;
+  }
+  std::chrono::minutes offset{0};
+  if (pos < text.size() && (text[pos] == 'Z' || text[pos] == 'z')) {
+    ++pos;
+  } else if (pos < text.size() && (text[pos] == '+' || text[pos] == '-')) {
+    const int sign = text[pos] == '-' ? -1 : 1;
+    ++pos;
+    int offset_hours = 0, offset_minutes = 0;
+    if (!ReadDigits(text, pos, 2, offset_hours)) return std::nullopt;
+    if (pos < text.size() && text[pos] == ':') ++pos;
+    if (!ReadDigits(text, pos, 2, offset_minutes) || offset_hours > 23 || offset_minutes > 59) {
+      return std::nullopt;
+    }
+    offset = std::chrono::minutes(sign * (offset_hours * 60 + offset_minutes));
+  }
+  if (pos != text.size()) return std::nullopt;
+  std::optional<SysTime> local = MakeTime(year, month, day, hour, minute, second, fraction);
+  if (!local) return std::nullopt;
+  return *local - offset;
+}
+
+// Tue, 29 Apr 2014 18:30:38 GMT (the day name is optional).
+std::optional<SysTime> ParseHttpDate(std::string_view text) {
+  constexpr std::string_view kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                          "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+  std::size_t pos = 0;
+  if (const std::size_t comma = text.find(','); comma != std::string_view::npos) {
+    pos = comma + 1;
+    while (pos < text.size() && text[pos] == ' ') ++pos;
+  }
+  int day = 0, year = 0, hour = 0, minute = 0, second = 0, month = 0;
+  if (!ReadDigits(text, pos, 2, day) || !Expect(text, pos, ' ') || pos + 3 > text.size())
+    return std::nullopt;
+  for (int i = 0; i < 12; ++i) {
+    if (EqualsIgnoringCase(text.substr(pos, 3), kMonths[i])) month = i + 1;
+  }
+  pos += 3;
+  if (month == 0 || !Expect(text, pos, ' ') || !ReadDigits(text, pos, 4, year) ||
+      !Expect(text, pos, ' ') || !ReadDigits(text, pos, 2, hour) || !Expect(text, pos, ':') ||
+      !ReadDigits(text, pos, 2, minute) || !Expect(text, pos, ':') ||
+      !ReadDigits(text, pos, 2, second) || !Expect(text, pos, ' ')) {
+    return std::nullopt;
+  }
+  const std::string_view zone = text.substr(pos);
+  if (zone != "GMT" && zone != "UTC") return std::nullopt;
+  return MakeTime(year, month, day, hour, minute, second, std::chrono::nanoseconds(0));
+}
+
+// 1398796238, 1398796238.123, -5 (seconds since the Unix epoch).
+std::optional<SysTime> ParseEpochSeconds(std::string_view text) {
+  std::size_t pos = 0;
+  const bool negative = !text.empty() && text.front() == '-';
+  if (negative) ++pos;
+  const std::size_t digits_start = pos;
+  while (pos < text.size() && text[pos] >= '0' && text[pos] <= '9') ++pos;
+  std::int64_t seconds = 0;
+  if (pos == digits_start || !ParseWhole(text.substr(digits_start, pos - digits_start), seconds)) {
+    return std::nullopt;
+  }
+  std::chrono::nanoseconds fraction{};
+  if (!ReadFraction(text, pos, fraction) || pos != text.size()) return std::nullopt;
+  // Keep the result inside SysTime's range (about +-292 years around 1970).
+  constexpr std::int64_t kMaxSeconds = std::numeric_limits<std::int64_t>::max() / 1'000'000'000 - 1;
+  if (seconds > kMaxSeconds) return std::nullopt;
+  const std::chrono::nanoseconds since_epoch = std::chrono::seconds(seconds) + fraction;
+  return SysTime(negative ? -since_epoch : since_epoch);
+}
+
+}  // namespace
+
+// --- XmlNode
+
+std::string_view XmlNode::Name() const noexcept {
+  return node_ ? LocalName(pugi::xml_node(node_).name()) : std::string_view();
+}
+
+XmlNode XmlNode::Child(std::string_view local_name) const noexcept {
+  if (!node_) return {};
+  for (pugi::xml_node child : pugi::xml_node(node_).children()) {
+    if (IsElementNamed(child, local_name)) return XmlNode(child.internal_object());
+  }
+  return {};
+}
+
+std::vector<XmlNode> XmlNode::Children(std::string_view local_name) const {
+  std::vector<XmlNode> out;
+  if (!node_) return out;
+  for (pugi::xml_node child : pugi::xml_node(node_).children()) {
+    if (IsElementNamed(child, local_name)) out.push_back(XmlNode(child.internal_object()));
+  }
+  return out;
+}
+
+std::vector<XmlNode> XmlNode::Elements() const {
+  std::vector<XmlNode> out;
+  if (!node_) return out;
+  for (pugi::xml_node child : pugi::xml_node(node_).children()) {
+    if (child.type() == pugi::node_element) out.push_back(XmlNode(child.internal_object()));
+  }
+  return out;
+}
+
+XmlNode XmlNode::Find(std::string_view local_name) const noexcept {
+  if (!node_) return {};
+  pugi::xml_node found = FindIf(pugi::xml_node(node_), [local_name](const pugi::xml_node& node) {
+    return IsElementNamed(node, local_name);
+  });
+  return XmlNode(found.internal_object());
+}
+
+std::string XmlNode::Text() const {
+  std::string text;
+  if (!node_) return text;
+  for (pugi::xml_node child : pugi::xml_node(node_).children()) {
+    if (child.type() == pugi::node_pcdata || child.type() == pugi::node_cdata)
+      text.append(child.value());
+  }
+  return text;
+}
+
+std::optional<std::string> XmlNode::ChildText(std::string_view local_name) const {
+  XmlNode child = Child(local_name);
+  if (!child) return std::nullopt;
+  return child.Text();
+}
+
+Result<std::int64_t> XmlNode::AsInt64() const {
+  if (!node_) return Unexpected("expected an integer element, found none");
+  const std::string text = Text();
+  std::int64_t value = 0;
+  if (!ParseWhole(Trim(text), value)) return BadValue(Name(), "an integer", text);
+  return value;
+}
+
+Result<bool> XmlNode::AsBool() const {
+  if (!node_) return Unexpected("expected a boolean element, found none");
+  const std::string text = Text();
+  const std::string_view trimmed = Trim(text);
+  if (EqualsIgnoringCase(trimmed, "true") || trimmed == "1") return true;
+  if (EqualsIgnoringCase(trimmed, "false") || trimmed == "0") return false;
+  return BadValue(Name(), "a boolean", text);
+}
+
+Result<double> XmlNode::AsDouble() const {
+  if (!node_) return Unexpected("expected a number element, found none");
+  const std::string text = Text();
+  std::optional<double> value = ParseDouble(Trim(text));
+  if (!value) return BadValue(Name(), "a number", text);
+  return *value;
+}
+
+Result<SysTime> XmlNode::AsTimestamp() const {
+  if (!node_) return Unexpected("expected a timestamp element, found none");
+  const std::string text = Text();
+  const std::string_view trimmed = Trim(text);
+  std::optional<SysTime> time = ParseIso8601(trimmed);
+  if (!time) time = ParseEpochSeconds(trimmed);
+  if (!time) time = ParseHttpDate(trimmed);
+  if (!time) return BadValue(Name(), "a timestamp", text);
+  return *time;
+}
+
+Result<std::int64_t> XmlNode::ChildInt64(std::string_view local_name) const {
+  XmlNode child = Child(local_name);
+  if (!child) return MissingChild(Name(), local_name);
+  return child.AsInt64();
+}
+
+Result<bool> XmlNode::ChildBool(std::string_view local_name) const {
+  XmlNode child = Child(local_name);
+  if (!child) return MissingChild(Name(), local_name);
+  return child.AsBool();
+}
+
+Result<double> XmlNode::ChildDouble(std::string_view local_name) const {
+  XmlNode child = Child(local_name);
+  if (!child) return MissingChild(Name(), local_name);
+  return child.AsDouble();
+}
+
+Result<SysTime> XmlNode::ChildTimestamp(std::string_view local_name) const {
+  XmlNode child = Child(local_name);
+  if (!child) return MissingChild(Name(), local_name);
+  return child.AsTimestamp();
+}
+
+// --- XmlDocument
+
+XmlDocument::XmlDocument(std::unique_ptr<pugi::xml_document> document) noexcept
+    : document_(std::move(document)) {}
+XmlDocument::XmlDocument(XmlDocument&&) noexcept = default;
+XmlDocument& XmlDocument::operator=(XmlDocument&&) noexcept = default;
+XmlDocument::~XmlDocument() = default;
+
+Result<XmlDocument> XmlDocument::Parse(std::string_view body) {
+  if (Trim(body).empty()) {
+    return Error(ErrorKind::kTransient, "MalformedResponse",
+                 "response body is empty, expected XML");
+  }
+  auto document = std::make_unique<pugi::xml_document>();
+  const pugi::xml_parse_result parsed =
+      document->load_buffer(body.data(), body.size(), pugi::parse_default, pugi::encoding_auto);
+  if (!parsed || !document->document_element()) {
+    return Error(ErrorKind::kTransient, "MalformedResponse",
+                 "response body is not well-formed XML (" + std::string(parsed.description()) +
+                     " at offset " + std::to_string(parsed.offset) + "); body starts '" +
+                     Excerpt(body) + "'");
+  }
+  return XmlDocument(std::move(document));
+}
+
+XmlNode XmlDocument::Root() const noexcept {
+  return document_ ? XmlNode(document_->document_element().internal_object()) : XmlNode();
+}
+
+// --- Envelope helpers
+
+std::string RequestIdOf(const XmlDocument& document) {
+  // EC2 puts <requestId> (<RequestID> in errors) under the root, Query <RequestId> under
+  // <ResponseMetadata>. Pre-order walk with an explicit stack: the first match in document order
+  // wins.
+  std::vector<XmlNode> pending;
+  if (XmlNode root = document.Root()) pending.push_back(root);
+  while (!pending.empty()) {
+    const XmlNode node = pending.back();
+    pending.pop_back();
+    if (EqualsIgnoringCase(node.Name(), "requestid")) return std::string(Trim(node.Text()));
+    std::vector<XmlNode> children = node.Elements();
+    pending.insert(pending.end(), children.rbegin(), children.rend());
+  }
+  return {};
+}
+
+XmlNode ResultOf(const XmlDocument& document) {
+  const XmlNode root = document.Root();
+  constexpr std::string_view kResponse = "Response";
+  const std::string_view name = root.Name();
+  if (name.size() > kResponse.size() && name.ends_with(kResponse)) {
+    const std::string result_name =
+        std::string(name.substr(0, name.size() - kResponse.size())) + "Result";
+    if (XmlNode result = root.Child(result_name)) return result;
+  }
+  return root;
+}
+
+std::optional<std::string> NextTokenOf(XmlNode result) {
+  std::optional<std::string> token = result.ChildText("NextToken");
+  if (!token) token = result.ChildText("nextToken");
+  if (!token) return std::nullopt;
+  const std::string_view trimmed = Trim(*token);
+  if (trimmed.empty()) return std::nullopt;
+  return std::string(trimmed);
+}
+
+}  // namespace ohfp::aws

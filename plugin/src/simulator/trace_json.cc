@@ -1,0 +1,218 @@
+#include "simulator/trace_json.h"
+
+#include <cmath>
+#include <sstream>
+#include <string>
+
+#include "config/json_reader.h"
+
+namespace ohfp::simulator {
+namespace {
+
+using config::ObjectReader;
+using resilience::ConfigProblem;
+using resilience::Duration;
+using resilience::Error;
+using resilience::ErrorKind;
+using resilience::SimAttempt;
+using resilience::SimCall;
+using resilience::SimEvent;
+using resilience::SimFault;
+
+Error Invalid(const std::string& message) {
+  return Error(ErrorKind::kValidation, "invalid_input", message);
+}
+
+Error FromProblems(const std::vector<ConfigProblem>& problems) {
+  std::string message;
+  for (const ConfigProblem& p : problems)
+    message += (message.empty() ? "" : "; ") + p.path + ": " + p.message;
+  return Invalid(message);
+}
+
+void NonNegative(ObjectReader& r, std::string_view key, Duration value) {
+  if (value < Duration::zero()) r.Problem(key, "must not be negative");
+}
+
+std::optional<SimCall> ParseCall(const nlohmann::json& j, const std::string& where,
+                                 std::vector<ConfigProblem>& problems) {
+  SimCall call;
+  ObjectReader r(j, where, problems);
+  if (!r.is_object()) return std::nullopt;
+  r.Seconds("at", call.at);
+  NonNegative(r, "at", call.at);
+  r.String("operation", call.operation);
+  if (!r.Has("operation")) r.Problem("operation", "is required");
+  r.String("service", call.service);
+  if (const nlohmann::json* attempts = r.Raw("attempts")) {
+    if (!attempts->is_array()) {
+      r.Problem("attempts", "must be an array, got " + config::JsonTypeName(*attempts));
+    } else {
+      for (std::size_t i = 0; i < attempts->size(); ++i) {
+        SimAttempt a;
+        ObjectReader ar((*attempts)[i], where + ".attempts[" + std::to_string(i) + "]", problems);
+        if (!ar.is_object()) continue;
+        ar.String("outcome", a.outcome);
+        if (!ar.Has("outcome"))
+          ar.Problem("outcome",
+                     "is required (\"ok\", an AWS error code, \"connection_error\", \"hang\")");
+        ar.Seconds("latency", a.latency);
+        NonNegative(ar, "latency", a.latency);
+        ar.Finish();
+        call.attempts.push_back(std::move(a));
+      }
+    }
+  }
+  r.Finish();
+  return call;
+}
+
+std::optional<SimFault> ParseFault(const nlohmann::json& j, const std::string& where,
+                                   std::vector<ConfigProblem>& problems) {
+  SimFault f;
+  ObjectReader r(j, where, problems);
+  if (!r.is_object()) return std::nullopt;
+  r.String("service", f.service);
+  r.String("operation", f.operation);
+  r.Seconds("from", f.from);
+  NonNegative(r, "from", f.from);
+  if (r.Has("until") && r.Has("duration"))
+    r.Problem("until", "give \"until\" or \"duration\", not both");
+  std::optional<Duration> until;
+  std::optional<Duration> duration;
+  r.Seconds("until", until);
+  r.Seconds("duration", duration);
+  if (until) f.until = *until;
+  if (duration) f.until = f.from + *duration;
+  if (f.until <= f.from) r.Problem(until ? "until" : "duration", "must end after \"from\"");
+  r.String("outcome", f.outcome);
+  if (!r.Has("outcome")) r.Problem("outcome", "is required");
+  r.Seconds("latency", f.latency);
+  NonNegative(r, "latency", f.latency);
+  r.Double("probability", f.probability);
+  if (!(f.probability >= 0.0 && f.probability <= 1.0))
+    r.Problem("probability", "must be between 0 and 1");
+  r.Finish();
+  return f;
+}
+
+}  // namespace
+
+resilience::Status ReadTrace(std::istream& in, std::vector<SimCall>& calls) {
+  std::string line;
+  int number = 0;
+  std::vector<ConfigProblem> problems;
+  while (std::getline(in, line)) {
+    ++number;
+    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    const std::string where = "line " + std::to_string(number);
+    nlohmann::json j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+    if (j.is_discarded()) {
+      problems.push_back({where, "is not valid JSON"});
+      continue;
+    }
+    if (auto call = ParseCall(j, where, problems)) calls.push_back(std::move(*call));
+  }
+  if (!problems.empty()) return FromProblems(problems);
+  return resilience::OkStatus();
+}
+
+resilience::Status ReadFaults(std::istream& in, std::vector<SimFault>& faults) {
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::vector<ConfigProblem> problems;
+  nlohmann::json whole = nlohmann::json::parse(text, nullptr, false);
+  if (!whole.is_discarded() && whole.is_array()) {
+    for (std::size_t i = 0; i < whole.size(); ++i) {
+      if (auto f = ParseFault(whole[i], "fault " + std::to_string(i), problems))
+        faults.push_back(std::move(*f));
+    }
+  } else if (!whole.is_discarded() && whole.is_object()) {
+    if (auto f = ParseFault(whole, "fault 0", problems)) faults.push_back(std::move(*f));
+  } else {
+    std::istringstream lines(text);
+    std::string line;
+    int number = 0;
+    while (std::getline(lines, line)) {
+      ++number;
+      if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+      const std::string where = "faults line " + std::to_string(number);
+      nlohmann::json j = nlohmann::json::parse(line, nullptr, false);
+      if (j.is_discarded()) {
+        problems.push_back({where, "is not valid JSON"});
+        continue;
+      }
+      if (auto f = ParseFault(j, where, problems)) faults.push_back(std::move(*f));
+    }
+  }
+  if (!problems.empty()) return FromProblems(problems);
+  return resilience::OkStatus();
+}
+
+double OutputSeconds(Duration d) { return std::round(resilience::ToSeconds(d) * 1e6) / 1e6; }
+
+nlohmann::ordered_json EventJson(const SimEvent& e) {
+  nlohmann::ordered_json j = {{"at", OutputSeconds(e.at)}};
+  switch (e.type) {
+    case SimEvent::Type::kAttempt:
+      j["event"] = "attempt";
+      j["call"] = e.call;
+      j["operation"] = e.operation;
+      j["attempt"] = e.attempt;
+      j["outcome"] = e.outcome;
+      j["started"] = OutputSeconds(e.started);
+      break;
+    case SimEvent::Type::kRetry:
+      j["event"] = "retry";
+      j["call"] = e.call;
+      j["attempt"] = e.attempt;
+      j["delay"] = OutputSeconds(e.delay);
+      break;
+    case SimEvent::Type::kCircuit:
+      j["event"] = "circuit";
+      j["service"] = e.service;
+      j["from"] = std::string(resilience::CircuitStateName(e.from));
+      j["to"] = std::string(resilience::CircuitStateName(e.to));
+      break;
+    case SimEvent::Type::kRejected:
+      j["event"] = "rejected";
+      j["call"] = e.call;
+      j["service"] = e.service;
+      break;
+    case SimEvent::Type::kTimeout:
+      j["event"] = "timeout";
+      j["call"] = e.call;
+      break;
+    case SimEvent::Type::kResult:
+      j["event"] = "result";
+      j["call"] = e.call;
+      j["ok"] = e.ok;
+      if (!e.ok) j["error"] = e.error;
+      j["attempts"] = e.attempts;
+      break;
+  }
+  return j;
+}
+
+nlohmann::ordered_json SummaryJson(const resilience::SimReport& r) {
+  nlohmann::ordered_json j = {{"at", OutputSeconds(r.end)},
+                              {"event", "summary"},
+                              {"success_rate", r.summary.success_rate},
+                              {"circuit_breaker_opens", r.summary.circuit_breaker_opens},
+                              {"circuit_breaker_closes", r.summary.circuit_breaker_closes},
+                              {"retry_attempts", r.summary.retry_attempts},
+                              {"retry_successes", r.summary.retry_successes},
+                              {"timeout_errors", r.summary.timeout_errors},
+                              {"total_operations", r.summary.total_operations},
+                              {"successful_operations", r.summary.successful_operations},
+                              {"calls", r.calls},
+                              {"succeeded", r.succeeded},
+                              {"failed", r.failed},
+                              {"attempts", r.attempts},
+                              {"rejected", r.rejected}};
+  j["last_success_at"] = r.last_success_at
+                             ? nlohmann::ordered_json(OutputSeconds(*r.last_success_at))
+                             : nlohmann::ordered_json();
+  return j;
+}
+
+}  // namespace ohfp::simulator

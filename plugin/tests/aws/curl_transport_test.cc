@@ -1,0 +1,637 @@
+// Tests for aws/curl_transport.h against a cpp-httplib server on 127.0.0.1 (ephemeral port). No
+// test sleeps or measures time: blocking handlers are released by the test, and timeouts are
+// observed by their error kind.
+#include "aws/curl_transport.h"
+
+#include <arpa/inet.h>
+#include <curl/curl.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <httplib.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <future>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "ohfp/resilience/manual_clock.h"
+
+namespace ohfp::aws {
+namespace {
+
+using resilience::Deadline;
+using resilience::ErrorKind;
+using resilience::ManualClock;
+using resilience::SystemClock;
+using ::testing::HasSubstr;
+using ::testing::Not;
+using namespace std::chrono_literals;
+
+// An HTTP server on 127.0.0.1 and an ephemeral port, serving in a thread until destroyed.
+class TestServer {
+ public:
+  explicit TestServer(const std::function<void(httplib::Server&)>& setup) {
+    setup(server_);
+    server_.set_tcp_nodelay(true);  // no Nagle delay between its header and body writes
+    port_ = server_.bind_to_any_port("127.0.0.1");
+    thread_ = std::thread([this] { server_.listen_after_bind(); });
+    while (!server_.is_running()) std::this_thread::yield();
+  }
+  ~TestServer() {
+    server_.stop();
+    thread_.join();
+  }
+  TestServer(const TestServer&) = delete;
+  TestServer& operator=(const TestServer&) = delete;
+
+  int port() const { return port_; }
+  std::string Url(std::string_view path) const {
+    return "http://127.0.0.1:" + std::to_string(port_) + std::string(path);
+  }
+
+ private:
+  httplib::Server server_;
+  int port_ = 0;
+  std::thread thread_;
+};
+
+// A port nothing listens on: bound, read, closed.
+int ClosedPort() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  socklen_t len = sizeof(addr);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));  // NOLINT: POSIX sockets API
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);   // NOLINT: POSIX sockets API
+  ::close(fd);
+  return ntohs(addr.sin_port);
+}
+
+// A bare TCP server for what cpp-httplib hides. It records the raw head of every request and
+// answers the n-th request (counting from 0, across connections) with script[n] (the last entry
+// repeats); an empty answer closes the connection without answering.
+class RawServer {
+ public:
+  explicit RawServer(std::vector<std::string> script) : script_(std::move(script)) {
+    listen_fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof(addr);
+    ::bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));  // NOLINT: POSIX API
+    ::listen(listen_fd_, 8);
+    ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len);  // NOLINT: POSIX API
+    port_ = ntohs(addr.sin_port);
+    thread_ = std::thread([this] { Serve(); });
+  }
+  ~RawServer() {
+    ::shutdown(listen_fd_, SHUT_RDWR);  // wakes accept()
+    thread_.join();
+    ::close(listen_fd_);
+  }
+  RawServer(const RawServer&) = delete;
+  RawServer& operator=(const RawServer&) = delete;
+
+  std::string Url(std::string_view path) const {
+    return "http://127.0.0.1:" + std::to_string(port_) + std::string(path);
+  }
+  std::vector<std::string> requests() const {
+    std::lock_guard lock(mu_);
+    return requests_;
+  }
+
+ private:
+  static std::size_t ContentLength(std::string head) {
+    std::transform(head.begin(), head.end(), head.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    const std::size_t at = head.find("\r\ncontent-length:");
+    if (at == std::string::npos) return 0;
+    return std::stoul(head.substr(at + 17));
+  }
+
+  void Serve() {
+    while (true) {
+      const int fd = ::accept(listen_fd_, nullptr, nullptr);
+      if (fd < 0) return;
+      std::string data;
+      const auto receive = [&] {
+        char buffer[4096];
+        const ssize_t n = ::recv(fd, buffer, sizeof(buffer), 0);
+        if (n <= 0) return false;
+        data.append(buffer, static_cast<std::size_t>(n));
+        return true;
+      };
+      while (true) {
+        const std::size_t head_end = data.find("\r\n\r\n");
+        if (head_end == std::string::npos) {
+          if (!receive()) break;
+          continue;
+        }
+        const std::string head = data.substr(0, head_end + 4);
+        const std::size_t total = head.size() + ContentLength(head);
+        bool complete = true;
+        while (complete && data.size() < total) complete = receive();
+        if (!complete) break;
+        data.erase(0, total);
+        std::string answer;
+        {
+          std::lock_guard lock(mu_);
+          requests_.push_back(head);
+          answer = script_[std::min(requests_.size(), script_.size()) - 1];
+        }
+        if (answer.empty()) break;
+        static_cast<void>(::send(fd, answer.data(), answer.size(), MSG_NOSIGNAL));
+      }
+      ::close(fd);
+    }
+  }
+
+  const std::vector<std::string> script_;
+  int listen_fd_ = -1;
+  int port_ = 0;
+  mutable std::mutex mu_;
+  std::vector<std::string> requests_;
+  std::thread thread_;
+};
+
+// Lets a handler block until the test releases it, and tells the test when the handler was entered.
+class Gate {
+ public:
+  void Enter() {
+    entered_.set_value();
+    released_future_.wait();
+    finished_.store(true, std::memory_order_release);
+  }
+  void WaitEntered() { entered_future_.wait(); }
+  void Release() { released_.set_value(); }
+  bool finished() const { return finished_.load(std::memory_order_acquire); }
+
+ private:
+  std::promise<void> entered_;
+  std::shared_future<void> entered_future_ = entered_.get_future().share();
+  std::promise<void> released_;
+  std::shared_future<void> released_future_ = released_.get_future().share();
+  std::atomic<bool> finished_{false};
+};
+
+HttpRequest Get(std::string url) {
+  return HttpRequest{.method = "GET", .url = std::move(url), .headers = {}, .body = {}};
+}
+
+TEST(CurlTransportTest, RoundTripsStatusBodyAndHeaders) {
+  std::mutex mu;
+  httplib::Headers seen_headers;
+  std::string seen_method;
+  TestServer server([&](httplib::Server& s) {
+    s.Post("/echo", [&](const httplib::Request& req, httplib::Response& res) {
+      {
+        std::lock_guard lock(mu);
+        seen_headers = req.headers;
+        seen_method = req.method;
+      }
+      res.status = 201;
+      res.set_header("X-Reply", "yes");
+      res.set_content("got:" + req.body + ";" + req.get_header_value("X-Test"), "text/plain");
+    });
+  });
+  SystemClock clock;
+  CurlTransport transport(clock);
+  HttpRequest request{
+      .method = "POST",
+      .url = server.Url("/echo"),
+      .headers = {{"X-Test", "hello"},
+                  {"Content-Type", "application/x-www-form-urlencoded; charset=utf-8"}},
+      .body = "Action=DescribeRegions&Version=2016-11-15"};
+  resilience::Result<HttpResponse> response =
+      transport.Send(request, Deadline::After(clock.Now(), 10s), {});
+  ASSERT_TRUE(response.ok()) << response.error().ToString();
+  EXPECT_EQ(response->status, 201);
+  EXPECT_EQ(response->body, "got:Action=DescribeRegions&Version=2016-11-15;hello");
+  EXPECT_EQ(response->Header("x-reply").value_or(""), "yes");
+  EXPECT_EQ(response->Header("Content-Type").value_or(""), "text/plain");
+
+  std::lock_guard lock(mu);
+  EXPECT_EQ(seen_method, "POST");
+  auto header = [&](const std::string& name) {
+    auto it = seen_headers.find(name);
+    return it == seen_headers.end() ? std::string("<absent>") : it->second;
+  };
+  EXPECT_EQ(header("Content-Type"), "application/x-www-form-urlencoded; charset=utf-8");
+  EXPECT_EQ(header("User-Agent"), "ohfp/0.1");
+  EXPECT_EQ(header("Expect"), "<absent>");
+  EXPECT_EQ(header("Content-Length"), "41");
+}
+
+TEST(CurlTransportTest, ServerErrorIsAResponseAndOnlyOneRequestIsSent) {
+  std::atomic<int> requests{0};
+  TestServer server([&](httplib::Server& s) {
+    s.Get("/busy", [&](const httplib::Request&, httplib::Response& res) {
+      requests.fetch_add(1);
+      res.status = 503;
+      res.set_header("Retry-After", "2");
+      res.set_content(
+          "<Response><Errors><Error><Code>RequestLimitExceeded</Code></Error></Errors>"
+          "</Response>",
+          "text/xml");
+    });
+  });
+  SystemClock clock;
+  CurlTransport transport(clock);
+  resilience::Result<HttpResponse> response =
+      transport.Send(Get(server.Url("/busy")), Deadline::After(clock.Now(), 10s), {});
+  ASSERT_TRUE(response.ok()) << response.error().ToString();
+  EXPECT_EQ(response->status, 503);
+  EXPECT_EQ(response->Header("Retry-After").value_or(""), "2");
+  EXPECT_THAT(response->body, HasSubstr("RequestLimitExceeded"));
+  EXPECT_EQ(requests.load(), 1);
+}
+
+TEST(CurlTransportTest, RedirectsAreNotFollowed) {
+  std::atomic<int> target_requests{0};
+  TestServer server([&](httplib::Server& s) {
+    s.Get("/from",
+          [](const httplib::Request&, httplib::Response& res) { res.set_redirect("/to"); });
+    s.Get("/to", [&](const httplib::Request&, httplib::Response& res) {
+      target_requests.fetch_add(1);
+      res.set_content("moved here", "text/plain");
+    });
+  });
+  SystemClock clock;
+  CurlTransport transport(clock);
+  resilience::Result<HttpResponse> response =
+      transport.Send(Get(server.Url("/from")), Deadline::After(clock.Now(), 10s), {});
+  ASSERT_TRUE(response.ok());
+  EXPECT_EQ(response->status, 302);
+  EXPECT_EQ(response->Header("Location").value_or(""), "/to");
+  EXPECT_EQ(target_requests.load(), 0);
+}
+
+TEST(CurlTransportTest, DeadlinePassingDuringTheTransferIsTimeout) {
+  Gate gate;
+  std::atomic<int> requests{0};
+  TestServer server([&](httplib::Server& s) {
+    s.Get("/slow", [&](const httplib::Request&, httplib::Response& res) {
+      requests.fetch_add(1);
+      gate.Enter();
+      res.set_content("late", "text/plain");
+    });
+  });
+  SystemClock clock;
+  CurlTransport transport(clock);
+  resilience::Result<HttpResponse> response =
+      transport.Send(Get(server.Url("/slow")), Deadline::After(clock.Now(), 200ms), {});
+  const bool handler_finished_before_return = gate.finished();
+  gate.Release();
+  ASSERT_FALSE(response.ok());
+  EXPECT_EQ(response.error().kind(), ErrorKind::kTimeout) << response.error().ToString();
+  EXPECT_FALSE(handler_finished_before_return);
+  EXPECT_EQ(requests.load(), 1);
+}
+
+TEST(CurlTransportTest, StopRequestedFromAnotherThreadIsCancelled) {
+  Gate gate;
+  std::atomic<int> requests{0};
+  TestServer server([&](httplib::Server& s) {
+    s.Get("/hang", [&](const httplib::Request&, httplib::Response& res) {
+      requests.fetch_add(1);
+      gate.Enter();
+      res.set_content("late", "text/plain");
+    });
+  });
+  SystemClock clock;
+  CurlTransport transport(clock);
+  std::stop_source stop;
+  std::thread canceller([&] {
+    gate.WaitEntered();
+    stop.request_stop();
+  });
+  resilience::Result<HttpResponse> response =
+      transport.Send(Get(server.Url("/hang")), Deadline::Infinite(), stop.get_token());
+  const bool handler_finished_before_return = gate.finished();
+  gate.Release();
+  canceller.join();
+  ASSERT_FALSE(response.ok());
+  EXPECT_EQ(response.error().kind(), ErrorKind::kCancelled) << response.error().ToString();
+  EXPECT_FALSE(handler_finished_before_return);
+  EXPECT_EQ(requests.load(), 1);
+}
+
+TEST(CurlTransportTest, StopRequestedBeforeSendingSendsNothing) {
+  std::atomic<int> requests{0};
+  TestServer server([&](httplib::Server& s) {
+    s.Get("/", [&](const httplib::Request&, httplib::Response&) { requests.fetch_add(1); });
+  });
+  SystemClock clock;
+  CurlTransport transport(clock);
+  std::stop_source stop;
+  stop.request_stop();
+  resilience::Result<HttpResponse> response =
+      transport.Send(Get(server.Url("/")), Deadline::Infinite(), stop.get_token());
+  ASSERT_FALSE(response.ok());
+  EXPECT_EQ(response.error().kind(), ErrorKind::kCancelled);
+  EXPECT_EQ(requests.load(), 0);
+}
+
+TEST(CurlTransportTest, ExpiredDeadlineIsTimeoutAndSendsNothing) {
+  std::atomic<int> requests{0};
+  TestServer server([&](httplib::Server& s) {
+    s.Get("/", [&](const httplib::Request&, httplib::Response&) { requests.fetch_add(1); });
+  });
+  ManualClock clock;
+  CurlTransport transport(clock);
+  const Deadline deadline = Deadline::After(clock.Now(), 5s);
+  clock.Advance(5s);
+  resilience::Result<HttpResponse> response = transport.Send(Get(server.Url("/")), deadline, {});
+  ASSERT_FALSE(response.ok());
+  EXPECT_EQ(response.error().kind(), ErrorKind::kTimeout);
+  EXPECT_EQ(requests.load(), 0);
+  EXPECT_EQ(transport.idle_handles(), 0u);  // not even a handle was taken
+}
+
+TEST(CurlTransportTest, ConnectionRefusedIsTransient) {
+  SystemClock clock;
+  CurlTransport transport(clock);
+  const std::string url = "http://127.0.0.1:" + std::to_string(ClosedPort()) + "/";
+  resilience::Result<HttpResponse> response =
+      transport.Send(Get(url), Deadline::After(clock.Now(), 10s), {});
+  ASSERT_FALSE(response.ok());
+  EXPECT_EQ(response.error().kind(), ErrorKind::kTransient);
+  EXPECT_THAT(std::string(response.error().message()), HasSubstr("127.0.0.1"));
+}
+
+TEST(CurlTransportTest, ReusesTheConnectionForSequentialCalls) {
+  std::mutex mu;
+  std::vector<int> remote_ports;
+  TestServer server([&](httplib::Server& s) {
+    s.Get("/", [&](const httplib::Request& req, httplib::Response& res) {
+      std::lock_guard lock(mu);
+      remote_ports.push_back(req.remote_port);
+      res.set_content("ok", "text/plain");
+    });
+  });
+  SystemClock clock;
+  CurlTransport transport(clock);
+  for (int i = 0; i < 3; ++i) {
+    resilience::Result<HttpResponse> response =
+        transport.Send(Get(server.Url("/")), Deadline::After(clock.Now(), 10s), {});
+    ASSERT_TRUE(response.ok()) << response.error().ToString();
+  }
+  std::lock_guard lock(mu);
+  ASSERT_EQ(remote_ports.size(), 3u);
+  EXPECT_EQ(remote_ports[0], remote_ports[1]);
+  EXPECT_EQ(remote_ports[1], remote_ports[2]);
+  EXPECT_EQ(transport.idle_handles(), 1u);
+}
+
+TEST(CurlTransportTest, ProxyOptionSendsTheRequestToTheProxy) {
+  std::mutex mu;
+  std::string seen_target;
+  std::string seen_host;
+  TestServer proxy([&](httplib::Server& s) {
+    s.Get(".*", [&](const httplib::Request& req, httplib::Response& res) {
+      std::lock_guard lock(mu);
+      seen_target = req.target;
+      seen_host = req.get_header_value("Host");
+      res.set_content("via proxy", "text/plain");
+    });
+  });
+  SystemClock clock;
+  CurlTransport transport(
+      clock, {.proxy_host = "127.0.0.1", .proxy_port = static_cast<std::uint16_t>(proxy.port())});
+  // The target host does not resolve: only a proxy can answer.
+  resilience::Result<HttpResponse> response = transport.Send(
+      Get("http://ec2.example.invalid:8080/some/path?x=1"), Deadline::After(clock.Now(), 10s), {});
+  ASSERT_TRUE(response.ok()) << response.error().ToString();
+  EXPECT_EQ(response->body, "via proxy");
+  std::lock_guard lock(mu);
+  EXPECT_EQ(seen_target, "http://ec2.example.invalid:8080/some/path?x=1");  // absolute form
+  EXPECT_EQ(seen_host, "ec2.example.invalid:8080");
+}
+
+TEST(CurlTransportTest, MalformedUrlsAndUnsupportedSchemesAreValidationErrors) {
+  SystemClock clock;
+  CurlTransport transport(clock);
+  for (std::string url : {"http://", "not a url", "ftp://127.0.0.1/file", "file:///etc/passwd"}) {
+    resilience::Result<HttpResponse> response =
+        transport.Send(Get(url), Deadline::After(clock.Now(), 10s), {});
+    ASSERT_FALSE(response.ok()) << url;
+    EXPECT_EQ(response.error().kind(), ErrorKind::kValidation)
+        << url << ": " << response.error().ToString();
+  }
+}
+
+TEST(CurlTransportTest, HeaderInjectionIsRejectedBeforeSending) {
+  std::atomic<int> requests{0};
+  TestServer server([&](httplib::Server& s) {
+    s.Get("/", [&](const httplib::Request&, httplib::Response&) { requests.fetch_add(1); });
+  });
+  SystemClock clock;
+  CurlTransport transport(clock);
+  HttpRequest request = Get(server.Url("/"));
+  request.headers.emplace_back("X-Evil", "a\r\nX-Injected: 1");
+  resilience::Result<HttpResponse> response =
+      transport.Send(request, Deadline::After(clock.Now(), 10s), {});
+  ASSERT_FALSE(response.ok());
+  EXPECT_EQ(response.error().kind(), ErrorKind::kValidation);
+  HttpRequest bad_method = Get(server.Url("/"));
+  bad_method.method = "GET /x";
+  response = transport.Send(bad_method, Deadline::After(clock.Now(), 10s), {});
+  ASSERT_FALSE(response.ok());
+  EXPECT_EQ(response.error().kind(), ErrorKind::kValidation);
+  EXPECT_EQ(requests.load(), 0);
+}
+
+TEST(CurlTransportTest, PutWithoutBodySendsContentLengthZero) {
+  std::mutex mu;
+  std::string seen_method;
+  std::string seen_length;
+  TestServer server([&](httplib::Server& s) {
+    s.Put("/latest/api/token", [&](const httplib::Request& req, httplib::Response& res) {
+      std::lock_guard lock(mu);
+      seen_method = req.method;
+      seen_length = req.get_header_value("Content-Length");
+      res.set_content("token", "text/plain");
+    });
+  });
+  SystemClock clock;
+  CurlTransport transport(clock);
+  HttpRequest request{.method = "PUT",
+                      .url = server.Url("/latest/api/token"),
+                      .headers = {{"X-aws-ec2-metadata-token-ttl-seconds", "21600"}},
+                      .body = {}};
+  resilience::Result<HttpResponse> response =
+      transport.Send(request, Deadline::After(clock.Now(), 10s), {});
+  ASSERT_TRUE(response.ok()) << response.error().ToString();
+  EXPECT_EQ(response->body, "token");
+  std::lock_guard lock(mu);
+  EXPECT_EQ(seen_method, "PUT");
+  EXPECT_EQ(seen_length, "0");
+}
+
+TEST(CurlTransportTest, SendsExactlyTheRequestsHeadersIncludingEmptyOnes) {
+  RawServer server({"HTTP/1.1 204 No Content\r\nContent-Length: 0\r\n\r\n"});
+  SystemClock clock;
+  CurlTransport transport(clock);
+  HttpRequest request{.method = "PUT",
+                      .url = server.Url("/x"),
+                      .headers = {{"X-Empty", ""}, {"X-Full", "v"}},
+                      .body = {}};
+  resilience::Result<HttpResponse> response =
+      transport.Send(request, Deadline::After(clock.Now(), 10s), {});
+  ASSERT_TRUE(response.ok()) << response.error().ToString();
+  EXPECT_EQ(response->status, 204);
+  const std::vector<std::string> requests = server.requests();
+  ASSERT_EQ(requests.size(), 1u);
+  EXPECT_THAT(requests[0], HasSubstr("PUT /x HTTP/1.1\r\n"));
+  EXPECT_THAT(requests[0], HasSubstr("\r\nX-Empty:\r\n"));
+  EXPECT_THAT(requests[0], HasSubstr("\r\nX-Full: v\r\n"));
+  EXPECT_THAT(requests[0], HasSubstr("\r\nUser-Agent: ohfp/0.1\r\n"));
+  EXPECT_THAT(requests[0], Not(HasSubstr("Content-Type")));  // not invented by libcurl
+  EXPECT_THAT(requests[0], Not(HasSubstr("Expect")));
+}
+
+TEST(CurlTransportTest, ServerClosingWithoutAnAnswerIsTransientAfterOneRequest) {
+  RawServer server({""});  // reads the request, then closes the connection
+  SystemClock clock;
+  CurlTransport transport(clock);
+  HttpRequest request{.method = "POST",
+                      .url = server.Url("/"),
+                      .headers = {{"Content-Type", "application/x-www-form-urlencoded"}},
+                      .body = "Action=RunInstances"};
+  resilience::Result<HttpResponse> response =
+      transport.Send(request, Deadline::After(clock.Now(), 10s), {});
+  ASSERT_FALSE(response.ok());
+  EXPECT_EQ(response.error().kind(), ErrorKind::kTransient) << response.error().ToString();
+  EXPECT_EQ(server.requests().size(), 1u);
+}
+
+TEST(CurlTransportTest, RequestIsNotSentTwiceWhenAReusedConnectionDiesWithoutAnswer) {
+  // The first request is answered and the connection kept alive; the server then reads the second
+  // request on that connection and closes it without answering. libcurl would re-send such a
+  // request on a new connection by itself; a POST must reach the server once per Send.
+  RawServer server({"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", "",
+                    "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"});
+  SystemClock clock;
+  CurlTransport transport(clock);
+  HttpRequest request{.method = "POST",
+                      .url = server.Url("/"),
+                      .headers = {{"Content-Type", "application/x-www-form-urlencoded"}},
+                      .body = "Action=RunInstances&ClientToken=abc"};
+  resilience::Result<HttpResponse> first =
+      transport.Send(request, Deadline::After(clock.Now(), 10s), {});
+  ASSERT_TRUE(first.ok()) << first.error().ToString();
+  resilience::Result<HttpResponse> second =
+      transport.Send(request, Deadline::After(clock.Now(), 10s), {});
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(second.error().kind(), ErrorKind::kTransient) << second.error().ToString();
+  EXPECT_EQ(server.requests().size(), 2u);
+  EXPECT_THAT(std::string(second.error().message()), HasSubstr("not sent again"));
+
+  // The next Send works again, on a new connection.
+  resilience::Result<HttpResponse> third =
+      transport.Send(request, Deadline::After(clock.Now(), 10s), {});
+  ASSERT_TRUE(third.ok()) << third.error().ToString();
+  EXPECT_EQ(server.requests().size(), 3u);
+}
+
+TEST(CurlTransportTest, LargeBodyIsSentWithoutExpectContinue) {
+  std::mutex mu;
+  std::size_t seen_size = 0;
+  bool saw_expect = true;
+  TestServer server([&](httplib::Server& s) {
+    s.Post("/", [&](const httplib::Request& req, httplib::Response& res) {
+      std::lock_guard lock(mu);
+      seen_size = req.body.size();
+      saw_expect = req.has_header("Expect");
+      res.set_content(std::string(3 << 20, 'r'), "application/octet-stream");
+    });
+  });
+  SystemClock clock;
+  CurlTransport transport(clock);
+  HttpRequest request{.method = "POST",
+                      .url = server.Url("/"),
+                      .headers = {{"Content-Type", "application/octet-stream"}},
+                      .body = std::string(2 << 20, 'x')};
+  resilience::Result<HttpResponse> response =
+      transport.Send(request, Deadline::After(clock.Now(), 30s), {});
+  ASSERT_TRUE(response.ok()) << response.error().ToString();
+  EXPECT_EQ(response->body.size(), std::size_t{3} << 20);
+  std::lock_guard lock(mu);
+  EXPECT_EQ(seen_size, std::size_t{2} << 20);
+  EXPECT_FALSE(saw_expect);
+}
+
+TEST(CurlTransportTest, ConcurrentSendsFromManyThreads) {
+  std::atomic<int> requests{0};
+  TestServer server([&](httplib::Server& s) {
+    s.Get("/n", [&](const httplib::Request& req, httplib::Response& res) {
+      requests.fetch_add(1);
+      res.set_content(req.get_param_value("i"), "text/plain");
+    });
+  });
+  SystemClock clock;
+  CurlTransport transport(clock, {.max_idle_handles = 3});
+  constexpr int kThreads = 6;
+  constexpr int kPerThread = 15;
+  std::atomic<int> correct{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        const std::string id = std::to_string(t * 1000 + i);
+        resilience::Result<HttpResponse> response =
+            transport.Send(Get(server.Url("/n?i=" + id)), Deadline::After(clock.Now(), 30s), {});
+        if (response.ok() && response->status == 200 && response->body == id) correct.fetch_add(1);
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  EXPECT_EQ(correct.load(), kThreads * kPerThread);
+  EXPECT_EQ(requests.load(), kThreads * kPerThread);
+  EXPECT_LE(transport.idle_handles(), 3u);
+}
+
+TEST(CurlTransportTest, UnreadableCaBundleIsAValidationError) {
+  TestServer server([](httplib::Server& s) {
+    s.Get("/", [](const httplib::Request&, httplib::Response& res) {
+      res.set_content("x", "text/plain");
+    });
+  });
+  SystemClock clock;
+  CurlTransport transport(clock, {.ca_bundle = "/nonexistent/ohfp-ca-bundle.pem"});
+  // TLS towards a plain-HTTP port: the CA bundle is loaded (and fails) before any handshake.
+  resilience::Result<HttpResponse> response =
+      transport.Send(Get("https://127.0.0.1:" + std::to_string(server.port()) + "/"),
+                     Deadline::After(clock.Now(), 10s), {});
+  ASSERT_FALSE(response.ok());
+  EXPECT_EQ(response.error().kind(), ErrorKind::kValidation) << response.error().ToString();
+}
+
+TEST(CurlTransportTest, LibcurlGlobalInitIsThreadSafe) {
+  // The transport relies on libcurl counting curl_global_init/cleanup itself, safely across
+  // threads.
+  const curl_version_info_data* info = curl_version_info(CURLVERSION_NOW);
+  ASSERT_NE(info, nullptr);
+  EXPECT_NE(info->features & CURL_VERSION_THREADSAFE, 0);
+  // Transports created and destroyed on several threads at once.
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([] {
+      SystemClock clock;
+      for (int i = 0; i < 10; ++i) CurlTransport transport(clock);
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+}
+
+}  // namespace
+}  // namespace ohfp::aws

@@ -1,0 +1,157 @@
+#include "config/resilience_json.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <regex>
+#include <sstream>
+
+namespace ohfp::config {
+namespace {
+
+using resilience::ConfigProblem;
+using std::chrono::seconds;
+using ::testing::IsEmpty;
+using ::testing::UnorderedElementsAre;
+
+std::string Slurp(const std::string& path) {
+  std::ifstream in(path);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// The one ```json block of the seed document.
+nlohmann::json SeedExample() {
+  const std::string doc =
+      Slurp(std::string(OHFP_SOURCE_DIR) + "/../shared/seed/resilience-patterns.md");
+  const std::regex block("```json\\n([\\s\\S]*?)```");
+  std::smatch m;
+  EXPECT_TRUE(std::regex_search(doc, m, block)) << "the seed's example configuration was not found";
+  return nlohmann::json::parse(m[1].str());
+}
+
+std::vector<std::string> Paths(const std::vector<ConfigProblem>& problems) {
+  std::vector<std::string> out;
+  for (const ConfigProblem& p : problems) out.push_back(p.path);
+  return out;
+}
+
+TEST(ResilienceJson, TheSeedsExampleLoadsUnchanged) {
+  const nlohmann::json seed = SeedExample();
+  std::vector<ConfigProblem> problems;
+  const resilience::ResilienceConfig c =
+      ReadResilienceConfig(seed["resilience"], "resilience", problems);
+  ASSERT_THAT(problems, IsEmpty());
+  const resilience::OperationPolicy run = c.PolicyFor("ec2_run_instances", "aws_ec2");
+  EXPECT_EQ(run.breaker.failure_threshold, 3);
+  EXPECT_EQ(run.breaker.reset_timeout, seconds(30));
+  EXPECT_EQ(run.breaker.half_open_timeout, seconds(15));
+  EXPECT_EQ(run.retry.max_attempts, 5);
+  EXPECT_EQ(run.retry.backoff.base_delay, seconds(2));
+  EXPECT_EQ(run.retry.backoff.max_delay, seconds(120));
+  EXPECT_EQ(run.retry.backoff.jitter, resilience::JitterMode::kSeed);
+  EXPECT_EQ(run.timeout, seconds(180));
+  const resilience::OperationPolicy spot = c.PolicyFor("spot_fleet_request", "aws_spot_fleet");
+  EXPECT_EQ(spot.breaker.reset_timeout, seconds(45));
+  EXPECT_EQ(spot.retry.max_attempts, 4);
+  EXPECT_EQ(spot.timeout, seconds(300));
+  EXPECT_EQ(c.error_handling.max_consecutive_failures_before_alert, 10);
+}
+
+TEST(ResilienceJson, TheShippedCopyIsTheSeedsExample) {
+  const nlohmann::json shipped = nlohmann::json::parse(
+      Slurp(std::string(OHFP_SOURCE_DIR) + "/config/examples/seed-resilience.json"));
+  EXPECT_EQ(shipped, SeedExample());
+}
+
+TEST(ResilienceJson, TheRecommendedConfigurationIsValid) {
+  const nlohmann::json j = nlohmann::json::parse(
+      Slurp(std::string(OHFP_SOURCE_DIR) + "/config/recommended-resilience.json"));
+  std::vector<ConfigProblem> problems;
+  const resilience::ResilienceConfig c =
+      ReadResilienceConfig(j["resilience"], "resilience", problems);
+  EXPECT_THAT(problems, IsEmpty());
+  EXPECT_TRUE(c.retry.quota.enabled);
+  EXPECT_TRUE(c.retry.retry_on_circuit_open);
+  EXPECT_EQ(c.retry.default_backoff.jitter, resilience::JitterMode::kFull);
+  EXPECT_EQ(c.circuit_breaker.defaults.failure_policy, resilience::FailurePolicy::kServiceErrors);
+}
+
+TEST(ResilienceJson, AnEmptyObjectMeansTheDefaults) {
+  std::vector<ConfigProblem> problems;
+  const resilience::ResilienceConfig c =
+      ReadResilienceConfig(nlohmann::json::object(), "resilience", problems);
+  EXPECT_THAT(problems, IsEmpty());
+  EXPECT_EQ(c.circuit_breaker.defaults, resilience::CircuitBreakerOptions{});
+}
+
+TEST(ResilienceJson, EveryProblemIsReportedWithItsPath) {
+  const nlohmann::json j = nlohmann::json::parse(R"({
+    "circuit_breaker": {"enabled": "yes", "default_failure_threshold": 2.5,
+                        "services": {"aws_ec2": {"failure_threshold": 0, "reset_timout": 30}, "aws_x": 4}},
+    "retry": {"default_jitter": "wild", "operations": {"ec2_run_instances": {"max_attempts": 500}},
+              "quota": {"max_tokens": 0}},
+    "timeout": {"default_timeout": "30", "operations": {"spot_fleet_cancel": -5}},
+    "error_handling": {"log_retries": 1},
+    "extra": {}
+  })");
+  std::vector<ConfigProblem> problems;
+  (void)ReadResilienceConfig(j, "resilience", problems);
+  EXPECT_THAT(Paths(problems),
+              UnorderedElementsAre("resilience.circuit_breaker.enabled",
+                                   "resilience.circuit_breaker.default_failure_threshold",
+                                   "resilience.circuit_breaker.services.aws_ec2.reset_timout",
+                                   "resilience.circuit_breaker.services.aws_x",
+                                   "resilience.circuit_breaker.services.aws_ec2.failure_threshold",
+                                   "resilience.retry.default_jitter",
+                                   "resilience.retry.operations.ec2_run_instances.max_attempts",
+                                   "resilience.retry.quota.max_tokens",
+                                   "resilience.timeout.default_timeout",
+                                   "resilience.timeout.operations.spot_fleet_cancel",
+                                   "resilience.error_handling.log_retries", "resilience.extra"));
+}
+
+TEST(ResilienceJson, MessagesSayWhatIsWrong) {
+  std::vector<ConfigProblem> problems;
+  (void)ReadResilienceConfig(nlohmann::json::parse(R"({"retry": {"default_max_atempts": 3}})"),
+                             "resilience", problems);
+  ASSERT_EQ(problems.size(), 1U);
+  EXPECT_THAT(problems[0].message, ::testing::StartsWith("is not a known key (known here: "));
+  EXPECT_THAT(problems[0].message, ::testing::HasSubstr("default_max_attempts"));
+}
+
+TEST(ResilienceJson, JitterAcceptsTheSeedsBooleanAndNames) {
+  for (const auto& [text, mode] : std::vector<std::pair<std::string, resilience::JitterMode>>{
+           {"true", resilience::JitterMode::kSeed},
+           {"false", resilience::JitterMode::kNone},
+           {"\"full\"", resilience::JitterMode::kFull},
+           {"\"decorrelated\"", resilience::JitterMode::kDecorrelated}}) {
+    std::vector<ConfigProblem> problems;
+    const auto c = ReadResilienceConfig(
+        nlohmann::json::parse(R"({"retry": {"default_jitter": )" + text + "}}"), "r", problems);
+    EXPECT_THAT(problems, IsEmpty()) << text;
+    EXPECT_EQ(c.retry.default_backoff.jitter, mode) << text;
+  }
+}
+
+TEST(ResilienceJson, TheEffectiveConfigurationReadsBackTheSame) {
+  std::vector<ConfigProblem> problems;
+  const resilience::ResilienceConfig c =
+      ReadResilienceConfig(SeedExample()["resilience"], "resilience", problems);
+  const nlohmann::json written = ResilienceConfigToJson(c);
+  const resilience::ResilienceConfig again = ReadResilienceConfig(written, "resilience", problems);
+  EXPECT_THAT(problems, IsEmpty());
+  for (const char* op :
+       {"ec2_run_instances", "spot_fleet_request", "ec2_describe_instances", "anything"}) {
+    const auto a = c.PolicyFor(op, "aws_ec2");
+    const auto b = again.PolicyFor(op, "aws_ec2");
+    EXPECT_EQ(a.retry, b.retry) << op;
+    EXPECT_EQ(a.timeout, b.timeout) << op;
+    EXPECT_EQ(a.breaker, b.breaker) << op;
+  }
+}
+
+}  // namespace
+}  // namespace ohfp::config

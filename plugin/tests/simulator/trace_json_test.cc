@@ -1,0 +1,121 @@
+#include "simulator/trace_json.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <sstream>
+
+namespace ohfp::simulator {
+namespace {
+
+using resilience::SimCall;
+using resilience::SimEvent;
+using resilience::SimFault;
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+using ::testing::HasSubstr;
+
+TEST(TraceJson, ReadsTheDocumentedLine) {
+  std::istringstream in(
+      R"({"at": 12.5, "operation": "ec2_run_instances", "service": "aws_ec2", "attempts": [{"outcome": "RequestLimitExceeded", "latency": 0.2}, {"outcome": "ok", "latency": 0.1}]})"
+      "\n\n"
+      R"({"operation": "ec2_describe_instances"})");
+  std::vector<SimCall> calls;
+  ASSERT_TRUE(ReadTrace(in, calls).ok());
+  ASSERT_EQ(calls.size(), 2U);
+  EXPECT_EQ(calls[0].at, milliseconds(12500));
+  EXPECT_EQ(calls[0].service, "aws_ec2");
+  ASSERT_EQ(calls[0].attempts.size(), 2U);
+  EXPECT_EQ(calls[0].attempts[0].outcome, "RequestLimitExceeded");
+  EXPECT_EQ(calls[0].attempts[0].latency, milliseconds(200));
+  EXPECT_EQ(calls[1].at, seconds(0));
+  EXPECT_TRUE(calls[1].attempts.empty());
+}
+
+TEST(TraceJson, NamesTheLineOfEveryProblem) {
+  std::istringstream in(
+      "{\"operation\": \"a\"}\nnot json\n{\"at\": -1}\n{\"operation\": \"b\", \"attempts\": "
+      "[{}]}\n");
+  std::vector<SimCall> calls;
+  resilience::Status s = ReadTrace(in, calls);
+  ASSERT_FALSE(s.ok());
+  const std::string m(s.error().message());
+  EXPECT_THAT(m, HasSubstr("line 2: is not valid JSON"));
+  EXPECT_THAT(m, HasSubstr("line 3.at: must not be negative"));
+  EXPECT_THAT(m, HasSubstr("line 3.operation: is required"));
+  EXPECT_THAT(m, HasSubstr("line 4.attempts[0].outcome: is required"));
+}
+
+TEST(TraceJson, ReadsFaultsAsAnArrayAnObjectOrLines) {
+  for (const std::string& text :
+       {std::string(
+            R"([{"service": "aws_ec2", "from": 10, "duration": 30, "outcome": "Throttling"}])"),
+        std::string(R"({"service": "aws_ec2", "from": 10, "until": 40, "outcome": "Throttling"})"),
+        std::string("{\"service\": \"aws_ec2\", \"from\": 10, \"duration\": 30, \"outcome\": "
+                    "\"Throttling\"}\n")}) {
+    std::istringstream in(text);
+    std::vector<SimFault> faults;
+    ASSERT_TRUE(ReadFaults(in, faults).ok()) << text;
+    ASSERT_EQ(faults.size(), 1U) << text;
+    EXPECT_EQ(faults[0].from, seconds(10));
+    EXPECT_EQ(faults[0].until, seconds(40));
+    EXPECT_EQ(faults[0].probability, 1.0);
+  }
+}
+
+TEST(TraceJson, RejectsImpossibleFaults) {
+  std::istringstream in(
+      R"([{"from": 10, "until": 5, "outcome": "x", "probability": 2}, {"from": 0}])");
+  std::vector<SimFault> faults;
+  resilience::Status s = ReadFaults(in, faults);
+  ASSERT_FALSE(s.ok());
+  const std::string m(s.error().message());
+  EXPECT_THAT(m, HasSubstr("fault 0.until: must end after \"from\""));
+  EXPECT_THAT(m, HasSubstr("fault 0.probability: must be between 0 and 1"));
+  EXPECT_THAT(m, HasSubstr("fault 1.outcome: is required"));
+}
+
+TEST(TraceJson, EventsPrintInTheDocumentedShape) {
+  SimEvent attempt{.type = SimEvent::Type::kAttempt,
+                   .at = milliseconds(12700),
+                   .call = 0,
+                   .operation = "ec2_run_instances",
+                   .attempt = 1,
+                   .started = milliseconds(12500),
+                   .outcome = "RequestLimitExceeded"};
+  EXPECT_EQ(
+      EventJson(attempt).dump(),
+      R"({"at":12.7,"event":"attempt","call":0,"operation":"ec2_run_instances","attempt":1,"outcome":"RequestLimitExceeded","started":12.5})");
+  SimEvent retry{.type = SimEvent::Type::kRetry,
+                 .at = milliseconds(12700),
+                 .call = 0,
+                 .attempt = 1,
+                 .delay = seconds(2)};
+  EXPECT_EQ(EventJson(retry).dump(),
+            R"({"at":12.7,"event":"retry","call":0,"attempt":1,"delay":2.0})");
+  SimEvent circuit{.type = SimEvent::Type::kCircuit,
+                   .at = seconds(3),
+                   .service = "aws_ec2",
+                   .from = resilience::CircuitState::kClosed,
+                   .to = resilience::CircuitState::kOpen};
+  EXPECT_EQ(EventJson(circuit).dump(),
+            R"({"at":3.0,"event":"circuit","service":"aws_ec2","from":"closed","to":"open"})");
+  SimEvent rejected{
+      .type = SimEvent::Type::kRejected, .at = seconds(4), .call = 3, .service = "aws_ec2"};
+  EXPECT_EQ(EventJson(rejected).dump(),
+            R"({"at":4.0,"event":"rejected","call":3,"service":"aws_ec2"})");
+  SimEvent timeout{.type = SimEvent::Type::kTimeout, .at = seconds(5), .call = 0};
+  EXPECT_EQ(EventJson(timeout).dump(), R"({"at":5.0,"event":"timeout","call":0})");
+  SimEvent result{.type = SimEvent::Type::kResult,
+                  .at = seconds(6),
+                  .call = 0,
+                  .ok = false,
+                  .error = "RequestLimitExceeded",
+                  .attempts = 3};
+  EXPECT_EQ(
+      EventJson(result).dump(),
+      R"({"at":6.0,"event":"result","call":0,"ok":false,"error":"RequestLimitExceeded","attempts":3})");
+}
+
+}  // namespace
+}  // namespace ohfp::simulator

@@ -1,0 +1,216 @@
+#include "ohfp/resilience/pipeline.h"
+
+#include "ohfp/resilience/backoff.h"
+#include "ohfp/resilience/timeout.h"
+
+namespace ohfp::resilience {
+namespace {
+constexpr auto kRelaxed = std::memory_order_relaxed;
+}  // namespace
+
+// ---- PipelineCall ----
+
+PipelineCall::PipelineCall(ResiliencePipeline& pipeline, const Operation& operation,
+                           std::uint64_t call_id) noexcept
+    : pipeline_(pipeline), operation_(operation), id_(call_id) {}
+
+PipelineCall::Step PipelineCall::Start() {
+  const MonoTime now = pipeline_.clock_.Now();
+  started_ = now;
+  deadline_ = Deadline::After(now, operation_.policy_.timeout);
+  return BeginAttempt(now);
+}
+
+PipelineCall::Step PipelineCall::BeginAttempt(MonoTime now) {
+  if (CircuitBreaker* breaker = operation_.breaker_) {
+    Result<CircuitBreaker::Permit> permit = breaker->TryAcquire();
+    if (!permit.ok()) {
+      operation_.service_counters_.rejections.fetch_add(1, kRelaxed);
+      if (ResilienceObserver* o = pipeline_.observer_)
+        o->OnRejected({id_, operation_.name(), operation_.service()});
+      return WaitForCircuit(now, permit.error());
+    }
+    permit_ = *permit;
+  }
+  ++attempts_;
+  attempt_started_ = now;
+  Deadline attempt_deadline = deadline_;
+  if (operation_.policy_.attempt_timeout > Duration::zero()) {
+    attempt_deadline = deadline_.Min(Deadline::After(now, operation_.policy_.attempt_timeout));
+  }
+  return Step{StepKind::kAttempt, attempts_, attempt_deadline, {}};
+}
+
+PipelineCall::Step PipelineCall::AttemptSucceeded() {
+  ResilienceObserver* const observer = pipeline_.observer_;
+  const MonoTime now = observer != nullptr ? pipeline_.clock_.Now() : MonoTime{};
+  if (observer != nullptr) ReportAttempt(now, nullptr);
+  if (CircuitBreaker* breaker = operation_.breaker_) breaker->OnSuccess(permit_);
+  if (RetryQuota* quota = operation_.quota_) quota->Release(quota_cost_);
+  OperationCounters& counters = operation_.counters_;
+  counters.successful_operations.fetch_add(1, kRelaxed);
+  if (retries_ > 0) counters.retry_successes.fetch_add(1, kRelaxed);
+  if (counters.consecutive_failures.load(kRelaxed) != 0)
+    counters.consecutive_failures.store(0, kRelaxed);
+  done_ = true;
+  if (observer != nullptr) {
+    observer->OnResult(
+        {id_, operation_.name(), operation_.service(), nullptr, attempts_, now - started_});
+  }
+  return Step{StepKind::kDone};
+}
+
+PipelineCall::Step PipelineCall::AttemptFailed(const Error& error) {
+  const MonoTime now = pipeline_.clock_.Now();
+  operation_.counters_.failed_attempts.fetch_add(1, kRelaxed);
+  if (pipeline_.observer_ != nullptr) ReportAttempt(now, &error);
+  if (CircuitBreaker* breaker = operation_.breaker_) breaker->OnFailure(permit_, error);
+  if (error.kind() == ErrorKind::kCancelled) return Fail(now, error);
+  if (deadline_.Expired(now)) return EndByDeadline(now, error);
+  return ScheduleRetry(now, error);
+}
+
+PipelineCall::Step PipelineCall::ScheduleRetry(MonoTime now, const Error& cause) {
+  const RetryOptions& retry = operation_.policy_.retry;
+  if (!retry.retryable.contains(cause.kind()) || attempts_ >= retry.max_attempts)
+    return Fail(now, cause);
+  Duration delay = ComputeBackoff(retry.backoff, retries_, previous_delay_, pipeline_.random_);
+  if (auto hint = cause.retry_after(); hint && *hint > delay) delay = *hint;
+  // A wait that would reach the deadline cannot be followed by an attempt: end now rather than
+  // sleep for nothing.
+  if (delay >= deadline_.Remaining(now)) return EndByDeadline(now, cause);
+  if (RetryQuota* quota = operation_.quota_) {
+    std::optional<int> cost = quota->TryAcquire(cause.kind());
+    if (!cost) return Fail(now, cause);
+    quota_cost_ = *cost;
+  }
+  previous_delay_ = delay;
+  ++retries_;
+  last_error_ = cause;
+  operation_.counters_.retry_attempts.fetch_add(1, kRelaxed);
+  if (ResilienceObserver* o = pipeline_.observer_) {
+    o->OnRetry({id_, operation_.name(), operation_.service(), attempts_, delay, cause});
+  }
+  return Step{StepKind::kWait, 0, Deadline::Infinite(), delay};
+}
+
+PipelineCall::Step PipelineCall::WaitForCircuit(MonoTime now, const Error& rejection) {
+  if (!operation_.policy_.retry_on_circuit_open) return Fail(now, rejection);
+  const Duration until_half_open = operation_.breaker_->TimeUntilHalfOpen();
+  if (until_half_open == Duration::max())
+    return Fail(now, rejection);  // forced open: waiting cannot help
+  // Spread the waiters so they do not all arrive the moment the circuit half-opens.
+  const Duration spread = ComputeBackoff(operation_.policy_.retry.backoff, rejections_,
+                                         previous_delay_, pipeline_.random_);
+  const Duration wait = until_half_open + spread;
+  if (wait >= deadline_.Remaining(now)) return Fail(now, rejection);
+  ++rejections_;
+  previous_delay_ = spread;
+  last_error_ = rejection;
+  if (ResilienceObserver* o = pipeline_.observer_) {
+    o->OnRetry({id_, operation_.name(), operation_.service(), attempts_, wait, rejection});
+  }
+  return Step{StepKind::kWait, 0, Deadline::Infinite(), wait};
+}
+
+PipelineCall::Step PipelineCall::WaitFinished() {
+  const MonoTime now = pipeline_.clock_.Now();
+  if (deadline_.Expired(now))
+    return EndByDeadline(now, last_error_ ? *last_error_ : Error(ErrorKind::kTimeout));
+  return BeginAttempt(now);
+}
+
+PipelineCall::Step PipelineCall::Cancel() {
+  return Fail(pipeline_.clock_.Now(),
+              Error(ErrorKind::kCancelled, "cancelled", "the caller stopped the call"));
+}
+
+PipelineCall::Step PipelineCall::EndByDeadline(MonoTime now, const Error& cause) {
+  operation_.counters_.timeout_errors.fetch_add(1, kRelaxed);
+  if (ResilienceObserver* o = pipeline_.observer_) {
+    o->OnTimeout(
+        {id_, operation_.name(), operation_.service(), operation_.policy_.timeout, attempts_});
+  }
+  return Fail(now, OperationTimeoutError(operation_.name(), operation_.policy_.timeout, &cause));
+}
+
+PipelineCall::Step PipelineCall::Fail(MonoTime now, Error error) {
+  done_ = true;
+  OperationCounters& counters = operation_.counters_;
+  counters.failed_operations.fetch_add(1, kRelaxed);
+  if (error.kind() == ErrorKind::kCircuitOpen) counters.rejected_calls.fetch_add(1, kRelaxed);
+  const std::uint32_t streak = counters.consecutive_failures.fetch_add(1, kRelaxed) + 1;
+  error_ = std::move(error);
+  if (ResilienceObserver* o = pipeline_.observer_) {
+    const int every = pipeline_.config_.error_handling.max_consecutive_failures_before_alert;
+    if (every > 0 && streak % static_cast<std::uint32_t>(every) == 0) {
+      o->OnAlert({AlertEvent::Kind::kConsecutiveFailures, operation_.service(), operation_.name(),
+                  streak});
+    }
+    o->OnResult(
+        {id_, operation_.name(), operation_.service(), &*error_, attempts_, now - started_});
+  }
+  return Step{StepKind::kDone};
+}
+
+void PipelineCall::ReportAttempt(MonoTime now, const Error* error) {
+  pipeline_.observer_->OnAttempt(
+      {id_, operation_.name(), operation_.service(), attempts_, attempt_started_, now, error});
+}
+
+// ---- ResiliencePipeline ----
+
+void ResiliencePipeline::BreakerEvents::OnCircuitStateChange(const CircuitStateChange& e) {
+  if (inner_ == nullptr) return;
+  inner_->OnCircuitStateChange(e);
+  if (alert_on_open_ && e.to == CircuitState::kOpen) {
+    inner_->OnAlert({AlertEvent::Kind::kCircuitOpen, e.service, {}, e.failure_count});
+  }
+}
+
+void ResiliencePipeline::BreakerEvents::OnCircuitFailure(const CircuitFailureEvent& e) {
+  if (inner_ != nullptr) inner_->OnCircuitFailure(e);
+}
+
+void ResiliencePipeline::BreakerEvents::OnStoreError(std::string_view service, const Error& error) {
+  if (inner_ != nullptr) inner_->OnStoreError(service, error);
+}
+
+ResiliencePipeline::ResiliencePipeline(ResilienceConfig config, PipelineDependencies dependencies)
+    : config_(std::move(config)),
+      clock_(dependencies.clock),
+      random_(dependencies.random),
+      store_(dependencies.store),
+      observer_(dependencies.observer),
+      owned_monitor_(dependencies.monitor == nullptr ? std::make_unique<ResilienceMonitor>()
+                                                     : nullptr),
+      monitor_(dependencies.monitor != nullptr ? dependencies.monitor : owned_monitor_.get()),
+      breaker_events_(observer_, config_.error_handling.alert_on_circuit_breaker_open),
+      registry_(store_, clock_, &breaker_events_, monitor_) {}
+
+const Operation& ResiliencePipeline::operation(std::string_view name, std::string_view service) {
+  std::lock_guard lock(mu_);
+  if (auto it = operations_.find(name); it != operations_.end()) return *it->second;
+  const std::string svc(service.empty() ? DefaultServiceFor(name).value_or("default") : service);
+  OperationPolicy policy = config_.PolicyFor(name, svc);
+  CircuitBreaker* breaker = policy.breaker_enabled ? &registry_.Get(svc, policy.breaker) : nullptr;
+  RetryQuota* quota = policy.quota.enabled ? QuotaFor(policy) : nullptr;
+  OperationCounters& counters = monitor_->Operation(name, svc);
+  ServiceCounters& service_counters = monitor_->Service(svc);
+  std::unique_ptr<Operation> op(
+      new Operation(std::move(policy), breaker, quota, counters, service_counters));
+  return *operations_.emplace(std::string(name), std::move(op)).first->second;
+}
+
+RetryQuota* ResiliencePipeline::QuotaFor(const OperationPolicy& policy) {
+  auto it = quotas_.find(policy.service);
+  if (it == quotas_.end()) {
+    it = quotas_
+             .emplace(policy.service,
+                      std::make_unique<RetryQuota>(policy.service, policy.quota, store_, observer_))
+             .first;
+  }
+  return it->second.get();
+}
+
+}  // namespace ohfp::resilience

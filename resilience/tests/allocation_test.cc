@@ -1,0 +1,118 @@
+// The hot paths must not allocate: a closed-circuit success, an open-circuit rejection, a
+// first-attempt success through retry, the decorator, the timeout manager and the whole pipeline.
+// This binary replaces the global operator new to count allocations made by the current thread.
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <new>
+
+#include "ohfp/resilience/circuit_breaker.h"
+#include "ohfp/resilience/manual_clock.h"
+#include "ohfp/resilience/pipeline.h"
+#include "ohfp/resilience/retry.h"
+#include "ohfp/resilience/testing/scripted_random.h"
+#include "ohfp/resilience/timeout.h"
+
+namespace {
+thread_local long allocations = 0;  // NOLINT: the hook needs a counter outside any object
+}  // namespace
+
+void* operator new(std::size_t size) {
+  ++allocations;
+  if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
+  throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+
+namespace ohfp::resilience {
+namespace {
+
+using std::chrono::seconds;
+
+// Allocations made while running `f` (after one warm-up run, which may create lazily built state).
+template <class F>
+long AllocationsOf(F&& f) {
+  f();
+  const long before = allocations;
+  for (int i = 0; i < 100; ++i) f();
+  return allocations - before;
+}
+
+int Work() { return 1; }
+
+TEST(Allocations, ClosedCircuitSuccessAllocatesNothing) {
+  ManualClock clock;
+  InMemoryStateStore store;
+  CircuitBreaker breaker("aws_ec2", {}, store, clock);
+  EXPECT_EQ(AllocationsOf([&] { (void)breaker.Call([] { return Result<int>(Work()); }); }), 0);
+}
+
+TEST(Allocations, OpenCircuitRejectionAllocatesNothing) {
+  ManualClock clock;
+  InMemoryStateStore store;
+  CircuitBreaker breaker("aws_ec2", {.failure_threshold = 1}, store, clock);
+  (void)breaker.Call([] { return Result<int>(Error(ErrorKind::kThrottled)); });
+  ASSERT_EQ(breaker.state(), CircuitState::kOpen);
+  EXPECT_EQ(AllocationsOf([&] {
+              Result<int> r = breaker.Call([] { return Result<int>(Work()); });
+              if (r.ok()) std::abort();
+            }),
+            0);
+}
+
+TEST(Allocations, FirstAttemptSuccessThroughRetryAllocatesNothing) {
+  ManualClock clock;
+  testing::ScriptedRandom rng({0.5});
+  ExponentialBackoffStrategy retry(RetryOptions{}, clock, rng);
+  EXPECT_EQ(AllocationsOf([&] { (void)retry.Execute([] { return Result<int>(Work()); }); }), 0);
+  auto decorated =
+      RetryWithBackoff(RetryOptions{}, clock, rng)([](int x) { return Result<int>(x); });
+  EXPECT_EQ(AllocationsOf([&] { (void)decorated(3); }), 0);
+}
+
+TEST(Allocations, TimeoutManagerWithADeadlineAllocatesNothing) {
+  ManualClock clock;
+  TimeoutManager timeouts(clock, seconds(30));
+  timeouts.SetOperationTimeout("ec2_run_instances", seconds(180));
+  EXPECT_EQ(AllocationsOf([&] {
+              (void)timeouts.ExecuteWithTimeout([](Deadline) { return Result<int>(Work()); },
+                                                "ec2_run_instances");
+            }),
+            0);
+}
+
+TEST(Allocations, PipelineSuccessAllocatesNothing) {
+  ManualClock clock;
+  testing::ScriptedRandom rng({0.5});
+  InMemoryStateStore store;
+  ResiliencePipeline pipeline(ResilienceConfig{}, {clock, rng, store});
+  const Operation& op = pipeline.operation("ec2_run_instances");
+  EXPECT_EQ(AllocationsOf([&] { (void)pipeline.Execute(op, [] { return Result<int>(Work()); }); }),
+            0);
+}
+
+TEST(Allocations, PipelineRejectionAllocatesNothing) {
+  ManualClock clock;
+  testing::ScriptedRandom rng({0.5});
+  InMemoryStateStore store;
+  ResiliencePipeline pipeline(ResilienceConfig{}, {clock, rng, store});
+  const Operation& op = pipeline.operation("ec2_run_instances");
+  ASSERT_TRUE(pipeline.breakers().Get("aws_ec2").ForceOpen().ok());
+  EXPECT_EQ(AllocationsOf([&] {
+              Result<int> r = pipeline.Execute(op, [] { return Result<int>(Work()); });
+              if (r.ok()) std::abort();
+            }),
+            0);
+}
+
+TEST(Allocations, TheCounterWorks) {
+  EXPECT_GT(AllocationsOf([] {
+              int* volatile p = new int(3);  // volatile: the compiler may not elide this allocation
+              delete p;
+            }),
+            0);
+}
+
+}  // namespace
+}  // namespace ohfp::resilience

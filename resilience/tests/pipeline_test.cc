@@ -1,0 +1,405 @@
+#include "ohfp/resilience/pipeline.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "ohfp/resilience/manual_clock.h"
+#include "ohfp/resilience/testing/recording_observer.h"
+#include "ohfp/resilience/testing/scripted_random.h"
+
+namespace ohfp::resilience {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+using ::testing::ElementsAre;
+using testing::RecordingObserver;
+using testing::ScriptedRandom;
+
+const Error kThrottle(ErrorKind::kThrottled, "RequestLimitExceeded", "slow down");
+const Error kInvalid(ErrorKind::kValidation, "InvalidParameterValue", "bad");
+
+// Seed-like configuration without jitter, so delays are exact.
+ResilienceConfig Config() {
+  ResilienceConfig c;
+  c.circuit_breaker.services["aws_ec2"] = {
+      .failure_threshold = 3, .reset_timeout = seconds(30), .half_open_timeout = seconds(15)};
+  c.retry.default_backoff.jitter = JitterMode::kNone;
+  c.retry.operations["ec2_run_instances"] = {
+      .max_attempts = 5, .base_delay = seconds(2), .max_delay = seconds(120)};
+  c.timeout.operations["ec2_run_instances"] = seconds(180);
+  return c;
+}
+
+class PipelineTest : public ::testing::Test {
+ protected:
+  explicit PipelineTest(ResilienceConfig config = Config())
+      : pipeline_(std::move(config), {clock_, rng_, store_, &events_, &monitor_}) {}
+
+  // Runs ec2_run_instances; each attempt takes the next outcome (nullptr = success), the last
+  // repeating.
+  Result<int> Run(std::vector<const Error*> outcomes, const std::string& op = "ec2_run_instances") {
+    std::size_t i = 0;
+    return pipeline_.Execute(op, [&]() -> Result<int> {
+      const Error* e = outcomes[std::min(i++, outcomes.size() - 1)];
+      ++attempts_;
+      if (e != nullptr) return *e;
+      return 42;
+    });
+  }
+
+  ManualClock clock_;
+  ScriptedRandom rng_{{0.5}};
+  InMemoryStateStore store_;
+  RecordingObserver events_;
+  ResilienceMonitor monitor_;
+  ResiliencePipeline pipeline_;
+  int attempts_ = 0;
+};
+
+TEST_F(PipelineTest, AFirstAttemptSuccessPassesStraightThrough) {
+  Result<int> r = Run({nullptr});
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(*r, 42);
+  EXPECT_TRUE(clock_.sleeps().empty());
+  EXPECT_THAT(events_.lines(), ElementsAre("attempt ec2_run_instances 1 ok",
+                                           "result ec2_run_instances ok attempts=1"));
+  const MetricsSummary s = monitor_.GetMetricsSummary();
+  EXPECT_EQ(s.total_operations, 1U);
+  EXPECT_EQ(s.successful_operations, 1U);
+  EXPECT_EQ(s.attempts, 1U);
+}
+
+TEST_F(PipelineTest, ThrottlingIsRetriedWithBackoffUntilSuccess) {
+  Result<int> r = Run({&kThrottle, &kThrottle, nullptr});
+  ASSERT_TRUE(r.ok());
+  EXPECT_THAT(clock_.sleeps(), ElementsAre(seconds(2), seconds(4)));
+  EXPECT_THAT(
+      events_.lines(),
+      ElementsAre("attempt ec2_run_instances 1 RequestLimitExceeded", "failure aws_ec2 1/3",
+                  "retry ec2_run_instances after=1 delay=2s",
+                  "attempt ec2_run_instances 2 RequestLimitExceeded", "failure aws_ec2 2/3",
+                  "retry ec2_run_instances after=2 delay=4s", "attempt ec2_run_instances 3 ok",
+                  "result ec2_run_instances ok attempts=3"));
+  const MetricsSummary s = monitor_.GetMetricsSummary();
+  EXPECT_EQ(s.retry_attempts, 2U);
+  EXPECT_EQ(s.retry_successes, 1U);
+  EXPECT_EQ(s.attempts, 3U);
+}
+
+TEST_F(PipelineTest, RequestErrorsAreNotRetried) {
+  Result<int> r = Run({&kInvalid});
+  EXPECT_EQ(r.error().code(), "InvalidParameterValue");
+  EXPECT_EQ(attempts_, 1);
+}
+
+TEST_F(PipelineTest, TheBreakerSeesEveryAttemptAndStopsTheRetries) {
+  // The seed's numbers: five attempts allowed, but aws_ec2 opens after three failures.
+  Result<int> r = Run({&kThrottle});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().kind(), ErrorKind::kCircuitOpen);
+  EXPECT_EQ(attempts_, 3);
+  EXPECT_THAT(events_.lines("circuit"), ElementsAre("circuit aws_ec2 closed->open"));
+  EXPECT_THAT(events_.lines("rejected"), ElementsAre("rejected ec2_run_instances"));
+  EXPECT_THAT(events_.lines("alert"), ElementsAre("alert circuit_open aws_ec2 3"));
+  const MetricsSummary s = monitor_.GetMetricsSummary();
+  EXPECT_EQ(s.rejected_calls, 1U);
+  EXPECT_EQ(s.circuit_breaker_opens, 1U);
+}
+
+TEST_F(PipelineTest, GivesUpAfterMaxAttemptsWithTheLastError) {
+  Result<int> r = Run({&kThrottle}, "ec2_describe_instances");  // 3 attempts, threshold 3
+  EXPECT_EQ(r.error().code(), "RequestLimitExceeded");
+  EXPECT_EQ(attempts_, 3);
+}
+
+TEST_F(PipelineTest, ARejectedCallFailsFastWithoutRunning) {
+  (void)Run({&kThrottle});
+  attempts_ = 0;
+  events_.clear();
+  Result<int> r = Run({nullptr});
+  EXPECT_EQ(r.error().kind(), ErrorKind::kCircuitOpen);
+  EXPECT_EQ(attempts_, 0);
+  EXPECT_THAT(events_.lines(), ElementsAre("rejected ec2_run_instances",
+                                           "result ec2_run_instances circuit_open attempts=0"));
+}
+
+TEST_F(PipelineTest, FallbackAnswersWhileTheCircuitIsOpen) {
+  (void)Run({&kThrottle});
+  const Operation& op = pipeline_.operation("ec2_run_instances");
+  Result<int> r = pipeline_.ExecuteWithFallback(
+      op, [] { return Result<int>(1); },
+      [](const Error& e) -> Result<int> {
+        EXPECT_EQ(e.kind(), ErrorKind::kCircuitOpen);
+        return -1;
+      });
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(*r, -1);
+  // Other errors are not replaced.
+  Result<int> other = pipeline_.ExecuteWithFallback(
+      pipeline_.operation("ec2_terminate_instances", "aws_other"),
+      [] { return Result<int>(kInvalid); }, [](const Error&) { return Result<int>(-1); });
+  EXPECT_EQ(other.error().kind(), ErrorKind::kValidation);
+}
+
+TEST(PipelineDeadline, TheTimeoutSpansEveryAttemptAndWait) {
+  ResilienceConfig c = Config();
+  c.circuit_breaker.enabled = false;
+  c.timeout.operations["ec2_run_instances"] = seconds(10);
+  ManualClock clock;
+  ScriptedRandom rng({0.5});
+  InMemoryStateStore store;
+  RecordingObserver events;
+  ResiliencePipeline pipeline(c, {clock, rng, store, &events});
+  const MonoTime start = clock.Now();
+  int attempts = 0;
+  Result<int> r = pipeline.Execute("ec2_run_instances", [&]() -> Result<int> {
+    ++attempts;
+    clock.Advance(seconds(1));
+    return kThrottle;
+  });
+  // t=1 fail, wait 2, t=4 fail, wait 4, t=9 fail: a wait of 8 s would reach the deadline at t=10.
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().kind(), ErrorKind::kTimeout);
+  EXPECT_EQ(attempts, 3);
+  EXPECT_EQ(clock.Now() - start, seconds(9))
+      << "the call ends at once instead of sleeping into the deadline";
+  EXPECT_THAT(events.lines("timeout"), ElementsAre("timeout ec2_run_instances attempts=3"));
+  EXPECT_EQ(r.error().message(),
+            "Operation ec2_run_instances timed out after 10 seconds (last error: "
+            "RequestLimitExceeded: slow down)");
+}
+
+TEST(PipelineDeadline, EachAttemptGetsTheSmallerOfItsTimeoutAndTheTimeLeft) {
+  ResilienceConfig c = Config();
+  c.circuit_breaker.enabled = false;
+  c.timeout.operations["ec2_run_instances"] = seconds(25);
+  c.timeout.default_attempt_timeout = seconds(10);
+  ManualClock clock;
+  ScriptedRandom rng({0.5});
+  InMemoryStateStore store;
+  ResiliencePipeline pipeline(c, {clock, rng, store});
+  const MonoTime start = clock.Now();
+  std::vector<Duration> budgets;
+  (void)pipeline.Execute("ec2_run_instances", [&](const AttemptContext& ctx) -> Result<int> {
+    budgets.push_back(ctx.deadline.when() - start);
+    clock.AdvanceTo(ctx.deadline.when());  // every attempt hangs until its deadline
+    return Error(ErrorKind::kTimeout);
+  });
+  // Attempt 1: [0, 10]; wait 2; attempt 2: [12, 22]; wait 4 would end at 26 > 25: the call ends.
+  EXPECT_THAT(budgets, ElementsAre(seconds(10), seconds(22)));
+}
+
+TEST(PipelineDeadline, AnAttemptThatHangsPastTheDeadlineEndsTheCall) {
+  ResilienceConfig c = Config();
+  c.timeout.operations["ec2_run_instances"] = seconds(5);
+  ManualClock clock;
+  ScriptedRandom rng({0.5});
+  InMemoryStateStore store;
+  RecordingObserver events;
+  ResiliencePipeline pipeline(c, {clock, rng, store, &events});
+  Result<int> r = pipeline.Execute("ec2_run_instances", [&](Deadline d) -> Result<int> {
+    clock.AdvanceTo(d.when());
+    return Error(ErrorKind::kTimeout, "timeout", "no answer");
+  });
+  EXPECT_EQ(r.error().kind(), ErrorKind::kTimeout);
+  EXPECT_THAT(events.lines("failure"), ElementsAre("failure aws_ec2 1/3"))
+      << "the breaker sees the timeout";
+  EXPECT_EQ(pipeline.monitor().GetMetricsSummary().timeout_errors, 1U);
+}
+
+TEST(PipelineCircuitWait, RetryOnCircuitOpenWaitsForTheProbe) {
+  ResilienceConfig c = Config();
+  c.retry.retry_on_circuit_open = true;
+  c.circuit_breaker.services["aws_ec2"].failure_threshold = 1;
+  ManualClock clock;
+  ScriptedRandom rng({0.5});
+  InMemoryStateStore store;
+  RecordingObserver events;
+  ResiliencePipeline pipeline(c, {clock, rng, store, &events});
+  const MonoTime start = clock.Now();
+  int attempts = 0;
+  Result<int> r = pipeline.Execute("ec2_run_instances", [&]() -> Result<int> {
+    if (++attempts == 1) return kThrottle;
+    return 7;
+  });
+  ASSERT_TRUE(r.ok());
+  // Attempt 1 fails at t=0 and opens the circuit; the retry after 2 s is rejected; the call waits
+  // the 28 s left of the reset timeout plus the first backoff step (2 s, no jitter) and its probe
+  // closes the circuit.
+  EXPECT_EQ(attempts, 2);
+  EXPECT_EQ(clock.Now() - start, seconds(32));
+  EXPECT_THAT(events.lines("circuit"),
+              ElementsAre("circuit aws_ec2 closed->open", "circuit aws_ec2 open->half_open",
+                          "circuit aws_ec2 half_open->closed"));
+}
+
+TEST(PipelineCircuitWait, GivesUpWhenTheCircuitCannotHalfOpenInTime) {
+  ResilienceConfig c = Config();
+  c.retry.retry_on_circuit_open = true;
+  c.timeout.operations["ec2_run_instances"] = seconds(20);
+  ManualClock clock;
+  ScriptedRandom rng({0.5});
+  InMemoryStateStore store;
+  ResiliencePipeline pipeline(c, {clock, rng, store});
+  ASSERT_TRUE(pipeline.breakers().Get("aws_ec2").ForceOpen().ok());
+  EXPECT_EQ(pipeline.Execute("ec2_run_instances", [] { return Result<int>(1); }).error().kind(),
+            ErrorKind::kCircuitOpen);
+}
+
+TEST(PipelineQuota, AnEmptyQuotaStopsRetries) {
+  ResilienceConfig c = Config();
+  c.circuit_breaker.enabled = false;
+  c.retry.quota = {.enabled = true, .max_tokens = 10, .retry_cost = 5};
+  ManualClock clock;
+  ScriptedRandom rng({0.5});
+  InMemoryStateStore store;
+  ResiliencePipeline pipeline(c, {clock, rng, store});
+  int attempts = 0;
+  (void)pipeline.Execute("ec2_run_instances", [&] {
+    ++attempts;
+    return Result<int>(kThrottle);
+  });
+  EXPECT_EQ(attempts, 3) << "10 tokens pay for two retries";
+  attempts = 0;
+  (void)pipeline.Execute("ec2_run_instances", [&] {
+    ++attempts;
+    return Result<int>(kThrottle);
+  });
+  EXPECT_EQ(attempts, 1) << "nothing left for the next call";
+}
+
+TEST(PipelineRetryAfter, AServerHintRaisesTheDelay) {
+  ResilienceConfig c = Config();
+  ManualClock clock;
+  ScriptedRandom rng({0.5});
+  InMemoryStateStore store;
+  ResiliencePipeline pipeline(c, {clock, rng, store});
+  int attempts = 0;
+  (void)pipeline.Execute("ec2_run_instances", [&]() -> Result<int> {
+    if (++attempts == 1) return kThrottle.WithRetryAfter(seconds(9));
+    return 1;
+  });
+  EXPECT_THAT(clock.sleeps(), ElementsAre(seconds(9)));
+}
+
+TEST(PipelineCancel, AStopRequestEndsTheCall) {
+  ResilienceConfig c = Config();
+  ManualClock clock;
+  ScriptedRandom rng({0.5});
+  InMemoryStateStore store;
+  ResiliencePipeline pipeline(c, {clock, rng, store});
+  std::stop_source stop;
+  int attempts = 0;
+  Result<int> r = pipeline.Execute(
+      pipeline.operation("ec2_run_instances"),
+      [&]() -> Result<int> {
+        ++attempts;
+        stop.request_stop();
+        return kThrottle;
+      },
+      stop.get_token());
+  EXPECT_EQ(r.error().kind(), ErrorKind::kCancelled);
+  EXPECT_EQ(attempts, 1);
+}
+
+TEST(PipelineAlerts, ConsecutiveFailuresRaiseAnAlertEveryN) {
+  ResilienceConfig c = Config();
+  c.circuit_breaker.enabled = false;
+  c.error_handling.max_consecutive_failures_before_alert = 2;
+  ManualClock clock;
+  ScriptedRandom rng({0.5});
+  InMemoryStateStore store;
+  RecordingObserver events;
+  ResiliencePipeline pipeline(c, {clock, rng, store, &events});
+  for (int i = 0; i < 5; ++i)
+    (void)pipeline.Execute("ec2_describe_instances", [] { return Result<int>(kInvalid); });
+  EXPECT_THAT(events.lines("alert"), ElementsAre("alert consecutive_failures aws_ec2 2",
+                                                 "alert consecutive_failures aws_ec2 4"));
+  (void)pipeline.Execute("ec2_describe_instances", [] { return Result<int>(1); });
+  (void)pipeline.Execute("ec2_describe_instances", [] { return Result<int>(kInvalid); });
+  EXPECT_EQ(events.lines("alert").size(), 2U) << "a success restarts the count";
+}
+
+TEST(PipelineSwitches, DisabledRetryAndBreakerMeanOneUnguardedAttempt) {
+  ResilienceConfig c = Config();
+  c.retry.enabled = false;
+  c.circuit_breaker.enabled = false;
+  ManualClock clock;
+  ScriptedRandom rng({0.5});
+  InMemoryStateStore store;
+  ResiliencePipeline pipeline(c, {clock, rng, store});
+  for (int i = 0; i < 10; ++i) {
+    int attempts = 0;
+    (void)pipeline.Execute("ec2_run_instances", [&] {
+      ++attempts;
+      return Result<int>(kThrottle);
+    });
+    EXPECT_EQ(attempts, 1);
+  }
+  EXPECT_EQ(pipeline.operation("ec2_run_instances").breaker(), nullptr);
+}
+
+TEST(PipelineCallables, AcceptEveryCallingConvention) {
+  ResilienceConfig c;
+  ManualClock clock;
+  ScriptedRandom rng({0.5});
+  InMemoryStateStore store;
+  ResiliencePipeline pipeline(c, {clock, rng, store});
+  EXPECT_EQ(*pipeline.Execute("op", [] { return Result<int>(1); }), 1);
+  EXPECT_EQ(*pipeline.Execute("op", [](Deadline d) { return Result<bool>(!d.is_infinite()); }),
+            true);
+  EXPECT_EQ(
+      *pipeline.Execute("op", [](std::stop_token s) { return Result<bool>(s.stop_possible()); }),
+      false);
+  EXPECT_EQ(*pipeline.Execute("op",
+                              [](const AttemptContext& ctx) {
+                                return Result<std::string>(std::string(ctx.operation));
+                              }),
+            "op");
+  Status s = pipeline.Execute("op", [] { return Status(); });
+  EXPECT_TRUE(s.ok());
+}
+
+TEST(PipelineOperations, ResolveServicesFromTheSeedsNames) {
+  ResilienceConfig c = Config();
+  ManualClock clock;
+  ScriptedRandom rng({0.5});
+  InMemoryStateStore store;
+  ResiliencePipeline pipeline(c, {clock, rng, store});
+  EXPECT_EQ(pipeline.operation("ec2_run_instances").service(), "aws_ec2");
+  EXPECT_EQ(pipeline.operation("autoscaling_create_group").service(), "aws_autoscaling");
+  EXPECT_EQ(pipeline.operation("custom_thing").service(), "default");
+  EXPECT_EQ(pipeline.operation("custom_other", "aws_ec2").service(), "aws_ec2");
+  EXPECT_EQ(&pipeline.operation("ec2_run_instances"),
+            &pipeline.operation("ec2_run_instances", "elsewhere"));
+  EXPECT_EQ(pipeline.operation("ec2_run_instances").breaker(),
+            pipeline.operation("ec2_describe_instances").breaker());
+  EXPECT_EQ(pipeline.operation("ec2_run_instances").policy().retry.max_attempts, 5);
+}
+
+TEST(PipelineStateMachine, DecidesWithoutWaiting) {
+  ResilienceConfig c = Config();
+  ManualClock clock;
+  ScriptedRandom rng({0.5});
+  InMemoryStateStore store;
+  ResiliencePipeline pipeline(c, {clock, rng, store});
+  PipelineCall call(pipeline, pipeline.operation("ec2_run_instances"), 1);
+  PipelineCall::Step s = call.Start();
+  ASSERT_EQ(s.kind, PipelineCall::StepKind::kAttempt);
+  EXPECT_EQ(s.attempt, 1);
+  s = call.AttemptFailed(kThrottle);
+  ASSERT_EQ(s.kind, PipelineCall::StepKind::kWait);
+  EXPECT_EQ(s.wait, seconds(2));
+  clock.Advance(s.wait);
+  s = call.WaitFinished();
+  ASSERT_EQ(s.kind, PipelineCall::StepKind::kAttempt);
+  EXPECT_EQ(s.attempt, 2);
+  s = call.AttemptSucceeded();
+  EXPECT_EQ(s.kind, PipelineCall::StepKind::kDone);
+  EXPECT_TRUE(call.succeeded());
+  EXPECT_EQ(call.attempts(), 2);
+}
+
+}  // namespace
+}  // namespace ohfp::resilience

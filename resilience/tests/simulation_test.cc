@@ -1,0 +1,233 @@
+#include "ohfp/resilience/simulation.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <sstream>
+
+namespace ohfp::resilience {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+ResilienceConfig NoJitterSeedConfig() {
+  ResilienceConfig c;
+  c.circuit_breaker.services["aws_ec2"] = {
+      .failure_threshold = 3, .reset_timeout = seconds(30), .half_open_timeout = seconds(15)};
+  c.retry.default_backoff.jitter = JitterMode::kNone;
+  c.retry.operations["ec2_run_instances"] = {
+      .max_attempts = 5, .base_delay = seconds(2), .max_delay = seconds(120)};
+  c.timeout.operations["ec2_run_instances"] = seconds(180);
+  return c;
+}
+
+std::string Seconds(Duration d) {
+  std::ostringstream os;
+  os << ToSeconds(d);
+  return os.str();
+}
+
+// Events as compact text: "12.7 attempt 0 #1 RequestLimitExceeded".
+std::string Line(const SimEvent& e) {
+  const std::string at = Seconds(e.at);
+  switch (e.type) {
+    case SimEvent::Type::kAttempt:
+      return at + " attempt " + std::to_string(e.call) + " #" + std::to_string(e.attempt) + " " +
+             e.outcome + " (from " + Seconds(e.started) + ")";
+    case SimEvent::Type::kRetry:
+      return at + " retry " + std::to_string(e.call) + " #" + std::to_string(e.attempt) + " in " +
+             Seconds(e.delay);
+    case SimEvent::Type::kCircuit:
+      return at + " circuit " + e.service + " " + std::string(CircuitStateName(e.from)) + "->" +
+             std::string(CircuitStateName(e.to));
+    case SimEvent::Type::kRejected:
+      return at + " rejected " + std::to_string(e.call);
+    case SimEvent::Type::kTimeout:
+      return at + " timeout " + std::to_string(e.call);
+    case SimEvent::Type::kResult:
+      return at + " result " + std::to_string(e.call) + " " + (e.ok ? std::string("ok") : e.error) +
+             " after " + std::to_string(e.attempts);
+  }
+  return "?";
+}
+
+std::vector<std::string> Simulate(const ResilienceConfig& config, const std::vector<SimCall>& calls,
+                                  const std::vector<SimFault>& faults = {},
+                                  SimReport* report = nullptr, std::uint64_t seed = 1) {
+  std::vector<std::string> lines;
+  Simulator sim(config, seed);
+  Result<SimReport> r =
+      sim.Run(calls, faults, [&](const SimEvent& e) { lines.push_back(Line(e)); });
+  EXPECT_TRUE(r.ok()) << (r.ok() ? "" : r.error().ToString());
+  if (report != nullptr && r.ok()) *report = *r;
+  return lines;
+}
+
+TEST(Simulator, OneThrottledCallRetriesAndSucceeds) {
+  const std::vector<SimCall> calls = {
+      {.at = milliseconds(12500),
+       .operation = "ec2_run_instances",
+       .attempts = {{"RequestLimitExceeded", milliseconds(200)}, {"ok", milliseconds(100)}}}};
+  SimReport report;
+  EXPECT_THAT(
+      Simulate(NoJitterSeedConfig(), calls, {}, &report),
+      ElementsAre("12.7 attempt 0 #1 RequestLimitExceeded (from 12.5)", "12.7 retry 0 #1 in 2",
+                  "14.8 attempt 0 #2 ok (from 14.7)", "14.8 result 0 ok after 2"));
+  EXPECT_EQ(report.calls, 1U);
+  EXPECT_EQ(report.succeeded, 1U);
+  EXPECT_EQ(report.attempts, 2U);
+  EXPECT_EQ(report.retries, 1U);
+  EXPECT_EQ(report.last_success_at, milliseconds(14800));
+}
+
+TEST(Simulator, SimultaneousCallsAreInFlightTogetherAndTheBreakerStopsTheirRetries) {
+  std::vector<SimCall> calls(
+      3, SimCall{.operation = "ec2_run_instances", .attempts = {{"RequestLimitExceeded"}}});
+  SimReport report;
+  EXPECT_THAT(
+      Simulate(NoJitterSeedConfig(), calls, {}, &report),
+      ElementsAre("0 attempt 0 #1 RequestLimitExceeded (from 0)", "0 retry 0 #1 in 2",
+                  "0 attempt 1 #1 RequestLimitExceeded (from 0)", "0 retry 1 #1 in 2",
+                  "0 attempt 2 #1 RequestLimitExceeded (from 0)", "0 circuit aws_ec2 closed->open",
+                  "0 retry 2 #1 in 2",                                //
+                  "2 rejected 0", "2 result 0 circuit_open after 1",  //
+                  "2 rejected 1", "2 result 1 circuit_open after 1",  //
+                  "2 rejected 2", "2 result 2 circuit_open after 1"));
+  EXPECT_EQ(report.breaker_openings, 1U);
+  EXPECT_EQ(report.rejected, 3U);
+  EXPECT_EQ(report.failed, 3U);
+  EXPECT_FALSE(report.last_success_at.has_value());
+}
+
+TEST(Simulator, AHangEndsAtTheDeadlineAsATimeoutTheBreakerSees) {
+  ResilienceConfig c = NoJitterSeedConfig();
+  c.timeout.operations["ec2_run_instances"] = seconds(5);
+  const std::vector<SimCall> calls = {
+      {.operation = "ec2_run_instances", .attempts = {{"hang"}}},
+      {.at = seconds(6), .operation = "ec2_run_instances", .attempts = {{"ok"}}}};
+  EXPECT_THAT(
+      Simulate(c, calls),
+      ElementsAre("5 attempt 0 #1 timeout (from 0)", "5 timeout 0", "5 result 0 timeout after 1",
+                  "6 attempt 1 #1 ok (from 6)", "6 result 1 ok after 1"));
+}
+
+TEST(Simulator, ALatencyLongerThanTheTimeLeftIsAHang) {
+  ResilienceConfig c = NoJitterSeedConfig();
+  c.timeout.operations["ec2_describe_instances"] = seconds(3);
+  const std::vector<SimCall> calls = {
+      {.operation = "ec2_describe_instances",
+       .attempts = {{"RequestLimitExceeded", seconds(1)}, {"ok", seconds(5)}}}};
+  // 0-1 throttled, wait 1 s, attempt 2 from 2 would need 5 s: it times out at the deadline, t=3.
+  EXPECT_THAT(
+      Simulate(c, calls),
+      ElementsAre("1 attempt 0 #1 RequestLimitExceeded (from 0)", "1 retry 0 #1 in 1",
+                  "3 attempt 0 #2 timeout (from 2)", "3 timeout 0", "3 result 0 timeout after 2"));
+}
+
+TEST(Simulator, AWaitThatWouldReachTheDeadlineEndsTheCall) {
+  ResilienceConfig c = NoJitterSeedConfig();
+  c.circuit_breaker.enabled = false;
+  c.timeout.operations["ec2_run_instances"] = seconds(5);
+  const std::vector<SimCall> calls = {
+      {.operation = "ec2_run_instances", .attempts = {{"InternalError"}}}};
+  // Attempts at 0 and 2; the next wait (4 s) would end at 6, past the deadline at 5.
+  EXPECT_THAT(Simulate(c, calls),
+              ElementsAre("0 attempt 0 #1 InternalError (from 0)", "0 retry 0 #1 in 2",
+                          "2 attempt 0 #2 InternalError (from 2)", "2 timeout 0",
+                          "2 result 0 timeout after 2"));
+}
+
+TEST(Simulator, TheLastListedOutcomeRepeats) {
+  ResilienceConfig c = NoJitterSeedConfig();
+  c.circuit_breaker.enabled = false;
+  SimReport report;
+  (void)Simulate(c, {{.operation = "ec2_run_instances", .attempts = {{"ok"}, {"InternalError"}}}},
+                 {}, &report);
+  EXPECT_EQ(report.attempts, 1U);
+  (void)Simulate(c, {{.operation = "ec2_run_instances", .attempts = {{"InternalError"}}}}, {},
+                 &report);
+  EXPECT_EQ(report.attempts, 5U);
+}
+
+TEST(Simulator, FaultWindowsDecideOutcomesOfCallsThatListNone) {
+  ResilienceConfig c = NoJitterSeedConfig();
+  c.circuit_breaker.enabled = false;
+  const std::vector<SimFault> faults = {{.service = "aws_ec2",
+                                         .from = Duration::zero(),
+                                         .until = seconds(10),
+                                         .outcome = "RequestLimitExceeded"}};
+  const std::vector<SimCall> calls = {{.operation = "ec2_describe_instances"},
+                                      {.at = seconds(20), .operation = "ec2_describe_instances"},
+                                      {.operation = "custom", .service = "other"}};
+  EXPECT_THAT(Simulate(c, calls, faults),
+              ElementsAre("0 attempt 0 #1 RequestLimitExceeded (from 0)", "0 retry 0 #1 in 1",
+                          "0 attempt 2 #1 ok (from 0)", "0 result 2 ok after 1",
+                          "1 attempt 0 #2 RequestLimitExceeded (from 1)", "1 retry 0 #2 in 2",
+                          "3 attempt 0 #3 RequestLimitExceeded (from 3)",
+                          "3 result 0 RequestLimitExceeded after 3", "20 attempt 1 #1 ok (from 20)",
+                          "20 result 1 ok after 1"));
+}
+
+TEST(Simulator, HttpStatusesAndConnectionErrorsAreTransient) {
+  ResilienceConfig c = NoJitterSeedConfig();
+  c.circuit_breaker.enabled = false;
+  EXPECT_THAT(Simulate(c, {{.operation = "ec2_describe_instances",
+                            .attempts = {{"http_503"}, {"connection_error"}, {"ok"}}}}),
+              ElementsAre("0 attempt 0 #1 http_503 (from 0)", "0 retry 0 #1 in 1",
+                          "1 attempt 0 #2 connection_error (from 1)", "1 retry 0 #2 in 2",
+                          "3 attempt 0 #3 ok (from 3)", "3 result 0 ok after 3"));
+}
+
+TEST(Simulator, TheSameSeedGivesTheSameRun) {
+  ResilienceConfig c;
+  c.retry.default_backoff.jitter = JitterMode::kFull;
+  c.circuit_breaker.enabled = false;
+  std::vector<SimCall> calls(20, SimCall{.operation = "ec2_describe_instances",
+                                         .attempts = {{"Throttling"}, {"Throttling"}, {"ok"}}});
+  for (std::size_t i = 0; i < calls.size(); ++i)
+    calls[i].at = milliseconds(100 * static_cast<int>(i));
+  const auto a = Simulate(c, calls, {}, nullptr, 7);
+  const auto b = Simulate(c, calls, {}, nullptr, 7);
+  const auto other = Simulate(c, calls, {}, nullptr, 8);
+  EXPECT_EQ(a, b);
+  EXPECT_NE(a, other);
+}
+
+TEST(Simulator, RejectsCallsItCannotPlace) {
+  Simulator sim(ResilienceConfig{}, 1);
+  std::vector<SimCall> calls = {{.operation = "provision"}};
+  Result<SimReport> r = sim.Run(calls, {}, [](const SimEvent&) {});
+  ASSERT_FALSE(r.ok());
+  EXPECT_THAT(std::string(r.error().message()), HasSubstr("call 0: operation \"provision\""));
+  calls = {{.operation = "ec2_run_instances"},
+           {.operation = "ec2_run_instances", .service = "aws_other"}};
+  r = sim.Run(calls, {}, [](const SimEvent&) {});
+  ASSERT_FALSE(r.ok());
+  EXPECT_THAT(std::string(r.error().message()), HasSubstr("call 1"));
+}
+
+TEST(Simulator, WaitingForTheCircuitLetsCallsSucceedAfterAnOutage) {
+  ResilienceConfig c = NoJitterSeedConfig();
+  c.retry.retry_on_circuit_open = true;
+  c.retry.default_backoff.jitter = JitterMode::kFull;
+  c.circuit_breaker.services["aws_ec2"].half_open_max_probes = 1;
+  const std::vector<SimFault> faults = {{.service = "aws_ec2",
+                                         .from = Duration::zero(),
+                                         .until = seconds(40),
+                                         .outcome = "RequestLimitExceeded"}};
+  std::vector<SimCall> calls(10, SimCall{.operation = "ec2_run_instances"});
+  SimReport report;
+  (void)Simulate(c, calls, faults, &report);
+  EXPECT_EQ(report.succeeded, 10U);
+  ASSERT_TRUE(report.last_success_at.has_value());
+  EXPECT_GE(*report.last_success_at, seconds(40));
+  // 10 first attempts, then one probe per reset period while the outage lasts, then one success
+  // each.
+  EXPECT_LE(report.attempts, 24U) << "waiting calls do not hammer the service";
+}
+
+}  // namespace
+}  // namespace ohfp::resilience

@@ -1,0 +1,52 @@
+#include "ohfp/resilience/state_store.h"
+
+#include <gtest/gtest.h>
+
+namespace ohfp::resilience {
+namespace {
+
+TEST(InMemoryStateStore, AMissingRecordReadsAsFreshAndClosed) {
+  InMemoryStateStore store;
+  const BreakerRecord r = *store.ReadBreaker("aws_ec2");
+  EXPECT_EQ(r, BreakerRecord{});
+  EXPECT_EQ(r.state, CircuitState::kClosed);
+  EXPECT_TRUE(store.ListBreakers()->empty());
+}
+
+TEST(InMemoryStateStore, UpdatesAreWrittenOnlyWhenTheCallbackSaysSo) {
+  InMemoryStateStore store;
+  BreakerRecord after = *store.UpdateBreaker("aws_ec2", [](BreakerRecord& r) {
+    r.failure_count = 2;
+    return false;
+  });
+  EXPECT_EQ(after.failure_count, 0U);
+  EXPECT_TRUE(store.ListBreakers()->empty());
+  after = *store.UpdateBreaker("aws_ec2", [](BreakerRecord& r) {
+    r.failure_count = 2;
+    return true;
+  });
+  EXPECT_EQ(after.failure_count, 2U);
+  EXPECT_EQ(after.version, 1U);
+  after = *store.UpdateBreaker("aws_ec2", [](BreakerRecord& r) {
+    ++r.failure_count;
+    return true;
+  });
+  EXPECT_EQ(after.version, 2U);
+  EXPECT_EQ(store.ReadBreaker("aws_ec2")->failure_count, 3U);
+  ASSERT_EQ(store.ListBreakers()->size(), 1U);
+  EXPECT_EQ(store.ListBreakers()->front().first, "aws_ec2");
+}
+
+TEST(InMemoryStateStore, QuotasAreKeptPerService) {
+  InMemoryStateStore store;
+  EXPECT_FALSE(store.ReadQuota("aws_ec2")->tokens.has_value());
+  (void)store.UpdateQuota("aws_ec2", [](QuotaRecord& q) {
+    q.tokens = 495;
+    return true;
+  });
+  EXPECT_EQ(store.ReadQuota("aws_ec2")->tokens, 495);
+  EXPECT_FALSE(store.ReadQuota("aws_autoscaling")->tokens.has_value());
+}
+
+}  // namespace
+}  // namespace ohfp::resilience

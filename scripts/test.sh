@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs what is missing, builds, and runs every test: the optimised build, then the whole suite under
+# AddressSanitizer + UndefinedBehaviorSanitizer, then the concurrent code under ThreadSanitizer.
+#
+#   scripts/test.sh            everything (what CI runs)
+#   scripts/test.sh default    only the optimised build's tests (any of: default asan tsan)
+#
+# Idempotent: a second run rebuilds nothing that did not change.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+presets=("$@")
+if [ ${#presets[@]} -eq 0 ]; then
+  presets=(default asan tsan)
+fi
+
+scripts/install-deps.sh
+jobs=$(nproc 2>/dev/null || echo 2)
+
+started=$(date +%s)
+for preset in "${presets[@]}"; do
+  case "$preset" in
+    default|asan|tsan) ;;
+    *) echo "test.sh: unknown preset '$preset' (use default, asan or tsan)" >&2; exit 2 ;;
+  esac
+  echo "== $preset: configure and build" >&2
+  cmake --preset "$preset" >/dev/null
+  cmake --build --preset "$preset" -j "$jobs"
+  echo "== $preset: test" >&2
+  ctest --preset "$preset" -j "$jobs"
+done
+echo "== all tests passed in $(( $(date +%s) - started )) s (${presets[*]})" >&2
