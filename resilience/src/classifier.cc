@@ -64,7 +64,6 @@ constexpr std::array kTable = {
     AwsErrorClass{"InvalidQueryParameter", K::kValidation, "non_retryable_validation"},
     AwsErrorClass{"MalformedQueryString", K::kValidation, "non_retryable_validation"},
     AwsErrorClass{"UnknownParameter", K::kValidation, "non_retryable_validation"},
-    AwsErrorClass{"AlreadyExists", K::kValidation, "non_retryable_validation"},
     AwsErrorClass{"ResourceInUse", K::kValidation, "non_retryable_validation"},
     AwsErrorClass{"Unsupported", K::kValidation, "non_retryable_validation"},
     AwsErrorClass{"UnsupportedOperation", K::kValidation, "non_retryable_validation"},
@@ -108,6 +107,19 @@ constexpr std::array kTable = {
                   "non_retryable_idempotency"},
     AwsErrorClass{"IdempotentInstanceTerminated", K::kIdempotencyMismatch,
                   "non_retryable_idempotency"},
+    // Per-item errors that Spot Fleet and EC2 Fleet calls report inside a successful answer.
+    AwsErrorClass{"fleetRequestIdDoesNotExist", K::kNotFound, "non_retryable_not_found"},
+    AwsErrorClass{"fleetRequestIdMalformed", K::kValidation, "non_retryable_validation"},
+    AwsErrorClass{"fleetRequestNotInCancellableState", K::kValidation, "non_retryable_validation"},
+    AwsErrorClass{"fleetIdDoesNotExist", K::kNotFound, "non_retryable_not_found"},
+    AwsErrorClass{"fleetIdMalformed", K::kValidation, "non_retryable_validation"},
+    AwsErrorClass{"fleetNotInDeletableState", K::kValidation, "non_retryable_validation"},
+    AwsErrorClass{"unexpectedError", K::kTransient, "retryable_internal_error"},
+    // Creation by a unique name (Auto Scaling groups, launch templates): it exists already.
+    AwsErrorClass{"AlreadyExists", K::kAlreadyExists, "non_retryable_already_exists"},
+    AwsErrorClass{"AlreadyExistsFault", K::kAlreadyExists, "non_retryable_already_exists"},
+    AwsErrorClass{"InvalidLaunchTemplateName.AlreadyExistsException", K::kAlreadyExists,
+                  "non_retryable_already_exists"},
     // Families, by prefix (after every exact row).
     AwsErrorClass{"InvalidAMIID.*", K::kValidation, "non_retryable_validation"},
     AwsErrorClass{"InvalidSubnetID.*", K::kValidation, "non_retryable_validation"},
@@ -165,6 +177,7 @@ bool ErrorClassifier::ShouldRetry(const Error& error) noexcept {
     case K::kAuthorization:
     case K::kNotFound:
     case K::kIdempotencyMismatch:
+    case K::kAlreadyExists:
     case K::kCancelled:
       return false;
     case K::kUnknown:

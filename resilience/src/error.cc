@@ -8,9 +8,10 @@ namespace ohfp::resilience {
 namespace {
 
 constexpr std::array<std::string_view, kErrorKindCount> kKindNames = {
-    "throttled",  "transient",      "timeout",       "capacity",  "quota",
-    "validation", "authentication", "authorization", "not_found", "idempotency_mismatch",
-    "clock_skew", "circuit_open",   "cancelled",     "internal",  "unknown",
+    "throttled",      "transient",      "timeout",       "capacity",  "quota",
+    "validation",     "authentication", "authorization", "not_found", "idempotency_mismatch",
+    "already_exists", "clock_skew",     "circuit_open",  "cancelled", "internal",
+    "unknown",
 };
 
 }  // namespace

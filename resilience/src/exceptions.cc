@@ -35,6 +35,7 @@ void ThrowError(const Error& error) {
     case ErrorKind::kNotFound:
     case ErrorKind::kQuota:
     case ErrorKind::kIdempotencyMismatch:
+    case ErrorKind::kAlreadyExists:
       throw NonRetryableError(error);
     case ErrorKind::kCancelled:
     case ErrorKind::kInternal:

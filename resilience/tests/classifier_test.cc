@@ -89,6 +89,7 @@ TEST(ErrorClassifier, CoversTheCodesOfTheAwsNotes) {
       {"InvalidSpotFleetRequestId.NotFound", ErrorKind::kNotFound},
       {"IdempotentParameterMismatch", ErrorKind::kIdempotencyMismatch},
       {"IdempotentInstanceTerminated", ErrorKind::kIdempotencyMismatch},
+      {"AlreadyExists", ErrorKind::kAlreadyExists},
   };
   for (const auto& [code, kind] : notes) {
     EXPECT_EQ(ErrorClassifier::KindOf(code, 400), kind)

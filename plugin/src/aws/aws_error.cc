@@ -208,6 +208,10 @@ ErrorKind ApplyMessageRules(ErrorKind kind, std::string_view code, std::string_v
   if (not_found && names_group) return ErrorKind::kNotFound;
   // Rule 2: an instance that is not (or no longer) in any Auto Scaling group.
   if (text.starts_with("instance id not found")) return ErrorKind::kNotFound;
+  // Rule 3: an instance that is not in the group named (a repeated DetachInstances, or the instance
+  // is gone).
+  if (text.find("is not part of auto scaling group") != std::string::npos)
+    return ErrorKind::kNotFound;
   return kind;
 }
 

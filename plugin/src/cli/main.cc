@@ -1,27 +1,50 @@
 // The ohfp executable: argument parsing and wiring only.
 #include <CLI/CLI.hpp>
+#include <array>
 #include <exception>
 #include <iostream>
 
+#include "aws/environment.h"
 #include "cli/exit_codes.h"
+#include "cli/hostfactory_commands.h"
 #include "cli/resilience_commands.h"
+#include "hostfactory/contract.h"
 
 namespace {
 
 constexpr const char* kVersion = "0.1.0";
 
+constexpr std::array<const char*, 5> kHostFactoryCommands = {
+    "getAvailableTemplates", "requestMachines", "getRequestStatus", "requestReturnMachines",
+    "getReturnRequests"};
+
 constexpr const char* kFooter =
-    R"(Exit codes: 0 success, 1 the command failed, 2 bad arguments, input or
-configuration, 3 internal error.
+    R"(HostFactory commands read their input from -f FILE, --data JSON or stdin, print exactly one JSON
+document on stdout (errors too: {"message": ...}) and log to app.log in HF_PROVIDER_LOGDIR.
+Environment: HF_PROVIDER_CONFDIR (config.json, awsprov_templates.json), HF_PROVIDER_WORKDIR (state
+database, metrics textfile), HF_PROVIDER_LOGDIR, HF_PROVIDER_NAME, HF_LOGLEVEL, and the AWS ones:
+AWS_REGION, AWS_ENDPOINT_URL, AWS_CREDENTIAL_FILE, AWS_PROFILE, AWS_PROXY_HOST, AWS_PROXY_PORT,
+AWS_CONNECTION_TIMEOUT_MS, AWS_INSTANCE_PENDING_TIMEOUT_SEC, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY.
+
+Exit codes: 0 success, 1 the command failed, 2 bad arguments, input or configuration, 3 internal error.
 
 Examples:
-  ohfp resilience simulate --config config/examples/seed-resilience.json --trace calls.jsonl
+  ohfp requestMachines -f input.json
+  ohfp getRequestStatus --data '{"requests": [{"requestId": "req-..."}]}'
+  ohfp config validate
+  ohfp breaker status
   ohfp resilience compare --config config/examples/seed-resilience.json \
       --config config/recommended-resilience.json \
-      --trace config/scenarios/throttle-storm.trace.jsonl \
-      --faults config/scenarios/throttle-storm.faults.json
+      --trace config/scenarios/throttle-storm.trace.jsonl --faults config/scenarios/throttle-storm.faults.json
 
-Documentation: README.md, docs/resilience.md, docs/configuration.md.)";
+Documentation: README.md, docs/operations.md, docs/configuration.md, docs/resilience.md.)";
+
+bool IsHostFactoryCommand(std::string_view name) {
+  for (const char* c : kHostFactoryCommands) {
+    if (name == c) return true;
+  }
+  return false;
+}
 
 }  // namespace
 
@@ -32,10 +55,70 @@ int main(int argc, char** argv) {
   app.footer(kFooter);
   app.require_subcommand(1);
 
+  ohfp::app::AppOptions options;
+  std::string config_file;
+  std::string confdir;
+  std::string workdir;
+  std::string logdir;
+  app.add_option("--config", config_file,
+                 "config.json to use (default: HF_PROVIDER_CONFDIR/config.json)");
+  app.add_option("--confdir", confdir,
+                 "Configuration directory (default: HF_PROVIDER_CONFDIR, else .)");
+  app.add_option("--workdir", workdir,
+                 "Work directory (default: HF_PROVIDER_WORKDIR, else the confdir)");
+  app.add_option("--logdir", logdir,
+                 "Log directory (default: HF_PROVIDER_LOGDIR, else the workdir)");
+
+  CommandInput input;
+  std::vector<CLI::App*> hf;
+  for (const char* name : kHostFactoryCommands) {
+    CLI::App* c =
+        app.add_subcommand(name, std::string("HostFactory's ") + name + " (JSON in, JSON out)");
+    c->add_option("-f,--file", input.file, "Input JSON file (as HostFactory passes it)");
+    c->add_option("--data", input.data, "Input JSON text");
+    hf.push_back(c);
+  }
+
+  CLI::App* config = app.add_subcommand("config", "Check the configuration");
+  config->require_subcommand(1);
+  CLI::App* validate =
+      config->add_subcommand("validate",
+                             "Print every problem in config.json and awsprov_templates.json with "
+                             "its path, or the effective "
+                             "configuration");
+
+  bool metrics_json = false;
+  CLI::App* metrics =
+      app.add_subcommand("metrics", "Print the counters of every ohfp process so far");
+  std::string format = "prometheus";
+  metrics->add_option("--format", format, "prometheus or json")
+      ->check(CLI::IsMember({"prometheus", "json"}));
+
+  CLI::App* breaker = app.add_subcommand(
+      "breaker", "Inspect or override circuit breakers (shared by every process)");
+  breaker->require_subcommand(1);
+  CLI::App* breaker_status = breaker->add_subcommand("status", "Every breaker's state");
+  std::string service;
+  CLI::App* force_open =
+      breaker->add_subcommand("force-open", "Reject every call to SERVICE until reset");
+  force_open->add_option("service", service, "aws_ec2, aws_autoscaling, aws_spot_fleet, ...")
+      ->required();
+  CLI::App* force_closed =
+      breaker->add_subcommand("force-closed", "Let every call to SERVICE through, counting none");
+  force_closed->add_option("service", service, "aws_ec2, aws_autoscaling, aws_spot_fleet, ...")
+      ->required();
+  CLI::App* reset =
+      breaker->add_subcommand("reset", "Back to a fresh CLOSED breaker without override");
+  reset->add_option("service", service, "aws_ec2, aws_autoscaling, aws_spot_fleet, ...")
+      ->required();
+
+  CLI::App* reconcile = app.add_subcommand(
+      "reconcile",
+      "Reclaim requests HostFactory never learned of and terminate orphan instances, now");
+
   CLI::App* resilience =
       app.add_subcommand("resilience", "Work with the resilience configuration offline");
   resilience->require_subcommand(1);
-
   SimulateOptions simulate;
   CLI::App* sim =
       resilience->add_subcommand("simulate",
@@ -48,7 +131,6 @@ int main(int argc, char** argv) {
                   "Fault windows (JSON array or lines) for calls that list no attempts");
   sim->add_option("--seed", simulate.seed,
                   "Seed of the random source for jitter and fault probabilities");
-
   CompareOptions compare;
   CLI::App* cmp = resilience->add_subcommand(
       "compare",
@@ -63,18 +145,51 @@ int main(int argc, char** argv) {
   cmp->add_option("--seed", compare.seed, "Seed of the random source");
   cmp->add_flag("--json", compare.json, "Print the summaries as JSON");
 
+  const bool hostfactory_call = argc > 1 && IsHostFactoryCommand(argv[1]);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
+    if (hostfactory_call && e.get_exit_code() != 0) {
+      // HostFactory reads stdout: even a usage error must be one JSON document there.
+      std::cout << ohfp::hostfactory::ErrorJson(std::string("bad arguments: ") + e.what()).dump()
+                << std::endl;
+      return kExitBadInput;
+    }
     const int code = app.exit(e);
     return code == 0 ? kExitOk : kExitBadInput;
   }
+  if (!config_file.empty()) options.config_file = config_file;
+  if (!confdir.empty()) options.confdir = confdir;
+  if (!workdir.empty()) options.workdir = workdir;
+  if (!logdir.empty()) options.logdir = logdir;
+  metrics_json = format == "json";
 
+  const ohfp::aws::ProcessEnvironment env;
   try {
+    for (std::size_t i = 0; i < hf.size(); ++i) {
+      if (hf[i]->parsed())
+        return RunHostFactoryCommand(kHostFactoryCommands[i], input, options, env, std::cout,
+                                     std::cin);
+    }
+    if (validate->parsed()) return RunConfigValidate(options, env, std::cout, std::cerr);
+    if (metrics->parsed()) return RunMetrics(options, env, metrics_json, std::cout, std::cerr);
+    if (breaker_status->parsed())
+      return RunBreaker("status", "", options, env, std::cout, std::cerr);
+    if (force_open->parsed())
+      return RunBreaker("force-open", service, options, env, std::cout, std::cerr);
+    if (force_closed->parsed())
+      return RunBreaker("force-closed", service, options, env, std::cout, std::cerr);
+    if (reset->parsed()) return RunBreaker("reset", service, options, env, std::cout, std::cerr);
+    if (reconcile->parsed()) return RunReconcile(options, env, std::cout, std::cerr);
     if (sim->parsed()) return RunSimulate(simulate, std::cout, std::cerr);
     if (cmp->parsed()) return RunCompare(compare, std::cout, std::cerr);
   } catch (const std::exception& e) {
-    std::cerr << "ohfp: internal error: " << e.what() << "\n";
+    if (hostfactory_call) {
+      std::cout << ohfp::hostfactory::ErrorJson(std::string("internal error: ") + e.what()).dump()
+                << std::endl;
+    } else {
+      std::cerr << "ohfp: internal error: " << e.what() << "\n";
+    }
     return kExitInternal;
   }
   return kExitBadInput;

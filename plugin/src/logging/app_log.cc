@@ -198,10 +198,11 @@ bool AppLog::ShouldLog(spdlog::level::level_enum level) const { return logger_->
 void AppLog::Log(spdlog::level::level_enum level, std::string_view message,
                  const nlohmann::json& fields) {
   if (!logger_->should_log(level)) return;
-  nlohmann::json line = {{"time", IsoTime(std::chrono::system_clock::now())},
-                         {"level", LevelName(level)},
-                         {"pid", static_cast<long>(::getpid())},
-                         {"message", message}};
+  nlohmann::ordered_json line;  // time, level, pid and message lead every line
+  line["time"] = IsoTime(std::chrono::system_clock::now());
+  line["level"] = LevelName(level);
+  line["pid"] = static_cast<long>(::getpid());
+  line["message"] = message;
   if (fields.is_object()) {
     for (auto it = fields.begin(); it != fields.end(); ++it) line[it.key()] = it.value();
   }

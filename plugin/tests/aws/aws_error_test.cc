@@ -137,7 +137,7 @@ TEST(AwsError, NotFoundRuleAppliesOnlyToValidationError) {
   // The same words under another code are left to the classifier table.
   Error e = MapErrorResponse(
       Response(400, QueryError("Sender", "AlreadyExists", "Group hf-asg not found")));
-  EXPECT_EQ(e.kind(), ErrorKind::kValidation);
+  EXPECT_EQ(e.kind(), ErrorKind::kAlreadyExists);
 }
 
 TEST(AwsError, FindsTheFirstErrorAtAnyDepth) {
@@ -306,6 +306,14 @@ TEST(AwsError, A2xxErrorEnvelopeMapsByItsCode) {
   EXPECT_EQ(e.kind(), ErrorKind::kTransient);
   EXPECT_EQ(e.code(), "InternalError");
   EXPECT_EQ(e.http_status(), 200);
+}
+
+TEST(AwsError, AnInstanceNotInTheGroupIsNotFound) {
+  Error e = MapErrorResponse(Response(
+      400, QueryError("Sender", "ValidationError",
+                      "The instance i-0abc is not part of Auto Scaling group ohfp-req-1.")));
+  EXPECT_EQ(e.kind(), ErrorKind::kNotFound);
+  EXPECT_EQ(e.code(), "ValidationError");
 }
 
 }  // namespace

@@ -187,10 +187,23 @@ class ProxyServer::HttpServer final : public httplib::Server {
     const auto handler = [this](const httplib::Request& request, httplib::Response& response) {
       Serve(request, response);
     };
+    // Bodies are read through a content reader: cpp-httplib refuses a form-encoded body over 8 KiB
+    // (CPPHTTPLIB_FORM_URL_ENCODED_PAYLOAD_MAX_LENGTH, compiled into Debian's library) when it
+    // reads the body itself, and AWS Query requests (PutMetricData, large UserData, fleet
+    // configurations) are often bigger.
+    const auto reading = [this](const httplib::Request& request, httplib::Response& response,
+                                const httplib::ContentReader& reader) {
+      httplib::Request whole = request;
+      reader([&](const char* data, std::size_t length) {
+        whole.body.append(data, length);
+        return true;
+      });
+      Serve(whole, response);
+    };
     constexpr const char* kEverything = "[\\s\\S]*";
     Get(kEverything, handler);
-    Post(kEverything, handler);
-    Put(kEverything, handler);
+    Post(kEverything, reading);
+    Put(kEverything, reading);
     Patch(kEverything, handler);
     Delete(kEverything, handler);
     Options(kEverything, handler);

@@ -38,11 +38,13 @@ enum class ErrorKind : std::uint8_t {
   kAuthorization,        // what we asked for is not allowed (UnauthorizedOperation, AccessDenied)
   kNotFound,             // the resource does not exist (InvalidInstanceID.NotFound)
   kIdempotencyMismatch,  // a ClientToken was reused with different parameters
-  kClockSkew,            // our clock is off (RequestTimeTooSkewed): correct the offset, then retry
-  kCircuitOpen,          // a circuit breaker rejected the call without running it
-  kCancelled,            // the caller asked to stop
-  kInternal,             // a local failure that is not the service's (store I/O, bad state)
-  kUnknown,              // an error nobody classified
+  kAlreadyExists,  // the resource being created exists already (a group name in use): creation by
+                   // name is idempotent, so callers may treat it as done
+  kClockSkew,      // our clock is off (RequestTimeTooSkewed): correct the offset, then retry
+  kCircuitOpen,    // a circuit breaker rejected the call without running it
+  kCancelled,      // the caller asked to stop
+  kInternal,       // a local failure that is not the service's (store I/O, bad state)
+  kUnknown,        // an error nobody classified
 };
 
 inline constexpr int kErrorKindCount = static_cast<int>(ErrorKind::kUnknown) + 1;

@@ -86,8 +86,8 @@ class DomainError : public std::runtime_error {
 // Throws the exception type that matches the error's kind: kCircuitOpen -> CircuitBreakerOpenError,
 // kTimeout -> TimeoutError, kThrottled -> RateLimitError, kAuthentication/kClockSkew ->
 // AuthenticationError, kAuthorization -> AuthorizationError, kTransient/kCapacity ->
-// RetryableError, kValidation/kNotFound/kQuota/ kIdempotencyMismatch -> NonRetryableError, anything
-// else -> ResilienceError.
+// RetryableError, kValidation/kNotFound/kQuota/kIdempotencyMismatch/kAlreadyExists ->
+// NonRetryableError, anything else -> ResilienceError.
 [[noreturn]] void ThrowError(const Error& error);
 
 // The error value an exception stands for: the carried Error for ResilienceError and ServiceError;

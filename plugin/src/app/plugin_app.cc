@@ -1,0 +1,253 @@
+#include "app/plugin_app.h"
+
+#include <fstream>
+#include <map>
+
+#include "hostfactory/process_identity.h"
+
+namespace ohfp::app {
+namespace {
+
+namespace fs = std::filesystem;
+using resilience::Error;
+using resilience::ErrorKind;
+using resilience::Result;
+using resilience::Status;
+
+// The environment with some variables set from the configuration (which wins).
+class OverlayEnvironment final : public aws::Environment {
+ public:
+  explicit OverlayEnvironment(const aws::Environment& base) : base_(base) {}
+  void Set(std::string name, std::string value) {
+    if (!value.empty()) values_[std::move(name)] = std::move(value);
+  }
+  std::optional<std::string> Get(std::string_view name) const override {
+    if (auto it = values_.find(name); it != values_.end()) return it->second;
+    return base_.Get(name);
+  }
+
+ private:
+  const aws::Environment& base_;
+  std::map<std::string, std::string, std::less<>> values_;
+};
+
+std::string Labels(std::initializer_list<std::pair<std::string_view, std::string_view>> labels) {
+  std::string out;
+  for (const auto& [k, v] : labels) {
+    if (!out.empty()) out += ",";
+    out += std::string(k) + "=\"" + std::string(v) + "\"";
+  }
+  return out;
+}
+
+// This process's resilience counters, as deltas for the store.
+std::vector<store::MetricDelta> Deltas(const resilience::ResilienceMonitor& monitor) {
+  std::vector<store::MetricDelta> out;
+  for (const resilience::OperationMetrics& o : monitor.Operations()) {
+    const std::string l = Labels({{"operation", o.operation}, {"service", o.service}});
+    const std::pair<const char*, std::uint64_t> values[] = {
+        {"ohfp_resilience_total_operations", o.total_operations},
+        {"ohfp_resilience_successful_operations", o.successful_operations},
+        {"ohfp_resilience_attempts", o.attempts},
+        {"ohfp_resilience_retry_attempts", o.retry_attempts},
+        {"ohfp_resilience_retry_successes", o.retry_successes},
+        {"ohfp_resilience_timeout_errors", o.timeout_errors},
+        {"ohfp_resilience_rejected_calls", o.rejected_calls}};
+    for (const auto& [name, value] : values) {
+      if (value != 0) out.push_back({name, l, static_cast<double>(value)});
+    }
+  }
+  for (const resilience::ServiceMetrics& s : monitor.Services()) {
+    const std::string l = Labels({{"service", s.service}});
+    const std::pair<const char*, std::uint64_t> values[] = {
+        {"ohfp_resilience_circuit_breaker_opens", s.circuit_breaker_opens},
+        {"ohfp_resilience_circuit_breaker_half_opens", s.circuit_breaker_half_opens},
+        {"ohfp_resilience_circuit_breaker_closes", s.circuit_breaker_closes},
+        {"ohfp_resilience_circuit_breaker_rejections", s.rejections},
+        {"ohfp_resilience_circuit_breaker_failures", s.failures_recorded}};
+    for (const auto& [name, value] : values) {
+      if (value != 0) out.push_back({name, l, static_cast<double>(value)});
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+PluginPaths ResolvePaths(const AppOptions& options, const aws::Environment& env) {
+  PluginPaths p;
+  p.confdir =
+      options.confdir ? *options.confdir : fs::path(env.Get("HF_PROVIDER_CONFDIR").value_or("."));
+  p.workdir = options.workdir
+                  ? *options.workdir
+                  : (env.Get("HF_PROVIDER_WORKDIR") ? fs::path(*env.Get("HF_PROVIDER_WORKDIR"))
+                                                    : p.confdir);
+  p.logdir =
+      options.logdir
+          ? *options.logdir
+          : (env.Get("HF_PROVIDER_LOGDIR") ? fs::path(*env.Get("HF_PROVIDER_LOGDIR")) : p.workdir);
+  return p;
+}
+
+Result<std::unique_ptr<PluginApp>> PluginApp::Create(const AppOptions& options,
+                                                     const aws::Environment& env) {
+  std::unique_ptr<PluginApp> app(new PluginApp());
+  app->paths_ = ResolvePaths(options, env);
+  const fs::path config_file =
+      options.config_file ? *options.config_file : app->paths_.confdir / "config.json";
+  Result<config::PluginConfig> config = config::LoadPluginConfig(config_file, env);
+  if (!config.ok()) return config.error();
+  app->config_ = std::move(*config);
+  app->provider_name_ = env.Get("HF_PROVIDER_NAME").value_or("aws");
+
+  // The log first: everything after it can say what went wrong.
+  logging::LogOptions log_options;
+  log_options.file = app->paths_.logdir / app->config_.logging.file;
+  log_options.level =
+      logging::ParseLogLevel(app->config_.logging.level).value_or(spdlog::level::info);
+  log_options.max_bytes = app->config_.logging.max_bytes;
+  log_options.max_files = app->config_.logging.max_files;
+  log_options.echo_to_stderr = options.log_to_stderr;
+  Result<std::unique_ptr<logging::AppLog>> log = logging::AppLog::Open(log_options);
+  if (!log.ok()) return log.error();
+  app->log_ = std::move(*log);
+
+  if (options.need_templates) {
+    Result<hostfactory::TemplateSet> templates =
+        hostfactory::LoadTemplates(app->paths_.confdir / "awsprov_templates.json");
+    if (!templates.ok()) return templates.error();
+    app->templates_ = std::move(*templates);
+  }
+
+  const fs::path db = app->paths_.workdir / app->config_.storage.file;
+  store::DatabaseOptions db_options;
+  db_options.busy_timeout = app->config_.storage.busy_timeout;
+  Result<std::unique_ptr<store::RequestStore>> requests = store::RequestStore::Open(db, db_options);
+  if (!requests.ok()) return requests.error();
+  app->store_ = std::move(*requests);
+  Result<std::unique_ptr<store::SqliteStateStore>> state =
+      store::SqliteStateStore::Open(db, db_options);
+  if (!state.ok()) return state.error();
+  app->state_store_ = std::move(*state);
+
+  app->random_ =
+      std::make_unique<resilience::SeededRandom>(resilience::SeededRandom::EntropySeed());
+  app->log_events_ = std::make_unique<logging::ResilienceLog>(*app->log_);
+  app->filtered_events_ = std::make_unique<resilience::ErrorHandlingFilter>(
+      *app->log_events_, app->config_.resilience.error_handling.log_retries,
+      app->config_.resilience.error_handling.log_circuit_breaker_state_changes);
+  app->pipeline_ = std::make_unique<resilience::ResiliencePipeline>(
+      app->config_.resilience,
+      resilience::PipelineDependencies{app->clock_, *app->random_, *app->state_store_,
+                                       app->filtered_events_.get(), &app->monitor_});
+
+  if (options.need_aws) {
+    const config::ProviderConfig& p = app->config_.provider;
+    aws::CurlTransportOptions transport;
+    transport.connect_timeout = p.connection_timeout;
+    transport.ca_bundle = p.ca_bundle;
+    transport.proxy_host = p.proxy_host;
+    transport.proxy_port = p.proxy_port;
+    app->transport_ = std::make_unique<aws::CurlTransport>(app->clock_, transport);
+
+    OverlayEnvironment aws_env(env);
+    aws_env.Set("AWS_CREDENTIAL_FILE", p.credential_file);
+    aws_env.Set("AWS_PROFILE", p.profile);
+    app->credentials_ = aws::MakeDefaultCredentialsChain(aws_env, *app->transport_, app->clock_);
+
+    Result<std::string> region = aws::ResolveRegion(env, p.region);
+    if (!region.ok()) return region.error();
+    aws::EndpointOverrides overrides;
+    for (const auto& [service, url] : p.endpoints) overrides.per_service[service] = url;
+    overrides.global = p.endpoint_url;
+    Result<std::array<aws::Endpoint, aws::kAwsServiceCount>> endpoints =
+        aws::ResolveEndpoints(*region, overrides, env);
+    if (!endpoints.ok()) return endpoints.error();
+    app->client_ = std::make_unique<aws::AwsClient>(
+        *region, *endpoints,
+        aws::AwsClientDependencies{.transport = *app->transport_,
+                                   .credentials = *app->credentials_,
+                                   .clock = app->clock_,
+                                   .pipeline = *app->pipeline_});
+    app->provider_ =
+        std::make_unique<provider::AwsProvider>(*app->client_, app->provider_name_, app->clock_);
+
+    hostfactory::ServiceOptions service_options;
+    service_options.provider_name = app->provider_name_;
+    service_options.instance_pending_timeout = p.instance_pending_timeout;
+    service_options.unclaimed_request_timeout = p.unclaimed_request_timeout;
+    service_options.tags = p.tags;
+    service_options.confdir = app->paths_.confdir;
+    app->service_ = std::make_unique<hostfactory::HostFactoryService>(
+        hostfactory::ServiceDependencies{.store = *app->store_,
+                                         .provider = *app->provider_,
+                                         .templates = app->templates_,
+                                         .clock = app->clock_,
+                                         .random = *app->random_,
+                                         .log = *app->log_,
+                                         .self = hostfactory::CurrentProcess()},
+        service_options);
+  }
+  return app;
+}
+
+PluginApp::~PluginApp() = default;
+
+void PluginApp::Finish(std::string_view command, int exit_code) {
+  std::vector<store::MetricDelta> deltas = Deltas(monitor_);
+  deltas.push_back({"ohfp_commands_total",
+                    Labels({{"command", command}, {"exit_code", std::to_string(exit_code)}}), 1});
+  if (Status s = store_->AddMetrics(deltas); !s.ok()) {
+    log_->Log(spdlog::level::warn, "cannot save metrics: " + s.error().ToString(),
+              {{"event", "metrics"}});
+  }
+  if (!config_.metrics.textfile.empty()) {
+    Result<std::string> text = MetricsPrometheus();
+    if (text.ok()) {
+      const fs::path target = paths_.workdir / config_.metrics.textfile;
+      const fs::path temp =
+          target.string() + ".tmp." + std::to_string(hostfactory::CurrentProcess().pid);
+      {
+        std::ofstream out(temp, std::ios::binary | std::ios::trunc);
+        out << *text;
+      }
+      std::error_code ec;
+      fs::rename(temp, target, ec);  // atomic: a scraper never reads half a file
+      if (ec) fs::remove(temp, ec);
+    }
+  }
+  log_->Log(spdlog::level::info,
+            std::string(command) + " finished with exit code " + std::to_string(exit_code),
+            {{"event", "command"}, {"command", command}, {"exit_code", exit_code}});
+}
+
+Result<std::string> PluginApp::MetricsPrometheus() {
+  Result<std::vector<store::MetricDelta>> all = store_->Metrics();
+  if (!all.ok()) return all.error();
+  std::string out;
+  std::string last;
+  for (const store::MetricDelta& m : *all) {
+    if (m.name != last) {
+      out += "# TYPE " + m.name + " counter\n";
+      last = m.name;
+    }
+    char value[32];
+    std::snprintf(value, sizeof value, "%.15g", m.value);
+    out += m.name + "{" + m.labels + "} " + value + "\n";
+  }
+  return out;
+}
+
+Result<nlohmann::ordered_json> PluginApp::MetricsJson() {
+  Result<std::vector<store::MetricDelta>> all = store_->Metrics();
+  if (!all.ok()) return all.error();
+  nlohmann::ordered_json j = nlohmann::ordered_json::object();
+  for (const store::MetricDelta& m : *all) {
+    nlohmann::ordered_json& family = j[m.name];
+    if (family.is_null()) family = nlohmann::ordered_json::array();
+    family.push_back({{"labels", m.labels}, {"value", m.value}});
+  }
+  return j;
+}
+
+}  // namespace ohfp::app

@@ -1,0 +1,118 @@
+// app/plugin_app.h
+//
+// PluginApp: everything one ohfp command needs, built from the environment HostFactory gives it:
+//
+//   paths      HF_PROVIDER_CONFDIR (config.json, awsprov_templates.json), HF_PROVIDER_WORKDIR (the
+//   state database,
+//              the metrics textfile), HF_PROVIDER_LOGDIR (app.log); each may be overridden on the
+//              command line
+//   config     config.json + environment (config/plugin_config.h)
+//   log        app.log, JSON lines, shared by processes (logging/app_log.h), with the resilience
+//   events in it stores     the request store and the resilience state store, one SQLite file in
+//   the work directory, so a
+//              circuit opened by one process rejects in the next and the retry budget is shared
+//   pipeline   the seed's resilience configuration over that state; every AWS call goes through it
+//   AWS        credentials chain, libcurl transport, endpoints, AwsClient, AwsProvider
+//   service    the five commands (hostfactory/service.h)
+//
+// Finish() adds this process's counters to the store and rewrites the Prometheus textfile.
+//
+// Thread-safety: one PluginApp per process, used by its main thread.
+//
+// Example:
+//   Result<std::unique_ptr<PluginApp>> app = PluginApp::Create(options, env);
+//   CommandResult r = (*app)->service().GetRequestStatus(ids);
+//   (*app)->Finish("getRequestStatus", r.exit_code);
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "aws/aws_client.h"
+#include "aws/credentials.h"
+#include "aws/curl_transport.h"
+#include "config/plugin_config.h"
+#include "hostfactory/service.h"
+#include "hostfactory/templates.h"
+#include "logging/app_log.h"
+#include "logging/resilience_log.h"
+#include "ohfp/resilience/pipeline.h"
+#include "provider/aws_provider.h"
+#include "store/request_store.h"
+#include "store/sqlite_state_store.h"
+
+namespace ohfp::app {
+
+struct PluginPaths {
+  std::filesystem::path confdir{};
+  std::filesystem::path workdir{};
+  std::filesystem::path logdir{};
+};
+
+struct AppOptions {
+  std::optional<std::filesystem::path> config_file{};  // default: confdir/config.json
+  std::optional<std::filesystem::path> confdir{};
+  std::optional<std::filesystem::path> workdir{};
+  std::optional<std::filesystem::path> logdir{};
+  bool need_templates =
+      true;  // the HostFactory commands need them; config/metrics/breaker commands do not
+  bool need_aws = true;        // build the AWS client and provider
+  bool log_to_stderr = false;  // also echo log lines to stderr (interactive commands)
+};
+
+// confdir: option > HF_PROVIDER_CONFDIR > "."; workdir: option > HF_PROVIDER_WORKDIR > confdir;
+// logdir: option > HF_PROVIDER_LOGDIR > workdir.
+PluginPaths ResolvePaths(const AppOptions& options, const aws::Environment& env);
+
+class PluginApp {
+ public:
+  // Errors are kValidation (configuration, templates: exit 2) or kInternal (the store or the log:
+  // exit 1).
+  [[nodiscard]] static resilience::Result<std::unique_ptr<PluginApp>> Create(
+      const AppOptions& options, const aws::Environment& env);
+  ~PluginApp();
+  PluginApp(const PluginApp&) = delete;
+  PluginApp& operator=(const PluginApp&) = delete;
+
+  hostfactory::HostFactoryService& service() { return *service_; }
+  const config::PluginConfig& config() const { return config_; }
+  const PluginPaths& paths() const { return paths_; }
+  logging::AppLog& log() { return *log_; }
+  store::RequestStore& store() { return *store_; }
+  resilience::ResiliencePipeline& pipeline() { return *pipeline_; }
+  resilience::StateStore& state_store() { return *state_store_; }
+
+  // Records the command's outcome, adds this process's counters to the store, rewrites the metrics
+  // textfile.
+  void Finish(std::string_view command, int exit_code);
+
+  // All counters of every process so far, as Prometheus text and as JSON.
+  [[nodiscard]] resilience::Result<std::string> MetricsPrometheus();
+  [[nodiscard]] resilience::Result<nlohmann::ordered_json> MetricsJson();
+
+ private:
+  PluginApp() = default;
+
+  PluginPaths paths_;
+  config::PluginConfig config_;
+  std::string provider_name_;
+  hostfactory::TemplateSet templates_;
+  resilience::SystemClock clock_;
+  std::unique_ptr<resilience::SeededRandom> random_;
+  std::unique_ptr<logging::AppLog> log_;
+  std::unique_ptr<logging::ResilienceLog> log_events_;
+  std::unique_ptr<resilience::ErrorHandlingFilter> filtered_events_;
+  std::unique_ptr<store::RequestStore> store_;
+  std::unique_ptr<store::SqliteStateStore> state_store_;
+  resilience::ResilienceMonitor monitor_;
+  std::unique_ptr<resilience::ResiliencePipeline> pipeline_;
+  std::unique_ptr<aws::CurlTransport> transport_;
+  std::unique_ptr<aws::CredentialsProvider> credentials_;
+  std::unique_ptr<aws::AwsClient> client_;
+  std::unique_ptr<provider::AwsProvider> provider_;
+  std::unique_ptr<hostfactory::HostFactoryService> service_;
+};
+
+}  // namespace ohfp::app

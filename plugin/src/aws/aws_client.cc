@@ -1,0 +1,128 @@
+#include "aws/aws_client.h"
+
+#include <cstdlib>
+
+#include "aws/aws_error.h"
+#include "aws/sigv4.h"
+
+namespace ohfp::aws {
+namespace {
+
+using resilience::Duration;
+using resilience::Error;
+using resilience::ErrorKind;
+using resilience::Result;
+using resilience::Status;
+
+constexpr std::array<ServiceDescription, kAwsServiceCount> kServices = {{
+    {"ec2", "2016-11-15", "aws_ec2"},
+    {"autoscaling", "2011-01-01", "aws_autoscaling"},
+    {"monitoring", "2010-08-01", "aws_cloudwatch"},
+}};
+
+// A correction smaller than this is noise (the Date header has whole seconds).
+constexpr Duration kSkewResolution = std::chrono::seconds(2);
+
+}  // namespace
+
+const ServiceDescription& Describe(AwsService service) noexcept {
+  return kServices[static_cast<std::size_t>(service)];
+}
+
+Result<std::array<Endpoint, kAwsServiceCount>> ResolveEndpoints(std::string_view region,
+                                                                const EndpointOverrides& overrides,
+                                                                const Environment& env) {
+  std::array<Endpoint, kAwsServiceCount> out;
+  for (std::size_t i = 0; i < kServices.size(); ++i) {
+    Result<Endpoint> e = ResolveEndpoint(kServices[i].signing_name, region, overrides, env);
+    if (!e.ok()) return e.error();
+    out[i] = *e;
+  }
+  return out;
+}
+
+AwsClient::AwsClient(std::string region, std::array<Endpoint, kAwsServiceCount> endpoints,
+                     AwsClientDependencies dependencies)
+    : region_(std::move(region)),
+      endpoints_(std::move(endpoints)),
+      transport_(dependencies.transport),
+      credentials_(dependencies.credentials),
+      clock_(dependencies.clock),
+      pipeline_(dependencies.pipeline) {}
+
+Result<XmlDocument> AwsClient::Call(AwsService service, std::string_view action,
+                                    const QueryParams& params, std::string_view operation,
+                                    std::stop_token stop) {
+  const std::string body = params.EncodeForm(action, Describe(service).api_version);
+  const resilience::Operation& op =
+      pipeline_.operation(operation, Describe(service).resilience_service);
+  return pipeline_.Execute(
+      op,
+      [&](const resilience::AttemptContext& attempt) {
+        return Attempt(service, body, attempt.deadline, attempt.stop);
+      },
+      std::move(stop));
+}
+
+Status AwsClient::CallPages(AwsService service, std::string_view action, QueryParams params,
+                            std::string_view operation,
+                            resilience::FunctionRef<Status(XmlNode result)> on_page,
+                            std::stop_token stop, int max_pages) {
+  std::optional<std::string> token;
+  for (int page = 0; page < max_pages; ++page) {
+    QueryParams page_params = params;
+    if (token) page_params.AddString("NextToken", *token);
+    Result<XmlDocument> doc = Call(service, action, page_params, operation, stop);
+    if (!doc.ok()) return doc.error();
+    const XmlNode result = ResultOf(*doc);
+    if (Status s = on_page(result); !s.ok()) return s;
+    token = NextTokenOf(result);
+    if (!token || token->empty()) return resilience::OkStatus();
+  }
+  return Error(ErrorKind::kInternal, "TooManyPages",
+               std::string(action) + " returned more than " + std::to_string(max_pages) + " pages");
+}
+
+Result<XmlDocument> AwsClient::Attempt(AwsService service, const std::string& body,
+                                       resilience::Deadline deadline, std::stop_token stop) {
+  Result<Credentials> credentials = credentials_.Get();
+  if (!credentials.ok()) return credentials.error();
+  const Endpoint& endpoint = endpoints_[static_cast<std::size_t>(service)];
+  HttpRequest request;
+  request.method = "POST";
+  request.url = endpoint.url + "/";
+  request.headers = {{"Content-Type", "application/x-www-form-urlencoded; charset=utf-8"},
+                     {"Host", endpoint.host}};
+  request.body = body;
+  const resilience::SysTime now = clock_.SystemNow() + clock_offset();
+  if (Status s =
+          SignRequest(request, *credentials, endpoint.signing_region, endpoint.signing_name, now);
+      !s.ok()) {
+    return s.error();
+  }
+  Result<HttpResponse> response = transport_.Send(request, deadline, std::move(stop));
+  if (!response.ok()) return response.error();
+  if (IsErrorResponse(*response)) {
+    Error error = MapErrorResponse(*response);
+    if (error.kind() == ErrorKind::kClockSkew) return OnClockSkew(error, *response);
+    return error;
+  }
+  Result<XmlDocument> doc = XmlDocument::Parse(response->body);
+  if (!doc.ok()) return doc.error().WithHttpStatus(response->status);
+  return doc;
+}
+
+Error AwsClient::OnClockSkew(const Error& error, const HttpResponse& response) {
+  const std::optional<Duration> skew = ClockSkewFromResponse(response, clock_.SystemNow());
+  const Duration applied = clock_offset();
+  if (skew && std::chrono::abs(*skew - applied) >= kSkewResolution) {
+    clock_offset_ns_.store(skew->count(), std::memory_order_relaxed);
+    return error;  // kClockSkew: the pipeline retries, signed with the corrected time
+  }
+  return error.WithKind(ErrorKind::kAuthentication)
+      .WithMessage(std::string(error.message()) +
+                   (skew ? " (the clock offset from the response's Date header was already applied)"
+                         : " (the response has no usable Date header to correct the clock from)"));
+}
+
+}  // namespace ohfp::aws

@@ -1,0 +1,116 @@
+// aws/aws_client.h
+//
+// AwsClient: one AWS Query API call (EC2, Auto Scaling, CloudWatch) through the resilience
+// pipeline. Per call it encodes the parameters once; per attempt it signs afresh (a new X-Amz-Date,
+// the learned clock offset), sends once through the HttpTransport with the attempt's deadline and
+// stop token, and turns the answer into an XmlDocument or a classified Error. Retrying is the
+// pipeline's job alone; every attempt sends the same body, so a ClientToken in the parameters is
+// the same on every retry of the call.
+//
+// Clock skew: when AWS answers RequestTimeTooSkewed / RequestExpired, the client takes the offset
+// from the response's Date header and the pipeline's retry is signed with the corrected time. If
+// the correction does not change anything (the offset was already applied, or there is no usable
+// Date), the error becomes a non-retryable authentication error: one retry, not max_attempts of
+// them.
+//
+// Thread-safety: Call() and CallPages() are safe from any thread; the dependencies must be too.
+//
+// Example:
+//   AwsClient client(region, endpoints, {.transport = curl, .credentials = chain, .clock = clock,
+//                                         .pipeline = pipeline});
+//   QueryParams p;
+//   p.AddString("InstanceId.1", "i-0abc");
+//   Result<XmlDocument> doc = client.Call(AwsService::kEc2, "DescribeInstances", p,
+//   "ec2_describe_instances");
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <stop_token>
+#include <string>
+#include <string_view>
+
+#include "aws/credentials.h"
+#include "aws/endpoints.h"
+#include "aws/http_transport.h"
+#include "aws/query_params.h"
+#include "aws/xml.h"
+#include "ohfp/resilience/clock.h"
+#include "ohfp/resilience/deadline.h"
+#include "ohfp/resilience/function_ref.h"
+#include "ohfp/resilience/pipeline.h"
+#include "ohfp/resilience/result.h"
+
+namespace ohfp::aws {
+
+enum class AwsService { kEc2 = 0, kAutoScaling = 1, kCloudWatch = 2 };
+inline constexpr int kAwsServiceCount = 3;
+
+struct ServiceDescription {
+  std::string_view signing_name;  // "ec2", "autoscaling", "monitoring"
+  std::string_view api_version;   // "2016-11-15", "2011-01-01", "2010-08-01"
+  std::string_view
+      resilience_service;  // the breaker: "aws_ec2", "aws_autoscaling", "aws_cloudwatch"
+};
+const ServiceDescription& Describe(AwsService service) noexcept;
+
+struct AwsClientDependencies {
+  HttpTransport& transport;
+  CredentialsProvider& credentials;
+  const resilience::Clock& clock;
+  resilience::ResiliencePipeline& pipeline;
+};
+
+// The three endpoints, resolved for `region` from the overrides and the environment.
+[[nodiscard]] resilience::Result<std::array<Endpoint, kAwsServiceCount>> ResolveEndpoints(
+    std::string_view region, const EndpointOverrides& overrides, const Environment& env);
+
+class AwsClient {
+ public:
+  AwsClient(std::string region, std::array<Endpoint, kAwsServiceCount> endpoints,
+            AwsClientDependencies dependencies);
+
+  // `action` of `service` with `params`, through the pipeline under `operation` (its breaker is the
+  // operation's service: the seed's names map ec2_* to aws_ec2, ...). Returns the parsed answer or
+  // the error that ended the call.
+  [[nodiscard]] resilience::Result<XmlDocument> Call(AwsService service, std::string_view action,
+                                                     const QueryParams& params,
+                                                     std::string_view operation,
+                                                     std::stop_token stop = {});
+
+  // Follows pagination: calls `action` with `params`, hands each page's result node to `on_page`,
+  // and repeats with NextToken until a page has none (or `max_pages`, a guard against a service
+  // that never stops). Each page is one pipeline call. Stops at the first error, from the call or
+  // from `on_page`.
+  [[nodiscard]] resilience::Status CallPages(
+      AwsService service, std::string_view action, QueryParams params, std::string_view operation,
+      resilience::FunctionRef<resilience::Status(XmlNode result)> on_page,
+      std::stop_token stop = {}, int max_pages = 1000);
+
+  // One attempt, without the pipeline: sign, send, parse. What the pipeline runs per attempt.
+  [[nodiscard]] resilience::Result<XmlDocument> Attempt(AwsService service, const std::string& body,
+                                                        resilience::Deadline deadline,
+                                                        std::stop_token stop);
+
+  const std::string& region() const noexcept { return region_; }
+  const Endpoint& endpoint(AwsService service) const noexcept {
+    return endpoints_[static_cast<std::size_t>(service)];
+  }
+  // The correction added to the local wall clock when signing (learned from clock-skew answers).
+  resilience::Duration clock_offset() const noexcept {
+    return resilience::Duration(clock_offset_ns_.load(std::memory_order_relaxed));
+  }
+
+ private:
+  resilience::Error OnClockSkew(const resilience::Error& error, const HttpResponse& response);
+
+  std::string region_;
+  std::array<Endpoint, kAwsServiceCount> endpoints_;
+  HttpTransport& transport_;
+  CredentialsProvider& credentials_;
+  const resilience::Clock& clock_;
+  resilience::ResiliencePipeline& pipeline_;
+  std::atomic<std::int64_t> clock_offset_ns_{0};
+};
+
+}  // namespace ohfp::aws

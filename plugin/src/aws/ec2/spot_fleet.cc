@@ -1,0 +1,560 @@
+#include "aws/ec2/spot_fleet.h"
+
+#include <cassert>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "ohfp/resilience/classifier.h"
+
+namespace ohfp::aws::ec2 {
+namespace {
+
+using resilience::Error;
+using resilience::ErrorKind;
+using resilience::Result;
+using resilience::Status;
+using resilience::SysTime;
+
+constexpr std::string_view kConfig = "SpotFleetRequestConfig";
+// The largest page DescribeSpotFleetRequests, DescribeSpotFleetInstances and
+// DescribeSpotFleetRequestHistory allow.
+constexpr int kMaxResults = 1000;
+
+Error Unexpected(const std::string& what) {
+  return Error(ErrorKind::kInternal, "UnexpectedResponse", what);
+}
+
+// Every value of each enumeration read from AWS, to parse by WireName.
+constexpr SpotFleetState kStates[] = {
+    SpotFleetState::kSubmitted,        SpotFleetState::kActive,
+    SpotFleetState::kCancelled,        SpotFleetState::kFailed,
+    SpotFleetState::kCancelledRunning, SpotFleetState::kCancelledTerminating,
+    SpotFleetState::kModifying};
+constexpr SpotFleetActivityStatus kActivityStatuses[] = {
+    SpotFleetActivityStatus::kError, SpotFleetActivityStatus::kPendingFulfillment,
+    SpotFleetActivityStatus::kPendingTermination, SpotFleetActivityStatus::kFulfilled};
+constexpr SpotFleetEventType kEventTypes[] = {
+    SpotFleetEventType::kInstanceChange, SpotFleetEventType::kFleetRequestChange,
+    SpotFleetEventType::kError, SpotFleetEventType::kInformation};
+constexpr SpotFleetInstanceHealth kHealths[] = {SpotFleetInstanceHealth::kHealthy,
+                                                SpotFleetInstanceHealth::kUnhealthy};
+constexpr SpotFleetType kTypes[] = {SpotFleetType::kRequest, SpotFleetType::kMaintain};
+constexpr SpotFleetAllocationStrategy kStrategies[] = {
+    SpotFleetAllocationStrategy::kLowestPrice, SpotFleetAllocationStrategy::kDiversified,
+    SpotFleetAllocationStrategy::kCapacityOptimized,
+    SpotFleetAllocationStrategy::kCapacityOptimizedPrioritized,
+    SpotFleetAllocationStrategy::kPriceCapacityOptimized};
+constexpr SpotFleetExcessCapacityTerminationPolicy kPolicies[] = {
+    SpotFleetExcessCapacityTerminationPolicy::kDefault,
+    SpotFleetExcessCapacityTerminationPolicy::kNoTermination};
+
+// The value whose WireName is `text`; nullopt when none is.
+template <class E, std::size_t N>
+std::optional<E> FromWire(const E (&values)[N], std::string_view text) {
+  for (E value : values) {
+    if (WireName(value) == text) return value;
+  }
+  return std::nullopt;
+}
+
+// The enumeration value of child `name`: nullopt when the child is absent or empty, `otherwise`
+// when its text is not a value this code knows.
+template <class E, std::size_t N>
+std::optional<E> OptionalEnum(XmlNode parent, std::string_view name, const E (&values)[N],
+                              E otherwise) {
+  const std::optional<std::string> text = parent.ChildText(name);
+  if (!text || text->empty()) return std::nullopt;
+  return FromWire(values, *text).value_or(otherwise);
+}
+
+// For enumerations without kUnknown: nullopt when the child is absent, empty, or not a value this
+// code knows.
+template <class E, std::size_t N>
+std::optional<E> KnownEnum(XmlNode parent, std::string_view name, const E (&values)[N]) {
+  const std::optional<std::string> text = parent.ChildText(name);
+  if (!text) return std::nullopt;
+  return FromWire(values, *text);
+}
+
+// An optional typed child, read with `read` (XmlNode::AsDouble, ...): nullopt when absent or
+// empty, kInternal "UnexpectedResponse" when present and malformed.
+template <class T>
+Result<std::optional<T>> OptionalChild(XmlNode parent, std::string_view name,
+                                       Result<T> (XmlNode::*read)() const) {
+  const XmlNode child = parent.Child(name);
+  if (!child || child.Text().empty()) return std::optional<T>();
+  Result<T> value = (child.*read)();
+  if (!value.ok()) {
+    return Unexpected("<" + std::string(name) + ">: " + std::string(value.error().message()));
+  }
+  return std::optional<T>(std::move(*value));
+}
+
+void AddTagSpecificationAt(QueryParams& p, const std::string& prefix,
+                           std::string_view resource_type, const std::vector<Tag>& tags) {
+  if (tags.empty()) return;
+  p.AddString(prefix + ".ResourceType", resource_type);
+  AddTags(p, prefix + ".Tag", tags);
+}
+
+void AddLaunchSpecification(QueryParams& p, const std::string& prefix,
+                            const SpotFleetLaunchSpecification& s) {
+  if (!s.image_id.empty()) p.AddString(prefix + ".ImageId", s.image_id);
+  if (!s.instance_type.empty()) p.AddString(prefix + ".InstanceType", s.instance_type);
+  if (!s.subnet_id.empty()) p.AddString(prefix + ".SubnetId", s.subnet_id);
+  if (!s.key_name.empty()) p.AddString(prefix + ".KeyName", s.key_name);
+  std::size_t g = 0;
+  for (const std::string& group : s.security_group_ids) {
+    p.AddString(QueryParams::FlatKey(prefix + ".GroupSet", ++g) + ".GroupId", group);
+  }
+  if (!s.user_data.empty()) p.AddString(prefix + ".UserData", Base64Encode(s.user_data));
+  if (!s.iam_instance_profile.empty()) {
+    p.AddString(prefix + (s.iam_instance_profile.starts_with("arn:") ? ".IamInstanceProfile.Arn"
+                                                                     : ".IamInstanceProfile.Name"),
+                s.iam_instance_profile);
+  }
+  if (s.weighted_capacity) p.AddDouble(prefix + ".WeightedCapacity", *s.weighted_capacity);
+  if (!s.spot_price.empty()) p.AddString(prefix + ".SpotPrice", s.spot_price);
+  if (s.root_volume_size_gib || !s.root_volume_type.empty()) {
+    const std::string device = prefix + ".BlockDeviceMapping.1";
+    p.AddString(device + ".DeviceName", s.root_device_name);
+    if (s.root_volume_size_gib) p.AddInt(device + ".Ebs.VolumeSize", *s.root_volume_size_gib);
+    if (!s.root_volume_type.empty()) p.AddString(device + ".Ebs.VolumeType", s.root_volume_type);
+    p.AddBool(device + ".Ebs.DeleteOnTermination", true);
+  }
+  AddTagSpecificationAt(p, prefix + ".TagSpecificationSet.1", "instance", s.tags);
+}
+
+void AddLaunchTemplateConfig(QueryParams& p, const std::string& prefix,
+                             const SpotFleetLaunchTemplateConfig& c) {
+  const std::string spec = prefix + ".LaunchTemplateSpecification";
+  if (!c.launch_template.id.empty()) p.AddString(spec + ".LaunchTemplateId", c.launch_template.id);
+  if (!c.launch_template.name.empty()) {
+    p.AddString(spec + ".LaunchTemplateName", c.launch_template.name);
+  }
+  if (!c.launch_template.version.empty()) p.AddString(spec + ".Version", c.launch_template.version);
+  std::size_t m = 0;
+  for (const SpotFleetLaunchTemplateOverrides& o : c.overrides) {
+    const std::string key = QueryParams::FlatKey(prefix + ".Overrides", ++m);
+    if (!o.instance_type.empty()) p.AddString(key + ".InstanceType", o.instance_type);
+    if (!o.subnet_id.empty()) p.AddString(key + ".SubnetId", o.subnet_id);
+    if (!o.availability_zone.empty()) p.AddString(key + ".AvailabilityZone", o.availability_zone);
+    if (o.weighted_capacity) p.AddDouble(key + ".WeightedCapacity", *o.weighted_capacity);
+    if (!o.spot_price.empty()) p.AddString(key + ".SpotPrice", o.spot_price);
+    if (o.priority) p.AddDouble(key + ".Priority", *o.priority);
+  }
+}
+
+// One <item> of spotFleetRequestConfigSet.
+Result<SpotFleetRequestDescription> ParseDescription(XmlNode item) {
+  SpotFleetRequestDescription d;
+  d.spot_fleet_request_id = item.ChildText("spotFleetRequestId").value_or("");
+  if (d.spot_fleet_request_id.empty()) {
+    return Unexpected("a Spot Fleet request item without spotFleetRequestId");
+  }
+  const std::optional<SpotFleetState> state =
+      OptionalEnum(item, "spotFleetRequestState", kStates, SpotFleetState::kUnknown);
+  if (!state) {
+    return Unexpected("Spot Fleet request " + d.spot_fleet_request_id +
+                      " without spotFleetRequestState");
+  }
+  d.state = *state;
+  d.activity_status =
+      OptionalEnum(item, "activityStatus", kActivityStatuses, SpotFleetActivityStatus::kUnknown);
+  Result<std::optional<SysTime>> create_time =
+      OptionalChild(item, "createTime", &XmlNode::AsTimestamp);
+  if (!create_time.ok()) return create_time.error();
+  d.create_time = *create_time;
+  d.tags = ParseTags(item.Child("tagSet"));
+
+  const XmlNode config = item.Child("spotFleetRequestConfig");
+  Result<std::optional<std::int64_t>> target =
+      OptionalChild(config, "targetCapacity", &XmlNode::AsInt64);
+  if (!target.ok()) return target.error();
+  d.target_capacity = static_cast<int>(target->value_or(0));
+  Result<std::optional<std::int64_t>> on_demand_target =
+      OptionalChild(config, "onDemandTargetCapacity", &XmlNode::AsInt64);
+  if (!on_demand_target.ok()) return on_demand_target.error();
+  d.on_demand_target_capacity = static_cast<int>(on_demand_target->value_or(0));
+  Result<std::optional<double>> fulfilled =
+      OptionalChild(config, "fulfilledCapacity", &XmlNode::AsDouble);
+  if (!fulfilled.ok()) return fulfilled.error();
+  d.fulfilled_capacity = fulfilled->value_or(0.0);
+  Result<std::optional<double>> on_demand_fulfilled =
+      OptionalChild(config, "onDemandFulfilledCapacity", &XmlNode::AsDouble);
+  if (!on_demand_fulfilled.ok()) return on_demand_fulfilled.error();
+  d.on_demand_fulfilled_capacity = on_demand_fulfilled->value_or(0.0);
+  // A type, strategy or policy this code does not know is left unset rather than guessed.
+  d.type = KnownEnum(config, "type", kTypes);
+  d.allocation_strategy = KnownEnum(config, "allocationStrategy", kStrategies);
+  d.excess_capacity_termination_policy =
+      KnownEnum(config, "excessCapacityTerminationPolicy", kPolicies);
+  Result<std::optional<SysTime>> valid_until =
+      OptionalChild(config, "validUntil", &XmlNode::AsTimestamp);
+  if (!valid_until.ok()) return valid_until.error();
+  d.valid_until = *valid_until;
+  d.client_token = config.ChildText("clientToken").value_or("");
+  return d;
+}
+
+}  // namespace
+
+std::string_view WireName(SpotFleetAllocationStrategy value) noexcept {
+  switch (value) {
+    case SpotFleetAllocationStrategy::kLowestPrice:
+      return "lowestPrice";
+    case SpotFleetAllocationStrategy::kDiversified:
+      return "diversified";
+    case SpotFleetAllocationStrategy::kCapacityOptimized:
+      return "capacityOptimized";
+    case SpotFleetAllocationStrategy::kCapacityOptimizedPrioritized:
+      return "capacityOptimizedPrioritized";
+    case SpotFleetAllocationStrategy::kPriceCapacityOptimized:
+      return "priceCapacityOptimized";
+  }
+  return "unknown";
+}
+
+std::string_view WireName(SpotFleetOnDemandAllocationStrategy value) noexcept {
+  switch (value) {
+    case SpotFleetOnDemandAllocationStrategy::kLowestPrice:
+      return "lowestPrice";
+    case SpotFleetOnDemandAllocationStrategy::kPrioritized:
+      return "prioritized";
+  }
+  return "unknown";
+}
+
+std::string_view WireName(SpotFleetType value) noexcept {
+  switch (value) {
+    case SpotFleetType::kRequest:
+      return "request";
+    case SpotFleetType::kMaintain:
+      return "maintain";
+  }
+  return "unknown";
+}
+
+std::string_view WireName(SpotFleetExcessCapacityTerminationPolicy value) noexcept {
+  switch (value) {
+    case SpotFleetExcessCapacityTerminationPolicy::kDefault:
+      return "default";
+    case SpotFleetExcessCapacityTerminationPolicy::kNoTermination:
+      return "noTermination";
+  }
+  return "unknown";
+}
+
+std::string_view WireName(SpotFleetInterruptionBehavior value) noexcept {
+  switch (value) {
+    case SpotFleetInterruptionBehavior::kTerminate:
+      return "terminate";
+    case SpotFleetInterruptionBehavior::kStop:
+      return "stop";
+    case SpotFleetInterruptionBehavior::kHibernate:
+      return "hibernate";
+  }
+  return "unknown";
+}
+
+std::string_view WireName(SpotFleetState value) noexcept {
+  switch (value) {
+    case SpotFleetState::kSubmitted:
+      return "submitted";
+    case SpotFleetState::kActive:
+      return "active";
+    case SpotFleetState::kCancelled:
+      return "cancelled";
+    case SpotFleetState::kFailed:
+      return "failed";
+    case SpotFleetState::kCancelledRunning:
+      return "cancelled_running";
+    case SpotFleetState::kCancelledTerminating:
+      return "cancelled_terminating";
+    case SpotFleetState::kModifying:
+      return "modifying";
+    case SpotFleetState::kUnknown:
+      return "unknown";
+  }
+  return "unknown";
+}
+
+std::string_view WireName(SpotFleetActivityStatus value) noexcept {
+  switch (value) {
+    case SpotFleetActivityStatus::kError:
+      return "error";
+    case SpotFleetActivityStatus::kPendingFulfillment:
+      return "pending_fulfillment";
+    case SpotFleetActivityStatus::kPendingTermination:
+      return "pending_termination";
+    case SpotFleetActivityStatus::kFulfilled:
+      return "fulfilled";
+    case SpotFleetActivityStatus::kUnknown:
+      return "unknown";
+  }
+  return "unknown";
+}
+
+std::string_view WireName(SpotFleetEventType value) noexcept {
+  switch (value) {
+    case SpotFleetEventType::kInstanceChange:
+      return "instanceChange";
+    case SpotFleetEventType::kFleetRequestChange:
+      return "fleetRequestChange";
+    case SpotFleetEventType::kError:
+      return "error";
+    case SpotFleetEventType::kInformation:
+      return "information";
+    case SpotFleetEventType::kUnknown:
+      return "unknown";
+  }
+  return "unknown";
+}
+
+std::string_view WireName(SpotFleetInstanceHealth value) noexcept {
+  switch (value) {
+    case SpotFleetInstanceHealth::kHealthy:
+      return "healthy";
+    case SpotFleetInstanceHealth::kUnhealthy:
+      return "unhealthy";
+    case SpotFleetInstanceHealth::kUnknown:
+      return "unknown";
+  }
+  return "unknown";
+}
+
+bool IsCancelledOrFailed(SpotFleetState state) noexcept {
+  switch (state) {
+    case SpotFleetState::kCancelled:
+    case SpotFleetState::kFailed:
+    case SpotFleetState::kCancelledRunning:
+    case SpotFleetState::kCancelledTerminating:
+      return true;
+    case SpotFleetState::kSubmitted:
+    case SpotFleetState::kActive:
+    case SpotFleetState::kModifying:
+    case SpotFleetState::kUnknown:
+      return false;
+  }
+  return false;
+}
+
+Result<std::string> RequestSpotFleet(AwsClient& client, const RequestSpotFleetRequest& r,
+                                     std::stop_token stop) {
+  QueryParams p;
+  const std::string c(kConfig);
+  if (!r.client_token.empty()) p.AddString(c + ".ClientToken", r.client_token);
+  if (!r.iam_fleet_role.empty()) p.AddString(c + ".IamFleetRole", r.iam_fleet_role);
+  p.AddInt(c + ".TargetCapacity", r.target_capacity);
+  if (r.on_demand_target_capacity) {
+    p.AddInt(c + ".OnDemandTargetCapacity", *r.on_demand_target_capacity);
+  }
+  p.AddString(c + ".AllocationStrategy", WireName(r.allocation_strategy));
+  if (r.on_demand_allocation_strategy) {
+    p.AddString(c + ".OnDemandAllocationStrategy", WireName(*r.on_demand_allocation_strategy));
+  }
+  if (r.type) p.AddString(c + ".Type", WireName(*r.type));
+  if (r.valid_until) p.AddTimestamp(c + ".ValidUntil", *r.valid_until);
+  if (r.terminate_instances_with_expiration) {
+    p.AddBool(c + ".TerminateInstancesWithExpiration", *r.terminate_instances_with_expiration);
+  }
+  if (r.excess_capacity_termination_policy) {
+    p.AddString(c + ".ExcessCapacityTerminationPolicy",
+                WireName(*r.excess_capacity_termination_policy));
+  }
+  if (!r.spot_price.empty()) p.AddString(c + ".SpotPrice", r.spot_price);
+  if (r.instance_interruption_behavior) {
+    p.AddString(c + ".InstanceInterruptionBehavior", WireName(*r.instance_interruption_behavior));
+  }
+  AddTagSpecificationAt(p, c + ".TagSpecification.1", "spot-fleet-request", r.tags);
+  std::size_t n = 0;
+  for (const SpotFleetLaunchSpecification& s : r.launch_specifications) {
+    AddLaunchSpecification(p, QueryParams::FlatKey(c + ".LaunchSpecifications", ++n), s);
+  }
+  n = 0;
+  for (const SpotFleetLaunchTemplateConfig& config : r.launch_template_configs) {
+    AddLaunchTemplateConfig(p, QueryParams::FlatKey(c + ".LaunchTemplateConfigs", ++n), config);
+  }
+  Result<XmlDocument> doc =
+      client.Call(AwsService::kEc2, "RequestSpotFleet", p, "spot_fleet_request", std::move(stop));
+  if (!doc.ok()) return doc.error();
+  std::string id = doc->Root().ChildText("spotFleetRequestId").value_or("");
+  if (id.empty()) return Unexpected("RequestSpotFleet answered without spotFleetRequestId");
+  return id;
+}
+
+Result<std::vector<SpotFleetRequestDescription>> DescribeSpotFleetRequests(
+    AwsClient& client, const DescribeSpotFleetRequestsRequest& r, std::stop_token stop) {
+  QueryParams p;
+  p.AddFlatList("SpotFleetRequestId", r.spot_fleet_request_ids);
+  if (r.spot_fleet_request_ids.empty()) p.AddInt("MaxResults", kMaxResults);
+  std::vector<SpotFleetRequestDescription> out;
+  Status s = client.CallPages(
+      AwsService::kEc2, "DescribeSpotFleetRequests", p, "spot_fleet_describe",
+      [&](XmlNode result) -> Status {
+        for (const XmlNode& item : result.Child("spotFleetRequestConfigSet").Children("item")) {
+          Result<SpotFleetRequestDescription> d = ParseDescription(item);
+          if (!d.ok()) return d.error();
+          out.push_back(std::move(*d));
+        }
+        return resilience::OkStatus();
+      },
+      std::move(stop));
+  if (!s.ok()) return s.error();
+  return out;
+}
+
+Result<std::optional<SpotFleetRequestDescription>> FindSpotFleetRequest(
+    AwsClient& client, const std::string& spot_fleet_request_id, std::stop_token stop) {
+  Result<std::vector<SpotFleetRequestDescription>> all = DescribeSpotFleetRequests(
+      client, DescribeSpotFleetRequestsRequest{.spot_fleet_request_ids = {spot_fleet_request_id}},
+      std::move(stop));
+  if (!all.ok()) {
+    if (all.error().kind() == ErrorKind::kNotFound) {
+      return std::optional<SpotFleetRequestDescription>();
+    }
+    return all.error();
+  }
+  for (SpotFleetRequestDescription& d : *all) {
+    if (d.spot_fleet_request_id == spot_fleet_request_id) return std::optional(std::move(d));
+  }
+  return std::optional<SpotFleetRequestDescription>();
+}
+
+Result<std::vector<SpotFleetInstance>> DescribeSpotFleetInstances(
+    AwsClient& client, const std::string& spot_fleet_request_id, std::stop_token stop) {
+  QueryParams p;
+  p.AddString("SpotFleetRequestId", spot_fleet_request_id).AddInt("MaxResults", kMaxResults);
+  std::vector<SpotFleetInstance> out;
+  Status s = client.CallPages(
+      AwsService::kEc2, "DescribeSpotFleetInstances", p, "spot_fleet_describe_instances",
+      [&](XmlNode result) -> Status {
+        for (const XmlNode& item : result.Child("activeInstanceSet").Children("item")) {
+          SpotFleetInstance i;
+          i.instance_id = item.ChildText("instanceId").value_or("");
+          if (i.instance_id.empty()) {
+            return Unexpected("a Spot Fleet active instance item without instanceId");
+          }
+          i.instance_type = item.ChildText("instanceType").value_or("");
+          i.spot_instance_request_id = item.ChildText("spotInstanceRequestId").value_or("");
+          i.instance_health =
+              OptionalEnum(item, "instanceHealth", kHealths, SpotFleetInstanceHealth::kUnknown);
+          out.push_back(std::move(i));
+        }
+        return resilience::OkStatus();
+      },
+      std::move(stop));
+  if (!s.ok()) return s.error();
+  return out;
+}
+
+Result<SpotFleetHistory> DescribeSpotFleetRequestHistory(
+    AwsClient& client, const DescribeSpotFleetRequestHistoryRequest& r, std::stop_token stop) {
+  assert(!r.event_type || *r.event_type != SpotFleetEventType::kUnknown);
+  QueryParams p;
+  p.AddString("SpotFleetRequestId", r.spot_fleet_request_id)
+      .AddTimestamp("StartTime", r.start_time);
+  if (r.event_type && *r.event_type != SpotFleetEventType::kUnknown) {
+    p.AddString("EventType", WireName(*r.event_type));
+  }
+  p.AddInt("MaxResults", kMaxResults);
+  SpotFleetHistory out;
+  Status s = client.CallPages(
+      AwsService::kEc2, "DescribeSpotFleetRequestHistory", p, "spot_fleet_describe_history",
+      [&](XmlNode result) -> Status {
+        for (const XmlNode& item : result.Child("historyRecordSet").Children("item")) {
+          SpotFleetHistoryRecord record;
+          Result<std::optional<SysTime>> when =
+              OptionalChild(item, "timestamp", &XmlNode::AsTimestamp);
+          if (!when.ok()) return when.error();
+          record.timestamp = *when;
+          record.event_type =
+              OptionalEnum(item, "eventType", kEventTypes, SpotFleetEventType::kUnknown)
+                  .value_or(SpotFleetEventType::kUnknown);
+          const XmlNode info = item.Child("eventInformation");
+          record.event_sub_type = info.ChildText("eventSubType").value_or("");
+          record.event_description = info.ChildText("eventDescription").value_or("");
+          record.instance_id = info.ChildText("instanceId").value_or("");
+          out.records.push_back(std::move(record));
+        }
+        Result<std::optional<SysTime>> last =
+            OptionalChild(result, "lastEvaluatedTime", &XmlNode::AsTimestamp);
+        if (!last.ok()) return last.error();
+        if (*last) out.last_evaluated_time = *last;
+        return resilience::OkStatus();
+      },
+      std::move(stop));
+  if (!s.ok()) return s.error();
+  return out;
+}
+
+Status ModifySpotFleetRequest(AwsClient& client, const ModifySpotFleetRequestRequest& r,
+                              std::stop_token stop) {
+  QueryParams p;
+  p.AddString("SpotFleetRequestId", r.spot_fleet_request_id);
+  if (r.target_capacity) p.AddInt("TargetCapacity", *r.target_capacity);
+  if (r.on_demand_target_capacity) p.AddInt("OnDemandTargetCapacity", *r.on_demand_target_capacity);
+  if (r.excess_capacity_termination_policy) {
+    p.AddString("ExcessCapacityTerminationPolicy", WireName(*r.excess_capacity_termination_policy));
+  }
+  Result<XmlDocument> doc = client.Call(AwsService::kEc2, "ModifySpotFleetRequest", p,
+                                        "spot_fleet_modify", std::move(stop));
+  if (!doc.ok()) return doc.error();
+  const XmlNode ret = doc->Root().Child("return");
+  if (!ret) return Unexpected("ModifySpotFleetRequest answered without <return>");
+  Result<bool> accepted = ret.AsBool();
+  if (!accepted.ok()) {
+    return Unexpected("ModifySpotFleetRequest <return>: " +
+                      std::string(accepted.error().message()));
+  }
+  if (!*accepted) return Unexpected("ModifySpotFleetRequest answered <return>false</return>");
+  return resilience::OkStatus();
+}
+
+Result<CancelSpotFleetRequestsResult> CancelSpotFleetRequests(
+    AwsClient& client, const CancelSpotFleetRequestsRequest& r, std::stop_token stop) {
+  if (r.spot_fleet_request_ids.empty()) return CancelSpotFleetRequestsResult{};
+  QueryParams p;
+  p.AddFlatList("SpotFleetRequestId", r.spot_fleet_request_ids);
+  p.AddBool("TerminateInstances", r.terminate_instances);
+  Result<XmlDocument> doc = client.Call(AwsService::kEc2, "CancelSpotFleetRequests", p,
+                                        "spot_fleet_cancel", std::move(stop));
+  if (!doc.ok()) return doc.error();
+  const XmlNode root = doc->Root();
+  CancelSpotFleetRequestsResult out;
+  for (const XmlNode& item : root.Child("successfulFleetRequestSet").Children("item")) {
+    SpotFleetCancelled c;
+    c.spot_fleet_request_id = item.ChildText("spotFleetRequestId").value_or("");
+    if (c.spot_fleet_request_id.empty()) {
+      return Unexpected("a cancelled Spot Fleet item without spotFleetRequestId");
+    }
+    c.current_state =
+        OptionalEnum(item, "currentSpotFleetRequestState", kStates, SpotFleetState::kUnknown)
+            .value_or(SpotFleetState::kUnknown);
+    c.previous_state =
+        OptionalEnum(item, "previousSpotFleetRequestState", kStates, SpotFleetState::kUnknown)
+            .value_or(SpotFleetState::kUnknown);
+    out.successful.push_back(std::move(c));
+  }
+  for (const XmlNode& item : root.Child("unsuccessfulFleetRequestSet").Children("item")) {
+    SpotFleetNotCancelled n;
+    n.spot_fleet_request_id = item.ChildText("spotFleetRequestId").value_or("");
+    if (n.spot_fleet_request_id.empty()) {
+      return Unexpected("an uncancelled Spot Fleet item without spotFleetRequestId");
+    }
+    const XmlNode error = item.Child("error");
+    std::string code = error.ChildText("code").value_or("");
+    // The kind comes from the one classifier table, never from looking at the code here.
+    const ErrorKind kind = resilience::ErrorClassifier::KindOf(code, 0);
+    n.error = Error(kind, std::move(code), error.ChildText("message").value_or(""));
+    out.unsuccessful.push_back(std::move(n));
+  }
+  return out;
+}
+
+}  // namespace ohfp::aws::ec2

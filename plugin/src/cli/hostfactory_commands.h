@@ -1,0 +1,50 @@
+// cli/hostfactory_commands.h
+//
+// The HostFactory commands as HostFactory runs them (`ohfp requestMachines -f input.json`) and the
+// operator commands (`ohfp config validate`, `ohfp metrics`, `ohfp breaker ...`, `ohfp reconcile`).
+//
+// HostFactory commands print exactly one JSON document on stdout and nothing else, errors included
+// ({"message": "..."}), and exit 0 on success, 1 when the command failed, 2 when the input or
+// configuration is invalid. The input comes from -f FILE, --data JSON, or stdin.
+//
+// Thread-safety: functions run on the CLI's thread.
+//
+// Example:
+//   CommandInput in{.file = "input.json"};
+//   return RunHostFactoryCommand("requestMachines", in, app_options, env, std::cout);
+#pragma once
+
+#include <iosfwd>
+#include <optional>
+#include <string>
+
+#include "app/plugin_app.h"
+#include "aws/environment.h"
+
+namespace ohfp::cli {
+
+struct CommandInput {
+  std::optional<std::string> file{};  // -f
+  std::optional<std::string> data{};  // --data
+};
+
+// `command` is one of the five HostFactory command names.
+int RunHostFactoryCommand(std::string_view command, const CommandInput& input,
+                          const app::AppOptions& options, const aws::Environment& env,
+                          std::ostream& out, std::istream& in);
+
+// `ohfp config validate`: every problem with its path (exit 2), or the effective configuration and
+// templates.
+int RunConfigValidate(const app::AppOptions& options, const aws::Environment& env,
+                      std::ostream& out, std::ostream& err);
+// `ohfp metrics [--format json|prometheus]`: the counters of every process so far.
+int RunMetrics(const app::AppOptions& options, const aws::Environment& env, bool json,
+               std::ostream& out, std::ostream& err);
+// `ohfp breaker status` and `ohfp breaker force-open|force-closed|reset SERVICE`.
+int RunBreaker(std::string_view action, const std::string& service, const app::AppOptions& options,
+               const aws::Environment& env, std::ostream& out, std::ostream& err);
+// `ohfp reconcile`: reclaim unclaimed requests and terminate orphans now.
+int RunReconcile(const app::AppOptions& options, const aws::Environment& env, std::ostream& out,
+                 std::ostream& err);
+
+}  // namespace ohfp::cli

@@ -1,0 +1,200 @@
+#include "hostfactory/contract.h"
+
+#include <set>
+
+namespace ohfp::hostfactory {
+namespace {
+
+using resilience::Error;
+using resilience::ErrorKind;
+
+Error Invalid(std::string message) {
+  return Error(ErrorKind::kValidation, "InvalidInput", std::move(message));
+}
+
+std::string TypeName(const nlohmann::json& v) {
+  if (v.is_null()) return "null";
+  if (v.is_string()) return "a string";
+  if (v.is_boolean()) return "a boolean";
+  if (v.is_number()) return "a number";
+  if (v.is_array()) return "an array";
+  return "an object";
+}
+
+nlohmann::ordered_json NullIfEmpty(const std::string& s) {
+  return s.empty() ? nlohmann::ordered_json() : nlohmann::ordered_json(s);
+}
+
+}  // namespace
+
+std::string_view RequestStatusName(RequestStatus status) noexcept {
+  switch (status) {
+    case RequestStatus::kRunning:
+      return "running";
+    case RequestStatus::kComplete:
+      return "complete";
+    case RequestStatus::kCompleteWithError:
+      return "complete_with_error";
+  }
+  return "running";
+}
+
+std::string_view MachineResultName(MachineResult result) noexcept {
+  switch (result) {
+    case MachineResult::kExecuting:
+      return "executing";
+    case MachineResult::kSucceed:
+      return "succeed";
+    case MachineResult::kFail:
+      return "fail";
+  }
+  return "executing";
+}
+
+resilience::Result<nlohmann::json> ParseInput(std::string_view text) {
+  if (text.find_first_not_of(" \t\r\n") == std::string_view::npos) {
+    return Invalid("the input is empty: expected a JSON object");
+  }
+  try {
+    nlohmann::json j = nlohmann::json::parse(text);
+    if (!j.is_object()) return Invalid("the input must be a JSON object, got " + TypeName(j));
+    return j;
+  } catch (const nlohmann::json::parse_error& e) {
+    return Invalid(std::string("the input is not valid JSON: ") + e.what());
+  }
+}
+
+resilience::Result<RequestMachinesInput> ParseRequestMachines(const nlohmann::json& input) {
+  auto t = input.find("template");
+  if (t == input.end() || !t->is_object()) {
+    return Invalid(
+        "requestMachines needs {\"template\": {\"templateId\": ..., \"machineCount\": ...}}");
+  }
+  RequestMachinesInput out;
+  auto id = t->find("templateId");
+  if (id == t->end() || !id->is_string() || id->get<std::string>().empty()) {
+    return Invalid("template.templateId must be a non-empty string");
+  }
+  out.template_id = id->get<std::string>();
+  auto count = t->find("machineCount");
+  if (count == t->end() || !count->is_number_integer()) {
+    return Invalid("template.machineCount must be an integer, got " +
+                   (count == t->end() ? std::string("nothing") : TypeName(*count)));
+  }
+  const auto n = count->get<std::int64_t>();
+  if (n < 1) return Invalid("template.machineCount must be at least 1, got " + std::to_string(n));
+  if (n > 100000) return Invalid("template.machineCount is too large: " + std::to_string(n));
+  out.machine_count = static_cast<int>(n);
+  return out;
+}
+
+resilience::Result<std::vector<std::string>> ParseGetRequestStatus(const nlohmann::json& input) {
+  auto r = input.find("requests");
+  if (r == input.end() || !r->is_array()) {
+    return Invalid("getRequestStatus needs {\"requests\": [{\"requestId\": ...}]}");
+  }
+  std::vector<std::string> ids;
+  std::set<std::string> seen;
+  for (std::size_t i = 0; i < r->size(); ++i) {
+    const nlohmann::json& item = (*r)[i];
+    auto id = item.is_object() ? item.find("requestId") : item.end();
+    if (!item.is_object() || id == item.end() || !id->is_string() ||
+        id->get<std::string>().empty()) {
+      return Invalid("requests[" + std::to_string(i) + "].requestId must be a non-empty string");
+    }
+    if (seen.insert(id->get<std::string>()).second) ids.push_back(id->get<std::string>());
+  }
+  return ids;
+}
+
+resilience::Result<std::vector<MachineRef>> ParseMachines(const nlohmann::json& input,
+                                                          bool require_one) {
+  auto m = input.find("machines");
+  if (m == input.end() || !m->is_array()) {
+    return Invalid("the input needs {\"machines\": [{\"name\": ..., \"machineId\": ...}]}");
+  }
+  if (require_one && m->empty()) return Invalid("machines is empty: nothing to return");
+  std::vector<MachineRef> out;
+  std::set<std::string> seen;
+  for (std::size_t i = 0; i < m->size(); ++i) {
+    const nlohmann::json& item = (*m)[i];
+    const std::string where = "machines[" + std::to_string(i) + "]";
+    if (!item.is_object()) return Invalid(where + " must be an object");
+    auto id = item.find("machineId");
+    if (id == item.end() || !id->is_string() || id->get<std::string>().empty()) {
+      return Invalid(where + ".machineId must be a non-empty string");
+    }
+    MachineRef ref;
+    ref.machine_id = id->get<std::string>();
+    if (auto name = item.find("name"); name != item.end()) {
+      if (!name->is_string()) return Invalid(where + ".name must be a string");
+      ref.name = name->get<std::string>();
+    }
+    if (seen.insert(ref.machine_id).second) out.push_back(std::move(ref));
+  }
+  return out;
+}
+
+nlohmann::ordered_json TemplatesJson(const std::vector<nlohmann::ordered_json>& templates,
+                                     std::string_view message) {
+  nlohmann::ordered_json j;
+  j["templates"] = nlohmann::ordered_json::array();
+  for (const auto& t : templates) j["templates"].push_back(t);
+  j["message"] = message;
+  return j;
+}
+
+nlohmann::ordered_json RequestIdJson(std::string_view request_id, std::string_view message) {
+  nlohmann::ordered_json j;
+  j["requestId"] = request_id;
+  j["message"] = message;
+  return j;
+}
+
+nlohmann::ordered_json RequestStatusJson(const std::vector<RequestReport>& requests) {
+  nlohmann::ordered_json j;
+  j["requests"] = nlohmann::ordered_json::array();
+  for (const RequestReport& r : requests) {
+    nlohmann::ordered_json req;
+    req["requestId"] = r.request_id;
+    req["status"] = RequestStatusName(r.status);
+    req["message"] = r.message;
+    req["machines"] = nlohmann::ordered_json::array();
+    for (const MachineReport& m : r.machines) {
+      nlohmann::ordered_json mj;
+      mj["machineId"] = m.machine_id;
+      mj["name"] = m.name;
+      mj["result"] = MachineResultName(m.result);
+      mj["status"] = m.status;
+      mj["privateIpAddress"] = NullIfEmpty(m.private_ip_address);
+      mj["publicIpAddress"] = NullIfEmpty(m.public_ip_address);
+      mj["launchtime"] = m.launch_time;
+      mj["message"] = m.message;
+      req["machines"].push_back(std::move(mj));
+    }
+    j["requests"].push_back(std::move(req));
+  }
+  return j;
+}
+
+nlohmann::ordered_json ReturnRequestsJson(const std::vector<ReturnNotice>& notices,
+                                          std::string_view message) {
+  nlohmann::ordered_json j;
+  j["requests"] = nlohmann::ordered_json::array();
+  for (const ReturnNotice& n : notices) {
+    nlohmann::ordered_json r;
+    r["machine"] = n.machine;
+    r["gracePeriod"] = n.grace_period;
+    j["requests"].push_back(std::move(r));
+  }
+  j["message"] = message;
+  return j;
+}
+
+nlohmann::ordered_json ErrorJson(std::string_view message) {
+  nlohmann::ordered_json j;
+  j["message"] = message;
+  return j;
+}
+
+}  // namespace ohfp::hostfactory

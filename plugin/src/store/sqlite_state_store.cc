@@ -1,0 +1,424 @@
+#include "store/sqlite_state_store.h"
+
+#include <cstdint>
+#include <limits>
+#include <optional>
+#include <type_traits>
+
+#include "store/sqlite_error.h"
+#include "store/transaction.h"
+
+namespace ohfp::store {
+
+using resilience::BreakerRecord;
+using resilience::Error;
+using resilience::FunctionRef;
+using resilience::QuotaRecord;
+using resilience::Result;
+using resilience::Status;
+
+namespace {
+
+// Times are nanoseconds since the Unix epoch; uint64 counters are stored as the int64 with the same
+// bits (SQLite integers are signed), so every value round-trips exactly.
+constexpr Migration kResilienceMigrations[] = {
+    {1, "create breaker and quota tables", R"sql(
+CREATE TABLE resilience_breakers (
+  service          TEXT    NOT NULL PRIMARY KEY,
+  state            TEXT    NOT NULL,  -- 'closed', 'open', 'half_open'
+  override_mode    TEXT    NOT NULL,  -- 'none', 'forced_open', 'forced_closed'
+  failure_count    INTEGER NOT NULL,  -- uint32
+  half_open_probes INTEGER NOT NULL,  -- uint32
+  generation       INTEGER NOT NULL,  -- uint64, as int64 bits
+  last_failure_ns  INTEGER,           -- NULL: never
+  last_success_ns  INTEGER,           -- NULL: never
+  state_changed_ns INTEGER NOT NULL,
+  failure_window   TEXT    NOT NULL,  -- '0' success, '1' failure, oldest first
+  version          INTEGER NOT NULL   -- uint64, as int64 bits
+);
+CREATE TABLE resilience_quotas (
+  service TEXT    NOT NULL PRIMARY KEY,
+  tokens  INTEGER,                    -- NULL: never used (full)
+  version INTEGER NOT NULL            -- uint64, as int64 bits
+);
+)sql"},
+};
+
+constexpr std::string_view kBreakerColumns =
+    "state, override_mode, failure_count, half_open_probes, generation, last_failure_ns, "
+    "last_success_ns, state_changed_ns, failure_window, version";
+
+std::int64_t ToStored(std::uint64_t value) { return static_cast<std::int64_t>(value); }
+std::uint64_t FromStored(std::int64_t value) { return static_cast<std::uint64_t>(value); }
+std::optional<std::int64_t> ToStored(const std::optional<resilience::SysTime>& time) {
+  if (!time.has_value()) return std::nullopt;
+  return time->time_since_epoch().count();
+}
+resilience::SysTime TimeFromStored(std::int64_t ns) {
+  return resilience::SysTime(resilience::Duration(ns));
+}
+
+// Resets a statement when the scope ends, so that no read stays open on the connection.
+class ResetOnExit {
+ public:
+  explicit ResetOnExit(Statement& statement) : statement_(statement) {}
+  ~ResetOnExit() { statement_.Reset(); }
+  ResetOnExit(const ResetOnExit&) = delete;
+  ResetOnExit& operator=(const ResetOnExit&) = delete;
+
+ private:
+  Statement& statement_;
+};
+
+// Idle connections kept for reuse; more than this (after a burst of threads) are closed.
+constexpr std::size_t kMaxIdle = 8;
+
+// A record as stored, and whether it was there at all.
+template <class Record>
+struct Loaded {
+  Record record{};
+  bool exists = false;
+};
+
+}  // namespace
+
+std::span<const Migration> ResilienceMigrations() noexcept { return kResilienceMigrations; }
+
+namespace {
+
+// The statements every connection prepares once.
+enum class Query : std::uint8_t {
+  kReadBreaker,
+  kListBreakers,
+  kUpdateBreaker,
+  kInsertBreaker,
+  kReadQuota,
+  kUpdateQuota,
+  kInsertQuota,
+};
+constexpr std::size_t kQueryCount = static_cast<std::size_t>(Query::kInsertQuota) + 1;
+
+std::string SqlFor(Query query) {
+  const std::string columns(kBreakerColumns);
+  switch (query) {
+    case Query::kReadBreaker:
+      return "SELECT " + columns + " FROM resilience_breakers WHERE service = ?";
+    case Query::kListBreakers:
+      return "SELECT service, " + columns + " FROM resilience_breakers ORDER BY service";
+    case Query::kUpdateBreaker:
+      return "UPDATE resilience_breakers SET state = :state, override_mode = :override_mode, "
+             "failure_count = :failure_count, half_open_probes = :half_open_probes, "
+             "generation = :generation, last_failure_ns = :last_failure_ns, "
+             "last_success_ns = :last_success_ns, state_changed_ns = :state_changed_ns, "
+             "failure_window = :failure_window, version = :version WHERE service = :service";
+    case Query::kInsertBreaker:
+      return "INSERT INTO resilience_breakers (service, " + columns +
+             ") VALUES (:service, :state, :override_mode, :failure_count, :half_open_probes, "
+             ":generation, :last_failure_ns, :last_success_ns, :state_changed_ns, "
+             ":failure_window, :version)";
+    case Query::kReadQuota:
+      return "SELECT tokens, version FROM resilience_quotas WHERE service = ?";
+    case Query::kUpdateQuota:
+      return "UPDATE resilience_quotas SET tokens = :tokens, version = :version "
+             "WHERE service = :service";
+    case Query::kInsertQuota:
+      return "INSERT INTO resilience_quotas (service, tokens, version) "
+             "VALUES (:service, :tokens, :version)";
+  }
+  return {};
+}
+
+}  // namespace
+
+struct StoreConnection {
+  Database db;
+  // One per Query, prepared once; declared after `db` so they are finalized before it closes.
+  std::vector<Statement> statements;
+
+  Statement& operator[](Query query) { return statements[static_cast<std::size_t>(query)]; }
+  std::string file() const { return db.path().string(); }
+
+  static Result<std::unique_ptr<StoreConnection>> Prepare(Database db) {
+    auto connection = std::make_unique<StoreConnection>(StoreConnection{std::move(db), {}});
+    connection->statements.reserve(kQueryCount);
+    for (std::size_t i = 0; i < kQueryCount; ++i) {
+      Result<Statement> statement = connection->db.Prepare(SqlFor(static_cast<Query>(i)));
+      if (!statement.ok()) return std::move(statement).error();
+      connection->statements.push_back(std::move(*statement));
+    }
+    return connection;
+  }
+};
+
+namespace {
+
+Error BadRecord(const StoreConnection& c, std::string_view table, std::string_view service,
+                std::string_view problem) {
+  return MakeStoreError(
+      c.file(), "StoreBadRecord",
+      std::string(table) + " record '" + std::string(service) + "': " + std::string(problem));
+}
+
+Result<std::uint32_t> ReadUint32(const StoreConnection& c, const Statement& row, int column,
+                                 std::string_view service, std::string_view name) {
+  const auto value = row.Column<std::int64_t>(column);
+  if (value < 0 || value > std::numeric_limits<std::uint32_t>::max()) {
+    return BadRecord(c, "breaker", service,
+                     std::string(name) + " " + std::to_string(value) + " is out of range");
+  }
+  return static_cast<std::uint32_t>(value);
+}
+
+// Decodes kBreakerColumns, starting at column `first`.
+Result<BreakerRecord> DecodeBreaker(const StoreConnection& c, const Statement& row, int first,
+                                    std::string_view service) {
+  BreakerRecord r;
+  const std::string state = row.Column<std::string>(first);
+  const std::optional<resilience::CircuitState> parsed_state =
+      resilience::CircuitStateFromName(state);
+  if (!parsed_state) return BadRecord(c, "breaker", service, "unknown state '" + state + "'");
+  r.state = *parsed_state;
+  const std::string mode = row.Column<std::string>(first + 1);
+  const std::optional<resilience::CircuitOverride> parsed_mode =
+      resilience::CircuitOverrideFromName(mode);
+  if (!parsed_mode) return BadRecord(c, "breaker", service, "unknown override '" + mode + "'");
+  r.override_mode = *parsed_mode;
+  Result<std::uint32_t> failures = ReadUint32(c, row, first + 2, service, "failure_count");
+  if (!failures.ok()) return std::move(failures).error();
+  r.failure_count = *failures;
+  Result<std::uint32_t> probes = ReadUint32(c, row, first + 3, service, "half_open_probes");
+  if (!probes.ok()) return std::move(probes).error();
+  r.half_open_probes = *probes;
+  r.generation = FromStored(row.Column<std::int64_t>(first + 4));
+  if (auto ns = row.Column<std::optional<std::int64_t>>(first + 5)) {
+    r.last_failure_time = TimeFromStored(*ns);
+  }
+  if (auto ns = row.Column<std::optional<std::int64_t>>(first + 6)) {
+    r.last_success_time = TimeFromStored(*ns);
+  }
+  r.state_changed_time = TimeFromStored(row.Column<std::int64_t>(first + 7));
+  r.window = row.Column<std::string>(first + 8);
+  r.version = FromStored(row.Column<std::int64_t>(first + 9));
+  return r;
+}
+
+Result<Loaded<BreakerRecord>> Load(StoreConnection& c, std::string_view service,
+                                   std::type_identity<BreakerRecord> /*unused*/) {
+  Statement& q = c[Query::kReadBreaker];
+  ResetOnExit reset(q);
+  q.Bind(1, service);
+  Result<bool> row = q.Step();
+  if (!row.ok()) return std::move(row).error();
+  if (!*row) return Loaded<BreakerRecord>{};
+  Result<BreakerRecord> record = DecodeBreaker(c, q, 0, service);
+  if (!record.ok()) return std::move(record).error();
+  return Loaded<BreakerRecord>{*record, true};
+}
+
+Result<Loaded<QuotaRecord>> Load(StoreConnection& c, std::string_view service,
+                                 std::type_identity<QuotaRecord> /*unused*/) {
+  Statement& q = c[Query::kReadQuota];
+  ResetOnExit reset(q);
+  q.Bind(1, service);
+  Result<bool> row = q.Step();
+  if (!row.ok()) return std::move(row).error();
+  if (!*row) return Loaded<QuotaRecord>{};
+  QuotaRecord r;
+  if (auto tokens = q.Column<std::optional<std::int64_t>>(0)) {
+    if (*tokens < std::numeric_limits<std::int32_t>::min() ||
+        *tokens > std::numeric_limits<std::int32_t>::max()) {
+      return BadRecord(c, "quota", service,
+                       "tokens " + std::to_string(*tokens) + " is out of range");
+    }
+    r.tokens = static_cast<std::int32_t>(*tokens);
+  }
+  r.version = FromStored(q.Column<std::int64_t>(1));
+  return Loaded<QuotaRecord>{r, true};
+}
+
+void BindRecord(Statement& s, std::string_view service, const BreakerRecord& r) {
+  s.Bind(":service", service);
+  s.Bind(":state", resilience::CircuitStateName(r.state));
+  s.Bind(":override_mode", resilience::CircuitOverrideName(r.override_mode));
+  s.Bind(":failure_count", r.failure_count);
+  s.Bind(":half_open_probes", r.half_open_probes);
+  s.Bind(":generation", ToStored(r.generation));
+  s.Bind(":last_failure_ns", ToStored(r.last_failure_time));
+  s.Bind(":last_success_ns", ToStored(r.last_success_time));
+  s.Bind(":state_changed_ns", r.state_changed_time.time_since_epoch().count());
+  s.Bind(":failure_window", std::string_view(r.window));
+  s.Bind(":version", ToStored(r.version));
+}
+
+void BindRecord(Statement& s, std::string_view service, const QuotaRecord& r) {
+  s.Bind(":service", service);
+  s.Bind(":tokens", r.tokens);
+  s.Bind(":version", ToStored(r.version));
+}
+
+// Writes `record` for `service`: an UPDATE when the row exists, else an INSERT. Called under the
+// write lock, so the row cannot appear or vanish in between.
+template <class Record>
+Status Save(StoreConnection& c, std::string_view service, const Record& record, bool exists) {
+  Query query = exists ? Query::kUpdateQuota : Query::kInsertQuota;
+  if constexpr (std::is_same_v<Record, BreakerRecord>) {
+    query = exists ? Query::kUpdateBreaker : Query::kInsertBreaker;
+  }
+  Statement& statement = c[query];
+  ResetOnExit reset(statement);
+  BindRecord(statement, service, record);
+  if (Status s = statement.Run(); !s.ok()) return s;
+  if (c.db.changes() != 1) {
+    return MakeStoreError(c.file(), "StoreError",
+                          "writing the record of '" + std::string(service) + "' changed " +
+                              std::to_string(c.db.changes()) + " rows instead of 1");
+  }
+  return resilience::OkStatus();
+}
+
+}  // namespace
+
+// A connection borrowed from the pool, returned when the Lease is destroyed.
+class SqliteStateStore::Lease {
+ public:
+  Lease(SqliteStateStore& store, std::unique_ptr<StoreConnection> connection) noexcept
+      : store_(&store), connection_(std::move(connection)) {}
+  Lease(Lease&& other) noexcept = default;
+  Lease& operator=(Lease&&) = delete;
+  ~Lease() {
+    if (connection_ != nullptr) store_->Release(std::move(connection_));
+  }
+  StoreConnection& operator*() const noexcept { return *connection_; }
+
+ private:
+  SqliteStateStore* store_;
+  std::unique_ptr<StoreConnection> connection_;
+};
+
+Result<std::unique_ptr<SqliteStateStore>> SqliteStateStore::Open(const std::filesystem::path& path,
+                                                                 const DatabaseOptions& options) {
+  Result<Database> db = Database::Open(path, options);
+  if (!db.ok()) return std::move(db).error();
+  Result<int> version = ApplyMigrations(*db, kResilienceSchema, ResilienceMigrations());
+  if (!version.ok()) return std::move(version).error();
+  Result<std::unique_ptr<StoreConnection>> connection = StoreConnection::Prepare(std::move(*db));
+  if (!connection.ok()) return std::move(connection).error();
+  return std::unique_ptr<SqliteStateStore>(
+      new SqliteStateStore(path, options, std::move(*connection)));
+}
+
+SqliteStateStore::SqliteStateStore(std::filesystem::path path, DatabaseOptions options,
+                                   std::unique_ptr<StoreConnection> first)
+    : path_(std::move(path)), options_(options) {
+  idle_.reserve(kMaxIdle);  // so that Release() never allocates
+  idle_.push_back(std::move(first));
+}
+
+SqliteStateStore::~SqliteStateStore() = default;
+
+Result<SqliteStateStore::Lease> SqliteStateStore::Acquire() {
+  {
+    std::lock_guard lock(mu_);
+    if (!idle_.empty()) {
+      std::unique_ptr<StoreConnection> connection = std::move(idle_.back());
+      idle_.pop_back();
+      return Lease(*this, std::move(connection));
+    }
+  }
+  // Every connection is in use by another thread: open one more, outside the lock.
+  Result<Database> db = Database::Open(path_, options_);
+  if (!db.ok()) return std::move(db).error();
+  Result<std::unique_ptr<StoreConnection>> connection = StoreConnection::Prepare(std::move(*db));
+  if (!connection.ok()) return std::move(connection).error();
+  return Lease(*this, std::move(*connection));
+}
+
+void SqliteStateStore::Release(std::unique_ptr<StoreConnection> connection) noexcept {
+  // A connection left inside a transaction cannot happen (Transaction rolls back); if it did,
+  // reusing it would put the next caller's work in that transaction. Close it instead.
+  if (connection->db.in_transaction()) return;
+  {
+    std::lock_guard lock(mu_);
+    if (idle_.size() < kMaxIdle) {
+      idle_.push_back(std::move(connection));
+      return;
+    }
+  }
+  connection.reset();  // closes the surplus connection, outside the lock
+}
+
+template <class Record>
+Result<Record> SqliteStateStore::Update(std::string_view service,
+                                        FunctionRef<bool(Record&)> update) {
+  Result<Lease> lease = Acquire();
+  if (!lease.ok()) return std::move(lease).error();
+  StoreConnection& c = **lease;
+
+  // 1. Read without a lock and ask. Most updates change nothing; those take no write lock.
+  Result<Loaded<Record>> seen = Load(c, service, std::type_identity<Record>{});
+  if (!seen.ok()) return std::move(seen).error();
+  Record proposed = seen->record;
+  if (!update(proposed)) return seen->record;
+
+  // 2. Take the write lock and read again. If another writer got in between, decide again on
+  // what it wrote.
+  Result<Transaction> txn = Transaction::Begin(c.db, TransactionMode::kImmediate);
+  if (!txn.ok()) return std::move(txn).error();
+  Result<Loaded<Record>> fresh = Load(c, service, std::type_identity<Record>{});
+  if (!fresh.ok()) return std::move(fresh).error();
+  if (fresh->exists != seen->exists || fresh->record != seen->record) {
+    proposed = fresh->record;
+    if (!update(proposed)) return fresh->record;  // the transaction rolls back: nothing written
+  }
+  proposed.version = fresh->record.version + 1;
+  if (Status s = Save(c, service, proposed, fresh->exists); !s.ok()) return s.error();
+  if (Status s = txn->Commit(); !s.ok()) return s.error();
+  return proposed;
+}
+
+Result<BreakerRecord> SqliteStateStore::ReadBreaker(std::string_view service) {
+  Result<Lease> lease = Acquire();
+  if (!lease.ok()) return std::move(lease).error();
+  Result<Loaded<BreakerRecord>> loaded =
+      Load(**lease, service, std::type_identity<BreakerRecord>{});
+  if (!loaded.ok()) return std::move(loaded).error();
+  return loaded->record;
+}
+
+Result<BreakerRecord> SqliteStateStore::UpdateBreaker(std::string_view service,
+                                                      FunctionRef<bool(BreakerRecord&)> update) {
+  return Update<BreakerRecord>(service, update);
+}
+
+Result<std::vector<std::pair<std::string, BreakerRecord>>> SqliteStateStore::ListBreakers() {
+  Result<Lease> lease = Acquire();
+  if (!lease.ok()) return std::move(lease).error();
+  StoreConnection& c = **lease;
+  Statement& q = c[Query::kListBreakers];
+  ResetOnExit reset(q);
+  std::vector<std::pair<std::string, BreakerRecord>> out;
+  while (true) {
+    Result<bool> row = q.Step();
+    if (!row.ok()) return std::move(row).error();
+    if (!*row) return out;
+    std::string service = q.Column<std::string>(0);
+    Result<BreakerRecord> record = DecodeBreaker(c, q, 1, service);
+    if (!record.ok()) return std::move(record).error();
+    out.emplace_back(std::move(service), std::move(*record));
+  }
+}
+
+Result<QuotaRecord> SqliteStateStore::ReadQuota(std::string_view service) {
+  Result<Lease> lease = Acquire();
+  if (!lease.ok()) return std::move(lease).error();
+  Result<Loaded<QuotaRecord>> loaded = Load(**lease, service, std::type_identity<QuotaRecord>{});
+  if (!loaded.ok()) return std::move(loaded).error();
+  return loaded->record;
+}
+
+Result<QuotaRecord> SqliteStateStore::UpdateQuota(std::string_view service,
+                                                  FunctionRef<bool(QuotaRecord&)> update) {
+  return Update<QuotaRecord>(service, update);
+}
+
+}  // namespace ohfp::store

@@ -1,0 +1,270 @@
+#include "aws/aws_client.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <deque>
+#include <mutex>
+
+#include "aws/sigv4.h"
+#include "ohfp/resilience/manual_clock.h"
+#include "ohfp/resilience/testing/scripted_random.h"
+
+namespace ohfp::aws {
+namespace {
+
+using resilience::Error;
+using resilience::ErrorKind;
+using resilience::Result;
+using std::chrono::seconds;
+using ::testing::HasSubstr;
+
+// Answers from a script and records every request it was sent.
+class ScriptedTransport final : public HttpTransport {
+ public:
+  void Answer(int status, std::string body, Headers headers = {}) {
+    std::lock_guard lock(mu_);
+    answers_.push_back(HttpResponse{status, std::move(headers), std::move(body)});
+  }
+  void Fail(Error error) {
+    std::lock_guard lock(mu_);
+    failures_.push_back(std::move(error));
+    answers_.push_back(HttpResponse{-1, {}, {}});
+  }
+  Result<HttpResponse> Send(const HttpRequest& request, resilience::Deadline,
+                            std::stop_token) override {
+    std::lock_guard lock(mu_);
+    requests_.push_back(request);
+    if (answers_.empty()) return Error(ErrorKind::kInternal, "NoScript", "no answer scripted");
+    HttpResponse r = answers_.front();
+    answers_.pop_front();
+    if (r.status == -1) {
+      Error e = failures_.front();
+      failures_.pop_front();
+      return e;
+    }
+    return r;
+  }
+  std::vector<HttpRequest> requests() const {
+    std::lock_guard lock(mu_);
+    return requests_;
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::deque<HttpResponse> answers_;
+  std::deque<Error> failures_;
+  std::vector<HttpRequest> requests_;
+};
+
+const char* kDescribeOk =
+    "<DescribeInstancesResponse xmlns=\"http://ec2.amazonaws.com/doc/2016-11-15/\">"
+    "<requestId>r-1</requestId><reservationSet/></DescribeInstancesResponse>";
+const char* kThrottled =
+    "<Response><Errors><Error><Code>RequestLimitExceeded</Code><Message>Request limit "
+    "exceeded.</Message></Error>"
+    "</Errors><RequestID>req-1</RequestID></Response>";
+const char* kInvalid =
+    "<Response><Errors><Error><Code>InvalidParameterValue</Code><Message>bad</Message></Error>"
+    "</Errors><RequestID>req-2</RequestID></Response>";
+const char* kSkewed =
+    "<Response><Errors><Error><Code>RequestTimeTooSkewed</Code><Message>The difference between the "
+    "request time "
+    "and the current time is too "
+    "large.</Message></Error></Errors><RequestID>req-3</RequestID></Response>";
+
+class AwsClientTest : public ::testing::Test {
+ protected:
+  AwsClientTest()
+      : credentials_(Credentials{.access_key_id = "AKIDEXAMPLE", .secret_access_key = "secret"}),
+        pipeline_(Config(), {clock_, rng_, store_}) {
+    std::array<Endpoint, kAwsServiceCount> endpoints;
+    endpoints[0] = {"http://127.0.0.1:9999", "127.0.0.1:9999", "ec2", "us-east-1", "test"};
+    endpoints[1] = {"http://127.0.0.1:9998", "127.0.0.1:9998", "autoscaling", "us-east-1", "test"};
+    endpoints[2] = {"http://127.0.0.1:9997", "127.0.0.1:9997", "monitoring", "us-east-1", "test"};
+    client_ = std::make_unique<AwsClient>("us-east-1", endpoints,
+                                          AwsClientDependencies{.transport = transport_,
+                                                                .credentials = credentials_,
+                                                                .clock = clock_,
+                                                                .pipeline = pipeline_});
+  }
+  static resilience::ResilienceConfig Config() {
+    resilience::ResilienceConfig c;
+    c.retry.default_backoff.jitter = resilience::JitterMode::kNone;
+    return c;
+  }
+
+  resilience::ManualClock clock_;
+  resilience::testing::ScriptedRandom rng_{{0.5}};
+  resilience::InMemoryStateStore store_;
+  ScriptedTransport transport_;
+  StaticCredentialsProvider credentials_;
+  resilience::ResiliencePipeline pipeline_;
+  std::unique_ptr<AwsClient> client_;
+};
+
+TEST_F(AwsClientTest, SignsAndSendsOneFormEncodedPost) {
+  transport_.Answer(200, kDescribeOk);
+  QueryParams params;
+  params.AddString("InstanceId.1", "i-0abc");
+  Result<XmlDocument> doc =
+      client_->Call(AwsService::kEc2, "DescribeInstances", params, "ec2_describe_instances");
+  ASSERT_TRUE(doc.ok()) << doc.error().ToString();
+  EXPECT_EQ(RequestIdOf(*doc), "r-1");
+  const std::vector<HttpRequest> sent = transport_.requests();
+  ASSERT_EQ(sent.size(), 1U);
+  EXPECT_EQ(sent[0].method, "POST");
+  EXPECT_EQ(sent[0].url, "http://127.0.0.1:9999/");
+  EXPECT_EQ(sent[0].body, "Action=DescribeInstances&Version=2016-11-15&InstanceId.1=i-0abc");
+  EXPECT_EQ(FindHeader(sent[0].headers, "Host"), "127.0.0.1:9999");
+  EXPECT_EQ(FindHeader(sent[0].headers, "X-Amz-Date"), FormatAmzDate(clock_.SystemNow()));
+  EXPECT_THAT(std::string(*FindHeader(sent[0].headers, "Authorization")),
+              HasSubstr("Credential=AKIDEXAMPLE/20260101/us-east-1/ec2/aws4_request"));
+}
+
+TEST_F(AwsClientTest, UsesEachServicesVersionAndEndpoint) {
+  transport_.Answer(200,
+                    "<DescribeAutoScalingGroupsResponse><DescribeAutoScalingGroupsResult/>"
+                    "</DescribeAutoScalingGroupsResponse>");
+  ASSERT_TRUE(client_
+                  ->Call(AwsService::kAutoScaling, "DescribeAutoScalingGroups", {},
+                         "autoscaling_describe_groups")
+                  .ok());
+  const HttpRequest sent = transport_.requests().at(0);
+  EXPECT_EQ(sent.url, "http://127.0.0.1:9998/");
+  EXPECT_EQ(sent.body, "Action=DescribeAutoScalingGroups&Version=2011-01-01");
+  EXPECT_THAT(std::string(*FindHeader(sent.headers, "Authorization")),
+              HasSubstr("/autoscaling/aws4_request"));
+}
+
+TEST_F(AwsClientTest, ThrottlingIsRetriedWithTheSameBody) {
+  transport_.Answer(503, kThrottled);
+  transport_.Answer(200, kDescribeOk);
+  QueryParams params;
+  params.AddString("ClientToken", "req-42-attempt-1");
+  Result<XmlDocument> doc =
+      client_->Call(AwsService::kEc2, "RunInstances", params, "ec2_run_instances");
+  ASSERT_TRUE(doc.ok()) << doc.error().ToString();
+  const std::vector<HttpRequest> sent = transport_.requests();
+  ASSERT_EQ(sent.size(), 2U);
+  EXPECT_EQ(sent[0].body, sent[1].body) << "a retry sends the same ClientToken";
+  EXPECT_THAT(clock_.sleeps(), ::testing::ElementsAre(seconds(1)));
+}
+
+TEST_F(AwsClientTest, ValidationErrorsAreNotRetriedAndKeepTheirDetails) {
+  transport_.Answer(400, kInvalid);
+  Result<XmlDocument> doc =
+      client_->Call(AwsService::kEc2, "RunInstances", {}, "ec2_run_instances");
+  ASSERT_FALSE(doc.ok());
+  EXPECT_EQ(doc.error().kind(), ErrorKind::kValidation);
+  EXPECT_EQ(doc.error().code(), "InvalidParameterValue");
+  EXPECT_EQ(doc.error().request_id(), "req-2");
+  EXPECT_EQ(doc.error().http_status(), 400);
+  EXPECT_EQ(transport_.requests().size(), 1U);
+}
+
+TEST_F(AwsClientTest, TransportFailuresAreRetried) {
+  transport_.Fail(Error(ErrorKind::kTransient, "ConnectionRefused", "refused"));
+  transport_.Answer(200, kDescribeOk);
+  EXPECT_TRUE(
+      client_->Call(AwsService::kEc2, "DescribeInstances", {}, "ec2_describe_instances").ok());
+  EXPECT_EQ(transport_.requests().size(), 2U);
+}
+
+TEST_F(AwsClientTest, ClockSkewIsCorrectedFromTheDateHeaderAndRetriedOnce) {
+  // The server's clock is an hour ahead of ours.
+  const resilience::SysTime server = clock_.SystemNow() + std::chrono::hours(1);
+  const std::string date = "Thu, 01 Jan 2026 01:00:00 GMT";
+  ASSERT_EQ(*ParseHttpDate(date), server);
+  transport_.Answer(403, kSkewed, {{"Date", date}});
+  transport_.Answer(200, kDescribeOk);
+  ASSERT_TRUE(
+      client_->Call(AwsService::kEc2, "DescribeInstances", {}, "ec2_describe_instances").ok());
+  const std::vector<HttpRequest> sent = transport_.requests();
+  ASSERT_EQ(sent.size(), 2U);
+  EXPECT_EQ(FindHeader(sent[1].headers, "X-Amz-Date"), FormatAmzDate(server + seconds(1)))
+      << "the retry is signed with the corrected clock (after the 1 s backoff)";
+  EXPECT_EQ(client_->clock_offset(), std::chrono::hours(1));
+}
+
+TEST_F(AwsClientTest, ASkewThatCorrectionDoesNotFixIsAnAuthenticationError) {
+  const std::string date = "Thu, 01 Jan 2026 01:00:00 GMT";
+  transport_.Answer(403, kSkewed, {{"Date", date}});
+  transport_.Answer(403, kSkewed, {{"Date", "Thu, 01 Jan 2026 01:00:01 GMT"}});
+  transport_.Answer(200, kDescribeOk);
+  Result<XmlDocument> doc =
+      client_->Call(AwsService::kEc2, "DescribeInstances", {}, "ec2_describe_instances");
+  ASSERT_FALSE(doc.ok());
+  EXPECT_EQ(doc.error().kind(), ErrorKind::kAuthentication);
+  EXPECT_EQ(transport_.requests().size(), 2U) << "one retry after the correction, not more";
+}
+
+TEST_F(AwsClientTest, MissingCredentialsSendNothing) {
+  class NoCredentials final : public CredentialsProvider {
+   public:
+    Result<Credentials> Get() override {
+      return Error(ErrorKind::kAuthentication, "NoCredentials", "none");
+    }
+    std::string_view name() const noexcept override { return "none"; }
+  } none;
+  std::array<Endpoint, kAwsServiceCount> endpoints;
+  for (auto& e : endpoints) e = {"http://127.0.0.1:1", "127.0.0.1:1", "ec2", "us-east-1", "test"};
+  AwsClient client(
+      "us-east-1", endpoints,
+      {.transport = transport_, .credentials = none, .clock = clock_, .pipeline = pipeline_});
+  EXPECT_EQ(client.Call(AwsService::kEc2, "DescribeInstances", {}, "ec2_describe_instances")
+                .error()
+                .kind(),
+            ErrorKind::kAuthentication);
+  EXPECT_TRUE(transport_.requests().empty());
+}
+
+TEST_F(AwsClientTest, FollowsPaginationTokens) {
+  transport_.Answer(200,
+                    "<DescribeInstancesResponse><reservationSet/><nextToken>p2</nextToken></"
+                    "DescribeInstancesResponse>");
+  transport_.Answer(200,
+                    "<DescribeInstancesResponse><reservationSet/><nextToken>p3</nextToken></"
+                    "DescribeInstancesResponse>");
+  transport_.Answer(200,
+                    "<DescribeInstancesResponse><reservationSet/></DescribeInstancesResponse>");
+  QueryParams params;
+  params.AddString("Filter.1.Name", "tag:ohfp:request-id");
+  int pages = 0;
+  ASSERT_TRUE(client_
+                  ->CallPages(AwsService::kEc2, "DescribeInstances", params,
+                              "ec2_describe_instances",
+                              [&](XmlNode) {
+                                ++pages;
+                                return resilience::OkStatus();
+                              })
+                  .ok());
+  EXPECT_EQ(pages, 3);
+  const std::vector<HttpRequest> sent = transport_.requests();
+  ASSERT_EQ(sent.size(), 3U);
+  EXPECT_THAT(sent[0].body, ::testing::Not(HasSubstr("NextToken")));
+  EXPECT_THAT(sent[1].body, HasSubstr("&NextToken=p2"));
+  EXPECT_THAT(sent[2].body, HasSubstr("&NextToken=p3"));
+}
+
+TEST_F(AwsClientTest, APageHandlerErrorStopsThePagination) {
+  transport_.Answer(
+      200, "<DescribeInstancesResponse><nextToken>p2</nextToken></DescribeInstancesResponse>");
+  resilience::Status s =
+      client_->CallPages(AwsService::kEc2, "DescribeInstances", {}, "ec2_describe_instances",
+                         [](XmlNode) -> resilience::Status {
+                           return Error(ErrorKind::kInternal, "Bad", "unexpected page");
+                         });
+  EXPECT_EQ(s.error().code(), "Bad");
+  EXPECT_EQ(transport_.requests().size(), 1U);
+}
+
+TEST(AwsServices, DescribeNamesSigningVersionAndBreaker) {
+  EXPECT_EQ(Describe(AwsService::kEc2).signing_name, "ec2");
+  EXPECT_EQ(Describe(AwsService::kAutoScaling).api_version, "2011-01-01");
+  EXPECT_EQ(Describe(AwsService::kCloudWatch).signing_name, "monitoring");
+  EXPECT_EQ(Describe(AwsService::kCloudWatch).resilience_service, "aws_cloudwatch");
+}
+
+}  // namespace
+}  // namespace ohfp::aws

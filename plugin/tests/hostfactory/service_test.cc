@@ -1,0 +1,349 @@
+#include "hostfactory/service.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "fake_cloud.h"
+#include "ohfp/resilience/manual_clock.h"
+#include "ohfp/resilience/random.h"
+#include "subprocess.h"
+
+namespace ohfp::hostfactory {
+namespace {
+
+using resilience::Error;
+using resilience::ErrorKind;
+using std::chrono::seconds;
+using ::testing::ElementsAre;
+using testing::FakeCloud;
+using ::testing::HasSubstr;
+using ::testing::SizeIs;
+
+Template MakeTemplate(std::string id, int max_number, std::vector<std::string> subnets = {}) {
+  Template t;
+  t.template_id = std::move(id);
+  t.max_number = max_number;
+  t.image_id = "ami-12345678";
+  t.vm_type = "c5.large";
+  t.subnet_ids = std::move(subnets);
+  t.attributes = {{"type", "String", "X86_64"}};
+  return t;
+}
+
+class ServiceTest : public ::testing::Test {
+ protected:
+  ServiceTest() {
+    templates_.templates = {MakeTemplate("OnDemand-C5", 10),
+                            MakeTemplate("Zones", -1, {"subnet-a", "subnet-b"})};
+    store_ = std::move(*store::RequestStore::Open(dir_.path() + "/state.db"));
+    log_ = logging::AppLog::Null();
+    service_ = MakeService(self_);
+  }
+  std::unique_ptr<HostFactoryService> MakeService(store::ProcessIdentity self) {
+    return std::make_unique<HostFactoryService>(
+        ServiceDependencies{
+            .store = *store_,
+            .provider = cloud_,
+            .templates = templates_,
+            .clock = clock_,
+            .random = random_,
+            .log = *log_,
+            .self = self,
+            .is_alive =
+                [this](const store::ProcessIdentity& who) { return alive_.count(who.start) > 0; }},
+        ServiceOptions{.instance_pending_timeout = seconds(180),
+                       .unclaimed_request_timeout = seconds(600),
+                       .housekeeping_interval = seconds(60)});
+  }
+  std::string Request(int count, const std::string& tmpl = "OnDemand-C5") {
+    CommandResult r = service_->RequestMachines({tmpl, count});
+    EXPECT_EQ(r.exit_code, kExitOk) << r.output.dump();
+    return r.output.value("requestId", "");
+  }
+  nlohmann::ordered_json Status(const std::string& id) {
+    CommandResult r = service_->GetRequestStatus({id});
+    EXPECT_EQ(r.exit_code, kExitOk) << r.output.dump();
+    return r.output["requests"][0];
+  }
+  int RequestsInStore() {
+    auto q = store_->database().Prepare("SELECT COUNT(*) FROM requests");
+    (void)q->Step();
+    return static_cast<int>(q->Column<std::int64_t>(0));
+  }
+
+  ohfp::testing::TempDir dir_;
+  resilience::ManualClock clock_;
+  resilience::SeededRandom random_{7};
+  FakeCloud cloud_;
+  TemplateSet templates_;
+  std::unique_ptr<store::RequestStore> store_;
+  std::unique_ptr<logging::AppLog> log_;
+  store::ProcessIdentity self_{1, "me"};
+  std::set<std::string> alive_{"me"};
+  std::unique_ptr<HostFactoryService> service_;
+};
+
+TEST_F(ServiceTest, TheRequestAndItsClientTokenAreSavedBeforeTheCloudIsCalled) {
+  cloud_.NextLaunch(
+      [&](const provider::LaunchSpec& spec) -> resilience::Result<provider::LaunchOutcome> {
+        auto request = store_->GetRequest(spec.request_id);
+        EXPECT_TRUE(request.ok() && request->has_value())
+            << "the request must exist before the call";
+        auto attempts = store_->Attempts(spec.request_id);
+        EXPECT_THAT(*attempts, SizeIs(1));
+        EXPECT_EQ((*attempts)[0].client_token, spec.request_id + "-1");
+        EXPECT_EQ(spec.client_token, spec.request_id + "-1");
+        return cloud_.LaunchNow(spec);
+      });
+  const std::string id = Request(3);
+  EXPECT_THAT(id, ::testing::StartsWith("req-"));
+  ASSERT_THAT(cloud_.launches, SizeIs(1));
+  EXPECT_EQ(cloud_.launches[0].count, 3);
+  EXPECT_THAT(cloud_.launches[0].tags,
+              ::testing::IsSupersetOf({aws::ec2::Tag{"ohfp:request-id", id},
+                                       aws::ec2::Tag{"ohfp:template-id", "OnDemand-C5"},
+                                       aws::ec2::Tag{"ohfp:provider", "aws"}}));
+}
+
+TEST_F(ServiceTest, StatusFollowsTheInstancesFromPendingToComplete) {
+  const std::string id = Request(2);
+  nlohmann::ordered_json s = Status(id);
+  EXPECT_EQ(s["status"], "running");
+  ASSERT_THAT(s["machines"], SizeIs(2));
+  EXPECT_EQ(s["machines"][0]["result"], "executing");
+  EXPECT_EQ(s["machines"][0]["status"], "pending");
+  cloud_.SetAll("running");
+  s = Status(id);
+  EXPECT_EQ(s["status"], "complete");
+  for (const auto& m : s["machines"]) {
+    EXPECT_EQ(m["result"], "succeed");
+    EXPECT_THAT(m["name"].get<std::string>(), HasSubstr(".ec2.internal"));
+    EXPECT_FALSE(m["privateIpAddress"].is_null());
+    EXPECT_TRUE(m["publicIpAddress"].is_null());
+  }
+}
+
+TEST_F(ServiceTest, ARefusalFailsTheCommandAndTheRequest) {
+  cloud_.NextLaunch([](const provider::LaunchSpec&) -> resilience::Result<provider::LaunchOutcome> {
+    return Error(ErrorKind::kValidation, "InvalidAMIID.NotFound", "The image id does not exist");
+  });
+  CommandResult r = service_->RequestMachines({"OnDemand-C5", 2});
+  EXPECT_EQ(r.exit_code, kExitFailed);
+  EXPECT_THAT(r.output["message"].get<std::string>(), HasSubstr("InvalidAMIID.NotFound"));
+  EXPECT_FALSE(r.output.contains("requestId"));
+  EXPECT_EQ(cloud_.Live(), 0);
+}
+
+TEST_F(ServiceTest, AnUnknownOutcomeIsSettledByTagWithoutLaunchingAgain) {
+  // The cloud launched, but the answer was lost (a timeout after the retries).
+  cloud_.NextLaunch(
+      [&](const provider::LaunchSpec& spec) -> resilience::Result<provider::LaunchOutcome> {
+        cloud_.LaunchNow(spec, "running");
+        return Error(ErrorKind::kTimeout, "timeout", "no answer before the deadline");
+      });
+  CommandResult r = service_->RequestMachines({"OnDemand-C5", 2});
+  ASSERT_EQ(r.exit_code, kExitOk) << "the request may have launched: HostFactory must get its id";
+  const std::string id = r.output["requestId"];
+  EXPECT_THAT(r.output["message"].get<std::string>(), HasSubstr("not confirmed"));
+  const nlohmann::ordered_json s = Status(id);
+  EXPECT_EQ(s["status"], "complete");
+  EXPECT_THAT(s["machines"], SizeIs(2));
+  EXPECT_THAT(cloud_.launches, SizeIs(1)) << "found by tag: no second launch";
+}
+
+TEST_F(ServiceTest, AnUnknownOutcomeWithNothingLaunchedIsSentAgainWithTheSameToken) {
+  cloud_.NextLaunch([](const provider::LaunchSpec&) -> resilience::Result<provider::LaunchOutcome> {
+    return Error(ErrorKind::kTransient, "InternalError", "server error");
+  });
+  const std::string id = Request(2);
+  // The creating process (this one, in the test) is gone when HostFactory polls.
+  alive_.clear();
+  auto other = MakeService({2, "poller"});
+  CommandResult r = other->GetRequestStatus({id});
+  ASSERT_THAT(cloud_.launches, SizeIs(2));
+  EXPECT_EQ(cloud_.launches[1].client_token, cloud_.launches[0].client_token);
+  EXPECT_EQ(cloud_.launches[1].client_token, id + "-1");
+  EXPECT_EQ(r.output["requests"][0]["machines"].size(), 2U);
+}
+
+TEST_F(ServiceTest, AnAttemptStillInFlightInAnotherProcessIsLeftAlone) {
+  cloud_.NextLaunch([](const provider::LaunchSpec&) -> resilience::Result<provider::LaunchOutcome> {
+    return Error(ErrorKind::kTimeout, "timeout", "slow");
+  });
+  const std::string id = Request(1);
+  auto other = MakeService({2, "poller"});
+  alive_.insert("poller");  // "me" (the creator) is still alive too
+  const nlohmann::ordered_json s = other->GetRequestStatus({id}).output["requests"][0];
+  EXPECT_EQ(s["status"], "running");
+  EXPECT_THAT(cloud_.launches, SizeIs(1));
+}
+
+TEST_F(ServiceTest, InstancesStuckInPendingAreTerminatedAndFailed) {
+  cloud_.SetLaunchTime(clock_.SystemNow());
+  const std::string id = Request(2);
+  const auto instances = cloud_.instances();
+  const std::string first = instances.begin()->first;
+  cloud_.SetState(first, "running");
+  clock_.Advance(seconds(181));
+  const nlohmann::ordered_json s = Status(id);
+  EXPECT_EQ(s["status"], "complete_with_error");
+  EXPECT_THAT(cloud_.released, ElementsAre(std::next(instances.begin())->first));
+  int failed = 0;
+  for (const auto& m : s["machines"]) {
+    if (m["result"] == "fail") {
+      ++failed;
+      EXPECT_THAT(m["message"].get<std::string>(), HasSubstr("pending for more than 180 s"));
+    }
+  }
+  EXPECT_EQ(failed, 1);
+  EXPECT_THAT(s["message"].get<std::string>(), HasSubstr("1 of 2 machine(s) running"));
+}
+
+TEST_F(ServiceTest, MaxNumberHoldsAcrossOpenRequests) {
+  Request(6);
+  CommandResult r = service_->RequestMachines({"OnDemand-C5", 5});
+  EXPECT_EQ(r.exit_code, kExitBadInput);
+  EXPECT_THAT(r.output["message"].get<std::string>(), HasSubstr("4 machine(s) available"));
+  Request(4);
+  const nlohmann::ordered_json t = service_->GetAvailableTemplates().output["templates"][0];
+  EXPECT_EQ(t["templateId"], "OnDemand-C5");
+  EXPECT_EQ(t["availableNumber"], 0);
+}
+
+TEST_F(ServiceTest, BadInputChangesNothing) {
+  CommandResult r = service_->RequestMachines({"NoSuchTemplate", 1});
+  EXPECT_EQ(r.exit_code, kExitBadInput);
+  EXPECT_THAT(r.output["message"].get<std::string>(),
+              HasSubstr("unknown template 'NoSuchTemplate'"));
+  EXPECT_THAT(r.output["message"].get<std::string>(), HasSubstr("OnDemand-C5"));
+  EXPECT_EQ(RequestsInStore(), 0);
+  EXPECT_TRUE(cloud_.launches.empty());
+}
+
+TEST_F(ServiceTest, AnUnknownRequestIdIsReportedNotFatal) {
+  const nlohmann::ordered_json s = Status("req-does-not-exist");
+  EXPECT_EQ(s["status"], "complete_with_error");
+  EXPECT_THAT(s["message"].get<std::string>(), HasSubstr("unknown request id"));
+  EXPECT_TRUE(s["machines"].empty());
+}
+
+TEST_F(ServiceTest, ACapacityRefusalTriesTheNextSubnetWithANewToken) {
+  cloud_.NextLaunch([](const provider::LaunchSpec&) -> resilience::Result<provider::LaunchOutcome> {
+    return Error(ErrorKind::kCapacity, "InsufficientInstanceCapacity", "no capacity in this zone");
+  });
+  const std::string id = Request(2, "Zones");
+  ASSERT_THAT(cloud_.launches, SizeIs(2));
+  EXPECT_EQ(cloud_.launches[0].attempt, 1);
+  EXPECT_EQ(cloud_.launches[1].attempt, 2);
+  EXPECT_EQ(cloud_.launches[1].client_token, id + "-2");
+}
+
+TEST_F(ServiceTest, ReturningTerminatesAndCompletesOnceTerminated) {
+  const std::string id = Request(2);
+  cloud_.SetAll("running");
+  const nlohmann::ordered_json s = Status(id);
+  std::vector<MachineRef> refs;
+  for (const auto& m : s["machines"]) refs.push_back({m["name"], m["machineId"]});
+  CommandResult r = service_->RequestReturnMachines(refs);
+  ASSERT_EQ(r.exit_code, kExitOk) << r.output.dump();
+  const std::string ret = r.output["requestId"];
+  EXPECT_THAT(ret, ::testing::StartsWith("ret-"));
+  EXPECT_THAT(cloud_.released, SizeIs(2));
+  nlohmann::ordered_json rs = Status(ret);
+  EXPECT_EQ(rs["status"], "running");
+  EXPECT_EQ(rs["machines"][0]["result"], "executing");
+  cloud_.SetAll("terminated");
+  rs = Status(ret);
+  EXPECT_EQ(rs["status"], "complete");
+  for (const auto& m : rs["machines"]) EXPECT_EQ(m["result"], "succeed");
+  EXPECT_THAT(cloud_.cleaned, ElementsAre(id))
+      << "the acquire request holds no machine: clean it up";
+  EXPECT_EQ(service_->GetAvailableTemplates().output["templates"][0]["availableNumber"], 10);
+}
+
+TEST_F(ServiceTest, AMachineThisProviderDidNotCreateIsNotTerminated) {
+  cloud_.Plant("i-foreign", {{"owner", "someone-else"}});
+  CommandResult r = service_->RequestReturnMachines({{"foreign", "i-foreign"}});
+  ASSERT_EQ(r.exit_code, kExitOk);
+  EXPECT_TRUE(cloud_.released.empty());
+  const nlohmann::ordered_json rs = Status(r.output["requestId"]);
+  EXPECT_EQ(rs["status"], "complete_with_error");
+  EXPECT_THAT(rs["machines"][0]["message"].get<std::string>(), HasSubstr("left alone"));
+}
+
+TEST_F(ServiceTest, GetReturnRequestsListsWhatTheCloudTakesBack) {
+  const std::string id = Request(4);
+  cloud_.SetAll("running");
+  const nlohmann::ordered_json s = Status(id);
+  std::vector<MachineRef> held;
+  for (const auto& m : s["machines"]) held.push_back({m["name"], m["machineId"]});
+  cloud_.SetState(held[0].machine_id, "terminated");  // terminated from the console
+  cloud_.MarkSpot(held[1].machine_id, "sir-1");
+  cloud_.SetSpotNotice("sir-1", 110);  // Spot interruption notice
+  ASSERT_EQ(service_->RequestReturnMachines({held[2]}).exit_code,
+            kExitOk);  // our own return: not listed
+  CommandResult r = service_->GetReturnRequests(held);
+  ASSERT_EQ(r.exit_code, kExitOk);
+  const auto& notices = r.output["requests"];
+  ASSERT_THAT(notices, SizeIs(2));
+  EXPECT_EQ(notices[0]["machine"], held[0].name);
+  EXPECT_EQ(notices[0]["gracePeriod"], 0);
+  EXPECT_EQ(notices[1]["machine"], held[1].name);
+  EXPECT_EQ(notices[1]["gracePeriod"], 110);
+}
+
+TEST_F(ServiceTest, ARequestHostFactoryNeverLearnedOfIsReclaimed) {
+  const std::string id = Request(2);  // ... and the process died before printing the id
+  alive_.clear();
+  clock_.Advance(seconds(601));
+  auto later = MakeService({3, "later"});
+  later->Housekeeping(/*force=*/true);
+  EXPECT_THAT(cloud_.released, SizeIs(2));
+  EXPECT_EQ(cloud_.Live(), 0);
+  const auto request = store_->GetRequest(id);
+  EXPECT_TRUE((*request)->abandoned);
+  EXPECT_EQ((*request)->state, store::RequestState::kCompleteWithError);
+}
+
+TEST_F(ServiceTest, AClaimedRequestIsNeverReclaimed) {
+  const std::string id = Request(2);
+  (void)Status(id);  // HostFactory asked: it knows the id
+  alive_.clear();
+  clock_.Advance(seconds(3600));
+  MakeService({3, "later"})->Housekeeping(true);
+  EXPECT_TRUE(cloud_.released.empty());
+}
+
+TEST_F(ServiceTest, OrphansTaggedWithThisProviderAreTerminated) {
+  cloud_.Plant("i-orphan", {{"ohfp:provider", "aws"}, {"ohfp:request-id", "req-unknown"}});
+  cloud_.Plant("i-other-provider", {{"ohfp:provider", "other"}, {"ohfp:request-id", "req-x"}});
+  const std::string id = Request(1);
+  service_->Housekeeping(true);
+  EXPECT_THAT(cloud_.released, ElementsAre("i-orphan"))
+      << "the running request's instance is wanted";
+  (void)id;
+}
+
+TEST_F(ServiceTest, TemplatesGetCpusAndMemoryFromTheInstanceTypeOnce) {
+  nlohmann::ordered_json t = service_->GetAvailableTemplates().output["templates"][0];
+  EXPECT_EQ(t["attributes"]["ncpus"], nlohmann::ordered_json::array({"Numeric", "2"}));
+  EXPECT_EQ(t["attributes"]["nram"], nlohmann::ordered_json::array({"Numeric", "4096"}));
+  EXPECT_EQ(t["maxNumber"], 10);
+  EXPECT_EQ(t["availableNumber"], 10);
+  (void)service_->GetAvailableTemplates();
+  EXPECT_EQ(cloud_.instance_type_calls, 1) << "cached in the store";
+  EXPECT_EQ(service_->GetAvailableTemplates().output["templates"][1]["availableNumber"],
+            kUnlimitedAvailable);
+}
+
+TEST_F(ServiceTest, AFailedRefreshKeepsTheStoredStateAndSaysWhy) {
+  const std::string id = Request(1);
+  cloud_.FailObserve(Error(ErrorKind::kCircuitOpen));
+  const nlohmann::ordered_json s = Status(id);
+  EXPECT_EQ(s["status"], "running");
+  EXPECT_THAT(s["message"].get<std::string>(), HasSubstr("could not refresh"));
+  EXPECT_THAT(s["machines"], SizeIs(1));
+}
+
+}  // namespace
+}  // namespace ohfp::hostfactory

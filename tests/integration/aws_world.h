@@ -1,0 +1,66 @@
+// tests/integration/aws_world.h
+//
+// AwsWorld: moto on a free 127.0.0.1 port, optionally ohfp-chaos-proxy in front of it, and an
+// AwsClient wired to one of them with the real CurlTransport, the default resilience pipeline
+// (jitter off so tests are exact) and the moto credentials testing/testing. One world per test
+// suite; Reset() between tests.
+//
+// Thread-safety: one world per thread.
+//
+// Example:
+//   AwsWorld world = ...;   // see AwsWorld::Create
+//   Result<Reservation> r = ec2::RunInstances(world.client(), request);
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "aws/aws_client.h"
+#include "aws/curl_transport.h"
+#include "moto.h"
+#include "ohfp/resilience/pipeline.h"
+#include "ohfp/resilience/random.h"
+#include "ohfp/resilience/state_store.h"
+
+namespace ohfp::testing {
+
+struct AwsWorldOptions {
+  bool with_proxy = false;
+  resilience::ResilienceConfig
+      resilience{};  // jitter is forced to none unless set to something else
+  std::string access_key_id = "testing";
+  std::string secret_access_key = "testing";
+  MotoOptions moto{};
+};
+
+class AwsWorld {
+ public:
+  // nullptr and `why` when moto (or the proxy) cannot start.
+  static std::unique_ptr<AwsWorld> Create(const AwsWorldOptions& options, std::string* why);
+
+  aws::AwsClient& client() { return *client_; }
+  MotoServer& moto() { return *moto_; }
+  ChaosProxyProcess* proxy() { return proxy_.get(); }
+  resilience::ResiliencePipeline& pipeline() { return *pipeline_; }
+  resilience::SystemClock& clock() { return clock_; }
+  // A fresh AwsClient over the same transport and pipeline but other credentials (signature tests).
+  std::unique_ptr<aws::AwsClient> ClientWith(const std::string& key_id, const std::string& secret);
+  // Resets moto, the proxy (rules, stats, idempotency cache) and the pipeline's breakers.
+  void Reset();
+
+ private:
+  AwsWorld() = default;
+  resilience::SystemClock clock_{resilience::SystemClock::Resolution::kPrecise};
+  resilience::SeededRandom random_{1};
+  resilience::InMemoryStateStore store_;
+  std::unique_ptr<MotoServer> moto_;
+  std::unique_ptr<ChaosProxyProcess> proxy_;
+  std::unique_ptr<aws::CurlTransport> transport_;
+  std::unique_ptr<aws::StaticCredentialsProvider> credentials_;
+  std::vector<std::unique_ptr<aws::StaticCredentialsProvider>> other_credentials_;
+  std::unique_ptr<resilience::ResiliencePipeline> pipeline_;
+  std::unique_ptr<aws::AwsClient> client_;
+  std::array<aws::Endpoint, aws::kAwsServiceCount> endpoints_{};
+};
+
+}  // namespace ohfp::testing
