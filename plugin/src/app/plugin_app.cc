@@ -176,6 +176,7 @@ Result<std::unique_ptr<PluginApp>> PluginApp::Create(const AppOptions& options,
     service_options.provider_name = app->provider_name_;
     service_options.instance_pending_timeout = p.instance_pending_timeout;
     service_options.unclaimed_request_timeout = p.unclaimed_request_timeout;
+    service_options.fulfillment_timeout = p.fleet_fulfillment_timeout;
     service_options.tags = p.tags;
     service_options.confdir = app->paths_.confdir;
     app->service_ = std::make_unique<hostfactory::HostFactoryService>(

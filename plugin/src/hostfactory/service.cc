@@ -508,9 +508,30 @@ RequestReport HostFactoryService::RefreshAcquire(RequestRecord request) {
   }
   (void)deps_.store.SaveMachines(machines);
 
+  // A fleet or group still short of its target after the fulfilment timeout keeps what it has: lower its target so
+  // nothing arrives later, and finish the request with what came.
+  bool fulfilling = seen->fulfilling;
+  if (fulfilling &&
+      NowMs() - request.created_at >
+          std::chrono::duration_cast<std::chrono::milliseconds>(options_.fulfillment_timeout).count()) {
+    const int keep = succeeded + executing;
+    if (Status s = deps_.provider.Shrink(request, keep); s.ok()) {
+      fulfilling = false;
+      seen->errors.push_back("not fulfilled within " + std::to_string(options_.fulfillment_timeout.count()) +
+                             " s; keeping " + std::to_string(keep));
+      deps_.log.Log(level_enum::warn,
+                    "request " + request.id + ": target not met within " +
+                        std::to_string(options_.fulfillment_timeout.count()) + " s; keeping " +
+                        std::to_string(keep) + " of " + std::to_string(request.machine_count),
+                    {{"event", "fulfillment_timeout"}, {"request_id", request.id}});
+    } else {
+      deps_.log.Log(level_enum::err, "request " + request.id + ": cannot lower the target: " + s.error().ToString(),
+                    {{"event", "fulfillment_timeout"}, {"request_id", request.id}});
+    }
+  }
   RequestState state = RequestState::kRunning;
   std::string message;
-  if (executing == 0 && !unsettled && !seen->fulfilling) {
+  if (executing == 0 && !unsettled && !fulfilling) {
     if (succeeded >= request.machine_count) {
       state = RequestState::kComplete;
     } else {

@@ -75,6 +75,7 @@ struct ServiceOptions {
   std::string provider_name = "aws";  // HF_PROVIDER_NAME: the ohfp:provider tag
   std::chrono::seconds instance_pending_timeout{180};
   std::chrono::seconds unclaimed_request_timeout{600};
+  std::chrono::seconds fulfillment_timeout{600};  // a fleet or group short of its target this long keeps what it has
   std::chrono::seconds housekeeping_interval{60};
   std::map<std::string, std::string, std::less<>> tags{};  // added to everything created
   std::filesystem::path confdir{};  // relative userDataScript paths start here

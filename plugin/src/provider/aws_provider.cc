@@ -3,7 +3,10 @@
 #include <algorithm>
 
 #include "aws/ec2/instances.h"
+#include "provider/handlers/asg_handler.h"
+#include "provider/handlers/ec2_fleet_handler.h"
 #include "provider/handlers/run_instances_handler.h"
+#include "provider/handlers/spot_fleet_handler.h"
 
 namespace ohfp::provider {
 namespace {
@@ -37,18 +40,24 @@ AwsProvider::AwsProvider(aws::AwsClient& client, std::string provider_name,
     : client_(client),
       provider_name_(std::move(provider_name)),
       clock_(clock),
-      run_instances_(std::make_unique<RunInstancesHandler>(client)) {}
+      run_instances_(std::make_unique<RunInstancesHandler>(client)),
+      ec2_fleet_(std::make_unique<Ec2FleetHandler>(client, clock)),
+      spot_fleet_(std::make_unique<SpotFleetHandler>(client, clock)),
+      asg_(std::make_unique<AsgHandler>(client, clock)) {}
 
 AwsProvider::~AwsProvider() = default;
 
 Result<ApiHandler*> AwsProvider::HandlerFor(std::string_view provider_api) {
-  if (provider_api == hostfactory::ProviderApiName(hostfactory::ProviderApi::kRunInstances) ||
-      provider_api.empty()) {
+  using hostfactory::ProviderApi;
+  using hostfactory::ProviderApiName;
+  if (provider_api.empty() || provider_api == ProviderApiName(ProviderApi::kRunInstances)) {
     return run_instances_.get();
   }
-  return Error(
-      ErrorKind::kValidation, "UnsupportedProviderApi",
-      "providerApi " + std::string(provider_api) + " is not available in this build of ohfp");
+  if (provider_api == ProviderApiName(ProviderApi::kEc2Fleet)) return ec2_fleet_.get();
+  if (provider_api == ProviderApiName(ProviderApi::kSpotFleet)) return spot_fleet_.get();
+  if (provider_api == ProviderApiName(ProviderApi::kAsg)) return asg_.get();
+  return Error(ErrorKind::kValidation, "UnsupportedProviderApi",
+               "providerApi " + std::string(provider_api) + " is not one ohfp knows");
 }
 
 Result<LaunchOutcome> AwsProvider::Launch(const LaunchSpec& spec) {
@@ -68,6 +77,12 @@ Status AwsProvider::Release(const store::RequestRecord& request,
   Result<ApiHandler*> h = HandlerFor(request.provider_api);
   if (!h.ok()) return h.error();
   return (*h)->Release(request, instance_ids);
+}
+
+Status AwsProvider::Shrink(const store::RequestRecord& request, int keep) {
+  Result<ApiHandler*> h = HandlerFor(request.provider_api);
+  if (!h.ok()) return h.error();
+  return (*h)->Shrink(request, keep);
 }
 
 Status AwsProvider::Cleanup(const store::RequestRecord& request) {

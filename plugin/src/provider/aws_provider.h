@@ -32,6 +32,7 @@ class AwsProvider final : public Provider {
       const store::RequestRecord& request) override;
   [[nodiscard]] resilience::Status Release(const store::RequestRecord& request,
                                            const std::vector<std::string>& instance_ids) override;
+  [[nodiscard]] resilience::Status Shrink(const store::RequestRecord& request, int keep) override;
   [[nodiscard]] resilience::Status Cleanup(const store::RequestRecord& request) override;
   [[nodiscard]] resilience::Result<std::vector<aws::ec2::Instance>> DescribeInstances(
       const std::vector<std::string>& instance_ids) override;
@@ -51,6 +52,9 @@ class AwsProvider final : public Provider {
   std::string provider_name_;
   const resilience::Clock& clock_;
   std::unique_ptr<ApiHandler> run_instances_;
+  std::unique_ptr<ApiHandler> ec2_fleet_;
+  std::unique_ptr<ApiHandler> spot_fleet_;
+  std::unique_ptr<ApiHandler> asg_;
 };
 
 }  // namespace ohfp::provider

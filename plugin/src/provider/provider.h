@@ -79,6 +79,10 @@ class Provider {
   // nothing replaces them or picks other victims, then terminates them. Idempotent.
   [[nodiscard]] virtual resilience::Status Release(
       const store::RequestRecord& request, const std::vector<std::string>& instance_ids) = 0;
+  // Stops asking for more than `keep` instances for the request (a fleet or group short of its target after the
+  // fulfilment timeout keeps what it has): lowers the target without terminating anything. Idempotent; nothing to
+  // do for RunInstances.
+  [[nodiscard]] virtual resilience::Status Shrink(const store::RequestRecord& request, int keep) = 0;
   // Deletes what the request created (fleet, group, launch template) once it holds no machine.
   // Idempotent.
   [[nodiscard]] virtual resilience::Status Cleanup(const store::RequestRecord& request) = 0;

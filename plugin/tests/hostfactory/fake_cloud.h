@@ -82,9 +82,12 @@ class FakeCloud final : public provider::Provider {
     scripts_.pop_front();
     return s(spec);
   }
+  // Observations report `fulfilling` (more instances may come) until the test says otherwise.
+  void SetFulfilling(bool fulfilling) { fulfilling_ = fulfilling; }
   resilience::Result<provider::Observation> Observe(const store::RequestRecord& request) override {
     if (observe_error_) return *observe_error_;
     provider::Observation o;
+    o.fulfilling = fulfilling_;
     for (const auto& [id, i] : instances_) {
       if (i.TagValue(provider::kTagRequestId) == request.id) o.instances.push_back(i);
     }
@@ -94,6 +97,11 @@ class FakeCloud final : public provider::Provider {
                              const std::vector<std::string>& ids) override {
     return TerminateInstances(ids);
   }
+  resilience::Status Shrink(const store::RequestRecord& request, int keep) override {
+    shrunk.push_back({request.id, keep});
+    return resilience::OkStatus();
+  }
+  std::vector<std::pair<std::string, int>> shrunk;  // every Shrink(): request, instances kept
   resilience::Status Cleanup(const store::RequestRecord& request) override {
     cleaned.push_back(request.id);
     return resilience::OkStatus();
@@ -147,6 +155,7 @@ class FakeCloud final : public provider::Provider {
   std::map<std::string, aws::ec2::Instance> instances_;
   std::map<std::string, int> spot_notices_;
   std::optional<resilience::Error> observe_error_;
+  bool fulfilling_ = false;
   int next_id_ = 1;
   std::optional<resilience::SysTime> launch_time_;
 };

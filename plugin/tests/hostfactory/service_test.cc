@@ -345,5 +345,24 @@ TEST_F(ServiceTest, AFailedRefreshKeepsTheStoredStateAndSaysWhy) {
   EXPECT_THAT(s["machines"], SizeIs(1));
 }
 
+TEST_F(ServiceTest, AFleetShortOfItsTargetAfterTheTimeoutKeepsWhatItHas) {
+  cloud_.NextLaunch([&](const provider::LaunchSpec& spec) -> resilience::Result<provider::LaunchOutcome> {
+    provider::LaunchSpec fewer = spec;
+    fewer.count = 2;  // the fleet launches 2 of 5 and keeps trying
+    provider::LaunchOutcome out = cloud_.LaunchNow(fewer, "running");
+    out.resource_id = "fleet-1";
+    return out;
+  });
+  const std::string id = Request(5);
+  cloud_.SetFulfilling(true);
+  EXPECT_EQ(Status(id)["status"], "running");
+  clock_.Advance(seconds(601));
+  const nlohmann::ordered_json s = Status(id);
+  EXPECT_EQ(s["status"], "complete_with_error");
+  EXPECT_THAT(s["message"].get<std::string>(), HasSubstr("2 of 5 machine(s) running"));
+  EXPECT_THAT(s["message"].get<std::string>(), HasSubstr("not fulfilled within 600 s"));
+  EXPECT_THAT(cloud_.shrunk, ElementsAre(std::pair<std::string, int>(id, 2)));
+}
+
 }  // namespace
 }  // namespace ohfp::hostfactory

@@ -67,6 +67,10 @@ Status RunInstancesHandler::Release(const store::RequestRecord& /*request*/,
   return resilience::OkStatus();
 }
 
+Status RunInstancesHandler::Shrink(const store::RequestRecord& /*request*/, int /*keep*/) {
+  return resilience::OkStatus();  // a RunInstances request never asks for more later
+}
+
 Status RunInstancesHandler::Cleanup(const store::RequestRecord& /*request*/) {
   return resilience::OkStatus();
 }

@@ -28,6 +28,7 @@ class RunInstancesHandler final : public ApiHandler {
       const store::RequestRecord& request) override;
   [[nodiscard]] resilience::Status Release(const store::RequestRecord& request,
                                            const std::vector<std::string>& instance_ids) override;
+  [[nodiscard]] resilience::Status Shrink(const store::RequestRecord& request, int keep) override;
   [[nodiscard]] resilience::Status Cleanup(const store::RequestRecord& request) override;
 
  private:
