@@ -363,7 +363,15 @@ CommandResult HostFactoryService::RequestMachines(const RequestMachinesInput& in
 void HostFactoryService::Reconcile(RequestRecord& request, const store::AttemptRecord& attempt) {
   // 1. Did the cloud launch anything for this request? The tags say.
   Result<provider::Observation> seen = deps_.provider.Observe(request);
-  if (seen.ok() && !seen->instances.empty()) {
+  if (seen.ok() && (!seen->instances.empty() || !seen->resource_id.empty())) {
+    // A fleet or group found by its tag is adopted even before its first instance: it will fill.
+    if (request.resource_id.empty() &&
+        (!seen->resource_id.empty() || !seen->launch_template_id.empty())) {
+      (void)deps_.store.SetRequestResources(request.id, seen->resource_id, seen->launch_template_id,
+                                            NowMs());
+      request.resource_id = seen->resource_id;
+      request.launch_template_id = seen->launch_template_id;
+    }
     std::vector<MachineRecord> machines;
     if (auto existing = deps_.store.MachinesOfRequest(request.id); existing.ok())
       machines = std::move(*existing);
@@ -372,8 +380,9 @@ void HostFactoryService::Reconcile(RequestRecord& request, const store::AttemptR
                                         "found by tag", NowMs());
       deps_.log.Log(level_enum::info,
                     "request " + request.id + ": attempt " + std::to_string(attempt.number) +
-                        " settled: " + std::to_string(seen->instances.size()) +
-                        " instance(s) found by tag",
+                        " settled: " + std::to_string(seen->instances.size()) + " instance(s)" +
+                        (seen->resource_id.empty() ? std::string() : " of " + seen->resource_id) +
+                        " found by tag",
                     {{"event", "reconcile"}, {"request_id", request.id}});
     }
     return;
@@ -508,31 +517,37 @@ RequestReport HostFactoryService::RefreshAcquire(RequestRecord request) {
   }
   (void)deps_.store.SaveMachines(machines);
 
-  // A fleet or group still short of its target after the fulfilment timeout keeps what it has: lower its target so
-  // nothing arrives later, and finish the request with what came.
+  // A fleet or group still short of its target after the fulfilment timeout keeps what it has:
+  // lower its target so nothing arrives later, and finish the request with what came.
   bool fulfilling = seen->fulfilling;
   if (fulfilling &&
       NowMs() - request.created_at >
-          std::chrono::duration_cast<std::chrono::milliseconds>(options_.fulfillment_timeout).count()) {
+          std::chrono::duration_cast<std::chrono::milliseconds>(options_.fulfillment_timeout)
+              .count()) {
     const int keep = succeeded + executing;
     if (Status s = deps_.provider.Shrink(request, keep); s.ok()) {
       fulfilling = false;
-      seen->errors.push_back("not fulfilled within " + std::to_string(options_.fulfillment_timeout.count()) +
-                             " s; keeping " + std::to_string(keep));
+      seen->errors.push_back("not fulfilled within " +
+                             std::to_string(options_.fulfillment_timeout.count()) + " s; keeping " +
+                             std::to_string(keep));
       deps_.log.Log(level_enum::warn,
                     "request " + request.id + ": target not met within " +
                         std::to_string(options_.fulfillment_timeout.count()) + " s; keeping " +
                         std::to_string(keep) + " of " + std::to_string(request.machine_count),
                     {{"event", "fulfillment_timeout"}, {"request_id", request.id}});
     } else {
-      deps_.log.Log(level_enum::err, "request " + request.id + ": cannot lower the target: " + s.error().ToString(),
+      deps_.log.Log(level_enum::err,
+                    "request " + request.id + ": cannot lower the target: " + s.error().ToString(),
                     {{"event", "fulfillment_timeout"}, {"request_id", request.id}});
     }
   }
   RequestState state = RequestState::kRunning;
   std::string message;
   if (executing == 0 && !unsettled && !fulfilling) {
-    if (succeeded >= request.machine_count) {
+    const bool enough = seen->running_capacity
+                            ? *seen->running_capacity >= static_cast<double>(request.machine_count)
+                            : succeeded >= request.machine_count;
+    if (enough) {
       state = RequestState::kComplete;
     } else {
       state = RequestState::kCompleteWithError;

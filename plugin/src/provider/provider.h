@@ -19,6 +19,7 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -57,6 +58,11 @@ struct Observation {
       instances{};                    // every instance that belongs to the request, in any state
   bool fulfilling = false;            // more instances may still come
   std::vector<std::string> errors{};  // fulfilment errors AWS reported
+  // Capacity units running when the fleet or group weighs instance types (WeightedCapacity); absent
+  // when every instance counts as one machine.
+  std::optional<double> running_capacity{};
+  std::string resource_id{};         // the fleet, Spot Fleet request or group found for the request
+  std::string launch_template_id{};  // the launch template found for the request
 };
 
 // A Spot instance's interruption notice.
@@ -79,10 +85,11 @@ class Provider {
   // nothing replaces them or picks other victims, then terminates them. Idempotent.
   [[nodiscard]] virtual resilience::Status Release(
       const store::RequestRecord& request, const std::vector<std::string>& instance_ids) = 0;
-  // Stops asking for more than `keep` instances for the request (a fleet or group short of its target after the
-  // fulfilment timeout keeps what it has): lowers the target without terminating anything. Idempotent; nothing to
-  // do for RunInstances.
-  [[nodiscard]] virtual resilience::Status Shrink(const store::RequestRecord& request, int keep) = 0;
+  // Stops asking for more than `keep` instances for the request (a fleet or group short of its
+  // target after the fulfilment timeout keeps what it has): lowers the target without terminating
+  // anything. Idempotent; nothing to do for RunInstances.
+  [[nodiscard]] virtual resilience::Status Shrink(const store::RequestRecord& request,
+                                                  int keep) = 0;
   // Deletes what the request created (fleet, group, launch template) once it holds no machine.
   // Idempotent.
   [[nodiscard]] virtual resilience::Status Cleanup(const store::RequestRecord& request) = 0;

@@ -5,7 +5,9 @@
 #include <deque>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "provider/provider.h"
@@ -84,10 +86,22 @@ class FakeCloud final : public provider::Provider {
   }
   // Observations report `fulfilling` (more instances may come) until the test says otherwise.
   void SetFulfilling(bool fulfilling) { fulfilling_ = fulfilling; }
+  // A fleet or group the cloud holds for `request_id` (found by its tag), and the capacity units it
+  // runs.
+  void SetResource(const std::string& request_id, std::string resource_id,
+                   std::string launch_template_id = {}) {
+    resources_[request_id] = {std::move(resource_id), std::move(launch_template_id)};
+  }
+  void SetRunningCapacity(std::optional<double> units) { running_capacity_ = units; }
   resilience::Result<provider::Observation> Observe(const store::RequestRecord& request) override {
     if (observe_error_) return *observe_error_;
     provider::Observation o;
     o.fulfilling = fulfilling_;
+    o.running_capacity = running_capacity_;
+    if (auto it = resources_.find(request.id); it != resources_.end()) {
+      o.resource_id = it->second.first;
+      o.launch_template_id = it->second.second;
+    }
     for (const auto& [id, i] : instances_) {
       if (i.TagValue(provider::kTagRequestId) == request.id) o.instances.push_back(i);
     }
@@ -156,6 +170,8 @@ class FakeCloud final : public provider::Provider {
   std::map<std::string, int> spot_notices_;
   std::optional<resilience::Error> observe_error_;
   bool fulfilling_ = false;
+  std::map<std::string, std::pair<std::string, std::string>> resources_;
+  std::optional<double> running_capacity_;
   int next_id_ = 1;
   std::optional<resilience::SysTime> launch_time_;
 };

@@ -346,13 +346,14 @@ TEST_F(ServiceTest, AFailedRefreshKeepsTheStoredStateAndSaysWhy) {
 }
 
 TEST_F(ServiceTest, AFleetShortOfItsTargetAfterTheTimeoutKeepsWhatItHas) {
-  cloud_.NextLaunch([&](const provider::LaunchSpec& spec) -> resilience::Result<provider::LaunchOutcome> {
-    provider::LaunchSpec fewer = spec;
-    fewer.count = 2;  // the fleet launches 2 of 5 and keeps trying
-    provider::LaunchOutcome out = cloud_.LaunchNow(fewer, "running");
-    out.resource_id = "fleet-1";
-    return out;
-  });
+  cloud_.NextLaunch(
+      [&](const provider::LaunchSpec& spec) -> resilience::Result<provider::LaunchOutcome> {
+        provider::LaunchSpec fewer = spec;
+        fewer.count = 2;  // the fleet launches 2 of 5 and keeps trying
+        provider::LaunchOutcome out = cloud_.LaunchNow(fewer, "running");
+        out.resource_id = "fleet-1";
+        return out;
+      });
   const std::string id = Request(5);
   cloud_.SetFulfilling(true);
   EXPECT_EQ(Status(id)["status"], "running");
@@ -362,6 +363,47 @@ TEST_F(ServiceTest, AFleetShortOfItsTargetAfterTheTimeoutKeepsWhatItHas) {
   EXPECT_THAT(s["message"].get<std::string>(), HasSubstr("2 of 5 machine(s) running"));
   EXPECT_THAT(s["message"].get<std::string>(), HasSubstr("not fulfilled within 600 s"));
   EXPECT_THAT(cloud_.shrunk, ElementsAre(std::pair<std::string, int>(id, 2)));
+}
+
+TEST_F(ServiceTest, AFleetFoundByTagAfterAnUnknownOutcomeIsAdoptedNotLaunchedAgain) {
+  // The fleet was created but the answer was lost; no instance has arrived yet.
+  cloud_.NextLaunch(
+      [&](const provider::LaunchSpec& spec) -> resilience::Result<provider::LaunchOutcome> {
+        cloud_.SetResource(spec.request_id, "fleet-9", "lt-9");
+        return Error(ErrorKind::kTimeout, "timeout", "no answer before the deadline");
+      });
+  const std::string id = Request(3);
+  alive_.clear();  // the creator is gone: without the tag lookup the poller would send it again
+  cloud_.SetFulfilling(true);
+  auto other = MakeService({2, "poller"});
+  const nlohmann::ordered_json s = other->GetRequestStatus({id}).output["requests"][0];
+  EXPECT_EQ(s["status"], "running");
+  EXPECT_THAT(cloud_.launches, SizeIs(1)) << "the fleet exists: no second one";
+  auto stored = store_->GetRequest(id);
+  ASSERT_TRUE(stored.ok() && stored->has_value());
+  EXPECT_EQ((*stored)->resource_id, "fleet-9");
+  EXPECT_EQ((*stored)->launch_template_id, "lt-9");
+}
+
+TEST_F(ServiceTest, AWeightedFleetCompletesWhenItsCapacityUnitsRun) {
+  // 4 units asked; the fleet chose 2 instances of weight 2.
+  cloud_.NextLaunch(
+      [&](const provider::LaunchSpec& spec) -> resilience::Result<provider::LaunchOutcome> {
+        provider::LaunchSpec two = spec;
+        two.count = 2;
+        provider::LaunchOutcome out = cloud_.LaunchNow(two, "running");
+        out.resource_id = "fleet-1";
+        return out;
+      });
+  const std::string id = Request(4);
+  cloud_.SetRunningCapacity(2.0);
+  cloud_.SetFulfilling(true);
+  EXPECT_EQ(Status(id)["status"], "running");
+  cloud_.SetRunningCapacity(4.0);
+  cloud_.SetFulfilling(false);
+  const nlohmann::ordered_json s = Status(id);
+  EXPECT_EQ(s["status"], "complete") << s.dump();
+  EXPECT_THAT(s["machines"], SizeIs(2));
 }
 
 }  // namespace
