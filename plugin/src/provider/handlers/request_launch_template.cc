@@ -1,0 +1,101 @@
+#include "provider/handlers/request_launch_template.h"
+
+#include <algorithm>
+
+#include "aws/ec2/instances.h"
+
+namespace ohfp::provider {
+
+using resilience::ErrorKind;
+using resilience::Result;
+using resilience::Status;
+
+std::string RequestLaunchTemplateName(std::string_view request_id) {
+  return "ohfp-" + std::string(request_id);
+}
+
+aws::ec2::LaunchTemplateData LaunchTemplateDataFor(const LaunchSpec& spec) {
+  const hostfactory::Template& t = *spec.tmpl;
+  aws::ec2::LaunchTemplateData d;
+  d.image_id = t.image_id;
+  d.instance_type = t.vm_type;
+  d.key_name = t.key_name;
+  d.security_group_ids = t.security_group_ids;
+  d.user_data = spec.user_data;
+  d.iam_instance_profile = t.instance_profile;
+  d.tags = spec.tags;
+  d.root_volume_size_gib = t.root_device_volume_size;
+  d.root_volume_type = t.volume_type;
+  return d;
+}
+
+Result<RequestLaunchTemplate> EnsureRequestLaunchTemplate(aws::AwsClient& client,
+                                                          const LaunchSpec& spec) {
+  if (!spec.tmpl->launch_template_id.empty()) {
+    return RequestLaunchTemplate{spec.tmpl->launch_template_id, "$Default", false};
+  }
+  const std::string name = RequestLaunchTemplateName(spec.request_id);
+  Result<aws::ec2::LaunchTemplate> created = aws::ec2::CreateLaunchTemplate(
+      client, {.name = name,
+               .client_token = spec.request_id + "-lt",
+               .data = LaunchTemplateDataFor(spec),
+               .template_tags = spec.tags,
+               .version_description = "ohfp request " + spec.request_id});
+  if (created.ok()) return RequestLaunchTemplate{created->id, "$Default", true};
+  if (created.error().kind() != ErrorKind::kAlreadyExists) return created.error();
+  // Made by an earlier attempt whose answer was lost: the same request, the same content.
+  Result<std::vector<aws::ec2::LaunchTemplate>> found =
+      aws::ec2::DescribeLaunchTemplates(client, {.names = {name}});
+  if (!found.ok()) return found.error();
+  if (found->empty()) return created.error();
+  return RequestLaunchTemplate{found->front().id, "$Default", true};
+}
+
+Result<std::string> FindRequestLaunchTemplate(aws::AwsClient& client, std::string_view request_id) {
+  Result<std::vector<aws::ec2::LaunchTemplate>> found = aws::ec2::DescribeLaunchTemplates(
+      client, {.filters = {{"tag:" + std::string(kTagRequestId), {std::string(request_id)}}}});
+  if (!found.ok()) return found.error();
+  for (const aws::ec2::LaunchTemplate& lt : *found) {
+    if (lt.name == RequestLaunchTemplateName(request_id)) return lt.id;
+  }
+  return std::string();
+}
+
+Status DeleteRequestLaunchTemplate(aws::AwsClient& client, const store::RequestRecord& request) {
+  std::vector<std::string> ids;
+  Result<std::string> found = FindRequestLaunchTemplate(client, request.id);
+  if (!found.ok()) return found.error();
+  if (!found->empty()) ids.push_back(*found);
+  // The recorded id is deleted only when it is ohfp's (found by its tag above): a template the
+  // user named in launchTemplateId is recorded too, and must survive.
+  for (const std::string& id : ids) {
+    Result<aws::ec2::LaunchTemplate> gone = aws::ec2::DeleteLaunchTemplate(client, {.id = id});
+    if (!gone.ok() && gone.error().kind() != ErrorKind::kNotFound) return gone.error();
+  }
+  return resilience::OkStatus();
+}
+
+Status TagUntagged(aws::AwsClient& client, std::vector<aws::ec2::Instance>& instances,
+                   std::string_view request_id, const std::vector<aws::ec2::Tag>& tags) {
+  std::vector<std::string> untagged;
+  for (const aws::ec2::Instance& i : instances) {
+    if (i.TagValue(kTagRequestId) != request_id) untagged.push_back(i.instance_id);
+  }
+  if (untagged.empty() || tags.empty()) return resilience::OkStatus();
+  if (Status s = aws::ec2::CreateTags(client, untagged, tags); !s.ok()) return s;
+  for (aws::ec2::Instance& i : instances) {
+    if (std::find(untagged.begin(), untagged.end(), i.instance_id) == untagged.end()) continue;
+    for (const aws::ec2::Tag& t : tags) {
+      auto it = std::find_if(i.tags.begin(), i.tags.end(),
+                             [&](const aws::ec2::Tag& have) { return have.key == t.key; });
+      if (it == i.tags.end()) {
+        i.tags.push_back(t);
+      } else {
+        it->value = t.value;
+      }
+    }
+  }
+  return resilience::OkStatus();
+}
+
+}  // namespace ohfp::provider
