@@ -1,5 +1,6 @@
 #include "app/plugin_app.h"
 
+#include <cstdio>
 #include <fstream>
 #include <map>
 
@@ -92,6 +93,7 @@ PluginPaths ResolvePaths(const AppOptions& options, const aws::Environment& env)
 Result<std::unique_ptr<PluginApp>> PluginApp::Create(const AppOptions& options,
                                                      const aws::Environment& env) {
   std::unique_ptr<PluginApp> app(new PluginApp());
+  app->started_ = app->timing_clock_.Now();
   app->paths_ = ResolvePaths(options, env);
   const fs::path config_file =
       options.config_file ? *options.config_file : app->paths_.confdir / "config.json";
@@ -149,11 +151,14 @@ Result<std::unique_ptr<PluginApp>> PluginApp::Create(const AppOptions& options,
     transport.proxy_host = p.proxy_host;
     transport.proxy_port = p.proxy_port;
     app->transport_ = std::make_unique<aws::CurlTransport>(app->clock_, transport);
+    app->timed_transport_ =
+        std::make_unique<aws::TimedTransport>(*app->transport_, app->timing_clock_);
 
     OverlayEnvironment aws_env(env);
     aws_env.Set("AWS_CREDENTIAL_FILE", p.credential_file);
     aws_env.Set("AWS_PROFILE", p.profile);
-    app->credentials_ = aws::MakeDefaultCredentialsChain(aws_env, *app->transport_, app->clock_);
+    app->credentials_ =
+        aws::MakeDefaultCredentialsChain(aws_env, *app->timed_transport_, app->clock_);
 
     Result<std::string> region = aws::ResolveRegion(env, p.region);
     if (!region.ok()) return region.error();
@@ -165,7 +170,7 @@ Result<std::unique_ptr<PluginApp>> PluginApp::Create(const AppOptions& options,
     if (!endpoints.ok()) return endpoints.error();
     app->client_ = std::make_unique<aws::AwsClient>(
         *region, *endpoints,
-        aws::AwsClientDependencies{.transport = *app->transport_,
+        aws::AwsClientDependencies{.transport = *app->timed_transport_,
                                    .credentials = *app->credentials_,
                                    .clock = app->clock_,
                                    .pipeline = *app->pipeline_});
@@ -217,9 +222,26 @@ void PluginApp::Finish(std::string_view command, int exit_code) {
       if (ec) fs::remove(temp, ec);
     }
   }
+  // Where the time went: the whole command, and the part spent waiting for AWS.
+  const auto ms = [](resilience::Duration d) {
+    return static_cast<double>(std::chrono::duration_cast<std::chrono::microseconds>(d).count()) /
+           1000.0;
+  };
+  const double total_ms = ms(timing_clock_.Now() - started_);
+  const aws::TransportTotals aws_totals =
+      timed_transport_ ? timed_transport_->Totals() : aws::TransportTotals{};
+  const double aws_ms = ms(aws_totals.time);
+  char timing[96];
+  std::snprintf(timing, sizeof timing, " in %.1f ms (AWS %.1f ms over %lld call(s))", total_ms,
+                aws_ms, static_cast<long long>(aws_totals.calls));
   log_->Log(spdlog::level::info,
-            std::string(command) + " finished with exit code " + std::to_string(exit_code),
-            {{"event", "command"}, {"command", command}, {"exit_code", exit_code}});
+            std::string(command) + " finished with exit code " + std::to_string(exit_code) + timing,
+            {{"event", "command"},
+             {"command", command},
+             {"exit_code", exit_code},
+             {"duration_ms", total_ms},
+             {"aws_ms", aws_ms},
+             {"aws_calls", aws_totals.calls}});
 }
 
 Result<std::string> PluginApp::MetricsPrometheus() {

@@ -2,20 +2,21 @@
 //
 // PluginApp: everything one ohfp command needs, built from the environment HostFactory gives it:
 //
-//   paths      HF_PROVIDER_CONFDIR (config.json, awsprov_templates.json), HF_PROVIDER_WORKDIR (the
-//   state database,
-//              the metrics textfile), HF_PROVIDER_LOGDIR (app.log); each may be overridden on the
-//              command line
-//   config     config.json + environment (config/plugin_config.h)
-//   log        app.log, JSON lines, shared by processes (logging/app_log.h), with the resilience
-//   events in it stores     the request store and the resilience state store, one SQLite file in
-//   the work directory, so a
-//              circuit opened by one process rejects in the next and the retry budget is shared
-//   pipeline   the seed's resilience configuration over that state; every AWS call goes through it
-//   AWS        credentials chain, libcurl transport, endpoints, AwsClient, AwsProvider
-//   service    the five commands (hostfactory/service.h)
+//   paths     HF_PROVIDER_CONFDIR (config.json, awsprov_templates.json), HF_PROVIDER_WORKDIR
+//             (the state database, the metrics textfile), HF_PROVIDER_LOGDIR (app.log); each may
+//             be overridden on the command line
+//   config    config.json + environment (config/plugin_config.h)
+//   log       app.log, JSON lines, shared by processes (logging/app_log.h), with the resilience
+//             events in it
+//   stores    the request store and the resilience state store, one SQLite file in the work
+//             directory, so a circuit opened by one process rejects in the next and the retry
+//             budget is shared
+//   pipeline  the seed's resilience configuration over that state; every AWS call goes through it
+//   AWS       credentials chain, libcurl transport (timed), endpoints, AwsClient, AwsProvider
+//   service   the five commands (hostfactory/service.h)
 //
-// Finish() adds this process's counters to the store and rewrites the Prometheus textfile.
+// Finish() adds this process's counters to the store, rewrites the Prometheus textfile and logs the
+// command's exit code, wall time and the part of it spent in AWS round trips.
 //
 // Thread-safety: one PluginApp per process, used by its main thread.
 //
@@ -33,6 +34,7 @@
 #include "aws/aws_client.h"
 #include "aws/credentials.h"
 #include "aws/curl_transport.h"
+#include "aws/timed_transport.h"
 #include "config/plugin_config.h"
 #include "hostfactory/service.h"
 #include "hostfactory/templates.h"
@@ -100,6 +102,8 @@ class PluginApp {
   std::string provider_name_;
   hostfactory::TemplateSet templates_;
   resilience::SystemClock clock_;
+  resilience::SystemClock timing_clock_{resilience::SystemClock::Resolution::kPrecise};  // for logs
+  resilience::MonoTime started_{};
   std::unique_ptr<resilience::SeededRandom> random_;
   std::unique_ptr<logging::AppLog> log_;
   std::unique_ptr<logging::ResilienceLog> log_events_;
@@ -109,6 +113,7 @@ class PluginApp {
   resilience::ResilienceMonitor monitor_;
   std::unique_ptr<resilience::ResiliencePipeline> pipeline_;
   std::unique_ptr<aws::CurlTransport> transport_;
+  std::unique_ptr<aws::TimedTransport> timed_transport_;  // over transport_: counts AWS time
   std::unique_ptr<aws::CredentialsProvider> credentials_;
   std::unique_ptr<aws::AwsClient> client_;
   std::unique_ptr<provider::AwsProvider> provider_;
