@@ -4,6 +4,7 @@
 #include <fstream>
 #include <map>
 
+#include "aws/cloudwatch/metrics.h"
 #include "hostfactory/process_identity.h"
 
 namespace ohfp::app {
@@ -32,20 +33,26 @@ class OverlayEnvironment final : public aws::Environment {
   std::map<std::string, std::string, std::less<>> values_;
 };
 
-std::string Labels(std::initializer_list<std::pair<std::string_view, std::string_view>> labels) {
+// One counter of this process: a name, its labels in order, how much it grew.
+struct Counter {
+  std::string name;
+  std::vector<std::pair<std::string, std::string>> labels;
+  double value = 0;
+};
+
+std::string Labels(const std::vector<std::pair<std::string, std::string>>& labels) {
   std::string out;
   for (const auto& [k, v] : labels) {
     if (!out.empty()) out += ",";
-    out += std::string(k) + "=\"" + std::string(v) + "\"";
+    out += k + "=\"" + v + "\"";
   }
   return out;
 }
 
-// This process's resilience counters, as deltas for the store.
-std::vector<store::MetricDelta> Deltas(const resilience::ResilienceMonitor& monitor) {
-  std::vector<store::MetricDelta> out;
+// This process's resilience counters (those that moved).
+std::vector<Counter> Counters(const resilience::ResilienceMonitor& monitor) {
+  std::vector<Counter> out;
   for (const resilience::OperationMetrics& o : monitor.Operations()) {
-    const std::string l = Labels({{"operation", o.operation}, {"service", o.service}});
     const std::pair<const char*, std::uint64_t> values[] = {
         {"ohfp_resilience_total_operations", o.total_operations},
         {"ohfp_resilience_successful_operations", o.successful_operations},
@@ -55,11 +62,14 @@ std::vector<store::MetricDelta> Deltas(const resilience::ResilienceMonitor& moni
         {"ohfp_resilience_timeout_errors", o.timeout_errors},
         {"ohfp_resilience_rejected_calls", o.rejected_calls}};
     for (const auto& [name, value] : values) {
-      if (value != 0) out.push_back({name, l, static_cast<double>(value)});
+      if (value != 0) {
+        out.push_back({name,
+                       {{"operation", o.operation}, {"service", o.service}},
+                       static_cast<double>(value)});
+      }
     }
   }
   for (const resilience::ServiceMetrics& s : monitor.Services()) {
-    const std::string l = Labels({{"service", s.service}});
     const std::pair<const char*, std::uint64_t> values[] = {
         {"ohfp_resilience_circuit_breaker_opens", s.circuit_breaker_opens},
         {"ohfp_resilience_circuit_breaker_half_opens", s.circuit_breaker_half_opens},
@@ -67,10 +77,33 @@ std::vector<store::MetricDelta> Deltas(const resilience::ResilienceMonitor& moni
         {"ohfp_resilience_circuit_breaker_rejections", s.rejections},
         {"ohfp_resilience_circuit_breaker_failures", s.failures_recorded}};
     for (const auto& [name, value] : values) {
-      if (value != 0) out.push_back({name, l, static_cast<double>(value)});
+      if (value != 0) out.push_back({name, {{"service", s.service}}, static_cast<double>(value)});
     }
   }
   return out;
+}
+
+// Sends this process's counters to CloudWatch. Never fails the command: the counters are in the
+// store and the textfile anyway.
+void PublishToCloudWatch(aws::AwsClient& client, logging::AppLog& log,
+                         const std::string& metric_namespace, const std::string& provider_name,
+                         const std::vector<Counter>& counters) {
+  aws::cloudwatch::PutMetricDataRequest put{.metric_namespace = metric_namespace};
+  for (const Counter& c : counters) {
+    aws::cloudwatch::MetricDatum d{.metric_name = c.name, .value = c.value, .unit = "Count"};
+    for (const auto& [k, v] : c.labels) d.dimensions.push_back({k, v});
+    d.dimensions.push_back({"provider", provider_name});
+    put.data.push_back(std::move(d));
+  }
+  Result<aws::cloudwatch::PutMetricDataSummary> sent = aws::cloudwatch::PutMetricData(client, put);
+  if (!sent.ok()) {
+    log.Log(spdlog::level::warn, "cannot publish metrics to CloudWatch: " + sent.error().ToString(),
+            {{"event", "metrics"}, {"namespace", metric_namespace}});
+    return;
+  }
+  log.Log(spdlog::level::debug,
+          "published " + std::to_string(sent->data_points) + " data point(s) to CloudWatch",
+          {{"event", "metrics"}, {"namespace", metric_namespace}});
 }
 
 }  // namespace
@@ -200,9 +233,16 @@ Result<std::unique_ptr<PluginApp>> PluginApp::Create(const AppOptions& options,
 PluginApp::~PluginApp() = default;
 
 void PluginApp::Finish(std::string_view command, int exit_code) {
-  std::vector<store::MetricDelta> deltas = Deltas(monitor_);
-  deltas.push_back({"ohfp_commands_total",
-                    Labels({{"command", command}, {"exit_code", std::to_string(exit_code)}}), 1});
+  std::vector<Counter> counters = Counters(monitor_);
+  counters.push_back({"ohfp_commands_total",
+                      {{"command", std::string(command)}, {"exit_code", std::to_string(exit_code)}},
+                      1});
+  std::vector<store::MetricDelta> deltas;
+  for (const Counter& c : counters) deltas.push_back({c.name, Labels(c.labels), c.value});
+  if (config_.metrics.cloudwatch && client_) {
+    PublishToCloudWatch(*client_, *log_, config_.metrics.cloudwatch_namespace, provider_name_,
+                        counters);
+  }
   if (Status s = store_->AddMetrics(deltas); !s.ok()) {
     log_->Log(spdlog::level::warn, "cannot save metrics: " + s.error().ToString(),
               {{"event", "metrics"}});
