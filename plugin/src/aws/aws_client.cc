@@ -4,6 +4,7 @@
 
 #include "aws/aws_error.h"
 #include "aws/sigv4.h"
+#include "ohfp/resilience/config.h"
 
 namespace ohfp::aws {
 namespace {
@@ -54,8 +55,11 @@ Result<XmlDocument> AwsClient::Call(AwsService service, std::string_view action,
                                     const QueryParams& params, std::string_view operation,
                                     std::stop_token stop) {
   const std::string body = params.EncodeForm(action, Describe(service).api_version);
-  const resilience::Operation& op =
-      pipeline_.operation(operation, Describe(service).resilience_service);
+  // The breaker is the operation's when its name says (spot_fleet_* calls go to EC2's endpoint but
+  // have their own breaker, aws_spot_fleet, as the seed configures them), else the endpoint's.
+  const resilience::Operation& op = pipeline_.operation(
+      operation,
+      resilience::DefaultServiceFor(operation).value_or(Describe(service).resilience_service));
   return pipeline_.Execute(
       op,
       [&](const resilience::AttemptContext& attempt) {

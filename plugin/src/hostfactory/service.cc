@@ -353,6 +353,7 @@ CommandResult HostFactoryService::RequestMachines(const RequestMachinesInput& in
     }
     const std::string why = "requestMachines failed: " + s.error().ToString();
     (void)deps_.store.SetRequestState(id, RequestState::kCompleteWithError, why, NowMs());
+    CleanupIfEmpty(id);  // a launch template made for the refused attempts
     return Fail(kExitFailed, why);
   }
 }
@@ -405,6 +406,7 @@ void HostFactoryService::Reconcile(RequestRecord& request, const store::AttemptR
                                       "launch refused: " + s.error().ToString(), NowMs());
     request.state = RequestState::kCompleteWithError;
     request.message = "launch refused: " + s.error().ToString();
+    CleanupIfEmpty(request.id);
   }
 }
 
@@ -557,7 +559,13 @@ RequestReport HostFactoryService::RefreshAcquire(RequestRecord request) {
       why.insert(why.end(), seen->errors.begin(), seen->errors.end());
       if (attempts.ok() && !attempts->empty()) why.push_back(attempts->back().error);
       why.insert(why.end(), failures.begin(), failures.end());
-      message = Join(why, "; ");
+      // The same reason can come from the fleet's errors and from the attempt: say it once.
+      std::vector<std::string> once;
+      for (std::string& w : why) {
+        if (!w.empty() && std::find(once.begin(), once.end(), w) == once.end())
+          once.push_back(std::move(w));
+      }
+      message = Join(once, "; ");
     }
   } else if (unsettled) {
     message = "the launch is being confirmed";
@@ -566,6 +574,9 @@ RequestReport HostFactoryService::RefreshAcquire(RequestRecord request) {
     (void)deps_.store.SetRequestState(request.id, state, message, NowMs());
     request.state = state;
     request.message = message;
+    // A request that ends with nothing running (a failed or expired fleet, a group that got no
+    // instance) will see no return: delete what was created for it now.
+    if (state != RequestState::kRunning) CleanupIfEmpty(request.id);
   }
   RequestReport r{request.id, ToStatus(state), message, {}};
   for (const MachineRecord& m : machines) r.machines.push_back(Report(m));
@@ -715,6 +726,7 @@ void HostFactoryService::Housekeeping(bool force) {
   }
   ReclaimUnclaimed();
   TerminateOrphans();
+  CleanupFinished();
 }
 
 void HostFactoryService::ReclaimUnclaimed() {
@@ -745,7 +757,7 @@ void HostFactoryService::ReclaimUnclaimed() {
           "it is gone; " +
           std::to_string(live.size()) + " instance(s) terminated";
       (void)deps_.store.AbandonRequest(r.id, why, NowMs());
-      (void)deps_.provider.Cleanup(r);
+      if (deps_.provider.Cleanup(r).ok()) (void)deps_.store.MarkCleanedUp(r.id, NowMs());
       deps_.log.Log(level_enum::warn, "request " + r.id + " " + why,
                     {{"event", "reclaim"}, {"request_id", r.id}, {"instances", live}});
     }
@@ -793,19 +805,36 @@ void HostFactoryService::TerminateOrphans() {
                 {{"event", "orphans"}, {"instances", orphans}});
 }
 
+// A cleanup that failed, or that a crash interrupted, is tried again here until it succeeds.
+void HostFactoryService::CleanupFinished() {
+  Result<std::vector<RequestRecord>> finished = deps_.store.FinishedNotCleanedUp();
+  if (!finished.ok()) return;
+  for (const RequestRecord& r : *finished) CleanupIfEmpty(r);
+}
+
 void HostFactoryService::CleanupIfEmpty(const std::string& acquire_request_id) {
   Result<std::optional<RequestRecord>> request = deps_.store.GetRequest(acquire_request_id);
-  if (!request.ok() || !request->has_value() || (*request)->state == RequestState::kRunning) return;
-  Result<std::vector<MachineRecord>> machines = deps_.store.MachinesOfRequest(acquire_request_id);
+  if (request.ok() && request->has_value()) CleanupIfEmpty(**request);
+}
+
+void HostFactoryService::CleanupIfEmpty(const RequestRecord& request) {
+  if (request.kind != RequestKind::kAcquire || request.state == RequestState::kRunning ||
+      request.cleaned_up_at) {
+    return;
+  }
+  Result<std::vector<MachineRecord>> machines = deps_.store.MachinesOfRequest(request.id);
   if (!machines.ok()) return;
   for (const MachineRecord& m : *machines) {
     if (m.result != "fail" && m.state != "terminated") return;
   }
-  if (Status s = deps_.provider.Cleanup(**request); !s.ok()) {
-    deps_.log.Log(level_enum::warn,
-                  "request " + acquire_request_id + ": cleanup failed: " + s.error().ToString(),
-                  {{"event", "cleanup"}, {"request_id", acquire_request_id}});
+  if (Status s = deps_.provider.Cleanup(request); !s.ok()) {
+    deps_.log.Log(
+        level_enum::warn,
+        "request " + request.id + ": cleanup failed, to be tried again: " + s.error().ToString(),
+        {{"event", "cleanup"}, {"request_id", request.id}});
+    return;
   }
+  (void)deps_.store.MarkCleanedUp(request.id, NowMs());
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -3,31 +3,31 @@
 // HostFactoryService: the five HostFactory commands over a RequestStore (shared by every process)
 // and a Provider.
 //
-// requestMachines   saves the request and its first attempt (ClientToken "<requestId>-1") before
-// calling the
-//                   cloud; a definite refusal fails the command; an answer that may or may not have
-//                   launched instances (timeout, 5xx, lost connection) keeps the request running:
-//                   getRequestStatus settles it.
-// getRequestStatus  computes each request's status from live cloud state on every poll. An attempt
-// whose outcome
-//                   is unknown is settled by looking its instances up by tag, and if none exists
-//                   and its creator is no longer running, by sending the same call again with the
-//                   same ClientToken (which cannot launch twice). Instances stuck in pending past
-//                   the pending timeout are terminated and reported failed. Also housekeeping, at
-//                   most once a minute across processes: a request HostFactory never asked about
-//                   whose creator died is reclaimed, and live instances tagged with this provider
-//                   that belong to no live request are terminated, so a crash at any point leaves
-//                   no orphan.
-// requestReturnMachines  saves the return request before terminating; verifies by tag that a
-// machine it does not
-//                   know is this provider's before touching it.
-// getReturnRequests lists the machines HostFactory holds that the cloud is taking away: gone,
-// terminated or
-//                   stopping without a return request from us, or marked for Spot interruption.
-// getAvailableTemplates  templates with availableNumber from maxNumber and the machines held, and
-// ncpus/nram from
-//                   DescribeInstanceTypes (cached in the store) when the template does not give
-//                   them.
+// requestMachines
+//   saves the request and its first attempt (ClientToken "<requestId>-1") before calling the
+//   cloud; a definite refusal fails the command; an answer that may or may not have launched
+//   instances (timeout, 5xx, lost connection) keeps the request running; getRequestStatus
+//   settles it.
+// getRequestStatus
+//   computes each request's status from live cloud state on every poll. An attempt whose outcome is
+//   unknown is settled by looking its instances up by tag, and if none exists and its creator is no
+//   longer running, by sending the same call again with the same ClientToken (which cannot launch
+//   twice). Instances stuck in pending past the pending timeout are terminated and reported failed.
+//   Also housekeeping, at most once per housekeeping_interval across processes: a request
+//   HostFactory never asked about whose creator died is reclaimed; live instances tagged with this
+//   provider that belong to no live request are terminated; and a finished request without machines
+//   whose fleet, group or launch template is not yet deleted (the deletion failed, or a crash
+//   interrupted it) is cleaned up. So a crash at any point leaves no orphan and nothing behind.
+// requestReturnMachines
+//   saves the return request before terminating; verifies by tag that a machine it does not know is
+//   this provider's before touching it. When an acquire request has no machine left, what was
+//   created for it is deleted.
+// getReturnRequests
+//   lists the machines HostFactory holds that the cloud is taking away: gone, terminated or
+//   stopping without a return request from us, or marked for Spot interruption.
+// getAvailableTemplates
+//   templates with availableNumber from maxNumber and the machines held, and ncpus/nram from
+//   DescribeInstanceTypes (cached in the store) when the template does not give them.
 //
 // Every command answers with one JSON document (contract.h) and an exit code: 0, 1 when the command
 // failed, 2 when its input was invalid (nothing changed then).
@@ -75,7 +75,8 @@ struct ServiceOptions {
   std::string provider_name = "aws";  // HF_PROVIDER_NAME: the ohfp:provider tag
   std::chrono::seconds instance_pending_timeout{180};
   std::chrono::seconds unclaimed_request_timeout{600};
-  std::chrono::seconds fulfillment_timeout{600};  // a fleet or group short of its target this long keeps what it has
+  // A fleet or group short of its target this long keeps what it has.
+  std::chrono::seconds fulfillment_timeout{600};
   std::chrono::seconds housekeeping_interval{60};
   std::map<std::string, std::string, std::less<>> tags{};  // added to everything created
   std::filesystem::path confdir{};  // relative userDataScript paths start here
@@ -127,7 +128,12 @@ class HostFactoryService {
   RequestReport StoredReport(const store::RequestRecord& request);
   void ReclaimUnclaimed();
   void TerminateOrphans();
+  // Deletes what the cloud holds for a finished acquire request (its fleet, group, launch
+  // template) once it has no machine left, and records that it did; a failure is retried by
+  // CleanupFinished at the next housekeeping.
+  void CleanupFinished();
   void CleanupIfEmpty(const std::string& acquire_request_id);
+  void CleanupIfEmpty(const store::RequestRecord& request);
 
   ServiceDependencies deps_;
   ServiceOptions options_;

@@ -18,6 +18,13 @@
 namespace ohfp::hostfactory {
 namespace {
 
+// A weight as the user wrote it: 2, 1.5, 0.25.
+std::string FormatWeight(double weight) {
+  std::ostringstream out;
+  out << weight;
+  return out.str();
+}
+
 using config::JsonTypeName;
 using config::ObjectReader;
 using nlohmann::json;
@@ -661,6 +668,21 @@ Template ReadTemplate(const json& value, const ordered_json* ordered, std::size_
     if (!spot_fleet && r.Has("spotFleetRequestExpiry")) {
       r.Problem("spotFleetRequestExpiry",
                 "applies to SpotFleet only, not " + std::string(api_name));
+    }
+    if (t.provider_api == ProviderApi::kAsg) {
+      if (!r.Has("subnetId")) {
+        r.Problem(
+            "subnetId",
+            "is required by ASG: an Auto Scaling group launches into the subnets listed here");
+      }
+      for (const auto& [type, weight] : t.vm_types) {
+        if (weight != std::floor(weight) || weight < 1 || weight > 999) {
+          r.Problem("vmTypes",
+                    "ASG weights are whole numbers from 1 to 999 (Auto Scaling "
+                    "WeightedCapacity); " +
+                        type + " has " + FormatWeight(weight));
+        }
+      }
     }
     if (r.Has("fleetType")) {
       if (run_instances || t.provider_api == ProviderApi::kAsg) {

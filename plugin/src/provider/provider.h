@@ -12,10 +12,9 @@
 // Thread-safety: implementations are used by one command (one thread) at a time.
 //
 // Example:
-//   Result<LaunchOutcome> launched = provider.Launch(spec);            // spec.client_token was
-//   saved first Result<Observation> seen = provider.Observe(request);              // every
-//   instance tagged with the request Status gone = provider.Release(request, {"i-0abc"}); //
-//   exactly those, nothing replaces them
+//   Result<LaunchOutcome> launched = provider.Launch(spec);  // spec.client_token saved first
+//   Result<Observation> seen = provider.Observe(request);     // every instance tagged with it
+//   Status gone = provider.Release(request, {"i-0abc"});      // exactly those; none replaced
 #pragma once
 
 #include <map>

@@ -92,12 +92,16 @@ CREATE TABLE sweeps (
   last_at INTEGER NOT NULL
 );
 )sql"},
+    {2, "requests remember when what was created for them was deleted", R"sql(
+ALTER TABLE requests ADD COLUMN cleaned_up_at INTEGER;
+CREATE INDEX requests_to_clean_up ON requests (kind, state) WHERE cleaned_up_at IS NULL;
+)sql"},
 };
 
 constexpr std::string_view kRequestColumns =
     "id, kind, template_id, machine_count, provider_api, state, message, created_at, updated_at, "
     "polled_at, "
-    "owner_pid, owner_start, resource_id, launch_template_id, abandoned";
+    "owner_pid, owner_start, resource_id, launch_template_id, abandoned, cleaned_up_at";
 constexpr std::string_view kMachineColumns =
     "instance_id, request_id, template_id, name, private_ip, public_ip, state, result, message, "
     "lifecycle, "
@@ -134,6 +138,7 @@ RequestRecord ReadRequest(const Statement& q) {
   r.resource_id = q.Column<std::string>(12);
   r.launch_template_id = q.Column<std::string>(13);
   r.abandoned = q.Column<std::int64_t>(14) != 0;
+  r.cleaned_up_at = q.Column<std::optional<std::int64_t>>(15);
   return r;
 }
 
@@ -385,6 +390,29 @@ Result<std::vector<RequestRecord>> RequestStore::OpenRequests(RequestKind kind) 
                   " FROM requests WHERE kind = ? AND state = 'running' ORDER BY created_at, id");
   if (!q.ok()) return q.error();
   q->Bind(1, kind == RequestKind::kAcquire ? "acquire" : "return");
+  std::vector<RequestRecord> out;
+  if (Status s = ForEachRow(*q, [&](const Statement& row) { out.push_back(ReadRequest(row)); });
+      !s.ok()) {
+    return s.error();
+  }
+  return out;
+}
+
+Status RequestStore::MarkCleanedUp(std::string_view id, std::int64_t now) {
+  Result<Statement> q =
+      db_.Prepare("UPDATE requests SET cleaned_up_at = ? WHERE id = ? AND cleaned_up_at IS NULL");
+  if (!q.ok()) return q.error();
+  q->Bind(1, now);
+  q->Bind(2, id);
+  return q->Run();
+}
+
+Result<std::vector<RequestRecord>> RequestStore::FinishedNotCleanedUp() {
+  Result<Statement> q = db_.Prepare(
+      "SELECT " + std::string(kRequestColumns) +
+      " FROM requests WHERE kind = 'acquire' AND state != 'running' AND cleaned_up_at IS NULL"
+      " ORDER BY created_at, id");
+  if (!q.ok()) return q.error();
   std::vector<RequestRecord> out;
   if (Status s = ForEachRow(*q, [&](const Statement& row) { out.push_back(ReadRequest(row)); });
       !s.ok()) {

@@ -70,6 +70,7 @@ struct RequestRecord {
   std::string resource_id{};         // the fleet, Spot Fleet request or group created for it
   std::string launch_template_id{};  // the launch template created for it
   bool abandoned = false;            // reclaimed: its creator died before HostFactory learned of it
+  std::optional<std::int64_t> cleaned_up_at{};  // when its fleet/group/launch template were deleted
 };
 
 struct AttemptRecord {
@@ -164,6 +165,11 @@ class RequestStore {
                                                   std::int64_t now);
   // Running requests, oldest first.
   [[nodiscard]] resilience::Result<std::vector<RequestRecord>> OpenRequests(RequestKind kind);
+  // Records that what the cloud holds for this acquire request (fleet, group, launch template) is
+  // deleted; the first time only.
+  [[nodiscard]] resilience::Status MarkCleanedUp(std::string_view id, std::int64_t now);
+  // Finished acquire requests not yet cleaned up (some may still hold machines), oldest first.
+  [[nodiscard]] resilience::Result<std::vector<RequestRecord>> FinishedNotCleanedUp();
   // Requests with these ids (unknown ids are simply absent).
   [[nodiscard]] resilience::Result<std::vector<RequestRecord>> RequestsByIds(
       const std::set<std::string>& ids);

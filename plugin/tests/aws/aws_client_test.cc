@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <deque>
+#include <map>
 #include <mutex>
 
 #include "aws/sigv4.h"
@@ -257,6 +258,20 @@ TEST_F(AwsClientTest, APageHandlerErrorStopsThePagination) {
                          });
   EXPECT_EQ(s.error().code(), "Bad");
   EXPECT_EQ(transport_.requests().size(), 1U);
+}
+
+TEST_F(AwsClientTest, SpotFleetCallsGoToEc2UnderTheSpotFleetBreaker) {
+  transport_.Answer(200, "<CancelSpotFleetRequestsResponse/>");
+  transport_.Answer(200, kDescribeOk);
+  ASSERT_TRUE(
+      client_->Call(AwsService::kEc2, "CancelSpotFleetRequests", {}, "spot_fleet_cancel").ok());
+  ASSERT_TRUE(
+      client_->Call(AwsService::kEc2, "DescribeInstances", {}, "ec2_describe_instances").ok());
+  EXPECT_EQ(transport_.requests().at(0).url, "http://127.0.0.1:9999/");
+  std::map<std::string, std::string> service_of;
+  for (const auto& op : pipeline_.monitor().Operations()) service_of[op.operation] = op.service;
+  EXPECT_EQ(service_of["spot_fleet_cancel"], "aws_spot_fleet");
+  EXPECT_EQ(service_of["ec2_describe_instances"], "aws_ec2");
 }
 
 TEST(AwsServices, DescribeNamesSigningVersionAndBreaker) {

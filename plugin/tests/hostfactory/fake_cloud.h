@@ -116,7 +116,14 @@ class FakeCloud final : public provider::Provider {
     return resilience::OkStatus();
   }
   std::vector<std::pair<std::string, int>> shrunk;  // every Shrink(): request, instances kept
+  // The next `n` Cleanup() calls fail (and are not recorded in `cleaned`).
+  void FailCleanups(int n) { cleanup_failures_ = n; }
   resilience::Status Cleanup(const store::RequestRecord& request) override {
+    if (cleanup_failures_ > 0) {
+      --cleanup_failures_;
+      return resilience::Error(resilience::ErrorKind::kThrottled, "RequestLimitExceeded",
+                               "Request limit exceeded.");
+    }
     cleaned.push_back(request.id);
     return resilience::OkStatus();
   }
@@ -165,6 +172,7 @@ class FakeCloud final : public provider::Provider {
   int instance_type_calls = 0;
 
  private:
+  int cleanup_failures_ = 0;
   std::deque<LaunchScript> scripts_;
   std::map<std::string, aws::ec2::Instance> instances_;
   std::map<std::string, int> spot_notices_;

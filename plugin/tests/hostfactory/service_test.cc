@@ -17,6 +17,7 @@ using std::chrono::seconds;
 using ::testing::ElementsAre;
 using testing::FakeCloud;
 using ::testing::HasSubstr;
+using ::testing::IsEmpty;
 using ::testing::SizeIs;
 
 Template MakeTemplate(std::string id, int max_number, std::vector<std::string> subnets = {}) {
@@ -259,6 +260,59 @@ TEST_F(ServiceTest, ReturningTerminatesAndCompletesOnceTerminated) {
   EXPECT_THAT(cloud_.cleaned, ElementsAre(id))
       << "the acquire request holds no machine: clean it up";
   EXPECT_EQ(service_->GetAvailableTemplates().output["templates"][0]["availableNumber"], 10);
+}
+
+TEST_F(ServiceTest, AFailedCleanupIsTriedAgainAtTheNextHousekeepingAndThenNeverAgain) {
+  const std::string id = Request(2);
+  cloud_.SetAll("running");
+  const nlohmann::ordered_json acquired = Status(id);
+  std::vector<MachineRef> refs;
+  for (const auto& m : acquired["machines"]) refs.push_back({m["name"], m["machineId"]});
+  ASSERT_THAT(refs, SizeIs(2));
+  const std::string ret = service_->RequestReturnMachines(refs).output["requestId"];
+  cloud_.SetAll("terminated");
+  cloud_.FailCleanups(1);
+  EXPECT_EQ(Status(ret)["status"], "complete") << "a failed cleanup does not hold the return up";
+  EXPECT_THAT(cloud_.cleaned, IsEmpty());
+  auto before = store_->GetRequest(id);
+  ASSERT_TRUE(before.ok() && before->has_value());
+  EXPECT_FALSE((*before)->cleaned_up_at) << "not cleaned up yet";
+
+  // Another process, later: its housekeeping finishes the job once.
+  auto later = MakeService({3, "later"});
+  later->Housekeeping(/*force=*/true);
+  EXPECT_THAT(cloud_.cleaned, ElementsAre(id));
+  auto after = store_->GetRequest(id);
+  EXPECT_TRUE((*after)->cleaned_up_at);
+  later->Housekeeping(/*force=*/true);
+  EXPECT_EQ(Status(ret)["status"], "complete");
+  EXPECT_THAT(cloud_.cleaned, ElementsAre(id)) << "cleaned up once";
+}
+
+TEST_F(ServiceTest, ARequestThatEndsWithNothingRunningIsCleanedUpWithoutAReturn) {
+  // A fleet that failed: no instance ever came, the cloud says it is done.
+  cloud_.NextLaunch([](const provider::LaunchSpec&) -> resilience::Result<provider::LaunchOutcome> {
+    return provider::LaunchOutcome{};
+  });
+  const std::string id = Request(2);
+  cloud_.SetFulfilling(false);
+  const nlohmann::ordered_json s = Status(id);
+  EXPECT_EQ(s["status"], "complete_with_error");
+  EXPECT_THAT(s["message"].get<std::string>(), HasSubstr("0 of 2 machine(s) running"));
+  EXPECT_THAT(cloud_.cleaned, ElementsAre(id));
+}
+
+TEST_F(ServiceTest, ARefusedRequestIsCleanedUp) {
+  cloud_.NextLaunch([](const provider::LaunchSpec&) -> resilience::Result<provider::LaunchOutcome> {
+    return Error(ErrorKind::kValidation, "InvalidAMIID.NotFound", "The image id does not exist");
+  });
+  CommandResult r = service_->RequestMachines({"OnDemand-C5", 2});
+  ASSERT_EQ(r.exit_code, kExitFailed);
+  ASSERT_THAT(cloud_.cleaned, SizeIs(1)) << "the launch template made for it is deleted";
+  auto request = store_->GetRequest(cloud_.cleaned[0]);
+  ASSERT_TRUE(request.ok() && request->has_value());
+  EXPECT_EQ((*request)->state, store::RequestState::kCompleteWithError);
+  EXPECT_TRUE((*request)->cleaned_up_at);
 }
 
 TEST_F(ServiceTest, AMachineThisProviderDidNotCreateIsNotTerminated) {

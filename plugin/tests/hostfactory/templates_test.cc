@@ -25,6 +25,8 @@ using ::testing::UnorderedElementsAre;
 // ---- Helpers ----
 
 // A valid RunInstances template; tests change one thing at a time.
+constexpr const char* kSubnet = "subnet-0123456789abcdef0";
+
 json Minimal() {
   return json::parse(R"({
       "templateId": "T1",
@@ -44,8 +46,10 @@ json SpotFleet() {
   return t;
 }
 
+// `t` for `api`; an ASG template also gets the subnet it requires.
 json WithApi(json t, const char* api) {
   t["providerApi"] = api;
+  if (std::string_view(api) == "ASG" && !t.contains("subnetId")) t["subnetId"] = kSubnet;
   return t;
 }
 
@@ -742,7 +746,7 @@ TEST(Templates, HeterogeneousNeedsAFleetAndAPercentage) {
             "templates[0] (T1).priceType: heterogeneous mixes on-demand and spot capacity, which "
             "RunInstances cannot; use EC2Fleet, SpotFleet or ASG");
   for (const char* api : {"EC2Fleet", "ASG"}) {
-    t["providerApi"] = api;
+    t = WithApi(t, api);
     EXPECT_EQ(ReadValid(t).percent_on_demand, 50);
     t.erase("percentOnDemand");
     EXPECT_EQ(OnlyProblem(t),
@@ -780,6 +784,28 @@ TEST(Templates, SpotFleetNeedsAFleetRoleAndOnlySpotFleetTakesOne) {
     EXPECT_EQ(OnlyProblem(other), "templates[0] (T1).fleetRole: is used by SpotFleet only; " +
                                       std::string(api) + " does not take a fleet role");
   }
+}
+
+TEST(Templates, AnAsgNeedsSubnetsAndWholeWeights) {
+  json t = WithApi(Minimal(), "ASG");
+  t.erase("subnetId");
+  EXPECT_EQ(OnlyProblem(t),
+            "templates[0] (T1).subnetId: is required by ASG: an Auto Scaling group launches into "
+            "the subnets listed here");
+  t["subnetId"] = json::array({kSubnet, "subnet-0fedcba9876543210"});
+  t.erase("vmType");
+  t["vmTypes"] = {{"c5.large", 1}, {"c5.xlarge", 1.5}};
+  EXPECT_EQ(OnlyProblem(t),
+            "templates[0] (T1).vmTypes: ASG weights are whole numbers from 1 to 999 (Auto Scaling "
+            "WeightedCapacity); c5.xlarge has 1.5");
+  t["vmTypes"] = {{"c5.large", 1}, {"c5.xlarge", 1000}};
+  EXPECT_THAT(OnlyProblem(t), HasSubstr("c5.xlarge has 1000"));
+  t["vmTypes"] = {{"c5.large", 1}, {"c5.xlarge", 2}};
+  EXPECT_EQ(ReadValid(t).vm_types.size(), 2U);
+  // Fleets take fractional weights.
+  t["providerApi"] = "EC2Fleet";
+  t["vmTypes"] = {{"c5.large", 1}, {"c5.xlarge", 1.5}};
+  EXPECT_EQ(ReadValid(t).vm_types.size(), 2U);
 }
 
 TEST(Templates, FleetTypeBelongsToEc2FleetAndSpotFleet) {

@@ -1,18 +1,676 @@
-// placeholder: being written (issue 5).
 #include "provider/handlers/spot_fleet_handler.h"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <set>
+#include <utility>
+
+#include "aws/ec2/instances.h"
 
 namespace ohfp::provider {
 namespace {
-resilience::Error NotYet() {
-  return resilience::Error(resilience::ErrorKind::kValidation, "UnsupportedProviderApi",
-                           "this providerApi is not implemented yet");
+
+namespace ec2 = aws::ec2;
+using ec2::SpotFleetAllocationStrategy;
+using ec2::SpotFleetOnDemandAllocationStrategy;
+using ec2::SpotFleetRequestDescription;
+using ec2::SpotFleetState;
+using ec2::SpotFleetType;
+using hostfactory::FleetType;
+using hostfactory::PriceType;
+using resilience::Error;
+using resilience::ErrorKind;
+using resilience::Result;
+using resilience::Status;
+using resilience::SysTime;
+
+// AllocationStrategy when the template gives none: AWS's recommendation for Spot Fleet.
+constexpr SpotFleetAllocationStrategy kDefaultStrategy =
+    SpotFleetAllocationStrategy::kPriceCapacityOptimized;
+// EC2 takes at most 200 values per filter and 1000 ids per TerminateInstances.
+constexpr std::size_t kFilterChunk = 200;
+constexpr std::size_t kTerminateChunk = 1000;
+// At most this many distinct history messages go into an observation's errors.
+constexpr std::size_t kMaxHistoryMessages = 5;
+// Capacity units are doubles; compare them with some slack.
+constexpr double kUnitSlack = 1e-9;
+
+// The template's strategy (stored in EC2 Fleet's kebab-case; Spot Fleet's camelCase accepted too).
+std::optional<SpotFleetAllocationStrategy> SpotStrategy(std::string_view s) {
+  if (s == "lowest-price" || s == "lowestPrice") return SpotFleetAllocationStrategy::kLowestPrice;
+  if (s == "diversified") return SpotFleetAllocationStrategy::kDiversified;
+  if (s == "capacity-optimized" || s == "capacityOptimized") {
+    return SpotFleetAllocationStrategy::kCapacityOptimized;
+  }
+  if (s == "capacity-optimized-prioritized" || s == "capacityOptimizedPrioritized") {
+    return SpotFleetAllocationStrategy::kCapacityOptimizedPrioritized;
+  }
+  if (s == "price-capacity-optimized" || s == "priceCapacityOptimized") {
+    return SpotFleetAllocationStrategy::kPriceCapacityOptimized;
+  }
+  return std::nullopt;
 }
+
+std::optional<SpotFleetOnDemandAllocationStrategy> OnDemandStrategy(std::string_view s) {
+  if (s == "lowest-price" || s == "lowestPrice") {
+    return SpotFleetOnDemandAllocationStrategy::kLowestPrice;
+  }
+  if (s == "prioritized") return SpotFleetOnDemandAllocationStrategy::kPrioritized;
+  return std::nullopt;
+}
+
+// ceil(count x percent / 100), within [0, count].
+int OnDemandShare(int count, int percent) {
+  const int p = std::clamp(percent, 0, 100);
+  return std::clamp((count * p + 99) / 100, 0, count);
+}
+
+std::string FormatWeight(double weight) {
+  char buffer[32];
+  const std::to_chars_result r = std::to_chars(buffer, buffer + sizeof buffer, weight);
+  return std::string(buffer, static_cast<std::size_t>(r.ptr - buffer));
+}
+
+// "2026-01-01T00:00:00Z".
+std::string FormatTime(SysTime time) {
+  using namespace std::chrono;
+  const auto secs = floor<seconds>(time);
+  const auto day = floor<days>(secs);
+  const year_month_day ymd{day};
+  const hh_mm_ss<seconds> hms{secs - day};
+  auto two = [](long v) { return (v < 10 ? "0" : "") + std::to_string(v); };
+  return std::to_string(static_cast<int>(ymd.year())) + "-" +
+         two(static_cast<long>(static_cast<unsigned>(ymd.month()))) + "-" +
+         two(static_cast<long>(static_cast<unsigned>(ymd.day()))) + "T" + two(hms.hours().count()) +
+         ":" + two(hms.minutes().count()) + ":" + two(hms.seconds().count()) + "Z";
+}
+
+bool IsLive(std::string_view state) { return state == "pending" || state == "running"; }
+bool IsTerminated(std::string_view state) { return state == "terminated"; }
+
+// Errors after which AWS certainly created no fleet and the service will not try this request
+// again with the same launch template (a capacity refusal is followed by the next attempt).
+bool RefusedForGood(ErrorKind kind) {
+  switch (kind) {
+    case ErrorKind::kValidation:
+    case ErrorKind::kAuthentication:
+    case ErrorKind::kAuthorization:
+    case ErrorKind::kQuota:
+    case ErrorKind::kNotFound:
+    case ErrorKind::kClockSkew:
+      return true;
+    case ErrorKind::kCapacity:
+    case ErrorKind::kIdempotencyMismatch:
+    case ErrorKind::kAlreadyExists:
+    case ErrorKind::kThrottled:
+    case ErrorKind::kTransient:
+    case ErrorKind::kTimeout:
+    case ErrorKind::kCircuitOpen:
+    case ErrorKind::kCancelled:
+    case ErrorKind::kInternal:
+    case ErrorKind::kUnknown:
+      return false;
+  }
+  return false;
+}
+
+bool HasTag(const std::vector<ec2::Tag>& tags, std::string_view key, std::string_view value) {
+  return std::any_of(tags.begin(), tags.end(),
+                     [&](const ec2::Tag& t) { return t.key == key && t.value == value; });
+}
+
+// The Spot Fleet request tagged with the request id: a live one first, else any; nullopt when none.
+Result<std::optional<SpotFleetRequestDescription>> FindTaggedFleet(aws::AwsClient& client,
+                                                                   std::string_view request_id) {
+  Result<std::vector<SpotFleetRequestDescription>> all = ec2::DescribeSpotFleetRequests(client, {});
+  if (!all.ok()) return all.error();
+  std::optional<SpotFleetRequestDescription> found;
+  for (SpotFleetRequestDescription& d : *all) {
+    if (!HasTag(d.tags, kTagRequestId, request_id)) continue;
+    if (!found || (IsCancelledOrFailed(found->state) && !IsCancelledOrFailed(d.state))) {
+      found = std::move(d);
+    }
+  }
+  return found;
+}
+
+// Full records of these instances; ids EC2 does not know are absent.
+Result<std::vector<ec2::Instance>> DescribeByIds(aws::AwsClient& client,
+                                                 const std::vector<std::string>& ids) {
+  std::vector<ec2::Instance> out;
+  for (std::size_t i = 0; i < ids.size(); i += kFilterChunk) {
+    const std::vector<std::string> chunk(
+        ids.begin() + static_cast<std::ptrdiff_t>(i),
+        ids.begin() + static_cast<std::ptrdiff_t>(std::min(ids.size(), i + kFilterChunk)));
+    Result<std::vector<ec2::Instance>> part =
+        ec2::DescribeInstances(client, {.filters = {{"instance-id", chunk}}});
+    if (!part.ok()) return part.error();
+    out.insert(out.end(), std::make_move_iterator(part->begin()),
+               std::make_move_iterator(part->end()));
+  }
+  return out;
+}
+
+// The fleet's own tags without the weights: what an untagged instance of the request gets.
+std::vector<ec2::Tag> InstanceTagsFrom(const store::RequestRecord& request,
+                                       const std::vector<ec2::Tag>& fleet_tags) {
+  std::vector<ec2::Tag> tags;
+  for (const ec2::Tag& t : fleet_tags) {
+    if (!t.key.starts_with(kTagWeightPrefix)) tags.push_back(t);
+  }
+  if (!HasTag(tags, kTagRequestId, request.id)) {
+    tags = {{std::string(kTagRequestId), request.id},
+            {std::string(kTagTemplateId), request.template_id}};
+  }
+  return tags;
+}
+
+double WeightOf(const std::map<std::string, double, std::less<>>& weights, std::string_view type) {
+  auto it = weights.find(type);
+  return it == weights.end() ? 1.0 : it->second;
+}
+
+// What a fleet holds: its live instances (pending or running), those not already released.
+struct Holding {
+  double units = 0;
+  double on_demand_units = 0;
+  double released_units = 0;  // of `releasing`
+  double released_on_demand_units = 0;
+  std::vector<std::string> releasing_live{};  // of `releasing`, live and not yet marked
+  std::map<std::string, ec2::Instance> described{};
+};
+
+Result<Holding> HoldingOf(aws::AwsClient& client, const SpotFleetRequestDescription& fleet,
+                          const std::vector<std::string>& releasing) {
+  Holding h;
+  Result<std::vector<ec2::SpotFleetInstance>> active =
+      ec2::DescribeSpotFleetInstances(client, fleet.spot_fleet_request_id);
+  if (!active.ok() && active.error().kind() != ErrorKind::kNotFound) return active.error();
+  std::vector<ec2::SpotFleetInstance> members =
+      active.ok() ? std::move(*active) : std::vector<ec2::SpotFleetInstance>{};
+  std::set<std::string> ids(releasing.begin(), releasing.end());
+  for (const ec2::SpotFleetInstance& m : members) ids.insert(m.instance_id);
+  Result<std::vector<ec2::Instance>> described =
+      DescribeByIds(client, std::vector<std::string>(ids.begin(), ids.end()));
+  if (!described.ok()) return described.error();
+  for (ec2::Instance& i : *described) h.described[i.instance_id] = std::move(i);
+  const std::map<std::string, double, std::less<>> weights = SpotFleetWeights(fleet.tags);
+  const std::set<std::string> released(releasing.begin(), releasing.end());
+  for (const ec2::SpotFleetInstance& m : members) {
+    auto it = h.described.find(m.instance_id);
+    // The fleet lists it but EC2 does not show it yet: it is being launched.
+    if (it != h.described.end()) {
+      if (!IsLive(it->second.state)) continue;
+      if (it->second.TagValue(kTagReleased).has_value()) continue;  // lowered for already
+    }
+    const double w = WeightOf(weights, m.instance_type);
+    const bool on_demand = m.spot_instance_request_id.empty();
+    h.units += w;
+    if (on_demand) h.on_demand_units += w;
+    if (released.count(m.instance_id) != 0) {
+      h.released_units += w;
+      if (on_demand) h.released_on_demand_units += w;
+      h.releasing_live.push_back(m.instance_id);
+    }
+  }
+  return h;
+}
+
 }  // namespace
 
-resilience::Result<LaunchOutcome> SpotFleetHandler::Launch(const LaunchSpec&) { return NotYet(); }
-resilience::Result<Observation> SpotFleetHandler::Observe(const store::RequestRecord&) { return NotYet(); }
-resilience::Status SpotFleetHandler::Release(const store::RequestRecord&, const std::vector<std::string>&) { return NotYet(); }
-resilience::Status SpotFleetHandler::Shrink(const store::RequestRecord&, int) { return NotYet(); }
-resilience::Status SpotFleetHandler::Cleanup(const store::RequestRecord&) { return NotYet(); }
+std::map<std::string, double, std::less<>> SpotFleetWeights(const std::vector<ec2::Tag>& tags) {
+  std::map<std::string, double, std::less<>> out;
+  for (const ec2::Tag& t : tags) {
+    if (!t.key.starts_with(kTagWeightPrefix)) continue;
+    double w = 0;
+    const char* end = t.value.data() + t.value.size();
+    const std::from_chars_result r = std::from_chars(t.value.data(), end, w);
+    if (r.ec != std::errc() || r.ptr != end || !(w > 0) || !std::isfinite(w)) continue;
+    out[t.key.substr(kTagWeightPrefix.size())] = w;
+  }
+  return out;
+}
+
+int SpotFleetTargetAfterRelease(int target, double live_units, double released_units) {
+  const double still_to_launch = std::max(0.0, static_cast<double>(target) - live_units);
+  const double kept = std::max(0.0, live_units - released_units) + still_to_launch;
+  const double rounded = std::floor(kept + kUnitSlack);
+  return std::clamp(static_cast<int>(std::min(rounded, static_cast<double>(target))), 0,
+                    std::max(0, target));
+}
+
+ec2::RequestSpotFleetRequest SpotFleetRequestFor(const LaunchSpec& spec,
+                                                 const RequestLaunchTemplate& launch_template,
+                                                 SysTime now) {
+  const hostfactory::Template& t = *spec.tmpl;
+  ec2::RequestSpotFleetRequest r;
+  r.client_token = spec.client_token;
+  r.iam_fleet_role = t.fleet_role;
+  r.target_capacity = spec.count;
+  switch (t.price_type) {
+    case PriceType::kOnDemand:
+      r.on_demand_target_capacity = spec.count;
+      break;
+    case PriceType::kSpot:
+      break;
+    case PriceType::kHeterogeneous:
+      r.on_demand_target_capacity = OnDemandShare(spec.count, t.percent_on_demand.value_or(0));
+      break;
+  }
+
+  r.allocation_strategy = kDefaultStrategy;
+  bool prioritized = false;
+  if (!t.allocation_strategy.empty()) {
+    if (t.price_type == PriceType::kOnDemand) {
+      if (std::optional<SpotFleetOnDemandAllocationStrategy> od =
+              OnDemandStrategy(t.allocation_strategy)) {
+        r.on_demand_allocation_strategy = *od;
+        prioritized = *od == SpotFleetOnDemandAllocationStrategy::kPrioritized;
+      }
+    } else if (std::optional<SpotFleetAllocationStrategy> s = SpotStrategy(t.allocation_strategy)) {
+      r.allocation_strategy = *s;
+      prioritized = *s == SpotFleetAllocationStrategy::kCapacityOptimizedPrioritized;
+    }
+  }
+
+  const bool maintain = t.fleet_type == FleetType::kMaintain;
+  r.type = maintain ? SpotFleetType::kMaintain : SpotFleetType::kRequest;
+  if (maintain) {
+    r.excess_capacity_termination_policy =
+        ec2::SpotFleetExcessCapacityTerminationPolicy::kNoTermination;
+  }
+  if (t.spot_fleet_request_expiry) {
+    r.valid_until = std::chrono::floor<std::chrono::seconds>(now) +
+                    std::chrono::minutes(*t.spot_fleet_request_expiry);
+    r.terminate_instances_with_expiration = false;
+  }
+
+  // Overrides: each subnet x each instance type.
+  std::vector<std::pair<std::string, double>> types = t.vm_types;
+  const bool explicit_weights = !types.empty();
+  if (types.empty()) types.emplace_back(t.vm_type, 1.0);  // "" with a launchTemplateId alone
+  const bool weighted =
+      std::any_of(types.begin(), types.end(), [](const auto& type) { return type.second != 1.0; });
+  std::vector<std::string> subnets = t.subnet_ids;
+  if (subnets.empty()) subnets.emplace_back();
+  const std::string spot_price =
+      t.price_type == PriceType::kOnDemand ? std::string() : t.max_spot_price;
+  ec2::SpotFleetLaunchTemplateConfig config;
+  config.launch_template = {launch_template.id, "", launch_template.version};
+  for (const std::string& subnet : subnets) {
+    for (std::size_t i = 0; i < types.size(); ++i) {
+      ec2::SpotFleetLaunchTemplateOverrides o;
+      o.instance_type = types[i].first;
+      o.subnet_id = subnet;
+      if (explicit_weights) o.weighted_capacity = types[i].second;
+      o.spot_price = spot_price;
+      if (prioritized) o.priority = static_cast<double>(i);
+      if (o.instance_type.empty() && o.subnet_id.empty() && !o.weighted_capacity &&
+          o.spot_price.empty() && !o.priority) {
+        continue;  // nothing to override
+      }
+      config.overrides.push_back(std::move(o));
+    }
+  }
+  r.launch_template_configs.push_back(std::move(config));
+
+  r.tags = spec.tags;
+  if (weighted) {
+    for (const auto& [type, weight] : types) {
+      r.tags.push_back({std::string(kTagWeightPrefix) + type, FormatWeight(weight)});
+    }
+  }
+  return r;
+}
+
+// ---- Launch ----
+
+Result<LaunchOutcome> SpotFleetHandler::Launch(const LaunchSpec& spec) {
+  Result<RequestLaunchTemplate> lt = EnsureRequestLaunchTemplate(client_, spec);
+  if (!lt.ok()) return lt.error();
+  LaunchOutcome out;
+  if (lt->owned) out.launch_template_id = lt->id;
+
+  Result<std::string> id =
+      ec2::RequestSpotFleet(client_, SpotFleetRequestFor(spec, *lt, clock_.SystemNow()));
+  if (id.ok()) {
+    out.resource_id = *id;
+  } else if (id.error().kind() == ErrorKind::kIdempotencyMismatch) {
+    // The token launched a fleet already (with another ValidUntil, say): that fleet is the
+    // request's. Found by its tag; if not visible yet, the outcome is unknown, not refused.
+    Result<std::optional<SpotFleetRequestDescription>> found =
+        FindTaggedFleet(client_, spec.request_id);
+    if (!found.ok() || !found->has_value()) {
+      return Error(
+          ErrorKind::kTransient, "SpotFleetNotVisibleYet",
+          "ClientToken " + spec.client_token +
+              " launched a Spot Fleet request already, not visible yet: " + id.error().ToString() +
+              (found.ok() ? std::string() : "; " + found.error().ToString()));
+    }
+    out.resource_id = (*found)->spot_fleet_request_id;
+  } else {
+    if (lt->owned && RefusedForGood(id.error().kind())) {
+      store::RequestRecord request;
+      request.id = spec.request_id;
+      request.launch_template_id = lt->id;
+      (void)DeleteRequestLaunchTemplate(client_, request);  // best effort; tagged, so findable
+    }
+    return id.error();
+  }
+
+  // The instances already there (AWS launches asynchronously: usually none yet). The fleet exists
+  // now, so a failure to read them is not a failure of the launch: Observe() finds them.
+  Result<std::vector<ec2::SpotFleetInstance>> active =
+      ec2::DescribeSpotFleetInstances(client_, out.resource_id);
+  if (active.ok() && !active->empty()) {
+    std::vector<std::string> ids;
+    for (const ec2::SpotFleetInstance& i : *active) ids.push_back(i.instance_id);
+    Result<std::vector<ec2::Instance>> full = DescribeByIds(client_, ids);
+    if (full.ok()) {
+      (void)TagUntagged(client_, *full, spec.request_id, spec.tags);  // retried by Observe()
+      out.instances = std::move(*full);
+    }
+  }
+  return out;
+}
+
+// ---- Observe ----
+
+Result<std::optional<SpotFleetRequestDescription>> SpotFleetHandler::FindFleet(
+    const store::RequestRecord& request) {
+  if (!request.resource_id.empty()) {
+    return ec2::FindSpotFleetRequest(client_, request.resource_id);
+  }
+  return FindTaggedFleet(client_, request.id);
+}
+
+Result<Observation> SpotFleetHandler::Observe(const store::RequestRecord& request) {
+  Result<std::optional<SpotFleetRequestDescription>> fleet = FindFleet(request);
+  if (!fleet.ok()) return fleet.error();
+  Observation seen;
+  seen.launch_template_id = request.launch_template_id;
+  if (request.resource_id.empty() && request.launch_template_id.empty()) {
+    // Settling a launch whose answer was lost: report the launch template too, for adoption.
+    Result<std::string> lt = FindRequestLaunchTemplate(client_, request.id);
+    if (!lt.ok()) return lt.error();
+    seen.launch_template_id = *lt;
+  }
+
+  std::vector<ec2::SpotFleetInstance> members;
+  if (fleet->has_value()) {
+    seen.resource_id = (*fleet)->spot_fleet_request_id;
+    Result<std::vector<ec2::SpotFleetInstance>> active =
+        ec2::DescribeSpotFleetInstances(client_, seen.resource_id);
+    if (!active.ok() && active.error().kind() != ErrorKind::kNotFound) return active.error();
+    if (active.ok()) members = std::move(*active);
+  }
+
+  Result<std::vector<ec2::Instance>> tagged = InstancesTaggedWith(client_, request.id);
+  if (!tagged.ok()) return tagged.error();
+  seen.instances = std::move(*tagged);
+  std::vector<std::string> untagged;
+  for (const ec2::SpotFleetInstance& m : members) {
+    if (std::none_of(seen.instances.begin(), seen.instances.end(),
+                     [&](const ec2::Instance& i) { return i.instance_id == m.instance_id; })) {
+      untagged.push_back(m.instance_id);
+    }
+  }
+  if (!untagged.empty()) {
+    Result<std::vector<ec2::Instance>> more = DescribeByIds(client_, untagged);
+    if (!more.ok()) return more.error();
+    const std::vector<ec2::Tag> tags =
+        InstanceTagsFrom(request, fleet->has_value() ? (*fleet)->tags : std::vector<ec2::Tag>{});
+    // Best effort: an instance left untagged now is tagged on the next poll.
+    (void)TagUntagged(client_, *more, request.id, tags);
+    seen.instances.insert(seen.instances.end(), std::make_move_iterator(more->begin()),
+                          std::make_move_iterator(more->end()));
+  }
+
+  const SysTime now = clock_.SystemNow();
+  const SysTime created{std::chrono::milliseconds(request.created_at)};
+  if (!fleet->has_value()) {
+    if (!request.resource_id.empty()) {
+      if (now - created < kFleetVisibilityGrace) {
+        seen.fulfilling = true;  // just created: EC2 may not list it yet
+      } else {
+        seen.errors.push_back("Spot Fleet request " + request.resource_id + " no longer exists");
+      }
+    }
+    return seen;
+  }
+
+  const SpotFleetRequestDescription& f = **fleet;
+  const bool short_of_target =
+      f.fulfilled_capacity + kUnitSlack < static_cast<double>(f.target_capacity);
+  const bool ended = IsCancelledOrFailed(f.state);
+  seen.fulfilling = short_of_target && !ended;
+  const bool activity_error = f.activity_status == ec2::SpotFleetActivityStatus::kError;
+  if (ended && short_of_target) {
+    std::string why = "Spot Fleet request " + f.spot_fleet_request_id + " is " +
+                      std::string(ec2::WireName(f.state)) + " with " +
+                      FormatWeight(f.fulfilled_capacity) + " of " +
+                      std::to_string(f.target_capacity) + " units";
+    if (f.valid_until && *f.valid_until <= now) {
+      why += ": it expired at " + FormatTime(*f.valid_until) + " (spotFleetRequestExpiry)";
+    }
+    seen.errors.push_back(std::move(why));
+  }
+  if (activity_error) {
+    seen.errors.push_back("Spot Fleet request " + f.spot_fleet_request_id +
+                          " reports activity status error");
+  }
+  if (short_of_target || activity_error) {
+    // Why: the history's error and information events (e.g. spotInstanceCountLimitExceeded,
+    // launchSpecUnusable "Spot price too low").
+    Result<ec2::SpotFleetHistory> history = ec2::DescribeSpotFleetRequestHistory(
+        client_, {.spot_fleet_request_id = f.spot_fleet_request_id, .start_time = created});
+    if (!history.ok()) {
+      seen.errors.push_back("the Spot Fleet request's history could not be read: " +
+                            history.error().ToString());
+    } else {
+      std::vector<std::string> messages;
+      for (const ec2::SpotFleetHistoryRecord& e : history->records) {
+        if (e.event_type != ec2::SpotFleetEventType::kError &&
+            e.event_type != ec2::SpotFleetEventType::kInformation) {
+          continue;
+        }
+        std::string text = "Spot Fleet " + std::string(ec2::WireName(e.event_type)) + " " +
+                           e.event_sub_type +
+                           (e.event_description.empty() ? "" : ": " + e.event_description);
+        if (std::find(messages.begin(), messages.end(), text) == messages.end()) {
+          messages.push_back(std::move(text));
+        }
+      }
+      const std::size_t skip =
+          messages.size() > kMaxHistoryMessages ? messages.size() - kMaxHistoryMessages : 0;
+      seen.errors.insert(seen.errors.end(), messages.begin() + static_cast<std::ptrdiff_t>(skip),
+                         messages.end());
+    }
+  }
+
+  const std::map<std::string, double, std::less<>> weights = SpotFleetWeights(f.tags);
+  if (!weights.empty()) {
+    double running = 0;
+    for (const ec2::Instance& i : seen.instances) {
+      if (i.state == "running") running += WeightOf(weights, i.instance_type);
+    }
+    seen.running_capacity = running;
+  }
+  return seen;
+}
+
+// ---- Release, Shrink, Cleanup ----
+
+Status SpotFleetHandler::Terminate(const std::vector<std::string>& instance_ids) {
+  for (std::size_t i = 0; i < instance_ids.size(); i += kTerminateChunk) {
+    const std::vector<std::string> chunk(
+        instance_ids.begin() + static_cast<std::ptrdiff_t>(i),
+        instance_ids.begin() +
+            static_cast<std::ptrdiff_t>(std::min(instance_ids.size(), i + kTerminateChunk)));
+    Result<std::vector<ec2::InstanceStateChange>> r = ec2::TerminateInstances(client_, chunk);
+    if (r.ok()) continue;
+    if (r.error().kind() != ErrorKind::kNotFound) return r.error();
+    // One unknown id fails the whole call: terminate the ones EC2 knows.
+    Result<std::vector<ec2::Instance>> known = DescribeByIds(client_, chunk);
+    if (!known.ok()) return known.error();
+    std::vector<std::string> ids;
+    for (const ec2::Instance& k : *known) {
+      if (!IsTerminated(k.state)) ids.push_back(k.instance_id);
+    }
+    if (ids.empty()) continue;
+    Result<std::vector<ec2::InstanceStateChange>> again = ec2::TerminateInstances(client_, ids);
+    if (!again.ok() && again.error().kind() != ErrorKind::kNotFound) return again.error();
+  }
+  return resilience::OkStatus();
+}
+
+Status SpotFleetHandler::LowerTarget(const SpotFleetRequestDescription& fleet, int new_target,
+                                     std::optional<int> new_on_demand_target) {
+  Status s = ec2::ModifySpotFleetRequest(
+      client_, {.spot_fleet_request_id = fleet.spot_fleet_request_id,
+                .target_capacity = new_target,
+                .on_demand_target_capacity = new_on_demand_target,
+                .excess_capacity_termination_policy =
+                    ec2::SpotFleetExcessCapacityTerminationPolicy::kNoTermination});
+  if (!s.ok() && s.error().kind() != ErrorKind::kNotFound) return s;
+  return resilience::OkStatus();  // a fleet gone replaces nothing
+}
+
+Status SpotFleetHandler::Release(const store::RequestRecord& request,
+                                 const std::vector<std::string>& instance_ids) {
+  if (instance_ids.empty()) return resilience::OkStatus();
+  Result<std::optional<SpotFleetRequestDescription>> fleet = FindFleet(request);
+  if (!fleet.ok()) return fleet.error();
+  // A fleet gone or cancelled launches nothing more; a request fleet never replaces capacity (and
+  // AWS modifies only maintain fleets).
+  if (!fleet->has_value() || IsCancelledOrFailed((*fleet)->state) ||
+      (*fleet)->type == SpotFleetType::kRequest) {
+    return Terminate(instance_ids);
+  }
+  const SpotFleetRequestDescription& f = **fleet;
+  Result<Holding> held = HoldingOf(client_, f, instance_ids);
+  if (!held.ok()) return held.error();
+  if (!held->releasing_live.empty()) {
+    const int target =
+        SpotFleetTargetAfterRelease(f.target_capacity, held->units, held->released_units);
+    std::optional<int> on_demand_target;
+    if (f.on_demand_target_capacity > 0) {
+      on_demand_target = std::min(
+          target, SpotFleetTargetAfterRelease(f.on_demand_target_capacity, held->on_demand_units,
+                                              held->released_on_demand_units));
+    }
+    if (target != f.target_capacity ||
+        (on_demand_target && *on_demand_target != f.on_demand_target_capacity)) {
+      if (Status s = LowerTarget(f, target, on_demand_target); !s.ok()) return s;
+    }
+    // Best effort: without the mark, a repeated Release of a fleet still short of its target
+    // could lower it twice (never below what it holds, never terminating anything).
+    (void)ec2::CreateTags(client_, held->releasing_live, {{std::string(kTagReleased), "true"}});
+  }
+  // Exactly the ids asked for, those EC2 still knows.
+  std::vector<std::string> ids;
+  for (const std::string& id : instance_ids) {
+    auto it = held->described.find(id);
+    if (it != held->described.end() && !IsTerminated(it->second.state)) ids.push_back(id);
+  }
+  return Terminate(ids);
+}
+
+Status SpotFleetHandler::Shrink(const store::RequestRecord& request, int keep) {
+  Result<std::optional<SpotFleetRequestDescription>> fleet = FindFleet(request);
+  if (!fleet.ok()) return fleet.error();
+  if (!fleet->has_value() && !request.resource_id.empty()) {
+    // Just created and not listed yet, it may still launch: not stopped yet, try again.
+    const SysTime created{std::chrono::milliseconds(request.created_at)};
+    if (clock_.SystemNow() - created < kFleetVisibilityGrace) {
+      return Error(
+          ErrorKind::kTransient, "SpotFleetNotVisibleYet",
+          "Spot Fleet request " + request.resource_id + " is not listed yet; it cannot be lowered");
+    }
+  }
+  if (keep <= 0) {
+    // Nothing to keep: the request ends without a machine, so none will ever be returned to
+    // trigger the cleanup. Cancel the fleet and delete ohfp's launch template now.
+    return Cleanup(request);
+  }
+  if (!fleet->has_value() || IsCancelledOrFailed((*fleet)->state)) return resilience::OkStatus();
+  const SpotFleetRequestDescription& f = **fleet;
+  if (f.type == SpotFleetType::kRequest) {
+    // AWS cannot modify a request fleet: cancelling it (its instances keep running) is what stops
+    // it launching more.
+    Result<ec2::CancelSpotFleetRequestsResult> cancelled = ec2::CancelSpotFleetRequests(
+        client_,
+        {.spot_fleet_request_ids = {f.spot_fleet_request_id}, .terminate_instances = false});
+    if (!cancelled.ok() && cancelled.error().kind() != ErrorKind::kNotFound) {
+      return cancelled.error();
+    }
+    return resilience::OkStatus();
+  }
+  // Unweighted, `keep` instances are `keep` units; weighted, count the units the fleet holds.
+  const bool weighted = !SpotFleetWeights(f.tags).empty();
+  Holding held;
+  if (weighted || f.on_demand_target_capacity > 0) {
+    Result<Holding> h = HoldingOf(client_, f, {});
+    if (!h.ok()) return h.error();
+    held = std::move(*h);
+  }
+  const int kept_units =
+      weighted ? static_cast<int>(std::floor(held.units + kUnitSlack)) : std::max(0, keep);
+  const int target = std::clamp(kept_units, 0, std::max(0, f.target_capacity));
+  std::optional<int> on_demand_target;
+  if (f.on_demand_target_capacity > 0) {
+    on_demand_target =
+        std::min({f.on_demand_target_capacity,
+                  static_cast<int>(std::floor(held.on_demand_units + kUnitSlack)), target});
+  }
+  if (target == f.target_capacity &&
+      (!on_demand_target || *on_demand_target == f.on_demand_target_capacity)) {
+    return resilience::OkStatus();
+  }
+  return LowerTarget(f, target, on_demand_target);
+}
+
+Status SpotFleetHandler::Cleanup(const store::RequestRecord& request) {
+  Result<std::optional<SpotFleetRequestDescription>> fleet = FindFleet(request);
+  if (!fleet.ok()) return fleet.error();
+  if (fleet->has_value()) {
+    const SpotFleetRequestDescription& f = **fleet;
+    const std::string& id = f.spot_fleet_request_id;
+    if (!IsCancelledOrFailed(f.state)) {
+      // Without its instances, then those instances below (once cancelled the fleet replaces
+      // nothing): the same end as TerminateInstances=true, which moto refuses
+      // (InvalidParameterCombination "No instances specified") for a fleet with none left.
+      Result<ec2::CancelSpotFleetRequestsResult> cancelled = ec2::CancelSpotFleetRequests(
+          client_, {.spot_fleet_request_ids = {id}, .terminate_instances = false});
+      if (!cancelled.ok() && cancelled.error().kind() != ErrorKind::kNotFound) {
+        return cancelled.error();
+      }
+      if (cancelled.ok() && !cancelled->unsuccessful.empty()) {
+        // Not cancelled: fine if it is gone or cancelled by now, an error otherwise.
+        Result<std::optional<SpotFleetRequestDescription>> again =
+            ec2::FindSpotFleetRequest(client_, id);
+        if (!again.ok()) return again.error();
+        if (again->has_value() && !IsCancelledOrFailed((*again)->state)) {
+          return cancelled->unsuccessful.front().error;
+        }
+      }
+    }
+    if (!IsCancelledOrFailed(f.state) || f.state == SpotFleetState::kCancelledRunning) {
+      // Cleanup runs once the request holds no machine, so whatever the fleet still runs is no
+      // machine HostFactory has: a maintain fleet's replacement (untagged when launched from the
+      // user's launchTemplateId, so housekeeping could never find it), or what a fleet cancelled
+      // earlier without its instances (expired, or a request fleet stopped by Shrink) kept.
+      Result<Holding> held = HoldingOf(client_, f, {});
+      if (!held.ok()) return held.error();
+      std::vector<std::string> live;
+      for (const auto& [instance_id, instance] : held->described) {
+        if (IsLive(instance.state)) live.push_back(instance_id);
+      }
+      if (Status s = Terminate(live); !s.ok()) return s;
+    }
+  }
+  return DeleteRequestLaunchTemplate(client_, request);
+}
 
 }  // namespace ohfp::provider
