@@ -26,26 +26,17 @@ runs=${RUNS:-40}   # KEEP=1 keeps the temporary directory (logs, database) for a
 command -v hyperfine >/dev/null || { echo "bench/commands.sh: hyperfine is missing (scripts/install-deps.sh)" >&2; exit 2; }
 python3 -c 'import moto.server, boto3' 2>/dev/null || { echo "bench/commands.sh: python3 lacks moto/boto3" >&2; exit 2; }
 
+# shellcheck source=../scripts/lib/local-aws.sh
+source "$root/scripts/lib/local-aws.sh"
 work=$(mktemp -d "${TMPDIR:-/tmp}/ohfp-bench.XXXXXX")
-moto_pid=
-proxy_pid=
 cleanup() {
-  for pid in $proxy_pid $moto_pid; do kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null; done
+  local_aws_stop
   if [ -n "${KEEP:-}" ]; then echo "bench/commands.sh: kept $work" >&2; else rm -rf "$work"; fi
 }
 trap cleanup EXIT
-
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-python3 -m moto.server -H 127.0.0.1 -p "$port" >"$work/moto.log" 2>&1 &
-moto_pid=$!
-for _ in $(seq 100); do
-  curl -sf "http://127.0.0.1:$port/moto-api/data.json" >/dev/null 2>&1 && break
-  sleep 0.1
-done
-"$proxy" --upstream "http://127.0.0.1:$port" --port-file "$work/proxy.port" --quiet >/dev/null 2>&1 &
-proxy_pid=$!
-for _ in $(seq 100); do [ -s "$work/proxy.port" ] && break; sleep 0.1; done
-proxy_port=$(cat "$work/proxy.port")
+local_aws_start "$work" "$proxy" --quiet
+port=$LOCAL_AWS_MOTO_PORT
+proxy_port=$LOCAL_AWS_PROXY_PORT
 
 mkdir -p "$work/conf" "$work/work" "$work/logs"
 cp "$root/config/examples/seed-resilience.json" "$work/conf/config.json"
@@ -58,9 +49,8 @@ cat >"$work/conf/awsprov_templates.json" <<'JSON'
 ]}
 JSON
 export HF_PROVIDER_CONFDIR=$work/conf HF_PROVIDER_WORKDIR=$work/work HF_PROVIDER_LOGDIR=$work/logs
-export AWS_ENDPOINT_URL=http://127.0.0.1:$proxy_port AWS_REGION=us-east-1
-export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing OHFP_BIN=$ohfp
-unset AWS_PROFILE AWS_SESSION_TOKEN
+local_aws_env
+export OHFP_BIN=$ohfp
 shims=$root/scripts/hostfactory
 
 echo '{"template": {"templateId": "OnDemand-C5", "machineCount": 50}}' >"$work/request.json"

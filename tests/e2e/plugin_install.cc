@@ -43,11 +43,14 @@ PluginInstall::PluginInstall(std::string endpoint, const nlohmann::json& templat
 }
 
 std::map<std::string, std::string> PluginInstall::Env() const {
-  return {{"HF_PROVIDER_CONFDIR", confdir()}, {"HF_PROVIDER_WORKDIR", workdir()},
-          {"HF_PROVIDER_LOGDIR", logdir()},   {"HF_LOGLEVEL", "LOG_DEBUG"},
-          {"AWS_ENDPOINT_URL", endpoint_},    {"AWS_REGION", "us-east-1"},
-          {"AWS_ACCESS_KEY_ID", "testing"},   {"AWS_SECRET_ACCESS_KEY", "testing"},
-          {"OHFP_BIN", OhfpBinary()}};
+  std::map<std::string, std::string> env = {
+      {"HF_PROVIDER_CONFDIR", confdir()}, {"HF_PROVIDER_WORKDIR", workdir()},
+      {"HF_PROVIDER_LOGDIR", logdir()},   {"HF_LOGLEVEL", "LOG_DEBUG"},
+      {"AWS_ENDPOINT_URL", endpoint_},    {"AWS_REGION", "us-east-1"},
+      {"AWS_ACCESS_KEY_ID", "testing"},   {"AWS_SECRET_ACCESS_KEY", "testing"},
+      {"OHFP_BIN", OhfpBinary()}};
+  for (const auto& [k, v] : extra_env_) env[k] = v;
+  return env;
 }
 
 void PluginInstall::WriteConf(const std::string& name, const std::string& content) const {

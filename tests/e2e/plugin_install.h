@@ -52,6 +52,9 @@ class PluginInstall {
   std::string state_db() const { return workdir() + "/ohfp-state.db"; }
   // The environment HostFactory gives each command.
   std::map<std::string, std::string> Env() const;
+  // Adds (or replaces) a variable of that environment, e.g. HF_PROVIDER_NAME. Not thread-safe:
+  // call it before running commands.
+  void SetEnv(const std::string& name, const std::string& value) { extra_env_[name] = value; }
   // Replaces a file in conf/.
   void WriteConf(const std::string& name, const std::string& content) const;
 
@@ -68,6 +71,7 @@ class PluginInstall {
  private:
   TempDir dir_;
   std::string endpoint_;
+  std::map<std::string, std::string> extra_env_;
 };
 
 // The shim of `command` in scripts/hostfactory/.
