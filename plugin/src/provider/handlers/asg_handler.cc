@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "aws/ec2/instances.h"
+#include "provider/handlers/instance_ops.h"
 
 namespace ohfp::provider {
 namespace {
@@ -22,10 +23,8 @@ using resilience::ErrorKind;
 using resilience::Result;
 using resilience::Status;
 
-// AWS's limits: WeightedCapacity 1..999; values per EC2 filter; ids per TerminateInstances.
+// AWS's limit on WeightedCapacity: 1..999.
 constexpr int kMaxWeight = 999;
-constexpr std::size_t kFilterChunk = 200;
-constexpr std::size_t kTerminateChunk = 1000;
 // Scaling activities read per poll of a group short of its target (AWS lists the newest first),
 // and at most this many distinct reasons reported.
 constexpr int kActivityPage = 50;
@@ -127,23 +126,6 @@ Result<std::optional<as::Group>> FindGroup(aws::AwsClient& client, const std::st
   return g.error();
 }
 
-// Instances by id through an instance-id filter: ids EC2 does not know are absent, not an error.
-Result<std::vector<Instance>> InstancesById(aws::AwsClient& client,
-                                            const std::vector<std::string>& ids) {
-  std::vector<Instance> out;
-  for (std::size_t begin = 0; begin < ids.size(); begin += kFilterChunk) {
-    const auto first = ids.begin() + static_cast<std::ptrdiff_t>(begin);
-    const auto last =
-        ids.begin() + static_cast<std::ptrdiff_t>(std::min(ids.size(), begin + kFilterChunk));
-    Result<std::vector<Instance>> part = aws::ec2::DescribeInstances(
-        client, {.filters = {{"instance-id", std::vector<std::string>(first, last)}}});
-    if (!part.ok()) return part.error();
-    out.insert(out.end(), std::make_move_iterator(part->begin()),
-               std::make_move_iterator(part->end()));
-  }
-  return out;
-}
-
 // Why a group is short of its target: the reasons of its failed or cancelled scaling activities
 // that started at `since` or later (e.g. "We currently do not have sufficient c5.large capacity in
 // the Availability Zone you requested ... Launching EC2 instance failed."), newest first, each
@@ -174,31 +156,6 @@ Result<std::vector<std::string>> LaunchFailures(aws::AwsClient& client, const st
     if (out.size() == kMaxActivityMessages) break;
   }
   return out;
-}
-
-// TerminateInstances for exactly `ids`. An id EC2 does not know fails the whole call
-// (kNotFound); then the ids it does know and that are not terminated yet are sent again.
-Status TerminateExactly(aws::AwsClient& client, const std::vector<std::string>& ids) {
-  for (std::size_t begin = 0; begin < ids.size(); begin += kTerminateChunk) {
-    const auto first = ids.begin() + static_cast<std::ptrdiff_t>(begin);
-    const auto last =
-        ids.begin() + static_cast<std::ptrdiff_t>(std::min(ids.size(), begin + kTerminateChunk));
-    const std::vector<std::string> chunk(first, last);
-    Result<std::vector<aws::ec2::InstanceStateChange>> r =
-        aws::ec2::TerminateInstances(client, chunk);
-    if (r.ok()) continue;
-    if (r.error().kind() != ErrorKind::kNotFound) return r.error();
-    Result<std::vector<Instance>> known = InstancesById(client, chunk);
-    if (!known.ok()) return known.error();
-    std::vector<std::string> live;
-    for (const Instance& i : *known) {
-      if (i.state != "terminated" && i.state != "shutting-down") live.push_back(i.instance_id);
-    }
-    if (live.empty()) continue;
-    r = aws::ec2::TerminateInstances(client, live);
-    if (!r.ok() && r.error().kind() != ErrorKind::kNotFound) return r.error();
-  }
-  return resilience::OkStatus();
 }
 
 // Takes the released members of `g` out of it, lowering its target by as many: DetachInstances for
@@ -397,7 +354,7 @@ Result<Observation> AsgHandler::Observe(const store::RequestRecord& request) {
     if (known.count(i.instance_id) == 0) untagged.push_back(i.instance_id);
   }
   if (!untagged.empty()) {
-    Result<std::vector<Instance>> more = InstancesById(client_, untagged);
+    Result<std::vector<Instance>> more = DescribeByIds(client_, untagged);
     if (!more.ok()) return more.error();
     // Best effort: an instance left untagged now is tagged on the next poll; failing to tag (no
     // ec2:CreateTags permission, say) must not stop the request from being tracked.

@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "aws/ec2/instances.h"
+#include "provider/handlers/instance_ops.h"
 
 namespace ohfp::provider {
 namespace {
@@ -17,9 +18,6 @@ using resilience::ErrorKind;
 using resilience::Result;
 using resilience::Status;
 
-// EC2 takes at most 200 values per filter and 1000 ids per TerminateInstances.
-constexpr std::size_t kFilterChunk = 200;
-constexpr std::size_t kTerminateChunk = 1000;
 // An EC2 tag value holds at most 256 characters.
 constexpr std::size_t kMaxTagValue = 256;
 // Capacity sums of fractional weights, before rounding down to whole units.
@@ -56,7 +54,7 @@ std::optional<ec2::OnDemandAllocationStrategy> OnDemandStrategy(std::string_view
   return std::nullopt;
 }
 
-bool IsLive(const ec2::Instance& i) { return i.state == "pending" || i.state == "running"; }
+bool Alive(const ec2::Instance& i) { return IsLive(i.state); }
 
 bool IsSpot(const ec2::Instance& i) { return i.lifecycle == "spot"; }
 
@@ -141,23 +139,6 @@ bool IsTemplateProblem(ErrorKind kind) {
 
 bool SameTarget(const ec2::TargetCapacity& a, const ec2::TargetCapacity& b) {
   return a.total == b.total && a.on_demand == b.on_demand && a.spot == b.spot;
-}
-
-// Instances by id; ids EC2 does not know are absent (a filter, not InstanceId.N, which would fail
-// the whole call).
-Result<std::vector<ec2::Instance>> DescribeByIds(aws::AwsClient& client,
-                                                 const std::vector<std::string>& ids) {
-  std::vector<ec2::Instance> out;
-  for (std::size_t i = 0; i < ids.size(); i += kFilterChunk) {
-    const std::vector<std::string> chunk(
-        ids.begin() + static_cast<std::ptrdiff_t>(i),
-        ids.begin() + static_cast<std::ptrdiff_t>(std::min(ids.size(), i + kFilterChunk)));
-    Result<std::vector<ec2::Instance>> part =
-        ec2::DescribeInstances(client, {.filters = {{"instance-id", chunk}}});
-    if (!part.ok()) return part.error();
-    out.insert(out.end(), part->begin(), part->end());
-  }
-  return out;
 }
 
 // The fleet's tags that belong on its instances: the request's, without the weights.
@@ -366,7 +347,7 @@ ec2::TargetCapacity LoweredTarget(const ec2::Fleet& fleet,
   double on_demand_units = 0;
   double spot_units = 0;
   for (const ec2::Instance& i : remaining) {
-    if (!IsLive(i)) continue;
+    if (!Alive(i)) continue;
     (IsSpot(i) ? spot_units : on_demand_units) += WeightOf(weights, i.instance_type);
   }
   // What the fleet still owes: its target minus what it has delivered.
@@ -458,29 +439,6 @@ Result<std::vector<ec2::Instance>> Ec2FleetHandler::InstancesOf(
     instances.insert(instances.end(), more->begin(), more->end());
   }
   return instances;
-}
-
-Status Ec2FleetHandler::TerminateExactly(const std::vector<std::string>& instance_ids) {
-  for (std::size_t i = 0; i < instance_ids.size(); i += kTerminateChunk) {
-    const std::vector<std::string> chunk(
-        instance_ids.begin() + static_cast<std::ptrdiff_t>(i),
-        instance_ids.begin() +
-            static_cast<std::ptrdiff_t>(std::min(instance_ids.size(), i + kTerminateChunk)));
-    Result<std::vector<ec2::InstanceStateChange>> r = ec2::TerminateInstances(client_, chunk);
-    if (r.ok()) continue;
-    if (r.error().kind() != ErrorKind::kNotFound) return r.error();
-    // One id EC2 does not know fails the whole call: terminate the ones it knows.
-    Result<std::vector<ec2::Instance>> known = DescribeByIds(client_, chunk);
-    if (!known.ok()) return known.error();
-    std::vector<std::string> ids;
-    for (const ec2::Instance& k : *known) {
-      if (k.state != "terminated") ids.push_back(k.instance_id);
-    }
-    if (ids.empty()) continue;
-    Result<std::vector<ec2::InstanceStateChange>> again = ec2::TerminateInstances(client_, ids);
-    if (!again.ok() && again.error().kind() != ErrorKind::kNotFound) return again.error();
-  }
-  return resilience::OkStatus();
 }
 
 Status Ec2FleetHandler::DeleteFleet(const ec2::Fleet& fleet, bool terminate_instances) {
@@ -627,14 +585,14 @@ Status Ec2FleetHandler::Release(const store::RequestRecord& request,
     for (const ec2::Instance& i : *instances) {
       if (released.count(i.instance_id) == 0) {
         remaining.push_back(i);
-      } else if (IsLive(i) && i.TagValue(kTagReleasedFromFleet).has_value()) {
+      } else if (Alive(i) && i.TagValue(kTagReleasedFromFleet).has_value()) {
         const double units = WeightOf(weights, i.instance_type);
         counted.fulfilled_capacity = std::max(0.0, counted.fulfilled_capacity - units);
         if (!IsSpot(i)) {
           counted.fulfilled_on_demand_capacity =
               std::max(0.0, counted.fulfilled_on_demand_capacity - units);
         }
-      } else if (IsLive(i)) {
+      } else if (Alive(i)) {
         unmarked.push_back(i.instance_id);
       }
     }
@@ -656,7 +614,7 @@ Status Ec2FleetHandler::Release(const store::RequestRecord& request,
       (void)ec2::CreateTags(client_, unmarked, {{std::string(kTagReleasedFromFleet), "true"}});
     }
   }
-  return TerminateExactly(instance_ids);
+  return TerminateExactly(client_, instance_ids);
 }
 
 Status Ec2FleetHandler::Shrink(const store::RequestRecord& request, int keep) {
@@ -692,7 +650,7 @@ Status Ec2FleetHandler::Shrink(const store::RequestRecord& request, int keep) {
   if (!instances.ok()) return instances.error();
   std::vector<ec2::Instance> live;
   for (const ec2::Instance& i : *instances) {
-    if (IsLive(i)) live.push_back(i);
+    if (Alive(i)) live.push_back(i);
   }
   // The service keeps the `keep` it knows of, the oldest; any newer one is not counted.
   std::sort(live.begin(), live.end(), [](const ec2::Instance& a, const ec2::Instance& b) {
@@ -723,7 +681,7 @@ Status Ec2FleetHandler::Cleanup(const store::RequestRecord& request) {
       // nothing is terminated that was not released.
       Result<std::vector<ec2::Instance>> instances = InstancesOf(request, *fleet);
       if (!instances.ok()) return instances.error();
-      const bool alive = std::any_of(instances->begin(), instances->end(), IsLive);
+      const bool alive = std::any_of(instances->begin(), instances->end(), Alive);
       if (alive) {
         fleet_status =
             Error(ErrorKind::kInternal, "InstantFleetInUse",
@@ -741,10 +699,10 @@ Status Ec2FleetHandler::Cleanup(const store::RequestRecord& request) {
       if (!instances.ok()) return instances.error();
       std::vector<std::string> live;
       for (const ec2::Instance& i : *instances) {
-        if (IsLive(i)) live.push_back(i.instance_id);
+        if (Alive(i)) live.push_back(i.instance_id);
       }
       fleet_status = DeleteFleet(f, /*terminate_instances=*/false);
-      if (fleet_status.ok() && !live.empty()) fleet_status = TerminateExactly(live);
+      if (fleet_status.ok() && !live.empty()) fleet_status = TerminateExactly(client_, live);
     }
   }
   // The launch template even when the fleet could not go: a fleet left behind then launches

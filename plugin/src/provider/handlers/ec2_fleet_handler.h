@@ -133,7 +133,6 @@ class Ec2FleetHandler final : public ApiHandler {
       const store::RequestRecord& request, const std::optional<aws::ec2::Fleet>& fleet);
   // DeleteFleets of one fleet; a fleet AWS no longer has is deleted.
   resilience::Status DeleteFleet(const aws::ec2::Fleet& fleet, bool terminate_instances);
-  resilience::Status TerminateExactly(const std::vector<std::string>& instance_ids);
 
   aws::AwsClient& client_;
   const resilience::Clock& clock_;  // wall time: how old a request is (kEc2FleetVisibilityGrace)

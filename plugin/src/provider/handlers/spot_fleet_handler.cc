@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "aws/ec2/instances.h"
+#include "provider/handlers/instance_ops.h"
 
 namespace ohfp::provider {
 namespace {
@@ -28,9 +29,6 @@ using resilience::SysTime;
 // AllocationStrategy when the template gives none: AWS's recommendation for Spot Fleet.
 constexpr SpotFleetAllocationStrategy kDefaultStrategy =
     SpotFleetAllocationStrategy::kPriceCapacityOptimized;
-// EC2 takes at most 200 values per filter and 1000 ids per TerminateInstances.
-constexpr std::size_t kFilterChunk = 200;
-constexpr std::size_t kTerminateChunk = 1000;
 // At most this many distinct history messages go into an observation's errors.
 constexpr std::size_t kMaxHistoryMessages = 5;
 // Capacity units are doubles; compare them with some slack.
@@ -86,7 +84,6 @@ std::string FormatTime(SysTime time) {
          ":" + two(hms.minutes().count()) + ":" + two(hms.seconds().count()) + "Z";
 }
 
-bool IsLive(std::string_view state) { return state == "pending" || state == "running"; }
 bool IsTerminated(std::string_view state) { return state == "terminated"; }
 
 // Errors after which AWS certainly created no fleet and the service will not try this request
@@ -133,23 +130,6 @@ Result<std::optional<SpotFleetRequestDescription>> FindTaggedFleet(aws::AwsClien
     }
   }
   return found;
-}
-
-// Full records of these instances; ids EC2 does not know are absent.
-Result<std::vector<ec2::Instance>> DescribeByIds(aws::AwsClient& client,
-                                                 const std::vector<std::string>& ids) {
-  std::vector<ec2::Instance> out;
-  for (std::size_t i = 0; i < ids.size(); i += kFilterChunk) {
-    const std::vector<std::string> chunk(
-        ids.begin() + static_cast<std::ptrdiff_t>(i),
-        ids.begin() + static_cast<std::ptrdiff_t>(std::min(ids.size(), i + kFilterChunk)));
-    Result<std::vector<ec2::Instance>> part =
-        ec2::DescribeInstances(client, {.filters = {{"instance-id", chunk}}});
-    if (!part.ok()) return part.error();
-    out.insert(out.end(), std::make_move_iterator(part->begin()),
-               std::make_move_iterator(part->end()));
-  }
-  return out;
 }
 
 // The fleet's own tags without the weights: what an untagged instance of the request gets.
@@ -502,29 +482,6 @@ Result<Observation> SpotFleetHandler::Observe(const store::RequestRecord& reques
 
 // ---- Release, Shrink, Cleanup ----
 
-Status SpotFleetHandler::Terminate(const std::vector<std::string>& instance_ids) {
-  for (std::size_t i = 0; i < instance_ids.size(); i += kTerminateChunk) {
-    const std::vector<std::string> chunk(
-        instance_ids.begin() + static_cast<std::ptrdiff_t>(i),
-        instance_ids.begin() +
-            static_cast<std::ptrdiff_t>(std::min(instance_ids.size(), i + kTerminateChunk)));
-    Result<std::vector<ec2::InstanceStateChange>> r = ec2::TerminateInstances(client_, chunk);
-    if (r.ok()) continue;
-    if (r.error().kind() != ErrorKind::kNotFound) return r.error();
-    // One unknown id fails the whole call: terminate the ones EC2 knows.
-    Result<std::vector<ec2::Instance>> known = DescribeByIds(client_, chunk);
-    if (!known.ok()) return known.error();
-    std::vector<std::string> ids;
-    for (const ec2::Instance& k : *known) {
-      if (!IsTerminated(k.state)) ids.push_back(k.instance_id);
-    }
-    if (ids.empty()) continue;
-    Result<std::vector<ec2::InstanceStateChange>> again = ec2::TerminateInstances(client_, ids);
-    if (!again.ok() && again.error().kind() != ErrorKind::kNotFound) return again.error();
-  }
-  return resilience::OkStatus();
-}
-
 Status SpotFleetHandler::LowerTarget(const SpotFleetRequestDescription& fleet, int new_target,
                                      std::optional<int> new_on_demand_target) {
   Status s = ec2::ModifySpotFleetRequest(
@@ -546,7 +503,7 @@ Status SpotFleetHandler::Release(const store::RequestRecord& request,
   // AWS modifies only maintain fleets).
   if (!fleet->has_value() || IsCancelledOrFailed((*fleet)->state) ||
       (*fleet)->type == SpotFleetType::kRequest) {
-    return Terminate(instance_ids);
+    return TerminateExactly(client_, instance_ids);
   }
   const SpotFleetRequestDescription& f = **fleet;
   Result<Holding> held = HoldingOf(client_, f, instance_ids);
@@ -574,7 +531,7 @@ Status SpotFleetHandler::Release(const store::RequestRecord& request,
     auto it = held->described.find(id);
     if (it != held->described.end() && !IsTerminated(it->second.state)) ids.push_back(id);
   }
-  return Terminate(ids);
+  return TerminateExactly(client_, ids);
 }
 
 Status SpotFleetHandler::Shrink(const store::RequestRecord& request, int keep) {
@@ -667,7 +624,7 @@ Status SpotFleetHandler::Cleanup(const store::RequestRecord& request) {
       for (const auto& [instance_id, instance] : held->described) {
         if (IsLive(instance.state)) live.push_back(instance_id);
       }
-      if (Status s = Terminate(live); !s.ok()) return s;
+      if (Status s = TerminateExactly(client_, live); !s.ok()) return s;
     }
   }
   return DeleteRequestLaunchTemplate(client_, request);

@@ -142,7 +142,6 @@ class SpotFleetHandler final : public ApiHandler {
   // Lowers the fleet's targets (noTermination) to new_target / new_on_demand_target.
   resilience::Status LowerTarget(const aws::ec2::SpotFleetRequestDescription& fleet, int new_target,
                                  std::optional<int> new_on_demand_target);
-  resilience::Status Terminate(const std::vector<std::string>& instance_ids);
 
   aws::AwsClient& client_;
   const resilience::Clock& clock_;
