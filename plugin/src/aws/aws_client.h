@@ -21,7 +21,7 @@
 //   QueryParams p;
 //   p.AddString("InstanceId.1", "i-0abc");
 //   Result<XmlDocument> doc = client.Call(AwsService::kEc2, "DescribeInstances", p,
-//   "ec2_describe_instances");
+//                                         "ec2_describe_instances");
 #pragma once
 
 #include <array>

@@ -31,9 +31,8 @@
 //   2. "ValidationError" "Instance Id not found - No managed instance found for instance ID i-..."
 //      (TerminateInstanceInAutoScalingGroup for an instance that is gone or was never in a group)
 //      becomes kNotFound.
-//   3. "ValidationError" "The instance i-... is not part of Auto Scaling group g." (DetachInstances
-//   repeated after
-//      a lost answer, or the instance is gone) becomes kNotFound.
+//   3. "ValidationError" "The instance i-... is not part of Auto Scaling group g."
+//      (DetachInstances repeated after a lost answer, or the instance is gone) becomes kNotFound.
 //
 // Codes and messages are made valid UTF-8 (bad bytes become '?'), so they can go into JSON output.
 //

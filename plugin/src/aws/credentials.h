@@ -101,9 +101,8 @@ struct ProfileFileOptions {
       path_source{};  // what named the path, for messages: "AWS_SHARED_CREDENTIALS_FILE", ...
   std::string profile = "default";
 
-  // Path from AWS_SHARED_CREDENTIALS_FILE, else AWS_CREDENTIAL_FILE, else $HOME/.aws/credentials (a
-  // leading
-  // "~/" is expanded with HOME); profile from AWS_PROFILE, else "default".
+  // Path from AWS_SHARED_CREDENTIALS_FILE, else AWS_CREDENTIAL_FILE, else $HOME/.aws/credentials
+  // (a leading "~/" is expanded with HOME); profile from AWS_PROFILE, else "default".
   static ProfileFileOptions FromEnvironment(const Environment& env);
 };
 

@@ -3,16 +3,15 @@
 // Which region and which URL each AWS service is called at.
 //
 //  - ResolveRegion: AWS_REGION, then AWS_DEFAULT_REGION, then the configured default; validated
-//  ("us-east-1",
-//    "us-gov-west-1", "cn-north-1": two letters, optional "-gov", a word, a number).
+//    ("us-east-1", "us-gov-west-1", "cn-north-1": two letters, optional "-gov", a word, a
+//    number).
 //  - ResolveEndpoint: for the signing names "ec2", "autoscaling" and "monitoring" (CloudWatch).
-//  Precedence:
+//    Precedence:
 //      1. the per-service URL from the config (overrides.per_service["ec2"]),
 //      2. the per-service variable (AWS_ENDPOINT_URL_EC2, AWS_ENDPOINT_URL_AUTO_SCALING,
 //         AWS_ENDPOINT_URL_CLOUDWATCH),
 //      3. the global AWS_ENDPOINT_URL variable, then the global URL from the config (the IBM
-//      plugin's
-//         AWS_ENDPOINT_URL key),
+//         plugin's AWS_ENDPOINT_URL key),
 //      4. https://<service>.<region>.amazonaws.com (.amazonaws.com.cn in cn- regions).
 //    Every URL is validated (http or https, a host, an optional port, no user info, query or
 //    fragment); errors say which setting held the bad value.

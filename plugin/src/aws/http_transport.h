@@ -13,8 +13,9 @@
 //
 // Example:
 //   HttpRequest req{.method = "POST", .url = "https://ec2.us-east-1.amazonaws.com/",
-//                   .headers = {{"Content-Type", "application/x-www-form-urlencoded;
-//                   charset=utf-8"}}, .body = "Action=DescribeInstances&Version=2016-11-15"};
+//                   .headers = {{"Content-Type",
+//                                "application/x-www-form-urlencoded; charset=utf-8"}},
+//                   .body = "Action=DescribeInstances&Version=2016-11-15"};
 //   Result<HttpResponse> r = transport.Send(req, Deadline::After(clock.Now(), 10s), stop);
 #pragma once
 

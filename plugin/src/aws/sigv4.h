@@ -7,15 +7,13 @@
 //
 // Canonicalization rules used here (those of every AWS service but S3):
 //  - path: dot segments removed, repeated '/' collapsed, then every byte but A-Z a-z 0-9 - . _ ~
-//  and '/'
-//    percent-encoded. The path is taken as it appears in the URL, so "%20" there is signed as
-//    "%2520" (AWS's "encode twice" rule).
+//    and '/' percent-encoded. The path is taken as it appears in the URL, so "%20" there is
+//    signed as "%2520" (AWS's "encode twice" rule).
 //  - query: split on '&', each name and value percent-decoded then encoded as above ('+' is a
-//  literal plus),
-//    sorted by name then value; "a" is signed as "a=".
+//    literal plus), sorted by name then value; "a" is signed as "a=".
 //  - headers: every header in the request (Authorization excluded), names lowercased, values
-//  trimmed with runs
-//    of whitespace collapsed to one space, repeated names joined with ',', sorted by name.
+//    trimmed with runs of whitespace collapsed to one space, repeated names joined with ',',
+//    sorted by name.
 //  - payload hash: hex SHA-256 of the body.
 //
 // Thread-safety: pure functions; safe from any thread.

@@ -1,8 +1,7 @@
 // config/plugin_config.h
 //
 // The plugin's configuration: config.json in HostFactory's configuration directory
-// (HF_PROVIDER_CONFDIR, or
-// --config), with these sections, every one optional:
+// (HF_PROVIDER_CONFDIR, or --config), with these sections, every one optional:
 //
 //   provider    AWS: region, endpoints, credentials file and profile, proxy, timeouts, tags
 //   logging     app.log: level, size, rotation

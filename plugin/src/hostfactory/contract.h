@@ -5,19 +5,18 @@
 // outputs built exactly as HostFactory expects them. stdout carries one of these documents and
 // nothing else, errors included.
 //
-//   getAvailableTemplates   {}                                            -> {"templates": [...],
-//   "message": ""} requestMachines         {"template": {"templateId", "machineCount"}}  ->
-//   {"requestId", "message"} getRequestStatus        {"requests": [{"requestId"}]} -> {"requests":
-//   [{"requestId", "status",
-//                                                                              "message",
-//                                                                              "machines": [...]}]}
-//   requestReturnMachines   {"machines": [{"name", "machineId"}]}        -> {"requestId",
-//   "message"} getReturnRequests       {"machines": [{"name", "machineId"}]}        -> {"requests":
-//   [{"machine",
-//                                                                              "gracePeriod"}],
-//                                                                              "message": ""}
-//   any failure                                                           -> {"message": "..."}
-//   (non-zero exit)
+//   getAvailableTemplates   {}
+//                           -> {"templates": [...], "message": ""}
+//   requestMachines         {"template": {"templateId", "machineCount"}}
+//                           -> {"requestId", "message"}
+//   getRequestStatus        {"requests": [{"requestId"}]}
+//                           -> {"requests": [{"requestId", "status", "message",
+//                                             "machines": [...]}]}
+//   requestReturnMachines   {"machines": [{"name", "machineId"}]}
+//                           -> {"requestId", "message"}
+//   getReturnRequests       {"machines": [{"name", "machineId"}]}
+//                           -> {"requests": [{"machine", "gracePeriod"}], "message": ""}
+//   any failure             -> {"message": "..."} (non-zero exit)
 //
 // Thread-safety: value types and stateless functions.
 //

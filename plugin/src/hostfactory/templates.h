@@ -1,12 +1,12 @@
 // hostfactory/templates.h
 //
-// HostFactory templates: awsprov_templates.json in the configuration directory, {"templates": [ ...
-// ]}, with the IBM AWS plugin's fields and the Open Host Factory Plugin's providerApi and
-// fleetType:
+// HostFactory templates: awsprov_templates.json in the configuration directory,
+// {"templates": [ ... ]}, with the IBM AWS plugin's fields and the Open Host Factory Plugin's
+// providerApi and fleetType:
 //
 //   templateId (required, <= 64 chars of [A-Za-z0-9_-], unique), maxNumber (-1: unlimited),
-//   attributes
-//   ({"type": ["String", "X86_64"], "ncpus": ["Numeric", "2"], "nram": ["Numeric", "4096"], ...}),
+//   attributes ({"type": ["String", "X86_64"], "ncpus": ["Numeric", "2"],
+//               "nram": ["Numeric", "4096"], ...}),
 //   imageId, subnetId (a string or a list), vmType or vmTypes ({"c5.large": 1, "c5.xlarge": 2}:
 //   type -> weight), priceType (ondemand | spot | heterogeneous), maxSpotPrice, keyName,
 //   securityGroupIds, instanceTags ("k=v;k2=v2"), instanceProfile, userDataScript (a file whose
@@ -15,10 +15,9 @@
 //   providerApi (RunInstances | EC2Fleet | SpotFleet | ASG), fleetType (instant | request |
 //   maintain).
 //
-// Validation rejects every invalid value and combination with a message naming the template and the
-// field
-// ("templates[1] (OnDemand-C5).vmTypes: RunInstances launches one instance type; use vmType"), all
-// at once.
+// Validation rejects every invalid value and combination, all at once, with a message naming the
+// template and the field:
+//   "templates[1] (OnDemand-C5).vmTypes: RunInstances launches one instance type; use vmType"
 //
 // Thread-safety: value types and stateless functions.
 //

@@ -1,9 +1,9 @@
 // logging/app_log.h
 //
 // AppLog: the plugin's log, JSON lines in HF_PROVIDER_LOGDIR/app.log, one object per line:
-//   {"time":"2026-11-29T01:02:03.456Z","level":"warning","pid":4242,"message":"Circuit breaker
-//   OPENED for service:
-//    aws_ec2","event":"circuit","service":"aws_ec2",...}
+//   {"time":"2026-11-29T01:02:03.456Z","level":"warning","pid":4242,
+//    "message":"Circuit breaker OPENED for service: aws_ec2","event":"circuit",
+//    "service":"aws_ec2",...}
 // HostFactory runs many plugin processes at once, so the file is shared: every line is one
 // append(2) write, and rotation (app.log -> app.log.1 -> ... -> app.log.N) happens under an
 // flock(2) on app.log.lock; a process whose file was rotated away by another reopens app.log before

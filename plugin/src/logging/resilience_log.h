@@ -4,8 +4,9 @@
 // troubleshooting commands find in app.log:
 //   grep "circuit.*failure"   circuit breaker aws_ec2 recorded failure 2/3 (RequestLimitExceeded)
 //   grep "retry.*attempt"     retry attempt 2 of 5 for ec2_run_instances in 2.1 s after
-//   RequestLimitExceeded grep "timeout"            timeout: ec2_run_instances gave up after 3
-//   attempts (deadline 180 s) warning                   Circuit breaker OPENED for service: aws_ec2
+//                             RequestLimitExceeded
+//   grep "timeout"            timeout: ec2_run_instances gave up after 3 attempts (deadline 180 s)
+//   warning                   Circuit breaker OPENED for service: aws_ec2
 // Each line also carries the event's fields ("event", "service", "operation", "attempt", ...). Put
 // an ErrorHandlingFilter in front of it to apply the seed's log_retries /
 // log_circuit_breaker_state_changes switches.
@@ -16,8 +17,8 @@
 //   ResilienceLog log_events(app_log);
 //   ErrorHandlingFilter filtered(log_events, config.error_handling.log_retries,
 //                                config.error_handling.log_circuit_breaker_state_changes);
-//   ResiliencePipeline pipeline(config, {.clock = clock, .random = rng, .store = store, .observer =
-//   &filtered});
+//   ResiliencePipeline pipeline(config, {.clock = clock, .random = rng, .store = store,
+//                                        .observer = &filtered});
 #pragma once
 
 #include "logging/app_log.h"

@@ -4,14 +4,13 @@
 // each) and fault windows, and writing the simulator's events as JSON lines.
 //
 // Trace line:  {"at": 12.5, "operation": "ec2_run_instances", "service": "aws_ec2",
-//               "attempts": [{"outcome": "RequestLimitExceeded", "latency": 0.2}, {"outcome":
-//               "ok"}]}
+//               "attempts": [{"outcome": "RequestLimitExceeded", "latency": 0.2},
+//                            {"outcome": "ok"}]}
 // Fault:       {"service": "aws_ec2", "operation": "ec2_run_instances", "from": 0, "until": 90,
 //               "outcome": "RequestLimitExceeded", "latency": 0.05, "probability": 1.0}
 // Event lines: {"at": 12.7, "event": "attempt", "call": 0, "operation": "...", "attempt": 1,
-// "outcome": "...",
-//               "started": 12.5}, "retry", "circuit", "rejected", "timeout", "result", and a final
-//               "summary".
+//               "outcome": "...", "started": 12.5}, "retry", "circuit", "rejected", "timeout",
+//               "result", and a final "summary".
 //
 // Thread-safety: stateless functions.
 //

@@ -7,12 +7,12 @@
 //
 // Crash safety rests on three rules, all enforced here in single transactions:
 //  - an acquire request and its first attempt (with the ClientToken every retry will reuse) are
-//  saved *before* any
-//    AWS call, after checking the template's maxNumber against every open request;
+//    saved *before* any AWS call, after checking the template's maxNumber against every open
+//    request;
 //  - a return request and its machines are saved before any instance is terminated;
 //  - a request records which process created it and when HostFactory first asked about it, so a
-//  later process can
-//    tell a live request from one whose creator died before HostFactory learned its id.
+//    later process can tell a live request from one whose creator died before HostFactory learned
+//    its id.
 //
 // Times are epoch milliseconds (wall clock) except launch times, which are epoch seconds as
 // HostFactory wants them.

@@ -8,8 +8,9 @@
 //
 // Example:
 //   QueryParams p;
-//   AddFilters(p, {{"tag:ohfp:request-id", {"req-1"}}, {"instance-state-name", {"pending",
-//   "running"}}}); AddTagSpecification(p, 1, "instance", {{"ohfp:request-id", "req-1"}});
+//   AddFilters(p, {{"tag:ohfp:request-id", {"req-1"}},
+//                  {"instance-state-name", {"pending", "running"}}});
+//   AddTagSpecification(p, 1, "instance", {{"ohfp:request-id", "req-1"}});
 //   Result<Instance> i = ParseInstance(item_node);
 #pragma once
 

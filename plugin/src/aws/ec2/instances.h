@@ -3,7 +3,8 @@
 // Typed EC2 instance operations, each one call through the resilience pipeline under its operation
 // name:
 //   RunInstances          ec2_run_instances          (ClientToken: the caller's, the same on every
-//   retry) DescribeInstances     ec2_describe_instances     (pagination followed)
+//                                                    retry)
+//   DescribeInstances     ec2_describe_instances     (pagination followed)
 //   TerminateInstances    ec2_terminate_instances    (idempotent by itself)
 //   CreateTags            ec2_create_tags
 //   DescribeInstanceTypes ec2_describe_instance_types
@@ -13,11 +14,11 @@
 //
 // Example:
 //   RunInstancesRequest r{.image_id = "ami-1", .instance_type = "c5.large", .min_count = 2,
-//   .max_count = 2,
-//                         .client_token = "req-7-a1", .tags = {{"ohfp:request-id", "req-7"}}};
+//                         .max_count = 2, .client_token = "req-7-a1",
+//                         .tags = {{"ohfp:request-id", "req-7"}}};
 //   Result<Reservation> res = RunInstances(client, r);
-//   Result<std::vector<Instance>> all = DescribeInstances(client, {.filters =
-//   {{"tag:ohfp:request-id", {"req-7"}}}});
+//   Result<std::vector<Instance>> all =
+//       DescribeInstances(client, {.filters = {{"tag:ohfp:request-id", {"req-7"}}}});
 #pragma once
 
 #include <optional>

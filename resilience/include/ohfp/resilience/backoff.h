@@ -7,21 +7,22 @@
 // The un-jittered delay is the seed's: min(base_delay * exponential_base^attempt, max_delay),
 // attempt 0-based. Jitter modes:
 //   kNone          d
-//   kSeed          d + d * 0.1 * u                    (the seed's ExponentialBackoffStrategy;
-//   "jitter": true)
-//                  Note: applied after the cap, exactly as the seed's code, so it can reach 1.1 *
-//                  max_delay.
-//   kFull          d * u                              (AWS SDK standard mode; "Exponential Backoff
-//   And Jitter") kEqual         d / 2 + (d / 2) * u kDecorrelated  min(max_delay, base + (3 *
-//   previous - base) * u), previous starting at base_delay
+//   kSeed          d + d * 0.1 * u  (the seed's ExponentialBackoffStrategy; "jitter": true)
+//                  Note: applied after the cap, exactly as the seed's code, so it can reach
+//                  1.1 * max_delay.
+//   kFull          d * u  (AWS SDK standard mode; "Exponential Backoff And Jitter")
+//   kEqual         d / 2 + (d / 2) * u
+//   kDecorrelated  min(max_delay, base + (3 * previous - base) * u), previous starting at
+//                  base_delay
 // where u is a draw in [0, 1). With kNone no random number is drawn.
 //
 // Thread-safety: pure functions; the RandomSource must be thread-safe if shared.
 //
 // Example:
-//   BackoffOptions o{.base_delay = 1s, .max_delay = 20s, .exponential_base = 2.0, .jitter =
-//   JitterMode::kFull}; Duration d = ComputeBackoff(o, /*attempt=*/2,
-//   /*previous=*/Duration::zero(), rng);  // in [0, 4s)
+//   BackoffOptions o{.base_delay = 1s, .max_delay = 20s, .exponential_base = 2.0,
+//                    .jitter = JitterMode::kFull};
+//   Duration d = ComputeBackoff(o, /*attempt=*/2, /*previous=*/Duration::zero(), rng);
+//   // d is in [0, 4s)
 #pragma once
 
 #include <chrono>

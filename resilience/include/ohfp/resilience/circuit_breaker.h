@@ -3,16 +3,14 @@
 // CircuitBreaker: the seed's CircuitBreakerStrategy. Three states (circuit_state.h), with the
 // seed's semantics:
 //  - CLOSED: calls run; consecutive failures are counted and a success resets the count; at
-//  failure_threshold
-//    the circuit opens.
+//    failure_threshold the circuit opens.
 //  - OPEN: calls are rejected at once (kCircuitOpen; CircuitBreakerOpenError at the exception
-//  edge). When a call
-//    arrives and reset_timeout has passed since the last failure, the circuit goes HALF_OPEN and
-//    the call runs.
+//    edge). When a call arrives and reset_timeout has passed since the last failure, the circuit
+//    goes HALF_OPEN and the call runs.
 //  - HALF_OPEN: a success closes the circuit, a failure opens it, and a call arriving after
-//  half_open_timeout
-//    without a success re-opens it. (As in the seed's code, the re-opened circuit is measured from
-//    the last failure, so the following call may half-open it again; see docs/resilience.md.)
+//    half_open_timeout without a success re-opens it. (As in the seed's code, the re-opened
+//    circuit is measured from the last failure, so the following call may half-open it again;
+//    see docs/resilience.md.)
 // Failures recorded while OPEN (calls admitted before it opened) count and move last_failure_time,
 // as in the seed.
 //
@@ -37,8 +35,9 @@
 //
 // Example:
 //   CircuitBreaker breaker("aws_ec2", {.failure_threshold = 3, .reset_timeout = 30s}, store,
-//   clock); Result<Reservation> r = breaker.Call([&] { return ec2.RunInstances(request); }); if
-//   (!r.ok() && r.error().kind() == ErrorKind::kCircuitOpen) { /* failing fast */ }
+//                          clock);
+//   Result<Reservation> r = breaker.Call([&] { return ec2.RunInstances(request); });
+//   if (!r.ok() && r.error().kind() == ErrorKind::kCircuitOpen) { /* failing fast */ }
 #pragma once
 
 #include <atomic>

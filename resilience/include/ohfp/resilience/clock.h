@@ -5,13 +5,12 @@
 //
 //  - Now()        monotonic time, for deadlines, backoff and latency.
 //  - SystemNow()  wall time, for state that outlives the process (circuit breaker records in a
-//  shared store),
-//                 SigV4 timestamps and logs.
+//                 shared store), SigV4 timestamps and logs.
 //  - SleepFor()   the one way to wait; returns early (false) when the stop token is triggered.
 //
 // SystemClock is the real implementation and the only code in the library that reads the real clock
-// or sleeps. By default it reads the kernel's coarse clocks (resolution of one tick, 1-4 ms, at ~5
-// ns a read instead of ~25 ns): deadlines and breaker timers are set in seconds, so ticks are
+// or sleeps. By default it reads the kernel's coarse clocks (resolution of one tick, 1-4 ms, at
+// ~5 ns a read instead of ~25 ns): deadlines and breaker timers are set in seconds, so ticks are
 // ample, and the circuit breaker's rejection path reads the clock on every call. Pass
 // Resolution::kPrecise where nanoseconds matter.
 //
@@ -20,8 +19,8 @@
 // Example:
 //   SystemClock clock;
 //   MonoTime deadline = clock.Now() + std::chrono::seconds(30);
-//   if (!clock.SleepFor(std::chrono::milliseconds(200), stop_token)) return
-//   Error(ErrorKind::kCancelled);
+//   if (!clock.SleepFor(std::chrono::milliseconds(200), stop_token))
+//     return Error(ErrorKind::kCancelled);
 #pragma once
 
 #include <chrono>

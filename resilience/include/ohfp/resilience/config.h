@@ -4,11 +4,12 @@
 // defaults:
 //
 //   circuit_breaker  enabled, default_failure_threshold, default_reset_timeout,
-//   default_half_open_timeout,
+//                    default_half_open_timeout,
 //                    services.{name}.{failure_threshold, reset_timeout, half_open_timeout}
 //   retry            enabled, default_max_attempts, default_base_delay, default_max_delay,
-//                    default_exponential_base, default_jitter, operations.{name}.{max_attempts,
-//                    base_delay, max_delay, exponential_base, jitter}
+//                    default_exponential_base, default_jitter,
+//                    operations.{name}.{max_attempts, base_delay, max_delay, exponential_base,
+//                                       jitter}
 //   timeout          default_timeout, operations.{name}: seconds
 //   error_handling   log_retries, log_circuit_breaker_state_changes, alert_on_circuit_breaker_open,
 //                    max_consecutive_failures_before_alert
@@ -27,8 +28,9 @@
 // Example:
 //   ResilienceConfig config;                                  // the seed's defaults
 //   config.circuit_breaker.services["aws_ec2"].failure_threshold = 3;
-//   for (const ConfigProblem& p : Validate(config)) std::cerr << p.path << ": " << p.message <<
-//   "\n"; OperationPolicy p = config.PolicyFor("ec2_run_instances", "aws_ec2");
+//   for (const ConfigProblem& p : Validate(config))
+//     std::cerr << p.path << ": " << p.message << "\n";
+//   OperationPolicy p = config.PolicyFor("ec2_run_instances", "aws_ec2");
 #pragma once
 
 #include <map>

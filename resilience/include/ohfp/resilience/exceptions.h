@@ -8,7 +8,8 @@
 //   ├── NonRetryableError ── AuthenticationError, AuthorizationError
 //   └── CircuitBreakerOpenError
 //   ServiceError   the analogue of botocore's ClientError: a service's answer with an AWS error
-//   code DomainError    the analogue of the seed's DomainException: never retried
+//                  code
+//   DomainError    the analogue of the seed's DomainException: never retried
 //
 // Every ResilienceError and ServiceError carries the Error value it came from.
 //

@@ -14,8 +14,8 @@
 //   ManualClock clock;
 //   MonoTime t0 = clock.Now();
 //   clock.Advance(std::chrono::seconds(30));   // clock.Now() - t0 == 30s
-//   clock.SleepFor(2s, {});                    // returns at once; clock advanced by 2s; sleeps()
-//   == {2s}
+//   clock.SleepFor(2s, {});                    // returns at once; clock advanced by 2s;
+//                                              // sleeps() == {2s}
 #pragma once
 
 #include <atomic>

@@ -16,8 +16,8 @@
 //   ResilienceMonitor monitor;
 //   monitor.RecordOperationSuccess("ec2_run_instances");
 //   monitor.GetSuccessRate();                      // 1.0
-//   std::string text = monitor.ToPrometheus();     //
-//   ohfp_resilience_total_operations{operation=...} 1
+//   std::string text = monitor.ToPrometheus();
+//   // text: ... ohfp_resilience_total_operations{operation=...} 1 ...
 #pragma once
 
 #include <atomic>

@@ -3,22 +3,19 @@
 // ResiliencePipeline: timeout( retry( circuit_breaker( operation ) ) ) per operation name, built
 // from a ResilienceConfig, as the seed's ResilientAWSProvider composes it:
 //
-//  - timeout: the operation's timeout is one deadline spanning every attempt and wait. Each attempt
-//  gets
-//    min(attempt timeout, time left) as its own deadline (AttemptContext::deadline), for its I/O to
-//    enforce.
+//  - timeout: the operation's timeout is one deadline spanning every attempt and wait. Each
+//    attempt gets min(attempt timeout, time left) as its own deadline (AttemptContext::deadline),
+//    for its I/O to enforce.
 //  - retry: the operation's RetryOptions with the AWS retryable kinds (plus kCapacity when
-//  configured); the
-//    optional per-service RetryQuota; a wait whose end would reach the deadline is not started: the
-//    call ends at once with kTimeout ("the deadline passes during the wait").
+//    configured); the optional per-service RetryQuota; a wait whose end would reach the deadline
+//    is not started: the call ends at once with kTimeout ("the deadline passes during the wait").
 //  - circuit breaker: the service's breaker sees every attempt. A rejection ends the call with
-//  kCircuitOpen (the
-//    seed does not retry CircuitBreakerOpenError) unless retry_on_circuit_open is set; then the
-//    call waits for the circuit to half-open (plus jittered backoff) within its deadline, without
-//    spending attempts.
+//    kCircuitOpen (the seed does not retry CircuitBreakerOpenError) unless retry_on_circuit_open
+//    is set; then the call waits for the circuit to half-open (plus jittered backoff) within its
+//    deadline, without spending attempts.
 //  - fallback: ExecuteWithFallback() answers from a fallback while the circuit is open.
 //  - monitoring: counters in the ResilienceMonitor; events to the ResilienceObserver; alerts per
-//  error_handling.
+//    error_handling.
 //
 // The pipeline is the only retrier in the system: the HTTP layer below makes exactly one attempt
 // per call.
@@ -30,8 +27,9 @@
 // Thread-safety: ResiliencePipeline is safe from any thread. A PipelineCall belongs to one thread.
 //
 // Example:
-//   ResiliencePipeline pipeline(config, {.clock = clock, .random = rng, .store = store, .observer =
-//   &log}); const Operation& run = pipeline.operation("ec2_run_instances", "aws_ec2");
+//   ResiliencePipeline pipeline(config, {.clock = clock, .random = rng, .store = store,
+//                                        .observer = &log});
+//   const Operation& run = pipeline.operation("ec2_run_instances", "aws_ec2");
 //   Result<Reservation> r = pipeline.Execute(run, [&](const AttemptContext& ctx) {
 //     return ec2.RunInstances(request, ctx.deadline);   // same ClientToken on every attempt
 //   });

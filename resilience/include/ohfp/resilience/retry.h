@@ -5,17 +5,16 @@
 //
 //  - max_attempts is the total number of attempts (the seed's loop runs max_attempts times).
 //  - Only errors whose kind is in `retryable` are retried; the default set is every kind, the
-//  seed's "retry all
-//    exceptions if none specified". The AWS strategy retries kAwsRetryableKinds.
+//    seed's "retry all exceptions if none specified". The AWS strategy retries
+//    kAwsRetryableKinds.
 //  - The delay before retry n is ComputeBackoff() (backoff.h). A server's retry-after hint on the
-//  error raises the
-//    delay to at least the hint. The last attempt is never followed by a wait.
-//  - Execute() takes a callable returning Result<T> (errors as values: the last error is returned)
-//  or any other
-//    type (exceptions: a std::exception whose kind is retryable is retried and the last one is
-//    rethrown). std::logic_error and std::bad_alloc are bugs or exhaustion, never caught.
+//    error raises the delay to at least the hint. The last attempt is never followed by a wait.
+//  - Execute() takes a callable returning Result<T> (errors as values: the last error is
+//    returned) or any other type (exceptions: a std::exception whose kind is retryable is retried
+//    and the last one is rethrown). std::logic_error and std::bad_alloc are bugs or exhaustion,
+//    never caught.
 //  - The strategy decides; the Clock waits (interruptibly, through a std::stop_token), so tests
-//  never sleep.
+//    never sleep.
 //
 // Inside the plugin this class is not used directly: ResiliencePipeline is the one retrier, and
 // uses the same backoff and decision code.
@@ -25,8 +24,10 @@
 //
 // Example:
 //   ExponentialBackoffStrategy retry({.max_attempts = 5, .backoff = {.base_delay = 2s}}, clock,
-//   rng); Result<int> r = retry.Execute([&] { return Fetch(); }); auto fetch =
-//   RetryWithBackoff({.max_attempts = 3}, clock, rng)([&](int id) { return Fetch(id); });
+//                                    rng);
+//   Result<int> r = retry.Execute([&] { return Fetch(); });
+//   auto fetch =
+//       RetryWithBackoff({.max_attempts = 3}, clock, rng)([&](int id) { return Fetch(id); });
 //   Result<int> r2 = fetch(7);      // no heap allocation per call
 #pragma once
 

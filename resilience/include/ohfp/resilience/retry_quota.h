@@ -14,8 +14,8 @@
 //
 // Example:
 //   RetryQuota quota("aws_ec2", {.enabled = true}, store);
-//   std::optional<int> cost = quota.TryAcquire(error.kind());   // nullopt: no budget left, do not
-//   retry
+//   std::optional<int> cost = quota.TryAcquire(error.kind());   // nullopt: no budget left,
+//                                                               // do not retry
 //   ...
 //   quota.Release(cost.value_or(0));                            // after the call succeeded
 #pragma once

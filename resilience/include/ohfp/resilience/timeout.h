@@ -5,16 +5,14 @@
 // SIGALRM (which works only on the main thread, in whole seconds, and cannot interrupt I/O safely):
 //
 //  - The callable receives its Deadline, or a std::stop_token, or nothing; it hands the time left
-//  to its I/O
-//    (libcurl's CURLOPT_TIMEOUT_MS, a condition variable's wait_until). With a TimerService the
-//    stop token is triggered at the deadline by the service's one shared thread; no thread is
-//    started per call.
-//  - A failure after the deadline becomes kTimeout, "Operation NAME timed out after N seconds" (the
-//  seed's text);
-//    a success is never thrown away, even if it came late (a late RunInstances success has launched
-//    instances).
+//    to its I/O (libcurl's CURLOPT_TIMEOUT_MS, a condition variable's wait_until). With a
+//    TimerService the stop token is triggered at the deadline by the service's one shared thread;
+//    no thread is started per call.
+//  - A failure after the deadline becomes kTimeout, "Operation NAME timed out after N seconds"
+//    (the seed's text); a success is never thrown away, even if it came late (a late
+//    RunInstances success has launched instances).
 //  - A callable that takes neither cannot be interrupted; it still gets the timeout verdict on
-//  failure.
+//    failure.
 //
 // ExecuteWithAsyncTimeout is the seed's execute_with_async_timeout: the work runs on an Executor,
 // the returned future completes with the work's result or, at the deadline, with kTimeout ("Async

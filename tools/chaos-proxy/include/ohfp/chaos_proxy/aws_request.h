@@ -14,8 +14,8 @@
 //
 // Example:
 //   AwsRequest aws = ParseAwsRequest(http_request);
-//   if (aws.service == Service::kEc2 && aws.action == "RunInstances" && !aws.client_token.empty())
-//   {
+//   if (aws.service == Service::kEc2 && aws.action == "RunInstances" &&
+//       !aws.client_token.empty()) {
 //     ...  // aws.client_token_param == "ClientToken"
 //   }
 #pragma once
@@ -45,8 +45,7 @@ struct AwsRequest {
   Service service = Service::kUnknown;
   std::vector<Param> params;  // query string and form body, decoded, sorted (name, then value)
   // The EC2 idempotency token, when the request carries a non-empty one, and the parameter that
-  // held it
-  // ("ClientToken", or "SpotFleetRequestConfig.ClientToken" for RequestSpotFleet).
+  // held it ("ClientToken", or "SpotFleetRequestConfig.ClientToken" for RequestSpotFleet).
   std::string client_token;
   std::string client_token_param;
 };

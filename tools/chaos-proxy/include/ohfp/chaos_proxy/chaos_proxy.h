@@ -3,10 +3,9 @@
 // ChaosProxy is the proxy's logic, without sockets: given one HTTP request it decides what the
 // client gets - the upstream's answer, an invented AWS error, a replayed idempotent answer, or a
 // closed/reset connection - and keeps the statistics. It also serves the control endpoint
-// (/__chaos/stats, /__chaos/rules,
-// /__chaos/reset and the /stats alias), which is never forwarded. ProxyServer (proxy_server.h) puts
-// it on a socket; tests drive it directly with a fake Upstream and a ManualClock, on which latency
-// and hangs pass instantly.
+// (/__chaos/stats, /__chaos/rules, /__chaos/reset and the /stats alias), which is never
+// forwarded. ProxyServer (proxy_server.h) puts it on a socket; tests drive it directly with a fake
+// Upstream and a ManualClock, on which latency and hangs pass instantly.
 //
 // For each AWS request: count it; ask the DecisionEngine for a fault; answer invented faults
 // (throttle, error, capacity, respond) or drop the connection (reset, hang after its delay) without
@@ -20,8 +19,8 @@
 // Example:
 //   ChaosProxy proxy(clock, random, upstream, std::move(rules), ProxyOptions{}, &log_sink);
 //   Outcome outcome = proxy.Handle(request, stop_token);
-//   if (outcome.disposition == Disposition::kRespond) Send(outcome.response); else
-//   Close(outcome.disposition);
+//   if (outcome.disposition == Disposition::kRespond) Send(outcome.response);
+//   else Close(outcome.disposition);
 #pragma once
 
 #include <cstdint>

@@ -8,8 +8,11 @@
 //
 // Example:
 //   CliParse cli = ParseCommandLine(argc, argv);
-//   if (!cli.options) { (cli.exit_code == 0 ? std::cout : std::cerr) << cli.output; return
-//   cli.exit_code; } ParsedRules rules = LoadRulesFile(*cli.options->config_path);
+//   if (!cli.options) {
+//     (cli.exit_code == 0 ? std::cout : std::cerr) << cli.output;
+//     return cli.exit_code;
+//   }
+//   ParsedRules rules = LoadRulesFile(*cli.options->config_path);
 #pragma once
 
 #include <chrono>

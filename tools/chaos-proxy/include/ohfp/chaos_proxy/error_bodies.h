@@ -3,7 +3,7 @@
 // The responses the chaos proxy invents, shaped as each AWS service shapes them:
 //  - EC2: <Response><Errors><Error><Code/><Message/></Error></Errors><RequestID/></Response>
 //  - Auto Scaling / CloudWatch:
-//  <ErrorResponse><Error><Type/><Code/><Message/></Error><RequestId/></ErrorResponse>
+//    <ErrorResponse><Error><Type/><Code/><Message/></Error><RequestId/></ErrorResponse>
 // plus a non-XML HTML error page (what a load balancer in front of a service sends), and fresh
 // request ids. Requests whose service is unknown get the generic Query shape.
 //

@@ -9,7 +9,8 @@
 //
 // Example:
 //   HttpRequest request{"POST", "/", {{"Host", "ec2.us-east-1.amazonaws.com"}},
-//   "Action=DescribeInstances"}; if (auto host = FindHeader(request.headers, "host")) Use(*host);
+//                       "Action=DescribeInstances"};
+//   if (auto host = FindHeader(request.headers, "host")) Use(*host);
 //   HttpResponse response{503, {{"Content-Type", "text/xml"}}, "<Response>...</Response>"};
 #pragma once
 

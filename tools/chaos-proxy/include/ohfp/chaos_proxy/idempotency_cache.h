@@ -15,8 +15,9 @@
 // is requested.
 //
 // Example:
-//   IdempotencyCache::Ticket ticket = cache.Acquire("RunInstances", token,
-//   ParameterFingerprint(params), stop); switch (ticket.verdict()) {
+//   IdempotencyCache::Ticket ticket =
+//       cache.Acquire("RunInstances", token, ParameterFingerprint(params), stop);
+//   switch (ticket.verdict()) {
 //     case Verdict::kExecute:  response = CallUpstream(); ticket.Complete(response); break;
 //     case Verdict::kReplay:   response = ticket.recorded(); break;
 //     case Verdict::kMismatch: response = IdempotentMismatchResponse(id); break;

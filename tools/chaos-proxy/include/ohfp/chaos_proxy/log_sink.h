@@ -2,8 +2,7 @@
 //
 // LogSink turns the proxy's events into one human-readable line each, for stderr:
 //   2026-01-01T00:00:12.345Z chaos-proxy t=12.345s fault=throttle rule=slow-ec2
-//   action=DescribeInstances
-//       service=ec2 status=503
+//       action=DescribeInstances service=ec2 status=503
 // (on one line). The wall-clock timestamp comes from the injected Clock.
 //
 // Thread-safety: OnEvent() is safe from any thread; each line is written whole, under a mutex.

@@ -5,8 +5,8 @@
 // an optional time window relative to the proxy's start, an optional maximum number of hits) and
 // what fault it injects.
 //
-//   {"rules": [{"name": "slow-describes", "match": {"action": "DescribeInstances", "service":
-//   "ec2"},
+//   {"rules": [{"name": "slow-describes",
+//               "match": {"action": "DescribeInstances", "service": "ec2"},
 //               "probability": 0.5, "from": 10, "duration": 30, "max_hits": 5,
 //               "fault": {"type": "latency", "ms": 2000}}]}
 //
@@ -18,8 +18,11 @@
 //
 // Example:
 //   ParsedRules parsed = ParseRules(text);
-//   if (!parsed.ok()) { for (const auto& e : parsed.errors) std::cerr << e.ToString() << '\n';
-//   return 2; } RuleSet rules = std::move(*parsed.rules);
+//   if (!parsed.ok()) {
+//     for (const auto& e : parsed.errors) std::cerr << e.ToString() << '\n';
+//     return 2;
+//   }
+//   RuleSet rules = std::move(*parsed.rules);
 #pragma once
 
 #include <chrono>

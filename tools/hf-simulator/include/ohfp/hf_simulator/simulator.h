@@ -20,9 +20,10 @@
 //
 // Example:
 //   Simulator sim({.shim_dir = "scripts/hostfactory", .env = install.Env()});
-//   CycleReport r = sim.Cycle({{"OnDemand", 3}}, {.poll_interval =
-//   std::chrono::milliseconds(500)}); if (!r.ok()) std::cerr << r.ToText(); CallResult status =
-//   sim.GetRequestStatus({"req-123"});
+//   CycleReport r =
+//       sim.Cycle({{"OnDemand", 3}}, {.poll_interval = std::chrono::milliseconds(500)});
+//   if (!r.ok()) std::cerr << r.ToText();
+//   CallResult status = sim.GetRequestStatus({"req-123"});
 #pragma once
 
 #include <chrono>

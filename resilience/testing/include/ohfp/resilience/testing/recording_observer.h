@@ -7,11 +7,11 @@
 //
 // Example:
 //   RecordingObserver events;
-//   ResiliencePipeline pipeline(config, {.clock = clock, .random = rng, .store = store, .observer =
-//   &events});
+//   ResiliencePipeline pipeline(config, {.clock = clock, .random = rng, .store = store,
+//                                        .observer = &events});
 //   ...
-//   EXPECT_THAT(events.lines(), ElementsAre("attempt ec2_run_instances 1 RequestLimitExceeded",
-//   ...));
+//   EXPECT_THAT(events.lines(),
+//               ElementsAre("attempt ec2_run_instances 1 RequestLimitExceeded", ...));
 #pragma once
 
 #include <mutex>
