@@ -89,6 +89,12 @@ resilience::Result<Database> Database::Open(const std::filesystem::path& path,
   const auto timeout_ms =
       std::clamp<std::chrono::milliseconds::rep>(options.busy_timeout.count(), 0, INT_MAX);
   sqlite3_busy_timeout(handle, static_cast<int>(timeout_ms));
+  // A process per HostFactory call: keep the WAL and its index from one process to the next
+  // instead of checkpointing and deleting them at every close and rebuilding the index at every
+  // open. SQLite's automatic checkpoint (1000 pages) still bounds the WAL; durability is unchanged.
+  int persist_wal = 1;
+  (void)sqlite3_file_control(handle, "main", SQLITE_FCNTL_PERSIST_WAL, &persist_wal);
+  (void)sqlite3_db_config(handle, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, nullptr);
 
   if (resilience::Status s = SwitchToWal(db); !s.ok()) return std::move(s).error();
   if (resilience::Status s = db.Execute("PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON");
