@@ -12,7 +12,10 @@
 #
 #   scripts/demo.sh                 the demo
 #   KEEP=1 scripts/demo.sh          keep the work directory (logs, state database, metrics) afterwards
-#   OUTAGE_AT=S OUTAGE_FOR=S THROTTLE=P scripts/demo.sh   move or resize the faults (defaults 8, 20, 0.2)
+#   OUTAGE_AT=S OUTAGE_FOR=S THROTTLE=P THROTTLE_FOR=S scripts/demo.sh
+#                                   move or resize the faults (defaults 2, 20, 0.2, 40). The throttling stops
+#                                   at 40 s so that the breaker's probe after its 60 s reset timeout is not
+#                                   throttled again: the demo then takes a minute and a bit, not two.
 #
 # Everything it starts (moto, the proxy) is stopped when it ends, also on Ctrl-C. Idempotent; the build is
 # fast when nothing changed. The offline resilience comparison (seed vs recommended configuration) that
@@ -32,9 +35,10 @@ build=$root/build/default
 ohfp=$build/plugin/src/cli/ohfp
 simulator=$build/tools/hf-simulator/ohfp-hf-simulator
 proxy=$build/tools/chaos-proxy/ohfp-chaos-proxy
-outage_at=${OUTAGE_AT:-8}
+outage_at=${OUTAGE_AT:-2}
 outage_for=${OUTAGE_FOR:-20}
 throttle=${THROTTLE:-0.2}
+throttle_for=${THROTTLE_FOR:-40}
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/ohfp-demo.XXXXXX")
 finish() {
@@ -50,7 +54,7 @@ cat >"$work/chaos.json" <<JSON
   {"name": "outage", "match": {"service": "any"}, "from": $outage_at, "duration": $outage_for,
    "fault": {"type": "error", "status": 503, "code": "ServiceUnavailable",
              "message": "the demo's ${outage_for}-second outage"}},
-  {"name": "throttling", "match": {"service": "any"}, "probability": $throttle,
+  {"name": "throttling", "match": {"service": "any"}, "probability": $throttle, "duration": $throttle_for,
    "fault": {"type": "throttle"}}
 ]}
 JSON
@@ -64,7 +68,7 @@ export OHFP_BIN=$ohfp
 
 cat <<TXT
 ohfp demo: one HostFactory cycle through the shims, against moto (127.0.0.1:$LOCAL_AWS_MOTO_PORT) behind
-ohfp-chaos-proxy (127.0.0.1:$LOCAL_AWS_PROXY_PORT): $(python3 -c "print(round($throttle * 100))") % of AWS calls throttled, and every call fails with
+ohfp-chaos-proxy (127.0.0.1:$LOCAL_AWS_PROXY_PORT): $(python3 -c "print(round($throttle * 100))") % of AWS calls throttled for ${throttle_for} s, and every call fails with
 503 ServiceUnavailable from t=${outage_at} s to t=$((outage_at + outage_for)) s. ohfp runs on its embedded defaults.
 
 TXT

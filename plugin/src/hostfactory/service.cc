@@ -244,6 +244,9 @@ Status HostFactoryService::SaveInstances(const RequestRecord& request,
       it = machines.end() - 1;
     }
     Observe(*it, i);
+    // The rule every refresh applies: a running instance is a machine HostFactory can use. Saved
+    // so, a poll answered from the store (the cloud unreachable) stays within the contract.
+    if (it->result == "executing" && it->state == "running") it->result = "succeed";
     it->updated_at = now;
   }
   return deps_.store.SaveMachines(machines);

@@ -399,6 +399,22 @@ TEST_F(ServiceTest, AFailedRefreshKeepsTheStoredStateAndSaysWhy) {
   EXPECT_THAT(s["machines"], SizeIs(1));
 }
 
+TEST_F(ServiceTest, InstancesLaunchedRunningAreSucceedEvenWhenTheCloudCannotBeAsked) {
+  // A fleet that answers with running instances, then an open circuit on every poll: the answer
+  // comes from the store and must still say a running instance is a usable machine.
+  cloud_.NextLaunch([&](const provider::LaunchSpec& spec) {
+    return resilience::Result<provider::LaunchOutcome>(cloud_.LaunchNow(spec, "running"));
+  });
+  const std::string id = Request(2);
+  cloud_.FailObserve(Error(ErrorKind::kCircuitOpen));
+  const nlohmann::ordered_json s = Status(id);
+  ASSERT_THAT(s["machines"], SizeIs(2));
+  for (const auto& m : s["machines"]) {
+    EXPECT_EQ(m["status"], "running");
+    EXPECT_EQ(m["result"], "succeed") << "HostFactory's contract: running is succeed";
+  }
+}
+
 TEST_F(ServiceTest, AFleetShortOfItsTargetAfterTheTimeoutKeepsWhatItHas) {
   cloud_.NextLaunch(
       [&](const provider::LaunchSpec& spec) -> resilience::Result<provider::LaunchOutcome> {
