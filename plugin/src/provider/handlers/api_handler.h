@@ -28,7 +28,8 @@ class ApiHandler {
       const store::RequestRecord& request) = 0;
   [[nodiscard]] virtual resilience::Status Release(
       const store::RequestRecord& request, const std::vector<std::string>& instance_ids) = 0;
-  [[nodiscard]] virtual resilience::Status Shrink(const store::RequestRecord& request, int keep) = 0;
+  [[nodiscard]] virtual resilience::Status Shrink(const store::RequestRecord& request,
+                                                  int keep) = 0;
   [[nodiscard]] virtual resilience::Status Cleanup(const store::RequestRecord& request) = 0;
 };
 
