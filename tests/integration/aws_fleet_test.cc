@@ -16,10 +16,10 @@
 #include <string>
 #include <vector>
 
-#include "aws/curl_transport.h"
 #include "aws/ec2/fleets.h"
 #include "aws/ec2/instances.h"
 #include "aws/ec2/launch_templates.h"
+#include "aws/socket_transport.h"
 #include "aws_world.h"
 
 namespace ohfp::testing {
@@ -69,7 +69,7 @@ Params DecodeForm(std::string_view body) {
   return params;
 }
 
-// Real HTTP through CurlTransport, keeping every request's parameters.
+// Real HTTP through SocketTransport, keeping every request's parameters.
 class RecordingTransport final : public aws::HttpTransport {
  public:
   explicit RecordingTransport(const resilience::Clock& clock) : inner_(clock) {}
@@ -97,7 +97,7 @@ class RecordingTransport final : public aws::HttpTransport {
   }
 
  private:
-  aws::CurlTransport inner_;
+  aws::SocketTransport inner_;
   std::mutex mu_;
   std::vector<Params> sent_;
 };

@@ -168,7 +168,7 @@ class AwsSignatureTest : public ::testing::Test {
         !s.ok()) {
       return s.error();
     }
-    aws::CurlTransport transport(clock);
+    aws::SocketTransport transport(clock);
     auto response = transport.Send(
         request, resilience::Deadline::After(clock.Now(), std::chrono::seconds(30)), {});
     if (!response.ok()) return response.error();

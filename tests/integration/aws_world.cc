@@ -21,7 +21,7 @@ std::unique_ptr<AwsWorld> AwsWorld::Create(const AwsWorldOptions& options, std::
     return nullptr;
   }
   w->endpoints_ = *endpoints;
-  w->transport_ = std::make_unique<aws::CurlTransport>(w->clock_);
+  w->transport_ = std::make_unique<aws::SocketTransport>(w->clock_);
   w->credentials_ = std::make_unique<aws::StaticCredentialsProvider>(aws::Credentials{
       .access_key_id = options.access_key_id, .secret_access_key = options.secret_access_key});
   w->pipeline_ = std::make_unique<resilience::ResiliencePipeline>(

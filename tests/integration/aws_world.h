@@ -1,7 +1,7 @@
 // tests/integration/aws_world.h
 //
 // AwsWorld: moto on a free 127.0.0.1 port, optionally ohfp-chaos-proxy in front of it, and an
-// AwsClient wired to one of them with the real CurlTransport, the default resilience pipeline
+// AwsClient wired to one of them with the real SocketTransport, the default resilience pipeline
 // (jitter off so tests are exact) and the moto credentials testing/testing. One world per test
 // suite; Reset() between tests.
 //
@@ -16,7 +16,7 @@
 #include <string>
 
 #include "aws/aws_client.h"
-#include "aws/curl_transport.h"
+#include "aws/socket_transport.h"
 #include "moto.h"
 #include "ohfp/resilience/pipeline.h"
 #include "ohfp/resilience/random.h"
@@ -55,7 +55,7 @@ class AwsWorld {
   resilience::InMemoryStateStore store_;
   std::unique_ptr<MotoServer> moto_;
   std::unique_ptr<ChaosProxyProcess> proxy_;
-  std::unique_ptr<aws::CurlTransport> transport_;
+  std::unique_ptr<aws::SocketTransport> transport_;
   std::unique_ptr<aws::StaticCredentialsProvider> credentials_;
   std::vector<std::unique_ptr<aws::StaticCredentialsProvider>> other_credentials_;
   std::unique_ptr<resilience::ResiliencePipeline> pipeline_;

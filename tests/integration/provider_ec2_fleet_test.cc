@@ -37,10 +37,10 @@
 #include <utility>
 #include <vector>
 
-#include "aws/curl_transport.h"
 #include "aws/ec2/fleets.h"
 #include "aws/ec2/instances.h"
 #include "aws/ec2/launch_templates.h"
+#include "aws/socket_transport.h"
 #include "hostfactory/process_identity.h"
 #include "plugin_world.h"
 #include "provider/handlers/ec2_fleet_handler.h"
@@ -92,7 +92,7 @@ Params DecodeForm(std::string_view body) {
   return params;
 }
 
-// Real HTTP through CurlTransport, keeping every request's parameters in order.
+// Real HTTP through SocketTransport, keeping every request's parameters in order.
 class RecordingTransport final : public aws::HttpTransport {
  public:
   explicit RecordingTransport(const resilience::Clock& clock) : inner_(clock) {}
@@ -112,7 +112,7 @@ class RecordingTransport final : public aws::HttpTransport {
   }
 
  private:
-  aws::CurlTransport inner_;
+  aws::SocketTransport inner_;
   std::mutex mu_;
   std::vector<Params> sent_;
 };

@@ -178,12 +178,12 @@ Result<std::unique_ptr<PluginApp>> PluginApp::Create(const AppOptions& options,
 
   if (options.need_aws) {
     const config::ProviderConfig& p = app->config_.provider;
-    aws::CurlTransportOptions transport;
+    aws::TransportOptions transport;
     transport.connect_timeout = p.connection_timeout;
     transport.ca_bundle = p.ca_bundle;
     transport.proxy_host = p.proxy_host;
     transport.proxy_port = p.proxy_port;
-    app->transport_ = std::make_unique<aws::CurlTransport>(app->clock_, transport);
+    app->transport_ = std::make_unique<aws::SocketTransport>(app->clock_, transport);
     app->timed_transport_ =
         std::make_unique<aws::TimedTransport>(*app->transport_, app->timing_clock_);
 

@@ -33,7 +33,7 @@
 
 #include "aws/aws_client.h"
 #include "aws/credentials.h"
-#include "aws/curl_transport.h"
+#include "aws/socket_transport.h"
 #include "aws/timed_transport.h"
 #include "config/plugin_config.h"
 #include "hostfactory/service.h"
@@ -112,7 +112,7 @@ class PluginApp {
   std::unique_ptr<store::SqliteStateStore> state_store_;
   resilience::ResilienceMonitor monitor_;
   std::unique_ptr<resilience::ResiliencePipeline> pipeline_;
-  std::unique_ptr<aws::CurlTransport> transport_;
+  std::unique_ptr<aws::SocketTransport> transport_;
   std::unique_ptr<aws::TimedTransport> timed_transport_;  // over transport_: counts AWS time
   std::unique_ptr<aws::CredentialsProvider> credentials_;
   std::unique_ptr<aws::AwsClient> client_;

@@ -90,25 +90,10 @@ int OnProgress(void* user, curl_off_t /*dltotal*/, curl_off_t /*dlnow*/, curl_of
   return transfer->stop.stop_requested() ? 1 : 0;
 }
 
-bool HasControlCharacters(std::string_view s) {
-  return std::any_of(s.begin(), s.end(),
-                     [](char c) { return c == '\r' || c == '\n' || c == '\0'; });
-}
-
-bool IsToken(std::string_view s) {
-  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-           std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
-  });
-}
-
 long ToCurlMillis(resilience::Duration d) {
   const auto ms = std::chrono::ceil<std::chrono::milliseconds>(d).count();
   return static_cast<long>(std::clamp<std::int64_t>(ms, 1, LONG_MAX));
 }
-
-// The URL without its query, for messages.
-std::string_view UrlForMessages(std::string_view url) { return url.substr(0, url.find('?')); }
 
 Error MapCurlError(CURLcode code, bool stop_requested, std::string_view detail,
                    const HttpRequest& request) {
@@ -142,6 +127,10 @@ Error MapCurlError(CURLcode code, bool stop_requested, std::string_view detail,
       kind = stop_requested ? ErrorKind::kCancelled : ErrorKind::kTransient;
       name = stop_requested ? "Cancelled" : "TransportError";
       break;
+    case CURLE_PEER_FAILED_VERIFICATION:
+      kind = ErrorKind::kValidation;
+      name = "TlsVerificationFailed";
+      break;
     case CURLE_URL_MALFORMAT:
     case CURLE_UNSUPPORTED_PROTOCOL:
     case CURLE_SSL_CACERT_BADFILE:
@@ -157,9 +146,7 @@ Error MapCurlError(CURLcode code, bool stop_requested, std::string_view detail,
     default:
       break;
   }
-  std::string message = request.method;
-  message += ' ';
-  message += UrlForMessages(request.url);
+  std::string message = DescribeRequest(request);
   message += ": ";
   message += curl_easy_strerror(code);
   message += " (curl error " + std::to_string(static_cast<int>(code)) + ")";
@@ -168,12 +155,6 @@ Error MapCurlError(CURLcode code, bool stop_requested, std::string_view detail,
     message += detail;
   }
   return Error(kind, std::string(name), std::move(message));
-}
-
-Error Cancelled(const HttpRequest& request, std::string_view when) {
-  return Error(ErrorKind::kCancelled, "Cancelled",
-               request.method + " " + std::string(UrlForMessages(request.url)) + ": cancelled " +
-                   std::string(when));
 }
 
 }  // namespace
@@ -191,7 +172,7 @@ struct CurlTransport::Session {
   Session& operator=(const Session&) = delete;
 };
 
-CurlTransport::CurlTransport(const resilience::Clock& clock, CurlTransportOptions options)
+CurlTransport::CurlTransport(const resilience::Clock& clock, TransportOptions options)
     : clock_(clock),
       options_(std::move(options)),
       global_init_ok_(curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK) {}
@@ -201,7 +182,7 @@ CurlTransport::~CurlTransport() {
   if (global_init_ok_) curl_global_cleanup();
 }
 
-std::size_t CurlTransport::idle_handles() const {
+std::size_t CurlTransport::idle_connections() const {
   std::lock_guard lock(mu_);
   return idle_.size();
 }
@@ -222,7 +203,7 @@ std::unique_ptr<CurlTransport::Session> CurlTransport::Acquire() {
 
 void CurlTransport::Release(std::unique_ptr<Session> session) {
   std::unique_lock lock(mu_);
-  if (idle_.size() < options_.max_idle_handles) idle_.push_back(std::move(session));
+  if (idle_.size() < options_.max_idle_connections) idle_.push_back(std::move(session));
   lock.unlock();
   // A session that did not fit is destroyed here, outside the lock.
 }
@@ -232,27 +213,9 @@ Result<HttpResponse> CurlTransport::Send(const HttpRequest& request, resilience:
   if (!global_init_ok_) {
     return Error(ErrorKind::kInternal, "TransportError", "libcurl failed to initialise");
   }
-  if (!IsToken(request.method)) {
-    return Error(ErrorKind::kValidation, "InvalidRequest",
-                 "invalid HTTP method '" + request.method.substr(0, 32) + "'");
-  }
-  if (HasControlCharacters(request.url)) {
-    return Error(ErrorKind::kValidation, "InvalidRequest", "the URL contains CR, LF or NUL");
-  }
-  for (const auto& [name, value] : request.headers) {
-    if (!IsToken(name) || HasControlCharacters(value)) {
-      return Error(ErrorKind::kValidation, "InvalidRequest",
-                   "header '" + name.substr(0, 64) +
-                       "' has an invalid name or a CR, LF or NUL in its value");
-    }
-  }
-  if (stop.stop_requested()) return Cancelled(request, "before the request was sent");
+  const resilience::Status ready = CheckBeforeSending(request, deadline, clock_.Now(), stop);
+  if (!ready.ok()) return ready.error();
   const resilience::Duration remaining = deadline.Remaining(clock_.Now());
-  if (remaining <= resilience::Duration::zero()) {
-    return Error(ErrorKind::kTimeout, "Timeout",
-                 request.method + " " + std::string(UrlForMessages(request.url)) +
-                     ": the deadline had passed before the request was sent");
-  }
 
   std::unique_ptr<Session> session = Acquire();
   if (!session) {
@@ -377,14 +340,15 @@ Result<HttpResponse> CurlTransport::Send(const HttpRequest& request, resilience:
 
   if (multi_failed) {
     return Error(ErrorKind::kInternal, "TransportError",
-                 request.method + " " + std::string(UrlForMessages(request.url)) +
-                     ": libcurl's multi interface failed");
+                 DescribeRequest(request) + ": libcurl's multi interface failed");
   }
   if (!finished) {
-    if (stop.stop_requested()) return Cancelled(request, "during the transfer");
+    if (stop.stop_requested()) {
+      return Error(ErrorKind::kCancelled, "Cancelled",
+                   DescribeRequest(request) + ": cancelled during the transfer");
+    }
     return Error(ErrorKind::kTransient, "TransportError",
-                 request.method + " " + std::string(UrlForMessages(request.url)) +
-                     ": the transfer ended without a result");
+                 DescribeRequest(request) + ": the transfer ended without a result");
   }
   if (result != CURLE_OK) return MapCurlError(result, stop.stop_requested(), detail, request);
   transfer.response.status = static_cast<int>(status);

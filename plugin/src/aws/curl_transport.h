@@ -9,8 +9,8 @@
 //
 // Errors: timeout -> kTimeout; refused, unresolvable, reset, empty or truncated answers ->
 // kTransient; stop requested -> kCancelled; malformed URL, unsupported scheme, CR/LF in a header,
-// unreadable CA bundle -> kValidation; anything else -> kTransient with libcurl's message. Any HTTP
-// status is a response.
+// unreadable CA bundle, a peer certificate that does not verify -> kValidation; anything else ->
+// kTransient with libcurl's message. Any HTTP status is a response.
 //
 // HTTP/1.1 only. Connections are reused: idle curl handles (each with its own connection cache)
 // wait in a small pool. libcurl's own proxy variables (http_proxy, ...) are ignored: only
@@ -50,19 +50,9 @@
 
 namespace ohfp::aws {
 
-struct CurlTransportOptions {
-  std::chrono::milliseconds connect_timeout{10000};  // capped by the deadline's remaining time
-  std::string ca_bundle{};   // CA certificates file; empty: libcurl's default
-  std::string proxy_host{};  // "proxy.corp" or "http://proxy.corp"; empty: no proxy
-  std::optional<std::uint16_t>
-      proxy_port{};  // nullopt: the proxy URL's port, else libcurl's default
-  std::string user_agent = "ohfp/0.1";
-  std::size_t max_idle_handles = 8;  // idle handles (and their connections) kept for reuse
-};
-
 class CurlTransport final : public HttpTransport {
  public:
-  explicit CurlTransport(const resilience::Clock& clock, CurlTransportOptions options = {});
+  explicit CurlTransport(const resilience::Clock& clock, TransportOptions options = {});
   ~CurlTransport() override;
   CurlTransport(const CurlTransport&) = delete;
   CurlTransport& operator=(const CurlTransport&) = delete;
@@ -70,8 +60,8 @@ class CurlTransport final : public HttpTransport {
   resilience::Result<HttpResponse> Send(const HttpRequest& request, resilience::Deadline deadline,
                                         std::stop_token stop) override;
 
-  // Idle handles in the pool now (for tests and diagnostics).
-  std::size_t idle_handles() const;
+  // Idle handles (each with its cached connection) in the pool now (for tests and diagnostics).
+  std::size_t idle_connections() const;
 
  private:
   struct Session;
@@ -80,7 +70,7 @@ class CurlTransport final : public HttpTransport {
   void Release(std::unique_ptr<Session> session);
 
   const resilience::Clock& clock_;
-  const CurlTransportOptions options_;
+  const TransportOptions options_;
   const bool global_init_ok_;
   mutable std::mutex mu_;
   std::vector<std::unique_ptr<Session>> idle_;  // guarded by mu_

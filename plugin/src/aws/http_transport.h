@@ -19,6 +19,9 @@
 //   Result<HttpResponse> r = transport.Send(req, Deadline::After(clock.Now(), 10s), stop);
 #pragma once
 
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <stop_token>
 #include <string>
@@ -36,6 +39,18 @@ using Headers = std::vector<std::pair<std::string, std::string>>;
 // The value of the first header named `name` (case-insensitive), if any.
 std::optional<std::string_view> FindHeader(const Headers& headers, std::string_view name);
 
+struct HttpRequest;
+
+// "METHOD scheme://host/path", without the query: how messages name a request.
+std::string DescribeRequest(const HttpRequest& request);
+
+// What every transport checks before it sends anything, in this order: the method is an HTTP
+// token, no header name is invalid and neither the URL nor a header value has CR, LF or NUL
+// (kValidation); the stop token is not triggered (kCancelled); the deadline has not passed
+// (kTimeout).
+resilience::Status CheckBeforeSending(const HttpRequest& request, resilience::Deadline deadline,
+                                      resilience::MonoTime now, const std::stop_token& stop);
+
 struct HttpRequest {
   std::string method = "POST";
   std::string url;  // scheme://host[:port]/path[?query]
@@ -51,6 +66,16 @@ struct HttpResponse {
   std::optional<std::string_view> Header(std::string_view name) const {
     return FindHeader(headers, name);
   }
+};
+
+// What a transport is configured with (both implementations take the same options).
+struct TransportOptions {
+  std::chrono::milliseconds connect_timeout{10000};  // capped by the deadline's remaining time
+  std::string ca_bundle{};   // CA certificates file (PEM); empty: the system's trust store
+  std::string proxy_host{};  // "proxy.corp" or "http://proxy.corp"; empty: no proxy
+  std::optional<std::uint16_t> proxy_port{};  // nullopt: the proxy URL's port, else 1080
+  std::string user_agent = "ohfp/0.1";
+  std::size_t max_idle_connections = 8;  // idle connections kept for reuse
 };
 
 class HttpTransport {

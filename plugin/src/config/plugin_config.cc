@@ -119,6 +119,17 @@ std::optional<std::string> ProxyHostProblem(std::string_view host) {
       return "must be a host name or URL without spaces or control characters, got " + Quoted(host);
     }
   }
+  const std::size_t scheme_end = host.find("://");
+  if (scheme_end != std::string_view::npos) {
+    std::string scheme;
+    for (char c : host.substr(0, scheme_end)) {
+      scheme += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    }
+    if (scheme != "http") {
+      return "must be an http:// proxy (HTTPS requests pass through it in a CONNECT tunnel), got " +
+             Quoted(host);
+    }
+  }
   return std::nullopt;
 }
 

@@ -23,7 +23,7 @@
 #include <thread>
 #include <vector>
 
-#include "aws/curl_transport.h"
+#include "aws/socket_transport.h"
 #include "ohfp/resilience/manual_clock.h"
 
 namespace ohfp::aws {
@@ -467,7 +467,7 @@ TEST(CredentialsChain, NothingAnywhereIsAuthenticationErrorListingEverySource) {
       {{"HOME", dir.path().string()},
        {"AWS_EC2_METADATA_SERVICE_ENDPOINT", "http://127.0.0.1:" + std::to_string(ClosedPort())}});
   ManualClock clock;
-  CurlTransport transport(clock);
+  SocketTransport transport(clock);
   std::unique_ptr<CredentialsProvider> chain = MakeDefaultCredentialsChain(env, transport, clock);
   Result<Credentials> credentials = chain->Get();
   ASSERT_FALSE(credentials.ok());
@@ -493,7 +493,7 @@ TEST(CredentialsChain, EnvironmentBeatsTheFile) {
                             {"AWS_SECRET_ACCESS_KEY", std::string(kSecret)},
                             {"AWS_EC2_METADATA_DISABLED", "true"}});
   ManualClock clock;
-  CurlTransport transport(clock);
+  SocketTransport transport(clock);
   Result<Credentials> credentials = MakeDefaultCredentialsChain(env, transport, clock)->Get();
   ASSERT_TRUE(credentials.ok());
   EXPECT_EQ(credentials->source, "environment");
@@ -686,7 +686,7 @@ SysTime Wall(int hour) { return ManualClock::kDefaultWallStart + std::chrono::ho
 TEST(ImdsTest, FetchesRoleCredentialsWithASessionToken) {
   FakeImds imds({});
   ManualClock clock;
-  CurlTransport transport(clock);
+  SocketTransport transport(clock);
   ImdsCredentialsProvider provider({.endpoint = imds.Url()}, transport, clock);
   Result<Credentials> credentials = provider.Get();
   ASSERT_TRUE(credentials.ok()) << credentials.error().ToString();
@@ -705,7 +705,7 @@ TEST(ImdsTest, FakeImdsRejectsRequestsWithoutTheToken) {
   // The fake enforces what the provider relies on: no token, no answer.
   FakeImds imds({});
   ManualClock clock;
-  CurlTransport transport(clock);
+  SocketTransport transport(clock);
   Result<HttpResponse> response =
       transport.Send({.method = "GET",
                       .url = imds.Url() + "/latest/meta-data/iam/security-credentials/",
@@ -720,7 +720,7 @@ TEST(ImdsTest, FakeImdsRejectsRequestsWithoutTheToken) {
 TEST(ImdsTest, NoRoleAttachedIsNotFound) {
   FakeImds imds({.role = ""});
   ManualClock clock;
-  CurlTransport transport(clock);
+  SocketTransport transport(clock);
   Result<Credentials> credentials =
       ImdsCredentialsProvider({.endpoint = imds.Url()}, transport, clock).Get();
   ASSERT_FALSE(credentials.ok());
@@ -733,7 +733,7 @@ TEST(ImdsTest, DisabledFlagSendsNothing) {
   MapEnvironment env = Env(
       {{"AWS_EC2_METADATA_SERVICE_ENDPOINT", imds.Url()}, {"AWS_EC2_METADATA_DISABLED", "TRUE"}});
   ManualClock clock;
-  CurlTransport transport(clock);
+  SocketTransport transport(clock);
   ImdsCredentialsProvider provider(ImdsOptions::FromEnvironment(env), transport, clock);
   Result<Credentials> credentials = provider.Get();
   ASSERT_FALSE(credentials.ok());
@@ -761,7 +761,7 @@ TEST(ImdsTest, OptionsFromTheEnvironment) {
 
 TEST(ImdsTest, ImdsDownIsNotFoundNamingTheEndpoint) {
   ManualClock clock;
-  CurlTransport transport(clock);
+  SocketTransport transport(clock);
   const std::string endpoint = "http://127.0.0.1:" + std::to_string(ClosedPort());
   Result<Credentials> credentials =
       ImdsCredentialsProvider({.endpoint = endpoint}, transport, clock).Get();
@@ -772,7 +772,7 @@ TEST(ImdsTest, ImdsDownIsNotFoundNamingTheEndpoint) {
 
 TEST(ImdsTest, InvalidEndpointIsAValidationError) {
   ManualClock clock;
-  CurlTransport transport(clock);
+  SocketTransport transport(clock);
   Result<Credentials> credentials =
       ImdsCredentialsProvider({.endpoint = "169.254.169.254"}, transport, clock).Get();
   ASSERT_FALSE(credentials.ok());
@@ -784,7 +784,7 @@ TEST(ImdsTest, InvalidEndpointIsAValidationError) {
 TEST(ImdsTest, ServerErrorIsTransient) {
   FakeImds imds({.credentials_status = 503});
   ManualClock clock;
-  CurlTransport transport(clock);
+  SocketTransport transport(clock);
   Result<Credentials> credentials =
       ImdsCredentialsProvider({.endpoint = imds.Url()}, transport, clock).Get();
   ASSERT_FALSE(credentials.ok());
@@ -810,7 +810,7 @@ TEST(ImdsTest, UnusableAnswersAreAuthenticationErrorsThatNeverQuoteTheBody) {
   for (const auto& [body, why] : cases) {
     FakeImds imds({.credentials_body = body});
     ManualClock clock;
-    CurlTransport transport(clock);
+    SocketTransport transport(clock);
     Result<Credentials> credentials =
         ImdsCredentialsProvider({.endpoint = imds.Url()}, transport, clock).Get();
     ASSERT_FALSE(credentials.ok()) << why;
@@ -826,7 +826,7 @@ TEST(ImdsTest, DefaultChainCachesAndRefreshesBeforeExpiry) {
   MapEnvironment env =
       Env({{"HOME", dir.path().string()}, {"AWS_EC2_METADATA_SERVICE_ENDPOINT", imds.Url()}});
   ManualClock clock;
-  CurlTransport transport(clock);
+  SocketTransport transport(clock);
   std::unique_ptr<CredentialsProvider> chain = MakeDefaultCredentialsChain(env, transport, clock);
 
   Result<Credentials> first = chain->Get();
@@ -856,7 +856,7 @@ TEST(ImdsTest, ChainFallsThroughToImdsAfterEnvironmentAndFile) {
   MapEnvironment env =
       Env({{"HOME", dir.path().string()}, {"AWS_EC2_METADATA_SERVICE_ENDPOINT", imds.Url()}});
   ManualClock clock;
-  CurlTransport transport(clock);
+  SocketTransport transport(clock);
   Result<Credentials> credentials = MakeDefaultCredentialsChain(env, transport, clock)->Get();
   ASSERT_TRUE(credentials.ok()) << credentials.error().ToString();
   EXPECT_EQ(credentials->source, "IMDS role web-role");

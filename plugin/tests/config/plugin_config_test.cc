@@ -487,6 +487,11 @@ INSTANTIATE_TEST_SUITE_P(
         RangeCase{
             R"({"provider": {"proxy_host": "proxy corp"}})", "provider.proxy_host",
             "must be a host name or URL without spaces or control characters, got \"proxy corp\""},
+        RangeCase{
+            R"({"provider": {"proxy_host": "https://proxy.corp:3128"}})", "provider.proxy_host",
+            "must be an http:// proxy (HTTPS requests pass through it in a CONNECT tunnel), got "
+            "\"https://proxy.corp:3128\""},
+        RangeCase{R"({"provider": {"proxy_host": "HTTP://proxy.corp:3128"}})", "", ""},
         RangeCase{R"({"provider": {"endpoints": {"s3": "http://127.0.0.1:5000"}}})",
                   "provider.endpoints.s3",
                   "is not a known service (known here: autoscaling, ec2, monitoring)"},

@@ -1,26 +1,37 @@
-// Tests for aws/curl_transport.h against a cpp-httplib server on 127.0.0.1 (ephemeral port). No
-// test sleeps or measures time: blocking handlers are released by the test, and timeouts are
-// observed by their error kind.
-#include "aws/curl_transport.h"
-
+// Tests of the HttpTransport contract (aws/http_transport.h), run against both implementations:
+// SocketTransport (what ohfp uses) and CurlTransport. Servers are cpp-httplib's (plain and TLS), a
+// bare TCP server for what cpp-httplib hides, and a CONNECT proxy, all on 127.0.0.1 and ephemeral
+// ports. No test sleeps or measures time: blocking handlers are released by the test, and
+// timeouts are observed by their error kind.
 #include <arpa/inet.h>
 #include <curl/curl.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
 #include <netinet/in.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <chrono>
+#include <cstdio>
+#include <filesystem>
 #include <functional>
 #include <future>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "aws/curl_transport.h"
+#include "aws/socket_transport.h"
 #include "ohfp/resilience/manual_clock.h"
 
 namespace ohfp::aws {
@@ -35,17 +46,20 @@ using ::testing::Not;
 using namespace std::chrono_literals;
 
 // An HTTP server on 127.0.0.1 and an ephemeral port, serving in a thread until destroyed.
+// With `server`, an httplib::SSLServer: HTTPS.
 class TestServer {
  public:
-  explicit TestServer(const std::function<void(httplib::Server&)>& setup) {
-    setup(server_);
-    server_.set_tcp_nodelay(true);  // no Nagle delay between its header and body writes
-    port_ = server_.bind_to_any_port("127.0.0.1");
-    thread_ = std::thread([this] { server_.listen_after_bind(); });
-    while (!server_.is_running()) std::this_thread::yield();
+  explicit TestServer(const std::function<void(httplib::Server&)>& setup,
+                      std::unique_ptr<httplib::Server> server = std::make_unique<httplib::Server>())
+      : server_(std::move(server)) {
+    setup(*server_);
+    server_->set_tcp_nodelay(true);  // no Nagle delay between its header and body writes
+    port_ = server_->bind_to_any_port("127.0.0.1");
+    thread_ = std::thread([this] { server_->listen_after_bind(); });
+    while (!server_->is_running()) std::this_thread::yield();
   }
   ~TestServer() {
-    server_.stop();
+    server_->stop();
     thread_.join();
   }
   TestServer(const TestServer&) = delete;
@@ -55,25 +69,36 @@ class TestServer {
   std::string Url(std::string_view path) const {
     return "http://127.0.0.1:" + std::to_string(port_) + std::string(path);
   }
+  std::string HttpsUrl(std::string_view path) const {
+    return "https://127.0.0.1:" + std::to_string(port_) + std::string(path);
+  }
 
  private:
-  httplib::Server server_;
+  std::unique_ptr<httplib::Server> server_;
   int port_ = 0;
   std::thread thread_;
 };
 
-// A port nothing listens on: bound, read, closed.
-int ClosedPort() {
+// A TCP socket bound to 127.0.0.1 on an ephemeral port, listening when `listening`; its port in
+// `port`.
+int BindLoopback(int& port, bool listening = true) {
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
   socklen_t len = sizeof(addr);
   ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));  // NOLINT: POSIX sockets API
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);   // NOLINT: POSIX sockets API
-  ::close(fd);
-  return ntohs(addr.sin_port);
+  if (listening) ::listen(fd, 8);
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);  // NOLINT: POSIX sockets API
+  port = ntohs(addr.sin_port);
+  return fd;
+}
+
+// A port nothing listens on: bound, read, closed.
+int ClosedPort() {
+  int port = 0;
+  ::close(BindLoopback(port, /*listening=*/false));
+  return port;
 }
 
 // A bare TCP server for what cpp-httplib hides. It records the raw head of every request and
@@ -82,15 +107,7 @@ int ClosedPort() {
 class RawServer {
  public:
   explicit RawServer(std::vector<std::string> script) : script_(std::move(script)) {
-    listen_fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof(addr);
-    ::bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));  // NOLINT: POSIX API
-    ::listen(listen_fd_, 8);
-    ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len);  // NOLINT: POSIX API
-    port_ = ntohs(addr.sin_port);
+    listen_fd_ = BindLoopback(port_);
     thread_ = std::thread([this] { Serve(); });
   }
   ~RawServer() {
@@ -183,11 +200,201 @@ class Gate {
   std::atomic<bool> finished_{false};
 };
 
+// A self-signed certificate (its own CA) for `san` ("IP:127.0.0.1", "DNS:other.example") and its
+// key, made in memory; Pem() writes the certificate to a file a transport can use as its CA bundle.
+class TestCertificate {
+ public:
+  explicit TestCertificate(const std::string& san)
+      : key_(EVP_EC_gen("P-256"), EVP_PKEY_free), cert_(X509_new(), X509_free) {
+    X509* x = cert_.get();
+    X509_set_version(x, 2);
+    ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
+    X509_gmtime_adj(X509_getm_notBefore(x), -60);
+    X509_gmtime_adj(X509_getm_notAfter(x), 3600);
+    X509_set_pubkey(x, key_.get());
+    X509_NAME* name = X509_get_subject_name(x);
+    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
+                               reinterpret_cast<const unsigned char*>("ohfp test"), -1, -1, 0);
+    X509_set_issuer_name(x, name);
+    X509V3_CTX context;
+    X509V3_set_ctx_nodb(&context);
+    X509V3_set_ctx(&context, x, x, nullptr, nullptr, 0);
+    for (const auto& [nid, value] : {std::pair<int, std::string>{NID_subject_alt_name, san},
+                                     {NID_basic_constraints, "critical,CA:TRUE"}}) {
+      X509_EXTENSION* extension = X509V3_EXT_conf_nid(nullptr, &context, nid, value.c_str());
+      X509_add_ext(x, extension, -1);
+      X509_EXTENSION_free(extension);
+    }
+    X509_sign(x, key_.get(), EVP_sha256());
+    static std::atomic<int> counter{0};
+    pem_path_ = std::filesystem::temp_directory_path() /
+                ("ohfp-test-ca-" + std::to_string(::getpid()) + "-" +
+                 std::to_string(counter.fetch_add(1)) + ".pem");
+    std::FILE* file = std::fopen(pem_path_.c_str(), "w");
+    PEM_write_X509(file, x);
+    std::fclose(file);
+  }
+  ~TestCertificate() {
+    std::error_code ignored;
+    std::filesystem::remove(pem_path_, ignored);
+  }
+  TestCertificate(const TestCertificate&) = delete;
+  TestCertificate& operator=(const TestCertificate&) = delete;
+
+  // An HTTPS server presenting this certificate.
+  std::unique_ptr<httplib::Server> Server() const {
+    return std::make_unique<httplib::SSLServer>(cert_.get(), key_.get());
+  }
+  std::string pem_path() const { return pem_path_.string(); }
+  X509* cert() const { return cert_.get(); }
+  EVP_PKEY* key() const { return key_.get(); }
+
+ private:
+  std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key_;
+  std::unique_ptr<X509, decltype(&X509_free)> cert_;
+  std::filesystem::path pem_path_;
+};
+
+// A TLS server that completes the handshake, reads one record of the request, then resets the
+// connection (SO_LINGER 0), for every connection.
+class TlsDropServer {
+ public:
+  explicit TlsDropServer(const TestCertificate& certificate)
+      : context_(SSL_CTX_new(TLS_server_method()), SSL_CTX_free) {
+    SSL_CTX_use_certificate(context_.get(), certificate.cert());
+    SSL_CTX_use_PrivateKey(context_.get(), certificate.key());
+    listen_fd_ = BindLoopback(port_);
+    thread_ = std::thread([this] { Serve(); });
+  }
+  ~TlsDropServer() {
+    ::shutdown(listen_fd_, SHUT_RDWR);
+    thread_.join();
+    ::close(listen_fd_);
+  }
+  TlsDropServer(const TlsDropServer&) = delete;
+  TlsDropServer& operator=(const TlsDropServer&) = delete;
+
+  int port() const { return port_; }
+  int accepted() const { return accepted_.load(); }
+
+ private:
+  void Serve() {
+    while (true) {
+      const int fd = ::accept(listen_fd_, nullptr, nullptr);
+      if (fd < 0) return;
+      accepted_.fetch_add(1);
+      SSL* ssl = SSL_new(context_.get());
+      SSL_set_fd(ssl, fd);
+      if (SSL_accept(ssl) == 1) {
+        char buffer[1024];
+        static_cast<void>(SSL_read(ssl, buffer, sizeof(buffer)));
+      }
+      const linger reset{1, 0};
+      ::setsockopt(fd, SOL_SOCKET, SO_LINGER, &reset, sizeof(reset));
+      SSL_free(ssl);
+      ::close(fd);
+    }
+  }
+
+  std::unique_ptr<SSL_CTX, decltype(&SSL_CTX_free)> context_;
+  int listen_fd_ = -1;
+  int port_ = 0;
+  std::atomic<int> accepted_{0};
+  std::thread thread_;
+};
+
+// An HTTP proxy that only tunnels: it answers CONNECT host:port with 200 and relays bytes both
+// ways, one connection at a time, and records each CONNECT line.
+class TunnelProxy {
+ public:
+  TunnelProxy() {
+    listen_fd_ = BindLoopback(port_);
+    thread_ = std::thread([this] { Serve(); });
+  }
+  ~TunnelProxy() {
+    stopping_.store(true);
+    ::shutdown(listen_fd_, SHUT_RDWR);
+    thread_.join();
+    ::close(listen_fd_);
+  }
+  TunnelProxy(const TunnelProxy&) = delete;
+  TunnelProxy& operator=(const TunnelProxy&) = delete;
+
+  int port() const { return port_; }
+  std::vector<std::string> connects() const {
+    std::lock_guard lock(mu_);
+    return connects_;
+  }
+
+ private:
+  void Serve() {
+    while (true) {
+      const int client = ::accept(listen_fd_, nullptr, nullptr);
+      if (client < 0) return;
+      std::string head;
+      char c = 0;
+      while (head.find("\r\n\r\n") == std::string::npos && ::recv(client, &c, 1, 0) == 1) {
+        head += c;
+      }
+      const std::string line = head.substr(0, head.find("\r\n"));
+      {
+        std::lock_guard lock(mu_);
+        connects_.push_back(line);
+      }
+      const std::size_t colon = line.rfind(':');
+      const int target_port = colon == std::string::npos ? 0 : std::atoi(line.c_str() + colon + 1);
+      const int upstream = ::socket(AF_INET, SOCK_STREAM, 0);
+      sockaddr_in addr{};
+      addr.sin_family = AF_INET;
+      addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+      addr.sin_port = htons(static_cast<std::uint16_t>(target_port));
+      if (!line.starts_with("CONNECT ") ||
+          ::connect(upstream, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {  // NOLINT
+        const std::string refused = "HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n";
+        static_cast<void>(::send(client, refused.data(), refused.size(), MSG_NOSIGNAL));
+      } else {
+        const std::string ok = "HTTP/1.1 200 Connection established\r\n\r\n";
+        static_cast<void>(::send(client, ok.data(), ok.size(), MSG_NOSIGNAL));
+        Relay(client, upstream);
+      }
+      ::close(upstream);
+      ::close(client);
+    }
+  }
+
+  void Relay(int a, int b) {
+    char buffer[16384];
+    while (!stopping_.load()) {
+      pollfd fds[2] = {{a, POLLIN, 0}, {b, POLLIN, 0}};
+      if (::poll(fds, 2, 100) <= 0) continue;
+      for (int i = 0; i < 2; ++i) {
+        if (fds[i].revents == 0) continue;
+        const ssize_t n = ::recv(fds[i].fd, buffer, sizeof(buffer), 0);
+        if (n <= 0) return;
+        const int to = i == 0 ? b : a;
+        if (::send(to, buffer, static_cast<std::size_t>(n), MSG_NOSIGNAL) != n) return;
+      }
+    }
+  }
+
+  int listen_fd_ = -1;
+  int port_ = 0;
+  std::atomic<bool> stopping_{false};
+  mutable std::mutex mu_;
+  std::vector<std::string> connects_;
+  std::thread thread_;
+};
+
+template <typename T>
+class HttpTransportTest : public ::testing::Test {};
+using Transports = ::testing::Types<SocketTransport, CurlTransport>;
+TYPED_TEST_SUITE(HttpTransportTest, Transports);
+
 HttpRequest Get(std::string url) {
   return HttpRequest{.method = "GET", .url = std::move(url), .headers = {}, .body = {}};
 }
 
-TEST(CurlTransportTest, RoundTripsStatusBodyAndHeaders) {
+TYPED_TEST(HttpTransportTest, RoundTripsStatusBodyAndHeaders) {
   std::mutex mu;
   httplib::Headers seen_headers;
   std::string seen_method;
@@ -204,7 +411,7 @@ TEST(CurlTransportTest, RoundTripsStatusBodyAndHeaders) {
     });
   });
   SystemClock clock;
-  CurlTransport transport(clock);
+  TypeParam transport(clock);
   HttpRequest request{
       .method = "POST",
       .url = server.Url("/echo"),
@@ -231,7 +438,7 @@ TEST(CurlTransportTest, RoundTripsStatusBodyAndHeaders) {
   EXPECT_EQ(header("Content-Length"), "41");
 }
 
-TEST(CurlTransportTest, ServerErrorIsAResponseAndOnlyOneRequestIsSent) {
+TYPED_TEST(HttpTransportTest, ServerErrorIsAResponseAndOnlyOneRequestIsSent) {
   std::atomic<int> requests{0};
   TestServer server([&](httplib::Server& s) {
     s.Get("/busy", [&](const httplib::Request&, httplib::Response& res) {
@@ -245,7 +452,7 @@ TEST(CurlTransportTest, ServerErrorIsAResponseAndOnlyOneRequestIsSent) {
     });
   });
   SystemClock clock;
-  CurlTransport transport(clock);
+  TypeParam transport(clock);
   resilience::Result<HttpResponse> response =
       transport.Send(Get(server.Url("/busy")), Deadline::After(clock.Now(), 10s), {});
   ASSERT_TRUE(response.ok()) << response.error().ToString();
@@ -255,7 +462,7 @@ TEST(CurlTransportTest, ServerErrorIsAResponseAndOnlyOneRequestIsSent) {
   EXPECT_EQ(requests.load(), 1);
 }
 
-TEST(CurlTransportTest, RedirectsAreNotFollowed) {
+TYPED_TEST(HttpTransportTest, RedirectsAreNotFollowed) {
   std::atomic<int> target_requests{0};
   TestServer server([&](httplib::Server& s) {
     s.Get("/from",
@@ -266,7 +473,7 @@ TEST(CurlTransportTest, RedirectsAreNotFollowed) {
     });
   });
   SystemClock clock;
-  CurlTransport transport(clock);
+  TypeParam transport(clock);
   resilience::Result<HttpResponse> response =
       transport.Send(Get(server.Url("/from")), Deadline::After(clock.Now(), 10s), {});
   ASSERT_TRUE(response.ok());
@@ -275,7 +482,7 @@ TEST(CurlTransportTest, RedirectsAreNotFollowed) {
   EXPECT_EQ(target_requests.load(), 0);
 }
 
-TEST(CurlTransportTest, DeadlinePassingDuringTheTransferIsTimeout) {
+TYPED_TEST(HttpTransportTest, DeadlinePassingDuringTheTransferIsTimeout) {
   Gate gate;
   std::atomic<int> requests{0};
   TestServer server([&](httplib::Server& s) {
@@ -286,7 +493,7 @@ TEST(CurlTransportTest, DeadlinePassingDuringTheTransferIsTimeout) {
     });
   });
   SystemClock clock;
-  CurlTransport transport(clock);
+  TypeParam transport(clock);
   resilience::Result<HttpResponse> response =
       transport.Send(Get(server.Url("/slow")), Deadline::After(clock.Now(), 200ms), {});
   const bool handler_finished_before_return = gate.finished();
@@ -297,7 +504,7 @@ TEST(CurlTransportTest, DeadlinePassingDuringTheTransferIsTimeout) {
   EXPECT_EQ(requests.load(), 1);
 }
 
-TEST(CurlTransportTest, StopRequestedFromAnotherThreadIsCancelled) {
+TYPED_TEST(HttpTransportTest, StopRequestedFromAnotherThreadIsCancelled) {
   Gate gate;
   std::atomic<int> requests{0};
   TestServer server([&](httplib::Server& s) {
@@ -308,7 +515,7 @@ TEST(CurlTransportTest, StopRequestedFromAnotherThreadIsCancelled) {
     });
   });
   SystemClock clock;
-  CurlTransport transport(clock);
+  TypeParam transport(clock);
   std::stop_source stop;
   std::thread canceller([&] {
     gate.WaitEntered();
@@ -325,13 +532,13 @@ TEST(CurlTransportTest, StopRequestedFromAnotherThreadIsCancelled) {
   EXPECT_EQ(requests.load(), 1);
 }
 
-TEST(CurlTransportTest, StopRequestedBeforeSendingSendsNothing) {
+TYPED_TEST(HttpTransportTest, StopRequestedBeforeSendingSendsNothing) {
   std::atomic<int> requests{0};
   TestServer server([&](httplib::Server& s) {
     s.Get("/", [&](const httplib::Request&, httplib::Response&) { requests.fetch_add(1); });
   });
   SystemClock clock;
-  CurlTransport transport(clock);
+  TypeParam transport(clock);
   std::stop_source stop;
   stop.request_stop();
   resilience::Result<HttpResponse> response =
@@ -341,25 +548,25 @@ TEST(CurlTransportTest, StopRequestedBeforeSendingSendsNothing) {
   EXPECT_EQ(requests.load(), 0);
 }
 
-TEST(CurlTransportTest, ExpiredDeadlineIsTimeoutAndSendsNothing) {
+TYPED_TEST(HttpTransportTest, ExpiredDeadlineIsTimeoutAndSendsNothing) {
   std::atomic<int> requests{0};
   TestServer server([&](httplib::Server& s) {
     s.Get("/", [&](const httplib::Request&, httplib::Response&) { requests.fetch_add(1); });
   });
   ManualClock clock;
-  CurlTransport transport(clock);
+  TypeParam transport(clock);
   const Deadline deadline = Deadline::After(clock.Now(), 5s);
   clock.Advance(5s);
   resilience::Result<HttpResponse> response = transport.Send(Get(server.Url("/")), deadline, {});
   ASSERT_FALSE(response.ok());
   EXPECT_EQ(response.error().kind(), ErrorKind::kTimeout);
   EXPECT_EQ(requests.load(), 0);
-  EXPECT_EQ(transport.idle_handles(), 0u);  // not even a handle was taken
+  EXPECT_EQ(transport.idle_connections(), 0u);  // not even a connection was made
 }
 
-TEST(CurlTransportTest, ConnectionRefusedIsTransient) {
+TYPED_TEST(HttpTransportTest, ConnectionRefusedIsTransient) {
   SystemClock clock;
-  CurlTransport transport(clock);
+  TypeParam transport(clock);
   const std::string url = "http://127.0.0.1:" + std::to_string(ClosedPort()) + "/";
   resilience::Result<HttpResponse> response =
       transport.Send(Get(url), Deadline::After(clock.Now(), 10s), {});
@@ -368,7 +575,22 @@ TEST(CurlTransportTest, ConnectionRefusedIsTransient) {
   EXPECT_THAT(std::string(response.error().message()), HasSubstr("127.0.0.1"));
 }
 
-TEST(CurlTransportTest, ReusesTheConnectionForSequentialCalls) {
+TYPED_TEST(HttpTransportTest, HostNamesAreResolved) {
+  TestServer server([](httplib::Server& s) {
+    s.Get("/", [](const httplib::Request& req, httplib::Response& res) {
+      res.set_content(req.get_header_value("Host"), "text/plain");
+    });
+  });
+  SystemClock clock;
+  TypeParam transport(clock);
+  const std::string authority = "localhost:" + std::to_string(server.port());
+  resilience::Result<HttpResponse> response =
+      transport.Send(Get("http://" + authority + "/"), Deadline::After(clock.Now(), 10s), {});
+  ASSERT_TRUE(response.ok()) << response.error().ToString();
+  EXPECT_EQ(response->body, authority);
+}
+
+TYPED_TEST(HttpTransportTest, ReusesTheConnectionForSequentialCalls) {
   std::mutex mu;
   std::vector<int> remote_ports;
   TestServer server([&](httplib::Server& s) {
@@ -379,7 +601,7 @@ TEST(CurlTransportTest, ReusesTheConnectionForSequentialCalls) {
     });
   });
   SystemClock clock;
-  CurlTransport transport(clock);
+  TypeParam transport(clock);
   for (int i = 0; i < 3; ++i) {
     resilience::Result<HttpResponse> response =
         transport.Send(Get(server.Url("/")), Deadline::After(clock.Now(), 10s), {});
@@ -389,10 +611,10 @@ TEST(CurlTransportTest, ReusesTheConnectionForSequentialCalls) {
   ASSERT_EQ(remote_ports.size(), 3u);
   EXPECT_EQ(remote_ports[0], remote_ports[1]);
   EXPECT_EQ(remote_ports[1], remote_ports[2]);
-  EXPECT_EQ(transport.idle_handles(), 1u);
+  EXPECT_EQ(transport.idle_connections(), 1u);
 }
 
-TEST(CurlTransportTest, ProxyOptionSendsTheRequestToTheProxy) {
+TYPED_TEST(HttpTransportTest, ProxyOptionSendsTheRequestToTheProxy) {
   std::mutex mu;
   std::string seen_target;
   std::string seen_host;
@@ -405,7 +627,7 @@ TEST(CurlTransportTest, ProxyOptionSendsTheRequestToTheProxy) {
     });
   });
   SystemClock clock;
-  CurlTransport transport(
+  TypeParam transport(
       clock, {.proxy_host = "127.0.0.1", .proxy_port = static_cast<std::uint16_t>(proxy.port())});
   // The target host does not resolve: only a proxy can answer.
   resilience::Result<HttpResponse> response = transport.Send(
@@ -417,9 +639,9 @@ TEST(CurlTransportTest, ProxyOptionSendsTheRequestToTheProxy) {
   EXPECT_EQ(seen_host, "ec2.example.invalid:8080");
 }
 
-TEST(CurlTransportTest, MalformedUrlsAndUnsupportedSchemesAreValidationErrors) {
+TYPED_TEST(HttpTransportTest, MalformedUrlsAndUnsupportedSchemesAreValidationErrors) {
   SystemClock clock;
-  CurlTransport transport(clock);
+  TypeParam transport(clock);
   for (std::string url : {"http://", "not a url", "ftp://127.0.0.1/file", "file:///etc/passwd"}) {
     resilience::Result<HttpResponse> response =
         transport.Send(Get(url), Deadline::After(clock.Now(), 10s), {});
@@ -429,13 +651,13 @@ TEST(CurlTransportTest, MalformedUrlsAndUnsupportedSchemesAreValidationErrors) {
   }
 }
 
-TEST(CurlTransportTest, HeaderInjectionIsRejectedBeforeSending) {
+TYPED_TEST(HttpTransportTest, HeaderInjectionIsRejectedBeforeSending) {
   std::atomic<int> requests{0};
   TestServer server([&](httplib::Server& s) {
     s.Get("/", [&](const httplib::Request&, httplib::Response&) { requests.fetch_add(1); });
   });
   SystemClock clock;
-  CurlTransport transport(clock);
+  TypeParam transport(clock);
   HttpRequest request = Get(server.Url("/"));
   request.headers.emplace_back("X-Evil", "a\r\nX-Injected: 1");
   resilience::Result<HttpResponse> response =
@@ -450,7 +672,7 @@ TEST(CurlTransportTest, HeaderInjectionIsRejectedBeforeSending) {
   EXPECT_EQ(requests.load(), 0);
 }
 
-TEST(CurlTransportTest, PutWithoutBodySendsContentLengthZero) {
+TYPED_TEST(HttpTransportTest, PutWithoutBodySendsContentLengthZero) {
   std::mutex mu;
   std::string seen_method;
   std::string seen_length;
@@ -463,7 +685,7 @@ TEST(CurlTransportTest, PutWithoutBodySendsContentLengthZero) {
     });
   });
   SystemClock clock;
-  CurlTransport transport(clock);
+  TypeParam transport(clock);
   HttpRequest request{.method = "PUT",
                       .url = server.Url("/latest/api/token"),
                       .headers = {{"X-aws-ec2-metadata-token-ttl-seconds", "21600"}},
@@ -477,10 +699,10 @@ TEST(CurlTransportTest, PutWithoutBodySendsContentLengthZero) {
   EXPECT_EQ(seen_length, "0");
 }
 
-TEST(CurlTransportTest, SendsExactlyTheRequestsHeadersIncludingEmptyOnes) {
+TYPED_TEST(HttpTransportTest, SendsExactlyTheRequestsHeadersIncludingEmptyOnes) {
   RawServer server({"HTTP/1.1 204 No Content\r\nContent-Length: 0\r\n\r\n"});
   SystemClock clock;
-  CurlTransport transport(clock);
+  TypeParam transport(clock);
   HttpRequest request{.method = "PUT",
                       .url = server.Url("/x"),
                       .headers = {{"X-Empty", ""}, {"X-Full", "v"}},
@@ -499,10 +721,10 @@ TEST(CurlTransportTest, SendsExactlyTheRequestsHeadersIncludingEmptyOnes) {
   EXPECT_THAT(requests[0], Not(HasSubstr("Expect")));
 }
 
-TEST(CurlTransportTest, ServerClosingWithoutAnAnswerIsTransientAfterOneRequest) {
+TYPED_TEST(HttpTransportTest, ServerClosingWithoutAnAnswerIsTransientAfterOneRequest) {
   RawServer server({""});  // reads the request, then closes the connection
   SystemClock clock;
-  CurlTransport transport(clock);
+  TypeParam transport(clock);
   HttpRequest request{.method = "POST",
                       .url = server.Url("/"),
                       .headers = {{"Content-Type", "application/x-www-form-urlencoded"}},
@@ -514,14 +736,14 @@ TEST(CurlTransportTest, ServerClosingWithoutAnAnswerIsTransientAfterOneRequest) 
   EXPECT_EQ(server.requests().size(), 1u);
 }
 
-TEST(CurlTransportTest, RequestIsNotSentTwiceWhenAReusedConnectionDiesWithoutAnswer) {
+TYPED_TEST(HttpTransportTest, RequestIsNotSentTwiceWhenAReusedConnectionDiesWithoutAnswer) {
   // The first request is answered and the connection kept alive; the server then reads the second
   // request on that connection and closes it without answering. libcurl would re-send such a
   // request on a new connection by itself; a POST must reach the server once per Send.
   RawServer server({"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", "",
                     "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"});
   SystemClock clock;
-  CurlTransport transport(clock);
+  TypeParam transport(clock);
   HttpRequest request{.method = "POST",
                       .url = server.Url("/"),
                       .headers = {{"Content-Type", "application/x-www-form-urlencoded"}},
@@ -543,7 +765,7 @@ TEST(CurlTransportTest, RequestIsNotSentTwiceWhenAReusedConnectionDiesWithoutAns
   EXPECT_EQ(server.requests().size(), 3u);
 }
 
-TEST(CurlTransportTest, LargeBodyIsSentWithoutExpectContinue) {
+TYPED_TEST(HttpTransportTest, LargeBodyIsSentWithoutExpectContinue) {
   std::mutex mu;
   std::size_t seen_size = 0;
   bool saw_expect = true;
@@ -556,7 +778,7 @@ TEST(CurlTransportTest, LargeBodyIsSentWithoutExpectContinue) {
     });
   });
   SystemClock clock;
-  CurlTransport transport(clock);
+  TypeParam transport(clock);
   HttpRequest request{.method = "POST",
                       .url = server.Url("/"),
                       .headers = {{"Content-Type", "application/octet-stream"}},
@@ -570,7 +792,7 @@ TEST(CurlTransportTest, LargeBodyIsSentWithoutExpectContinue) {
   EXPECT_FALSE(saw_expect);
 }
 
-TEST(CurlTransportTest, ConcurrentSendsFromManyThreads) {
+TYPED_TEST(HttpTransportTest, ConcurrentSendsFromManyThreads) {
   std::atomic<int> requests{0};
   TestServer server([&](httplib::Server& s) {
     s.Get("/n", [&](const httplib::Request& req, httplib::Response& res) {
@@ -579,7 +801,7 @@ TEST(CurlTransportTest, ConcurrentSendsFromManyThreads) {
     });
   });
   SystemClock clock;
-  CurlTransport transport(clock, {.max_idle_handles = 3});
+  TypeParam transport(clock, {.max_idle_connections = 3});
   constexpr int kThreads = 6;
   constexpr int kPerThread = 15;
   std::atomic<int> correct{0};
@@ -597,17 +819,151 @@ TEST(CurlTransportTest, ConcurrentSendsFromManyThreads) {
   for (std::thread& thread : threads) thread.join();
   EXPECT_EQ(correct.load(), kThreads * kPerThread);
   EXPECT_EQ(requests.load(), kThreads * kPerThread);
-  EXPECT_LE(transport.idle_handles(), 3u);
+  EXPECT_LE(transport.idle_connections(), 3u);
 }
 
-TEST(CurlTransportTest, UnreadableCaBundleIsAValidationError) {
+TYPED_TEST(HttpTransportTest, ChunkedResponsesAreDecoded) {
+  TestServer server([](httplib::Server& s) {
+    s.Get("/chunked", [](const httplib::Request&, httplib::Response& res) {
+      res.set_chunked_content_provider("text/xml", [](std::size_t offset, httplib::DataSink& sink) {
+        if (offset < 3 * 5000) {
+          const std::string piece(5000, static_cast<char>('a' + offset / 5000));
+          sink.write(piece.data(), piece.size());
+        } else {
+          sink.done();
+        }
+        return true;
+      });
+    });
+  });
+  SystemClock clock;
+  TypeParam transport(clock);
+  for (int i = 0; i < 2; ++i) {  // the second on the kept-alive connection
+    resilience::Result<HttpResponse> response =
+        transport.Send(Get(server.Url("/chunked")), Deadline::After(clock.Now(), 10s), {});
+    ASSERT_TRUE(response.ok()) << response.error().ToString();
+    EXPECT_EQ(response->body,
+              std::string(5000, 'a') + std::string(5000, 'b') + std::string(5000, 'c'));
+  }
+  EXPECT_EQ(transport.idle_connections(), 1u);
+}
+
+TYPED_TEST(HttpTransportTest, TlsVerifiesThePeerAgainstTheCaBundle) {
+  const TestCertificate certificate("IP:127.0.0.1");
+  std::atomic<int> requests{0};
+  TestServer server(
+      [&](httplib::Server& s) {
+        s.Post("/", [&](const httplib::Request& req, httplib::Response& res) {
+          requests.fetch_add(1);
+          res.set_content("secure:" + req.body, "text/plain");
+        });
+      },
+      certificate.Server());
+  SystemClock clock;
+  TypeParam transport(clock, {.ca_bundle = certificate.pem_path()});
+  HttpRequest request{.method = "POST",
+                      .url = server.HttpsUrl("/"),
+                      .headers = {{"Content-Type", "application/x-www-form-urlencoded"}},
+                      .body = "Action=DescribeInstances"};
+  for (int i = 0; i < 2; ++i) {
+    resilience::Result<HttpResponse> response =
+        transport.Send(request, Deadline::After(clock.Now(), 10s), {});
+    ASSERT_TRUE(response.ok()) << response.error().ToString();
+    EXPECT_EQ(response->body, "secure:Action=DescribeInstances");
+  }
+  EXPECT_EQ(requests.load(), 2);
+}
+
+// A GET to an HTTPS server presenting `certificate`, through a transport made with `options`: the
+// result and how many requests reached the server.
+template <typename Transport>
+std::pair<resilience::Result<HttpResponse>, int> GetOverTls(const TestCertificate& certificate,
+                                                            TransportOptions options) {
+  std::atomic<int> requests{0};
+  TestServer server(
+      [&](httplib::Server& s) {
+        s.Get("/", [&](const httplib::Request&, httplib::Response&) { requests.fetch_add(1); });
+      },
+      certificate.Server());
+  SystemClock clock;
+  Transport transport(clock, std::move(options));
+  resilience::Result<HttpResponse> response =
+      transport.Send(Get(server.HttpsUrl("/")), Deadline::After(clock.Now(), 10s), {});
+  return {std::move(response), requests.load()};
+}
+
+TYPED_TEST(HttpTransportTest, TlsPeerOutsideTheTrustStoreIsRejectedBeforeAnyRequest) {
+  // The system's trust store, which does not know this certificate.
+  const auto [response, requests] =
+      GetOverTls<TypeParam>(TestCertificate("IP:127.0.0.1"), TransportOptions{});
+  ASSERT_FALSE(response.ok());
+  EXPECT_EQ(response.error().kind(), ErrorKind::kValidation) << response.error().ToString();
+  EXPECT_EQ(response.error().code(), "TlsVerificationFailed");
+  EXPECT_EQ(requests, 0);
+}
+
+TYPED_TEST(HttpTransportTest, TlsCertificateForAnotherNameIsRejected) {
+  const TestCertificate certificate("DNS:other.example");
+  const auto [response, requests] =
+      GetOverTls<TypeParam>(certificate, TransportOptions{.ca_bundle = certificate.pem_path()});
+  ASSERT_FALSE(response.ok());
+  EXPECT_EQ(response.error().kind(), ErrorKind::kValidation) << response.error().ToString();
+  EXPECT_EQ(response.error().code(), "TlsVerificationFailed");
+  EXPECT_EQ(requests, 0);
+}
+
+TYPED_TEST(HttpTransportTest, HttpsThroughAProxyGoesThroughAConnectTunnel) {
+  const TestCertificate certificate("IP:127.0.0.1");
+  TestServer server(
+      [](httplib::Server& s) {
+        s.Get("/tunnelled", [](const httplib::Request&, httplib::Response& res) {
+          res.set_content("end to end", "text/plain");
+        });
+      },
+      certificate.Server());
+  TunnelProxy proxy;
+  SystemClock clock;
+  TypeParam transport(clock, {.ca_bundle = certificate.pem_path(),
+                              .proxy_host = "http://127.0.0.1",
+                              .proxy_port = static_cast<std::uint16_t>(proxy.port())});
+  resilience::Result<HttpResponse> response =
+      transport.Send(Get(server.HttpsUrl("/tunnelled")), Deadline::After(clock.Now(), 10s), {});
+  ASSERT_TRUE(response.ok()) << response.error().ToString();
+  EXPECT_EQ(response->body, "end to end");
+  const std::vector<std::string> connects = proxy.connects();
+  ASSERT_EQ(connects.size(), 1u);
+  EXPECT_EQ(connects[0], "CONNECT 127.0.0.1:" + std::to_string(server.port()) + " HTTP/1.1");
+}
+
+TYPED_TEST(HttpTransportTest, TlsServerResettingMidUploadIsTransientAndNothingIsResent) {
+  // The server completes the handshake, reads a little and resets the connection while 8 MiB are
+  // still to be sent: each Send fails on its own connection, and the process survives the broken
+  // writes (no SIGPIPE).
+  const TestCertificate certificate("IP:127.0.0.1");
+  TlsDropServer server(certificate);
+  SystemClock clock;
+  TypeParam transport(clock, {.ca_bundle = certificate.pem_path()});
+  HttpRequest request{.method = "POST",
+                      .url = "https://127.0.0.1:" + std::to_string(server.port()) + "/",
+                      .headers = {{"Content-Type", "application/octet-stream"}},
+                      .body = std::string(8 << 20, 'x')};
+  for (int i = 0; i < 3; ++i) {
+    resilience::Result<HttpResponse> response =
+        transport.Send(request, Deadline::After(clock.Now(), 30s), {});
+    ASSERT_FALSE(response.ok());
+    EXPECT_EQ(response.error().kind(), ErrorKind::kTransient) << response.error().ToString();
+  }
+  EXPECT_EQ(server.accepted(), 3);
+}
+
+TYPED_TEST(HttpTransportTest, UnreadableCaBundleIsAValidationError) {
   TestServer server([](httplib::Server& s) {
     s.Get("/", [](const httplib::Request&, httplib::Response& res) {
       res.set_content("x", "text/plain");
     });
   });
   SystemClock clock;
-  CurlTransport transport(clock, {.ca_bundle = "/nonexistent/ohfp-ca-bundle.pem"});
+  TypeParam transport(clock, {.ca_bundle = "/nonexistent/ohfp-ca-bundle.pem"});
   // TLS towards a plain-HTTP port: the CA bundle is loaded (and fails) before any handshake.
   resilience::Result<HttpResponse> response =
       transport.Send(Get("https://127.0.0.1:" + std::to_string(server.port()) + "/"),
@@ -616,7 +972,7 @@ TEST(CurlTransportTest, UnreadableCaBundleIsAValidationError) {
   EXPECT_EQ(response.error().kind(), ErrorKind::kValidation) << response.error().ToString();
 }
 
-TEST(CurlTransportTest, LibcurlGlobalInitIsThreadSafe) {
+TEST(CurlTransportOnlyTest, LibcurlGlobalInitIsThreadSafe) {
   // The transport relies on libcurl counting curl_global_init/cleanup itself, safely across
   // threads.
   const curl_version_info_data* info = curl_version_info(CURLVERSION_NOW);
