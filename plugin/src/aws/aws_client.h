@@ -29,6 +29,9 @@
 #include <stop_token>
 #include <string>
 #include <string_view>
+#include <type_traits>
+#include <utility>
+#include <vector>
 
 #include "aws/credentials.h"
 #include "aws/endpoints.h"
@@ -86,6 +89,41 @@ class AwsClient {
       AwsService service, std::string_view action, QueryParams params, std::string_view operation,
       resilience::FunctionRef<resilience::Status(XmlNode result)> on_page,
       std::stop_token stop = {}, int max_pages = 1000);
+
+  // Where a Describe call lists its items in each page's result: the `element`s under `set`.
+  struct ItemPath {
+    std::string_view set;
+    std::string_view element = "item";  // "member" for Auto Scaling and CloudWatch
+  };
+
+  // CallPages for a listing: every page's items at `path`, each turned into a T by `parse`
+  // (const XmlNode& -> T, or -> Result<T> to reject a malformed item, which ends the call).
+  //   client.CollectPages<Fleet>(AwsService::kEc2, "DescribeFleets", p, "ec2_describe_fleets",
+  //                              {.set = "fleetSet"}, ParseFleet, stop);
+  template <typename T, typename Parse>
+  [[nodiscard]] resilience::Result<std::vector<T>> CollectPages(
+      AwsService service, std::string_view action, QueryParams params, std::string_view operation,
+      ItemPath path, const Parse& parse, std::stop_token stop = {}) {
+    std::vector<T> out;
+    const resilience::Status s = CallPages(
+        service, action, std::move(params), operation,
+        [&](XmlNode result) -> resilience::Status {
+          for (const XmlNode& item : result.Child(path.set).Children(path.element)) {
+            if constexpr (std::is_same_v<std::invoke_result_t<const Parse&, const XmlNode&>,
+                                         resilience::Result<T>>) {
+              resilience::Result<T> parsed = parse(item);
+              if (!parsed.ok()) return parsed.error();
+              out.push_back(std::move(*parsed));
+            } else {
+              out.push_back(parse(item));
+            }
+          }
+          return resilience::OkStatus();
+        },
+        std::move(stop));
+    if (!s.ok()) return s.error();
+    return out;
+  }
 
   // One attempt, without the pipeline: sign, send, parse. What the pipeline runs per attempt.
   [[nodiscard]] resilience::Result<XmlDocument> Attempt(AwsService service, const std::string& body,

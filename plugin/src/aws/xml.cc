@@ -74,17 +74,14 @@ std::string Excerpt(std::string_view text) {
   return out;
 }
 
-Error Unexpected(std::string message) {
-  return Error(ErrorKind::kInternal, "UnexpectedResponse", std::move(message));
-}
-
 Error BadValue(std::string_view element, std::string_view expected, std::string_view text) {
-  return Unexpected("<" + std::string(element) + "> is not " + std::string(expected) + ": '" +
-                    Excerpt(text) + "'");
+  return UnexpectedResponse("<" + std::string(element) + "> is not " + std::string(expected) +
+                            ": '" + Excerpt(text) + "'");
 }
 
 Error MissingChild(std::string_view parent, std::string_view child) {
-  return Unexpected("<" + std::string(parent) + "> has no <" + std::string(child) + "> element");
+  return UnexpectedResponse("<" + std::string(parent) + "> has no <" + std::string(child) +
+                            "> element");
 }
 
 // --- Scalar parsing
@@ -301,7 +298,7 @@ std::optional<std::string> XmlNode::ChildText(std::string_view local_name) const
 }
 
 Result<std::int64_t> XmlNode::AsInt64() const {
-  if (!node_) return Unexpected("expected an integer element, found none");
+  if (!node_) return UnexpectedResponse("expected an integer element, found none");
   const std::string text = Text();
   std::int64_t value = 0;
   if (!ParseWhole(Trim(text), value)) return BadValue(Name(), "an integer", text);
@@ -309,7 +306,7 @@ Result<std::int64_t> XmlNode::AsInt64() const {
 }
 
 Result<bool> XmlNode::AsBool() const {
-  if (!node_) return Unexpected("expected a boolean element, found none");
+  if (!node_) return UnexpectedResponse("expected a boolean element, found none");
   const std::string text = Text();
   const std::string_view trimmed = Trim(text);
   if (EqualsIgnoringCase(trimmed, "true") || trimmed == "1") return true;
@@ -318,7 +315,7 @@ Result<bool> XmlNode::AsBool() const {
 }
 
 Result<double> XmlNode::AsDouble() const {
-  if (!node_) return Unexpected("expected a number element, found none");
+  if (!node_) return UnexpectedResponse("expected a number element, found none");
   const std::string text = Text();
   std::optional<double> value = ParseDouble(Trim(text));
   if (!value) return BadValue(Name(), "a number", text);
@@ -326,7 +323,7 @@ Result<double> XmlNode::AsDouble() const {
 }
 
 Result<SysTime> XmlNode::AsTimestamp() const {
-  if (!node_) return Unexpected("expected a timestamp element, found none");
+  if (!node_) return UnexpectedResponse("expected a timestamp element, found none");
   const std::string text = Text();
   const std::string_view trimmed = Trim(text);
   std::optional<SysTime> time = ParseIso8601(trimmed);
@@ -426,6 +423,10 @@ std::optional<std::string> NextTokenOf(XmlNode result) {
   const std::string_view trimmed = Trim(*token);
   if (trimmed.empty()) return std::nullopt;
   return std::string(trimmed);
+}
+
+resilience::Error UnexpectedResponse(std::string what) {
+  return resilience::Error(resilience::ErrorKind::kInternal, "UnexpectedResponse", std::move(what));
 }
 
 }  // namespace ohfp::aws

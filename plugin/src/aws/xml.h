@@ -135,4 +135,8 @@ XmlNode ResultOf(const XmlDocument& document);
 // nullopt when absent or empty, which means the last page.
 std::optional<std::string> NextTokenOf(XmlNode result);
 
+// kInternal "UnexpectedResponse": an answer that parsed as XML but lacks what the operation needs
+// (an item without its id, a timestamp that is not one).
+resilience::Error UnexpectedResponse(std::string what);
+
 }  // namespace ohfp::aws

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cassert>
 #include <cstdint>
+#include <iterator>
 #include <span>
 #include <utility>
 
@@ -13,10 +14,6 @@ using resilience::Error;
 using resilience::ErrorKind;
 using resilience::Result;
 using resilience::Status;
-
-Error Unexpected(std::string what) {
-  return Error(ErrorKind::kInternal, "UnexpectedResponse", std::move(what));
-}
 
 // ---- Requests -----------------------------------------------------------------------------------
 
@@ -138,7 +135,8 @@ Result<GroupInstance> ParseGroupInstance(XmlNode member, const std::string& grou
   GroupInstance i;
   i.instance_id = member.ChildText("InstanceId").value_or("");
   if (i.instance_id.empty()) {
-    return Unexpected("an instance of Auto Scaling group " + group_name + " without InstanceId");
+    return UnexpectedResponse("an instance of Auto Scaling group " + group_name +
+                              " without InstanceId");
   }
   i.lifecycle_state = member.ChildText("LifecycleState").value_or("");
   i.health_status = member.ChildText("HealthStatus").value_or("");
@@ -153,14 +151,15 @@ Result<GroupInstance> ParseGroupInstance(XmlNode member, const std::string& grou
 Result<Group> ParseGroup(XmlNode member) {
   Group g;
   g.name = member.ChildText("AutoScalingGroupName").value_or("");
-  if (g.name.empty()) return Unexpected("an Auto Scaling group without AutoScalingGroupName");
+  if (g.name.empty())
+    return UnexpectedResponse("an Auto Scaling group without AutoScalingGroupName");
   for (auto [field, element] :
        {std::pair{&g.min_size, "MinSize"}, std::pair{&g.max_size, "MaxSize"},
         std::pair{&g.desired_capacity, "DesiredCapacity"}}) {
     Result<std::int64_t> value = member.ChildInt64(element);
     if (!value.ok()) {
-      return Unexpected("Auto Scaling group " + g.name + ": " +
-                        std::string(value.error().message()));
+      return UnexpectedResponse("Auto Scaling group " + g.name + ": " +
+                                std::string(value.error().message()));
     }
     *field = static_cast<int>(*value);
   }
@@ -261,18 +260,12 @@ Result<std::vector<Group>> DescribeGroups(AwsClient& client, const DescribeGroup
       p.AddMemberList(key + ".Values", f.values);
     }
     p.AddInt("MaxRecords", page_size);
-    Status s = client.CallPages(
-        AwsService::kAutoScaling, "DescribeAutoScalingGroups", p, "autoscaling_describe_groups",
-        [&](XmlNode result) -> Status {
-          for (const XmlNode& member : result.Child("AutoScalingGroups").Children("member")) {
-            Result<Group> g = ParseGroup(member);
-            if (!g.ok()) return g.error();
-            out.push_back(std::move(*g));
-          }
-          return resilience::OkStatus();
-        },
-        stop);
-    if (!s.ok()) return s.error();
+    Result<std::vector<Group>> chunk_groups = client.CollectPages<Group>(
+        AwsService::kAutoScaling, "DescribeAutoScalingGroups", std::move(p),
+        "autoscaling_describe_groups", {.set = "AutoScalingGroups", .element = "member"},
+        ParseGroup, stop);
+    if (!chunk_groups.ok()) return chunk_groups.error();
+    std::move(chunk_groups->begin(), chunk_groups->end(), std::back_inserter(out));
     begin = end;
   } while (begin < r.names.size());
   return out;
@@ -342,7 +335,7 @@ Result<Activity> TerminateInstanceInGroup(AwsClient& client, const TerminateInst
   if (!doc.ok()) return doc.error();
   const XmlNode activity = ResultOf(*doc).Child("Activity");
   if (!activity) {
-    return Unexpected("TerminateInstanceInAutoScalingGroup answered without an Activity");
+    return UnexpectedResponse("TerminateInstanceInAutoScalingGroup answered without an Activity");
   }
   return ParseActivity(activity);
 }

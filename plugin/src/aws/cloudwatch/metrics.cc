@@ -15,10 +15,6 @@ using resilience::Status;
 constexpr std::string_view kPutAction = "PutMetricData";
 constexpr std::string_view kApiVersion = "2010-08-01";
 
-Error Unexpected(std::string what) {
-  return Error(ErrorKind::kInternal, "UnexpectedResponse", std::move(what));
-}
-
 void AddDimensions(QueryParams& p, const std::string& prefix,
                    const std::vector<Dimension>& dimensions) {
   std::size_t m = 0;
@@ -145,28 +141,22 @@ Result<std::vector<Metric>> ListMetrics(AwsClient& client, const ListMetricsRequ
     p.AddString(key + ".Name", d.name);
     if (d.value) p.AddString(key + ".Value", *d.value);
   }
-  std::vector<Metric> out;
-  Status s = client.CallPages(
-      AwsService::kCloudWatch, "ListMetrics", p, "cloudwatch_list_metrics",
-      [&](XmlNode result) -> Status {
-        for (const XmlNode& member : result.Child("Metrics").Children("member")) {
-          Metric metric;
-          metric.metric_namespace = member.ChildText("Namespace").value_or("");
-          metric.metric_name = member.ChildText("MetricName").value_or("");
-          if (metric.metric_name.empty()) {
-            return Unexpected("ListMetrics answered a metric without MetricName");
-          }
-          for (const XmlNode& d : member.Child("Dimensions").Children("member")) {
-            metric.dimensions.push_back(
-                {d.ChildText("Name").value_or(""), d.ChildText("Value").value_or("")});
-          }
-          out.push_back(std::move(metric));
-        }
-        return resilience::OkStatus();
-      },
-      std::move(stop));
-  if (!s.ok()) return s.error();
-  return out;
+  const auto parse = [](const XmlNode& member) -> Result<Metric> {
+    Metric metric;
+    metric.metric_namespace = member.ChildText("Namespace").value_or("");
+    metric.metric_name = member.ChildText("MetricName").value_or("");
+    if (metric.metric_name.empty()) {
+      return UnexpectedResponse("ListMetrics answered a metric without MetricName");
+    }
+    for (const XmlNode& d : member.Child("Dimensions").Children("member")) {
+      metric.dimensions.push_back(
+          {d.ChildText("Name").value_or(""), d.ChildText("Value").value_or("")});
+    }
+    return metric;
+  };
+  return client.CollectPages<Metric>(
+      AwsService::kCloudWatch, "ListMetrics", std::move(p), "cloudwatch_list_metrics",
+      {.set = "Metrics", .element = "member"}, parse, std::move(stop));
 }
 
 Result<std::vector<Datapoint>> GetMetricStatistics(AwsClient& client,
@@ -189,7 +179,7 @@ Result<std::vector<Datapoint>> GetMetricStatistics(AwsClient& client,
   for (const XmlNode& member : ResultOf(*doc).Child("Datapoints").Children("member")) {
     Result<resilience::SysTime> when = member.ChildTimestamp("Timestamp");
     if (!when.ok()) {
-      return Unexpected("GetMetricStatistics: " + std::string(when.error().message()));
+      return UnexpectedResponse("GetMetricStatistics: " + std::string(when.error().message()));
     }
     Datapoint d;
     d.timestamp = *when;

@@ -13,10 +13,6 @@ using resilience::ErrorKind;
 using resilience::Result;
 using resilience::Status;
 
-Error Unexpected(const std::string& what) {
-  return Error(ErrorKind::kInternal, "UnexpectedResponse", what);
-}
-
 // The value among `all` whose WireName is `text`; nullopt for anything else (absent, or a value AWS
 // added later).
 template <class E, std::size_t N>
@@ -146,7 +142,7 @@ std::optional<resilience::SysTime> OptionalTimestamp(XmlNode node) {
 Result<Fleet> ParseFleet(XmlNode item) {
   Fleet f;
   f.fleet_id = item.ChildText("fleetId").value_or("");
-  if (f.fleet_id.empty()) return Unexpected("a fleet item without fleetId");
+  if (f.fleet_id.empty()) return UnexpectedResponse("a fleet item without fleetId");
   f.state = StateOf(item.ChildText("fleetState"));
   f.activity_status = FromWire(item.ChildText("activityStatus"), kActivityStatuses);
   f.type = FromWire(item.ChildText("type"), kFleetTypes);
@@ -356,7 +352,7 @@ Result<CreateFleetResult> CreateFleet(AwsClient& client, const CreateFleetReques
   const XmlNode root = doc->Root();
   CreateFleetResult result;
   result.fleet_id = root.ChildText("fleetId").value_or("");
-  if (result.fleet_id.empty()) return Unexpected("CreateFleet answered without fleetId");
+  if (result.fleet_id.empty()) return UnexpectedResponse("CreateFleet answered without fleetId");
   result.instances = ParseFleetInstanceSet(root.Child("fleetInstanceSet"));
   result.errors = ParseErrorSet(root.Child("errorSet"));
   return result;
@@ -367,20 +363,9 @@ Result<std::vector<Fleet>> DescribeFleets(AwsClient& client, const DescribeFleet
   QueryParams p;
   p.AddFlatList("FleetId", r.fleet_ids);
   AddFilters(p, r.filters);
-  std::vector<Fleet> out;
-  Status s = client.CallPages(
-      AwsService::kEc2, "DescribeFleets", p, "ec2_describe_fleets",
-      [&](XmlNode result) -> Status {
-        for (const XmlNode& item : result.Child("fleetSet").Children("item")) {
-          Result<Fleet> f = ParseFleet(item);
-          if (!f.ok()) return f.error();
-          out.push_back(std::move(*f));
-        }
-        return resilience::OkStatus();
-      },
-      std::move(stop));
-  if (!s.ok()) return s.error();
-  return out;
+  return client.CollectPages<Fleet>(AwsService::kEc2, "DescribeFleets", std::move(p),
+                                    "ec2_describe_fleets", {.set = "fleetSet"}, ParseFleet,
+                                    std::move(stop));
 }
 
 Result<std::vector<FleetInstance>> DescribeFleetInstances(AwsClient& client,
@@ -388,25 +373,20 @@ Result<std::vector<FleetInstance>> DescribeFleetInstances(AwsClient& client,
                                                           std::stop_token stop) {
   QueryParams p;
   p.AddString("FleetId", fleet_id);
-  std::vector<FleetInstance> out;
-  Status s = client.CallPages(
-      AwsService::kEc2, "DescribeFleetInstances", p, "ec2_describe_fleet_instances",
-      [&](XmlNode result) -> Status {
-        for (const XmlNode& item : result.Child("activeInstanceSet").Children("item")) {
-          FleetInstance i;
-          i.instance_id = item.ChildText("instanceId").value_or("");
-          if (i.instance_id.empty()) return Unexpected("a fleet instance item without instanceId");
-          i.instance_type = item.ChildText("instanceType").value_or("");
-          i.spot_instance_request_id = item.ChildText("spotInstanceRequestId").value_or("");
-          i.health = FromWire(item.ChildText("instanceHealth"), kHealths)
-                         .value_or(InstanceHealth::kUnknown);
-          out.push_back(std::move(i));
-        }
-        return resilience::OkStatus();
-      },
-      std::move(stop));
-  if (!s.ok()) return s.error();
-  return out;
+  const auto parse = [](const XmlNode& item) -> Result<FleetInstance> {
+    FleetInstance i;
+    i.instance_id = item.ChildText("instanceId").value_or("");
+    if (i.instance_id.empty())
+      return UnexpectedResponse("a fleet instance item without instanceId");
+    i.instance_type = item.ChildText("instanceType").value_or("");
+    i.spot_instance_request_id = item.ChildText("spotInstanceRequestId").value_or("");
+    i.health =
+        FromWire(item.ChildText("instanceHealth"), kHealths).value_or(InstanceHealth::kUnknown);
+    return i;
+  };
+  return client.CollectPages<FleetInstance>(AwsService::kEc2, "DescribeFleetInstances",
+                                            std::move(p), "ec2_describe_fleet_instances",
+                                            {.set = "activeInstanceSet"}, parse, std::move(stop));
 }
 
 Status ModifyFleet(AwsClient& client, const ModifyFleetRequest& r, std::stop_token stop) {
@@ -420,8 +400,9 @@ Status ModifyFleet(AwsClient& client, const ModifyFleetRequest& r, std::stop_tok
       client.Call(AwsService::kEc2, "ModifyFleet", p, "ec2_modify_fleet", std::move(stop));
   if (!doc.ok()) return doc.error();
   Result<bool> accepted = doc->Root().ChildBool("return");
-  if (!accepted.ok()) return Unexpected("ModifyFleet answered without a boolean <return>");
-  if (!*accepted) return Unexpected("ModifyFleet answered <return>false</return> without an error");
+  if (!accepted.ok()) return UnexpectedResponse("ModifyFleet answered without a boolean <return>");
+  if (!*accepted)
+    return UnexpectedResponse("ModifyFleet answered <return>false</return> without an error");
   return resilience::OkStatus();
 }
 
@@ -439,7 +420,8 @@ Result<DeleteFleetsResult> DeleteFleets(AwsClient& client, const DeleteFleetsReq
   for (const XmlNode& item : root.Child("successfulFleetDeletionSet").Children("item")) {
     FleetDeletion d;
     d.fleet_id = item.ChildText("fleetId").value_or("");
-    if (d.fleet_id.empty()) return Unexpected("a successful fleet deletion without fleetId");
+    if (d.fleet_id.empty())
+      return UnexpectedResponse("a successful fleet deletion without fleetId");
     d.current_state = StateOf(item.ChildText("currentFleetState"));
     d.previous_state = StateOf(item.ChildText("previousFleetState"));
     result.successful.push_back(std::move(d));
@@ -447,7 +429,8 @@ Result<DeleteFleetsResult> DeleteFleets(AwsClient& client, const DeleteFleetsReq
   for (const XmlNode& item : root.Child("unsuccessfulFleetDeletionSet").Children("item")) {
     FleetDeletionError e;
     e.fleet_id = item.ChildText("fleetId").value_or("");
-    if (e.fleet_id.empty()) return Unexpected("an unsuccessful fleet deletion without fleetId");
+    if (e.fleet_id.empty())
+      return UnexpectedResponse("an unsuccessful fleet deletion without fleetId");
     const XmlNode error = item.Child("error");
     e.error =
         ItemError(error.ChildText("code").value_or(""), error.ChildText("message").value_or(""));

@@ -10,10 +10,6 @@ using resilience::ErrorKind;
 using resilience::Result;
 using resilience::Status;
 
-Error Unexpected(const std::string& what) {
-  return Error(ErrorKind::kInternal, "UnexpectedResponse", what);
-}
-
 // Every instance of every reservation under `root` (DescribeInstances:
 // reservationSet/item/instancesSet/item).
 Status CollectInstances(XmlNode root, std::vector<Instance>& out) {
@@ -88,7 +84,8 @@ Result<Reservation> RunInstances(AwsClient& client, const RunInstancesRequest& r
     if (!i.ok()) return i.error();
     reservation.instances.push_back(std::move(*i));
   }
-  if (reservation.instances.empty()) return Unexpected("RunInstances answered without instances");
+  if (reservation.instances.empty())
+    return UnexpectedResponse("RunInstances answered without instances");
   return reservation;
 }
 
@@ -141,53 +138,42 @@ Result<std::vector<InstanceTypeInfo>> DescribeInstanceTypes(
     AwsClient& client, const std::vector<std::string>& instance_types, std::stop_token stop) {
   QueryParams p;
   p.AddFlatList("InstanceType", instance_types);
-  std::vector<InstanceTypeInfo> out;
-  Status s = client.CallPages(
-      AwsService::kEc2, "DescribeInstanceTypes", p, "ec2_describe_instance_types",
-      [&](XmlNode result) -> Status {
-        for (const XmlNode& item : result.Child("instanceTypeSet").Children("item")) {
-          InstanceTypeInfo info;
-          info.instance_type = item.ChildText("instanceType").value_or("");
-          const XmlNode vcpu = item.Child("vCpuInfo");
-          info.vcpus = static_cast<int>(vcpu.ChildInt64("defaultVCpus").value_or(0));
-          info.cores = static_cast<int>(vcpu.ChildInt64("defaultCores").value_or(info.vcpus));
-          info.memory_mib =
-              static_cast<long>(item.Child("memoryInfo").ChildInt64("sizeInMiB").value_or(0));
-          out.push_back(std::move(info));
-        }
-        return resilience::OkStatus();
-      },
-      std::move(stop));
-  if (!s.ok()) return s.error();
-  return out;
+  const auto parse = [](const XmlNode& item) {
+    InstanceTypeInfo info;
+    info.instance_type = item.ChildText("instanceType").value_or("");
+    const XmlNode vcpu = item.Child("vCpuInfo");
+    info.vcpus = static_cast<int>(vcpu.ChildInt64("defaultVCpus").value_or(0));
+    info.cores = static_cast<int>(vcpu.ChildInt64("defaultCores").value_or(info.vcpus));
+    info.memory_mib =
+        static_cast<long>(item.Child("memoryInfo").ChildInt64("sizeInMiB").value_or(0));
+    return info;
+  };
+  return client.CollectPages<InstanceTypeInfo>(AwsService::kEc2, "DescribeInstanceTypes",
+                                               std::move(p), "ec2_describe_instance_types",
+                                               {.set = "instanceTypeSet"}, parse, std::move(stop));
 }
 
 Result<std::vector<SpotInstanceRequest>> DescribeSpotInstanceRequests(
     AwsClient& client, const std::vector<std::string>& spot_request_ids, std::stop_token stop) {
-  std::vector<SpotInstanceRequest> out;
-  if (spot_request_ids.empty()) return out;
+  if (spot_request_ids.empty()) return std::vector<SpotInstanceRequest>{};
   QueryParams p;
   AddFilters(p, {{"spot-instance-request-id", spot_request_ids}});
-  Status s = client.CallPages(
-      AwsService::kEc2, "DescribeSpotInstanceRequests", p, "ec2_describe_spot_instance_requests",
-      [&](XmlNode result) -> Status {
-        for (const XmlNode& item : result.Child("spotInstanceRequestSet").Children("item")) {
-          SpotInstanceRequest r;
-          r.spot_instance_request_id = item.ChildText("spotInstanceRequestId").value_or("");
-          r.state = item.ChildText("state").value_or("");
-          const XmlNode status = item.Child("status");
-          r.status_code = status.ChildText("code").value_or("");
-          if (XmlNode t = status.Child("updateTime"); t) {
-            if (auto when = t.AsTimestamp(); when.ok()) r.status_update_time = *when;
-          }
-          r.instance_id = item.ChildText("instanceId").value_or("");
-          out.push_back(std::move(r));
-        }
-        return resilience::OkStatus();
-      },
+  const auto parse = [](const XmlNode& item) {
+    SpotInstanceRequest r;
+    r.spot_instance_request_id = item.ChildText("spotInstanceRequestId").value_or("");
+    r.state = item.ChildText("state").value_or("");
+    const XmlNode status = item.Child("status");
+    r.status_code = status.ChildText("code").value_or("");
+    if (XmlNode t = status.Child("updateTime"); t) {
+      if (auto when = t.AsTimestamp(); when.ok()) r.status_update_time = *when;
+    }
+    r.instance_id = item.ChildText("instanceId").value_or("");
+    return r;
+  };
+  return client.CollectPages<SpotInstanceRequest>(
+      AwsService::kEc2, "DescribeSpotInstanceRequests", std::move(p),
+      "ec2_describe_spot_instance_requests", {.set = "spotInstanceRequestSet"}, parse,
       std::move(stop));
-  if (!s.ok()) return s.error();
-  return out;
 }
 
 }  // namespace ohfp::aws::ec2

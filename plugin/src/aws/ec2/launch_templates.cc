@@ -18,15 +18,11 @@ using resilience::Status;
 // nextToken.
 constexpr int kDescribePageSize = 200;
 
-Error Unexpected(const std::string& what) {
-  return Error(ErrorKind::kInternal, "UnexpectedResponse", what);
-}
-
 // A <launchTemplate> element, or an <item> of <launchTemplates>.
 Result<LaunchTemplate> ParseLaunchTemplate(XmlNode node) {
   LaunchTemplate t;
   t.id = node.ChildText("launchTemplateId").value_or("");
-  if (t.id.empty()) return Unexpected("a launch template without launchTemplateId");
+  if (t.id.empty()) return UnexpectedResponse("a launch template without launchTemplateId");
   t.name = node.ChildText("launchTemplateName").value_or("");
   t.default_version = node.ChildInt64("defaultVersionNumber").value_or(0);
   t.latest_version = node.ChildInt64("latestVersionNumber").value_or(0);
@@ -93,7 +89,7 @@ Result<LaunchTemplate> CreateLaunchTemplate(AwsClient& client, const CreateLaunc
                                         "ec2_create_launch_template", std::move(stop));
   if (!doc.ok()) return doc.error();
   const XmlNode node = doc->Root().Child("launchTemplate");
-  if (!node) return Unexpected("CreateLaunchTemplate answered without launchTemplate");
+  if (!node) return UnexpectedResponse("CreateLaunchTemplate answered without launchTemplate");
   return ParseLaunchTemplate(node);
 }
 
@@ -105,20 +101,9 @@ Result<std::vector<LaunchTemplate>> DescribeLaunchTemplates(AwsClient& client,
   p.AddFlatList("LaunchTemplateName", r.names);
   AddFilters(p, r.filters);
   if (r.ids.empty() && r.names.empty()) p.AddInt("MaxResults", kDescribePageSize);
-  std::vector<LaunchTemplate> out;
-  Status s = client.CallPages(
-      AwsService::kEc2, "DescribeLaunchTemplates", p, "ec2_describe_launch_templates",
-      [&](XmlNode result) -> Status {
-        for (const XmlNode& item : result.Child("launchTemplates").Children("item")) {
-          Result<LaunchTemplate> t = ParseLaunchTemplate(item);
-          if (!t.ok()) return t.error();
-          out.push_back(std::move(*t));
-        }
-        return resilience::OkStatus();
-      },
-      std::move(stop));
-  if (!s.ok()) return s.error();
-  return out;
+  return client.CollectPages<LaunchTemplate>(
+      AwsService::kEc2, "DescribeLaunchTemplates", std::move(p), "ec2_describe_launch_templates",
+      {.set = "launchTemplates"}, ParseLaunchTemplate, std::move(stop));
 }
 
 Result<LaunchTemplate> DeleteLaunchTemplate(AwsClient& client, const DeleteLaunchTemplateRequest& r,
@@ -134,7 +119,7 @@ Result<LaunchTemplate> DeleteLaunchTemplate(AwsClient& client, const DeleteLaunc
                                         "ec2_delete_launch_template", std::move(stop));
   if (!doc.ok()) return doc.error();
   const XmlNode node = doc->Root().Child("launchTemplate");
-  if (!node) return Unexpected("DeleteLaunchTemplate answered without launchTemplate");
+  if (!node) return UnexpectedResponse("DeleteLaunchTemplate answered without launchTemplate");
   return ParseLaunchTemplate(node);
 }
 

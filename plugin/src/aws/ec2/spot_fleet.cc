@@ -25,10 +25,6 @@ constexpr std::string_view kConfig = "SpotFleetRequestConfig";
 // DescribeSpotFleetRequestHistory allow.
 constexpr int kMaxResults = 1000;
 
-Error Unexpected(const std::string& what) {
-  return Error(ErrorKind::kInternal, "UnexpectedResponse", what);
-}
-
 // Every value of each enumeration read from AWS, to parse by WireName.
 constexpr SpotFleetState kStates[] = {
     SpotFleetState::kSubmitted,        SpotFleetState::kActive,
@@ -90,7 +86,8 @@ Result<std::optional<T>> OptionalChild(XmlNode parent, std::string_view name,
   if (!child || child.Text().empty()) return std::optional<T>();
   Result<T> value = (child.*read)();
   if (!value.ok()) {
-    return Unexpected("<" + std::string(name) + ">: " + std::string(value.error().message()));
+    return UnexpectedResponse("<" + std::string(name) +
+                              ">: " + std::string(value.error().message()));
   }
   return std::optional<T>(std::move(*value));
 }
@@ -155,13 +152,13 @@ Result<SpotFleetRequestDescription> ParseDescription(XmlNode item) {
   SpotFleetRequestDescription d;
   d.spot_fleet_request_id = item.ChildText("spotFleetRequestId").value_or("");
   if (d.spot_fleet_request_id.empty()) {
-    return Unexpected("a Spot Fleet request item without spotFleetRequestId");
+    return UnexpectedResponse("a Spot Fleet request item without spotFleetRequestId");
   }
   const std::optional<SpotFleetState> state =
       OptionalEnum(item, "spotFleetRequestState", kStates, SpotFleetState::kUnknown);
   if (!state) {
-    return Unexpected("Spot Fleet request " + d.spot_fleet_request_id +
-                      " without spotFleetRequestState");
+    return UnexpectedResponse("Spot Fleet request " + d.spot_fleet_request_id +
+                              " without spotFleetRequestState");
   }
   d.state = *state;
   d.activity_status =
@@ -384,7 +381,7 @@ Result<std::string> RequestSpotFleet(AwsClient& client, const RequestSpotFleetRe
       client.Call(AwsService::kEc2, "RequestSpotFleet", p, "spot_fleet_request", std::move(stop));
   if (!doc.ok()) return doc.error();
   std::string id = doc->Root().ChildText("spotFleetRequestId").value_or("");
-  if (id.empty()) return Unexpected("RequestSpotFleet answered without spotFleetRequestId");
+  if (id.empty()) return UnexpectedResponse("RequestSpotFleet answered without spotFleetRequestId");
   return id;
 }
 
@@ -393,20 +390,9 @@ Result<std::vector<SpotFleetRequestDescription>> DescribeSpotFleetRequests(
   QueryParams p;
   p.AddFlatList("SpotFleetRequestId", r.spot_fleet_request_ids);
   if (r.spot_fleet_request_ids.empty()) p.AddInt("MaxResults", kMaxResults);
-  std::vector<SpotFleetRequestDescription> out;
-  Status s = client.CallPages(
-      AwsService::kEc2, "DescribeSpotFleetRequests", p, "spot_fleet_describe",
-      [&](XmlNode result) -> Status {
-        for (const XmlNode& item : result.Child("spotFleetRequestConfigSet").Children("item")) {
-          Result<SpotFleetRequestDescription> d = ParseDescription(item);
-          if (!d.ok()) return d.error();
-          out.push_back(std::move(*d));
-        }
-        return resilience::OkStatus();
-      },
-      std::move(stop));
-  if (!s.ok()) return s.error();
-  return out;
+  return client.CollectPages<SpotFleetRequestDescription>(
+      AwsService::kEc2, "DescribeSpotFleetRequests", std::move(p), "spot_fleet_describe",
+      {.set = "spotFleetRequestConfigSet"}, ParseDescription, std::move(stop));
 }
 
 Result<std::optional<SpotFleetRequestDescription>> FindSpotFleetRequest(
@@ -430,27 +416,21 @@ Result<std::vector<SpotFleetInstance>> DescribeSpotFleetInstances(
     AwsClient& client, const std::string& spot_fleet_request_id, std::stop_token stop) {
   QueryParams p;
   p.AddString("SpotFleetRequestId", spot_fleet_request_id).AddInt("MaxResults", kMaxResults);
-  std::vector<SpotFleetInstance> out;
-  Status s = client.CallPages(
-      AwsService::kEc2, "DescribeSpotFleetInstances", p, "spot_fleet_describe_instances",
-      [&](XmlNode result) -> Status {
-        for (const XmlNode& item : result.Child("activeInstanceSet").Children("item")) {
-          SpotFleetInstance i;
-          i.instance_id = item.ChildText("instanceId").value_or("");
-          if (i.instance_id.empty()) {
-            return Unexpected("a Spot Fleet active instance item without instanceId");
-          }
-          i.instance_type = item.ChildText("instanceType").value_or("");
-          i.spot_instance_request_id = item.ChildText("spotInstanceRequestId").value_or("");
-          i.instance_health =
-              OptionalEnum(item, "instanceHealth", kHealths, SpotFleetInstanceHealth::kUnknown);
-          out.push_back(std::move(i));
-        }
-        return resilience::OkStatus();
-      },
-      std::move(stop));
-  if (!s.ok()) return s.error();
-  return out;
+  const auto parse = [](const XmlNode& item) -> Result<SpotFleetInstance> {
+    SpotFleetInstance i;
+    i.instance_id = item.ChildText("instanceId").value_or("");
+    if (i.instance_id.empty()) {
+      return UnexpectedResponse("a Spot Fleet active instance item without instanceId");
+    }
+    i.instance_type = item.ChildText("instanceType").value_or("");
+    i.spot_instance_request_id = item.ChildText("spotInstanceRequestId").value_or("");
+    i.instance_health =
+        OptionalEnum(item, "instanceHealth", kHealths, SpotFleetInstanceHealth::kUnknown);
+    return i;
+  };
+  return client.CollectPages<SpotFleetInstance>(
+      AwsService::kEc2, "DescribeSpotFleetInstances", std::move(p), "spot_fleet_describe_instances",
+      {.set = "activeInstanceSet"}, parse, std::move(stop));
 }
 
 Result<SpotFleetHistory> DescribeSpotFleetRequestHistory(
@@ -506,13 +486,14 @@ Status ModifySpotFleetRequest(AwsClient& client, const ModifySpotFleetRequestReq
                                         "spot_fleet_modify", std::move(stop));
   if (!doc.ok()) return doc.error();
   const XmlNode ret = doc->Root().Child("return");
-  if (!ret) return Unexpected("ModifySpotFleetRequest answered without <return>");
+  if (!ret) return UnexpectedResponse("ModifySpotFleetRequest answered without <return>");
   Result<bool> accepted = ret.AsBool();
   if (!accepted.ok()) {
-    return Unexpected("ModifySpotFleetRequest <return>: " +
-                      std::string(accepted.error().message()));
+    return UnexpectedResponse("ModifySpotFleetRequest <return>: " +
+                              std::string(accepted.error().message()));
   }
-  if (!*accepted) return Unexpected("ModifySpotFleetRequest answered <return>false</return>");
+  if (!*accepted)
+    return UnexpectedResponse("ModifySpotFleetRequest answered <return>false</return>");
   return resilience::OkStatus();
 }
 
@@ -531,7 +512,7 @@ Result<CancelSpotFleetRequestsResult> CancelSpotFleetRequests(
     SpotFleetCancelled c;
     c.spot_fleet_request_id = item.ChildText("spotFleetRequestId").value_or("");
     if (c.spot_fleet_request_id.empty()) {
-      return Unexpected("a cancelled Spot Fleet item without spotFleetRequestId");
+      return UnexpectedResponse("a cancelled Spot Fleet item without spotFleetRequestId");
     }
     c.current_state =
         OptionalEnum(item, "currentSpotFleetRequestState", kStates, SpotFleetState::kUnknown)
@@ -545,7 +526,7 @@ Result<CancelSpotFleetRequestsResult> CancelSpotFleetRequests(
     SpotFleetNotCancelled n;
     n.spot_fleet_request_id = item.ChildText("spotFleetRequestId").value_or("");
     if (n.spot_fleet_request_id.empty()) {
-      return Unexpected("an uncancelled Spot Fleet item without spotFleetRequestId");
+      return UnexpectedResponse("an uncancelled Spot Fleet item without spotFleetRequestId");
     }
     const XmlNode error = item.Child("error");
     std::string code = error.ChildText("code").value_or("");
