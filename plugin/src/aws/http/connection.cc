@@ -316,6 +316,7 @@ IoResult Connection::Read(char* buffer, std::size_t size, const Waiter& waiter) 
 
 bool Connection::ReadyForReuse() {
   if (fd_ < 0) return false;
+  if (ssl_ != nullptr && SSL_pending(ssl_) > 0) return false;  // bytes after the last response
   pollfd p{fd_, POLLIN, 0};
   const int ready = ::poll(&p, 1, 0);
   if (ready == 0) return true;  // quiet: nothing arrived while idle
