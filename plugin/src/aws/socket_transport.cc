@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <chrono>
 #include <optional>
 #include <utility>
@@ -121,6 +122,14 @@ resilience::Status CheckFraming(const HttpRequest& request) {
   if (FindHeader(request.headers, "Transfer-Encoding")) {
     return Invalid("the Transfer-Encoding header is the transport's to set");
   }
+  const auto lengths =
+      std::count_if(request.headers.begin(), request.headers.end(), [](const auto& header) {
+        constexpr std::string_view kName = "content-length";
+        return std::equal(
+            header.first.begin(), header.first.end(), kName.begin(), kName.end(),
+            [](char a, char b) { return std::tolower(static_cast<unsigned char>(a)) == b; });
+      });
+  if (lengths > 1) return Invalid("the request has more than one Content-Length header");
   const std::optional<std::string_view> length = FindHeader(request.headers, "Content-Length");
   if (length && *length != std::to_string(request.body.size())) {
     return Invalid("Content-Length " + std::string(length->substr(0, 20)) +
@@ -152,12 +161,20 @@ Error IoError(const HttpRequest& request, const IoResult& io, bool connecting) {
 
 // Reads one response from `connection` into `parser`; kOk when the parser is done or failed.
 IoResult ReadResponse(Connection& connection, http::ResponseParser& parser,
-                      const http::Waiter& waiter) {
+                      const http::Waiter& waiter, Deadline limit = Deadline::Infinite()) {
   std::array<char, kReadBuffer> buffer;
   while (parser.state() == http::ResponseParser::State::kReading) {
-    IoResult r = connection.Read(buffer.data(), buffer.size(), waiter);
+    IoResult r = connection.Read(buffer.data(), buffer.size(), waiter, limit);
     if (r.ok()) {
       parser.Feed(std::string_view(buffer.data(), r.bytes));
+    } else if (r.status == IoStatus::kClosed && !connection.closed_cleanly() &&
+               parser.reading_until_eof()) {
+      // Only TLS's close_notify tells a complete body from a cut one here.
+      return IoResult{.status = IoStatus::kFailed,
+                      .bytes = 0,
+                      .detail =
+                          "the TLS connection ended without close_notify before a response "
+                          "delimited by the end of the connection: it may be truncated"};
     } else if (r.status == IoStatus::kClosed) {
       parser.FinishAtEof();
     } else {
@@ -169,16 +186,16 @@ IoResult ReadResponse(Connection& connection, http::ResponseParser& parser,
 
 // Opens a CONNECT tunnel through the proxy `connection` is connected to.
 IoResult OpenTunnel(Connection& connection, const Target& target, const std::string& user_agent,
-                    const http::Waiter& waiter) {
+                    const http::Waiter& waiter, Deadline limit) {
   const bool ipv6 = target.host.find(':') != std::string::npos;
   const std::string authority =
       (ipv6 ? "[" + target.host + "]" : target.host) + ":" + std::to_string(target.port);
   const std::string head = "CONNECT " + authority + " HTTP/1.1\r\nHost: " + authority +
                            "\r\nUser-Agent: " + user_agent + "\r\n\r\n";
-  IoResult r = connection.Write(head, waiter);
+  IoResult r = connection.Write(head, waiter, limit);
   if (!r.ok()) return r;
   http::ResponseParser parser({.no_body = true});
-  r = ReadResponse(connection, parser, waiter);
+  r = ReadResponse(connection, parser, waiter, limit);
   if (!r.ok()) return r;
   if (parser.state() != http::ResponseParser::State::kDone) {
     return IoResult{.status = IoStatus::kFailed,
@@ -281,7 +298,7 @@ Result<HttpResponse> SocketTransport::Send(const HttpRequest& request, Deadline 
     const Target& peer = proxy->has_value() ? **proxy : *target;
     IoResult r = connection->Dial(peer.host, peer.port, waiter, connect_limit);
     if (r.ok() && target->https && proxy->has_value()) {
-      r = OpenTunnel(*connection, *target, options_.user_agent, waiter);
+      r = OpenTunnel(*connection, *target, options_.user_agent, waiter, connect_limit);
     }
     if (r.ok() && target->https)
       r = connection->StartTls(tls->get(), target->host, waiter, connect_limit);

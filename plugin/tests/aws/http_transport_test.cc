@@ -18,6 +18,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -106,7 +107,9 @@ int ClosedPort() {
 // repeats); an empty answer closes the connection without answering.
 class RawServer {
  public:
-  explicit RawServer(std::vector<std::string> script) : script_(std::move(script)) {
+  // `close_after_answer`: the connection is closed after each answer (without saying so in it).
+  explicit RawServer(std::vector<std::string> script, bool close_after_answer = false)
+      : script_(std::move(script)), close_after_answer_(close_after_answer) {
     listen_fd_ = BindLoopback(port_);
     thread_ = std::thread([this] { Serve(); });
   }
@@ -167,12 +170,14 @@ class RawServer {
         }
         if (answer.empty()) break;
         static_cast<void>(::send(fd, answer.data(), answer.size(), MSG_NOSIGNAL));
+        if (close_after_answer_) break;
       }
       ::close(fd);
     }
   }
 
   const std::vector<std::string> script_;
+  const bool close_after_answer_;
   int listen_fd_ = -1;
   int port_ = 0;
   mutable std::mutex mu_;
@@ -255,24 +260,28 @@ class TestCertificate {
   std::filesystem::path pem_path_;
 };
 
-// A TLS server that completes the handshake, reads one record of the request, then resets the
-// connection (SO_LINGER 0), for every connection.
-class TlsDropServer {
+// A bare TLS server: for every connection it completes the handshake, reads one record of the
+// request, then either resets the connection (SO_LINGER 0; an empty `answer`) or writes `answer`
+// and closes, with TLS close_notify when `close_notify`.
+class RawTlsServer {
  public:
-  explicit TlsDropServer(const TestCertificate& certificate)
-      : context_(SSL_CTX_new(TLS_server_method()), SSL_CTX_free) {
+  explicit RawTlsServer(const TestCertificate& certificate, std::string answer = {},
+                        bool close_notify = true)
+      : answer_(std::move(answer)),
+        close_notify_(close_notify),
+        context_(SSL_CTX_new(TLS_server_method()), SSL_CTX_free) {
     SSL_CTX_use_certificate(context_.get(), certificate.cert());
     SSL_CTX_use_PrivateKey(context_.get(), certificate.key());
     listen_fd_ = BindLoopback(port_);
     thread_ = std::thread([this] { Serve(); });
   }
-  ~TlsDropServer() {
+  ~RawTlsServer() {
     ::shutdown(listen_fd_, SHUT_RDWR);
     thread_.join();
     ::close(listen_fd_);
   }
-  TlsDropServer(const TlsDropServer&) = delete;
-  TlsDropServer& operator=(const TlsDropServer&) = delete;
+  RawTlsServer(const RawTlsServer&) = delete;
+  RawTlsServer& operator=(const RawTlsServer&) = delete;
 
   int port() const { return port_; }
   int accepted() const { return accepted_.load(); }
@@ -288,14 +297,22 @@ class TlsDropServer {
       if (SSL_accept(ssl) == 1) {
         char buffer[1024];
         static_cast<void>(SSL_read(ssl, buffer, sizeof(buffer)));
+        if (!answer_.empty()) {
+          SSL_write(ssl, answer_.data(), static_cast<int>(answer_.size()));
+          if (close_notify_) SSL_shutdown(ssl);
+        }
       }
-      const linger reset{1, 0};
-      ::setsockopt(fd, SOL_SOCKET, SO_LINGER, &reset, sizeof(reset));
+      if (answer_.empty()) {
+        const linger reset{1, 0};
+        ::setsockopt(fd, SOL_SOCKET, SO_LINGER, &reset, sizeof(reset));
+      }
       SSL_free(ssl);
       ::close(fd);
     }
   }
 
+  const std::string answer_;
+  const bool close_notify_;
   std::unique_ptr<SSL_CTX, decltype(&SSL_CTX_free)> context_;
   int listen_fd_ = -1;
   int port_ = 0;
@@ -851,10 +868,16 @@ TYPED_TEST(HttpTransportTest, ChunkedResponsesAreDecoded) {
 TYPED_TEST(HttpTransportTest, TlsVerifiesThePeerAgainstTheCaBundle) {
   const TestCertificate certificate("IP:127.0.0.1");
   std::atomic<int> requests{0};
+  std::mutex mu;
+  std::vector<int> remote_ports;
   TestServer server(
       [&](httplib::Server& s) {
         s.Post("/", [&](const httplib::Request& req, httplib::Response& res) {
           requests.fetch_add(1);
+          {
+            std::lock_guard lock(mu);
+            remote_ports.push_back(req.remote_port);
+          }
           res.set_content("secure:" + req.body, "text/plain");
         });
       },
@@ -872,6 +895,10 @@ TYPED_TEST(HttpTransportTest, TlsVerifiesThePeerAgainstTheCaBundle) {
     EXPECT_EQ(response->body, "secure:Action=DescribeInstances");
   }
   EXPECT_EQ(requests.load(), 2);
+  std::lock_guard lock(mu);
+  ASSERT_EQ(remote_ports.size(), 2u);
+  EXPECT_EQ(remote_ports[0], remote_ports[1]);  // one TLS connection, kept alive
+  EXPECT_EQ(transport.idle_connections(), 1u);
 }
 
 // A GET to an HTTPS server presenting `certificate`, through a transport made with `options`: the
@@ -940,7 +967,7 @@ TYPED_TEST(HttpTransportTest, TlsServerResettingMidUploadIsTransientAndNothingIs
   // still to be sent: each Send fails on its own connection, and the process survives the broken
   // writes (no SIGPIPE).
   const TestCertificate certificate("IP:127.0.0.1");
-  TlsDropServer server(certificate);
+  RawTlsServer server(certificate);
   SystemClock clock;
   TypeParam transport(clock, {.ca_bundle = certificate.pem_path()});
   HttpRequest request{.method = "POST",
@@ -954,6 +981,38 @@ TYPED_TEST(HttpTransportTest, TlsServerResettingMidUploadIsTransientAndNothingIs
     EXPECT_EQ(response.error().kind(), ErrorKind::kTransient) << response.error().ToString();
   }
   EXPECT_EQ(server.accepted(), 3);
+}
+
+TYPED_TEST(HttpTransportTest, AnIdleConnectionTheServerClosedIsReplacedBeforeSending) {
+  // The server answers without "Connection: close" and then closes: the next request must go out
+  // once, on a new connection, and succeed.
+  RawServer server({"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"}, /*close_after_answer=*/true);
+  SystemClock clock;
+  TypeParam transport(clock);
+  HttpRequest request{.method = "POST",
+                      .url = server.Url("/"),
+                      .headers = {{"Content-Type", "application/x-www-form-urlencoded"}},
+                      .body = "Action=RunInstances&ClientToken=abc"};
+  for (int i = 0; i < 3; ++i) {
+    resilience::Result<HttpResponse> response =
+        transport.Send(request, Deadline::After(clock.Now(), 10s), {});
+    ASSERT_TRUE(response.ok()) << i << ": " << response.error().ToString();
+    EXPECT_EQ(response->body, "ok");
+  }
+  EXPECT_EQ(server.requests().size(), 3u);
+}
+
+TYPED_TEST(HttpTransportTest, AProxyRefusingTheTunnelIsAnError) {
+  TunnelProxy proxy;  // answers 502 when it cannot reach the target
+  SystemClock clock;
+  TypeParam transport(
+      clock, {.proxy_host = "127.0.0.1", .proxy_port = static_cast<std::uint16_t>(proxy.port())});
+  resilience::Result<HttpResponse> response =
+      transport.Send(Get("https://127.0.0.1:" + std::to_string(ClosedPort()) + "/"),
+                     Deadline::After(clock.Now(), 10s), {});
+  ASSERT_FALSE(response.ok());
+  EXPECT_EQ(response.error().kind(), ErrorKind::kTransient) << response.error().ToString();
+  EXPECT_EQ(proxy.connects().size(), 1u);
 }
 
 TYPED_TEST(HttpTransportTest, UnreadableCaBundleIsAValidationError) {
@@ -970,6 +1029,82 @@ TYPED_TEST(HttpTransportTest, UnreadableCaBundleIsAValidationError) {
                      Deadline::After(clock.Now(), 10s), {});
   ASSERT_FALSE(response.ok());
   EXPECT_EQ(response.error().kind(), ErrorKind::kValidation) << response.error().ToString();
+}
+
+// What only the socket transport promises (CurlTransport passes framing headers through and keeps
+// handles, not connections, in its pool).
+
+TEST(SocketTransportTest, FramingHeadersAreTheTransportsAndBadOnesAreRefusedBeforeSending) {
+  RawServer server({"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"});
+  SystemClock clock;
+  SocketTransport transport(clock);
+  const std::vector<Headers> refused = {
+      {{"Content-Length", "5"}, {"content-length", "50"}},  // two lengths: request smuggling
+      {{"Content-Length", "50"}},                           // disagrees with the body
+      {{"Transfer-Encoding", "chunked"}},
+  };
+  for (const Headers& headers : refused) {
+    HttpRequest request{
+        .method = "POST", .url = server.Url("/"), .headers = headers, .body = "hello"};
+    resilience::Result<HttpResponse> response =
+        transport.Send(request, Deadline::After(clock.Now(), 10s), {});
+    ASSERT_FALSE(response.ok()) << headers.front().first;
+    EXPECT_EQ(response.error().kind(), ErrorKind::kValidation) << response.error().ToString();
+  }
+  EXPECT_EQ(server.requests().size(), 0u);
+  HttpRequest matching{.method = "POST",
+                       .url = server.Url("/"),
+                       .headers = {{"Content-Length", "5"}},
+                       .body = "hello"};
+  ASSERT_TRUE(transport.Send(matching, Deadline::After(clock.Now(), 10s), {}).ok());
+  const std::vector<std::string> sent = server.requests();
+  ASSERT_EQ(sent.size(), 1u);
+  EXPECT_THAT(sent[0], HasSubstr("\r\nContent-Length: 5\r\n"));
+  EXPECT_EQ(sent[0].find("Content-Length"), sent[0].rfind("Content-Length")) << sent[0];  // once
+}
+
+TEST(SocketTransportTest, ConnectionsThatCannotCarryAnotherRequestAreNotKept) {
+  SystemClock clock;
+  const std::vector<std::pair<std::string, std::size_t>> cases = {
+      {"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", 1},
+      {"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\nok", 0},
+      {"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokEXTRA", 0},  // bytes past the response
+      {"HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok", 0},
+  };
+  for (const auto& [answer, kept] : cases) {
+    RawServer server({answer});
+    SocketTransport transport(clock);
+    resilience::Result<HttpResponse> response =
+        transport.Send(Get(server.Url("/")), Deadline::After(clock.Now(), 10s), {});
+    ASSERT_TRUE(response.ok()) << answer << ": " << response.error().ToString();
+    EXPECT_EQ(response->body, "ok");
+    EXPECT_EQ(transport.idle_connections(), kept) << answer;
+  }
+}
+
+TEST(SocketTransportTest, ATlsBodyEndedWithoutCloseNotifyIsRefusedAsPossiblyTruncated) {
+  const TestCertificate certificate("IP:127.0.0.1");
+  const std::string answer = "HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\n\r\n<all/>";
+  SystemClock clock;
+  {
+    RawTlsServer server(certificate, answer, /*close_notify=*/true);
+    SocketTransport transport(clock, {.ca_bundle = certificate.pem_path()});
+    resilience::Result<HttpResponse> response =
+        transport.Send(Get("https://127.0.0.1:" + std::to_string(server.port()) + "/"),
+                       Deadline::After(clock.Now(), 10s), {});
+    ASSERT_TRUE(response.ok()) << response.error().ToString();
+    EXPECT_EQ(response->body, "<all/>");
+  }
+  {
+    RawTlsServer server(certificate, answer, /*close_notify=*/false);
+    SocketTransport transport(clock, {.ca_bundle = certificate.pem_path()});
+    resilience::Result<HttpResponse> response =
+        transport.Send(Get("https://127.0.0.1:" + std::to_string(server.port()) + "/"),
+                       Deadline::After(clock.Now(), 10s), {});
+    ASSERT_FALSE(response.ok());
+    EXPECT_EQ(response.error().kind(), ErrorKind::kTransient);
+    EXPECT_THAT(std::string(response.error().message()), HasSubstr("may be truncated"));
+  }
 }
 
 TEST(CurlTransportOnlyTest, LibcurlGlobalInitIsThreadSafe) {

@@ -54,6 +54,15 @@ TEST(ResponseParserTest, ChunkedBodyWithExtensionsAndTrailers) {
   }
 }
 
+TEST(ResponseParserTest, ATransferCodingOtherThanChunkedReadsUntilTheEnd) {
+  ResponseParser parser = Parse("HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\nzzz", 2);
+  EXPECT_TRUE(parser.reading_until_eof());
+  parser.FinishAtEof();
+  ASSERT_EQ(parser.state(), State::kDone);
+  EXPECT_FALSE(parser.keep_alive());
+  EXPECT_EQ(parser.Take().body, "zzz");
+}
+
 TEST(ResponseParserTest, BodyUntilTheConnectionClosesIsNotReusable) {
   ResponseParser parser = Parse("HTTP/1.1 200 OK\r\n\r\nall of it", 4);
   EXPECT_EQ(parser.state(), State::kReading);
@@ -129,6 +138,10 @@ TEST(ResponseParserTest, MalformedResponsesFailWithAReason) {
       {"HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n", "conflicting Content-Length"},
       {"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", "malformed chunk size"},
       {"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nabc\r\n", "longer than its size"},
+      {"HTTP/1.1 200 OK\r\nContent-Length: 99999999999999999999999\r\n\r\n",
+       "conflicting Content-Length"},
+      {"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nFFFFFFFFFFFFFFFFFFFF\r\n",
+       "malformed chunk size"},
   };
   for (const auto& [wire, reason] : cases) {
     ResponseParser parser = Parse(wire);
@@ -172,6 +185,12 @@ TEST(ResponseParserTest, LimitsOnTheHeadAndTheBody) {
   ResponseParser until_eof =
       Parse("HTTP/1.1 200 OK\r\n\r\n" + std::string(101, 'b'), 10, false, {.max_body = 100});
   EXPECT_EQ(until_eof.state(), State::kFailed);
+
+  std::string trailers = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n";
+  for (int i = 0; i < 20; ++i) trailers += "X-T: " + std::string(10, 't') + "\r\n";
+  ResponseParser many = Parse(trailers, 0, false, {.max_head = 128});
+  EXPECT_EQ(many.state(), State::kFailed);
+  EXPECT_THAT(many.error(), HasSubstr("trailers are longer than 128 bytes"));
 }
 
 }  // namespace

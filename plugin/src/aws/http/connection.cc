@@ -19,6 +19,7 @@
 #include <cstring>
 #include <memory>
 #include <mutex>
+#include <system_error>
 #include <thread>
 #include <utility>
 
@@ -80,15 +81,19 @@ IoResult Resolve(const std::string& host, std::uint16_t port, const Waiter& wait
   auto lookup = std::make_shared<Lookup>();
   if (lookup->done_fd < 0) return Failed("cannot create an eventfd: " + ErrnoText(errno));
   hints.ai_flags = AI_NUMERICSERV | AI_ADDRCONFIG;
-  std::thread([lookup, host, service, hints] {
-    addrinfo* found = nullptr;
-    const int rc = ::getaddrinfo(host.c_str(), service.c_str(), &hints, &found);
-    std::lock_guard lock(lookup->mu);
-    lookup->rc = rc;
-    lookup->result.reset(found);
-    const std::uint64_t one = 1;
-    [[maybe_unused]] const ssize_t written = ::write(lookup->done_fd, &one, sizeof(one));
-  }).detach();
+  try {
+    std::thread([lookup, host, service, hints] {
+      addrinfo* found = nullptr;
+      const int rc = ::getaddrinfo(host.c_str(), service.c_str(), &hints, &found);
+      std::lock_guard lock(lookup->mu);
+      lookup->rc = rc;
+      lookup->result.reset(found);
+      const std::uint64_t one = 1;
+      [[maybe_unused]] const ssize_t written = ::write(lookup->done_fd, &one, sizeof(one));
+    }).detach();
+  } catch (const std::system_error& e) {
+    return Failed("cannot start a thread to resolve host " + host + ": " + e.what());
+  }
   const WaitResult wait = waiter.Wait(lookup->done_fd, POLLIN, limit);
   if (wait != WaitResult::kReady) {
     return FromWait(wait, "while resolving host " + host);
@@ -165,7 +170,14 @@ IoResult Connection::Dial(const std::string& host, std::uint16_t port, const Wai
   IoResult resolved = Resolve(host, port, waiter, limit, addresses);
   if (!resolved.ok()) return resolved;
   IoResult last = Failed("no address for host " + host);
-  for (const addrinfo* a = addresses.get(); a != nullptr; a = a->ai_next) {
+  std::int64_t left = 0;
+  for (const addrinfo* a = addresses.get(); a != nullptr; a = a->ai_next) ++left;
+  for (const addrinfo* a = addresses.get(); a != nullptr; a = a->ai_next, --left) {
+    // This address's share of the time left; the last one gets all of it.
+    const Deadline until = limit.Min(waiter.deadline());
+    const resilience::MonoTime now = waiter.clock().Now();
+    const Deadline share =
+        until.is_infinite() || left <= 1 ? until : Deadline::At(now + until.Remaining(now) / left);
     const int fd = ::socket(a->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) {
       last = Failed("cannot create a socket: " + ErrnoText(errno));
@@ -178,7 +190,13 @@ IoResult Connection::Dial(const std::string& host, std::uint16_t port, const Wai
     if (::connect(fd, a->ai_addr, a->ai_addrlen) != 0) {
       error = errno;
       if (error == EINPROGRESS) {
-        const WaitResult wait = waiter.Wait(fd, POLLOUT, limit);
+        const WaitResult wait = waiter.Wait(fd, POLLOUT, share);
+        if (wait == WaitResult::kTimeout && !until.Expired(waiter.clock().Now())) {
+          ::close(fd);  // this address's share is over; the next one gets its turn
+          last = FromWait(wait, "while connecting to " + AddressText(a->ai_addr) + " port " +
+                                    std::to_string(port));
+          continue;
+        }
         if (wait != WaitResult::kReady) {
           ::close(fd);
           return FromWait(wait, "while connecting to " + AddressText(a->ai_addr) + " port " +
@@ -221,10 +239,19 @@ IoResult Connection::RunTls(Op&& op, const Waiter& waiter, Deadline limit, std::
       continue;
     }
     if (error == SSL_ERROR_ZERO_RETURN) return IoResult{.status = IoStatus::kClosed};
+    if (error == SSL_ERROR_SSL &&
+        ERR_GET_REASON(ERR_peek_error()) == SSL_R_UNEXPECTED_EOF_WHILE_READING) {
+      ERR_clear_error();
+      closed_cleanly_ = false;  // the peer closed the TCP connection without close_notify
+      return IoResult{.status = IoStatus::kClosed};
+    }
     if (error == SSL_ERROR_SYSCALL) {
       const int saved = op_errno;
       const std::string queued = TakeTlsErrors();
-      if (saved == 0 && queued.empty()) return IoResult{.status = IoStatus::kClosed};
+      if (saved == 0 && queued.empty()) {
+        closed_cleanly_ = false;
+        return IoResult{.status = IoStatus::kClosed};
+      }
       return Failed(std::string(what) + ": " + (queued.empty() ? ErrnoText(saved) : queued));
     }
     return Failed(std::string(what) + ": " + TakeTlsErrors());
@@ -244,6 +271,7 @@ IoResult Connection::StartTls(SSL_CTX* context, const std::string& host, const W
     named = X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl_), host.c_str()) == 1;
   } else {
     // SNI; SSL_set_tlsext_host_name is a macro over SSL_ctrl.
+    SSL_set_hostflags(ssl_, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
     named = SSL_set1_host(ssl_, host.c_str()) == 1 &&
             SSL_ctrl(ssl_, SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
                      const_cast<char*>(host.c_str())) == 1;
@@ -265,14 +293,14 @@ IoResult Connection::StartTls(SSL_CTX* context, const std::string& host, const W
   return handshake;
 }
 
-IoResult Connection::Write(std::string_view data, const Waiter& waiter) {
+IoResult Connection::Write(std::string_view data, const Waiter& waiter, Deadline limit) {
   std::size_t sent = 0;
   while (sent < data.size()) {
     const std::string_view rest = data.substr(sent);
     if (ssl_ != nullptr) {
       const int chunk = static_cast<int>(std::min<std::size_t>(rest.size(), 1 << 30));
-      IoResult r = RunTls([&] { return SSL_write(ssl_, rest.data(), chunk); }, waiter,
-                          Deadline::Infinite(), "while sending the request");
+      IoResult r = RunTls([&] { return SSL_write(ssl_, rest.data(), chunk); }, waiter, limit,
+                          "while sending the request");
       if (r.status == IoStatus::kClosed) return Failed("the server closed the connection");
       if (!r.ok()) return r;
       sent += r.bytes;
@@ -285,7 +313,7 @@ IoResult Connection::Write(std::string_view data, const Waiter& waiter) {
     }
     if (n < 0 && errno == EINTR) continue;
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-      const WaitResult wait = waiter.Wait(fd_, POLLOUT);
+      const WaitResult wait = waiter.Wait(fd_, POLLOUT, limit);
       if (wait != WaitResult::kReady) return FromWait(wait, "while sending the request");
       continue;
     }
@@ -294,11 +322,11 @@ IoResult Connection::Write(std::string_view data, const Waiter& waiter) {
   return IoResult{.status = IoStatus::kOk, .bytes = sent};
 }
 
-IoResult Connection::Read(char* buffer, std::size_t size, const Waiter& waiter) {
+IoResult Connection::Read(char* buffer, std::size_t size, const Waiter& waiter, Deadline limit) {
   if (ssl_ != nullptr) {
     const int chunk = static_cast<int>(std::min<std::size_t>(size, 1 << 30));
-    return RunTls([&] { return SSL_read(ssl_, buffer, chunk); }, waiter, Deadline::Infinite(),
-                  "while reading the response");
+    return RunTls([&] { return SSL_read(ssl_, buffer, chunk); }, waiter, limit,
+                  "while waiting for the response");
   }
   while (true) {
     const ssize_t n = ::recv(fd_, buffer, size, 0);
@@ -306,7 +334,7 @@ IoResult Connection::Read(char* buffer, std::size_t size, const Waiter& waiter) 
     if (n == 0) return IoResult{.status = IoStatus::kClosed};
     if (errno == EINTR) continue;
     if (errno == EAGAIN || errno == EWOULDBLOCK) {
-      const WaitResult wait = waiter.Wait(fd_, POLLIN);
+      const WaitResult wait = waiter.Wait(fd_, POLLIN, limit);
       if (wait != WaitResult::kReady) return FromWait(wait, "while waiting for the response");
       continue;
     }
@@ -316,7 +344,8 @@ IoResult Connection::Read(char* buffer, std::size_t size, const Waiter& waiter) 
 
 bool Connection::ReadyForReuse() {
   if (fd_ < 0) return false;
-  if (ssl_ != nullptr && SSL_pending(ssl_) > 0) return false;  // bytes after the last response
+  // Bytes after the last response, decrypted or not yet.
+  if (ssl_ != nullptr && (SSL_pending(ssl_) > 0 || SSL_has_pending(ssl_) == 1)) return false;
   pollfd p{fd_, POLLIN, 0};
   const int ready = ::poll(&p, 1, 0);
   if (ready == 0) return true;  // quiet: nothing arrived while idle
@@ -328,7 +357,8 @@ bool Connection::ReadyForReuse() {
   const SigpipeBlock no_sigpipe;  // reading may make OpenSSL answer, e.g. a key update
   char byte = 0;
   const int rc = SSL_read(ssl_, &byte, 1);
-  const bool only_handshake = rc <= 0 && SSL_get_error(ssl_, rc) == SSL_ERROR_WANT_READ;
+  const bool only_handshake = rc <= 0 && SSL_get_error(ssl_, rc) == SSL_ERROR_WANT_READ &&
+                              SSL_has_pending(ssl_) == 0;  // not the start of a record
   ERR_clear_error();
   return only_handshake;
 }

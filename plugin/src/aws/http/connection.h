@@ -11,10 +11,14 @@
 //   TlsContext's trust store, and its name (or IP address) checked against `host`. A chain or name
 //   that does not verify is kRejected, with OpenSSL's reason.
 // - Write() sends everything or fails; Read() returns what arrived (kClosed at the end of the
-//   stream; a TLS peer that closes without close_notify is treated as closed: HTTP framing, not
-//   TLS, decides whether a message is complete).
+//   stream). A TLS peer that ends the stream without close_notify is closed too, but
+//   closed_cleanly() is then false: framing that relies on the end of the stream cannot trust it.
+//   Both take an optional `limit` earlier than the exchange's deadline (a proxy's CONNECT answer
+//   counts against the connect timeout).
 // - ReadyForReuse() tells whether an idle connection can carry another request: nothing to read
-//   (a TLS 1.3 session ticket is consumed and ignored), no hang-up.
+//   (a TLS 1.3 session ticket is consumed and ignored), nothing buffered by OpenSSL, no hang-up.
+// - Dial() gives each address an equal share of what is left of `limit`, so one unreachable
+//   address (a broken IPv6 route) does not use up the time the next one needs.
 //
 // Thread-safety: none; a Connection is used by one exchange at a time.
 //
@@ -67,9 +71,13 @@ class Connection {
                 resilience::Deadline limit);
   IoResult StartTls(SSL_CTX* context, const std::string& host, const Waiter& waiter,
                     resilience::Deadline limit);
-  IoResult Write(std::string_view data, const Waiter& waiter);
-  IoResult Read(char* buffer, std::size_t size, const Waiter& waiter);
+  IoResult Write(std::string_view data, const Waiter& waiter,
+                 resilience::Deadline limit = resilience::Deadline::Infinite());
+  IoResult Read(char* buffer, std::size_t size, const Waiter& waiter,
+                resilience::Deadline limit = resilience::Deadline::Infinite());
   bool ReadyForReuse();
+  // After Read() returned kClosed: false when a TLS peer ended the stream without close_notify.
+  bool closed_cleanly() const noexcept { return closed_cleanly_; }
 
  private:
   // Runs one OpenSSL call until it stops asking to wait for the socket.
@@ -78,6 +86,7 @@ class Connection {
 
   int fd_ = -1;
   SSL* ssl_ = nullptr;
+  bool closed_cleanly_ = true;
 };
 
 }  // namespace ohfp::aws::http

@@ -81,6 +81,9 @@ bool ResponseParser::TakeLine(std::string_view& data) {
   } else if (line_.size() + taken > kMaxBodyLine) {
     Fail("a chunk-size or trailer line is longer than " + std::to_string(kMaxBodyLine) + " bytes");
     return false;
+  } else if (phase_ == Phase::kTrailers && (trailer_bytes_ += taken) > limits_.max_head) {
+    Fail("the trailers are longer than " + std::to_string(limits_.max_head) + " bytes");
+    return false;
   }
   line_.append(data.substr(0, newline == std::string_view::npos ? data.size() : newline));
   data.remove_prefix(taken);
@@ -196,7 +199,8 @@ void ResponseParser::OnHeadersDone() {
     }
     framing_ = Framing::kLength;
     remaining_ = *length;
-    response_.body.reserve(static_cast<std::size_t>(*length));
+    // What is announced, up to 1 MiB: a peer that announces much and sends little costs no more.
+    response_.body.reserve(static_cast<std::size_t>(std::min<std::uint64_t>(*length, 1 << 20)));
     phase_ = Phase::kLengthBody;
     if (remaining_ == 0) Finish();
     return;

@@ -56,6 +56,10 @@ class ResponseParser {
   bool started() const noexcept { return started_; }
   const std::string& error() const noexcept { return error_; }
   bool keep_alive() const noexcept { return state_ == State::kDone && keep_alive_; }
+  // Whether the body being read ends only with the connection (no length, no chunks).
+  bool reading_until_eof() const noexcept {
+    return state_ == State::kReading && phase_ == Phase::kBodyUntilEof;
+  }
   // The response; valid once state() is kDone.
   HttpResponse Take() { return std::move(response_); }
 
@@ -89,9 +93,10 @@ class ResponseParser {
   bool started_ = false;
   bool keep_alive_ = true;
   bool http10_ = false;
-  std::size_t head_bytes_ = 0;
-  std::uint64_t remaining_ = 0;  // of a Content-Length body or of the current chunk
-  std::string line_;             // a line being assembled across Feed() calls
+  std::size_t head_bytes_ = 0;     // status line and headers, interim answers included
+  std::size_t trailer_bytes_ = 0;  // after the last chunk
+  std::uint64_t remaining_ = 0;    // of a Content-Length body or of the current chunk
+  std::string line_;               // a line being assembled across Feed() calls
   std::string error_;
   HttpResponse response_;
 };

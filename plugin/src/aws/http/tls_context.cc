@@ -37,7 +37,7 @@ resilience::Result<std::unique_ptr<TlsContext>> TlsContext::Create(const std::st
   std::unique_ptr<TlsContext> owned(new TlsContext(context));
   SSL_CTX_set_min_proto_version(context, TLS1_2_VERSION);
   SSL_CTX_set_verify(context, SSL_VERIFY_PEER, nullptr);
-  SSL_CTX_set_options(context, SSL_OP_IGNORE_UNEXPECTED_EOF | SSL_OP_NO_RENEGOTIATION);
+  SSL_CTX_set_options(context, SSL_OP_NO_RENEGOTIATION);
   SSL_CTX_set_mode(context, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
   const int loaded = ca_bundle.empty()
                          ? SSL_CTX_set_default_verify_paths(context)

@@ -3,8 +3,9 @@
 // TlsContext: the OpenSSL client configuration every TLS connection of a transport shares: TLS 1.2
 // or later, peer verification always on, and the trust store: the CA bundle file when one is
 // given, else OpenSSL's default locations (Debian: /etc/ssl/certs; SSL_CERT_FILE and SSL_CERT_DIR
-// override them). A peer that closes without TLS close_notify is reported as an ordinary end of
-// stream: HTTP framing decides whether a response is complete.
+// override them). A peer that closes without TLS close_notify is an end of stream the connection
+// marks as unclean (http/connection.h): a response delimited by the end of the connection is then
+// refused as possibly truncated.
 //
 // Thread-safety: the context may be shared by connections on any number of threads.
 //
