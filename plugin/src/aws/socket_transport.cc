@@ -326,6 +326,10 @@ Result<HttpResponse> SocketTransport::Send(const HttpRequest& request, Deadline 
   http::ResponseParser parser({.no_body = request.method == "HEAD"});
   IoResult received = ReadResponse(*connection, parser, waiter);
   if (!received.ok()) {
+    if (reused && !parser.started() && received.status == IoStatus::kFailed) {
+      // The keep-alive race: the server closed the connection as the request went out.
+      received.detail += " (on a reused connection, before any answer; not sent again)";
+    }
     return IoError(request, received, /*connecting=*/false);
   }
   if (parser.state() == http::ResponseParser::State::kFailed) {
