@@ -24,8 +24,8 @@ resilience::ResilienceConfig FastRetries() {
   c.retry.default_max_attempts = 4;
   c.circuit_breaker.defaults.failure_threshold = 100;
   c.timeout.default_timeout = std::chrono::seconds(20);
-  // Short enough to keep the hang test quick, long enough for a fresh moto's first DescribeInstances
-  // (it builds its EC2 backend then: over a second on a loaded 2-core machine).
+  // Short enough to keep the hang test quick, long enough for a fresh moto's first
+  // DescribeInstances (it builds its EC2 backend then: over a second on a loaded 2-core machine).
   c.timeout.operations["ec2_describe_instances"] = std::chrono::seconds(5);
   return c;
 }

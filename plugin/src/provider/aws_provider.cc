@@ -5,6 +5,7 @@
 #include "aws/ec2/instances.h"
 #include "provider/handlers/asg_handler.h"
 #include "provider/handlers/ec2_fleet_handler.h"
+#include "provider/handlers/instance_ops.h"
 #include "provider/handlers/run_instances_handler.h"
 #include "provider/handlers/spot_fleet_handler.h"
 
@@ -16,22 +17,8 @@ using resilience::ErrorKind;
 using resilience::Result;
 using resilience::Status;
 
-// EC2 takes at most 200 values per filter and 1000 ids per TerminateInstances.
-constexpr std::size_t kFilterChunk = 200;
-constexpr std::size_t kTerminateChunk = 1000;
 // AWS gives a Spot instance two minutes' notice.
 constexpr int kSpotNoticeSeconds = 120;
-
-template <class F>
-Status ForChunks(const std::vector<std::string>& ids, std::size_t size, F&& f) {
-  for (std::size_t i = 0; i < ids.size(); i += size) {
-    const std::vector<std::string> chunk(
-        ids.begin() + static_cast<std::ptrdiff_t>(i),
-        ids.begin() + static_cast<std::ptrdiff_t>(std::min(ids.size(), i + size)));
-    if (Status s = f(chunk); !s.ok()) return s;
-  }
-  return resilience::OkStatus();
-}
 
 }  // namespace
 
@@ -93,28 +80,17 @@ Status AwsProvider::Cleanup(const store::RequestRecord& request) {
 
 Result<std::vector<aws::ec2::Instance>> AwsProvider::DescribeInstances(
     const std::vector<std::string>& instance_ids) {
-  std::vector<aws::ec2::Instance> out;
-  // A filter, not InstanceId.N: an unknown id is then absent instead of failing the whole call.
-  Status s =
-      ForChunks(instance_ids, kFilterChunk, [&](const std::vector<std::string>& chunk) -> Status {
-        Result<std::vector<aws::ec2::Instance>> part =
-            aws::ec2::DescribeInstances(client_, {.filters = {{"instance-id", chunk}}});
-        if (!part.ok()) return part.error();
-        out.insert(out.end(), part->begin(), part->end());
-        return resilience::OkStatus();
-      });
-  if (!s.ok()) return s.error();
-  return out;
+  return DescribeByIds(client_, instance_ids);
 }
 
 Status AwsProvider::TerminateInstances(const std::vector<std::string>& instance_ids) {
-  return ForChunks(instance_ids, kTerminateChunk,
-                   [&](const std::vector<std::string>& chunk) -> Status {
-                     Result<std::vector<aws::ec2::InstanceStateChange>> r =
-                         aws::ec2::TerminateInstances(client_, chunk);
-                     if (!r.ok() && r.error().kind() != ErrorKind::kNotFound) return r.error();
-                     return resilience::OkStatus();
-                   });
+  return ForEachSlice(instance_ids, kMaxTerminateIds,
+                      [&](const std::vector<std::string>& chunk) -> Status {
+                        Result<std::vector<aws::ec2::InstanceStateChange>> r =
+                            aws::ec2::TerminateInstances(client_, chunk);
+                        if (!r.ok() && r.error().kind() != ErrorKind::kNotFound) return r.error();
+                        return resilience::OkStatus();
+                      });
 }
 
 Result<std::vector<aws::ec2::Instance>> AwsProvider::DescribeOwnedInstances() {
@@ -128,8 +104,8 @@ Result<std::vector<SpotNotice>> AwsProvider::SpotNotices(
     const std::vector<std::string>& spot_request_ids) {
   std::vector<SpotNotice> out;
   const resilience::SysTime now = clock_.SystemNow();
-  Status s = ForChunks(
-      spot_request_ids, kFilterChunk, [&](const std::vector<std::string>& chunk) -> Status {
+  Status s = ForEachSlice(
+      spot_request_ids, kMaxFilterValues, [&](const std::vector<std::string>& chunk) -> Status {
         Result<std::vector<aws::ec2::SpotInstanceRequest>> part =
             aws::ec2::DescribeSpotInstanceRequests(client_, chunk);
         if (!part.ok()) return part.error();

@@ -11,40 +11,26 @@ using resilience::ErrorKind;
 using resilience::Result;
 using resilience::Status;
 
-constexpr std::size_t kFilterChunk = 200;      // values per DescribeInstances filter
-constexpr std::size_t kTerminateChunk = 1000;  // ids per TerminateInstances
-
-// Calls `f` with consecutive slices of `ids` of at most `size` elements; stops at the first error.
-template <class F>
-Status ForEachSlice(const std::vector<std::string>& ids, std::size_t size, F&& f) {
-  for (std::size_t begin = 0; begin < ids.size(); begin += size) {
-    const std::vector<std::string> slice(
-        ids.begin() + static_cast<std::ptrdiff_t>(begin),
-        ids.begin() + static_cast<std::ptrdiff_t>(std::min(ids.size(), begin + size)));
-    if (Status s = f(slice); !s.ok()) return s;
-  }
-  return resilience::OkStatus();
-}
-
 }  // namespace
 
 Result<std::vector<ec2::Instance>> DescribeByIds(aws::AwsClient& client,
                                                  const std::vector<std::string>& ids) {
   std::vector<ec2::Instance> out;
-  Status s = ForEachSlice(ids, kFilterChunk, [&](const std::vector<std::string>& slice) -> Status {
-    Result<std::vector<ec2::Instance>> part =
-        ec2::DescribeInstances(client, {.filters = {{"instance-id", slice}}});
-    if (!part.ok()) return part.error();
-    out.insert(out.end(), std::make_move_iterator(part->begin()),
-               std::make_move_iterator(part->end()));
-    return resilience::OkStatus();
-  });
+  Status s =
+      ForEachSlice(ids, kMaxFilterValues, [&](const std::vector<std::string>& slice) -> Status {
+        Result<std::vector<ec2::Instance>> part =
+            ec2::DescribeInstances(client, {.filters = {{"instance-id", slice}}});
+        if (!part.ok()) return part.error();
+        out.insert(out.end(), std::make_move_iterator(part->begin()),
+                   std::make_move_iterator(part->end()));
+        return resilience::OkStatus();
+      });
   if (!s.ok()) return s.error();
   return out;
 }
 
 Status TerminateExactly(aws::AwsClient& client, const std::vector<std::string>& ids) {
-  return ForEachSlice(ids, kTerminateChunk, [&](const std::vector<std::string>& slice) -> Status {
+  return ForEachSlice(ids, kMaxTerminateIds, [&](const std::vector<std::string>& slice) -> Status {
     Result<std::vector<ec2::InstanceStateChange>> r = ec2::TerminateInstances(client, slice);
     if (r.ok()) return resilience::OkStatus();
     if (r.error().kind() != ErrorKind::kNotFound) return r.error();

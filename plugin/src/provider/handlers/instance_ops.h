@@ -10,6 +10,8 @@
 //                     terminated yet are sent again, so a returned machine that is already gone
 //                     never keeps the others running.
 //   IsLive            pending or running: an instance that is, or will be, doing work.
+//   ForEachSlice      runs a call over consecutive slices of a list of ids (EC2's per-call limits:
+//                     kMaxFilterValues values per filter, kMaxTerminateIds per TerminateInstances).
 //
 // Each call goes through the resilience pipeline under its ec2_* operation (see
 // aws/ec2/instances.h).
@@ -19,6 +21,8 @@
 //   Status gone = TerminateExactly(client, {"i-1", "i-2"});
 #pragma once
 
+#include <algorithm>
+#include <cstddef>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -28,6 +32,21 @@
 #include "ohfp/resilience/result.h"
 
 namespace ohfp::provider {
+
+inline constexpr std::size_t kMaxFilterValues = 200;   // values per Describe* filter
+inline constexpr std::size_t kMaxTerminateIds = 1000;  // ids per TerminateInstances
+
+// Calls `f` with consecutive slices of `ids` of at most `size` elements; stops at the first error.
+template <class F>
+resilience::Status ForEachSlice(const std::vector<std::string>& ids, std::size_t size, F&& f) {
+  for (std::size_t begin = 0; begin < ids.size(); begin += size) {
+    const std::vector<std::string> slice(
+        ids.begin() + static_cast<std::ptrdiff_t>(begin),
+        ids.begin() + static_cast<std::ptrdiff_t>(std::min(ids.size(), begin + size)));
+    if (resilience::Status s = f(slice); !s.ok()) return s;
+  }
+  return resilience::OkStatus();
+}
 
 [[nodiscard]] resilience::Result<std::vector<aws::ec2::Instance>> DescribeByIds(
     aws::AwsClient& client, const std::vector<std::string>& ids);
