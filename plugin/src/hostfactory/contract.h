@@ -1,6 +1,6 @@
 // hostfactory/contract.h
 //
-// The JSON of the five HostFactory commands (../shared/docs/hostfactory-contract.md): inputs parsed
+// The JSON of the five HostFactory commands (docs/hostfactory-contract.md): inputs parsed
 // strictly (a malformed input is a kValidation error saying what is wrong, and changes nothing),
 // outputs built exactly as HostFactory expects them. stdout carries one of these documents and
 // nothing else, errors included.
