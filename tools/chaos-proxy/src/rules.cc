@@ -253,7 +253,7 @@ ParsedRules ParseRulesDocument(const json& document) {
                             "an object with a \"rules\" list")) {
     return parsed;
   }
-  validator.CheckKeys(document, "$", {"rules", "description"});
+  validator.CheckKeys(document, "$", {"rules", "description", "throttling"});
   (void)validator.String(document, "description", "$", false, false);
   RuleSet rules;
   const auto it = document.find("rules");
@@ -265,6 +265,9 @@ ParsedRules ParseRulesDocument(const json& document) {
       if (auto rule = validator.ParseRule((*it)[i], i, names))
         rules.rules.push_back(std::move(*rule));
     }
+  }
+  if (const auto section = document.find("throttling"); section != document.end()) {
+    rules.throttling = ParseThrottlingSection(*section, parsed.errors);
   }
   if (parsed.errors.empty()) parsed.rules = std::move(rules);
   return parsed;
@@ -321,7 +324,9 @@ json RulesToJson(const RuleSet& rules) {
     item["fault"] = std::move(fault);
     list.push_back(std::move(item));
   }
-  return json{{"rules", std::move(list)}};
+  json document = {{"rules", std::move(list)}};
+  if (rules.throttling) document["throttling"] = ThrottlingToJson(*rules.throttling);
+  return document;
 }
 
 }  // namespace ohfp::chaos_proxy
