@@ -181,7 +181,8 @@ json ThrottleModel::ToJson() const {
                      {"action", use.action},
                      {"kind", std::string(BucketKindName(use.kind))},
                      {"category", std::string(ThrottleCategoryName(use.category))},
-                     {"capacity", use.limits.capacity},
+                     // Whole tokens: scaled sizes are rounded, overrides are integers.
+                     {"capacity", static_cast<std::int64_t>(use.limits.capacity)},
                      {"refill_rate", use.limits.refill_rate},
                      {"level", state.bucket.Level(now)}};
   }

@@ -304,6 +304,7 @@ TEST(ThrottleModel, ReportsCountsBucketsAndAPerSecondSeries) {
   EXPECT_EQ(describe["kind"], "request");
   EXPECT_EQ(describe["category"], "non-mutating");
   EXPECT_EQ(describe["capacity"], 10);
+  EXPECT_TRUE(describe["capacity"].is_number_integer());
   EXPECT_EQ(describe["refill_rate"], 2);
   EXPECT_EQ(describe["level"], 0);
   EXPECT_EQ(json["buckets"]["ec2:RunInstances:resource"]["level"], 97);
