@@ -9,6 +9,8 @@ packages=(
   libcurl4-openssl-dev libssl-dev libsqlite3-dev sqlite3
   nlohmann-json3-dev libpugixml-dev libspdlog-dev libfmt-dev libcli11-dev libcpp-httplib-dev
   clang-format clang-tidy hyperfine curl
+  # The Debian packages (cpack -G DEB) and their checks: dpkg-shlibdeps, file, lintian; man pages.
+  dpkg-dev file lintian help2man
 )
 
 missing=()
