@@ -1,5 +1,6 @@
 #include "cli/init_command.h"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -113,7 +114,8 @@ Result<Json> ReadJsonFile(const fs::path& path) {
   return j;
 }
 
-// Writes `text` to `path` atomically: a temporary file in the same directory, then a rename.
+// Writes `text` to `path` atomically: a temporary file in the same directory, then a rename. A file
+// replaced keeps its mode and, when allowed, its owner (HostFactory's files belong to its admin).
 Status WriteAtomically(const fs::path& path, const std::string& text) {
   std::error_code ec;
   fs::create_directories(path.parent_path(), ec);
@@ -129,6 +131,13 @@ Status WriteAtomically(const fs::path& path, const std::string& text) {
     if (!out) {
       fs::remove(temp, ec);
       return Error(ErrorKind::kInternal, "CannotWrite", "cannot write " + temp.string());
+    }
+  }
+  struct stat old {};
+  if (::stat(path.c_str(), &old) == 0) {
+    ::chmod(temp.c_str(), old.st_mode & 07777);
+    if (::chown(temp.c_str(), old.st_uid, old.st_gid) != 0) {
+      // Not allowed (not root): the file becomes ours, as any file we write.
     }
   }
   fs::rename(temp, path, ec);
@@ -428,6 +437,7 @@ int RunInit(const InitOptions& o, const aws::Environment& env, std::ostream& out
   std::vector<PlannedFile> own = {{confdir / "config.json", "", "ohfp's configuration"},
                                   {confdir / "awsprov_templates.json", "", "templates"}};
   std::vector<PlannedFile> registration;
+  std::vector<std::string> unchanged;  // registration files that already hold our entry
   if (hfconf.empty()) {
     Json plugins = {{"version", 2}, {"providerplugins", Json::array({plugin})}};
     Json providers = {{"version", 2}, {"providers", Json::array({provider})}};
@@ -455,7 +465,7 @@ int RunInit(const InitOptions& o, const aws::Environment& env, std::ostream& out
                                                 : std::string("plugin ") + kPluginName) +
                                     " registered"});
       } else {
-        out << "unchanged " << path.string() << " (its entry is already this one)\n";
+        unchanged.push_back(path.string());
       }
     }
   }
@@ -524,6 +534,9 @@ int RunInit(const InitOptions& o, const aws::Environment& env, std::ostream& out
       }
       out << "wrote " << f.path.string() << " (" << f.what << ")\n";
     }
+  }
+  for (const std::string& path : unchanged) {
+    out << "unchanged " << path << " (it has this entry already)\n";
   }
   for (const char* dir : {"workPath", "logPath"}) {
     const std::string path = provider[dir].get<std::string>();

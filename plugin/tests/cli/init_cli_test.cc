@@ -102,10 +102,14 @@ TEST(InitCli, RegistersWithHostFactoryKeepingTheOtherEntries) {
       << R"({"version": 2, "providers": [{"name": "awsinst", "enabled": 1, "plugin": "aws",)"
          R"( "confPath": "${HF_CONFDIR}/providers/awsinst/", "workPath":)"
          R"( "${HF_WORKDIR}/providers/awsinst/", "logPath": "${HF_LOGDIR}/"}]})";
+  const fs::perms mode = fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read;
+  fs::permissions(hf / "providers" / "hostProviders.json", mode);
 
   const ProcessResult r = Init({"--name", "ohfpinst", "--hostfactory-conf", hf.string(),
                                 "--image-id", "ami-0123456789abcdef0"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(fs::status(hf / "providers" / "hostProviders.json").permissions(), mode)
+      << "a rewritten HostFactory file keeps its mode";
   EXPECT_TRUE(fs::exists(hf / "providers" / "ohfpinst" / "config.json"));
   EXPECT_TRUE(fs::exists(hf / "providers" / "ohfpinst" / "awsprov_templates.json"));
   EXPECT_FALSE(fs::exists(hf / "providers" / "ohfpinst" / "hostfactory"));
