@@ -33,12 +33,16 @@ constexpr std::size_t kMaxTagValue = 256;
 constexpr std::size_t kMaxNamespace = 255;
 
 // The services a per-service endpoint may name (aws/endpoints.h's signing names).
-constexpr std::array<std::string_view, 3> kEndpointServices = {"autoscaling", "ec2", "monitoring"};
+constexpr std::array<std::string_view, 4> kEndpointServices = {"autoscaling", "ec2", "monitoring",
+                                                               "ssm"};
+constexpr const char* kUnknownService =
+    "is not a known service (known here: autoscaling, ec2, monitoring, ssm)";
 
 // The per-service endpoint variables ResolveEndpoint reads; validated here so a bad one is reported
 // with the rest.
-constexpr std::array<std::string_view, 3> kEndpointVariables = {
-    "AWS_ENDPOINT_URL_EC2", "AWS_ENDPOINT_URL_AUTO_SCALING", "AWS_ENDPOINT_URL_CLOUDWATCH"};
+constexpr std::array<std::string_view, 4> kEndpointVariables = {
+    "AWS_ENDPOINT_URL_EC2", "AWS_ENDPOINT_URL_AUTO_SCALING", "AWS_ENDPOINT_URL_CLOUDWATCH",
+    "AWS_ENDPOINT_URL_SSM"};
 
 // A JSON string literal for messages; bytes that are not UTF-8 (environment values may hold any)
 // become U+FFFD.
@@ -360,8 +364,7 @@ void ReadProvider(ObjectReader& r, ProviderConfig& p, std::set<std::string, std:
               bool known = false;
               for (std::string_view s : kEndpointServices) known = known || s == service;
               if (!known) {
-                problems.push_back(
-                    {path, "is not a known service (known here: autoscaling, ec2, monitoring)"});
+                problems.push_back({path, kUnknownService});
                 return;
               }
               if (!v.is_string()) {
