@@ -75,8 +75,8 @@
 //
 // Example:
 //   AsgHandler handler(client, clock);
-//   Result<LaunchOutcome> out = handler.Launch(spec);          // out->resource_id: "ohfp-req-..."
-//   Result<Observation> seen = handler.Observe(request);       // instances, fulfilling, capacity
+//   Result<AwsLaunchOutcome> out = handler.Launch(spec);          // out->resource_id: "ohfp-req-..."
+//   Result<AwsObservation> seen = handler.Observe(request);       // instances, fulfilling, capacity
 //   Status gone = handler.Release(request, {"i-0abc"});         // detach, then terminate
 //   Status clean = handler.Cleanup(request);                    // the group and launch template
 #pragma once
@@ -98,13 +98,13 @@ class AsgHandler final : public ApiHandler {
   AsgHandler(aws::AwsClient& client, const resilience::Clock& clock)
       : client_(client), clock_(clock) {}
 
-  [[nodiscard]] resilience::Result<LaunchOutcome> Launch(const LaunchSpec& spec) override;
-  [[nodiscard]] resilience::Result<Observation> Observe(
-      const store::RequestRecord& request) override;
-  [[nodiscard]] resilience::Status Release(const store::RequestRecord& request,
+  [[nodiscard]] resilience::Result<AwsLaunchOutcome> Launch(const AwsLaunchSpec& spec) override;
+  [[nodiscard]] resilience::Result<AwsObservation> Observe(
+      const model::Request& request) override;
+  [[nodiscard]] resilience::Status Release(const model::Request& request,
                                            const std::vector<std::string>& instance_ids) override;
-  [[nodiscard]] resilience::Status Shrink(const store::RequestRecord& request, int keep) override;
-  [[nodiscard]] resilience::Status Cleanup(const store::RequestRecord& request) override;
+  [[nodiscard]] resilience::Status Shrink(const model::Request& request, int keep) override;
+  [[nodiscard]] resilience::Status Cleanup(const model::Request& request) override;
 
  private:
   aws::AwsClient& client_;
@@ -120,11 +120,11 @@ std::string AsgGroupName(std::string_view request_id);
 
 // Whether ASG can launch the template (subnets; whole weights 1..999); kValidation naming the
 // template and field otherwise.
-[[nodiscard]] resilience::Status CheckAsgTemplate(const hostfactory::Template& t);
+[[nodiscard]] resilience::Status CheckAsgTemplate(const model::Template& t);
 
 // The CreateAutoScalingGroup request Launch() sends for `spec`, launching from `lt`: what the
 // header above describes, exposed for tests. Fails as CheckAsgTemplate does.
 [[nodiscard]] resilience::Result<aws::autoscaling::CreateGroupRequest> CreateGroupRequestFor(
-    const LaunchSpec& spec, const RequestLaunchTemplate& lt);
+    const AwsLaunchSpec& spec, const RequestLaunchTemplate& lt);
 
 }  // namespace ohfp::provider

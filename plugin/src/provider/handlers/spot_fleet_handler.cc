@@ -18,8 +18,8 @@ using ec2::SpotFleetOnDemandAllocationStrategy;
 using ec2::SpotFleetRequestDescription;
 using ec2::SpotFleetState;
 using ec2::SpotFleetType;
-using hostfactory::FleetType;
-using hostfactory::PriceType;
+using model::FleetType;
+using model::PriceType;
 using resilience::Error;
 using resilience::ErrorKind;
 using resilience::Result;
@@ -34,27 +34,32 @@ constexpr std::size_t kMaxHistoryMessages = 5;
 // Capacity units are doubles; compare them with some slack.
 constexpr double kUnitSlack = 1e-9;
 
-// The template's strategy (stored in EC2 Fleet's kebab-case; Spot Fleet's camelCase accepted too).
-std::optional<SpotFleetAllocationStrategy> SpotStrategy(std::string_view s) {
-  if (s == "lowest-price" || s == "lowestPrice") return SpotFleetAllocationStrategy::kLowestPrice;
-  if (s == "diversified") return SpotFleetAllocationStrategy::kDiversified;
-  if (s == "capacity-optimized" || s == "capacityOptimized") {
-    return SpotFleetAllocationStrategy::kCapacityOptimized;
-  }
-  if (s == "capacity-optimized-prioritized" || s == "capacityOptimizedPrioritized") {
-    return SpotFleetAllocationStrategy::kCapacityOptimizedPrioritized;
-  }
-  if (s == "price-capacity-optimized" || s == "priceCapacityOptimized") {
-    return SpotFleetAllocationStrategy::kPriceCapacityOptimized;
+std::optional<SpotFleetAllocationStrategy> SpotStrategy(model::AllocationStrategy s) {
+  using model::AllocationStrategy;
+  switch (s) {
+    case AllocationStrategy::kLowestPrice:
+      return SpotFleetAllocationStrategy::kLowestPrice;
+    case AllocationStrategy::kDiversified:
+      return SpotFleetAllocationStrategy::kDiversified;
+    case AllocationStrategy::kCapacityOptimized:
+      return SpotFleetAllocationStrategy::kCapacityOptimized;
+    case AllocationStrategy::kCapacityOptimizedPrioritized:
+      return SpotFleetAllocationStrategy::kCapacityOptimizedPrioritized;
+    case AllocationStrategy::kPriceCapacityOptimized:
+      return SpotFleetAllocationStrategy::kPriceCapacityOptimized;
+    case AllocationStrategy::kPrioritized:
+      return std::nullopt;
   }
   return std::nullopt;
 }
 
-std::optional<SpotFleetOnDemandAllocationStrategy> OnDemandStrategy(std::string_view s) {
-  if (s == "lowest-price" || s == "lowestPrice") {
+std::optional<SpotFleetOnDemandAllocationStrategy> OnDemandStrategy(model::AllocationStrategy s) {
+  if (s == model::AllocationStrategy::kLowestPrice) {
     return SpotFleetOnDemandAllocationStrategy::kLowestPrice;
   }
-  if (s == "prioritized") return SpotFleetOnDemandAllocationStrategy::kPrioritized;
+  if (s == model::AllocationStrategy::kPrioritized) {
+    return SpotFleetOnDemandAllocationStrategy::kPrioritized;
+  }
   return std::nullopt;
 }
 
@@ -124,7 +129,7 @@ Result<std::optional<SpotFleetRequestDescription>> FindTaggedFleet(aws::AwsClien
   if (!all.ok()) return all.error();
   std::optional<SpotFleetRequestDescription> found;
   for (SpotFleetRequestDescription& d : *all) {
-    if (!HasTag(d.tags, kTagRequestId, request_id)) continue;
+    if (!HasTag(d.tags, model::kTagRequestId, request_id)) continue;
     if (!found || (IsCancelledOrFailed(found->state) && !IsCancelledOrFailed(d.state))) {
       found = std::move(d);
     }
@@ -133,15 +138,15 @@ Result<std::optional<SpotFleetRequestDescription>> FindTaggedFleet(aws::AwsClien
 }
 
 // The fleet's own tags without the weights: what an untagged instance of the request gets.
-std::vector<ec2::Tag> InstanceTagsFrom(const store::RequestRecord& request,
+std::vector<ec2::Tag> InstanceTagsFrom(const model::Request& request,
                                        const std::vector<ec2::Tag>& fleet_tags) {
   std::vector<ec2::Tag> tags;
   for (const ec2::Tag& t : fleet_tags) {
     if (!t.key.starts_with(kTagWeightPrefix)) tags.push_back(t);
   }
-  if (!HasTag(tags, kTagRequestId, request.id)) {
-    tags = {{std::string(kTagRequestId), request.id},
-            {std::string(kTagTemplateId), request.template_id}};
+  if (!HasTag(tags, model::kTagRequestId, request.id)) {
+    tags = {{std::string(model::kTagRequestId), request.id},
+            {std::string(model::kTagTemplateId), request.template_id}};
   }
   return tags;
 }
@@ -220,10 +225,10 @@ int SpotFleetTargetAfterRelease(int target, double live_units, double released_u
                     std::max(0, target));
 }
 
-ec2::RequestSpotFleetRequest SpotFleetRequestFor(const LaunchSpec& spec,
+ec2::RequestSpotFleetRequest SpotFleetRequestFor(const AwsLaunchSpec& spec,
                                                  const RequestLaunchTemplate& launch_template,
                                                  SysTime now) {
-  const hostfactory::Template& t = *spec.tmpl;
+  const model::Template& t = *spec.tmpl;
   ec2::RequestSpotFleetRequest r;
   r.client_token = spec.client_token;
   r.iam_fleet_role = t.fleet_role;
@@ -241,14 +246,15 @@ ec2::RequestSpotFleetRequest SpotFleetRequestFor(const LaunchSpec& spec,
 
   r.allocation_strategy = kDefaultStrategy;
   bool prioritized = false;
-  if (!t.allocation_strategy.empty()) {
+  if (t.allocation_strategy) {
     if (t.price_type == PriceType::kOnDemand) {
       if (std::optional<SpotFleetOnDemandAllocationStrategy> od =
-              OnDemandStrategy(t.allocation_strategy)) {
+              OnDemandStrategy(*t.allocation_strategy)) {
         r.on_demand_allocation_strategy = *od;
         prioritized = *od == SpotFleetOnDemandAllocationStrategy::kPrioritized;
       }
-    } else if (std::optional<SpotFleetAllocationStrategy> s = SpotStrategy(t.allocation_strategy)) {
+    } else if (std::optional<SpotFleetAllocationStrategy> s =
+                   SpotStrategy(*t.allocation_strategy)) {
       r.allocation_strategy = *s;
       prioritized = *s == SpotFleetAllocationStrategy::kCapacityOptimizedPrioritized;
     }
@@ -306,10 +312,10 @@ ec2::RequestSpotFleetRequest SpotFleetRequestFor(const LaunchSpec& spec,
 
 // ---- Launch ----
 
-Result<LaunchOutcome> SpotFleetHandler::Launch(const LaunchSpec& spec) {
+Result<AwsLaunchOutcome> SpotFleetHandler::Launch(const AwsLaunchSpec& spec) {
   Result<RequestLaunchTemplate> lt = EnsureRequestLaunchTemplate(client_, spec);
   if (!lt.ok()) return lt.error();
-  LaunchOutcome out;
+  AwsLaunchOutcome out;
   if (lt->owned) out.launch_template_id = lt->id;
 
   Result<std::string> id =
@@ -331,9 +337,9 @@ Result<LaunchOutcome> SpotFleetHandler::Launch(const LaunchSpec& spec) {
     out.resource_id = (*found)->spot_fleet_request_id;
   } else {
     if (lt->owned && RefusedForGood(id.error().kind())) {
-      store::RequestRecord request;
+      model::Request request;
       request.id = spec.request_id;
-      request.launch_template_id = lt->id;
+      request.created.launch_template_id = lt->id;
       (void)DeleteRequestLaunchTemplate(client_, request);  // best effort; tagged, so findable
     }
     return id.error();
@@ -358,19 +364,19 @@ Result<LaunchOutcome> SpotFleetHandler::Launch(const LaunchSpec& spec) {
 // ---- Observe ----
 
 Result<std::optional<SpotFleetRequestDescription>> SpotFleetHandler::FindFleet(
-    const store::RequestRecord& request) {
-  if (!request.resource_id.empty()) {
-    return ec2::FindSpotFleetRequest(client_, request.resource_id);
+    const model::Request& request) {
+  if (!request.created.resource_id.empty()) {
+    return ec2::FindSpotFleetRequest(client_, request.created.resource_id);
   }
   return FindTaggedFleet(client_, request.id);
 }
 
-Result<Observation> SpotFleetHandler::Observe(const store::RequestRecord& request) {
+Result<AwsObservation> SpotFleetHandler::Observe(const model::Request& request) {
   Result<std::optional<SpotFleetRequestDescription>> fleet = FindFleet(request);
   if (!fleet.ok()) return fleet.error();
-  Observation seen;
-  seen.launch_template_id = request.launch_template_id;
-  if (request.resource_id.empty() && request.launch_template_id.empty()) {
+  AwsObservation seen;
+  seen.launch_template_id = request.created.launch_template_id;
+  if (request.created.resource_id.empty() && request.created.launch_template_id.empty()) {
     // Settling a launch whose answer was lost: report the launch template too, for adoption.
     Result<std::string> lt = FindRequestLaunchTemplate(client_, request.id);
     if (!lt.ok()) return lt.error();
@@ -408,13 +414,13 @@ Result<Observation> SpotFleetHandler::Observe(const store::RequestRecord& reques
   }
 
   const SysTime now = clock_.SystemNow();
-  const SysTime created{std::chrono::milliseconds(request.created_at)};
+  const SysTime created = request.created_at;
   if (!fleet->has_value()) {
-    if (!request.resource_id.empty()) {
+    if (!request.created.resource_id.empty()) {
       if (now - created < kFleetVisibilityGrace) {
         seen.fulfilling = true;  // just created: EC2 may not list it yet
       } else {
-        seen.errors.push_back("Spot Fleet request " + request.resource_id + " no longer exists");
+        seen.errors.push_back("Spot Fleet request " + request.created.resource_id + " no longer exists");
       }
     }
     return seen;
@@ -494,7 +500,7 @@ Status SpotFleetHandler::LowerTarget(const SpotFleetRequestDescription& fleet, i
   return resilience::OkStatus();  // a fleet gone replaces nothing
 }
 
-Status SpotFleetHandler::Release(const store::RequestRecord& request,
+Status SpotFleetHandler::Release(const model::Request& request,
                                  const std::vector<std::string>& instance_ids) {
   if (instance_ids.empty()) return resilience::OkStatus();
   Result<std::optional<SpotFleetRequestDescription>> fleet = FindFleet(request);
@@ -534,16 +540,16 @@ Status SpotFleetHandler::Release(const store::RequestRecord& request,
   return TerminateExactly(client_, ids);
 }
 
-Status SpotFleetHandler::Shrink(const store::RequestRecord& request, int keep) {
+Status SpotFleetHandler::Shrink(const model::Request& request, int keep) {
   Result<std::optional<SpotFleetRequestDescription>> fleet = FindFleet(request);
   if (!fleet.ok()) return fleet.error();
-  if (!fleet->has_value() && !request.resource_id.empty()) {
+  if (!fleet->has_value() && !request.created.resource_id.empty()) {
     // Just created and not listed yet, it may still launch: not stopped yet, try again.
-    const SysTime created{std::chrono::milliseconds(request.created_at)};
+    const SysTime created = request.created_at;
     if (clock_.SystemNow() - created < kFleetVisibilityGrace) {
       return Error(
           ErrorKind::kTransient, "SpotFleetNotVisibleYet",
-          "Spot Fleet request " + request.resource_id + " is not listed yet; it cannot be lowered");
+          "Spot Fleet request " + request.created.resource_id + " is not listed yet; it cannot be lowered");
     }
   }
   if (keep <= 0) {
@@ -588,7 +594,7 @@ Status SpotFleetHandler::Shrink(const store::RequestRecord& request, int keep) {
   return LowerTarget(f, target, on_demand_target);
 }
 
-Status SpotFleetHandler::Cleanup(const store::RequestRecord& request) {
+Status SpotFleetHandler::Cleanup(const model::Request& request) {
   Result<std::optional<SpotFleetRequestDescription>> fleet = FindFleet(request);
   if (!fleet.ok()) return fleet.error();
   if (fleet->has_value()) {
