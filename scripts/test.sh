@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs what is missing, builds, and runs every test: the optimised build, then the whole suite under
-# AddressSanitizer + UndefinedBehaviorSanitizer, then the concurrent code under ThreadSanitizer.
+# Checks that the repository is self-contained (scripts/check-self-contained.sh), installs what is missing, builds,
+# and runs every test: the optimised build, then the whole suite under AddressSanitizer +
+# UndefinedBehaviorSanitizer, then the concurrent code under ThreadSanitizer.
 #
 #   scripts/test.sh            everything (what CI runs)
 #   scripts/test.sh default    only the optimised build's tests (any of: default asan tsan)
@@ -14,6 +15,8 @@ if [ ${#presets[@]} -eq 0 ]; then
   presets=(default asan tsan)
 fi
 
+# First, in well under a second: no file may depend on what a user's clone does not have beside it.
+scripts/check-self-contained.sh
 scripts/install-deps.sh
 jobs=$(nproc 2>/dev/null || echo 2)
 

@@ -101,8 +101,8 @@ bool MotoAvailable() { return std::system("python3 -c 'import moto.server' >/dev
 
 std::string MotoMissingMessage() {
   return "these tests need the moto AWS emulator: `python3 -c 'import moto.server'` failed. moto 5 "
-         "is expected in the "
-         "default python3 (see ../shared/docs/aws-notes.md)";
+         "is expected in the python3 on PATH: scripts/install-deps.sh installs it (see "
+         "docs/aws-notes.md)";
 }
 
 HttpAnswer HttpCall(int port, const std::string& method, const std::string& path,

@@ -79,7 +79,12 @@ int main(int argc, char** argv) {
     rules = std::move(*parsed.rules);
   }
   if (options.check_only) {
-    std::cout << "ohfp-chaos-proxy: configuration OK (" << rules.rules.size() << " rule(s))\n";
+    std::cout << "ohfp-chaos-proxy: configuration OK (" << rules.rules.size() << " rule(s)";
+    if (rules.throttling) {
+      std::cout << "; throttling model " << rules.throttling->model << ", scale "
+                << rules.throttling->scale;
+    }
+    std::cout << ")\n";
     return 0;
   }
 
@@ -143,7 +148,8 @@ int main(int argc, char** argv) {
     const Counters totals = proxy.stats().Totals();
     std::cerr << "ohfp-chaos-proxy: stopped; " << totals.requests << " request(s), "
               << totals.forwarded << " forwarded, " << totals.TotalFaults()
-              << " fault(s) injected, " << totals.idempotent_replays << " idempotent replay(s)\n";
+              << " fault(s) injected, " << totals.throttled_by_model << " throttled by the model, "
+              << totals.idempotent_replays << " idempotent replay(s)\n";
   }
   if (signal_number == SIGUSR1 && !served)
     return Fail(kExitRuntime, "the server stopped unexpectedly");

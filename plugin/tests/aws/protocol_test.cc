@@ -41,7 +41,8 @@ namespace {
 // ordered_json keeps the files' member order, which is the order parameters are serialized in.
 using Json = nlohmann::ordered_json;
 
-constexpr std::string_view kDataDir = OHFP_SOURCE_DIR "/../shared/testdata/aws-protocol";
+// The repository's copy of the cases (tests/data/aws-protocol/README.md says where they come from).
+constexpr std::string_view kDataDir = OHFP_SOURCE_DIR "/tests/data/aws-protocol";
 
 // What the cases expect an SDK's (mocked) idempotency-token generator to produce.
 constexpr std::string_view kFixedIdempotencyToken = "00000000-0000-4000-8000-000000000000";

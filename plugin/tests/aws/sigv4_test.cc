@@ -27,7 +27,8 @@ using namespace std::chrono_literals;
 
 namespace fs = std::filesystem;
 
-constexpr std::string_view kSuiteRelativeDir = "/../shared/testdata/sigv4-testsuite";
+// The repository's copy of AWS's suite (Apache-2.0; LICENSE and NOTICE beside it).
+constexpr std::string_view kSuiteRelativeDir = "/tests/data/sigv4-testsuite";
 constexpr std::size_t kExpectedSuiteCases = 34;
 constexpr std::string_view kAccessKeyId = "AKIDEXAMPLE";
 constexpr std::string_view kSecret = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";

@@ -1,6 +1,7 @@
 #include "ohfp/chaos_proxy/chaos_proxy.h"
 
 #include <nlohmann/json.hpp>
+#include <utility>
 
 namespace ohfp::chaos_proxy {
 namespace {
@@ -54,6 +55,7 @@ ChaosProxy::ChaosProxy(resilience::Clock& clock, resilience::RandomSource& rando
       upstream_(upstream),
       options_(options),
       events_(events),
+      throttle_(clock, std::exchange(rules.throttling, std::nullopt)),
       engine_(clock, random, std::move(rules)),
       cache_(options.idempotency_capacity),
       request_ids_(options.request_id_seed) {}
@@ -94,7 +96,26 @@ Outcome ChaosProxy::Handle(const HttpRequest& request, std::stop_token stop) {
         return InjectFault(*decision, aws, stop);
     }
   }
+  // AWS's own throttling comes after the faults in front of it (a request the rules stop never
+  // reaches AWS) and before it looks at ClientTokens.
+  if (const ThrottleDecision throttled = throttle_.Admit(aws); throttled.throttled) {
+    return AnswerModelThrottle(throttled, aws, drop_response);
+  }
   return Forward(request, aws, drop_response, stop);
+}
+
+Outcome ChaosProxy::AnswerModelThrottle(const ThrottleDecision& decision, const AwsRequest& aws,
+                                        bool drop_response) {
+  stats_.RecordModelThrottle(aws.action);
+  HttpResponse response = ThrottleResponse(aws.service, request_ids_.Next(), "");
+  RemoveHeader(response.headers, kChaosHeader);
+  response.headers.emplace_back(kChaosHeader, "throttle-model");
+  ProxyEvent event = RequestEvent(EventKind::kModelThrottle, aws);
+  event.status = drop_response ? 0 : response.status;
+  event.detail = decision.bucket;
+  Emit(std::move(event));
+  if (drop_response) return Outcome{Disposition::kClose, {}};
+  return Outcome{Disposition::kRespond, std::move(response)};
 }
 
 Outcome ChaosProxy::InjectFault(const Decision& decision, const AwsRequest& aws,
@@ -220,7 +241,7 @@ Outcome ChaosProxy::HandleControl(const HttpRequest& request) {
   }
   if (path == "/__chaos/rules") {
     if (method == "GET" || method == "HEAD") {
-      return Outcome{Disposition::kRespond, JsonResponse(200, RulesToJson(engine_.rules()))};
+      return Outcome{Disposition::kRespond, JsonResponse(200, RulesToJson(CurrentRules()))};
     }
     if (method != "PUT") return not_allowed("GET, PUT");
     ParsedRules parsed = ParseRules(request.body);
@@ -233,12 +254,14 @@ Outcome ChaosProxy::HandleControl(const HttpRequest& request) {
                                  {"errors", std::move(errors)}})};
     }
     const std::size_t count = parsed.rules->rules.size();
+    const bool throttling = parsed.rules->throttling.has_value();
     ReplaceRules(std::move(*parsed.rules));
     ProxyEvent event;
     event.kind = EventKind::kRulesReplaced;
-    event.detail = std::to_string(count) + " rule(s)";
+    event.detail =
+        std::to_string(count) + " rule(s), throttling model " + (throttling ? "on" : "off");
     Emit(std::move(event));
-    return Outcome{Disposition::kRespond, JsonResponse(200, RulesToJson(engine_.rules()))};
+    return Outcome{Disposition::kRespond, JsonResponse(200, RulesToJson(CurrentRules()))};
   }
   if (path == "/__chaos/reset") {
     if (method != "POST") return not_allowed("POST");
@@ -255,10 +278,20 @@ Outcome ChaosProxy::HandleControl(const HttpRequest& request) {
                     "; try GET /__chaos/stats, GET or PUT /__chaos/rules, POST /__chaos/reset")};
 }
 
-void ChaosProxy::ReplaceRules(RuleSet rules) { engine_.ReplaceRules(std::move(rules)); }
+void ChaosProxy::ReplaceRules(RuleSet rules) {
+  throttle_.Configure(std::exchange(rules.throttling, std::nullopt));
+  engine_.ReplaceRules(std::move(rules));
+}
+
+RuleSet ChaosProxy::CurrentRules() const {
+  RuleSet rules = engine_.rules();
+  rules.throttling = throttle_.config();
+  return rules;
+}
 
 void ChaosProxy::Reset() {
   engine_.Reset();
+  throttle_.Reset();
   stats_.Reset();
   cache_.Clear();
 }
@@ -274,7 +307,8 @@ json ChaosProxy::StatsJson() const {
               {"totals", std::move(stats["totals"])},
               {"actions", std::move(stats["actions"])},
               {"rules", std::move(rules)},
-              {"idempotency", {{"enabled", options_.idempotency}, {"recorded", cache_.size()}}}};
+              {"idempotency", {{"enabled", options_.idempotency}, {"recorded", cache_.size()}}},
+              {"throttling", throttle_.ToJson()}};
 }
 
 void ChaosProxy::Emit(ProxyEvent event) {

@@ -23,7 +23,9 @@ constexpr std::string_view kDescription =
     "errors, capacity\n"
     "errors, latency, hangs, connection resets, or lost responses. It also emulates EC2 "
     "ClientToken\n"
-    "idempotency, which the moto emulator lacks.";
+    "idempotency, which the moto emulator lacks, and, on request, EC2's and Auto Scaling's own "
+    "throttling\n"
+    "(token buckets with the published limits).";
 
 constexpr std::string_view kFooter = R"(
 When it is ready, it prints one JSON line on stdout:
@@ -69,6 +71,28 @@ RULES (--config FILE, or PUT /__chaos/rules at run time)
        "fault": {"type": "respond", "status": 200, "body": "<ModifyFleetResponse xmlns=\"http://ec2.amazonaws.com/doc/2016-11-15/\"><requestId>{{request_id}}</requestId><return>true</return></ModifyFleetResponse>"}}
     ]}
 
+THROTTLING MODEL ("throttling" section of the same document; off without it)
+  Plays the AWS account behind the proxy, shared by every client: token buckets with the limits EC2
+  publishes ("Request throttling for the Amazon EC2 API"). Each EC2 action has its own request bucket,
+  sized by its category (non-mutating 100 tokens + 20/s, unfiltered and unpaginated Describe calls
+  50 + 10/s, mutating 50 + 5/s, resource-intensive 50 + 5/s, or the action's own line: RunInstances
+  5 + 2/s, TerminateInstances 100 + 5/s, ...). RunInstances also takes MaxCount tokens, and
+  Terminate/Start/StopInstances one per InstanceId, from a resource bucket (1000 + 2/s for Run and
+  Start, 1000 + 20/s for Terminate and Stop). All Auto Scaling actions share one bucket (100 + 20/s,
+  our choice: AWS publishes no number). A request that finds a bucket short takes nothing and gets
+  what AWS answers: EC2 HTTP 503 RequestLimitExceeded, Auto Scaling HTTP 400 Throttling. It applies to
+  the requests no rule stopped, before the ClientToken cache (a replay costs tokens too).
+    "model"        "ec2-published" (the default and only model)
+    "scale"        multiplies every published size and rate (0.05 = 1/20th); sizes rounded, at least 1
+    "categories"   {"non-mutating" | "unfiltered-non-mutating" | "mutating" | "resource-intensive" |
+                    "console-non-mutating" | "autoscaling": {"capacity": N, "refill_rate": R}}
+    "actions"      {"RunInstances": {"capacity": N, "refill_rate": R,
+                                     "resource": {"capacity": N, "refill_rate": R}},
+                    "DescribeInstances": {..., "unfiltered": {"capacity": N, "refill_rate": R}}}
+  Overridden numbers are taken as written (not scaled). GET /__chaos/stats reports accepted and
+  throttled requests per action, bucket levels and a per-second series under "throttling".
+    {"rules": [], "throttling": {"scale": 0.05, "actions": {"RunInstances": {"capacity": 2}}}}
+
 IDEMPOTENCY
   EC2 requests carrying ClientToken (RunInstances, CreateFleet, CreateLaunchTemplate, ...) or
   SpotFleetRequestConfig.ClientToken (RequestSpotFleet) are keyed by (action, token). The first is forwarded
@@ -78,11 +102,13 @@ IDEMPOTENCY
 
 CONTROL ENDPOINT (same port; never forwarded)
   GET  /__chaos/stats   totals and per-action counts (requests, forwarded, faults by type, idempotent
-                        replays and mismatches, upstream errors) and hits per rule. Alias: GET /stats
-  GET  /__chaos/rules   the current rules
-  PUT  /__chaos/rules   replace the rules (same document as --config); 400 with every problem, rules kept
+                        replays and mismatches, upstream errors, throttled by the model), hits per rule,
+                        and the throttling model's counts, buckets and series. Alias: GET /stats
+  GET  /__chaos/rules   the current rules and throttling section
+  PUT  /__chaos/rules   replace both (same document as --config; no "throttling" turns the model off, a
+                        changed one refills its buckets); 400 with every problem, nothing changed
   POST /__chaos/reset   zero the statistics and rule hits, restart the time origin, clear the idempotency
-                        cache
+                        cache, fill every token bucket
 
 EXAMPLE
   ohfp-chaos-proxy --upstream http://127.0.0.1:5000 --listen 127.0.0.1:0 --config chaos.json --seed 7 \
@@ -163,7 +189,8 @@ CliParse ParseCommandLine(int argc, const char* const* argv) {
       ->type_name("HOST:PORT")
       ->capture_default_str();
   auto* config_option =
-      app.add_option("--config", config_path, "Rules file (JSON, see RULES); without it, no faults")
+      app.add_option("--config", config_path,
+                     "Rules file (JSON, see RULES, THROTTLING MODEL); without it, no faults")
           ->type_name("FILE");
   auto* seed_option =
       app.add_option("--seed", seed,

@@ -99,6 +99,9 @@ std::string FormatEvent(const ProxyEvent& event) {
       }
       break;
     }
+    case EventKind::kModelThrottle:
+      line += "throttled bucket=" + Value(event.detail) + RequestPart(event) + StatusPart(event);
+      break;
     case EventKind::kIdempotentReplay:
       line += "idempotent-replay" + RequestPart(event) + " token=" + Value(event.client_token) +
               StatusPart(event);
@@ -115,7 +118,7 @@ std::string FormatEvent(const ProxyEvent& event) {
       line += "rules-replaced " + Value(event.detail);
       break;
     case EventKind::kReset:
-      line += "reset (statistics, time origin, idempotency cache)";
+      line += "reset (statistics, time origin, idempotency cache, token buckets)";
       break;
   }
   return line;

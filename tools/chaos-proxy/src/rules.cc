@@ -7,6 +7,8 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "json_validator.h"
+
 namespace ohfp::chaos_proxy {
 namespace {
 
@@ -43,112 +45,28 @@ std::vector<std::string_view> FaultKeysFor(FaultType type) {
   return {"type"};
 }
 
-std::string Quoted(std::string_view s) { return "\"" + std::string(s) + "\""; }
+using internal::Contains;
+using internal::JoinNames;
+using internal::Quoted;
 
-std::string JoinNames(const auto& names) {
-  std::string out;
-  for (std::string_view name : names) {
-    if (!out.empty()) out += ", ";
-    out += name;
-  }
-  return out;
-}
-
-bool Contains(const auto& list, std::string_view value) {
-  return std::find(list.begin(), list.end(), value) != list.end();
-}
-
-// Walks one document, collecting every problem instead of stopping at the first.
-class Validator {
+// Walks one rules document, collecting every problem instead of stopping at the first.
+class Validator : public internal::JsonValidator {
  public:
-  explicit Validator(std::vector<ConfigError>& errors) : errors_(errors) {}
+  using JsonValidator::JsonValidator;
 
-  void Report(std::string path, std::string message) {
-    errors_.push_back(ConfigError{std::move(path), std::move(message)});
-  }
-
-  bool ExpectType(const json& value, json::value_t type, const std::string& path,
-                  std::string_view what) {
-    const bool ok = type == json::value_t::number_float ? value.is_number() : value.type() == type;
-    if (!ok) Report(path, "must be " + std::string(what) + ", got " + value.type_name());
-    return ok;
-  }
-
-  // Reports keys of `object` not in `allowed`; `known` are keys valid elsewhere in the same object
-  // type.
-  void CheckKeys(const json& object, const std::string& path,
-                 const std::vector<std::string_view>& allowed, std::string_view context = {}) {
+  // Reports keys of a fault object that its type does not use: keys of other fault types are "not
+  // used by fault type ...", anything else is unknown.
+  void CheckFaultKeys(const json& object, const std::string& path,
+                      const std::vector<std::string_view>& allowed, std::string_view type) {
     for (const auto& [key, value] : object.items()) {
       if (Contains(allowed, key)) continue;
-      if (!context.empty() && Contains(kFaultKeys, key)) {
-        Report(path + "." + key, "not used by fault type " + Quoted(context) +
-                                     " (allowed: " + JoinNames(allowed) + ")");
+      if (Contains(kFaultKeys, key)) {
+        Report(path + "." + key,
+               "not used by fault type " + Quoted(type) + " (allowed: " + JoinNames(allowed) + ")");
       } else {
         Report(path + "." + key, "unknown key (allowed: " + JoinNames(allowed) + ")");
       }
     }
-  }
-
-  std::optional<std::string> String(const json& object, std::string_view key,
-                                    const std::string& path, bool required, bool non_empty) {
-    const auto it = object.find(key);
-    const std::string key_path = path + "." + std::string(key);
-    if (it == object.end()) {
-      if (required) Report(key_path, "is required");
-      return std::nullopt;
-    }
-    if (!ExpectType(*it, json::value_t::string, key_path, "a string")) return std::nullopt;
-    auto value = it->get<std::string>();
-    if (non_empty && value.empty()) {
-      Report(key_path, "must not be empty");
-      return std::nullopt;
-    }
-    return value;
-  }
-
-  std::optional<double> Number(const json& object, std::string_view key, const std::string& path,
-                               double min, double max, std::string_view range_text) {
-    const auto it = object.find(key);
-    if (it == object.end()) return std::nullopt;
-    const std::string key_path = path + "." + std::string(key);
-    if (!ExpectType(*it, json::value_t::number_float, key_path, "a number")) return std::nullopt;
-    const double value = it->get<double>();
-    if (!std::isfinite(value) || value < min || value > max) {
-      Report(key_path, "must be " + std::string(range_text) + ", got " + it->dump());
-      return std::nullopt;
-    }
-    return value;
-  }
-
-  std::optional<std::int64_t> Integer(const json& object, std::string_view key,
-                                      const std::string& path, bool required, std::int64_t min,
-                                      std::int64_t max) {
-    const auto it = object.find(key);
-    const std::string key_path = path + "." + std::string(key);
-    if (it == object.end()) {
-      if (required) Report(key_path, "is required");
-      return std::nullopt;
-    }
-    if (!it->is_number_integer()) {
-      Report(key_path,
-             std::string("must be an integer, got ") +
-                 (it->is_number() ? "a fractional number " + it->dump() : it->type_name()));
-      return std::nullopt;
-    }
-    const bool in_range = it->is_number_unsigned()
-                              ? it->get<std::uint64_t>() <= static_cast<std::uint64_t>(max) &&
-                                    static_cast<std::int64_t>(it->get<std::uint64_t>()) >= min
-                              : it->get<std::int64_t>() >= min && it->get<std::int64_t>() <= max;
-    if (!in_range) {
-      const std::string range =
-          max == std::numeric_limits<std::int64_t>::max()
-              ? "an integer >= " + std::to_string(min)
-              : "between " + std::to_string(min) + " and " + std::to_string(max);
-      Report(key_path, "must be " + range + ", got " + it->dump());
-      return std::nullopt;
-    }
-    const std::int64_t value = it->get<std::int64_t>();
-    return value;
   }
 
   std::optional<Match> ParseMatch(const json& match, const std::string& path) {
@@ -211,7 +129,7 @@ class Validator {
 
   std::optional<Fault> ParseFault(const json& fault, const std::string& path) {
     if (!ExpectType(fault, json::value_t::object, path, "an object")) return std::nullopt;
-    const std::size_t errors_before = errors_.size();
+    const std::size_t errors_before = error_count();
     const auto type_name = String(fault, "type", path, /*required=*/true, /*non_empty=*/false);
     if (!type_name) return std::nullopt;
     const auto type = FaultTypeFromName(*type_name);
@@ -220,7 +138,7 @@ class Validator {
                                  " (expected one of: " + JoinNames(kFaultTypeNames) + ")");
       return std::nullopt;
     }
-    CheckKeys(fault, path, FaultKeysFor(*type), *type_name);
+    CheckFaultKeys(fault, path, FaultKeysFor(*type), *type_name);
     Fault out;
     out.type = *type;
     switch (*type) {
@@ -258,14 +176,14 @@ class Validator {
                                .value_or(std::string(kDefaultRespondContentType));
         break;
     }
-    if (errors_.size() != errors_before) return std::nullopt;
+    if (error_count() != errors_before) return std::nullopt;
     return out;
   }
 
   std::optional<Rule> ParseRule(const json& rule, std::size_t index, std::set<std::string>& names) {
     const std::string path = "$.rules[" + std::to_string(index) + "]";
     if (!ExpectType(rule, json::value_t::object, path, "an object")) return std::nullopt;
-    const std::size_t errors_before = errors_.size();
+    const std::size_t errors_before = error_count();
     CheckKeys(
         rule, path,
         {"name", "description", "match", "probability", "from", "duration", "max_hits", "fault"});
@@ -298,12 +216,9 @@ class Validator {
     } else {
       Report(path + ".fault", "is required");
     }
-    if (errors_.size() != errors_before) return std::nullopt;
+    if (error_count() != errors_before) return std::nullopt;
     return out;
   }
-
- private:
-  std::vector<ConfigError>& errors_;
 };
 
 }  // namespace
@@ -338,7 +253,7 @@ ParsedRules ParseRulesDocument(const json& document) {
                             "an object with a \"rules\" list")) {
     return parsed;
   }
-  validator.CheckKeys(document, "$", {"rules", "description"});
+  validator.CheckKeys(document, "$", {"rules", "description", "throttling"});
   (void)validator.String(document, "description", "$", false, false);
   RuleSet rules;
   const auto it = document.find("rules");
@@ -350,6 +265,9 @@ ParsedRules ParseRulesDocument(const json& document) {
       if (auto rule = validator.ParseRule((*it)[i], i, names))
         rules.rules.push_back(std::move(*rule));
     }
+  }
+  if (const auto section = document.find("throttling"); section != document.end()) {
+    rules.throttling = ParseThrottlingSection(*section, parsed.errors);
   }
   if (parsed.errors.empty()) parsed.rules = std::move(rules);
   return parsed;
@@ -406,7 +324,9 @@ json RulesToJson(const RuleSet& rules) {
     item["fault"] = std::move(fault);
     list.push_back(std::move(item));
   }
-  return json{{"rules", std::move(list)}};
+  json document = {{"rules", std::move(list)}};
+  if (rules.throttling) document["throttling"] = ThrottlingToJson(*rules.throttling);
+  return document;
 }
 
 }  // namespace ohfp::chaos_proxy

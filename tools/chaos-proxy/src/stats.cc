@@ -21,7 +21,8 @@ nlohmann::json Counters::ToJson() const {
           {"faults_by_type", std::move(by_type)},
           {"idempotent_replays", idempotent_replays},
           {"idempotency_mismatches", idempotency_mismatches},
-          {"upstream_errors", upstream_errors}};
+          {"upstream_errors", upstream_errors},
+          {"throttled_by_model", throttled_by_model}};
 }
 
 Counters Stats::Totals() const {

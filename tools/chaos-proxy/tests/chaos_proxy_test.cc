@@ -360,5 +360,151 @@ TEST_F(ChaosProxyTest, ReportsOneEventPerInjectedFault) {
             "t=0.005s fault=capacity rule=no action=RunInstances service=ec2 status=500");
 }
 
+// The throttling model inside the proxy: what the client sees, and where it sits among the rules
+// and the ClientToken cache.
+
+TEST_F(ChaosProxyTest, AnEmptyBucketIsAnsweredAsEc2AndAutoScalingAnswer) {
+  Start(R"({"rules": [], "throttling": {"actions": {"DescribeRegions": {"capacity": 2,
+      "refill_rate": 1}}, "categories": {"autoscaling": {"capacity": 1, "refill_rate": 1}}}})");
+  EXPECT_EQ(Send(Ec2Request("DescribeRegions")).response.status, 200);
+  EXPECT_EQ(Send(Ec2Request("DescribeRegions")).response.status, 200);
+  const Outcome ec2 = Send(Ec2Request("DescribeRegions"));
+  ASSERT_EQ(ec2.disposition, Disposition::kRespond);
+  EXPECT_EQ(ec2.response.status, 503);
+  EXPECT_THAT(ec2.response.body,
+              HasSubstr("<Response><Errors><Error><Code>RequestLimitExceeded</Code><Message>"
+                        "Request limit exceeded.</Message></Error></Errors><RequestID>"));
+  EXPECT_EQ(Header(ec2.response, "x-ohfp-chaos-proxy"), "throttle-model");
+  EXPECT_FALSE(Header(ec2.response, "x-amzn-RequestId").empty());
+  EXPECT_EQ(upstream_.calls(), 2u);
+
+  EXPECT_EQ(Send(AutoScalingRequest("DescribeAutoScalingGroups")).response.status, 200);
+  const Outcome asg = Send(AutoScalingRequest("DescribeScalingActivities"));
+  EXPECT_EQ(asg.response.status, 400);
+  EXPECT_THAT(asg.response.body,
+              HasSubstr("<Error><Type>Sender</Type><Code>Throttling</Code><Message>Rate "
+                        "exceeded</Message></Error>"));
+  EXPECT_EQ(upstream_.calls(), 3u);
+
+  clock_.Advance(1s);  // one token back in each bucket
+  EXPECT_EQ(Send(Ec2Request("DescribeRegions")).response.status, 200);
+  EXPECT_EQ(Send(Ec2Request("DescribeRegions")).response.status, 503);
+  EXPECT_EQ(Send(AutoScalingRequest("DescribeScalingActivities")).response.status, 200);
+
+  const auto stats = Stats();
+  EXPECT_EQ(stats["totals"]["requests"], 8);
+  EXPECT_EQ(stats["totals"]["forwarded"], 5);
+  EXPECT_EQ(stats["totals"]["throttled_by_model"], 3);
+  EXPECT_EQ(stats["totals"]["faults"], 0);  // the model is AWS, not an injected fault
+  EXPECT_EQ(stats["actions"]["DescribeRegions"]["throttled_by_model"], 2);
+  EXPECT_EQ(stats["throttling"]["services"]["ec2"]["actions"]["DescribeRegions"]["accepted"], 3);
+  EXPECT_EQ(stats["throttling"]["services"]["ec2"]["actions"]["DescribeRegions"]["throttled"], 2);
+  EXPECT_EQ(stats["throttling"]["services"]["autoscaling"]["totals"]["throttled"], 1);
+  EXPECT_EQ(stats["throttling"]["buckets"]["ec2:DescribeRegions"]["level"], 0);
+
+  const auto events = sink_.events();
+  ASSERT_EQ(events.size(), 3u);
+  EXPECT_EQ(FormatEvent(events[0]),
+            "t=0.000s throttled bucket=ec2:DescribeRegions action=DescribeRegions service=ec2 "
+            "status=503");
+  EXPECT_EQ(FormatEvent(events[1]),
+            "t=0.000s throttled bucket=autoscaling action=DescribeScalingActivities "
+            "service=autoscaling status=400");
+}
+
+TEST_F(ChaosProxyTest, RulesComeFirstAndTheirFaultsSpendNoTokens) {
+  Start(R"({"rules": [
+      {"name": "cut", "match": {"action": "DescribeRegions"}, "max_hits": 2, "fault": {"type": "reset"}},
+      {"name": "slow", "match": {"action": "DescribeRegions"}, "max_hits": 1,
+       "fault": {"type": "latency", "ms": 1000}}],
+    "throttling": {"actions": {"DescribeRegions": {"capacity": 1, "refill_rate": 1}}}})");
+  // Reset twice: the requests never reached "AWS", so the one token is still there.
+  EXPECT_EQ(Send(Ec2Request("DescribeRegions")).disposition, Disposition::kReset);
+  EXPECT_EQ(Send(Ec2Request("DescribeRegions")).disposition, Disposition::kReset);
+  // Latency, then AWS: the token is taken after the wait (which refilled nothing: it was full).
+  EXPECT_EQ(Send(Ec2Request("DescribeRegions")).response.status, 200);
+  EXPECT_EQ(Send(Ec2Request("DescribeRegions")).response.status, 503);
+  EXPECT_EQ(upstream_.calls(), 1u);
+}
+
+TEST_F(ChaosProxyTest, ALostResponseOfAThrottledRequestIsStillLost) {
+  Start(R"({"rules": [{"match": {"action": "DescribeRegions"}, "fault": {"type": "drop_response"}}],
+    "throttling": {"actions": {"DescribeRegions": {"capacity": 1, "refill_rate": 0}}}})");
+  EXPECT_EQ(Send(Ec2Request("DescribeRegions")).disposition, Disposition::kClose);
+  EXPECT_EQ(Send(Ec2Request("DescribeRegions")).disposition, Disposition::kClose);
+  EXPECT_EQ(upstream_.calls(), 1u);  // the second was throttled, and its 503 dropped
+  EXPECT_EQ(Stats()["totals"]["throttled_by_model"], 1);
+}
+
+TEST_F(ChaosProxyTest, AnIdempotentReplaySpendsTokensLikeAnyRequest) {
+  Start(R"({"rules": [], "throttling": {"actions": {"RunInstances": {"capacity": 2,
+      "refill_rate": 0, "resource": {"capacity": 10, "refill_rate": 0}}}}})");
+  const HttpRequest launch =
+      Ec2Request("RunInstances", "ImageId=ami-1&MinCount=4&MaxCount=4&ClientToken=launch-1");
+  EXPECT_EQ(Send(launch).response.status, 200);
+  const Outcome replay = Send(launch);
+  EXPECT_EQ(replay.response.status, 200);
+  EXPECT_EQ(Header(replay.response, "x-ohfp-chaos-proxy"), "idempotent-replay");
+  EXPECT_EQ(upstream_.calls(), 1u);
+  // Both took a request token and four resource tokens: AWS throttles before it looks at tokens.
+  EXPECT_EQ(proxy_->throttle_model().BucketLevel("ec2:RunInstances"), 0);
+  EXPECT_EQ(proxy_->throttle_model().BucketLevel("ec2:RunInstances:resource"), 2);
+  const Outcome third = Send(launch);
+  EXPECT_EQ(third.response.status, 503);
+  EXPECT_EQ(Header(third.response, "x-ohfp-chaos-proxy"), "throttle-model");
+  const auto stats = Stats();
+  EXPECT_EQ(stats["actions"]["RunInstances"]["idempotent_replays"], 1);
+  EXPECT_EQ(stats["actions"]["RunInstances"]["throttled_by_model"], 1);
+  EXPECT_EQ(stats["throttling"]["services"]["ec2"]["actions"]["RunInstances"]["resource_tokens"],
+            8);
+}
+
+TEST_F(ChaosProxyTest, TheThrottlingSectionIsReadReplacedAndResetWithTheRules) {
+  const std::string section =
+      R"("throttling": {"actions": {"DescribeRegions": {"capacity": 1, "refill_rate": 0}}})";
+  Start(R"({"rules": [], )" + section + "}");
+  EXPECT_EQ(Send(Ec2Request("DescribeRegions")).response.status, 200);
+  EXPECT_EQ(Send(Ec2Request("DescribeRegions")).response.status, 503);
+  const auto document = nlohmann::json::parse(Send(Control("GET", "/__chaos/rules")).response.body);
+  EXPECT_EQ(document["throttling"]["actions"]["DescribeRegions"]["capacity"], 1);
+  EXPECT_EQ(document["throttling"]["model"], "ec2-published");
+
+  // The same section again: the bucket stays empty.
+  EXPECT_EQ(Send(Control("PUT", "/__chaos/rules", document.dump())).response.status, 200);
+  EXPECT_EQ(Send(Ec2Request("DescribeRegions")).response.status, 503);
+  // A different one starts full.
+  EXPECT_EQ(Send(Control("PUT", "/__chaos/rules",
+                         R"({"rules": [], "throttling": {"actions": {"DescribeRegions":
+                              {"capacity": 2, "refill_rate": 0}}}})"))
+                .response.status,
+            200);
+  EXPECT_EQ(Send(Ec2Request("DescribeRegions")).response.status, 200);
+  EXPECT_EQ(Send(Ec2Request("DescribeRegions")).response.status, 200);
+  EXPECT_EQ(Send(Ec2Request("DescribeRegions")).response.status, 503);
+  // Reset fills it again.
+  EXPECT_EQ(Send(Control("POST", "/__chaos/reset")).response.status, 200);
+  EXPECT_EQ(Stats()["throttling"]["totals"]["accepted"], 0);
+  EXPECT_EQ(Send(Ec2Request("DescribeRegions")).response.status, 200);
+  // A document without the section turns the model off.
+  const Outcome off = Send(Control("PUT", "/__chaos/rules", R"({"rules": []})"));
+  EXPECT_FALSE(nlohmann::json::parse(off.response.body).contains("throttling"));
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(Send(Ec2Request("DescribeRegions")).response.status, 200);
+  EXPECT_EQ(Stats()["throttling"], nlohmann::json({{"enabled", false}}));
+  // A bad section changes nothing.
+  const Outcome bad =
+      Send(Control("PUT", "/__chaos/rules", R"({"rules": [], "throttling": {"scale": 0}})"));
+  EXPECT_EQ(bad.response.status, 400);
+  EXPECT_THAT(bad.response.body, HasSubstr("$.throttling.scale: must be a number > 0"));
+  EXPECT_FALSE(proxy_->throttle_model().enabled());
+}
+
+TEST_F(ChaosProxyTest, WithoutAThrottlingSectionNothingIsThrottledOrCounted) {
+  Start(R"({"rules": []})");
+  for (int i = 0; i < 200; ++i) ASSERT_EQ(Send(Ec2Request("DescribeRegions")).response.status, 200);
+  const auto stats = Stats();
+  EXPECT_EQ(stats["throttling"], nlohmann::json({{"enabled", false}}));
+  EXPECT_EQ(stats["totals"]["throttled_by_model"], 0);
+}
+
 }  // namespace
 }  // namespace ohfp::chaos_proxy

@@ -13,11 +13,13 @@
 #include <atomic>
 #include <cerrno>
 #include <nlohmann/json.hpp>
+#include <pugixml.hpp>
 
 #include "ohfp/chaos_proxy/chaos_proxy.h"
 #include "ohfp/chaos_proxy/proxy_server.h"
 #include "ohfp/chaos_proxy/upstream.h"
 #include "ohfp/resilience/clock.h"
+#include "ohfp/resilience/manual_clock.h"
 #include "ohfp/resilience/random.h"
 #include "test_support.h"
 
@@ -182,7 +184,8 @@ class EndToEndTest : public ::testing::Test {
     signal(SIGPIPE, SIG_IGN);  // sockets closed under a writer must be errors, not a dead test
   }
 
-  void StartProxy(std::string_view rules_json, const std::string& upstream_url = "") {
+  void StartProxy(std::string_view rules_json, const std::string& upstream_url = "",
+                  resilience::Clock* clock = nullptr) {
     ParsedRules parsed = ParseRules(rules_json);
     ASSERT_TRUE(parsed.ok()) << parsed.errors.front().ToString();
     UpstreamOptions upstream_options;
@@ -190,8 +193,8 @@ class EndToEndTest : public ::testing::Test {
     auto upstream = HttplibUpstream::Create(upstream_options);
     ASSERT_TRUE(upstream.ok());
     http_upstream_ = std::move(*upstream);
-    proxy_ =
-        std::make_unique<ChaosProxy>(clock_, random_, *http_upstream_, std::move(*parsed.rules));
+    proxy_ = std::make_unique<ChaosProxy>(clock == nullptr ? clock_ : *clock, random_,
+                                          *http_upstream_, std::move(*parsed.rules));
     ServerOptions server_options;
     server_options.threads = 8;
     server_ = std::make_unique<ProxyServer>(*proxy_, server_options);
@@ -513,6 +516,81 @@ TEST_F(EndToEndTest, BindingABusyPortFailsWithAClearMessage) {
   const auto bound = second.Bind();
   ASSERT_FALSE(bound.ok());
   EXPECT_THAT(std::string(bound.error().message()), HasSubstr("cannot listen on 127.0.0.1:"));
+}
+
+TEST_F(EndToEndTest, ABurstOverThePublishedDescribeBucketGetsExactlyTheExcessAs503s) {
+  // The published limits, unscaled: DescribeRegions is a non-mutating action, 100 tokens refilled
+  // at 20 per second. The proxy's clock is a ManualClock, so nothing refills during the burst.
+  resilience::ManualClock clock;
+  StartProxy(R"({"rules": [], "throttling": {"model": "ec2-published"}})", "", &clock);
+  constexpr std::size_t kClients = 6;
+  constexpr int kEach = 25;  // 150 requests at once over 6 connections
+  std::array<std::vector<httplib::Result>, kClients> results;
+  std::vector<std::thread> clients;
+  for (std::size_t c = 0; c < kClients; ++c) {
+    clients.emplace_back([&, c] {
+      auto client = Client();
+      for (int i = 0; i < kEach; ++i) {
+        results[c].push_back(PostForm(client, "Action=DescribeRegions&Version=2016-11-15"));
+      }
+    });
+  }
+  for (auto& client : clients) client.join();
+
+  int ok = 0;
+  int throttled = 0;
+  for (const auto& per_client : results) {
+    for (const auto& result : per_client) {
+      ASSERT_TRUE(result) << httplib::to_string(result.error());
+      if (result->status == 200) {
+        ++ok;
+        continue;
+      }
+      ++throttled;
+      ASSERT_EQ(result->status, 503);
+      EXPECT_EQ(result->get_header_value("Content-Type"), "text/xml;charset=UTF-8");
+      EXPECT_EQ(result->get_header_value("x-ohfp-chaos-proxy"), "throttle-model");
+      pugi::xml_document xml;
+      ASSERT_TRUE(xml.load_string(result->body.c_str())) << result->body;
+      const pugi::xml_node error = xml.child("Response").child("Errors").child("Error");
+      EXPECT_STREQ(error.child_value("Code"), "RequestLimitExceeded");
+      EXPECT_STREQ(error.child_value("Message"), "Request limit exceeded.");
+      EXPECT_EQ(std::string(xml.child("Response").child_value("RequestID")),
+                result->get_header_value("x-amzn-RequestId"));
+    }
+  }
+  EXPECT_EQ(ok, 100);
+  EXPECT_EQ(throttled, 50);
+  EXPECT_EQ(upstream_.requests(), 100u);
+
+  // One second later, twenty more.
+  clock.Advance(std::chrono::seconds(1));
+  auto client = Client();
+  int later = 0;
+  for (int i = 0; i < 25; ++i) {
+    auto result = PostForm(client, "Action=DescribeRegions&Version=2016-11-15");
+    ASSERT_TRUE(result);
+    later += result->status == 200 ? 1 : 0;
+  }
+  EXPECT_EQ(later, 20);
+
+  const auto stats = Stats();
+  EXPECT_EQ(stats["totals"]["requests"], 175);
+  EXPECT_EQ(stats["totals"]["forwarded"], 120);
+  EXPECT_EQ(stats["totals"]["throttled_by_model"], 55);
+  const auto& model = stats["throttling"];
+  EXPECT_EQ(model["enabled"], true);
+  EXPECT_EQ(model["services"]["ec2"]["actions"]["DescribeRegions"]["accepted"], 120);
+  EXPECT_EQ(model["services"]["ec2"]["actions"]["DescribeRegions"]["throttled"], 55);
+  EXPECT_EQ(model["buckets"]["ec2:DescribeRegions"]["capacity"], 100);
+  EXPECT_EQ(model["buckets"]["ec2:DescribeRegions"]["refill_rate"], 20);
+  EXPECT_EQ(model["buckets"]["ec2:DescribeRegions"]["level"], 0);
+  ASSERT_EQ(model["series"]["points"].size(), 2u);
+  EXPECT_EQ(model["series"]["points"][0]["accepted"], 100);
+  EXPECT_EQ(model["series"]["points"][0]["throttled"], 50);
+  EXPECT_EQ(model["series"]["points"][1]["second"], 1);
+  EXPECT_EQ(model["series"]["points"][1]["accepted"], 20);
+  EXPECT_EQ(model["series"]["points"][1]["throttled"], 5);
 }
 
 }  // namespace

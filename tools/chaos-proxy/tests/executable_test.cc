@@ -58,6 +58,8 @@ TEST_F(ExecutableTest, HelpExitsZeroAndExplainsTheRules) {
   EXPECT_THAT(out, HasSubstr("Usage: ohfp-chaos-proxy [OPTIONS]"));
   EXPECT_THAT(out, HasSubstr("drop_response"));
   EXPECT_THAT(out, HasSubstr("EXAMPLE"));
+  EXPECT_THAT(out, HasSubstr("THROTTLING MODEL"));
+  EXPECT_THAT(out, HasSubstr("RequestLimitExceeded"));
 }
 
 TEST_F(ExecutableTest, ABadConfigIsReportedWholeAndTheProxyDoesNotStart) {
@@ -81,6 +83,27 @@ TEST_F(ExecutableTest, CheckValidatesAConfigWithoutServing) {
                         std::string(OHFP_CHAOS_PROXY_EXAMPLES) + "/lost-launch.json"});
   EXPECT_EQ(process.ReadAllStdout(), "ohfp-chaos-proxy: configuration OK (2 rule(s))\n");
   EXPECT_EQ(process.Wait(), 0);
+}
+
+TEST_F(ExecutableTest, CheckSaysWhenTheThrottlingModelIsOn) {
+  ProxyProcess process({"--upstream", "http://127.0.0.1:1", "--check", "--config",
+                        std::string(OHFP_CHAOS_PROXY_EXAMPLES) + "/ec2-account-limits.json"});
+  EXPECT_EQ(process.ReadAllStdout(),
+            "ohfp-chaos-proxy: configuration OK (0 rule(s); throttling model ec2-published, scale "
+            "0.05)\n");
+  EXPECT_EQ(process.Wait(), 0);
+}
+
+TEST_F(ExecutableTest, ABadThrottlingSectionIsReportedWithItsPaths) {
+  const std::string config = WriteFile("bad.json", R"({"rules": [], "throttling": {
+      "scale": "small", "actions": {"CreateFleet": {"resource": {"capacity": 5}}}}})");
+  ProxyProcess process({"--upstream", "http://127.0.0.1:1", "--config", config});
+  const std::string err = process.ReadAllStderr();
+  EXPECT_EQ(process.Wait(), kExitUsage);
+  EXPECT_THAT(err, HasSubstr("(2 problems)"));
+  EXPECT_THAT(err, HasSubstr("$.throttling.scale: must be a number, got string"));
+  EXPECT_THAT(err, HasSubstr("$.throttling.actions.CreateFleet.resource: \"CreateFleet\" has no "
+                             "resource bucket"));
 }
 
 TEST_F(ExecutableTest, AMissingUpstreamIsAUsageError) {

@@ -1,6 +1,7 @@
 // The proxy in front of the real moto emulator: what a user of our tests relies on. A lost
 // RunInstances response, retried with its ClientToken, must leave exactly one reservation in moto
-// (moto alone would launch twice), and throttling must come back in the shape AWS uses.
+// (moto alone would launch twice), throttling must come back in the shape AWS uses, and the
+// throttling model must refuse launches beyond its resource tokens before moto sees them.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
@@ -13,6 +14,7 @@
 #include "ohfp/chaos_proxy/proxy_server.h"
 #include "ohfp/chaos_proxy/upstream.h"
 #include "ohfp/resilience/clock.h"
+#include "ohfp/resilience/manual_clock.h"
 #include "ohfp/resilience/random.h"
 #include "process.h"
 #include "test_support.h"
@@ -126,7 +128,7 @@ class MotoTest : public ::testing::Test {
 
   static bool moto_available_;
   std::unique_ptr<Moto> moto_;
-  resilience::SystemClock clock_;
+  resilience::ManualClock clock_;  // nothing here waits; the throttling model refills on it
   resilience::SeededRandom random_{3};
   std::unique_ptr<HttplibUpstream> upstream_;
   std::unique_ptr<ChaosProxy> proxy_;
@@ -174,6 +176,36 @@ TEST_F(MotoTest, ThrottlesInFrontOfMotoAndPassesTheRestThrough) {
   ASSERT_TRUE(passed);
   EXPECT_EQ(passed->status, 200);
   EXPECT_THAT(passed->body, HasSubstr("<regionName>us-east-1</regionName>"));
+}
+
+TEST_F(MotoTest, TheThrottlingModelRefusesLaunchesBeyondItsResourceTokens) {
+  // RunInstances' resource bucket made small (5 instances, 2 per second); its request bucket as
+  // published (5 requests, 2 per second).
+  StartProxy(R"({"rules": [], "throttling": {"actions": {"RunInstances":
+      {"resource": {"capacity": 5, "refill_rate": 2}}}}})");
+  const std::string launch_two =
+      "Action=RunInstances&Version=2016-11-15&ImageId=ami-12c6146b&InstanceType=t2.micro&"
+      "MinCount=2&MaxCount=2";
+  for (int i = 0; i < 2; ++i) {
+    auto launched = ThroughProxy(launch_two);
+    ASSERT_TRUE(launched);
+    EXPECT_EQ(launched->status, 200) << launched->body;
+  }
+  auto refused = ThroughProxy(launch_two);  // one token left, two needed
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->status, 503);
+  EXPECT_THAT(refused->body, HasSubstr("<Code>RequestLimitExceeded</Code>"));
+  EXPECT_EQ(Count(moto_->Ec2("Action=DescribeInstances&Version=2016-11-15"), "<instanceId>"), 4u);
+
+  clock_.Advance(std::chrono::seconds(1));  // 1 + 2 tokens
+  auto later = ThroughProxy(launch_two);
+  ASSERT_TRUE(later);
+  EXPECT_EQ(later->status, 200);
+  EXPECT_EQ(Count(moto_->Ec2("Action=DescribeInstances&Version=2016-11-15"), "<instanceId>"), 6u);
+  const auto counters = proxy_->throttle_model().ForAction(Service::kEc2, "RunInstances");
+  EXPECT_EQ(counters.accepted, 3u);
+  EXPECT_EQ(counters.throttled_on_resources, 1u);
+  EXPECT_EQ(counters.resource_tokens, 6u);
 }
 
 }  // namespace

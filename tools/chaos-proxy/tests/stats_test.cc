@@ -18,6 +18,7 @@ TEST(Stats, CountsInTotalAndPerAction) {
   stats.RecordReplay("RunInstances");
   stats.RecordMismatch("RunInstances");
   stats.RecordUpstreamError("DescribeInstances");
+  stats.RecordModelThrottle("DescribeInstances");
   stats.RecordRequest("");
 
   const Counters totals = stats.Totals();
@@ -27,6 +28,8 @@ TEST(Stats, CountsInTotalAndPerAction) {
   EXPECT_EQ(totals.idempotent_replays, 1u);
   EXPECT_EQ(totals.idempotency_mismatches, 1u);
   EXPECT_EQ(totals.upstream_errors, 1u);
+  EXPECT_EQ(totals.throttled_by_model, 1u);
+  EXPECT_EQ(totals.TotalFaults(), 2u);  // the model is not an injected fault
 
   const Counters run = stats.ForAction("RunInstances");
   EXPECT_EQ(run.requests, 2u);
@@ -42,6 +45,8 @@ TEST(Stats, CountsInTotalAndPerAction) {
   EXPECT_EQ(json["actions"]["DescribeInstances"]["faults_by_type"]["throttle"], 1);
   EXPECT_EQ(json["actions"]["(no action)"]["requests"], 1);
   EXPECT_EQ(json["actions"]["RunInstances"]["idempotent_replays"], 1);
+  EXPECT_EQ(json["actions"]["DescribeInstances"]["throttled_by_model"], 1);
+  EXPECT_EQ(json["actions"]["RunInstances"]["throttled_by_model"], 0);
 }
 
 TEST(Stats, ResetZeroesEverything) {

@@ -1,5 +1,5 @@
 // The contract's rules, one function per output shape. Source of every rule:
-// ../shared/docs/hostfactory-contract.md (quoted in the comments), nothing else.
+// docs/hostfactory-contract.md (each rule cited in the comments), nothing else.
 #include "ohfp/hf_simulator/contract_checker.h"
 
 #include <algorithm>

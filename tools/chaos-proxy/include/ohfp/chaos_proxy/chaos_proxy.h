@@ -9,9 +9,10 @@
 //
 // For each AWS request: count it; ask the DecisionEngine for a fault; answer invented faults
 // (throttle, error, capacity, respond) or drop the connection (reset, hang after its delay) without
-// forwarding; otherwise wait (latency), apply ClientToken idempotency (EC2 requests with a token),
-// forward, record a 2xx answer for the token, and - for drop_response - close the connection
-// instead of answering.
+// forwarding; otherwise wait (latency), ask the ThrottleModel (when the rules document has a
+// "throttling" section) for tokens and answer as AWS does when it has none, apply ClientToken
+// idempotency (EC2 requests with a token), forward, record a 2xx answer for the token, and - for
+// drop_response - close the connection instead of answering.
 //
 // Thread-safety: Handle() and every other method are safe from any number of threads at once. The
 // clock, random source, upstream and event sink must outlive the proxy and be thread-safe.
@@ -37,6 +38,7 @@
 #include "ohfp/chaos_proxy/idempotency_cache.h"
 #include "ohfp/chaos_proxy/rules.h"
 #include "ohfp/chaos_proxy/stats.h"
+#include "ohfp/chaos_proxy/throttle_model.h"
 #include "ohfp/chaos_proxy/upstream.h"
 #include "ohfp/resilience/clock.h"
 #include "ohfp/resilience/random.h"
@@ -51,6 +53,7 @@ struct ProxyOptions {
 
 enum class EventKind {
   kFault,
+  kModelThrottle,  // the throttling model found a bucket empty
   kIdempotentReplay,
   kIdempotencyMismatch,
   kUpstreamError,
@@ -68,7 +71,7 @@ struct ProxyEvent {
   std::string client_token;  // kIdempotentReplay, kIdempotencyMismatch
   int status = 0;            // the status the client got; 0 when the connection was closed instead
   std::chrono::milliseconds delay{0};  // latency and hang faults
-  std::string detail;                  // the upstream error; the number of rules
+  std::string detail;                  // the upstream error; the number of rules; the empty bucket
   resilience::Duration elapsed{0};     // since the time origin
 };
 
@@ -103,12 +106,19 @@ class ChaosProxy {
   Outcome Handle(const HttpRequest& request, std::stop_token stop);
 
   // The same operations as the control endpoint.
+  // Replaces the rules and the throttling model's configuration (rules.throttling; nullopt turns
+  // the model off). A changed throttling configuration starts its buckets full.
   void ReplaceRules(RuleSet rules);
-  void Reset();  // statistics, the time origin (and rule hits), the idempotency cache
+  // Statistics, the time origin (and rule hits), the idempotency cache, the throttling model's
+  // buckets (full again) and statistics.
+  void Reset();
   nlohmann::json StatsJson() const;
+  // The current rules document: the rules and the throttling section.
+  RuleSet CurrentRules() const;
 
   const Stats& stats() const noexcept { return stats_; }
   const DecisionEngine& engine() const noexcept { return engine_; }
+  const ThrottleModel& throttle_model() const noexcept { return throttle_; }
   const IdempotencyCache& idempotency_cache() const noexcept { return cache_; }
 
   // "/__chaos/..." and "/stats": paths the proxy answers itself.
@@ -117,6 +127,8 @@ class ChaosProxy {
  private:
   Outcome HandleControl(const HttpRequest& request);
   Outcome InjectFault(const Decision& decision, const AwsRequest& aws, std::stop_token stop);
+  Outcome AnswerModelThrottle(const ThrottleDecision& decision, const AwsRequest& aws,
+                              bool drop_response);
   Outcome Forward(const HttpRequest& request, const AwsRequest& aws, bool drop_response,
                   std::stop_token stop);
   HttpResponse CallUpstream(const HttpRequest& request, const AwsRequest& aws, std::stop_token stop,
@@ -127,6 +139,7 @@ class ChaosProxy {
   Upstream& upstream_;
   const ProxyOptions options_;
   EventSink* events_;
+  ThrottleModel throttle_;  // before engine_: built from the rules' throttling section
   DecisionEngine engine_;
   IdempotencyCache cache_;
   Stats stats_;

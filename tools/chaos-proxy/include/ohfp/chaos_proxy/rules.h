@@ -10,6 +10,9 @@
 //               "probability": 0.5, "from": 10, "duration": 30, "max_hits": 5,
 //               "fault": {"type": "latency", "ms": 2000}}]}
 //
+// The document may also carry a "throttling" section, which switches on the model of AWS's own
+// request throttling (throttling_config.h, throttle_model.h).
+//
 // ParseRules() validates the whole document once and reports every problem with its JSON path
 // ("$.rules[1].probability: must be between 0 and 1, got 1.5"); a document with any error yields no
 // rules. Unknown keys, and keys that the rule's fault type does not use, are errors.
@@ -34,6 +37,7 @@
 #include <vector>
 
 #include "ohfp/chaos_proxy/aws_request.h"
+#include "ohfp/chaos_proxy/throttling_config.h"
 #include "ohfp/resilience/clock.h"
 
 namespace ohfp::chaos_proxy {
@@ -83,6 +87,9 @@ struct Rule {
 
 struct RuleSet {
   std::vector<Rule> rules;
+  // The document's "throttling" section: the model of AWS's request throttling
+  // (throttling_config.h), applied to the requests no rule stops. nullopt: off.
+  std::optional<ThrottlingConfig> throttling;
 };
 
 struct ConfigError {

@@ -2,7 +2,8 @@
 //
 // Counters the chaos proxy keeps, in total and per action: requests seen, requests forwarded to the
 // upstream, faults injected by type, idempotent replays, idempotency mismatches, and upstream
-// failures (the proxy answered 502/504 because the upstream could not be reached). GET
+// failures (the proxy answered 502/504 because the upstream could not be reached), and requests
+// the throttling model refused (throttle_model.h). GET
 // /__chaos/stats returns them as JSON. Requests without an Action (not AWS Query traffic) are
 // counted under "(no action)".
 //
@@ -37,6 +38,7 @@ struct Counters {
   std::uint64_t idempotent_replays = 0;
   std::uint64_t idempotency_mismatches = 0;
   std::uint64_t upstream_errors = 0;
+  std::uint64_t throttled_by_model = 0;  // answered as AWS does when a token bucket is empty
 
   std::uint64_t TotalFaults() const noexcept;
   nlohmann::json ToJson() const;
@@ -63,6 +65,9 @@ class Stats {
   }
   void RecordUpstreamError(std::string_view action) {
     Update(action, [](Counters& c) { ++c.upstream_errors; });
+  }
+  void RecordModelThrottle(std::string_view action) {
+    Update(action, [](Counters& c) { ++c.throttled_by_model; });
   }
 
   Counters Totals() const;

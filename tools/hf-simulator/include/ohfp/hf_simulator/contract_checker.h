@@ -1,6 +1,6 @@
 // ohfp/hf_simulator/contract_checker.h
 //
-// The HostFactory provider contract (../shared/docs/hostfactory-contract.md) as a checker of what a
+// The HostFactory provider contract (docs/hostfactory-contract.md) as a checker of what a
 // provider command printed and how it exited. Written from the contract document alone: it shares
 // no code with any plugin, so a plugin bug cannot hide in a shared helper.
 //
