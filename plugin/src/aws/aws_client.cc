@@ -108,6 +108,11 @@ Result<XmlDocument> AwsClient::Create(AwsService service, std::string_view actio
       },
       std::move(stop));
   if (result.ok() || !unanswered || Unanswered(result.error())) return result;
+  // An answer that the resource exists already settles what the unanswered attempt did.
+  if (result.error().kind() == ErrorKind::kAlreadyExists ||
+      result.error().kind() == ErrorKind::kIdempotencyMismatch) {
+    return result;
+  }
   return Error(unanswered->kind(), "OutcomeUnknown",
                std::string(action) + " attempt " + std::to_string(unanswered_attempt) +
                    " got no answer (" + unanswered->ToString() +

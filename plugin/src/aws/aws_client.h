@@ -86,7 +86,8 @@ class AwsClient {
   // an attempt got no answer (a timeout, a reset, a 5xx that says nothing more) and a later one
   // ended with an error answer (throttled, refused), the first may still have created the
   // resource. The call's error then says the outcome is unknown: the kind of the unanswered
-  // attempt, code "OutcomeUnknown", and both errors in the message.
+  // attempt, code "OutcomeUnknown", and both errors in the message. (An answer that the resource
+  // exists, kAlreadyExists or kIdempotencyMismatch, is returned as it is: it settles the question.)
   [[nodiscard]] resilience::Result<XmlDocument> Create(AwsService service, std::string_view action,
                                                        const QueryParams& params,
                                                        std::string_view operation,

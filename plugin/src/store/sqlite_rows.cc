@@ -175,7 +175,7 @@ void BindMachine(Statement& q, const model::Machine& m) {
   q.Bind(7, model::InstanceStateName(m.state));
   q.Bind(8, model::MachineResultName(m.result));
   q.Bind(9, m.message);
-  q.Bind(10, m.lifecycle == model::Lifecycle::kSpot ? std::string_view("spot") : std::string_view());
+  q.Bind(10, std::string_view(m.lifecycle == model::Lifecycle::kSpot ? "spot" : ""));
   q.Bind(11, m.spot_request_id);
   q.Bind(12, m.launch_time ? m.launch_time->time_since_epoch().count() : std::int64_t{0});
   q.Bind(13, model::EpochMillis(m.created_at));

@@ -40,30 +40,6 @@ std::string GroupNameOf(const model::Request& request) {
   return request.created.resource_id.empty() ? AsgGroupName(request.id) : request.created.resource_id;
 }
 
-// An error after which AWS certainly created no group (it refused the request itself).
-bool Refused(ErrorKind kind) {
-  switch (kind) {
-    case ErrorKind::kValidation:
-    case ErrorKind::kAuthentication:
-    case ErrorKind::kAuthorization:
-    case ErrorKind::kQuota:
-    case ErrorKind::kCapacity:
-    case ErrorKind::kNotFound:
-    case ErrorKind::kIdempotencyMismatch:
-      return true;
-    case ErrorKind::kThrottled:
-    case ErrorKind::kTransient:
-    case ErrorKind::kTimeout:
-    case ErrorKind::kAlreadyExists:
-    case ErrorKind::kClockSkew:
-    case ErrorKind::kCircuitOpen:
-    case ErrorKind::kCancelled:
-    case ErrorKind::kInternal:
-    case ErrorKind::kUnknown:
-      return false;
-  }
-  return false;
-}
 
 // Lifecycle states. Pending* and InService members count towards the group's capacity.
 bool Launching(const as::GroupInstance& i) { return i.lifecycle_state.starts_with("Pending"); }
@@ -301,7 +277,7 @@ Result<AwsLaunchOutcome> AsgHandler::Launch(const AwsLaunchSpec& spec) {
   // kAlreadyExists: the name is this request's, so the group is the one an earlier call (whose
   // answer was lost) created. Adopt it.
   if (!created.ok() && created.error().kind() != ErrorKind::kAlreadyExists) {
-    if (lt->owned && Refused(created.error().kind())) {
+    if (lt->owned && LaunchTemplateNoLongerNeeded(created.error())) {
       // Nothing will launch from the launch template: delete it, unless a group made by an earlier
       // call of this request exists after all. Best effort; the refusal is what the caller needs.
       Result<std::optional<as::Group>> group = FindGroup(client_, request->name);

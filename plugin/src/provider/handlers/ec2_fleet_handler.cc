@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "aws/ec2/instances.h"
+#include "base/strings.h"
 #include "provider/handlers/instance_ops.h"
 
 namespace ohfp::provider {
@@ -77,11 +78,6 @@ int WholeUnits(double units) {
   return std::max(0, static_cast<int>(std::floor(units + kUnitEpsilon)));
 }
 
-std::string FormatWeight(double weight) {
-  char buffer[32];
-  const std::to_chars_result r = std::to_chars(buffer, buffer + sizeof buffer, weight);
-  return std::string(buffer, static_cast<std::size_t>(r.ptr - buffer));
-}
 
 bool IsWeightTag(std::string_view key) {
   if (key == kTagWeights) return true;
@@ -117,30 +113,6 @@ bool Fulfilling(const ec2::Fleet& fleet) {
   return fleet.fulfilled_capacity + kUnitEpsilon < static_cast<double>(fleet.target_capacity.total);
 }
 
-// A CreateFleet refusal that no later attempt of the request gets past.
-bool RefusedForGood(ErrorKind kind) {
-  switch (kind) {
-    case ErrorKind::kValidation:
-    case ErrorKind::kAuthentication:
-    case ErrorKind::kAuthorization:
-    case ErrorKind::kQuota:
-    case ErrorKind::kNotFound:
-    case ErrorKind::kClockSkew:
-      return true;
-    case ErrorKind::kThrottled:
-    case ErrorKind::kTransient:
-    case ErrorKind::kTimeout:
-    case ErrorKind::kCapacity:
-    case ErrorKind::kIdempotencyMismatch:
-    case ErrorKind::kAlreadyExists:
-    case ErrorKind::kCircuitOpen:
-    case ErrorKind::kCancelled:
-    case ErrorKind::kInternal:
-    case ErrorKind::kUnknown:
-      return false;
-  }
-  return false;
-}
 
 bool IsTemplateProblem(ErrorKind kind) {
   return kind == ErrorKind::kValidation || kind == ErrorKind::kNotFound ||
@@ -207,7 +179,7 @@ AwsObservation FleetObservation(const model::Request& request,
       f.fulfilled_capacity + kUnitEpsilon < static_cast<double>(f.target_capacity.total);
   if (TypeOf(f) != ec2::FleetType::kInstant && !IsOpen(f.state) && short_of_target) {
     out.errors.push_back("EC2 Fleet " + f.fleet_id + " is " + std::string(ec2::WireName(f.state)) +
-                         " with " + FormatWeight(f.fulfilled_capacity) + " of " +
+                         " with " + base::FormatNumber(f.fulfilled_capacity) + " of " +
                          std::to_string(f.target_capacity.total) + " units");
   }
   const WeightMap weights = WeightsFromTags(f.tags);
@@ -240,7 +212,7 @@ std::vector<ec2::Tag> WeightTags(const std::vector<std::pair<std::string, double
     value.clear();
   };
   for (const auto& [type, weight] : vm_types) {
-    const std::string entry = type + "=" + FormatWeight(weight);
+    const std::string entry = type + "=" + base::FormatNumber(weight);
     if (!value.empty() && value.size() + 1 + entry.size() > kMaxTagValue) flush();
     value += (value.empty() ? "" : ",") + entry;
   }
@@ -499,7 +471,7 @@ Result<AwsLaunchOutcome> Ec2FleetHandler::Launch(const AwsLaunchSpec& spec) {
     // Refused for what the template or the account says: no attempt will use ohfp's launch
     // template, and the service records nothing to clean up later. Anything else (capacity: the
     // next attempt uses it; an unknown outcome: the fleet may exist) keeps it.
-    if (lt->owned && RefusedForGood(created.error().kind())) {
+    if (lt->owned && LaunchTemplateNoLongerNeeded(created.error())) {
       model::Request request;
       request.id = spec.request_id;
       request.created.launch_template_id = lt->id;

@@ -1,10 +1,17 @@
 #include "provider/handlers/request_launch_template.h"
 
+#include "provider/launch_verdict.h"
+
 #include <algorithm>
 
 #include "aws/ec2/instances.h"
 
 namespace ohfp::provider {
+
+bool LaunchTemplateNoLongerNeeded(const resilience::Error& error) {
+  return LaunchVerdictOf(error) == LaunchVerdict::kRefused &&
+         error.kind() != resilience::ErrorKind::kCapacity;
+}
 
 using resilience::ErrorKind;
 using resilience::Result;

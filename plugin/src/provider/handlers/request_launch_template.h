@@ -32,6 +32,12 @@ struct RequestLaunchTemplate {
   bool owned = false;     // created by ohfp for this request (deleted at cleanup)
 };
 
+// Whether ohfp's launch template can go after a create call failed with `error`: the call was
+// refused (provider/launch_verdict.h) for a reason no later attempt of the request gets around. A
+// capacity refusal keeps it (the next attempt, in another subnet, uses it), and so does an unknown
+// outcome (what was created may use it).
+bool LaunchTemplateNoLongerNeeded(const resilience::Error& error);
+
 // "ohfp-<request id>".
 std::string RequestLaunchTemplateName(std::string_view request_id);
 

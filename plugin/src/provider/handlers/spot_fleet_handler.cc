@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "aws/ec2/instances.h"
+#include "base/strings.h"
 #include "provider/handlers/instance_ops.h"
 
 namespace ohfp::provider {
@@ -69,11 +70,6 @@ int OnDemandShare(int count, int percent) {
   return std::clamp((count * p + 99) / 100, 0, count);
 }
 
-std::string FormatWeight(double weight) {
-  char buffer[32];
-  const std::to_chars_result r = std::to_chars(buffer, buffer + sizeof buffer, weight);
-  return std::string(buffer, static_cast<std::size_t>(r.ptr - buffer));
-}
 
 // "2026-01-01T00:00:00Z".
 std::string FormatTime(SysTime time) {
@@ -91,31 +87,6 @@ std::string FormatTime(SysTime time) {
 
 bool IsTerminated(std::string_view state) { return state == "terminated"; }
 
-// Errors after which AWS certainly created no fleet and the service will not try this request
-// again with the same launch template (a capacity refusal is followed by the next attempt).
-bool RefusedForGood(ErrorKind kind) {
-  switch (kind) {
-    case ErrorKind::kValidation:
-    case ErrorKind::kAuthentication:
-    case ErrorKind::kAuthorization:
-    case ErrorKind::kQuota:
-    case ErrorKind::kNotFound:
-    case ErrorKind::kClockSkew:
-      return true;
-    case ErrorKind::kCapacity:
-    case ErrorKind::kIdempotencyMismatch:
-    case ErrorKind::kAlreadyExists:
-    case ErrorKind::kThrottled:
-    case ErrorKind::kTransient:
-    case ErrorKind::kTimeout:
-    case ErrorKind::kCircuitOpen:
-    case ErrorKind::kCancelled:
-    case ErrorKind::kInternal:
-    case ErrorKind::kUnknown:
-      return false;
-  }
-  return false;
-}
 
 bool HasTag(const std::vector<ec2::Tag>& tags, std::string_view key, std::string_view value) {
   return std::any_of(tags.begin(), tags.end(),
@@ -304,7 +275,7 @@ ec2::RequestSpotFleetRequest SpotFleetRequestFor(const AwsLaunchSpec& spec,
   r.tags = spec.tags;
   if (weighted) {
     for (const auto& [type, weight] : types) {
-      r.tags.push_back({std::string(kTagWeightPrefix) + type, FormatWeight(weight)});
+      r.tags.push_back({std::string(kTagWeightPrefix) + type, base::FormatNumber(weight)});
     }
   }
   return r;
@@ -336,7 +307,7 @@ Result<AwsLaunchOutcome> SpotFleetHandler::Launch(const AwsLaunchSpec& spec) {
     }
     out.resource_id = (*found)->spot_fleet_request_id;
   } else {
-    if (lt->owned && RefusedForGood(id.error().kind())) {
+    if (lt->owned && LaunchTemplateNoLongerNeeded(id.error())) {
       model::Request request;
       request.id = spec.request_id;
       request.created.launch_template_id = lt->id;
@@ -435,7 +406,7 @@ Result<AwsObservation> SpotFleetHandler::Observe(const model::Request& request) 
   if (ended && short_of_target) {
     std::string why = "Spot Fleet request " + f.spot_fleet_request_id + " is " +
                       std::string(ec2::WireName(f.state)) + " with " +
-                      FormatWeight(f.fulfilled_capacity) + " of " +
+                      base::FormatNumber(f.fulfilled_capacity) + " of " +
                       std::to_string(f.target_capacity) + " units";
     if (f.valid_until && *f.valid_until <= now) {
       why += ": it expired at " + FormatTime(*f.valid_until) + " (spotFleetRequestExpiry)";
