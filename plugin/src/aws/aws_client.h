@@ -16,7 +16,8 @@
 // Thread-safety: Call() and CallPages() are safe from any thread; the dependencies must be too.
 //
 // Example:
-//   AwsClient client(region, endpoints, {.transport = curl, .credentials = chain, .clock = clock,
+//   AwsClient client(region, endpoints, {.transport = sockets, .credentials = chain, .clock =
+//   clock,
 //                                         .pipeline = pipeline});
 //   QueryParams p;
 //   p.AddString("InstanceId.1", "i-0abc");

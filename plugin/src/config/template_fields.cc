@@ -43,7 +43,6 @@ bool IsValidTemplateId(std::string_view id) {
          std::all_of(id.begin(), id.end(), IsTemplateIdChar);
 }
 
-
 // "subnet-0123abcd": the prefix and at least 8 lowercase hex digits (AWS uses 8 or 17).
 bool IsResourceId(std::string_view s, std::string_view prefix) {
   if (!s.starts_with(prefix)) return false;
@@ -62,7 +61,6 @@ bool IsInstanceType(std::string_view s) {
   });
 }
 
-
 // "2", "-1", "0.5": what a Numeric attribute holds.
 bool IsDecimal(std::string_view s) {
   if (s.starts_with('-')) s.remove_prefix(1);
@@ -75,7 +73,6 @@ bool IsDecimal(std::string_view s) {
 bool IsPositiveWholeNumber(std::string_view s) {
   return IsDigits(s) && s.find_first_not_of('0') != std::string_view::npos;
 }
-
 
 // "k=v;k2=v2" (spaces around keys and values are dropped; empty pairs, as after a trailing ';', are
 // skipped).
@@ -169,7 +166,8 @@ void ReadAttributes(ObjectReader& r, const ordered_json* ordered, model::Templat
     }
     const std::string& type = pair[0].get_ref<const std::string&>();
     if (type != "String" && type != "Numeric") {
-      problems.push_back({path, "the type must be \"String\" or \"Numeric\", got " + base::Quoted(type)});
+      problems.push_back(
+          {path, "the type must be \"String\" or \"Numeric\", got " + base::Quoted(type)});
       continue;
     }
     if (!pair[1].is_string()) {
@@ -192,8 +190,8 @@ void ReadAttributes(ObjectReader& r, const ordered_json* ordered, model::Templat
       continue;
     }
     if (type == "Numeric" && !IsDecimal(value)) {
-      problems.push_back(
-          {path, "a Numeric value must be a number written as a string, got " + base::Quoted(value)});
+      problems.push_back({path, "a Numeric value must be a number written as a string, got " +
+                                    base::Quoted(value)});
       continue;
     }
     t.attributes.push_back({name, type, value});
@@ -218,7 +216,8 @@ std::vector<std::string> ReadIdList(ObjectReader& r, std::string_view key, std::
     }
     const std::string& id = item.get_ref<const std::string&>();
     if (!IsResourceId(id, prefix)) {
-      problems.push_back({item_path, "must be an id such as " + example + ", got " + base::Quoted(id)});
+      problems.push_back(
+          {item_path, "must be an id such as " + example + ", got " + base::Quoted(id)});
       return;
     }
     if (std::find(out.begin(), out.end(), id) != out.end()) {
@@ -284,9 +283,9 @@ void ReadMaxSpotPrice(ObjectReader& r, model::Template& t) {
   } else if (v->is_string()) {
     const auto& text = v->get_ref<const std::string&>();
     if (!ParsePositiveDecimal(text)) {
-      return r.Problem(
-          "maxSpotPrice",
-          "must be a price above 0 (US dollars per hour) such as \"0.05\", got " + base::Quoted(text));
+      return r.Problem("maxSpotPrice",
+                       "must be a price above 0 (US dollars per hour) such as \"0.05\", got " +
+                           base::Quoted(text));
     }
     t.max_spot_price = text;
   } else {

@@ -327,14 +327,14 @@ void CheckFleetType(ObjectReader& r, const model::Template& t, const Choices& c)
   }
 }
 
-void CheckApiCombinations(ObjectReader& r, model::Template& t, const Choices& c,
-                          bool price_known) {
+void CheckApiCombinations(ObjectReader& r, model::Template& t, const Choices& c, bool price_known) {
   const std::string api_name(ApiName(t.provider_api));
   const bool run_instances = t.provider_api == ProviderApi::kRunInstances;
   const bool spot_fleet = t.provider_api == ProviderApi::kSpotFleet;
   if (run_instances && r.Has("vmTypes")) {
-    r.Problem("vmTypes",
-              "RunInstances launches one instance type; use vmType (or EC2Fleet, SpotFleet or ASG)");
+    r.Problem(
+        "vmTypes",
+        "RunInstances launches one instance type; use vmType (or EC2Fleet, SpotFleet or ASG)");
   }
   if (run_instances && price_known && t.price_type == PriceType::kHeterogeneous) {
     r.Problem("priceType",
@@ -347,7 +347,8 @@ void CheckApiCombinations(ObjectReader& r, model::Template& t, const Choices& c,
               "terminates instances with");
   }
   if (!spot_fleet && r.Has("fleetRole")) {
-    r.Problem("fleetRole", "is used by SpotFleet only; " + api_name + " does not take a fleet role");
+    r.Problem("fleetRole",
+              "is used by SpotFleet only; " + api_name + " does not take a fleet role");
   }
   if (!spot_fleet && r.Has("spotFleetRequestExpiry")) {
     r.Problem("spotFleetRequestExpiry", "applies to SpotFleet only, not " + api_name);

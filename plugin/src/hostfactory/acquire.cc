@@ -93,12 +93,8 @@ Status Acquirer::SaveFound(const Request& request, const std::vector<model::Inst
 
 Acquirer::AttemptResult Acquirer::RunAttempt(const Request& request, const model::Template& t,
                                              const Attempt& a, const std::string& user_data) {
-  provider::LaunchSpec spec{&t,
-                            request.id,
-                            request.machine_count,
-                            a.number,
-                            a.client_token,
-                            ctx_.TagsFor(t, request.id),
+  provider::LaunchSpec spec{&t,       request.id,     request.machine_count,
+                            a.number, a.client_token, ctx_.TagsFor(t, request.id),
                             user_data};
   Result<provider::LaunchOutcome> outcome = ctx_.provider().Launch(spec);
   const model::Timestamp now = ctx_.Now();
@@ -108,22 +104,26 @@ Acquirer::AttemptResult Acquirer::RunAttempt(const Request& request, const model
     const std::string prefix = "request " + request.id + ": attempt " + std::to_string(a.number);
     if (verdict == LaunchVerdict::kRefused) {
       (void)ctx_.Saved(ctx_.store().SetAttemptState(request.id, a.number, AttemptState::kFailed,
-                                                     e.ToString(), now),
+                                                    e.ToString(), now),
                        "the refused attempt", request.id);
       ctx_.log().Log(level_enum::err, prefix + " refused: " + e.ToString(),
-                     {{"event", "launch_refused"}, {"request_id", request.id},
-                      {"attempt", a.number}, {"code", e.code()}});
+                     {{"event", "launch_refused"},
+                      {"request_id", request.id},
+                      {"attempt", a.number},
+                      {"code", e.code()}});
       return {Outcome::kRefused, e.ToString(), e};
     }
     // Still prepared; the error is kept for the message if the launch is never confirmed.
     (void)ctx_.Saved(ctx_.store().SetAttemptState(request.id, a.number, AttemptState::kPrepared,
                                                   e.ToString(), now),
                      "the attempt's last error", request.id);
-    ctx_.log().Log(level_enum::warn,
-                   prefix + " " + std::string(provider::LaunchVerdictName(verdict)) + ": " +
-                       e.ToString(),
-                   {{"event", "launch_unknown"}, {"request_id", request.id}, {"attempt", a.number},
-                    {"verdict", provider::LaunchVerdictName(verdict)}});
+    ctx_.log().Log(
+        level_enum::warn,
+        prefix + " " + std::string(provider::LaunchVerdictName(verdict)) + ": " + e.ToString(),
+        {{"event", "launch_unknown"},
+         {"request_id", request.id},
+         {"attempt", a.number},
+         {"verdict", provider::LaunchVerdictName(verdict)}});
     return {Outcome::kUnsettled, UnsettledMessage(verdict, e), e};
   }
   if (Status s = SaveFound(request, outcome->instances); !s.ok()) {
@@ -163,14 +163,15 @@ CommandResult Acquirer::RequestMachines(const RequestMachinesInput& input) {
   if (!user_data.ok()) return {kExitBadInput, ErrorJson(user_data.error().message())};
 
   const std::string id = ctx_.NewId("req");
-  Result<Request> request = ctx_.store().CreateAcquire({.id = id,
-                                                        .template_id = t->template_id,
-                                                        .machine_count = input.machine_count,
-                                                        .provider_api = t->provider_api,
-                                                        .max_number = t->max_number,
-                                                        .client_token = model::ClientTokenFor(id, 1),
-                                                        .owner = ctx_.self(),
-                                                        .now = ctx_.Now()});
+  Result<Request> request =
+      ctx_.store().CreateAcquire({.id = id,
+                                  .template_id = t->template_id,
+                                  .machine_count = input.machine_count,
+                                  .provider_api = t->provider_api,
+                                  .max_number = t->max_number,
+                                  .client_token = model::ClientTokenFor(id, 1),
+                                  .owner = ctx_.self(),
+                                  .now = ctx_.Now()});
   if (!request.ok()) {
     const bool capacity = request.error().code() == "NotEnoughCapacity";
     return {capacity ? kExitBadInput : kExitFailed,
@@ -196,10 +197,9 @@ CommandResult Acquirer::RequestMachines(const RequestMachinesInput& input) {
       return {kExitOk, RequestIdJson(id, "request " + id + ": " + r.message)};
     }
     if (r.error->kind() == ErrorKind::kCapacity && attempt.number < max_attempts) {
-      Result<Attempt> next = ctx_.store().AddAttempt(
-          id, model::ClientTokenFor(id, attempt.number + 1), ctx_.Now());
-      if (ctx_.Saved(next.ok() ? resilience::OkStatus() : Status(next.error()), "a new attempt",
-                     id)
+      Result<Attempt> next =
+          ctx_.store().AddAttempt(id, model::ClientTokenFor(id, attempt.number + 1), ctx_.Now());
+      if (ctx_.Saved(next.ok() ? resilience::OkStatus() : Status(next.error()), "a new attempt", id)
               .ok()) {
         attempt = *next;
         continue;
@@ -229,16 +229,15 @@ Status Acquirer::Reconcile(Request& request, const Attempt& attempt) {
     }
     if (Status s = SaveFound(request, seen->instances); !s.ok()) return s;
     (void)ctx_.Saved(ctx_.store().SetAttemptState(request.id, attempt.number,
-                                                  AttemptState::kSucceeded, "",
-                                                  ctx_.Now()),
+                                                  AttemptState::kSucceeded, "", ctx_.Now()),
                      "the settled attempt", request.id);
-    ctx_.log().Log(level_enum::info,
-                   "request " + request.id + ": attempt " + std::to_string(attempt.number) +
-                       " settled: " + std::to_string(seen->instances.size()) + " instance(s)" +
-                       (seen->found.resource_id.empty() ? std::string()
-                                                        : " of " + seen->found.resource_id) +
-                       " found by tag",
-                   {{"event", "reconcile"}, {"request_id", request.id}});
+    ctx_.log().Log(
+        level_enum::info,
+        "request " + request.id + ": attempt " + std::to_string(attempt.number) +
+            " settled: " + std::to_string(seen->instances.size()) + " instance(s)" +
+            (seen->found.resource_id.empty() ? std::string() : " of " + seen->found.resource_id) +
+            " found by tag",
+        {{"event", "reconcile"}, {"request_id", request.id}});
     return resilience::OkStatus();
   }
   // 2. Its creator may still be waiting for the answer.
@@ -249,9 +248,8 @@ Status Acquirer::Reconcile(Request& request, const Attempt& attempt) {
   // now, never twice.
   const model::Template* t = ctx_.templates().Find(request.template_id);
   if (t == nullptr) {
-    (void)ctx_.Saved(ctx_.store().SetAttemptState(request.id, attempt.number,
-                                                  AttemptState::kFailed, "template removed",
-                                                  ctx_.Now()),
+    (void)ctx_.Saved(ctx_.store().SetAttemptState(request.id, attempt.number, AttemptState::kFailed,
+                                                  "template removed", ctx_.Now()),
                      "the attempt of a removed template", request.id);
     return resilience::OkStatus();
   }
@@ -277,8 +275,7 @@ Result<RequestReport> Acquirer::StoredReport(const Request& request) {
   return r;
 }
 
-Result<bool> Acquirer::SettleLaunch(Request& request, bool& unsettled,
-                                    std::string& attempt_error) {
+Result<bool> Acquirer::SettleLaunch(Request& request, bool& unsettled, std::string& attempt_error) {
   Result<std::vector<Attempt>> attempts = ctx_.store().Attempts(request.id);
   if (!attempts.ok()) return attempts.error();
   if (attempts->empty()) return false;
@@ -291,7 +288,8 @@ Result<bool> Acquirer::SettleLaunch(Request& request, bool& unsettled,
   if (again->empty()) return false;
   unsettled = again->back().state == AttemptState::kPrepared;
   attempt_error = again->back().error;
-  if (!unsettled || !model::ConfirmationExpired(again->back(), ctx_.Now(), ctx_.options().acquire)) {
+  if (!unsettled ||
+      !model::ConfirmationExpired(again->back(), ctx_.Now(), ctx_.options().acquire)) {
     return false;
   }
   request.state = RequestState::kCompleteWithError;
@@ -353,12 +351,10 @@ bool Acquirer::ShrinkIfDue(const Request& request, model::Observation& seen,
                    {{"event", "fulfillment_timeout"}, {"request_id", request.id}});
     return false;
   }
-  seen.errors.push_back("not fulfilled within " + timeout + " s; keeping " +
-                        std::to_string(*keep));
+  seen.errors.push_back("not fulfilled within " + timeout + " s; keeping " + std::to_string(*keep));
   ctx_.log().Log(level_enum::warn,
-                 "request " + request.id + ": target not met within " + timeout +
-                     " s; keeping " + std::to_string(*keep) + " of " +
-                     std::to_string(request.machine_count),
+                 "request " + request.id + ": target not met within " + timeout + " s; keeping " +
+                     std::to_string(*keep) + " of " + std::to_string(request.machine_count),
                  {{"event", "fulfillment_timeout"}, {"request_id", request.id}});
   return true;
 }
@@ -385,13 +381,13 @@ Result<RequestReport> Acquirer::Refresh(Request request) {
   ReleaseStuck(request, verdicts.stuck);
   (void)ctx_.Saved(ctx_.store().SaveMachines(verdicts.machines), "the machines", request.id);
   const bool shrunk = ShrinkIfDue(request, *seen, verdicts);
-  const model::RequestVerdict verdict = model::DecideAcquireState(
-      request, verdicts,
-      {.fulfilling = seen->fulfilling && !shrunk,
-       .unsettled = unsettled,
-       .running_capacity = seen->running_capacity,
-       .cloud_errors = seen->errors,
-       .attempt_error = attempt_error});
+  const model::RequestVerdict verdict =
+      model::DecideAcquireState(request, verdicts,
+                                {.fulfilling = seen->fulfilling && !shrunk,
+                                 .unsettled = unsettled,
+                                 .running_capacity = seen->running_capacity,
+                                 .cloud_errors = seen->errors,
+                                 .attempt_error = attempt_error});
   if (verdict.state != request.state || verdict.message != request.message) {
     (void)ctx_.Saved(
         ctx_.store().SetRequestState(request.id, verdict.state, verdict.message, ctx_.Now()),

@@ -20,9 +20,7 @@ CommandContext::CommandContext(ServiceDependencies dependencies, ServiceOptions 
   }
 }
 
-model::Timestamp CommandContext::Now() const {
-  return model::ToTimestamp(deps_.clock.SystemNow());
-}
+model::Timestamp CommandContext::Now() const { return model::ToTimestamp(deps_.clock.SystemNow()); }
 
 std::string CommandContext::NewId(std::string_view prefix) {
   return base::RandomId(prefix, deps_.random);

@@ -131,7 +131,8 @@ nlohmann::ordered_json HostFactoryTemplateJson(const model::Template& t, int ava
   }
   j["priceType"] = model::PriceTypeName(t.price_type);
   j["providerApi"] = model::ProviderApiName(t.provider_api);
-  if (t.provider_api == model::ProviderApi::kEc2Fleet || t.provider_api == model::ProviderApi::kSpotFleet) {
+  if (t.provider_api == model::ProviderApi::kEc2Fleet ||
+      t.provider_api == model::ProviderApi::kSpotFleet) {
     j["fleetType"] = model::FleetTypeName(t.fleet_type);
   }
   if (t.subnet_ids.size() == 1) {

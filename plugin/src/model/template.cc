@@ -35,8 +35,8 @@ struct StrategyInfo {
 constexpr std::array<StrategyInfo, 6> kStrategies = {{
     {AllocationStrategy::kLowestPrice, "lowest-price", "lowestPrice", true, true, true},
     {AllocationStrategy::kDiversified, "diversified", "diversified", true, false, false},
-    {AllocationStrategy::kCapacityOptimized, "capacity-optimized", "capacityOptimized", true,
-     false, true},
+    {AllocationStrategy::kCapacityOptimized, "capacity-optimized", "capacityOptimized", true, false,
+     true},
     {AllocationStrategy::kCapacityOptimizedPrioritized, "capacity-optimized-prioritized",
      "capacityOptimizedPrioritized", true, false, true},
     {AllocationStrategy::kPriceCapacityOptimized, "price-capacity-optimized",

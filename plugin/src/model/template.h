@@ -39,7 +39,7 @@ enum class AllocationStrategy {
 std::string_view ProviderApiName(ProviderApi api) noexcept;
 std::string_view PriceTypeName(PriceType type) noexcept;
 std::string_view FleetTypeName(FleetType type) noexcept;
-std::string_view AllocationStrategyName(AllocationStrategy strategy) noexcept;  // kebab-case
+std::string_view AllocationStrategyName(AllocationStrategy strategy) noexcept;       // kebab-case
 std::string_view AllocationStrategyCamelName(AllocationStrategy strategy) noexcept;  // Spot Fleet's
 
 std::optional<ProviderApi> ProviderApiFromName(std::string_view name) noexcept;
@@ -64,7 +64,7 @@ struct Attribute {
 
 struct Template {
   std::string template_id{};
-  int max_number = -1;  // -1: unlimited
+  int max_number = -1;                  // -1: unlimited
   std::vector<Attribute> attributes{};  // in file order; "type" defaults to String X86_64
   std::string image_id{};
   std::vector<std::string> subnet_ids{};

@@ -38,8 +38,8 @@ struct LaunchSpec {
   const model::Template* tmpl = nullptr;
   std::string request_id{};
   int count = 0;
-  int attempt = 1;                // the attempt's number (1 for the first)
-  std::string client_token{};     // saved before the call; the same on every retry
+  int attempt = 1;                 // the attempt's number (1 for the first)
+  std::string client_token{};      // saved before the call; the same on every retry
   std::vector<model::Tag> tags{};  // the ohfp tags, the configuration's and the template's
   std::string user_data{};         // the template's userDataScript, read
 };
@@ -100,8 +100,8 @@ class Provider {
   [[nodiscard]] virtual resilience::Result<std::vector<model::InterruptionNotice>> SpotNotices(
       const std::vector<std::string>& spot_request_ids) = 0;
   // vCPUs and memory of instance types.
-  [[nodiscard]] virtual resilience::Result<std::vector<model::InstanceType>>
-  DescribeInstanceTypes(const std::vector<std::string>& types) = 0;
+  [[nodiscard]] virtual resilience::Result<std::vector<model::InstanceType>> DescribeInstanceTypes(
+      const std::vector<std::string>& types) = 0;
 };
 
 }  // namespace ohfp::provider

@@ -122,8 +122,9 @@ class RequestStore {
                                                            model::AttemptState state,
                                                            std::string_view error,
                                                            model::Timestamp now) = 0;
-  [[nodiscard]] virtual resilience::Result<model::Attempt> AddAttempt(
-      std::string_view request_id, std::string_view client_token, model::Timestamp now) = 0;
+  [[nodiscard]] virtual resilience::Result<model::Attempt> AddAttempt(std::string_view request_id,
+                                                                      std::string_view client_token,
+                                                                      model::Timestamp now) = 0;
 
   // --- machines ---
   // Inserts or updates (by instance id) every field but request_id, template_id and created_at.

@@ -67,8 +67,8 @@ Result<std::vector<model::Machine>> SqliteRequestStore::MachinesOfRequest(
   if (!q.ok()) return q.error();
   q->Bind(1, request_id);
   std::vector<model::Machine> out;
-  if (Status s = ForEachRow(
-          *q, [&](const Statement& row) { out.push_back(internal::ReadMachine(row)); });
+  if (Status s =
+          ForEachRow(*q, [&](const Statement& row) { out.push_back(internal::ReadMachine(row)); });
       !s.ok()) {
     return s.error();
   }
@@ -134,8 +134,7 @@ Result<std::vector<model::InstanceType>> SqliteRequestStore::InstanceTypes(
       "SELECT instance_type, vcpus, cores, memory_mib FROM instance_types WHERE instance_type IN ",
       types, [&](const Statement& row) {
         out.push_back({row.Column<std::string>(0), static_cast<int>(row.Column<std::int64_t>(1)),
-                       static_cast<int>(row.Column<std::int64_t>(2)),
-                       row.Column<std::int64_t>(3)});
+                       static_cast<int>(row.Column<std::int64_t>(2)), row.Column<std::int64_t>(3)});
       });
   if (!s.ok()) return s.error();
   return out;

@@ -135,9 +135,8 @@ Result<model::Request> SqliteRequestStore::CreateAcquire(const NewAcquire& n) {
   q->Bind(8, n.owner.pid);
   q->Bind(9, n.owner.start);
   if (Status s = q->Run(); !s.ok()) return s.error();
-  const std::string_view attempt_state =
-      model::AttemptStateName(n.adopted ? model::AttemptState::kSucceeded
-                                        : model::AttemptState::kPrepared);
+  const std::string_view attempt_state = model::AttemptStateName(
+      n.adopted ? model::AttemptState::kSucceeded : model::AttemptState::kPrepared);
   if (Status s = InsertAttempt(db_, n.id, 1, n.client_token, attempt_state, n.now); !s.ok()) {
     return s.error();
   }
@@ -241,8 +240,7 @@ Status SqliteRequestStore::MarkCleanedUp(std::string_view id, model::Timestamp n
 }
 
 Result<std::vector<model::Request>> SqliteRequestStore::FinishedNotCleanedUp() {
-  return SelectRequests(db_,
-                        "kind = 'acquire' AND state != 'running' AND cleaned_up_at IS NULL");
+  return SelectRequests(db_, "kind = 'acquire' AND state != 'running' AND cleaned_up_at IS NULL");
 }
 
 Result<std::vector<model::Request>> SqliteRequestStore::RequestsByIds(
@@ -272,8 +270,7 @@ Result<std::vector<model::Attempt>> SqliteRequestStore::Attempts(std::string_vie
                    row.Column<std::string>(2),
                    model::AttemptStateFromName(row.Column<std::string>(3))
                        .value_or(model::AttemptState::kPrepared),
-                   row.Column<std::string>(4),
-                   model::FromEpochMillis(row.Column<std::int64_t>(5)),
+                   row.Column<std::string>(4), model::FromEpochMillis(row.Column<std::int64_t>(5)),
                    model::FromEpochMillis(row.Column<std::int64_t>(6))});
   });
   if (!s.ok()) return s.error();
@@ -340,9 +337,9 @@ Result<model::Request> SqliteRequestStore::CreateReturn(
   r->Bind(6, owner.start);
   if (Status s = r->Run(); !s.ok()) return s.error();
   // Inside the same transaction: the machines are saved with the request, or neither is.
-  Result<Statement> q = db_.Prepare("INSERT INTO return_machines (" +
-                                    std::string(internal::kReturnColumns) +
-                                    ") VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+  Result<Statement> q =
+      db_.Prepare("INSERT INTO return_machines (" + std::string(internal::kReturnColumns) +
+                  ") VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
   if (!q.ok()) return q.error();
   for (model::ReturnMachine m : machines) {
     m.return_id = std::string(id);

@@ -47,7 +47,8 @@ class FakeCloud final : public provider::Provider {
   }
   void SetAll(std::string_view state) {
     for (auto& [id, i] : instances_) {
-      if (i.state != model::InstanceState::kTerminated) i.state = model::InstanceStateFromName(state);
+      if (i.state != model::InstanceState::kTerminated)
+        i.state = model::InstanceStateFromName(state);
     }
   }
   void SetLaunchTime(resilience::SysTime t) {

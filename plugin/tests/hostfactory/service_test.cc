@@ -13,9 +13,9 @@ using resilience::ErrorKind;
 using std::chrono::seconds;
 using ::testing::ElementsAre;
 using testing::FakeCloud;
-using testing::ServiceTest;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
+using testing::ServiceTest;
 using ::testing::SizeIs;
 
 TEST_F(ServiceTest, TheRequestAndItsClientTokenAreSavedBeforeTheCloudIsCalled) {
@@ -35,10 +35,9 @@ TEST_F(ServiceTest, TheRequestAndItsClientTokenAreSavedBeforeTheCloudIsCalled) {
   ASSERT_THAT(cloud_.launches, SizeIs(1));
   EXPECT_EQ(cloud_.launches[0].count, 3);
   EXPECT_THAT(cloud_.launches[0].tags,
-              ::testing::IsSupersetOf({model::Tag{"ohfp:request-id", id},
-                                       model::Tag{"ohfp:template-id", "OnDemand-C5"},
-                                       model::Tag{"ohfp:provider", "aws"},
-                                       model::Tag{"ohfp:installation", "inst-a"}}));
+              ::testing::IsSupersetOf(
+                  {model::Tag{"ohfp:request-id", id}, model::Tag{"ohfp:template-id", "OnDemand-C5"},
+                   model::Tag{"ohfp:provider", "aws"}, model::Tag{"ohfp:installation", "inst-a"}}));
 }
 
 TEST_F(ServiceTest, StatusFollowsTheInstancesFromPendingToComplete) {
@@ -304,7 +303,6 @@ TEST_F(ServiceTest, AClaimedRequestIsNeverReclaimed) {
   MakeService({3, "later"})->Housekeeping(true);
   EXPECT_TRUE(cloud_.released.empty());
 }
-
 
 TEST_F(ServiceTest, TemplatesGetCpusAndMemoryFromTheInstanceTypeOnce) {
   nlohmann::ordered_json t = service_->GetAvailableTemplates().output["templates"][0];

@@ -17,9 +17,9 @@ using model::MachineResult;
 using model::RequestKind;
 using model::RequestState;
 using model::Timestamp;
-using testing::RequestStoreBackend;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
+using testing::RequestStoreBackend;
 using ::testing::SizeIs;
 
 const Timestamp kNow = model::FromEpochMillis(1'700'000'000'000);
@@ -100,11 +100,11 @@ TEST_P(RequestStoreContract, MaxNumberCountsRunningRequestsAndLiveMachines) {
       << "a refused request leaves nothing behind";
   // req-1 finishes with 3 of 4 machines: the failed one no longer counts.
   ASSERT_TRUE(store_
-                  ->SaveMachines({Machine("i-1", "req-1", MachineResult::kSucceed),
-                                  Machine("i-2", "req-1", MachineResult::kSucceed),
-                                  Machine("i-3", "req-1", MachineResult::kSucceed),
-                                  Machine("i-4", "req-1", MachineResult::kFail,
-                                          InstanceState::kTerminated)})
+                  ->SaveMachines(
+                      {Machine("i-1", "req-1", MachineResult::kSucceed),
+                       Machine("i-2", "req-1", MachineResult::kSucceed),
+                       Machine("i-3", "req-1", MachineResult::kSucceed),
+                       Machine("i-4", "req-1", MachineResult::kFail, InstanceState::kTerminated)})
                   .ok());
   ASSERT_TRUE(store_->SetRequestState("req-1", RequestState::kCompleteWithError, "", kNow).ok());
   EXPECT_EQ(*store_->HeldMachines("T"), 3);
@@ -142,10 +142,10 @@ TEST_P(RequestStoreContract, AttemptsAreNumberedAndUpdated) {
   auto second = store_->AddAttempt("req-1", "req-1-2", kNow);
   ASSERT_TRUE(second.ok());
   EXPECT_EQ(second->number, 2);
-  ASSERT_TRUE(store_
-                  ->SetAttemptState("req-1", 1, AttemptState::kFailed,
-                                    "InsufficientInstanceCapacity", kNow)
-                  .ok());
+  ASSERT_TRUE(
+      store_
+          ->SetAttemptState("req-1", 1, AttemptState::kFailed, "InsufficientInstanceCapacity", kNow)
+          .ok());
   auto attempts = *store_->Attempts("req-1");
   ASSERT_THAT(attempts, SizeIs(2));
   EXPECT_EQ(attempts[0].state, AttemptState::kFailed);

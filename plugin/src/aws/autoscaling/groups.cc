@@ -235,7 +235,7 @@ Status CreateGroup(AwsClient& client, const CreateGroupRequest& r, std::stop_tok
   }
   if (r.capacity_rebalance) p.AddBool("CapacityRebalance", *r.capacity_rebalance);
   Result<XmlDocument> doc = client.Create(AwsService::kAutoScaling, "CreateAutoScalingGroup", p,
-                                        "autoscaling_create_group", std::move(stop));
+                                          "autoscaling_create_group", std::move(stop));
   if (!doc.ok()) return doc.error();
   return resilience::OkStatus();
 }

@@ -53,8 +53,8 @@ struct AwsObservation {
   bool fulfilling = false;                      // more instances may still come
   std::vector<std::string> errors{};            // fulfilment errors AWS reported
   std::optional<double> running_capacity{};     // with weighted instance types
-  std::string resource_id{};          // the fleet, Spot Fleet request or group found
-  std::string launch_template_id{};   // the launch template found
+  std::string resource_id{};                    // the fleet, Spot Fleet request or group found
+  std::string launch_template_id{};             // the launch template found
 };
 
 class ApiHandler {

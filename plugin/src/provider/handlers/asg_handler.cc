@@ -37,9 +37,9 @@ Error Unsupported(const model::Template& t, std::string_view field, std::string 
 }
 
 std::string GroupNameOf(const model::Request& request) {
-  return request.created.resource_id.empty() ? AsgGroupName(request.id) : request.created.resource_id;
+  return request.created.resource_id.empty() ? AsgGroupName(request.id)
+                                             : request.created.resource_id;
 }
-
 
 // Lifecycle states. Pending* and InService members count towards the group's capacity.
 bool Launching(const as::GroupInstance& i) { return i.lifecycle_state.starts_with("Pending"); }
@@ -238,9 +238,9 @@ Result<as::CreateGroupRequest> CreateGroupRequestFor(const AwsLaunchSpec& spec,
   as::InstancesDistribution d;
   d.on_demand_base_capacity = 0;
   // Auto Scaling spells strategies as the templates file does (kebab-case).
-  const std::string strategy = t.allocation_strategy
-                                   ? std::string(model::AllocationStrategyName(*t.allocation_strategy))
-                                   : std::string();
+  const std::string strategy =
+      t.allocation_strategy ? std::string(model::AllocationStrategyName(*t.allocation_strategy))
+                            : std::string();
   switch (t.price_type) {
     case PriceType::kOnDemand:
       d.on_demand_percentage_above_base_capacity = 100;
@@ -312,7 +312,8 @@ Result<AwsObservation> AsgHandler::Observe(const model::Request& request) {
       if (clock_.SystemNow() - created < kGroupVisibilityGrace) {
         seen.fulfilling = true;  // just created: Auto Scaling may not list it yet
       } else {
-        seen.errors.push_back("Auto Scaling group " + request.created.resource_id + " no longer exists");
+        seen.errors.push_back("Auto Scaling group " + request.created.resource_id +
+                              " no longer exists");
       }
     }
     return seen;
@@ -403,9 +404,9 @@ Status AsgHandler::Shrink(const model::Request& request, int keep) {
     // Just created and not listed yet, it may still launch: not stopped yet, try again.
     const resilience::SysTime created = request.created_at;
     if (clock_.SystemNow() - created < kGroupVisibilityGrace) {
-      return Error(
-          ErrorKind::kTransient, "GroupNotVisibleYet",
-          "Auto Scaling group " + request.created.resource_id + " is not listed yet; it cannot be lowered");
+      return Error(ErrorKind::kTransient, "GroupNotVisibleYet",
+                   "Auto Scaling group " + request.created.resource_id +
+                       " is not listed yet; it cannot be lowered");
     }
   }
   if (keep <= 0) {

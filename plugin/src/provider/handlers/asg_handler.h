@@ -75,10 +75,11 @@
 //
 // Example:
 //   AsgHandler handler(client, clock);
-//   Result<AwsLaunchOutcome> out = handler.Launch(spec);          // out->resource_id: "ohfp-req-..."
-//   Result<AwsObservation> seen = handler.Observe(request);       // instances, fulfilling, capacity
-//   Status gone = handler.Release(request, {"i-0abc"});         // detach, then terminate
-//   Status clean = handler.Cleanup(request);                    // the group and launch template
+//   Result<AwsLaunchOutcome> out = handler.Launch(spec);          // out->resource_id:
+//   "ohfp-req-..." Result<AwsObservation> seen = handler.Observe(request);       // instances,
+//   fulfilling, capacity Status gone = handler.Release(request, {"i-0abc"});         // detach,
+//   then terminate Status clean = handler.Cleanup(request);                    // the group and
+//   launch template
 #pragma once
 
 #include <chrono>
@@ -99,8 +100,7 @@ class AsgHandler final : public ApiHandler {
       : client_(client), clock_(clock) {}
 
   [[nodiscard]] resilience::Result<AwsLaunchOutcome> Launch(const AwsLaunchSpec& spec) override;
-  [[nodiscard]] resilience::Result<AwsObservation> Observe(
-      const model::Request& request) override;
+  [[nodiscard]] resilience::Result<AwsObservation> Observe(const model::Request& request) override;
   [[nodiscard]] resilience::Status Release(const model::Request& request,
                                            const std::vector<std::string>& instance_ids) override;
   [[nodiscard]] resilience::Status Shrink(const model::Request& request, int keep) override;

@@ -78,7 +78,6 @@ int WholeUnits(double units) {
   return std::max(0, static_cast<int>(std::floor(units + kUnitEpsilon)));
 }
 
-
 bool IsWeightTag(std::string_view key) {
   if (key == kTagWeights) return true;
   return key.size() > kTagWeights.size() && key.starts_with(kTagWeights) &&
@@ -112,7 +111,6 @@ bool Fulfilling(const ec2::Fleet& fleet) {
   if (fleet.activity_status == ec2::FleetActivityStatus::kFulfilled) return false;
   return fleet.fulfilled_capacity + kUnitEpsilon < static_cast<double>(fleet.target_capacity.total);
 }
-
 
 bool IsTemplateProblem(ErrorKind kind) {
   return kind == ErrorKind::kValidation || kind == ErrorKind::kNotFound ||
@@ -155,8 +153,8 @@ std::string DescribeFleetError(const ec2::FleetError& e) {
 }
 
 AwsObservation FleetObservation(const model::Request& request,
-                             const std::optional<ec2::Fleet>& fleet,
-                             std::vector<ec2::Instance> instances, resilience::SysTime now) {
+                                const std::optional<ec2::Fleet>& fleet,
+                                std::vector<ec2::Instance> instances, resilience::SysTime now) {
   AwsObservation out;
   out.instances = std::move(instances);
   out.launch_template_id = request.created.launch_template_id;
@@ -605,9 +603,11 @@ Status Ec2FleetHandler::Shrink(const model::Request& request, int keep) {
   if (!fleet->has_value()) {
     // A fleet just created that EC2 does not list yet may still launch: not stopped yet.
     const resilience::SysTime created = request.created_at;
-    if (!request.created.resource_id.empty() && clock_.SystemNow() - created < kEc2FleetVisibilityGrace) {
-      return Error(ErrorKind::kTransient, "FleetNotVisibleYet",
-                   "EC2 Fleet " + request.created.resource_id + " is not listed yet; it cannot be lowered");
+    if (!request.created.resource_id.empty() &&
+        clock_.SystemNow() - created < kEc2FleetVisibilityGrace) {
+      return Error(
+          ErrorKind::kTransient, "FleetNotVisibleYet",
+          "EC2 Fleet " + request.created.resource_id + " is not listed yet; it cannot be lowered");
     }
     return resilience::OkStatus();
   }

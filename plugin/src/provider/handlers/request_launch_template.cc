@@ -1,10 +1,9 @@
 #include "provider/handlers/request_launch_template.h"
 
-#include "provider/launch_verdict.h"
-
 #include <algorithm>
 
 #include "aws/ec2/instances.h"
+#include "provider/launch_verdict.h"
 
 namespace ohfp::provider {
 
@@ -60,7 +59,8 @@ Result<RequestLaunchTemplate> EnsureRequestLaunchTemplate(aws::AwsClient& client
 
 Result<std::string> FindRequestLaunchTemplate(aws::AwsClient& client, std::string_view request_id) {
   Result<std::vector<aws::ec2::LaunchTemplate>> found = aws::ec2::DescribeLaunchTemplates(
-      client, {.filters = {{"tag:" + std::string(model::kTagRequestId), {std::string(request_id)}}}});
+      client,
+      {.filters = {{"tag:" + std::string(model::kTagRequestId), {std::string(request_id)}}}});
   if (!found.ok()) return found.error();
   for (const aws::ec2::LaunchTemplate& lt : *found) {
     if (lt.name == RequestLaunchTemplateName(request_id)) return lt.id;

@@ -10,7 +10,8 @@ using resilience::Status;
 Result<std::vector<aws::ec2::Instance>> InstancesTaggedWith(aws::AwsClient& client,
                                                             std::string_view request_id) {
   return aws::ec2::DescribeInstances(
-      client, {.filters = {{"tag:" + std::string(model::kTagRequestId), {std::string(request_id)}}}});
+      client,
+      {.filters = {{"tag:" + std::string(model::kTagRequestId), {std::string(request_id)}}}});
 }
 
 aws::ec2::RunInstancesRequest RunInstancesRequestFor(const AwsLaunchSpec& spec) {

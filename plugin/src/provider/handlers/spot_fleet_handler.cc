@@ -70,7 +70,6 @@ int OnDemandShare(int count, int percent) {
   return std::clamp((count * p + 99) / 100, 0, count);
 }
 
-
 // "2026-01-01T00:00:00Z".
 std::string FormatTime(SysTime time) {
   using namespace std::chrono;
@@ -86,7 +85,6 @@ std::string FormatTime(SysTime time) {
 }
 
 bool IsTerminated(std::string_view state) { return state == "terminated"; }
-
 
 bool HasTag(const std::vector<ec2::Tag>& tags, std::string_view key, std::string_view value) {
   return std::any_of(tags.begin(), tags.end(),
@@ -391,7 +389,8 @@ Result<AwsObservation> SpotFleetHandler::Observe(const model::Request& request) 
       if (now - created < kFleetVisibilityGrace) {
         seen.fulfilling = true;  // just created: EC2 may not list it yet
       } else {
-        seen.errors.push_back("Spot Fleet request " + request.created.resource_id + " no longer exists");
+        seen.errors.push_back("Spot Fleet request " + request.created.resource_id +
+                              " no longer exists");
       }
     }
     return seen;
@@ -518,9 +517,9 @@ Status SpotFleetHandler::Shrink(const model::Request& request, int keep) {
     // Just created and not listed yet, it may still launch: not stopped yet, try again.
     const SysTime created = request.created_at;
     if (clock_.SystemNow() - created < kFleetVisibilityGrace) {
-      return Error(
-          ErrorKind::kTransient, "SpotFleetNotVisibleYet",
-          "Spot Fleet request " + request.created.resource_id + " is not listed yet; it cannot be lowered");
+      return Error(ErrorKind::kTransient, "SpotFleetNotVisibleYet",
+                   "Spot Fleet request " + request.created.resource_id +
+                       " is not listed yet; it cannot be lowered");
     }
   }
   if (keep <= 0) {
