@@ -294,6 +294,34 @@ TEST_F(EvidenceTest, AnotherInstallationsStoreIsRefused) {
   ExpectLive(IdsOf(held.machines));
 }
 
+// Issue 10: an error answer to a create call means nothing was created, whatever its code: the
+// request ends at once with AWS's code, after exactly one RunInstances.
+TEST_F(EvidenceTest, ALaunchRefusedWithAnyErrorCodeEndsAtOnceAfterOneRunInstances) {
+  nlohmann::json templates = RunInstancesCase().templates;
+  for (auto& t : templates["templates"]) t["instanceProfile"] = "no-such-profile";
+  PluginInstall install(world_->endpoint(), templates, EagerSweeps());
+  Simulator sim(SimulatorFor(install));
+  const CallResult r = sim.RequestMachines("OnDemand", 2);
+  EXPECT_EQ(r.exit_code, 1) << r.Describe();
+  EXPECT_THAT(r.json.value("message", ""), HasSubstr("NoSuchEntity"));
+  const std::string id = r.json.value("requestId", "");
+  ASSERT_FALSE(id.empty()) << "the saved request's id comes with the failure";
+  sim.Remember(id, hf_simulator::RequestKind::kAcquire);
+  for (int poll = 0; poll < 2; ++poll) {
+    const CallResult s = sim.GetRequestStatus({id});
+    ASSERT_TRUE(s.ok()) << s.Describe();
+    EXPECT_EQ(s.json["requests"][0]["status"], "complete_with_error");
+    EXPECT_THAT(s.json["requests"][0].value("message", ""), HasSubstr("NoSuchEntity"));
+  }
+  EXPECT_EQ(world_->ProxyRequests("RunInstances"), 1);
+  const CallResult t = sim.GetAvailableTemplates();
+  for (const auto& tmpl : t.json["templates"]) {
+    if (tmpl["templateId"] == "OnDemand") {
+      EXPECT_EQ(tmpl["availableNumber"], tmpl["maxNumber"]);
+    }
+  }
+}
+
 struct BodyCase {
   const char* name;
   const char* body;
