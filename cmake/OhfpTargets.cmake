@@ -41,3 +41,22 @@ function(ohfp_test name)
     gtest_discover_tests(${name} PROPERTIES LABELS "${labels}" DISCOVERY_TIMEOUT 60)
   endif()
 endfunction()
+
+# ohfp_layer(<layer> SOURCES ... [PUBLIC ...] [PRIVATE ...]): the library of one plugin layer, ohfp::<layer>, built
+# from plugin/src/<layer>/. Its include root holds that layer alone (a directory whose only entry, <layer>, points at
+# plugin/src/<layer>), so `#include "<layer>/x.h"` resolves only for targets that link ohfp::<layer>: a lower layer
+# that includes a higher one fails to compile. PUBLIC lists the layers (and packages) its headers need; PRIVATE
+# those only its sources need. docs/architecture.md draws the layers.
+function(ohfp_layer layer)
+  cmake_parse_arguments(L "" "" "SOURCES;PUBLIC;PRIVATE" ${ARGN})
+  set(root "${PROJECT_BINARY_DIR}/include-roots/${layer}")
+  file(MAKE_DIRECTORY "${root}")
+  if(NOT EXISTS "${root}/${layer}")
+    file(CREATE_LINK "${PROJECT_SOURCE_DIR}/plugin/src/${layer}" "${root}/${layer}" SYMBOLIC)
+  endif()
+  add_library(ohfp_${layer} ${L_SOURCES})
+  add_library(ohfp::${layer} ALIAS ohfp_${layer})
+  target_include_directories(ohfp_${layer} PUBLIC "${root}")
+  target_link_libraries(ohfp_${layer} PUBLIC ${L_PUBLIC} PRIVATE ${L_PRIVATE})
+  ohfp_warnings(ohfp_${layer})
+endfunction()

@@ -148,8 +148,8 @@ Result<std::unique_ptr<PluginApp>> PluginApp::Create(const AppOptions& options,
   app->log_ = std::move(*log);
 
   if (options.need_templates) {
-    Result<hostfactory::TemplateSet> templates =
-        hostfactory::LoadTemplates(app->paths_.confdir / "awsprov_templates.json");
+    Result<model::TemplateSet> templates =
+        config::LoadTemplates(app->paths_.confdir / "awsprov_templates.json");
     if (!templates.ok()) return templates.error();
     app->templates_ = std::move(*templates);
   }
@@ -157,7 +157,8 @@ Result<std::unique_ptr<PluginApp>> PluginApp::Create(const AppOptions& options,
   const fs::path db = app->paths_.workdir / app->config_.storage.file;
   store::DatabaseOptions db_options;
   db_options.busy_timeout = app->config_.storage.busy_timeout;
-  Result<std::unique_ptr<store::RequestStore>> requests = store::RequestStore::Open(db, db_options);
+  Result<std::unique_ptr<store::SqliteRequestStore>> requests =
+      store::SqliteRequestStore::Open(db, db_options);
   if (!requests.ok()) return requests.error();
   app->store_ = std::move(*requests);
   Result<std::unique_ptr<store::SqliteStateStore>> state =
@@ -207,14 +208,23 @@ Result<std::unique_ptr<PluginApp>> PluginApp::Create(const AppOptions& options,
                                    .credentials = *app->credentials_,
                                    .clock = app->clock_,
                                    .pipeline = *app->pipeline_});
-    app->provider_ =
-        std::make_unique<provider::AwsProvider>(*app->client_, app->provider_name_, app->clock_);
+    app->provider_ = std::make_unique<provider::AwsProvider>(*app->client_, app->clock_);
+
+    Result<std::string> installation = hostfactory::EnsureInstallation(
+        *app->store_, *app->provider_, *app->random_, *app->log_,
+        {.marker = app->paths_.workdir / hostfactory::kInstallationMarker,
+         .now = model::ToTimestamp(app->clock_.SystemNow()),
+         .accept_lost = options.accept_lost_store});
+    if (!installation.ok()) return installation.error();
+    app->installation_id_ = *installation;
 
     hostfactory::ServiceOptions service_options;
     service_options.provider_name = app->provider_name_;
-    service_options.instance_pending_timeout = p.instance_pending_timeout;
-    service_options.unclaimed_request_timeout = p.unclaimed_request_timeout;
-    service_options.fulfillment_timeout = p.fleet_fulfillment_timeout;
+    service_options.acquire.pending_timeout = p.instance_pending_timeout;
+    service_options.acquire.fulfillment_timeout = p.fleet_fulfillment_timeout;
+    service_options.acquire.visibility_grace = p.instance_visibility_grace;
+    service_options.acquire.confirmation_window = p.unclaimed_request_timeout;
+    service_options.orphan_min_age = p.orphan_min_age;
     service_options.tags = p.tags;
     service_options.confdir = app->paths_.confdir;
     app->service_ = std::make_unique<hostfactory::HostFactoryService>(
@@ -224,6 +234,7 @@ Result<std::unique_ptr<PluginApp>> PluginApp::Create(const AppOptions& options,
                                          .clock = app->clock_,
                                          .random = *app->random_,
                                          .log = *app->log_,
+                                         .installation_id = app->installation_id_,
                                          .self = hostfactory::CurrentProcess()},
         service_options);
   }

@@ -12,7 +12,9 @@
 //             directory, so a circuit opened by one process rejects in the next and the retry
 //             budget is shared
 //   pipeline  the seed's resilience configuration over that state; every AWS call goes through it
-//   AWS       credentials chain, libcurl transport (timed), endpoints, AwsClient, AwsProvider
+//   AWS       credentials chain, socket transport (timed), endpoints, AwsClient, AwsProvider
+//   identity  the installation's (hostfactory/installation.h): a store of another installation,
+//             or a lost one while the cloud holds this installation's machines, stops the command
 //   service   the five commands (hostfactory/service.h)
 //
 // Finish() adds this process's counters to the store, rewrites the Prometheus textfile and logs the
@@ -36,13 +38,13 @@
 #include "aws/socket_transport.h"
 #include "aws/timed_transport.h"
 #include "config/plugin_config.h"
+#include "config/templates_file.h"
 #include "hostfactory/service.h"
-#include "hostfactory/templates.h"
 #include "logging/app_log.h"
 #include "logging/resilience_log.h"
 #include "ohfp/resilience/pipeline.h"
 #include "provider/aws_provider.h"
-#include "store/request_store.h"
+#include "store/sqlite_request_store.h"
 #include "store/sqlite_state_store.h"
 
 namespace ohfp::app {
@@ -62,6 +64,8 @@ struct AppOptions {
       true;  // the HostFactory commands need them; config/metrics/breaker commands do not
   bool need_aws = true;        // build the AWS client and provider
   bool log_to_stderr = false;  // also echo log lines to stderr (interactive commands)
+  // `ohfp reconcile --adopt`: a lost store is accepted (its records are about to be rebuilt).
+  bool accept_lost_store = false;
 };
 
 // confdir: option > HF_PROVIDER_CONFDIR > "."; workdir: option > HF_PROVIDER_WORKDIR > confdir;
@@ -70,8 +74,8 @@ PluginPaths ResolvePaths(const AppOptions& options, const aws::Environment& env)
 
 class PluginApp {
  public:
-  // Errors are kValidation (configuration, templates: exit 2) or kInternal (the store or the log:
-  // exit 1).
+  // Errors are kValidation (configuration, templates: exit 2) or kInternal (the store, the log, or
+  // the installation's identity: exit 1).
   [[nodiscard]] static resilience::Result<std::unique_ptr<PluginApp>> Create(
       const AppOptions& options, const aws::Environment& env);
   ~PluginApp();
@@ -83,6 +87,7 @@ class PluginApp {
   const PluginPaths& paths() const { return paths_; }
   logging::AppLog& log() { return *log_; }
   store::RequestStore& store() { return *store_; }
+  const std::string& installation_id() const { return installation_id_; }
   resilience::ResiliencePipeline& pipeline() { return *pipeline_; }
   resilience::StateStore& state_store() { return *state_store_; }
 
@@ -100,7 +105,8 @@ class PluginApp {
   PluginPaths paths_;
   config::PluginConfig config_;
   std::string provider_name_;
-  hostfactory::TemplateSet templates_;
+  model::TemplateSet templates_;
+  std::string installation_id_;
   resilience::SystemClock clock_;
   resilience::SystemClock timing_clock_{resilience::SystemClock::Resolution::kPrecise};  // for logs
   resilience::MonoTime started_{};
@@ -108,7 +114,7 @@ class PluginApp {
   std::unique_ptr<logging::AppLog> log_;
   std::unique_ptr<logging::ResilienceLog> log_events_;
   std::unique_ptr<resilience::ErrorHandlingFilter> filtered_events_;
-  std::unique_ptr<store::RequestStore> store_;
+  std::unique_ptr<store::SqliteRequestStore> store_;
   std::unique_ptr<store::SqliteStateStore> state_store_;
   resilience::ResilienceMonitor monitor_;
   std::unique_ptr<resilience::ResiliencePipeline> pipeline_;

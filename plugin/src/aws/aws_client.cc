@@ -2,6 +2,7 @@
 
 #include <cstdlib>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "aws/aws_error.h"
 #include "aws/sigv4.h"
@@ -25,6 +26,24 @@ constexpr std::array<ServiceDescription, kAwsServiceCount> kServices = {{
 
 // A correction smaller than this is noise (the Date header has whole seconds).
 constexpr Duration kSkewResolution = std::chrono::seconds(2);
+
+// True when an attempt's error means no answer came back, so the attempt may have done its work:
+// a timeout, a cancellation, a network or 5xx fault, a 5xx or missing answer ohfp could not
+// classify, or a success it could not read.
+bool Unanswered(const Error& e) {
+  switch (e.kind()) {
+    case ErrorKind::kTimeout:
+    case ErrorKind::kCancelled:
+    case ErrorKind::kTransient:
+      return true;
+    case ErrorKind::kUnknown:
+      return e.http_status() == 0 || e.http_status() >= 500;
+    case ErrorKind::kInternal:
+      return e.http_status() != 0;
+    default:
+      return false;
+  }
+}
 
 }  // namespace
 
@@ -68,6 +87,38 @@ Result<XmlDocument> AwsClient::Call(AwsService service, std::string_view action,
         return Attempt(service, body, attempt.deadline, attempt.stop);
       },
       std::move(stop));
+}
+
+Result<XmlDocument> AwsClient::Create(AwsService service, std::string_view action,
+                                      const QueryParams& params, std::string_view operation,
+                                      std::stop_token stop) {
+  const std::string body = params.EncodeForm(action, Describe(service).api_version);
+  const resilience::Operation& op = pipeline_.operation(
+      operation,
+      resilience::DefaultServiceFor(operation).value_or(Describe(service).resilience_service));
+  std::optional<Error> unanswered;
+  int unanswered_attempt = 0;
+  Result<XmlDocument> result = pipeline_.Execute(
+      op,
+      [&](const resilience::AttemptContext& attempt) {
+        Result<XmlDocument> r = Attempt(service, body, attempt.deadline, attempt.stop);
+        if (!r.ok() && !unanswered && Unanswered(r.error())) {
+          unanswered = r.error();
+          unanswered_attempt = attempt.attempt;
+        }
+        return r;
+      },
+      std::move(stop));
+  if (result.ok() || !unanswered || Unanswered(result.error())) return result;
+  // An answer that the resource exists already settles what the unanswered attempt did.
+  if (result.error().kind() == ErrorKind::kAlreadyExists ||
+      result.error().kind() == ErrorKind::kIdempotencyMismatch) {
+    return result;
+  }
+  return Error(unanswered->kind(), "OutcomeUnknown",
+               std::string(action) + " attempt " + std::to_string(unanswered_attempt) +
+                   " got no answer (" + unanswered->ToString() +
+                   ") and may have succeeded; the last attempt: " + result.error().ToString());
 }
 
 Status AwsClient::CallPages(AwsService service, std::string_view action, QueryParams params,

@@ -18,7 +18,8 @@
 // Thread-safety: Call() and CallPages() are safe from any thread; the dependencies must be too.
 //
 // Example:
-//   AwsClient client(region, endpoints, {.transport = curl, .credentials = chain, .clock = clock,
+//   AwsClient client(region, endpoints, {.transport = sockets, .credentials = chain, .clock =
+//   clock,
 //                                         .pipeline = pipeline});
 //   QueryParams p;
 //   p.AddString("InstanceId.1", "i-0abc");
@@ -86,6 +87,18 @@ class AwsClient {
                                                      const QueryParams& params,
                                                      std::string_view operation,
                                                      std::stop_token stop = {});
+
+  // Call() for an action that creates something under an idempotency token (a ClientToken) or a
+  // unique name. Retries of such a call are safe, but they hide what an earlier attempt did: when
+  // an attempt got no answer (a timeout, a reset, a 5xx that says nothing more) and a later one
+  // ended with an error answer (throttled, refused), the first may still have created the
+  // resource. The call's error then says the outcome is unknown: the kind of the unanswered
+  // attempt, code "OutcomeUnknown", and both errors in the message. (An answer that the resource
+  // exists, kAlreadyExists or kIdempotencyMismatch, is returned as it is: it settles the question.)
+  [[nodiscard]] resilience::Result<XmlDocument> Create(AwsService service, std::string_view action,
+                                                       const QueryParams& params,
+                                                       std::string_view operation,
+                                                       std::stop_token stop = {});
 
   // Follows pagination: calls `action` with `params`, hands each page's result node to `on_page`,
   // and repeats with NextToken until a page has none (or `max_pages`, a guard against a service

@@ -126,8 +126,8 @@ int RunConfigValidate(const app::AppOptions& options, const aws::Environment& en
     err << "ohfp: " << file.string() << ": " << config.error().message() << "\n";
     code = kExitBadInput;
   }
-  resilience::Result<hostfactory::TemplateSet> templates =
-      hostfactory::LoadTemplates(paths.confdir / "awsprov_templates.json");
+  resilience::Result<model::TemplateSet> templates =
+      config::LoadTemplates(paths.confdir / "awsprov_templates.json");
   if (!templates.ok()) {
     err << "ohfp: " << (paths.confdir / "awsprov_templates.json").string() << ": "
         << templates.error().message() << "\n";
@@ -141,7 +141,7 @@ int RunConfigValidate(const app::AppOptions& options, const aws::Environment& en
   j["logdir"] = paths.logdir.string();
   j["config"] = nlohmann::ordered_json::parse(config::PluginConfigToJson(*config).dump());
   j["templates"] = nlohmann::ordered_json::array();
-  for (const hostfactory::Template& t : templates->templates) {
+  for (const model::Template& t : templates->templates) {
     j["templates"].push_back(hostfactory::HostFactoryTemplateJson(t, t.max_number));
   }
   out << j.dump(2) << "\n";
@@ -229,18 +229,46 @@ int RunBreaker(std::string_view action, const std::string& service, const app::A
   return kExitOk;
 }
 
-int RunReconcile(const app::AppOptions& options, const aws::Environment& env, std::ostream& out,
-                 std::ostream& err) {
-  auto app = app::PluginApp::Create(options, env);
+int RunReconcile(const ReconcileOptions& reconcile, const app::AppOptions& options,
+                 const aws::Environment& env, std::ostream& out, std::ostream& err) {
+  app::AppOptions o = options;
+  o.accept_lost_store = reconcile.adopt;
+  auto app = app::PluginApp::Create(o, env);
   if (!app.ok()) {
     err << "ohfp: " << app.error().message() << "\n";
     return CodeFor(app.error());
   }
-  (*app)->service().Housekeeping(/*force=*/true);
+  hostfactory::HostFactoryService& service = (*app)->service();
+  nlohmann::ordered_json j;
+  j["installation"] = (*app)->installation_id();
+  if (reconcile.adopt) {
+    resilience::Result<hostfactory::AdoptReport> adopted = service.Adopt();
+    if (!adopted.ok()) {
+      err << "ohfp: cannot adopt: " << adopted.error().ToString() << "\n";
+      (*app)->Finish("reconcile", kExitFailed);
+      return kExitFailed;
+    }
+    j["adopted_requests"] = adopted->requests;
+    j["adopted_machines"] = adopted->machines;
+    j["skipped"] = adopted->skipped;
+  }
+  const hostfactory::SweepReport sweep = service.Sweep(reconcile.dry_run);
+  if (!reconcile.dry_run) service.Housekeeping(/*force=*/true);
+  j["dry_run"] = reconcile.dry_run;
+  j["sweep_ran"] = sweep.ran;
+  if (!sweep.ran) j["sweep_problem"] = sweep.problem;
+  nlohmann::ordered_json findings = nlohmann::ordered_json::array();
+  for (const model::OrphanFinding& f : sweep.findings) {
+    findings.push_back({{"instance", f.instance_id},
+                        {"request", f.request_id},
+                        {"action", model::OrphanActionName(f.action)},
+                        {"reason", f.reason}});
+  }
+  j["instances"] = std::move(findings);
+  j["log"] = ((*app)->paths().logdir / (*app)->config().logging.file).string();
   (*app)->Finish("reconcile", kExitOk);
-  out << "reconciled: see " << ((*app)->paths().logdir / (*app)->config().logging.file).string()
-      << " for what was reclaimed or terminated\n";
-  return kExitOk;
+  out << j.dump(2) << "\n";
+  return sweep.ran ? kExitOk : kExitFailed;
 }
 
 }  // namespace ohfp::cli

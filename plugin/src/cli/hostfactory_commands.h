@@ -43,8 +43,15 @@ int RunMetrics(const app::AppOptions& options, const aws::Environment& env, bool
 // `ohfp breaker status` and `ohfp breaker force-open|force-closed|reset SERVICE`.
 int RunBreaker(std::string_view action, const std::string& service, const app::AppOptions& options,
                const aws::Environment& env, std::ostream& out, std::ostream& err);
-// `ohfp reconcile`: reclaim unclaimed requests and terminate orphans now.
-int RunReconcile(const app::AppOptions& options, const aws::Environment& env, std::ostream& out,
-                 std::ostream& err);
+struct ReconcileOptions {
+  bool dry_run = false;  // say what the orphan sweep would do; change nothing
+  bool adopt = false;    // rebuild the records of this installation's instances from their tags
+};
+
+// `ohfp reconcile [--dry-run] [--adopt]`: reclaim unclaimed requests, sweep orphans and clean up
+// now; prints a JSON report of the sweep (every instance of this installation and what the sweep
+// does with it).
+int RunReconcile(const ReconcileOptions& reconcile, const app::AppOptions& options,
+                 const aws::Environment& env, std::ostream& out, std::ostream& err);
 
 }  // namespace ohfp::cli

@@ -117,7 +117,14 @@ int main(int argc, char** argv) {
 
   CLI::App* reconcile = app.add_subcommand(
       "reconcile",
-      "Reclaim requests HostFactory never learned of and terminate orphan instances, now");
+      "Reclaim requests HostFactory never learned of, terminate this installation's instances the "
+      "state store records as abandoned, and clean up, now; prints what the sweep found");
+  ReconcileOptions reconcile_options;
+  reconcile->add_flag("--dry-run", reconcile_options.dry_run,
+                      "Only say what the orphan sweep would do; change nothing");
+  reconcile->add_flag("--adopt", reconcile_options.adopt,
+                      "After a lost state store: rebuild the records of this installation's "
+                      "instances from their tags (terminates nothing)");
 
   InitOptions init_options;
   CLI::App* init = AddInitCommand(app, init_options);
@@ -187,7 +194,9 @@ int main(int argc, char** argv) {
     if (force_closed->parsed())
       return RunBreaker("force-closed", service, options, env, std::cout, std::cerr);
     if (reset->parsed()) return RunBreaker("reset", service, options, env, std::cout, std::cerr);
-    if (reconcile->parsed()) return RunReconcile(options, env, std::cout, std::cerr);
+    if (reconcile->parsed()) {
+      return RunReconcile(reconcile_options, options, env, std::cout, std::cerr);
+    }
     if (sim->parsed()) return RunSimulate(simulate, std::cout, std::cerr);
     if (cmp->parsed()) return RunCompare(compare, std::cout, std::cerr);
   } catch (const std::exception& e) {

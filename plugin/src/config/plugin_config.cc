@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "aws/endpoints.h"
+#include "config/json_file.h"
 #include "config/json_reader.h"
 #include "config/resilience_json.h"
 
@@ -329,6 +330,8 @@ nlohmann::json ProviderJson(const ProviderConfig& p) {
       {"instance_pending_timeout_sec", p.instance_pending_timeout.count()},
       {"fleet_fulfillment_timeout_sec", p.fleet_fulfillment_timeout.count()},
       {"unclaimed_request_timeout_sec", p.unclaimed_request_timeout.count()},
+      {"instance_visibility_grace_sec", p.instance_visibility_grace.count()},
+      {"orphan_min_age_sec", p.orphan_min_age.count()},
       {"tags", StringMapJson(p.tags)},
   };
 }
@@ -411,6 +414,12 @@ void ReadProvider(ObjectReader& r, ProviderConfig& p, std::set<std::string, std:
   }
   if (auto n = ReadInteger(r, "fleet_fulfillment_timeout_sec", 1, kMaxFleetTimeoutSec)) {
     p.fleet_fulfillment_timeout = std::chrono::seconds(*n);
+  }
+  if (auto n = ReadInteger(r, "instance_visibility_grace_sec", 0, kMaxFleetTimeoutSec)) {
+    p.instance_visibility_grace = std::chrono::seconds(*n);
+  }
+  if (auto n = ReadInteger(r, "orphan_min_age_sec", 0, kMaxFleetTimeoutSec)) {
+    p.orphan_min_age = std::chrono::seconds(*n);
   }
   if (auto n = ReadInteger(r, "unclaimed_request_timeout_sec", 1, kMaxFleetTimeoutSec)) {
     p.unclaimed_request_timeout = std::chrono::seconds(*n);
@@ -513,19 +522,6 @@ void ReadIbmKeys(ObjectReader& root, ProviderConfig& p,
 }
 
 // "line L, column C" of the 1-based byte position nlohmann reports.
-std::string LineAndColumn(std::string_view text, std::size_t byte) {
-  const std::size_t end = std::min(byte == 0 ? 0 : byte - 1, text.size());
-  std::size_t line = 1;
-  std::size_t line_start = 0;
-  for (std::size_t i = 0; i < end; ++i) {
-    if (text[i] == '\n') {
-      ++line;
-      line_start = i + 1;
-    }
-  }
-  return "line " + std::to_string(line) + ", column " + std::to_string(end - line_start + 1);
-}
-
 }  // namespace
 
 PluginConfig ReadPluginConfig(const nlohmann::json& value, std::vector<ConfigProblem>& problems) {
@@ -592,45 +588,12 @@ resilience::Result<PluginConfig> LoadPluginConfig(const std::filesystem::path& f
                                                   const aws::Environment& env) {
   std::vector<ConfigProblem> problems;
   PluginConfig config;
-  std::error_code ec;
-  const std::filesystem::file_status status = std::filesystem::status(file, ec);
-  if (status.type() == std::filesystem::file_type::not_found) {
-    // No file: the defaults (HostFactory's configuration directory may hold only the templates).
-  } else if (ec) {
-    problems.push_back({"", "cannot read the file: " + ec.message()});
-  } else if (std::filesystem::is_directory(status)) {
-    problems.push_back({"", "is a directory, not a configuration file"});
-  } else {
-    std::ifstream in(file, std::ios::binary);
-    std::ostringstream text;
-    if (in) text << in.rdbuf();
-    if (!in) {
-      problems.push_back({"", "cannot read the file"});
-    } else {
-      const std::string content = text.str();
-      try {
-        const nlohmann::json value = nlohmann::json::parse(content);
-        config = ReadPluginConfig(value, problems);
-      } catch (const nlohmann::json::parse_error& e) {
-        std::string what = e.what();
-        // "[json.exception.parse_error.101] parse error at line 1, column 2: syntax error ...":
-        // keep the reason.
-        if (const std::size_t colon = what.find(": "); colon != std::string::npos)
-          what.erase(0, colon + 2);
-        problems.push_back(
-            {"", "is not valid JSON (" + LineAndColumn(content, e.byte) + "): " + what});
-      }
-    }
+  // No file: the defaults (HostFactory's configuration directory may hold only the templates).
+  if (std::optional<JsonFile> f = ReadJsonFile(file, problems)) {
+    config = ReadPluginConfig(f->value, problems);
   }
   ApplyEnvironment(config, env, problems);
-  if (!problems.empty()) {
-    std::string message = file.string() + ": " + std::to_string(problems.size()) + " problem(s):";
-    for (const ConfigProblem& p : problems) {
-      message += "\n  ";
-      message += FormatProblems({p});
-    }
-    return Error(ErrorKind::kValidation, "invalid_config", std::move(message));
-  }
+  if (!problems.empty()) return ProblemsError(file, problems, "invalid_config");
   return config;
 }
 

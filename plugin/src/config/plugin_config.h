@@ -58,7 +58,13 @@ struct ProviderConfig {
              // long ends complete_with_error
   std::chrono::seconds unclaimed_request_timeout{
       600};  // a request HostFactory never asked about (its creating
-             // process died before printing the id) is reclaimed after
+             // process died before printing the id) is reclaimed after; also how
+             // long a launch whose outcome is unknown may stay unconfirmed
+  // How long a machine must have been known before "does not exist" from a describe by its id
+  // counts as proof that it is gone (EC2's describe calls are eventually consistent).
+  std::chrono::seconds instance_visibility_grace{300};
+  // The orphan sweep terminates no instance younger than this.
+  std::chrono::seconds orphan_min_age{900};
   std::map<std::string, std::string, std::less<>> tags{};  // added to every resource ohfp creates
 };
 

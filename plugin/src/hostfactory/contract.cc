@@ -27,30 +27,6 @@ nlohmann::ordered_json NullIfEmpty(const std::string& s) {
 
 }  // namespace
 
-std::string_view RequestStatusName(RequestStatus status) noexcept {
-  switch (status) {
-    case RequestStatus::kRunning:
-      return "running";
-    case RequestStatus::kComplete:
-      return "complete";
-    case RequestStatus::kCompleteWithError:
-      return "complete_with_error";
-  }
-  return "running";
-}
-
-std::string_view MachineResultName(MachineResult result) noexcept {
-  switch (result) {
-    case MachineResult::kExecuting:
-      return "executing";
-    case MachineResult::kSucceed:
-      return "succeed";
-    case MachineResult::kFail:
-      return "fail";
-  }
-  return "executing";
-}
-
 resilience::Result<nlohmann::json> ParseInput(std::string_view text) {
   if (text.find_first_not_of(" \t\r\n") == std::string_view::npos) {
     return Invalid("the input is empty: expected a JSON object");
@@ -135,6 +111,56 @@ resilience::Result<std::vector<MachineRef>> ParseMachines(const nlohmann::json& 
   return out;
 }
 
+nlohmann::ordered_json HostFactoryTemplateJson(const model::Template& t, int available_number) {
+  nlohmann::ordered_json j;
+  j["templateId"] = t.template_id;
+  j["maxNumber"] = t.max_number;
+  j["availableNumber"] = available_number;
+  nlohmann::ordered_json attributes = nlohmann::ordered_json::object();
+  for (const model::Attribute& a : t.attributes)
+    attributes[a.name] = nlohmann::ordered_json::array({a.type, a.value});
+  j["attributes"] = std::move(attributes);
+  if (!t.image_id.empty()) j["imageId"] = t.image_id;
+  if (!t.launch_template_id.empty()) j["launchTemplateId"] = t.launch_template_id;
+  if (!t.vm_types.empty()) {
+    nlohmann::ordered_json types = nlohmann::ordered_json::object();
+    for (const auto& [type, weight] : t.vm_types) types[type] = weight;
+    j["vmTypes"] = std::move(types);
+  } else if (!t.vm_type.empty()) {
+    j["vmType"] = t.vm_type;
+  }
+  j["priceType"] = model::PriceTypeName(t.price_type);
+  j["providerApi"] = model::ProviderApiName(t.provider_api);
+  if (t.provider_api == model::ProviderApi::kEc2Fleet ||
+      t.provider_api == model::ProviderApi::kSpotFleet) {
+    j["fleetType"] = model::FleetTypeName(t.fleet_type);
+  }
+  if (t.subnet_ids.size() == 1) {
+    j["subnetId"] = t.subnet_ids.front();
+  } else if (!t.subnet_ids.empty()) {
+    j["subnetId"] = t.subnet_ids;
+  }
+  if (!t.security_group_ids.empty()) j["securityGroupIds"] = t.security_group_ids;
+  if (!t.key_name.empty()) j["keyName"] = t.key_name;
+  if (!t.instance_tags.empty()) {
+    std::string tags;
+    for (const auto& [k, v] : t.instance_tags) tags += (tags.empty() ? "" : ";") + k + "=" + v;
+    j["instanceTags"] = tags;
+  }
+  if (!t.instance_profile.empty()) j["instanceProfile"] = t.instance_profile;
+  if (!t.user_data_script.empty()) j["userDataScript"] = t.user_data_script;
+  if (t.root_device_volume_size) j["rootDeviceVolumeSize"] = *t.root_device_volume_size;
+  if (!t.volume_type.empty()) j["volumeType"] = t.volume_type;
+  if (!t.max_spot_price.empty()) j["maxSpotPrice"] = t.max_spot_price;
+  if (t.percent_on_demand) j["percentOnDemand"] = *t.percent_on_demand;
+  if (t.allocation_strategy) {
+    j["allocationStrategy"] = model::AllocationStrategyName(*t.allocation_strategy);
+  }
+  if (!t.fleet_role.empty()) j["fleetRole"] = t.fleet_role;
+  if (t.spot_fleet_request_expiry) j["spotFleetRequestExpiry"] = *t.spot_fleet_request_expiry;
+  return j;
+}
+
 nlohmann::ordered_json TemplatesJson(const std::vector<nlohmann::ordered_json>& templates,
                                      std::string_view message) {
   nlohmann::ordered_json j;
@@ -157,18 +183,18 @@ nlohmann::ordered_json RequestStatusJson(const std::vector<RequestReport>& reque
   for (const RequestReport& r : requests) {
     nlohmann::ordered_json req;
     req["requestId"] = r.request_id;
-    req["status"] = RequestStatusName(r.status);
+    req["status"] = model::RequestStateName(r.status);
     req["message"] = r.message;
     req["machines"] = nlohmann::ordered_json::array();
     for (const MachineReport& m : r.machines) {
       nlohmann::ordered_json mj;
       mj["machineId"] = m.machine_id;
       mj["name"] = m.name;
-      mj["result"] = MachineResultName(m.result);
-      mj["status"] = m.status;
+      mj["result"] = model::MachineResultName(m.result);
+      mj["status"] = model::InstanceStateName(m.status);
       mj["privateIpAddress"] = NullIfEmpty(m.private_ip_address);
       mj["publicIpAddress"] = NullIfEmpty(m.public_ip_address);
-      mj["launchtime"] = m.launch_time;
+      mj["launchtime"] = m.launch_time ? m.launch_time->time_since_epoch().count() : 0;
       mj["message"] = m.message;
       req["machines"].push_back(std::move(mj));
     }

@@ -33,6 +33,10 @@
 #include <string_view>
 #include <vector>
 
+#include "model/instance.h"
+#include "model/machine.h"
+#include "model/request.h"
+#include "model/template.h"
 #include "ohfp/resilience/result.h"
 
 namespace ohfp::hostfactory {
@@ -47,23 +51,20 @@ struct MachineRef {
   std::string machine_id{};
 };
 
-enum class RequestStatus { kRunning, kComplete, kCompleteWithError };
-enum class MachineResult { kExecuting, kSucceed, kFail };
-
-std::string_view RequestStatusName(
-    RequestStatus status) noexcept;  // "running", "complete", "complete_with_error"
-std::string_view MachineResultName(
-    MachineResult result) noexcept;  // "executing", "succeed", "fail"
+// HostFactory's request statuses and machine results are the model's (model/request.h,
+// model/machine.h); their names are HostFactory's.
+using RequestStatus = model::RequestState;
+using model::MachineResult;
 
 struct MachineReport {
   std::string machine_id{};
   std::string name{};
   MachineResult result = MachineResult::kExecuting;
-  std::string status{};              // the EC2 state
-  std::string private_ip_address{};  // empty prints null
-  std::string public_ip_address{};   // empty prints null
-  std::int64_t launch_time = 0;      // epoch seconds
-  std::string message{};             // required when result is fail
+  model::InstanceState status = model::InstanceState::kUnknown;  // printed as EC2 names it
+  std::string private_ip_address{};                              // empty prints null
+  std::string public_ip_address{};                               // empty prints null
+  std::optional<model::EpochSeconds> launch_time{};              // printed as epoch seconds
+  std::string message{};                                         // required when result is fail
 };
 
 struct RequestReport {
@@ -89,6 +90,11 @@ struct ReturnNotice {
 // machine needs a machineId; "name" is optional for getReturnRequests.
 [[nodiscard]] resilience::Result<std::vector<MachineRef>> ParseMachines(const nlohmann::json& input,
                                                                         bool require_one);
+
+// The template as getAvailableTemplates prints it: templateId, maxNumber, availableNumber,
+// attributes, imageId, vmType, priceType (and the other fields HostFactory shows), with
+// `attributes` as given.
+nlohmann::ordered_json HostFactoryTemplateJson(const model::Template& t, int available_number);
 
 nlohmann::ordered_json TemplatesJson(const std::vector<nlohmann::ordered_json>& templates,
                                      std::string_view message);

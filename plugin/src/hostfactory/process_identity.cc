@@ -33,12 +33,12 @@ std::string Boot() { return ReadFirstLine("/proc/sys/kernel/random/boot_id"); }
 
 }  // namespace
 
-store::ProcessIdentity CurrentProcess() {
+model::ProcessIdentity CurrentProcess() {
   const std::int64_t pid = ::getpid();
   return {pid, Boot() + "/" + StartTime(pid)};
 }
 
-bool IsAlive(const store::ProcessIdentity& who) {
+bool IsAlive(const model::ProcessIdentity& who) {
   if (who.pid <= 0) return false;
   const std::string start = StartTime(who.pid);
   return !start.empty() && Boot() + "/" + start == who.start;

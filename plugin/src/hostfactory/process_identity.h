@@ -7,16 +7,16 @@
 // Thread-safety: stateless functions.
 //
 // Example:
-//   store::ProcessIdentity me = CurrentProcess();
+//   model::ProcessIdentity me = CurrentProcess();
 //   if (!IsAlive(request.owner)) { /* the creator died: reconcile */ }
 #pragma once
 
-#include "store/request_store.h"
+#include "model/request.h"
 
 namespace ohfp::hostfactory {
 
-store::ProcessIdentity CurrentProcess();
+model::ProcessIdentity CurrentProcess();
 // True when the process `who` describes is still running (same pid, start time and boot).
-bool IsAlive(const store::ProcessIdentity& who);
+bool IsAlive(const model::ProcessIdentity& who);
 
 }  // namespace ohfp::hostfactory

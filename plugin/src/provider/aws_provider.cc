@@ -1,8 +1,10 @@
 #include "provider/aws_provider.h"
 
 #include <algorithm>
+#include <set>
 
 #include "aws/ec2/instances.h"
+#include "provider/aws_model.h"
 #include "provider/handlers/asg_handler.h"
 #include "provider/handlers/ec2_fleet_handler.h"
 #include "provider/handlers/instance_ops.h"
@@ -12,7 +14,6 @@
 namespace ohfp::provider {
 namespace {
 
-using resilience::Error;
 using resilience::ErrorKind;
 using resilience::Result;
 using resilience::Status;
@@ -20,12 +21,15 @@ using resilience::Status;
 // AWS gives a Spot instance two minutes' notice.
 constexpr int kSpotNoticeSeconds = 120;
 
+bool Interrupting(const aws::ec2::SpotInstanceRequest& r) {
+  return r.status_code == "marked-for-termination" || r.status_code == "marked-for-stop" ||
+         r.status_code == "marked-for-hibernation";
+}
+
 }  // namespace
 
-AwsProvider::AwsProvider(aws::AwsClient& client, std::string provider_name,
-                         const resilience::Clock& clock)
+AwsProvider::AwsProvider(aws::AwsClient& client, const resilience::Clock& clock)
     : client_(client),
-      provider_name_(std::move(provider_name)),
       clock_(clock),
       run_instances_(std::make_unique<RunInstancesHandler>(client)),
       ec2_fleet_(std::make_unique<Ec2FleetHandler>(client, clock)),
@@ -34,75 +38,102 @@ AwsProvider::AwsProvider(aws::AwsClient& client, std::string provider_name,
 
 AwsProvider::~AwsProvider() = default;
 
-Result<ApiHandler*> AwsProvider::HandlerFor(std::string_view provider_api) {
-  using hostfactory::ProviderApi;
-  using hostfactory::ProviderApiName;
-  if (provider_api.empty() || provider_api == ProviderApiName(ProviderApi::kRunInstances)) {
-    return run_instances_.get();
+ApiHandler& AwsProvider::HandlerFor(model::ProviderApi api) {
+  switch (api) {
+    case model::ProviderApi::kRunInstances:
+      return *run_instances_;
+    case model::ProviderApi::kEc2Fleet:
+      return *ec2_fleet_;
+    case model::ProviderApi::kSpotFleet:
+      return *spot_fleet_;
+    case model::ProviderApi::kAsg:
+      return *asg_;
   }
-  if (provider_api == ProviderApiName(ProviderApi::kEc2Fleet)) return ec2_fleet_.get();
-  if (provider_api == ProviderApiName(ProviderApi::kSpotFleet)) return spot_fleet_.get();
-  if (provider_api == ProviderApiName(ProviderApi::kAsg)) return asg_.get();
-  return Error(ErrorKind::kValidation, "UnsupportedProviderApi",
-               "providerApi " + std::string(provider_api) + " is not one ohfp knows");
+  return *run_instances_;
 }
 
 Result<LaunchOutcome> AwsProvider::Launch(const LaunchSpec& spec) {
-  Result<ApiHandler*> h = HandlerFor(hostfactory::ProviderApiName(spec.tmpl->provider_api));
-  if (!h.ok()) return h.error();
-  return (*h)->Launch(spec);
+  Result<AwsLaunchOutcome> out = HandlerFor(spec.tmpl->provider_api).Launch(ToAws(spec));
+  if (!out.ok()) return out.error();
+  return ToModel(std::move(*out));
 }
 
-Result<Observation> AwsProvider::Observe(const store::RequestRecord& request) {
-  Result<ApiHandler*> h = HandlerFor(request.provider_api);
-  if (!h.ok()) return h.error();
-  return (*h)->Observe(request);
+Result<model::Observation> AwsProvider::Observe(const model::Request& request) {
+  Result<AwsObservation> seen = HandlerFor(request.provider_api).Observe(request);
+  if (!seen.ok()) return seen.error();
+  return ToModel(std::move(*seen));
 }
 
-Status AwsProvider::Release(const store::RequestRecord& request,
+Status AwsProvider::Release(const model::Request& request,
                             const std::vector<std::string>& instance_ids) {
-  Result<ApiHandler*> h = HandlerFor(request.provider_api);
-  if (!h.ok()) return h.error();
-  return (*h)->Release(request, instance_ids);
+  return HandlerFor(request.provider_api).Release(request, instance_ids);
 }
 
-Status AwsProvider::Shrink(const store::RequestRecord& request, int keep) {
-  Result<ApiHandler*> h = HandlerFor(request.provider_api);
-  if (!h.ok()) return h.error();
-  return (*h)->Shrink(request, keep);
+Status AwsProvider::Shrink(const model::Request& request, int keep) {
+  return HandlerFor(request.provider_api).Shrink(request, keep);
 }
 
-Status AwsProvider::Cleanup(const store::RequestRecord& request) {
-  Result<ApiHandler*> h = HandlerFor(request.provider_api);
-  if (!h.ok()) return h.error();
-  return (*h)->Cleanup(request);
+Status AwsProvider::Cleanup(const model::Request& request) {
+  return HandlerFor(request.provider_api).Cleanup(request);
 }
 
-Result<std::vector<aws::ec2::Instance>> AwsProvider::DescribeInstances(
+Result<std::vector<model::Instance>> AwsProvider::DescribeInstances(
     const std::vector<std::string>& instance_ids) {
-  return DescribeByIds(client_, instance_ids);
+  Result<std::vector<aws::ec2::Instance>> found = DescribeByIds(client_, instance_ids);
+  if (!found.ok()) return found.error();
+  return ToModel(*found);
+}
+
+Result<InstanceLookup> AwsProvider::LookUpInstances(const std::vector<std::string>& instance_ids,
+                                                    std::size_t max_checks) {
+  InstanceLookup out;
+  Result<std::vector<aws::ec2::Instance>> listed = DescribeByIds(client_, instance_ids);
+  if (!listed.ok()) return listed.error();
+  std::set<std::string> shown;
+  for (const aws::ec2::Instance& i : *listed) shown.insert(i.instance_id);
+  out.found = ToModel(*listed);
+  // A listing leaves out what it does not show; only a describe by the id itself answers
+  // InvalidInstanceID.NotFound for an instance that does not exist.
+  std::size_t checked = 0;
+  for (const std::string& id : instance_ids) {
+    if (shown.count(id) != 0 || checked == max_checks) continue;
+    ++checked;
+    Result<std::vector<aws::ec2::Instance>> one =
+        aws::ec2::DescribeInstances(client_, {.instance_ids = {id}});
+    if (one.ok()) {
+      for (const aws::ec2::Instance& i : *one) out.found.push_back(ToModel(i));
+    } else if (one.error().kind() == ErrorKind::kNotFound) {
+      out.absent.push_back(id);
+    } else {
+      return one.error();
+    }
+  }
+  return out;
 }
 
 Status AwsProvider::TerminateInstances(const std::vector<std::string>& instance_ids) {
-  return ForEachSlice(instance_ids, kMaxTerminateIds,
-                      [&](const std::vector<std::string>& chunk) -> Status {
-                        Result<std::vector<aws::ec2::InstanceStateChange>> r =
-                            aws::ec2::TerminateInstances(client_, chunk);
-                        if (!r.ok() && r.error().kind() != ErrorKind::kNotFound) return r.error();
-                        return resilience::OkStatus();
-                      });
+  return TerminateExactly(client_, instance_ids);
 }
 
-Result<std::vector<aws::ec2::Instance>> AwsProvider::DescribeOwnedInstances() {
-  return aws::ec2::DescribeInstances(
+Result<std::vector<model::Instance>> AwsProvider::DescribeOwnedInstances(
+    std::string_view installation_id) {
+  Result<std::vector<aws::ec2::Instance>> found = aws::ec2::DescribeInstances(
       client_,
-      {.filters = {{"tag:" + std::string(kTagProvider), {provider_name_}},
+      {.filters = {{"tag:" + std::string(model::kTagInstallation), {std::string(installation_id)}},
                    {"instance-state-name", {"pending", "running", "stopping", "stopped"}}}});
+  if (!found.ok()) return found.error();
+  return ToModel(*found);
 }
 
-Result<std::vector<SpotNotice>> AwsProvider::SpotNotices(
+Result<std::vector<model::Instance>> AwsProvider::InstancesOfRequest(std::string_view request_id) {
+  Result<std::vector<aws::ec2::Instance>> found = InstancesTaggedWith(client_, request_id);
+  if (!found.ok()) return found.error();
+  return ToModel(*found);
+}
+
+Result<std::vector<model::InterruptionNotice>> AwsProvider::SpotNotices(
     const std::vector<std::string>& spot_request_ids) {
-  std::vector<SpotNotice> out;
+  std::vector<model::InterruptionNotice> out;
   const resilience::SysTime now = clock_.SystemNow();
   Status s = ForEachSlice(
       spot_request_ids, kMaxFilterValues, [&](const std::vector<std::string>& chunk) -> Status {
@@ -110,10 +141,7 @@ Result<std::vector<SpotNotice>> AwsProvider::SpotNotices(
             aws::ec2::DescribeSpotInstanceRequests(client_, chunk);
         if (!part.ok()) return part.error();
         for (const aws::ec2::SpotInstanceRequest& r : *part) {
-          if (r.status_code != "marked-for-termination" && r.status_code != "marked-for-stop" &&
-              r.status_code != "marked-for-hibernation") {
-            continue;
-          }
+          if (!Interrupting(r)) continue;
           int grace = kSpotNoticeSeconds;
           if (r.status_update_time) {
             const auto since =
@@ -130,12 +158,12 @@ Result<std::vector<SpotNotice>> AwsProvider::SpotNotices(
   return out;
 }
 
-Result<std::vector<store::InstanceTypeRecord>> AwsProvider::DescribeInstanceTypes(
+Result<std::vector<model::InstanceType>> AwsProvider::DescribeInstanceTypes(
     const std::vector<std::string>& types) {
   Result<std::vector<aws::ec2::InstanceTypeInfo>> r =
       aws::ec2::DescribeInstanceTypes(client_, types);
   if (!r.ok()) return r.error();
-  std::vector<store::InstanceTypeRecord> out;
+  std::vector<model::InstanceType> out;
   for (const aws::ec2::InstanceTypeInfo& i : *r)
     out.push_back({i.instance_type, i.vcpus, i.cores, i.memory_mib});
   return out;

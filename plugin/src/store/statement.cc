@@ -84,8 +84,10 @@ void Statement::Bind(Param param, double value) {
 
 void Statement::Bind(Param param, std::string_view value) {
   if (const int index = Index(param); index != 0) {
-    Check(sqlite3_bind_text64(stmt_, index, value.data(), value.size(), SQLITE_TRANSIENT,
-                              SQLITE_UTF8),
+    // A default-constructed view has no data pointer, which SQLite would store as NULL: it is the
+    // empty string here, as for every other empty view.
+    Check(sqlite3_bind_text64(stmt_, index, value.data() != nullptr ? value.data() : "",
+                              value.size(), SQLITE_TRANSIENT, SQLITE_UTF8),
           param);
   }
 }

@@ -56,7 +56,7 @@ class Statement {
   ~Statement();
 
   void Bind(Param param, double value);
-  void Bind(Param param, std::string_view value);  // text, copied by SQLite
+  void Bind(Param param, std::string_view value);  // text, copied by SQLite; never NULL
   void Bind(Param param, std::nullptr_t);          // SQL NULL
   // Any integer type. An unsigned value above INT64_MAX is a bind error, not a wrapped value.
   template <std::integral T>

@@ -443,6 +443,10 @@ INSTANTIATE_TEST_SUITE_P(
         RangeCase{R"({"provider": {"fleet_fulfillment_timeout_sec": -1}})",
                   "provider.fleet_fulfillment_timeout_sec", "must be between 1 and 604800, got -1"},
         RangeCase{R"({"provider": {"fleet_fulfillment_timeout_sec": 604800}})", "", ""},
+        RangeCase{R"({"provider": {"instance_visibility_grace_sec": -1}})",
+                  "provider.instance_visibility_grace_sec", "must be between 0 and 604800, got -1"},
+        RangeCase{R"({"provider": {"orphan_min_age_sec": 604801}})", "provider.orphan_min_age_sec",
+                  "must be between 0 and 604800, got 604801"},
         RangeCase{R"({"provider": {"unclaimed_request_timeout_sec": 0}})",
                   "provider.unclaimed_request_timeout_sec", "must be between 1 and 604800, got 0"},
         RangeCase{R"({"provider": {"unclaimed_request_timeout_sec": 604801}})",
@@ -895,6 +899,8 @@ TEST(PluginConfig, ToJsonWritesEveryKeyWithItsDefault) {
                                             {"instance_pending_timeout_sec", 180},
                                             {"fleet_fulfillment_timeout_sec", 600},
                                             {"unclaimed_request_timeout_sec", 600},
+                                            {"instance_visibility_grace_sec", 300},
+                                            {"orphan_min_age_sec", 900},
                                             {"tags", nlohmann::json::object()}};
   EXPECT_EQ(j["provider"], expected_provider);
   EXPECT_EQ(

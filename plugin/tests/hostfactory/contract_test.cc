@@ -61,8 +61,9 @@ TEST(Contract, RejectsMalformedInputWithAClearMessage) {
 
 TEST(Contract, PrintsRequestStatusExactlyAsHostFactoryReadsIt) {
   RequestReport r{"req-1", RequestStatus::kRunning, "", {}};
-  r.machines.push_back({"i-0abc", "ip-10-0-1-23.ec2.internal", MachineResult::kExecuting, "pending",
-                        "10.0.1.23", "", 1734619942, ""});
+  r.machines.push_back({"i-0abc", "ip-10-0-1-23.ec2.internal", MachineResult::kExecuting,
+                        model::InstanceState::kPending, "10.0.1.23", "",
+                        model::EpochSeconds(std::chrono::seconds(1734619942)), ""});
   EXPECT_EQ(
       RequestStatusJson({r}).dump(),
       R"({"requests":[{"requestId":"req-1","status":"running","message":"","machines":[{"machineId":"i-0abc",)"
@@ -77,8 +78,8 @@ TEST(Contract, PrintsTheOtherOutputs) {
       R"({"requests":[{"machine":"host-1","gracePeriod":0},{"machine":"host-2","gracePeriod":120}],"message":""})");
   EXPECT_EQ(ErrorJson("bad").dump(), R"({"message":"bad"})");
   EXPECT_EQ(TemplatesJson({}, "").dump(), R"({"templates":[],"message":""})");
-  EXPECT_EQ(RequestStatusName(RequestStatus::kCompleteWithError), "complete_with_error");
-  EXPECT_EQ(MachineResultName(MachineResult::kSucceed), "succeed");
+  EXPECT_EQ(model::RequestStateName(RequestStatus::kCompleteWithError), "complete_with_error");
+  EXPECT_EQ(model::MachineResultName(MachineResult::kSucceed), "succeed");
 }
 
 }  // namespace

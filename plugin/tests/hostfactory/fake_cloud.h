@@ -1,15 +1,19 @@
 // A Provider whose cloud is a map in memory, for the service's tests: launches are scripted,
-// instances change state when the test says so, every call is recorded.
+// instances change state when the test says so, listings can be made to lie (empty, as EC2's
+// eventually consistent describe calls can be), and every call is recorded.
 #pragma once
 
 #include <deque>
 #include <functional>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "model/instance.h"
+#include "model/tag.h"
 #include "provider/provider.h"
 
 namespace ohfp::hostfactory::testing {
@@ -23,57 +27,70 @@ class FakeCloud final : public provider::Provider {
   void NextLaunch(LaunchScript script) { scripts_.push_back(std::move(script)); }
   // Launches spec.count instances now (what a successful RunInstances does).
   provider::LaunchOutcome LaunchNow(const provider::LaunchSpec& spec,
-                                    std::string state = "pending") {
+                                    std::string_view state = "pending") {
     provider::LaunchOutcome out;
     for (int i = 0; i < spec.count; ++i) {
-      aws::ec2::Instance inst;
-      inst.instance_id = "i-" + std::to_string(next_id_++);
-      inst.state = state;
+      model::Instance inst;
+      inst.id = "i-" + std::to_string(next_id_++);
+      inst.state = model::InstanceStateFromName(state);
       inst.private_dns_name = "ip-10-0-0-" + std::to_string(next_id_) + ".ec2.internal";
-      inst.private_ip_address = "10.0.0." + std::to_string(next_id_);
+      inst.private_ip = "10.0.0." + std::to_string(next_id_);
       inst.launch_time = launch_time_;
-      inst.tags = spec.tags;
-      instances_[inst.instance_id] = inst;
+      SetTags(inst, spec.tags);
+      instances_[inst.id] = inst;
       out.instances.push_back(inst);
     }
     return out;
   }
-  void SetState(const std::string& id, const std::string& state) {
-    instances_.at(id).state = state;
+  void SetState(const std::string& id, std::string_view state) {
+    instances_.at(id).state = model::InstanceStateFromName(state);
   }
-  void SetAll(const std::string& state) {
+  void SetAll(std::string_view state) {
     for (auto& [id, i] : instances_) {
-      if (i.state != "terminated") i.state = state;
+      if (i.state != model::InstanceState::kTerminated)
+        i.state = model::InstanceStateFromName(state);
     }
   }
-  void SetLaunchTime(resilience::SysTime t) { launch_time_ = t; }
+  void SetLaunchTime(resilience::SysTime t) {
+    launch_time_ = std::chrono::time_point_cast<std::chrono::seconds>(t);
+  }
   // An instance that exists in the cloud without any launch of ours (a crash left it, or another
-  // tool made it).
-  void Plant(const std::string& id, std::vector<aws::ec2::Tag> tags,
-             std::string state = "running") {
-    aws::ec2::Instance inst;
-    inst.instance_id = id;
-    inst.state = std::move(state);
-    inst.tags = std::move(tags);
+  // tool or installation made it).
+  void Plant(const std::string& id, std::vector<model::Tag> tags,
+             std::string_view state = "running",
+             std::optional<resilience::SysTime> launched = std::nullopt) {
+    model::Instance inst;
+    inst.id = id;
+    inst.state = model::InstanceStateFromName(state);
+    if (launched) inst.launch_time = std::chrono::time_point_cast<std::chrono::seconds>(*launched);
+    SetTags(inst, tags);
     instances_[id] = inst;
   }
+  // The instance disappears from the cloud: a describe by its id says it does not exist.
+  void Purge(const std::string& id) { instances_.erase(id); }
   void MarkSpot(const std::string& id, const std::string& spot_request) {
-    instances_.at(id).lifecycle = "spot";
-    instances_.at(id).spot_instance_request_id = spot_request;
+    instances_.at(id).lifecycle = model::Lifecycle::kSpot;
+    instances_.at(id).spot_request_id = spot_request;
   }
   void SetSpotNotice(const std::string& spot_request, int grace) {
     spot_notices_[spot_request] = grace;
   }
   void FailObserve(std::optional<resilience::Error> e) { observe_error_ = std::move(e); }
+  // Listings (Observe, DescribeInstances, DescribeOwnedInstances, the listing part of
+  // LookUpInstances) show nothing while on, as an eventually consistent or bogus answer may;
+  // describes by id still answer.
+  void ListNothing(bool on) { list_nothing_ = on; }
+  // Describes by id fail with `e` while set.
+  void FailLookups(std::optional<resilience::Error> e) { lookup_error_ = std::move(e); }
 
   std::vector<provider::LaunchSpec> launches;  // every Launch() call
   std::vector<std::string> released;           // every instance id Release()d or terminated
   std::vector<std::string> cleaned;            // requests Cleanup()ed
-  const std::map<std::string, aws::ec2::Instance>& instances() const { return instances_; }
+  std::vector<std::string> looked_up;          // every id described by id
+  const std::map<std::string, model::Instance>& instances() const { return instances_; }
   int Live() const {
     int n = 0;
-    for (const auto& [id, i] : instances_)
-      n += i.state != "terminated" && i.state != "shutting-down" ? 1 : 0;
+    for (const auto& [id, i] : instances_) n += model::IsLive(i.state) ? 1 : 0;
     return n;
   }
 
@@ -86,39 +103,35 @@ class FakeCloud final : public provider::Provider {
   }
   // Observations report `fulfilling` (more instances may come) until the test says otherwise.
   void SetFulfilling(bool fulfilling) { fulfilling_ = fulfilling; }
-  // A fleet or group the cloud holds for `request_id` (found by its tag), and the capacity units it
-  // runs.
+  // A fleet or group the cloud holds for `request_id` (found by its tag).
   void SetResource(const std::string& request_id, std::string resource_id,
                    std::string launch_template_id = {}) {
     resources_[request_id] = {std::move(resource_id), std::move(launch_template_id)};
   }
   void SetRunningCapacity(std::optional<double> units) { running_capacity_ = units; }
-  resilience::Result<provider::Observation> Observe(const store::RequestRecord& request) override {
+  resilience::Result<model::Observation> Observe(const model::Request& request) override {
     if (observe_error_) return *observe_error_;
-    provider::Observation o;
+    model::Observation o;
     o.fulfilling = fulfilling_;
     o.running_capacity = running_capacity_;
-    if (auto it = resources_.find(request.id); it != resources_.end()) {
-      o.resource_id = it->second.first;
-      o.launch_template_id = it->second.second;
-    }
+    if (auto it = resources_.find(request.id); it != resources_.end()) o.found = it->second;
+    if (list_nothing_) return o;
     for (const auto& [id, i] : instances_) {
-      if (i.TagValue(provider::kTagRequestId) == request.id) o.instances.push_back(i);
+      if (i.request_id == request.id) o.instances.push_back(i);
     }
     return o;
   }
-  resilience::Status Release(const store::RequestRecord&,
-                             const std::vector<std::string>& ids) override {
+  resilience::Status Release(const model::Request&, const std::vector<std::string>& ids) override {
     return TerminateInstances(ids);
   }
-  resilience::Status Shrink(const store::RequestRecord& request, int keep) override {
+  resilience::Status Shrink(const model::Request& request, int keep) override {
     shrunk.push_back({request.id, keep});
     return resilience::OkStatus();
   }
   std::vector<std::pair<std::string, int>> shrunk;  // every Shrink(): request, instances kept
   // The next `n` Cleanup() calls fail (and are not recorded in `cleaned`).
   void FailCleanups(int n) { cleanup_failures_ = n; }
-  resilience::Status Cleanup(const store::RequestRecord& request) override {
+  resilience::Status Cleanup(const model::Request& request) override {
     if (cleanup_failures_ > 0) {
       --cleanup_failures_;
       return resilience::Error(resilience::ErrorKind::kThrottled, "RequestLimitExceeded",
@@ -127,34 +140,72 @@ class FakeCloud final : public provider::Provider {
     cleaned.push_back(request.id);
     return resilience::OkStatus();
   }
-  resilience::Result<std::vector<aws::ec2::Instance>> DescribeInstances(
+  resilience::Result<std::vector<model::Instance>> DescribeInstances(
       const std::vector<std::string>& ids) override {
-    std::vector<aws::ec2::Instance> out;
+    std::vector<model::Instance> out;
+    if (list_nothing_) return out;
     for (const std::string& id : ids) {
       if (auto it = instances_.find(id); it != instances_.end()) out.push_back(it->second);
+    }
+    return out;
+  }
+  resilience::Result<provider::InstanceLookup> LookUpInstances(const std::vector<std::string>& ids,
+                                                               std::size_t max_checks) override {
+    provider::InstanceLookup out;
+    Result<std::vector<model::Instance>> listed = DescribeInstances(ids);
+    out.found = *listed;
+    std::size_t checked = 0;
+    for (const std::string& id : ids) {
+      if (std::any_of(out.found.begin(), out.found.end(),
+                      [&](const model::Instance& i) { return i.id == id; }) ||
+          checked == max_checks) {
+        continue;
+      }
+      ++checked;
+      looked_up.push_back(id);
+      if (lookup_error_) return *lookup_error_;
+      if (auto it = instances_.find(id); it != instances_.end()) {
+        out.found.push_back(it->second);
+      } else {
+        out.absent.push_back(id);
+      }
     }
     return out;
   }
   resilience::Status TerminateInstances(const std::vector<std::string>& ids) override {
     for (const std::string& id : ids) {
       released.push_back(id);
-      if (auto it = instances_.find(id); it != instances_.end()) it->second.state = "shutting-down";
+      if (auto it = instances_.find(id); it != instances_.end()) {
+        it->second.state = model::InstanceState::kShuttingDown;
+      }
     }
     return resilience::OkStatus();
   }
-  resilience::Result<std::vector<aws::ec2::Instance>> DescribeOwnedInstances() override {
-    std::vector<aws::ec2::Instance> out;
+  resilience::Result<std::vector<model::Instance>> DescribeOwnedInstances(
+      std::string_view installation_id) override {
+    std::vector<model::Instance> out;
+    if (list_nothing_) return out;
     for (const auto& [id, i] : instances_) {
-      if (i.TagValue(provider::kTagProvider) == "aws" && i.state != "terminated" &&
-          i.state != "shutting-down") {
+      if (i.installation_id == installation_id &&
+          (model::IsLive(i.state) || i.state == model::InstanceState::kStopped ||
+           i.state == model::InstanceState::kStopping)) {
         out.push_back(i);
       }
     }
     return out;
   }
-  resilience::Result<std::vector<provider::SpotNotice>> SpotNotices(
+  resilience::Result<std::vector<model::Instance>> InstancesOfRequest(
+      std::string_view request_id) override {
+    std::vector<model::Instance> out;
+    if (list_nothing_) return out;
+    for (const auto& [id, i] : instances_) {
+      if (i.request_id == request_id) out.push_back(i);
+    }
+    return out;
+  }
+  resilience::Result<std::vector<model::InterruptionNotice>> SpotNotices(
       const std::vector<std::string>& ids) override {
-    std::vector<provider::SpotNotice> out;
+    std::vector<model::InterruptionNotice> out;
     for (const std::string& id : ids) {
       if (auto it = spot_notices_.find(id); it != spot_notices_.end()) {
         out.push_back({id, "marked-for-termination", it->second});
@@ -162,26 +213,37 @@ class FakeCloud final : public provider::Provider {
     }
     return out;
   }
-  resilience::Result<std::vector<store::InstanceTypeRecord>> DescribeInstanceTypes(
+  resilience::Result<std::vector<model::InstanceType>> DescribeInstanceTypes(
       const std::vector<std::string>& types) override {
     ++instance_type_calls;
-    std::vector<store::InstanceTypeRecord> out;
+    std::vector<model::InstanceType> out;
     for (const std::string& t : types) out.push_back({t, 2, 1, 4096});
     return out;
   }
   int instance_type_calls = 0;
 
  private:
+  template <class T>
+  using Result = resilience::Result<T>;
+
+  static void SetTags(model::Instance& inst, const std::vector<model::Tag>& tags) {
+    inst.tags = tags;
+    inst.request_id = model::TagValue(tags, model::kTagRequestId).value_or("");
+    inst.installation_id = model::TagValue(tags, model::kTagInstallation).value_or("");
+  }
+
   int cleanup_failures_ = 0;
   std::deque<LaunchScript> scripts_;
-  std::map<std::string, aws::ec2::Instance> instances_;
+  std::map<std::string, model::Instance> instances_;
   std::map<std::string, int> spot_notices_;
   std::optional<resilience::Error> observe_error_;
+  std::optional<resilience::Error> lookup_error_;
   bool fulfilling_ = false;
-  std::map<std::string, std::pair<std::string, std::string>> resources_;
+  bool list_nothing_ = false;
+  std::map<std::string, model::CloudRef> resources_;
   std::optional<double> running_capacity_;
   int next_id_ = 1;
-  std::optional<resilience::SysTime> launch_time_;
+  std::optional<model::EpochSeconds> launch_time_;
 };
 
 }  // namespace ohfp::hostfactory::testing

@@ -234,8 +234,8 @@ Status CreateGroup(AwsClient& client, const CreateGroupRequest& r, std::stop_tok
     p.AddBool("NewInstancesProtectedFromScaleIn", *r.new_instances_protected_from_scale_in);
   }
   if (r.capacity_rebalance) p.AddBool("CapacityRebalance", *r.capacity_rebalance);
-  Result<XmlDocument> doc = client.Call(AwsService::kAutoScaling, "CreateAutoScalingGroup", p,
-                                        "autoscaling_create_group", std::move(stop));
+  Result<XmlDocument> doc = client.Create(AwsService::kAutoScaling, "CreateAutoScalingGroup", p,
+                                          "autoscaling_create_group", std::move(stop));
   if (!doc.ok()) return doc.error();
   return resilience::OkStatus();
 }

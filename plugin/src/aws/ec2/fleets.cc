@@ -347,7 +347,7 @@ Result<CreateFleetResult> CreateFleet(AwsClient& client, const CreateFleetReques
   if (!r.instance_tags.empty()) AddTagSpecification(p, ++tag_spec, "instance", r.instance_tags);
 
   Result<XmlDocument> doc =
-      client.Call(AwsService::kEc2, "CreateFleet", p, "ec2_create_fleet", std::move(stop));
+      client.Create(AwsService::kEc2, "CreateFleet", p, "ec2_create_fleet", std::move(stop));
   if (!doc.ok()) return doc.error();
   const XmlNode root = doc->Root();
   CreateFleetResult result;

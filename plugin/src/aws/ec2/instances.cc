@@ -74,7 +74,7 @@ Result<Reservation> RunInstances(AwsClient& client, const RunInstancesRequest& r
   AddTagSpecification(p, 1, "instance", r.tags);
   AddTagSpecification(p, 2, "volume", r.tags);
   Result<XmlDocument> doc =
-      client.Call(AwsService::kEc2, "RunInstances", p, "ec2_run_instances", std::move(stop));
+      client.Create(AwsService::kEc2, "RunInstances", p, "ec2_run_instances", std::move(stop));
   if (!doc.ok()) return doc.error();
   const XmlNode root = doc->Root();
   Reservation reservation;

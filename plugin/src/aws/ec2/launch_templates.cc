@@ -85,8 +85,8 @@ Result<LaunchTemplate> CreateLaunchTemplate(AwsClient& client, const CreateLaunc
   if (!r.version_description.empty()) p.AddString("VersionDescription", r.version_description);
   AddLaunchTemplateData(p, r.data);
   AddTagSpecification(p, 1, "launch-template", r.template_tags);
-  Result<XmlDocument> doc = client.Call(AwsService::kEc2, "CreateLaunchTemplate", p,
-                                        "ec2_create_launch_template", std::move(stop));
+  Result<XmlDocument> doc = client.Create(AwsService::kEc2, "CreateLaunchTemplate", p,
+                                          "ec2_create_launch_template", std::move(stop));
   if (!doc.ok()) return doc.error();
   const XmlNode node = doc->Root().Child("launchTemplate");
   if (!node) return UnexpectedResponse("CreateLaunchTemplate answered without launchTemplate");

@@ -378,7 +378,7 @@ Result<std::string> RequestSpotFleet(AwsClient& client, const RequestSpotFleetRe
     AddLaunchTemplateConfig(p, QueryParams::FlatKey(c + ".LaunchTemplateConfigs", ++n), config);
   }
   Result<XmlDocument> doc =
-      client.Call(AwsService::kEc2, "RequestSpotFleet", p, "spot_fleet_request", std::move(stop));
+      client.Create(AwsService::kEc2, "RequestSpotFleet", p, "spot_fleet_request", std::move(stop));
   if (!doc.ok()) return doc.error();
   std::string id = doc->Root().ChildText("spotFleetRequestId").value_or("");
   if (id.empty()) return UnexpectedResponse("RequestSpotFleet answered without spotFleetRequestId");

@@ -17,7 +17,7 @@ namespace {
 
 namespace as = aws::autoscaling;
 using aws::ec2::Instance;
-using hostfactory::PriceType;
+using model::PriceType;
 using resilience::Error;
 using resilience::ErrorKind;
 using resilience::Result;
@@ -30,39 +30,15 @@ constexpr int kMaxWeight = 999;
 constexpr int kActivityPage = 50;
 constexpr std::size_t kMaxActivityMessages = 5;
 
-Error Unsupported(const hostfactory::Template& t, std::string_view field, std::string what) {
+Error Unsupported(const model::Template& t, std::string_view field, std::string what) {
   return Error(ErrorKind::kValidation, "AsgTemplateUnsupported",
                "template " + t.template_id + " (providerApi ASG): " + std::string(field) + " " +
                    std::move(what));
 }
 
-std::string GroupNameOf(const store::RequestRecord& request) {
-  return request.resource_id.empty() ? AsgGroupName(request.id) : request.resource_id;
-}
-
-// An error after which AWS certainly created no group (it refused the request itself).
-bool Refused(ErrorKind kind) {
-  switch (kind) {
-    case ErrorKind::kValidation:
-    case ErrorKind::kAuthentication:
-    case ErrorKind::kAuthorization:
-    case ErrorKind::kQuota:
-    case ErrorKind::kCapacity:
-    case ErrorKind::kNotFound:
-    case ErrorKind::kIdempotencyMismatch:
-      return true;
-    case ErrorKind::kThrottled:
-    case ErrorKind::kTransient:
-    case ErrorKind::kTimeout:
-    case ErrorKind::kAlreadyExists:
-    case ErrorKind::kClockSkew:
-    case ErrorKind::kCircuitOpen:
-    case ErrorKind::kCancelled:
-    case ErrorKind::kInternal:
-    case ErrorKind::kUnknown:
-      return false;
-  }
-  return false;
+std::string GroupNameOf(const model::Request& request) {
+  return request.created.resource_id.empty() ? AsgGroupName(request.id)
+                                             : request.created.resource_id;
 }
 
 // Lifecycle states. Pending* and InService members count towards the group's capacity.
@@ -209,7 +185,7 @@ Result<int> TakeOutOfGroup(aws::AwsClient& client, const as::Group& g,
 
 std::string AsgGroupName(std::string_view request_id) { return "ohfp-" + std::string(request_id); }
 
-Status CheckAsgTemplate(const hostfactory::Template& t) {
+Status CheckAsgTemplate(const model::Template& t) {
   if (t.subnet_ids.empty()) {
     return Unsupported(t, "subnetId",
                        "is required: an Auto Scaling group launches into the subnets listed there");
@@ -225,9 +201,9 @@ Status CheckAsgTemplate(const hostfactory::Template& t) {
   return resilience::OkStatus();
 }
 
-Result<as::CreateGroupRequest> CreateGroupRequestFor(const LaunchSpec& spec,
+Result<as::CreateGroupRequest> CreateGroupRequestFor(const AwsLaunchSpec& spec,
                                                      const RequestLaunchTemplate& lt) {
-  const hostfactory::Template& t = *spec.tmpl;
+  const model::Template& t = *spec.tmpl;
   if (Status ok = CheckAsgTemplate(t); !ok.ok()) return ok.error();
   as::CreateGroupRequest r;
   r.name = AsgGroupName(spec.request_id);
@@ -261,21 +237,27 @@ Result<as::CreateGroupRequest> CreateGroupRequestFor(const LaunchSpec& spec,
   }
   as::InstancesDistribution d;
   d.on_demand_base_capacity = 0;
+  // Auto Scaling spells strategies as the templates file does (kebab-case).
+  const std::string strategy =
+      t.allocation_strategy ? std::string(model::AllocationStrategyName(*t.allocation_strategy))
+                            : std::string();
   switch (t.price_type) {
     case PriceType::kOnDemand:
       d.on_demand_percentage_above_base_capacity = 100;
-      d.on_demand_allocation_strategy = t.allocation_strategy;
+      d.on_demand_allocation_strategy = strategy;
       break;
     case PriceType::kSpot:
       d.on_demand_percentage_above_base_capacity = 0;
-      d.spot_allocation_strategy = t.allocation_strategy;
+      d.spot_allocation_strategy = strategy;
       d.spot_max_price = t.max_spot_price;
       break;
     case PriceType::kHeterogeneous:
       d.on_demand_percentage_above_base_capacity = t.percent_on_demand.value_or(0);
-      d.spot_allocation_strategy = t.allocation_strategy;
+      d.spot_allocation_strategy = strategy;
       // The one strategy both markets know: the user asked for the lowest price throughout.
-      if (t.allocation_strategy == "lowest-price") d.on_demand_allocation_strategy = "lowest-price";
+      if (t.allocation_strategy == model::AllocationStrategy::kLowestPrice) {
+        d.on_demand_allocation_strategy = strategy;
+      }
       d.spot_max_price = t.max_spot_price;
       break;
   }
@@ -284,7 +266,7 @@ Result<as::CreateGroupRequest> CreateGroupRequestFor(const LaunchSpec& spec,
   return r;
 }
 
-Result<LaunchOutcome> AsgHandler::Launch(const LaunchSpec& spec) {
+Result<AwsLaunchOutcome> AsgHandler::Launch(const AwsLaunchSpec& spec) {
   if (Status ok = CheckAsgTemplate(*spec.tmpl); !ok.ok()) return ok.error();
   Result<RequestLaunchTemplate> lt = EnsureRequestLaunchTemplate(client_, spec);
   if (!lt.ok()) return lt.error();
@@ -295,50 +277,51 @@ Result<LaunchOutcome> AsgHandler::Launch(const LaunchSpec& spec) {
   // kAlreadyExists: the name is this request's, so the group is the one an earlier call (whose
   // answer was lost) created. Adopt it.
   if (!created.ok() && created.error().kind() != ErrorKind::kAlreadyExists) {
-    if (lt->owned && Refused(created.error().kind())) {
+    if (lt->owned && LaunchTemplateNoLongerNeeded(created.error())) {
       // Nothing will launch from the launch template: delete it, unless a group made by an earlier
       // call of this request exists after all. Best effort; the refusal is what the caller needs.
       Result<std::optional<as::Group>> group = FindGroup(client_, request->name);
       if (group.ok() && !group->has_value()) {
-        store::RequestRecord owner;
+        model::Request owner;
         owner.id = spec.request_id;
-        owner.launch_template_id = lt->id;
+        owner.created.launch_template_id = lt->id;
         (void)DeleteRequestLaunchTemplate(client_, owner);
       }
     }
     return created.error();
   }
-  LaunchOutcome out;
+  AwsLaunchOutcome out;
   out.resource_id = request->name;
   if (lt->owned) out.launch_template_id = lt->id;
   return out;  // the group launches its instances from now on: Observe() sees them
 }
 
-Result<Observation> AsgHandler::Observe(const store::RequestRecord& request) {
+Result<AwsObservation> AsgHandler::Observe(const model::Request& request) {
   const std::string name = GroupNameOf(request);
   Result<std::optional<as::Group>> found = FindGroup(client_, name);
   if (!found.ok()) return found.error();
   Result<std::vector<Instance>> tagged = InstancesTaggedWith(client_, request.id);
   if (!tagged.ok()) return tagged.error();
 
-  Observation seen;
+  AwsObservation seen;
   seen.instances = std::move(*tagged);
   // No group (not created yet, or deleted): what carries the request's tag is all there is.
   if (!found->has_value()) {
-    if (!request.resource_id.empty()) {
-      const resilience::SysTime created{std::chrono::milliseconds(request.created_at)};
+    if (!request.created.resource_id.empty()) {
+      const resilience::SysTime created = request.created_at;
       if (clock_.SystemNow() - created < kGroupVisibilityGrace) {
         seen.fulfilling = true;  // just created: Auto Scaling may not list it yet
       } else {
-        seen.errors.push_back("Auto Scaling group " + request.resource_id + " no longer exists");
+        seen.errors.push_back("Auto Scaling group " + request.created.resource_id +
+                              " no longer exists");
       }
     }
     return seen;
   }
   const as::Group& g = **found;
   seen.resource_id = g.name;
-  seen.launch_template_id = request.launch_template_id;
-  if (request.resource_id.empty()) {
+  seen.launch_template_id = request.created.launch_template_id;
+  if (request.created.resource_id.empty()) {
     // Found by name before the request recorded it (a lost answer): report its launch template
     // too, so that the service records both.
     Result<std::string> lt = FindRequestLaunchTemplate(client_, request.id);
@@ -367,7 +350,7 @@ Result<Observation> AsgHandler::Observe(const store::RequestRecord& request) {
   if (seen.fulfilling) {
     // Why it is short (no capacity in a zone, a Spot price too low, a bad launch template...):
     // said in the request's message if it ends short.
-    const resilience::SysTime created{std::chrono::milliseconds(request.created_at)};
+    const resilience::SysTime created = request.created_at;
     Result<std::vector<std::string>> why = LaunchFailures(client_, g.name, created);
     if (why.ok()) {
       seen.errors = std::move(*why);
@@ -389,7 +372,7 @@ Result<Observation> AsgHandler::Observe(const store::RequestRecord& request) {
   return seen;
 }
 
-Status AsgHandler::Release(const store::RequestRecord& request,
+Status AsgHandler::Release(const model::Request& request,
                            const std::vector<std::string>& instance_ids) {
   if (instance_ids.empty()) return resilience::OkStatus();
   const std::string name = GroupNameOf(request);
@@ -414,16 +397,16 @@ Status AsgHandler::Release(const store::RequestRecord& request,
   return TerminateExactly(client_, instance_ids);
 }
 
-Status AsgHandler::Shrink(const store::RequestRecord& request, int keep) {
+Status AsgHandler::Shrink(const model::Request& request, int keep) {
   Result<std::optional<as::Group>> found = FindGroup(client_, GroupNameOf(request));
   if (!found.ok()) return found.error();
-  if (!found->has_value() && !request.resource_id.empty()) {
+  if (!found->has_value() && !request.created.resource_id.empty()) {
     // Just created and not listed yet, it may still launch: not stopped yet, try again.
-    const resilience::SysTime created{std::chrono::milliseconds(request.created_at)};
+    const resilience::SysTime created = request.created_at;
     if (clock_.SystemNow() - created < kGroupVisibilityGrace) {
-      return Error(
-          ErrorKind::kTransient, "GroupNotVisibleYet",
-          "Auto Scaling group " + request.resource_id + " is not listed yet; it cannot be lowered");
+      return Error(ErrorKind::kTransient, "GroupNotVisibleYet",
+                   "Auto Scaling group " + request.created.resource_id +
+                       " is not listed yet; it cannot be lowered");
     }
   }
   if (keep <= 0) {
@@ -447,7 +430,7 @@ Status AsgHandler::Shrink(const store::RequestRecord& request, int keep) {
   return s;
 }
 
-Status AsgHandler::Cleanup(const store::RequestRecord& request) {
+Status AsgHandler::Cleanup(const model::Request& request) {
   Result<std::optional<as::Group>> found = FindGroup(client_, GroupNameOf(request));
   if (!found.ok()) return found.error();
   if (found->has_value() && !(*found)->IsBeingDeleted()) {

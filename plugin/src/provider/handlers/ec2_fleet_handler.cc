@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "aws/ec2/instances.h"
+#include "base/strings.h"
 #include "provider/handlers/instance_ops.h"
 
 namespace ohfp::provider {
@@ -23,34 +24,44 @@ constexpr std::size_t kMaxTagValue = 256;
 // Capacity sums of fractional weights, before rounding down to whole units.
 constexpr double kUnitEpsilon = 1e-9;
 
-ec2::FleetType ToFleetType(hostfactory::FleetType type) {
+ec2::FleetType ToFleetType(model::FleetType type) {
   switch (type) {
-    case hostfactory::FleetType::kInstant:
+    case model::FleetType::kInstant:
       return ec2::FleetType::kInstant;
-    case hostfactory::FleetType::kRequest:
+    case model::FleetType::kRequest:
       return ec2::FleetType::kRequest;
-    case hostfactory::FleetType::kMaintain:
+    case model::FleetType::kMaintain:
       return ec2::FleetType::kMaintain;
   }
   return ec2::FleetType::kRequest;
 }
 
-std::optional<ec2::SpotAllocationStrategy> SpotStrategy(std::string_view name) {
-  if (name == "lowest-price") return ec2::SpotAllocationStrategy::kLowestPrice;
-  if (name == "diversified") return ec2::SpotAllocationStrategy::kDiversified;
-  if (name == "capacity-optimized") return ec2::SpotAllocationStrategy::kCapacityOptimized;
-  if (name == "capacity-optimized-prioritized") {
-    return ec2::SpotAllocationStrategy::kCapacityOptimizedPrioritized;
-  }
-  if (name == "price-capacity-optimized") {
-    return ec2::SpotAllocationStrategy::kPriceCapacityOptimized;
+std::optional<ec2::SpotAllocationStrategy> SpotStrategy(model::AllocationStrategy s) {
+  using model::AllocationStrategy;
+  switch (s) {
+    case AllocationStrategy::kLowestPrice:
+      return ec2::SpotAllocationStrategy::kLowestPrice;
+    case AllocationStrategy::kDiversified:
+      return ec2::SpotAllocationStrategy::kDiversified;
+    case AllocationStrategy::kCapacityOptimized:
+      return ec2::SpotAllocationStrategy::kCapacityOptimized;
+    case AllocationStrategy::kCapacityOptimizedPrioritized:
+      return ec2::SpotAllocationStrategy::kCapacityOptimizedPrioritized;
+    case AllocationStrategy::kPriceCapacityOptimized:
+      return ec2::SpotAllocationStrategy::kPriceCapacityOptimized;
+    case AllocationStrategy::kPrioritized:
+      return std::nullopt;
   }
   return std::nullopt;
 }
 
-std::optional<ec2::OnDemandAllocationStrategy> OnDemandStrategy(std::string_view name) {
-  if (name == "lowest-price") return ec2::OnDemandAllocationStrategy::kLowestPrice;
-  if (name == "prioritized") return ec2::OnDemandAllocationStrategy::kPrioritized;
+std::optional<ec2::OnDemandAllocationStrategy> OnDemandStrategy(model::AllocationStrategy s) {
+  if (s == model::AllocationStrategy::kLowestPrice) {
+    return ec2::OnDemandAllocationStrategy::kLowestPrice;
+  }
+  if (s == model::AllocationStrategy::kPrioritized) {
+    return ec2::OnDemandAllocationStrategy::kPrioritized;
+  }
   return std::nullopt;
 }
 
@@ -65,12 +76,6 @@ double WeightOf(const WeightMap& weights, std::string_view instance_type) {
 
 int WholeUnits(double units) {
   return std::max(0, static_cast<int>(std::floor(units + kUnitEpsilon)));
-}
-
-std::string FormatWeight(double weight) {
-  char buffer[32];
-  const std::to_chars_result r = std::to_chars(buffer, buffer + sizeof buffer, weight);
-  return std::string(buffer, static_cast<std::size_t>(r.ptr - buffer));
 }
 
 bool IsWeightTag(std::string_view key) {
@@ -105,31 +110,6 @@ bool Fulfilling(const ec2::Fleet& fleet) {
   if (TypeOf(fleet) == ec2::FleetType::kInstant || !IsOpen(fleet.state)) return false;
   if (fleet.activity_status == ec2::FleetActivityStatus::kFulfilled) return false;
   return fleet.fulfilled_capacity + kUnitEpsilon < static_cast<double>(fleet.target_capacity.total);
-}
-
-// A CreateFleet refusal that no later attempt of the request gets past.
-bool RefusedForGood(ErrorKind kind) {
-  switch (kind) {
-    case ErrorKind::kValidation:
-    case ErrorKind::kAuthentication:
-    case ErrorKind::kAuthorization:
-    case ErrorKind::kQuota:
-    case ErrorKind::kNotFound:
-    case ErrorKind::kClockSkew:
-      return true;
-    case ErrorKind::kThrottled:
-    case ErrorKind::kTransient:
-    case ErrorKind::kTimeout:
-    case ErrorKind::kCapacity:
-    case ErrorKind::kIdempotencyMismatch:
-    case ErrorKind::kAlreadyExists:
-    case ErrorKind::kCircuitOpen:
-    case ErrorKind::kCancelled:
-    case ErrorKind::kInternal:
-    case ErrorKind::kUnknown:
-      return false;
-  }
-  return false;
 }
 
 bool IsTemplateProblem(ErrorKind kind) {
@@ -172,19 +152,19 @@ std::string DescribeFleetError(const ec2::FleetError& e) {
   return text;
 }
 
-Observation FleetObservation(const store::RequestRecord& request,
-                             const std::optional<ec2::Fleet>& fleet,
-                             std::vector<ec2::Instance> instances, resilience::SysTime now) {
-  Observation out;
+AwsObservation FleetObservation(const model::Request& request,
+                                const std::optional<ec2::Fleet>& fleet,
+                                std::vector<ec2::Instance> instances, resilience::SysTime now) {
+  AwsObservation out;
   out.instances = std::move(instances);
-  out.launch_template_id = request.launch_template_id;
+  out.launch_template_id = request.created.launch_template_id;
   if (!fleet) {
-    if (!request.resource_id.empty()) {
-      const resilience::SysTime created{std::chrono::milliseconds(request.created_at)};
+    if (!request.created.resource_id.empty()) {
+      const resilience::SysTime created = request.created_at;
       if (now - created < kEc2FleetVisibilityGrace) {
         out.fulfilling = true;  // just created: EC2 may not list it yet
       } else {
-        out.errors.push_back("EC2 Fleet " + request.resource_id + " no longer exists");
+        out.errors.push_back("EC2 Fleet " + request.created.resource_id + " no longer exists");
       }
     }
     return out;
@@ -197,7 +177,7 @@ Observation FleetObservation(const store::RequestRecord& request,
       f.fulfilled_capacity + kUnitEpsilon < static_cast<double>(f.target_capacity.total);
   if (TypeOf(f) != ec2::FleetType::kInstant && !IsOpen(f.state) && short_of_target) {
     out.errors.push_back("EC2 Fleet " + f.fleet_id + " is " + std::string(ec2::WireName(f.state)) +
-                         " with " + FormatWeight(f.fulfilled_capacity) + " of " +
+                         " with " + base::FormatNumber(f.fulfilled_capacity) + " of " +
                          std::to_string(f.target_capacity.total) + " units");
   }
   const WeightMap weights = WeightsFromTags(f.tags);
@@ -230,7 +210,7 @@ std::vector<ec2::Tag> WeightTags(const std::vector<std::pair<std::string, double
     value.clear();
   };
   for (const auto& [type, weight] : vm_types) {
-    const std::string entry = type + "=" + FormatWeight(weight);
+    const std::string entry = type + "=" + base::FormatNumber(weight);
     if (!value.empty() && value.size() + 1 + entry.size() > kMaxTagValue) flush();
     value += (value.empty() ? "" : ",") + entry;
   }
@@ -260,26 +240,26 @@ WeightMap WeightsFromTags(const std::vector<ec2::Tag>& tags) {
   return weights;
 }
 
-ec2::CreateFleetRequest CreateFleetRequestFor(const LaunchSpec& spec,
+ec2::CreateFleetRequest CreateFleetRequestFor(const AwsLaunchSpec& spec,
                                               const RequestLaunchTemplate& lt) {
-  const hostfactory::Template& t = *spec.tmpl;
+  const model::Template& t = *spec.tmpl;
   ec2::CreateFleetRequest r;
   r.client_token = spec.client_token;
   r.type = ToFleetType(t.fleet_type);
 
   r.target_capacity.total = spec.count;
   switch (t.price_type) {
-    case hostfactory::PriceType::kOnDemand:
+    case model::PriceType::kOnDemand:
       r.target_capacity.on_demand = spec.count;
       r.target_capacity.spot = 0;
       r.target_capacity.default_type = ec2::CapacityType::kOnDemand;
       break;
-    case hostfactory::PriceType::kSpot:
+    case model::PriceType::kSpot:
       r.target_capacity.on_demand = 0;
       r.target_capacity.spot = spec.count;
       r.target_capacity.default_type = ec2::CapacityType::kSpot;
       break;
-    case hostfactory::PriceType::kHeterogeneous: {
+    case model::PriceType::kHeterogeneous: {
       const int on_demand = OnDemandCapacityFor(spec.count, t.percent_on_demand.value_or(0));
       r.target_capacity.on_demand = on_demand;
       r.target_capacity.spot = spec.count - on_demand;
@@ -288,12 +268,12 @@ ec2::CreateFleetRequest CreateFleetRequestFor(const LaunchSpec& spec,
     }
   }
 
-  const bool on_demand_only = t.price_type == hostfactory::PriceType::kOnDemand;
-  if (!t.allocation_strategy.empty()) {
+  const bool on_demand_only = t.price_type == model::PriceType::kOnDemand;
+  if (t.allocation_strategy) {
     if (on_demand_only) {
-      r.on_demand_allocation_strategy = OnDemandStrategy(t.allocation_strategy);
+      r.on_demand_allocation_strategy = OnDemandStrategy(*t.allocation_strategy);
     } else {
-      r.spot_allocation_strategy = SpotStrategy(t.allocation_strategy);
+      r.spot_allocation_strategy = SpotStrategy(*t.allocation_strategy);
       if (r.spot_allocation_strategy ==
           ec2::SpotAllocationStrategy::kCapacityOptimizedPrioritized) {
         r.on_demand_allocation_strategy = ec2::OnDemandAllocationStrategy::kPrioritized;
@@ -377,16 +357,16 @@ ec2::TargetCapacity LoweredTarget(const ec2::Fleet& fleet,
 // ---------------------------------------------------------------------------------------------
 // The handler
 
-Result<std::optional<ec2::Fleet>> Ec2FleetHandler::FindFleet(const store::RequestRecord& request) {
-  if (!request.resource_id.empty()) {
+Result<std::optional<ec2::Fleet>> Ec2FleetHandler::FindFleet(const model::Request& request) {
+  if (!request.created.resource_id.empty()) {
     Result<std::vector<ec2::Fleet>> fleets =
-        ec2::DescribeFleets(client_, {.fleet_ids = {request.resource_id}});
+        ec2::DescribeFleets(client_, {.fleet_ids = {request.created.resource_id}});
     if (!fleets.ok()) {
       if (fleets.error().kind() == ErrorKind::kNotFound) return std::optional<ec2::Fleet>();
       return fleets.error();
     }
     for (ec2::Fleet& f : *fleets) {
-      if (f.fleet_id == request.resource_id) return std::optional<ec2::Fleet>(std::move(f));
+      if (f.fleet_id == request.created.resource_id) return std::optional<ec2::Fleet>(std::move(f));
     }
     return std::optional<ec2::Fleet>();
   }
@@ -395,7 +375,7 @@ Result<std::optional<ec2::Fleet>> Ec2FleetHandler::FindFleet(const store::Reques
   if (!fleets.ok()) return fleets.error();
   std::optional<ec2::Fleet> found;
   for (ec2::Fleet& f : *fleets) {
-    if (f.TagValue(kTagRequestId) != request.id) continue;
+    if (f.TagValue(model::kTagRequestId) != request.id) continue;
     const bool better = !found || (ec2::IsDeleted(found->state) && !ec2::IsDeleted(f.state));
     if (better) found = std::move(f);
   }
@@ -403,7 +383,7 @@ Result<std::optional<ec2::Fleet>> Ec2FleetHandler::FindFleet(const store::Reques
 }
 
 Result<std::vector<ec2::Instance>> Ec2FleetHandler::InstancesOf(
-    const store::RequestRecord& request, const std::optional<ec2::Fleet>& fleet) {
+    const model::Request& request, const std::optional<ec2::Fleet>& fleet) {
   std::vector<std::string> members;
   if (fleet) {
     if (TypeOf(*fleet) == ec2::FleetType::kInstant) {
@@ -462,7 +442,7 @@ Status Ec2FleetHandler::DeleteFleet(const ec2::Fleet& fleet, bool terminate_inst
   return resilience::OkStatus();
 }
 
-Result<LaunchOutcome> Ec2FleetHandler::Launch(const LaunchSpec& spec) {
+Result<AwsLaunchOutcome> Ec2FleetHandler::Launch(const AwsLaunchSpec& spec) {
   Result<RequestLaunchTemplate> lt = EnsureRequestLaunchTemplate(client_, spec);
   if (!lt.ok()) return lt.error();
   Result<ec2::CreateFleetResult> created =
@@ -471,7 +451,7 @@ Result<LaunchOutcome> Ec2FleetHandler::Launch(const LaunchSpec& spec) {
     // The token launched a fleet already, from other parameters (the template was edited since an
     // attempt whose answer was lost): that fleet is the request's. Found by its tag; when EC2 does
     // not list it yet, the outcome is unknown, not refused.
-    store::RequestRecord request;
+    model::Request request;
     request.id = spec.request_id;
     Result<std::optional<ec2::Fleet>> found = FindFleet(request);
     if (!found.ok() || !found->has_value()) {
@@ -489,20 +469,20 @@ Result<LaunchOutcome> Ec2FleetHandler::Launch(const LaunchSpec& spec) {
     // Refused for what the template or the account says: no attempt will use ohfp's launch
     // template, and the service records nothing to clean up later. Anything else (capacity: the
     // next attempt uses it; an unknown outcome: the fleet may exist) keeps it.
-    if (lt->owned && RefusedForGood(created.error().kind())) {
-      store::RequestRecord request;
+    if (lt->owned && LaunchTemplateNoLongerNeeded(created.error())) {
+      model::Request request;
       request.id = spec.request_id;
-      request.launch_template_id = lt->id;
+      request.created.launch_template_id = lt->id;
       (void)DeleteRequestLaunchTemplate(client_, request);  // best effort; tagged, so findable
     }
     return created.error();
   }
 
-  LaunchOutcome out;
+  AwsLaunchOutcome out;
   out.resource_id = created->fleet_id;
   if (lt->owned) out.launch_template_id = lt->id;
   for (const ec2::FleetError& e : created->errors) out.errors.push_back(DescribeFleetError(e));
-  if (spec.tmpl->fleet_type != hostfactory::FleetType::kInstant) return out;
+  if (spec.tmpl->fleet_type != model::FleetType::kInstant) return out;
 
   const std::vector<std::string> ids = created->InstanceIds();
   if (ids.empty()) {
@@ -510,10 +490,10 @@ Result<LaunchOutcome> Ec2FleetHandler::Launch(const LaunchSpec& spec) {
     // now (the service records no machine for the request, so it would never clean them up).
     // Once deleted, it is not recorded either: a fleet that never held anything is no part of
     // the request (and EC2 may not list it again, which would read as not visible yet).
-    store::RequestRecord request;
+    model::Request request;
     request.id = spec.request_id;
-    request.resource_id = out.resource_id;
-    request.launch_template_id = out.launch_template_id;
+    request.created.resource_id = out.resource_id;
+    request.created.launch_template_id = out.launch_template_id;
     if (Cleanup(request).ok()) out.resource_id.clear();
     // A pool refused for what the template says (an image, a subnet, a permission): the
     // template is wrong, and requestMachines says so. Capacity (and anything passing): the
@@ -549,13 +529,13 @@ Result<LaunchOutcome> Ec2FleetHandler::Launch(const LaunchSpec& spec) {
   return out;
 }
 
-Result<Observation> Ec2FleetHandler::Observe(const store::RequestRecord& request) {
+Result<AwsObservation> Ec2FleetHandler::Observe(const model::Request& request) {
   Result<std::optional<ec2::Fleet>> fleet = FindFleet(request);
   if (!fleet.ok()) return fleet.error();
   Result<std::vector<ec2::Instance>> instances = InstancesOf(request, *fleet);
   if (!instances.ok()) return instances.error();
-  Observation out = FleetObservation(request, *fleet, std::move(*instances), clock_.SystemNow());
-  if (request.resource_id.empty() && out.launch_template_id.empty()) {
+  AwsObservation out = FleetObservation(request, *fleet, std::move(*instances), clock_.SystemNow());
+  if (request.created.resource_id.empty() && out.launch_template_id.empty()) {
     // Adopting what a lost answer created: ohfp's launch template too, for the record.
     Result<std::string> lt = FindRequestLaunchTemplate(client_, request.id);
     if (!lt.ok()) return lt.error();
@@ -564,7 +544,7 @@ Result<Observation> Ec2FleetHandler::Observe(const store::RequestRecord& request
   return out;
 }
 
-Status Ec2FleetHandler::Release(const store::RequestRecord& request,
+Status Ec2FleetHandler::Release(const model::Request& request,
                                 const std::vector<std::string>& instance_ids) {
   if (instance_ids.empty()) return resilience::OkStatus();
   Result<std::optional<ec2::Fleet>> fleet = FindFleet(request);
@@ -617,15 +597,17 @@ Status Ec2FleetHandler::Release(const store::RequestRecord& request,
   return TerminateExactly(client_, instance_ids);
 }
 
-Status Ec2FleetHandler::Shrink(const store::RequestRecord& request, int keep) {
+Status Ec2FleetHandler::Shrink(const model::Request& request, int keep) {
   Result<std::optional<ec2::Fleet>> fleet = FindFleet(request);
   if (!fleet.ok()) return fleet.error();
   if (!fleet->has_value()) {
     // A fleet just created that EC2 does not list yet may still launch: not stopped yet.
-    const resilience::SysTime created{std::chrono::milliseconds(request.created_at)};
-    if (!request.resource_id.empty() && clock_.SystemNow() - created < kEc2FleetVisibilityGrace) {
-      return Error(ErrorKind::kTransient, "FleetNotVisibleYet",
-                   "EC2 Fleet " + request.resource_id + " is not listed yet; it cannot be lowered");
+    const resilience::SysTime created = request.created_at;
+    if (!request.created.resource_id.empty() &&
+        clock_.SystemNow() - created < kEc2FleetVisibilityGrace) {
+      return Error(
+          ErrorKind::kTransient, "FleetNotVisibleYet",
+          "EC2 Fleet " + request.created.resource_id + " is not listed yet; it cannot be lowered");
     }
     return resilience::OkStatus();
   }
@@ -670,7 +652,7 @@ Status Ec2FleetHandler::Shrink(const store::RequestRecord& request, int keep) {
   return resilience::OkStatus();
 }
 
-Status Ec2FleetHandler::Cleanup(const store::RequestRecord& request) {
+Status Ec2FleetHandler::Cleanup(const model::Request& request) {
   Result<std::optional<ec2::Fleet>> fleet = FindFleet(request);
   if (!fleet.ok()) return fleet.error();
   Status fleet_status = resilience::OkStatus();

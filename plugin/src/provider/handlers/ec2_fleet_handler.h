@@ -75,8 +75,8 @@
 //
 // Example:
 //   Ec2FleetHandler handler(client, clock);
-//   Result<LaunchOutcome> out = handler.Launch(spec);       // out->resource_id: "fleet-..."
-//   Result<Observation> seen = handler.Observe(request);    // every instance of the request
+//   Result<AwsLaunchOutcome> out = handler.Launch(spec);       // out->resource_id: "fleet-..."
+//   Result<AwsObservation> seen = handler.Observe(request);    // every instance of the request
 //   Status gone = handler.Release(request, {"i-0abc"});     // exactly that one
 //   Status clean = handler.Cleanup(request);                // fleet and ohfp's launch template
 #pragma once
@@ -115,22 +115,21 @@ class Ec2FleetHandler final : public ApiHandler {
   Ec2FleetHandler(aws::AwsClient& client, const resilience::Clock& clock)
       : client_(client), clock_(clock) {}
 
-  [[nodiscard]] resilience::Result<LaunchOutcome> Launch(const LaunchSpec& spec) override;
-  [[nodiscard]] resilience::Result<Observation> Observe(
-      const store::RequestRecord& request) override;
-  [[nodiscard]] resilience::Status Release(const store::RequestRecord& request,
+  [[nodiscard]] resilience::Result<AwsLaunchOutcome> Launch(const AwsLaunchSpec& spec) override;
+  [[nodiscard]] resilience::Result<AwsObservation> Observe(const model::Request& request) override;
+  [[nodiscard]] resilience::Status Release(const model::Request& request,
                                            const std::vector<std::string>& instance_ids) override;
-  [[nodiscard]] resilience::Status Shrink(const store::RequestRecord& request, int keep) override;
-  [[nodiscard]] resilience::Status Cleanup(const store::RequestRecord& request) override;
+  [[nodiscard]] resilience::Status Shrink(const model::Request& request, int keep) override;
+  [[nodiscard]] resilience::Status Cleanup(const model::Request& request) override;
 
  private:
   // The request's fleet: the recorded one, else the one tagged with the request (DescribeFleets
   // has no tag filter: every fleet is listed and matched here). nullopt: none (or gone).
-  resilience::Result<std::optional<aws::ec2::Fleet>> FindFleet(const store::RequestRecord& request);
+  resilience::Result<std::optional<aws::ec2::Fleet>> FindFleet(const model::Request& request);
   // Every instance of the request, in any state: the fleet's members and every instance tagged
   // with the request. Members without the request's tag get the fleet's tags.
   resilience::Result<std::vector<aws::ec2::Instance>> InstancesOf(
-      const store::RequestRecord& request, const std::optional<aws::ec2::Fleet>& fleet);
+      const model::Request& request, const std::optional<aws::ec2::Fleet>& fleet);
   // DeleteFleets of one fleet; a fleet AWS no longer has is deleted.
   resilience::Status DeleteFleet(const aws::ec2::Fleet& fleet, bool terminate_instances);
 
@@ -154,7 +153,7 @@ class Ec2FleetHandler final : public ApiHandler {
 //     weights); an instant fleet's instances get spec.tags.
 //   - maintain: ExcessCapacityTerminationPolicy no-termination (AWS honours it for maintain fleets
 //     only; the others are never modified). ReplaceUnhealthyInstances is left off (AWS's default).
-aws::ec2::CreateFleetRequest CreateFleetRequestFor(const LaunchSpec& spec,
+aws::ec2::CreateFleetRequest CreateFleetRequestFor(const AwsLaunchSpec& spec,
                                                    const RequestLaunchTemplate& lt);
 
 // The on-demand part of `total` for priceType heterogeneous: percent_on_demand % of it, rounded up
@@ -182,9 +181,9 @@ std::string DescribeFleetError(const aws::ec2::FleetError& error);
 //     exists".
 //   - running_capacity: with weights on the fleet (kTagWeights), the units of the running
 //     instances (a type without a weight counts 1); absent otherwise.
-Observation FleetObservation(const store::RequestRecord& request,
-                             const std::optional<aws::ec2::Fleet>& fleet,
-                             std::vector<aws::ec2::Instance> instances, resilience::SysTime now);
+AwsObservation FleetObservation(const model::Request& request,
+                                const std::optional<aws::ec2::Fleet>& fleet,
+                                std::vector<aws::ec2::Instance> instances, resilience::SysTime now);
 
 // Whether what the fleet's target keeps includes the capacity it has not delivered yet.
 enum class Undelivered { kKeep, kDrop };

@@ -3,8 +3,14 @@
 #include <algorithm>
 
 #include "aws/ec2/instances.h"
+#include "provider/launch_verdict.h"
 
 namespace ohfp::provider {
+
+bool LaunchTemplateNoLongerNeeded(const resilience::Error& error) {
+  return LaunchVerdictOf(error) == LaunchVerdict::kRefused &&
+         error.kind() != resilience::ErrorKind::kCapacity;
+}
 
 using resilience::ErrorKind;
 using resilience::Result;
@@ -14,8 +20,8 @@ std::string RequestLaunchTemplateName(std::string_view request_id) {
   return "ohfp-" + std::string(request_id);
 }
 
-aws::ec2::LaunchTemplateData LaunchTemplateDataFor(const LaunchSpec& spec) {
-  const hostfactory::Template& t = *spec.tmpl;
+aws::ec2::LaunchTemplateData LaunchTemplateDataFor(const AwsLaunchSpec& spec) {
+  const model::Template& t = *spec.tmpl;
   aws::ec2::LaunchTemplateData d;
   d.image_id = t.image_id;
   d.instance_type = t.vm_type;
@@ -30,7 +36,7 @@ aws::ec2::LaunchTemplateData LaunchTemplateDataFor(const LaunchSpec& spec) {
 }
 
 Result<RequestLaunchTemplate> EnsureRequestLaunchTemplate(aws::AwsClient& client,
-                                                          const LaunchSpec& spec) {
+                                                          const AwsLaunchSpec& spec) {
   if (!spec.tmpl->launch_template_id.empty()) {
     return RequestLaunchTemplate{spec.tmpl->launch_template_id, "$Default", false};
   }
@@ -53,7 +59,8 @@ Result<RequestLaunchTemplate> EnsureRequestLaunchTemplate(aws::AwsClient& client
 
 Result<std::string> FindRequestLaunchTemplate(aws::AwsClient& client, std::string_view request_id) {
   Result<std::vector<aws::ec2::LaunchTemplate>> found = aws::ec2::DescribeLaunchTemplates(
-      client, {.filters = {{"tag:" + std::string(kTagRequestId), {std::string(request_id)}}}});
+      client,
+      {.filters = {{"tag:" + std::string(model::kTagRequestId), {std::string(request_id)}}}});
   if (!found.ok()) return found.error();
   for (const aws::ec2::LaunchTemplate& lt : *found) {
     if (lt.name == RequestLaunchTemplateName(request_id)) return lt.id;
@@ -61,7 +68,7 @@ Result<std::string> FindRequestLaunchTemplate(aws::AwsClient& client, std::strin
   return std::string();
 }
 
-Status DeleteRequestLaunchTemplate(aws::AwsClient& client, const store::RequestRecord& request) {
+Status DeleteRequestLaunchTemplate(aws::AwsClient& client, const model::Request& request) {
   std::vector<std::string> ids;
   Result<std::string> found = FindRequestLaunchTemplate(client, request.id);
   if (!found.ok()) return found.error();
@@ -79,7 +86,7 @@ Status TagUntagged(aws::AwsClient& client, std::vector<aws::ec2::Instance>& inst
                    std::string_view request_id, const std::vector<aws::ec2::Tag>& tags) {
   std::vector<std::string> untagged;
   for (const aws::ec2::Instance& i : instances) {
-    if (i.TagValue(kTagRequestId) != request_id) untagged.push_back(i.instance_id);
+    if (i.TagValue(model::kTagRequestId) != request_id) untagged.push_back(i.instance_id);
   }
   if (untagged.empty() || tags.empty()) return resilience::OkStatus();
   if (Status s = aws::ec2::CreateTags(client, untagged, tags); !s.ok()) return s;

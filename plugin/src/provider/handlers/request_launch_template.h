@@ -22,7 +22,7 @@
 
 #include "aws/aws_client.h"
 #include "aws/ec2/launch_templates.h"
-#include "provider/provider.h"
+#include "provider/handlers/api_handler.h"
 
 namespace ohfp::provider {
 
@@ -32,18 +32,24 @@ struct RequestLaunchTemplate {
   bool owned = false;     // created by ohfp for this request (deleted at cleanup)
 };
 
+// Whether ohfp's launch template can go after a create call failed with `error`: the call was
+// refused (provider/launch_verdict.h) for a reason no later attempt of the request gets around. A
+// capacity refusal keeps it (the next attempt, in another subnet, uses it), and so does an unknown
+// outcome (what was created may use it).
+bool LaunchTemplateNoLongerNeeded(const resilience::Error& error);
+
 // "ohfp-<request id>".
 std::string RequestLaunchTemplateName(std::string_view request_id);
 
 // What the request's instances are launched with: the template's image, first instance type, key,
 // security groups, instance profile, root volume, the spec's user data and tags. No market options:
 // the fleet or group decides On-Demand or Spot.
-aws::ec2::LaunchTemplateData LaunchTemplateDataFor(const LaunchSpec& spec);
+aws::ec2::LaunchTemplateData LaunchTemplateDataFor(const AwsLaunchSpec& spec);
 
 // The template's own launchTemplateId, or ohfp's template for the request (created now, or found
 // by name when it already exists).
 [[nodiscard]] resilience::Result<RequestLaunchTemplate> EnsureRequestLaunchTemplate(
-    aws::AwsClient& client, const LaunchSpec& spec);
+    aws::AwsClient& client, const AwsLaunchSpec& spec);
 
 // ohfp's launch template for the request, found by its ohfp:request-id tag (empty id: none).
 [[nodiscard]] resilience::Result<std::string> FindRequestLaunchTemplate(
@@ -52,7 +58,7 @@ aws::ec2::LaunchTemplateData LaunchTemplateDataFor(const LaunchSpec& spec);
 // Deletes ohfp's launch template(s) for the request: the recorded one and any found by tag. A
 // template already gone is fine; a template the user named (not ohfp's) is never touched.
 [[nodiscard]] resilience::Status DeleteRequestLaunchTemplate(aws::AwsClient& client,
-                                                             const store::RequestRecord& request);
+                                                             const model::Request& request);
 
 // Tags the instances among `instances` that lack the request's ohfp:request-id tag with the
 // request's ohfp tags (instances an API could not tag at launch), and updates `instances` to say

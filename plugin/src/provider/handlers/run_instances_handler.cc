@@ -10,11 +10,12 @@ using resilience::Status;
 Result<std::vector<aws::ec2::Instance>> InstancesTaggedWith(aws::AwsClient& client,
                                                             std::string_view request_id) {
   return aws::ec2::DescribeInstances(
-      client, {.filters = {{"tag:" + std::string(kTagRequestId), {std::string(request_id)}}}});
+      client,
+      {.filters = {{"tag:" + std::string(model::kTagRequestId), {std::string(request_id)}}}});
 }
 
-aws::ec2::RunInstancesRequest RunInstancesRequestFor(const LaunchSpec& spec) {
-  const hostfactory::Template& t = *spec.tmpl;
+aws::ec2::RunInstancesRequest RunInstancesRequestFor(const AwsLaunchSpec& spec) {
+  const model::Template& t = *spec.tmpl;
   aws::ec2::RunInstancesRequest r;
   r.image_id = t.image_id;
   r.instance_type = t.vm_type;
@@ -35,16 +36,16 @@ aws::ec2::RunInstancesRequest RunInstancesRequestFor(const LaunchSpec& spec) {
     r.launch_template = aws::ec2::LaunchTemplateReference{t.launch_template_id, "", ""};
   r.root_volume_size_gib = t.root_device_volume_size;
   r.root_volume_type = t.volume_type;
-  r.spot = t.price_type == hostfactory::PriceType::kSpot;
+  r.spot = t.price_type == model::PriceType::kSpot;
   r.max_spot_price = t.max_spot_price;
   return r;
 }
 
-Result<LaunchOutcome> RunInstancesHandler::Launch(const LaunchSpec& spec) {
+Result<AwsLaunchOutcome> RunInstancesHandler::Launch(const AwsLaunchSpec& spec) {
   Result<aws::ec2::Reservation> reservation =
       aws::ec2::RunInstances(client_, RunInstancesRequestFor(spec));
   if (!reservation.ok()) return reservation.error();
-  LaunchOutcome out;
+  AwsLaunchOutcome out;
   out.instances = std::move(reservation->instances);
   if (static_cast<int>(out.instances.size()) < spec.count) {
     out.errors.push_back("EC2 launched " + std::to_string(out.instances.size()) + " of " +
@@ -53,13 +54,13 @@ Result<LaunchOutcome> RunInstancesHandler::Launch(const LaunchSpec& spec) {
   return out;
 }
 
-Result<Observation> RunInstancesHandler::Observe(const store::RequestRecord& request) {
+Result<AwsObservation> RunInstancesHandler::Observe(const model::Request& request) {
   Result<std::vector<aws::ec2::Instance>> instances = InstancesTaggedWith(client_, request.id);
   if (!instances.ok()) return instances.error();
-  return Observation{std::move(*instances), false, {}};
+  return AwsObservation{std::move(*instances), false, {}};
 }
 
-Status RunInstancesHandler::Release(const store::RequestRecord& /*request*/,
+Status RunInstancesHandler::Release(const model::Request& /*request*/,
                                     const std::vector<std::string>& instance_ids) {
   Result<std::vector<aws::ec2::InstanceStateChange>> r =
       aws::ec2::TerminateInstances(client_, instance_ids);
@@ -67,11 +68,11 @@ Status RunInstancesHandler::Release(const store::RequestRecord& /*request*/,
   return resilience::OkStatus();
 }
 
-Status RunInstancesHandler::Shrink(const store::RequestRecord& /*request*/, int /*keep*/) {
+Status RunInstancesHandler::Shrink(const model::Request& /*request*/, int /*keep*/) {
   return resilience::OkStatus();  // a RunInstances request never asks for more later
 }
 
-Status RunInstancesHandler::Cleanup(const store::RequestRecord& /*request*/) {
+Status RunInstancesHandler::Cleanup(const model::Request& /*request*/) {
   return resilience::OkStatus();
 }
 

@@ -11,7 +11,7 @@
 //
 // Example:
 //   RunInstancesHandler handler(client);
-//   Result<LaunchOutcome> out = handler.Launch(spec);
+//   Result<AwsLaunchOutcome> out = handler.Launch(spec);
 #pragma once
 
 #include "aws/ec2/instances.h"
@@ -23,19 +23,18 @@ class RunInstancesHandler final : public ApiHandler {
  public:
   explicit RunInstancesHandler(aws::AwsClient& client) : client_(client) {}
 
-  [[nodiscard]] resilience::Result<LaunchOutcome> Launch(const LaunchSpec& spec) override;
-  [[nodiscard]] resilience::Result<Observation> Observe(
-      const store::RequestRecord& request) override;
-  [[nodiscard]] resilience::Status Release(const store::RequestRecord& request,
+  [[nodiscard]] resilience::Result<AwsLaunchOutcome> Launch(const AwsLaunchSpec& spec) override;
+  [[nodiscard]] resilience::Result<AwsObservation> Observe(const model::Request& request) override;
+  [[nodiscard]] resilience::Status Release(const model::Request& request,
                                            const std::vector<std::string>& instance_ids) override;
-  [[nodiscard]] resilience::Status Shrink(const store::RequestRecord& request, int keep) override;
-  [[nodiscard]] resilience::Status Cleanup(const store::RequestRecord& request) override;
+  [[nodiscard]] resilience::Status Shrink(const model::Request& request, int keep) override;
+  [[nodiscard]] resilience::Status Cleanup(const model::Request& request) override;
 
  private:
   aws::AwsClient& client_;
 };
 
 // The RunInstances request for a launch spec: what Launch() sends, exposed for tests.
-aws::ec2::RunInstancesRequest RunInstancesRequestFor(const LaunchSpec& spec);
+aws::ec2::RunInstancesRequest RunInstancesRequestFor(const AwsLaunchSpec& spec);
 
 }  // namespace ohfp::provider

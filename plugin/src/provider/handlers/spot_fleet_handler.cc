@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "aws/ec2/instances.h"
+#include "base/strings.h"
 #include "provider/handlers/instance_ops.h"
 
 namespace ohfp::provider {
@@ -18,8 +19,8 @@ using ec2::SpotFleetOnDemandAllocationStrategy;
 using ec2::SpotFleetRequestDescription;
 using ec2::SpotFleetState;
 using ec2::SpotFleetType;
-using hostfactory::FleetType;
-using hostfactory::PriceType;
+using model::FleetType;
+using model::PriceType;
 using resilience::Error;
 using resilience::ErrorKind;
 using resilience::Result;
@@ -34,27 +35,32 @@ constexpr std::size_t kMaxHistoryMessages = 5;
 // Capacity units are doubles; compare them with some slack.
 constexpr double kUnitSlack = 1e-9;
 
-// The template's strategy (stored in EC2 Fleet's kebab-case; Spot Fleet's camelCase accepted too).
-std::optional<SpotFleetAllocationStrategy> SpotStrategy(std::string_view s) {
-  if (s == "lowest-price" || s == "lowestPrice") return SpotFleetAllocationStrategy::kLowestPrice;
-  if (s == "diversified") return SpotFleetAllocationStrategy::kDiversified;
-  if (s == "capacity-optimized" || s == "capacityOptimized") {
-    return SpotFleetAllocationStrategy::kCapacityOptimized;
-  }
-  if (s == "capacity-optimized-prioritized" || s == "capacityOptimizedPrioritized") {
-    return SpotFleetAllocationStrategy::kCapacityOptimizedPrioritized;
-  }
-  if (s == "price-capacity-optimized" || s == "priceCapacityOptimized") {
-    return SpotFleetAllocationStrategy::kPriceCapacityOptimized;
+std::optional<SpotFleetAllocationStrategy> SpotStrategy(model::AllocationStrategy s) {
+  using model::AllocationStrategy;
+  switch (s) {
+    case AllocationStrategy::kLowestPrice:
+      return SpotFleetAllocationStrategy::kLowestPrice;
+    case AllocationStrategy::kDiversified:
+      return SpotFleetAllocationStrategy::kDiversified;
+    case AllocationStrategy::kCapacityOptimized:
+      return SpotFleetAllocationStrategy::kCapacityOptimized;
+    case AllocationStrategy::kCapacityOptimizedPrioritized:
+      return SpotFleetAllocationStrategy::kCapacityOptimizedPrioritized;
+    case AllocationStrategy::kPriceCapacityOptimized:
+      return SpotFleetAllocationStrategy::kPriceCapacityOptimized;
+    case AllocationStrategy::kPrioritized:
+      return std::nullopt;
   }
   return std::nullopt;
 }
 
-std::optional<SpotFleetOnDemandAllocationStrategy> OnDemandStrategy(std::string_view s) {
-  if (s == "lowest-price" || s == "lowestPrice") {
+std::optional<SpotFleetOnDemandAllocationStrategy> OnDemandStrategy(model::AllocationStrategy s) {
+  if (s == model::AllocationStrategy::kLowestPrice) {
     return SpotFleetOnDemandAllocationStrategy::kLowestPrice;
   }
-  if (s == "prioritized") return SpotFleetOnDemandAllocationStrategy::kPrioritized;
+  if (s == model::AllocationStrategy::kPrioritized) {
+    return SpotFleetOnDemandAllocationStrategy::kPrioritized;
+  }
   return std::nullopt;
 }
 
@@ -62,12 +68,6 @@ std::optional<SpotFleetOnDemandAllocationStrategy> OnDemandStrategy(std::string_
 int OnDemandShare(int count, int percent) {
   const int p = std::clamp(percent, 0, 100);
   return std::clamp((count * p + 99) / 100, 0, count);
-}
-
-std::string FormatWeight(double weight) {
-  char buffer[32];
-  const std::to_chars_result r = std::to_chars(buffer, buffer + sizeof buffer, weight);
-  return std::string(buffer, static_cast<std::size_t>(r.ptr - buffer));
 }
 
 // "2026-01-01T00:00:00Z".
@@ -86,32 +86,6 @@ std::string FormatTime(SysTime time) {
 
 bool IsTerminated(std::string_view state) { return state == "terminated"; }
 
-// Errors after which AWS certainly created no fleet and the service will not try this request
-// again with the same launch template (a capacity refusal is followed by the next attempt).
-bool RefusedForGood(ErrorKind kind) {
-  switch (kind) {
-    case ErrorKind::kValidation:
-    case ErrorKind::kAuthentication:
-    case ErrorKind::kAuthorization:
-    case ErrorKind::kQuota:
-    case ErrorKind::kNotFound:
-    case ErrorKind::kClockSkew:
-      return true;
-    case ErrorKind::kCapacity:
-    case ErrorKind::kIdempotencyMismatch:
-    case ErrorKind::kAlreadyExists:
-    case ErrorKind::kThrottled:
-    case ErrorKind::kTransient:
-    case ErrorKind::kTimeout:
-    case ErrorKind::kCircuitOpen:
-    case ErrorKind::kCancelled:
-    case ErrorKind::kInternal:
-    case ErrorKind::kUnknown:
-      return false;
-  }
-  return false;
-}
-
 bool HasTag(const std::vector<ec2::Tag>& tags, std::string_view key, std::string_view value) {
   return std::any_of(tags.begin(), tags.end(),
                      [&](const ec2::Tag& t) { return t.key == key && t.value == value; });
@@ -124,7 +98,7 @@ Result<std::optional<SpotFleetRequestDescription>> FindTaggedFleet(aws::AwsClien
   if (!all.ok()) return all.error();
   std::optional<SpotFleetRequestDescription> found;
   for (SpotFleetRequestDescription& d : *all) {
-    if (!HasTag(d.tags, kTagRequestId, request_id)) continue;
+    if (!HasTag(d.tags, model::kTagRequestId, request_id)) continue;
     if (!found || (IsCancelledOrFailed(found->state) && !IsCancelledOrFailed(d.state))) {
       found = std::move(d);
     }
@@ -133,15 +107,15 @@ Result<std::optional<SpotFleetRequestDescription>> FindTaggedFleet(aws::AwsClien
 }
 
 // The fleet's own tags without the weights: what an untagged instance of the request gets.
-std::vector<ec2::Tag> InstanceTagsFrom(const store::RequestRecord& request,
+std::vector<ec2::Tag> InstanceTagsFrom(const model::Request& request,
                                        const std::vector<ec2::Tag>& fleet_tags) {
   std::vector<ec2::Tag> tags;
   for (const ec2::Tag& t : fleet_tags) {
     if (!t.key.starts_with(kTagWeightPrefix)) tags.push_back(t);
   }
-  if (!HasTag(tags, kTagRequestId, request.id)) {
-    tags = {{std::string(kTagRequestId), request.id},
-            {std::string(kTagTemplateId), request.template_id}};
+  if (!HasTag(tags, model::kTagRequestId, request.id)) {
+    tags = {{std::string(model::kTagRequestId), request.id},
+            {std::string(model::kTagTemplateId), request.template_id}};
   }
   return tags;
 }
@@ -220,10 +194,10 @@ int SpotFleetTargetAfterRelease(int target, double live_units, double released_u
                     std::max(0, target));
 }
 
-ec2::RequestSpotFleetRequest SpotFleetRequestFor(const LaunchSpec& spec,
+ec2::RequestSpotFleetRequest SpotFleetRequestFor(const AwsLaunchSpec& spec,
                                                  const RequestLaunchTemplate& launch_template,
                                                  SysTime now) {
-  const hostfactory::Template& t = *spec.tmpl;
+  const model::Template& t = *spec.tmpl;
   ec2::RequestSpotFleetRequest r;
   r.client_token = spec.client_token;
   r.iam_fleet_role = t.fleet_role;
@@ -241,14 +215,15 @@ ec2::RequestSpotFleetRequest SpotFleetRequestFor(const LaunchSpec& spec,
 
   r.allocation_strategy = kDefaultStrategy;
   bool prioritized = false;
-  if (!t.allocation_strategy.empty()) {
+  if (t.allocation_strategy) {
     if (t.price_type == PriceType::kOnDemand) {
       if (std::optional<SpotFleetOnDemandAllocationStrategy> od =
-              OnDemandStrategy(t.allocation_strategy)) {
+              OnDemandStrategy(*t.allocation_strategy)) {
         r.on_demand_allocation_strategy = *od;
         prioritized = *od == SpotFleetOnDemandAllocationStrategy::kPrioritized;
       }
-    } else if (std::optional<SpotFleetAllocationStrategy> s = SpotStrategy(t.allocation_strategy)) {
+    } else if (std::optional<SpotFleetAllocationStrategy> s =
+                   SpotStrategy(*t.allocation_strategy)) {
       r.allocation_strategy = *s;
       prioritized = *s == SpotFleetAllocationStrategy::kCapacityOptimizedPrioritized;
     }
@@ -298,7 +273,7 @@ ec2::RequestSpotFleetRequest SpotFleetRequestFor(const LaunchSpec& spec,
   r.tags = spec.tags;
   if (weighted) {
     for (const auto& [type, weight] : types) {
-      r.tags.push_back({std::string(kTagWeightPrefix) + type, FormatWeight(weight)});
+      r.tags.push_back({std::string(kTagWeightPrefix) + type, base::FormatNumber(weight)});
     }
   }
   return r;
@@ -306,10 +281,10 @@ ec2::RequestSpotFleetRequest SpotFleetRequestFor(const LaunchSpec& spec,
 
 // ---- Launch ----
 
-Result<LaunchOutcome> SpotFleetHandler::Launch(const LaunchSpec& spec) {
+Result<AwsLaunchOutcome> SpotFleetHandler::Launch(const AwsLaunchSpec& spec) {
   Result<RequestLaunchTemplate> lt = EnsureRequestLaunchTemplate(client_, spec);
   if (!lt.ok()) return lt.error();
-  LaunchOutcome out;
+  AwsLaunchOutcome out;
   if (lt->owned) out.launch_template_id = lt->id;
 
   Result<std::string> id =
@@ -330,10 +305,10 @@ Result<LaunchOutcome> SpotFleetHandler::Launch(const LaunchSpec& spec) {
     }
     out.resource_id = (*found)->spot_fleet_request_id;
   } else {
-    if (lt->owned && RefusedForGood(id.error().kind())) {
-      store::RequestRecord request;
+    if (lt->owned && LaunchTemplateNoLongerNeeded(id.error())) {
+      model::Request request;
       request.id = spec.request_id;
-      request.launch_template_id = lt->id;
+      request.created.launch_template_id = lt->id;
       (void)DeleteRequestLaunchTemplate(client_, request);  // best effort; tagged, so findable
     }
     return id.error();
@@ -358,19 +333,19 @@ Result<LaunchOutcome> SpotFleetHandler::Launch(const LaunchSpec& spec) {
 // ---- Observe ----
 
 Result<std::optional<SpotFleetRequestDescription>> SpotFleetHandler::FindFleet(
-    const store::RequestRecord& request) {
-  if (!request.resource_id.empty()) {
-    return ec2::FindSpotFleetRequest(client_, request.resource_id);
+    const model::Request& request) {
+  if (!request.created.resource_id.empty()) {
+    return ec2::FindSpotFleetRequest(client_, request.created.resource_id);
   }
   return FindTaggedFleet(client_, request.id);
 }
 
-Result<Observation> SpotFleetHandler::Observe(const store::RequestRecord& request) {
+Result<AwsObservation> SpotFleetHandler::Observe(const model::Request& request) {
   Result<std::optional<SpotFleetRequestDescription>> fleet = FindFleet(request);
   if (!fleet.ok()) return fleet.error();
-  Observation seen;
-  seen.launch_template_id = request.launch_template_id;
-  if (request.resource_id.empty() && request.launch_template_id.empty()) {
+  AwsObservation seen;
+  seen.launch_template_id = request.created.launch_template_id;
+  if (request.created.resource_id.empty() && request.created.launch_template_id.empty()) {
     // Settling a launch whose answer was lost: report the launch template too, for adoption.
     Result<std::string> lt = FindRequestLaunchTemplate(client_, request.id);
     if (!lt.ok()) return lt.error();
@@ -408,13 +383,14 @@ Result<Observation> SpotFleetHandler::Observe(const store::RequestRecord& reques
   }
 
   const SysTime now = clock_.SystemNow();
-  const SysTime created{std::chrono::milliseconds(request.created_at)};
+  const SysTime created = request.created_at;
   if (!fleet->has_value()) {
-    if (!request.resource_id.empty()) {
+    if (!request.created.resource_id.empty()) {
       if (now - created < kFleetVisibilityGrace) {
         seen.fulfilling = true;  // just created: EC2 may not list it yet
       } else {
-        seen.errors.push_back("Spot Fleet request " + request.resource_id + " no longer exists");
+        seen.errors.push_back("Spot Fleet request " + request.created.resource_id +
+                              " no longer exists");
       }
     }
     return seen;
@@ -429,7 +405,7 @@ Result<Observation> SpotFleetHandler::Observe(const store::RequestRecord& reques
   if (ended && short_of_target) {
     std::string why = "Spot Fleet request " + f.spot_fleet_request_id + " is " +
                       std::string(ec2::WireName(f.state)) + " with " +
-                      FormatWeight(f.fulfilled_capacity) + " of " +
+                      base::FormatNumber(f.fulfilled_capacity) + " of " +
                       std::to_string(f.target_capacity) + " units";
     if (f.valid_until && *f.valid_until <= now) {
       why += ": it expired at " + FormatTime(*f.valid_until) + " (spotFleetRequestExpiry)";
@@ -494,7 +470,7 @@ Status SpotFleetHandler::LowerTarget(const SpotFleetRequestDescription& fleet, i
   return resilience::OkStatus();  // a fleet gone replaces nothing
 }
 
-Status SpotFleetHandler::Release(const store::RequestRecord& request,
+Status SpotFleetHandler::Release(const model::Request& request,
                                  const std::vector<std::string>& instance_ids) {
   if (instance_ids.empty()) return resilience::OkStatus();
   Result<std::optional<SpotFleetRequestDescription>> fleet = FindFleet(request);
@@ -534,16 +510,16 @@ Status SpotFleetHandler::Release(const store::RequestRecord& request,
   return TerminateExactly(client_, ids);
 }
 
-Status SpotFleetHandler::Shrink(const store::RequestRecord& request, int keep) {
+Status SpotFleetHandler::Shrink(const model::Request& request, int keep) {
   Result<std::optional<SpotFleetRequestDescription>> fleet = FindFleet(request);
   if (!fleet.ok()) return fleet.error();
-  if (!fleet->has_value() && !request.resource_id.empty()) {
+  if (!fleet->has_value() && !request.created.resource_id.empty()) {
     // Just created and not listed yet, it may still launch: not stopped yet, try again.
-    const SysTime created{std::chrono::milliseconds(request.created_at)};
+    const SysTime created = request.created_at;
     if (clock_.SystemNow() - created < kFleetVisibilityGrace) {
-      return Error(
-          ErrorKind::kTransient, "SpotFleetNotVisibleYet",
-          "Spot Fleet request " + request.resource_id + " is not listed yet; it cannot be lowered");
+      return Error(ErrorKind::kTransient, "SpotFleetNotVisibleYet",
+                   "Spot Fleet request " + request.created.resource_id +
+                       " is not listed yet; it cannot be lowered");
     }
   }
   if (keep <= 0) {
@@ -588,7 +564,7 @@ Status SpotFleetHandler::Shrink(const store::RequestRecord& request, int keep) {
   return LowerTarget(f, target, on_demand_target);
 }
 
-Status SpotFleetHandler::Cleanup(const store::RequestRecord& request) {
+Status SpotFleetHandler::Cleanup(const model::Request& request) {
   Result<std::optional<SpotFleetRequestDescription>> fleet = FindFleet(request);
   if (!fleet.ok()) return fleet.error();
   if (fleet->has_value()) {

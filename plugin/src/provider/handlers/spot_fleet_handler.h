@@ -33,7 +33,8 @@
 //     DescribeSpotFleetRequests' typed result does not expose). Instances get the request's tags
 //     from the launch template; instances found untagged (a user's launchTemplateId) are tagged
 //     with the fleet's tags (TagUntagged).
-//   - Observe: the fleet (request.resource_id, else found by its ohfp:request-id tag, reported so
+//   - Observe: the fleet (request.created.resource_id, else found by its ohfp:request-id tag,
+//   reported so
 //     the service adopts it); its instances are DescribeSpotFleetInstances plus
 //     InstancesTaggedWith(request id), in any state.
 //     fulfilling = state submitted/active/modifying and fulfilled < target (or the fleet not
@@ -93,9 +94,9 @@
 //
 // Example:
 //   SpotFleetHandler handler(client, clock);
-//   Result<LaunchOutcome> out = handler.Launch(spec);       // out->resource_id == "sfr-..."
-//   Result<Observation> seen = handler.Observe(request);     // fulfilling until the target is met
-//   Status gone = handler.Release(request, {"i-0abc"});      // target lowered, then terminated
+//   Result<AwsLaunchOutcome> out = handler.Launch(spec);       // out->resource_id == "sfr-..."
+//   Result<AwsObservation> seen = handler.Observe(request);     // fulfilling until the target is
+//   met Status gone = handler.Release(request, {"i-0abc"});      // target lowered, then terminated
 //   Status clean = handler.Cleanup(request);                 // fleet cancelled, template deleted
 #pragma once
 
@@ -126,19 +127,18 @@ class SpotFleetHandler final : public ApiHandler {
   SpotFleetHandler(aws::AwsClient& client, const resilience::Clock& clock)
       : client_(client), clock_(clock) {}
 
-  [[nodiscard]] resilience::Result<LaunchOutcome> Launch(const LaunchSpec& spec) override;
-  [[nodiscard]] resilience::Result<Observation> Observe(
-      const store::RequestRecord& request) override;
-  [[nodiscard]] resilience::Status Release(const store::RequestRecord& request,
+  [[nodiscard]] resilience::Result<AwsLaunchOutcome> Launch(const AwsLaunchSpec& spec) override;
+  [[nodiscard]] resilience::Result<AwsObservation> Observe(const model::Request& request) override;
+  [[nodiscard]] resilience::Status Release(const model::Request& request,
                                            const std::vector<std::string>& instance_ids) override;
-  [[nodiscard]] resilience::Status Shrink(const store::RequestRecord& request, int keep) override;
-  [[nodiscard]] resilience::Status Cleanup(const store::RequestRecord& request) override;
+  [[nodiscard]] resilience::Status Shrink(const model::Request& request, int keep) override;
+  [[nodiscard]] resilience::Status Cleanup(const model::Request& request) override;
 
  private:
   // The request's Spot Fleet: the recorded one, else the one tagged with the request id; nullopt
   // when there is none (or AWS does not know it).
   resilience::Result<std::optional<aws::ec2::SpotFleetRequestDescription>> FindFleet(
-      const store::RequestRecord& request);
+      const model::Request& request);
   // Lowers the fleet's targets (noTermination) to new_target / new_on_demand_target.
   resilience::Status LowerTarget(const aws::ec2::SpotFleetRequestDescription& fleet, int new_target,
                                  std::optional<int> new_on_demand_target);
@@ -149,7 +149,7 @@ class SpotFleetHandler final : public ApiHandler {
 
 // The RequestSpotFleet request for a launch spec, launching from `launch_template`, at `now`: what
 // Launch() sends, exposed for tests.
-aws::ec2::RequestSpotFleetRequest SpotFleetRequestFor(const LaunchSpec& spec,
+aws::ec2::RequestSpotFleetRequest SpotFleetRequestFor(const AwsLaunchSpec& spec,
                                                       const RequestLaunchTemplate& launch_template,
                                                       resilience::SysTime now);
 

@@ -1,4 +1,4 @@
-#include "hostfactory/templates.h"
+#include "config/templates_file.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -9,9 +9,18 @@
 #include <fstream>
 
 #include "config/plugin_config.h"
+#include "hostfactory/contract.h"
 
-namespace ohfp::hostfactory {
+namespace ohfp::config {
 namespace {
+
+using hostfactory::HostFactoryTemplateJson;
+using model::Attribute;
+using model::FleetType;
+using model::PriceType;
+using model::ProviderApi;
+using model::Template;
+using model::TemplateSet;
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -23,6 +32,12 @@ using ::testing::Pair;
 using ::testing::UnorderedElementsAre;
 
 // ---- Helpers ----
+
+// The template's allocation strategy as the templates file spells it, "" without one.
+std::string StrategyOf(const Template& t) {
+  return t.allocation_strategy ? std::string(model::AllocationStrategyName(*t.allocation_strategy))
+                               : std::string();
+}
 
 // A valid RunInstances template; tests change one thing at a time.
 constexpr const char* kSubnet = "subnet-0123456789abcdef0";
@@ -78,22 +93,21 @@ std::string MessageAt(const std::vector<ConfigProblem>& problems, const std::str
   for (const ConfigProblem& p : problems) {
     if (p.path == path) found.push_back(p.message);
   }
-  EXPECT_EQ(found.size(), 1u) << "problems at " << path << ":\n"
-                              << config::FormatProblems(problems);
+  EXPECT_EQ(found.size(), 1u) << "problems at " << path << ":\n" << FormatProblems(problems);
   return found.empty() ? "" : found.front();
 }
 
 // The template, asserting that it read without problems.
 Template ReadValid(const json& t) {
   Read r = ReadOne(t);
-  EXPECT_THAT(r.problems, IsEmpty()) << config::FormatProblems(r.problems) << "\n" << t.dump(2);
+  EXPECT_THAT(r.problems, IsEmpty()) << FormatProblems(r.problems) << "\n" << t.dump(2);
   return r.set.templates.empty() ? Template{} : r.set.templates.front();
 }
 
 // The one problem the template has: "path: message".
 std::string OnlyProblem(const json& t) {
   Read r = ReadOne(t);
-  EXPECT_EQ(r.problems.size(), 1u) << config::FormatProblems(r.problems) << "\n" << t.dump(2);
+  EXPECT_EQ(r.problems.size(), 1u) << FormatProblems(r.problems) << "\n" << t.dump(2);
   return r.problems.empty() ? "" : r.problems.front().path + ": " + r.problems.front().message;
 }
 
@@ -175,7 +189,7 @@ TEST(Templates, ReadsEveryField) {
   EXPECT_EQ(t.root_device_volume_size, 200);
   EXPECT_EQ(t.volume_type, "gp3");
   EXPECT_EQ(t.fleet_role, "arn:aws:iam::123456789012:role/spot-fleet");
-  EXPECT_EQ(t.allocation_strategy, "price-capacity-optimized");
+  EXPECT_EQ(StrategyOf(t), "price-capacity-optimized");
   EXPECT_EQ(t.spot_fleet_request_expiry, 45);
   EXPECT_EQ(t.percent_on_demand, 30);
   EXPECT_EQ(t.launch_template_id, "lt-0123456789abcdef0");
@@ -203,9 +217,10 @@ TEST(Templates, OptionalFieldsTakeTheirDefaults) {
   EXPECT_EQ(t.percent_on_demand, std::nullopt);
   for (const std::string* s :
        {&t.max_spot_price, &t.key_name, &t.instance_profile, &t.user_data_script, &t.volume_type,
-        &t.fleet_role, &t.allocation_strategy, &t.launch_template_id}) {
+        &t.fleet_role, &t.launch_template_id}) {
     EXPECT_EQ(*s, "");
   }
+  EXPECT_EQ(t.allocation_strategy, std::nullopt);
 }
 
 TEST(Templates, NamesAreTheDocumentedSpellings) {
@@ -318,7 +333,7 @@ TEST(Templates, ATemplateWithoutAnInstanceTypeMustGiveNcpusAndNram) {
   t["launchTemplateId"] = "lt-0123456789abcdef0";
   t["attributes"] = {{"type", {"String", "X86_64"}}};
   const Read r = ReadOne(t);
-  ASSERT_EQ(r.problems.size(), 2U) << config::FormatProblems(r.problems);
+  ASSERT_EQ(r.problems.size(), 2U) << FormatProblems(r.problems);
   EXPECT_EQ(r.problems[0].path, "templates[0] (T1).attributes");
   EXPECT_THAT(r.problems[0].message, HasSubstr("must give ncpus"));
   EXPECT_THAT(r.problems[1].message, HasSubstr("must give nram"));
@@ -878,11 +893,11 @@ TEST_P(TemplatesAllocationStrategy, AcceptsWhatTheApiAccepts) {
   t["allocationStrategy"] = c.given;
   Read r = ReadOne(t);
   if (c.stored != nullptr) {
-    EXPECT_THAT(r.problems, IsEmpty()) << config::FormatProblems(r.problems);
+    EXPECT_THAT(r.problems, IsEmpty()) << FormatProblems(r.problems);
     ASSERT_EQ(r.set.templates.size(), 1u);
-    EXPECT_EQ(r.set.templates[0].allocation_strategy, c.stored);
+    EXPECT_EQ(StrategyOf(r.set.templates[0]), c.stored);
   } else {
-    ASSERT_EQ(r.problems.size(), 1u) << config::FormatProblems(r.problems);
+    ASSERT_EQ(r.problems.size(), 1u) << FormatProblems(r.problems);
     EXPECT_EQ(r.problems[0].path, "templates[0] (T1).allocationStrategy");
     EXPECT_THAT(r.problems[0].message, HasSubstr(std::string("with ") + c.api + " and priceType " +
                                                  c.price + " must be "));
@@ -1031,7 +1046,7 @@ TEST(Templates, TheExampleLoadsWithOneTemplatePerProviderApi) {
   EXPECT_EQ(fleet->vm_type, "c5.xlarge");  // the first of vmTypes, in file order
   const Template* spot = set->Find("Spot-C5-SpotFleet");
   ASSERT_NE(spot, nullptr);
-  EXPECT_EQ(spot->allocation_strategy, "capacity-optimized");
+  EXPECT_EQ(StrategyOf(*spot), "capacity-optimized");
 }
 
 TEST(Templates, LoadKeepsTheFileOrderOfAttributesAndVmTypes) {
@@ -1197,4 +1212,4 @@ TEST(Templates, HostFactoryJsonReadsBackToTheSameTemplate) {
 }
 
 }  // namespace
-}  // namespace ohfp::hostfactory
+}  // namespace ohfp::config

@@ -1,0 +1,307 @@
+#include "config/template_fields.h"
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <cmath>
+#include <set>
+#include <system_error>
+
+#include "base/strings.h"
+
+namespace ohfp::config::internal {
+namespace {
+
+using nlohmann::json;
+using nlohmann::ordered_json;
+
+bool IsTemplateIdChar(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '-' || c == '_';
+}
+
+bool IsLowerHex(char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); }
+
+bool IsDigits(std::string_view s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+std::optional<std::string> TagProblem(std::string_view key, std::string_view value) {
+  if (key.empty()) return "a tag key must not be empty";
+  if (key.size() > kMaxTagKey)
+    return "the tag key " + base::Quoted(key) + " is longer than 128 characters";
+  if (base::EqualsIgnoringCase(key.substr(0, 4), "aws:"))
+    return "the tag key " + base::Quoted(key) + " starts with \"aws:\", which AWS reserves";
+  if (value.size() > kMaxTagValue)
+    return "the value of tag " + base::Quoted(key) + " is longer than 256 characters";
+  return std::nullopt;
+}
+
+}  // namespace
+
+bool IsValidTemplateId(std::string_view id) {
+  return !id.empty() && id.size() <= kMaxTemplateId &&
+         std::all_of(id.begin(), id.end(), IsTemplateIdChar);
+}
+
+// "subnet-0123abcd": the prefix and at least 8 lowercase hex digits (AWS uses 8 or 17).
+bool IsResourceId(std::string_view s, std::string_view prefix) {
+  if (!s.starts_with(prefix)) return false;
+  const std::string_view digits = s.substr(prefix.size());
+  return digits.size() >= 8 && digits.size() <= 32 &&
+         std::all_of(digits.begin(), digits.end(), IsLowerHex);
+}
+
+// "c5.large", "u-6tb1.metal": a family and a size.
+bool IsInstanceType(std::string_view s) {
+  const std::size_t dot = s.find('.');
+  if (dot == 0 || dot == std::string_view::npos || dot + 1 == s.size() || s.size() > 64)
+    return false;
+  return std::all_of(s.begin(), s.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.';
+  });
+}
+
+// "2", "-1", "0.5": what a Numeric attribute holds.
+bool IsDecimal(std::string_view s) {
+  if (s.starts_with('-')) s.remove_prefix(1);
+  const std::size_t dot = s.find('.');
+  if (dot == std::string_view::npos) return IsDigits(s);
+  return IsDigits(s.substr(0, dot)) && IsDigits(s.substr(dot + 1));
+}
+
+// A whole number above 0 written as digits ("2", "4096").
+bool IsPositiveWholeNumber(std::string_view s) {
+  return IsDigits(s) && s.find_first_not_of('0') != std::string_view::npos;
+}
+
+// "k=v;k2=v2" (spaces around keys and values are dropped; empty pairs, as after a trailing ';', are
+// skipped).
+std::vector<std::pair<std::string, std::string>> ParseInstanceTags(
+    std::string_view text, std::vector<std::string>& problems) {
+  std::vector<std::pair<std::string, std::string>> tags;
+  std::set<std::string, std::less<>> seen;
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    std::size_t end = text.find(';', start);
+    if (end == std::string_view::npos) end = text.size();
+    const std::string_view pair = base::Trim(text.substr(start, end - start));
+    start = end + 1;
+    if (pair.empty()) continue;
+    const std::size_t eq = pair.find('=');
+    if (eq == std::string_view::npos) {
+      problems.push_back(base::Quoted(pair) +
+                         " is not a key=value pair (expected \"key=value;key2=value2\")");
+      continue;
+    }
+    const std::string_view key = base::Trim(pair.substr(0, eq));
+    const std::string_view value = base::Trim(pair.substr(eq + 1));
+    if (std::optional<std::string> problem = TagProblem(key, value)) {
+      problems.push_back(key.empty() ? base::Quoted(pair) + " has an empty key" : *problem);
+      continue;
+    }
+    if (!seen.emplace(key).second) {
+      problems.push_back("the tag key " + base::Quoted(key) + " appears twice");
+      continue;
+    }
+    tags.emplace_back(std::string(key), std::string(value));
+  }
+  return tags;
+}
+
+std::optional<double> ParsePositiveDecimal(std::string_view s) {
+  if (!IsDecimal(s) || s.starts_with('-')) return std::nullopt;
+  double value = 0;
+  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
+  if (ec != std::errc() || ptr != s.data() + s.size() || !(value > 0) || !std::isfinite(value))
+    return std::nullopt;
+  return value;
+}
+
+// The keys of object `value` in file order when the order-preserving parse is at hand, else in
+// `value`'s order.
+std::vector<std::string> KeyOrder(const json& value, const ordered_json* ordered) {
+  std::vector<std::string> keys;
+  if (ordered != nullptr && ordered->is_object() && ordered->size() == value.size()) {
+    for (auto it = ordered->begin(); it != ordered->end(); ++it) {
+      if (!value.contains(it.key())) {
+        keys.clear();
+        break;
+      }
+      keys.push_back(it.key());
+    }
+    if (keys.size() == value.size()) return keys;
+  }
+  keys.clear();
+  for (auto it = value.begin(); it != value.end(); ++it) keys.push_back(it.key());
+  return keys;
+}
+
+const ordered_json* OrderedChild(const ordered_json* ordered, std::string_view key) {
+  if (ordered == nullptr || !ordered->is_object()) return nullptr;
+  auto it = ordered->find(key);
+  return it == ordered->end() ? nullptr : &*it;
+}
+
+// ---- Fields with structure ----
+
+void ReadAttributes(ObjectReader& r, const ordered_json* ordered, model::Template& t,
+                    std::vector<ConfigProblem>& problems) {
+  const json* v = r.Raw("attributes");
+  if (v == nullptr) {
+    // ohfp reads ncpus and nram from the instance type; ReadTemplate checks that it can.
+    t.attributes.push_back(model::Attribute{"type", "String", "X86_64"});
+    return;
+  }
+  if (!v->is_object()) return r.Problem("attributes", "must be an object, got " + JsonTypeName(*v));
+  const std::string base = r.path() + ".attributes";
+  for (const std::string& name : KeyOrder(*v, OrderedChild(ordered, "attributes"))) {
+    const json& pair = v->at(name);
+    const std::string path = base + "." + name;
+    if (!pair.is_array() || pair.size() != 2 || !pair[0].is_string()) {
+      problems.push_back({path,
+                          "must be a [type, value] pair such as [\"Numeric\", \"2\"] or "
+                          "[\"String\", \"X86_64\"], got " +
+                              pair.dump()});
+      continue;
+    }
+    const std::string& type = pair[0].get_ref<const std::string&>();
+    if (type != "String" && type != "Numeric") {
+      problems.push_back(
+          {path, "the type must be \"String\" or \"Numeric\", got " + base::Quoted(type)});
+      continue;
+    }
+    if (!pair[1].is_string()) {
+      problems.push_back(
+          {path, "the value must be a string (a Numeric one too, e.g. [\"Numeric\", \"2\"]), got " +
+                     JsonTypeName(pair[1])});
+      continue;
+    }
+    const std::string& value = pair[1].get_ref<const std::string&>();
+    if (name == "type" && (type != "String" || value.empty())) {
+      problems.push_back(
+          {path,
+           "must be a String attribute such as [\"String\", \"X86_64\"], got " + pair.dump()});
+      continue;
+    }
+    if ((name == "ncpus" || name == "nram" || name == "ncores") &&
+        (type != "Numeric" || !IsPositiveWholeNumber(value))) {
+      problems.push_back(
+          {path, "must be [\"Numeric\", \"N\"] with N a whole number above 0, got " + pair.dump()});
+      continue;
+    }
+    if (type == "Numeric" && !IsDecimal(value)) {
+      problems.push_back({path, "a Numeric value must be a number written as a string, got " +
+                                    base::Quoted(value)});
+      continue;
+    }
+    t.attributes.push_back({name, type, value});
+  }
+  if (!v->contains("type"))
+    t.attributes.insert(t.attributes.begin(), model::Attribute{"type", "String", "X86_64"});
+}
+
+// A string, or a non-empty list of strings, each a resource id with `prefix`.
+std::vector<std::string> ReadIdList(ObjectReader& r, std::string_view key, std::string_view prefix,
+                                    bool allow_single_string, bool allow_empty,
+                                    std::vector<ConfigProblem>& problems) {
+  std::vector<std::string> out;
+  const json* v = r.Raw(key);
+  if (v == nullptr) return out;
+  const std::string path = r.path() + "." + std::string(key);
+  const std::string example = std::string(prefix) + "0123456789abcdef0";
+  auto check = [&](const json& item, const std::string& item_path) {
+    if (!item.is_string()) {
+      problems.push_back({item_path, "must be a string, got " + JsonTypeName(item)});
+      return;
+    }
+    const std::string& id = item.get_ref<const std::string&>();
+    if (!IsResourceId(id, prefix)) {
+      problems.push_back(
+          {item_path, "must be an id such as " + example + ", got " + base::Quoted(id)});
+      return;
+    }
+    if (std::find(out.begin(), out.end(), id) != out.end()) {
+      problems.push_back({item_path, base::Quoted(id) + " is listed twice"});
+      return;
+    }
+    out.push_back(id);
+  };
+  if (allow_single_string && v->is_string()) {
+    check(*v, path);
+  } else if (v->is_array()) {
+    if (v->empty() && !allow_empty) problems.push_back({path, "must list at least one id"});
+    for (std::size_t i = 0; i < v->size(); ++i)
+      check((*v)[i], path + "[" + std::to_string(i) + "]");
+  } else {
+    problems.push_back(
+        {path, std::string(allow_single_string ? "must be a string or a list of strings"
+                                               : "must be a list of strings") +
+                   ", got " + JsonTypeName(*v)});
+  }
+  return out;
+}
+
+void ReadVmTypes(ObjectReader& r, const ordered_json* ordered, model::Template& t,
+                 std::vector<ConfigProblem>& problems) {
+  const json* v = r.Raw("vmTypes");
+  if (v == nullptr) return;
+  if (!v->is_object()) {
+    return r.Problem("vmTypes",
+                     "must be an object of instance type -> weight, e.g. {\"c5.large\": 1, "
+                     "\"c5.xlarge\": 2}, got " +
+                         JsonTypeName(*v));
+  }
+  if (v->empty()) return r.Problem("vmTypes", "must name at least one instance type");
+  const std::string base = r.path() + ".vmTypes";
+  for (const std::string& type : KeyOrder(*v, OrderedChild(ordered, "vmTypes"))) {
+    const json& weight = v->at(type);
+    const std::string path = base + "." + type;
+    if (!IsInstanceType(type)) {
+      problems.push_back({path, "is not an instance type name such as c5.large"});
+      continue;
+    }
+    if (!weight.is_number() || !std::isfinite(weight.get<double>()) ||
+        !(weight.get<double>() > 0)) {
+      problems.push_back({path, "the weight must be a number above 0, got " + weight.dump()});
+      continue;
+    }
+    t.vm_types.emplace_back(type, weight.get<double>());
+  }
+  if (!t.vm_types.empty()) t.vm_type = t.vm_types.front().first;
+}
+
+void ReadMaxSpotPrice(ObjectReader& r, model::Template& t) {
+  const json* v = r.Raw("maxSpotPrice");
+  if (v == nullptr) return;
+  if (v->is_number()) {
+    const double price = v->get<double>();
+    if (!std::isfinite(price) || !(price > 0)) {
+      return r.Problem("maxSpotPrice",
+                       "must be a price above 0 (US dollars per hour), got " + v->dump());
+    }
+    t.max_spot_price = v->dump();
+  } else if (v->is_string()) {
+    const auto& text = v->get_ref<const std::string&>();
+    if (!ParsePositiveDecimal(text)) {
+      return r.Problem("maxSpotPrice",
+                       "must be a price above 0 (US dollars per hour) such as \"0.05\", got " +
+                           base::Quoted(text));
+    }
+    t.max_spot_price = text;
+  } else {
+    r.Problem("maxSpotPrice", "must be a string or a number, got " + JsonTypeName(*v));
+  }
+}
+
+void ReadInteger(ObjectReader& r, std::string_view key, int min, int max, std::optional<int>& out) {
+  std::optional<int> n;
+  r.Int(key, n);
+  if (!n) return;
+  if (*n < min || *n > max) {
+    return r.Problem(key, "must be between " + std::to_string(min) + " and " + std::to_string(max) +
+                              ", got " + std::to_string(*n));
+  }
+  out = n;
+}
+
+}  // namespace ohfp::config::internal

@@ -1,0 +1,77 @@
+// hostfactory/acquire.h
+//
+// Acquirer: requestMachines, and the refresh of an acquire request on each getRequestStatus.
+//
+// requestMachines saves the request and its first attempt (ClientToken "<requestId>-1") before
+// calling the cloud. What follows a failed launch is provider::LaunchVerdictOf's call: an error
+// answer means nothing was created, so the request ends at once complete_with_error with the
+// cloud's code and message (after a capacity refusal, the next subnet is tried first, with a new
+// attempt and token); no answer leaves the attempt prepared, and getRequestStatus settles it: it
+// looks the request's instances up by tag, and if none exists and its creator is no longer
+// running, sends the same call again with the same ClientToken, which cannot launch twice.
+//
+// The refresh asks the cloud what the request holds and lets model/acquire_status.h decide: which
+// machine succeeded, which is still executing, which failed (and only on evidence: a state, or a
+// describe by id that says the instance does not exist), which is stuck in pending and must be
+// terminated, whether a fleet short of its target keeps what it has, and the request's status.
+// This class carries the decisions out and saves them.
+//
+// Thread-safety: one per command process.
+//
+// Example:
+//   Acquirer acquire(ctx);
+//   CommandResult r = acquire.RequestMachines({.template_id = "OnDemand-C5", .machine_count = 3});
+//   Result<RequestReport> report = acquire.Refresh(request);
+#pragma once
+
+#include <string>
+
+#include "hostfactory/command_context.h"
+#include "hostfactory/contract.h"
+#include "model/machine.h"
+#include "model/request.h"
+
+namespace ohfp::hostfactory {
+
+class Acquirer {
+ public:
+  explicit Acquirer(CommandContext& ctx) : ctx_(ctx) {}
+
+  CommandResult RequestMachines(const RequestMachinesInput& input);
+  // The request's report, refreshed from the cloud while it runs. An error only when the store
+  // cannot be read: a report built on a failed read could say something false.
+  resilience::Result<RequestReport> Refresh(model::Request request);
+  // The report from the store alone.
+  resilience::Result<RequestReport> StoredReport(const model::Request& request);
+
+ private:
+  enum class Outcome { kLaunched, kRefused, kUnsettled };
+  struct AttemptResult {
+    Outcome outcome = Outcome::kUnsettled;
+    std::string message{};
+    std::optional<resilience::Error> error{};
+  };
+
+  AttemptResult RunAttempt(const model::Request& request, const model::Template& t,
+                           const model::Attempt& attempt, const std::string& user_data);
+  // An attempt whose outcome is unknown: settled by tag, or sent again with its token.
+  resilience::Status Reconcile(model::Request& request, const model::Attempt& attempt);
+  resilience::Status SaveFound(const model::Request& request,
+                               const std::vector<model::Instance>& found);
+  // What the observation leaves out, looked up by id: merged in when shown, or proven absent.
+  std::set<std::string> LookUpMissing(const std::vector<model::Machine>& stored,
+                                      model::Observation& seen);
+  void ReleaseStuck(const model::Request& request, const std::vector<std::string>& stuck);
+  bool ShrinkIfDue(const model::Request& request, model::Observation& seen,
+                   const model::MachineVerdicts& verdicts);
+  // Settles a prepared last attempt; true when the request ended while doing so.
+  resilience::Result<bool> SettleLaunch(model::Request& request, bool& unsettled,
+                                        std::string& attempt_error);
+
+  CommandContext& ctx_;
+};
+
+// The report HostFactory gets for a machine.
+MachineReport ReportOf(const model::Machine& m);
+
+}  // namespace ohfp::hostfactory

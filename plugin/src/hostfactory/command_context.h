@@ -1,0 +1,102 @@
+// hostfactory/command_context.h
+//
+// What every part of a HostFactory command works with: the store, the provider, the templates,
+// the clock and random source, the log, this process's identity and the installation's, the
+// options from config.json; and the small effects they all need: the time now, a new request id,
+// the tags for what a request creates, a template's user data, and store writes that are never
+// silent (a failed write is logged with what it was for).
+//
+// Thread-safety: one context per command process.
+//
+// Example:
+//   CommandContext ctx(deps, options);
+//   const std::string id = ctx.NewId("req");
+//   ctx.Saved(ctx.store().SetRequestState(id, state, msg, ctx.Now()), "request state", id);
+#pragma once
+
+#include <chrono>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "logging/app_log.h"
+#include "model/acquire_status.h"
+#include "model/request.h"
+#include "model/tag.h"
+#include "model/template.h"
+#include "ohfp/resilience/clock.h"
+#include "ohfp/resilience/random.h"
+#include "ohfp/resilience/result.h"
+#include "provider/provider.h"
+#include "store/request_store.h"
+
+namespace ohfp::hostfactory {
+
+// availableNumber printed for a template with maxNumber -1 (unlimited).
+inline constexpr int kUnlimitedAvailable = 100000;
+
+struct CommandResult {
+  int exit_code = 0;
+  nlohmann::ordered_json output;
+};
+
+struct ServiceOptions {
+  std::string provider_name = "aws";  // HF_PROVIDER_NAME: the ohfp:provider tag
+  model::AcquirePolicy acquire{};     // pending, fulfilment, visibility and confirmation windows
+  std::chrono::seconds housekeeping_interval{60};
+  // The sweep terminates nothing younger than this.
+  std::chrono::seconds orphan_min_age{900};
+  // Instances looked up one by one per command, for proof that they are gone.
+  std::size_t max_gone_checks = 20;
+  std::map<std::string, std::string, std::less<>> tags{};  // added to everything created
+  std::filesystem::path confdir{};  // relative userDataScript paths start here
+};
+
+struct ServiceDependencies {
+  store::RequestStore& store;
+  provider::Provider& provider;
+  const model::TemplateSet& templates;
+  const resilience::Clock& clock;
+  resilience::RandomSource& random;
+  logging::AppLog& log;
+  std::string installation_id{};  // this installation's identity (hostfactory/installation.h)
+  model::ProcessIdentity self{};
+  // Whether a process is still running; default: hostfactory::IsAlive.
+  std::function<bool(const model::ProcessIdentity&)> is_alive{};
+};
+
+class CommandContext {
+ public:
+  CommandContext(ServiceDependencies dependencies, ServiceOptions options);
+
+  store::RequestStore& store() { return deps_.store; }
+  provider::Provider& provider() { return deps_.provider; }
+  const model::TemplateSet& templates() const { return deps_.templates; }
+  logging::AppLog& log() { return deps_.log; }
+  const ServiceOptions& options() const { return options_; }
+  const std::string& installation_id() const { return deps_.installation_id; }
+  const model::ProcessIdentity& self() const { return deps_.self; }
+  bool IsAlive(const model::ProcessIdentity& who) const { return deps_.is_alive(who); }
+
+  model::Timestamp Now() const;
+  // "<prefix>-" and a random (version 4) UUID.
+  std::string NewId(std::string_view prefix);
+  // The tags of everything created for `request_id`: ohfp's (request, template, provider,
+  // installation), the configuration's, the template's.
+  std::vector<model::Tag> TagsFor(const model::Template& t, const std::string& request_id) const;
+  // The content of the template's userDataScript ("" without one).
+  resilience::Result<std::string> ReadUserData(const model::Template& t) const;
+
+  // A store write that failed is logged at error level with what it was for; returns `s`.
+  resilience::Status Saved(resilience::Status s, std::string_view what,
+                           std::string_view request_id);
+
+ private:
+  ServiceDependencies deps_;
+  ServiceOptions options_;
+};
+
+}  // namespace ohfp::hostfactory

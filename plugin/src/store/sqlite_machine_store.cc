@@ -1,0 +1,201 @@
+// The machines, return machines, instance types, metrics and sweeps of SqliteRequestStore (the
+// requests, attempts and the installation are in sqlite_request_store.cc).
+#include "store/sqlite_request_store.h"
+#include "store/sqlite_rows.h"
+#include "store/transaction.h"
+
+namespace ohfp::store {
+namespace {
+
+using internal::ForEachIdSlice;
+using internal::ForEachRow;
+using internal::Placeholders;
+using model::EpochMillis;
+using resilience::Result;
+using resilience::Status;
+
+// Runs `sql_prefix` + "(?, ?, ...)" + `sql_suffix` for each slice of `ids`, calling `row` for
+// every row.
+template <class Range, class F>
+Status SelectByIds(Database& db, std::string_view sql_prefix, const Range& ids, F&& row,
+                   std::string_view sql_suffix = {}) {
+  return ForEachIdSlice(ids, [&](const std::vector<std::string>& slice) -> Status {
+    Result<Statement> q = db.Prepare(std::string(sql_prefix) + "(" + Placeholders(slice.size()) +
+                                     ")" + std::string(sql_suffix));
+    if (!q.ok()) return q.error();
+    for (std::size_t i = 0; i < slice.size(); ++i) q->Bind(static_cast<int>(i + 1), slice[i]);
+    return ForEachRow(*q, row);
+  });
+}
+
+// Runs one prepared statement per item inside one transaction, binding each with `bind`.
+template <class T, class Bind>
+Status WriteAll(Database& db, std::string_view sql, const std::vector<T>& items, Bind&& bind) {
+  if (items.empty()) return resilience::OkStatus();
+  Result<Transaction> txn = Transaction::Begin(db);
+  if (!txn.ok()) return txn.error();
+  Result<Statement> q = db.Prepare(sql);
+  if (!q.ok()) return q.error();
+  for (const T& item : items) {
+    bind(*q, item);
+    if (Status s = q->Run(); !s.ok()) return s;
+    q->Reset();
+  }
+  return txn->Commit();
+}
+
+}  // namespace
+
+Status SqliteRequestStore::SaveMachines(const std::vector<model::Machine>& machines) {
+  return WriteAll(
+      db_,
+      "INSERT INTO machines (" + std::string(internal::kMachineColumns) +
+          ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (instance_id) DO UPDATE "
+          "SET name = excluded.name, private_ip = excluded.private_ip, "
+          "public_ip = excluded.public_ip, state = excluded.state, result = excluded.result, "
+          "message = excluded.message, lifecycle = excluded.lifecycle, "
+          "spot_request_id = excluded.spot_request_id, launch_time = excluded.launch_time, "
+          "updated_at = excluded.updated_at",
+      machines, internal::BindMachine);
+}
+
+Result<std::vector<model::Machine>> SqliteRequestStore::MachinesOfRequest(
+    std::string_view request_id) {
+  Result<Statement> q =
+      db_.Prepare("SELECT " + std::string(internal::kMachineColumns) +
+                  " FROM machines WHERE request_id = ? ORDER BY created_at, instance_id");
+  if (!q.ok()) return q.error();
+  q->Bind(1, request_id);
+  std::vector<model::Machine> out;
+  if (Status s =
+          ForEachRow(*q, [&](const Statement& row) { out.push_back(internal::ReadMachine(row)); });
+      !s.ok()) {
+    return s.error();
+  }
+  return out;
+}
+
+Result<std::vector<model::Machine>> SqliteRequestStore::MachinesByIds(
+    const std::vector<std::string>& ids) {
+  std::vector<model::Machine> out;
+  Status s = SelectByIds(
+      db_,
+      "SELECT " + std::string(internal::kMachineColumns) + " FROM machines WHERE instance_id IN ",
+      ids, [&](const Statement& row) { out.push_back(internal::ReadMachine(row)); });
+  if (!s.ok()) return s.error();
+  return out;
+}
+
+Result<std::vector<model::ReturnMachine>> SqliteRequestStore::MachinesOfReturn(
+    std::string_view return_id) {
+  Result<Statement> q =
+      db_.Prepare("SELECT " + std::string(internal::kReturnColumns) +
+                  " FROM return_machines WHERE return_id = ? ORDER BY instance_id");
+  if (!q.ok()) return q.error();
+  q->Bind(1, return_id);
+  std::vector<model::ReturnMachine> out;
+  if (Status s = ForEachRow(
+          *q, [&](const Statement& row) { out.push_back(internal::ReadReturnMachine(row)); });
+      !s.ok()) {
+    return s.error();
+  }
+  return out;
+}
+
+Status SqliteRequestStore::SaveReturnMachines(const std::vector<model::ReturnMachine>& machines) {
+  return WriteAll(db_,
+                  "UPDATE return_machines SET state = ?, result = ?, message = ?, updated_at = ? "
+                  "WHERE return_id = ? AND instance_id = ?",
+                  machines, [](Statement& q, const model::ReturnMachine& m) {
+                    q.Bind(1, model::InstanceStateName(m.state));
+                    q.Bind(2, model::MachineResultName(m.result));
+                    q.Bind(3, m.message);
+                    q.Bind(4, EpochMillis(m.updated_at));
+                    q.Bind(5, m.return_id);
+                    q.Bind(6, m.instance_id);
+                  });
+}
+
+Result<std::set<std::string>> SqliteRequestStore::ReturnedInstances(
+    const std::vector<std::string>& instance_ids) {
+  std::set<std::string> out;
+  Status s = SelectByIds(
+      db_, "SELECT DISTINCT instance_id FROM return_machines WHERE instance_id IN ", instance_ids,
+      [&](const Statement& row) { out.insert(row.Column<std::string>(0)); });
+  if (!s.ok()) return s.error();
+  return out;
+}
+
+Result<std::vector<model::InstanceType>> SqliteRequestStore::InstanceTypes(
+    const std::vector<std::string>& types) {
+  std::vector<model::InstanceType> out;
+  Status s = SelectByIds(
+      db_,
+      "SELECT instance_type, vcpus, cores, memory_mib FROM instance_types WHERE instance_type IN ",
+      types, [&](const Statement& row) {
+        out.push_back({row.Column<std::string>(0), static_cast<int>(row.Column<std::int64_t>(1)),
+                       static_cast<int>(row.Column<std::int64_t>(2)), row.Column<std::int64_t>(3)});
+      });
+  if (!s.ok()) return s.error();
+  return out;
+}
+
+Status SqliteRequestStore::SaveInstanceTypes(const std::vector<model::InstanceType>& types,
+                                             model::Timestamp now) {
+  return WriteAll(db_,
+                  "INSERT OR REPLACE INTO instance_types (instance_type, vcpus, cores, memory_mib, "
+                  "fetched_at) VALUES (?, ?, ?, ?, ?)",
+                  types, [&](Statement& q, const model::InstanceType& t) {
+                    q.Bind(1, t.name);
+                    q.Bind(2, t.vcpus);
+                    q.Bind(3, t.cores);
+                    q.Bind(4, t.memory_mib);
+                    q.Bind(5, EpochMillis(now));
+                  });
+}
+
+Status SqliteRequestStore::AddMetrics(const std::vector<MetricDelta>& deltas) {
+  return WriteAll(db_,
+                  "INSERT INTO metric_counters (name, labels, value) VALUES (?, ?, ?) "
+                  "ON CONFLICT (name, labels) DO UPDATE SET value = value + excluded.value",
+                  deltas, [](Statement& q, const MetricDelta& d) {
+                    q.Bind(1, d.name);
+                    q.Bind(2, d.labels);
+                    q.Bind(3, d.value);
+                  });
+}
+
+Result<std::vector<MetricDelta>> SqliteRequestStore::Metrics() {
+  Result<Statement> q =
+      db_.Prepare("SELECT name, labels, value FROM metric_counters ORDER BY name, labels");
+  if (!q.ok()) return q.error();
+  std::vector<MetricDelta> out;
+  Status s = ForEachRow(*q, [&](const Statement& row) {
+    out.push_back({row.Column<std::string>(0), row.Column<std::string>(1), row.Column<double>(2)});
+  });
+  if (!s.ok()) return s.error();
+  return out;
+}
+
+Result<bool> SqliteRequestStore::ClaimSweep(std::string_view name, model::Timestamp now,
+                                            std::chrono::milliseconds interval) {
+  Result<Transaction> txn = Transaction::Begin(db_);
+  if (!txn.ok()) return txn.error();
+  Result<Statement> q = db_.Prepare("SELECT last_at FROM sweeps WHERE name = ?");
+  if (!q.ok()) return q.error();
+  q->Bind(1, name);
+  Result<bool> row = q->Step();
+  if (!row.ok()) return row.error();
+  const bool recent = *row && EpochMillis(now) - q->Column<std::int64_t>(0) < interval.count();
+  q->Reset();
+  if (recent) return false;
+  Result<Statement> u = db_.Prepare("INSERT OR REPLACE INTO sweeps (name, last_at) VALUES (?, ?)");
+  if (!u.ok()) return u.error();
+  u->Bind(1, name);
+  u->Bind(2, EpochMillis(now));
+  if (Status s = u->Run(); !s.ok()) return s.error();
+  if (Status s = txn->Commit(); !s.ok()) return s.error();
+  return true;
+}
+
+}  // namespace ohfp::store

@@ -1,0 +1,361 @@
+#include "store/sqlite_request_store.h"
+
+#include <algorithm>
+
+#include "store/migrations.h"
+#include "store/sqlite_rows.h"
+#include "store/transaction.h"
+
+namespace ohfp::store {
+namespace {
+
+using internal::ForEachIdSlice;
+using internal::ForEachRow;
+using internal::kRequestColumns;
+using internal::Placeholders;
+using internal::ReadRequest;
+using model::EpochMillis;
+using resilience::Error;
+using resilience::ErrorKind;
+using resilience::Result;
+using resilience::Status;
+
+Status InsertAttempt(Database& db, std::string_view request_id, int number, std::string_view token,
+                     std::string_view state, model::Timestamp now) {
+  Result<Statement> q = db.Prepare(
+      "INSERT INTO attempts (request_id, number, client_token, state, created_at, updated_at) "
+      "VALUES (?, ?, ?, ?, ?, ?)");
+  if (!q.ok()) return q.error();
+  q->Bind(1, request_id);
+  q->Bind(2, number);
+  q->Bind(3, token);
+  q->Bind(4, state);
+  q->Bind(5, EpochMillis(now));
+  q->Bind(6, EpochMillis(now));
+  return q->Run();
+}
+
+Result<int> HeldIn(Database& db, std::string_view template_id) {
+  Result<Statement> q = db.Prepare(
+      "SELECT "
+      " (SELECT COALESCE(SUM(machine_count), 0) FROM requests "
+      "   WHERE kind = 'acquire' AND state = 'running' AND template_id = :t) + "
+      " (SELECT COUNT(*) FROM machines m JOIN requests r ON r.id = m.request_id "
+      "   WHERE m.template_id = :t AND r.state != 'running' AND m.result != 'fail' "
+      "     AND m.state NOT IN ('terminated', 'shutting-down') "
+      "     AND NOT EXISTS (SELECT 1 FROM return_machines x WHERE x.instance_id = m.instance_id))");
+  if (!q.ok()) return q.error();
+  q->Bind(":t", template_id);
+  Result<bool> row = q->Step();
+  if (!row.ok()) return row.error();
+  return static_cast<int>(q->Column<std::int64_t>(0));
+}
+
+Result<std::vector<model::Request>> SelectRequests(Database& db, std::string_view where,
+                                                   std::string_view bound = {}) {
+  Result<Statement> q =
+      db.Prepare("SELECT " + std::string(kRequestColumns) + " FROM requests WHERE " +
+                 std::string(where) + " ORDER BY created_at, id");
+  if (!q.ok()) return q.error();
+  if (!bound.empty()) q->Bind(1, bound);
+  std::vector<model::Request> out;
+  if (Status s = ForEachRow(*q, [&](const Statement& row) { out.push_back(ReadRequest(row)); });
+      !s.ok()) {
+    return s.error();
+  }
+  return out;
+}
+
+Status CheckCapacity(Database& db, const NewAcquire& n) {
+  if (n.max_number < 0 || n.adopted) return resilience::OkStatus();
+  Result<int> held = HeldIn(db, n.template_id);
+  if (!held.ok()) return held.error();
+  const int available = std::max(0, n.max_number - *held);
+  if (n.machine_count <= available) return resilience::OkStatus();
+  return Error(ErrorKind::kValidation, "NotEnoughCapacity",
+               "template " + n.template_id + " has " + std::to_string(available) +
+                   " machine(s) available (" + std::to_string(*held) + " held of maxNumber " +
+                   std::to_string(n.max_number) + "); " + std::to_string(n.machine_count) +
+                   " requested");
+}
+
+}  // namespace
+
+Result<std::unique_ptr<SqliteRequestStore>> SqliteRequestStore::Open(
+    const std::filesystem::path& file, const DatabaseOptions& options) {
+  Result<Database> db = Database::Open(file, options);
+  if (!db.ok()) return db.error();
+  Result<int> version = ApplyMigrations(*db, "requests", internal::RequestMigrations());
+  if (!version.ok()) return version.error();
+  return std::unique_ptr<SqliteRequestStore>(new SqliteRequestStore(std::move(*db)));
+}
+
+Result<std::optional<std::string>> SqliteRequestStore::InstallationId() {
+  Result<Statement> q = db_.Prepare("SELECT id FROM installation WHERE singleton = 1");
+  if (!q.ok()) return q.error();
+  Result<bool> row = q->Step();
+  if (!row.ok()) return row.error();
+  if (!*row) return std::optional<std::string>();
+  return std::optional<std::string>(q->Column<std::string>(0));
+}
+
+Result<std::string> SqliteRequestStore::ClaimInstallation(std::string_view candidate,
+                                                          model::Timestamp now) {
+  Result<Transaction> txn = Transaction::Begin(db_, TransactionMode::kImmediate);
+  if (!txn.ok()) return txn.error();
+  Result<Statement> q = db_.Prepare(
+      "INSERT INTO installation (singleton, id, created_at) VALUES (1, ?, ?) "
+      "ON CONFLICT (singleton) DO NOTHING");
+  if (!q.ok()) return q.error();
+  q->Bind(1, candidate);
+  q->Bind(2, EpochMillis(now));
+  if (Status s = q->Run(); !s.ok()) return s.error();
+  Result<std::optional<std::string>> id = InstallationId();
+  if (!id.ok()) return id.error();
+  if (Status s = txn->Commit(); !s.ok()) return s.error();
+  return id->value_or(std::string(candidate));
+}
+
+Result<model::Request> SqliteRequestStore::CreateAcquire(const NewAcquire& n) {
+  Result<Transaction> txn = Transaction::Begin(db_);
+  if (!txn.ok()) return txn.error();
+  if (Status s = CheckCapacity(db_, n); !s.ok()) return s.error();
+  Result<Statement> q = db_.Prepare(
+      "INSERT INTO requests (id, kind, template_id, machine_count, provider_api, state, "
+      "created_at, updated_at, polled_at, owner_pid, owner_start) "
+      "VALUES (?, 'acquire', ?, ?, ?, 'running', ?, ?, ?, ?, ?)");
+  if (!q.ok()) return q.error();
+  q->Bind(1, n.id);
+  q->Bind(2, n.template_id);
+  q->Bind(3, n.machine_count);
+  q->Bind(4, model::ProviderApiName(n.provider_api));
+  q->Bind(5, EpochMillis(n.now));
+  q->Bind(6, EpochMillis(n.now));
+  q->Bind(7, n.adopted ? std::optional<std::int64_t>(EpochMillis(n.now)) : std::nullopt);
+  q->Bind(8, n.owner.pid);
+  q->Bind(9, n.owner.start);
+  if (Status s = q->Run(); !s.ok()) return s.error();
+  const std::string_view attempt_state = model::AttemptStateName(
+      n.adopted ? model::AttemptState::kSucceeded : model::AttemptState::kPrepared);
+  if (Status s = InsertAttempt(db_, n.id, 1, n.client_token, attempt_state, n.now); !s.ok()) {
+    return s.error();
+  }
+  if (Status s = txn->Commit(); !s.ok()) return s.error();
+  model::Request r;
+  r.id = n.id;
+  r.template_id = n.template_id;
+  r.machine_count = n.machine_count;
+  r.provider_api = n.provider_api;
+  r.created_at = r.updated_at = n.now;
+  if (n.adopted) r.polled_at = n.now;
+  r.owner = n.owner;
+  return r;
+}
+
+Result<int> SqliteRequestStore::HeldMachines(std::string_view template_id) {
+  return HeldIn(db_, template_id);
+}
+
+Result<std::optional<model::Request>> SqliteRequestStore::GetRequest(std::string_view id) {
+  Result<std::vector<model::Request>> found = SelectRequests(db_, "id = ?", id);
+  if (!found.ok()) return found.error();
+  if (found->empty()) return std::optional<model::Request>();
+  return std::optional<model::Request>(std::move(found->front()));
+}
+
+Status SqliteRequestStore::MarkPolled(const std::vector<std::string>& ids, model::Timestamp now) {
+  if (ids.empty()) return resilience::OkStatus();
+  Result<Transaction> txn = Transaction::Begin(db_);
+  if (!txn.ok()) return txn.error();
+  Result<Statement> q =
+      db_.Prepare("UPDATE requests SET polled_at = ? WHERE id = ? AND polled_at IS NULL");
+  if (!q.ok()) return q.error();
+  for (const std::string& id : ids) {
+    q->Bind(1, EpochMillis(now));
+    q->Bind(2, id);
+    if (Status s = q->Run(); !s.ok()) return s;
+    q->Reset();
+  }
+  return txn->Commit();
+}
+
+Status SqliteRequestStore::SetRequestState(std::string_view id, model::RequestState state,
+                                           std::string_view message, model::Timestamp now) {
+  Result<Statement> q =
+      db_.Prepare("UPDATE requests SET state = ?, message = ?, updated_at = ? WHERE id = ?");
+  if (!q.ok()) return q.error();
+  q->Bind(1, model::RequestStateName(state));
+  q->Bind(2, message);
+  q->Bind(3, EpochMillis(now));
+  q->Bind(4, id);
+  return q->Run();
+}
+
+Status SqliteRequestStore::SetRequestResources(std::string_view id, const model::CloudRef& created,
+                                               model::Timestamp now) {
+  Result<Statement> q = db_.Prepare(
+      "UPDATE requests SET resource_id = ?, launch_template_id = ?, updated_at = ? WHERE id = ?");
+  if (!q.ok()) return q.error();
+  q->Bind(1, created.resource_id);
+  q->Bind(2, created.launch_template_id);
+  q->Bind(3, EpochMillis(now));
+  q->Bind(4, id);
+  return q->Run();
+}
+
+Status SqliteRequestStore::AbandonRequest(std::string_view id, std::string_view message,
+                                          model::Timestamp now) {
+  Result<Transaction> txn = Transaction::Begin(db_);
+  if (!txn.ok()) return txn.error();
+  static constexpr std::string_view kUpdates[] = {
+      "UPDATE requests SET state = 'complete_with_error', abandoned = 1, message = ?1, "
+      "updated_at = ?2 WHERE id = ?3",
+      "UPDATE machines SET result = 'fail', message = ?1, updated_at = ?2 "
+      "WHERE request_id = ?3 AND result != 'fail'",
+      "UPDATE attempts SET state = 'failed', error = ?1, updated_at = ?2 "
+      "WHERE request_id = ?3 AND state = 'prepared'",
+  };
+  for (std::string_view sql : kUpdates) {
+    Result<Statement> q = db_.Prepare(sql);
+    if (!q.ok()) return q.error();
+    q->Bind(1, message);
+    q->Bind(2, EpochMillis(now));
+    q->Bind(3, id);
+    if (Status s = q->Run(); !s.ok()) return s;
+  }
+  return txn->Commit();
+}
+
+Result<std::vector<model::Request>> SqliteRequestStore::OpenRequests(model::RequestKind kind) {
+  return SelectRequests(db_, "kind = ? AND state = 'running'", model::RequestKindName(kind));
+}
+
+Status SqliteRequestStore::MarkCleanedUp(std::string_view id, model::Timestamp now) {
+  Result<Statement> q =
+      db_.Prepare("UPDATE requests SET cleaned_up_at = ? WHERE id = ? AND cleaned_up_at IS NULL");
+  if (!q.ok()) return q.error();
+  q->Bind(1, EpochMillis(now));
+  q->Bind(2, id);
+  return q->Run();
+}
+
+Result<std::vector<model::Request>> SqliteRequestStore::FinishedNotCleanedUp() {
+  return SelectRequests(db_, "kind = 'acquire' AND state != 'running' AND cleaned_up_at IS NULL");
+}
+
+Result<std::vector<model::Request>> SqliteRequestStore::RequestsByIds(
+    const std::set<std::string>& ids) {
+  std::vector<model::Request> out;
+  Status s = ForEachIdSlice(ids, [&](const std::vector<std::string>& slice) -> Status {
+    Result<Statement> q =
+        db_.Prepare("SELECT " + std::string(kRequestColumns) + " FROM requests WHERE id IN (" +
+                    Placeholders(slice.size()) + ")");
+    if (!q.ok()) return q.error();
+    for (std::size_t i = 0; i < slice.size(); ++i) q->Bind(static_cast<int>(i + 1), slice[i]);
+    return ForEachRow(*q, [&](const Statement& row) { out.push_back(ReadRequest(row)); });
+  });
+  if (!s.ok()) return s.error();
+  return out;
+}
+
+Result<std::vector<model::Attempt>> SqliteRequestStore::Attempts(std::string_view request_id) {
+  Result<Statement> q = db_.Prepare(
+      "SELECT request_id, number, client_token, state, error, created_at, updated_at FROM attempts "
+      "WHERE request_id = ? ORDER BY number");
+  if (!q.ok()) return q.error();
+  q->Bind(1, request_id);
+  std::vector<model::Attempt> out;
+  Status s = ForEachRow(*q, [&](const Statement& row) {
+    out.push_back({row.Column<std::string>(0), static_cast<int>(row.Column<std::int64_t>(1)),
+                   row.Column<std::string>(2),
+                   model::AttemptStateFromName(row.Column<std::string>(3))
+                       .value_or(model::AttemptState::kPrepared),
+                   row.Column<std::string>(4), model::FromEpochMillis(row.Column<std::int64_t>(5)),
+                   model::FromEpochMillis(row.Column<std::int64_t>(6))});
+  });
+  if (!s.ok()) return s.error();
+  return out;
+}
+
+Status SqliteRequestStore::SetAttemptState(std::string_view request_id, int number,
+                                           model::AttemptState state, std::string_view error,
+                                           model::Timestamp now) {
+  Result<Statement> q = db_.Prepare(
+      "UPDATE attempts SET state = ?, error = ?, updated_at = ? WHERE request_id = ? AND "
+      "number = ?");
+  if (!q.ok()) return q.error();
+  q->Bind(1, model::AttemptStateName(state));
+  q->Bind(2, error);
+  q->Bind(3, EpochMillis(now));
+  q->Bind(4, request_id);
+  q->Bind(5, number);
+  return q->Run();
+}
+
+Result<model::Attempt> SqliteRequestStore::AddAttempt(std::string_view request_id,
+                                                      std::string_view client_token,
+                                                      model::Timestamp now) {
+  Result<Transaction> txn = Transaction::Begin(db_);
+  if (!txn.ok()) return txn.error();
+  Result<Statement> q =
+      db_.Prepare("SELECT COALESCE(MAX(number), 0) FROM attempts WHERE request_id = ?");
+  if (!q.ok()) return q.error();
+  q->Bind(1, request_id);
+  Result<bool> row = q->Step();
+  if (!row.ok()) return row.error();
+  const int number = static_cast<int>(q->Column<std::int64_t>(0)) + 1;
+  q->Reset();
+  if (Status s = InsertAttempt(db_, request_id, number, client_token,
+                               model::AttemptStateName(model::AttemptState::kPrepared), now);
+      !s.ok()) {
+    return s.error();
+  }
+  if (Status s = txn->Commit(); !s.ok()) return s.error();
+  return model::Attempt{std::string(request_id),
+                        number,
+                        std::string(client_token),
+                        model::AttemptState::kPrepared,
+                        "",
+                        now,
+                        now};
+}
+
+Result<model::Request> SqliteRequestStore::CreateReturn(
+    std::string_view id, const std::vector<model::ReturnMachine>& machines,
+    const model::ProcessIdentity& owner, model::Timestamp now) {
+  Result<Transaction> txn = Transaction::Begin(db_);
+  if (!txn.ok()) return txn.error();
+  Result<Statement> r = db_.Prepare(
+      "INSERT INTO requests (id, kind, machine_count, state, created_at, updated_at, polled_at, "
+      "owner_pid, owner_start) VALUES (?, 'return', ?, 'running', ?, ?, NULL, ?, ?)");
+  if (!r.ok()) return r.error();
+  r->Bind(1, id);
+  r->Bind(2, machines.size());
+  r->Bind(3, EpochMillis(now));
+  r->Bind(4, EpochMillis(now));
+  r->Bind(5, owner.pid);
+  r->Bind(6, owner.start);
+  if (Status s = r->Run(); !s.ok()) return s.error();
+  // Inside the same transaction: the machines are saved with the request, or neither is.
+  Result<Statement> q =
+      db_.Prepare("INSERT INTO return_machines (" + std::string(internal::kReturnColumns) +
+                  ") VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+  if (!q.ok()) return q.error();
+  for (model::ReturnMachine m : machines) {
+    m.return_id = std::string(id);
+    m.updated_at = now;
+    internal::BindReturnMachine(*q, m);
+    if (Status s = q->Run(); !s.ok()) return s.error();
+    q->Reset();
+  }
+  if (Status s = txn->Commit(); !s.ok()) return s.error();
+  model::Request rec;
+  rec.id = std::string(id);
+  rec.kind = model::RequestKind::kReturn;
+  rec.machine_count = static_cast<int>(machines.size());
+  rec.created_at = rec.updated_at = now;
+  rec.owner = owner;
+  return rec;
+}
+
+}  // namespace ohfp::store

@@ -1,0 +1,203 @@
+#include "store/sqlite_rows.h"
+
+namespace ohfp::store::internal {
+namespace {
+
+constexpr Migration kMigrations[] = {
+    {1, "requests, attempts, machines, returns, instance types, metrics, sweeps", R"sql(
+CREATE TABLE requests (
+  id                 TEXT PRIMARY KEY,
+  kind               TEXT NOT NULL CHECK (kind IN ('acquire', 'return')),
+  template_id        TEXT NOT NULL DEFAULT '',
+  machine_count      INTEGER NOT NULL,
+  provider_api       TEXT NOT NULL DEFAULT '',
+  state              TEXT NOT NULL CHECK (state IN ('running', 'complete', 'complete_with_error')),
+  message            TEXT NOT NULL DEFAULT '',
+  created_at         INTEGER NOT NULL,
+  updated_at         INTEGER NOT NULL,
+  polled_at          INTEGER,
+  owner_pid          INTEGER NOT NULL,
+  owner_start        TEXT NOT NULL,
+  resource_id        TEXT NOT NULL DEFAULT '',
+  launch_template_id TEXT NOT NULL DEFAULT '',
+  abandoned          INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX requests_by_state ON requests (kind, state);
+CREATE INDEX requests_by_template ON requests (template_id, kind, state);
+CREATE TABLE attempts (
+  request_id   TEXT NOT NULL REFERENCES requests (id),
+  number       INTEGER NOT NULL,
+  client_token TEXT NOT NULL UNIQUE,
+  state        TEXT NOT NULL CHECK (state IN ('prepared', 'succeeded', 'failed')),
+  error        TEXT NOT NULL DEFAULT '',
+  created_at   INTEGER NOT NULL,
+  updated_at   INTEGER NOT NULL,
+  PRIMARY KEY (request_id, number)
+);
+CREATE TABLE machines (
+  instance_id     TEXT PRIMARY KEY,
+  request_id      TEXT NOT NULL REFERENCES requests (id),
+  template_id     TEXT NOT NULL,
+  name            TEXT NOT NULL DEFAULT '',
+  private_ip      TEXT NOT NULL DEFAULT '',
+  public_ip       TEXT NOT NULL DEFAULT '',
+  state           TEXT NOT NULL DEFAULT '',
+  result          TEXT NOT NULL CHECK (result IN ('executing', 'succeed', 'fail')),
+  message         TEXT NOT NULL DEFAULT '',
+  lifecycle       TEXT NOT NULL DEFAULT '',
+  spot_request_id TEXT NOT NULL DEFAULT '',
+  launch_time     INTEGER NOT NULL DEFAULT 0,
+  created_at      INTEGER NOT NULL,
+  updated_at      INTEGER NOT NULL
+);
+CREATE INDEX machines_by_request ON machines (request_id);
+CREATE INDEX machines_by_template ON machines (template_id, result);
+CREATE TABLE return_machines (
+  return_id          TEXT NOT NULL REFERENCES requests (id),
+  instance_id        TEXT NOT NULL,
+  name               TEXT NOT NULL DEFAULT '',
+  acquire_request_id TEXT NOT NULL DEFAULT '',
+  state              TEXT NOT NULL DEFAULT '',
+  result             TEXT NOT NULL CHECK (result IN ('executing', 'succeed', 'fail')),
+  message            TEXT NOT NULL DEFAULT '',
+  updated_at         INTEGER NOT NULL,
+  PRIMARY KEY (return_id, instance_id)
+);
+CREATE INDEX return_machines_by_instance ON return_machines (instance_id);
+CREATE TABLE instance_types (
+  instance_type TEXT PRIMARY KEY,
+  vcpus         INTEGER NOT NULL,
+  cores         INTEGER NOT NULL,
+  memory_mib    INTEGER NOT NULL,
+  fetched_at    INTEGER NOT NULL
+);
+CREATE TABLE metric_counters (
+  name   TEXT NOT NULL,
+  labels TEXT NOT NULL,
+  value  REAL NOT NULL,
+  PRIMARY KEY (name, labels)
+);
+CREATE TABLE sweeps (
+  name    TEXT PRIMARY KEY,
+  last_at INTEGER NOT NULL
+);
+)sql"},
+    {2, "requests remember when what was created for them was deleted", R"sql(
+ALTER TABLE requests ADD COLUMN cleaned_up_at INTEGER;
+CREATE INDEX requests_to_clean_up ON requests (kind, state) WHERE cleaned_up_at IS NULL;
+)sql"},
+    {3, "the installation's identity", R"sql(
+CREATE TABLE installation (
+  singleton  INTEGER PRIMARY KEY CHECK (singleton = 1),
+  id         TEXT NOT NULL,
+  created_at INTEGER NOT NULL
+);
+)sql"},
+};
+
+model::EpochSeconds Seconds(std::int64_t s) { return model::EpochSeconds(std::chrono::seconds(s)); }
+
+}  // namespace
+
+std::span<const Migration> RequestMigrations() { return kMigrations; }
+
+model::Request ReadRequest(const Statement& q) {
+  model::Request r;
+  r.id = q.Column<std::string>(0);
+  r.kind =
+      model::RequestKindFromName(q.Column<std::string>(1)).value_or(model::RequestKind::kAcquire);
+  r.template_id = q.Column<std::string>(2);
+  r.machine_count = static_cast<int>(q.Column<std::int64_t>(3));
+  r.provider_api = model::ProviderApiFromName(q.Column<std::string>(4))
+                       .value_or(model::ProviderApi::kRunInstances);
+  r.state =
+      model::RequestStateFromName(q.Column<std::string>(5)).value_or(model::RequestState::kRunning);
+  r.message = q.Column<std::string>(6);
+  r.created_at = model::FromEpochMillis(q.Column<std::int64_t>(7));
+  r.updated_at = model::FromEpochMillis(q.Column<std::int64_t>(8));
+  if (auto polled = q.Column<std::optional<std::int64_t>>(9)) {
+    r.polled_at = model::FromEpochMillis(*polled);
+  }
+  r.owner.pid = q.Column<std::int64_t>(10);
+  r.owner.start = q.Column<std::string>(11);
+  r.created.resource_id = q.Column<std::string>(12);
+  r.created.launch_template_id = q.Column<std::string>(13);
+  r.abandoned = q.Column<std::int64_t>(14) != 0;
+  if (auto cleaned = q.Column<std::optional<std::int64_t>>(15)) {
+    r.cleaned_up_at = model::FromEpochMillis(*cleaned);
+  }
+  return r;
+}
+
+model::Machine ReadMachine(const Statement& q) {
+  model::Machine m;
+  m.instance_id = q.Column<std::string>(0);
+  m.request_id = q.Column<std::string>(1);
+  m.template_id = q.Column<std::string>(2);
+  m.name = q.Column<std::string>(3);
+  m.private_ip = q.Column<std::string>(4);
+  m.public_ip = q.Column<std::string>(5);
+  m.state = model::InstanceStateFromName(q.Column<std::string>(6));
+  m.result = model::MachineResultFromName(q.Column<std::string>(7))
+                 .value_or(model::MachineResult::kExecuting);
+  m.message = q.Column<std::string>(8);
+  m.lifecycle =
+      q.Column<std::string>(9) == "spot" ? model::Lifecycle::kSpot : model::Lifecycle::kOnDemand;
+  m.spot_request_id = q.Column<std::string>(10);
+  if (const std::int64_t launched = q.Column<std::int64_t>(11); launched != 0) {
+    m.launch_time = Seconds(launched);
+  }
+  m.created_at = model::FromEpochMillis(q.Column<std::int64_t>(12));
+  m.updated_at = model::FromEpochMillis(q.Column<std::int64_t>(13));
+  return m;
+}
+
+model::ReturnMachine ReadReturnMachine(const Statement& q) {
+  model::ReturnMachine r;
+  r.return_id = q.Column<std::string>(0);
+  r.instance_id = q.Column<std::string>(1);
+  r.name = q.Column<std::string>(2);
+  r.acquire_request_id = q.Column<std::string>(3);
+  r.state = model::InstanceStateFromName(q.Column<std::string>(4));
+  r.result = model::MachineResultFromName(q.Column<std::string>(5))
+                 .value_or(model::MachineResult::kExecuting);
+  r.message = q.Column<std::string>(6);
+  r.updated_at = model::FromEpochMillis(q.Column<std::int64_t>(7));
+  return r;
+}
+
+void BindMachine(Statement& q, const model::Machine& m) {
+  q.Bind(1, m.instance_id);
+  q.Bind(2, m.request_id);
+  q.Bind(3, m.template_id);
+  q.Bind(4, m.name);
+  q.Bind(5, m.private_ip);
+  q.Bind(6, m.public_ip);
+  q.Bind(7, model::InstanceStateName(m.state));
+  q.Bind(8, model::MachineResultName(m.result));
+  q.Bind(9, m.message);
+  q.Bind(10, std::string_view(m.lifecycle == model::Lifecycle::kSpot ? "spot" : ""));
+  q.Bind(11, m.spot_request_id);
+  q.Bind(12, m.launch_time ? m.launch_time->time_since_epoch().count() : std::int64_t{0});
+  q.Bind(13, model::EpochMillis(m.created_at));
+  q.Bind(14, model::EpochMillis(m.updated_at));
+}
+
+void BindReturnMachine(Statement& q, const model::ReturnMachine& r) {
+  q.Bind(1, r.return_id);
+  q.Bind(2, r.instance_id);
+  q.Bind(3, r.name);
+  q.Bind(4, r.acquire_request_id);
+  q.Bind(5, model::InstanceStateName(r.state));
+  q.Bind(6, model::MachineResultName(r.result));
+  q.Bind(7, r.message);
+  q.Bind(8, model::EpochMillis(r.updated_at));
+}
+
+std::string Placeholders(std::size_t n) {
+  std::string s;
+  for (std::size_t i = 0; i < n; ++i) s += i == 0 ? "?" : ", ?";
+  return s;
+}
+
+}  // namespace ohfp::store::internal

@@ -1,0 +1,81 @@
+// store/sqlite_rows.h
+//
+// The SQLite side of SqliteRequestStore: the "requests" component's schema migrations, the column
+// lists, and the mapping between rows and model types (the only place that knows the column names
+// and the stored spellings of states). Private to the store.
+//
+// Thread-safety: constexpr data and stateless functions.
+//
+// Example:
+//   Result<Statement> q = db.Prepare("SELECT " + std::string(kRequestColumns) + " FROM requests");
+//   model::Request r = ReadRequest(*q);
+#pragma once
+
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "model/machine.h"
+#include "model/request.h"
+#include "ohfp/resilience/result.h"
+#include "store/migrations.h"
+#include "store/statement.h"
+
+namespace ohfp::store::internal {
+
+// The "requests" component's migrations, in order.
+std::span<const Migration> RequestMigrations();
+
+inline constexpr std::string_view kRequestColumns =
+    "id, kind, template_id, machine_count, provider_api, state, message, created_at, updated_at, "
+    "polled_at, owner_pid, owner_start, resource_id, launch_template_id, abandoned, cleaned_up_at";
+inline constexpr std::string_view kMachineColumns =
+    "instance_id, request_id, template_id, name, private_ip, public_ip, state, result, message, "
+    "lifecycle, spot_request_id, launch_time, created_at, updated_at";
+inline constexpr std::string_view kReturnColumns =
+    "return_id, instance_id, name, acquire_request_id, state, result, message, updated_at";
+
+// Rows of the current result of `q`, read from column 0 in the column lists' order.
+model::Request ReadRequest(const Statement& q);
+model::Machine ReadMachine(const Statement& q);
+model::ReturnMachine ReadReturnMachine(const Statement& q);
+// Binds every column of kMachineColumns / kReturnColumns, in order, from parameter 1.
+void BindMachine(Statement& q, const model::Machine& m);
+void BindReturnMachine(Statement& q, const model::ReturnMachine& r);
+
+// Runs `q` to the end, calling `row(q)` for each row.
+template <class F>
+resilience::Status ForEachRow(Statement& q, F&& row) {
+  for (;;) {
+    resilience::Result<bool> has = q.Step();
+    if (!has.ok()) return has.error();
+    if (!*has) return resilience::OkStatus();
+    row(q);
+  }
+}
+
+// "?, ?, ?" for n parameters.
+std::string Placeholders(std::size_t n);
+
+// At most this many ids are bound to one statement.
+inline constexpr std::size_t kIdsPerStatement = 500;
+
+// Calls `f(slice)` for consecutive slices of `ids` of at most kIdsPerStatement; stops at the
+// first error.
+template <class Range, class F>
+resilience::Status ForEachIdSlice(const Range& ids, F&& f) {
+  std::vector<std::string> slice;
+  slice.reserve(std::min<std::size_t>(kIdsPerStatement, std::size(ids)));
+  for (const auto& id : ids) {
+    slice.push_back(id);
+    if (slice.size() == kIdsPerStatement) {
+      if (resilience::Status s = f(slice); !s.ok()) return s;
+      slice.clear();
+    }
+  }
+  if (!slice.empty()) return f(slice);
+  return resilience::OkStatus();
+}
+
+}  // namespace ohfp::store::internal

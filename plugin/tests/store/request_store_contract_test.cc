@@ -1,0 +1,339 @@
+// The RequestStore contract (store/request_store.h), one suite for every backend: the same tests,
+// unchanged, run against SQLite here and against any other backend instantiated below.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "forked_child.h"
+#include "request_store_backends.h"
+#include "store/sqlite_request_store.h"
+#include "subprocess.h"
+
+namespace ohfp::store {
+namespace {
+
+using model::AttemptState;
+using model::InstanceState;
+using model::MachineResult;
+using model::RequestKind;
+using model::RequestState;
+using model::Timestamp;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using testing::RequestStoreBackend;
+using ::testing::SizeIs;
+
+const Timestamp kNow = model::FromEpochMillis(1'700'000'000'000);
+
+class RequestStoreContract : public ::testing::TestWithParam<RequestStoreBackend> {
+ protected:
+  void SetUp() override {
+    std::string why_not;
+    std::optional<std::string> location = GetParam().make_location(dir_.path(), why_not);
+    if (!location) GTEST_SKIP() << GetParam().name << ": " << why_not;
+    location_ = *location;
+    auto opened = GetParam().open(location_);
+    ASSERT_TRUE(opened.ok()) << opened.error().ToString();
+    store_ = std::move(*opened);
+  }
+
+  model::Request Acquire(const std::string& id, int count, int max_number = 10,
+                         const std::string& tmpl = "T") {
+    auto r = store_->CreateAcquire({.id = id,
+                                    .template_id = tmpl,
+                                    .machine_count = count,
+                                    .provider_api = model::ProviderApi::kEc2Fleet,
+                                    .max_number = max_number,
+                                    .client_token = id + "-1",
+                                    .owner = {42, "boot/1"},
+                                    .now = kNow});
+    EXPECT_TRUE(r.ok()) << r.error().ToString();
+    return r.ok() ? *r : model::Request{};
+  }
+  static model::Machine Machine(const std::string& id, const std::string& request,
+                                MachineResult result,
+                                InstanceState state = InstanceState::kRunning) {
+    model::Machine m;
+    m.instance_id = id;
+    m.request_id = request;
+    m.template_id = "T";
+    m.state = state;
+    m.result = result;
+    m.created_at = m.updated_at = kNow;
+    return m;
+  }
+
+  ohfp::testing::TempDir dir_;
+  std::string location_;
+  std::unique_ptr<RequestStore> store_;
+};
+
+TEST_P(RequestStoreContract, AnAcquireRequestIsSavedWithItsFirstAttempt) {
+  Acquire("req-1", 3);
+  auto r = store_->GetRequest("req-1");
+  ASSERT_TRUE(r.ok() && r->has_value());
+  EXPECT_EQ((*r)->state, RequestState::kRunning);
+  EXPECT_EQ((*r)->machine_count, 3);
+  EXPECT_EQ((*r)->provider_api, model::ProviderApi::kEc2Fleet);
+  EXPECT_EQ((*r)->owner.pid, 42);
+  EXPECT_EQ((*r)->created_at, kNow);
+  EXPECT_FALSE((*r)->polled_at.has_value());
+  auto attempts = store_->Attempts("req-1");
+  ASSERT_THAT(*attempts, SizeIs(1));
+  EXPECT_EQ((*attempts)[0].client_token, "req-1-1");
+  EXPECT_EQ((*attempts)[0].state, AttemptState::kPrepared);
+  EXPECT_FALSE(store_->GetRequest("req-2")->has_value());
+}
+
+TEST_P(RequestStoreContract, MaxNumberCountsRunningRequestsAndLiveMachines) {
+  Acquire("req-1", 4);
+  EXPECT_EQ(*store_->HeldMachines("T"), 4);
+  auto refused = store_->CreateAcquire({.id = "req-2",
+                                        .template_id = "T",
+                                        .machine_count = 7,
+                                        .max_number = 10,
+                                        .client_token = "req-2-1",
+                                        .now = kNow});
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code(), "NotEnoughCapacity");
+  EXPECT_THAT(std::string(refused.error().message()), HasSubstr("6 machine(s) available"));
+  EXPECT_FALSE(store_->GetRequest("req-2")->has_value())
+      << "a refused request leaves nothing behind";
+  // req-1 finishes with 3 of 4 machines: the failed one no longer counts.
+  ASSERT_TRUE(store_
+                  ->SaveMachines(
+                      {Machine("i-1", "req-1", MachineResult::kSucceed),
+                       Machine("i-2", "req-1", MachineResult::kSucceed),
+                       Machine("i-3", "req-1", MachineResult::kSucceed),
+                       Machine("i-4", "req-1", MachineResult::kFail, InstanceState::kTerminated)})
+                  .ok());
+  ASSERT_TRUE(store_->SetRequestState("req-1", RequestState::kCompleteWithError, "", kNow).ok());
+  EXPECT_EQ(*store_->HeldMachines("T"), 3);
+  // Returning one frees it.
+  ASSERT_TRUE(
+      store_
+          ->CreateReturn("ret-1", {{.instance_id = "i-1", .acquire_request_id = "req-1"}}, {}, kNow)
+          .ok());
+  EXPECT_EQ(*store_->HeldMachines("T"), 2);
+  EXPECT_EQ(*store_->HeldMachines("Other"), 0);
+  Acquire("req-3", 8);
+}
+
+TEST_P(RequestStoreContract, UnlimitedTemplatesAreNeverRefused) {
+  Acquire("req-1", 1000, -1);
+  Acquire("req-2", 1000, -1);
+}
+
+TEST_P(RequestStoreContract, AnAdoptedRequestIsPolledSettledAndNotCountedAgainstMaxNumber) {
+  Acquire("req-1", 10, 10);
+  auto adopted = store_->CreateAcquire({.id = "req-2",
+                                        .template_id = "T",
+                                        .machine_count = 2,
+                                        .max_number = 10,
+                                        .client_token = "req-2-1",
+                                        .now = kNow,
+                                        .adopted = true});
+  ASSERT_TRUE(adopted.ok()) << adopted.error().ToString();
+  EXPECT_EQ((*store_->GetRequest("req-2"))->polled_at, kNow);
+  EXPECT_EQ((*store_->Attempts("req-2"))[0].state, AttemptState::kSucceeded);
+}
+
+TEST_P(RequestStoreContract, AttemptsAreNumberedAndUpdated) {
+  Acquire("req-1", 1);
+  auto second = store_->AddAttempt("req-1", "req-1-2", kNow);
+  ASSERT_TRUE(second.ok());
+  EXPECT_EQ(second->number, 2);
+  ASSERT_TRUE(
+      store_
+          ->SetAttemptState("req-1", 1, AttemptState::kFailed, "InsufficientInstanceCapacity", kNow)
+          .ok());
+  auto attempts = *store_->Attempts("req-1");
+  ASSERT_THAT(attempts, SizeIs(2));
+  EXPECT_EQ(attempts[0].state, AttemptState::kFailed);
+  EXPECT_EQ(attempts[0].error, "InsufficientInstanceCapacity");
+  EXPECT_EQ(attempts[1].client_token, "req-1-2");
+  EXPECT_FALSE(store_->AddAttempt("req-1", "req-1-2", kNow).ok())
+      << "a token is never reused for a new attempt";
+}
+
+TEST_P(RequestStoreContract, MachinesAreUpsertedByInstanceIdWithEveryField) {
+  Acquire("req-1", 2);
+  model::Machine m = Machine("i-1", "req-1", MachineResult::kExecuting, InstanceState::kPending);
+  ASSERT_TRUE(store_->SaveMachines({m}).ok());
+  m.state = InstanceState::kRunning;
+  m.result = MachineResult::kSucceed;
+  m.name = "ip-10-0-0-1.ec2.internal";
+  m.private_ip = "10.0.0.1";
+  m.lifecycle = model::Lifecycle::kSpot;
+  m.spot_request_id = "sir-1";
+  m.launch_time = model::EpochSeconds(std::chrono::seconds(1'700'000'000));
+  ASSERT_TRUE(store_
+                  ->SaveMachines({m, Machine("i-2", "req-1", MachineResult::kExecuting,
+                                             InstanceState::kPending)})
+                  .ok());
+  auto machines = *store_->MachinesOfRequest("req-1");
+  ASSERT_THAT(machines, SizeIs(2));
+  EXPECT_EQ(machines[0].state, InstanceState::kRunning);
+  EXPECT_EQ(machines[0].result, MachineResult::kSucceed);
+  EXPECT_EQ(machines[0].name, "ip-10-0-0-1.ec2.internal");
+  EXPECT_EQ(machines[0].lifecycle, model::Lifecycle::kSpot);
+  EXPECT_EQ(machines[0].spot_request_id, "sir-1");
+  EXPECT_EQ(machines[0].launch_time, m.launch_time);
+  EXPECT_FALSE(machines[1].launch_time.has_value());
+  EXPECT_THAT(*store_->MachinesByIds({"i-2", "i-9"}), SizeIs(1));
+}
+
+TEST_P(RequestStoreContract, ListsOfAnyLengthAreRead) {
+  Acquire("req-1", 1);
+  ASSERT_TRUE(store_->SaveMachines({Machine("i-1", "req-1", MachineResult::kSucceed)}).ok());
+  std::vector<std::string> ids;
+  for (int i = 0; i < 250'001; ++i) ids.push_back("i-x" + std::to_string(i));
+  ids.push_back("i-1");
+  auto found = store_->MachinesByIds(ids);
+  ASSERT_TRUE(found.ok()) << found.error().ToString();
+  EXPECT_THAT(*found, SizeIs(1));
+  auto returned = store_->ReturnedInstances(ids);
+  ASSERT_TRUE(returned.ok()) << returned.error().ToString();
+}
+
+TEST_P(RequestStoreContract, PollingIsRecordedOnce) {
+  Acquire("req-1", 1);
+  ASSERT_TRUE(store_->MarkPolled({"req-1", "req-unknown"}, kNow + std::chrono::seconds(5)).ok());
+  ASSERT_TRUE(store_->MarkPolled({"req-1"}, kNow + std::chrono::seconds(9)).ok());
+  EXPECT_EQ((*store_->GetRequest("req-1"))->polled_at, kNow + std::chrono::seconds(5));
+}
+
+TEST_P(RequestStoreContract, AbandoningFailsTheRequestItsMachinesAndItsAttempt) {
+  Acquire("req-1", 2);
+  ASSERT_TRUE(store_->SaveMachines({Machine("i-1", "req-1", MachineResult::kSucceed)}).ok());
+  ASSERT_TRUE(store_->AbandonRequest("req-1", "reclaimed", kNow).ok());
+  const model::Request r = **store_->GetRequest("req-1");
+  EXPECT_TRUE(r.abandoned);
+  EXPECT_EQ(r.state, RequestState::kCompleteWithError);
+  EXPECT_EQ((*store_->MachinesOfRequest("req-1"))[0].result, MachineResult::kFail);
+  EXPECT_EQ((*store_->Attempts("req-1"))[0].state, AttemptState::kFailed);
+  EXPECT_THAT(*store_->OpenRequests(RequestKind::kAcquire), SizeIs(0));
+}
+
+TEST_P(RequestStoreContract, WhatWasCreatedAndItsCleanupAreRecorded) {
+  Acquire("req-1", 1);
+  ASSERT_TRUE(store_->SetRequestResources("req-1", {"fleet-1", "lt-1"}, kNow).ok());
+  EXPECT_EQ((*store_->GetRequest("req-1"))->created, (model::CloudRef{"fleet-1", "lt-1"}));
+  ASSERT_TRUE(store_->SetRequestState("req-1", RequestState::kComplete, "", kNow).ok());
+  EXPECT_THAT(*store_->FinishedNotCleanedUp(), SizeIs(1));
+  ASSERT_TRUE(store_->MarkCleanedUp("req-1", kNow).ok());
+  EXPECT_THAT(*store_->FinishedNotCleanedUp(), SizeIs(0));
+  EXPECT_EQ((*store_->GetRequest("req-1"))->cleaned_up_at, kNow);
+  EXPECT_THAT(*store_->RequestsByIds({"req-1", "req-9"}), SizeIs(1));
+}
+
+TEST_P(RequestStoreContract, AReturnRequestIsSavedWithItsMachines) {
+  auto r = store_->CreateReturn(
+      "ret-1",
+      {{.instance_id = "i-1", .name = "h1", .acquire_request_id = "req-1"},
+       {.instance_id = "i-2", .name = "h2", .result = MachineResult::kSucceed}},
+      {7, "b/7"}, kNow);
+  ASSERT_TRUE(r.ok()) << r.error().ToString();
+  EXPECT_EQ(r->kind, RequestKind::kReturn);
+  auto rows = *store_->MachinesOfReturn("ret-1");
+  ASSERT_THAT(rows, SizeIs(2));
+  EXPECT_EQ(rows[0].result, MachineResult::kExecuting);
+  EXPECT_EQ(rows[1].result, MachineResult::kSucceed);
+  rows[0].result = MachineResult::kSucceed;
+  rows[0].state = InstanceState::kTerminated;
+  ASSERT_TRUE(store_->SaveReturnMachines(rows).ok());
+  EXPECT_EQ((*store_->MachinesOfReturn("ret-1"))[0].state, InstanceState::kTerminated);
+  EXPECT_THAT(*store_->ReturnedInstances({"i-1", "i-3"}), ElementsAre("i-1"));
+  EXPECT_THAT(*store_->OpenRequests(RequestKind::kReturn), SizeIs(1));
+}
+
+TEST_P(RequestStoreContract, InstanceTypesAndMetricsAreKept) {
+  ASSERT_TRUE(store_->SaveInstanceTypes({{"c5.large", 2, 1, 4096}}, kNow).ok());
+  auto types = *store_->InstanceTypes({"c5.large", "m5.large"});
+  ASSERT_THAT(types, SizeIs(1));
+  EXPECT_EQ(types[0].memory_mib, 4096);
+  ASSERT_TRUE(store_->AddMetrics({{"ohfp_commands_total", "command=\"x\"", 1}}).ok());
+  ASSERT_TRUE(
+      store_->AddMetrics({{"ohfp_commands_total", "command=\"x\"", 2}, {"other", "", 5}}).ok());
+  auto metrics = *store_->Metrics();
+  ASSERT_THAT(metrics, SizeIs(2));
+  EXPECT_EQ(metrics[0].name, "ohfp_commands_total");
+  EXPECT_EQ(metrics[0].value, 3);
+}
+
+TEST_P(RequestStoreContract, ASweepRunsOncePerInterval) {
+  using std::chrono::milliseconds;
+  using std::chrono::seconds;
+  EXPECT_TRUE(*store_->ClaimSweep("housekeeping", kNow, seconds(60)));
+  EXPECT_FALSE(*store_->ClaimSweep("housekeeping", kNow + seconds(59), seconds(60)));
+  EXPECT_TRUE(*store_->ClaimSweep("housekeeping", kNow + seconds(60), seconds(60)));
+  EXPECT_TRUE(*store_->ClaimSweep("other", kNow, milliseconds(60'000)));
+}
+
+TEST_P(RequestStoreContract, TheInstallationIsClaimedOnce) {
+  EXPECT_EQ(*store_->InstallationId(), std::nullopt);
+  EXPECT_EQ(*store_->ClaimInstallation("inst-1", kNow), "inst-1");
+  EXPECT_EQ(*store_->ClaimInstallation("inst-2", kNow), "inst-1") << "the first claim stands";
+  EXPECT_EQ(*store_->InstallationId(), "inst-1");
+}
+
+// Eight HostFactory processes asking for machines of one template at once: maxNumber holds
+// exactly; and they claim the installation's identity at once: one wins, all agree.
+TEST_P(RequestStoreContract, MaxNumberAndIdentityHoldWhenProcessesActAtOnce) {
+  store_.reset();  // no connection crosses the fork
+  const std::string location = location_;
+  const RequestStoreBackend backend = GetParam();
+  ohfp::testing::Pipe go;
+  std::vector<std::unique_ptr<ohfp::testing::Child>> children;
+  for (int p = 0; p < 8; ++p) {
+    children.push_back(std::make_unique<ohfp::testing::Child>([&, p] {
+      go.CloseWrite();
+      go.ReadByte();  // all start together
+      auto store = backend.open(location);
+      if (!store.ok()) return 3;
+      auto id = (*store)->ClaimInstallation("inst-" + std::to_string(p), kNow);
+      if (!id.ok()) return 5;
+      int granted = 0;
+      for (int i = 0; i < 5; ++i) {
+        const std::string rid = "req-" + std::to_string(p) + "-" + std::to_string(i);
+        auto r = (*store)->CreateAcquire({.id = rid,
+                                          .template_id = "T",
+                                          .machine_count = 1,
+                                          .max_number = 20,
+                                          .client_token = rid + "-1",
+                                          .now = kNow});
+        if (r.ok()) {
+          ++granted;
+        } else if (r.error().code() != "NotEnoughCapacity") {
+          return 4;
+        }
+      }
+      return granted == 0 ? 10 : 0;  // exit code only says "no error"
+    }));
+  }
+  go.CloseRead();
+  go.CloseWrite();
+  for (auto& c : children) EXPECT_THAT(c->Wait(), ::testing::AnyOf(0, 10));
+  auto store = backend.open(location);
+  ASSERT_TRUE(store.ok());
+  EXPECT_EQ(*(*store)->HeldMachines("T"), 20) << "40 asked, 20 allowed: never more";
+  EXPECT_THAT(*(*store)->OpenRequests(RequestKind::kAcquire), SizeIs(20));
+  EXPECT_TRUE((*(*store)->InstallationId()).has_value());
+}
+
+RequestStoreBackend Sqlite() {
+  return {"sqlite",
+          [](const std::string& dir, std::string&) -> std::optional<std::string> {
+            return dir + "/state.db";
+          },
+          [](const std::string& file) -> resilience::Result<std::unique_ptr<RequestStore>> {
+            auto s = SqliteRequestStore::Open(file, {.busy_timeout = std::chrono::seconds(60)});
+            if (!s.ok()) return s.error();
+            return std::unique_ptr<RequestStore>(std::move(*s));
+          }};
+}
+
+INSTANTIATE_TEST_SUITE_P(Sqlite, RequestStoreContract, ::testing::Values(Sqlite()),
+                         [](const auto& param_info) { return param_info.param.name; });
+
+}  // namespace
+}  // namespace ohfp::store
