@@ -30,7 +30,8 @@ class EvidenceTest : public ServiceTest {
  protected:
   std::vector<MachineRef> Held(const std::string& id) {
     std::vector<MachineRef> held;
-    for (const auto& m : Status(id)["machines"]) held.push_back({m["name"], m["machineId"]});
+    const nlohmann::ordered_json status = Status(id);  // the loop must not range over a temporary
+    for (const auto& m : status["machines"]) held.push_back({m["name"], m["machineId"]});
     return held;
   }
   // The request's first launch gets no answer, and its creator stays alive (so another process
