@@ -155,12 +155,13 @@ Result<SimReport> Simulator::Run(std::span<const SimCall> calls, std::span<const
     }
     if (!c.service.empty()) {
       states[i].service = c.service;
-    } else if (auto svc = DefaultServiceFor(c.operation)) {
+    } else if (auto svc = config_.ServiceFor(c.operation)) {
       states[i].service = std::string(*svc);
     } else {
       return Error(ErrorKind::kValidation, "invalid_trace",
                    "call " + std::to_string(i) + ": operation \"" + c.operation +
-                       "\" is not one of the seed's, so the call needs a \"service\"");
+                       "\" belongs to no service of the configuration, so the call needs a "
+                       "\"service\"");
     }
     for (std::size_t j = 0; j < i; ++j) {
       if (calls[j].operation == c.operation && states[j].service != states[i].service) {

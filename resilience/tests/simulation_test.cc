@@ -13,8 +13,13 @@ using std::chrono::seconds;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
+// The operation table the plugin gives the library for the seed's names.
+const std::map<std::string, std::string, std::less<>> kSeedServices = {
+    {"ec2_*", "aws_ec2"}, {"autoscaling_*", "aws_autoscaling"}, {"spot_fleet_*", "aws_spot_fleet"}};
+
 ResilienceConfig NoJitterSeedConfig() {
   ResilienceConfig c;
+  c.operation_services = kSeedServices;
   c.circuit_breaker.services["aws_ec2"] = {
       .failure_threshold = 3, .reset_timeout = seconds(30), .half_open_timeout = seconds(15)};
   c.retry.default_backoff.jitter = JitterMode::kNone;
@@ -183,6 +188,7 @@ TEST(Simulator, HttpStatusesAndConnectionErrorsAreTransient) {
 
 TEST(Simulator, TheSameSeedGivesTheSameRun) {
   ResilienceConfig c;
+  c.operation_services = kSeedServices;
   c.retry.default_backoff.jitter = JitterMode::kFull;
   c.circuit_breaker.enabled = false;
   std::vector<SimCall> calls(20, SimCall{.operation = "ec2_describe_instances",
@@ -197,7 +203,7 @@ TEST(Simulator, TheSameSeedGivesTheSameRun) {
 }
 
 TEST(Simulator, RejectsCallsItCannotPlace) {
-  Simulator sim(ResilienceConfig{}, 1);
+  Simulator sim(NoJitterSeedConfig(), 1);
   std::vector<SimCall> calls = {{.operation = "provision"}};
   Result<SimReport> r = sim.Run(calls, {}, [](const SimEvent&) {});
   ASSERT_FALSE(r.ok());

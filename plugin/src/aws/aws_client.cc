@@ -3,8 +3,8 @@
 #include <cstdlib>
 
 #include "aws/aws_error.h"
+#include "aws/resilience_tables.h"
 #include "aws/sigv4.h"
-#include "ohfp/resilience/config.h"
 
 namespace ohfp::aws {
 namespace {
@@ -58,10 +58,11 @@ Result<XmlDocument> AwsClient::Call(AwsService service, std::string_view action,
   // The breaker is the operation's when its name says (spot_fleet_* calls go to EC2's endpoint but
   // have their own breaker, aws_spot_fleet, as the seed configures them), else the endpoint's.
   const resilience::Operation& op = pipeline_.operation(
-      operation,
-      resilience::DefaultServiceFor(operation).value_or(Describe(service).resilience_service));
+      operation, ServiceOf(operation).value_or(Describe(service).resilience_service));
+  // RunInstances and TerminateInstances also spend one token per instance (the rate limiter).
+  const resilience::ResiliencePipeline::Resources resources{ResourceCount(action, params)};
   return pipeline_.Execute(
-      op,
+      op, resources,
       [&](const resilience::AttemptContext& attempt) {
         return Attempt(service, body, attempt.deadline, attempt.stop);
       },

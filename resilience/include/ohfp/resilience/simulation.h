@@ -49,7 +49,7 @@ struct SimAttempt {
 struct SimCall {
   Duration at{};  // virtual time the call starts
   std::string operation{};
-  std::string service{};               // empty: DefaultServiceFor(operation)
+  std::string service{};               // empty: the configuration's ServiceFor(operation)
   std::vector<SimAttempt> attempts{};  // empty: decided by the fault windows ("ok" outside them)
 };
 
