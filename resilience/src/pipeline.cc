@@ -36,16 +36,18 @@ PipelineCall::Step PipelineCall::BeginAttempt(MonoTime now) {
   if (!operation_.limits_.empty()) {
     grant_ = pipeline_.limiter_->Acquire(operation_.limits_, resources_, deadline_.Remaining(now));
     if (!grant_.granted) return FailRateLimited(now);
-    if (grant_.wait > Duration::zero()) {
-      token_wait_ = true;
-      if (ResilienceObserver* o = pipeline_.observer_) {
-        o->OnRateLimitWait({id_, operation_.name(), operation_.service(), attempts_ + 1,
-                            operation_.limits_.bucket(grant_.bucket), grant_.wait});
-      }
-      return Step{StepKind::kWait, 0, Deadline::Infinite(), grant_.wait};
-    }
+    if (grant_.wait > Duration::zero()) return WaitForTokens();
   }
   return SendAttempt(now);
+}
+
+PipelineCall::Step PipelineCall::WaitForTokens() {
+  token_wait_ = true;
+  if (ResilienceObserver* o = pipeline_.observer_) {
+    o->OnRateLimitWait({id_, operation_.name(), operation_.service(), attempts_ + 1,
+                        operation_.limits_.bucket(grant_.bucket), grant_.wait});
+  }
+  return Step{StepKind::kWait, 0, Deadline::Infinite(), grant_.wait};
 }
 
 PipelineCall::Step PipelineCall::SendAttempt(MonoTime now) {
@@ -147,12 +149,17 @@ PipelineCall::Step PipelineCall::WaitForCircuit(MonoTime now, const Error& rejec
 PipelineCall::Step PipelineCall::WaitFinished() {
   const MonoTime now = pipeline_.clock_.Now();
   if (token_wait_) {
-    // The tokens are ours: send, unless the deadline passed during the wait after all.
+    // The tokens are ours: send, unless the deadline passed during the wait after all, or the
+    // rate was lowered meanwhile (then wait for a place at the new rate).
     token_wait_ = false;
     if (deadline_.Expired(now)) {
       ReleasePermit();
       return EndByDeadline(now, last_error_ ? *last_error_ : Error(ErrorKind::kTimeout));
     }
+    grant_ = pipeline_.limiter_->Recheck(operation_.limits_, grant_, resources_,
+                                         deadline_.Remaining(now));
+    if (!grant_.granted) return FailRateLimited(now);
+    if (grant_.wait > Duration::zero()) return WaitForTokens();
     if (CircuitBreaker* breaker = operation_.breaker_) breaker->Restart(permit_);
     return SendAttempt(now);
   }

@@ -49,19 +49,48 @@ RateLimiter::Plan RateLimiter::PlanFor(std::string_view operation) {
 }
 
 RateLimiter::Grant RateLimiter::Acquire(const Plan& plan, std::uint32_t resources, Duration limit) {
+  return Decide(plan, resources, limit, nullptr);
+}
+
+RateLimiter::Grant RateLimiter::Recheck(const Plan& plan, const Grant& previous,
+                                        std::uint32_t resources, Duration limit) {
+  Grant unchanged = previous;
+  unchanged.wait = Duration::zero();
+  if (plan.empty() || previous.wait <= Duration::zero()) return unchanged;
+  return Decide(plan, resources, limit, &previous);
+}
+
+RateLimiter::Grant RateLimiter::Decide(const Plan& plan, std::uint32_t resources, Duration limit,
+                                       const Grant* previous) {
   Grant grant;
   if (plan.empty()) return grant;
   const SysTime now = clock_.SystemNow();
   const std::size_t n = plan.size();
+  auto cost = [&](const Plan::Entry& e) {
+    return e.per_resource ? static_cast<double>(resources) : 1.0;
+  };
+  bool stale = previous == nullptr;
   Records records;
   Status stored = store_.UpdateLimiters(
       plan.keys_, std::span<LimiterRecord>(records.data(), n), [&](std::span<LimiterRecord> r) {
         grant = Grant{};
+        if (previous != nullptr) {
+          // A rate lowered since the reservation applies to callers still waiting: they give
+          // their tokens back and take a place at the new rate.
+          stale = false;
+          for (std::size_t i = 0; i < n; ++i) {
+            stale = stale || (r[i].last_throttle && *r[i].last_throttle > previous->reserved_at);
+          }
+          if (!stale) return false;
+          for (std::size_t i = 0; i < n; ++i) {
+            Refill(r[i], plan.entries_[i].options, now);
+            Return(r[i], plan.entries_[i].options, cost(plan.entries_[i]));
+          }
+        }
         for (std::size_t i = 0; i < n; ++i) {
           const Plan::Entry& e = plan.entries_[i];
           Refill(r[i], e.options, now);
-          const double cost = e.per_resource ? static_cast<double>(resources) : 1.0;
-          const Duration wait = WaitFor(r[i], e.options, cost);
+          const Duration wait = WaitFor(r[i], e.options, cost(e));
           if (wait > grant.wait) {
             grant.wait = wait;
             grant.bucket = i;
@@ -70,19 +99,22 @@ RateLimiter::Grant RateLimiter::Acquire(const Plan& plan, std::uint32_t resource
         }
         if (grant.wait > Duration::zero() && grant.wait >= limit) {
           grant.granted = false;
-          return false;  // nothing reserved; the refill alone need not be written
+          return previous != nullptr;  // a first ask reserves nothing; a recheck gives back
         }
-        for (std::size_t i = 0; i < n; ++i) {
-          const Plan::Entry& e = plan.entries_[i];
-          Take(r[i], e.options, e.per_resource ? static_cast<double>(resources) : 1.0, now);
-        }
+        for (std::size_t i = 0; i < n; ++i)
+          Take(r[i], plan.entries_[i].options, cost(plan.entries_[i]), now);
         return true;
       });
   if (!stored.ok()) {
     StoreFailed(plan, stored.error());
-    return Grant{.granted = true, .sent_at = now};
+    return Grant{.granted = true, .reserved_at = now};
   }
-  grant.sent_at = now + (grant.granted ? grant.wait : Duration::zero());
+  if (!stale) {  // a recheck with nothing to change
+    Grant unchanged = *previous;
+    unchanged.wait = Duration::zero();
+    return unchanged;
+  }
+  grant.reserved_at = now;
   if (LimiterCounters* c = plan.entries_[grant.bucket].counters) {
     if (!grant.granted) {
       c->deadline_failures.fetch_add(1, kRelaxed);
@@ -91,7 +123,7 @@ RateLimiter::Grant RateLimiter::Acquire(const Plan& plan, std::uint32_t resource
       c->wait_ns.fetch_add(Nanoseconds(grant.wait), kRelaxed);
     }
   }
-  if (grant.granted) {
+  if (grant.granted && previous == nullptr) {
     for (const Plan::Entry& e : plan.entries_) {
       if (e.counters != nullptr) e.counters->acquisitions.fetch_add(1, kRelaxed);
     }
@@ -122,7 +154,7 @@ void RateLimiter::OnThrottled(const Plan& plan, const Grant& grant) {
           }
         }
         change = ::ohfp::resilience::OnThrottle(r[short_one], plan.entries_[short_one].options, now,
-                                                grant.sent_at, config_.adaptive);
+                                                grant.reserved_at, config_.adaptive);
         return true;
       });
   if (!stored.ok()) {

@@ -80,6 +80,12 @@ void Take(LimiterRecord& r, const TokenBucketOptions& o, double cost, SysTime no
   Measure(r, need, now);
 }
 
+void Return(LimiterRecord& r, const TokenBucketOptions& o, double cost) noexcept {
+  const double need = std::min(cost, o.capacity);
+  r.tokens = std::min(CurrentCapacity(r, o), r.tokens + need);
+  r.measure_count = std::max(0.0, r.measure_count - need);
+}
+
 Duration Reserve(LimiterRecord& r, const TokenBucketOptions& o, double cost, SysTime now) noexcept {
   Refill(r, o, now);
   const Duration wait = WaitFor(r, o, cost);
@@ -88,11 +94,11 @@ Duration Reserve(LimiterRecord& r, const TokenBucketOptions& o, double cost, Sys
 }
 
 std::optional<RateChange> OnThrottle(LimiterRecord& r, const TokenBucketOptions& o, SysTime now,
-                                     SysTime sent_at, bool adapt) noexcept {
+                                     SysTime reserved_at, bool adapt) noexcept {
   Refill(r, o, now);
   r.tokens = std::min(r.tokens, 0.0);  // the service's bucket is empty: ours must say so too
   if (!adapt) return std::nullopt;
-  if (r.last_throttle && sent_at <= *r.last_throttle) return std::nullopt;  // same event
+  if (r.last_throttle && reserved_at <= *r.last_throttle) return std::nullopt;  // same event
   const double rate = CurrentRate(r, o);
   const double basis = r.measured_rate > 0.0 ? std::min(r.measured_rate, rate) : rate;
   const double lowered = std::max(MinRate(o), basis * kLimiterBeta);

@@ -96,14 +96,14 @@ TEST(TokenBucketModel, AThrottleLowersToBetaTimesTheMeasuredRateWhenThatIsLower)
   EXPECT_DOUBLE_EQ(r.last_max_rate, 10.0);
 }
 
-TEST(TokenBucketModel, ThrottlesOfRequestsSentBeforeTheLastDecreaseDoNotLowerItAgain) {
+TEST(TokenBucketModel, ThrottlesOfRequestsAdmittedBeforeTheLastDecreaseDoNotLowerItAgain) {
   LimiterRecord r;
   const TokenBucketOptions o{.capacity = 100, .refill_rate = 20};
   ASSERT_TRUE(OnThrottle(r, o, kT0 + seconds(1), kT0, true).has_value());
-  // Nine more requests of the same burst come back throttled.
-  for (int i = 0; i < 9; ++i) EXPECT_FALSE(OnThrottle(r, o, kT0 + seconds(1), kT0, true));
+  // Nine more requests admitted with the first come back throttled, some after waiting.
+  for (int i = 0; i < 9; ++i) EXPECT_FALSE(OnThrottle(r, o, kT0 + seconds(1 + i), kT0, true));
   EXPECT_DOUBLE_EQ(CurrentRate(r, o), 14.0);
-  // A request sent after the decrease that is throttled is a new event.
+  // A request admitted after the decrease that is throttled is a new event.
   ASSERT_TRUE(OnThrottle(r, o, kT0 + seconds(3), kT0 + seconds(2), true).has_value());
   EXPECT_DOUBLE_EQ(CurrentRate(r, o), 14.0 * 0.7);
 }
@@ -293,6 +293,44 @@ TEST_F(RateLimiterTest, AThrottleLowersTheRateOfTheBucketClosestToEmptyAndSaysSo
   EXPECT_FALSE(limiter_.Acquire(plan, 1, seconds(30)).recovering);
 }
 
+TEST_F(RateLimiterTest, AWaiterWhoseRateWasLoweredMeanwhileTakesANewPlace) {
+  const RateLimiter::Plan plan = limiter_.PlanFor("describe_things");  // 2 tokens, 1 per second
+  for (int i = 0; i < 2; ++i) (void)limiter_.Acquire(plan, 1, seconds(30));
+  const RateLimiter::Grant waiting = limiter_.Acquire(plan, 1, seconds(30));
+  ASSERT_EQ(waiting.wait, seconds(1));
+  // Before its second is up, another caller's request is throttled: the rate drops to 0.7.
+  clock_.Advance(milliseconds(500));
+  limiter_.OnThrottled(plan, limiter_.Acquire(plan, 1, seconds(30)));
+  clock_.Advance(milliseconds(500));
+  const RateLimiter::Grant again = limiter_.Recheck(plan, waiting, 1, seconds(30));
+  EXPECT_TRUE(again.granted);
+  // The bucket owes 1.15 tokens with its own (the throttle left the debt, the refill since was at
+  // 0.7 per second): it gives its token back and takes one at the new rate.
+  EXPECT_EQ(again.wait, FromSeconds(1.15 / 0.7));
+  EXPECT_GT(again.reserved_at, waiting.reserved_at);
+  // A recheck that cannot end within the limit gives the tokens back.
+  const RateLimiter::Grant refused = limiter_.Recheck(plan, waiting, 1, milliseconds(100));
+  EXPECT_FALSE(refused.granted);
+}
+
+TEST_F(RateLimiterTest, ARecheckWithNothingChangedWritesNothing) {
+  InMemoryStateStore memory;
+  FlakyStore store(memory, /*shared=*/true);
+  RateLimiter limiter(SmallConfig(), store, clock_);
+  const RateLimiter::Plan plan = limiter.PlanFor("describe_things");
+  const RateLimiter::Grant first = limiter.Acquire(plan, 1, seconds(30));
+  const int calls = store.calls();
+  EXPECT_EQ(limiter.Recheck(plan, first, 1, seconds(30)).wait, Duration::zero());
+  EXPECT_EQ(store.calls(), calls) << "no wait, nothing to check";
+  (void)limiter.Acquire(plan, 1, seconds(30));
+  const RateLimiter::Grant waited = limiter.Acquire(plan, 1, seconds(30));
+  clock_.Advance(waited.wait);
+  const RateLimiter::Grant again = limiter.Recheck(plan, waited, 1, seconds(30));
+  EXPECT_TRUE(again.granted);
+  EXPECT_EQ(again.wait, Duration::zero());
+  EXPECT_EQ(again.reserved_at, waited.reserved_at) << "its place was kept";
+}
+
 TEST_F(RateLimiterTest, SuccessesAtFullRateDoNotTouchTheStore) {
   InMemoryStateStore memory;
   FlakyStore store(memory, /*shared=*/true);
@@ -368,6 +406,14 @@ class Traffic {
           queue_.push({e.at + g.wait, seq_++, e.installation, Event::kSend, g});
         } break;
         case Event::kSend: {
+          // As the pipeline does: a wait that ends after the rate was lowered takes a new place.
+          const RateLimiter::Grant again =
+              in.limiter->Recheck(in.plan, e.grant, 1, Duration::max());
+          if (again.wait > Duration::zero()) {
+            queue_.push({e.at + again.wait, seq_++, e.installation, Event::kSend, again});
+            break;
+          }
+          e.grant = again;
           const bool ok = server_.TryTake(1, e.at);
           ++c.sent;
           if (e.at >= late) ++c.late_sent;

@@ -153,6 +153,7 @@ class PipelineCall {
  private:
   Step BeginAttempt(MonoTime now);
   Step SendAttempt(MonoTime now);
+  Step WaitForTokens();
   Step FailRateLimited(MonoTime now);
   void ReleasePermit();
   Step ScheduleRetry(MonoTime now, const Error& cause);

@@ -16,9 +16,10 @@
 // bucket of the plan in one atomic store update and says how long the caller must wait before
 // sending (zero when the tokens are there), or, when that wait would not end within `limit` (the
 // call's deadline), reserves nothing and says so. The caller waits (the pipeline's PipelineCall
-// has a wait step; the simulator runs it on virtual time). Rates adapt (token_bucket.h): the
-// caller reports OnThrottled() when the service throttled the attempt, and OnSuccess() when it
-// succeeded while a bucket recovers (a success at full rate writes nothing).
+// has a wait step; the simulator runs it on virtual time) and, when the wait ends, calls Recheck():
+// if the rate was lowered meanwhile, the caller takes a new place at the new rate. Rates adapt
+// (token_bucket.h): the caller reports OnThrottled() when the service throttled the attempt, and
+// OnSuccess() when it succeeded while a bucket recovers (a success at full rate writes nothing).
 //
 // A store failure never blocks a call: the attempt is granted at once, and the first store error
 // is reported to the observer (OnStoreError), once per RateLimiter.
@@ -104,7 +105,7 @@ class RateLimiter {
     Duration wait{};          // how long to wait before sending (zero: send now)
     std::size_t bucket = 0;   // the plan's bucket that needs the longest wait
     bool recovering = false;  // a bucket's rate is below its configured rate: report successes
-    SysTime sent_at{};        // when the attempt will be sent (now + wait)
+    SysTime reserved_at{};    // when the tokens were taken, at the rate of that moment
   };
 
   // `observer` and `monitor` may be null; they, the store and the clock must outlive the limiter.
@@ -119,6 +120,11 @@ class RateLimiter {
   // Reserves one attempt's tokens, `resources` from each resource bucket, if the attempt can be
   // sent within `limit`. An empty plan is granted at once without touching the store.
   Grant Acquire(const Plan& plan, std::uint32_t resources, Duration limit);
+  // When a wait for `previous` ends: if a bucket's rate was lowered since the tokens were taken,
+  // they are given back and taken again at the new rate (then `wait` says how much longer; not
+  // granted: the new wait would not end within `limit`, and nothing is held). Otherwise nothing
+  // changes (no store write) and the caller sends. No store access when `previous` did not wait.
+  Grant Recheck(const Plan& plan, const Grant& previous, std::uint32_t resources, Duration limit);
   // The service throttled the attempt `grant` sent. The answer does not say which bucket was
   // short: the plan's bucket closest to empty (lowest share of its capacity) is emptied and its
   // rate lowered (once per congestion event).
@@ -130,6 +136,7 @@ class RateLimiter {
   const RateLimiterConfig& config() const noexcept { return config_; }
 
  private:
+  Grant Decide(const Plan& plan, std::uint32_t resources, Duration limit, const Grant* previous);
   void StoreFailed(const Plan& plan, const Error& error);
   void Report(const Plan& plan, std::size_t i, const RateChange& change, bool lowered);
 

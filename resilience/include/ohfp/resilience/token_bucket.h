@@ -82,6 +82,8 @@ void Refill(LimiterRecord& r, const TokenBucketOptions& o, SysTime now) noexcept
 Duration WaitFor(const LimiterRecord& r, const TokenBucketOptions& o, double cost) noexcept;
 // Takes `cost` tokens (the balance may go negative) and counts them in the measured send rate.
 void Take(LimiterRecord& r, const TokenBucketOptions& o, double cost, SysTime now) noexcept;
+// Gives back tokens taken by Take() and not spent (never above the capacity).
+void Return(LimiterRecord& r, const TokenBucketOptions& o, double cost) noexcept;
 // Refill, WaitFor, Take: reserves `cost` tokens and returns how long to wait before sending.
 Duration Reserve(LimiterRecord& r, const TokenBucketOptions& o, double cost, SysTime now) noexcept;
 
@@ -89,11 +91,12 @@ struct RateChange {
   double from;
   double to;
 };
-// The service throttled a request sent at `sent_at`: empties the bucket and, with `adapt`, lowers
-// the rate. A throttle of a request sent before the last lowering belongs to the same congestion
-// event and does not lower it again. Returns the change, if the rate changed.
+// The service throttled a request whose tokens were taken at `reserved_at`: empties the bucket and,
+// with `adapt`, lowers the rate. A throttle of a request admitted before the last lowering (at the
+// old rate, even if it waited and was sent after) belongs to the same congestion event and does
+// not lower it again. Returns the change, if the rate changed.
 std::optional<RateChange> OnThrottle(LimiterRecord& r, const TokenBucketOptions& o, SysTime now,
-                                     SysTime sent_at, bool adapt) noexcept;
+                                     SysTime reserved_at, bool adapt) noexcept;
 // A request succeeded: while recovering, raises the rate along the CUBIC curve (never lowers it).
 // Returns the change, if the rate changed; `to` equals the configured rate when recovered.
 std::optional<RateChange> OnSuccess(LimiterRecord& r, const TokenBucketOptions& o,
