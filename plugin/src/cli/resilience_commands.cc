@@ -181,7 +181,9 @@ int RunCompare(const CompareOptions& options, std::ostream& out, std::ostream& e
   row("attempts rejected by a breaker",
       [](const SimReport& r) { return std::to_string(r.rejected); });
   row("timeouts", [](const SimReport& r) { return std::to_string(r.summary.timeout_errors); });
-  row("requests throttled by the service",
+  row("attempts throttled (any cause)",
+      [](const SimReport& r) { return std::to_string(r.summary.throttled_attempts); });
+  row("of which by the server's buckets",
       [](const SimReport& r) { return std::to_string(r.throttled); });
   row("attempts that waited for a token",
       [](const SimReport& r) { return std::to_string(r.rate_limiter_waits); });

@@ -319,6 +319,7 @@ nlohmann::ordered_json SummaryJson(const resilience::SimReport& r) {
                               {"failed", r.failed},
                               {"attempts", r.attempts},
                               {"rejected", r.rejected},
+                              {"throttled_attempts", r.summary.throttled_attempts},
                               {"throttled", r.throttled},
                               {"rate_limiter_waits", r.rate_limiter_waits},
                               {"rate_limiter_wait_seconds", OutputSeconds(r.rate_limiter_wait)},
