@@ -20,7 +20,7 @@ ALLOWED = {
     "provider": {"model", "aws", "base"},
     "hostfactory": {"model", "provider", "store", "logging", "base"},
     "app": {"hostfactory", "provider", "aws", "store", "logging", "config", "model", "base"},
-    "simulator": {"config"},
+    "simulator": {"config", "aws"},
     "cli": {"app", "hostfactory", "provider", "aws", "store", "logging", "config", "model", "base",
             "simulator"},
 }

@@ -60,7 +60,9 @@ std::vector<Counter> Counters(const resilience::ResilienceMonitor& monitor) {
         {"ohfp_resilience_retry_attempts", o.retry_attempts},
         {"ohfp_resilience_retry_successes", o.retry_successes},
         {"ohfp_resilience_timeout_errors", o.timeout_errors},
-        {"ohfp_resilience_rejected_calls", o.rejected_calls}};
+        {"ohfp_resilience_rejected_calls", o.rejected_calls},
+        {"ohfp_resilience_throttled_attempts", o.throttled_attempts},
+        {"ohfp_resilience_rate_limited_calls", o.rate_limited_calls}};
     for (const auto& [name, value] : values) {
       if (value != 0) {
         out.push_back({name,
@@ -78,6 +80,18 @@ std::vector<Counter> Counters(const resilience::ResilienceMonitor& monitor) {
         {"ohfp_resilience_circuit_breaker_failures", s.failures_recorded}};
     for (const auto& [name, value] : values) {
       if (value != 0) out.push_back({name, {{"service", s.service}}, static_cast<double>(value)});
+    }
+  }
+  for (const resilience::LimiterMetrics& l : monitor.Limiters()) {
+    const std::pair<const char*, double> values[] = {
+        {"ohfp_resilience_rate_limiter_acquisitions", static_cast<double>(l.acquisitions)},
+        {"ohfp_resilience_rate_limiter_waits", static_cast<double>(l.waits)},
+        {"ohfp_resilience_rate_limiter_wait_seconds", static_cast<double>(l.wait_ns) / 1e9},
+        {"ohfp_resilience_rate_limiter_deadline_failures",
+         static_cast<double>(l.deadline_failures)},
+        {"ohfp_resilience_rate_limiter_rate_decreases", static_cast<double>(l.rate_decreases)}};
+    for (const auto& [name, value] : values) {
+      if (value != 0) out.push_back({name, {{"bucket", l.bucket}}, value});
     }
   }
   return out;
@@ -104,6 +118,16 @@ void PublishToCloudWatch(aws::AwsClient& client, logging::AppLog& log,
   log.Log(spdlog::level::debug,
           "published " + std::to_string(sent->data_points) + " data point(s) to CloudWatch",
           {{"event", "metrics"}, {"namespace", metric_namespace}});
+}
+
+// Who shares the rate limiter's buckets: EC2 throttles per account and region. The account is
+// AWS_ACCOUNT_ID when the environment says (ohfp does not ask STS: a call per process); processes
+// of one installation use one set of credentials, so "default-account" is shared by all of them.
+// Installations of different accounts that share a store set resilience.rate_limiter.scope.
+std::string LimiterScope(const aws::Environment& env, const std::string& configured_region) {
+  Result<std::string> region = aws::ResolveRegion(env, configured_region);
+  return env.Get("AWS_ACCOUNT_ID").value_or("default-account") + "/" +
+         (region.ok() ? *region : std::string("no-region"));
 }
 
 }  // namespace
@@ -172,8 +196,12 @@ Result<std::unique_ptr<PluginApp>> PluginApp::Create(const AppOptions& options,
   app->filtered_events_ = std::make_unique<resilience::ErrorHandlingFilter>(
       *app->log_events_, app->config_.resilience.error_handling.log_retries,
       app->config_.resilience.error_handling.log_circuit_breaker_state_changes);
+  resilience::ResilienceConfig resilience = app->config_.resilience;
+  if (resilience.rate_limiter.scope.empty()) {
+    resilience.rate_limiter.scope = LimiterScope(env, app->config_.provider.region);
+  }
   app->pipeline_ = std::make_unique<resilience::ResiliencePipeline>(
-      app->config_.resilience,
+      std::move(resilience),
       resilience::PipelineDependencies{app->clock_, *app->random_, *app->state_store_,
                                        app->filtered_events_.get(), &app->monitor_});
 

@@ -5,8 +5,8 @@
 #include <optional>
 
 #include "aws/aws_error.h"
+#include "aws/resilience_tables.h"
 #include "aws/sigv4.h"
-#include "ohfp/resilience/config.h"
 
 namespace ohfp::aws {
 namespace {
@@ -72,17 +72,26 @@ AwsClient::AwsClient(std::string region, std::array<Endpoint, kAwsServiceCount> 
       clock_(dependencies.clock),
       pipeline_(dependencies.pipeline) {}
 
+// The breaker is the operation's when its name says (spot_fleet_* calls go to EC2's endpoint but
+// have their own breaker, aws_spot_fleet, as the seed configures them), else the endpoint's.
+const resilience::Operation& AwsClient::OperationFor(AwsService service,
+                                                     std::string_view operation) {
+  return pipeline_.operation(operation,
+                             ServiceOf(operation).value_or(Describe(service).resilience_service));
+}
+
+// RunInstances and TerminateInstances also spend one token per instance (the rate limiter).
+resilience::ResiliencePipeline::Resources AwsClient::ResourcesOf(std::string_view action,
+                                                                 const QueryParams& params) {
+  return resilience::ResiliencePipeline::Resources{ResourceCount(action, params)};
+}
+
 Result<XmlDocument> AwsClient::Call(AwsService service, std::string_view action,
                                     const QueryParams& params, std::string_view operation,
                                     std::stop_token stop) {
   const std::string body = params.EncodeForm(action, Describe(service).api_version);
-  // The breaker is the operation's when its name says (spot_fleet_* calls go to EC2's endpoint but
-  // have their own breaker, aws_spot_fleet, as the seed configures them), else the endpoint's.
-  const resilience::Operation& op = pipeline_.operation(
-      operation,
-      resilience::DefaultServiceFor(operation).value_or(Describe(service).resilience_service));
   return pipeline_.Execute(
-      op,
+      OperationFor(service, operation), ResourcesOf(action, params),
       [&](const resilience::AttemptContext& attempt) {
         return Attempt(service, body, attempt.deadline, attempt.stop);
       },
@@ -93,13 +102,10 @@ Result<XmlDocument> AwsClient::Create(AwsService service, std::string_view actio
                                       const QueryParams& params, std::string_view operation,
                                       std::stop_token stop) {
   const std::string body = params.EncodeForm(action, Describe(service).api_version);
-  const resilience::Operation& op = pipeline_.operation(
-      operation,
-      resilience::DefaultServiceFor(operation).value_or(Describe(service).resilience_service));
   std::optional<Error> unanswered;
   int unanswered_attempt = 0;
   Result<XmlDocument> result = pipeline_.Execute(
-      op,
+      OperationFor(service, operation), ResourcesOf(action, params),
       [&](const resilience::AttemptContext& attempt) {
         Result<XmlDocument> r = Attempt(service, body, attempt.deadline, attempt.stop);
         if (!r.ok() && !unanswered && Unanswered(r.error())) {
@@ -149,10 +155,8 @@ Result<std::string> AwsClient::CallJson(AwsService service, std::string_view act
                  std::string(d.signing_name) + " does not speak the JSON protocol");
   }
   const std::string target = std::string(d.json_target_prefix) + "." + std::string(action);
-  const resilience::Operation& op = pipeline_.operation(
-      operation, resilience::DefaultServiceFor(operation).value_or(d.resilience_service));
   return pipeline_.Execute(
-      op,
+      OperationFor(service, operation),
       [&](const resilience::AttemptContext& attempt) {
         return AttemptJson(service, target, body, attempt.deadline, attempt.stop);
       },

@@ -176,6 +176,9 @@ class AwsClient {
   }
 
  private:
+  const resilience::Operation& OperationFor(AwsService service, std::string_view operation);
+  static resilience::ResiliencePipeline::Resources ResourcesOf(std::string_view action,
+                                                               const QueryParams& params);
   resilience::Error OnClockSkew(const resilience::Error& error, const HttpResponse& response);
   // Signs `request` for `service` and sends it once: the answer, or the transport's error.
   resilience::Result<HttpResponse> SignAndSend(AwsService service, HttpRequest request,

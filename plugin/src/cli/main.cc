@@ -142,6 +142,9 @@ int main(int argc, char** argv) {
   sim->add_option("--trace", simulate.trace, "Calls, one JSON object per line (default: stdin)");
   sim->add_option("--faults", simulate.faults,
                   "Fault windows (JSON array or lines) for calls that list no attempts");
+  sim->add_option("--server", simulate.server,
+                  "The service's token buckets (JSON; {\"model\": \"aws\"} for EC2's published "
+                  "limits): attempts over them are throttled");
   sim->add_option("--seed", simulate.seed,
                   "Seed of the random source for jitter and fault probabilities");
   CompareOptions compare;
@@ -155,6 +158,8 @@ int main(int argc, char** argv) {
   cmp->add_option("--label", compare.labels, "Column names, in the order of --config");
   cmp->add_option("--trace", compare.trace, "Calls, one JSON object per line (default: stdin)");
   cmp->add_option("--faults", compare.faults, "Fault windows for calls that list no attempts");
+  cmp->add_option("--server", compare.server,
+                  "The service's token buckets: attempts over them are throttled");
   cmp->add_option("--seed", compare.seed, "Seed of the random source");
   cmp->add_flag("--json", compare.json, "Print the summaries as JSON");
 

@@ -7,7 +7,8 @@
 //   logging     app.log: level, size, rotation
 //   storage     the state database in HF_PROVIDER_WORKDIR
 //   metrics     the Prometheus textfile, optional CloudWatch publishing
-//   resilience  the seed's object, unchanged (config/resilience_json.h)
+//   resilience  the seed's object, unchanged (config/resilience_json.h); without it, ohfp's
+//               embedded defaults (the seed's values and the rate limiter with AWS's limits)
 //
 // The IBM AWS plugin's keys are accepted at the top level of the file (AWS_REGION,
 // AWS_CREDENTIAL_FILE, AWS_ENDPOINT_URL, AWS_PROXY_HOST, AWS_PROXY_PORT, AWS_CONNECTION_TIMEOUT_MS,
@@ -34,6 +35,7 @@
 #include <vector>
 
 #include "aws/environment.h"
+#include "config/resilience_json.h"
 #include "ohfp/resilience/config.h"
 #include "ohfp/resilience/result.h"
 
@@ -92,7 +94,7 @@ struct PluginConfig {
   LoggingConfig logging{};
   StorageConfig storage{};
   MetricsConfig metrics{};
-  resilience::ResilienceConfig resilience{};
+  resilience::ResilienceConfig resilience = EmbeddedResilienceDefaults();
 };
 
 // Reads a parsed config.json. Problems are appended; the result holds every value that could be

@@ -168,7 +168,10 @@ void ExpectSameConfig(const PluginConfig& a, const PluginConfig& b) {
   EXPECT_EQ(ResilienceConfigToJson(a.resilience), ResilienceConfigToJson(b.resilience));
 }
 
-void ExpectDefaults(const PluginConfig& c) {
+// `resilience`: ohfp's embedded defaults when the file has no `resilience` object; the seed's
+// (AwsResilienceBase, no rate limiter) when it has one.
+void ExpectDefaults(const PluginConfig& c,
+                    const resilience::ResilienceConfig& resilience = EmbeddedResilienceDefaults()) {
   EXPECT_EQ(c.provider.region, "");
   EXPECT_EQ(c.provider.endpoint_url, "");
   EXPECT_THAT(c.provider.endpoints, IsEmpty());
@@ -191,8 +194,7 @@ void ExpectDefaults(const PluginConfig& c) {
   EXPECT_EQ(c.metrics.textfile, "ohfp-metrics.prom");
   EXPECT_FALSE(c.metrics.cloudwatch);
   EXPECT_EQ(c.metrics.cloudwatch_namespace, "OHFP/HostFactory");
-  EXPECT_EQ(ResilienceConfigToJson(c.resilience),
-            ResilienceConfigToJson(resilience::ResilienceConfig{}));
+  EXPECT_EQ(ResilienceConfigToJson(c.resilience), ResilienceConfigToJson(resilience));
 }
 
 // ---- Defaults and the shipped files ----
@@ -207,7 +209,23 @@ TEST(PluginConfig, EmptySectionsMeanTheirDefaults) {
   const Read r = ReadText(
       R"({"provider": {}, "logging": {}, "storage": {}, "metrics": {}, "resilience": {}})");
   EXPECT_THAT(r.problems, IsEmpty());
-  ExpectDefaults(r.config);
+  // A `resilience` object is the seed's: what it leaves out is the seed's, without a rate limiter.
+  ExpectDefaults(r.config, AwsResilienceBase());
+}
+
+TEST(PluginConfig, TheEmbeddedDefaultsLimitTheRateAndTheSeedsObjectDoesNot) {
+  EXPECT_TRUE(ReadText("{}").config.resilience.rate_limiter.enabled);
+  const resilience::ResilienceConfig embedded = ReadText("{}").config.resilience;
+  EXPECT_FALSE(embedded.PolicyFor("ec2_run_instances", "aws_ec2").count_throttling);
+  const resilience::ResilienceConfig seed =
+      ReadText(R"({"resilience": {"retry": {"default_max_attempts": 3}}})").config.resilience;
+  EXPECT_FALSE(seed.rate_limiter.enabled);
+  EXPECT_TRUE(seed.PolicyFor("ec2_run_instances", "aws_ec2").count_throttling);
+  const resilience::ResilienceConfig on =
+      ReadText(R"({"resilience": {"rate_limiter": {"enabled": true}}})").config.resilience;
+  EXPECT_TRUE(on.rate_limiter.enabled);
+  EXPECT_EQ(on.rate_limiter.buckets, embedded.rate_limiter.buckets) << "AWS's published limits";
+  EXPECT_FALSE(on.PolicyFor("ec2_run_instances", "aws_ec2").count_throttling);
 }
 
 TEST(PluginConfig, AMissingFileMeansTheDefaults) {
@@ -911,7 +929,7 @@ TEST(PluginConfig, ToJsonWritesEveryKeyWithItsDefault) {
   EXPECT_EQ(j["metrics"], nlohmann::json({{"textfile", "ohfp-metrics.prom"},
                                           {"cloudwatch", false},
                                           {"cloudwatch_namespace", "OHFP/HostFactory"}}));
-  EXPECT_EQ(j["resilience"], ResilienceConfigToJson(resilience::ResilienceConfig{}));
+  EXPECT_EQ(j["resilience"], ResilienceConfigToJson(EmbeddedResilienceDefaults()));
   EXPECT_EQ(j.size(), 5u);
 }
 
