@@ -275,6 +275,34 @@ TEST_F(ServeHttpTest, ReadersAnswerBesideAWriterWithoutErrors) {
   EXPECT_EQ(Json(Get("/api/v1/requests?limit=0"))["total"], 33);
 }
 
+TEST_F(ServeHttpTest, WithACertificateAndKeyItServesHttpsOnly) {
+  const std::string cert = dir_.path() + "/cert.pem";
+  const std::string key = dir_.path() + "/key.pem";
+  const testing::ProcessResult made = testing::RunProcess(
+      {"openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert,
+       "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"});
+  ASSERT_EQ(made.exit_code, 0) << made.err;
+  EXPECT_FALSE(HttpServer::Create(*api_, app_->log(), {.tls_cert = cert}).ok())
+      << "a certificate without its key";
+  EXPECT_FALSE(
+      HttpServer::Create(*api_, app_->log(), {.tls_cert = dir_.path() + "/none", .tls_key = key})
+          .ok());
+  auto tls = HttpServer::Create(*api_, app_->log(),
+                                {.host = "127.0.0.1", .port = 0, .tls_cert = cert, .tls_key = key});
+  ASSERT_TRUE(tls.ok()) << tls.error().ToString();
+  tokenless_ = std::move(*tls);
+  auto port = tokenless_->Bind();
+  ASSERT_TRUE(port.ok());
+  tokenless_runner_ = std::thread([s = tokenless_.get()] { s->Run(); });
+  httplib::SSLClient verified("127.0.0.1", *port);
+  verified.set_ca_cert_path(cert.c_str());
+  verified.enable_server_certificate_verification(true);
+  auto r = verified.Get("/healthz");
+  ASSERT_TRUE(r) << httplib::to_string(r.error());
+  EXPECT_EQ(r->status, 200);
+  EXPECT_FALSE(Get("/healthz", *port)) << "no plain HTTP on the TLS port";
+}
+
 TEST(ParseListen, HostAndPortIncludingIpv6) {
   EXPECT_EQ(*ParseListen("127.0.0.1:8451"), std::make_pair(std::string("127.0.0.1"), 8451));
   EXPECT_EQ(*ParseListen("[::1]:0"), std::make_pair(std::string("::1"), 0));
