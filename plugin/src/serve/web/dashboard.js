@@ -38,7 +38,7 @@
       ["count-acquire-complete", c.acquire.complete, "acquire requests complete"],
       ["count-acquire-complete_with_error", c.acquire.complete_with_error, "acquire requests with error"],
       ["count-return-running", c["return"].running, "return requests running"],
-      ["count-machines-succeed", c.machines.succeed, "machines up"],
+      ["count-machines-succeed", c.machines.succeed, "machines delivered"],
       ["count-machines-executing", c.machines.executing, "machines starting"],
       ["count-machines-fail", c.machines.fail, "machines failed"],
     ];
