@@ -103,6 +103,11 @@ void HttpServer::Route() {
     }
   });
 
+  RouteReads();
+  RouteActions();
+}
+
+void HttpServer::RouteReads() {
   server_->Get("/", [](const httplib::Request&, httplib::Response& res) {
     res.set_header("Content-Security-Policy", kPagePolicy);
     SendAsset(res, DashboardPage(), "text/html; charset=utf-8");
@@ -135,8 +140,10 @@ void HttpServer::Route() {
   get("/api/v1/events", [](ServeApi& a, const httplib::Request& r) { return a.Events(r.params); });
   get("/api/v1/timeline",
       [](ServeApi& a, const httplib::Request& r) { return a.Timeline(r.params); });
+}
 
-  // Operator actions: a bearer token first.
+// Operator actions: a bearer token first.
+void HttpServer::RouteActions() {
   auto post = [this](const char* pattern, auto answer) {
     server_->Post(pattern, [this, answer](const httplib::Request& req, httplib::Response& res) {
       if (!options_.token) {

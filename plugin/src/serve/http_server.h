@@ -68,6 +68,8 @@ class HttpServer {
   HttpServer(ServeApi& api, logging::AppLog& log, HttpOptions options,
              std::unique_ptr<httplib::Server> server);
   void Route();
+  void RouteReads();
+  void RouteActions();
 
   ServeApi& api_;
   logging::AppLog& log_;

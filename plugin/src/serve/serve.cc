@@ -89,13 +89,12 @@ Result<nlohmann::ordered_json> AppOperatorActions::Reconcile(bool dry_run) {
   return std::move(outcome.report);
 }
 
-int RunServe(const ServeOptions& options, const app::AppOptions& app_options,
-             const aws::Environment& env, std::ostream& err) {
+namespace {
+
+// The HTTP options of `options`: the listen address parsed, the token read (kValidation errors).
+Result<HttpOptions> HttpOptionsFrom(const ServeOptions& options) {
   Result<std::pair<std::string, int>> listen = ParseListen(options.listen);
-  if (!listen.ok()) {
-    err << "ohfp serve: " << listen.error().message() << "\n";
-    return kExitBadInput;
-  }
+  if (!listen.ok()) return listen.error();
   HttpOptions http{.host = listen->first,
                    .port = listen->second,
                    .tls_cert = options.tls_cert,
@@ -103,11 +102,59 @@ int RunServe(const ServeOptions& options, const app::AppOptions& app_options,
                    .threads = options.threads};
   if (options.token_file) {
     Result<std::string> token = LoadToken(*options.token_file);
-    if (!token.ok()) {
-      err << "ohfp serve: " << token.error().message() << "\n";
-      return kExitBadInput;
-    }
+    if (!token.ok()) return token.error();
     http.token = std::move(*token);
+  }
+  return http;
+}
+
+// Answers until SIGINT or SIGTERM (or until the server ends on its own). The signals are taken by
+// sigwait, never by a handler: they are blocked before the server's threads start, so every thread
+// inherits the mask.
+void ServeUntilStopped(HttpServer& server) {
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  std::thread runner([&] {
+    server.Run();
+    ::kill(::getpid(), SIGTERM);  // the server ended on its own: end the wait below too
+  });
+  int signal_number = 0;
+  sigwait(&stop_signals, &signal_number);
+  server.Stop();
+  runner.join();
+}
+
+// Says where it listens, on stderr and in app.log.
+void Announce(app::PluginApp& app, const HttpServer& server, const HttpOptions& http, int port,
+              std::ostream& err) {
+  const std::string host =
+      http.host.find(':') != std::string::npos ? "[" + http.host + "]" : http.host;
+  const std::string url = std::string(server.tls() ? "https" : "http") + "://" + host + ":" +
+                          std::to_string(port) + "/";
+  app.log().Log(spdlog::level::info, "ohfp serve listening on " + url,
+                {{"event", "serve"},
+                 {"url", url},
+                 {"tls", server.tls()},
+                 {"actions", http.token.has_value()}});
+  err << "ohfp serve: listening on " << url
+      << (http.token ? "" : " (operator actions disabled: no --token-file)") << "\n";
+  if (!IsLoopback(http.host) && !server.tls()) {
+    err << "ohfp serve: warning: listening on " << http.host
+        << " without TLS: tokens and data cross the network in clear text\n";
+  }
+}
+
+}  // namespace
+
+int RunServe(const ServeOptions& options, const app::AppOptions& app_options,
+             const aws::Environment& env, std::ostream& err) {
+  Result<HttpOptions> http = HttpOptionsFrom(options);
+  if (!http.ok()) {
+    err << "ohfp serve: " << http.error().message() << "\n";
+    return kExitBadInput;
   }
   app::AppOptions world_options = app_options;
   world_options.need_aws = false;
@@ -145,7 +192,7 @@ int RunServe(const ServeOptions& options, const app::AppOptions& app_options,
                 .clock = clock,
                 .actions = actions,
                 .installation_id = installation->value_or("")});
-  Result<std::unique_ptr<HttpServer>> server = HttpServer::Create(api, app.log(), http);
+  Result<std::unique_ptr<HttpServer>> server = HttpServer::Create(api, app.log(), *http);
   if (!server.ok()) {
     err << "ohfp serve: " << server.error().message() << "\n";
     return kExitBadInput;
@@ -156,37 +203,8 @@ int RunServe(const ServeOptions& options, const app::AppOptions& app_options,
     return kExitFailed;
   }
   if (options.port_file) WritePortFile(*options.port_file, *port);
-  const std::string url =
-      std::string((*server)->tls() ? "https" : "http") + "://" +
-      (http.host.find(':') != std::string::npos ? "[" + http.host + "]" : http.host) + ":" +
-      std::to_string(*port) + "/";
-  app.log().Log(spdlog::level::info, "ohfp serve listening on " + url,
-                {{"event", "serve"},
-                 {"url", url},
-                 {"tls", (*server)->tls()},
-                 {"actions", http.token.has_value()}});
-  err << "ohfp serve: listening on " << url
-      << (http.token ? "" : " (operator actions disabled: no --token-file)") << "\n";
-  if (!IsLoopback(http.host) && !(*server)->tls()) {
-    err << "ohfp serve: warning: listening on " << http.host
-        << " without TLS: tokens and data cross the network in clear text\n";
-  }
-
-  // SIGINT and SIGTERM are taken by sigwait below, never by a handler: block them before any
-  // thread starts, so every thread inherits the mask.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
-  std::thread runner([&] {
-    (*server)->Run();
-    ::kill(::getpid(), SIGTERM);  // the server ended on its own: end the wait below too
-  });
-  int signal_number = 0;
-  sigwait(&stop_signals, &signal_number);
-  (*server)->Stop();
-  runner.join();
+  Announce(app, **server, *http, *port, err);
+  ServeUntilStopped(**server);
   app.log().Log(spdlog::level::info, "ohfp serve stopped", {{"event", "serve"}});
   return kExitOk;
 }
