@@ -69,7 +69,7 @@ if(NOT OHFP_BUILD_PLUGIN)
 endif()
 
 # --- the plugin and its tools ----------------------------------------------------------------------------------
-install(TARGETS ohfp RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT runtime)
+install(TARGETS ohfp ohfp-serve RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT runtime)
 install(TARGETS ohfp-chaos-proxy ohfp-hf-simulator RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT tools)
 
 # The HostFactory scripts: ohfp-command.sh with relative_bin pointing at the installed ohfp, and the five
@@ -99,7 +99,8 @@ set(OHFP_CONFIG_EXAMPLES
   ${PROJECT_SOURCE_DIR}/config/examples/config.json
   ${PROJECT_SOURCE_DIR}/config/examples/awsprov_templates.json
   ${PROJECT_SOURCE_DIR}/config/examples/seed-resilience.json
-  ${PROJECT_SOURCE_DIR}/config/recommended-resilience.json)
+  ${PROJECT_SOURCE_DIR}/config/recommended-resilience.json
+  ${PROJECT_SOURCE_DIR}/packaging/systemd/serve.env.example)
 install(CODE "
   if(CMAKE_INSTALL_PREFIX MATCHES \"^(.*)/usr/?\$\")
     set(ohfp_etc \"\${CMAKE_MATCH_1}/etc/ohfp\")
@@ -107,6 +108,17 @@ install(CODE "
     set(ohfp_etc \"\${CMAKE_INSTALL_PREFIX}/${CMAKE_INSTALL_SYSCONFDIR}/ohfp\")
   endif()
   file(INSTALL ${OHFP_CONFIG_EXAMPLES} DESTINATION \"\${ohfp_etc}\"
+       FILE_PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ)
+" COMPONENT runtime)
+# The systemd unit of `ohfp serve`: in lib/systemd/system beside the prefix's /usr (/lib/systemd/system for /usr, as
+# Debian 12 places units), under the prefix otherwise.
+install(CODE "
+  if(CMAKE_INSTALL_PREFIX MATCHES \"^(.*)/usr/?\$\")
+    set(ohfp_units \"\${CMAKE_MATCH_1}/lib/systemd/system\")
+  else()
+    set(ohfp_units \"\${CMAKE_INSTALL_PREFIX}/lib/systemd/system\")
+  endif()
+  file(INSTALL ${PROJECT_SOURCE_DIR}/packaging/systemd/ohfp-serve.service DESTINATION \"\${ohfp_units}\"
        FILE_PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ)
 " COMPONENT runtime)
 install(FILES ${PROJECT_SOURCE_DIR}/config/scenarios/throttle-storm.faults.json
@@ -132,10 +144,11 @@ if(NOT OHFP_HELP2MAN)
   message(WARNING "help2man not found (scripts/install-deps.sh installs it): no man pages")
   return()
 endif()
-set(ohfp_man_programs ohfp ohfp-chaos-proxy ohfp-hf-simulator)
-set(ohfp_man_components runtime tools tools)
+set(ohfp_man_programs ohfp ohfp-serve ohfp-chaos-proxy ohfp-hf-simulator)
+set(ohfp_man_components runtime runtime tools tools)
 set(ohfp_man_names
   "Open Host Factory Plugin for AWS: HostFactory's provider commands, ohfp init, operator commands"
+  "ohfp serve: REST API, Prometheus metrics and dashboard of an ohfp installation"
   "fault-injecting HTTP proxy for AWS Query API traffic"
   "plays IBM Spectrum Symphony's HostFactory against a provider plugin's scripts")
 foreach(program component name IN ZIP_LISTS ohfp_man_programs ohfp_man_components ohfp_man_names)

@@ -46,12 +46,14 @@ Scaling groups). Circuit breakers and retry budgets are shared by the process
 HostFactory starts for every call; every AWS call has a deadline.
 
 This package holds the ohfp executable, the HostFactory scripts in
-/usr/libexec/ohfp/hostfactory, example configuration in /etc/ohfp and the
+/usr/libexec/ohfp/hostfactory, example configuration in /etc/ohfp, ohfp serve
+(REST API, Prometheus metrics and a dashboard) with its systemd unit, and the
 documentation. `ohfp init` writes a provider directory and the entries that
 register it with HostFactory.")
 set(CPACK_DEBIAN_RUNTIME_PACKAGE_CONTROL_EXTRA ${PROJECT_BINARY_DIR}/packaging/deb/runtime/conffiles)
 set(ohfp_conffiles "")
-foreach(file config.json awsprov_templates.json seed-resilience.json recommended-resilience.json)
+foreach(file config.json awsprov_templates.json seed-resilience.json recommended-resilience.json
+             serve.env.example)
   string(APPEND ohfp_conffiles "/etc/ohfp/${file}\n")
 endforeach()
 file(CONFIGURE OUTPUT ${PROJECT_BINARY_DIR}/packaging/deb/runtime/conffiles CONTENT "${ohfp_conffiles}")

@@ -21,8 +21,9 @@ ALLOWED = {
     "hostfactory": {"model", "provider", "store", "logging", "base"},
     "app": {"hostfactory", "provider", "aws", "store", "logging", "config", "model", "base"},
     "simulator": {"config", "aws"},
+    "serve": {"app", "hostfactory", "provider", "aws", "store", "logging", "config", "model", "base"},
     "cli": {"app", "hostfactory", "provider", "aws", "store", "logging", "config", "model", "base",
-            "simulator"},
+            "simulator", "serve"},
 }
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"')
 

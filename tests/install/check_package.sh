@@ -47,13 +47,15 @@ field "$dev" Depends | grep -qF "libohfp-resilience$soversion (= $version)" ||
 [ "$(field "$lib" Section)" = libs ] || fail "library section"
 [ "$(field "$dev" Section)" = libdevel ] || fail "-dev section"
 dpkg-deb --info "$runtime" conffiles >"$work/conffiles"
-for f in config.json awsprov_templates.json seed-resilience.json recommended-resilience.json; do
+for f in config.json awsprov_templates.json seed-resilience.json recommended-resilience.json serve.env.example; do
   grep -qx "/etc/ohfp/$f" "$work/conffiles" || fail "/etc/ohfp/$f is not a conffile"
 done
 dpkg-deb --info "$lib" shlibs | grep -qx "libohfp-resilience $soversion libohfp-resilience$soversion (>= $version)" ||
   fail "the library's shlibs: $(dpkg-deb --info "$lib" shlibs)"
 dpkg-deb --info "$lib" triggers | grep -qx "activate-noawait ldconfig" || fail "no ldconfig trigger"
-for f in /usr/bin/ohfp /usr/libexec/ohfp/hostfactory/ohfp-command.sh \
+for f in /usr/bin/ohfp /usr/bin/ohfp-serve /lib/systemd/system/ohfp-serve.service \
+  /etc/ohfp/serve.env.example /usr/share/man/man1/ohfp-serve.1.gz \
+  /usr/libexec/ohfp/hostfactory/ohfp-command.sh \
   /usr/libexec/ohfp/hostfactory/requestMachines.sh /etc/ohfp/config.json \
   /usr/share/doc/ohfp/copyright /usr/share/doc/ohfp/changelog.gz /usr/share/man/man1/ohfp.1.gz \
   /usr/share/ohfp/scenarios/throttle-storm.trace.jsonl; do has "$runtime" "$f"; done
@@ -65,7 +67,8 @@ for f in /usr/include/ohfp/resilience/pipeline.h /usr/lib/libohfp-resilience.so 
   /usr/lib/cmake/ohfp/ohfpConfig.cmake /usr/lib/pkgconfig/ohfp-resilience.pc \
   /usr/share/doc/libohfp-resilience-dev/copyright; do has "$dev" "$f"; done
 for p in "$runtime" "$tools" "$lib" "$dev"; do
-  outside=$(contents "$p" | grep -vE '^/(usr/(bin|lib|libexec|include|share)|etc/ohfp)(/|$)' | grep -vxE '/|/usr/?|/etc/?' || true)
+  outside=$(contents "$p" | grep -vE '^/(usr/(bin|lib|libexec|include|share)|etc/ohfp|lib/systemd/system)(/|$)' |
+    grep -vxE '/|/usr/?|/etc/?|/lib/?|/lib/systemd/?' || true)
   [ -z "$outside" ] || fail "$(basename "$p") installs outside the FHS places: $outside"
 done
 dpkg-deb --fsys-tarfile "$runtime" | tar -xO ./usr/bin/ohfp >"$work/ohfp.packaged"
@@ -109,7 +112,7 @@ echo "$out" | grep -q '"templateId":"OnDemand-C5-RunInstances"' || fail "the pac
 dpkg_root --remove ohfp ohfp-tools libohfp-resilience-dev libohfp-resilience$soversion
 listing >"$work/after-remove"
 left=$(diff "$work/before" "$work/after-remove" | sed -n 's/^> //p' | tr '\n' ' ')
-[ "$left" = "./etc ./etc/ohfp ./etc/ohfp/awsprov_templates.json ./etc/ohfp/config.json ./etc/ohfp/recommended-resilience.json ./etc/ohfp/seed-resilience.json " ] ||
+[ "$left" = "./etc ./etc/ohfp ./etc/ohfp/awsprov_templates.json ./etc/ohfp/config.json ./etc/ohfp/recommended-resilience.json ./etc/ohfp/seed-resilience.json ./etc/ohfp/serve.env.example " ] ||
   fail "after remove, expected only the conffiles, found: $left"
 dpkg_root --purge ohfp ohfp-tools libohfp-resilience-dev libohfp-resilience$soversion
 listing >"$work/after-purge"

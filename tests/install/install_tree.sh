@@ -14,10 +14,10 @@ fail() {
 rm -rf "$prefix"
 "$cmake" --install "$build" --prefix "$prefix" >/dev/null || fail "cmake --install failed"
 
-for f in bin/ohfp bin/ohfp-chaos-proxy bin/ohfp-hf-simulator \
+for f in bin/ohfp bin/ohfp-serve bin/ohfp-chaos-proxy bin/ohfp-hf-simulator lib/systemd/system/ohfp-serve.service \
   libexec/ohfp/hostfactory/ohfp-command.sh \
   etc/ohfp/config.json etc/ohfp/awsprov_templates.json etc/ohfp/seed-resilience.json \
-  etc/ohfp/recommended-resilience.json \
+  etc/ohfp/recommended-resilience.json etc/ohfp/serve.env.example \
   share/ohfp/scenarios/throttle-storm.trace.jsonl share/ohfp/scenarios/throttle-storm.faults.json \
   share/doc/ohfp/README.md share/doc/ohfp/operations.md share/doc/ohfp/copyright \
   share/man/man1/ohfp.1.gz share/man/man1/ohfp-chaos-proxy.1.gz share/man/man1/ohfp-hf-simulator.1.gz \

@@ -323,12 +323,10 @@ void PluginApp::Finish(std::string_view command, int exit_code) {
              {"aws_calls", aws_totals.calls}});
 }
 
-Result<std::string> PluginApp::MetricsPrometheus() {
-  Result<std::vector<store::MetricDelta>> all = store_->Metrics();
-  if (!all.ok()) return all.error();
+std::string PrometheusText(const std::vector<store::MetricDelta>& counters) {
   std::string out;
   std::string last;
-  for (const store::MetricDelta& m : *all) {
+  for (const store::MetricDelta& m : counters) {
     if (m.name != last) {
       out += "# TYPE " + m.name + " counter\n";
       last = m.name;
@@ -338,6 +336,12 @@ Result<std::string> PluginApp::MetricsPrometheus() {
     out += m.name + "{" + m.labels + "} " + value + "\n";
   }
   return out;
+}
+
+Result<std::string> PluginApp::MetricsPrometheus() {
+  Result<std::vector<store::MetricDelta>> all = store_->Metrics();
+  if (!all.ok()) return all.error();
+  return PrometheusText(*all);
 }
 
 Result<nlohmann::ordered_json> PluginApp::MetricsJson() {

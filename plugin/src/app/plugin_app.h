@@ -68,6 +68,10 @@ struct AppOptions {
   bool accept_lost_store = false;
 };
 
+// Counters as Prometheus' text exposition format (one "# TYPE <name> counter" per family): what
+// `ohfp metrics`, the textfile and `ohfp serve`'s /metrics print.
+std::string PrometheusText(const std::vector<store::MetricDelta>& counters);
+
 // confdir: option > HF_PROVIDER_CONFDIR > "."; workdir: option > HF_PROVIDER_WORKDIR > confdir;
 // logdir: option > HF_PROVIDER_LOGDIR > workdir.
 PluginPaths ResolvePaths(const AppOptions& options, const aws::Environment& env);

@@ -5,6 +5,7 @@
 #include <iostream>
 #include <sstream>
 
+#include "app/operator_actions.h"
 #include "cli/exit_codes.h"
 #include "config/resilience_json.h"
 #include "hostfactory/contract.h"
@@ -187,43 +188,24 @@ int RunBreaker(std::string_view action, const std::string& service, const app::A
     return CodeFor(app.error());
   }
   if (action == "status") {
-    auto records = (*app)->state_store().ListBreakers();
-    if (!records.ok()) {
-      err << "ohfp: " << records.error().ToString() << "\n";
+    auto j = app::BreakersJson((*app)->state_store(), (*app)->config().resilience);
+    if (!j.ok()) {
+      err << "ohfp: " << j.error().ToString() << "\n";
       return kExitFailed;
     }
-    nlohmann::ordered_json j = nlohmann::ordered_json::array();
-    for (const auto& [name, r] : *records) {
-      nlohmann::ordered_json b;
-      b["service"] = name;
-      b["state"] = std::string(resilience::CircuitStateName(r.state));
-      b["override"] = std::string(resilience::CircuitOverrideName(r.override_mode));
-      b["failure_count"] = r.failure_count;
-      b["half_open_probes"] = r.half_open_probes;
-      b["last_failure_time"] =
-          r.last_failure_time
-              ? nlohmann::ordered_json(std::chrono::duration_cast<std::chrono::seconds>(
-                                           r.last_failure_time->time_since_epoch())
-                                           .count())
-              : nlohmann::ordered_json();
-      j.push_back(std::move(b));
-    }
-    out << j.dump(2) << "\n";
+    out << j->dump(2) << "\n";
     return kExitOk;
   }
-  const resilience::ResilienceConfig& rc = (*app)->config().resilience;
-  resilience::CircuitBreaker& breaker =
-      (*app)->pipeline().breakers().Get(service, rc.circuit_breaker.ForService(service));
-  resilience::Status s = action == "force-open"     ? breaker.ForceOpen()
-                         : action == "force-closed" ? breaker.ForceClosed()
-                                                    : breaker.Reset();
-  if (!s.ok()) {
-    err << "ohfp: " << s.error().ToString() << "\n";
+  const std::optional<app::BreakerAction> which = app::BreakerActionFromName(action);
+  if (!which) {
+    err << "ohfp: unknown breaker action " << action << "\n";
+    return kExitBadInput;
+  }
+  auto done = app::ApplyBreakerAction(**app, *which, service, "cli");
+  if (!done.ok()) {
+    err << "ohfp: " << done.error().ToString() << "\n";
     return kExitFailed;
   }
-  (*app)->log().Log(spdlog::level::warn,
-                    "operator: circuit breaker " + service + " " + std::string(action),
-                    {{"event", "breaker_override"}, {"service", service}, {"action", action}});
   out << "circuit breaker " << service << ": " << action << " (every ohfp process sharing "
       << ((*app)->paths().workdir / (*app)->config().storage.file).string() << " now sees it)\n";
   return kExitOk;
@@ -238,37 +220,14 @@ int RunReconcile(const ReconcileOptions& reconcile, const app::AppOptions& optio
     err << "ohfp: " << app.error().message() << "\n";
     return CodeFor(app.error());
   }
-  hostfactory::HostFactoryService& service = (*app)->service();
-  nlohmann::ordered_json j;
-  j["installation"] = (*app)->installation_id();
-  if (reconcile.adopt) {
-    resilience::Result<hostfactory::AdoptReport> adopted = service.Adopt();
-    if (!adopted.ok()) {
-      err << "ohfp: cannot adopt: " << adopted.error().ToString() << "\n";
-      (*app)->Finish("reconcile", kExitFailed);
-      return kExitFailed;
-    }
-    j["adopted_requests"] = adopted->requests;
-    j["adopted_machines"] = adopted->machines;
-    j["skipped"] = adopted->skipped;
+  const app::ReconcileOutcome outcome =
+      app::Reconcile(**app, {.dry_run = reconcile.dry_run, .adopt = reconcile.adopt});
+  if (!outcome.problem.empty()) {
+    err << "ohfp: " << outcome.problem << "\n";
+    return kExitFailed;
   }
-  const hostfactory::SweepReport sweep = service.Sweep(reconcile.dry_run);
-  if (!reconcile.dry_run) service.Housekeeping(/*force=*/true);
-  j["dry_run"] = reconcile.dry_run;
-  j["sweep_ran"] = sweep.ran;
-  if (!sweep.ran) j["sweep_problem"] = sweep.problem;
-  nlohmann::ordered_json findings = nlohmann::ordered_json::array();
-  for (const model::OrphanFinding& f : sweep.findings) {
-    findings.push_back({{"instance", f.instance_id},
-                        {"request", f.request_id},
-                        {"action", model::OrphanActionName(f.action)},
-                        {"reason", f.reason}});
-  }
-  j["instances"] = std::move(findings);
-  j["log"] = ((*app)->paths().logdir / (*app)->config().logging.file).string();
-  (*app)->Finish("reconcile", kExitOk);
-  out << j.dump(2) << "\n";
-  return sweep.ran ? kExitOk : kExitFailed;
+  out << outcome.report.dump(2) << "\n";
+  return outcome.ok ? kExitOk : kExitFailed;
 }
 
 }  // namespace ohfp::cli

@@ -9,6 +9,7 @@
 #include "cli/hostfactory_commands.h"
 #include "cli/init_command.h"
 #include "cli/resilience_commands.h"
+#include "cli/serve_command.h"
 #include "hostfactory/contract.h"
 
 namespace {
@@ -35,6 +36,7 @@ Examples:
   ohfp getRequestStatus --data '{"requests": [{"requestId": "req-..."}]}'
   ohfp config validate
   ohfp breaker status
+  ohfp serve --listen 127.0.0.1:8451 --token-file /etc/ohfp/serve.token
   ohfp resilience compare --config config/examples/seed-resilience.json \
       --config config/recommended-resilience.json \
       --trace config/scenarios/throttle-storm.trace.jsonl --faults config/scenarios/throttle-storm.faults.json
@@ -163,6 +165,11 @@ int main(int argc, char** argv) {
   cmp->add_option("--seed", compare.seed, "Seed of the random source");
   cmp->add_flag("--json", compare.json, "Print the summaries as JSON");
 
+  CLI::App* serve = app.add_subcommand(
+      "serve", "REST API, Prometheus metrics and a live dashboard (ohfp serve --help)");
+  serve->prefix_command();  // everything after `serve` goes to ohfp-serve
+  serve->set_help_flag();
+
   const bool hostfactory_call = argc > 1 && IsHostFactoryCommand(argv[1]);
   try {
     app.parse(argc, argv);
@@ -202,6 +209,7 @@ int main(int argc, char** argv) {
     if (reconcile->parsed()) {
       return RunReconcile(reconcile_options, options, env, std::cout, std::cerr);
     }
+    if (serve->parsed()) return ExecServe(options, serve->remaining(), env, std::cerr);
     if (sim->parsed()) return RunSimulate(simulate, std::cout, std::cerr);
     if (cmp->parsed()) return RunCompare(compare, std::cout, std::cerr);
   } catch (const std::exception& e) {

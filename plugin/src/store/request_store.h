@@ -60,6 +60,34 @@ struct NewAcquire {
   bool adopted = false;
 };
 
+// A listing of requests (`ohfp serve`): every set field narrows it; newest first (created_at, then
+// id, descending); `offset` rows skipped, at most `limit` returned (0: only the total).
+struct RequestQuery {
+  std::optional<model::RequestKind> kind{};
+  std::optional<model::RequestState> state{};
+  std::string template_id{};                        // "": any
+  std::optional<model::Timestamp> created_from{};   // created_at >= this
+  std::optional<model::Timestamp> created_until{};  // created_at < this
+  int limit = 100;
+  int offset = 0;
+};
+struct RequestPage {
+  std::vector<model::Request> requests{};
+  int total = 0;  // rows matching the query, paging aside
+};
+
+// A listing of machines (`ohfp serve`), newest first (created_at, then instance id, descending).
+struct MachineQuery {
+  std::optional<model::MachineResult> result{};
+  std::string template_id{};  // "": any
+  int limit = 100;
+  int offset = 0;
+};
+struct MachinePage {
+  std::vector<model::Machine> machines{};
+  int total = 0;
+};
+
 struct MetricDelta {
   std::string name{};
   // A canonical label string, e.g. operation="ec2_run_instances",service="aws_ec2".
@@ -115,6 +143,10 @@ class RequestStore {
   [[nodiscard]] virtual resilience::Result<std::vector<model::Request>> RequestsByIds(
       const std::set<std::string>& ids) = 0;
 
+  // Requests matching `query`, one page of them and the total (for operators: `ohfp serve`). One
+  // read transaction: the page and the total agree.
+  [[nodiscard]] virtual resilience::Result<RequestPage> ListRequests(const RequestQuery& query) = 0;
+
   // --- attempts ---
   [[nodiscard]] virtual resilience::Result<std::vector<model::Attempt>> Attempts(
       std::string_view request_id) = 0;
@@ -135,6 +167,8 @@ class RequestStore {
   // Any number of ids.
   [[nodiscard]] virtual resilience::Result<std::vector<model::Machine>> MachinesByIds(
       const std::vector<std::string>& ids) = 0;
+  // Machines matching `query`, one page and the total (for operators: `ohfp serve`).
+  [[nodiscard]] virtual resilience::Result<MachinePage> ListMachines(const MachineQuery& query) = 0;
 
   // --- return requests ---
   // Saves a return request and its machines in one transaction.

@@ -86,6 +86,20 @@ Result<std::vector<model::Machine>> SqliteRequestStore::MachinesByIds(
   return out;
 }
 
+Result<MachinePage> SqliteRequestStore::ListMachines(const MachineQuery& query) {
+  internal::Filter filter;
+  if (query.result) filter.Add("result", "=", model::MachineResultName(*query.result));
+  if (!query.template_id.empty()) filter.Add("template_id", "=", query.template_id);
+  MachinePage page;
+  Result<int> total = internal::CountAndPage(
+      db_, "machines", internal::kMachineColumns, filter, "created_at DESC, instance_id DESC",
+      query.limit, query.offset,
+      [&](const Statement& row) { page.machines.push_back(internal::ReadMachine(row)); });
+  if (!total.ok()) return total.error();
+  page.total = *total;
+  return page;
+}
+
 Result<std::vector<model::ReturnMachine>> SqliteRequestStore::MachinesOfReturn(
     std::string_view return_id) {
   Result<Statement> q =

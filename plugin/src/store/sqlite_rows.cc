@@ -1,5 +1,9 @@
 #include "store/sqlite_rows.h"
 
+#include <algorithm>
+
+#include "store/transaction.h"
+
 namespace ohfp::store::internal {
 namespace {
 
@@ -192,6 +196,33 @@ void BindReturnMachine(Statement& q, const model::ReturnMachine& r) {
   q.Bind(6, model::MachineResultName(r.result));
   q.Bind(7, r.message);
   q.Bind(8, model::EpochMillis(r.updated_at));
+}
+
+resilience::Result<int> CountAndPage(Database& db, std::string_view table, std::string_view columns,
+                                     const Filter& filter, std::string_view order, int limit,
+                                     int offset, const std::function<void(const Statement&)>& row) {
+  // Deferred: a read snapshot (WAL), never the write lock; rolled back (nothing to commit) on
+  // return.
+  resilience::Result<Transaction> txn = Transaction::Begin(db, TransactionMode::kDeferred);
+  if (!txn.ok()) return txn.error();
+  resilience::Result<Statement> count =
+      db.Prepare("SELECT COUNT(*) FROM " + std::string(table) + filter.where());
+  if (!count.ok()) return count.error();
+  filter.BindAll(*count);
+  resilience::Result<bool> counted = count->Step();
+  if (!counted.ok()) return counted.error();
+  const int total = static_cast<int>(count->Column<std::int64_t>(0));
+  if (limit > 0) {
+    resilience::Result<Statement> q = db.Prepare(
+        "SELECT " + std::string(columns) + " FROM " + std::string(table) + filter.where() +
+        " ORDER BY " + std::string(order) + " LIMIT :limit OFFSET :offset");
+    if (!q.ok()) return q.error();
+    filter.BindAll(*q);
+    q->Bind(":limit", limit);
+    q->Bind(":offset", std::max(offset, 0));
+    if (resilience::Status s = ForEachRow(*q, row); !s.ok()) return s.error();
+  }
+  return total;
 }
 
 std::string Placeholders(std::size_t n) {

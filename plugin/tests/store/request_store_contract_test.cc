@@ -246,6 +246,81 @@ TEST_P(RequestStoreContract, AReturnRequestIsSavedWithItsMachines) {
   EXPECT_THAT(*store_->OpenRequests(RequestKind::kReturn), SizeIs(1));
 }
 
+// Ids of a page, in its order.
+std::vector<std::string> Ids(const RequestPage& page) {
+  std::vector<std::string> ids;
+  for (const model::Request& r : page.requests) ids.push_back(r.id);
+  return ids;
+}
+
+TEST_P(RequestStoreContract, RequestsAreListedNewestFirstByStateTemplateAndTimeInPages) {
+  // req-0 .. req-4, a minute apart; templates A, B, A, B, A; req-1 completes; a return request.
+  for (int i = 0; i < 5; ++i) {
+    auto r = store_->CreateAcquire({.id = "req-" + std::to_string(i),
+                                    .template_id = i % 2 == 0 ? "A" : "B",
+                                    .machine_count = 1,
+                                    .client_token = "req-" + std::to_string(i) + "-1",
+                                    .owner = {42, "boot/1"},
+                                    .now = kNow + std::chrono::minutes(i)});
+    ASSERT_TRUE(r.ok()) << r.error().ToString();
+  }
+  ASSERT_TRUE(store_->SetRequestState("req-1", RequestState::kComplete, "", kNow).ok());
+  ASSERT_TRUE(store_
+                  ->CreateReturn("ret-9", {{.instance_id = "i-9"}}, {7, "b/7"},
+                                 kNow + std::chrono::minutes(9))
+                  .ok());
+
+  auto all = store_->ListRequests({});
+  ASSERT_TRUE(all.ok()) << all.error().ToString();
+  EXPECT_EQ(all->total, 6);
+  EXPECT_THAT(Ids(*all), ElementsAre("ret-9", "req-4", "req-3", "req-2", "req-1", "req-0"));
+
+  auto acquire_a = *store_->ListRequests({.kind = RequestKind::kAcquire, .template_id = "A"});
+  EXPECT_THAT(Ids(acquire_a), ElementsAre("req-4", "req-2", "req-0"));
+  auto running_b = *store_->ListRequests({.state = RequestState::kRunning, .template_id = "B"});
+  EXPECT_THAT(Ids(running_b), ElementsAre("req-3"));
+  auto window = *store_->ListRequests({.kind = RequestKind::kAcquire,
+                                       .created_from = kNow + std::chrono::minutes(1),
+                                       .created_until = kNow + std::chrono::minutes(3)});
+  EXPECT_THAT(Ids(window), ElementsAre("req-2", "req-1")) << "from inclusive, until exclusive";
+
+  auto page2 = *store_->ListRequests({.kind = RequestKind::kAcquire, .limit = 2, .offset = 2});
+  EXPECT_EQ(page2.total, 5) << "the total ignores paging";
+  EXPECT_THAT(Ids(page2), ElementsAre("req-2", "req-1"));
+  auto past_the_end = *store_->ListRequests({.limit = 10, .offset = 10});
+  EXPECT_THAT(past_the_end.requests, ::testing::IsEmpty());
+  auto count_only = *store_->ListRequests({.state = RequestState::kComplete, .limit = 0});
+  EXPECT_EQ(count_only.total, 1);
+  EXPECT_THAT(count_only.requests, ::testing::IsEmpty());
+  EXPECT_EQ((*store_->ListRequests({.template_id = "Z"})).total, 0);
+}
+
+TEST_P(RequestStoreContract, MachinesAreListedNewestFirstByResultAndTemplateInPages) {
+  Acquire("req-1", 3);
+  std::vector<model::Machine> machines;
+  for (int i = 0; i < 3; ++i) {
+    model::Machine m = Machine("i-" + std::to_string(i), "req-1",
+                               i == 1 ? MachineResult::kFail : MachineResult::kSucceed);
+    m.created_at = m.updated_at = kNow + std::chrono::seconds(i);
+    machines.push_back(m);
+  }
+  ASSERT_TRUE(store_->SaveMachines(machines).ok());
+  auto all = store_->ListMachines({});
+  ASSERT_TRUE(all.ok()) << all.error().ToString();
+  EXPECT_EQ(all->total, 3);
+  ASSERT_THAT(all->machines, SizeIs(3));
+  EXPECT_EQ(all->machines[0].instance_id, "i-2");
+  EXPECT_EQ(all->machines[2].instance_id, "i-0");
+  auto failed = *store_->ListMachines({.result = MachineResult::kFail});
+  ASSERT_THAT(failed.machines, SizeIs(1));
+  EXPECT_EQ(failed.machines[0].instance_id, "i-1");
+  auto page = *store_->ListMachines({.limit = 1, .offset = 1});
+  EXPECT_EQ(page.total, 3);
+  ASSERT_THAT(page.machines, SizeIs(1));
+  EXPECT_EQ(page.machines[0].instance_id, "i-1");
+  EXPECT_EQ((*store_->ListMachines({.template_id = "other"})).total, 0);
+}
+
 TEST_P(RequestStoreContract, InstanceTypesAndMetricsAreKept) {
   ASSERT_TRUE(store_->SaveInstanceTypes({{"c5.large", 2, 1, 4096}}, kNow).ok());
   auto types = *store_->InstanceTypes({"c5.large", "m5.large"});
