@@ -16,8 +16,9 @@ include(CMakePackageConfigHelpers)
 
 set(OHFP_PACKAGE_MAINTAINER "Seed c07d08bb maintainers <maintainers@users.noreply.r-seed-c07d08bb.example>"
     CACHE STRING "Maintainer of the Debian packages (name <email>)")
-set(OHFP_PACKAGE_DOC_NAMES ohfp ohfp-tools libohfp-resilience${OHFP_RESILIENCE_SOVERSION} libohfp-resilience-dev)
-set(OHFP_PACKAGE_COMPONENTS runtime tools library dev)
+set(OHFP_PACKAGE_DOC_NAMES ohfp ohfp-serve ohfp-tools libohfp-resilience${OHFP_RESILIENCE_SOVERSION}
+  libohfp-resilience-dev)
+set(OHFP_PACKAGE_COMPONENTS runtime serve tools library dev)
 
 # OHFP_INSTALL_SHIMDIR and the relative paths between it and bin/: cmake/OhfpInstallDirs.cmake.
 
@@ -69,7 +70,8 @@ if(NOT OHFP_BUILD_PLUGIN)
 endif()
 
 # --- the plugin and its tools ----------------------------------------------------------------------------------
-install(TARGETS ohfp ohfp-serve RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT runtime)
+install(TARGETS ohfp RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT runtime)
+install(TARGETS ohfp-serve RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT serve)
 install(TARGETS ohfp-chaos-proxy ohfp-hf-simulator RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT tools)
 
 # The HostFactory scripts: ohfp-command.sh with relative_bin pointing at the installed ohfp, and the five
@@ -99,8 +101,7 @@ set(OHFP_CONFIG_EXAMPLES
   ${PROJECT_SOURCE_DIR}/config/examples/config.json
   ${PROJECT_SOURCE_DIR}/config/examples/awsprov_templates.json
   ${PROJECT_SOURCE_DIR}/config/examples/seed-resilience.json
-  ${PROJECT_SOURCE_DIR}/config/recommended-resilience.json
-  ${PROJECT_SOURCE_DIR}/packaging/systemd/serve.env.example)
+  ${PROJECT_SOURCE_DIR}/config/recommended-resilience.json)
 install(CODE "
   if(CMAKE_INSTALL_PREFIX MATCHES \"^(.*)/usr/?\$\")
     set(ohfp_etc \"\${CMAKE_MATCH_1}/etc/ohfp\")
@@ -110,17 +111,22 @@ install(CODE "
   file(INSTALL ${OHFP_CONFIG_EXAMPLES} DESTINATION \"\${ohfp_etc}\"
        FILE_PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ)
 " COMPONENT runtime)
-# The systemd unit of `ohfp serve`: in lib/systemd/system beside the prefix's /usr (/lib/systemd/system for /usr, as
-# Debian 12 places units), under the prefix otherwise.
+# `ohfp serve`'s systemd unit, in lib/systemd/system beside the prefix's /usr (/lib/systemd/system for /usr, as
+# Debian 12 places units), under the prefix otherwise; and its environment file's example, beside the others.
 install(CODE "
   if(CMAKE_INSTALL_PREFIX MATCHES \"^(.*)/usr/?\$\")
-    set(ohfp_units \"\${CMAKE_MATCH_1}/lib/systemd/system\")
+    set(ohfp_root \"\${CMAKE_MATCH_1}\")
+    set(ohfp_etc \"\${CMAKE_MATCH_1}/etc/ohfp\")
   else()
-    set(ohfp_units \"\${CMAKE_INSTALL_PREFIX}/lib/systemd/system\")
+    set(ohfp_root \"\${CMAKE_INSTALL_PREFIX}\")
+    set(ohfp_etc \"\${CMAKE_INSTALL_PREFIX}/${CMAKE_INSTALL_SYSCONFDIR}/ohfp\")
   endif()
-  file(INSTALL ${PROJECT_SOURCE_DIR}/packaging/systemd/ohfp-serve.service DESTINATION \"\${ohfp_units}\"
+  file(INSTALL ${PROJECT_SOURCE_DIR}/packaging/systemd/ohfp-serve.service
+       DESTINATION \"\${ohfp_root}/lib/systemd/system\"
        FILE_PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ)
-" COMPONENT runtime)
+  file(INSTALL ${PROJECT_SOURCE_DIR}/packaging/systemd/serve.env.example DESTINATION \"\${ohfp_etc}\"
+       FILE_PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ)
+" COMPONENT serve)
 install(FILES ${PROJECT_SOURCE_DIR}/config/scenarios/throttle-storm.faults.json
   ${PROJECT_SOURCE_DIR}/config/scenarios/throttle-storm.trace.jsonl
   DESTINATION ${CMAKE_INSTALL_DATADIR}/ohfp/scenarios COMPONENT runtime)
@@ -145,7 +151,7 @@ if(NOT OHFP_HELP2MAN)
   return()
 endif()
 set(ohfp_man_programs ohfp ohfp-serve ohfp-chaos-proxy ohfp-hf-simulator)
-set(ohfp_man_components runtime runtime tools tools)
+set(ohfp_man_components runtime serve tools tools)
 set(ohfp_man_names
   "Open Host Factory Plugin for AWS: HostFactory's provider commands, ohfp init, operator commands"
   "ohfp serve: REST API, Prometheus metrics and dashboard of an ohfp installation"

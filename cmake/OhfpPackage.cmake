@@ -2,6 +2,8 @@
 # component of cmake/OhfpInstall.cmake, installed under /usr (the example configuration in /etc/ohfp):
 #
 #   ohfp                       runtime: the ohfp executable, the HostFactory scripts, /etc/ohfp (conffiles), docs
+#   ohfp-serve                 serve: ohfp-serve (REST API, /metrics, dashboard), its systemd unit and
+#                              /etc/ohfp/serve.env.example; apart, so the per-call package loads no HTTP server
 #   ohfp-tools                 ohfp-chaos-proxy and ohfp-hf-simulator (testing a site's setup against failure)
 #   libohfp-resilience<SOVER>  the resilience library, shared
 #   libohfp-resilience-dev     its headers, static archive, CMake package and pkg-config file
@@ -21,7 +23,7 @@ set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "${CMAKE_PROJECT_NAME} built using CMake")
 set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
 # <staging>/usr: the example configuration goes to <staging>/etc/ohfp, i.e. /etc/ohfp (OhfpInstall.cmake).
 set(CPACK_STRIP_FILES ON)
-set(CPACK_COMPONENTS_ALL runtime tools library dev)
+set(CPACK_COMPONENTS_ALL runtime serve tools library dev)
 if(NOT OHFP_BUILD_PLUGIN)
   set(CPACK_COMPONENTS_ALL library dev)  # the library alone
 endif()
@@ -46,17 +48,28 @@ Scaling groups). Circuit breakers and retry budgets are shared by the process
 HostFactory starts for every call; every AWS call has a deadline.
 
 This package holds the ohfp executable, the HostFactory scripts in
-/usr/libexec/ohfp/hostfactory, example configuration in /etc/ohfp, ohfp serve
-(REST API, Prometheus metrics and a dashboard) with its systemd unit, and the
+/usr/libexec/ohfp/hostfactory, example configuration in /etc/ohfp and the
 documentation. `ohfp init` writes a provider directory and the entries that
 register it with HostFactory.")
 set(CPACK_DEBIAN_RUNTIME_PACKAGE_CONTROL_EXTRA ${PROJECT_BINARY_DIR}/packaging/deb/runtime/conffiles)
 set(ohfp_conffiles "")
-foreach(file config.json awsprov_templates.json seed-resilience.json recommended-resilience.json
-             serve.env.example)
+foreach(file config.json awsprov_templates.json seed-resilience.json recommended-resilience.json)
   string(APPEND ohfp_conffiles "/etc/ohfp/${file}\n")
 endforeach()
 file(CONFIGURE OUTPUT ${PROJECT_BINARY_DIR}/packaging/deb/runtime/conffiles CONTENT "${ohfp_conffiles}")
+
+set(CPACK_DEBIAN_SERVE_PACKAGE_NAME ohfp-serve)
+set(CPACK_DEBIAN_SERVE_PACKAGE_SECTION admin)
+set(CPACK_DEBIAN_SERVE_PACKAGE_DEPENDS "ohfp (= ${PROJECT_VERSION})")
+set(CPACK_COMPONENT_SERVE_DESCRIPTION
+  "REST API, Prometheus metrics and dashboard of an ohfp installation
+ohfp serve runs beside the HostFactory commands and reads the same state
+store: requests, machines, circuit breakers, the retry quota, metrics and
+recent events, as a versioned JSON API, a Prometheus /metrics endpoint and a
+live dashboard; operator actions (force a breaker open or closed, reconcile)
+need a bearer token. A systemd unit is included.")
+file(CONFIGURE OUTPUT ${PROJECT_BINARY_DIR}/packaging/deb/serve/conffiles CONTENT "/etc/ohfp/serve.env.example\n")
+set(CPACK_DEBIAN_SERVE_PACKAGE_CONTROL_EXTRA ${PROJECT_BINARY_DIR}/packaging/deb/serve/conffiles)
 
 set(CPACK_DEBIAN_TOOLS_PACKAGE_NAME ohfp-tools)
 set(CPACK_DEBIAN_TOOLS_PACKAGE_SECTION devel)
