@@ -100,6 +100,55 @@ TEST_F(AwsThroughProxyTest, ServerErrorsAndHtmlPagesAreRetried) {
   EXPECT_EQ(Stats()["actions"]["DescribeInstances"]["requests"], 3);
 }
 
+// Issue 9, item 4: a 200 that is not a DescribeInstancesResponse was read as "no instances", and
+// the application terminated healthy machines. Each such answer must fail the call (retried,
+// counted by the breaker), while the instances are there all along.
+TEST_F(AwsThroughProxyTest, A200ThatIsNotTheAnswerFailsTheDescribeInsteadOfListingNothing) {
+  auto launched = aws::ec2::RunInstances(
+      client(),
+      {.image_id = "ami-12345678", .instance_type = "c5.large", .min_count = 2, .max_count = 2});
+  ASSERT_TRUE(launched.ok()) << launched.error().ToString();
+  std::vector<std::string> ids;
+  for (const auto& i : launched->instances) ids.push_back(i.instance_id);
+
+  std::string deep;
+  for (int i = 0; i < 200'000; ++i) deep += "<a>";
+  for (int i = 0; i < 200'000; ++i) deep += "</a>";
+  const std::vector<std::pair<std::string, nlohmann::json>> answers = {
+      {"a proxy's login page",
+       {{"type", "respond"},
+        {"status", 200},
+        {"content_type", "text/html; charset=utf-8"},
+        {"body",
+         "<!DOCTYPE html><html><head><title>Sign in</title></head><body><form action=\"/login\">"
+         "<input name=\"user\"></form></body></html>"}}},
+      {"another action's answer",
+       {{"type", "respond"},
+        {"body",
+         "<TerminateInstancesResponse xmlns=\"http://ec2.amazonaws.com/doc/2016-11-15/\">"
+         "<requestId>{{request_id}}</requestId><instancesSet/></TerminateInstancesResponse>"}}},
+      {"a document 200,000 deep",
+       {{"type", "respond"},
+        {"body", "<DescribeInstancesResponse>" + deep + "</DescribeInstancesResponse>"}}},
+  };
+  for (const auto& [name, fault] : answers) {
+    SCOPED_TRACE(name);
+    ASSERT_TRUE(world_->proxy()->Reset());
+    const nlohmann::json rules = {
+        {"rules", {{{"match", {{"action", "DescribeInstances"}}}, {"fault", fault}}}}};
+    Rules(rules.dump());
+    auto described = aws::ec2::DescribeInstances(client(), {.instance_ids = ids});
+    ASSERT_FALSE(described.ok()) << "read as " << described->size() << " instances";
+    EXPECT_EQ(described.error().kind(), ErrorKind::kTransient) << described.error().ToString();
+    EXPECT_EQ(described.error().code(), "MalformedResponse") << described.error().ToString();
+    EXPECT_EQ(Stats()["actions"]["DescribeInstances"]["requests"], 4) << "retried";
+  }
+  Rules(R"({"rules": []})");
+  auto described = aws::ec2::DescribeInstances(client(), {.instance_ids = ids});
+  ASSERT_TRUE(described.ok()) << described.error().ToString();
+  EXPECT_EQ(described->size(), 2U) << "the instances were there all along";
+}
+
 TEST_F(AwsThroughProxyTest, AHangEndsAtTheDeadlineNotWhenTheServerGivesUp) {
   // The proxy holds the answer for 60 s; ec2_describe_instances has a 5 s deadline.
   Rules(

@@ -1,5 +1,6 @@
 #include "aws/xml.h"
 
+#include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <chrono>
@@ -44,6 +45,43 @@ pugi::xml_node FindIf(pugi::xml_node start, Predicate matches) {
     current = current.next_sibling();
   }
   return {};
+}
+
+bool HasDoctype(const pugi::xml_document& document) {
+  for (pugi::xml_node node : document.children()) {
+    if (node.type() == pugi::node_doctype) return true;
+  }
+  return false;
+}
+
+// The depth of the deepest element under `root` (the root is 1), counted without recursion; stops
+// counting past kMaxXmlDepth + 1.
+int MaxDepth(pugi::xml_node root) {
+  int depth = 1;
+  int deepest = 1;
+  pugi::xml_node current = root;
+  while (true) {
+    pugi::xml_node child = current.first_child();
+    while (child && child.type() != pugi::node_element) child = child.next_sibling();
+    if (child) {
+      current = child;
+      deepest = std::max(deepest, ++depth);
+      if (deepest > kMaxXmlDepth) return deepest;
+      continue;
+    }
+    // No element child: the next element sibling of this node or of its nearest ancestor.
+    while (current != root) {
+      pugi::xml_node next = current.next_sibling();
+      while (next && next.type() != pugi::node_element) next = next.next_sibling();
+      if (next) {
+        current = next;
+        break;
+      }
+      current = current.parent();
+      --depth;
+    }
+    if (current == root) return deepest;
+  }
 }
 
 std::string_view Trim(std::string_view text) {
@@ -247,6 +285,19 @@ std::string_view XmlNode::Name() const noexcept {
   return node_ ? LocalName(pugi::xml_node(node_).name()) : std::string_view();
 }
 
+std::string_view XmlNode::NamespaceUri() const noexcept {
+  if (!node_) return {};
+  const std::string_view qualified = pugi::xml_node(node_).name();
+  const std::size_t colon = qualified.rfind(':');
+  const std::string attribute = colon == std::string_view::npos
+                                    ? "xmlns"
+                                    : "xmlns:" + std::string(qualified.substr(0, colon));
+  for (pugi::xml_node n(node_); n && n.type() == pugi::node_element; n = n.parent()) {
+    if (pugi::xml_attribute a = n.attribute(attribute.c_str())) return a.value();
+  }
+  return {};
+}
+
 XmlNode XmlNode::Child(std::string_view local_name) const noexcept {
   if (!node_) return {};
   for (pugi::xml_node child : pugi::xml_node(node_).children()) {
@@ -371,13 +422,24 @@ Result<XmlDocument> XmlDocument::Parse(std::string_view body) {
                  "response body is empty, expected XML");
   }
   auto document = std::make_unique<pugi::xml_document>();
-  const pugi::xml_parse_result parsed =
-      document->load_buffer(body.data(), body.size(), pugi::parse_default, pugi::encoding_auto);
+  const pugi::xml_parse_result parsed = document->load_buffer(
+      body.data(), body.size(), pugi::parse_default | pugi::parse_doctype, pugi::encoding_auto);
   if (!parsed || !document->document_element()) {
     return Error(ErrorKind::kTransient, "MalformedResponse",
                  "response body is not well-formed XML (" + std::string(parsed.description()) +
                      " at offset " + std::to_string(parsed.offset) + "); body starts '" +
                      Excerpt(body) + "'");
+  }
+  if (HasDoctype(*document)) {
+    return Error(ErrorKind::kTransient, "MalformedResponse",
+                 "response body has a document type declaration, which AWS never sends; body "
+                 "starts '" +
+                     Excerpt(body) + "'");
+  }
+  if (const int depth = MaxDepth(document->document_element()); depth > kMaxXmlDepth) {
+    return Error(ErrorKind::kTransient, "MalformedResponse",
+                 "response body nests elements deeper than " + std::to_string(kMaxXmlDepth) +
+                     " levels; body starts '" + Excerpt(body) + "'");
   }
   return XmlDocument(std::move(document));
 }

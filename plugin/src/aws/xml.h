@@ -59,6 +59,9 @@ class XmlNode {
 
   // The element's local name ("item" for <ec2:item>); "" for a null node.
   std::string_view Name() const noexcept;
+  // The namespace URI the element's name is in (its prefix's, or the default, xmlns declaration on
+  // it or the nearest ancestor that has one); "" when it is in none, or for a null node.
+  std::string_view NamespaceUri() const noexcept;
 
   // The first child element named `local_name`; a null node if there is none.
   XmlNode Child(std::string_view local_name) const noexcept;
@@ -102,10 +105,18 @@ class XmlNode {
   pugi::xml_node_struct* node_ = nullptr;
 };
 
+// Elements nested deeper than this (the root is at depth 1) make a document unacceptable. The
+// deepest AWS answers ohfp reads (a Spot Fleet request's launch specifications, an Auto Scaling
+// group's mixed instances policy) nest about 12 deep.
+inline constexpr int kMaxXmlDepth = 64;
+
 class XmlDocument {
  public:
-  // Parses `body` (UTF-8/16/32 detected from the BOM or declaration). Not XML, or no root element:
-  // kTransient "MalformedResponse" with the parser's reason, the offset and the start of the body.
+  // Parses `body` (UTF-8/16/32 detected from the BOM or declaration). Not XML, no root element, a
+  // document type declaration (<!DOCTYPE>: AWS never sends one), or elements nested deeper than
+  // kMaxXmlDepth: kTransient "MalformedResponse" with the reason, the offset and the start of the
+  // body. Neither parsing nor any walk in this file recurses, so a document nested 200,000 deep is
+  // refused in a few milliseconds without deep stacks.
   [[nodiscard]] static resilience::Result<XmlDocument> Parse(std::string_view body);
 
   XmlDocument(XmlDocument&&) noexcept;

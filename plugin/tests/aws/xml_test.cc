@@ -1,5 +1,6 @@
 #include "aws/xml.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -11,9 +12,11 @@ namespace ohfp::aws {
 namespace {
 
 using resilience::ErrorKind;
+using resilience::Result;
 using resilience::SysTime;
 using std::chrono::milliseconds;
 using std::chrono::seconds;
+using ::testing::HasSubstr;
 
 XmlDocument ParseOk(std::string_view body) {
   resilience::Result<XmlDocument> doc = XmlDocument::Parse(body);
@@ -133,14 +136,51 @@ TEST(XmlDocument, FindSearchesAtAnyDepthInDocumentOrder) {
   EXPECT_FALSE(doc.Find("error"));  // element names are case-sensitive
 }
 
-TEST(XmlDocument, FindDoesNotOverflowTheStackOnDeepNesting) {
-  std::string body;
-  for (int i = 0; i < 20000; ++i) body += "<n>";
-  body += "<deep>x</deep>";
-  for (int i = 0; i < 20000; ++i) body += "</n>";
-  XmlDocument doc = ParseOk(body);
+TEST(XmlDocument, NestingUpToTheLimitIsReadAndDeeperIsRefusedWithoutRecursion) {
+  const auto nested = [](int depth) {  // `depth` elements, the innermost <deep>
+    std::string body;
+    for (int i = 1; i < depth; ++i) body += "<n>";
+    body += "<deep>x</deep>";
+    for (int i = 1; i < depth; ++i) body += "</n>";
+    return body;
+  };
+  XmlDocument doc = ParseOk(nested(kMaxXmlDepth));
   EXPECT_EQ(doc.Find("deep").Text(), "x");
   EXPECT_EQ(RequestIdOf(doc), "");
+  for (const int depth : {kMaxXmlDepth + 1, 200'000}) {
+    Result<XmlDocument> deep = XmlDocument::Parse(nested(depth));
+    ASSERT_FALSE(deep.ok()) << depth;
+    EXPECT_EQ(deep.error().kind(), ErrorKind::kTransient);
+    EXPECT_EQ(deep.error().code(), "MalformedResponse");
+    EXPECT_THAT(std::string(deep.error().message()), HasSubstr("deeper than 64 levels"));
+  }
+  // Siblings do not add depth.
+  std::string wide = "<r>";
+  for (int i = 0; i < 10'000; ++i) wide += "<a><b/></a>";
+  EXPECT_TRUE(XmlDocument::Parse(wide + "</r>").ok());
+}
+
+TEST(XmlDocument, ADocumentTypeDeclarationIsRefused) {
+  for (const std::string_view body :
+       {"<!DOCTYPE html><html/>",
+        "<?xml version=\"1.0\"?><!DOCTYPE r [<!ENTITY e \"x\">]><r>&e;</r>",
+        "<!DOCTYPE r SYSTEM \"file:///etc/passwd\"><r/>"}) {
+    Result<XmlDocument> doc = XmlDocument::Parse(body);
+    ASSERT_FALSE(doc.ok()) << body;
+    EXPECT_EQ(doc.error().code(), "MalformedResponse") << body;
+  }
+}
+
+TEST(XmlNode, NamespaceUriResolvesTheDefaultAndPrefixedDeclarations) {
+  XmlDocument doc = ParseOk(
+      "<a xmlns=\"urn:d\" xmlns:p=\"urn:p\"><b/><p:c/><d xmlns=\"urn:e\"><e/></d><q:f/></a>");
+  EXPECT_EQ(doc.Root().NamespaceUri(), "urn:d");
+  EXPECT_EQ(doc.Root().Child("b").NamespaceUri(), "urn:d");
+  EXPECT_EQ(doc.Root().Child("c").NamespaceUri(), "urn:p");
+  EXPECT_EQ(doc.Root().Child("d").Child("e").NamespaceUri(), "urn:e");
+  EXPECT_EQ(doc.Root().Child("f").NamespaceUri(), "") << "an undeclared prefix";
+  EXPECT_EQ(ParseOk("<r/>").Root().NamespaceUri(), "");
+  EXPECT_EQ(XmlNode().NamespaceUri(), "");
 }
 
 TEST(XmlNode, MissingElementsAreNullNodesWithEmptyValues) {
