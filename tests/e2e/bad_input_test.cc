@@ -114,6 +114,20 @@ TEST_F(BadInputTest, BadInputIsOneJsonMessageWithExitTwoAndChangesNothing) {
   EXPECT_EQ(world_->ProxyRequests("TerminateInstances"), terminates_before);
 }
 
+// The e2e world's moto checks every signature against its IAM user's key (issue 11): a key it does
+// not know is refused, so nothing is launched and the command says why.
+TEST_F(BadInputTest, AKeyMotoDoesNotKnowIsRefusedAndNothingIsLaunched) {
+  ASSERT_TRUE(world_->moto().checks_signatures());
+  AwsAccess stranger = world_->endpoint();
+  stranger.secret_access_key += "-wrong";
+  PluginInstall install(stranger, RunInstancesCase().templates);
+  Simulator sim(SimulatorFor(install));
+  const CallResult r = sim.RequestMachines("OnDemand", 1);
+  EXPECT_NE(r.exit_code, 0) << r.Describe();
+  EXPECT_THAT(r.out + r.err + install.Log(), HasSubstr("AuthFailure")) << r.Describe();
+  EXPECT_THAT(world_->Instances(), IsEmpty());
+}
+
 TEST_F(BadInputTest, AnUnknownRequestIdIsCompleteWithErrorAndChangesNothing) {
   // The contract: "An unknown request id gets an entry with complete_with_error and a message,
   // not a crash." The known request asked alongside is answered as usual.

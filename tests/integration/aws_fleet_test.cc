@@ -124,25 +124,21 @@ class FleetWorldTest : public ::testing::Test {
       return;
     }
     transport_ = new RecordingTransport(world_->clock());
-    credentials_ = new aws::StaticCredentialsProvider(
-        {.access_key_id = "testing", .secret_access_key = "testing"});
     aws::AwsClient& base = world_->client();
     client_ = new aws::AwsClient(
         "us-east-1",
         {base.endpoint(aws::AwsService::kEc2), base.endpoint(aws::AwsService::kAutoScaling),
          base.endpoint(aws::AwsService::kCloudWatch)},
         {.transport = *transport_,
-         .credentials = *credentials_,
+         .credentials = world_->credentials(),
          .clock = world_->clock(),
          .pipeline = world_->pipeline()});
   }
   static void TearDownTestSuite() {
     delete client_;
-    delete credentials_;
     delete transport_;
     delete world_;
     client_ = nullptr;
-    credentials_ = nullptr;
     transport_ = nullptr;
     world_ = nullptr;
   }
@@ -193,7 +189,6 @@ class FleetWorldTest : public ::testing::Test {
   static AwsWorld* world_;
   static std::string failure_;
   static RecordingTransport* transport_;
-  static aws::StaticCredentialsProvider* credentials_;
   static aws::AwsClient* client_;
 };
 template <bool P>
@@ -202,8 +197,6 @@ template <bool P>
 std::string FleetWorldTest<P>::failure_;
 template <bool P>
 RecordingTransport* FleetWorldTest<P>::transport_ = nullptr;
-template <bool P>
-aws::StaticCredentialsProvider* FleetWorldTest<P>::credentials_ = nullptr;
 template <bool P>
 aws::AwsClient* FleetWorldTest<P>::client_ = nullptr;
 

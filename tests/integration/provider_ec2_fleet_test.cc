@@ -124,13 +124,12 @@ class FleetPlugin {
               hostfactory::ServiceOptions options = {})
       : aws_(aws),
         transport_(aws.clock()),
-        credentials_(aws::Credentials{.access_key_id = "testing", .secret_access_key = "testing"}),
         client_("us-east-1",
                 {aws.client().endpoint(aws::AwsService::kEc2),
                  aws.client().endpoint(aws::AwsService::kAutoScaling),
                  aws.client().endpoint(aws::AwsService::kCloudWatch)},
                 {.transport = transport_,
-                 .credentials = credentials_,
+                 .credentials = aws.credentials(),
                  .clock = aws.clock(),
                  .pipeline = aws.pipeline()}),
         inspect_(aws, {}) {
@@ -222,7 +221,6 @@ class FleetPlugin {
   AwsWorld& aws_;
   TempDir dir_;
   RecordingTransport transport_;
-  aws::StaticCredentialsProvider credentials_;
   aws::AwsClient client_;
   PluginWorld inspect_;
   hostfactory::TemplateSet templates_;
