@@ -100,6 +100,15 @@ TEST_F(BadInputTest, BadInputIsOneJsonMessageWithExitTwoAndChangesNothing) {
       {"getReturnRequests: malformed JSON", Command::kGetReturnRequests, "{]", "JSON"},
       {"getReturnRequests: machines not a list", Command::kGetReturnRequests,
        R"({"machines": "all"})", "machines"},
+      // Issue 11: these were exit 3 (invalid UTF-8, 1e400) or had no limit at all (size, depth).
+      {"not UTF-8", Command::kRequestMachines,
+       "{\"template\": {\"templateId\": \"caf\xe9\", \"machineCount\": 1}}", "JSON"},
+      {"machineCount 1e400", Command::kRequestMachines,
+       R"({"template": {"templateId": "OnDemand", "machineCount": 1e400}})", "range"},
+      {"nested 100,000 deep", Command::kGetRequestStatus,
+       "{\"requests\": " + std::string(100'000, '[') + std::string(100'000, ']') + "}", "deeper"},
+      {"17 MiB", Command::kGetReturnRequests,
+       "{\"machines\": []" + std::string(17 << 20, ' ') + "}", "larger than 16777216 bytes"},
   };
   for (const BadInput& c : cases) {
     SCOPED_TRACE(c.what);

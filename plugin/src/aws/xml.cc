@@ -6,7 +6,10 @@
 #include <chrono>
 #include <limits>
 #include <pugixml.hpp>
+#include <string>
 #include <utility>
+
+#include "aws/untrusted_text.h"
 
 namespace ohfp::aws {
 namespace {
@@ -54,33 +57,41 @@ bool HasDoctype(const pugi::xml_document& document) {
   return false;
 }
 
-// The depth of the deepest element under `root` (the root is 1), counted without recursion; stops
-// counting past kMaxXmlDepth + 1.
-int MaxDepth(pugi::xml_node root) {
-  int depth = 1;
-  int deepest = 1;
+// What is wrong with the tree under `root`, found without recursion: elements nested deeper than
+// kMaxXmlDepth, or a name, text or attribute that is not valid UTF-8 (pugixml converts other
+// encodings to UTF-8 but does not validate UTF-8 input, and what AWS says goes into JSON output).
+// Empty when nothing is.
+std::string TreeProblem(pugi::xml_node root, Utf8Text utf8) {
+  int parent_level = 0;  // how many elements enclose `current`: the root has none
   pugi::xml_node current = root;
   while (true) {
-    pugi::xml_node child = current.first_child();
-    while (child && child.type() != pugi::node_element) child = child.next_sibling();
-    if (child) {
+    if (utf8 == Utf8Text::kRequired) {
+      if (!IsValidUtf8(current.name()) || !IsValidUtf8(current.value())) {
+        return "text that is not valid UTF-8";
+      }
+      for (pugi::xml_attribute a : current.attributes()) {
+        if (!IsValidUtf8(a.name()) || !IsValidUtf8(a.value())) {
+          return "an attribute that is not valid UTF-8";
+        }
+      }
+    }
+    if (pugi::xml_node child = current.first_child()) {  // only elements have children
       current = child;
-      deepest = std::max(deepest, ++depth);
-      if (deepest > kMaxXmlDepth) return deepest;
+      if (++parent_level + 1 > kMaxXmlDepth && current.type() == pugi::node_element) {
+        return "elements nested deeper than " + std::to_string(kMaxXmlDepth) + " levels";
+      }
       continue;
     }
-    // No element child: the next element sibling of this node or of its nearest ancestor.
-    while (current != root) {
-      pugi::xml_node next = current.next_sibling();
-      while (next && next.type() != pugi::node_element) next = next.next_sibling();
-      if (next) {
-        current = next;
-        break;
-      }
+    // No child: the next sibling of this node or of its nearest ancestor.
+    while (current != root && !current.next_sibling()) {
       current = current.parent();
-      --depth;
+      --parent_level;
     }
-    if (current == root) return deepest;
+    if (current == root) return {};
+    current = current.next_sibling();
+    if (parent_level + 1 > kMaxXmlDepth && current.type() == pugi::node_element) {
+      return "elements nested deeper than " + std::to_string(kMaxXmlDepth) + " levels";
+    }
   }
 }
 
@@ -102,12 +113,14 @@ bool EqualsIgnoringCase(std::string_view a, std::string_view b) {
   return true;
 }
 
-// A short, printable view of untrusted text for an error message.
+// A short, printable view of untrusted text for an error message: control characters become
+// spaces, and the result is valid UTF-8 (messages go into JSON).
 std::string Excerpt(std::string_view text) {
   std::string out;
   for (char c : text.substr(0, kExcerptLength)) {
     out.push_back(static_cast<unsigned char>(c) < 0x20 ? ' ' : c);
   }
+  out = ValidUtf8(out);
   if (text.size() > kExcerptLength) out.append("...");
   return out;
 }
@@ -185,8 +198,10 @@ std::optional<SysTime> MakeTime(int year, int month, int day, int hour, int minu
   const std::chrono::year_month_day date{std::chrono::year(year),
                                          std::chrono::month(static_cast<unsigned>(month)),
                                          std::chrono::day(static_cast<unsigned>(day))};
-  if (!date.ok() || hour > 23 || minute > 59 || second > 60)
-    return std::nullopt;  // 60: a leap second
+  // 60: a leap second. SysTime counts nanoseconds in 64 bits (1677 to 2262): a year outside
+  // 1900-2200 is not a time AWS sends, and would overflow.
+  if (!date.ok() || year < 1900 || year > 2200 || hour > 23 || minute > 59 || second > 60)
+    return std::nullopt;
   return SysTime(std::chrono::sys_days(date)) + std::chrono::hours(hour) +
          std::chrono::minutes(minute) + std::chrono::seconds(second) + fraction;
 }
@@ -416,7 +431,7 @@ XmlDocument::XmlDocument(XmlDocument&&) noexcept = default;
 XmlDocument& XmlDocument::operator=(XmlDocument&&) noexcept = default;
 XmlDocument::~XmlDocument() = default;
 
-Result<XmlDocument> XmlDocument::Parse(std::string_view body) {
+Result<XmlDocument> XmlDocument::Parse(std::string_view body, Utf8Text utf8) {
   if (Trim(body).empty()) {
     return Error(ErrorKind::kTransient, "MalformedResponse",
                  "response body is empty, expected XML");
@@ -436,10 +451,10 @@ Result<XmlDocument> XmlDocument::Parse(std::string_view body) {
                  "starts '" +
                      Excerpt(body) + "'");
   }
-  if (const int depth = MaxDepth(document->document_element()); depth > kMaxXmlDepth) {
+  if (const std::string problem = TreeProblem(document->document_element(), utf8);
+      !problem.empty()) {
     return Error(ErrorKind::kTransient, "MalformedResponse",
-                 "response body nests elements deeper than " + std::to_string(kMaxXmlDepth) +
-                     " levels; body starts '" + Excerpt(body) + "'");
+                 "response body has " + problem + "; body starts '" + Excerpt(body) + "'");
   }
   return XmlDocument(std::move(document));
 }

@@ -110,14 +110,24 @@ class XmlNode {
 // group's mixed instances policy) nest about 12 deep.
 inline constexpr int kMaxXmlDepth = 64;
 
+// What XmlDocument::Parse accepts besides well-formed XML within the limits.
+enum class Utf8Text {
+  kRequired,  // a name, text or attribute that is not valid UTF-8 is refused (answers: their text
+              // goes into JSON output, and AWS sends only UTF-8)
+  kAllowed,   // taken as it is (error bodies: the error mapper replaces bad bytes, and keeps the
+              // code)
+};
+
 class XmlDocument {
  public:
-  // Parses `body` (UTF-8/16/32 detected from the BOM or declaration). Not XML, no root element, a
-  // document type declaration (<!DOCTYPE>: AWS never sends one), or elements nested deeper than
-  // kMaxXmlDepth: kTransient "MalformedResponse" with the reason, the offset and the start of the
-  // body. Neither parsing nor any walk in this file recurses, so a document nested 200,000 deep is
-  // refused in a few milliseconds without deep stacks.
-  [[nodiscard]] static resilience::Result<XmlDocument> Parse(std::string_view body);
+  // Parses `body` (UTF-8/16/32 detected from the BOM or declaration; pugixml converts to UTF-8 but
+  // does not validate UTF-8 input). Not XML, no root element, a document type declaration
+  // (<!DOCTYPE>: AWS never sends one), elements nested deeper than kMaxXmlDepth, or (by default)
+  // text that is not valid UTF-8: kTransient "MalformedResponse" with the reason, the offset and
+  // the start of the body (made valid UTF-8). Neither parsing nor any walk in this file recurses,
+  // so a document nested 200,000 deep is refused in a few milliseconds without deep stacks.
+  [[nodiscard]] static resilience::Result<XmlDocument> Parse(std::string_view body,
+                                                             Utf8Text utf8 = Utf8Text::kRequired);
 
   XmlDocument(XmlDocument&&) noexcept;
   XmlDocument& operator=(XmlDocument&&) noexcept;

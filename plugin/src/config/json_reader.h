@@ -25,6 +25,7 @@
 
 #include "ohfp/resilience/clock.h"
 #include "ohfp/resilience/config.h"
+#include "ohfp/resilience/result.h"
 
 namespace ohfp::config {
 
@@ -77,6 +78,22 @@ class ObjectReader {
   std::vector<ConfigProblem>& problems_;
   std::set<std::string, std::less<>> known_;
 };
+
+// Parses JSON text ohfp did not write (a configuration or templates file, a command's input).
+// Refused with kValidation "InvalidJson" and a message to put after the name of what was read,
+// valid UTF-8 and saying where:
+//   text that is not JSON        "is not valid JSON (line 3, column 14): syntax error ..."
+//   nesting beyond kMaxJsonDepth "nests arrays and objects deeper than 64 levels (line 1, ...)"
+//                                (checked before parsing: a deep document overflows the stack
+//                                when nlohmann copies or prints it)
+//   a number beyond a double     "has a number beyond the range of a double (line 2, ...): 1e400"
+//                                (nlohmann throws out_of_range for it, not parse_error)
+[[nodiscard]] resilience::Result<nlohmann::json> ParseJsonText(std::string_view text);
+[[nodiscard]] resilience::Result<nlohmann::ordered_json> ParseOrderedJsonText(
+    std::string_view text);
+
+// "line L, column C" of a 0-based byte offset in `text`.
+std::string LineAndColumn(std::string_view text, std::size_t offset);
 
 // Seconds as a Duration, or a problem: not a number, not finite, or beyond ±1e9 s.
 std::optional<Duration> SecondsFromJson(const nlohmann::json& value, const std::string& path,

@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "aws/endpoints.h"
+#include "aws/untrusted_text.h"
 #include "config/json_reader.h"
 #include "config/resilience_json.h"
 
@@ -509,20 +510,6 @@ void ReadIbmKeys(ObjectReader& root, ProviderConfig& p,
   }
 }
 
-// "line L, column C" of the 1-based byte position nlohmann reports.
-std::string LineAndColumn(std::string_view text, std::size_t byte) {
-  const std::size_t end = std::min(byte == 0 ? 0 : byte - 1, text.size());
-  std::size_t line = 1;
-  std::size_t line_start = 0;
-  for (std::size_t i = 0; i < end; ++i) {
-    if (text[i] == '\n') {
-      ++line;
-      line_start = i + 1;
-    }
-  }
-  return "line " + std::to_string(line) + ", column " + std::to_string(end - line_start + 1);
-}
-
 }  // namespace
 
 PluginConfig ReadPluginConfig(const nlohmann::json& value, std::vector<ConfigProblem>& problems) {
@@ -604,18 +591,11 @@ resilience::Result<PluginConfig> LoadPluginConfig(const std::filesystem::path& f
     if (!in) {
       problems.push_back({"", "cannot read the file"});
     } else {
-      const std::string content = text.str();
-      try {
-        const nlohmann::json value = nlohmann::json::parse(content);
-        config = ReadPluginConfig(value, problems);
-      } catch (const nlohmann::json::parse_error& e) {
-        std::string what = e.what();
-        // "[json.exception.parse_error.101] parse error at line 1, column 2: syntax error ...":
-        // keep the reason.
-        if (const std::size_t colon = what.find(": "); colon != std::string::npos)
-          what.erase(0, colon + 2);
-        problems.push_back(
-            {"", "is not valid JSON (" + LineAndColumn(content, e.byte) + "): " + what});
+      resilience::Result<nlohmann::json> value = ParseJsonText(text.str());
+      if (value.ok()) {
+        config = ReadPluginConfig(*value, problems);
+      } else {
+        problems.push_back({"", std::string(value.error().message())});
       }
     }
   }
@@ -626,7 +606,7 @@ resilience::Result<PluginConfig> LoadPluginConfig(const std::filesystem::path& f
       message += "\n  ";
       message += FormatProblems({p});
     }
-    return Error(ErrorKind::kValidation, "invalid_config", std::move(message));
+    return Error(ErrorKind::kValidation, "invalid_config", aws::ValidUtf8(message));
   }
   return config;
 }

@@ -12,6 +12,7 @@
 #include <system_error>
 #include <utility>
 
+#include "aws/untrusted_text.h"
 #include "config/json_reader.h"
 #include "config/plugin_config.h"
 
@@ -743,19 +744,6 @@ Template ReadTemplate(const json& value, const ordered_json* ordered, std::size_
   return t;
 }
 
-std::string LineAndColumn(std::string_view text, std::size_t byte) {
-  const std::size_t end = std::min(byte == 0 ? 0 : byte - 1, text.size());
-  std::size_t line = 1;
-  std::size_t line_start = 0;
-  for (std::size_t i = 0; i < end; ++i) {
-    if (text[i] == '\n') {
-      ++line;
-      line_start = i + 1;
-    }
-  }
-  return "line " + std::to_string(line) + ", column " + std::to_string(end - line_start + 1);
-}
-
 TemplateSet ReadTemplateSet(const json& value, const ordered_json* ordered,
                             std::vector<ConfigProblem>& problems) {
   TemplateSet set;
@@ -862,7 +850,7 @@ resilience::Result<TemplateSet> LoadTemplates(const std::filesystem::path& file)
   const std::filesystem::file_status status = std::filesystem::status(file, ec);
   if (status.type() == std::filesystem::file_type::not_found) {
     return Error(ErrorKind::kValidation, "missing_templates",
-                 file.string() +
+                 aws::ValidUtf8(file.string()) +
                      ": not found: HostFactory needs its templates (awsprov_templates.json in "
                      "HF_PROVIDER_CONFDIR)");
   }
@@ -879,19 +867,16 @@ resilience::Result<TemplateSet> LoadTemplates(const std::filesystem::path& file)
     if (!in) {
       problems.push_back({"", "cannot read the file"});
     } else {
+      // Parsed twice: nlohmann::json for the reads, ordered_json for the order of attributes and
+      // vmTypes (the order of vmTypes is the instance types' priority).
       const std::string content = text.str();
-      try {
-        // Parsed twice: nlohmann::json for the reads, ordered_json for the order of attributes and
-        // vmTypes (the order of vmTypes is the instance types' priority).
-        const json value = json::parse(content);
-        const ordered_json ordered = ordered_json::parse(content);
-        set = ReadTemplateSet(value, &ordered, problems);
-      } catch (const json::parse_error& e) {
-        std::string what = e.what();
-        if (const std::size_t colon = what.find(": "); colon != std::string::npos)
-          what.erase(0, colon + 2);
+      resilience::Result<json> value = config::ParseJsonText(content);
+      resilience::Result<ordered_json> ordered = config::ParseOrderedJsonText(content);
+      if (value.ok() && ordered.ok()) {
+        set = ReadTemplateSet(*value, &*ordered, problems);
+      } else {
         problems.push_back(
-            {"", "is not valid JSON (" + LineAndColumn(content, e.byte) + "): " + what});
+            {"", std::string((value.ok() ? ordered.error() : value.error()).message())});
       }
     }
   }
@@ -901,7 +886,7 @@ resilience::Result<TemplateSet> LoadTemplates(const std::filesystem::path& file)
       message += "\n  ";
       message += config::FormatProblems({p});
     }
-    return Error(ErrorKind::kValidation, "invalid_templates", std::move(message));
+    return Error(ErrorKind::kValidation, "invalid_templates", aws::ValidUtf8(message));
   }
   return set;
 }
