@@ -9,6 +9,7 @@ packages=(
   libcurl4-openssl-dev libssl-dev libsqlite3-dev sqlite3
   nlohmann-json3-dev libpugixml-dev libspdlog-dev libfmt-dev libcli11-dev libcpp-httplib-dev
   clang-format clang-tidy hyperfine curl
+  clang libclang-rt-14-dev  # the fuzz preset: clang 14 and libFuzzer (-fsanitize=fuzzer)
 )
 
 missing=()
