@@ -122,8 +122,7 @@ class FleetPlugin {
  public:
   FleetPlugin(AwsWorld& aws, std::vector<Template> templates,
               hostfactory::ServiceOptions options = {})
-      : aws_(aws),
-        transport_(aws.clock()),
+      : transport_(aws.clock()),
         client_("us-east-1",
                 {aws.client().endpoint(aws::AwsService::kEc2),
                  aws.client().endpoint(aws::AwsService::kAutoScaling),
@@ -218,7 +217,6 @@ class FleetPlugin {
   std::vector<std::string> DefaultSubnets() { return inspect_.DefaultSubnets(); }
 
  private:
-  AwsWorld& aws_;
   TempDir dir_;
   RecordingTransport transport_;
   aws::AwsClient client_;

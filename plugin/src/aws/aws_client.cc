@@ -73,15 +73,17 @@ Status CheckIsAnswerTo(const XmlDocument& doc, AwsService service, std::string_v
   const std::string_view uri = root.NamespaceUri();
   const bool named_right =
       name.size() == action.size() + 8 && name.starts_with(action) && name.ends_with("Response");
-  if (named_right && (uri.empty() || IsServiceNamespace(uri, service)))
+  if (named_right && (uri.empty() || IsServiceNamespace(uri, service))) {
     return resilience::OkStatus();
+  }
   std::string what = std::string(action) + " answered HTTP " + std::to_string(response.status) +
                      ContentTypeOf(response) + " with <" + FirstBytes(name, kFirstBytes) + ">";
   if (!uri.empty()) what += " in namespace '" + FirstBytes(uri, kFirstBytes) + "'";
   what += " where <" + std::string(action) + "Response>";
-  if (named_right)
+  if (named_right) {
     what += " in namespace http://" + std::string(Describe(service).signing_name) +
             ".amazonaws.com/doc/" + std::string(Describe(service).api_version) + "/";
+  }
   what += " was expected; body starts '" + FirstBytes(response.body, kFirstBytes) + "'";
   return Error(ErrorKind::kTransient, "MalformedResponse", std::move(what))
       .WithHttpStatus(response.status);
