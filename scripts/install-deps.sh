@@ -34,6 +34,7 @@ packages=(
   # The Debian packages (cpack -G DEB) and their checks: dpkg-shlibdeps, file, lintian; man pages.
   dpkg-dev file lintian help2man
   chromium
+  clang libclang-rt-14-dev  # the fuzz preset: clang 14 and libFuzzer (-fsanitize=fuzzer)
 )
 # npm from Debian only when none is on PATH: a nodejs that ships its own npm conflicts with Debian's npm package.
 if ! command -v npm >/dev/null 2>&1; then

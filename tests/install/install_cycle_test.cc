@@ -82,9 +82,10 @@ class InstalledSite : public ::testing::Test {
   }
   // AWS as the site sees it (moto), and nothing from the build tree.
   std::map<std::string, std::string> SiteEnv() const {
+    const MotoCredentials key = moto_->credentials();  // moto checks signatures, as AWS does
     return {{"AWS_ENDPOINT_URL", moto_->url()},
-            {"AWS_ACCESS_KEY_ID", "testing"},
-            {"AWS_SECRET_ACCESS_KEY", "testing"},
+            {"AWS_ACCESS_KEY_ID", key.access_key_id},
+            {"AWS_SECRET_ACCESS_KEY", key.secret_access_key},
             {"PATH", "/usr/bin:/bin"}};
   }
   ProcessResult Run(const std::vector<std::string>& argv,
@@ -143,7 +144,7 @@ TEST_F(InstalledSite, InitDiscoverThenAHostFactoryCycleThroughTheInstalledScript
   ASSERT_EQ(templates["templates"].size(), 1U);
   const nlohmann::json& t = templates["templates"][0];
   EXPECT_THAT(t["imageId"].get<std::string>(), MatchesRegex("ami-[0-9a-f]{8,17}"));
-  EXPECT_EQ(t["subnetId"], nlohmann::json(MotoDefaultSubnets(moto_->port())));
+  EXPECT_EQ(t["subnetId"], nlohmann::json(MotoDefaultSubnets(*moto_)));
   ASSERT_EQ(t["securityGroupIds"].size(), 1U);
   EXPECT_THAT(t["securityGroupIds"][0].get<std::string>(), MatchesRegex("sg-[0-9a-f]+"));
   EXPECT_EQ(t["attributes"]["ncpus"], nlohmann::json({"Numeric", "2"}));  // t3.medium
@@ -171,7 +172,7 @@ TEST_F(InstalledSite, InitDiscoverThenAHostFactoryCycleThroughTheInstalledScript
   EXPECT_EQ(report["returns"][0]["status"], "complete") << report.dump(2);
 
   // The machines were ohfp's, tagged with the provider's name, and all are gone.
-  const std::vector<MotoInstance> all = MotoInstances(moto_->port());
+  const std::vector<MotoInstance> all = MotoInstances(*moto_);
   EXPECT_EQ(TaggedFor(all, "awsinst").size(), 2U) << Describe(all);
   EXPECT_THAT(LiveInstances(all), IsEmpty()) << Describe(all);
   // The state and the log went where the registration said.

@@ -524,7 +524,7 @@ std::string PercentDecode(std::string_view text) {
       out.push_back(static_cast<char>(std::stoi(std::string(text.substr(i + 1, 2)), nullptr, 16)));
       i += 2;
     } else {
-      out.push_back(text[i]);
+      out.push_back(text[i] == '+' ? ' ' : text[i]);  // a form body's space
     }
   }
   return out;

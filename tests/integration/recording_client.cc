@@ -59,13 +59,12 @@ void RecordingTransport::Clear() {
 
 RecordingClient::RecordingClient(AwsWorld& world)
     : transport_(world.clock()),
-      credentials_(aws::Credentials{.access_key_id = "testing", .secret_access_key = "testing"}),
       client_("us-east-1",
               {world.client().endpoint(aws::AwsService::kEc2),
                world.client().endpoint(aws::AwsService::kAutoScaling),
                world.client().endpoint(aws::AwsService::kCloudWatch)},
               {.transport = transport_,
-               .credentials = credentials_,
+               .credentials = world.credentials(),
                .clock = world.clock(),
                .pipeline = world.pipeline()}) {}
 

@@ -67,7 +67,6 @@ class RecordingClient {
 
  private:
   RecordingTransport transport_;
-  aws::StaticCredentialsProvider credentials_;
   aws::AwsClient client_;
 };
 

@@ -1,5 +1,6 @@
 #include "aws/aws_client.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -43,6 +44,70 @@ bool Unanswered(const Error& e) {
     default:
       return false;
   }
+}
+
+constexpr std::size_t kFirstBytes = 80;
+
+// At most `limit` bytes of untrusted `text`, printable ASCII only (control characters become
+// spaces, other bytes '?'), "..." when cut: safe in a log line or a JSON message.
+std::string FirstBytes(std::string_view text, std::size_t limit) {
+  std::string out;
+  out.reserve(std::min(text.size(), limit) + 3);
+  for (char c : text.substr(0, limit)) {
+    const auto byte = static_cast<unsigned char>(c);
+    out.push_back(byte < 0x20 || byte == 0x7F ? ' ' : byte >= 0x80 ? '?' : c);
+  }
+  if (text.size() > limit) out.append("...");
+  return out;
+}
+
+// " (Content-Type text/html)", or "" when the response has none.
+std::string ContentTypeOf(const HttpResponse& response) {
+  const std::optional<std::string_view> type = response.Header("Content-Type");
+  if (!type) return {};
+  return " (Content-Type " + FirstBytes(*type, kFirstBytes) + ")";
+}
+
+// Whether `uri` is the XML namespace AWS gives `service`'s answers:
+// http://ec2.amazonaws.com/doc/2016-11-15/ (moto writes it without the last slash).
+bool IsServiceNamespace(std::string_view uri, AwsService service) {
+  const ServiceDescription& d = Describe(service);
+  if (uri.starts_with("https://")) {
+    uri.remove_prefix(8);
+  } else if (uri.starts_with("http://")) {
+    uri.remove_prefix(7);
+  } else {
+    return false;
+  }
+  if (uri.ends_with('/')) uri.remove_suffix(1);
+  return uri == std::string(d.signing_name) + ".amazonaws.com/doc/" + std::string(d.api_version);
+}
+
+// A 200 is an answer to `action` only when its root element is <ActionResponse>, in the service's
+// namespace when it names one. Anything else (another action's answer, a proxy's HTML page that
+// happens to be well-formed, an unrelated document) is not an answer: read as one, its missing
+// lists would look like "nothing there".
+Status CheckIsAnswerTo(const XmlDocument& doc, AwsService service, std::string_view action,
+                       const HttpResponse& response) {
+  const XmlNode root = doc.Root();
+  const std::string_view name = root.Name();
+  const std::string_view uri = root.NamespaceUri();
+  const bool named_right =
+      name.size() == action.size() + 8 && name.starts_with(action) && name.ends_with("Response");
+  if (named_right && (uri.empty() || IsServiceNamespace(uri, service))) {
+    return resilience::OkStatus();
+  }
+  std::string what = std::string(action) + " answered HTTP " + std::to_string(response.status) +
+                     ContentTypeOf(response) + " with <" + FirstBytes(name, kFirstBytes) + ">";
+  if (!uri.empty()) what += " in namespace '" + FirstBytes(uri, kFirstBytes) + "'";
+  what += " where <" + std::string(action) + "Response>";
+  if (named_right) {
+    what += " in namespace http://" + std::string(Describe(service).signing_name) +
+            ".amazonaws.com/doc/" + std::string(Describe(service).api_version) + "/";
+  }
+  what += " was expected; body starts '" + FirstBytes(response.body, kFirstBytes) + "'";
+  return Error(ErrorKind::kTransient, "MalformedResponse", std::move(what))
+      .WithHttpStatus(response.status);
 }
 
 }  // namespace
@@ -93,7 +158,7 @@ Result<XmlDocument> AwsClient::Call(AwsService service, std::string_view action,
   return pipeline_.Execute(
       OperationFor(service, operation), ResourcesOf(action, params),
       [&](const resilience::AttemptContext& attempt) {
-        return Attempt(service, body, attempt.deadline, attempt.stop);
+        return Attempt(service, action, body, attempt.deadline, attempt.stop);
       },
       std::move(stop));
 }
@@ -107,7 +172,7 @@ Result<XmlDocument> AwsClient::Create(AwsService service, std::string_view actio
   Result<XmlDocument> result = pipeline_.Execute(
       OperationFor(service, operation), ResourcesOf(action, params),
       [&](const resilience::AttemptContext& attempt) {
-        Result<XmlDocument> r = Attempt(service, body, attempt.deadline, attempt.stop);
+        Result<XmlDocument> r = Attempt(service, action, body, attempt.deadline, attempt.stop);
         if (!r.ok() && !unanswered && Unanswered(r.error())) {
           unanswered = r.error();
           unanswered_attempt = attempt.attempt;
@@ -180,8 +245,9 @@ Result<HttpResponse> AwsClient::SignAndSend(AwsService service, HttpRequest requ
   return transport_.Send(request, deadline, std::move(stop));
 }
 
-Result<XmlDocument> AwsClient::Attempt(AwsService service, const std::string& body,
-                                       resilience::Deadline deadline, std::stop_token stop) {
+Result<XmlDocument> AwsClient::Attempt(AwsService service, std::string_view action,
+                                       const std::string& body, resilience::Deadline deadline,
+                                       std::stop_token stop) {
   HttpRequest request;
   request.headers = {{"Content-Type", "application/x-www-form-urlencoded; charset=utf-8"}};
   request.body = body;
@@ -193,7 +259,13 @@ Result<XmlDocument> AwsClient::Attempt(AwsService service, const std::string& bo
     return error;
   }
   Result<XmlDocument> doc = XmlDocument::Parse(response->body);
-  if (!doc.ok()) return doc.error().WithHttpStatus(response->status);
+  if (!doc.ok()) {
+    return doc.error()
+        .WithMessage(std::string(action) + " answered HTTP " + std::to_string(response->status) +
+                     ContentTypeOf(*response) + ": " + std::string(doc.error().message()))
+        .WithHttpStatus(response->status);
+  }
+  if (Status s = CheckIsAnswerTo(*doc, service, action, *response); !s.ok()) return s.error();
   return doc;
 }
 

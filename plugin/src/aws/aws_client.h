@@ -15,6 +15,16 @@
 // Date), the error becomes a non-retryable authentication error: one retry, not max_attempts of
 // them.
 //
+// Answers: a 2xx is the answer to the action sent only when it is well-formed XML (within the
+// XmlDocument limits: no DOCTYPE, at most kMaxXmlDepth levels) whose root element is
+// <ActionResponse>, in the service's namespace (http://ec2.amazonaws.com/doc/2016-11-15/, ...)
+// when the root names one. Anything else is kTransient "MalformedResponse" whose message says what
+// came back (status, Content-Type, root element and namespace, the first bytes): a damaged or
+// foreign answer is the service path's failure, retried and counted by the circuit breaker, never
+// an empty result. Every typed operation (ec2/, autoscaling/, cloudwatch/) goes through Call(), so
+// this is the one place the check is made. Bodies over the transport's max_response_body never get
+// here (kTransient "ResponseTooLarge").
+//
 // Thread-safety: Call() and CallPages() are safe from any thread; the dependencies must be too.
 //
 // Example:
@@ -155,8 +165,10 @@ class AwsClient {
                                                          std::string_view operation,
                                                          std::stop_token stop = {});
 
-  // One attempt, without the pipeline: sign, send, parse. What the pipeline runs per attempt.
-  [[nodiscard]] resilience::Result<XmlDocument> Attempt(AwsService service, const std::string& body,
+  // One attempt, without the pipeline: sign, send, parse, check that the answer is the response
+  // to `action` (see "Answers" above). What the pipeline runs per attempt.
+  [[nodiscard]] resilience::Result<XmlDocument> Attempt(AwsService service, std::string_view action,
+                                                        const std::string& body,
                                                         resilience::Deadline deadline,
                                                         std::stop_token stop);
   // The same for the JSON protocol: `target` is the X-Amz-Target value.

@@ -9,10 +9,13 @@
 #include <string>
 #include <string_view>
 
+#include "base/untrusted_text.h"
 #include "aws/xml.h"
 #include "ohfp/resilience/classifier.h"
 
 namespace ohfp::aws {
+
+using base::ValidUtf8;
 namespace {
 
 using resilience::Error;
@@ -39,46 +42,6 @@ std::string Lower(std::string_view text) {
 
 bool EqualsIgnoringCase(std::string_view a, std::string_view b) {
   return a.size() == b.size() && Lower(a) == Lower(b);
-}
-
-// `text` with every byte that is not part of a well-formed UTF-8 sequence replaced by '?'.
-std::string ValidUtf8(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  std::size_t i = 0;
-  while (i < text.size()) {
-    const auto lead = static_cast<unsigned char>(text[i]);
-    std::size_t length = 0;
-    std::uint32_t min_code = 0;
-    if (lead < 0x80) {
-      length = 1;
-    } else if ((lead & 0xE0) == 0xC0) {
-      length = 2;
-      min_code = 0x80;
-    } else if ((lead & 0xF0) == 0xE0) {
-      length = 3;
-      min_code = 0x800;
-    } else if ((lead & 0xF8) == 0xF0) {
-      length = 4;
-      min_code = 0x10000;
-    }
-    bool valid = length != 0 && i + length <= text.size();
-    std::uint32_t code = length == 1 ? lead : (lead & (0xFFu >> (length + 1)));
-    for (std::size_t k = 1; valid && k < length; ++k) {
-      const auto next = static_cast<unsigned char>(text[i + k]);
-      valid = (next & 0xC0) == 0x80;
-      code = (code << 6) | (next & 0x3Fu);
-    }
-    valid = valid && code >= min_code && code <= 0x10FFFF && !(code >= 0xD800 && code <= 0xDFFF);
-    if (valid) {
-      out.append(text.substr(i, length));
-      i += length;
-    } else {
-      out.push_back('?');
-      ++i;
-    }
-  }
-  return out;
 }
 
 std::string_view ReasonPhrase(int status) {
@@ -296,7 +259,8 @@ Error MapErrorResponse(const HttpResponse& response) {
   std::string message;
   std::string request_id;
   if (!Trim(response.body).empty()) {
-    if (resilience::Result<XmlDocument> document = XmlDocument::Parse(response.body);
+    if (resilience::Result<XmlDocument> document =
+            XmlDocument::Parse(response.body, Utf8Text::kAllowed);
         document.ok()) {
       if (XmlNode error = document->Find("Error")) {
         code = ValidUtf8(Trim(ChildIgnoringCase(error, "Code").Text()));

@@ -3,9 +3,11 @@
 #include <chrono>
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <sstream>
 
 #include "app/operator_actions.h"
+#include "base/untrusted_text.h"
 #include "cli/exit_codes.h"
 #include "config/resilience_json.h"
 #include "hostfactory/contract.h"
@@ -20,23 +22,54 @@ int CodeFor(const resilience::Error& e) {
   return e.kind() == ErrorKind::kValidation ? kExitBadInput : kExitFailed;
 }
 
-void Print(std::ostream& out, const nlohmann::ordered_json& j) { out << j.dump() << std::endl; }
+// One JSON document on stdout, always: a string that is not UTF-8 (it cannot come from a parsed
+// input, but may from elsewhere) is printed with U+FFFD rather than failing the dump.
+void Print(std::ostream& out, const nlohmann::ordered_json& j) {
+  out << j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace) << std::endl;
+}
+
+resilience::Error TooLarge(const std::string& what, std::size_t limit) {
+  return resilience::Error(ErrorKind::kValidation, "InputTooLarge",
+                           what + " is larger than " + std::to_string(limit) +
+                               " bytes, the most a command reads (--max-input-bytes, "
+                               "OHFP_MAX_INPUT_BYTES)");
+}
+
+// All of `stream`, or nullopt when it holds more than `limit` bytes (reading stops there).
+std::optional<std::string> ReadAtMost(std::istream& stream, std::size_t limit) {
+  std::string text;
+  char buffer[64 * 1024];
+  while (stream.read(buffer, sizeof buffer) || stream.gcount() > 0) {
+    const auto n = static_cast<std::size_t>(stream.gcount());
+    if (n > limit - text.size()) return std::nullopt;
+    text.append(buffer, n);
+  }
+  return text;
+}
 
 resilience::Result<std::string> ReadInput(const CommandInput& input, std::istream& in) {
-  if (input.data) return *input.data;
+  if (input.data) {
+    if (input.data->size() > input.max_bytes) return TooLarge("the --data input", input.max_bytes);
+    return *input.data;
+  }
   if (input.file) {
+    const std::string name = base::ValidUtf8(*input.file);
     std::ifstream f(*input.file, std::ios::binary);
     if (!f) {
       return resilience::Error(ErrorKind::kValidation, "UnreadableInput",
-                               "cannot read input file " + *input.file);
+                               "cannot read input file " + name);
     }
-    std::ostringstream s;
-    s << f.rdbuf();
-    return s.str();
+    std::optional<std::string> text = ReadAtMost(f, input.max_bytes);
+    if (!text) return TooLarge("the input file " + name, input.max_bytes);
+    if (f.bad()) {
+      return resilience::Error(ErrorKind::kValidation, "UnreadableInput",
+                               "cannot read input file " + name);
+    }
+    return std::move(*text);
   }
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
+  std::optional<std::string> text = ReadAtMost(in, input.max_bytes);
+  if (!text) return TooLarge("the input on stdin", input.max_bytes);
+  return std::move(*text);
 }
 
 }  // namespace

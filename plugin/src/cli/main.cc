@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "aws/environment.h"
+#include "base/untrusted_text.h"
 #include "cli/exit_codes.h"
 #include "cli/hostfactory_commands.h"
 #include "cli/init_command.h"
@@ -26,7 +27,8 @@ document on stdout (errors too: {"message": ...}) and log to app.log in HF_PROVI
 Environment: HF_PROVIDER_CONFDIR (config.json, awsprov_templates.json), HF_PROVIDER_WORKDIR (state
 database, metrics textfile), HF_PROVIDER_LOGDIR, HF_PROVIDER_NAME, HF_LOGLEVEL, and the AWS ones:
 AWS_REGION, AWS_ENDPOINT_URL, AWS_CREDENTIAL_FILE, AWS_PROFILE, AWS_PROXY_HOST, AWS_PROXY_PORT,
-AWS_CONNECTION_TIMEOUT_MS, AWS_INSTANCE_PENDING_TIMEOUT_SEC, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY.
+AWS_CONNECTION_TIMEOUT_MS, AWS_INSTANCE_PENDING_TIMEOUT_SEC, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY;
+OHFP_MAX_INPUT_BYTES (the most input a HostFactory command reads, default 16 MiB).
 
 Exit codes: 0 success, 1 the command failed, 2 bad arguments, input or configuration, 3 internal error.
 
@@ -81,6 +83,10 @@ int main(int argc, char** argv) {
         app.add_subcommand(name, std::string("HostFactory's ") + name + " (JSON in, JSON out)");
     c->add_option("-f,--file", input.file, "Input JSON file (as HostFactory passes it)");
     c->add_option("--data", input.data, "Input JSON text");
+    c->add_option("--max-input-bytes", input.max_bytes,
+                  "The most input bytes read; a larger input is refused (exit 2)")
+        ->envname("OHFP_MAX_INPUT_BYTES")
+        ->check(CLI::PositiveNumber);
     hf.push_back(c);
   }
 
@@ -176,8 +182,9 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     if (hostfactory_call && e.get_exit_code() != 0) {
       // HostFactory reads stdout: even a usage error must be one JSON document there.
-      std::cout << ohfp::hostfactory::ErrorJson(std::string("bad arguments: ") + e.what()).dump()
-                << std::endl;
+      std::cout
+          << ohfp::hostfactory::ErrorJson("bad arguments: " + ohfp::base::ValidUtf8(e.what())).dump()
+          << std::endl;
       return kExitBadInput;
     }
     const int code = app.exit(e);
@@ -214,7 +221,8 @@ int main(int argc, char** argv) {
     if (cmp->parsed()) return RunCompare(compare, std::cout, std::cerr);
   } catch (const std::exception& e) {
     if (hostfactory_call) {
-      std::cout << ohfp::hostfactory::ErrorJson(std::string("internal error: ") + e.what()).dump()
+      std::cout << ohfp::hostfactory::ErrorJson("internal error: " + ohfp::base::ValidUtf8(e.what()))
+                       .dump()
                 << std::endl;
     } else {
       std::cerr << "ohfp: internal error: " << e.what() << "\n";

@@ -12,6 +12,7 @@
 
 #include "aws/endpoints.h"
 #include "config/json_file.h"
+#include "base/untrusted_text.h"
 #include "config/json_reader.h"
 #include "config/resilience_json.h"
 
@@ -521,7 +522,6 @@ void ReadIbmKeys(ObjectReader& root, ProviderConfig& p,
   }
 }
 
-// "line L, column C" of the 1-based byte position nlohmann reports.
 }  // namespace
 
 PluginConfig ReadPluginConfig(const nlohmann::json& value, std::vector<ConfigProblem>& problems) {

@@ -304,7 +304,9 @@ nlohmann::json ResilienceConfigToJson(const ResilienceConfig& c) {
         {"timeout_retry_cost", c.retry.quota.timeout_retry_cost},
         {"no_retry_increment", c.retry.quota.no_retry_increment}}},
       {"operations", nlohmann::json::object()}};
-  for (const auto& [name, _] : c.retry.operations) {
+  for (const auto& operation : c.retry.operations) {
+    const std::string& name = operation.first;
+    // A structured binding here could not be captured by clang 14 (a C++20 change it lacks).
     const resilience::RetryOptions o = [&] {
       resilience::RetryConfig enabled = c.retry;
       enabled.enabled = true;

@@ -1,6 +1,9 @@
 #include "hostfactory/contract.h"
 
+#include <optional>
 #include <set>
+
+#include "base/json_text.h"
 
 namespace ohfp::hostfactory {
 namespace {
@@ -31,13 +34,10 @@ resilience::Result<nlohmann::json> ParseInput(std::string_view text) {
   if (text.find_first_not_of(" \t\r\n") == std::string_view::npos) {
     return Invalid("the input is empty: expected a JSON object");
   }
-  try {
-    nlohmann::json j = nlohmann::json::parse(text);
-    if (!j.is_object()) return Invalid("the input must be a JSON object, got " + TypeName(j));
-    return j;
-  } catch (const nlohmann::json::parse_error& e) {
-    return Invalid(std::string("the input is not valid JSON: ") + e.what());
-  }
+  resilience::Result<nlohmann::json> j = base::ParseJsonText(text);
+  if (!j.ok()) return Invalid("the input " + std::string(j.error().message()));
+  if (!j->is_object()) return Invalid("the input must be a JSON object, got " + TypeName(*j));
+  return j;
 }
 
 resilience::Result<RequestMachinesInput> ParseRequestMachines(const nlohmann::json& input) {
@@ -56,6 +56,9 @@ resilience::Result<RequestMachinesInput> ParseRequestMachines(const nlohmann::js
   if (count == t->end() || !count->is_number_integer()) {
     return Invalid("template.machineCount must be an integer, got " +
                    (count == t->end() ? std::string("nothing") : TypeName(*count)));
+  }
+  if (count->is_number_unsigned() && count->get<std::uint64_t>() > 100000) {
+    return Invalid("template.machineCount is too large: " + count->dump());
   }
   const auto n = count->get<std::int64_t>();
   if (n < 1) return Invalid("template.machineCount must be at least 1, got " + std::to_string(n));

@@ -9,6 +9,7 @@
 
 #include "aws/aws_error.h"
 #include "aws/ec2/networks.h"
+#include "aws/ec2/instances.h"
 #include "aws/sigv4.h"
 #include "aws/ssm/parameters.h"
 #include "ohfp/resilience/manual_clock.h"
@@ -144,7 +145,9 @@ TEST_F(AwsClientTest, UsesEachServicesVersionAndEndpoint) {
 
 TEST_F(AwsClientTest, ThrottlingIsRetriedWithTheSameBody) {
   transport_.Answer(503, kThrottled);
-  transport_.Answer(200, kDescribeOk);
+  transport_.Answer(200,
+                    "<RunInstancesResponse xmlns=\"http://ec2.amazonaws.com/doc/2016-11-15/\">"
+                    "<requestId>r-2</requestId><instancesSet/></RunInstancesResponse>");
   QueryParams params;
   params.AddString("ClientToken", "req-42-attempt-1");
   Result<XmlDocument> doc =
@@ -276,6 +279,121 @@ TEST_F(AwsClientTest, SpotFleetCallsGoToEc2UnderTheSpotFleetBreaker) {
   for (const auto& op : pipeline_.monitor().Operations()) service_of[op.operation] = op.service;
   EXPECT_EQ(service_of["spot_fleet_cancel"], "aws_spot_fleet");
   EXPECT_EQ(service_of["ec2_describe_instances"], "aws_ec2");
+}
+
+// --- Answers that are not the answer (issue 9, item 4): an error, never an empty result
+
+// A corporate proxy's login page, answered with 200 in place of AWS.
+constexpr std::string_view kLoginPage =
+    "<!DOCTYPE html>\n<html><head><title>Sign in - Corporate Web Gateway</title></head><body>"
+    "<form action=\"/login\"><input name=\"user\"/></form></body></html>";
+
+std::string Nested(int depth, std::string_view root) {
+  std::string body = "<" + std::string(root) + ">";
+  for (int i = 1; i < depth; ++i) body += "<item>";
+  for (int i = 1; i < depth; ++i) body += "</item>";
+  return body + "</" + std::string(root) + ">";
+}
+
+struct BadAnswer {
+  std::string name;
+  std::string body;
+  Headers headers;
+  std::string says;  // what the error message must name
+};
+
+std::vector<BadAnswer> BadAnswers() {
+  return {
+      {"another action's answer",
+       "<TerminateInstancesResponse xmlns=\"http://ec2.amazonaws.com/doc/2016-11-15/\">"
+       "<requestId>r-9</requestId><instancesSet/></TerminateInstancesResponse>",
+       {{"Content-Type", "text/xml;charset=UTF-8"}},
+       "with <TerminateInstancesResponse> in namespace 'http://ec2.amazonaws.com/doc/2016-11-15/' "
+       "where <DescribeInstancesResponse> was expected"},
+      {"a proxy's HTML login page",
+       std::string(kLoginPage),
+       {{"Content-Type", "text/html"}},
+       "(Content-Type text/html)"},
+      {"an XHTML login page",
+       "<html xmlns=\"http://www.w3.org/1999/xhtml\"><body><form/></body></html>",
+       {{"Content-Type", "application/xhtml+xml"}},
+       "with <html> in namespace 'http://www.w3.org/1999/xhtml'"},
+      {"the right root in another service's namespace",
+       "<DescribeInstancesResponse xmlns=\"http://autoscaling.amazonaws.com/doc/2011-01-01/\">"
+       "<reservationSet/></DescribeInstancesResponse>",
+       {},
+       "in namespace http://ec2.amazonaws.com/doc/2016-11-15/ was expected"},
+      {"a document 200,000 deep",
+       Nested(200'000, "DescribeInstancesResponse"),
+       {},
+       "deeper than 64 levels"},
+      {"a truncated answer", std::string(kDescribeOk).substr(0, 90), {}, "not well-formed XML"},
+      {"an empty body", "", {}, "empty"},
+      {"plain text", "OK", {{"Content-Type", "text/plain"}}, "not well-formed XML"},
+  };
+}
+
+TEST_F(AwsClientTest, A200ThatIsNotTheAnswerToTheActionIsARetriedServiceError) {
+  for (const BadAnswer& bad : BadAnswers()) {
+    SCOPED_TRACE(bad.name);
+    const std::size_t before = transport_.requests().size();
+    for (int i = 0; i < 3; ++i) transport_.Answer(200, bad.body, bad.headers);
+    Result<XmlDocument> doc =
+        client_->Call(AwsService::kEc2, "DescribeInstances", {}, "ec2_describe_instances");
+    ASSERT_FALSE(doc.ok());
+    EXPECT_EQ(doc.error().kind(), ErrorKind::kTransient) << doc.error().ToString();
+    EXPECT_EQ(doc.error().code(), "MalformedResponse");
+    EXPECT_THAT(std::string(doc.error().message()),
+                HasSubstr("DescribeInstances answered HTTP 200"));
+    EXPECT_THAT(std::string(doc.error().message()), HasSubstr(bad.says));
+    EXPECT_EQ(transport_.requests().size() - before, 3U) << "retried like any transient failure";
+    ASSERT_TRUE(pipeline_.breakers().Get("aws_ec2").Reset().ok());
+  }
+}
+
+TEST_F(AwsClientTest, TheTypedDescribeReturnsAnErrorNotAnEmptyListForEachBadAnswer) {
+  for (const BadAnswer& bad : BadAnswers()) {
+    SCOPED_TRACE(bad.name);
+    for (int i = 0; i < 3; ++i) transport_.Answer(200, bad.body, bad.headers);
+    Result<std::vector<ec2::Instance>> instances =
+        ec2::DescribeInstances(*client_, {.instance_ids = {"i-0abc"}});
+    ASSERT_FALSE(instances.ok()) << instances->size() << " instances";
+    EXPECT_EQ(instances.error().code(), "MalformedResponse");
+    ASSERT_TRUE(pipeline_.breakers().Get("aws_ec2").Reset().ok());
+  }
+}
+
+TEST_F(AwsClientTest, BadAnswersCountAgainstTheCircuitBreaker) {
+  for (int i = 0; i < 30; ++i) transport_.Answer(200, std::string(kLoginPage));
+  for (int call = 0; call < 10; ++call) {
+    static_cast<void>(
+        client_->Call(AwsService::kEc2, "DescribeInstances", {}, "ec2_describe_instances"));
+  }
+  EXPECT_NE(pipeline_.breakers().Get("aws_ec2").state(), resilience::CircuitState::kClosed);
+}
+
+TEST_F(AwsClientTest, TheAnswerIsAcceptedWithOrWithoutItsNamespace) {
+  for (const std::string_view ns : {"", " xmlns=\"http://ec2.amazonaws.com/doc/2016-11-15/\"",
+                                    " xmlns=\"http://ec2.amazonaws.com/doc/2016-11-15\""}) {
+    transport_.Answer(200, "<DescribeInstancesResponse" + std::string(ns) +
+                               "><reservationSet/></DescribeInstancesResponse>");
+    Result<XmlDocument> doc =
+        client_->Call(AwsService::kEc2, "DescribeInstances", {}, "ec2_describe_instances");
+    EXPECT_TRUE(doc.ok()) << ns << ": " << doc.error().ToString();
+  }
+  transport_.Answer(200,
+                    "<ec2:DescribeInstancesResponse xmlns:ec2=\"http://ec2.amazonaws.com/doc/"
+                    "2016-11-15/\"><ec2:reservationSet/></ec2:DescribeInstancesResponse>");
+  EXPECT_TRUE(
+      client_->Call(AwsService::kEc2, "DescribeInstances", {}, "ec2_describe_instances").ok());
+  transport_.Answer(200,
+                    "<DescribeAutoScalingGroupsResponse xmlns=\"http://autoscaling.amazonaws.com/"
+                    "doc/2011-01-01/\"><DescribeAutoScalingGroupsResult/>"
+                    "</DescribeAutoScalingGroupsResponse>");
+  EXPECT_TRUE(client_
+                  ->Call(AwsService::kAutoScaling, "DescribeAutoScalingGroups", {},
+                         "autoscaling_describe_groups")
+                  .ok());
 }
 
 TEST(AwsServices, DescribeNamesSigningVersionAndBreaker) {

@@ -59,6 +59,35 @@ TEST(Contract, RejectsMalformedInputWithAClearMessage) {
       HasSubstr("machines[0].machineId"));
 }
 
+// Issue 11's findings in the input readers: each is a kValidation error (exit 2) whose message
+// prints as JSON, never an exception (exit 3) or a crash.
+TEST(Contract, HostileInputsAreValidationErrorsThatPrintAsJson) {
+  const std::string deep = std::string(100'000, '[') + std::string(100'000, ']');
+  const struct {
+    std::string input;
+    std::string says;
+  } cases[] = {
+      {"{\"template\": {\"templateId\": \"caf\xe9\"}}", "not valid JSON (line 1, column"},
+      {"{\"template\": {\"templateId\": \"a\", \"machineCount\": 1e400}}",
+       "a number beyond the range of a double (line 1, column 50): 1e400"},
+      {"{\"requests\": " + deep + "}", "deeper than 64 levels (line 1, column 14)"},
+      {"\xff\xfe{}", "not valid JSON"},
+  };
+  for (const auto& c : cases) {
+    auto parsed = ParseInput(c.input);
+    ASSERT_FALSE(parsed.ok()) << c.input.substr(0, 80);
+    EXPECT_EQ(parsed.error().kind(), resilience::ErrorKind::kValidation);
+    EXPECT_THAT(std::string(parsed.error().message()), HasSubstr(c.says));
+    EXPECT_NO_THROW(static_cast<void>(ErrorJson(parsed.error().message()).dump()));
+  }
+  // An integer beyond int64 was read as -1 ("must be at least 1, got -1").
+  auto huge = ParseRequestMachines(nlohmann::json::parse(
+      R"({"template": {"templateId": "a", "machineCount": 18446744073709551615}})"));
+  ASSERT_FALSE(huge.ok());
+  EXPECT_THAT(std::string(huge.error().message()),
+              HasSubstr("template.machineCount is too large: 18446744073709551615"));
+}
+
 TEST(Contract, PrintsRequestStatusExactlyAsHostFactoryReadsIt) {
   RequestReport r{"req-1", RequestStatus::kRunning, "", {}};
   r.machines.push_back({"i-0abc", "ip-10-0-1-23.ec2.internal", MachineResult::kExecuting,
