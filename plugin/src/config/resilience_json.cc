@@ -109,8 +109,8 @@ nlohmann::json BreakerJson(const CircuitBreakerOptions& o, const std::string& pr
 }  // namespace
 
 ResilienceConfig ReadResilienceConfig(const nlohmann::json& value, const std::string& path,
-                                      std::vector<ConfigProblem>& problems) {
-  ResilienceConfig config;
+                                      std::vector<ConfigProblem>& problems, ResilienceConfig base) {
+  ResilienceConfig config = std::move(base);
   ObjectReader root(value, path, problems);
   if (!root.is_object()) return config;
 

@@ -21,11 +21,13 @@
 
 namespace ohfp::config {
 
-// Reads `value` (the object under "resilience") and validates the result. Problems are appended to
-// `problems`; the returned configuration holds every value that could be read, defaults elsewhere.
+// Reads `value` (the object under "resilience") over `base` and validates the result. Problems are
+// appended to `problems`; the returned configuration holds every value that could be read, `base`'s
+// elsewhere (the defaults unless given).
 resilience::ResilienceConfig ReadResilienceConfig(const nlohmann::json& value,
                                                   const std::string& path,
-                                                  std::vector<resilience::ConfigProblem>& problems);
+                                                  std::vector<resilience::ConfigProblem>& problems,
+                                                  resilience::ResilienceConfig base = {});
 
 // The configuration as JSON, every key written out (defaults included): what "config validate"
 // prints.
