@@ -122,8 +122,8 @@ Result<model::Request> SqliteRequestStore::CreateAcquire(const NewAcquire& n) {
   if (Status s = CheckCapacity(db_, n); !s.ok()) return s.error();
   Result<Statement> q = db_.Prepare(
       "INSERT INTO requests (id, kind, template_id, machine_count, provider_api, state, "
-      "created_at, updated_at, polled_at, owner_pid, owner_start) "
-      "VALUES (?, 'acquire', ?, ?, ?, 'running', ?, ?, ?, ?, ?)");
+      "created_at, updated_at, polled_at, owner_pid, owner_start, image_id) "
+      "VALUES (?, 'acquire', ?, ?, ?, 'running', ?, ?, ?, ?, ?, ?)");
   if (!q.ok()) return q.error();
   q->Bind(1, n.id);
   q->Bind(2, n.template_id);
@@ -134,10 +134,10 @@ Result<model::Request> SqliteRequestStore::CreateAcquire(const NewAcquire& n) {
   q->Bind(7, n.adopted ? std::optional<std::int64_t>(EpochMillis(n.now)) : std::nullopt);
   q->Bind(8, n.owner.pid);
   q->Bind(9, n.owner.start);
+  q->Bind(10, n.image_id);
   if (Status s = q->Run(); !s.ok()) return s.error();
-  const std::string_view attempt_state =
-      model::AttemptStateName(n.adopted ? model::AttemptState::kSucceeded
-                                        : model::AttemptState::kPrepared);
+  const std::string_view attempt_state = model::AttemptStateName(
+      n.adopted ? model::AttemptState::kSucceeded : model::AttemptState::kPrepared);
   if (Status s = InsertAttempt(db_, n.id, 1, n.client_token, attempt_state, n.now); !s.ok()) {
     return s.error();
   }
@@ -147,6 +147,7 @@ Result<model::Request> SqliteRequestStore::CreateAcquire(const NewAcquire& n) {
   r.template_id = n.template_id;
   r.machine_count = n.machine_count;
   r.provider_api = n.provider_api;
+  r.image_id = n.image_id;
   r.created_at = r.updated_at = n.now;
   if (n.adopted) r.polled_at = n.now;
   r.owner = n.owner;
@@ -241,8 +242,7 @@ Status SqliteRequestStore::MarkCleanedUp(std::string_view id, model::Timestamp n
 }
 
 Result<std::vector<model::Request>> SqliteRequestStore::FinishedNotCleanedUp() {
-  return SelectRequests(db_,
-                        "kind = 'acquire' AND state != 'running' AND cleaned_up_at IS NULL");
+  return SelectRequests(db_, "kind = 'acquire' AND state != 'running' AND cleaned_up_at IS NULL");
 }
 
 Result<std::vector<model::Request>> SqliteRequestStore::RequestsByIds(
@@ -272,8 +272,7 @@ Result<std::vector<model::Attempt>> SqliteRequestStore::Attempts(std::string_vie
                    row.Column<std::string>(2),
                    model::AttemptStateFromName(row.Column<std::string>(3))
                        .value_or(model::AttemptState::kPrepared),
-                   row.Column<std::string>(4),
-                   model::FromEpochMillis(row.Column<std::int64_t>(5)),
+                   row.Column<std::string>(4), model::FromEpochMillis(row.Column<std::int64_t>(5)),
                    model::FromEpochMillis(row.Column<std::int64_t>(6))});
   });
   if (!s.ok()) return s.error();
@@ -340,9 +339,9 @@ Result<model::Request> SqliteRequestStore::CreateReturn(
   r->Bind(6, owner.start);
   if (Status s = r->Run(); !s.ok()) return s.error();
   // Inside the same transaction: the machines are saved with the request, or neither is.
-  Result<Statement> q = db_.Prepare("INSERT INTO return_machines (" +
-                                    std::string(internal::kReturnColumns) +
-                                    ") VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+  Result<Statement> q =
+      db_.Prepare("INSERT INTO return_machines (" + std::string(internal::kReturnColumns) +
+                  ") VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
   if (!q.ok()) return q.error();
   for (model::ReturnMachine m : machines) {
     m.return_id = std::string(id);

@@ -37,8 +37,7 @@ class SqliteRequestStore final : public RequestStore {
   resilience::Result<model::Request> CreateAcquire(const NewAcquire& n) override;
   resilience::Result<int> HeldMachines(std::string_view template_id) override;
   resilience::Result<std::optional<model::Request>> GetRequest(std::string_view id) override;
-  resilience::Status MarkPolled(const std::vector<std::string>& ids,
-                                model::Timestamp now) override;
+  resilience::Status MarkPolled(const std::vector<std::string>& ids, model::Timestamp now) override;
   resilience::Status SetRequestState(std::string_view id, model::RequestState state,
                                      std::string_view message, model::Timestamp now) override;
   resilience::Status SetRequestResources(std::string_view id, const model::CloudRef& created,
@@ -79,6 +78,12 @@ class SqliteRequestStore final : public RequestStore {
       const std::vector<std::string>& types) override;
   resilience::Status SaveInstanceTypes(const std::vector<model::InstanceType>& types,
                                        model::Timestamp now) override;
+
+  resilience::Result<std::vector<CachedValue>> CachedValues(
+      std::string_view kind, const std::vector<std::string>& keys) override;
+  resilience::Status SaveCachedValues(
+      std::string_view kind, const std::vector<std::pair<std::string, std::string>>& values,
+      model::Timestamp now) override;
 
   resilience::Status AddMetrics(const std::vector<MetricDelta>& deltas) override;
   resilience::Result<std::vector<MetricDelta>> Metrics() override;
