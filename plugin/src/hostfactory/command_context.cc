@@ -47,6 +47,7 @@ std::vector<model::Tag> CommandContext::TagsFor(const model::Template& t,
 }
 
 Result<std::string> CommandContext::ReadUserData(const model::Template& t) const {
+  if (!t.user_data.empty()) return t.user_data;
   if (t.user_data_script.empty()) return std::string();
   std::filesystem::path path(t.user_data_script);
   if (path.is_relative()) path = options_.confdir / path;

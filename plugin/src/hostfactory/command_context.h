@@ -90,7 +90,7 @@ class CommandContext {
   // The tags of everything created for `request_id`: ohfp's (request, template, provider,
   // installation), the Name (options().instance_name), the configuration's, the template's.
   std::vector<model::Tag> TagsFor(const model::Template& t, const std::string& request_id) const;
-  // The content of the template's userDataScript ("" without one).
+  // The template's userData, or the content of its userDataScript ("" without either).
   resilience::Result<std::string> ReadUserData(const model::Template& t) const;
 
   // A store write that failed is logged at error level with what it was for; returns `s`.
