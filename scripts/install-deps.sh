@@ -27,6 +27,8 @@ packages=(
   nlohmann-json3-dev libpugixml-dev libspdlog-dev libfmt-dev libcli11-dev libcpp-httplib-dev
   clang-format clang-tidy hyperfine curl
   python3 python3-pip
+  # The Debian packages (cpack -G DEB) and their checks: dpkg-shlibdeps, file, lintian; man pages.
+  dpkg-dev file lintian help2man
 )
 
 # moto as the tests use it. Written against moto 5.2.1; any 5.x will do.

@@ -1,6 +1,7 @@
 #include "aws/aws_client.h"
 
 #include <cstdlib>
+#include <nlohmann/json.hpp>
 #include <optional>
 
 #include "aws/aws_error.h"
@@ -20,6 +21,7 @@ constexpr std::array<ServiceDescription, kAwsServiceCount> kServices = {{
     {"ec2", "2016-11-15", "aws_ec2"},
     {"autoscaling", "2011-01-01", "aws_autoscaling"},
     {"monitoring", "2010-08-01", "aws_cloudwatch"},
+    {"ssm", "2014-11-06", "aws_ssm", "AmazonSSM"},
 }};
 
 // A correction smaller than this is noise (the Date header has whole seconds).
@@ -138,24 +140,48 @@ Status AwsClient::CallPages(AwsService service, std::string_view action, QueryPa
                std::string(action) + " returned more than " + std::to_string(max_pages) + " pages");
 }
 
-Result<XmlDocument> AwsClient::Attempt(AwsService service, const std::string& body,
-                                       resilience::Deadline deadline, std::stop_token stop) {
+Result<std::string> AwsClient::CallJson(AwsService service, std::string_view action,
+                                        std::string body, std::string_view operation,
+                                        std::stop_token stop) {
+  const ServiceDescription& d = Describe(service);
+  if (d.json_target_prefix.empty()) {
+    return Error(ErrorKind::kInternal, "NotAJsonService",
+                 std::string(d.signing_name) + " does not speak the JSON protocol");
+  }
+  const std::string target = std::string(d.json_target_prefix) + "." + std::string(action);
+  const resilience::Operation& op = pipeline_.operation(
+      operation, resilience::DefaultServiceFor(operation).value_or(d.resilience_service));
+  return pipeline_.Execute(
+      op,
+      [&](const resilience::AttemptContext& attempt) {
+        return AttemptJson(service, target, body, attempt.deadline, attempt.stop);
+      },
+      std::move(stop));
+}
+
+Result<HttpResponse> AwsClient::SignAndSend(AwsService service, HttpRequest request,
+                                            resilience::Deadline deadline, std::stop_token stop) {
   Result<Credentials> credentials = credentials_.Get();
   if (!credentials.ok()) return credentials.error();
   const Endpoint& endpoint = endpoints_[static_cast<std::size_t>(service)];
-  HttpRequest request;
   request.method = "POST";
   request.url = endpoint.url + "/";
-  request.headers = {{"Content-Type", "application/x-www-form-urlencoded; charset=utf-8"},
-                     {"Host", endpoint.host}};
-  request.body = body;
+  request.headers.emplace_back("Host", endpoint.host);
   const resilience::SysTime now = clock_.SystemNow() + clock_offset();
   if (Status s =
           SignRequest(request, *credentials, endpoint.signing_region, endpoint.signing_name, now);
       !s.ok()) {
     return s.error();
   }
-  Result<HttpResponse> response = transport_.Send(request, deadline, std::move(stop));
+  return transport_.Send(request, deadline, std::move(stop));
+}
+
+Result<XmlDocument> AwsClient::Attempt(AwsService service, const std::string& body,
+                                       resilience::Deadline deadline, std::stop_token stop) {
+  HttpRequest request;
+  request.headers = {{"Content-Type", "application/x-www-form-urlencoded; charset=utf-8"}};
+  request.body = body;
+  Result<HttpResponse> response = SignAndSend(service, std::move(request), deadline, stop);
   if (!response.ok()) return response.error();
   if (IsErrorResponse(*response)) {
     Error error = MapErrorResponse(*response);
@@ -165,6 +191,28 @@ Result<XmlDocument> AwsClient::Attempt(AwsService service, const std::string& bo
   Result<XmlDocument> doc = XmlDocument::Parse(response->body);
   if (!doc.ok()) return doc.error().WithHttpStatus(response->status);
   return doc;
+}
+
+Result<std::string> AwsClient::AttemptJson(AwsService service, const std::string& target,
+                                           const std::string& body, resilience::Deadline deadline,
+                                           std::stop_token stop) {
+  HttpRequest request;
+  request.headers = {{"Content-Type", "application/x-amz-json-1.1"}, {"X-Amz-Target", target}};
+  request.body = body;
+  Result<HttpResponse> response = SignAndSend(service, std::move(request), deadline, stop);
+  if (!response.ok()) return response.error();
+  if (response->status < 200 || response->status > 299) {
+    Error error = MapJsonErrorResponse(*response);
+    if (error.kind() == ErrorKind::kClockSkew) return OnClockSkew(error, *response);
+    return error;
+  }
+  if (!nlohmann::json::accept(response->body)) {
+    return Error(ErrorKind::kTransient, "MalformedResponse",
+                 target + " answered HTTP " + std::to_string(response->status) +
+                     " with a body that is not JSON")
+        .WithHttpStatus(response->status);
+  }
+  return std::move(response->body);
 }
 
 Error AwsClient::OnClockSkew(const Error& error, const HttpResponse& response) {

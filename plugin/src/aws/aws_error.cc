@@ -4,6 +4,7 @@
 #include <charconv>
 #include <chrono>
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -232,6 +233,56 @@ std::optional<std::chrono::nanoseconds> RetryAfter(const HttpResponse& response)
   return std::chrono::seconds(seconds);
 }
 
+// Codes of the JSON services that the classifier's table does not know (aws_error.h).
+std::optional<ErrorKind> JsonServiceKind(std::string_view code) {
+  if (code == "ParameterNotFound" || code == "ParameterVersionNotFound")
+    return ErrorKind::kNotFound;
+  if (code == "ValidationException" || code == "InvalidKeyId" ||
+      code == "ParameterVersionLabelLimitExceeded" || code == "UnsupportedParameterType") {
+    return ErrorKind::kValidation;
+  }
+  if (code == "InvalidSignatureException") return ErrorKind::kAuthentication;
+  return std::nullopt;
+}
+
+// "com.amazonaws.ssm#ParameterNotFound" -> "ParameterNotFound"; "X:http://..." -> "X".
+std::string_view BareErrorType(std::string_view type) {
+  if (const std::size_t hash = type.rfind('#'); hash != std::string_view::npos)
+    type.remove_prefix(hash + 1);
+  if (const std::size_t colon = type.find(':'); colon != std::string_view::npos)
+    type = type.substr(0, colon);
+  return Trim(type);
+}
+
+// The error's kind, request id and Retry-After: the same for both protocols.
+Error Finish(std::string code, std::string message, const HttpResponse& response,
+             std::string request_id) {
+  ErrorKind kind;
+  if (!code.empty()) {
+    kind = ApplyMessageRules(ErrorClassifier::KindOf(code, response.status), code, message);
+    if (kind == ErrorKind::kUnknown) kind = JsonServiceKind(code).value_or(kind);
+  } else {
+    // Not an AWS error body (a proxy's page, or nothing): only the status counts.
+    kind = ErrorClassifier::KindOf("", response.status);
+    code = "Http" + std::to_string(response.status);
+    if (message.empty()) {
+      const std::string excerpt = BodyExcerpt(response.body);
+      message = StatusLine(response.status) + (excerpt.empty() ? " (empty body)" : ": " + excerpt);
+    }
+  }
+  if (request_id.empty()) {
+    std::optional<std::string_view> header = response.Header("x-amzn-RequestId");
+    if (!header) header = response.Header("x-amz-request-id");
+    if (header) request_id = ValidUtf8(Trim(*header));
+  }
+  Error error = Error(kind, std::move(code), std::move(message)).WithHttpStatus(response.status);
+  if (!request_id.empty()) error = error.WithRequestId(std::move(request_id));
+  if (std::optional<std::chrono::nanoseconds> delay = RetryAfter(response)) {
+    error = error.WithRetryAfter(*delay);
+  }
+  return error;
+}
+
 }  // namespace
 
 bool IsErrorResponse(const HttpResponse& response) {
@@ -254,31 +305,34 @@ Error MapErrorResponse(const HttpResponse& response) {
       request_id = ValidUtf8(RequestIdOf(*document));
     }
   }
-  if (request_id.empty()) {
-    std::optional<std::string_view> header = response.Header("x-amzn-RequestId");
-    if (!header) header = response.Header("x-amz-request-id");
-    if (header) request_id = ValidUtf8(Trim(*header));
-  }
+  return Finish(std::move(code), std::move(message), response, std::move(request_id));
+}
 
-  ErrorKind kind;
-  if (!code.empty()) {
-    kind = ApplyMessageRules(ErrorClassifier::KindOf(code, response.status), code, message);
-  } else {
-    // Not an AWS error body (a proxy's page, or nothing): only the status counts.
-    kind = ErrorClassifier::KindOf("", response.status);
-    code = "Http" + std::to_string(response.status);
-    if (message.empty()) {
-      const std::string excerpt = BodyExcerpt(response.body);
-      message = StatusLine(response.status) + (excerpt.empty() ? " (empty body)" : ": " + excerpt);
+Error MapJsonErrorResponse(const HttpResponse& response) {
+  std::string code;
+  std::string message;
+  const nlohmann::json body =
+      nlohmann::json::parse(response.body, nullptr, /*allow_exceptions=*/false);
+  if (body.is_object()) {
+    for (const char* key : {"__type", "code", "Code"}) {
+      if (auto it = body.find(key); it != body.end() && it->is_string()) {
+        code = ValidUtf8(BareErrorType(it->get<std::string>()));
+        break;
+      }
+    }
+    for (const char* key : {"message", "Message", "errorMessage"}) {
+      if (auto it = body.find(key); it != body.end() && it->is_string()) {
+        message = ValidUtf8(Trim(it->get<std::string>()));
+        break;
+      }
     }
   }
-
-  Error error = Error(kind, std::move(code), std::move(message)).WithHttpStatus(response.status);
-  if (!request_id.empty()) error = error.WithRequestId(std::move(request_id));
-  if (std::optional<std::chrono::nanoseconds> delay = RetryAfter(response)) {
-    error = error.WithRetryAfter(*delay);
+  if (code.empty()) {
+    if (std::optional<std::string_view> type = response.Header("x-amzn-ErrorType"))
+      code = ValidUtf8(BareErrorType(*type));
   }
-  return error;
+  if (!code.empty() && message.empty()) message = code;
+  return Finish(std::move(code), std::move(message), response, "");
 }
 
 }  // namespace ohfp::aws

@@ -31,8 +31,8 @@ std::string Join(const std::vector<std::string>& parts, std::string_view separat
 }
 
 std::string Quoted(std::string_view s) {
-  return nlohmann::json(std::string(s)).dump(-1, ' ', false,
-                                             nlohmann::json::error_handler_t::replace);
+  return nlohmann::json(std::string(s))
+      .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 std::string OneOf(const std::vector<std::string_view>& names) {

@@ -7,12 +7,13 @@
 #include "aws/environment.h"
 #include "cli/exit_codes.h"
 #include "cli/hostfactory_commands.h"
+#include "cli/init_command.h"
 #include "cli/resilience_commands.h"
 #include "hostfactory/contract.h"
 
 namespace {
 
-constexpr const char* kVersion = "0.1.0";
+constexpr const char* kVersion = OHFP_VERSION;
 
 constexpr std::array<const char*, 5> kHostFactoryCommands = {
     "getAvailableTemplates", "requestMachines", "getRequestStatus", "requestReturnMachines",
@@ -29,6 +30,7 @@ AWS_CONNECTION_TIMEOUT_MS, AWS_INSTANCE_PENDING_TIMEOUT_SEC, AWS_ACCESS_KEY_ID, 
 Exit codes: 0 success, 1 the command failed, 2 bad arguments, input or configuration, 3 internal error.
 
 Examples:
+  ohfp init --name awsinst --hostfactory-conf $HF_TOP/conf --region us-east-1 --discover
   ohfp requestMachines -f input.json
   ohfp getRequestStatus --data '{"requests": [{"requestId": "req-..."}]}'
   ohfp config validate
@@ -37,7 +39,8 @@ Examples:
       --config config/recommended-resilience.json \
       --trace config/scenarios/throttle-storm.trace.jsonl --faults config/scenarios/throttle-storm.faults.json
 
-Documentation: README.md, docs/operations.md, docs/configuration.md, docs/resilience.md.)";
+Documentation: README.md, docs/operations.md, docs/configuration.md, docs/resilience.md (installed:
+/usr/share/doc/ohfp/), and `ohfp init --help`.)";
 
 bool IsHostFactoryCommand(std::string_view name) {
   for (const char* c : kHostFactoryCommands) {
@@ -123,6 +126,9 @@ int main(int argc, char** argv) {
                       "After a lost state store: rebuild the records of this installation's "
                       "instances from their tags (terminates nothing)");
 
+  InitOptions init_options;
+  CLI::App* init = AddInitCommand(app, init_options);
+
   CLI::App* resilience =
       app.add_subcommand("resilience", "Work with the resilience configuration offline");
   resilience->require_subcommand(1);
@@ -178,6 +184,7 @@ int main(int argc, char** argv) {
         return RunHostFactoryCommand(kHostFactoryCommands[i], input, options, env, std::cout,
                                      std::cin);
     }
+    if (init->parsed()) return RunInit(init_options, env, std::cout, std::cerr);
     if (validate->parsed()) return RunConfigValidate(options, env, std::cout, std::cerr);
     if (metrics->parsed()) return RunMetrics(options, env, metrics_json, std::cout, std::cerr);
     if (breaker_status->parsed())

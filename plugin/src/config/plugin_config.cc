@@ -80,7 +80,7 @@ void ReadProvider(ObjectReader& r, ProviderConfig& p, std::vector<ConfigProblem>
               for (std::string_view s : kEndpointServices) known = known || s == service;
               if (!known) {
                 problems.push_back(
-                    {path, "is not a known service (known here: autoscaling, ec2, monitoring)"});
+                    {path, "is not a known service (known here: autoscaling, ec2, monitoring, ssm)"});
                 return;
               }
               if (!v.is_string()) {

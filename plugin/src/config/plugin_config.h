@@ -49,7 +49,7 @@ struct ProviderConfig {
   std::string region{};        // empty: AWS_REGION / AWS_DEFAULT_REGION must say
   std::string endpoint_url{};  // one endpoint for every service (AWS_ENDPOINT_URL)
   std::map<std::string, std::string, std::less<>>
-      endpoints{};                // per service: "ec2", "autoscaling", "monitoring"
+      endpoints{};                // per service: "ec2", "autoscaling", "monitoring", "ssm"
   std::string credential_file{};  // AWS_CREDENTIAL_FILE; empty: the usual chain
   std::string profile{};          // profile in the credentials file; empty: AWS_PROFILE/default
   std::string proxy_host{};       // AWS_PROXY_HOST

@@ -33,12 +33,13 @@ inline constexpr std::uint64_t kMaxLogBytes = std::uint64_t{1} << 40;  // 1 TiB
 inline constexpr int kMaxLogFiles = 1000;
 
 // The services a per-service endpoint may name (aws/endpoints.h's signing names).
-inline constexpr std::array<std::string_view, 3> kEndpointServices = {"autoscaling", "ec2",
-                                                                      "monitoring"};
+inline constexpr std::array<std::string_view, 4> kEndpointServices = {"autoscaling", "ec2",
+                                                                      "monitoring", "ssm"};
 // The per-service endpoint variables ResolveEndpoint reads; validated with the configuration so a
 // bad one is reported with the rest.
-inline constexpr std::array<std::string_view, 3> kEndpointVariables = {
-    "AWS_ENDPOINT_URL_EC2", "AWS_ENDPOINT_URL_AUTO_SCALING", "AWS_ENDPOINT_URL_CLOUDWATCH"};
+inline constexpr std::array<std::string_view, 4> kEndpointVariables = {
+    "AWS_ENDPOINT_URL_EC2", "AWS_ENDPOINT_URL_AUTO_SCALING", "AWS_ENDPOINT_URL_CLOUDWATCH",
+    "AWS_ENDPOINT_URL_SSM"};
 
 // A JSON string literal for messages; bytes that are not UTF-8 (environment values may hold any)
 // become U+FFFD.

@@ -61,10 +61,10 @@ struct MachineReport {
   std::string name{};
   MachineResult result = MachineResult::kExecuting;
   model::InstanceState status = model::InstanceState::kUnknown;  // printed as EC2 names it
-  std::string private_ip_address{};                               // empty prints null
-  std::string public_ip_address{};                                // empty prints null
-  std::optional<model::EpochSeconds> launch_time{};               // printed as epoch seconds
-  std::string message{};                                          // required when result is fail
+  std::string private_ip_address{};                              // empty prints null
+  std::string public_ip_address{};                               // empty prints null
+  std::optional<model::EpochSeconds> launch_time{};              // printed as epoch seconds
+  std::string message{};                                         // required when result is fail
 };
 
 struct RequestReport {

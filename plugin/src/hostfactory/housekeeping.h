@@ -30,8 +30,8 @@
 namespace ohfp::hostfactory {
 
 struct SweepReport {
-  bool ran = false;        // false when a read failed (see `problem`)
-  std::string problem{};   // why the sweep did not run
+  bool ran = false;       // false when a read failed (see `problem`)
+  std::string problem{};  // why the sweep did not run
   std::vector<model::OrphanFinding> findings{};
   std::vector<std::string> terminated{};  // empty on a dry run
 };

@@ -53,9 +53,8 @@ std::string Returner::ReleaseAll(
     Result<std::optional<Request>> acquire =
         acquire_id.empty() ? Result<std::optional<Request>>(std::optional<Request>())
                            : ctx_.store().GetRequest(acquire_id);
-    const Status s = acquire.ok() && acquire->has_value()
-                         ? ctx_.provider().Release(**acquire, ids)
-                         : ctx_.provider().TerminateInstances(ids);
+    const Status s = acquire.ok() && acquire->has_value() ? ctx_.provider().Release(**acquire, ids)
+                                                          : ctx_.provider().TerminateInstances(ids);
     if (!s.ok()) problems = s.error().ToString();
   }
   return problems;
@@ -110,8 +109,9 @@ CommandResult Returner::RequestReturnMachines(const std::vector<MachineRef>& ref
       row.message = "the instance no longer exists";
     } else {
       row.result = MachineResult::kFail;
-      row.message = "the cloud does not show this instance now; nothing was done (return it "
-                    "again later)";
+      row.message =
+          "the cloud does not show this instance now; nothing was done (return it "
+          "again later)";
     }
     rows.push_back(std::move(row));
   }
@@ -236,7 +236,8 @@ CommandResult Returner::GetReturnRequests(const std::vector<MachineRef>& refs) {
   // only mean EC2 has not caught up.
   auto too_new = [&](const std::string& id) {
     auto m = known.find(id);
-    return m != known.end() && now - m->second.created_at <= ctx_.options().acquire.visibility_grace;
+    return m != known.end() &&
+           now - m->second.created_at <= ctx_.options().acquire.visibility_grace;
   };
   std::vector<ReturnNotice> notices;
   std::map<std::string, const MachineRef*> spot;  // spot request id -> machine

@@ -57,9 +57,12 @@ Result<std::vector<RequestReport>> HostFactoryService::ReportUnknown(
   for (const std::string& id : unknown) {
     Result<std::vector<model::Instance>> tagged = ctx_.provider().InstancesOfRequest(id);
     if (!tagged.ok()) {
-      reports.push_back({id, model::RequestState::kRunning,
-                         "request " + id + " is not in the state store, and the cloud could not "
-                         "be asked about it now (" + tagged.error().ToString() + ")",
+      reports.push_back({id,
+                         model::RequestState::kRunning,
+                         "request " + id +
+                             " is not in the state store, and the cloud could not "
+                             "be asked about it now (" +
+                             tagged.error().ToString() + ")",
                          {}});
       continue;
     }
@@ -71,16 +74,18 @@ Result<std::vector<RequestReport>> HostFactoryService::ReportUnknown(
       held.push_back(id + " (" + base::Join(live, ", ") + ")");
       continue;
     }
-    reports.push_back({id, model::RequestState::kCompleteWithError, "unknown request id " + id, {}});
+    reports.push_back(
+        {id, model::RequestState::kCompleteWithError, "unknown request id " + id, {}});
   }
   if (held.empty()) return reports;
-  ctx_.log().Log(spdlog::level::err,
-                 "requests unknown to the state store hold live instances: " +
-                     base::Join(held, "; "),
-                 {{"event", "store_lost"}});
+  ctx_.log().Log(
+      spdlog::level::err,
+      "requests unknown to the state store hold live instances: " + base::Join(held, "; "),
+      {{"event", "store_lost"}});
   return Error(ErrorKind::kInternal, "StoreLost",
                "the state store does not know request(s) for which the cloud holds live "
-               "instances: " + base::Join(held, "; ") +
+               "instances: " +
+                   base::Join(held, "; ") +
                    ". The store was lost or replaced, or these requests belong to another "
                    "installation. Nothing was done. Restore the state store, or run `ohfp "
                    "reconcile --adopt` (see docs/operations.md, \"Recovering a lost store\")");

@@ -498,7 +498,7 @@ INSTANTIATE_TEST_SUITE_P(
         RangeCase{R"({"provider": {"proxy_host": "HTTP://proxy.corp:3128"}})", "", ""},
         RangeCase{R"({"provider": {"endpoints": {"s3": "http://127.0.0.1:5000"}}})",
                   "provider.endpoints.s3",
-                  "is not a known service (known here: autoscaling, ec2, monitoring)"},
+                  "is not a known service (known here: autoscaling, ec2, monitoring, ssm)"},
         RangeCase{R"({"provider": {"endpoints": {"ec2": 5}}})", "provider.endpoints.ec2",
                   "must be a string, got an integer"}));
 

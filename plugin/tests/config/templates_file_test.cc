@@ -95,8 +95,7 @@ std::string MessageAt(const std::vector<ConfigProblem>& problems, const std::str
   for (const ConfigProblem& p : problems) {
     if (p.path == path) found.push_back(p.message);
   }
-  EXPECT_EQ(found.size(), 1u) << "problems at " << path << ":\n"
-                              << FormatProblems(problems);
+  EXPECT_EQ(found.size(), 1u) << "problems at " << path << ":\n" << FormatProblems(problems);
   return found.empty() ? "" : found.front();
 }
 

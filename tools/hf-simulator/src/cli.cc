@@ -148,6 +148,7 @@ int RunCli(const std::vector<std::string>& args, std::istream& in, std::ostream&
            std::ostream& err) {
   CLI::App app{kDescription, "ohfp-hf-simulator"};
   app.footer(kFooter);
+  app.set_version_flag("--version", "ohfp-hf-simulator " OHFP_VERSION);
   app.require_subcommand(1);
   GlobalOptions global;
   app.add_option("--shim-dir", global.shim_dir, "Directory of the five <command>.sh scripts")

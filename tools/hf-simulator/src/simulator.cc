@@ -64,7 +64,18 @@ void Fill(RequestSummary& s, const WaitOutcome& w) {
 
 }  // namespace
 
-std::filesystem::path DefaultShimDir() { return OHFP_HF_SIMULATOR_SHIM_DIR; }
+std::filesystem::path DefaultShimDir() {
+  // Installed: the scripts installed with it (<bindir>/../libexec/ohfp/hostfactory).
+  std::error_code ec;
+  const std::filesystem::path exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    const std::filesystem::path installed =
+        std::filesystem::weakly_canonical(exe.parent_path() / OHFP_INSTALL_BIN_TO_SHIMS, ec);
+    if (!ec && std::filesystem::is_regular_file(installed / "ohfp-command.sh", ec))
+      return installed;
+  }
+  return OHFP_HF_SIMULATOR_SHIM_DIR;
+}
 
 CommandStats Summarize(std::vector<std::chrono::nanoseconds> walls, int failures) {
   CommandStats s;
