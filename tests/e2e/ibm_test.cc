@@ -6,7 +6,9 @@
 //
 //   RunInstances  IBM's on-demand example (no providerApi: IBM's choice), on an image whose root
 //                 device is /dev/sda1, and a pair-form template on an image whose root device is
-//                 /dev/xvda: the one volume each instance has is the image's root device, sized
+//                 /dev/xvda: the one volume each instance has is the image's root device, sized;
+//                 and an imageId naming AWS's public SSM parameter of the latest Amazon Linux
+//                 (moto answers it): resolved, recorded on the request, its root device used
 //   SpotFleet     IBM's Spot and heterogeneous examples (no providerApi: a Spot Fleet, with IBM's
 //                 defaults), and IBM LSF's spellings (interruptible, spotPrice, pgrpName, userData)
 //   EC2Fleet      a maintain fleet (moto has no ModifyFleet: the proxy answers it, as the other
@@ -58,6 +60,7 @@ struct IbmCase {
   std::string template_id;  // the corpus template the cycle requests
   std::string image;        // the moto image replacing the corpus's
   bool check_root_volume = false;
+  bool ssm_image = false;  // the corpus's imageId names an SSM parameter: kept (moto answers it)
   bool ec2_fleet_workaround = false;  // the proxy answers ModifyFleet (moto lacks it)
 };
 
@@ -75,7 +78,7 @@ std::string ProviderFile(const IbmCase& c, const std::string& suffix) {
 // The corpus template, with what names another account replaced by moto's.
 nlohmann::json ForMoto(nlohmann::json t, const IbmCase& c,
                        const std::vector<std::string>& subnets) {
-  t["imageId"] = c.image;
+  if (!c.ssm_image) t["imageId"] = c.image;
   if (t.contains("subnetId")) {
     t["subnetId"] = t["subnetId"].is_array() ? nlohmann::json(subnets) : nlohmann::json(subnets[0]);
   }
@@ -144,10 +147,18 @@ TEST_P(IbmCycleTest, TheCorpusTemplateGoesThroughAWholeCycle) {
                 (c.provider == "aws" ? "awsprov_config.json" : ProviderFile(c, "config.json")));
 
   Simulator sim(SimulatorFor(*install));
-  const std::string root_device = MotoRootDevice(world_->moto().port(), c.image);
+  std::string root_device = MotoRootDevice(world_->moto().port(), c.image);
   int volumes_checked = 0;
   const auto between = [&](const hf_simulator::RequestSummary& returned) {
     EXPECT_EQ(returned.status, "complete") << returned.message;
+    if (c.ssm_image) {
+      // The image the parameter named when the request was made, recorded on the request.
+      const std::vector<Row> rows =
+          ReadRows(install->state_db(), "SELECT image_id FROM requests WHERE kind = 'acquire'");
+      ASSERT_THAT(rows, SizeIs(1));
+      EXPECT_EQ(rows[0].at("image_id").rfind("ami-", 0), 0u) << rows[0].at("image_id");
+      root_device = MotoRootDevice(world_->moto().port(), rows[0].at("image_id"));
+    }
     if (!c.check_root_volume) return;
     // The machines still held: each has one volume, on the image's own root device, sized.
     std::set<std::string> gone;
@@ -203,6 +214,12 @@ INSTANTIATE_TEST_SUITE_P(
                               .template_id = "Spot-RunInstances",
                               .image = kXvdaImage,
                               .check_root_volume = true},
+                      IbmCase{.name = "RunInstances_SsmParameterImage_RecordedOnTheRequest",
+                              .provider = "awsinst",
+                              .template_id = "Latest-AmazonLinux",
+                              .image = "",
+                              .check_root_volume = true,
+                              .ssm_image = true},
                       IbmCase{.name = "SpotFleet_IbmSpotExample",
                               .provider = "aws",
                               .template_id = "SpotTemplate-VM-SYM",

@@ -239,6 +239,7 @@ Result<std::unique_ptr<PluginApp>> PluginApp::Create(const AppOptions& options,
     service_options.orphan_min_age = p.orphan_min_age;
     service_options.tags = p.tags;
     service_options.instance_name = p.instance_name;
+    service_options.ssm_parameter_ttl = p.ssm_parameter_ttl;
     service_options.confdir = app->paths_.confdir;
     app->service_ = std::make_unique<hostfactory::HostFactoryService>(
         hostfactory::ServiceDependencies{.store = *app->store_,

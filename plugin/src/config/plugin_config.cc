@@ -48,6 +48,7 @@ nlohmann::json ProviderJson(const ProviderConfig& p) {
       {"orphan_min_age_sec", p.orphan_min_age.count()},
       {"tags", StringMapJson(p.tags)},
       {"instance_name", p.instance_name},
+      {"ssm_parameter_ttl_sec", p.ssm_parameter_ttl.count()},
   };
 }
 
@@ -74,26 +75,26 @@ void ReadProvider(ObjectReader& r, ProviderConfig& p, std::vector<ConfigProblem>
       p.endpoint_url = *url;
     }
   }
-  r.Entries("endpoints",
-            [&](const std::string& service, const nlohmann::json& v, const std::string& path) {
-              bool known = false;
-              for (std::string_view s : kEndpointServices) known = known || s == service;
-              if (!known) {
-                problems.push_back(
-                    {path, "is not a known service (known here: autoscaling, ec2, monitoring, ssm)"});
-                return;
-              }
-              if (!v.is_string()) {
-                problems.push_back({path, "must be a string, got " + JsonTypeName(v)});
-                return;
-              }
-              const auto& text = v.get_ref<const std::string&>();
-              if (std::optional<std::string> problem = UrlProblem(text)) {
-                problems.push_back({path, *problem});
-                return;
-              }
-              p.endpoints[service] = text;
-            });
+  r.Entries("endpoints", [&](const std::string& service, const nlohmann::json& v,
+                             const std::string& path) {
+    bool known = false;
+    for (std::string_view s : kEndpointServices) known = known || s == service;
+    if (!known) {
+      problems.push_back(
+          {path, "is not a known service (known here: autoscaling, ec2, monitoring, ssm)"});
+      return;
+    }
+    if (!v.is_string()) {
+      problems.push_back({path, "must be a string, got " + JsonTypeName(v)});
+      return;
+    }
+    const auto& text = v.get_ref<const std::string&>();
+    if (std::optional<std::string> problem = UrlProblem(text)) {
+      problems.push_back({path, *problem});
+      return;
+    }
+    p.endpoints[service] = text;
+  });
   ReadUnlessEmpty(r, "credential_file", p.credential_file);
   ReadUnlessEmpty(r, "profile", p.profile);
   std::optional<std::string> proxy_host;
@@ -133,6 +134,9 @@ void ReadProvider(ObjectReader& r, ProviderConfig& p, std::vector<ConfigProblem>
     p.unclaimed_request_timeout = std::chrono::seconds(*n);
   }
   r.String("instance_name", p.instance_name);
+  if (auto n = ReadInteger(r, "ssm_parameter_ttl_sec", 0, kMaxPendingTimeoutSec)) {
+    p.ssm_parameter_ttl = std::chrono::seconds(*n);
+  }
   r.Entries("tags", [&](const std::string& key, const nlohmann::json& v, const std::string& path) {
     if (!v.is_string()) {
       problems.push_back({path, "must be a string, got " + JsonTypeName(v)});

@@ -73,6 +73,9 @@ struct ProviderConfig {
   // The Name tag of launched instances: {templateId}, {requestId} and {provider} are replaced;
   // "" for none (model::InstanceName).
   std::string instance_name = "ohfp-{templateId}-{requestId}";
+  // How long the value of an SSM parameter a template's imageId names is reused, by every process,
+  // before GetParameter is asked again; 0: every request asks.
+  std::chrono::seconds ssm_parameter_ttl{300};
 };
 
 struct LoggingConfig {

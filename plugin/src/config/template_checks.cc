@@ -253,7 +253,7 @@ void CheckImageAndTypes(ObjectReader& r, const model::Template& t) {
   if (r.Has("launchTemplateVersion") && !r.Has("launchTemplateId")) {
     r.Problem("launchTemplateVersion", "is the version of launchTemplateId, which is not set");
   }
-  if (!r.Has("imageId") && r.Has("launchTemplateId")) {
+  if (!r.Has("imageId") && r.Has("launchTemplateId")) {  // an SSM parameter counts as an image
     for (std::string_view key :
          {"rootDeviceVolumeSize", "volumeType", "iops", "volumeThroughput"}) {
       if (r.Has(key)) {

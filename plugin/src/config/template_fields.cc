@@ -62,6 +62,22 @@ bool IsInstanceType(std::string_view s) {
   });
 }
 
+bool IsParameterName(std::string_view s) {
+  constexpr std::size_t kMaxParameterName = 2048;
+  if (s.empty() || s.size() > kMaxParameterName) return false;
+  const std::size_t colon = s.find(':');
+  const std::string_view name = s.substr(0, colon);
+  const std::string_view selector =
+      colon == std::string_view::npos ? std::string_view() : s.substr(colon + 1);
+  const auto ok = [](std::string_view part) {
+    return !part.empty() && std::all_of(part.begin(), part.end(), [](char c) {
+      return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_' || c == '.' || c == '-' ||
+             c == '/';
+    });
+  };
+  return ok(name) && (colon == std::string_view::npos || ok(selector));
+}
+
 // "2", "-1", "0.5": what a Numeric attribute holds.
 bool IsDecimal(std::string_view s) {
   if (s.starts_with('-')) s.remove_prefix(1);

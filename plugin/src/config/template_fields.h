@@ -37,6 +37,9 @@ bool IsValidTemplateId(std::string_view id);
 bool IsResourceId(std::string_view s, std::string_view prefix);
 // "c5.large", "u-6tb1.metal": a family and a size.
 bool IsInstanceType(std::string_view s);
+// An SSM parameter name (or path), optionally with ":version" or ":label": 1 to 2048 characters of
+// A-Z a-z 0-9 _ . - / and one ':' before a version or label.
+bool IsParameterName(std::string_view s);
 // "2", "-1", "0.5": what a Numeric attribute holds.
 bool IsDecimal(std::string_view s);
 // A whole number above 0 written as digits ("2", "4096").

@@ -112,9 +112,39 @@ void ReadInstanceProfile(ObjectReader& r, model::Template& t) {
                 Quoted(*profile));
 }
 
+// An AMI id, or an SSM parameter that names one: "resolve:ssm:<name>" (AWS's launch template
+// spelling) or a parameter path "/..." (the Open Host Factory Plugin's).
+void ReadImage(ObjectReader& r, model::Template& t) {
+  std::optional<std::string> text;
+  r.String("imageId", text);
+  if (!text) return;
+  constexpr std::string_view kResolve = "resolve:ssm:";
+  if (text->starts_with(kResolve) || text->starts_with("/")) {
+    const std::string name =
+        text->starts_with(kResolve) ? text->substr(kResolve.size()) : std::string(*text);
+    if (internal::IsParameterName(name)) {
+      t.image_parameter = name;
+      return;
+    }
+    r.Problem("imageId",
+              "must name an SSM parameter of 1 to 2048 characters of A-Z, a-z, 0-9 and _ . - / "
+              "(with :version or :label), got " +
+                  Quoted(*text));
+    return;
+  }
+  if (IsResourceId(*text, "ami-")) {
+    t.image_id = *text;
+    return;
+  }
+  r.Problem("imageId",
+            "must be an AMI id such as ami-0123456789abcdef0, or an SSM parameter that names one "
+            "(resolve:ssm:NAME, or a path such as "
+            "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64), got " +
+                Quoted(*text));
+}
+
 void ReadPlacement(ObjectReader& r, model::Template& t, std::vector<ConfigProblem>& problems) {
-  ReadResourceId(r, "imageId", "ami-", "an AMI id", t.image_id,
-                 " (for an SSM parameter, use a launch template whose ImageId is resolve:ssm:...)");
+  ReadImage(r, t);
   ReadResourceId(r, "launchTemplateId", "lt-", "a launch template id", t.launch_template_id);
   t.subnet_ids = internal::ReadIdList(r, "subnetId", "subnet-", /*allow_single_string=*/true,
                                       /*allow_empty=*/false, problems);

@@ -166,7 +166,12 @@ CommandResult Acquirer::RequestMachines(const RequestMachinesInput& input) {
                                      "' (known: " + KnownTemplates(ctx_.templates()) + ")")};
   }
   // Everything the launch needs, before anything is saved: a failure changes nothing.
-  Result<LaunchInputs> inputs = LaunchInputsFor(ctx_, *t, t->image_id);
+  Result<std::string> image = ImageOf(ctx_, *t);
+  if (!image.ok()) {
+    return {kExitFailed,
+            ErrorJson(std::string(image.error().message()) + "; nothing was requested")};
+  }
+  Result<LaunchInputs> inputs = LaunchInputsFor(ctx_, *t, *image);
   if (!inputs.ok()) {
     const bool bad_input = inputs.error().code() == "UserDataUnreadable";
     return {bad_input ? kExitBadInput : kExitFailed,

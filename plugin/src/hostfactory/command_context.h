@@ -55,6 +55,8 @@ struct ServiceOptions {
   // The Name tag's pattern (model::InstanceName); "" for none. A Name among `tags` or the
   // template's instanceTags wins.
   std::string instance_name = "ohfp-{templateId}-{requestId}";
+  // How long a template's SSM parameter value is reused before it is asked for again.
+  std::chrono::seconds ssm_parameter_ttl{300};
   std::filesystem::path confdir{};  // relative userDataScript paths start here
 };
 

@@ -121,7 +121,7 @@ nlohmann::ordered_json HostFactoryTemplateJson(const model::Template& t, int ava
   for (const model::Attribute& a : t.attributes)
     attributes[a.name] = nlohmann::ordered_json::array({a.type, a.value});
   j["attributes"] = std::move(attributes);
-  if (!t.image_id.empty()) j["imageId"] = t.image_id;
+  if (!t.image_id.empty() || !t.image_parameter.empty()) j["imageId"] = t.ImageSpelling();
   if (!t.launch_template_id.empty()) j["launchTemplateId"] = t.launch_template_id;
   if (!t.vm_types.empty()) {
     nlohmann::ordered_json types = nlohmann::ordered_json::object();

@@ -122,6 +122,10 @@ std::string Template::LaunchTemplateVersion() const {
   return launch_template_version.empty() ? std::string("$Default") : launch_template_version;
 }
 
+std::string Template::ImageSpelling() const {
+  return image_parameter.empty() ? image_id : "resolve:ssm:" + image_parameter;
+}
+
 ProviderApi IbmDefaultApi(PriceType price_type) noexcept {
   return price_type == PriceType::kOnDemand ? ProviderApi::kRunInstances : ProviderApi::kSpotFleet;
 }

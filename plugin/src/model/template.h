@@ -75,7 +75,11 @@ struct Template {
   std::string template_id{};
   int max_number = -1;                  // -1: unlimited
   std::vector<Attribute> attributes{};  // in file order; "type" defaults to String X86_64
-  std::string image_id{};
+  std::string image_id{};  // "ami-..."; empty with image_parameter or a launch template alone
+  // The SSM parameter that names the image ("/aws/service/ami-amazon-linux-latest/...", or any
+  // parameter name; "name:version" or "name:label" select a version): resolved with GetParameter
+  // when a request is made (the file's imageId "resolve:ssm:<name>", or a path "/...").
+  std::string image_parameter{};
   std::vector<std::string> subnet_ids{};
   std::string vm_type{};                                   // vmType, or the first of vmTypes
   std::vector<std::pair<std::string, double>> vm_types{};  // vmTypes in file order: type -> weight
@@ -121,6 +125,8 @@ struct Template {
   bool SetsRootVolume() const noexcept;
   // The launch template version to launch from: launch_template_version, else "$Default".
   std::string LaunchTemplateVersion() const;
+  // imageId as the templates file writes it: image_id, or "resolve:ssm:<image_parameter>".
+  std::string ImageSpelling() const;
 };
 
 // The API IBM's plugin uses for a price type: RunInstances for ondemand, a Spot Fleet for spot and

@@ -5,6 +5,7 @@
 
 #include "aws/ec2/images.h"
 #include "aws/ec2/instances.h"
+#include "aws/ssm/parameters.h"
 #include "provider/aws_model.h"
 #include "provider/handlers/asg_handler.h"
 #include "provider/handlers/ec2_fleet_handler.h"
@@ -168,6 +169,12 @@ Result<std::vector<model::InstanceType>> AwsProvider::DescribeInstanceTypes(
   for (const aws::ec2::InstanceTypeInfo& i : *r)
     out.push_back({i.instance_type, i.vcpus, i.cores, i.memory_mib});
   return out;
+}
+
+Result<std::string> AwsProvider::GetParameter(std::string_view name) {
+  Result<aws::ssm::Parameter> p = aws::ssm::GetParameter(client_, {.name = std::string(name)});
+  if (!p.ok()) return p.error();
+  return p->value;
 }
 
 Result<std::vector<model::Image>> AwsProvider::DescribeImages(

@@ -108,6 +108,9 @@ class Provider {
   // vCPUs and memory of instance types.
   [[nodiscard]] virtual resilience::Result<std::vector<model::InstanceType>> DescribeInstanceTypes(
       const std::vector<std::string>& types) = 0;
+  // The value of an SSM parameter ("name", "name:version", "name:label"); kNotFound when there is
+  // no such parameter.
+  [[nodiscard]] virtual resilience::Result<std::string> GetParameter(std::string_view name) = 0;
   // The root devices of images. An image that does not exist fails the call (kValidation).
   [[nodiscard]] virtual resilience::Result<std::vector<model::Image>> DescribeImages(
       const std::vector<std::string>& image_ids) = 0;

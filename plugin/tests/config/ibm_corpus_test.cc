@@ -154,6 +154,7 @@ TEST(IbmCorpus, CoversEveryPriceTypeApiAndFleetType) {
   std::set<std::string> apis;
   std::set<std::string> fleet_types;
   int chosen_for_ibm = 0;
+  int from_ssm = 0;
   for (const std::string& provider : kProviders) {
     for (const model::Template& t : LoadDirectory(provider).templates.templates) {
       prices.emplace(model::PriceTypeName(t.price_type));
@@ -163,12 +164,14 @@ TEST(IbmCorpus, CoversEveryPriceTypeApiAndFleetType) {
         fleet_types.emplace(model::FleetTypeName(t.fleet_type));
       }
       chosen_for_ibm += t.ibm_defaults;
+      from_ssm += !t.image_parameter.empty();
     }
   }
   EXPECT_EQ(prices, (std::set<std::string>{"ondemand", "spot", "heterogeneous"}));
   EXPECT_EQ(apis, (std::set<std::string>{"RunInstances", "EC2Fleet", "SpotFleet", "ASG"}));
   EXPECT_EQ(fleet_types, (std::set<std::string>{"instant", "request", "maintain"}));
   EXPECT_GE(chosen_for_ibm, 5) << "templates without providerApi, read as IBM's plugin reads them";
+  EXPECT_GE(from_ssm, 2) << "images named by SSM parameters, in both spellings";
 }
 
 }  // namespace

@@ -410,6 +410,34 @@ TEST(IbmTemplates, VmTypesPriorityNamesKnownTypes) {
               HasSubstr("vmTypesPriority: RunInstances launches one instance type"));
 }
 
+// ---- SSM parameters ----
+
+TEST(IbmTemplates, ImageIdMayNameAnSsmParameter) {
+  const std::string path = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64";
+  Template t = Valid(With(IbmOnDemand(), "imageId", "resolve:ssm:" + path));
+  EXPECT_EQ(t.image_parameter, path);
+  EXPECT_EQ(t.image_id, "");
+  EXPECT_EQ(t.ImageSpelling(), "resolve:ssm:" + path);
+  EXPECT_EQ(Valid(With(IbmOnDemand(), "imageId", path)).image_parameter, path)
+      << "a parameter path, as the Open Host Factory Plugin writes it";
+  EXPECT_EQ(Valid(With(IbmOnDemand(), "imageId", "resolve:ssm:golden-ami:3")).image_parameter,
+            "golden-ami:3");
+  EXPECT_EQ(Valid(With(IbmOnDemand(), "imageId", "resolve:ssm:golden-ami:prod")).image_parameter,
+            "golden-ami:prod");
+  // Printed in one spelling, which reads back.
+  nlohmann::ordered_json printed = hostfactory::HostFactoryTemplateJson(t, 1);
+  printed.erase("availableNumber");
+  EXPECT_EQ(printed["imageId"], "resolve:ssm:" + path);
+  EXPECT_EQ(Valid(json::parse(printed.dump())).image_parameter, path);
+  for (const char* bad :
+       {"resolve:ssm:", "resolve:ssm:a b", "resolve:ssm:x:", "ssm:/a/b", "ami-XYZ", "golden-ami"}) {
+    EXPECT_THAT(OnlyProblem(With(IbmOnDemand(), "imageId", bad)), HasSubstr("imageId: must "))
+        << bad;
+  }
+  EXPECT_THAT(OnlyProblem(With(IbmOnDemand(), "imageId", "ami-XYZ")),
+              HasSubstr("or an SSM parameter that names one (resolve:ssm:NAME, or a path"));
+}
+
 // ---- Printed back ----
 
 TEST(IbmTemplates, EveryNewFieldIsPrintedAndReadsBack) {

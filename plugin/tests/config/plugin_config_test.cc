@@ -901,7 +901,8 @@ TEST(PluginConfig, ToJsonWritesEveryKeyWithItsDefault) {
                                             {"instance_visibility_grace_sec", 300},
                                             {"orphan_min_age_sec", 900},
                                             {"tags", nlohmann::json::object()},
-                                            {"instance_name", "ohfp-{templateId}-{requestId}"}};
+                                            {"instance_name", "ohfp-{templateId}-{requestId}"},
+                                            {"ssm_parameter_ttl_sec", 300}};
   EXPECT_EQ(j["provider"], expected_provider);
   EXPECT_EQ(j["logging"], nlohmann::json({{"level", "info"},
                                           {"file", "app.log"},

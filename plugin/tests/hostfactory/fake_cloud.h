@@ -246,6 +246,17 @@ class FakeCloud final : public provider::Provider {
     return out;
   }
   std::map<std::string, std::string> images{{"ami-12345678", "/dev/xvda"}};
+  // SSM parameters and their values; a name not listed does not exist.
+  resilience::Result<std::string> GetParameter(std::string_view name) override {
+    ++parameter_calls;
+    if (parameter_error) return *parameter_error;
+    if (auto it = parameters.find(std::string(name)); it != parameters.end()) return it->second;
+    return resilience::Error(resilience::ErrorKind::kNotFound, "ParameterNotFound",
+                             "parameter " + std::string(name) + " not found");
+  }
+  std::map<std::string, std::string> parameters{};
+  std::optional<resilience::Error> parameter_error{};
+  int parameter_calls = 0;
   std::optional<resilience::Error> image_error{};
   int image_calls = 0;
 

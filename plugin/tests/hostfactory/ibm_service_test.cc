@@ -12,6 +12,7 @@ namespace {
 
 using resilience::Error;
 using resilience::ErrorKind;
+using std::chrono::seconds;
 using ::testing::Contains;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
@@ -148,6 +149,54 @@ TEST_F(IbmServiceTest, ARequestRecordsItsImageAndASendAgainLaunchesThatOne) {
   EXPECT_EQ(cloud_.launches[1].image_id, "ami-12345678");
   EXPECT_EQ(cloud_.launches[1].root_device_name, "/dev/xvda");
   EXPECT_EQ(cloud_.launches[1].client_token, cloud_.launches[0].client_token);
+}
+
+// ---- SSM parameters ----
+
+TEST_F(IbmServiceTest, AnSsmParameterIsResolvedRecordedAndCachedForTheTtl) {
+  const std::string path = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64";
+  cloud_.parameters[path] = "ami-0ed094fb1304fd857";
+  cloud_.images["ami-0ed094fb1304fd857"] = "/dev/xvda";
+  AddSizedRoot("Latest", "");
+  templates_.templates.back().image_parameter = path;
+  CommandResult r = RequestOf("Latest");
+  ASSERT_EQ(r.exit_code, kExitOk) << r.output.dump();
+  EXPECT_EQ(cloud_.launches.at(0).image_id, "ami-0ed094fb1304fd857");
+  EXPECT_EQ(cloud_.launches.at(0).root_device_name, "/dev/xvda") << "of the resolved image";
+  EXPECT_EQ((*store_->GetRequest(r.output["requestId"].get<std::string>()))->image_id,
+            "ami-0ed094fb1304fd857");
+  // AWS publishes a new image: within the TTL (300 s) requests keep the cached value.
+  cloud_.parameters[path] = "ami-0aaaaaaaaaaaaaaaa";
+  cloud_.images["ami-0aaaaaaaaaaaaaaaa"] = "/dev/sda1";
+  clock_.Advance(seconds(299));
+  ASSERT_EQ(RequestOf("Latest").exit_code, kExitOk);
+  EXPECT_EQ(cloud_.launches.at(1).image_id, "ami-0ed094fb1304fd857");
+  EXPECT_EQ(cloud_.parameter_calls, 1);
+  clock_.Advance(seconds(2));
+  ASSERT_EQ(RequestOf("Latest").exit_code, kExitOk);
+  EXPECT_EQ(cloud_.launches.at(2).image_id, "ami-0aaaaaaaaaaaaaaaa");
+  EXPECT_EQ(cloud_.launches.at(2).root_device_name, "/dev/sda1");
+  EXPECT_EQ(cloud_.parameter_calls, 2);
+}
+
+TEST_F(IbmServiceTest, AParameterThatCannotBeReadOrNamesNoImageRequestsNothing) {
+  model::Template t = testing::MakeTemplate("Ssm", 10);
+  t.image_id.clear();
+  t.image_parameter = "golden-ami";
+  templates_.templates.push_back(t);
+  CommandResult r = RequestOf("Ssm");
+  EXPECT_EQ(r.exit_code, kExitFailed);
+  EXPECT_THAT(r.output["message"].get<std::string>(),
+              HasSubstr("cannot read SSM parameter golden-ami (imageId of template Ssm): "
+                        "ParameterNotFound"));
+  cloud_.parameters["golden-ami"] = "not-an-image";
+  r = RequestOf("Ssm");
+  EXPECT_EQ(r.exit_code, kExitFailed);
+  EXPECT_THAT(r.output["message"].get<std::string>(),
+              HasSubstr("SSM parameter golden-ami (imageId of template Ssm) holds "
+                        "\"not-an-image\", not an AMI id"));
+  EXPECT_THAT(cloud_.launches, IsEmpty());
+  EXPECT_EQ(RequestsInStore(), 0);
 }
 
 // ---- Name tag, inline user data ----
