@@ -54,6 +54,32 @@ nlohmann::json ProviderJson(const ProviderConfig& p) {
 
 // ---- Sections ----
 
+// The provider section's durations, and the Name pattern and SSM TTL of what it launches.
+void ReadProviderDurations(ObjectReader& r, ProviderConfig& p) {
+  if (auto n = ReadInteger(r, "connection_timeout_ms", 1, kMaxConnectionTimeoutMs)) {
+    p.connection_timeout = std::chrono::milliseconds(*n);
+  }
+  if (auto n = ReadInteger(r, "instance_pending_timeout_sec", 1, kMaxPendingTimeoutSec)) {
+    p.instance_pending_timeout = std::chrono::seconds(*n);
+  }
+  if (auto n = ReadInteger(r, "fleet_fulfillment_timeout_sec", 1, kMaxFleetTimeoutSec)) {
+    p.fleet_fulfillment_timeout = std::chrono::seconds(*n);
+  }
+  if (auto n = ReadInteger(r, "instance_visibility_grace_sec", 0, kMaxFleetTimeoutSec)) {
+    p.instance_visibility_grace = std::chrono::seconds(*n);
+  }
+  if (auto n = ReadInteger(r, "orphan_min_age_sec", 0, kMaxFleetTimeoutSec)) {
+    p.orphan_min_age = std::chrono::seconds(*n);
+  }
+  if (auto n = ReadInteger(r, "unclaimed_request_timeout_sec", 1, kMaxFleetTimeoutSec)) {
+    p.unclaimed_request_timeout = std::chrono::seconds(*n);
+  }
+  r.String("instance_name", p.instance_name);
+  if (auto n = ReadInteger(r, "ssm_parameter_ttl_sec", 0, kMaxPendingTimeoutSec)) {
+    p.ssm_parameter_ttl = std::chrono::seconds(*n);
+  }
+}
+
 // Reads the provider section. Empty strings (and a null proxy_port) leave a setting as it was: they
 // mean "not set", as in IBM's files.
 void ReadProvider(ObjectReader& r, ProviderConfig& p, std::vector<ConfigProblem>& problems) {
@@ -115,28 +141,7 @@ void ReadProvider(ObjectReader& r, ProviderConfig& p, std::vector<ConfigProblem>
     }
   }
   ReadUnlessEmpty(r, "ca_bundle", p.ca_bundle);
-  if (auto n = ReadInteger(r, "connection_timeout_ms", 1, kMaxConnectionTimeoutMs)) {
-    p.connection_timeout = std::chrono::milliseconds(*n);
-  }
-  if (auto n = ReadInteger(r, "instance_pending_timeout_sec", 1, kMaxPendingTimeoutSec)) {
-    p.instance_pending_timeout = std::chrono::seconds(*n);
-  }
-  if (auto n = ReadInteger(r, "fleet_fulfillment_timeout_sec", 1, kMaxFleetTimeoutSec)) {
-    p.fleet_fulfillment_timeout = std::chrono::seconds(*n);
-  }
-  if (auto n = ReadInteger(r, "instance_visibility_grace_sec", 0, kMaxFleetTimeoutSec)) {
-    p.instance_visibility_grace = std::chrono::seconds(*n);
-  }
-  if (auto n = ReadInteger(r, "orphan_min_age_sec", 0, kMaxFleetTimeoutSec)) {
-    p.orphan_min_age = std::chrono::seconds(*n);
-  }
-  if (auto n = ReadInteger(r, "unclaimed_request_timeout_sec", 1, kMaxFleetTimeoutSec)) {
-    p.unclaimed_request_timeout = std::chrono::seconds(*n);
-  }
-  r.String("instance_name", p.instance_name);
-  if (auto n = ReadInteger(r, "ssm_parameter_ttl_sec", 0, kMaxPendingTimeoutSec)) {
-    p.ssm_parameter_ttl = std::chrono::seconds(*n);
-  }
+  ReadProviderDurations(r, p);
   r.Entries("tags", [&](const std::string& key, const nlohmann::json& v, const std::string& path) {
     if (!v.is_string()) {
       problems.push_back({path, "must be a string, got " + JsonTypeName(v)});
