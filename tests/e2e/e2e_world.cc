@@ -246,6 +246,38 @@ double MotoMetricSum(const MotoServer& moto, const std::string& metric_namespace
   return sum;
 }
 
+std::vector<MotoVolume> MotoVolumes(const MotoServer& moto, std::string* why) {
+  pugi::xml_document doc;
+  if (!MotoCall(moto, "ec2", "Action=DescribeVolumes&Version=2016-11-15&MaxResults=500", doc,
+                why)) {
+    return {};
+  }
+  std::vector<MotoVolume> out;
+  for (pugi::xml_node v :
+       doc.child("DescribeVolumesResponse").child("volumeSet").children("item")) {
+    MotoVolume m;
+    m.volume_id = Text(v, "volumeId");
+    m.size_gib = v.child("size").text().as_int();
+    m.volume_type = Text(v, "volumeType");
+    const pugi::xml_node attachment = v.child("attachmentSet").child("item");
+    m.instance_id = Text(attachment, "instanceId");
+    m.device = Text(attachment, "device");
+    out.push_back(std::move(m));
+  }
+  return out;
+}
+
+std::string MotoRootDevice(const MotoServer& moto, const std::string& image_id, std::string* why) {
+  pugi::xml_document doc;
+  if (!MotoCall(moto, "ec2",
+                "Action=DescribeImages&Version=2016-11-15&ImageId.1=" + UrlEncode(image_id), doc,
+                why)) {
+    return "";
+  }
+  return Text(doc.child("DescribeImagesResponse").child("imagesSet").child("item"),
+              "rootDeviceName");
+}
+
 std::vector<std::string> MotoDefaultSubnets(const MotoServer& moto, std::string* why) {
   pugi::xml_document doc;
   if (!MotoCall(moto, "ec2",

@@ -105,6 +105,19 @@ double MotoMetricSum(const MotoServer& moto, const std::string& metric_namespace
                      const std::map<std::string, std::string>& dimensions,
                      std::string* why = nullptr);
 
+// An EBS volume moto holds, and where it is attached.
+struct MotoVolume {
+  std::string volume_id{};
+  int size_gib = 0;
+  std::string volume_type{};
+  std::string instance_id{};  // "" when not attached
+  std::string device{};       // the attachment's device name
+};
+// Every volume moto holds. Empty and `why` set when moto does not answer.
+std::vector<MotoVolume> MotoVolumes(const MotoServer& moto, std::string* why = nullptr);
+// An image's RootDeviceName as moto describes it ("" and `why` set when it does not).
+std::string MotoRootDevice(const MotoServer& moto, const std::string& image_id, std::string* why = nullptr);
+
 // moto's default subnets, sorted by availability zone.
 std::vector<std::string> MotoDefaultSubnets(const MotoServer& moto, std::string* why = nullptr);
 

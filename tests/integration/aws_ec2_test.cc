@@ -129,13 +129,15 @@ TEST_F(AwsEc2Test, DescribeInstanceTypesGivesCpusAndMemory) {
 }
 
 TEST_F(AwsEc2Test, UserDataAndSpotOptionsAreAccepted) {
-  auto r = aws::ec2::RunInstances(client(), {.image_id = "ami-12345678",
-                                             .instance_type = "c5.large",
-                                             .user_data = "#!/bin/sh\necho hello\n",
-                                             .root_volume_size_gib = 50,
-                                             .root_volume_type = "gp3",
-                                             .spot = true,
-                                             .max_spot_price = "0.10"});
+  auto r = aws::ec2::RunInstances(
+      client(),
+      {.image_id = "ami-12345678",
+       .instance_type = "c5.large",
+       .user_data = "#!/bin/sh\necho hello\n",
+       .root_volume =
+           aws::ec2::EbsVolume{.device_name = "/dev/xvda", .size_gib = 50, .volume_type = "gp3"},
+       .spot = true,
+       .max_spot_price = "0.10"});
   ASSERT_TRUE(r.ok()) << r.error().ToString();
   EXPECT_EQ(r->instances.size(), 1U);
 }

@@ -179,22 +179,23 @@ TEST_F(AwsLaunchTemplateTest, DeleteByName) {
 }
 
 TEST_F(AwsLaunchTemplateTest, CreateSendsEveryLaunchTemplateField) {
-  auto created =
-      ec2::CreateLaunchTemplate(client(), {.name = "full",
-                                           .client_token = "req-2-lt",
-                                           .data = {.image_id = "ami-12345678",
-                                                    .instance_type = "m5.xlarge",
-                                                    .key_name = "ohfp-key",
-                                                    .security_group_ids = {"sg-1", "sg-2"},
-                                                    .user_data = "#!/bin/sh\necho hello\n",
-                                                    .iam_instance_profile = "ohfp-profile",
-                                                    .tags = {{"ohfp:request-id", "req-2"}},
-                                                    .root_volume_size_gib = 50,
-                                                    .root_volume_type = "gp3",
-                                                    .spot = true,
-                                                    .max_spot_price = "0.25"},
-                                           .template_tags = {{"ohfp:request-id", "req-2"}},
-                                           .version_description = "v1"});
+  auto created = ec2::CreateLaunchTemplate(
+      client(), {.name = "full",
+                 .client_token = "req-2-lt",
+                 .data = {.image_id = "ami-12345678",
+                          .instance_type = "m5.xlarge",
+                          .key_name = "ohfp-key",
+                          .security_group_ids = {"sg-1", "sg-2"},
+                          .user_data = "#!/bin/sh\necho hello\n",
+                          .iam_instance_profile = "ohfp-profile",
+                          .tags = {{"ohfp:request-id", "req-2"}},
+                          .root_volume =
+                              ec2::EbsVolume{
+                                  .device_name = "/dev/xvda", .size_gib = 50, .volume_type = "gp3"},
+                          .spot = true,
+                          .max_spot_price = "0.25"},
+                 .template_tags = {{"ohfp:request-id", "req-2"}},
+                 .version_description = "v1"});
   ASSERT_TRUE(created.ok()) << created.error().ToString();
   const std::vector<Params> sent = wire().Sent("CreateLaunchTemplate");
   ASSERT_EQ(sent.size(), 1U);

@@ -132,6 +132,10 @@ std::string LimiterScope(const aws::Environment& env, const std::string& configu
 
 }  // namespace
 
+fs::path ConfigFile(const AppOptions& options, const PluginPaths& paths) {
+  return options.config_file ? *options.config_file : paths.confdir / "config.json";
+}
+
 PluginPaths ResolvePaths(const AppOptions& options, const aws::Environment& env) {
   PluginPaths p;
   p.confdir =
@@ -152,12 +156,14 @@ Result<std::unique_ptr<PluginApp>> PluginApp::Create(const AppOptions& options,
   std::unique_ptr<PluginApp> app(new PluginApp());
   app->started_ = app->timing_clock_.Now();
   app->paths_ = ResolvePaths(options, env);
-  const fs::path config_file =
-      options.config_file ? *options.config_file : app->paths_.confdir / "config.json";
-  Result<config::PluginConfig> config = config::LoadPluginConfig(config_file, env);
-  if (!config.ok()) return config.error();
-  app->config_ = std::move(*config);
   app->provider_name_ = env.Get("HF_PROVIDER_NAME").value_or("aws");
+  const config::ProviderFiles files =
+      config::FindProviderFiles(app->paths_.confdir, app->provider_name_);
+  Result<config::LoadedConfig> config = config::LoadConfiguration(
+      {.ibm_config = files.ibm_config, .config = ConfigFile(options, app->paths_)}, env);
+  if (!config.ok()) return config.error();
+  app->config_ = std::move(config->config);
+  app->sources_ = std::move(config->sources);
 
   // The log first: everything after it can say what went wrong.
   logging::LogOptions log_options;
@@ -170,10 +176,16 @@ Result<std::unique_ptr<PluginApp>> PluginApp::Create(const AppOptions& options,
   Result<std::unique_ptr<logging::AppLog>> log = logging::AppLog::Open(log_options);
   if (!log.ok()) return log.error();
   app->log_ = std::move(*log);
+  // What the configuration could not honour, once per command (`ohfp config validate` lists it).
+  for (const std::string& w : files.warnings) {
+    app->log_->Log(spdlog::level::warn, w, {{"event", "config_warning"}});
+  }
+  for (const std::string& w : app->sources_.warnings) {
+    app->log_->Log(spdlog::level::warn, w, {{"event", "config_warning"}});
+  }
 
   if (options.need_templates) {
-    Result<model::TemplateSet> templates =
-        config::LoadTemplates(app->paths_.confdir / "awsprov_templates.json");
+    Result<model::TemplateSet> templates = config::LoadTemplates(files.templates);
     if (!templates.ok()) return templates.error();
     app->templates_ = std::move(*templates);
   }
@@ -254,6 +266,8 @@ Result<std::unique_ptr<PluginApp>> PluginApp::Create(const AppOptions& options,
     service_options.acquire.confirmation_window = p.unclaimed_request_timeout;
     service_options.orphan_min_age = p.orphan_min_age;
     service_options.tags = p.tags;
+    service_options.instance_name = p.instance_name;
+    service_options.ssm_parameter_ttl = p.ssm_parameter_ttl;
     service_options.confdir = app->paths_.confdir;
     app->service_ = std::make_unique<hostfactory::HostFactoryService>(
         hostfactory::ServiceDependencies{.store = *app->store_,

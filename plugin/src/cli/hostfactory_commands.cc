@@ -153,27 +153,40 @@ int RunConfigValidate(const app::AppOptions& options, const aws::Environment& en
   app::AppOptions o = options;
   o.need_aws = false;
   const app::PluginPaths paths = app::ResolvePaths(o, env);
-  const std::filesystem::path file = o.config_file ? *o.config_file : paths.confdir / "config.json";
+  const std::string provider = env.Get("HF_PROVIDER_NAME").value_or("aws");
+  const config::ProviderFiles files = config::FindProviderFiles(paths.confdir, provider);
+  const std::filesystem::path file = app::ConfigFile(o, paths);
   int code = kExitOk;
-  resilience::Result<config::PluginConfig> config = config::LoadPluginConfig(file, env);
+  resilience::Result<config::LoadedConfig> config =
+      config::LoadConfiguration({.ibm_config = files.ibm_config, .config = file}, env);
   if (!config.ok()) {
-    err << "ohfp: " << file.string() << ": " << config.error().message() << "\n";
+    err << "ohfp: " << config.error().message() << "\n";
     code = kExitBadInput;
   }
-  resilience::Result<model::TemplateSet> templates =
-      config::LoadTemplates(paths.confdir / "awsprov_templates.json");
+  resilience::Result<model::TemplateSet> templates = config::LoadTemplates(files.templates);
   if (!templates.ok()) {
-    err << "ohfp: " << (paths.confdir / "awsprov_templates.json").string() << ": "
-        << templates.error().message() << "\n";
+    err << "ohfp: " << templates.error().message() << "\n";
     code = kExitBadInput;
   }
   if (code != kExitOk) return code;
+  config::ConfigSources sources = config->sources;
+  const std::string templates_file = sources.File(files.templates);
+  const nlohmann::json effective = config::PluginConfigToJson(config->config);
   nlohmann::ordered_json j;
   j["config_file"] = file.string();
   j["confdir"] = paths.confdir.string();
   j["workdir"] = paths.workdir.string();
   j["logdir"] = paths.logdir.string();
-  j["config"] = nlohmann::ordered_json::parse(config::PluginConfigToJson(*config).dump());
+  j["provider_name"] = provider;
+  // Every file read, once; "origins" and "templates_file" refer to them as files[i].
+  j["files"] = nlohmann::ordered_json::array();
+  for (const std::filesystem::path& f : sources.files) j["files"].push_back(f.string());
+  j["warnings"] = nlohmann::ordered_json::array();
+  for (const std::string& w : files.warnings) j["warnings"].push_back(w);
+  for (const std::string& w : sources.warnings) j["warnings"].push_back(w);
+  j["config"] = nlohmann::ordered_json::parse(effective.dump());
+  j["origins"] = config::OriginsJson(effective, sources);
+  j["templates_file"] = templates_file;
   j["templates"] = nlohmann::ordered_json::array();
   for (const model::Template& t : templates->templates) {
     j["templates"].push_back(hostfactory::HostFactoryTemplateJson(t, t.max_number));

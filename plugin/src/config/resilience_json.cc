@@ -207,8 +207,8 @@ ResilienceConfig EmbeddedResilienceDefaults() {
 }
 
 ResilienceConfig ReadResilienceConfig(const nlohmann::json& value, const std::string& path,
-                                      std::vector<ConfigProblem>& problems) {
-  ResilienceConfig config = AwsResilienceBase();
+                                      std::vector<ConfigProblem>& problems, ResilienceConfig base) {
+  ResilienceConfig config = std::move(base);
   ObjectReader root(value, path, problems);
   if (!root.is_object()) return config;
 

@@ -34,12 +34,13 @@ resilience::ResilienceConfig AwsResilienceBase();
 // `resilience` object.
 resilience::ResilienceConfig EmbeddedResilienceDefaults();
 
-// Reads `value` (the object under "resilience") over AwsResilienceBase() and validates the result.
-// Problems are appended to `problems`; the returned configuration holds every value that could be
-// read, defaults elsewhere.
+// Reads `value` (the object under "resilience") over `base` (AwsResilienceBase() unless given) and
+// validates the result. Problems are appended to `problems`; the returned configuration holds every
+// value that could be read, `base`'s elsewhere.
 resilience::ResilienceConfig ReadResilienceConfig(const nlohmann::json& value,
                                                   const std::string& path,
-                                                  std::vector<resilience::ConfigProblem>& problems);
+                                                  std::vector<resilience::ConfigProblem>& problems,
+                                                  resilience::ResilienceConfig base = AwsResilienceBase());
 
 // The configuration as JSON, every key written out (defaults included): what "config validate"
 // prints.

@@ -92,10 +92,16 @@ Status Acquirer::SaveFound(const Request& request, const std::vector<model::Inst
 }
 
 Acquirer::AttemptResult Acquirer::RunAttempt(const Request& request, const model::Template& t,
-                                             const Attempt& a, const std::string& user_data) {
-  provider::LaunchSpec spec{&t,       request.id,     request.machine_count,
-                            a.number, a.client_token, ctx_.TagsFor(t, request.id),
-                            user_data};
+                                             const Attempt& a, const LaunchInputs& inputs) {
+  provider::LaunchSpec spec{.tmpl = &t,
+                            .request_id = request.id,
+                            .count = request.machine_count,
+                            .attempt = a.number,
+                            .client_token = a.client_token,
+                            .tags = ctx_.TagsFor(t, request.id),
+                            .user_data = inputs.user_data,
+                            .image_id = inputs.image_id,
+                            .root_device_name = inputs.root_device_name};
   Result<provider::LaunchOutcome> outcome = ctx_.provider().Launch(spec);
   const model::Timestamp now = ctx_.Now();
   if (!outcome.ok()) {
@@ -159,8 +165,18 @@ CommandResult Acquirer::RequestMachines(const RequestMachinesInput& input) {
     return {kExitBadInput, ErrorJson("unknown template '" + input.template_id +
                                      "' (known: " + KnownTemplates(ctx_.templates()) + ")")};
   }
-  Result<std::string> user_data = ctx_.ReadUserData(*t);
-  if (!user_data.ok()) return {kExitBadInput, ErrorJson(user_data.error().message())};
+  // Everything the launch needs, before anything is saved: a failure changes nothing.
+  Result<std::string> image = ImageOf(ctx_, *t);
+  if (!image.ok()) {
+    return {kExitFailed,
+            ErrorJson(std::string(image.error().message()) + "; nothing was requested")};
+  }
+  Result<LaunchInputs> inputs = LaunchInputsFor(ctx_, *t, *image);
+  if (!inputs.ok()) {
+    const bool bad_input = inputs.error().code() == "UserDataUnreadable";
+    return {bad_input ? kExitBadInput : kExitFailed,
+            ErrorJson(std::string(inputs.error().message()) + "; nothing was requested")};
+  }
 
   const std::string id = ctx_.NewId("req");
   Result<Request> request =
@@ -169,6 +185,7 @@ CommandResult Acquirer::RequestMachines(const RequestMachinesInput& input) {
                                   .machine_count = input.machine_count,
                                   .provider_api = t->provider_api,
                                   .max_number = t->max_number,
+                                  .image_id = inputs->image_id,
                                   .client_token = model::ClientTokenFor(id, 1),
                                   .owner = ctx_.self(),
                                   .now = ctx_.Now()});
@@ -192,7 +209,7 @@ CommandResult Acquirer::RequestMachines(const RequestMachinesInput& input) {
   const int max_attempts = std::max<int>(1, static_cast<int>(t->subnet_ids.size()));
   Attempt attempt{id, 1, model::ClientTokenFor(id, 1), AttemptState::kPrepared, "", {}, {}};
   for (;;) {
-    const AttemptResult r = RunAttempt(*request, *t, attempt, *user_data);
+    const AttemptResult r = RunAttempt(*request, *t, attempt, *inputs);
     if (r.outcome != Outcome::kRefused) {
       return {kExitOk, RequestIdJson(id, "request " + id + ": " + r.message)};
     }
@@ -253,9 +270,18 @@ Status Acquirer::Reconcile(Request& request, const Attempt& attempt) {
                      "the attempt of a removed template", request.id);
     return resilience::OkStatus();
   }
-  Result<std::string> user_data = ctx_.ReadUserData(*t);
-  const AttemptResult r =
-      RunAttempt(request, *t, attempt, user_data.ok() ? *user_data : std::string());
+  // The same image as the first send (the template may have been edited since).
+  Result<LaunchInputs> inputs =
+      LaunchInputsFor(ctx_, *t, request.image_id.empty() ? t->image_id : request.image_id);
+  if (!inputs.ok()) {
+    // Not sent: the attempt stays prepared, and the next poll tries again.
+    (void)ctx_.Saved(
+        ctx_.store().SetAttemptState(request.id, attempt.number, AttemptState::kPrepared,
+                                     inputs.error().ToString(), ctx_.Now()),
+        "the attempt's last error", request.id);
+    return resilience::OkStatus();
+  }
+  const AttemptResult r = RunAttempt(request, *t, attempt, *inputs);
   if (r.outcome == Outcome::kRefused) {
     request.state = RequestState::kCompleteWithError;
     request.message = "launch refused: " + r.error->ToString();

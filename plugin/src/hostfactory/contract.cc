@@ -2,6 +2,7 @@
 
 #include <optional>
 #include <set>
+#include <utility>
 
 #include "base/json_text.h"
 
@@ -123,7 +124,7 @@ nlohmann::ordered_json HostFactoryTemplateJson(const model::Template& t, int ava
   for (const model::Attribute& a : t.attributes)
     attributes[a.name] = nlohmann::ordered_json::array({a.type, a.value});
   j["attributes"] = std::move(attributes);
-  if (!t.image_id.empty()) j["imageId"] = t.image_id;
+  if (!t.image_id.empty() || !t.image_parameter.empty()) j["imageId"] = t.ImageSpelling();
   if (!t.launch_template_id.empty()) j["launchTemplateId"] = t.launch_template_id;
   if (!t.vm_types.empty()) {
     nlohmann::ordered_json types = nlohmann::ordered_json::object();
@@ -154,10 +155,30 @@ nlohmann::ordered_json HostFactoryTemplateJson(const model::Template& t, int ava
   if (!t.user_data_script.empty()) j["userDataScript"] = t.user_data_script;
   if (t.root_device_volume_size) j["rootDeviceVolumeSize"] = *t.root_device_volume_size;
   if (!t.volume_type.empty()) j["volumeType"] = t.volume_type;
+  if (!t.user_data.empty()) j["userData"] = t.user_data;
+  if (t.iops) j["iops"] = *t.iops;
+  if (t.volume_throughput) j["volumeThroughput"] = *t.volume_throughput;
+  if (t.ebs_optimized) j["ebsOptimized"] = *t.ebs_optimized;
+  if (!t.placement_group.empty()) j["placementGroupName"] = t.placement_group;
+  if (t.tenancy) j["tenancy"] = model::TenancyName(*t.tenancy);
+  if (!t.launch_template_version.empty()) j["launchTemplateVersion"] = t.launch_template_version;
   if (!t.max_spot_price.empty()) j["maxSpotPrice"] = t.max_spot_price;
   if (t.percent_on_demand) j["percentOnDemand"] = *t.percent_on_demand;
+  if (t.on_demand_base) j["onDemandCapacity"] = *t.on_demand_base;
   if (t.allocation_strategy) {
     j["allocationStrategy"] = model::AllocationStrategyName(*t.allocation_strategy);
+  }
+  if (t.on_demand_allocation_strategy) {
+    j["allocationStrategyOnDemand"] =
+        model::AllocationStrategyName(*t.on_demand_allocation_strategy);
+  }
+  if (t.pools_count) j["poolsCount"] = *t.pools_count;
+  for (const auto& [key, list] : {std::pair{"vmTypesOnDemand", &t.vm_types_on_demand},
+                                  std::pair{"vmTypesPriority", &t.vm_types_priority}}) {
+    if (list->empty()) continue;
+    nlohmann::ordered_json types = nlohmann::ordered_json::object();
+    for (const auto& [type, number] : *list) types[type] = number;
+    j[key] = std::move(types);
   }
   if (!t.fleet_role.empty()) j["fleetRole"] = t.fleet_role;
   if (t.spot_fleet_request_expiry) j["spotFleetRequestExpiry"] = *t.spot_fleet_request_expiry;

@@ -75,6 +75,14 @@ struct InstanceType {
   std::int64_t memory_mib = 0;
 };
 
+// What launching an image needs to know of it: the name of its root device, where a root volume
+// size, type, IOPS or throughput must go.
+struct Image {
+  std::string id{};                // "ami-..."
+  std::string root_device_name{};  // "/dev/xvda", "/dev/sda1"
+  friend bool operator==(const Image&, const Image&) = default;
+};
+
 // A Spot instance's interruption notice: the instance will be stopped or terminated.
 struct InterruptionNotice {
   std::string spot_request_id{};

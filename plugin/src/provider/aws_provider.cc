@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <set>
 
+#include "aws/ec2/images.h"
 #include "aws/ec2/instances.h"
+#include "aws/ssm/parameters.h"
 #include "provider/aws_model.h"
 #include "provider/handlers/asg_handler.h"
 #include "provider/handlers/ec2_fleet_handler.h"
@@ -166,6 +168,21 @@ Result<std::vector<model::InstanceType>> AwsProvider::DescribeInstanceTypes(
   std::vector<model::InstanceType> out;
   for (const aws::ec2::InstanceTypeInfo& i : *r)
     out.push_back({i.instance_type, i.vcpus, i.cores, i.memory_mib});
+  return out;
+}
+
+Result<std::string> AwsProvider::GetParameter(std::string_view name) {
+  Result<aws::ssm::Parameter> p = aws::ssm::GetParameter(client_, {.name = std::string(name)});
+  if (!p.ok()) return p.error();
+  return p->value;
+}
+
+Result<std::vector<model::Image>> AwsProvider::DescribeImages(
+    const std::vector<std::string>& image_ids) {
+  Result<std::vector<aws::ec2::Image>> r = aws::ec2::DescribeImages(client_, image_ids);
+  if (!r.ok()) return r.error();
+  std::vector<model::Image> out;
+  for (const aws::ec2::Image& i : *r) out.push_back({i.image_id, i.root_device_name});
   return out;
 }
 

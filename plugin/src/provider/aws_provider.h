@@ -49,6 +49,9 @@ class AwsProvider final : public Provider {
       const std::vector<std::string>& spot_request_ids) override;
   [[nodiscard]] resilience::Result<std::vector<model::InstanceType>> DescribeInstanceTypes(
       const std::vector<std::string>& types) override;
+  [[nodiscard]] resilience::Result<std::vector<model::Image>> DescribeImages(
+      const std::vector<std::string>& image_ids) override;
+  [[nodiscard]] resilience::Result<std::string> GetParameter(std::string_view name) override;
 
  private:
   ApiHandler& HandlerFor(model::ProviderApi api);

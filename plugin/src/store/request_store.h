@@ -50,7 +50,8 @@ struct NewAcquire {
   std::string template_id{};
   int machine_count = 0;
   model::ProviderApi provider_api = model::ProviderApi::kRunInstances;
-  int max_number = -1;  // the template's maxNumber; -1: unlimited
+  int max_number = -1;     // the template's maxNumber; -1: unlimited
+  std::string image_id{};  // the image every attempt launches (model::Request::image_id)
   std::string client_token{};
   model::ProcessIdentity owner{};
   model::Timestamp now{};
@@ -86,6 +87,13 @@ struct MachineQuery {
 struct MachinePage {
   std::vector<model::Machine> machines{};
   int total = 0;
+// A value the cloud gives slowly and seldom changes (an image's root device name, an SSM
+// parameter's value), as cached for every process: `key` within a `kind`.
+struct CachedValue {
+  std::string key{};
+  std::string value{};
+  model::Timestamp fetched_at{};
+  friend bool operator==(const CachedValue&, const CachedValue&) = default;
 };
 
 struct MetricDelta {
@@ -188,6 +196,16 @@ class RequestStore {
       const std::vector<std::string>& types) = 0;
   [[nodiscard]] virtual resilience::Status SaveInstanceTypes(
       const std::vector<model::InstanceType>& types, model::Timestamp now) = 0;
+
+  // --- cached lookups (added with issue 12; every backend implements the same two methods) ---
+  // The cached values of `kind` ("image-root-device", ...) for these keys (any number); keys not
+  // cached are absent. Callers decide how old is too old (fetched_at).
+  [[nodiscard]] virtual resilience::Result<std::vector<CachedValue>> CachedValues(
+      std::string_view kind, const std::vector<std::string>& keys) = 0;
+  // Inserts or replaces each value of `kind`, fetched at `now`.
+  [[nodiscard]] virtual resilience::Status SaveCachedValues(
+      std::string_view kind, const std::vector<std::pair<std::string, std::string>>& values,
+      model::Timestamp now) = 0;
 
   // --- metrics: counters every process adds to ---
   [[nodiscard]] virtual resilience::Status AddMetrics(const std::vector<MetricDelta>& deltas) = 0;

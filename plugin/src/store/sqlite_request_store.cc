@@ -135,8 +135,8 @@ Result<model::Request> SqliteRequestStore::CreateAcquire(const NewAcquire& n) {
   if (Status s = CheckCapacity(db_, n); !s.ok()) return s.error();
   Result<Statement> q = db_.Prepare(
       "INSERT INTO requests (id, kind, template_id, machine_count, provider_api, state, "
-      "created_at, updated_at, polled_at, owner_pid, owner_start) "
-      "VALUES (?, 'acquire', ?, ?, ?, 'running', ?, ?, ?, ?, ?)");
+      "created_at, updated_at, polled_at, owner_pid, owner_start, image_id) "
+      "VALUES (?, 'acquire', ?, ?, ?, 'running', ?, ?, ?, ?, ?, ?)");
   if (!q.ok()) return q.error();
   q->Bind(1, n.id);
   q->Bind(2, n.template_id);
@@ -147,6 +147,7 @@ Result<model::Request> SqliteRequestStore::CreateAcquire(const NewAcquire& n) {
   q->Bind(7, n.adopted ? std::optional<std::int64_t>(EpochMillis(n.now)) : std::nullopt);
   q->Bind(8, n.owner.pid);
   q->Bind(9, n.owner.start);
+  q->Bind(10, n.image_id);
   if (Status s = q->Run(); !s.ok()) return s.error();
   const std::string_view attempt_state = model::AttemptStateName(
       n.adopted ? model::AttemptState::kSucceeded : model::AttemptState::kPrepared);
@@ -159,6 +160,7 @@ Result<model::Request> SqliteRequestStore::CreateAcquire(const NewAcquire& n) {
   r.template_id = n.template_id;
   r.machine_count = n.machine_count;
   r.provider_api = n.provider_api;
+  r.image_id = n.image_id;
   r.created_at = r.updated_at = n.now;
   if (n.adopted) r.polled_at = n.now;
   r.owner = n.owner;

@@ -84,6 +84,12 @@ class SqliteRequestStore final : public RequestStore {
   resilience::Status SaveInstanceTypes(const std::vector<model::InstanceType>& types,
                                        model::Timestamp now) override;
 
+  resilience::Result<std::vector<CachedValue>> CachedValues(
+      std::string_view kind, const std::vector<std::string>& keys) override;
+  resilience::Status SaveCachedValues(
+      std::string_view kind, const std::vector<std::pair<std::string, std::string>>& values,
+      model::Timestamp now) override;
+
   resilience::Status AddMetrics(const std::vector<MetricDelta>& deltas) override;
   resilience::Result<std::vector<MetricDelta>> Metrics() override;
 

@@ -97,6 +97,17 @@ CREATE TABLE installation (
   created_at INTEGER NOT NULL
 );
 )sql"},
+    {4, "the image a request launches; cached lookups (images' root devices, SSM parameters)",
+     R"sql(
+ALTER TABLE requests ADD COLUMN image_id TEXT NOT NULL DEFAULT '';
+CREATE TABLE cached_values (
+  kind       TEXT NOT NULL,
+  key        TEXT NOT NULL,
+  value      TEXT NOT NULL,
+  fetched_at INTEGER NOT NULL,
+  PRIMARY KEY (kind, key)
+);
+)sql"},
 };
 
 model::EpochSeconds Seconds(std::int64_t s) { return model::EpochSeconds(std::chrono::seconds(s)); }
@@ -130,6 +141,7 @@ model::Request ReadRequest(const Statement& q) {
   if (auto cleaned = q.Column<std::optional<std::int64_t>>(15)) {
     r.cleaned_up_at = model::FromEpochMillis(*cleaned);
   }
+  r.image_id = q.Column<std::string>(16);
   return r;
 }
 

@@ -31,7 +31,8 @@ std::span<const Migration> RequestMigrations();
 
 inline constexpr std::string_view kRequestColumns =
     "id, kind, template_id, machine_count, provider_api, state, message, created_at, updated_at, "
-    "polled_at, owner_pid, owner_start, resource_id, launch_template_id, abandoned, cleaned_up_at";
+    "polled_at, owner_pid, owner_start, resource_id, launch_template_id, abandoned, cleaned_up_at, "
+    "image_id";
 inline constexpr std::string_view kMachineColumns =
     "instance_id, request_id, template_id, name, private_ip, public_ip, state, result, message, "
     "lifecycle, spot_request_id, launch_time, created_at, updated_at";

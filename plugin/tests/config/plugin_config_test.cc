@@ -672,20 +672,17 @@ TEST(PluginConfig, AnIbmKeyThatContradictsTheProviderSectionIsAConflict) {
   EXPECT_EQ(r.config.provider.region, "us-east-1");
 }
 
-TEST(PluginConfig, RetiredIbmKeysSayWhatToDoInstead) {
+TEST(PluginConfig, EveryIbmKeyIsReadAtTheTopLevel) {
+  // Once the keys ohfp refused; now each is honoured, mapped, or (AWS_KEY_FILE) a warning
+  // (ibm_config_test.cc has the details).
   const Read r =
       ReadText(R"({"ACCEPT_PROPAGATED_LOG_SETTING": "false", "AWS_KEY_FILE": "/home/aws/",
       "AWS_REQUEST_RETRY_ATTEMPTS": 0, "AWS_DESCRIBE_REQUEST_RETRY_ATTEMPTS": 2,
       "AWS_DESCRIBE_REQUEST_INTERVAL": 100})");
-  EXPECT_THAT(Paths(r.problems), UnorderedElementsAre("ACCEPT_PROPAGATED_LOG_SETTING",
-                                                      "AWS_KEY_FILE", "AWS_REQUEST_RETRY_ATTEMPTS",
-                                                      "AWS_DESCRIBE_REQUEST_RETRY_ATTEMPTS",
-                                                      "AWS_DESCRIBE_REQUEST_INTERVAL"));
-  for (const ConfigProblem& p : r.problems) {
-    EXPECT_THAT(p.message, HasSubstr("is an IBM AWS plugin key that ohfp does not read")) << p.path;
-  }
-  EXPECT_THAT(MessageAt(r.problems, "AWS_REQUEST_RETRY_ATTEMPTS"), HasSubstr("resilience.retry"));
-  EXPECT_THAT(MessageAt(r.problems, "ACCEPT_PROPAGATED_LOG_SETTING"), HasSubstr("HF_LOGLEVEL"));
+  EXPECT_THAT(r.problems, IsEmpty()) << FormatProblems(r.problems);
+  EXPECT_FALSE(r.config.logging.accept_propagated);
+  EXPECT_EQ(r.config.resilience.retry.default_max_attempts, 4);
+  EXPECT_EQ(r.config.resilience.retry.operations.at("ec2_describe_instances").max_attempts, 12);
 }
 
 // ---- The environment ----
@@ -889,10 +886,12 @@ TEST(PluginConfig, LoadReportsFileAndEnvironmentProblemsTogether) {
                 ": 4 problem(s):\n"
                 "  provider.proxy_port: must be between 1 and 65535, got 0 (null: no port)\n"
                 "  logging.max_files: must be between 1 and 1000, got 0\n"
-                "  typo: is not a known key (known here: AWS_CONNECTION_TIMEOUT_MS, "
-                "AWS_CREDENTIAL_FILE, AWS_ENDPOINT_URL, AWS_INSTANCE_PENDING_TIMEOUT_SEC, "
-                "AWS_PROXY_HOST, "
-                "AWS_PROXY_PORT, AWS_REGION, logging, metrics, provider, resilience, storage)\n"
+                "  typo: is not a known key (known here: ACCEPT_PROPAGATED_LOG_SETTING, "
+                "AWS_CONNECTION_TIMEOUT_MS, AWS_CREDENTIAL_FILE, AWS_DESCRIBE_REQUEST_INTERVAL, "
+                "AWS_DESCRIBE_REQUEST_RETRY_ATTEMPTS, AWS_ENDPOINT_URL, "
+                "AWS_INSTANCE_PENDING_TIMEOUT_SEC, AWS_KEY_FILE, AWS_PROXY_HOST, AWS_PROXY_PORT, "
+                "AWS_REGION, AWS_REQUEST_RETRY_ATTEMPTS, logging, metrics, provider, resilience, "
+                "storage)\n"
                 "  env AWS_PROXY_PORT: must be a port number (1 to 65535), got \"none\"");
 }
 
@@ -947,12 +946,15 @@ TEST(PluginConfig, ToJsonWritesEveryKeyWithItsDefault) {
                                             {"unclaimed_request_timeout_sec", 600},
                                             {"instance_visibility_grace_sec", 300},
                                             {"orphan_min_age_sec", 900},
-                                            {"tags", nlohmann::json::object()}};
+                                            {"tags", nlohmann::json::object()},
+                                            {"instance_name", "ohfp-{templateId}-{requestId}"},
+                                            {"ssm_parameter_ttl_sec", 300}};
   EXPECT_EQ(j["provider"], expected_provider);
-  EXPECT_EQ(
-      j["logging"],
-      nlohmann::json(
-          {{"level", "info"}, {"file", "app.log"}, {"max_bytes", 10485760}, {"max_files", 5}}));
+  EXPECT_EQ(j["logging"], nlohmann::json({{"level", "info"},
+                                          {"file", "app.log"},
+                                          {"max_bytes", 10485760},
+                                          {"max_files", 5},
+                                          {"accept_propagated", true}}));
   EXPECT_EQ(j["storage"], nlohmann::json({{"file", "ohfp-state.db"}, {"busy_timeout_ms", 5000}}));
   EXPECT_EQ(j["metrics"], nlohmann::json({{"textfile", "ohfp-metrics.prom"},
                                           {"cloudwatch", false},

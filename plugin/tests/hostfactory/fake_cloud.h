@@ -216,11 +216,49 @@ class FakeCloud final : public provider::Provider {
   resilience::Result<std::vector<model::InstanceType>> DescribeInstanceTypes(
       const std::vector<std::string>& types) override {
     ++instance_type_calls;
+    if (instance_type_error) return *instance_type_error;
     std::vector<model::InstanceType> out;
-    for (const std::string& t : types) out.push_back({t, 2, 1, 4096});
+    for (const std::string& t : types) {
+      if (unknown_types.count(t) != 0) {  // as EC2: one unknown type fails the whole call
+        return resilience::Error(resilience::ErrorKind::kValidation, "InvalidInstanceType",
+                                 "The following supplied instance types do not exist: [" + t + "]");
+      }
+      out.push_back({t, 2, 1, 4096});
+    }
     return out;
   }
   int instance_type_calls = 0;
+  std::set<std::string> unknown_types{};
+  std::optional<resilience::Error> instance_type_error{};
+  // Images and their root devices; an image not listed does not exist.
+  resilience::Result<std::vector<model::Image>> DescribeImages(
+      const std::vector<std::string>& image_ids) override {
+    ++image_calls;
+    if (image_error) return *image_error;
+    std::vector<model::Image> out;
+    for (const std::string& id : image_ids) {
+      if (auto it = images.find(id); it != images.end()) out.push_back({id, it->second});
+    }
+    if (out.size() != image_ids.size()) {
+      return resilience::Error(resilience::ErrorKind::kValidation, "InvalidAMIID.NotFound",
+                               "The image id does not exist");
+    }
+    return out;
+  }
+  std::map<std::string, std::string> images{{"ami-12345678", "/dev/xvda"}};
+  // SSM parameters and their values; a name not listed does not exist.
+  resilience::Result<std::string> GetParameter(std::string_view name) override {
+    ++parameter_calls;
+    if (parameter_error) return *parameter_error;
+    if (auto it = parameters.find(std::string(name)); it != parameters.end()) return it->second;
+    return resilience::Error(resilience::ErrorKind::kNotFound, "ParameterNotFound",
+                             "parameter " + std::string(name) + " not found");
+  }
+  std::map<std::string, std::string> parameters{};
+  std::optional<resilience::Error> parameter_error{};
+  int parameter_calls = 0;
+  std::optional<resilience::Error> image_error{};
+  int image_calls = 0;
 
  private:
   template <class T>

@@ -306,7 +306,8 @@ TEST_F(ServiceTest, AClaimedRequestIsNeverReclaimed) {
 
 TEST_F(ServiceTest, TemplatesGetCpusAndMemoryFromTheInstanceTypeOnce) {
   nlohmann::ordered_json t = service_->GetAvailableTemplates().output["templates"][0];
-  EXPECT_EQ(t["attributes"]["ncpus"], nlohmann::ordered_json::array({"Numeric", "2"}));
+  // The fake's types have 2 vCPUs on 1 core: IBM's ncpus counts no hyperthreads.
+  EXPECT_EQ(t["attributes"]["ncpus"], nlohmann::ordered_json::array({"Numeric", "1"}));
   EXPECT_EQ(t["attributes"]["nram"], nlohmann::ordered_json::array({"Numeric", "4096"}));
   EXPECT_EQ(t["maxNumber"], 10);
   EXPECT_EQ(t["availableNumber"], 10);

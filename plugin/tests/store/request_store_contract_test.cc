@@ -19,6 +19,7 @@ using model::RequestState;
 using model::Timestamp;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
+using ::testing::IsEmpty;
 using testing::RequestStoreBackend;
 using ::testing::SizeIs;
 
@@ -333,6 +334,50 @@ TEST_P(RequestStoreContract, InstanceTypesAndMetricsAreKept) {
   ASSERT_THAT(metrics, SizeIs(2));
   EXPECT_EQ(metrics[0].name, "ohfp_commands_total");
   EXPECT_EQ(metrics[0].value, 3);
+}
+
+TEST_P(RequestStoreContract, TheImageARequestLaunchesIsKept) {
+  auto created = store_->CreateAcquire({.id = "req-9",
+                                        .template_id = "T",
+                                        .machine_count = 1,
+                                        .image_id = "ami-0123456789abcdef0",
+                                        .client_token = "req-9-1",
+                                        .owner = {42, "boot/1"},
+                                        .now = kNow});
+  ASSERT_TRUE(created.ok()) << created.error().ToString();
+  EXPECT_EQ(created->image_id, "ami-0123456789abcdef0");
+  EXPECT_EQ((*store_->GetRequest("req-9"))->image_id, "ami-0123456789abcdef0");
+  EXPECT_EQ((*store_->OpenRequests(model::RequestKind::kAcquire))[0].image_id,
+            "ami-0123456789abcdef0");
+  Acquire("req-10", 1);
+  EXPECT_EQ((*store_->GetRequest("req-10"))->image_id, "") << "a launch template's own image";
+}
+
+TEST_P(RequestStoreContract, CachedValuesAreKeptPerKindAndReplaced) {
+  const model::Timestamp later = kNow + std::chrono::hours(1);
+  ASSERT_TRUE(store_
+                  ->SaveCachedValues("image-root-device",
+                                     {{"ami-1", "/dev/sda1"}, {"ami-2", "/dev/xvda"}}, kNow)
+                  .ok());
+  ASSERT_TRUE(store_->SaveCachedValues("ssm-parameter", {{"ami-1", "other kind"}}, kNow).ok());
+  auto found = store_->CachedValues("image-root-device", {"ami-1", "ami-3"});
+  ASSERT_TRUE(found.ok()) << found.error().ToString();
+  EXPECT_THAT(*found, ElementsAre(CachedValue{"ami-1", "/dev/sda1", kNow}));
+  ASSERT_TRUE(store_->SaveCachedValues("image-root-device", {{"ami-1", "/dev/xvda"}}, later).ok());
+  EXPECT_THAT(*store_->CachedValues("image-root-device", {"ami-1"}),
+              ElementsAre(CachedValue{"ami-1", "/dev/xvda", later}));
+  EXPECT_THAT(*store_->CachedValues("ssm-parameter", {"ami-1"}),
+              ElementsAre(CachedValue{"ami-1", "other kind", kNow}));
+  // Any number of keys, as every list the store reads.
+  std::vector<std::pair<std::string, std::string>> many;
+  std::vector<std::string> keys;
+  for (int i = 0; i < 1200; ++i) {
+    many.emplace_back("k" + std::to_string(i), std::to_string(i));
+    keys.push_back("k" + std::to_string(i));
+  }
+  ASSERT_TRUE(store_->SaveCachedValues("many", many, kNow).ok());
+  EXPECT_THAT(*store_->CachedValues("many", keys), SizeIs(1200));
+  EXPECT_THAT(*store_->CachedValues("many", {}), IsEmpty());
 }
 
 TEST_P(RequestStoreContract, ASweepRunsOncePerInterval) {
