@@ -70,7 +70,7 @@ TEST(Contract, HostileInputsAreValidationErrorsThatPrintAsJson) {
       {"{\"template\": {\"templateId\": \"caf\xe9\"}}", "not valid JSON (line 1, column"},
       {"{\"template\": {\"templateId\": \"a\", \"machineCount\": 1e400}}",
        "a number beyond the range of a double (line 1, column 50): 1e400"},
-      {"{\"requests\": " + deep + "}", "deeper than 64 levels (line 1, column 14)"},
+      {"{\"requests\": " + deep + "}", "deeper than 64 levels (line 1, column 77)"},
       {"\xff\xfe{}", "not valid JSON"},
   };
   for (const auto& c : cases) {
