@@ -116,7 +116,7 @@ class IbmCycleTest : public ::testing::TestWithParam<IbmCase> {
     }
     EXPECT_FALSE(chosen.is_null()) << c.template_id << " is not in " << templates_name;
     const nlohmann::json templates = {
-        {"templates", {ForMoto(chosen, c, MotoDefaultSubnets(world_->moto().port()))}}};
+        {"templates", {ForMoto(chosen, c, MotoDefaultSubnets(world_->moto()))}}};
     auto install = std::make_unique<PluginInstall>(world_->endpoint(), templates);
     install->SetEnv("HF_PROVIDER_NAME", c.provider);
     install->WriteConf(templates_name, templates.dump(2));

@@ -223,7 +223,7 @@ void ReadSections(const nlohmann::json& value, PluginConfig& config, ConfigSourc
   if (const nlohmann::json* resilience = root.Raw("resilience")) {
     // The seed's semantics: a `resilience` object without `rate_limiter` runs without the limiter
     // (the embedded defaults, used when there is no such object, have it on).
-    ResilienceConfig base = config.resilience;
+    resilience::ResilienceConfig base = config.resilience;
     if (ValueAt(*resilience, "rate_limiter") == nullptr) {
       base.rate_limiter.enabled = false;
     }

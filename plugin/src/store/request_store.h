@@ -87,6 +87,8 @@ struct MachineQuery {
 struct MachinePage {
   std::vector<model::Machine> machines{};
   int total = 0;
+};
+
 // A value the cloud gives slowly and seldom changes (an image's root device name, an SSM
 // parameter's value), as cached for every process: `key` within a `kind`.
 struct CachedValue {

@@ -1092,7 +1092,7 @@ TEST(Templates, HostileFilesAreOneProblemThatSaysWhere) {
        "has a number beyond the range of a double (line 1, column 49): 1e400"},
       {"{\"templates\": [{\"attributes\": {\"ncpus\": " + std::string(1000, '[') +
            std::string(1000, ']') + "}}]}",
-       "nests arrays and objects deeper than 64 levels (line 1, column 97)"},
+       "nests arrays and objects deeper than 64 levels (line 1, column 101)"},
   };
   for (const auto& c : cases) {
     const fs::path file = dir.Write("awsprov_templates.json", c.content);
