@@ -156,6 +156,12 @@ resilience::Result<std::optional<std::vector<MachineRef>>> ParseGetReturnRequest
   return std::optional<std::vector<MachineRef>>(std::move(*refs));
 }
 
+std::string InstanceTagsText(const model::Template& t) {
+  std::string tags;
+  for (const auto& [k, v] : t.instance_tags) tags += (tags.empty() ? "" : ";") + k + "=" + v;
+  return tags;
+}
+
 nlohmann::ordered_json HostFactoryTemplateJson(const model::Template& t, int available_number) {
   nlohmann::ordered_json j;
   j["templateId"] = t.template_id;
@@ -187,11 +193,7 @@ nlohmann::ordered_json HostFactoryTemplateJson(const model::Template& t, int ava
   }
   if (!t.security_group_ids.empty()) j["securityGroupIds"] = t.security_group_ids;
   if (!t.key_name.empty()) j["keyName"] = t.key_name;
-  if (!t.instance_tags.empty()) {
-    std::string tags;
-    for (const auto& [k, v] : t.instance_tags) tags += (tags.empty() ? "" : ";") + k + "=" + v;
-    j["instanceTags"] = tags;
-  }
+  if (!t.instance_tags.empty()) j["instanceTags"] = InstanceTagsText(t);
   if (!t.instance_profile.empty()) j["instanceProfile"] = t.instance_profile;
   if (!t.user_data_script.empty()) j["userDataScript"] = t.user_data_script;
   if (t.root_device_volume_size) j["rootDeviceVolumeSize"] = *t.root_device_volume_size;
@@ -236,9 +238,17 @@ nlohmann::ordered_json RequestStatusJson(const std::vector<RequestReport>& reque
       mj["machineId"] = m.machine_id;
       mj["name"] = m.name;
       mj["result"] = model::MachineResultName(m.result);
-      mj["status"] = model::InstanceStateName(m.status);
+      // IBM: optional; left out when the cloud never showed the instance (a name that matched
+      // nothing, an instance not seen yet).
+      if (m.status != model::InstanceState::kUnknown) {
+        mj["status"] = model::InstanceStateName(m.status);
+      }
       mj["privateIpAddress"] = NullIfEmpty(m.private_ip_address);
       mj["publicIpAddress"] = NullIfEmpty(m.public_ip_address);
+      if (!m.price_type.empty()) mj["priceType"] = m.price_type;
+      if (!m.instance_type.empty()) mj["instanceType"] = m.instance_type;
+      if (m.instance_tags) mj["instanceTags"] = *m.instance_tags;
+      mj["cloudHostId"] = nullptr;
       mj["launchtime"] = m.launch_time ? m.launch_time->time_since_epoch().count() : 0;
       mj["message"] = m.message;
       req["machines"].push_back(std::move(mj));

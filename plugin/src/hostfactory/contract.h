@@ -69,6 +69,11 @@ struct MachineReport {
   std::string public_ip_address{};                               // empty prints null
   std::optional<model::EpochSeconds> launch_time{};              // printed as epoch seconds
   std::string message{};                                         // required when result is fail
+  // IBM's optional fields, printed when known (cloudHostId is always printed, null: ohfp places
+  // no machine on a dedicated host).
+  std::string price_type{};                    // "ondemand" or "spot"; empty: not printed
+  std::string instance_type{};                 // "c5.large"; empty: not printed
+  std::optional<std::string> instance_tags{};  // the template's "k=v;k2=v2"; none: not printed
 };
 
 struct RequestReport {
@@ -105,6 +110,8 @@ struct ReturnNotice {
 // attributes, imageId, vmType, priceType (and the other fields HostFactory shows), with
 // `attributes` as given.
 nlohmann::ordered_json HostFactoryTemplateJson(const model::Template& t, int available_number);
+// A template's instanceTags as HostFactory writes them: "key=value;key2=value2" ("" for none).
+std::string InstanceTagsText(const model::Template& t);
 
 nlohmann::ordered_json TemplatesJson(const std::vector<nlohmann::ordered_json>& templates,
                                      std::string_view message);

@@ -222,9 +222,7 @@ Result<RequestReport> Returner::Refresh(const Request& request) {
     m.status = r.state;
     m.message = r.message;
     if (auto it = known.find(r.instance_id); it != known.end()) {
-      m.private_ip_address = it->second.private_ip;
-      m.public_ip_address = it->second.public_ip;
-      m.launch_time = it->second.launch_time;
+      AddDetails(m, it->second, ctx_.templates());
       if (r.name.empty()) m.name = it->second.name.empty() ? m.name : it->second.name;
     }
     report.machines.push_back(std::move(m));

@@ -120,7 +120,23 @@ TEST(Contract, PrintsRequestStatusExactlyAsHostFactoryReadsIt) {
       RequestStatusJson({r}).dump(),
       R"({"requests":[{"requestId":"req-1","status":"running","message":"","machines":[{"machineId":"i-0abc",)"
       R"("name":"ip-10-0-1-23.ec2.internal","result":"executing","status":"pending",)"
-      R"("privateIpAddress":"10.0.1.23","publicIpAddress":null,"launchtime":1734619942,"message":""}]}]})");
+      R"("privateIpAddress":"10.0.1.23","publicIpAddress":null,"cloudHostId":null,"launchtime":1734619942,"message":""}]}]})");
+}
+
+TEST(Contract, PrintsIbmsOptionalMachineFieldsWhenKnown) {
+  RequestReport r{"req-1", RequestStatus::kComplete, "", {}};
+  MachineReport m{"i-0abc", "ip-10-0-1-23.ec2.internal", MachineResult::kSucceed,
+                  model::InstanceState::kRunning, "10.0.1.23", "54.1.2.3",
+                  model::EpochSeconds(std::chrono::seconds(1734619942)), ""};
+  m.price_type = "spot";
+  m.instance_type = "c5.large";
+  m.instance_tags = "team=hpc;env=prod";
+  r.machines.push_back(m);
+  EXPECT_EQ(RequestStatusJson({r})["requests"][0]["machines"][0].dump(),
+            R"({"machineId":"i-0abc","name":"ip-10-0-1-23.ec2.internal","result":"succeed",)"
+            R"("status":"running","privateIpAddress":"10.0.1.23","publicIpAddress":"54.1.2.3",)"
+            R"("priceType":"spot","instanceType":"c5.large","instanceTags":"team=hpc;env=prod",)"
+            R"("cloudHostId":null,"launchtime":1734619942,"message":""})");
 }
 
 TEST(Contract, PrintsTheOtherOutputs) {

@@ -102,6 +102,8 @@ TEST_F(InputsTest, ANameThatMatchesNothingFailsThatEntryAloneAndTouchesNothing) 
   EXPECT_EQ(Named(ret, "ip-10-9-9-9.ec2.internal")["result"], "fail");
   EXPECT_THAT(Named(ret, "ip-10-9-9-9.ec2.internal")["message"].get<std::string>(),
               HasSubstr("no machine of this installation has this host name"));
+  EXPECT_FALSE(Named(ret, "ip-10-9-9-9.ec2.internal").contains("status"))
+      << "no instance, so no EC2 state (IBM: status is optional)";
   cloud_.SetAll("terminated");
   EXPECT_EQ(Status(r.output["requestId"])["status"], "complete_with_error");
   EXPECT_THAT(cloud_.released, SizeIs(1)) << "refreshing the return touches nothing more";
