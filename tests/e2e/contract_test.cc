@@ -31,6 +31,7 @@ constexpr std::chrono::seconds kWait{60};
 struct Held {
   std::string id;
   std::string name;
+  std::string ip;
 };
 
 class ContractTest : public ::testing::Test {
@@ -64,7 +65,8 @@ class ContractTest : public ::testing::Test {
     EXPECT_TRUE(done.finished());
     std::vector<Held> held;
     if (!done.finished()) return held;
-    for (const auto& m : done.last.at(id)["machines"]) held.push_back({m["machineId"], m["name"]});
+    for (const auto& m : done.last.at(id)["machines"])
+      held.push_back({m["machineId"], m["name"], m.value("privateIpAddress", "")});
     EXPECT_THAT(held, SizeIs(count));
     return held;
   }
@@ -134,6 +136,10 @@ TEST_F(ContractTest, IbmInputsNameOnlyMachinesAndGetReturnRequestsWithoutAList) 
                             {{"machines", {{{"name", held[1].name}}, {{"name", held[2].name}}}}});
   ASSERT_EQ(by_name.exit_code, 0) << by_name.Describe();
   EXPECT_EQ(Notices(by_name), std::vector<std::string>{held[1].name});
+  // By private IP address: the store knows host names only, so EC2 is asked by address.
+  CallResult by_ip = Call(Command::kGetReturnRequests, {{"machines", {{{"name", held[1].ip}}}}});
+  ASSERT_EQ(by_ip.exit_code, 0) << by_ip.Describe();
+  EXPECT_EQ(Notices(by_ip), std::vector<std::string>{held[1].ip}) << by_ip.Describe();
   CallResult all = Call(Command::kGetReturnRequests, json::object());
   ASSERT_EQ(all.exit_code, 0) << all.Describe();
   EXPECT_EQ(Notices(all), std::vector<std::string>{held[1].name})
