@@ -171,7 +171,8 @@ class RequestStore {
   // by) is one of `names`, compared exactly; any number of names. Oldest first.
   [[nodiscard]] virtual resilience::Result<std::vector<model::Machine>> MachinesByNames(
       const std::vector<std::string>& names) = 0;
-  // Machines matching `query`, one page and the total (for operators: `ohfp serve`).
+  // Machines matching `query`, newest first, one page and the total (for operators: `ohfp
+  // serve`; and getReturnRequests without a list, which reads every machine that succeeded).
   [[nodiscard]] virtual resilience::Result<MachinePage> ListMachines(const MachineQuery& query) = 0;
 
   // --- return requests ---
