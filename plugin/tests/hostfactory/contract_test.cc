@@ -125,9 +125,14 @@ TEST(Contract, PrintsRequestStatusExactlyAsHostFactoryReadsIt) {
 
 TEST(Contract, PrintsIbmsOptionalMachineFieldsWhenKnown) {
   RequestReport r{"req-1", RequestStatus::kComplete, "", {}};
-  MachineReport m{"i-0abc", "ip-10-0-1-23.ec2.internal", MachineResult::kSucceed,
-                  model::InstanceState::kRunning, "10.0.1.23", "54.1.2.3",
-                  model::EpochSeconds(std::chrono::seconds(1734619942)), ""};
+  MachineReport m{"i-0abc",
+                  "ip-10-0-1-23.ec2.internal",
+                  MachineResult::kSucceed,
+                  model::InstanceState::kRunning,
+                  "10.0.1.23",
+                  "54.1.2.3",
+                  model::EpochSeconds(std::chrono::seconds(1734619942)),
+                  ""};
   m.price_type = "spot";
   m.instance_type = "c5.large";
   m.instance_tags = "team=hpc;env=prod";
