@@ -63,6 +63,10 @@ struct MotoInstance {
 
 // Every instance moto holds (any state). Empty and `why` set when moto does not answer.
 std::vector<MotoInstance> MotoInstances(const MotoServer& moto, std::string* why = nullptr);
+// Terminates `instance_ids` straight in moto, as an operator would from the console (not through
+// the proxy). False, with `why`, when moto refuses.
+bool MotoTerminate(const MotoServer& moto, const std::vector<std::string>& instance_ids,
+                   std::string* why = nullptr);
 // Of `all`, those tagged ohfp:provider=`provider`.
 std::vector<MotoInstance> TaggedFor(const std::vector<MotoInstance>& all,
                                     const std::string& provider = "aws");

@@ -78,14 +78,16 @@ int RunHostFactoryCommand(std::string_view command, const CommandInput& input,
                           const app::AppOptions& options, const aws::Environment& env,
                           std::ostream& out, std::istream& in) {
   const auto started = std::chrono::steady_clock::now();
-  // getAvailableTemplates takes no input; HostFactory may still pass a file with {}.
+  // getAvailableTemplates takes no input, and getReturnRequests' list is optional (IBM): for
+  // them an empty input is {}. HostFactory may still pass a file with {}.
   resilience::Result<std::string> text = ReadInput(input, in);
   if (!text.ok()) {
     Print(out, hostfactory::ErrorJson(text.error().message()));
     return kExitBadInput;
   }
   resilience::Result<nlohmann::json> json =
-      command == "getAvailableTemplates" && text->find_first_not_of(" \t\r\n") == std::string::npos
+      (command == "getAvailableTemplates" || command == "getReturnRequests") &&
+              text->find_first_not_of(" \t\r\n") == std::string::npos
           ? resilience::Result<nlohmann::json>(nlohmann::json::object())
           : hostfactory::ParseInput(*text);
   if (!json.ok()) {
@@ -96,6 +98,7 @@ int RunHostFactoryCommand(std::string_view command, const CommandInput& input,
   std::optional<hostfactory::RequestMachinesInput> request;
   std::vector<std::string> request_ids;
   std::vector<hostfactory::MachineRef> machines;
+  std::optional<std::vector<hostfactory::MachineRef>> held;
   if (command == "requestMachines") {
     auto r = hostfactory::ParseRequestMachines(*json);
     if (!r.ok()) {
@@ -110,13 +113,20 @@ int RunHostFactoryCommand(std::string_view command, const CommandInput& input,
       return kExitBadInput;
     }
     request_ids = *r;
-  } else if (command == "requestReturnMachines" || command == "getReturnRequests") {
-    auto r = hostfactory::ParseMachines(*json, command == "requestReturnMachines");
+  } else if (command == "requestReturnMachines") {
+    auto r = hostfactory::ParseRequestReturnMachines(*json);
     if (!r.ok()) {
       Print(out, hostfactory::ErrorJson(r.error().message()));
       return kExitBadInput;
     }
     machines = *r;
+  } else if (command == "getReturnRequests") {
+    auto r = hostfactory::ParseGetReturnRequests(*json);
+    if (!r.ok()) {
+      Print(out, hostfactory::ErrorJson(r.error().message()));
+      return kExitBadInput;
+    }
+    held = *r;
   }
 
   resilience::Result<std::unique_ptr<app::PluginApp>> app = app::PluginApp::Create(options, env);
@@ -135,7 +145,7 @@ int RunHostFactoryCommand(std::string_view command, const CommandInput& input,
   } else if (command == "requestReturnMachines") {
     result = service.RequestReturnMachines(machines);
   } else {
-    result = service.GetReturnRequests(machines);
+    result = service.GetReturnRequests(held);
   }
   Print(out, result.output);
   (*app)->log().Log(spdlog::level::debug, std::string(command) + " answered",

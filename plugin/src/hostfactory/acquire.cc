@@ -52,16 +52,27 @@ std::string UnsettledMessage(LaunchVerdict verdict, const Error& e) {
 
 }  // namespace
 
-MachineReport ReportOf(const Machine& m) {
+void AddDetails(MachineReport& r, const Machine& m, const model::TemplateSet& templates) {
+  r.private_ip_address = m.private_ip;
+  r.public_ip_address = m.public_ip;
+  r.launch_time = m.launch_time;
+  r.price_type = m.lifecycle == model::Lifecycle::kSpot ? "spot" : "ondemand";
+  if (const model::Template* t = templates.Find(m.template_id)) {
+    // Known for sure only when the template names one instance type (a fleet's vmTypes may give
+    // the machine any of them).
+    if (t->vm_types.size() <= 1) r.instance_type = t->vm_type;
+    if (!t->instance_tags.empty()) r.instance_tags = InstanceTagsText(*t);
+  }
+}
+
+MachineReport ReportOf(const Machine& m, const model::TemplateSet& templates) {
   MachineReport r;
   r.machine_id = m.instance_id;
   r.name = m.name.empty() ? m.instance_id : m.name;
   r.result = m.result;
   r.status = m.state;
-  r.private_ip_address = m.private_ip;
-  r.public_ip_address = m.public_ip;
-  r.launch_time = m.launch_time;
   r.message = m.message;
+  AddDetails(r, m, templates);
   return r;
 }
 
@@ -297,7 +308,7 @@ Result<RequestReport> Acquirer::StoredReport(const Request& request) {
   Result<std::vector<Machine>> machines = ctx_.store().MachinesOfRequest(request.id);
   if (!machines.ok()) return machines.error();
   RequestReport r{request.id, request.state, request.message, {}};
-  for (const Machine& m : *machines) r.machines.push_back(ReportOf(m));
+  for (const Machine& m : *machines) r.machines.push_back(ReportOf(m, ctx_.templates()));
   return r;
 }
 
@@ -426,7 +437,7 @@ Result<RequestReport> Acquirer::Refresh(Request request) {
     }
   }
   RequestReport r{request.id, verdict.state, verdict.message, {}};
-  for (const Machine& m : verdicts.machines) r.machines.push_back(ReportOf(m));
+  for (const Machine& m : verdicts.machines) r.machines.push_back(ReportOf(m, ctx_.templates()));
   return r;
 }
 

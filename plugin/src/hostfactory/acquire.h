@@ -75,7 +75,10 @@ class Acquirer {
   CommandContext& ctx_;
 };
 
-// The report HostFactory gets for a machine.
-MachineReport ReportOf(const model::Machine& m);
+// The report HostFactory gets for a machine (`templates`: where its instanceTags come from).
+MachineReport ReportOf(const model::Machine& m, const model::TemplateSet& templates);
+// What the store knows of a machine beyond its result in a request: addresses, launch time, and
+// IBM's optional priceType, instanceType and instanceTags.
+void AddDetails(MachineReport& r, const model::Machine& m, const model::TemplateSet& templates);
 
 }  // namespace ohfp::hostfactory

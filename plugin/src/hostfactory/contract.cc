@@ -1,6 +1,7 @@
 #include "hostfactory/contract.h"
 
 #include <optional>
+#include <algorithm>
 #include <set>
 #include <utility>
 
@@ -27,6 +28,52 @@ std::string TypeName(const nlohmann::json& v) {
 
 nlohmann::ordered_json NullIfEmpty(const std::string& s) {
   return s.empty() ? nlohmann::ordered_json() : nlohmann::ordered_json(s);
+}
+
+// The entries of a list member; IBM's specification writes a list of one as the object itself.
+std::vector<const nlohmann::json*> Entries(const nlohmann::json& list) {
+  std::vector<const nlohmann::json*> out;
+  if (list.is_object()) {
+    if (list.empty()) return out;
+    out.push_back(&list);
+  } else {
+    for (const nlohmann::json& item : list) out.push_back(&item);
+  }
+  return out;
+}
+
+// One optional string member of a machine entry: "" when absent.
+resilience::Result<std::string> OptionalString(const nlohmann::json& item, const char* member,
+                                               const std::string& where) {
+  auto v = item.find(member);
+  if (v == item.end() || v->is_null()) return std::string();
+  if (!v->is_string()) {
+    return Invalid(where + "." + member + " must be a string, got " + TypeName(*v));
+  }
+  return v->get<std::string>();
+}
+
+// The machines of requestReturnMachines and getReturnRequests: each by name, machineId or both.
+resilience::Result<std::vector<MachineRef>> ParseMachineRefs(const nlohmann::json& list) {
+  const std::vector<const nlohmann::json*> entries = Entries(list);
+  std::vector<MachineRef> out;
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    const nlohmann::json& item = *entries[i];
+    const std::string where = "machines[" + std::to_string(i) + "]";
+    if (!item.is_object()) {
+      return Invalid(where + " must be an object with a \"name\", got " + TypeName(item));
+    }
+    resilience::Result<std::string> name = OptionalString(item, "name", where);
+    if (!name.ok()) return name.error();
+    resilience::Result<std::string> id = OptionalString(item, "machineId", where);
+    if (!id.ok()) return id.error();
+    if (name->empty() && id->empty()) {
+      return Invalid(where + " needs a \"name\" (the machine's host name) or a \"machineId\"");
+    }
+    MachineRef ref{std::move(*name), std::move(*id)};
+    if (std::find(out.begin(), out.end(), ref) == out.end()) out.push_back(std::move(ref));
+  }
+  return out;
 }
 
 }  // namespace
@@ -70,13 +117,14 @@ resilience::Result<RequestMachinesInput> ParseRequestMachines(const nlohmann::js
 
 resilience::Result<std::vector<std::string>> ParseGetRequestStatus(const nlohmann::json& input) {
   auto r = input.find("requests");
-  if (r == input.end() || !r->is_array()) {
+  if (r == input.end() || !(r->is_array() || r->is_object())) {
     return Invalid("getRequestStatus needs {\"requests\": [{\"requestId\": ...}]}");
   }
+  const std::vector<const nlohmann::json*> entries = Entries(*r);
   std::vector<std::string> ids;
   std::set<std::string> seen;
-  for (std::size_t i = 0; i < r->size(); ++i) {
-    const nlohmann::json& item = (*r)[i];
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    const nlohmann::json& item = *entries[i];
     auto id = item.is_object() ? item.find("requestId") : item.end();
     if (!item.is_object() || id == item.end() || !id->is_string() ||
         id->get<std::string>().empty()) {
@@ -87,32 +135,35 @@ resilience::Result<std::vector<std::string>> ParseGetRequestStatus(const nlohman
   return ids;
 }
 
-resilience::Result<std::vector<MachineRef>> ParseMachines(const nlohmann::json& input,
-                                                          bool require_one) {
+resilience::Result<std::vector<MachineRef>> ParseRequestReturnMachines(
+    const nlohmann::json& input) {
   auto m = input.find("machines");
-  if (m == input.end() || !m->is_array()) {
-    return Invalid("the input needs {\"machines\": [{\"name\": ..., \"machineId\": ...}]}");
+  if (m == input.end() || !(m->is_array() || m->is_object())) {
+    return Invalid("requestReturnMachines needs {\"machines\": [{\"name\": ...}]}");
   }
-  if (require_one && m->empty()) return Invalid("machines is empty: nothing to return");
-  std::vector<MachineRef> out;
-  std::set<std::string> seen;
-  for (std::size_t i = 0; i < m->size(); ++i) {
-    const nlohmann::json& item = (*m)[i];
-    const std::string where = "machines[" + std::to_string(i) + "]";
-    if (!item.is_object()) return Invalid(where + " must be an object");
-    auto id = item.find("machineId");
-    if (id == item.end() || !id->is_string() || id->get<std::string>().empty()) {
-      return Invalid(where + ".machineId must be a non-empty string");
-    }
-    MachineRef ref;
-    ref.machine_id = id->get<std::string>();
-    if (auto name = item.find("name"); name != item.end()) {
-      if (!name->is_string()) return Invalid(where + ".name must be a string");
-      ref.name = name->get<std::string>();
-    }
-    if (seen.insert(ref.machine_id).second) out.push_back(std::move(ref));
+  if (m->empty()) return Invalid("machines is empty: nothing to return");
+  return ParseMachineRefs(*m);
+}
+
+resilience::Result<std::optional<std::vector<MachineRef>>> ParseGetReturnRequests(
+    const nlohmann::json& input) {
+  auto m = input.find("machines");
+  if (m == input.end() || m->is_null()) return std::optional<std::vector<MachineRef>>();
+  if (!(m->is_array() || m->is_object())) {
+    return Invalid(
+        "machines must be a list of {\"name\": ...} (or left out for every machine "
+        "held), got " +
+        TypeName(*m));
   }
-  return out;
+  resilience::Result<std::vector<MachineRef>> refs = ParseMachineRefs(*m);
+  if (!refs.ok()) return refs.error();
+  return std::optional<std::vector<MachineRef>>(std::move(*refs));
+}
+
+std::string InstanceTagsText(const model::Template& t) {
+  std::string tags;
+  for (const auto& [k, v] : t.instance_tags) tags += (tags.empty() ? "" : ";") + k + "=" + v;
+  return tags;
 }
 
 nlohmann::ordered_json HostFactoryTemplateJson(const model::Template& t, int available_number) {
@@ -146,11 +197,7 @@ nlohmann::ordered_json HostFactoryTemplateJson(const model::Template& t, int ava
   }
   if (!t.security_group_ids.empty()) j["securityGroupIds"] = t.security_group_ids;
   if (!t.key_name.empty()) j["keyName"] = t.key_name;
-  if (!t.instance_tags.empty()) {
-    std::string tags;
-    for (const auto& [k, v] : t.instance_tags) tags += (tags.empty() ? "" : ";") + k + "=" + v;
-    j["instanceTags"] = tags;
-  }
+  if (!t.instance_tags.empty()) j["instanceTags"] = InstanceTagsText(t);
   if (!t.instance_profile.empty()) j["instanceProfile"] = t.instance_profile;
   if (!t.user_data_script.empty()) j["userDataScript"] = t.user_data_script;
   if (t.root_device_volume_size) j["rootDeviceVolumeSize"] = *t.root_device_volume_size;
@@ -215,9 +262,17 @@ nlohmann::ordered_json RequestStatusJson(const std::vector<RequestReport>& reque
       mj["machineId"] = m.machine_id;
       mj["name"] = m.name;
       mj["result"] = model::MachineResultName(m.result);
-      mj["status"] = model::InstanceStateName(m.status);
+      // IBM: optional; left out when the cloud never showed the instance (a name that matched
+      // nothing, an instance not seen yet).
+      if (m.status != model::InstanceState::kUnknown) {
+        mj["status"] = model::InstanceStateName(m.status);
+      }
       mj["privateIpAddress"] = NullIfEmpty(m.private_ip_address);
       mj["publicIpAddress"] = NullIfEmpty(m.public_ip_address);
+      if (!m.price_type.empty()) mj["priceType"] = m.price_type;
+      if (!m.instance_type.empty()) mj["instanceType"] = m.instance_type;
+      if (m.instance_tags) mj["instanceTags"] = *m.instance_tags;
+      mj["cloudHostId"] = nullptr;
       mj["launchtime"] = m.launch_time ? m.launch_time->time_since_epoch().count() : 0;
       mj["message"] = m.message;
       req["machines"].push_back(std::move(mj));

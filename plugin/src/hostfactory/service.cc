@@ -38,7 +38,8 @@ CommandResult HostFactoryService::RequestReturnMachines(const std::vector<Machin
   return returns_.RequestReturnMachines(machines);
 }
 
-CommandResult HostFactoryService::GetReturnRequests(const std::vector<MachineRef>& machines) {
+CommandResult HostFactoryService::GetReturnRequests(
+    const std::optional<std::vector<MachineRef>>& machines) {
   return returns_.GetReturnRequests(machines);
 }
 

@@ -52,6 +52,17 @@ constexpr bool IsGone(InstanceState s) noexcept {
 
 enum class Lifecycle { kOnDemand, kSpot };
 
+// Shaped like an EC2 instance id: "i-" and 8 or 17 lower-case hexadecimal digits.
+constexpr bool IsInstanceId(std::string_view s) noexcept {
+  if (s.size() != 10 && s.size() != 19) return false;
+  if (s[0] != 'i' || s[1] != '-') return false;
+  for (std::size_t k = 2; k < s.size(); ++k) {
+    const char c = s[k];
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  }
+  return true;
+}
+
 struct Instance {
   std::string id{};
   InstanceState state = InstanceState::kUnknown;

@@ -6,6 +6,7 @@
 #include "aws/ec2/images.h"
 #include "aws/ec2/instances.h"
 #include "aws/ssm/parameters.h"
+#include "base/strings.h"
 #include "provider/aws_model.h"
 #include "provider/handlers/asg_handler.h"
 #include "provider/handlers/ec2_fleet_handler.h"
@@ -125,6 +126,30 @@ Result<std::vector<model::Instance>> AwsProvider::DescribeOwnedInstances(
                    {"instance-state-name", {"pending", "running", "stopping", "stopped"}}}});
   if (!found.ok()) return found.error();
   return ToModel(*found);
+}
+
+Result<std::vector<model::Instance>> AwsProvider::InstancesByHostName(
+    const std::vector<std::string>& host_names) {
+  // EC2 ANDs filters, so addresses and DNS names are asked for in calls of their own.
+  std::vector<std::string> addresses;
+  std::vector<std::string> dns_names;
+  for (const std::string& n : host_names)
+    (base::IsIpv4Address(n) ? addresses : dns_names).push_back(n);
+  std::vector<aws::ec2::Instance> found;
+  for (const auto& [filter, values] :
+       {std::pair<const char*, const std::vector<std::string>&>{"private-dns-name", dns_names},
+        {"private-ip-address", addresses}}) {
+    Status s = ForEachSlice(
+        values, kMaxFilterValues, [&](const std::vector<std::string>& slice) -> Status {
+          Result<std::vector<aws::ec2::Instance>> part =
+              aws::ec2::DescribeInstances(client_, {.filters = {{filter, slice}}});
+          if (!part.ok()) return part.error();
+          found.insert(found.end(), part->begin(), part->end());
+          return resilience::OkStatus();
+        });
+    if (!s.ok()) return s.error();
+  }
+  return ToModel(found);
 }
 
 Result<std::vector<model::Instance>> AwsProvider::InstancesOfRequest(std::string_view request_id) {

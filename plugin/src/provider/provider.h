@@ -98,6 +98,11 @@ class Provider {
   // `installation_id` (model::kTagInstallation).
   [[nodiscard]] virtual resilience::Result<std::vector<model::Instance>> DescribeOwnedInstances(
       std::string_view installation_id) = 0;
+  // Instances (any state the cloud still lists) whose private DNS name or private IPv4 address is
+  // one of `host_names`, whoever created them: how a machine HostFactory names only by its host
+  // name is found. Names match exactly; a name nothing matches is simply absent.
+  [[nodiscard]] virtual resilience::Result<std::vector<model::Instance>> InstancesByHostName(
+      const std::vector<std::string>& host_names) = 0;
   // Every instance (any state) tagged with the request id, whoever created it. Used for requests
   // the store does not know.
   [[nodiscard]] virtual resilience::Result<std::vector<model::Instance>> InstancesOfRequest(

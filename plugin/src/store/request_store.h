@@ -177,7 +177,12 @@ class RequestStore {
   // Any number of ids.
   [[nodiscard]] virtual resilience::Result<std::vector<model::Machine>> MachinesByIds(
       const std::vector<std::string>& ids) = 0;
-  // Machines matching `query`, one page and the total (for operators: `ohfp serve`).
+  // Machines whose host name (model::Machine::name, the private DNS name HostFactory knows them
+  // by) is one of `names`, compared exactly; any number of names. Oldest first.
+  [[nodiscard]] virtual resilience::Result<std::vector<model::Machine>> MachinesByNames(
+      const std::vector<std::string>& names) = 0;
+  // Machines matching `query`, newest first, one page and the total (for operators: `ohfp
+  // serve`; and getReturnRequests without a list, which reads every machine that succeeded).
   [[nodiscard]] virtual resilience::Result<MachinePage> ListMachines(const MachineQuery& query) = 0;
 
   // --- return requests ---

@@ -87,6 +87,17 @@ Result<std::vector<model::Machine>> SqliteRequestStore::MachinesByIds(
   return out;
 }
 
+Result<std::vector<model::Machine>> SqliteRequestStore::MachinesByNames(
+    const std::vector<std::string>& names) {
+  std::vector<model::Machine> out;
+  Status s = SelectByIds(
+      db_, "SELECT " + std::string(internal::kMachineColumns) + " FROM machines WHERE name IN ",
+      names, [&](const Statement& row) { out.push_back(internal::ReadMachine(row)); },
+      " ORDER BY created_at, instance_id");
+  if (!s.ok()) return s.error();
+  return out;
+}
+
 Result<MachinePage> SqliteRequestStore::ListMachines(const MachineQuery& query) {
   internal::Filter filter;
   if (query.result) filter.Add("result", "=", model::MachineResultName(*query.result));

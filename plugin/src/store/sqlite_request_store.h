@@ -67,6 +67,8 @@ class SqliteRequestStore final : public RequestStore {
       std::string_view request_id) override;
   resilience::Result<std::vector<model::Machine>> MachinesByIds(
       const std::vector<std::string>& ids) override;
+  resilience::Result<std::vector<model::Machine>> MachinesByNames(
+      const std::vector<std::string>& names) override;
   resilience::Result<MachinePage> ListMachines(const MachineQuery& query) override;
 
   resilience::Result<model::Request> CreateReturn(std::string_view id,

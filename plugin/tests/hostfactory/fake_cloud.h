@@ -66,6 +66,11 @@ class FakeCloud final : public provider::Provider {
     SetTags(inst, tags);
     instances_[id] = inst;
   }
+  // The instance's private DNS name and IP address (what a look-up by host name matches).
+  void SetAddress(const std::string& id, std::string dns_name, std::string ip) {
+    instances_.at(id).private_dns_name = std::move(dns_name);
+    instances_.at(id).private_ip = std::move(ip);
+  }
   // The instance disappears from the cloud: a describe by its id says it does not exist.
   void Purge(const std::string& id) { instances_.erase(id); }
   void MarkSpot(const std::string& id, const std::string& spot_request) {
@@ -190,6 +195,24 @@ class FakeCloud final : public provider::Provider {
           (model::IsLive(i.state) || i.state == model::InstanceState::kStopped ||
            i.state == model::InstanceState::kStopping)) {
         out.push_back(i);
+      }
+    }
+    return out;
+  }
+  std::vector<std::string> host_name_lookups;  // every name InstancesByHostName() was asked
+  resilience::Result<std::vector<model::Instance>> InstancesByHostName(
+      const std::vector<std::string>& names) override {
+    std::vector<model::Instance> out;
+    host_name_lookups.insert(host_name_lookups.end(), names.begin(), names.end());
+    if (lookup_error_) return *lookup_error_;
+    if (list_nothing_) return out;
+    for (const auto& [id, i] : instances_) {
+      for (const std::string& n : names) {
+        if ((!i.private_dns_name.empty() && n == i.private_dns_name) ||
+            (!i.private_ip.empty() && n == i.private_ip)) {
+          out.push_back(i);
+          break;
+        }
       }
     }
     return out;

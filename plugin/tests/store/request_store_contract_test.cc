@@ -183,6 +183,24 @@ TEST_P(RequestStoreContract, MachinesAreUpsertedByInstanceIdWithEveryField) {
   EXPECT_THAT(*store_->MachinesByIds({"i-2", "i-9"}), SizeIs(1));
 }
 
+TEST_P(RequestStoreContract, MachinesAreFoundByTheirHostName) {
+  Acquire("req-1", 3);
+  model::Machine a = Machine("i-1", "req-1", MachineResult::kSucceed);
+  a.name = "ip-10-0-0-1.ec2.internal";
+  model::Machine b = Machine("i-2", "req-1", MachineResult::kSucceed);
+  b.name = "ip-10-0-0-2.ec2.internal";
+  model::Machine c = Machine("i-3", "req-1", MachineResult::kFail, InstanceState::kTerminated);
+  c.name = a.name;  // the address came back to another instance later
+  c.created_at = kNow + std::chrono::seconds(1);
+  ASSERT_TRUE(store_->SaveMachines({a, b, c}).ok());
+  auto found = store_->MachinesByNames({"ip-10-0-0-1.ec2.internal", "ip-10-0-0-9.ec2.internal"});
+  ASSERT_TRUE(found.ok()) << found.error().ToString();
+  ASSERT_THAT(*found, SizeIs(2));
+  EXPECT_EQ((*found)[0].instance_id, "i-1") << "oldest first";
+  EXPECT_EQ((*found)[1].instance_id, "i-3");
+  EXPECT_THAT(*store_->MachinesByNames({}), SizeIs(0));
+}
+
 TEST_P(RequestStoreContract, ListsOfAnyLengthAreRead) {
   Acquire("req-1", 1);
   ASSERT_TRUE(store_->SaveMachines({Machine("i-1", "req-1", MachineResult::kSucceed)}).ok());
