@@ -102,10 +102,13 @@ std::optional<RateChange> OnThrottle(LimiterRecord& r, const TokenBucketOptions&
   const double rate = CurrentRate(r, o);
   const double basis = r.measured_rate > 0.0 ? std::min(r.measured_rate, rate) : rate;
   const double lowered = std::max(MinRate(o), basis * kLimiterBeta);
+  // At the floor (or a bucket too slow to adapt) there is nothing to lower: no new congestion
+  // event, so the callers waiting in line keep their places (a recorded decrease would send each
+  // of them to the back of the line when its wait ends, for a rate that did not change).
+  if (std::abs(lowered - rate) <= kEpsilon) return std::nullopt;
   r.last_max_rate = basis;
   r.last_throttle = now;
   r.fill_rate = lowered >= o.refill_rate ? 0.0 : lowered;
-  if (std::abs(lowered - rate) <= kEpsilon) return std::nullopt;
   return RateChange{rate, CurrentRate(r, o)};
 }
 

@@ -108,6 +108,29 @@ TEST(TokenBucketModel, ThrottlesOfRequestsAdmittedBeforeTheLastDecreaseDoNotLowe
   EXPECT_DOUBLE_EQ(CurrentRate(r, o), 14.0 * 0.7);
 }
 
+TEST(TokenBucketModel, AThrottleOfABucketTooSlowToAdaptIsNoNewEvent) {
+  LimiterRecord r;
+  const TokenBucketOptions o{.capacity = 1, .refill_rate = 0.4};  // RunInstances x 0.2
+  (void)Reserve(r, o, 1, kT0);
+  (void)Reserve(r, o, 1, kT0);  // a caller in line, 2.5 s of debt
+  EXPECT_FALSE(OnThrottle(r, o, kT0 + seconds(1), kT0, true).has_value());
+  EXPECT_DOUBLE_EQ(CurrentRate(r, o), 0.4);
+  EXPECT_FALSE(r.last_throttle.has_value()) << "callers in line must keep their places";
+  EXPECT_DOUBLE_EQ(r.tokens, -0.6) << "the debt stays; the refill since the reservation counts";
+}
+
+TEST(TokenBucketModel, AThrottleAtTheFloorKeepsTheLastDecrease) {
+  LimiterRecord r;
+  const TokenBucketOptions o{.capacity = 5, .refill_rate = 2};
+  ASSERT_TRUE(OnThrottle(r, o, kT0, kT0, true).has_value());                            // 2 -> 1.4
+  ASSERT_TRUE(OnThrottle(r, o, kT0 + seconds(2), kT0 + seconds(1), true).has_value());  // -> 0.98
+  ASSERT_TRUE(OnThrottle(r, o, kT0 + seconds(4), kT0 + seconds(3), true).has_value());  // -> 0.686
+  ASSERT_TRUE(OnThrottle(r, o, kT0 + seconds(6), kT0 + seconds(5), true).has_value());  // -> 0.5
+  EXPECT_DOUBLE_EQ(CurrentRate(r, o), kLimiterMinFillRate);
+  EXPECT_FALSE(OnThrottle(r, o, kT0 + seconds(8), kT0 + seconds(7), true).has_value());
+  EXPECT_EQ(r.last_throttle, kT0 + seconds(6));
+}
+
 TEST(TokenBucketModel, WithoutAdaptationAThrottleOnlyEmptiesTheBucket) {
   LimiterRecord r;
   const TokenBucketOptions o{.capacity = 100, .refill_rate = 20};
@@ -311,6 +334,23 @@ TEST_F(RateLimiterTest, AWaiterWhoseRateWasLoweredMeanwhileTakesANewPlace) {
   // A recheck that cannot end within the limit gives the tokens back.
   const RateLimiter::Grant refused = limiter_.Recheck(plan, waiting, 1, milliseconds(100));
   EXPECT_FALSE(refused.granted);
+}
+
+TEST_F(RateLimiterTest, AWaiterKeepsItsPlaceWhenAThrottleCannotLowerTheRate) {
+  RateLimiterConfig c = SmallConfig();
+  c.buckets.at("describe") = {.capacity = 1, .refill_rate = 0.4};  // below the floor: not adapted
+  RateLimiter limiter(c, store_, clock_);
+  const RateLimiter::Plan plan = limiter.PlanFor("describe_things");
+  (void)limiter.Acquire(plan, 1, seconds(30));
+  const RateLimiter::Grant waiting = limiter.Acquire(plan, 1, seconds(30));
+  ASSERT_EQ(waiting.wait, milliseconds(2500));
+  clock_.Advance(milliseconds(1000));
+  limiter.OnThrottled(plan, limiter.Acquire(plan, 1, seconds(30)));  // another caller's request
+  clock_.Advance(milliseconds(1500));
+  const RateLimiter::Grant again = limiter.Recheck(plan, waiting, 1, seconds(30));
+  EXPECT_TRUE(again.granted);
+  EXPECT_EQ(again.wait, Duration::zero()) << "it goes out when its turn comes";
+  EXPECT_EQ(again.reserved_at, waiting.reserved_at);
 }
 
 TEST_F(RateLimiterTest, ARecheckWithNothingChangedWritesNothing) {
