@@ -11,13 +11,21 @@ constexpr auto kRelaxed = std::memory_order_relaxed;
 // ---- PipelineCall ----
 
 PipelineCall::PipelineCall(ResiliencePipeline& pipeline, const Operation& operation,
-                           std::uint64_t call_id, std::uint32_t resources) noexcept
-    : pipeline_(pipeline), operation_(operation), id_(call_id), resources_(resources) {}
+                           std::uint64_t call_id, std::uint32_t resources,
+                           Deadline limit) noexcept
+    : pipeline_(pipeline),
+      operation_(operation),
+      id_(call_id),
+      resources_(resources),
+      limit_(limit) {}
 
 PipelineCall::Step PipelineCall::Start() {
   const MonoTime now = pipeline_.clock_.Now();
   started_ = now;
-  deadline_ = Deadline::After(now, operation_.policy_.timeout);
+  deadline_ = Deadline::After(now, operation_.policy_.timeout).Min(limit_);
+  if (LimitBinds() && limit_.Expired(now)) {
+    return EndByDeadline(now, Error(ErrorKind::kTimeout, "DeadlineExceeded", "no time was left"));
+  }
   return BeginAttempt(now);
 }
 
@@ -90,8 +98,12 @@ PipelineCall::Step PipelineCall::AttemptFailed(const Error& error) {
     operation_.counters_.throttled_attempts.fetch_add(1, kRelaxed);
     if (!operation_.limits_.empty()) pipeline_.limiter_->OnThrottled(operation_.limits_, grant_);
   }
+  // An attempt cut short by the caller's limit, not by the operation's own timeouts, says nothing
+  // about the service.
+  const bool cut_by_limit = error.kind() == ErrorKind::kTimeout && LimitBinds() &&
+                            limit_.Expired(now);
   if (CircuitBreaker* breaker = operation_.breaker_) {
-    if (throttled && !operation_.policy_.count_throttling) {
+    if ((throttled && !operation_.policy_.count_throttling) || cut_by_limit) {
       breaker->Release(permit_);  // a request to slow down, not a failure of the service
     } else {
       breaker->OnFailure(permit_, error);
@@ -193,7 +205,18 @@ PipelineCall::Step PipelineCall::FailRateLimited(MonoTime now) {
   return Fail(now, Error(ErrorKind::kThrottled, "ClientRateLimitExceeded", std::move(message)));
 }
 
+bool PipelineCall::LimitBinds() const noexcept {
+  return limit_ != Deadline::Infinite() && deadline_ == limit_;
+}
+
 PipelineCall::Step PipelineCall::EndByDeadline(MonoTime now, const Error& cause) {
+  if (LimitBinds()) {
+    // The caller's deadline, not the operation's timeout: the call is given up, not timed out
+    // (neutral to the breaker, like a cancellation).
+    return Fail(now, Error(ErrorKind::kCancelled, "DeadlineExceeded",
+                           "the caller's deadline passed before " + operation_.name() +
+                               " could finish; last error: " + cause.ToString()));
+  }
   operation_.counters_.timeout_errors.fetch_add(1, kRelaxed);
   if (ResilienceObserver* o = pipeline_.observer_) {
     o->OnTimeout(

@@ -215,6 +215,77 @@ TEST(PipelineDeadline, AnAttemptThatHangsPastTheDeadlineEndsTheCall) {
   EXPECT_EQ(pipeline.monitor().GetMetricsSummary().timeout_errors, 1U);
 }
 
+// A caller's limit (e.g. a whole command's deadline) shared by several calls: it shortens the
+// call's deadline, and running out of it gives the call up without blaming the service.
+TEST(PipelineLimit, AnAttemptHangingIntoTheCallersLimitIsGivenUpAndNotCounted) {
+  ResilienceConfig c = Config();
+  c.timeout.operations["ec2_run_instances"] = seconds(60);
+  ManualClock clock;
+  ScriptedRandom rng({0.5});
+  InMemoryStateStore store;
+  RecordingObserver events;
+  ResiliencePipeline pipeline(c, {clock, rng, store, &events});
+  const MonoTime start = clock.Now();
+  const Deadline limit = Deadline::After(start, seconds(7));
+  int attempts = 0;
+  Result<int> r = pipeline.Execute(
+      pipeline.operation("ec2_run_instances"), ResiliencePipeline::Resources{}, limit,
+      [&](Deadline d) -> Result<int> {
+        ++attempts;
+        clock.AdvanceTo(d.when());
+        return Error(ErrorKind::kTimeout, "timeout", "no answer");
+      });
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().kind(), ErrorKind::kCancelled);
+  EXPECT_EQ(r.error().code(), "DeadlineExceeded");
+  EXPECT_EQ(attempts, 1);
+  EXPECT_EQ(clock.Now() - start, seconds(7)) << "the attempt ran to the limit, not to 60 s";
+  EXPECT_THAT(events.lines("failure"), IsEmpty()) << "the breaker does not see the cut";
+}
+
+TEST(PipelineLimit, BackoffThatWouldPassTheLimitEndsTheCallAtOnce) {
+  ResilienceConfig c = Config();
+  c.circuit_breaker.enabled = false;
+  ManualClock clock;
+  ScriptedRandom rng({0.5});
+  InMemoryStateStore store;
+  ResiliencePipeline pipeline(c, {clock, rng, store});
+  const MonoTime start = clock.Now();
+  int attempts = 0;
+  Result<int> r = pipeline.Execute(pipeline.operation("ec2_run_instances"),
+                                   ResiliencePipeline::Resources{},
+                                   Deadline::After(start, seconds(5)), [&]() -> Result<int> {
+                                     ++attempts;
+                                     clock.Advance(seconds(1));
+                                     return kThrottle;
+                                   });
+  // t=1 fail, wait 2, t=4 fail: a wait of 4 s would pass the limit at t=5.
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().kind(), ErrorKind::kCancelled);
+  EXPECT_EQ(attempts, 2);
+  EXPECT_EQ(clock.Now() - start, seconds(4));
+  EXPECT_NE(std::string(r.error().message()).find("RequestLimitExceeded"), std::string::npos)
+      << r.error().message();
+}
+
+TEST(PipelineLimit, APassedLimitSendsNothing) {
+  ManualClock clock;
+  ScriptedRandom rng({0.5});
+  InMemoryStateStore store;
+  ResiliencePipeline pipeline(Config(), {clock, rng, store});
+  const Deadline limit = Deadline::After(clock.Now(), seconds(1));
+  clock.Advance(seconds(2));
+  int attempts = 0;
+  Result<int> r = pipeline.Execute(pipeline.operation("ec2_run_instances"),
+                                   ResiliencePipeline::Resources{}, limit, [&]() -> Result<int> {
+                                     ++attempts;
+                                     return 1;
+                                   });
+  EXPECT_EQ(attempts, 0);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code(), "DeadlineExceeded");
+}
+
 TEST(PipelineCircuitWait, RetryOnCircuitOpenWaitsForTheProbe) {
   ResilienceConfig c = Config();
   c.retry.retry_on_circuit_open = true;

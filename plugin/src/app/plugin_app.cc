@@ -155,6 +155,7 @@ Result<std::unique_ptr<PluginApp>> PluginApp::Create(const AppOptions& options,
                                                      const aws::Environment& env) {
   std::unique_ptr<PluginApp> app(new PluginApp());
   app->started_ = app->timing_clock_.Now();
+  const resilience::MonoTime command_started = app->clock_.Now();
   app->paths_ = ResolvePaths(options, env);
   app->provider_name_ = env.Get("HF_PROVIDER_NAME").value_or("aws");
   const config::ProviderFiles files =
@@ -247,7 +248,9 @@ Result<std::unique_ptr<PluginApp>> PluginApp::Create(const AppOptions& options,
         aws::AwsClientDependencies{.transport = *app->timed_transport_,
                                    .credentials = *app->credentials_,
                                    .clock = app->clock_,
-                                   .pipeline = *app->pipeline_});
+                                   .pipeline = *app->pipeline_,
+                                   .deadline = resilience::Deadline::After(
+                                       command_started, app->config_.provider.command_timeout)});
     app->provider_ = std::make_unique<provider::AwsProvider>(*app->client_, app->clock_);
 
     Result<std::string> installation = hostfactory::EnsureInstallation(

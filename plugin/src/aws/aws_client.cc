@@ -135,7 +135,8 @@ AwsClient::AwsClient(std::string region, std::array<Endpoint, kAwsServiceCount> 
       transport_(dependencies.transport),
       credentials_(dependencies.credentials),
       clock_(dependencies.clock),
-      pipeline_(dependencies.pipeline) {}
+      pipeline_(dependencies.pipeline),
+      deadline_(dependencies.deadline) {}
 
 // The breaker is the operation's when its name says (spot_fleet_* calls go to EC2's endpoint but
 // have their own breaker, aws_spot_fleet, as the seed configures them), else the endpoint's.
@@ -156,7 +157,7 @@ Result<XmlDocument> AwsClient::Call(AwsService service, std::string_view action,
                                     std::stop_token stop) {
   const std::string body = params.EncodeForm(action, Describe(service).api_version);
   return pipeline_.Execute(
-      OperationFor(service, operation), ResourcesOf(action, params),
+      OperationFor(service, operation), ResourcesOf(action, params), deadline_,
       [&](const resilience::AttemptContext& attempt) {
         return Attempt(service, action, body, attempt.deadline, attempt.stop);
       },
@@ -170,7 +171,7 @@ Result<XmlDocument> AwsClient::Create(AwsService service, std::string_view actio
   std::optional<Error> unanswered;
   int unanswered_attempt = 0;
   Result<XmlDocument> result = pipeline_.Execute(
-      OperationFor(service, operation), ResourcesOf(action, params),
+      OperationFor(service, operation), ResourcesOf(action, params), deadline_,
       [&](const resilience::AttemptContext& attempt) {
         Result<XmlDocument> r = Attempt(service, action, body, attempt.deadline, attempt.stop);
         if (!r.ok() && !unanswered && Unanswered(r.error())) {
@@ -221,7 +222,7 @@ Result<std::string> AwsClient::CallJson(AwsService service, std::string_view act
   }
   const std::string target = std::string(d.json_target_prefix) + "." + std::string(action);
   return pipeline_.Execute(
-      OperationFor(service, operation),
+      OperationFor(service, operation), resilience::ResiliencePipeline::Resources{}, deadline_,
       [&](const resilience::AttemptContext& attempt) {
         return AttemptJson(service, target, body, attempt.deadline, attempt.stop);
       },

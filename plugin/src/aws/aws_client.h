@@ -79,6 +79,10 @@ struct AwsClientDependencies {
   CredentialsProvider& credentials;
   const resilience::Clock& clock;
   resilience::ResiliencePipeline& pipeline;
+  // Shared by every call the client makes (a command's overall deadline): each call ends by the
+  // earlier of it and its operation's timeout; a call cut short by it is kCancelled
+  // "DeadlineExceeded", which the circuit breaker does not count.
+  resilience::Deadline deadline = resilience::Deadline::Infinite();
 };
 
 // The endpoints of every service, resolved for `region` from the overrides and the environment.
@@ -202,6 +206,7 @@ class AwsClient {
   CredentialsProvider& credentials_;
   const resilience::Clock& clock_;
   resilience::ResiliencePipeline& pipeline_;
+  const resilience::Deadline deadline_;
   std::atomic<std::int64_t> clock_offset_ns_{0};
 };
 

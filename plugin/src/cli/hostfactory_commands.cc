@@ -136,16 +136,25 @@ int RunHostFactoryCommand(std::string_view command, const CommandInput& input,
   }
   hostfactory::HostFactoryService& service = (*app)->service();
   CommandResult result;
-  if (command == "getAvailableTemplates") {
-    result = service.GetAvailableTemplates();
-  } else if (command == "requestMachines") {
-    result = service.RequestMachines(*request);
-  } else if (command == "getRequestStatus") {
-    result = service.GetRequestStatus(request_ids);
-  } else if (command == "requestReturnMachines") {
-    result = service.RequestReturnMachines(machines);
-  } else {
-    result = service.GetReturnRequests(held);
+  try {
+    if (command == "getAvailableTemplates") {
+      result = service.GetAvailableTemplates();
+    } else if (command == "requestMachines") {
+      result = service.RequestMachines(*request);
+    } else if (command == "getRequestStatus") {
+      result = service.GetRequestStatus(request_ids);
+    } else if (command == "requestReturnMachines") {
+      result = service.RequestReturnMachines(machines);
+    } else {
+      result = service.GetReturnRequests(held);
+    }
+  } catch (const std::exception& e) {
+    // A defect, not an input or AWS problem: still one JSON document on stdout, the reason and the
+    // "finished" line in app.log (main() catches what escapes before the log exists).
+    const std::string what = base::ValidUtf8(e.what());
+    (*app)->log().Log(spdlog::level::err, std::string(command) + ": internal error: " + what,
+                      {{"event", "internal_error"}, {"command", command}});
+    result = {kExitInternal, hostfactory::ErrorJson("internal error: " + what)};
   }
   Print(out, result.output);
   (*app)->log().Log(spdlog::level::debug, std::string(command) + " answered",

@@ -47,6 +47,7 @@ nlohmann::json ProviderJson(const ProviderConfig& p) {
       {"unclaimed_request_timeout_sec", p.unclaimed_request_timeout.count()},
       {"instance_visibility_grace_sec", p.instance_visibility_grace.count()},
       {"orphan_min_age_sec", p.orphan_min_age.count()},
+      {"command_timeout_sec", p.command_timeout.count()},
       {"tags", StringMapJson(p.tags)},
       {"instance_name", p.instance_name},
       {"ssm_parameter_ttl_sec", p.ssm_parameter_ttl.count()},
@@ -71,6 +72,9 @@ void ReadProviderDurations(ObjectReader& r, ProviderConfig& p) {
   }
   if (auto n = ReadInteger(r, "orphan_min_age_sec", 0, kMaxFleetTimeoutSec)) {
     p.orphan_min_age = std::chrono::seconds(*n);
+  }
+  if (auto n = ReadInteger(r, "command_timeout_sec", 5, kMaxFleetTimeoutSec)) {
+    p.command_timeout = std::chrono::seconds(*n);
   }
   if (auto n = ReadInteger(r, "unclaimed_request_timeout_sec", 1, kMaxFleetTimeoutSec)) {
     p.unclaimed_request_timeout = std::chrono::seconds(*n);

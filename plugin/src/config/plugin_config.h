@@ -71,6 +71,9 @@ struct ProviderConfig {
   std::chrono::seconds instance_visibility_grace{300};
   // The orphan sweep terminates no instance younger than this.
   std::chrono::seconds orphan_min_age{900};
+  // Every AWS call of one command (one process) ends within this of its start; what is left is
+  // picked up by the next poll. Below HostFactory's own limit on a provider script.
+  std::chrono::seconds command_timeout{100};
   std::map<std::string, std::string, std::less<>> tags{};  // added to every resource ohfp creates
   // The Name tag of launched instances: {templateId}, {requestId} and {provider} are replaced;
   // "" for none (model::InstanceName).

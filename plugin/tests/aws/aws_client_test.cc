@@ -227,6 +227,65 @@ TEST_F(AwsClientTest, MissingCredentialsSendNothing) {
   EXPECT_TRUE(transport_.requests().empty());
 }
 
+// Issue 11: a command's deadline is shared by every call its client makes. The first call's
+// throttled attempts and backoff spend it; the second call sends nothing; neither counts against
+// the breaker, and the launch is reported as an outcome that may have happened.
+TEST_F(AwsClientTest, TheCommandDeadlineIsSharedByEveryCallAndBlamesNoService) {
+  std::array<Endpoint, kAwsServiceCount> endpoints;
+  for (auto& e : endpoints) e = client_->endpoint(AwsService::kEc2);
+  const resilience::MonoTime start = clock_.Now();
+  AwsClient client("us-east-1", endpoints,
+                   {.transport = transport_,
+                    .credentials = credentials_,
+                    .clock = clock_,
+                    .pipeline = pipeline_,
+                    .deadline = resilience::Deadline::After(start, std::chrono::seconds(3))});
+  class HangingTransport final : public HttpTransport {
+   public:
+    explicit HangingTransport(resilience::ManualClock& clock) : clock_(clock) {}
+    Result<HttpResponse> Send(const HttpRequest&, resilience::Deadline deadline,
+                              std::stop_token) override {
+      ++sent;
+      clock_.AdvanceTo(deadline.when());  // no answer until the attempt's deadline
+      return Error(ErrorKind::kTimeout, "Timeout", "no answer");
+    }
+    int sent = 0;
+
+   private:
+    resilience::ManualClock& clock_;
+  } hanging(clock_);
+  AwsClient hung("us-east-1", endpoints,
+                 {.transport = hanging,
+                  .credentials = credentials_,
+                  .clock = clock_,
+                  .pipeline = pipeline_,
+                  .deadline = resilience::Deadline::After(start, std::chrono::seconds(3))});
+  for (int i = 0; i < 5; ++i) transport_.Answer(503, kThrottled);
+  Result<XmlDocument> first =
+      client.Call(AwsService::kEc2, "DescribeInstances", {}, "ec2_describe_instances");
+  ASSERT_FALSE(first.ok());
+  EXPECT_EQ(first.error().code(), "DeadlineExceeded") << first.error().ToString();
+  EXPECT_LE(clock_.Now() - start, std::chrono::seconds(3));
+  const std::size_t sent = transport_.requests().size();
+  EXPECT_GE(sent, 1U);
+
+  QueryParams run;
+  run.AddInt("MinCount", 1);
+  run.AddInt("MaxCount", 1);
+  Result<XmlDocument> launch = hung.Create(AwsService::kEc2, "RunInstances", run,
+                                           "ec2_run_instances");
+  ASSERT_FALSE(launch.ok());
+  EXPECT_EQ(launch.error().kind(), ErrorKind::kCancelled) << launch.error().ToString();
+  EXPECT_LE(hanging.sent, 1) << "nothing is sent once the deadline has passed";
+
+  Result<XmlDocument> second =
+      client.Call(AwsService::kEc2, "DescribeInstances", {}, "ec2_describe_instances");
+  EXPECT_EQ(second.error().code(), "DeadlineExceeded");
+  EXPECT_EQ(transport_.requests().size(), sent) << "the second call sends nothing";
+  const resilience::CircuitState state = pipeline_.breakers().Get("aws_ec2").state();
+  EXPECT_EQ(state, resilience::CircuitState::kClosed);
+}
+
 TEST_F(AwsClientTest, FollowsPaginationTokens) {
   transport_.Answer(200,
                     "<DescribeInstancesResponse><reservationSet/><nextToken>p2</nextToken></"

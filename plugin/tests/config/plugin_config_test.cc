@@ -465,6 +465,8 @@ INSTANTIATE_TEST_SUITE_P(
                   "provider.instance_visibility_grace_sec", "must be between 0 and 604800, got -1"},
         RangeCase{R"({"provider": {"orphan_min_age_sec": 604801}})", "provider.orphan_min_age_sec",
                   "must be between 0 and 604800, got 604801"},
+        RangeCase{R"({"provider": {"command_timeout_sec": 4}})", "provider.command_timeout_sec",
+                  "must be between 5 and 604800, got 4"},
         RangeCase{R"({"provider": {"unclaimed_request_timeout_sec": 0}})",
                   "provider.unclaimed_request_timeout_sec", "must be between 1 and 604800, got 0"},
         RangeCase{R"({"provider": {"unclaimed_request_timeout_sec": 604801}})",
@@ -946,6 +948,7 @@ TEST(PluginConfig, ToJsonWritesEveryKeyWithItsDefault) {
                                             {"unclaimed_request_timeout_sec", 600},
                                             {"instance_visibility_grace_sec", 300},
                                             {"orphan_min_age_sec", 900},
+                                            {"command_timeout_sec", 100},
                                             {"tags", nlohmann::json::object()},
                                             {"instance_name", "ohfp-{templateId}-{requestId}"},
                                             {"ssm_parameter_ttl_sec", 300}};

@@ -118,11 +118,15 @@ Simulator::~Simulator() {
 }
 
 namespace {
-// The entries of an input list; IBM's pages write a list of one as the object itself.
-std::vector<Json> Entries(const Json& list) {
-  if (list.is_object()) return {list};
-  if (list.is_array()) return list.get<std::vector<Json>>();
-  return {};
+// The entries of an input list; IBM's pages write a list of one as the object itself. Pointers,
+// not copies: a hostile input may nest deeper than a recursive copy's stack allows.
+std::vector<const Json*> Entries(const Json& list) {
+  std::vector<const Json*> out;
+  if (list.is_object()) out.push_back(&list);
+  if (list.is_array()) {
+    for (const Json& entry : list) out.push_back(&entry);
+  }
+  return out;
 }
 }  // namespace
 
@@ -138,8 +142,8 @@ CheckContext Simulator::ContextFor(Command command, const Json& input) const {
     auto requests = input.find("requests");
     if (requests == input.end()) return context;
     std::set<std::string> seen;
-    for (const Json& q : Entries(*requests)) {
-      const std::string id = StringOr(q, "requestId");
+    for (const Json* q : Entries(*requests)) {
+      const std::string id = StringOr(*q, "requestId");
       if (id.empty() || !seen.insert(id).second) continue;
       auto kind = kinds_.find(id);
       context.asked_requests.push_back(
@@ -148,8 +152,8 @@ CheckContext Simulator::ContextFor(Command command, const Json& input) const {
   } else if (command == Command::kGetReturnRequests) {
     auto machines = input.find("machines");
     if (machines == input.end()) return context;
-    for (const Json& m : Entries(*machines)) {
-      context.held_machines.push_back({StringOr(m, "name"), StringOr(m, "machineId")});
+    for (const Json* m : Entries(*machines)) {
+      context.held_machines.push_back({StringOr(*m, "name"), StringOr(*m, "machineId")});
     }
   }
   return context;

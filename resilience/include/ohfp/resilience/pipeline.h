@@ -131,9 +131,11 @@ class PipelineCall {
     Duration wait{};                           // kWait: how long to wait before WaitFinished()
   };
 
-  // `resources`: what the call spends from each of the operation's resource buckets.
+  // `resources`: what the call spends from each of the operation's resource buckets. `limit`: a
+  // deadline from outside the operation (e.g. the whole command's); the call's deadline is the
+  // earlier of it and the operation's timeout.
   PipelineCall(ResiliencePipeline& pipeline, const Operation& operation, std::uint64_t call_id,
-               std::uint32_t resources = 1) noexcept;
+               std::uint32_t resources = 1, Deadline limit = Deadline::Infinite()) noexcept;
 
   Step Start();
   Step AttemptSucceeded();
@@ -160,12 +162,15 @@ class PipelineCall {
   Step WaitForCircuit(MonoTime now, const Error& rejection);
   Step Fail(MonoTime now, Error error);
   Step EndByDeadline(MonoTime now, const Error& cause);
+  // Whether the call's deadline is the caller's limit rather than the operation's timeout.
+  bool LimitBinds() const noexcept;
   void ReportAttempt(MonoTime now, const Error* error);
 
   ResiliencePipeline& pipeline_;
   const Operation& operation_;
   const std::uint64_t id_;
   const std::uint32_t resources_;
+  const Deadline limit_;
   MonoTime started_{};
   MonoTime attempt_started_{};
   Deadline deadline_ = Deadline::Infinite();
@@ -207,11 +212,18 @@ class ResiliencePipeline {
   // kCancelled, or kThrottled "ClientRateLimitExceeded").
   template <class F>
   auto Execute(const Operation& op, F&& f, std::stop_token stop = {}) {
-    return Run(op, 1, f, std::move(stop));
+    return Run(op, 1, f, std::move(stop), Deadline::Infinite());
   }
   template <class F>
   auto Execute(const Operation& op, Resources resources, F&& f, std::stop_token stop = {}) {
-    return Run(op, resources.count, f, std::move(stop));
+    return Run(op, resources.count, f, std::move(stop), Deadline::Infinite());
+  }
+  // The same within `limit` as well as the operation's timeout: attempts, backoff and token waits
+  // all end by the earlier of the two (a process's overall deadline shared by all its calls).
+  template <class F>
+  auto Execute(const Operation& op, Resources resources, Deadline limit, F&& f,
+               std::stop_token stop = {}) {
+    return Run(op, resources.count, f, std::move(stop), limit);
   }
 
   template <class F>
@@ -242,10 +254,11 @@ class ResiliencePipeline {
   friend class PipelineCall;
 
   template <class F>
-  auto Run(const Operation& op, std::uint32_t resources, F& f, std::stop_token stop) {
+  auto Run(const Operation& op, std::uint32_t resources, F& f, std::stop_token stop,
+           Deadline limit) {
     using R = InvokeResult<F>;
     static_assert(kIsResult<R>, "ResiliencePipeline::Execute needs a callable returning Result<T>");
-    PipelineCall call(*this, op, NextCallId(), resources);
+    PipelineCall call(*this, op, NextCallId(), resources, limit);
     PipelineCall::Step step = call.Start();
     for (;;) {
       switch (step.kind) {
