@@ -54,11 +54,21 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       static_cast<void>(hf::RequestStatusJson(reports).dump());
       break;
     }
-    default: {
-      auto r = hf::ParseMachines(*json, command == 3);
+    case 3: {
+      auto r = hf::ParseRequestReturnMachines(*json);
       if (!r.ok()) return PrintRejected(r.error()), 0;
       std::vector<hf::ReturnNotice> notices;
       for (const hf::MachineRef& m : *r) notices.push_back({.machine = m.name});
+      static_cast<void>(hf::ReturnRequestsJson(notices, "").dump());
+      break;
+    }
+    default: {
+      auto r = hf::ParseGetReturnRequests(*json);
+      if (!r.ok()) return PrintRejected(r.error()), 0;
+      std::vector<hf::ReturnNotice> notices;
+      if (*r) {
+        for (const hf::MachineRef& m : **r) notices.push_back({.machine = m.name});
+      }
       static_cast<void>(hf::ReturnRequestsJson(notices, "").dump());
       break;
     }

@@ -273,7 +273,8 @@ void CheckImageAndTypes(ObjectReader& r, const model::Template& t) {
   }
   std::vector<std::string> unknown;
   const std::vector<model::LaunchType> types = model::LaunchTypes(t);
-  for (const auto& [type, priority] : t.vm_types_priority) {
+  for (const auto& entry : t.vm_types_priority) {
+    const std::string& type = entry.first;  // not a structured binding: clang 14 cannot capture one
     if (std::none_of(types.begin(), types.end(),
                      [&](const model::LaunchType& l) { return l.type == type; })) {
       unknown.push_back(type);

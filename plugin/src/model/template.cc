@@ -160,10 +160,11 @@ std::vector<LaunchType> LaunchTypes(const Template& t) {
   std::vector<LaunchType> types;
   for (const auto& [type, weight] : t.vm_types) types.push_back({type, weight, std::nullopt});
   if (types.empty() && !t.vm_type.empty()) types.push_back({t.vm_type, std::nullopt, std::nullopt});
-  for (const auto& [type, weight] : t.vm_types_on_demand) {
+  for (const auto& entry : t.vm_types_on_demand) {
+    const std::string& type = entry.first;  // not a structured binding: clang 14 cannot capture one
     const bool known = std::any_of(types.begin(), types.end(),
                                    [&](const LaunchType& l) { return l.type == type; });
-    if (!known) types.push_back({type, weight, std::nullopt});
+    if (!known) types.push_back({type, entry.second, std::nullopt});
   }
   if (types.empty()) types.push_back({"", std::nullopt, std::nullopt});  // the launch template's
   if (!UsesPriorities(t)) return types;

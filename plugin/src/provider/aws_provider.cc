@@ -136,11 +136,12 @@ Result<std::vector<model::Instance>> AwsProvider::InstancesByHostName(
   for (const std::string& n : host_names)
     (base::IsIpv4Address(n) ? addresses : dns_names).push_back(n);
   std::vector<aws::ec2::Instance> found;
-  for (const auto& [filter, values] :
+  for (const auto& by :
        {std::pair<const char*, const std::vector<std::string>&>{"private-dns-name", dns_names},
         {"private-ip-address", addresses}}) {
+    const char* filter = by.first;  // not a structured binding: clang 14 cannot capture one
     Status s = ForEachSlice(
-        values, kMaxFilterValues, [&](const std::vector<std::string>& slice) -> Status {
+        by.second, kMaxFilterValues, [&](const std::vector<std::string>& slice) -> Status {
           Result<std::vector<aws::ec2::Instance>> part =
               aws::ec2::DescribeInstances(client_, {.filters = {{filter, slice}}});
           if (!part.ok()) return part.error();
