@@ -5,7 +5,8 @@
 // requests), launch attempts with their EC2 ClientTokens, machines, the machines of each return
 // request, cached instance types and metric counters. Every method takes and returns model types
 // (model/); rows and column names stay inside the backend. SqliteRequestStore
-// (store/sqlite_request_store.h) is the embedded backend.
+// (store/sqlite_request_store.h) is the embedded backend; PgRequestStore
+// (store/pg_request_store.h) keeps the same records in PostgreSQL, shared by several hosts.
 //
 // Crash safety rests on rules every backend enforces, each in one transaction:
 //  - an acquire request and its first attempt (with the ClientToken every retry will reuse) are
@@ -122,8 +123,9 @@ class RequestStore {
                                                            model::AttemptState state,
                                                            std::string_view error,
                                                            model::Timestamp now) = 0;
-  [[nodiscard]] virtual resilience::Result<model::Attempt> AddAttempt(
-      std::string_view request_id, std::string_view client_token, model::Timestamp now) = 0;
+  [[nodiscard]] virtual resilience::Result<model::Attempt> AddAttempt(std::string_view request_id,
+                                                                      std::string_view client_token,
+                                                                      model::Timestamp now) = 0;
 
   // --- machines ---
   // Inserts or updates (by instance id) every field but request_id, template_id and created_at.
@@ -164,6 +166,13 @@ class RequestStore {
   [[nodiscard]] virtual resilience::Result<bool> ClaimSweep(std::string_view name,
                                                             model::Timestamp now,
                                                             std::chrono::milliseconds interval) = 0;
+  // Deletes at most `limit` finished requests last updated before `before`, oldest first, with
+  // their attempts, machines and returned machines, in one transaction; returns how many. Only
+  // requests nothing depends on any more go: an acquire request once what the cloud held for it
+  // was cleaned up (every machine failed or gone: CleanupIfEmpty), a return request once none of
+  // its instances is a live machine of a kept acquire request.
+  [[nodiscard]] virtual resilience::Result<int> PurgeFinished(model::Timestamp before,
+                                                              int limit) = 0;
 };
 
 }  // namespace ohfp::store

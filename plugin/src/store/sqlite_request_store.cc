@@ -35,6 +35,7 @@ Status InsertAttempt(Database& db, std::string_view request_id, int number, std:
   return q->Run();
 }
 
+// machines_live (migration 4) holds only the live machines: history costs nothing here.
 Result<int> HeldIn(Database& db, std::string_view template_id) {
   Result<Statement> q = db.Prepare(
       "SELECT "
@@ -122,8 +123,8 @@ Result<model::Request> SqliteRequestStore::CreateAcquire(const NewAcquire& n) {
   if (Status s = CheckCapacity(db_, n); !s.ok()) return s.error();
   Result<Statement> q = db_.Prepare(
       "INSERT INTO requests (id, kind, template_id, machine_count, provider_api, state, "
-      "created_at, updated_at, polled_at, owner_pid, owner_start) "
-      "VALUES (?, 'acquire', ?, ?, ?, 'running', ?, ?, ?, ?, ?)");
+      "created_at, updated_at, polled_at, owner_pid, owner_start, owner_host) "
+      "VALUES (?, 'acquire', ?, ?, ?, 'running', ?, ?, ?, ?, ?, ?)");
   if (!q.ok()) return q.error();
   q->Bind(1, n.id);
   q->Bind(2, n.template_id);
@@ -134,10 +135,10 @@ Result<model::Request> SqliteRequestStore::CreateAcquire(const NewAcquire& n) {
   q->Bind(7, n.adopted ? std::optional<std::int64_t>(EpochMillis(n.now)) : std::nullopt);
   q->Bind(8, n.owner.pid);
   q->Bind(9, n.owner.start);
+  q->Bind(10, n.owner.host);
   if (Status s = q->Run(); !s.ok()) return s.error();
-  const std::string_view attempt_state =
-      model::AttemptStateName(n.adopted ? model::AttemptState::kSucceeded
-                                        : model::AttemptState::kPrepared);
+  const std::string_view attempt_state = model::AttemptStateName(
+      n.adopted ? model::AttemptState::kSucceeded : model::AttemptState::kPrepared);
   if (Status s = InsertAttempt(db_, n.id, 1, n.client_token, attempt_state, n.now); !s.ok()) {
     return s.error();
   }
@@ -241,8 +242,7 @@ Status SqliteRequestStore::MarkCleanedUp(std::string_view id, model::Timestamp n
 }
 
 Result<std::vector<model::Request>> SqliteRequestStore::FinishedNotCleanedUp() {
-  return SelectRequests(db_,
-                        "kind = 'acquire' AND state != 'running' AND cleaned_up_at IS NULL");
+  return SelectRequests(db_, "kind = 'acquire' AND state != 'running' AND cleaned_up_at IS NULL");
 }
 
 Result<std::vector<model::Request>> SqliteRequestStore::RequestsByIds(
@@ -272,8 +272,7 @@ Result<std::vector<model::Attempt>> SqliteRequestStore::Attempts(std::string_vie
                    row.Column<std::string>(2),
                    model::AttemptStateFromName(row.Column<std::string>(3))
                        .value_or(model::AttemptState::kPrepared),
-                   row.Column<std::string>(4),
-                   model::FromEpochMillis(row.Column<std::int64_t>(5)),
+                   row.Column<std::string>(4), model::FromEpochMillis(row.Column<std::int64_t>(5)),
                    model::FromEpochMillis(row.Column<std::int64_t>(6))});
   });
   if (!s.ok()) return s.error();
@@ -330,7 +329,8 @@ Result<model::Request> SqliteRequestStore::CreateReturn(
   if (!txn.ok()) return txn.error();
   Result<Statement> r = db_.Prepare(
       "INSERT INTO requests (id, kind, machine_count, state, created_at, updated_at, polled_at, "
-      "owner_pid, owner_start) VALUES (?, 'return', ?, 'running', ?, ?, NULL, ?, ?)");
+      "owner_pid, owner_start, owner_host) "
+      "VALUES (?, 'return', ?, 'running', ?, ?, NULL, ?, ?, ?)");
   if (!r.ok()) return r.error();
   r->Bind(1, id);
   r->Bind(2, machines.size());
@@ -338,11 +338,12 @@ Result<model::Request> SqliteRequestStore::CreateReturn(
   r->Bind(4, EpochMillis(now));
   r->Bind(5, owner.pid);
   r->Bind(6, owner.start);
+  r->Bind(7, owner.host);
   if (Status s = r->Run(); !s.ok()) return s.error();
   // Inside the same transaction: the machines are saved with the request, or neither is.
-  Result<Statement> q = db_.Prepare("INSERT INTO return_machines (" +
-                                    std::string(internal::kReturnColumns) +
-                                    ") VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+  Result<Statement> q =
+      db_.Prepare("INSERT INTO return_machines (" + std::string(internal::kReturnColumns) +
+                  ") VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
   if (!q.ok()) return q.error();
   for (model::ReturnMachine m : machines) {
     m.return_id = std::string(id);

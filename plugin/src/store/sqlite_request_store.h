@@ -37,8 +37,7 @@ class SqliteRequestStore final : public RequestStore {
   resilience::Result<model::Request> CreateAcquire(const NewAcquire& n) override;
   resilience::Result<int> HeldMachines(std::string_view template_id) override;
   resilience::Result<std::optional<model::Request>> GetRequest(std::string_view id) override;
-  resilience::Status MarkPolled(const std::vector<std::string>& ids,
-                                model::Timestamp now) override;
+  resilience::Status MarkPolled(const std::vector<std::string>& ids, model::Timestamp now) override;
   resilience::Status SetRequestState(std::string_view id, model::RequestState state,
                                      std::string_view message, model::Timestamp now) override;
   resilience::Status SetRequestResources(std::string_view id, const model::CloudRef& created,
@@ -85,6 +84,7 @@ class SqliteRequestStore final : public RequestStore {
 
   resilience::Result<bool> ClaimSweep(std::string_view name, model::Timestamp now,
                                       std::chrono::milliseconds interval) override;
+  resilience::Result<int> PurgeFinished(model::Timestamp before, int limit) override;
 
   Database& database() noexcept { return db_; }
 

@@ -93,6 +93,13 @@ CREATE TABLE installation (
   created_at INTEGER NOT NULL
 );
 )sql"},
+    {4, "the creator's host; indexes that keep history out of the way", R"sql(
+ALTER TABLE requests ADD COLUMN owner_host TEXT NOT NULL DEFAULT '';
+CREATE INDEX requests_finished ON requests (updated_at) WHERE state != 'running';
+CREATE INDEX machines_live ON machines (template_id)
+  WHERE result != 'fail' AND state NOT IN ('terminated', 'shutting-down');
+DROP INDEX machines_by_template;
+)sql"},
 };
 
 model::EpochSeconds Seconds(std::int64_t s) { return model::EpochSeconds(std::chrono::seconds(s)); }
@@ -104,11 +111,12 @@ std::span<const Migration> RequestMigrations() { return kMigrations; }
 model::Request ReadRequest(const Statement& q) {
   model::Request r;
   r.id = q.Column<std::string>(0);
-  r.kind = model::RequestKindFromName(q.Column<std::string>(1)).value_or(model::RequestKind::kAcquire);
+  r.kind =
+      model::RequestKindFromName(q.Column<std::string>(1)).value_or(model::RequestKind::kAcquire);
   r.template_id = q.Column<std::string>(2);
   r.machine_count = static_cast<int>(q.Column<std::int64_t>(3));
-  r.provider_api =
-      model::ProviderApiFromName(q.Column<std::string>(4)).value_or(model::ProviderApi::kRunInstances);
+  r.provider_api = model::ProviderApiFromName(q.Column<std::string>(4))
+                       .value_or(model::ProviderApi::kRunInstances);
   r.state =
       model::RequestStateFromName(q.Column<std::string>(5)).value_or(model::RequestState::kRunning);
   r.message = q.Column<std::string>(6);
@@ -125,6 +133,7 @@ model::Request ReadRequest(const Statement& q) {
   if (auto cleaned = q.Column<std::optional<std::int64_t>>(15)) {
     r.cleaned_up_at = model::FromEpochMillis(*cleaned);
   }
+  r.owner.host = q.Column<std::string>(16);
   return r;
 }
 
@@ -140,8 +149,8 @@ model::Machine ReadMachine(const Statement& q) {
   m.result = model::MachineResultFromName(q.Column<std::string>(7))
                  .value_or(model::MachineResult::kExecuting);
   m.message = q.Column<std::string>(8);
-  m.lifecycle = q.Column<std::string>(9) == "spot" ? model::Lifecycle::kSpot
-                                                   : model::Lifecycle::kOnDemand;
+  m.lifecycle =
+      q.Column<std::string>(9) == "spot" ? model::Lifecycle::kSpot : model::Lifecycle::kOnDemand;
   m.spot_request_id = q.Column<std::string>(10);
   if (const std::int64_t launched = q.Column<std::int64_t>(11); launched != 0) {
     m.launch_time = Seconds(launched);

@@ -6,6 +6,7 @@
 #include <type_traits>
 
 #include "store/sqlite_error.h"
+#include "store/tables.h"
 #include "store/transaction.h"
 
 namespace ohfp::store {
@@ -43,10 +44,6 @@ CREATE TABLE resilience_quotas (
 );
 )sql"},
 };
-
-constexpr std::string_view kBreakerColumns =
-    "state, override_mode, failure_count, half_open_probes, generation, last_failure_ns, "
-    "last_success_ns, state_changed_ns, failure_window, version";
 
 std::int64_t ToStored(std::uint64_t value) { return static_cast<std::int64_t>(value); }
 std::uint64_t FromStored(std::int64_t value) { return static_cast<std::uint64_t>(value); }
