@@ -225,7 +225,7 @@ int RunBreaker(std::string_view action, const std::string& service, const app::A
                     "operator: circuit breaker " + service + " " + std::string(action),
                     {{"event", "breaker_override"}, {"service", service}, {"action", action}});
   out << "circuit breaker " << service << ": " << action << " (every ohfp process sharing "
-      << ((*app)->paths().workdir / (*app)->config().storage.file).string() << " now sees it)\n";
+      << (*app)->store_description() << " now sees it)\n";
   return kExitOk;
 }
 

@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "aws/endpoints.h"
+#include "base/connection_url.h"
 #include "config/json_file.h"
 #include "config/json_reader.h"
 #include "config/resilience_json.h"
@@ -27,6 +28,9 @@ constexpr std::int64_t kMaxConnectionTimeoutMs = 2147483647;  // the IBM plugin'
 constexpr std::int64_t kMaxPendingTimeoutSec = 86400;         // one day
 constexpr std::int64_t kMaxFleetTimeoutSec = 7 * 86400;       // one week
 constexpr std::int64_t kMaxBusyTimeoutMs = 3600 * 1000;       // one hour
+constexpr std::int64_t kMaxStoreTimeoutMs = 3600 * 1000;      // one hour
+constexpr std::int64_t kMaxRetentionDays = 3650;              // ten years
+constexpr std::int64_t kMaxPurgeBatch = 500;                  // ids bound to one statement
 constexpr std::uint64_t kMinLogBytes = 1024;
 constexpr int kMaxLogFiles = 1000;
 constexpr std::size_t kMaxTagKey = 128;
@@ -463,6 +467,46 @@ void ReadStorage(ObjectReader& r, StorageConfig& s) {
     s.busy_timeout = std::chrono::milliseconds(*n);
 }
 
+std::optional<std::string> StoreUrlProblem(const std::string& url) {
+  if (url.empty() || base::IsPostgresUrl(url)) return std::nullopt;
+  return "must be a PostgreSQL connection URI (postgresql://user@host:port/database?...), got " +
+         Quoted(base::RedactConnectionUrl(url));
+}
+
+void ReadSchema(ObjectReader& r, std::string_view key, std::string& out) {
+  std::optional<std::string> value;
+  r.String(key, value);
+  if (!value) return;
+  if (!base::ValidSchemaName(*value)) {
+    return r.Problem(
+        key,
+        "must be a lowercase SQL identifier ([a-z_][a-z0-9_]*, at most 63), got " + Quoted(*value));
+  }
+  out = std::move(*value);
+}
+
+void ReadStore(ObjectReader& r, StoreConfig& s) {
+  std::optional<std::string> url;
+  r.String("url", url);
+  if (url) {
+    if (std::optional<std::string> problem = StoreUrlProblem(*url)) {
+      r.Problem("url", *problem);
+    } else {
+      s.url = *url;
+    }
+  }
+  ReadSchema(r, "schema", s.schema);
+  ReadSchema(r, "resilience_schema", s.resilience_schema);
+  if (auto n = ReadInteger(r, "timeout_ms", 1, kMaxStoreTimeoutMs)) {
+    s.timeout = std::chrono::milliseconds(*n);
+  }
+  if (auto n = ReadInteger(r, "retention_days", 1, kMaxRetentionDays)) {
+    s.retention = std::chrono::hours(24 * *n);
+  }
+  if (auto n = ReadInteger(r, "purge_batch", 1, kMaxPurgeBatch))
+    s.purge_batch = static_cast<int>(*n);
+}
+
 void ReadMetrics(ObjectReader& r, MetricsConfig& m) {
   r.String("textfile", m.textfile);
   r.Bool("cloudwatch", m.cloudwatch);
@@ -533,6 +577,7 @@ PluginConfig ReadPluginConfig(const nlohmann::json& value, std::vector<ConfigPro
               [&](ObjectReader& r) { ReadProvider(r, config.provider, provider_keys, problems); });
   root.Object("logging", [&](ObjectReader& r) { ReadLogging(r, config.logging); });
   root.Object("storage", [&](ObjectReader& r) { ReadStorage(r, config.storage); });
+  root.Object("store", [&](ObjectReader& r) { ReadStore(r, config.store); });
   root.Object("metrics", [&](ObjectReader& r) { ReadMetrics(r, config.metrics); });
   if (const nlohmann::json* resilience = root.Raw("resilience")) {
     config.resilience = ReadResilienceConfig(*resilience, "resilience", problems);
@@ -574,6 +619,13 @@ void ApplyEnvironment(PluginConfig& config, const aws::Environment& env,
       }
     }
   }
+  if (std::optional<std::string> url = env.Get("OHFP_STORE_URL"); url && !url->empty()) {
+    if (std::optional<std::string> problem = StoreUrlProblem(*url)) {
+      problems.push_back({"env OHFP_STORE_URL", *problem});
+    } else {
+      config.store.url = *url;
+    }
+  }
   if (std::optional<std::string> level = env.Get("HF_LOGLEVEL")) {
     if (std::optional<std::string> problem = SetLogLevel(config.logging, *level)) {
       problems.push_back({"env HF_LOGLEVEL", *problem});
@@ -597,6 +649,7 @@ resilience::Result<PluginConfig> LoadPluginConfig(const std::filesystem::path& f
 nlohmann::json PluginConfigToJson(const PluginConfig& config) {
   const LoggingConfig& l = config.logging;
   const StorageConfig& s = config.storage;
+  const StoreConfig& st = config.store;
   const MetricsConfig& m = config.metrics;
   return {
       {"provider", ProviderJson(config.provider)},
@@ -606,6 +659,13 @@ nlohmann::json PluginConfigToJson(const PluginConfig& config) {
         {"max_bytes", l.max_bytes},
         {"max_files", l.max_files}}},
       {"storage", {{"file", s.file}, {"busy_timeout_ms", s.busy_timeout.count()}}},
+      {"store",
+       {{"url", base::RedactConnectionUrl(st.url)},
+        {"schema", st.schema},
+        {"resilience_schema", st.effective_resilience_schema()},
+        {"timeout_ms", st.timeout.count()},
+        {"retention_days", st.retention.count() / 24},
+        {"purge_batch", st.purge_batch}}},
       {"metrics",
        {{"textfile", m.textfile},
         {"cloudwatch", m.cloudwatch},

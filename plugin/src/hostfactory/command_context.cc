@@ -20,9 +20,7 @@ CommandContext::CommandContext(ServiceDependencies dependencies, ServiceOptions 
   }
 }
 
-model::Timestamp CommandContext::Now() const {
-  return model::ToTimestamp(deps_.clock.SystemNow());
-}
+model::Timestamp CommandContext::Now() const { return model::ToTimestamp(deps_.clock.SystemNow()); }
 
 std::string CommandContext::NewId(std::string_view prefix) {
   return base::RandomId(prefix, deps_.random);
@@ -57,6 +55,7 @@ Result<std::string> CommandContext::ReadUserData(const model::Template& t) const
 
 Status CommandContext::Saved(Status s, std::string_view what, std::string_view request_id) {
   if (!s.ok()) {
+    if (!store_failure_) store_failure_ = s.error();
     deps_.log.Log(spdlog::level::err,
                   "cannot save " + std::string(what) +
                       (request_id.empty() ? "" : " of request " + std::string(request_id)) +

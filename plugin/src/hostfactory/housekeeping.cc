@@ -18,24 +18,47 @@ using spdlog::level::level_enum;
 
 void Housekeeper::Run(bool force) {
   if (!force) {
-    Result<bool> mine = ctx_.store().ClaimSweep(
-        "housekeeping", ctx_.Now(),
-        std::chrono::duration_cast<std::chrono::milliseconds>(ctx_.options().housekeeping_interval));
+    Result<bool> mine =
+        ctx_.store().ClaimSweep("housekeeping", ctx_.Now(),
+                                std::chrono::duration_cast<std::chrono::milliseconds>(
+                                    ctx_.options().housekeeping_interval));
     if (!mine.ok() || !*mine) return;
   }
   ReclaimUnclaimed();
   (void)Sweep(/*dry_run=*/false);
   CleanupFinished();
+  PurgeHistory();
+}
+
+void Housekeeper::PurgeHistory() {
+  const model::Timestamp before = ctx_.Now() - ctx_.options().history_retention;
+  Result<int> purged = ctx_.store().PurgeFinished(before, ctx_.options().purge_batch);
+  if (!purged.ok()) {
+    ctx_.log().Log(level_enum::warn,
+                   "cannot remove old finished requests: " + purged.error().ToString(),
+                   {{"event", "history"}});
+    return;
+  }
+  if (*purged > 0) {
+    ctx_.log().Log(level_enum::info,
+                   "removed " + std::to_string(*purged) + " finished request(s) older than " +
+                       std::to_string(std::chrono::duration_cast<std::chrono::hours>(
+                                          ctx_.options().history_retention)
+                                          .count() /
+                                      24) +
+                       " day(s) from the store",
+                   {{"event", "history"}, {"requests", *purged}});
+  }
 }
 
 void Housekeeper::ReclaimUnclaimed() {
   for (model::RequestKind kind : {model::RequestKind::kAcquire, model::RequestKind::kReturn}) {
     Result<std::vector<Request>> open = ctx_.store().OpenRequests(kind);
     if (!open.ok()) {
-      ctx_.log().Log(level_enum::err,
-                     "housekeeping stopped: cannot read the state store: " +
-                         open.error().ToString(),
-                     {{"event", "reclaim"}});
+      ctx_.log().Log(
+          level_enum::err,
+          "housekeeping stopped: cannot read the state store: " + open.error().ToString(),
+          {{"event", "reclaim"}});
       return;
     }
     const model::Timestamp now = ctx_.Now();
@@ -71,8 +94,7 @@ void Housekeeper::ReclaimOne(const Request& r) {
       "reclaimed: HostFactory never asked about this request and the process that created it is "
       "gone; " +
       std::to_string(live.size()) + " instance(s) terminated";
-  if (!ctx_.Saved(ctx_.store().AbandonRequest(r.id, why, ctx_.Now()), "the reclaimed request",
-                  r.id)
+  if (!ctx_.Saved(ctx_.store().AbandonRequest(r.id, why, ctx_.Now()), "the reclaimed request", r.id)
            .ok()) {
     return;
   }
@@ -94,7 +116,8 @@ SweepReport Housekeeper::Sweep(bool dry_run) {
   if (ctx_.installation_id().empty()) return stop("this installation has no identity yet");
   Result<std::vector<model::Instance>> owned =
       ctx_.provider().DescribeOwnedInstances(ctx_.installation_id());
-  if (!owned.ok()) return stop("cannot list this installation's instances: " + owned.error().ToString());
+  if (!owned.ok())
+    return stop("cannot list this installation's instances: " + owned.error().ToString());
   std::set<std::string> request_ids;
   std::vector<std::string> instance_ids;
   for (const model::Instance& i : *owned) {
@@ -110,16 +133,16 @@ SweepReport Housekeeper::Sweep(bool dry_run) {
   std::map<std::string, Machine> by_instance;
   for (Machine& m : *machines) by_instance.emplace(m.instance_id, std::move(m));
   report.ran = true;
-  report.findings = model::ClassifyOwned(
-      *owned, by_id, by_instance,
-      {ctx_.installation_id(), ctx_.Now(), ctx_.options().orphan_min_age});
+  report.findings =
+      model::ClassifyOwned(*owned, by_id, by_instance,
+                           {ctx_.installation_id(), ctx_.Now(), ctx_.options().orphan_min_age});
   std::vector<std::string> doomed;
   for (const model::OrphanFinding& f : report.findings) {
     if (f.action == model::OrphanAction::kTerminate) doomed.push_back(f.instance_id);
     if (f.action == model::OrphanAction::kReport) {
-      ctx_.log().Log(level_enum::warn,
-                     "instance " + f.instance_id + " " + f.reason + ": not terminated",
-                     {{"event", "orphans"}, {"instance", f.instance_id}, {"request_id", f.request_id}});
+      ctx_.log().Log(
+          level_enum::warn, "instance " + f.instance_id + " " + f.reason + ": not terminated",
+          {{"event", "orphans"}, {"instance", f.instance_id}, {"request_id", f.request_id}});
     }
   }
   if (dry_run || doomed.empty()) return report;

@@ -17,6 +17,14 @@ using resilience::Status;
 
 CommandResult Fail(const std::string& message) { return {kExitFailed, ErrorJson(message)}; }
 
+// A command whose answer the store could not fully record fails: HostFactory asks again, and the
+// next call carries on from what was saved (the cloud is looked at again, nothing is lost).
+CommandResult UnlessStoreFailed(const CommandContext& ctx, CommandResult result) {
+  if (!ctx.store_failure() || result.exit_code != kExitOk) return result;
+  return Fail("the state store failed during the call (" + ctx.store_failure()->ToString() +
+              "); nothing recorded is lost, call again");
+}
+
 }  // namespace
 
 HostFactoryService::HostFactoryService(ServiceDependencies dependencies, ServiceOptions options)
@@ -39,7 +47,7 @@ CommandResult HostFactoryService::RequestReturnMachines(const std::vector<Machin
 }
 
 CommandResult HostFactoryService::GetReturnRequests(const std::vector<MachineRef>& machines) {
-  return returns_.GetReturnRequests(machines);
+  return UnlessStoreFailed(ctx_, returns_.GetReturnRequests(machines));
 }
 
 void HostFactoryService::Housekeeping(bool force) { housekeeper_.Run(force); }
@@ -57,9 +65,12 @@ Result<std::vector<RequestReport>> HostFactoryService::ReportUnknown(
   for (const std::string& id : unknown) {
     Result<std::vector<model::Instance>> tagged = ctx_.provider().InstancesOfRequest(id);
     if (!tagged.ok()) {
-      reports.push_back({id, model::RequestState::kRunning,
-                         "request " + id + " is not in the state store, and the cloud could not "
-                         "be asked about it now (" + tagged.error().ToString() + ")",
+      reports.push_back({id,
+                         model::RequestState::kRunning,
+                         "request " + id +
+                             " is not in the state store, and the cloud could not "
+                             "be asked about it now (" +
+                             tagged.error().ToString() + ")",
                          {}});
       continue;
     }
@@ -71,16 +82,18 @@ Result<std::vector<RequestReport>> HostFactoryService::ReportUnknown(
       held.push_back(id + " (" + base::Join(live, ", ") + ")");
       continue;
     }
-    reports.push_back({id, model::RequestState::kCompleteWithError, "unknown request id " + id, {}});
+    reports.push_back(
+        {id, model::RequestState::kCompleteWithError, "unknown request id " + id, {}});
   }
   if (held.empty()) return reports;
-  ctx_.log().Log(spdlog::level::err,
-                 "requests unknown to the state store hold live instances: " +
-                     base::Join(held, "; "),
-                 {{"event", "store_lost"}});
+  ctx_.log().Log(
+      spdlog::level::err,
+      "requests unknown to the state store hold live instances: " + base::Join(held, "; "),
+      {{"event", "store_lost"}});
   return Error(ErrorKind::kInternal, "StoreLost",
                "the state store does not know request(s) for which the cloud holds live "
-               "instances: " + base::Join(held, "; ") +
+               "instances: " +
+                   base::Join(held, "; ") +
                    ". The store was lost or replaced, or these requests belong to another "
                    "installation. Nothing was done. Restore the state store, or run `ohfp "
                    "reconcile --adopt` (see docs/operations.md, \"Recovering a lost store\")");
@@ -116,7 +129,7 @@ CommandResult HostFactoryService::GetRequestStatus(const std::vector<std::string
   }
   std::vector<RequestReport> ordered;
   for (const std::string& id : request_ids) ordered.push_back(std::move(reports.at(id)));
-  return {kExitOk, RequestStatusJson(ordered)};
+  return UnlessStoreFailed(ctx_, {kExitOk, RequestStatusJson(ordered)});
 }
 
 }  // namespace ohfp::hostfactory

@@ -9,6 +9,7 @@
 #include <limits>
 #include <utility>
 
+#include "base/connection_url.h"
 #include "store/pg_error.h"
 #include "store/pg_library.h"
 
@@ -20,17 +21,6 @@ using resilience::Error;
 using resilience::ErrorKind;
 using resilience::Result;
 using resilience::Status;
-
-// Replaces what follows `key` up to the first of `stops` with "***".
-void RedactAfter(std::string& text, std::string_view key, std::string_view stops) {
-  for (std::size_t at = text.find(key); at != std::string::npos; at = text.find(key, at + 1)) {
-    if (at != 0 && text[at - 1] != '?' && text[at - 1] != '&' && text[at - 1] != ' ') continue;
-    const std::size_t start = at + key.size();
-    std::size_t end = text.find_first_of(stops, start);
-    if (end == std::string::npos) end = text.size();
-    text.replace(start, end - start, "***");
-  }
-}
 
 // The user options from the URL (its "options" parameter), so that ours are added to them.
 Result<std::string> UserOptions(const PgLibrary& pq, const std::string& url,
@@ -50,14 +40,21 @@ Result<std::string> UserOptions(const PgLibrary& pq, const std::string& url,
   return options;
 }
 
+// libpq's multi-line message on one line.
 std::string CompactMessage(const char* text) {
-  std::string s = text != nullptr ? text : "";
-  for (char& c : s) {
-    if (c == '\n') c = ' ';
+  std::string s;
+  for (const char* p = text != nullptr ? text : ""; *p != '\0'; ++p) {
+    const bool space = *p == '\n' || *p == '\t' || *p == ' ';
+    if (space && (s.empty() || s.back() == ' ')) continue;
+    s += space ? ' ' : *p;
   }
   while (!s.empty() && s.back() == ' ') s.pop_back();
   return s;
 }
+
+// The server's notices ("schema ... already exists, skipping") would go to stderr, which
+// HostFactory's commands keep for nothing; they carry nothing a caller acts on.
+void IgnoreNotice(void* /*unused*/, const char* /*unused*/) {}
 
 template <class T>
 T Parse(std::string_view text, T fallback) {
@@ -67,31 +64,6 @@ T Parse(std::string_view text, T fallback) {
 }
 
 }  // namespace
-
-std::string RedactUrl(std::string_view url) {
-  std::string text(url);
-  const std::size_t scheme = text.find("://");
-  if (scheme != std::string::npos) {
-    const std::size_t authority = scheme + 3;
-    const std::size_t end = text.find_first_of("/?", authority);
-    const std::size_t at = text.rfind('@', end == std::string::npos ? text.size() : end);
-    if (at != std::string::npos && at > authority) {
-      const std::size_t colon = text.find(':', authority);
-      if (colon != std::string::npos && colon < at) text.replace(colon + 1, at - colon - 1, "***");
-    }
-  }
-  RedactAfter(text, "password=", "& ");
-  return text;
-}
-
-bool ValidSchemaName(std::string_view name) {
-  if (name.empty() || name.size() > 63) return false;
-  if (!(name[0] == '_' || (name[0] >= 'a' && name[0] <= 'z'))) return false;
-  for (char c : name) {
-    if (!(c == '_' || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'))) return false;
-  }
-  return true;
-}
 
 // --- PgParams ---
 
@@ -211,8 +183,8 @@ Result<std::unique_ptr<PgConnection>> PgConnection::Open(std::shared_ptr<const P
                                                          const resilience::Clock& clock,
                                                          Deadline deadline) {
   deadline = deadline.Min(Deadline::After(clock.Now(), settings.timeout));
-  const std::string where = RedactUrl(settings.url);
-  if (!ValidSchemaName(settings.schema)) {
+  const std::string where = base::RedactConnectionUrl(settings.url);
+  if (!base::ValidSchemaName(settings.schema)) {
     return PgStoreError(where, "StoreBadSchema",
                         "store.schema '" + settings.schema +
                             "' must be a lowercase SQL identifier ([a-z_][a-z0-9_]*)");
@@ -249,6 +221,7 @@ Result<std::unique_ptr<PgConnection>> PgConnection::Open(std::shared_ptr<const P
     }
     poll = lib->PQconnectPoll(c->conn_);
   }
+  lib->PQsetNoticeProcessor(c->conn_, IgnoreNotice, nullptr);
   if (lib->PQsetnonblocking(c->conn_, 1) != 0) {
     return PgUnavailable(where, "connecting", CompactMessage(lib->PQerrorMessage(c->conn_)));
   }

@@ -6,7 +6,7 @@
 //  - connects without blocking (PQconnectStartParams, PQconnectPoll, poll()), giving up at the
 //    deadline; the password comes from the URL or from libpq's usual sources (PGPASSWORD,
 //    PGPASSFILE, ~/.pgpass) and never appears in a message: messages name the server by its
-//    redacted URL (RedactUrl);
+//    redacted URL (base/connection_url.h);
 //  - sets the session up in the startup packet, with no extra round trip: application_name "ohfp",
 //    statement_timeout and idle_in_transaction_session_timeout = the configured store timeout (so
 //    the server drops a statement or a transaction this process can no longer be waiting for: a
@@ -57,14 +57,6 @@ struct PgSettings {
   std::chrono::milliseconds timeout{10000};  // connecting, and each call (its statements)
   std::string application_name = "ohfp";     // shown in pg_stat_activity
 };
-
-// `url` with any password replaced by "***" (in the user info and in a password= parameter), for
-// messages and `ohfp config validate`.
-std::string RedactUrl(std::string_view url);
-
-// True for a valid schema name: a lowercase letter or '_', then lowercase letters, digits or '_',
-// at most 63 characters (used unquoted in SQL).
-bool ValidSchemaName(std::string_view name);
 
 // `value` as text that PostgreSQL reads back exactly (shortest round-trip form).
 std::string PgDoubleText(double value);

@@ -2,6 +2,8 @@
 
 #include <string>
 
+#include "base/connection_url.h"
+
 namespace ohfp::store {
 namespace {
 
@@ -93,7 +95,7 @@ Result<int> PgSchemaVersion(PgConnection& c, std::string_view schema, std::strin
 Result<int> ApplyPgMigrations(PgPool& pool, std::string_view schema, std::string_view component,
                               std::span<const Migration> migrations) {
   if (Status s = CheckList(pool, component, migrations); !s.ok()) return s.error();
-  if (!ValidSchemaName(schema)) {
+  if (!base::ValidSchemaName(schema)) {
     return PgStoreError(pool.where(), "StoreBadSchema",
                         "schema '" + std::string(schema) +
                             "' must be a lowercase SQL identifier ([a-z_][a-z0-9_]*)");

@@ -1,5 +1,6 @@
 #include "store/pg_pool.h"
 
+#include "base/connection_url.h"
 #include "store/pg_library.h"
 
 namespace ohfp::store {
@@ -31,7 +32,7 @@ PgPool::PgPool(PgSettings settings, const resilience::Clock& clock,
     : settings_(std::move(settings)),
       clock_(clock),
       lib_(std::move(lib)),
-      where_(RedactUrl(settings_.url)) {
+      where_(base::RedactConnectionUrl(settings_.url)) {
   idle_.reserve(kMaxIdle);  // so that Release() never allocates
 }
 

@@ -13,11 +13,11 @@ namespace {
 using resilience::Error;
 using resilience::ErrorKind;
 using std::chrono::seconds;
-using testing::ServiceTest;
 using ::testing::Contains;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
+using testing::ServiceTest;
 using ::testing::SizeIs;
 
 std::vector<model::Tag> TagsOf(const std::string& request_id, const std::string& installation) {
@@ -30,15 +30,17 @@ class EvidenceTest : public ServiceTest {
  protected:
   std::vector<MachineRef> Held(const std::string& id) {
     std::vector<MachineRef> held;
-    for (const auto& m : Status(id)["machines"]) held.push_back({m["name"], m["machineId"]});
+    const nlohmann::ordered_json status = Status(id);  // outlives the loop (C++20 range-for)
+    for (const auto& m : status["machines"]) held.push_back({m["name"], m["machineId"]});
     return held;
   }
   // The request's first launch gets no answer, and its creator stays alive (so another process
   // polling it waits): it ends complete_with_error once the confirmation window has passed.
   std::string UnconfirmedRequest() {
-    cloud_.NextLaunch([](const provider::LaunchSpec&) -> resilience::Result<provider::LaunchOutcome> {
-      return Error(ErrorKind::kTimeout, "timeout", "no answer");
-    });
+    cloud_.NextLaunch(
+        [](const provider::LaunchSpec&) -> resilience::Result<provider::LaunchOutcome> {
+          return Error(ErrorKind::kTimeout, "timeout", "no answer");
+        });
     const std::string id = Request(1);
     clock_.Advance(seconds(601));
     const CommandResult r = MakeService({2, "poller"})->GetRequestStatus({id});

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <limits>
 
+#include "base/connection_url.h"
 #include "forked_child.h"
 #include "ohfp/resilience/circuit_breaker.h"
 #include "ohfp/resilience/manual_clock.h"
@@ -292,13 +293,13 @@ TEST_F(PgStoreTest, ABadSchemaNameOrUrlIsAClearError) {
 }
 
 TEST(PgUrlTest, PasswordsAreRedacted) {
-  EXPECT_EQ(RedactUrl("postgresql://hf:pw@db1:5432/ohfp?sslmode=require"),
+  EXPECT_EQ(base::RedactConnectionUrl("postgresql://hf:pw@db1:5432/ohfp?sslmode=require"),
             "postgresql://hf:***@db1:5432/ohfp?sslmode=require");
-  EXPECT_EQ(RedactUrl("postgresql://hf@db1/ohfp?password=pw&sslmode=verify-full"),
+  EXPECT_EQ(base::RedactConnectionUrl("postgresql://hf@db1/ohfp?password=pw&sslmode=verify-full"),
             "postgresql://hf@db1/ohfp?password=***&sslmode=verify-full");
-  EXPECT_EQ(RedactUrl("postgres://db1/ohfp"), "postgres://db1/ohfp");
-  EXPECT_EQ(RedactUrl("host=db1 password=pw user=hf"), "host=db1 password=*** user=hf");
-  EXPECT_EQ(RedactUrl("postgresql://hf:p@ss@db1/ohfp"), "postgresql://hf:***@db1/ohfp");
+  EXPECT_EQ(base::RedactConnectionUrl("postgres://db1/ohfp"), "postgres://db1/ohfp");
+  EXPECT_EQ(base::RedactConnectionUrl("host=db1 password=pw user=hf"), "host=db1 password=*** user=hf");
+  EXPECT_EQ(base::RedactConnectionUrl("postgresql://hf:p@ss@db1/ohfp"), "postgresql://hf:***@db1/ohfp");
 }
 
 // The server stopped and started again (an upgrade, a failover of the database): what was
