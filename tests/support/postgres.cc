@@ -182,6 +182,73 @@ bool PostgresServer::Sql(const std::string& sql, std::string* out,
   return r.exit_code == 0;
 }
 
+namespace {
+
+// RFC 4180 records of `text` (psql --csv).
+std::vector<std::vector<std::string>> ParseCsv(const std::string& text) {
+  std::vector<std::vector<std::string>> records;
+  std::vector<std::string> record;
+  std::string field;
+  bool quoted = false;
+  bool any = false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    any = true;
+    if (quoted) {
+      if (c == '"' && i + 1 < text.size() && text[i + 1] == '"') {
+        field += '"';
+        ++i;
+      } else if (c == '"') {
+        quoted = false;
+      } else {
+        field += c;
+      }
+    } else if (c == '"') {
+      quoted = true;
+    } else if (c == ',') {
+      record.push_back(std::move(field));
+      field.clear();
+    } else if (c == '\n') {
+      record.push_back(std::move(field));
+      field.clear();
+      records.push_back(std::move(record));
+      record.clear();
+      any = false;
+    } else {
+      field += c;
+    }
+  }
+  if (any) {
+    record.push_back(std::move(field));
+    records.push_back(std::move(record));
+  }
+  return records;
+}
+
+}  // namespace
+
+std::vector<std::map<std::string, std::string>> PostgresServer::Rows(const std::string& sql,
+                                                                     std::string* why) const {
+  const ProcessResult r =
+      Run({"psql", "-X", "-q", "--csv", "-P", "null=NULL", "-v", "ON_ERROR_STOP=1", "-h",
+           "127.0.0.1", "-p", std::to_string(port_), "-U", "ohfp", "-d", "ohfp", "-c", sql});
+  std::vector<std::map<std::string, std::string>> rows;
+  if (r.exit_code != 0) {
+    if (why != nullptr) *why = r.err + r.out;
+    return rows;
+  }
+  const std::vector<std::vector<std::string>> records = ParseCsv(r.out);
+  if (records.empty()) return rows;
+  for (std::size_t i = 1; i < records.size(); ++i) {
+    std::map<std::string, std::string> row;
+    for (std::size_t c = 0; c < records[0].size() && c < records[i].size(); ++c) {
+      row[records[0][c]] = records[i][c];
+    }
+    rows.push_back(std::move(row));
+  }
+  return rows;
+}
+
 PostgresServer* SharedPostgres(std::string* why) {
   // One server per test binary: started on first use, stopped at exit. Forked children leave
   // with _exit() and never stop it.

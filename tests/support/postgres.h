@@ -21,8 +21,10 @@
 //   PgSettings settings{.url = pg->Url(), .schema = pg->NewSchema()};
 #pragma once
 
+#include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace ohfp::testing {
 
@@ -43,6 +45,10 @@ class PostgresServer {
   // receives the rows, unaligned, one per line.
   bool Sql(const std::string& sql, std::string* out = nullptr,
            const std::string& database = "ohfp") const;
+  // The rows of a query, column name -> value as text ("NULL" for null); empty (and `why`) when it
+  // fails.
+  std::vector<std::map<std::string, std::string>> Rows(const std::string& sql,
+                                                       std::string* why = nullptr) const;
   // Stops the server (fast shutdown: clients are disconnected) and starts it again on the same
   // port; false (and `why`) on failure.
   bool Restart(std::string* why = nullptr);
