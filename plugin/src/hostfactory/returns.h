@@ -21,6 +21,7 @@
 //   CommandResult r = returns.RequestReturnMachines({{"ip-10-0-1-23", "i-0abc"}});
 #pragma once
 
+#include <map>
 #include <vector>
 
 #include "hostfactory/command_context.h"
@@ -44,6 +45,9 @@ class Returner {
   std::string ReleaseAll(const std::map<std::string, std::vector<std::string>>& to_release);
   // Whether an instance the store does not know may be terminated on HostFactory's word.
   bool IsOurs(const model::Instance& i) const;
+  // Records the machines of done returns as terminated (returns.cc says why on every refresh).
+  void MarkGone(const model::Request& request, const std::vector<model::ReturnMachine>& rows,
+                const std::map<std::string, model::Machine>& known);
 
   CommandContext& ctx_;
 };
