@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs what ohfp needs to build, test and run its demo, and says on stderr what it found and did:
-#  - the Debian packages listed below, with apt-get (no apt-get update when none is missing);
+#  - the Debian packages listed below, with apt-get (no apt-get update when none is missing); among
+#    them PostgreSQL 15 (the server the shared-store tests start for themselves, never as a
+#    service) and libpq-dev (the client's headers; ohfp loads libpq only when store.url is set);
 #  - moto 5 with its server extra: the AWS emulator that the integration tests, scripts/demo.sh and
 #    bench/commands.sh start as `python3 -m moto.server`. Debian does not package it, so when the python3 first on
 #    PATH cannot import it, it is installed into that python3 with pip (the project's one pip dependency).
@@ -24,6 +26,7 @@ packages=(
   build-essential cmake ninja-build pkg-config
   libgtest-dev libgmock-dev libbenchmark-dev
   libcurl4-openssl-dev libssl-dev libsqlite3-dev sqlite3
+  libpq-dev postgresql
   nlohmann-json3-dev libpugixml-dev libspdlog-dev libfmt-dev libcli11-dev libcpp-httplib-dev
   clang-format clang-tidy hyperfine curl
   python3 python3-pip

@@ -194,7 +194,7 @@ Result<std::unique_ptr<PgConnection>> PgConnection::Open(std::shared_ptr<const P
   const std::string ms = std::to_string(std::max<std::int64_t>(1, settings.timeout.count()));
   std::string options = *user_options;
   options += " -c statement_timeout=" + ms + " -c idle_in_transaction_session_timeout=" + ms +
-             " -c search_path=" + settings.schema;
+             " -c search_path=" + settings.schema + " -c synchronous_commit=off";
   // libpq's own connect timeout is whole seconds (at least 2): a backstop only; the deadline is
   // enforced here. Keywords before "dbname" may be overridden by the URL, those after may not.
   const std::string connect_seconds =

@@ -11,7 +11,8 @@
 //    statement_timeout and idle_in_transaction_session_timeout = the configured store timeout (so
 //    the server drops a statement or a transaction this process can no longer be waiting for: a
 //    client killed or cut off mid-transaction never holds a lock for longer), and search_path =
-//    the configured schema;
+//    the configured schema, synchronous_commit off (store/pg_pool.h: which writes wait for the
+//    flush);
 //  - sends each statement with its parameters as text (PQsendQueryParams: values are never spliced
 //    into SQL), and waits for the answer at most until the deadline; past it the connection is
 //    closed (the server's statement_timeout ends the statement there too) and the call fails with

@@ -29,6 +29,9 @@ Error PgServerError(std::string_view where, std::string_view what, std::string_v
     return Error(ErrorKind::kTransient, std::string(kStoreConflictCode), std::move(text));
   }
   if (cls == "28") return Error(ErrorKind::kInternal, "StoreAuthentication", std::move(text));
+  if (sqlstate == "42P01" || sqlstate == "3F000") {
+    return Error(ErrorKind::kInternal, std::string(kStoreNoSuchTableCode), std::move(text));
+  }
   if (cls == "23") return Error(ErrorKind::kInternal, "StoreConstraint", std::move(text));
   return Error(ErrorKind::kInternal, "StoreError", std::move(text));
 }

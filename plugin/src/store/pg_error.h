@@ -12,6 +12,8 @@
 //                                   -> kTransient "StoreConflict" (RunTransaction retries these)
 //   authentication (28xxx)          -> kInternal  "StoreAuthentication"
 //   constraint violations (23xxx)   -> kInternal  "StoreConstraint"
+//   no such table or schema (42P01, 3F000)
+//                                   -> kInternal  "StoreNoSuchTable"
 //   everything else                 -> kInternal  "StoreError"
 // Messages name the server by its redacted URL, what was being done, the server's words and the
 // SQLSTATE: "postgresql postgresql://ohfp@db1/hf: INSERT INTO requests ...: duplicate key value
@@ -33,6 +35,7 @@ namespace ohfp::store {
 inline constexpr std::string_view kStoreUnavailableCode = "StoreUnavailable";
 inline constexpr std::string_view kStoreTimeoutCode = "StoreTimeout";
 inline constexpr std::string_view kStoreConflictCode = "StoreConflict";
+inline constexpr std::string_view kStoreNoSuchTableCode = "StoreNoSuchTable";
 
 // An error the server reported, by its SQLSTATE.
 resilience::Error PgServerError(std::string_view where, std::string_view what,

@@ -80,15 +80,14 @@ Result<int> ApplyLocked(PgPool& pool, PgConnection& c, Deadline deadline, std::s
 
 Result<int> PgSchemaVersion(PgConnection& c, std::string_view schema, std::string_view component,
                             Deadline deadline) {
-  const std::string table = std::string(schema) + ".schema_version";
-  Result<PgResult> exists =
-      c.Exec("SELECT to_regclass($1) IS NOT NULL", PgParams().Add(table), deadline);
-  if (!exists.ok()) return exists.error();
-  if (exists->rows() != 1 || !exists->Bool(0, 0)) return 0;
-  Result<PgResult> version =
-      c.Exec("SELECT coalesce(max(version), 0) FROM " + table + " WHERE component = $1",
-             PgParams().Add(component), deadline);
-  if (!version.ok()) return version.error();
+  // One round trip in the common case; a schema or table that does not exist yet is version 0.
+  Result<PgResult> version = c.Exec("SELECT coalesce(max(version), 0) FROM " + std::string(schema) +
+                                        ".schema_version WHERE component = $1",
+                                    PgParams().Add(component), deadline);
+  if (!version.ok()) {
+    if (version.error().code() == kStoreNoSuchTableCode) return 0;
+    return version.error();
+  }
   return static_cast<int>(version->Int(0, 0));
 }
 
@@ -101,7 +100,7 @@ Result<int> ApplyPgMigrations(PgPool& pool, std::string_view schema, std::string
                             "' must be a lowercase SQL identifier ([a-z_][a-z0-9_]*)");
   }
   const int known = static_cast<int>(migrations.size());
-  // Every process comes here: an up-to-date schema costs two reads and no lock.
+  // Every process comes here: an up-to-date schema costs one read and no lock.
   Result<int> found = pool.Run([&](PgConnection& c, Deadline deadline) {
     return PgSchemaVersion(c, schema, component, deadline);
   });

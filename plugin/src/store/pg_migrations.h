@@ -6,7 +6,7 @@
 //   schema_version(component TEXT, version INTEGER, description TEXT, applied_at TIMESTAMPTZ)
 //
 // Safe when many processes on many hosts start at once: an up-to-date schema is recognized with
-// two reads and no lock; otherwise one transaction takes a transaction-level advisory lock keyed by
+// one read and no lock; otherwise one transaction takes a transaction-level advisory lock keyed by
 // the schema's name (pg_advisory_xact_lock), creates the schema and the version table if missing,
 // reads the version again and applies what is still missing, so exactly one process applies each
 // migration and the others wait for it and find it done. A failing migration rolls back all that

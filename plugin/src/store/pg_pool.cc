@@ -91,7 +91,10 @@ void PgPool::Release(std::unique_ptr<PgConnection> connection) noexcept {
   connection.reset();  // closes the surplus connection, outside the lock
 }
 
-Status PgPool::Begin(PgConnection& c, Deadline deadline) {
+Status PgPool::Begin(PgConnection& c, Durability durability, Deadline deadline) {
+  if (durability == Durability::kFlushed) {
+    return c.ExecuteScript("BEGIN; SET LOCAL synchronous_commit TO on", deadline);
+  }
   Result<PgResult> r = c.Exec("BEGIN", deadline);
   if (!r.ok()) return r.error();
   return resilience::OkStatus();

@@ -10,6 +10,14 @@
 //                   server reports a serialization failure or deadlock (at most kMaxAttempts
 //                   times, within the deadline); ROLLBACK when the body fails.
 //
+// Durability: ohfp's sessions commit with synchronous_commit off (the commit returns before the
+// server has flushed it: a crash of the server, not a restart, may lose the last fraction of a
+// second of commits, never consistency; what SQLite's synchronous=NORMAL gives the embedded store).
+// That costs nothing on the many writes a command makes that the next command would redo anyway
+// (machine states, counters, breaker records). The writes that must be on disk before AWS is
+// called — a request and its attempt's ClientToken, a return request, the installation's
+// identity — run Transact(body, Durability::kFlushed), which waits for the flush.
+//
 // Every call gets a deadline: now + store.timeout_ms, or the command's deadline when that comes
 // first (SetCommandDeadline). A connection that breaks (lost, timed out) is dropped when its lease
 // ends; the next call opens a new one. When opening one fails, calls in the next second fail at
@@ -28,6 +36,7 @@
 //   });
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -41,6 +50,8 @@
 #include "store/pg_error.h"
 
 namespace ohfp::store {
+
+enum class Durability : std::uint8_t { kRelaxed, kFlushed };
 
 class PgPool {
  public:
@@ -88,14 +99,15 @@ class PgPool {
   }
 
   template <class F>
-  auto Transact(F&& body) -> std::invoke_result_t<F, PgConnection&, resilience::Deadline> {
+  auto Transact(F&& body, Durability durability = Durability::kRelaxed)
+      -> std::invoke_result_t<F, PgConnection&, resilience::Deadline> {
     const resilience::Deadline deadline = CallDeadline();
     for (int attempt = 1;; ++attempt) {
       resilience::Result<Lease> lease = Acquire(deadline);
       if (!lease.ok()) return lease.error();
       PgConnection& c = **lease;
       auto result = [&]() -> std::invoke_result_t<F, PgConnection&, resilience::Deadline> {
-        if (resilience::Status s = Begin(c, deadline); !s.ok()) return s.error();
+        if (resilience::Status s = Begin(c, durability, deadline); !s.ok()) return s.error();
         auto r = body(c, deadline);
         if (!r.ok()) return r;
         if (resilience::Status s = Commit(c, deadline); !s.ok()) return s.error();
@@ -119,7 +131,8 @@ class PgPool {
  private:
   PgPool(PgSettings settings, const resilience::Clock& clock, std::shared_ptr<const PgLibrary> lib);
   void Release(std::unique_ptr<PgConnection> connection) noexcept;
-  static resilience::Status Begin(PgConnection& c, resilience::Deadline deadline);
+  static resilience::Status Begin(PgConnection& c, Durability durability,
+                                  resilience::Deadline deadline);
   static resilience::Status Commit(PgConnection& c, resilience::Deadline deadline);
   static void Rollback(PgConnection& c, resilience::Deadline deadline) noexcept;
 

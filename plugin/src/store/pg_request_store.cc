@@ -106,46 +106,50 @@ Result<std::optional<std::string>> PgRequestStore::InstallationId() {
 
 Result<std::string> PgRequestStore::ClaimInstallation(std::string_view candidate,
                                                       model::Timestamp now) {
-  return pool_->Run([&](PgConnection& c, Deadline d) -> Result<std::string> {
-    // Of several claims at once, the server lets one insert; the others wait for it to commit and
-    // then read what it wrote.
-    Result<PgResult> ins = c.Exec(
-        "INSERT INTO installation (singleton, id, created_at) VALUES (1, $1, $2) "
-        "ON CONFLICT (singleton) DO NOTHING",
-        PgParams().Add(candidate).Add(EpochMillis(now)), d);
-    if (!ins.ok()) return ins.error();
-    Result<PgResult> r = c.Exec("SELECT id FROM installation WHERE singleton = 1", d);
-    if (!r.ok()) return r.error();
-    if (r->rows() == 0) return std::string(candidate);
-    return r->String(0, 0);
-  });
+  return pool_->Transact(
+      [&](PgConnection& c, Deadline d) -> Result<std::string> {
+        // Of several claims at once, the server lets one insert; the others wait for it to commit
+        // and then read what it wrote.
+        Result<PgResult> ins = c.Exec(
+            "INSERT INTO installation (singleton, id, created_at) VALUES (1, $1, $2) "
+            "ON CONFLICT (singleton) DO NOTHING",
+            PgParams().Add(candidate).Add(EpochMillis(now)), d);
+        if (!ins.ok()) return ins.error();
+        Result<PgResult> r = c.Exec("SELECT id FROM installation WHERE singleton = 1", d);
+        if (!r.ok()) return r.error();
+        if (r->rows() == 0) return std::string(candidate);
+        return r->String(0, 0);
+      },
+      Durability::kFlushed);
 }
 
 Result<model::Request> PgRequestStore::CreateAcquire(const NewAcquire& n) {
   const std::string& schema = pool_->settings().schema;
-  Status saved = pool_->Transact([&](PgConnection& c, Deadline d) -> Status {
-    if (Status s = CheckCapacity(c, n, schema, d); !s.ok()) return s;
-    Result<PgResult> r = c.Exec(
-        "INSERT INTO requests (id, kind, template_id, machine_count, provider_api, state, "
-        "created_at, updated_at, polled_at, owner_pid, owner_start, owner_host) "
-        "VALUES ($1, 'acquire', $2, $3, $4, 'running', $5, $5, $6, $7, $8, $9)",
-        PgParams()
-            .Add(n.id)
-            .Add(n.template_id)
-            .Add(n.machine_count)
-            .Add(model::ProviderApiName(n.provider_api))
-            .Add(EpochMillis(n.now))
-            .Add(n.adopted ? std::optional<std::int64_t>(EpochMillis(n.now)) : std::nullopt)
-            .Add(n.owner.pid)
-            .Add(n.owner.start)
-            .Add(n.owner.host),
-        d);
-    if (!r.ok()) return r.error();
-    return InsertAttempt(c, n.id, 1, n.client_token,
-                         model::AttemptStateName(n.adopted ? model::AttemptState::kSucceeded
-                                                           : model::AttemptState::kPrepared),
-                         n.now, d);
-  });
+  Status saved = pool_->Transact(
+      [&](PgConnection& c, Deadline d) -> Status {
+        if (Status s = CheckCapacity(c, n, schema, d); !s.ok()) return s;
+        Result<PgResult> r = c.Exec(
+            "INSERT INTO requests (id, kind, template_id, machine_count, provider_api, state, "
+            "created_at, updated_at, polled_at, owner_pid, owner_start, owner_host) "
+            "VALUES ($1, 'acquire', $2, $3, $4, 'running', $5, $5, $6, $7, $8, $9)",
+            PgParams()
+                .Add(n.id)
+                .Add(n.template_id)
+                .Add(n.machine_count)
+                .Add(model::ProviderApiName(n.provider_api))
+                .Add(EpochMillis(n.now))
+                .Add(n.adopted ? std::optional<std::int64_t>(EpochMillis(n.now)) : std::nullopt)
+                .Add(n.owner.pid)
+                .Add(n.owner.start)
+                .Add(n.owner.host),
+            d);
+        if (!r.ok()) return r.error();
+        return InsertAttempt(c, n.id, 1, n.client_token,
+                             model::AttemptStateName(n.adopted ? model::AttemptState::kSucceeded
+                                                               : model::AttemptState::kPrepared),
+                             n.now, d);
+      },
+      Durability::kFlushed);  // on disk before AWS is called for it
   if (!saved.ok()) return saved.error();
   model::Request r;
   r.id = n.id;
@@ -264,29 +268,32 @@ Status PgRequestStore::SetAttemptState(std::string_view request_id, int number,
 Result<model::Attempt> PgRequestStore::AddAttempt(std::string_view request_id,
                                                   std::string_view client_token,
                                                   model::Timestamp now) {
-  return pool_->Transact([&](PgConnection& c, Deadline d) -> Result<model::Attempt> {
-    // The request's row lock orders processes adding attempts to one request.
-    Result<PgResult> locked =
-        c.Exec("SELECT 1 FROM requests WHERE id = $1 FOR UPDATE", PgParams().Add(request_id), d);
-    if (!locked.ok()) return locked.error();
-    Result<PgResult> last =
-        c.Exec("SELECT COALESCE(MAX(number), 0) FROM attempts WHERE request_id = $1",
-               PgParams().Add(request_id), d);
-    if (!last.ok()) return last.error();
-    const int number = static_cast<int>(last->Int(0, 0)) + 1;
-    if (Status s = InsertAttempt(c, request_id, number, client_token,
-                                 model::AttemptStateName(model::AttemptState::kPrepared), now, d);
-        !s.ok()) {
-      return s.error();
-    }
-    return model::Attempt{std::string(request_id),
-                          number,
-                          std::string(client_token),
-                          model::AttemptState::kPrepared,
-                          "",
-                          now,
-                          now};
-  });
+  return pool_->Transact(
+      [&](PgConnection& c, Deadline d) -> Result<model::Attempt> {
+        // The request's row lock orders processes adding attempts to one request.
+        Result<PgResult> locked = c.Exec("SELECT 1 FROM requests WHERE id = $1 FOR UPDATE",
+                                         PgParams().Add(request_id), d);
+        if (!locked.ok()) return locked.error();
+        Result<PgResult> last =
+            c.Exec("SELECT COALESCE(MAX(number), 0) FROM attempts WHERE request_id = $1",
+                   PgParams().Add(request_id), d);
+        if (!last.ok()) return last.error();
+        const int number = static_cast<int>(last->Int(0, 0)) + 1;
+        if (Status s =
+                InsertAttempt(c, request_id, number, client_token,
+                              model::AttemptStateName(model::AttemptState::kPrepared), now, d);
+            !s.ok()) {
+          return s.error();
+        }
+        return model::Attempt{std::string(request_id),
+                              number,
+                              std::string(client_token),
+                              model::AttemptState::kPrepared,
+                              "",
+                              now,
+                              now};
+      },
+      Durability::kFlushed);  // its ClientToken is on disk before AWS is called with it
 }
 
 Result<model::Request> PgRequestStore::CreateReturn(
@@ -301,39 +308,42 @@ Result<model::Request> PgRequestStore::CreateReturn(
     result.push_back(std::string(model::MachineResultName(m.result)));
     message.push_back(m.message);
   }
-  Status saved = pool_->Transact([&](PgConnection& c, Deadline d) -> Status {
-    Result<PgResult> r = c.Exec(
-        "INSERT INTO requests (id, kind, machine_count, state, created_at, updated_at, "
-        "polled_at, owner_pid, owner_start, owner_host) "
-        "VALUES ($1, 'return', $2, 'running', $3, $3, NULL, $4, $5, $6)",
-        PgParams()
-            .Add(id)
-            .Add(static_cast<std::int64_t>(machines.size()))
-            .Add(EpochMillis(now))
-            .Add(owner.pid)
-            .Add(owner.start)
-            .Add(owner.host),
-        d);
-    if (!r.ok()) return r.error();
-    if (machines.empty()) return resilience::OkStatus();
-    // In the same transaction: the machines are saved with the request, or neither is.
-    Result<PgResult> m = c.Exec(
-        "INSERT INTO return_machines (" + std::string(kReturnColumns) +
-            ") SELECT $1, i, n, a, s, r, msg, $2 FROM unnest($3::text[], $4::text[], $5::text[], "
-            "$6::text[], $7::text[], $8::text[]) AS t (i, n, a, s, r, msg)",
-        PgParams()
-            .Add(id)
-            .Add(EpochMillis(now))
-            .AddTextArray(instance)
-            .AddTextArray(name)
-            .AddTextArray(acquire)
-            .AddTextArray(state)
-            .AddTextArray(result)
-            .AddTextArray(message),
-        d);
-    if (!m.ok()) return m.error();
-    return resilience::OkStatus();
-  });
+  Status saved = pool_->Transact(
+      [&](PgConnection& c, Deadline d) -> Status {
+        Result<PgResult> r = c.Exec(
+            "INSERT INTO requests (id, kind, machine_count, state, created_at, updated_at, "
+            "polled_at, owner_pid, owner_start, owner_host) "
+            "VALUES ($1, 'return', $2, 'running', $3, $3, NULL, $4, $5, $6)",
+            PgParams()
+                .Add(id)
+                .Add(static_cast<std::int64_t>(machines.size()))
+                .Add(EpochMillis(now))
+                .Add(owner.pid)
+                .Add(owner.start)
+                .Add(owner.host),
+            d);
+        if (!r.ok()) return r.error();
+        if (machines.empty()) return resilience::OkStatus();
+        // In the same transaction: the machines are saved with the request, or neither is.
+        Result<PgResult> m =
+            c.Exec("INSERT INTO return_machines (" + std::string(kReturnColumns) +
+                       ") SELECT $1, i, n, a, s, r, msg, $2 FROM unnest($3::text[], $4::text[], "
+                       "$5::text[], "
+                       "$6::text[], $7::text[], $8::text[]) AS t (i, n, a, s, r, msg)",
+                   PgParams()
+                       .Add(id)
+                       .Add(EpochMillis(now))
+                       .AddTextArray(instance)
+                       .AddTextArray(name)
+                       .AddTextArray(acquire)
+                       .AddTextArray(state)
+                       .AddTextArray(result)
+                       .AddTextArray(message),
+                   d);
+        if (!m.ok()) return m.error();
+        return resilience::OkStatus();
+      },
+      Durability::kFlushed);  // on disk before any instance is terminated
   if (!saved.ok()) return saved.error();
   model::Request rec;
   rec.id = std::string(id);

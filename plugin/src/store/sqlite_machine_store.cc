@@ -205,9 +205,12 @@ Result<int> SqliteRequestStore::PurgeFinished(model::Timestamp before, int limit
   if (limit == 0) return 0;
   Result<Transaction> txn = Transaction::Begin(db_);
   if (!txn.ok()) return txn.error();
-  // requests_finished (migration 4) holds only finished requests, by age.
+  // requests_finished (migration 4) holds only finished requests, by age: the scan starts at the
+  // oldest and stops at the limit, whatever the size of the history (without INDEXED BY, SQLite
+  // would scan every request of each kind for the OR).
   Result<Statement> q = db_.Prepare(
-      "SELECT id FROM requests r WHERE state != 'running' AND updated_at < ? AND ("
+      "SELECT id FROM requests r INDEXED BY requests_finished "
+      "WHERE state != 'running' AND updated_at < ? AND ("
       " (kind = 'acquire' AND cleaned_up_at IS NOT NULL) OR"
       " (kind = 'return' AND NOT EXISTS (SELECT 1 FROM return_machines x"
       "   JOIN machines m ON m.instance_id = x.instance_id WHERE x.return_id = r.id"

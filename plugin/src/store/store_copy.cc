@@ -140,7 +140,8 @@ class PgSide final : public Side {
     if (lease_->in_transaction()) (void)lease_->Exec("ROLLBACK", pool_->CallDeadline());
   }
   Status Begin(bool source) override {
-    std::string sql = source ? "BEGIN ISOLATION LEVEL REPEATABLE READ; LOCK TABLE " : "BEGIN";
+    std::string sql = source ? "BEGIN ISOLATION LEVEL REPEATABLE READ; LOCK TABLE "
+                             : "BEGIN; SET LOCAL synchronous_commit TO on";
     if (source) {
       for (std::size_t i = 0; i < kRequestTables.size(); ++i) {
         sql += (i == 0 ? "" : ", ") + Name(kRequestTables[i]);
