@@ -11,7 +11,9 @@ using resilience::Result;
 Result<std::shared_ptr<const PgLibrary>> PgLibrary::Load(const std::string& file) {
   std::shared_ptr<PgLibrary> lib(new PgLibrary());
   // RTLD_LOCAL: libpq's dependencies (Kerberos, LDAP, GnuTLS) stay out of the global namespace.
-  lib->handle_ = ::dlopen(file.c_str(), RTLD_NOW | RTLD_LOCAL);
+  // RTLD_NODELETE: once loaded it stays until the process ends (a command loads it once; those
+  // libraries keep process-wide state that unloading would strand).
+  lib->handle_ = ::dlopen(file.c_str(), RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
   if (lib->handle_ == nullptr) {
     const char* why = ::dlerror();
     return Error(ErrorKind::kInternal, "StoreNoClientLibrary",
