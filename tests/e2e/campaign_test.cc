@@ -225,6 +225,36 @@ class CampaignTest : public ::testing::Test {
     return rows.empty() ? -1 : std::stoi(rows[0].at("held"));
   }
 
+  // Afterwards: HostFactory holds nothing, so everything settles and nothing stays alive; the store
+  // records no live machine; every id HostFactory received is in the store, as it last saw it.
+  void ExpectAgreement(const PluginInstall& host, Tally& tally) {
+    ReconcileUntilSettled(*world_, *store_, host, {});
+    ExpectNoDuplicates(*world_, *store_, "RunInstances");
+    EXPECT_EQ(world_->Leftovers(), "");
+    for (const Row& m : store_->Rows(
+             "SELECT m.instance_id, m.request_id, m.state, m.result, r.state AS request_state, "
+             "r.message, (SELECT string_agg(x.return_id || ':' || x.result || ':' || q.state, ' ') "
+             "FROM {s}.return_machines x JOIN {s}.requests q ON q.id = x.return_id "
+             "WHERE x.instance_id = m.instance_id) AS returns FROM {s}.machines m JOIN "
+             "{s}.requests r ON r.id = m.request_id WHERE m.result <> 'fail' AND m.state NOT IN "
+             "('terminated', 'shutting-down')")) {
+      std::string text;
+      for (const auto& [k, v] : m) text += k + "=" + v + " ";
+      ADD_FAILURE() << "the store records a live machine the emulator does not have: " << text;
+    }
+    for (const auto& [id, status] : tally.last_status) {
+      const std::vector<Row> row =
+          store_->Rows("SELECT state FROM {s}.requests WHERE id = '" + id + "'");
+      EXPECT_EQ(row.size(), 1U) << "lost: " << id;
+      if (row.size() == 1) {
+        EXPECT_EQ(row[0].at("state"), status) << id;
+      }
+    }
+    for (const std::set<std::string>* ids : {&tally.acquires, &tally.returns}) {
+      for (const std::string& id : *ids) EXPECT_EQ(tally.last_status.count(id), 1U) << id;
+    }
+  }
+
   // Runs the campaign; with `restart`, restarts the server once half the processes have had a
   // request admitted. Returns the figures.
   nlohmann::json Run(const Campaign& c, const nlohmann::json& config, bool restart) {
@@ -276,33 +306,7 @@ class CampaignTest : public ::testing::Test {
     if (restart) {
       EXPECT_GE(restart_ms.load(), 0) << "the server was never restarted";
     }
-    // HostFactory holds nothing now: everything settles, nothing stays alive.
-    ReconcileUntilSettled(*world_, *store_, *hosts[0], {});
-    ExpectNoDuplicates(*world_, *store_, "RunInstances");
-    EXPECT_EQ(world_->Leftovers(), "");
-    for (const Row& m : store_->Rows(
-             "SELECT m.instance_id, m.request_id, m.state, m.result, r.state AS request_state, "
-             "r.message, (SELECT string_agg(x.return_id || ':' || x.result || ':' || q.state, ' ') "
-             "FROM {s}.return_machines x JOIN {s}.requests q ON q.id = x.return_id "
-             "WHERE x.instance_id = m.instance_id) AS returns FROM {s}.machines m JOIN "
-             "{s}.requests r ON r.id = m.request_id WHERE m.result <> 'fail' AND m.state NOT IN "
-             "('terminated', 'shutting-down')")) {
-      std::string text;
-      for (const auto& [k, v] : m) text += k + "=" + v + " ";
-      ADD_FAILURE() << "the store records a live machine the emulator does not have: " << text;
-    }
-    // No lost request: every id HostFactory received is in the store, as HostFactory last saw it.
-    for (const auto& [id, status] : tally.last_status) {
-      const std::vector<Row> row =
-          store_->Rows("SELECT state FROM {s}.requests WHERE id = '" + id + "'");
-      EXPECT_EQ(row.size(), 1U) << "lost: " << id;
-      if (row.size() == 1) {
-        EXPECT_EQ(row[0].at("state"), status) << id;
-      }
-    }
-    for (const std::set<std::string>* ids : {&tally.acquires, &tally.returns}) {
-      for (const std::string& id : *ids) EXPECT_EQ(tally.last_status.count(id), 1U) << id;
-    }
+    ExpectAgreement(*hosts[0], tally);
     nlohmann::json figures = {{"hosts", c.hosts},
                               {"processes_per_host", c.processes},
                               {"cycles_per_process", c.cycles},
