@@ -184,7 +184,8 @@ Status PgRequestStore::MarkPolled(const std::vector<std::string>& ids, model::Ti
 Status PgRequestStore::SetRequestState(std::string_view id, model::RequestState state,
                                        std::string_view message, model::Timestamp now) {
   return Write(
-      "UPDATE requests SET state = $1, message = $2, updated_at = $3 WHERE id = $4",
+      "UPDATE requests SET state = $1, message = $2, updated_at = $3 WHERE id = $4 "
+      "AND state = 'running'",
       PgParams().Add(model::RequestStateName(state)).Add(message).Add(EpochMillis(now)).Add(id));
 }
 
@@ -200,22 +201,26 @@ Status PgRequestStore::SetRequestResources(std::string_view id, const model::Clo
           .Add(id));
 }
 
-Status PgRequestStore::AbandonRequest(std::string_view id, std::string_view message,
-                                      model::Timestamp now) {
+Result<bool> PgRequestStore::AbandonRequest(std::string_view id, std::string_view message,
+                                            model::Timestamp now) {
   static constexpr std::string_view kUpdates[] = {
       "UPDATE requests SET state = 'complete_with_error', abandoned = 1, message = $1, "
-      "updated_at = $2 WHERE id = $3",
+      "updated_at = $2 WHERE id = $3 AND state = 'running' AND polled_at IS NULL",
       "UPDATE machines SET result = 'fail', message = $1, updated_at = $2 "
       "WHERE request_id = $3 AND result <> 'fail'",
       "UPDATE attempts SET state = 'failed', error = $1, updated_at = $2 "
       "WHERE request_id = $3 AND state = 'prepared'",
   };
   const PgParams params = PgParams().Add(message).Add(EpochMillis(now)).Add(id);
-  return pool_->Transact([&](PgConnection& c, Deadline d) -> Status {
+  return pool_->Transact([&](PgConnection& c, Deadline d) -> Result<bool> {
+    // The first update locks the request's row: a poll marking it polled either went first
+    // (nothing is abandoned) or waits for this transaction and then finds it finished.
     for (std::string_view sql : kUpdates) {
-      if (Result<PgResult> r = c.Exec(sql, params, d); !r.ok()) return r.error();
+      Result<PgResult> r = c.Exec(sql, params, d);
+      if (!r.ok()) return r.error();
+      if (sql == kUpdates[0] && r->affected() == 0) return false;  // nothing else changes
     }
-    return resilience::OkStatus();
+    return true;
   });
 }
 

@@ -52,8 +52,8 @@ class PgRequestStore final : public RequestStore {
                                      std::string_view message, model::Timestamp now) override;
   resilience::Status SetRequestResources(std::string_view id, const model::CloudRef& created,
                                          model::Timestamp now) override;
-  resilience::Status AbandonRequest(std::string_view id, std::string_view message,
-                                    model::Timestamp now) override;
+  resilience::Result<bool> AbandonRequest(std::string_view id, std::string_view message,
+                                          model::Timestamp now) override;
   resilience::Result<std::vector<model::Request>> OpenRequests(model::RequestKind kind) override;
   resilience::Status MarkCleanedUp(std::string_view id, model::Timestamp now) override;
   resilience::Result<std::vector<model::Request>> FinishedNotCleanedUp() override;

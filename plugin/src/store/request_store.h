@@ -91,6 +91,8 @@ class RequestStore {
   // Records that HostFactory asked about these requests (first time only).
   [[nodiscard]] virtual resilience::Status MarkPolled(const std::vector<std::string>& ids,
                                                       model::Timestamp now) = 0;
+  // Changes a running request's state and message. A finished request keeps its state: HostFactory
+  // may already have been told it.
   [[nodiscard]] virtual resilience::Status SetRequestState(std::string_view id,
                                                            model::RequestState state,
                                                            std::string_view message,
@@ -99,10 +101,12 @@ class RequestStore {
                                                                const model::CloudRef& created,
                                                                model::Timestamp now) = 0;
   // Marks a request reclaimed (complete_with_error, abandoned), fails its machines and its
-  // prepared attempts, in one transaction.
-  [[nodiscard]] virtual resilience::Status AbandonRequest(std::string_view id,
-                                                          std::string_view message,
-                                                          model::Timestamp now) = 0;
+  // prepared attempts, in one transaction, if it is still running and HostFactory has still not
+  // asked about it; false (and nothing changed) otherwise: a poll that got in first wins, so a
+  // request HostFactory learned of is never reclaimed on a stale read.
+  [[nodiscard]] virtual resilience::Result<bool> AbandonRequest(std::string_view id,
+                                                                std::string_view message,
+                                                                model::Timestamp now) = 0;
   // Running requests, oldest first.
   [[nodiscard]] virtual resilience::Result<std::vector<model::Request>> OpenRequests(
       model::RequestKind kind) = 0;

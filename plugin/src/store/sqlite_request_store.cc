@@ -183,8 +183,9 @@ Status SqliteRequestStore::MarkPolled(const std::vector<std::string>& ids, model
 
 Status SqliteRequestStore::SetRequestState(std::string_view id, model::RequestState state,
                                            std::string_view message, model::Timestamp now) {
-  Result<Statement> q =
-      db_.Prepare("UPDATE requests SET state = ?, message = ?, updated_at = ? WHERE id = ?");
+  Result<Statement> q = db_.Prepare(
+      "UPDATE requests SET state = ?, message = ?, updated_at = ? WHERE id = ? "
+      "AND state = 'running'");
   if (!q.ok()) return q.error();
   q->Bind(1, model::RequestStateName(state));
   q->Bind(2, message);
@@ -205,13 +206,13 @@ Status SqliteRequestStore::SetRequestResources(std::string_view id, const model:
   return q->Run();
 }
 
-Status SqliteRequestStore::AbandonRequest(std::string_view id, std::string_view message,
-                                          model::Timestamp now) {
+Result<bool> SqliteRequestStore::AbandonRequest(std::string_view id, std::string_view message,
+                                                model::Timestamp now) {
   Result<Transaction> txn = Transaction::Begin(db_);
   if (!txn.ok()) return txn.error();
   static constexpr std::string_view kUpdates[] = {
       "UPDATE requests SET state = 'complete_with_error', abandoned = 1, message = ?1, "
-      "updated_at = ?2 WHERE id = ?3",
+      "updated_at = ?2 WHERE id = ?3 AND state = 'running' AND polled_at IS NULL",
       "UPDATE machines SET result = 'fail', message = ?1, updated_at = ?2 "
       "WHERE request_id = ?3 AND result != 'fail'",
       "UPDATE attempts SET state = 'failed', error = ?1, updated_at = ?2 "
@@ -223,9 +224,11 @@ Status SqliteRequestStore::AbandonRequest(std::string_view id, std::string_view 
     q->Bind(1, message);
     q->Bind(2, EpochMillis(now));
     q->Bind(3, id);
-    if (Status s = q->Run(); !s.ok()) return s;
+    if (Status s = q->Run(); !s.ok()) return s.error();
+    if (sql == kUpdates[0] && db_.changes() == 0) return false;  // rolls back: nothing changed
   }
-  return txn->Commit();
+  if (Status s = txn->Commit(); !s.ok()) return s.error();
+  return true;
 }
 
 Result<std::vector<model::Request>> SqliteRequestStore::OpenRequests(model::RequestKind kind) {

@@ -209,13 +209,46 @@ TEST_P(RequestStoreContract, PollingIsRecordedOnce) {
 TEST_P(RequestStoreContract, AbandoningFailsTheRequestItsMachinesAndItsAttempt) {
   Acquire("req-1", 2);
   ASSERT_TRUE(store_->SaveMachines({Machine("i-1", "req-1", MachineResult::kSucceed)}).ok());
-  ASSERT_TRUE(store_->AbandonRequest("req-1", "reclaimed", kNow).ok());
+  auto abandoned = store_->AbandonRequest("req-1", "reclaimed", kNow);
+  ASSERT_TRUE(abandoned.ok()) << abandoned.error().ToString();
+  EXPECT_TRUE(*abandoned);
   const model::Request r = **store_->GetRequest("req-1");
   EXPECT_TRUE(r.abandoned);
   EXPECT_EQ(r.state, RequestState::kCompleteWithError);
   EXPECT_EQ((*store_->MachinesOfRequest("req-1"))[0].result, MachineResult::kFail);
   EXPECT_EQ((*store_->Attempts("req-1"))[0].state, AttemptState::kFailed);
   EXPECT_THAT(*store_->OpenRequests(RequestKind::kAcquire), SizeIs(0));
+}
+
+// The reclaim and a poll of the same request, in either order: HostFactory's poll wins, and what
+// HostFactory was told of a request never changes afterwards.
+TEST_P(RequestStoreContract, ARequestHostFactoryAskedAboutIsNeverAbandoned) {
+  Acquire("req-1", 1);
+  ASSERT_TRUE(store_->SaveMachines({Machine("i-1", "req-1", MachineResult::kSucceed)}).ok());
+  ASSERT_TRUE(store_->MarkPolled({"req-1"}, kNow).ok());
+  auto abandoned = store_->AbandonRequest("req-1", "reclaimed", kNow);
+  ASSERT_TRUE(abandoned.ok()) << abandoned.error().ToString();
+  EXPECT_FALSE(*abandoned);
+  EXPECT_EQ((*store_->GetRequest("req-1"))->state, RequestState::kRunning);
+  EXPECT_FALSE((*store_->GetRequest("req-1"))->abandoned);
+  EXPECT_EQ((*store_->MachinesOfRequest("req-1"))[0].result, MachineResult::kSucceed);
+  EXPECT_EQ((*store_->Attempts("req-1"))[0].state, AttemptState::kPrepared);
+
+  Acquire("req-2", 1);
+  ASSERT_TRUE(store_->SetRequestState("req-2", RequestState::kComplete, "", kNow).ok());
+  EXPECT_FALSE(*store_->AbandonRequest("req-2", "reclaimed", kNow)) << "finished already";
+}
+
+TEST_P(RequestStoreContract, AFinishedRequestKeepsItsState) {
+  Acquire("req-1", 1);
+  ASSERT_TRUE(store_->SetRequestState("req-1", RequestState::kRunning, "launching", kNow).ok());
+  EXPECT_EQ((*store_->GetRequest("req-1"))->message, "launching");
+  ASSERT_TRUE(store_->SetRequestState("req-1", RequestState::kComplete, "done", kNow).ok());
+  ASSERT_TRUE(
+      store_->SetRequestState("req-1", RequestState::kCompleteWithError, "late", kNow).ok());
+  ASSERT_TRUE(store_->SetRequestState("req-1", RequestState::kRunning, "again", kNow).ok());
+  EXPECT_EQ((*store_->GetRequest("req-1"))->state, RequestState::kComplete);
+  EXPECT_EQ((*store_->GetRequest("req-1"))->message, "done");
 }
 
 TEST_P(RequestStoreContract, WhatWasCreatedAndItsCleanupAreRecorded) {
