@@ -1,8 +1,14 @@
 #!/usr/bin/env python3
 """Reads Google Benchmark JSON (--benchmark_format=json) on stdin; prints each benchmark's median time and its
-ratio to BM_BareCall (same thread count) from the same run, and checks the targets of docs/benchmarks.md."""
+ratio to BM_BareCall (same thread count) from the same run, and checks the targets of docs/benchmarks.md. The
+rate limiter's costs are printed against their own baselines from the same run."""
 import json
 import sys
+
+# A getRequestStatus's own time (wall minus AWS) in docs/benchmarks.md's hyperfine table, in microseconds: the
+# limiter may add at most 5 % of it to an AWS call.
+GET_REQUEST_STATUS_OWN_US = 8800.0
+LIMITER_SHARE_TARGET = 0.05
 
 TARGETS = {  # benchmark -> maximum ratio to BM_BareCall
     "BM_CircuitBreakerClosed": 3.0,
@@ -47,6 +53,30 @@ def main():
         ok = ok and two <= 2 * one
         print(f"two threads on one breaker: {two:.2f} ns per call vs one thread {one:.2f} ns "
               f"({two / one:.2f}x, target <= 2x) {verdict}")
+    def us(name):
+        value = medians.get(name)
+        if value is None:
+            return None
+        scale = {"ns": 1e-3, "us": 1.0, "ms": 1e3}[medians[name + "@unit"]]
+        return value * scale
+
+    pairs = [("BM_PipelineSuccessLimited", "BM_PipelineSuccess", "the pipeline with the limiter, in memory"),
+             ("BM_SqliteLimiterAcquire", "BM_SqliteBreakerRead", "a limiter acquire on SQLite vs a breaker read"),
+             ("BM_SqlitePipelineSuccessLimited", "BM_SqlitePipelineSuccess",
+              "the pipeline on SQLite with vs without the limiter")]
+    for name, base, what in pairs:
+        a, b = us(name), us(base)
+        if a is not None and b:
+            print(f"{what}: {a:.3f} us vs {b:.3f} us ({a / b:.1f}x)")
+    added_with = us("BM_SqlitePipelineSuccessLimited")
+    added_without = us("BM_SqlitePipelineSuccess")
+    if added_with is not None and added_without is not None:
+        added = added_with - added_without
+        share = added / GET_REQUEST_STATUS_OWN_US
+        verdict = "ok" if share < LIMITER_SHARE_TARGET else "MISSED"
+        ok = ok and share < LIMITER_SHARE_TARGET
+        print(f"the limiter adds {added:.1f} us to an AWS call on SQLite: {100 * share:.2f} % of a getRequestStatus's "
+              f"own {GET_REQUEST_STATUS_OWN_US / 1000:.1f} ms (target < {100 * LIMITER_SHARE_TARGET:g} %) {verdict}")
     return 0 if ok else 1
 
 

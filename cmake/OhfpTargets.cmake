@@ -10,7 +10,7 @@ function(ohfp_warnings target)
   endif()
   # Sanitizer instrumentation makes g++ 12 report -Wmaybe-uninitialized inside libstdc++ (std::regex,
   # std::function) where nothing is uninitialized; the optimised build keeps the warning.
-  if(CMAKE_CXX_FLAGS MATCHES "sanitize")
+  if(CMAKE_CXX_FLAGS MATCHES "sanitize" AND CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
     target_compile_options(${target} PRIVATE -Wno-maybe-uninitialized)
   endif()
 endfunction()

@@ -3,6 +3,10 @@
 #  - the Debian packages listed below, with apt-get (no apt-get update when none is missing); among
 #    them PostgreSQL 15 (the server the shared-store tests start for themselves, never as a
 #    service) and libpq-dev (the client's headers; ohfp loads libpq only when store.url is set);
+#  - chromium (Debian's), in which the dashboard test loads `ohfp serve`'s page headless;
+#  - uPlot, the dashboard's charting library, with `npm ci` in plugin/src/serve/web/ (package-lock.json pins it)
+#    when npm is on PATH (the nodejs that ships npm, or Debian's npm when there is no npm at all). Only
+#    scripts/build-dashboard.py needs it: the built dashboard is committed, so a build needs no npm;
 #  - moto 5 with its server extra: the AWS emulator that the integration tests, scripts/demo.sh and
 #    bench/commands.sh start as `python3 -m moto.server`. Debian does not package it, so when the python3 first on
 #    PATH cannot import it, it is installed into that python3 with pip (the project's one pip dependency).
@@ -16,7 +20,7 @@ dry_run=0
 case "${1:-}" in
   "") ;;
   -n | --dry-run) dry_run=1 ;;
-  -h | --help) sed -n '2,10p' "$0" | cut -c3-; exit 0 ;;
+  -h | --help) sed -n '2,/^set /p' "$0" | grep '^#' | cut -c3-; exit 0 ;;
   *) echo "install-deps: unknown argument '$1' (use --dry-run)" >&2; exit 2 ;;
 esac
 
@@ -30,7 +34,15 @@ packages=(
   nlohmann-json3-dev libpugixml-dev libspdlog-dev libfmt-dev libcli11-dev libcpp-httplib-dev
   clang-format clang-tidy hyperfine curl
   python3 python3-pip
+  # The Debian packages (cpack -G DEB) and their checks: dpkg-shlibdeps, file, lintian; man pages.
+  dpkg-dev file lintian help2man
+  chromium
+  clang libclang-rt-14-dev  # the fuzz preset: clang 14 and libFuzzer (-fsanitize=fuzzer)
 )
+# npm from Debian only when none is on PATH: a nodejs that ships its own npm conflicts with Debian's npm package.
+if ! command -v npm >/dev/null 2>&1; then
+  packages+=(npm)
+fi
 
 # moto as the tests use it. Written against moto 5.2.1; any 5.x will do.
 moto_requirement='moto[server]>=5,<6'
@@ -58,6 +70,21 @@ else
   export DEBIAN_FRONTEND=noninteractive
   "${sudo_cmd[@]}" apt-get update -qq
   "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# ---- the dashboard's npm packages ----
+
+web="$(cd "$(dirname "$0")/.." && pwd)/plugin/src/serve/web"
+if [ -d "$web/node_modules/uplot" ]; then
+  say "npm: plugin/src/serve/web/node_modules is there"
+elif ! command -v npm >/dev/null 2>&1; then
+  say "npm: not on PATH; only scripts/build-dashboard.py needs it (the built dashboard is committed)"
+elif [ "$dry_run" -eq 1 ]; then
+  say "npm: would run npm ci in plugin/src/serve/web"
+else
+  say "npm: npm ci in plugin/src/serve/web"
+  (cd "$web" && npm ci --no-audit --no-fund --loglevel=error) >&2 ||
+    say "npm: npm ci failed; scripts/build-dashboard.py cannot rebuild the dashboard until it works"
 fi
 
 # ---- moto in python3 ----

@@ -1,5 +1,6 @@
 #include "ohfp/resilience/config.h"
 
+#include <algorithm>
 #include <sstream>
 
 namespace ohfp::resilience {
@@ -44,6 +45,13 @@ class Checker {
       Add(path, "must be between " + Num(low) + " and " + Num(high) + ", got " + Num(value));
     }
   }
+  void Positive(const std::string& path, double value, double high) {
+    if (!(value > 0.0)) {
+      Add(path, "must be more than zero, got " + Num(value));
+    } else if (value > high) {
+      Add(path, "must be at most " + Num(high) + ", got " + Num(value));
+    }
+  }
   void Add(const std::string& path, std::string message) {
     out_.push_back({path, std::move(message)});
   }
@@ -53,6 +61,9 @@ class Checker {
 };
 
 constexpr int kMaxCount = 1'000'000;
+// Bucket sizes and rates: positive, and below anything a service publishes by far.
+constexpr double kMaxLimiterNumber = 1e9;
+constexpr double kMaxScale = 1000.0;
 
 template <class T>
 bool Has(const std::optional<T>& value) {
@@ -113,6 +124,13 @@ CircuitBreakerOptions CircuitBreakerConfig::ForService(std::string_view service)
   return o;
 }
 
+bool CircuitBreakerConfig::CountsThrottling(std::string_view service, bool limiter_enabled) const {
+  if (auto it = services.find(service); it != services.end() && it->second.count_throttling) {
+    return *it->second.count_throttling;
+  }
+  return default_count_throttling.value_or(!limiter_enabled);
+}
+
 RetryOptions RetryConfig::ForOperation(std::string_view operation) const {
   RetryOptions o;
   o.max_attempts = default_max_attempts;
@@ -154,7 +172,25 @@ OperationPolicy ResilienceConfig::PolicyFor(std::string_view operation,
   p.attempt_timeout = timeout.AttemptTimeoutFor(operation);
   p.breaker_enabled = circuit_breaker.enabled;
   p.breaker = circuit_breaker.ForService(service);
+  p.count_throttling = circuit_breaker.CountsThrottling(service, rate_limiter.enabled);
   return p;
+}
+
+std::optional<std::string_view> ResilienceConfig::ServiceFor(std::string_view operation) const {
+  if (auto it = operation_services.find(operation); it != operation_services.end()) {
+    return it->second;
+  }
+  std::optional<std::string_view> best;
+  std::size_t best_length = 0;
+  for (const auto& [pattern, service] : operation_services) {
+    if (!pattern.ends_with('*')) continue;
+    const std::string_view prefix = std::string_view(pattern).substr(0, pattern.size() - 1);
+    if (operation.starts_with(prefix) && (!best || prefix.size() > best_length)) {
+      best = service;
+      best_length = prefix.size();
+    }
+  }
+  return best;
 }
 
 std::vector<ConfigProblem> Validate(const ResilienceConfig& config, std::string_view root) {
@@ -214,15 +250,37 @@ std::vector<ConfigProblem> Validate(const ResilienceConfig& config, std::string_
 
   c.Int(r + ".error_handling.max_consecutive_failures_before_alert",
         config.error_handling.max_consecutive_failures_before_alert, 0, kMaxCount);
-  return problems;
-}
 
-std::optional<std::string_view> DefaultServiceFor(std::string_view operation) noexcept {
-  if (operation.starts_with("ec2_")) return "aws_ec2";
-  if (operation.starts_with("autoscaling_")) return "aws_autoscaling";
-  if (operation.starts_with("spot_fleet_")) return "aws_spot_fleet";
-  if (operation.starts_with("cloudwatch_")) return "aws_cloudwatch";
-  return std::nullopt;
+  const std::string rl = r + ".rate_limiter.";
+  const RateLimiterConfig& limiter = config.rate_limiter;
+  c.Positive(rl + "scale", limiter.scale, kMaxScale);
+  for (const auto& [name, bucket] : limiter.buckets) {
+    c.Positive(rl + "buckets." + name + ".capacity", bucket.capacity, kMaxLimiterNumber);
+    c.Positive(rl + "buckets." + name + ".refill_rate", bucket.refill_rate, kMaxLimiterNumber);
+  }
+  for (const auto& [name, op] : limiter.operations) {
+    const std::string base = rl + "operations." + name + ".";
+    std::vector<std::string_view> seen;
+    auto check = [&](const std::vector<std::string>& list, const char* key) {
+      for (std::size_t i = 0; i < list.size(); ++i) {
+        const std::string path = base + key + "[" + std::to_string(i) + "]";
+        if (!limiter.buckets.contains(list[i])) {
+          c.Add(path, "is not a bucket of rate_limiter.buckets: \"" + list[i] + "\"");
+        } else if (std::find(seen.begin(), seen.end(), list[i]) != seen.end()) {
+          c.Add(path, "names bucket \"" + list[i] + "\" twice for one operation");
+        }
+        seen.push_back(list[i]);
+      }
+    };
+    check(op.buckets, "buckets");
+    check(op.resource_buckets, "resource_buckets");
+    if (seen.size() > kMaxBucketsPerOperation) {
+      c.Add(base + "buckets", "an operation spends from at most " +
+                                  std::to_string(kMaxBucketsPerOperation) + " buckets, got " +
+                                  std::to_string(seen.size()));
+    }
+  }
+  return problems;
 }
 
 }  // namespace ohfp::resilience

@@ -22,6 +22,8 @@ OperationMetrics Read(const std::string& name, const std::string& service,
   m.retry_successes = c.retry_successes.load(kRelaxed);
   m.timeout_errors = c.timeout_errors.load(kRelaxed);
   m.rejected_calls = c.rejected_calls.load(kRelaxed);
+  m.throttled_attempts = c.throttled_attempts.load(kRelaxed);
+  m.rate_limited_calls = c.rate_limited_calls.load(kRelaxed);
   return m;
 }
 
@@ -34,6 +36,21 @@ ServiceMetrics Read(const std::string& name, const ServiceCounters& c) {
   m.rejections = c.rejections.load(kRelaxed);
   m.failures_recorded = c.failures_recorded.load(kRelaxed);
   return m;
+}
+
+LimiterMetrics Read(const std::string& name, const LimiterCounters& c) {
+  LimiterMetrics m;
+  m.bucket = name;
+  m.acquisitions = c.acquisitions.load(kRelaxed);
+  m.waits = c.waits.load(kRelaxed);
+  m.wait_ns = c.wait_ns.load(kRelaxed);
+  m.deadline_failures = c.deadline_failures.load(kRelaxed);
+  m.rate_decreases = c.rate_decreases.load(kRelaxed);
+  return m;
+}
+
+std::string Seconds(std::uint64_t ns) {
+  return internal::JsonNumber(static_cast<double>(ns) / 1e9);
 }
 
 void AppendField(std::string& out, std::string_view name, std::uint64_t value, bool& first) {
@@ -63,6 +80,14 @@ ServiceCounters& ResilienceMonitor::Service(std::string_view service) {
   auto it = services_.find(service);
   if (it == services_.end())
     it = services_.emplace(std::string(service), std::make_unique<ServiceCounters>()).first;
+  return *it->second;
+}
+
+LimiterCounters& ResilienceMonitor::Limiter(std::string_view bucket) {
+  std::lock_guard lock(mu_);
+  auto it = limiters_.find(bucket);
+  if (it == limiters_.end())
+    it = limiters_.emplace(std::string(bucket), std::make_unique<LimiterCounters>()).first;
   return *it->second;
 }
 
@@ -104,8 +129,17 @@ std::vector<ServiceMetrics> ResilienceMonitor::Services() const {
   return out;
 }
 
+std::vector<LimiterMetrics> ResilienceMonitor::Limiters() const {
+  std::lock_guard lock(mu_);
+  std::vector<LimiterMetrics> out;
+  out.reserve(limiters_.size());
+  for (const auto& [name, counters] : limiters_) out.push_back(Read(name, *counters));
+  return out;
+}
+
 MetricsSummary Summarize(const std::vector<OperationMetrics>& operations,
-                         const std::vector<ServiceMetrics>& services) {
+                         const std::vector<ServiceMetrics>& services,
+                         const std::vector<LimiterMetrics>& limiters) {
   MetricsSummary s;
   for (const OperationMetrics& o : operations) {
     s.total_operations += o.total_operations;
@@ -115,6 +149,13 @@ MetricsSummary Summarize(const std::vector<OperationMetrics>& operations,
     s.timeout_errors += o.timeout_errors;
     s.rejected_calls += o.rejected_calls;
     s.attempts += o.attempts;
+    s.throttled_attempts += o.throttled_attempts;
+    s.rate_limited_calls += o.rate_limited_calls;
+  }
+  for (const LimiterMetrics& l : limiters) {
+    s.rate_limiter_waits += l.waits;
+    s.rate_limiter_wait_ns += l.wait_ns;
+    s.rate_decreases += l.rate_decreases;
   }
   for (const ServiceMetrics& m : services) {
     s.circuit_breaker_opens += m.circuit_breaker_opens;
@@ -127,7 +168,7 @@ MetricsSummary Summarize(const std::vector<OperationMetrics>& operations,
 }
 
 MetricsSummary ResilienceMonitor::GetMetricsSummary() const {
-  return Summarize(Operations(), Services());
+  return Summarize(Operations(), Services(), Limiters());
 }
 
 double ResilienceMonitor::GetSuccessRate() const { return GetMetricsSummary().success_rate; }
@@ -135,7 +176,8 @@ double ResilienceMonitor::GetSuccessRate() const { return GetMetricsSummary().su
 std::string ResilienceMonitor::ToJson() const {
   const std::vector<OperationMetrics> ops = Operations();
   const std::vector<ServiceMetrics> svcs = Services();
-  const MetricsSummary s = Summarize(ops, svcs);
+  const std::vector<LimiterMetrics> lims = Limiters();
+  const MetricsSummary s = Summarize(ops, svcs, lims);
   std::string out = "{\"summary\": {\"success_rate\": " + internal::JsonNumber(s.success_rate);
   bool first = false;
   AppendField(out, "circuit_breaker_opens", s.circuit_breaker_opens, first);
@@ -147,6 +189,10 @@ std::string ResilienceMonitor::ToJson() const {
   AppendField(out, "successful_operations", s.successful_operations, first);
   AppendField(out, "rejected_calls", s.rejected_calls, first);
   AppendField(out, "attempts", s.attempts, first);
+  AppendField(out, "throttled_attempts", s.throttled_attempts, first);
+  AppendField(out, "rate_limited_calls", s.rate_limited_calls, first);
+  AppendField(out, "rate_limiter_waits", s.rate_limiter_waits, first);
+  out += ", \"rate_limiter_wait_seconds\": " + Seconds(s.rate_limiter_wait_ns);
   out += "}, \"operations\": {";
   bool first_op = true;
   for (const OperationMetrics& o : ops) {
@@ -162,6 +208,8 @@ std::string ResilienceMonitor::ToJson() const {
     AppendField(out, "retry_successes", o.retry_successes, f);
     AppendField(out, "timeout_errors", o.timeout_errors, f);
     AppendField(out, "rejected_calls", o.rejected_calls, f);
+    AppendField(out, "throttled_attempts", o.throttled_attempts, f);
+    AppendField(out, "rate_limited_calls", o.rate_limited_calls, f);
     out += "}";
   }
   out += "}, \"services\": {";
@@ -178,6 +226,20 @@ std::string ResilienceMonitor::ToJson() const {
     AppendField(out, "failures_recorded", m.failures_recorded, f);
     out += "}";
   }
+  out += "}, \"rate_limiter\": {";
+  bool first_lim = true;
+  for (const LimiterMetrics& l : lims) {
+    if (!first_lim) out += ", ";
+    first_lim = false;
+    out += internal::JsonString(l.bucket) + ": {";
+    bool f = true;
+    AppendField(out, "acquisitions", l.acquisitions, f);
+    AppendField(out, "waits", l.waits, f);
+    out += ", \"wait_seconds\": " + Seconds(l.wait_ns);
+    AppendField(out, "deadline_failures", l.deadline_failures, f);
+    AppendField(out, "rate_decreases", l.rate_decreases, f);
+    out += "}";
+  }
   out += "}}";
   return out;
 }
@@ -185,6 +247,7 @@ std::string ResilienceMonitor::ToJson() const {
 std::string ResilienceMonitor::ToPrometheus(std::string_view prefix) const {
   const std::vector<OperationMetrics> ops = Operations();
   const std::vector<ServiceMetrics> svcs = Services();
+  const std::vector<LimiterMetrics> lims = Limiters();
   std::string out;
   const std::string p(prefix);
   auto family = [&](std::string_view name, std::string_view help, auto&& rows) {
@@ -222,6 +285,11 @@ std::string ResilienceMonitor::ToPrometheus(std::string_view prefix) const {
             &OperationMetrics::timeout_errors);
   op_family("rejected_calls", "Calls that ended on an open circuit.",
             &OperationMetrics::rejected_calls);
+  op_family("throttled_attempts", "Attempts the service throttled.",
+            &OperationMetrics::throttled_attempts);
+  op_family("rate_limited_calls",
+            "Calls ended by the rate limiter: no token before their deadline.",
+            &OperationMetrics::rate_limited_calls);
   svc_family("circuit_breaker_opens", "Transitions to OPEN.",
              &ServiceMetrics::circuit_breaker_opens);
   svc_family("circuit_breaker_half_opens", "Transitions to HALF_OPEN.",
@@ -232,6 +300,28 @@ std::string ResilienceMonitor::ToPrometheus(std::string_view prefix) const {
              &ServiceMetrics::rejections);
   svc_family("circuit_breaker_failures", "Failures counted by the breaker.",
              &ServiceMetrics::failures_recorded);
+  auto lim_family = [&](std::string_view name, std::string_view help, auto&& value) {
+    family(name, help, [&] {
+      for (const LimiterMetrics& l : lims) {
+        out += p + "_" + std::string(name) + "{bucket=\"" + internal::PrometheusLabel(l.bucket) +
+               "\"} " + value(l) + "\n";
+      }
+    });
+  };
+  auto count = [](std::uint64_t LimiterMetrics::*field) {
+    return [field](const LimiterMetrics& l) { return std::to_string(l.*field); };
+  };
+  lim_family("rate_limiter_acquisitions", "Attempts that took rate-limiter tokens.",
+             count(&LimiterMetrics::acquisitions));
+  lim_family("rate_limiter_waits", "Attempts that waited for rate-limiter tokens.",
+             count(&LimiterMetrics::waits));
+  lim_family("rate_limiter_wait_seconds", "Time attempts waited for rate-limiter tokens.",
+             [](const LimiterMetrics& l) { return Seconds(l.wait_ns); });
+  lim_family("rate_limiter_deadline_failures",
+             "Attempts that could not wait for tokens within their deadline.",
+             count(&LimiterMetrics::deadline_failures));
+  lim_family("rate_limiter_rate_decreases", "Throttles that lowered a bucket's rate.",
+             count(&LimiterMetrics::rate_decreases));
   return out;
 }
 

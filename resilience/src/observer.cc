@@ -26,6 +26,12 @@ void ObserverList::OnResult(const ResultEvent& e) {
 void ObserverList::OnAlert(const AlertEvent& e) {
   for (ResilienceObserver* o : observers_) o->OnAlert(e);
 }
+void ObserverList::OnRateLimitWait(const RateLimitWaitEvent& e) {
+  for (ResilienceObserver* o : observers_) o->OnRateLimitWait(e);
+}
+void ObserverList::OnRateChange(const RateChangeEvent& e) {
+  for (ResilienceObserver* o : observers_) o->OnRateChange(e);
+}
 void ObserverList::OnStoreError(std::string_view service, const Error& error) {
   for (ResilienceObserver* o : observers_) o->OnStoreError(service, error);
 }

@@ -11,8 +11,8 @@ constexpr auto kRelaxed = std::memory_order_relaxed;
 // ---- PipelineCall ----
 
 PipelineCall::PipelineCall(ResiliencePipeline& pipeline, const Operation& operation,
-                           std::uint64_t call_id) noexcept
-    : pipeline_(pipeline), operation_(operation), id_(call_id) {}
+                           std::uint64_t call_id, std::uint32_t resources) noexcept
+    : pipeline_(pipeline), operation_(operation), id_(call_id), resources_(resources) {}
 
 PipelineCall::Step PipelineCall::Start() {
   const MonoTime now = pipeline_.clock_.Now();
@@ -31,7 +31,26 @@ PipelineCall::Step PipelineCall::BeginAttempt(MonoTime now) {
       return WaitForCircuit(now, permit.error());
     }
     permit_ = *permit;
+    permit_held_ = true;
   }
+  if (!operation_.limits_.empty()) {
+    grant_ = pipeline_.limiter_->Acquire(operation_.limits_, resources_, deadline_.Remaining(now));
+    if (!grant_.granted) return FailRateLimited(now);
+    if (grant_.wait > Duration::zero()) return WaitForTokens();
+  }
+  return SendAttempt(now);
+}
+
+PipelineCall::Step PipelineCall::WaitForTokens() {
+  token_wait_ = true;
+  if (ResilienceObserver* o = pipeline_.observer_) {
+    o->OnRateLimitWait({id_, operation_.name(), operation_.service(), attempts_ + 1,
+                        operation_.limits_.bucket(grant_.bucket), grant_.wait});
+  }
+  return Step{StepKind::kWait, 0, Deadline::Infinite(), grant_.wait};
+}
+
+PipelineCall::Step PipelineCall::SendAttempt(MonoTime now) {
   ++attempts_;
   attempt_started_ = now;
   Deadline attempt_deadline = deadline_;
@@ -46,6 +65,8 @@ PipelineCall::Step PipelineCall::AttemptSucceeded() {
   const MonoTime now = observer != nullptr ? pipeline_.clock_.Now() : MonoTime{};
   if (observer != nullptr) ReportAttempt(now, nullptr);
   if (CircuitBreaker* breaker = operation_.breaker_) breaker->OnSuccess(permit_);
+  permit_held_ = false;
+  if (!operation_.limits_.empty()) pipeline_.limiter_->OnSuccess(operation_.limits_, grant_);
   if (RetryQuota* quota = operation_.quota_) quota->Release(quota_cost_);
   OperationCounters& counters = operation_.counters_;
   counters.successful_operations.fetch_add(1, kRelaxed);
@@ -64,7 +85,19 @@ PipelineCall::Step PipelineCall::AttemptFailed(const Error& error) {
   const MonoTime now = pipeline_.clock_.Now();
   operation_.counters_.failed_attempts.fetch_add(1, kRelaxed);
   if (pipeline_.observer_ != nullptr) ReportAttempt(now, &error);
-  if (CircuitBreaker* breaker = operation_.breaker_) breaker->OnFailure(permit_, error);
+  const bool throttled = error.kind() == ErrorKind::kThrottled;
+  if (throttled) {
+    operation_.counters_.throttled_attempts.fetch_add(1, kRelaxed);
+    if (!operation_.limits_.empty()) pipeline_.limiter_->OnThrottled(operation_.limits_, grant_);
+  }
+  if (CircuitBreaker* breaker = operation_.breaker_) {
+    if (throttled && !operation_.policy_.count_throttling) {
+      breaker->Release(permit_);  // a request to slow down, not a failure of the service
+    } else {
+      breaker->OnFailure(permit_, error);
+    }
+  }
+  permit_held_ = false;
   if (error.kind() == ErrorKind::kCancelled) return Fail(now, error);
   if (deadline_.Expired(now)) return EndByDeadline(now, error);
   return ScheduleRetry(now, error);
@@ -115,14 +148,49 @@ PipelineCall::Step PipelineCall::WaitForCircuit(MonoTime now, const Error& rejec
 
 PipelineCall::Step PipelineCall::WaitFinished() {
   const MonoTime now = pipeline_.clock_.Now();
+  if (token_wait_) {
+    // The tokens are ours: send, unless the deadline passed during the wait after all, or the
+    // rate was lowered meanwhile (then wait for a place at the new rate).
+    token_wait_ = false;
+    if (deadline_.Expired(now)) {
+      ReleasePermit();
+      return EndByDeadline(now, last_error_ ? *last_error_ : Error(ErrorKind::kTimeout));
+    }
+    grant_ = pipeline_.limiter_->Recheck(operation_.limits_, grant_, resources_,
+                                         deadline_.Remaining(now));
+    if (!grant_.granted) return FailRateLimited(now);
+    if (grant_.wait > Duration::zero()) return WaitForTokens();
+    if (CircuitBreaker* breaker = operation_.breaker_) breaker->Restart(permit_);
+    return SendAttempt(now);
+  }
   if (deadline_.Expired(now))
     return EndByDeadline(now, last_error_ ? *last_error_ : Error(ErrorKind::kTimeout));
   return BeginAttempt(now);
 }
 
 PipelineCall::Step PipelineCall::Cancel() {
+  token_wait_ = false;
+  ReleasePermit();  // admitted but never sent
   return Fail(pipeline_.clock_.Now(),
               Error(ErrorKind::kCancelled, "cancelled", "the caller stopped the call"));
+}
+
+void PipelineCall::ReleasePermit() {
+  if (!permit_held_) return;
+  permit_held_ = false;
+  if (CircuitBreaker* breaker = operation_.breaker_) breaker->Release(permit_);
+}
+
+PipelineCall::Step PipelineCall::FailRateLimited(MonoTime now) {
+  ReleasePermit();  // nothing was sent
+  operation_.counters_.rate_limited_calls.fetch_add(1, kRelaxed);
+  const RateLimiter::Plan& plan = operation_.limits_;
+  std::string message = "the rate limiter cannot send " + operation_.name() +
+                        " before its deadline: bucket " + plan.key(grant_.bucket) +
+                        " has no token for " + FormatSeconds(grant_.wait) + " s, " +
+                        FormatSeconds(deadline_.Remaining(now)) + " s are left";
+  if (last_error_) message += " (after " + std::string(last_error_->code()) + ")";
+  return Fail(now, Error(ErrorKind::kThrottled, "ClientRateLimitExceeded", std::move(message)));
 }
 
 PipelineCall::Step PipelineCall::EndByDeadline(MonoTime now, const Error& cause) {
@@ -186,19 +254,24 @@ ResiliencePipeline::ResiliencePipeline(ResilienceConfig config, PipelineDependen
                                                      : nullptr),
       monitor_(dependencies.monitor != nullptr ? dependencies.monitor : owned_monitor_.get()),
       breaker_events_(observer_, config_.error_handling.alert_on_circuit_breaker_open),
-      registry_(store_, clock_, &breaker_events_, monitor_) {}
+      registry_(store_, clock_, &breaker_events_, monitor_),
+      limiter_(config_.rate_limiter.enabled
+                   ? std::make_unique<RateLimiter>(config_.rate_limiter, store_, clock_, observer_,
+                                                   monitor_)
+                   : nullptr) {}
 
 const Operation& ResiliencePipeline::operation(std::string_view name, std::string_view service) {
   std::lock_guard lock(mu_);
   if (auto it = operations_.find(name); it != operations_.end()) return *it->second;
-  const std::string svc(service.empty() ? DefaultServiceFor(name).value_or("default") : service);
+  const std::string svc(service.empty() ? config_.ServiceFor(name).value_or("default") : service);
   OperationPolicy policy = config_.PolicyFor(name, svc);
   CircuitBreaker* breaker = policy.breaker_enabled ? &registry_.Get(svc, policy.breaker) : nullptr;
   RetryQuota* quota = policy.quota.enabled ? QuotaFor(policy) : nullptr;
+  RateLimiter::Plan limits = limiter_ ? limiter_->PlanFor(name) : RateLimiter::Plan{};
   OperationCounters& counters = monitor_->Operation(name, svc);
   ServiceCounters& service_counters = monitor_->Service(svc);
-  std::unique_ptr<Operation> op(
-      new Operation(std::move(policy), breaker, quota, counters, service_counters));
+  std::unique_ptr<Operation> op(new Operation(std::move(policy), breaker, quota, std::move(limits),
+                                              counters, service_counters));
   return *operations_.emplace(std::string(name), std::move(op)).first->second;
 }
 

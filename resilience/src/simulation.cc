@@ -71,6 +71,25 @@ class EventRecorder final : public ResilienceObserver {
     s.attempts = e.attempts;
     Send(s);
   }
+  void OnRateLimitWait(const RateLimitWaitEvent& e) override {
+    SimEvent s = Base(SimEvent::Type::kWait, e.call_id, e.operation, e.service);
+    s.attempt = e.attempt;
+    s.bucket = std::string(e.bucket);
+    s.delay = e.wait;
+    ++waits_;
+    wait_ += e.wait;
+    Send(s);
+  }
+  void OnRateChange(const RateChangeEvent& e) override {
+    SimEvent s;
+    s.type = SimEvent::Type::kRate;
+    s.at = clock_.Now() - origin_;
+    s.bucket = std::string(e.bucket);
+    s.rate_from = e.from;
+    s.rate_to = e.to;
+    s.lowered = e.lowered;
+    Send(s);
+  }
   void OnResult(const ResultEvent& e) override {
     SimEvent s = Base(SimEvent::Type::kResult, e.call_id, e.operation, e.service);
     s.ok = e.error == nullptr;
@@ -89,6 +108,8 @@ class EventRecorder final : public ResilienceObserver {
   std::uint64_t failed() const { return failed_; }
   std::uint64_t openings() const { return openings_; }
   std::uint64_t rejected() const { return rejected_; }
+  std::uint64_t waits() const { return waits_; }
+  Duration wait() const { return wait_; }
   std::optional<Duration> last_success() const { return last_success_; }
   Duration end() const { return end_; }
 
@@ -116,6 +137,8 @@ class EventRecorder final : public ResilienceObserver {
   std::uint64_t failed_ = 0;
   std::uint64_t openings_ = 0;
   std::uint64_t rejected_ = 0;
+  std::uint64_t waits_ = 0;
+  Duration wait_{};
   std::optional<Duration> last_success_;
   Duration end_{};
 };
@@ -140,8 +163,62 @@ struct CallState {
 
 }  // namespace
 
+// The service's buckets on virtual time.
+class ServerModel {
+ public:
+  ServerModel(const SimServer& server, MonoTime start) : server_(server) {
+    for (const auto& [name, b] : server.buckets) {
+      buckets_.emplace(name, TokenBucket(b.options, start, b.background_rate));
+    }
+  }
+
+  // True when the attempt may pass (and its tokens are taken); false: throttled, nothing taken.
+  bool Admit(std::string_view operation, std::uint32_t resources, MonoTime now) {
+    auto op = server_.operations.find(operation);
+    if (op == server_.operations.end()) return true;
+    const double n = static_cast<double>(resources);
+    bool enough = true;
+    auto check = [&](const std::vector<std::string>& names, double cost) {
+      for (const std::string& name : names) {
+        if (TokenBucket* b = Find(name)) {
+          enough = enough && b->tokens(now) + 1e-9 >= std::min(cost, b->options().capacity);
+        }
+      }
+    };
+    check(op->second.buckets, 1.0);
+    check(op->second.resource_buckets, n);
+    if (!enough) return false;
+    for (const std::string& name : op->second.buckets) {
+      if (TokenBucket* b = Find(name)) (void)b->TryTake(1.0, now);
+    }
+    for (const std::string& name : op->second.resource_buckets) {
+      if (TokenBucket* b = Find(name)) (void)b->TryTake(n, now);
+    }
+    return true;
+  }
+
+ private:
+  TokenBucket* Find(const std::string& name) {
+    auto it = buckets_.find(name);
+    return it == buckets_.end() ? nullptr : &it->second;
+  }
+
+  const SimServer& server_;
+  std::map<std::string, TokenBucket, std::less<>> buckets_;
+};
+
 Result<SimReport> Simulator::Run(std::span<const SimCall> calls, std::span<const SimFault> faults,
-                                 FunctionRef<void(const SimEvent&)> sink) {
+                                 const SimServer& server, FunctionRef<void(const SimEvent&)> sink) {
+  for (const auto& [name, op] : server.operations) {
+    for (const auto* list : {&op.buckets, &op.resource_buckets}) {
+      for (const std::string& bucket : *list) {
+        if (!server.buckets.contains(bucket)) {
+          return Error(ErrorKind::kValidation, "invalid_server",
+                       "server operation \"" + name + "\": no bucket \"" + bucket + "\"");
+        }
+      }
+    }
+  }
   std::vector<CallState> states(calls.size());
   for (std::size_t i = 0; i < calls.size(); ++i) {
     const SimCall& c = calls[i];
@@ -155,12 +232,13 @@ Result<SimReport> Simulator::Run(std::span<const SimCall> calls, std::span<const
     }
     if (!c.service.empty()) {
       states[i].service = c.service;
-    } else if (auto svc = DefaultServiceFor(c.operation)) {
+    } else if (auto svc = config_.ServiceFor(c.operation)) {
       states[i].service = std::string(*svc);
     } else {
       return Error(ErrorKind::kValidation, "invalid_trace",
                    "call " + std::to_string(i) + ": operation \"" + c.operation +
-                       "\" is not one of the seed's, so the call needs a \"service\"");
+                       "\" belongs to no service of the configuration, so the call needs a "
+                       "\"service\"");
     }
     for (std::size_t j = 0; j < i; ++j) {
       if (calls[j].operation == c.operation && states[j].service != states[i].service) {
@@ -186,6 +264,8 @@ Result<SimReport> Simulator::Run(std::span<const SimCall> calls, std::span<const
   const MonoTime origin = clock.Now();
   EventRecorder recorder(sink, clock, origin, clock.SystemNow());
   ResiliencePipeline pipeline(config_, {clock, random, store, &recorder, &monitor});
+  ServerModel service(server, origin);
+  std::uint64_t throttled = 0;
 
   std::priority_queue<Scheduled, std::vector<Scheduled>, std::greater<>> queue;
   std::uint64_t seq = 0;
@@ -212,7 +292,11 @@ Result<SimReport> Simulator::Run(std::span<const SimCall> calls, std::span<const
     const MonoTime now = clock.Now();
     switch (step.kind) {
       case PipelineCall::StepKind::kAttempt: {
-        const SimAttempt a = resolve(i, step.attempt, now - origin);
+        SimAttempt a = resolve(i, step.attempt, now - origin);
+        if (!service.Admit(calls[i].operation, calls[i].resources, now)) {
+          a.outcome = server.throttle_code;  // over the service's limit: throttled, nothing taken
+          ++throttled;
+        }
         const Duration left = step.deadline.Remaining(now);
         if (a.outcome == "hang" || a.latency >= left) {
           // The deadline passes during the attempt: it fails as a timeout, at the deadline.
@@ -241,7 +325,7 @@ Result<SimReport> Simulator::Run(std::span<const SimCall> calls, std::span<const
     switch (e.kind) {
       case Scheduled::Kind::kStart: {
         const Operation& op = pipeline.operation(calls[e.call].operation, st.service);
-        st.call = std::make_unique<PipelineCall>(pipeline, op, e.call);
+        st.call = std::make_unique<PipelineCall>(pipeline, op, e.call, calls[e.call].resources);
         handle(e.call, st.call->Start());
         break;
       }
@@ -264,6 +348,11 @@ Result<SimReport> Simulator::Run(std::span<const SimCall> calls, std::span<const
   report.retries = report.summary.retry_attempts;
   report.breaker_openings = recorder.openings();
   report.rejected = recorder.rejected();
+  report.throttled = throttled;
+  report.rate_limiter_waits = recorder.waits();
+  report.rate_limiter_wait = recorder.wait();
+  report.rate_limited_calls = report.summary.rate_limited_calls;
+  report.rate_decreases = report.summary.rate_decreases;
   report.last_success_at = recorder.last_success();
   report.end = recorder.end();
   return report;

@@ -54,4 +54,24 @@ Result<QuotaRecord> InMemoryStateStore::UpdateQuota(std::string_view service,
   return stored;
 }
 
+Status InMemoryStateStore::UpdateLimiters(std::span<const std::string> keys,
+                                          std::span<LimiterRecord> records,
+                                          FunctionRef<bool(std::span<LimiterRecord>)> update) {
+  if (keys.size() != records.size()) {
+    return Error(ErrorKind::kInternal, "StoreMisuse", "UpdateLimiters: one record per key");
+  }
+  std::lock_guard lock(mu_);
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    auto it = limiters_.find(keys[i]);
+    records[i] = it == limiters_.end() ? LimiterRecord{} : it->second;
+  }
+  if (!update(records)) return OkStatus();
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    LimiterRecord& stored = Slot(limiters_, keys[i]);
+    records[i].version = stored.version + 1;
+    stored = records[i];
+  }
+  return OkStatus();
+}
+
 }  // namespace ohfp::resilience

@@ -17,13 +17,15 @@ namespace {
 thread_local long allocations = 0;  // NOLINT: the hook needs a counter outside any object
 }  // namespace
 
-void* operator new(std::size_t size) {
+// Not inlined: GCC would otherwise see a `new` paired with the `free` inside `delete` and warn
+// (-Wmismatched-new-delete) wherever both are inlined into one function.
+[[gnu::noinline]] void* operator new(std::size_t size) {
   ++allocations;
   if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
   throw std::bad_alloc();
 }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+[[gnu::noinline]] void operator delete(void* p) noexcept { std::free(p); }
+[[gnu::noinline]] void operator delete(void* p, std::size_t) noexcept { std::free(p); }
 
 namespace ohfp::resilience {
 namespace {
@@ -92,12 +94,33 @@ TEST(Allocations, PipelineSuccessAllocatesNothing) {
             0);
 }
 
+TEST(Allocations, PipelineSuccessThroughTheRateLimiterAllocatesNothing) {
+  ManualClock clock;
+  testing::ScriptedRandom rng({0.5});
+  InMemoryStateStore store;
+  ResilienceConfig config;
+  config.rate_limiter.enabled = true;
+  config.rate_limiter.scope = "123456789012/us-east-1";
+  config.rate_limiter.buckets = {{"run", {.capacity = 1e6, .refill_rate = 1e6}},
+                                 {"instances", {.capacity = 1e6, .refill_rate = 1e6}}};
+  config.rate_limiter.operations = {
+      {"ec2_run_instances", {.buckets = {"run"}, .resource_buckets = {"instances"}}}};
+  ResiliencePipeline pipeline(config, {clock, rng, store});
+  const Operation& op = pipeline.operation("ec2_run_instances");
+  (void)pipeline.Execute(op, [] { return Result<int>(Work()); });  // creates the records
+  EXPECT_EQ(AllocationsOf([&] {
+              (void)pipeline.Execute(op, ResiliencePipeline::Resources{3},
+                                     [] { return Result<int>(Work()); });
+            }),
+            0);
+}
+
 TEST(Allocations, PipelineRejectionAllocatesNothing) {
   ManualClock clock;
   testing::ScriptedRandom rng({0.5});
   InMemoryStateStore store;
   ResiliencePipeline pipeline(ResilienceConfig{}, {clock, rng, store});
-  const Operation& op = pipeline.operation("ec2_run_instances");
+  const Operation& op = pipeline.operation("ec2_run_instances", "aws_ec2");
   ASSERT_TRUE(pipeline.breakers().Get("aws_ec2").ForceOpen().ok());
   EXPECT_EQ(AllocationsOf([&] {
               Result<int> r = pipeline.Execute(op, [] { return Result<int>(Work()); });

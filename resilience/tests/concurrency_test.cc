@@ -2,8 +2,10 @@
 // scripts/test.sh; the assertions check invariants that hold whatever the interleaving.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <barrier>
+#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -11,6 +13,7 @@
 #include "ohfp/resilience/manual_clock.h"
 #include "ohfp/resilience/pipeline.h"
 #include "ohfp/resilience/random.h"
+#include "ohfp/resilience/rate_limiter.h"
 #include "ohfp/resilience/retry_quota.h"
 #include "ohfp/resilience/testing/flaky_store.h"
 #include "ohfp/resilience/timer_service.h"
@@ -118,6 +121,37 @@ TEST(Concurrency, TheRetryQuotaNeverOverdraws) {
   });
   EXPECT_EQ(paid.load(), 100);
   EXPECT_EQ(store.ReadQuota("aws_ec2")->tokens, 0);
+}
+
+TEST(Concurrency, ThreadsSpendingFromOneBucketEachGetTheirOwnPlaceInLine) {
+  // 8 threads x 100 calls at one instant on a bucket of 100 tokens refilled at 10 per second:
+  // the first 100 go at once and every other call waits its own tenth of a second longer than
+  // the one before it. A lost update would give two calls the same place.
+  ManualClock clock;
+  InMemoryStateStore store;
+  RateLimiterConfig config;
+  config.enabled = true;
+  config.buckets = {{"describe", {.capacity = 100, .refill_rate = 10}}};
+  config.operations = {{"describe", {.buckets = {"describe"}}}};
+  RateLimiter limiter(config, store, clock);
+  const RateLimiter::Plan plan = limiter.PlanFor("describe");
+  std::mutex mu;
+  std::vector<std::int64_t> waits_ms;
+  RunThreads(kThreads, [&](int) {
+    std::vector<std::int64_t> mine;
+    for (int i = 0; i < 100; ++i) {
+      const RateLimiter::Grant g = limiter.Acquire(plan, 1, Duration::max());
+      mine.push_back(std::chrono::round<std::chrono::milliseconds>(g.wait).count());
+    }
+    std::lock_guard lock(mu);
+    waits_ms.insert(waits_ms.end(), mine.begin(), mine.end());
+  });
+  std::sort(waits_ms.begin(), waits_ms.end());
+  ASSERT_EQ(waits_ms.size(), 800U);
+  for (std::size_t i = 0; i < waits_ms.size(); ++i) {
+    const std::int64_t expected = i < 100 ? 0 : static_cast<std::int64_t>(i - 99) * 100;
+    ASSERT_EQ(waits_ms[i], expected) << "call " << i;
+  }
 }
 
 TEST(Concurrency, APipelineSharedByThreadsCountsEveryCall) {

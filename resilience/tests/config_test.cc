@@ -142,13 +142,32 @@ TEST(ResilienceConfig, ServiceOverridesAreCheckedOnlyWhereSet) {
                                 "resilience.circuit_breaker.default_failure_threshold")));
 }
 
-TEST(DefaultServiceFor, KnowsTheSeedsOperationNames) {
-  EXPECT_EQ(DefaultServiceFor("ec2_run_instances"), "aws_ec2");
-  EXPECT_EQ(DefaultServiceFor("ec2_terminate_instances"), "aws_ec2");
-  EXPECT_EQ(DefaultServiceFor("autoscaling_create_group"), "aws_autoscaling");
-  EXPECT_EQ(DefaultServiceFor("spot_fleet_request"), "aws_spot_fleet");
-  EXPECT_EQ(DefaultServiceFor("cloudwatch_put_metric_data"), "aws_cloudwatch");
-  EXPECT_EQ(DefaultServiceFor("provision"), std::nullopt);
+TEST(ServiceFor, MapsTheSeedsOperationNamesWithTheCallersTable) {
+  ResilienceConfig c;
+  c.operation_services = {{"ec2_*", "aws_ec2"},
+                          {"autoscaling_*", "aws_autoscaling"},
+                          {"spot_fleet_*", "aws_spot_fleet"},
+                          {"cloudwatch_*", "aws_cloudwatch"}};
+  EXPECT_EQ(c.ServiceFor("ec2_run_instances"), "aws_ec2");
+  EXPECT_EQ(c.ServiceFor("ec2_terminate_instances"), "aws_ec2");
+  EXPECT_EQ(c.ServiceFor("autoscaling_create_group"), "aws_autoscaling");
+  EXPECT_EQ(c.ServiceFor("spot_fleet_request"), "aws_spot_fleet");
+  EXPECT_EQ(c.ServiceFor("cloudwatch_put_metric_data"), "aws_cloudwatch");
+  EXPECT_EQ(c.ServiceFor("provision"), std::nullopt);
+}
+
+TEST(ServiceFor, ExactNamesWinThenTheLongestPrefix) {
+  ResilienceConfig c;
+  c.operation_services = {
+      {"ec2_*", "aws_ec2"}, {"ec2_spot_*", "aws_spot"}, {"ec2_spot_odd", "odd"}, {"*", "any"}};
+  EXPECT_EQ(c.ServiceFor("ec2_spot_odd"), "odd");
+  EXPECT_EQ(c.ServiceFor("ec2_spot_request"), "aws_spot");
+  EXPECT_EQ(c.ServiceFor("ec2_run_instances"), "aws_ec2");
+  EXPECT_EQ(c.ServiceFor("other"), "any");
+}
+
+TEST(ServiceFor, TheLibraryKnowsNoServiceByItself) {
+  EXPECT_EQ(ResilienceConfig{}.ServiceFor("ec2_run_instances"), std::nullopt);
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "ohfp/resilience/manual_clock.h"
+#include "ohfp/resilience/testing/flaky_store.h"
 #include "ohfp/resilience/testing/recording_observer.h"
 #include "ohfp/resilience/testing/scripted_random.h"
 
@@ -13,15 +14,21 @@ namespace {
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 using ::testing::ElementsAre;
+using ::testing::IsEmpty;
 using testing::RecordingObserver;
 using testing::ScriptedRandom;
 
 const Error kThrottle(ErrorKind::kThrottled, "RequestLimitExceeded", "slow down");
 const Error kInvalid(ErrorKind::kValidation, "InvalidParameterValue", "bad");
 
+// The operation table the plugin gives the library for the seed's names.
+const std::map<std::string, std::string, std::less<>> kSeedServices = {
+    {"ec2_*", "aws_ec2"}, {"autoscaling_*", "aws_autoscaling"}, {"spot_fleet_*", "aws_spot_fleet"}};
+
 // Seed-like configuration without jitter, so delays are exact.
 ResilienceConfig Config() {
   ResilienceConfig c;
+  c.operation_services = kSeedServices;
   c.circuit_breaker.services["aws_ec2"] = {
       .failure_threshold = 3, .reset_timeout = seconds(30), .half_open_timeout = seconds(15)};
   c.retry.default_backoff.jitter = JitterMode::kNone;
@@ -361,7 +368,7 @@ TEST(PipelineCallables, AcceptEveryCallingConvention) {
   EXPECT_TRUE(s.ok());
 }
 
-TEST(PipelineOperations, ResolveServicesFromTheSeedsNames) {
+TEST(PipelineOperations, ResolveServicesFromTheOperationTable) {
   ResilienceConfig c = Config();
   ManualClock clock;
   ScriptedRandom rng({0.5});
@@ -376,6 +383,14 @@ TEST(PipelineOperations, ResolveServicesFromTheSeedsNames) {
   EXPECT_EQ(pipeline.operation("ec2_run_instances").breaker(),
             pipeline.operation("ec2_describe_instances").breaker());
   EXPECT_EQ(pipeline.operation("ec2_run_instances").policy().retry.max_attempts, 5);
+}
+
+TEST(PipelineOperations, TheLibraryAloneKnowsNoService) {
+  ManualClock clock;
+  ScriptedRandom rng({0.5});
+  InMemoryStateStore store;
+  ResiliencePipeline pipeline(ResilienceConfig{}, {clock, rng, store});
+  EXPECT_EQ(pipeline.operation("ec2_run_instances").service(), "default");
 }
 
 TEST(PipelineStateMachine, DecidesWithoutWaiting) {
@@ -401,5 +416,160 @@ TEST(PipelineStateMachine, DecidesWithoutWaiting) {
   EXPECT_EQ(call.attempts(), 2);
 }
 
+// ---- With the rate limiter ----
+
+namespace limited {
+
+using ohfp::resilience::testing::FlakyStore;
+
+// Config() with a rate limiter: describe (2 tokens, 1 per second); run (1 token, one every 10 s)
+// plus an instance bucket (10, one every 2 s).
+ResilienceConfig LimitedConfig() {
+  ResilienceConfig c = Config();
+  c.rate_limiter.enabled = true;
+  c.rate_limiter.scope = "acct/region";
+  c.rate_limiter.buckets = {{"describe", {.capacity = 2, .refill_rate = 1}},
+                            {"run", {.capacity = 1, .refill_rate = 0.1}},
+                            {"instances", {.capacity = 10, .refill_rate = 0.5}}};
+  c.rate_limiter.operations = {
+      {"ec2_describe_instances", {.buckets = {"describe"}}},
+      {"ec2_run_instances", {.buckets = {"run"}, .resource_buckets = {"instances"}}}};
+  return c;
+}
+
+class LimitedPipelineTest : public PipelineTest {
+ protected:
+  explicit LimitedPipelineTest(ResilienceConfig config = LimitedConfig())
+      : PipelineTest(std::move(config)) {}
+};
+
+TEST_F(LimitedPipelineTest, ThrottlesTheLimiterAbsorbsDoNotOpenTheBreaker) {
+  // Nine throttles in a row, three calls of three attempts; aws_ec2 opens after three failures.
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(Run({&kThrottle}, "ec2_describe_instances").error().code(), "RequestLimitExceeded");
+  }
+  EXPECT_EQ(attempts_, 9);
+  EXPECT_THAT(events_.lines("circuit"), IsEmpty());
+  EXPECT_THAT(events_.lines("failure"), IsEmpty());
+  EXPECT_EQ(pipeline_.breakers().Get("aws_ec2").state(), CircuitState::kClosed);
+  // The limiter took the hint instead.
+  EXPECT_THAT(events_.lines("rate"),
+              ::testing::Contains("rate acct/region/describe lowered 1->0.7"));
+  const MetricsSummary s = monitor_.GetMetricsSummary();
+  EXPECT_EQ(s.throttled_attempts, 9U);
+  EXPECT_GE(s.rate_decreases, 1U);
+  EXPECT_EQ(s.circuit_breaker_opens, 0U);
+}
+
+class SeedSemanticsPipelineTest : public LimitedPipelineTest {
+ protected:
+  static ResilienceConfig Seed() {
+    ResilienceConfig c = LimitedConfig();
+    c.circuit_breaker.default_count_throttling = true;
+    return c;
+  }
+  SeedSemanticsPipelineTest() : LimitedPipelineTest(Seed()) {}
+};
+
+TEST_F(SeedSemanticsPipelineTest, CountingThrottlesAsTheSeedDoesOpensTheBreaker) {
+  Result<int> r = Run({&kThrottle}, "ec2_describe_instances");
+  EXPECT_EQ(r.error().code(), "RequestLimitExceeded");
+  r = Run({&kThrottle}, "ec2_describe_instances");
+  EXPECT_EQ(r.error().kind(), ErrorKind::kCircuitOpen);
+  EXPECT_THAT(events_.lines("circuit"), ElementsAre("circuit aws_ec2 closed->open"));
+}
+
+TEST(CountThrottling, FollowsTheLimiterUnlessConfigured) {
+  ResilienceConfig c = Config();
+  EXPECT_TRUE(c.PolicyFor("ec2_run_instances", "aws_ec2").count_throttling) << "the seed";
+  c.rate_limiter.enabled = true;
+  EXPECT_FALSE(c.PolicyFor("ec2_run_instances", "aws_ec2").count_throttling);
+  c.circuit_breaker.services["aws_ec2"].count_throttling = true;
+  EXPECT_TRUE(c.PolicyFor("ec2_run_instances", "aws_ec2").count_throttling);
+  EXPECT_FALSE(c.PolicyFor("autoscaling_create_group", "aws_autoscaling").count_throttling);
+  c.circuit_breaker.default_count_throttling = true;
+  EXPECT_TRUE(c.PolicyFor("autoscaling_create_group", "aws_autoscaling").count_throttling);
+}
+
+TEST_F(LimitedPipelineTest, ACallWaitsForItsTokenWithinItsDeadline) {
+  ASSERT_TRUE(Run({nullptr}, "ec2_describe_instances").ok());
+  ASSERT_TRUE(Run({nullptr}, "ec2_describe_instances").ok());
+  EXPECT_TRUE(clock_.sleeps().empty()) << "the burst";
+  ASSERT_TRUE(Run({nullptr}, "ec2_describe_instances").ok());
+  EXPECT_THAT(clock_.sleeps(), ElementsAre(seconds(1)));
+  EXPECT_THAT(events_.lines("wait"),
+              ElementsAre("wait ec2_describe_instances attempt=1 describe 1s"));
+  EXPECT_EQ(attempts_, 3);
+  EXPECT_EQ(monitor_.GetMetricsSummary().rate_limiter_waits, 1U);
+}
+
+TEST_F(LimitedPipelineTest, ACallThatCannotHaveATokenBeforeItsDeadlineFailsAtOnce) {
+  // ec2_describe_instances has the default 30 s deadline; spend the burst and 40 s more of
+  // tokens, so the next call would wait past its deadline.
+  const Operation& op = pipeline_.operation("ec2_describe_instances");
+  RateLimiter& limiter = *pipeline_.limiter();
+  for (int i = 0; i < 42; ++i) (void)limiter.Acquire(op.limits(), 1, Duration::max());
+  Result<int> r = Run({nullptr}, "ec2_describe_instances");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().kind(), ErrorKind::kThrottled);
+  EXPECT_EQ(r.error().code(), "ClientRateLimitExceeded");
+  EXPECT_THAT(std::string(r.error().message()),
+              ::testing::HasSubstr("bucket acct/region/describe has no token for 41 s"));
+  EXPECT_EQ(attempts_, 0) << "nothing was sent";
+  EXPECT_TRUE(clock_.sleeps().empty()) << "and nothing waited for nothing";
+  EXPECT_THAT(events_.lines("failure"), IsEmpty()) << "not a breaker failure";
+  const MetricsSummary s = monitor_.GetMetricsSummary();
+  EXPECT_EQ(s.rate_limited_calls, 1U);
+  EXPECT_EQ(s.retry_attempts, 0U) << "not retried";
+}
+
+TEST_F(LimitedPipelineTest, ACallSpendsItsResourceCountFromTheResourceBuckets) {
+  const Operation& op = pipeline_.operation("ec2_run_instances");
+  auto launch = [&](std::uint32_t instances) {
+    return pipeline_.Execute(op, ResiliencePipeline::Resources{instances}, [&]() -> Result<int> {
+      ++attempts_;
+      return 1;
+    });
+  };
+  ASSERT_TRUE(launch(8).ok());
+  // 10 s later the request bucket has its token again; the instance bucket has 2 + 5 of the 8.
+  clock_.Advance(seconds(10));
+  ASSERT_TRUE(launch(8).ok());
+  EXPECT_THAT(clock_.sleeps(), ElementsAre(seconds(2)));
+  EXPECT_THAT(events_.lines("wait"), ElementsAre("wait ec2_run_instances attempt=1 instances 2s"));
+}
+
+TEST_F(LimitedPipelineTest, TheStateMachineWaitsForTokensBeforeTheAttempt) {
+  const Operation& op = pipeline_.operation("ec2_describe_instances");
+  for (int i = 0; i < 2; ++i) (void)pipeline_.limiter()->Acquire(op.limits(), 1, seconds(30));
+  PipelineCall call(pipeline_, op, 1);
+  PipelineCall::Step s = call.Start();
+  ASSERT_EQ(s.kind, PipelineCall::StepKind::kWait);
+  EXPECT_EQ(s.wait, seconds(1));
+  EXPECT_EQ(call.attempts(), 0);
+  clock_.Advance(s.wait);
+  s = call.WaitFinished();
+  ASSERT_EQ(s.kind, PipelineCall::StepKind::kAttempt);
+  EXPECT_EQ(s.attempt, 1);
+  EXPECT_EQ(call.AttemptSucceeded().kind, PipelineCall::StepKind::kDone);
+}
+
+TEST(LimitedPipeline, AStoreFailureDoesNotBlockCalls) {
+  ManualClock clock;
+  ScriptedRandom rng({0.5});
+  InMemoryStateStore memory;
+  FlakyStore store(memory, /*shared=*/false);
+  RecordingObserver events;
+  ResiliencePipeline pipeline(LimitedConfig(), {clock, rng, store, &events});
+  store.set_failing(true);
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_TRUE(pipeline.Execute("ec2_describe_instances", [] { return Result<int>(1); }).ok());
+  }
+  EXPECT_TRUE(clock.sleeps().empty());
+  EXPECT_THAT(events.lines("store_error acct/region"),
+              ElementsAre("store_error acct/region/describe StoreUnavailable"));
+}
+
+}  // namespace limited
 }  // namespace
 }  // namespace ohfp::resilience

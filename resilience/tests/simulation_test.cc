@@ -3,6 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <sstream>
 
 namespace ohfp::resilience {
@@ -13,8 +14,13 @@ using std::chrono::seconds;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
+// The operation table the plugin gives the library for the seed's names.
+const std::map<std::string, std::string, std::less<>> kSeedServices = {
+    {"ec2_*", "aws_ec2"}, {"autoscaling_*", "aws_autoscaling"}, {"spot_fleet_*", "aws_spot_fleet"}};
+
 ResilienceConfig NoJitterSeedConfig() {
   ResilienceConfig c;
+  c.operation_services = kSeedServices;
   c.circuit_breaker.services["aws_ec2"] = {
       .failure_threshold = 3, .reset_timeout = seconds(30), .half_open_timeout = seconds(15)};
   c.retry.default_backoff.jitter = JitterMode::kNone;
@@ -50,6 +56,10 @@ std::string Line(const SimEvent& e) {
     case SimEvent::Type::kResult:
       return at + " result " + std::to_string(e.call) + " " + (e.ok ? std::string("ok") : e.error) +
              " after " + std::to_string(e.attempts);
+    case SimEvent::Type::kWait:
+      return at + " wait " + std::to_string(e.call) + " " + e.bucket + " " + Seconds(e.delay);
+    case SimEvent::Type::kRate:
+      return at + " rate " + e.bucket + (e.lowered ? " lowered " : " restored ");
   }
   return "?";
 }
@@ -183,6 +193,7 @@ TEST(Simulator, HttpStatusesAndConnectionErrorsAreTransient) {
 
 TEST(Simulator, TheSameSeedGivesTheSameRun) {
   ResilienceConfig c;
+  c.operation_services = kSeedServices;
   c.retry.default_backoff.jitter = JitterMode::kFull;
   c.circuit_breaker.enabled = false;
   std::vector<SimCall> calls(20, SimCall{.operation = "ec2_describe_instances",
@@ -197,7 +208,7 @@ TEST(Simulator, TheSameSeedGivesTheSameRun) {
 }
 
 TEST(Simulator, RejectsCallsItCannotPlace) {
-  Simulator sim(ResilienceConfig{}, 1);
+  Simulator sim(NoJitterSeedConfig(), 1);
   std::vector<SimCall> calls = {{.operation = "provision"}};
   Result<SimReport> r = sim.Run(calls, {}, [](const SimEvent&) {});
   ASSERT_FALSE(r.ok());
@@ -227,6 +238,109 @@ TEST(Simulator, WaitingForTheCircuitLetsCallsSucceedAfterAnOutage) {
   // 10 first attempts, then one probe per reset period while the outage lasts, then one success
   // each.
   EXPECT_LE(report.attempts, 24U) << "waiting calls do not hammer the service";
+}
+
+// ---- The server's buckets and the client's rate limiter ----
+
+// A small bucket for DescribeInstances, as the chaos proxy's scaled EC2 model has: 10 requests,
+// 2 per second.
+SimServer SmallServer() {
+  SimServer s;
+  s.buckets["ec2:DescribeInstances"] = {.options = {.capacity = 10, .refill_rate = 2}};
+  s.operations["ec2_describe_instances"] = {.buckets = {"ec2:DescribeInstances"}};
+  return s;
+}
+
+ResilienceConfig WithLimiter(ResilienceConfig c) {
+  c.rate_limiter.enabled = true;
+  c.rate_limiter.buckets["ec2:DescribeInstances"] = {.capacity = 10, .refill_rate = 2};
+  c.rate_limiter.operations["ec2_describe_instances"] = {.buckets = {"ec2:DescribeInstances"}};
+  return c;
+}
+
+SimReport Storm(const ResilienceConfig& config, int calls,
+                std::vector<std::string>* lines = nullptr) {
+  // `calls` DescribeInstances at once (getReturnRequests in as many processes), 50 ms each.
+  std::vector<SimCall> trace(
+      static_cast<std::size_t>(calls),
+      SimCall{.operation = "ec2_describe_instances", .attempts = {{"ok", milliseconds(50)}}});
+  Simulator sim(config, 1);
+  Result<SimReport> r = sim.Run(trace, {}, SmallServer(), [&](const SimEvent& e) {
+    if (lines != nullptr) lines->push_back(Line(e));
+  });
+  EXPECT_TRUE(r.ok()) << (r.ok() ? "" : r.error().ToString());
+  return r.ok() ? *r : SimReport{};
+}
+
+TEST(SimulatorServer, AttemptsOverTheServersBucketAreThrottled) {
+  std::vector<std::string> lines;
+  const SimReport r = Storm(NoJitterSeedConfig(), 12, &lines);
+  EXPECT_EQ(std::count(lines.begin(), lines.end(), "0.05 attempt 0 #1 ok (from 0)"), 1);
+  EXPECT_EQ(
+      std::count(lines.begin(), lines.end(), "0.05 attempt 10 #1 RequestLimitExceeded (from 0)"),
+      1);
+  EXPECT_EQ(r.throttled, 2U) << "calls 10 and 11, once: 2 s later the bucket has 4 tokens";
+  EXPECT_EQ(r.succeeded, 12U);
+}
+
+TEST(SimulatorServer, AThrottleStormWithoutTheLimiterOpensTheBreakerAndFailsMostCalls) {
+  const SimReport r = Storm(NoJitterSeedConfig(), 48);
+  EXPECT_GE(r.breaker_openings, 1U);
+  EXPECT_GE(r.failed, 30U);
+  EXPECT_GE(r.throttled, 3U);
+}
+
+TEST(SimulatorServer, WithTheLimiterCallsWaitTheirTurnAndAllSucceed) {
+  const SimReport r = Storm(WithLimiter(NoJitterSeedConfig()), 48);
+  EXPECT_EQ(r.succeeded, 48U);
+  EXPECT_EQ(r.throttled, 0U);
+  EXPECT_EQ(r.breaker_openings, 0U);
+  EXPECT_EQ(r.rate_limiter_waits, 38U) << "the burst of 10 goes at once";
+  EXPECT_EQ(r.attempts, 48U) << "one request per call";
+  ASSERT_TRUE(r.last_success_at.has_value());
+  EXPECT_EQ(*r.last_success_at, milliseconds(19050)) << "the 48th call's token comes at 19 s";
+}
+
+TEST(SimulatorServer, CallsThatCannotHaveATokenBeforeTheirDeadlineFailAtOnce) {
+  // 80 calls: the 70th call's token would come at 30 s, its deadline, and later ones after it.
+  std::vector<std::string> lines;
+  const SimReport r = Storm(WithLimiter(NoJitterSeedConfig()), 80, &lines);
+  EXPECT_EQ(r.throttled, 0U);
+  EXPECT_EQ(r.succeeded, 69U) << "10 at once, then 2 per second for 29.5 s";
+  EXPECT_EQ(r.rate_limited_calls, 11U);
+  EXPECT_EQ(std::count(lines.begin(), lines.end(), "0 result 79 ClientRateLimitExceeded after 0"),
+            1)
+      << "at once, not at the deadline";
+}
+
+TEST(SimulatorServer, TheLimiterLearnsAServerSmallerThanItsConfiguration) {
+  // The client believes in 10 tokens and 2 per second; other clients of the account spend one of
+  // those 2 per second. Calls come 1.5 per second for a minute.
+  SimServer server = SmallServer();
+  server.buckets["ec2:DescribeInstances"].background_rate = 1;
+  auto run = [&](bool adaptive) {
+    ResilienceConfig c = WithLimiter(NoJitterSeedConfig());
+    c.rate_limiter.adaptive = adaptive;
+    c.retry.operations["ec2_describe_instances"] = {.max_attempts = 5};
+    c.timeout.operations["ec2_describe_instances"] = seconds(120);
+    std::vector<SimCall> trace;
+    for (int i = 0; i < 90; ++i) {
+      trace.push_back({.at = FromSeconds(i / 1.5),
+                       .operation = "ec2_describe_instances",
+                       .attempts = {{"ok", milliseconds(50)}}});
+    }
+    Simulator sim(c, 1);
+    Result<SimReport> r = sim.Run(trace, {}, server, [&](const SimEvent&) {});
+    EXPECT_TRUE(r.ok());
+    return r.ok() ? *r : SimReport{};
+  };
+  const SimReport adaptive = run(true);
+  const SimReport fixed = run(false);
+  EXPECT_GE(adaptive.rate_decreases, 1U);
+  EXPECT_EQ(adaptive.breaker_openings, 0U) << "throttles are the limiter's business";
+  EXPECT_EQ(adaptive.succeeded, 90U);
+  // Deterministic (virtual time, seeded): 21 throttles against 60 when the rate does not adapt.
+  EXPECT_LE(adaptive.throttled * 2, fixed.throttled) << "half the throttles, or fewer";
 }
 
 }  // namespace

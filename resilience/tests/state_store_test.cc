@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+#include <vector>
+
 namespace ohfp::resilience {
 namespace {
 
@@ -46,6 +49,40 @@ TEST(InMemoryStateStore, QuotasAreKeptPerService) {
   });
   EXPECT_EQ(store.ReadQuota("aws_ec2")->tokens, 495);
   EXPECT_FALSE(store.ReadQuota("aws_autoscaling")->tokens.has_value());
+}
+
+TEST(InMemoryStateStore, LimiterRecordsAreUpdatedTogetherOrNotAtAll) {
+  InMemoryStateStore store;
+  const std::vector<std::string> keys = {"acct/run", "acct/run_instances"};
+  std::vector<LimiterRecord> records(2);
+  ASSERT_TRUE(store
+                  .UpdateLimiters(keys, records,
+                                  [](std::span<LimiterRecord> r) {
+                                    EXPECT_EQ(r[0], LimiterRecord{}) << "fresh";
+                                    r[0].tokens = 4;
+                                    r[1].tokens = 990;
+                                    return true;
+                                  })
+                  .ok());
+  EXPECT_EQ(records[0].version, 1U);
+  EXPECT_EQ(records[1].tokens, 990);
+  ASSERT_TRUE(store
+                  .UpdateLimiters(keys, records,
+                                  [](std::span<LimiterRecord> r) {
+                                    r[0].tokens = -100;
+                                    return false;
+                                  })
+                  .ok());
+  std::vector<LimiterRecord> again(1);
+  ASSERT_TRUE(store
+                  .UpdateLimiters(std::vector<std::string>{"acct/run"}, again,
+                                  [](std::span<LimiterRecord>) { return false; })
+                  .ok());
+  EXPECT_EQ(again[0].tokens, 4) << "the refused update wrote nothing";
+  EXPECT_EQ(again[0].version, 1U);
+  EXPECT_FALSE(
+      store.UpdateLimiters(keys, again, [](std::span<LimiterRecord>) { return true; }).ok())
+      << "one record per key";
 }
 
 }  // namespace

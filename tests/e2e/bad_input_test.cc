@@ -95,11 +95,22 @@ TEST_F(BadInputTest, BadInputIsOneJsonMessageWithExitTwoAndChangesNothing) {
        R"({"requests": [{"requestId": 5}]})", "requestId"},
       {"return: malformed JSON", Command::kRequestReturnMachines, "machines", "JSON"},
       {"return: no machine", Command::kRequestReturnMachines, R"({"machines": []})", "machines"},
-      {"return: machine without machineId", Command::kRequestReturnMachines,
-       R"({"machines": [{"name": "host-1"}]})", "machineId"},
+      {"return: machine with neither name nor machineId", Command::kRequestReturnMachines,
+       R"({"machines": [{"name": ""}]})", "machines[0] needs a \"name\""},
+      {"return: name not a string", Command::kRequestReturnMachines,
+       R"({"machines": [{"name": 7}]})", "machines[0].name must be a string"},
       {"getReturnRequests: malformed JSON", Command::kGetReturnRequests, "{]", "JSON"},
       {"getReturnRequests: machines not a list", Command::kGetReturnRequests,
        R"({"machines": "all"})", "machines"},
+      // Issue 11: these were exit 3 (invalid UTF-8, 1e400) or had no limit at all (size, depth).
+      {"not UTF-8", Command::kRequestMachines,
+       "{\"template\": {\"templateId\": \"caf\xe9\", \"machineCount\": 1}}", "JSON"},
+      {"machineCount 1e400", Command::kRequestMachines,
+       R"({"template": {"templateId": "OnDemand", "machineCount": 1e400}})", "range"},
+      {"nested 100,000 deep", Command::kGetRequestStatus,
+       "{\"requests\": " + std::string(100'000, '[') + std::string(100'000, ']') + "}", "deeper"},
+      {"17 MiB", Command::kGetReturnRequests,
+       "{\"machines\": []" + std::string(17 << 20, ' ') + "}", "larger than 16777216 bytes"},
   };
   for (const BadInput& c : cases) {
     SCOPED_TRACE(c.what);
@@ -112,6 +123,20 @@ TEST_F(BadInputTest, BadInputIsOneJsonMessageWithExitTwoAndChangesNothing) {
   EXPECT_EQ(world_->Instances().size(), instances_before);
   EXPECT_EQ(world_->ProxyRequests("RunInstances"), run_instances_before);
   EXPECT_EQ(world_->ProxyRequests("TerminateInstances"), terminates_before);
+}
+
+// The e2e world's moto checks every signature against its IAM user's key (issue 11): a key it does
+// not know is refused, so nothing is launched and the command says why.
+TEST_F(BadInputTest, AKeyMotoDoesNotKnowIsRefusedAndNothingIsLaunched) {
+  ASSERT_TRUE(world_->moto().checks_signatures());
+  AwsAccess stranger = world_->endpoint();
+  stranger.secret_access_key += "-wrong";
+  PluginInstall install(stranger, RunInstancesCase().templates);
+  Simulator sim(SimulatorFor(install));
+  const CallResult r = sim.RequestMachines("OnDemand", 1);
+  EXPECT_NE(r.exit_code, 0) << r.Describe();
+  EXPECT_THAT(r.out + r.err + install.Log(), HasSubstr("AuthFailure")) << r.Describe();
+  EXPECT_THAT(world_->Instances(), IsEmpty());
 }
 
 TEST_F(BadInputTest, AnUnknownRequestIdIsCompleteWithErrorAndChangesNothing) {

@@ -1,7 +1,6 @@
 #include "e2e_world.h"
 
 #include <gtest/gtest.h>
-#include <httplib.h>
 #include <sqlite3.h>
 
 #include <algorithm>
@@ -16,32 +15,39 @@
 namespace ohfp::testing {
 namespace {
 
-// moto routes a request by the service in the SigV4 credential scope; it checks no signature
-// unless told to, so a fixed, unsigned Authorization header is enough to talk to it.
-std::string AuthFor(const std::string& service) {
-  return "AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/" + service +
-         "/aws4_request, SignedHeaders=host, Signature=0";
+// application/x-www-form-urlencoded as AWS's SDKs write it: unreserved characters stay, a space
+// is '+', every other byte %XX. moto checks a signature against the body re-created that way.
+std::string UrlEncode(const std::string& text) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (const char ch : text) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (std::isalnum(c) != 0 || c == '-' || c == '_' || c == '.' || c == '~') {
+      out.push_back(ch);
+    } else if (c == ' ') {
+      out.push_back('+');
+    } else {
+      out += {'%', kHex[c >> 4], kHex[c & 15]};
+    }
+  }
+  return out;
 }
 
-// One Query API call straight to moto (`service`: ec2, autoscaling, monitoring). False, with `why`,
-// when moto does not answer 200 with XML.
-bool MotoCall(int moto_port, const std::string& service, const std::string& body,
+// One Query API call straight to moto (`service`: ec2, autoscaling, monitoring), signed with its
+// current key. False, with `why`, when moto does not answer 200 with XML.
+bool MotoCall(const MotoServer& moto, const std::string& service, const std::string& body,
               pugi::xml_document& doc, std::string* why) {
-  httplib::Client client("127.0.0.1", moto_port);
-  client.set_connection_timeout(5);
-  client.set_read_timeout(60);
-  const httplib::Headers headers = {{"Authorization", AuthFor(service)}};
-  httplib::Result r = client.Post("/", headers, body, "application/x-www-form-urlencoded");
-  if (!r || r->status != 200) {
+  const HttpAnswer r = moto.Call(service, body);
+  if (r.status != 200) {
     if (why != nullptr) {
-      *why = (r ? "moto answered " + std::to_string(r->status) + ": " + r->body
-                : std::string("moto does not answer")) +
+      *why = (r.status != 0 ? "moto answered " + std::to_string(r.status) + ": " + r.body
+                            : std::string("moto does not answer")) +
              " (" + body.substr(0, body.find('&')) + ")";
     }
     return false;
   }
-  if (!doc.load_string(r->body.c_str())) {
-    if (why != nullptr) *why = "moto's answer is not XML: " + r->body.substr(0, 200);
+  if (!doc.load_string(r.body.c_str())) {
+    if (why != nullptr) *why = "moto's answer is not XML: " + r.body.substr(0, 200);
     return false;
   }
   return true;
@@ -72,14 +78,23 @@ std::string MotoInstance::Tag(const std::string& key) const {
   return it == tags.end() ? std::string() : it->second;
 }
 
-std::vector<MotoInstance> MotoInstances(int moto_port, std::string* why) {
+bool MotoTerminate(const MotoServer& moto, const std::vector<std::string>& instance_ids, std::string* why) {
+  std::string body = "Action=TerminateInstances&Version=2016-11-15";
+  for (std::size_t i = 0; i < instance_ids.size(); ++i) {
+    body += "&InstanceId." + std::to_string(i + 1) + "=" + instance_ids[i];
+  }
+  pugi::xml_document doc;
+  return MotoCall(moto, "ec2", body, doc, why);
+}
+
+std::vector<MotoInstance> MotoInstances(const MotoServer& moto, std::string* why) {
   std::vector<MotoInstance> out;
   std::string next;
   for (int page = 0; page < 100; ++page) {
     std::string body = "Action=DescribeInstances&Version=2016-11-15&MaxResults=1000";
-    if (!next.empty()) body += "&NextToken=" + next;
+    if (!next.empty()) body += "&NextToken=" + UrlEncode(next);
     pugi::xml_document doc;
-    if (!MotoCall(moto_port, "ec2", body, doc, why)) return {};
+    if (!MotoCall(moto, "ec2", body, doc, why)) return {};
     const pugi::xml_node root = doc.child("DescribeInstancesResponse");
     for (pugi::xml_node reservation : root.child("reservationSet").children("item")) {
       const std::string reservation_id = Text(reservation, "reservationId");
@@ -124,11 +139,11 @@ std::string MotoResource::ToString() const {
   return s + " request " + (request_id.empty() ? "?" : request_id);
 }
 
-std::vector<MotoResource> MotoResources(int moto_port, std::string* why) {
+std::vector<MotoResource> MotoResources(const MotoServer& moto, std::string* why) {
   using Kind = MotoResource::Kind;
   std::vector<MotoResource> out;
   pugi::xml_document doc;
-  if (!MotoCall(moto_port, "ec2", "Action=DescribeFleets&Version=2016-11-15", doc, why)) return {};
+  if (!MotoCall(moto, "ec2", "Action=DescribeFleets&Version=2016-11-15", doc, why)) return {};
   for (pugi::xml_node f : Find(doc, "fleetSet").children("item")) {
     MotoResource r{.kind = Kind::kFleet, .id = Text(f, "fleetId"), .state = Text(f, "fleetState")};
     r.request_id = RequestTag(f.child("tagSet"));
@@ -138,8 +153,7 @@ std::vector<MotoResource> MotoResources(int moto_port, std::string* why) {
              r.state != "deleted_terminating" && r.state != "failed";
     out.push_back(std::move(r));
   }
-  if (!MotoCall(moto_port, "ec2", "Action=DescribeSpotFleetRequests&Version=2016-11-15", doc,
-                why)) {
+  if (!MotoCall(moto, "ec2", "Action=DescribeSpotFleetRequests&Version=2016-11-15", doc, why)) {
     return {};
   }
   for (pugi::xml_node f : Find(doc, "spotFleetRequestConfigSet").children("item")) {
@@ -154,8 +168,8 @@ std::vector<MotoResource> MotoResources(int moto_port, std::string* why) {
   std::string next;
   for (int page = 0; page < 100; ++page) {
     std::string body = "Action=DescribeAutoScalingGroups&Version=2011-01-01";
-    if (!next.empty()) body += "&NextToken=" + next;
-    if (!MotoCall(moto_port, "autoscaling", body, doc, why)) return {};
+    if (!next.empty()) body += "&NextToken=" + UrlEncode(next);
+    if (!MotoCall(moto, "autoscaling", body, doc, why)) return {};
     for (pugi::xml_node g : Find(doc, "AutoScalingGroups").children("member")) {
       MotoResource r{.kind = Kind::kGroup, .id = Text(g, "AutoScalingGroupName")};
       for (pugi::xml_node tag : g.child("Tags").children("member")) {
@@ -167,7 +181,7 @@ std::vector<MotoResource> MotoResources(int moto_port, std::string* why) {
     next = Find(doc, "NextToken").text().as_string();
     if (next.empty()) break;
   }
-  if (!MotoCall(moto_port, "ec2", "Action=DescribeLaunchTemplates&Version=2016-11-15", doc, why)) {
+  if (!MotoCall(moto, "ec2", "Action=DescribeLaunchTemplates&Version=2016-11-15", doc, why)) {
     return {};
   }
   for (pugi::xml_node t : Find(doc, "launchTemplates").children("item")) {
@@ -182,20 +196,6 @@ std::vector<MotoResource> MotoResources(int moto_port, std::string* why) {
 
 namespace {
 
-std::string UrlEncode(const std::string& text) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (const char ch : text) {
-    const auto c = static_cast<unsigned char>(ch);
-    if (std::isalnum(c) != 0 || c == '-' || c == '_' || c == '.' || c == '~') {
-      out.push_back(ch);
-    } else {
-      out += {'%', kHex[c >> 4], kHex[c & 15]};
-    }
-  }
-  return out;
-}
-
 // ISO 8601, UTC, whole seconds.
 std::string IsoTime(std::chrono::system_clock::time_point t) {
   const std::time_t secs = std::chrono::system_clock::to_time_t(t);
@@ -208,7 +208,7 @@ std::string IsoTime(std::chrono::system_clock::time_point t) {
 
 }  // namespace
 
-std::vector<MotoMetric> MotoMetrics(int moto_port, const std::string& metric_namespace,
+std::vector<MotoMetric> MotoMetrics(const MotoServer& moto, const std::string& metric_namespace,
                                     std::string* why) {
   std::vector<MotoMetric> out;
   std::string next;
@@ -217,7 +217,7 @@ std::vector<MotoMetric> MotoMetrics(int moto_port, const std::string& metric_nam
         "Action=ListMetrics&Version=2010-08-01&Namespace=" + UrlEncode(metric_namespace);
     if (!next.empty()) body += "&NextToken=" + UrlEncode(next);
     pugi::xml_document doc;
-    if (!MotoCall(moto_port, "monitoring", body, doc, why)) return {};
+    if (!MotoCall(moto, "monitoring", body, doc, why)) return {};
     for (pugi::xml_node m : Find(doc, "Metrics").children("member")) {
       MotoMetric metric{.name = Text(m, "MetricName")};
       for (pugi::xml_node d : m.child("Dimensions").children("member")) {
@@ -231,7 +231,8 @@ std::vector<MotoMetric> MotoMetrics(int moto_port, const std::string& metric_nam
   return out;
 }
 
-double MotoMetricSum(int moto_port, const std::string& metric_namespace, const std::string& metric,
+double MotoMetricSum(const MotoServer& moto, const std::string& metric_namespace,
+                     const std::string& metric,
                      const std::map<std::string, std::string>& dimensions, std::string* why) {
   const auto now = std::chrono::system_clock::now();
   std::string body =
@@ -246,7 +247,7 @@ double MotoMetricSum(int moto_port, const std::string& metric_namespace, const s
     body += key + ".Name=" + UrlEncode(name) + key + ".Value=" + UrlEncode(value);
   }
   pugi::xml_document doc;
-  if (!MotoCall(moto_port, "monitoring", body, doc, why)) return -1;
+  if (!MotoCall(moto, "monitoring", body, doc, why)) return -1;
   double sum = 0;
   for (pugi::xml_node p : Find(doc, "Datapoints").children("member")) {
     sum += p.child("Sum").text().as_double();
@@ -254,9 +255,41 @@ double MotoMetricSum(int moto_port, const std::string& metric_namespace, const s
   return sum;
 }
 
-std::vector<std::string> MotoDefaultSubnets(int moto_port, std::string* why) {
+std::vector<MotoVolume> MotoVolumes(const MotoServer& moto, std::string* why) {
   pugi::xml_document doc;
-  if (!MotoCall(moto_port, "ec2",
+  if (!MotoCall(moto, "ec2", "Action=DescribeVolumes&Version=2016-11-15&MaxResults=500", doc,
+                why)) {
+    return {};
+  }
+  std::vector<MotoVolume> out;
+  for (pugi::xml_node v :
+       doc.child("DescribeVolumesResponse").child("volumeSet").children("item")) {
+    MotoVolume m;
+    m.volume_id = Text(v, "volumeId");
+    m.size_gib = v.child("size").text().as_int();
+    m.volume_type = Text(v, "volumeType");
+    const pugi::xml_node attachment = v.child("attachmentSet").child("item");
+    m.instance_id = Text(attachment, "instanceId");
+    m.device = Text(attachment, "device");
+    out.push_back(std::move(m));
+  }
+  return out;
+}
+
+std::string MotoRootDevice(const MotoServer& moto, const std::string& image_id, std::string* why) {
+  pugi::xml_document doc;
+  if (!MotoCall(moto, "ec2",
+                "Action=DescribeImages&Version=2016-11-15&ImageId.1=" + UrlEncode(image_id), doc,
+                why)) {
+    return "";
+  }
+  return Text(doc.child("DescribeImagesResponse").child("imagesSet").child("item"),
+              "rootDeviceName");
+}
+
+std::vector<std::string> MotoDefaultSubnets(const MotoServer& moto, std::string* why) {
+  pugi::xml_document doc;
+  if (!MotoCall(moto, "ec2",
                 "Action=DescribeSubnets&Version=2016-11-15&Filter.1.Name=default-for-az&"
                 "Filter.1.Value.1=true",
                 doc, why)) {
@@ -307,7 +340,7 @@ std::unique_ptr<E2eWorld> E2eWorld::Start(std::string* why, std::uint64_t seed) 
   if (!world->proxy_) return nullptr;
   // moto loads its EC2 backend on the first call (2-3 s); pay that once, here.
   std::string problem;
-  (void)MotoInstances(world->moto_->port(), &problem);
+  (void)MotoInstances(*world->moto_, &problem);
   if (!problem.empty()) {
     if (why != nullptr) *why = "moto's EC2 does not answer: " + problem;
     return nullptr;
@@ -317,7 +350,10 @@ std::unique_ptr<E2eWorld> E2eWorld::Start(std::string* why, std::uint64_t seed) 
 
 bool E2eWorld::Reset() {
   workarounds_ = nlohmann::json::array();
-  return moto_->Reset() && proxy_->SetRules(R"({"rules": []})") && proxy_->Reset();
+  std::string why;
+  const bool reset = moto_->Reset(&why);
+  EXPECT_TRUE(reset) << why;
+  return reset && proxy_->SetRules(R"({"rules": []})") && proxy_->Reset();
 }
 
 void E2eWorld::Use(const ProviderCase& c) {
@@ -334,9 +370,9 @@ void E2eWorld::SetRules(const std::string& rules_json) {
 
 std::string E2eWorld::Leftovers() const {
   std::string why;
-  const std::vector<MotoInstance> instances = MotoInstances(moto_->port(), &why);
+  const std::vector<MotoInstance> instances = MotoInstances(*moto_, &why);
   if (!why.empty()) return "cannot list moto's instances: " + why;
-  const std::vector<MotoResource> resources = MotoResources(moto_->port(), &why);
+  const std::vector<MotoResource> resources = MotoResources(*moto_, &why);
   if (!why.empty()) return "cannot list moto's fleets, groups and launch templates: " + why;
   std::string left;
   for (const MotoInstance& i : instances) {
@@ -354,7 +390,7 @@ nlohmann::json E2eWorld::Templates(const ProviderCase& c) const {
   nlohmann::json templates = c.templates;
   if (!c.needs_subnets) return templates;
   std::string why;
-  std::vector<std::string> subnets = MotoDefaultSubnets(moto_->port(), &why);
+  std::vector<std::string> subnets = MotoDefaultSubnets(*moto_, &why);
   if (subnets.size() < 2) {
     ADD_FAILURE() << "moto has no two default subnets: " << why;
     return templates;

@@ -4,7 +4,8 @@
 //  - E2eWorld: moto on a free 127.0.0.1 port with ohfp-chaos-proxy in front of it, one per test
 //    suite; Reset() between tests (moto's state, the proxy's rules, stats and ClientToken cache).
 //  - MotoInstances(): every instance moto holds, read straight from moto (not through the proxy,
-//    so faults never hide it and the proxy's stats only count the plugin's calls), with its state,
+//    so faults never hide it and the proxy's stats only count the plugin's calls; signed with
+//    moto's current key, as moto checks signatures), with its state,
 //    reservation, ClientToken and tags. MotoResources(): the same for the fleets, Spot Fleet
 //    requests, Auto Scaling groups and launch templates; E2eWorld::Leftovers() lists whatever
 //    ohfp created that is still alive.
@@ -61,7 +62,11 @@ struct MotoInstance {
 };
 
 // Every instance moto holds (any state). Empty and `why` set when moto does not answer.
-std::vector<MotoInstance> MotoInstances(int moto_port, std::string* why = nullptr);
+std::vector<MotoInstance> MotoInstances(const MotoServer& moto, std::string* why = nullptr);
+// Terminates `instance_ids` straight in moto, as an operator would from the console (not through
+// the proxy). False, with `why`, when moto refuses.
+bool MotoTerminate(const MotoServer& moto, const std::vector<std::string>& instance_ids,
+                   std::string* why = nullptr);
 // Of `all`, those tagged ohfp:provider=`provider`.
 std::vector<MotoInstance> TaggedFor(const std::vector<MotoInstance>& all,
                                     const std::string& provider = "aws");
@@ -87,7 +92,7 @@ struct MotoResource {
 
 // Every fleet, Spot Fleet request, Auto Scaling group and launch template moto holds (any state).
 // Empty and `why` set when moto does not answer.
-std::vector<MotoResource> MotoResources(int moto_port, std::string* why = nullptr);
+std::vector<MotoResource> MotoResources(const MotoServer& moto, std::string* why = nullptr);
 // A CloudWatch metric moto holds (ListMetrics).
 struct MotoMetric {
   std::string name{};
@@ -95,16 +100,30 @@ struct MotoMetric {
 };
 // The metrics of `metric_namespace` in moto's CloudWatch. Empty and `why` set when moto does not
 // answer.
-std::vector<MotoMetric> MotoMetrics(int moto_port, const std::string& metric_namespace,
+std::vector<MotoMetric> MotoMetrics(const MotoServer& moto, const std::string& metric_namespace,
                                     std::string* why = nullptr);
 // GetMetricStatistics: the Sum of `metric` with `dimensions` over the last hour (0 when there are
 // no data points; -1 and `why` set when moto does not answer).
-double MotoMetricSum(int moto_port, const std::string& metric_namespace, const std::string& metric,
+double MotoMetricSum(const MotoServer& moto, const std::string& metric_namespace,
+                     const std::string& metric,
                      const std::map<std::string, std::string>& dimensions,
                      std::string* why = nullptr);
 
+// An EBS volume moto holds, and where it is attached.
+struct MotoVolume {
+  std::string volume_id{};
+  int size_gib = 0;
+  std::string volume_type{};
+  std::string instance_id{};  // "" when not attached
+  std::string device{};       // the attachment's device name
+};
+// Every volume moto holds. Empty and `why` set when moto does not answer.
+std::vector<MotoVolume> MotoVolumes(const MotoServer& moto, std::string* why = nullptr);
+// An image's RootDeviceName as moto describes it ("" and `why` set when it does not).
+std::string MotoRootDevice(const MotoServer& moto, const std::string& image_id, std::string* why = nullptr);
+
 // moto's default subnets, sorted by availability zone.
-std::vector<std::string> MotoDefaultSubnets(int moto_port, std::string* why = nullptr);
+std::vector<std::string> MotoDefaultSubnets(const MotoServer& moto, std::string* why = nullptr);
 
 struct ProviderCase;
 
@@ -115,8 +134,8 @@ class E2eWorld {
 
   MotoServer& moto() { return *moto_; }
   ChaosProxyProcess& proxy() { return *proxy_; }
-  // Where the plugin is pointed: the proxy.
-  std::string endpoint() const { return proxy_->url(); }
+  // Where the plugin is pointed: the proxy, with moto's current key (it changes with Reset()).
+  AwsAccess endpoint() const { return {proxy_->url(), moto_->credentials()}; }
   // Forgets every resource, every rule (workarounds included), the stats and the ClientToken
   // cache. False on failure.
   bool Reset();
@@ -130,8 +149,8 @@ class E2eWorld {
   nlohmann::json Stats() const;
   // Requests the proxy received for `action` ("" : all).
   int ProxyRequests(const std::string& action = "") const;
-  std::vector<MotoInstance> Instances() const { return MotoInstances(moto_->port()); }
-  std::vector<MotoResource> Resources() const { return MotoResources(moto_->port()); }
+  std::vector<MotoInstance> Instances() const { return MotoInstances(*moto_); }
+  std::vector<MotoResource> Resources() const { return MotoResources(*moto_); }
   // What ohfp created that is still alive, one line each: instances pending or running tagged
   // ohfp:provider, live fleets, Spot Fleet requests and groups, launch templates named "ohfp-*".
   // "" when nothing is left (or what went wrong asking moto).

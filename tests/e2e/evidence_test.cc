@@ -49,15 +49,14 @@ constexpr const char* kEmptyListing =
 
 // Every DescribeInstances answered by the proxy with `body` (200), never reaching moto.
 std::string DescribeAnswers(const std::string& body, const std::string& content_type) {
-  nlohmann::json rules = {
-      {"rules",
-       {{{"name", "describe-lies"},
-         {"match", {{"action", "DescribeInstances"}}},
-         {"fault",
-          {{"type", "respond"},
-           {"status", 200},
-           {"body", body},
-           {"content_type", content_type}}}}}}};
+  nlohmann::json rules = {{"rules",
+                           {{{"name", "describe-lies"},
+                             {"match", {{"action", "DescribeInstances"}}},
+                             {"fault",
+                              {{"type", "respond"},
+                               {"status", 200},
+                               {"body", body},
+                               {"content_type", content_type}}}}}}};
   return rules.dump();
 }
 
@@ -78,9 +77,9 @@ void CorruptTable(const std::string& db_path, const std::string& table) {
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(db_path.c_str(), &db), SQLITE_OK);
   sqlite3_stmt* q = nullptr;
-  ASSERT_EQ(sqlite3_prepare_v2(db, "SELECT rootpage FROM sqlite_master WHERE name = ?", -1, &q,
-                               nullptr),
-            SQLITE_OK);
+  ASSERT_EQ(
+      sqlite3_prepare_v2(db, "SELECT rootpage FROM sqlite_master WHERE name = ?", -1, &q, nullptr),
+      SQLITE_OK);
   sqlite3_bind_text(q, 1, table.c_str(), -1, SQLITE_TRANSIENT);
   ASSERT_EQ(sqlite3_step(q), SQLITE_ROW);
   const std::int64_t root = sqlite3_column_int64(q, 0);
@@ -119,8 +118,8 @@ class EvidenceTest : public ::testing::Test {
     const CallResult r = sim.RequestMachines("OnDemand", count);
     EXPECT_TRUE(r.ok()) << r.Describe();
     b.request_id = r.json.value("requestId", "");
-    const WaitOutcome w = sim.WaitFor({b.request_id}, {.poll_interval = milliseconds(100),
-                                                       .timeout = std::chrono::seconds(60)});
+    const WaitOutcome w = sim.WaitFor(
+        {b.request_id}, {.poll_interval = milliseconds(100), .timeout = std::chrono::seconds(60)});
     EXPECT_THAT(w.unfinished, IsEmpty());
     const nlohmann::json& last = w.last.at(b.request_id);
     EXPECT_EQ(last.value("status", ""), "complete") << last.dump();
@@ -255,8 +254,8 @@ TEST_F(EvidenceTest, AZeroByteStoreIsALostStoreNotAnEmptyOneAndAdoptionRecoversI
   // And the cycle finishes as usual.
   const CallResult returned = sim.RequestReturnMachines(held.machines);
   ASSERT_TRUE(returned.ok()) << returned.Describe();
-  const WaitOutcome done = sim.WaitFor({returned.json["requestId"]},
-                                       {.poll_interval = milliseconds(100)});
+  const WaitOutcome done =
+      sim.WaitFor({returned.json["requestId"]}, {.poll_interval = milliseconds(100)});
   EXPECT_THAT(done.unfinished, IsEmpty());
   EXPECT_EQ(world_->Leftovers(), "");
 }
@@ -293,6 +292,34 @@ TEST_F(EvidenceTest, AnotherInstallationsStoreIsRefused) {
   EXPECT_THAT(status.json.value("message", ""), HasSubstr("belongs to installation"));
   EXPECT_NE(a.Ohfp({"reconcile"}).exit_code, 0);
   ExpectLive(IdsOf(held.machines));
+}
+
+// Issue 10: an error answer to a create call means nothing was created, whatever its code: the
+// request ends at once with AWS's code, after exactly one RunInstances.
+TEST_F(EvidenceTest, ALaunchRefusedWithAnyErrorCodeEndsAtOnceAfterOneRunInstances) {
+  nlohmann::json templates = RunInstancesCase().templates;
+  for (auto& t : templates["templates"]) t["instanceProfile"] = "no-such-profile";
+  PluginInstall install(world_->endpoint(), templates, EagerSweeps());
+  Simulator sim(SimulatorFor(install));
+  const CallResult r = sim.RequestMachines("OnDemand", 2);
+  EXPECT_EQ(r.exit_code, 1) << r.Describe();
+  EXPECT_THAT(r.json.value("message", ""), HasSubstr("NoSuchEntity"));
+  const std::string id = r.json.value("requestId", "");
+  ASSERT_FALSE(id.empty()) << "the saved request's id comes with the failure";
+  sim.Remember(id, hf_simulator::RequestKind::kAcquire);
+  for (int poll = 0; poll < 2; ++poll) {
+    const CallResult s = sim.GetRequestStatus({id});
+    ASSERT_TRUE(s.ok()) << s.Describe();
+    EXPECT_EQ(s.json["requests"][0]["status"], "complete_with_error");
+    EXPECT_THAT(s.json["requests"][0].value("message", ""), HasSubstr("NoSuchEntity"));
+  }
+  EXPECT_EQ(world_->ProxyRequests("RunInstances"), 1);
+  const CallResult t = sim.GetAvailableTemplates();
+  for (const auto& tmpl : t.json["templates"]) {
+    if (tmpl["templateId"] == "OnDemand") {
+      EXPECT_EQ(tmpl["availableNumber"], tmpl["maxNumber"]);
+    }
+  }
 }
 
 struct BodyCase {

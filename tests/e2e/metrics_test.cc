@@ -51,14 +51,14 @@ class MetricsTest : public ::testing::Test {
   }
   static std::vector<MotoMetric> Metrics() {
     std::string why;
-    std::vector<MotoMetric> metrics = MotoMetrics(world_->moto().port(), kNamespace, &why);
+    std::vector<MotoMetric> metrics = MotoMetrics(world_->moto(), kNamespace, &why);
     EXPECT_EQ(why, "");
     return metrics;
   }
   static double CommandsTotal(const std::string& command) {
     std::string why;
     const double sum =
-        MotoMetricSum(world_->moto().port(), kNamespace, "ohfp_commands_total",
+        MotoMetricSum(world_->moto(), kNamespace, "ohfp_commands_total",
                       {{"command", command}, {"exit_code", "0"}, {"provider", kProvider}}, &why);
     EXPECT_EQ(why, "");
     return sum;
@@ -151,7 +151,7 @@ TEST_F(MetricsTest, WithoutTheSettingNothingIsSentToCloudWatch) {
   RequestOne(sim);
   ASSERT_FALSE(HasFailure());
   EXPECT_EQ(world_->ProxyRequests("PutMetricData"), 0) << world_->Stats().dump();
-  EXPECT_THAT(MotoMetrics(world_->moto().port(), "OHFP/HostFactory"), IsEmpty());
+  EXPECT_THAT(MotoMetrics(world_->moto(), "OHFP/HostFactory"), IsEmpty());
 }
 
 }  // namespace

@@ -32,9 +32,9 @@ nlohmann::json FastTestConfig() {
   return config;
 }
 
-PluginInstall::PluginInstall(std::string endpoint, const nlohmann::json& templates,
+PluginInstall::PluginInstall(AwsAccess aws, const nlohmann::json& templates,
                              const nlohmann::json& config)
-    : endpoint_(std::move(endpoint)) {
+    : aws_(std::move(aws)) {
   std::filesystem::create_directories(confdir());
   std::filesystem::create_directories(workdir());
   std::filesystem::create_directories(logdir());
@@ -43,12 +43,15 @@ PluginInstall::PluginInstall(std::string endpoint, const nlohmann::json& templat
 }
 
 std::map<std::string, std::string> PluginInstall::Env() const {
-  std::map<std::string, std::string> env = {
-      {"HF_PROVIDER_CONFDIR", confdir()}, {"HF_PROVIDER_WORKDIR", workdir()},
-      {"HF_PROVIDER_LOGDIR", logdir()},   {"HF_LOGLEVEL", "LOG_DEBUG"},
-      {"AWS_ENDPOINT_URL", endpoint_},    {"AWS_REGION", "us-east-1"},
-      {"AWS_ACCESS_KEY_ID", "testing"},   {"AWS_SECRET_ACCESS_KEY", "testing"},
-      {"OHFP_BIN", OhfpBinary()}};
+  std::map<std::string, std::string> env = {{"HF_PROVIDER_CONFDIR", confdir()},
+                                            {"HF_PROVIDER_WORKDIR", workdir()},
+                                            {"HF_PROVIDER_LOGDIR", logdir()},
+                                            {"HF_LOGLEVEL", "LOG_DEBUG"},
+                                            {"AWS_ENDPOINT_URL", aws_.url},
+                                            {"AWS_REGION", "us-east-1"},
+                                            {"AWS_ACCESS_KEY_ID", aws_.access_key_id},
+                                            {"AWS_SECRET_ACCESS_KEY", aws_.secret_access_key},
+                                            {"OHFP_BIN", OhfpBinary()}};
   for (const auto& [k, v] : extra_env_) env[k] = v;
   return env;
 }

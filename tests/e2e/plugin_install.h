@@ -3,7 +3,8 @@
 // PluginInstall: ohfp installed the way a Symphony administrator installs it, in a temporary
 // directory: conf/ (config.json, awsprov_templates.json), work/ (the state database, the metrics
 // textfile), logs/ (app.log), and the environment HostFactory gives every command
-// (HF_PROVIDER_CONFDIR, HF_PROVIDER_WORKDIR, HF_PROVIDER_LOGDIR, AWS_ENDPOINT_URL, credentials).
+// (HF_PROVIDER_CONFDIR, HF_PROVIDER_WORKDIR, HF_PROVIDER_LOGDIR, AWS_ENDPOINT_URL, the access key
+// moto checks signatures against).
 // Commands run as separate processes, through the shell shims in scripts/hostfactory/ (as
 // HostFactory runs them) or the ohfp binary directly.
 //
@@ -23,6 +24,7 @@
 #include <string>
 #include <vector>
 
+#include "moto.h"
 #include "subprocess.h"
 
 namespace ohfp::testing {
@@ -39,10 +41,26 @@ struct CommandOutput {
 // jitter), so a throttled call costs milliseconds, not seconds. Breakers are as in the seed.
 nlohmann::json FastTestConfig();
 
+// Where AWS is (moto, or the chaos proxy in front of it) and the key to sign with: the
+// environment's AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY. A bare URL gets
+// moto's default key testing/testing (good for a moto that does not check signatures, or for no
+// AWS at all).
+struct AwsAccess {
+  AwsAccess(std::string endpoint) : url(std::move(endpoint)) {}  // NOLINT: implicit on purpose
+  AwsAccess(const char* endpoint) : url(endpoint) {}             // NOLINT: implicit on purpose
+  AwsAccess(std::string endpoint, const MotoCredentials& key)
+      : url(std::move(endpoint)),
+        access_key_id(key.access_key_id),
+        secret_access_key(key.secret_access_key) {}
+
+  std::string url;
+  std::string access_key_id = "testing";
+  std::string secret_access_key = "testing";
+};
+
 class PluginInstall {
  public:
-  // `endpoint`: where AWS is (moto, or the chaos proxy in front of it).
-  PluginInstall(std::string endpoint, const nlohmann::json& templates,
+  PluginInstall(AwsAccess aws, const nlohmann::json& templates,
                 const nlohmann::json& config = FastTestConfig());
 
   const std::string& root() const { return dir_.path(); }
@@ -70,7 +88,7 @@ class PluginInstall {
 
  private:
   TempDir dir_;
-  std::string endpoint_;
+  AwsAccess aws_;
   std::map<std::string, std::string> extra_env_;
 };
 

@@ -1,8 +1,11 @@
-// EC2 instance operations against moto, round trip.
+// EC2 instance and network operations against moto, round trip; SSM's GetParameter (the JSON
+// protocol) too.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "aws/ec2/instances.h"
+#include "aws/ec2/networks.h"
+#include "aws/ssm/parameters.h"
 #include "aws_world.h"
 
 namespace ohfp::testing {
@@ -126,13 +129,15 @@ TEST_F(AwsEc2Test, DescribeInstanceTypesGivesCpusAndMemory) {
 }
 
 TEST_F(AwsEc2Test, UserDataAndSpotOptionsAreAccepted) {
-  auto r = aws::ec2::RunInstances(client(), {.image_id = "ami-12345678",
-                                             .instance_type = "c5.large",
-                                             .user_data = "#!/bin/sh\necho hello\n",
-                                             .root_volume_size_gib = 50,
-                                             .root_volume_type = "gp3",
-                                             .spot = true,
-                                             .max_spot_price = "0.10"});
+  auto r = aws::ec2::RunInstances(
+      client(),
+      {.image_id = "ami-12345678",
+       .instance_type = "c5.large",
+       .user_data = "#!/bin/sh\necho hello\n",
+       .root_volume =
+           aws::ec2::EbsVolume{.device_name = "/dev/xvda", .size_gib = 50, .volume_type = "gp3"},
+       .spot = true,
+       .max_spot_price = "0.10"});
   ASSERT_TRUE(r.ok()) << r.error().ToString();
   EXPECT_EQ(r->instances.size(), 1U);
 }
@@ -142,6 +147,40 @@ TEST(Base64, EncodesLikeRfc4648) {
   EXPECT_EQ(aws::ec2::Base64Encode("f"), "Zg==");
   EXPECT_EQ(aws::ec2::Base64Encode("fo"), "Zm8=");
   EXPECT_EQ(aws::ec2::Base64Encode("foobar"), "Zm9vYmFy");
+}
+
+TEST_F(AwsEc2Test, TheDefaultVpcItsSubnetsAndSecurityGroup) {
+  auto vpcs = aws::ec2::DescribeVpcs(client(), {{"is-default", {"true"}}});
+  ASSERT_TRUE(vpcs.ok()) << vpcs.error().ToString();
+  ASSERT_EQ(vpcs->size(), 1U);
+  const std::string vpc = vpcs->at(0).vpc_id;
+  EXPECT_TRUE(vpcs->at(0).is_default);
+  auto subnets =
+      aws::ec2::DescribeSubnets(client(), {{"vpc-id", {vpc}}, {"default-for-az", {"true"}}});
+  ASSERT_TRUE(subnets.ok()) << subnets.error().ToString();
+  ASSERT_THAT(*subnets, Not(IsEmpty()));
+  for (const aws::ec2::Subnet& s : *subnets) {
+    EXPECT_EQ(s.vpc_id, vpc);
+    EXPECT_TRUE(s.default_for_az);
+    EXPECT_THAT(s.availability_zone, ::testing::StartsWith("us-east-1"));
+  }
+  auto groups =
+      aws::ec2::DescribeSecurityGroups(client(), {{"vpc-id", {vpc}}, {"group-name", {"default"}}});
+  ASSERT_TRUE(groups.ok()) << groups.error().ToString();
+  ASSERT_EQ(groups->size(), 1U);
+  EXPECT_THAT(groups->at(0).group_id, ::testing::StartsWith("sg-"));
+  EXPECT_EQ(groups->at(0).vpc_id, vpc);
+}
+
+TEST_F(AwsEc2Test, SsmPublicAmiParameterAndAMissingOne) {
+  auto ami = aws::ssm::GetParameter(client(), {.name = aws::ssm::kAmazonLinux2023Parameter});
+  ASSERT_TRUE(ami.ok()) << ami.error().ToString();
+  EXPECT_THAT(ami->value, ::testing::StartsWith("ami-"));
+  EXPECT_EQ(ami->name, aws::ssm::kAmazonLinux2023Parameter);
+  auto missing = aws::ssm::GetParameter(client(), {.name = "/ohfp/no/such/parameter"});
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.error().kind(), resilience::ErrorKind::kNotFound) << missing.error().ToString();
+  EXPECT_EQ(missing.error().code(), "ParameterNotFound");
 }
 
 }  // namespace

@@ -9,8 +9,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <map>
-#include <mutex>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <string>
@@ -19,8 +17,9 @@
 #include "aws/ec2/fleets.h"
 #include "aws/ec2/instances.h"
 #include "aws/ec2/launch_templates.h"
-#include "aws/socket_transport.h"
 #include "aws_world.h"
+#include "recording_client.h"
+#include "world_suite.h"
 
 namespace ohfp::testing {
 namespace {
@@ -40,126 +39,42 @@ using ::testing::ElementsAre;
 using ::testing::IsEmpty;
 using ::testing::UnorderedElementsAreArray;
 
-using Params = std::map<std::string, std::string>;
+using Params = WireParams;
 
-std::string PercentDecode(std::string_view text) {
-  std::string out;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    if (text[i] == '%' && i + 2 < text.size()) {
-      out.push_back(static_cast<char>(std::stoi(std::string(text.substr(i + 1, 2)), nullptr, 16)));
-      i += 2;
-    } else {
-      out.push_back(text[i] == '+' ? ' ' : text[i]);
-    }
-  }
-  return out;
-}
-
-Params DecodeForm(std::string_view body) {
-  Params params;
-  while (!body.empty()) {
-    const std::size_t amp = body.find('&');
-    const std::string_view pair = body.substr(0, amp);
-    const std::size_t eq = pair.find('=');
-    params[PercentDecode(pair.substr(0, eq))] =
-        eq == std::string_view::npos ? "" : PercentDecode(pair.substr(eq + 1));
-    if (amp == std::string_view::npos) break;
-    body.remove_prefix(amp + 1);
-  }
-  return params;
-}
-
-// Real HTTP through SocketTransport, keeping every request's parameters.
-class RecordingTransport final : public aws::HttpTransport {
- public:
-  explicit RecordingTransport(const resilience::Clock& clock) : inner_(clock) {}
-  resilience::Result<aws::HttpResponse> Send(const aws::HttpRequest& request,
-                                             resilience::Deadline deadline,
-                                             std::stop_token stop) override {
-    {
-      std::lock_guard lock(mu_);
-      sent_.push_back(DecodeForm(request.body));
-    }
-    return inner_.Send(request, deadline, std::move(stop));
-  }
-  // The parameters of every request for `action`, oldest first.
-  std::vector<Params> Sent(const std::string& action) {
-    std::lock_guard lock(mu_);
-    std::vector<Params> out;
-    for (const Params& p : sent_) {
-      if (auto it = p.find("Action"); it != p.end() && it->second == action) out.push_back(p);
-    }
-    return out;
-  }
-  void Clear() {
-    std::lock_guard lock(mu_);
-    sent_.clear();
-  }
-
- private:
-  aws::SocketTransport inner_;
-  std::mutex mu_;
-  std::vector<Params> sent_;
-};
-
-resilience::ResilienceConfig FastRetries() {
-  resilience::ResilienceConfig c;
-  c.retry.default_backoff = {std::chrono::milliseconds(10), std::chrono::milliseconds(50), 2.0,
-                             resilience::JitterMode::kNone};
-  c.retry.default_max_attempts = 3;
-  c.circuit_breaker.defaults.failure_threshold = 100;
-  return c;
-}
-
-// A suite-wide AwsWorld (moto, optionally the proxy) and a client over a RecordingTransport.
+// A suite-wide AwsWorld (moto, optionally the proxy) and a client whose requests are recorded.
 template <bool kWithProxy>
-class FleetWorldTest : public ::testing::Test {
- protected:
+class FleetWorldTest : public WorldSuite<FleetWorldTest<kWithProxy>> {
+  using Suite = WorldSuite<FleetWorldTest<kWithProxy>>;
+
+ public:
+  static AwsWorldOptions WorldOptions() {
+    return {.with_proxy = kWithProxy, .resilience = FastRetries(3)};
+  }
   static void SetUpTestSuite() {
-    std::string why;
-    world_ =
-        AwsWorld::Create({.with_proxy = kWithProxy, .resilience = FastRetries()}, &why).release();
-    if (world_ == nullptr) {
-      failure_ = why;
-      return;
-    }
-    transport_ = new RecordingTransport(world_->clock());
-    credentials_ = new aws::StaticCredentialsProvider(
-        {.access_key_id = "testing", .secret_access_key = "testing"});
-    aws::AwsClient& base = world_->client();
-    client_ = new aws::AwsClient(
-        "us-east-1",
-        {base.endpoint(aws::AwsService::kEc2), base.endpoint(aws::AwsService::kAutoScaling),
-         base.endpoint(aws::AwsService::kCloudWatch)},
-        {.transport = *transport_,
-         .credentials = *credentials_,
-         .clock = world_->clock(),
-         .pipeline = world_->pipeline()});
+    Suite::SetUpTestSuite();
+    if (Suite::world_) recording_ = std::make_unique<RecordingClient>(*Suite::world_);
   }
   static void TearDownTestSuite() {
-    delete client_;
-    delete credentials_;
-    delete transport_;
-    delete world_;
-    client_ = nullptr;
-    credentials_ = nullptr;
-    transport_ = nullptr;
-    world_ = nullptr;
-  }
-  void SetUp() override {
-    ASSERT_NE(world_, nullptr) << failure_;
-    world_->Reset();
-    transport_->Clear();
+    recording_.reset();
+    Suite::TearDownTestSuite();
   }
 
-  aws::AwsClient& client() { return *client_; }
-  RecordingTransport& wire() { return *transport_; }
+ protected:
+  void SetUp() override {
+    Suite::SetUp();
+    if (recording_) recording_->wire().Clear();
+  }
+
+  aws::AwsClient& client() { return recording_->client(); }
+  RecordingTransport& wire() { return recording_->wire(); }
+  // Replaces the proxy's rules with `rules`: {"rules": [...]}.
   void Rules(const nlohmann::json& rules) {
     std::string why;
-    ASSERT_TRUE(world_->proxy()->SetRules(rules.dump(), &why)) << why;
+    ASSERT_TRUE(Suite::world_->proxy()->SetRules(rules.dump(), &why)) << why;
   }
-  nlohmann::json Stats() { return nlohmann::json::parse(world_->proxy()->Stats()); }
-  std::uint64_t Attempts() { return world_->pipeline().monitor().GetMetricsSummary().attempts; }
+  std::uint64_t Attempts() {
+    return Suite::world_->pipeline().monitor().GetMetricsSummary().attempts;
+  }
 
   // A launch template whose instances carry ohfp:request-id=`request_id`.
   LaunchTemplate MakeTemplate(const std::string& name, const std::string& request_id = "req-1") {
@@ -190,22 +105,8 @@ class FleetWorldTest : public ::testing::Test {
     return std::nullopt;
   }
 
-  static AwsWorld* world_;
-  static std::string failure_;
-  static RecordingTransport* transport_;
-  static aws::StaticCredentialsProvider* credentials_;
-  static aws::AwsClient* client_;
+  static inline std::unique_ptr<RecordingClient> recording_;
 };
-template <bool P>
-AwsWorld* FleetWorldTest<P>::world_ = nullptr;
-template <bool P>
-std::string FleetWorldTest<P>::failure_;
-template <bool P>
-RecordingTransport* FleetWorldTest<P>::transport_ = nullptr;
-template <bool P>
-aws::StaticCredentialsProvider* FleetWorldTest<P>::credentials_ = nullptr;
-template <bool P>
-aws::AwsClient* FleetWorldTest<P>::client_ = nullptr;
 
 std::vector<std::string> IdsOf(const std::vector<Instance>& instances) {
   std::vector<std::string> ids;
@@ -278,22 +179,23 @@ TEST_F(AwsLaunchTemplateTest, DeleteByName) {
 }
 
 TEST_F(AwsLaunchTemplateTest, CreateSendsEveryLaunchTemplateField) {
-  auto created =
-      ec2::CreateLaunchTemplate(client(), {.name = "full",
-                                           .client_token = "req-2-lt",
-                                           .data = {.image_id = "ami-12345678",
-                                                    .instance_type = "m5.xlarge",
-                                                    .key_name = "ohfp-key",
-                                                    .security_group_ids = {"sg-1", "sg-2"},
-                                                    .user_data = "#!/bin/sh\necho hello\n",
-                                                    .iam_instance_profile = "ohfp-profile",
-                                                    .tags = {{"ohfp:request-id", "req-2"}},
-                                                    .root_volume_size_gib = 50,
-                                                    .root_volume_type = "gp3",
-                                                    .spot = true,
-                                                    .max_spot_price = "0.25"},
-                                           .template_tags = {{"ohfp:request-id", "req-2"}},
-                                           .version_description = "v1"});
+  auto created = ec2::CreateLaunchTemplate(
+      client(), {.name = "full",
+                 .client_token = "req-2-lt",
+                 .data = {.image_id = "ami-12345678",
+                          .instance_type = "m5.xlarge",
+                          .key_name = "ohfp-key",
+                          .security_group_ids = {"sg-1", "sg-2"},
+                          .user_data = "#!/bin/sh\necho hello\n",
+                          .iam_instance_profile = "ohfp-profile",
+                          .tags = {{"ohfp:request-id", "req-2"}},
+                          .root_volume =
+                              ec2::EbsVolume{
+                                  .device_name = "/dev/xvda", .size_gib = 50, .volume_type = "gp3"},
+                          .spot = true,
+                          .max_spot_price = "0.25"},
+                 .template_tags = {{"ohfp:request-id", "req-2"}},
+                 .version_description = "v1"});
   ASSERT_TRUE(created.ok()) << created.error().ToString();
   const std::vector<Params> sent = wire().Sent("CreateLaunchTemplate");
   ASSERT_EQ(sent.size(), 1U);
@@ -860,25 +762,7 @@ TEST_F(AwsFleetTest, MotoLacksModifyFleet) {
 // EC2 Fleet through the proxy: what moto lacks (ModifyFleet), answers unlike AWS, or ignores
 // (ClientToken).
 
-class AwsFleetViaProxyTest : public FleetWorldTest<true> {
- protected:
-  // A rule that answers `action` with `body` (HTTP 200) at most `max_hits` times (0: unlimited).
-  static nlohmann::json Respond(const std::string& action, const std::string& body,
-                                int max_hits = 0) {
-    nlohmann::json rule = {{"match", {{"action", action}}},
-                           {"fault", {{"type", "respond"}, {"status", 200}, {"body", body}}}};
-    if (max_hits > 0) rule["max_hits"] = max_hits;
-    return rule;
-  }
-};
-
-constexpr std::string_view kEc2Xmlns = R"( xmlns="http://ec2.amazonaws.com/doc/2016-11-15/")";
-
-std::string Ec2Body(std::string_view action, std::string_view inner) {
-  return std::string("<") + std::string(action) + "Response" + std::string(kEc2Xmlns) +
-         "><requestId>{{request_id}}</requestId>" + std::string(inner) + "</" +
-         std::string(action) + "Response>";
-}
+class AwsFleetViaProxyTest : public FleetWorldTest<true> {};
 
 TEST_F(AwsFleetViaProxyTest, ALostCreateFleetAnswerIsRetriedWithItsTokenAndLaunchesOnce) {
   LaunchTemplate lt = MakeTemplate("lost-fleet", "req-13");
@@ -919,7 +803,7 @@ TEST_F(AwsFleetViaProxyTest, ShrinkWithoutLettingAwsChooseViaProxyBecauseMotoLac
   ASSERT_TRUE(members.ok());
   ASSERT_EQ(members->size(), 3U);
 
-  Rules({{"rules", {Respond("ModifyFleet", Ec2Body("ModifyFleet", "<return>true</return>"))}}});
+  Rules({{"rules", {Respond("ModifyFleet", Ec2Answer("ModifyFleet", "<return>true</return>"))}}});
   auto modified = ec2::ModifyFleet(
       client(),
       {.fleet_id = created->fleet_id,
@@ -965,8 +849,8 @@ TEST_F(AwsFleetViaProxyTest, ModifyFleetErrorsViaProxyBecauseMotoLacksModifyFlee
               {"status", 400},
               {"code", "InvalidFleetId.NotFound"},
               {"message", "The fleet ID 'fleet-1' does not exist"}}}},
-           Respond("ModifyFleet", Ec2Body("ModifyFleet", "<return>false</return>"), 1),
-           Respond("ModifyFleet", Ec2Body("ModifyFleet", ""), 1)}}});
+           Respond("ModifyFleet", Ec2Answer("ModifyFleet", "<return>false</return>"), 1),
+           Respond("ModifyFleet", Ec2Answer("ModifyFleet", ""), 1)}}});
   auto missing = ec2::ModifyFleet(
       client(), {.fleet_id = "fleet-1", .target_capacity = ec2::TargetCapacity{.total = 0}});
   ASSERT_FALSE(missing.ok());
@@ -999,7 +883,7 @@ TEST_F(AwsFleetViaProxyTest,
   Rules({{"rules",
           {Respond(
               "DeleteFleets",
-              Ec2Body(
+              Ec2Answer(
                   "DeleteFleets",
                   "<successfulFleetDeletionSet><item><currentFleetState>deleted_terminating"
                   "</currentFleetState><previousFleetState>active</previousFleetState><fleetId>" +
@@ -1039,7 +923,7 @@ TEST_F(AwsFleetViaProxyTest, InstantFleetLaunchErrorsViaProxyBecauseMotoNeverFai
     s.replace(s.find("%s"), 2, type);
     return s;
   };
-  const std::string body = Ec2Body(
+  const std::string body = Ec2Answer(
       "CreateFleet",
       "<fleetId>fleet-11111111-2222-3333-4444-555555555555</fleetId><errorSet><item>" +
           with_type("p4d.24xlarge") +
@@ -1076,7 +960,7 @@ TEST_F(AwsFleetViaProxyTest, InstantFleetLaunchErrorsViaProxyBecauseMotoNeverFai
 
 TEST_F(AwsFleetViaProxyTest,
        DescribeFleetsFollowsPagesAndReadsStatusViaProxyBecauseMotoNeitherPagesNorReportsIt) {
-  const std::string page1 = Ec2Body(
+  const std::string page1 = Ec2Answer(
       "DescribeFleets",
       "<fleetSet><item><activityStatus>pending_fulfillment</"
       "activityStatus><clientToken>req-17-fleet</clientToken>"
@@ -1093,13 +977,13 @@ TEST_F(AwsFleetViaProxyTest,
       "<lifecycle>spot</lifecycle></item></errorSet><tagSet><item><key>ohfp:request-id</"
       "key><value>req-17</value></item>"
       "</tagSet></item></fleetSet><nextToken>page-2</nextToken>");
-  const std::string page2 =
-      Ec2Body("DescribeFleets",
-              "<fleetSet><item><activityStatus>fulfilled</activityStatus><fleetId>fleet-b</fleetId>"
-              "<fleetState>modifying</fleetState><type>request</type><fulfilledCapacity>2.5</"
-              "fulfilledCapacity></item>"
-              "<item><fleetId>fleet-c</fleetId><fleetState>some_future_state</fleetState></item></"
-              "fleetSet>");
+  const std::string page2 = Ec2Answer(
+      "DescribeFleets",
+      "<fleetSet><item><activityStatus>fulfilled</activityStatus><fleetId>fleet-b</fleetId>"
+      "<fleetState>modifying</fleetState><type>request</type><fulfilledCapacity>2.5</"
+      "fulfilledCapacity></item>"
+      "<item><fleetId>fleet-c</fleetId><fleetState>some_future_state</fleetState></item></"
+      "fleetSet>");
   Rules({{"rules", {Respond("DescribeFleets", page1, 1), Respond("DescribeFleets", page2, 1)}}});
   auto fleets =
       ec2::DescribeFleets(client(), {.filters = {{"fleet-state", {"active", "modifying"}}}});
@@ -1136,13 +1020,13 @@ TEST_F(AwsFleetViaProxyTest,
 }
 
 TEST_F(AwsFleetViaProxyTest, DescribeFleetInstancesFollowsPagesViaProxyBecauseMotoDoesNotPage) {
-  const std::string page1 = Ec2Body(
+  const std::string page1 = Ec2Answer(
       "DescribeFleetInstances",
       "<activeInstanceSet><item><instanceId>i-1</instanceId><instanceType>c5.large</instanceType>"
       "<spotInstanceRequestId>sir-1</spotInstanceRequestId><instanceHealth>healthy</"
       "instanceHealth></item>"
       "</activeInstanceSet><fleetId>fleet-a</fleetId><nextToken>t2</nextToken>");
-  const std::string page2 = Ec2Body(
+  const std::string page2 = Ec2Answer(
       "DescribeFleetInstances",
       "<activeInstanceSet><item><instanceId>i-2</instanceId><instanceType>m5.large</instanceType>"
       "<instanceHealth>unhealthy</instanceHealth></item></activeInstanceSet><fleetId>fleet-a</"
@@ -1167,11 +1051,11 @@ TEST_F(AwsFleetViaProxyTest, DescribeFleetInstancesFollowsPagesViaProxyBecauseMo
 
 TEST_F(AwsFleetViaProxyTest, AnAnswerWithoutTheIdsItMustCarryIsUnexpected) {
   Rules({{"rules",
-          {Respond("CreateFleet", Ec2Body("CreateFleet", "<errorSet/>")),
+          {Respond("CreateFleet", Ec2Answer("CreateFleet", "<errorSet/>")),
            Respond("DeleteFleets",
-                   Ec2Body("DeleteFleets",
-                           "<successfulFleetDeletionSet><item><currentFleetState>deleted"
-                           "</currentFleetState></item></successfulFleetDeletionSet>"))}}});
+                   Ec2Answer("DeleteFleets",
+                             "<successfulFleetDeletionSet><item><currentFleetState>deleted"
+                             "</currentFleetState></item></successfulFleetDeletionSet>"))}}});
   auto created = ec2::CreateFleet(
       client(), {.type = FleetType::kInstant,
                  .target_capacity = {.total = 1},

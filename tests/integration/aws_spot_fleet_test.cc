@@ -181,8 +181,8 @@ TEST_F(AwsSpotFleetTest, RequestWithLaunchSpecificationsLaunchesTheTargetCapacit
            .weighted_capacity = 1.0,
            .spot_price = "0.10",
            .tags = {{"ohfp:request-id", "req-1"}, {"Name", "worker"}},
-           .root_volume_size_gib = 50,
-           .root_volume_type = "gp3"}}};
+           .root_volume = aws::ec2::EbsVolume{
+               .device_name = "/dev/xvda", .size_gib = 50, .volume_type = "gp3"}}}};
   const std::string id = Request(request);
   ASSERT_THAT(id, ::testing::StartsWith("sfr-"));
 
@@ -524,7 +524,7 @@ std::string PercentDecode(std::string_view text) {
       out.push_back(static_cast<char>(std::stoi(std::string(text.substr(i + 1, 2)), nullptr, 16)));
       i += 2;
     } else {
-      out.push_back(text[i]);
+      out.push_back(text[i] == '+' ? ' ' : text[i]);  // a form body's space
     }
   }
   return out;
@@ -596,8 +596,9 @@ TEST_F(AwsSpotFleetWireTest, RequestWithLaunchSpecificationsSendsEveryField) {
                                  .weighted_capacity = 1.5,
                                  .spot_price = "0.10",
                                  .tags = {{"Name", "worker"}},
-                                 .root_volume_size_gib = 50,
-                                 .root_volume_type = "gp3"},
+                                 .root_volume = aws::ec2::EbsVolume{.device_name = "/dev/sda1",
+                                                                    .size_gib = 50,
+                                                                    .volume_type = "gp3"}},
                                 {.image_id = kImage,
                                  .instance_type = "m5.large",
                                  .iam_instance_profile = "arn:aws:iam::1:instance-profile/p"}}};
@@ -634,7 +635,7 @@ TEST_F(AwsSpotFleetWireTest, RequestWithLaunchSpecificationsSendsEveryField) {
       {s1 + "IamInstanceProfile.Name", "worker-profile"},
       {s1 + "WeightedCapacity", "1.5"},
       {s1 + "SpotPrice", "0.10"},
-      {s1 + "BlockDeviceMapping.1.DeviceName", "/dev/xvda"},
+      {s1 + "BlockDeviceMapping.1.DeviceName", "/dev/sda1"},
       {s1 + "BlockDeviceMapping.1.Ebs.VolumeSize", "50"},
       {s1 + "BlockDeviceMapping.1.Ebs.VolumeType", "gp3"},
       {s1 + "BlockDeviceMapping.1.Ebs.DeleteOnTermination", "true"},

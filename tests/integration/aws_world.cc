@@ -1,5 +1,7 @@
 #include "aws_world.h"
 
+#include <gtest/gtest.h>
+
 namespace ohfp::testing {
 
 std::unique_ptr<AwsWorld> AwsWorld::Create(const AwsWorldOptions& options, std::string* why) {
@@ -22,8 +24,7 @@ std::unique_ptr<AwsWorld> AwsWorld::Create(const AwsWorldOptions& options, std::
   }
   w->endpoints_ = *endpoints;
   w->transport_ = std::make_unique<aws::SocketTransport>(w->clock_);
-  w->credentials_ = std::make_unique<aws::StaticCredentialsProvider>(aws::Credentials{
-      .access_key_id = options.access_key_id, .secret_access_key = options.secret_access_key});
+  w->credentials_ = std::make_unique<MotoCredentialsProvider>(*w->moto_);
   w->pipeline_ = std::make_unique<resilience::ResiliencePipeline>(
       options.resilience, resilience::PipelineDependencies{w->clock_, w->random_, w->store_});
   w->client_ =
@@ -47,8 +48,16 @@ std::unique_ptr<aws::AwsClient> AwsWorld::ClientWith(const std::string& key_id,
                                  .pipeline = *pipeline_});
 }
 
+resilience::Result<aws::Credentials> MotoCredentialsProvider::Get() {
+  const MotoCredentials key = moto_.credentials();
+  return aws::Credentials{.access_key_id = key.access_key_id,
+                          .secret_access_key = key.secret_access_key,
+                          .source = "moto"};
+}
+
 void AwsWorld::Reset() {
-  moto_->Reset();
+  std::string why;
+  EXPECT_TRUE(moto_->Reset(&why)) << why;
   if (proxy_) {
     proxy_->SetRules(R"({"rules": []})");
     proxy_->Reset();

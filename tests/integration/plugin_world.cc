@@ -12,7 +12,9 @@
 #include "aws/ec2/instances.h"
 #include "aws/ec2/launch_templates.h"
 #include "aws/ec2/spot_fleet.h"
+#include "hostfactory/installation.h"
 #include "hostfactory/process_identity.h"
+#include "store/sqlite_request_store.h"
 
 namespace ohfp::testing {
 
@@ -39,9 +41,9 @@ std::string Leftovers::ToString() const {
          JoinIds(launch_templates) + "]";
 }
 
-hostfactory::Template BasicTemplate(std::string id, hostfactory::ProviderApi api,
-                                    std::vector<std::string> subnets) {
-  hostfactory::Template t;
+model::Template BasicTemplate(std::string id, model::ProviderApi api,
+                              std::vector<std::string> subnets) {
+  model::Template t;
   t.template_id = std::move(id);
   t.max_number = 100;
   t.image_id = "ami-12c6146b";
@@ -53,19 +55,54 @@ hostfactory::Template BasicTemplate(std::string id, hostfactory::ProviderApi api
   return t;
 }
 
-PluginWorld::PluginWorld(AwsWorld& aws, std::vector<hostfactory::Template> templates,
-                         hostfactory::ServiceOptions options)
+std::vector<std::string> IdsOf(const nlohmann::ordered_json& machines) {
+  std::vector<std::string> ids;
+  for (const auto& m : machines) ids.push_back(m["machineId"].get<std::string>());
+  return ids;
+}
+
+std::pair<nlohmann::ordered_json, nlohmann::ordered_json> Split(
+    const nlohmann::ordered_json& machines, std::size_t n) {
+  nlohmann::ordered_json first = nlohmann::ordered_json::array();
+  nlohmann::ordered_json rest = nlohmann::ordered_json::array();
+  for (std::size_t i = 0; i < machines.size(); ++i) (i < n ? first : rest).push_back(machines[i]);
+  return {first, rest};
+}
+
+nlohmann::ordered_json Succeeded(const nlohmann::ordered_json& machines) {
+  nlohmann::ordered_json out = nlohmann::ordered_json::array();
+  for (const auto& m : machines) {
+    if (m.value("result", "") == "succeed") out.push_back(m);
+  }
+  return out;
+}
+
+hostfactory::ServiceOptions GiveUpOnFulfilmentAtOnce() {
+  hostfactory::ServiceOptions options;
+  options.acquire.fulfillment_timeout = std::chrono::seconds(0);
+  return options;
+}
+
+PluginWorld::PluginWorld(AwsWorld& aws, std::vector<model::Template> templates,
+                         hostfactory::ServiceOptions options, Recording recording)
     : aws_(aws) {
+  if (recording == Recording::kOn) recording_ = std::make_unique<RecordingClient>(aws);
+  aws::AwsClient& client = recording_ ? recording_->client() : aws_.client();
   templates_.templates = std::move(templates);
-  auto store = store::RequestStore::Open(dir_.path() + "/ohfp-state.db");
+  auto store = store::SqliteRequestStore::Open(dir_.path() + "/ohfp-state.db");
   if (!store.ok()) throw std::runtime_error(store.error().ToString());
   store_ = std::move(*store);
   auto log =
       logging::AppLog::Open({.file = dir_.path() + "/app.log", .level = spdlog::level::debug});
   if (!log.ok()) throw std::runtime_error(log.error().ToString());
   log_ = std::move(*log);
-  provider_ =
-      std::make_unique<provider::AwsProvider>(aws_.client(), options.provider_name, aws_.clock());
+  provider_ = std::make_unique<provider::AwsProvider>(client, aws_.clock());
+  auto installation = hostfactory::EnsureInstallation(
+      *store_, *provider_, random_, *log_,
+      {.marker = std::filesystem::path(dir_.path()) / hostfactory::kInstallationMarker,
+       .now = model::ToTimestamp(aws_.clock().SystemNow())});
+  if (!installation.ok()) throw std::runtime_error(installation.error().ToString());
+  installation_id_ = *installation;
   service_ = std::make_unique<hostfactory::HostFactoryService>(
       hostfactory::ServiceDependencies{.store = *store_,
                                        .provider = *provider_,
@@ -73,9 +110,18 @@ PluginWorld::PluginWorld(AwsWorld& aws, std::vector<hostfactory::Template> templ
                                        .clock = aws_.clock(),
                                        .random = random_,
                                        .log = *log_,
+                                       .installation_id = installation_id_,
                                        .self = hostfactory::CurrentProcess(),
                                        .is_alive = {}},
       std::move(options));
+}
+
+RecordingTransport& PluginWorld::wire() {
+  if (!recording_) {
+    ADD_FAILURE() << "PluginWorld::wire() needs Recording::kOn";
+    throw std::logic_error("PluginWorld::wire() without Recording::kOn");
+  }
+  return recording_->wire();
 }
 
 std::string PluginWorld::Log() const {
@@ -87,13 +133,13 @@ std::string PluginWorld::Log() const {
 
 std::string PluginWorld::Request(const std::string& template_id, int count) {
   hostfactory::CommandResult r = service_->RequestMachines({template_id, count});
-  EXPECT_EQ(r.exit_code, hostfactory::kExitOk) << r.output.dump();
+  EXPECT_EQ(r.exit_code, kExitOk) << r.output.dump();
   return r.output.value("requestId", "");
 }
 
 nlohmann::ordered_json PluginWorld::Status(const std::string& request_id) {
   hostfactory::CommandResult r = service_->GetRequestStatus({request_id});
-  EXPECT_EQ(r.exit_code, hostfactory::kExitOk) << r.output.dump();
+  EXPECT_EQ(r.exit_code, kExitOk) << r.output.dump();
   if (!r.output.contains("requests") || r.output["requests"].empty()) return r.output;
   return r.output["requests"][0];
 }
@@ -115,7 +161,7 @@ std::string PluginWorld::Return(const nlohmann::ordered_json& machines) {
     refs.push_back({m.value("name", ""), m.value("machineId", "")});
   }
   hostfactory::CommandResult r = service_->RequestReturnMachines(refs);
-  EXPECT_EQ(r.exit_code, hostfactory::kExitOk) << r.output.dump();
+  EXPECT_EQ(r.exit_code, kExitOk) << r.output.dump();
   return r.output.value("requestId", "");
 }
 

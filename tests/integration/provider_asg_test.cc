@@ -19,50 +19,30 @@
 #include <algorithm>
 #include <chrono>
 #include <ctime>
-#include <map>
 #include <nlohmann/json.hpp>
-#include <set>
 
 #include "aws/autoscaling/groups.h"
 #include "aws/ec2/instances.h"
 #include "aws/ec2/launch_templates.h"
 #include "plugin_world.h"
 #include "provider/handlers/asg_handler.h"
+#include "world_suite.h"
 
 namespace ohfp::testing {
 namespace {
 
 namespace as = aws::autoscaling;
-using hostfactory::PriceType;
-using hostfactory::ProviderApi;
+using model::PriceType;
+using model::ProviderApi;
 using ::testing::AnyOf;
 using ::testing::Contains;
-using ::testing::Each;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::SizeIs;
 using ::testing::UnorderedElementsAreArray;
 
-resilience::ResilienceConfig FastRetries() {
-  resilience::ResilienceConfig c;
-  c.retry.default_backoff = {std::chrono::milliseconds(10), std::chrono::milliseconds(50), 2.0,
-                             resilience::JitterMode::kNone};
-  c.retry.default_max_attempts = 4;
-  c.circuit_breaker.defaults.failure_threshold = 100;
-  c.timeout.default_timeout = std::chrono::seconds(30);
-  return c;
-}
-
-nlohmann::json Rule(const std::string& action, nlohmann::json fault, int max_hits = -1) {
-  nlohmann::json rule = {{"match", {{"action", action}}}, {"fault", std::move(fault)}};
-  if (max_hits >= 0) rule["max_hits"] = max_hits;
-  return rule;
-}
 nlohmann::json QueryErrorFault(int status, const std::string& code, const std::string& message) {
   return {{"type", "error"}, {"status", status}, {"code", code}, {"message", message}};
-}
-std::string RulesOf(std::vector<nlohmann::json> rules) {
-  return nlohmann::json{{"rules", std::move(rules)}}.dump();
 }
 
 // "2026-01-01T00:00:00Z" for `when`.
@@ -97,12 +77,6 @@ std::string FailedLaunchActivity(const std::string& group, const std::string& st
          "</StatusMessage><Progress>100</Progress></member></Activities>"
          "</DescribeScalingActivitiesResult><ResponseMetadata><RequestId>{{request_id}}"
          "</RequestId></ResponseMetadata></DescribeScalingActivitiesResponse>";
-}
-
-std::vector<std::string> MachineIds(const nlohmann::ordered_json& machines) {
-  std::vector<std::string> ids;
-  for (const auto& m : machines) ids.push_back(m["machineId"].get<std::string>());
-  return ids;
 }
 
 std::vector<std::string> MemberIds(const as::Group& g) {
@@ -150,39 +124,18 @@ std::string DescribeAnswer(const as::Group& g, int desired) {
          "</DescribeAutoScalingGroupsResponse>";
 }
 
-class AsgProviderTest : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() {
-    std::string why;
-    world_ = AwsWorld::Create({.with_proxy = true, .resilience = FastRetries()}, &why).release();
-    if (world_ == nullptr) failure_ = why;
-  }
-  static void TearDownTestSuite() {
-    delete world_;
-    world_ = nullptr;
-  }
-  void SetUp() override {
-    ASSERT_NE(world_, nullptr) << failure_;
-    world_->Reset();
+class AsgProviderTest : public WorldSuite<AsgProviderTest> {
+ public:
+  static AwsWorldOptions WorldOptions() {
+    return {.with_proxy = true, .resilience = FastRetries(4)};
   }
 
-  aws::AwsClient& client() { return world_->client(); }
-  void Rules(const std::string& json) {
-    std::string why;
-    ASSERT_TRUE(world_->proxy()->SetRules(json, &why)) << why;
-  }
-  void NoRules() { Rules(R"({"rules": []})"); }
-  // What the proxy counted for `action` since the last reset: "requests" or "forwarded".
-  int Count(const std::string& action, const std::string& what = "requests") {
-    const nlohmann::json stats = nlohmann::json::parse(world_->proxy()->Stats());
-    const auto& actions = stats["actions"];
-    return actions.contains(action) ? actions[action][what].get<int>() : 0;
-  }
+ protected:
   // Gives every template of `plugin` moto's default subnets; the first template.
-  static hostfactory::Template& UseDefaultSubnets(PluginWorld& plugin) {
+  static model::Template& UseDefaultSubnets(PluginWorld& plugin) {
     const std::vector<std::string> subnets = plugin.DefaultSubnets();
     EXPECT_FALSE(subnets.empty());
-    for (hostfactory::Template& t : plugin.templates().templates) t.subnet_ids = subnets;
+    for (model::Template& t : plugin.templates().templates) t.subnet_ids = subnets;
     return plugin.templates().templates.front();
   }
   std::optional<as::Group> GroupOf(const std::string& request_id) {
@@ -204,16 +157,6 @@ class AsgProviderTest : public ::testing::Test {
     }
     return names;
   }
-  // EC2 state of each instance.
-  std::map<std::string, std::string> States(const std::vector<std::string>& ids) {
-    auto found = aws::ec2::DescribeInstances(client(), {.instance_ids = ids});
-    EXPECT_TRUE(found.ok()) << found.error().ToString();
-    std::map<std::string, std::string> out;
-    if (found.ok()) {
-      for (const auto& i : *found) out[i.instance_id] = i.state;
-    }
-    return out;
-  }
   // Live instances carrying the request's tag.
   std::vector<std::string> LiveTagged(const std::string& request_id) {
     auto found = aws::ec2::DescribeInstances(
@@ -226,20 +169,51 @@ class AsgProviderTest : public ::testing::Test {
     }
     return ids;
   }
-  // Calls per resilience operation so far.
-  std::map<std::string, std::pair<std::string, std::uint64_t>> Operations() {
-    std::map<std::string, std::pair<std::string, std::uint64_t>> out;
-    for (const auto& op : world_->pipeline().monitor().Operations()) {
-      out[op.operation] = {op.service, op.total_operations};
-    }
-    return out;
-  }
+  // requestMachines of 4 machines of `t` against an AWS that creates the request's group but
+  // launches only `launched` of them (no capacity for the others). moto launches everything at
+  // once, so the proxy takes the CreateAutoScalingGroup, the test creates the group AWS would hold
+  // (`launched` instances from the request's launch template, with the request's tags) and the
+  // proxy shows its DesiredCapacity as 4 and, as moto lists no scaling activity, the failed launch
+  // AWS would list. `id` and `group`: the request, and the group as created.
+  void RequestAGroupThatLaunchesOnly(int launched, PluginWorld& plugin, const model::Template& t,
+                                     std::string* id, std::optional<as::Group>* group) {
+    Rules({Rule("CreateAutoScalingGroup",
+                {{"type", "respond"},
+                 {"body",
+                  "<CreateAutoScalingGroupResponse xmlns=\"http://autoscaling.amazonaws."
+                  "com/doc/2011-01-01/\"><ResponseMetadata><RequestId>{{request_id}}</"
+                  "RequestId></ResponseMetadata></CreateAutoScalingGroupResponse>"}})});
+    *id = plugin.Request(t.template_id, 4);
+    ASSERT_FALSE(id->empty());
+    Rules({});
 
-  static AwsWorld* world_;
-  static std::string failure_;
+    auto lts = aws::ec2::DescribeLaunchTemplates(client(), {.names = {"ohfp-" + *id}});
+    ASSERT_TRUE(lts.ok()) << lts.error().ToString();
+    ASSERT_THAT(*lts, SizeIs(1));
+    provider::AwsLaunchSpec spec;
+    spec.tmpl = &t;
+    spec.request_id = *id;
+    spec.count = 4;
+    spec.tags = {{std::string(model::kTagRequestId), *id},
+                 {std::string(model::kTagTemplateId), t.template_id},
+                 {std::string(model::kTagProvider), "aws"},
+                 {std::string(model::kTagInstallation), plugin.installation_id()}};
+    auto staged = provider::CreateGroupRequestFor(spec, {(*lts)[0].id, "$Default", true});
+    ASSERT_TRUE(staged.ok()) << staged.error().ToString();
+    staged->desired_capacity = launched;
+    ASSERT_TRUE(as::CreateGroup(client(), *staged).ok());
+    *group = GroupOf(*id);
+    ASSERT_TRUE(group->has_value());
+    ASSERT_THAT((*group)->instances, SizeIs(static_cast<std::size_t>(launched)));
+    Rules({Rule("DescribeAutoScalingGroups",
+                {{"type", "respond"}, {"body", DescribeAnswer(**group, 4)}}),
+           Rule("DescribeScalingActivities",
+                {{"type", "respond"},
+                 {"body",
+                  FailedLaunchActivity((*group)->name, IsoTime(std::chrono::system_clock::now() +
+                                                               std::chrono::seconds(1)))}})});
+  }
 };
-AwsWorld* AsgProviderTest::world_ = nullptr;
-std::string AsgProviderTest::failure_;
 
 TEST_F(AsgProviderTest, RequestPollReturnHalfThenTheRestLeavesNothing) {
   PluginWorld plugin(*world_, {BasicTemplate("Asg", ProviderApi::kAsg)});
@@ -258,31 +232,27 @@ TEST_F(AsgProviderTest, RequestPollReturnHalfThenTheRestLeavesNothing) {
   ASSERT_TRUE(g.has_value());
   EXPECT_EQ(g->desired_capacity, 4);
   EXPECT_EQ(g->min_size, 0);
-  EXPECT_THAT(MemberIds(*g), UnorderedElementsAreArray(MachineIds(done["machines"])));
+  EXPECT_THAT(MemberIds(*g), UnorderedElementsAreArray(IdsOf(done["machines"])));
   for (const as::GroupInstance& i : g->instances) EXPECT_TRUE(i.protected_from_scale_in);
   auto record = plugin.store().GetRequest(id);
   ASSERT_TRUE(record.ok() && record->has_value());
-  EXPECT_EQ((*record)->resource_id, "ohfp-" + id);
-  EXPECT_FALSE((*record)->launch_template_id.empty());
+  EXPECT_EQ((*record)->created.resource_id, "ohfp-" + id);
+  EXPECT_FALSE((*record)->created.launch_template_id.empty());
 
-  nlohmann::ordered_json first = nlohmann::ordered_json::array();
-  nlohmann::ordered_json rest = nlohmann::ordered_json::array();
-  for (std::size_t i = 0; i < done["machines"].size(); ++i) {
-    (i < 2 ? first : rest).push_back(done["machines"][i]);
-  }
+  const auto [first, rest] = Split(done["machines"], 2);
   const nlohmann::ordered_json returned = plugin.PollReturnUntilDone(plugin.Return(first));
   EXPECT_EQ(returned["status"], "complete") << returned.dump();
-  for (const auto& [instance, state] : States(MachineIds(first))) {
+  for (const auto& [instance, state] : StatesOf(IdsOf(first))) {
     EXPECT_THAT(state, AnyOf("shutting-down", "terminated")) << instance << " was returned";
   }
-  for (const auto& [instance, state] : States(MachineIds(rest))) {
+  for (const auto& [instance, state] : StatesOf(IdsOf(rest))) {
     EXPECT_EQ(state, "running") << instance << " was not returned and must keep running";
   }
   g = GroupOf(id);
   ASSERT_TRUE(g.has_value()) << "the request still holds machines";
   EXPECT_EQ(g->desired_capacity, 2) << "the target went down with the returned machines";
-  EXPECT_THAT(MemberIds(*g), UnorderedElementsAreArray(MachineIds(rest)));
-  EXPECT_THAT(plugin.LeftInMoto().instances, UnorderedElementsAreArray(MachineIds(rest)))
+  EXPECT_THAT(MemberIds(*g), UnorderedElementsAreArray(IdsOf(rest)));
+  EXPECT_THAT(plugin.LeftInMoto().instances, UnorderedElementsAreArray(IdsOf(rest)))
       << "nothing replaced the returned machines";
 
   EXPECT_EQ(plugin.PollReturnUntilDone(plugin.Return(rest))["status"], "complete");
@@ -307,7 +277,7 @@ TEST_F(AsgProviderTest, RequestPollReturnHalfThenTheRestLeavesNothing) {
 
 TEST_F(AsgProviderTest, TheGroupCarriesTheRequestsTagsAndLaunchesFromItsLaunchTemplate) {
   PluginWorld plugin(*world_, {BasicTemplate("Asg", ProviderApi::kAsg)});
-  hostfactory::Template& t = UseDefaultSubnets(plugin);
+  model::Template& t = UseDefaultSubnets(plugin);
   t.instance_tags = {{"team", "hpc"}};
   const std::string id = plugin.Request("Asg", 2);
   const nlohmann::ordered_json done = plugin.PollUntilDone(id);
@@ -323,8 +293,7 @@ TEST_F(AsgProviderTest, TheGroupCarriesTheRequestsTagsAndLaunchesFromItsLaunchTe
   ASSERT_THAT(*lts, SizeIs(1));
   EXPECT_EQ(g->launch_template->id, (*lts)[0].id);
   EXPECT_THAT(t.subnet_ids, ::testing::IsSupersetOf(g->subnet_ids));
-  auto instances =
-      aws::ec2::DescribeInstances(client(), {.instance_ids = MachineIds(done["machines"])});
+  auto instances = aws::ec2::DescribeInstances(client(), {.instance_ids = IdsOf(done["machines"])});
   ASSERT_TRUE(instances.ok());
   for (const auto& i : *instances) {
     EXPECT_EQ(i.TagValue("ohfp:request-id"), id);
@@ -337,10 +306,10 @@ TEST_F(AsgProviderTest, TheGroupCarriesTheRequestsTagsAndLaunchesFromItsLaunchTe
 
 TEST_F(AsgProviderTest, HeterogeneousLaunchesThroughAMixedInstancesPolicyAndLeavesNothing) {
   PluginWorld plugin(*world_, {BasicTemplate("Mixed", ProviderApi::kAsg)});
-  hostfactory::Template& t = UseDefaultSubnets(plugin);
+  model::Template& t = UseDefaultSubnets(plugin);
   t.price_type = PriceType::kHeterogeneous;
   t.percent_on_demand = 50;
-  t.allocation_strategy = "capacity-optimized";
+  t.allocation_strategy = model::AllocationStrategy::kCapacityOptimized;
   t.max_spot_price = "0.5";
   const std::string id = plugin.Request("Mixed", 4);
   const nlohmann::ordered_json done = plugin.PollUntilDone(id);
@@ -361,7 +330,7 @@ TEST_F(AsgProviderTest, HeterogeneousLaunchesThroughAMixedInstancesPolicyAndLeav
 // Weights with a first weight of 1, where moto's units and instances agree: the whole lifecycle.
 TEST_F(AsgProviderTest, AWeightedGroupReturnsHalfThenTheRestAndLeavesNothing) {
   PluginWorld plugin(*world_, {BasicTemplate("Weighted", ProviderApi::kAsg)});
-  hostfactory::Template& t = UseDefaultSubnets(plugin);
+  model::Template& t = UseDefaultSubnets(plugin);
   t.vm_types = {{"c5.large", 1}, {"c5.xlarge", 2}};
   t.vm_type = "c5.large";
   const std::string id = plugin.Request("Weighted", 4);
@@ -375,16 +344,12 @@ TEST_F(AsgProviderTest, AWeightedGroupReturnsHalfThenTheRestAndLeavesNothing) {
               ::testing::ElementsAre(as::InstanceTypeOverride{"c5.large", 1},
                                      as::InstanceTypeOverride{"c5.xlarge", 2}));
 
-  nlohmann::ordered_json first = nlohmann::ordered_json::array();
-  nlohmann::ordered_json rest = nlohmann::ordered_json::array();
-  for (std::size_t i = 0; i < done["machines"].size(); ++i) {
-    (i < 2 ? first : rest).push_back(done["machines"][i]);
-  }
+  const auto [first, rest] = Split(done["machines"], 2);
   EXPECT_EQ(plugin.PollReturnUntilDone(plugin.Return(first))["status"], "complete");
   g = GroupOf(id);
   ASSERT_TRUE(g.has_value());
   EXPECT_EQ(g->desired_capacity, 2);
-  EXPECT_THAT(plugin.LeftInMoto().instances, UnorderedElementsAreArray(MachineIds(rest)));
+  EXPECT_THAT(plugin.LeftInMoto().instances, UnorderedElementsAreArray(IdsOf(rest)));
   EXPECT_EQ(plugin.PollReturnUntilDone(plugin.Return(rest))["status"], "complete");
   EXPECT_TRUE(plugin.LeftInMoto().Empty()) << plugin.LeftInMoto().ToString();
 }
@@ -394,7 +359,7 @@ TEST_F(AsgProviderTest, AWeightedGroupReturnsHalfThenTheRestAndLeavesNothing) {
 // target by instance count and launches a replacement (see the file comment).
 TEST_F(AsgProviderTest, AWeightedGroupCompletesWhenItsRunningUnitsReachTheCount) {
   PluginWorld plugin(*world_, {BasicTemplate("Units", ProviderApi::kAsg)});
-  hostfactory::Template& t = UseDefaultSubnets(plugin);
+  model::Template& t = UseDefaultSubnets(plugin);
   t.vm_types = {{"c5.xlarge", 2}, {"c5.large", 1}};
   t.vm_type = "c5.xlarge";
   const std::string id = plugin.Request("Units", 4);
@@ -410,58 +375,27 @@ TEST_F(AsgProviderTest, AWeightedGroupCompletesWhenItsRunningUnitsReachTheCount)
 TEST_F(AsgProviderTest, ATemplateWithoutSubnetsIsRefusedAndCreatesNothing) {
   PluginWorld plugin(*world_, {BasicTemplate("NoSubnet", ProviderApi::kAsg)});
   hostfactory::CommandResult r = plugin.service().RequestMachines({"NoSubnet", 2});
-  EXPECT_EQ(r.exit_code, hostfactory::kExitFailed) << r.output.dump();
+  EXPECT_EQ(r.exit_code, kExitFailed) << r.output.dump();
   EXPECT_THAT(r.output.value("message", ""), HasSubstr("subnetId"));
   EXPECT_EQ(Count("CreateLaunchTemplate"), 0);
   EXPECT_EQ(Count("CreateAutoScalingGroup"), 0);
   EXPECT_TRUE(plugin.LeftInMoto().Empty()) << plugin.LeftInMoto().ToString();
 }
 
-// AWS creates the group and launches 3 of the 4 instances it wants (no capacity for the fourth).
-// moto launches everything at once, so the proxy takes the CreateAutoScalingGroup, the test creates
-// the group AWS would hold (3 instances, from the request's launch template, with the request's
-// tags) and the proxy shows its DesiredCapacity as 4 and, as moto lists no scaling activity, the
-// failed launch AWS would list. After the fulfilment timeout the service shrinks the group to what
-// it has and ends the request with an error that says why.
+// AWS creates the group and launches 3 of the 4 instances it wants (no capacity for the fourth),
+// staged as RequestAGroupThatLaunchesOnly says. After the fulfilment timeout the service shrinks
+// the group to what it has and ends the request with an error that says why.
 TEST_F(AsgProviderTest,
        AGroupShortOfItsTargetEndsWithErrorAfterTheFulfilmentTimeoutViaProxyBecauseMotoLaunchesAll) {
   PluginWorld plugin(*world_, {BasicTemplate("Asg", ProviderApi::kAsg)},
-                     {.fulfillment_timeout = std::chrono::seconds(0)});
-  const hostfactory::Template& t = UseDefaultSubnets(plugin);
-  Rules(RulesOf({Rule("CreateAutoScalingGroup",
-                      {{"type", "respond"},
-                       {"body",
-                        "<CreateAutoScalingGroupResponse xmlns=\"http://autoscaling.amazonaws.com/"
-                        "doc/2011-01-01/\"><ResponseMetadata><RequestId>{{request_id}}</"
-                        "RequestId></ResponseMetadata></CreateAutoScalingGroupResponse>"}})}));
-  const std::string id = plugin.Request("Asg", 4);
-  ASSERT_FALSE(id.empty());
-  NoRules();
-
-  auto lts = aws::ec2::DescribeLaunchTemplates(client(), {.names = {"ohfp-" + id}});
-  ASSERT_TRUE(lts.ok()) << lts.error().ToString();
-  ASSERT_THAT(*lts, SizeIs(1));
-  provider::LaunchSpec spec;
-  spec.tmpl = &t;
-  spec.request_id = id;
-  spec.count = 4;
-  spec.tags = {{"ohfp:request-id", id}, {"ohfp:template-id", "Asg"}, {"ohfp:provider", "aws"}};
-  auto staged = provider::CreateGroupRequestFor(spec, {(*lts)[0].id, "$Default", true});
-  ASSERT_TRUE(staged.ok()) << staged.error().ToString();
-  staged->desired_capacity = 3;
-  ASSERT_TRUE(as::CreateGroup(client(), *staged).ok());
-  std::optional<as::Group> g = GroupOf(id);
-  ASSERT_TRUE(g.has_value());
-  ASSERT_THAT(g->instances, SizeIs(3));
-  Rules(RulesOf(
-      {Rule("DescribeAutoScalingGroups", {{"type", "respond"}, {"body", DescribeAnswer(*g, 4)}}),
-       Rule("DescribeScalingActivities",
-            {{"type", "respond"},
-             {"body", FailedLaunchActivity(g->name, IsoTime(std::chrono::system_clock::now() +
-                                                            std::chrono::seconds(1)))}})}));
+                     GiveUpOnFulfilmentAtOnce());
+  const model::Template& t = UseDefaultSubnets(plugin);
+  std::string id;
+  std::optional<as::Group> g;
+  ASSERT_NO_FATAL_FAILURE(RequestAGroupThatLaunchesOnly(3, plugin, t, &id, &g));
 
   const nlohmann::ordered_json done = plugin.PollUntilDone(id);
-  NoRules();
+  Rules({});
   ASSERT_EQ(done["status"], "complete_with_error") << done.dump();
   const std::string message = done.value("message", "");
   EXPECT_THAT(message, HasSubstr("3 of 4 machine(s) running"));
@@ -480,7 +414,7 @@ TEST_F(AsgProviderTest,
   ASSERT_TRUE(g.has_value());
   EXPECT_EQ(g->desired_capacity, 3);
   EXPECT_EQ(g->max_size, 3);
-  for (const auto& [instance, state] : States(MachineIds(done["machines"]))) {
+  for (const auto& [instance, state] : StatesOf(IdsOf(done["machines"]))) {
     EXPECT_EQ(state, "running") << instance;
   }
 
@@ -493,41 +427,14 @@ TEST_F(AsgProviderTest,
 TEST_F(AsgProviderTest,
        AGroupThatGotNothingEndsWithTheReasonAndLeavesNothingViaProxyBecauseMotoLaunchesAll) {
   PluginWorld plugin(*world_, {BasicTemplate("Asg", ProviderApi::kAsg)},
-                     {.fulfillment_timeout = std::chrono::seconds(0)});
-  const hostfactory::Template& t = UseDefaultSubnets(plugin);
-  Rules(RulesOf({Rule("CreateAutoScalingGroup",
-                      {{"type", "respond"},
-                       {"body",
-                        "<CreateAutoScalingGroupResponse xmlns=\"http://autoscaling.amazonaws.com/"
-                        "doc/2011-01-01/\"><ResponseMetadata><RequestId>{{request_id}}</"
-                        "RequestId></ResponseMetadata></CreateAutoScalingGroupResponse>"}})}));
-  const std::string id = plugin.Request("Asg", 4);
-  ASSERT_FALSE(id.empty());
-  NoRules();
-  auto lts = aws::ec2::DescribeLaunchTemplates(client(), {.names = {"ohfp-" + id}});
-  ASSERT_TRUE(lts.ok()) << lts.error().ToString();
-  ASSERT_THAT(*lts, SizeIs(1));
-  provider::LaunchSpec spec;
-  spec.tmpl = &t;
-  spec.request_id = id;
-  spec.count = 4;
-  spec.tags = {{"ohfp:request-id", id}, {"ohfp:template-id", "Asg"}, {"ohfp:provider", "aws"}};
-  auto staged = provider::CreateGroupRequestFor(spec, {(*lts)[0].id, "$Default", true});
-  ASSERT_TRUE(staged.ok()) << staged.error().ToString();
-  staged->desired_capacity = 0;
-  ASSERT_TRUE(as::CreateGroup(client(), *staged).ok());
-  std::optional<as::Group> g = GroupOf(id);
-  ASSERT_TRUE(g.has_value());
-  ASSERT_THAT(g->instances, IsEmpty());
-  Rules(RulesOf(
-      {Rule("DescribeAutoScalingGroups", {{"type", "respond"}, {"body", DescribeAnswer(*g, 4)}}),
-       Rule("DescribeScalingActivities",
-            {{"type", "respond"},
-             {"body", FailedLaunchActivity(g->name, IsoTime(std::chrono::system_clock::now() +
-                                                            std::chrono::seconds(1)))}})}));
+                     GiveUpOnFulfilmentAtOnce());
+  const model::Template& t = UseDefaultSubnets(plugin);
+  std::string id;
+  std::optional<as::Group> g;
+  ASSERT_NO_FATAL_FAILURE(RequestAGroupThatLaunchesOnly(0, plugin, t, &id, &g));
 
   const nlohmann::ordered_json done = plugin.PollUntilDone(id);
-  NoRules();
+  Rules({});
   ASSERT_EQ(done["status"], "complete_with_error") << done.dump();
   const std::string message = done.value("message", "");
   EXPECT_THAT(message, HasSubstr("0 of 4 machine(s) running"));
@@ -546,18 +453,18 @@ TEST_F(AsgProviderTest,
        ALostCreateAnswerIsReconciledOnTheNextPollViaProxyBecauseMotoAcceptsDuplicates) {
   PluginWorld plugin(*world_, {BasicTemplate("Asg", ProviderApi::kAsg)});
   UseDefaultSubnets(plugin);
-  Rules(RulesOf({Rule("CreateAutoScalingGroup", {{"type", "drop_response"}}, 1),
-                 Rule("CreateAutoScalingGroup",
-                      QueryErrorFault(503, "ServiceUnavailable", "try again later"))}));
+  Rules({Rule("CreateAutoScalingGroup", {{"type", "drop_response"}}, 1),
+         Rule("CreateAutoScalingGroup",
+              QueryErrorFault(503, "ServiceUnavailable", "try again later"))});
   hostfactory::CommandResult r = plugin.service().RequestMachines({"Asg", 3});
-  ASSERT_EQ(r.exit_code, hostfactory::kExitOk) << r.output.dump();
+  ASSERT_EQ(r.exit_code, kExitOk) << r.output.dump();
   const std::string id = r.output.value("requestId", "");
   EXPECT_THAT(r.output.value("message", ""), HasSubstr("not confirmed"));
   EXPECT_EQ(Count("CreateAutoScalingGroup", "forwarded"), 1);
   EXPECT_GT(Count("CreateAutoScalingGroup"), 1) << "the pipeline retried";
   auto before = plugin.store().GetRequest(id);
   ASSERT_TRUE(before.ok() && before->has_value());
-  EXPECT_EQ((*before)->resource_id, "") << "not known before the poll";
+  EXPECT_EQ((*before)->created.resource_id, "") << "not known before the poll";
 
   const nlohmann::ordered_json done = plugin.PollUntilDone(id);
   ASSERT_EQ(done["status"], "complete") << done.dump();
@@ -566,14 +473,14 @@ TEST_F(AsgProviderTest,
   EXPECT_THAT(GroupsTagged(id), ::testing::ElementsAre("ohfp-" + id));
   std::optional<as::Group> g = GroupOf(id);
   ASSERT_TRUE(g.has_value());
-  EXPECT_THAT(MemberIds(*g), UnorderedElementsAreArray(MachineIds(done["machines"])));
-  EXPECT_THAT(LiveTagged(id), UnorderedElementsAreArray(MachineIds(done["machines"])));
+  EXPECT_THAT(MemberIds(*g), UnorderedElementsAreArray(IdsOf(done["machines"])));
+  EXPECT_THAT(LiveTagged(id), UnorderedElementsAreArray(IdsOf(done["machines"])));
   auto after = plugin.store().GetRequest(id);
   ASSERT_TRUE(after.ok() && after->has_value());
-  EXPECT_EQ((*after)->resource_id, "ohfp-" + id);
-  EXPECT_FALSE((*after)->launch_template_id.empty()) << "adopted with its launch template";
+  EXPECT_EQ((*after)->created.resource_id, "ohfp-" + id);
+  EXPECT_FALSE((*after)->created.launch_template_id.empty()) << "adopted with its launch template";
 
-  NoRules();
+  Rules({});
   EXPECT_EQ(plugin.PollReturnUntilDone(plugin.Return(done["machines"]))["status"], "complete");
   EXPECT_TRUE(plugin.LeftInMoto().Empty()) << plugin.LeftInMoto().ToString();
 }
@@ -584,25 +491,25 @@ TEST_F(AsgProviderTest,
        ALostCreateAnswerRetriedAsAlreadyExistsAdoptsTheGroupViaProxyBecauseMotoAcceptsDuplicates) {
   PluginWorld plugin(*world_, {BasicTemplate("Asg", ProviderApi::kAsg)});
   UseDefaultSubnets(plugin);
-  Rules(RulesOf({Rule("CreateAutoScalingGroup", {{"type", "drop_response"}}, 1),
-                 Rule("CreateAutoScalingGroup",
-                      QueryErrorFault(400, "AlreadyExists",
-                                      "AutoScalingGroup by this name already exists - A group "
-                                      "with the name already exists"))}));
+  Rules({Rule("CreateAutoScalingGroup", {{"type", "drop_response"}}, 1),
+         Rule("CreateAutoScalingGroup",
+              QueryErrorFault(400, "AlreadyExists",
+                              "AutoScalingGroup by this name already exists - A group "
+                              "with the name already exists"))});
   const std::string id = plugin.Request("Asg", 3);
   ASSERT_FALSE(id.empty());
   EXPECT_EQ(Count("CreateAutoScalingGroup"), 2);
   auto record = plugin.store().GetRequest(id);
   ASSERT_TRUE(record.ok() && record->has_value());
-  EXPECT_EQ((*record)->resource_id, "ohfp-" + id) << "adopted by requestMachines itself";
+  EXPECT_EQ((*record)->created.resource_id, "ohfp-" + id) << "adopted by requestMachines itself";
 
   const nlohmann::ordered_json done = plugin.PollUntilDone(id);
   ASSERT_EQ(done["status"], "complete") << done.dump();
   EXPECT_THAT(done["machines"], SizeIs(3));
   EXPECT_EQ(Count("CreateAutoScalingGroup", "forwarded"), 1);
   EXPECT_THAT(GroupsTagged(id), SizeIs(1));
-  EXPECT_THAT(LiveTagged(id), UnorderedElementsAreArray(MachineIds(done["machines"])));
-  NoRules();
+  EXPECT_THAT(LiveTagged(id), UnorderedElementsAreArray(IdsOf(done["machines"])));
+  Rules({});
   EXPECT_EQ(plugin.PollReturnUntilDone(plugin.Return(done["machines"]))["status"], "complete");
   EXPECT_TRUE(plugin.LeftInMoto().Empty()) << plugin.LeftInMoto().ToString();
 }
@@ -618,30 +525,29 @@ TEST_F(AsgProviderTest, AReturnInterruptedAfterTheDetachIsFinishedByTheNextPollL
   const nlohmann::ordered_json done = plugin.PollUntilDone(id);
   ASSERT_EQ(done["status"], "complete") << done.dump();
   const std::string victim = done["machines"][0]["machineId"].get<std::string>();
-  nlohmann::ordered_json kept = nlohmann::ordered_json::array();
-  for (std::size_t i = 1; i < done["machines"].size(); ++i) kept.push_back(done["machines"][i]);
+  const nlohmann::ordered_json kept = Split(done["machines"], 1).second;
 
   // Every attempt of one TerminateInstances call (the pipeline makes 4) fails.
-  Rules(RulesOf({Rule("TerminateInstances",
-                      {{"type", "error"}, {"status", 500}, {"code", "InternalError"}}, 4)}));
+  Rules({Rule("TerminateInstances", {{"type", "error"}, {"status", 500}, {"code", "InternalError"}},
+              4)});
   hostfactory::CommandResult r = plugin.service().RequestReturnMachines({{"", victim}});
-  ASSERT_EQ(r.exit_code, hostfactory::kExitOk) << r.output.dump();
+  ASSERT_EQ(r.exit_code, kExitOk) << r.output.dump();
   EXPECT_THAT(r.output.value("message", ""), HasSubstr("not confirmed yet"));
   const std::string ret = r.output.value("requestId", "");
   std::optional<as::Group> g = GroupOf(id);
   ASSERT_TRUE(g.has_value());
   EXPECT_EQ(g->desired_capacity, 2) << "detached, the target lowered";
-  EXPECT_EQ(States({victim})[victim], "running") << "not terminated yet";
+  EXPECT_EQ(StatesOf({victim})[victim], "running") << "not terminated yet";
 
-  NoRules();
+  Rules({});
   EXPECT_EQ(plugin.PollReturnUntilDone(ret)["status"], "complete");
-  EXPECT_THAT(States({victim})[victim], AnyOf("shutting-down", "terminated"));
+  EXPECT_THAT(StatesOf({victim})[victim], AnyOf("shutting-down", "terminated"));
   g = GroupOf(id);
   ASSERT_TRUE(g.has_value());
   EXPECT_EQ(g->desired_capacity, 2) << "lowered once";
   EXPECT_EQ(Count("DetachInstances", "forwarded"), 1);
-  EXPECT_THAT(MemberIds(*g), UnorderedElementsAreArray(MachineIds(kept)));
-  EXPECT_THAT(LiveTagged(id), UnorderedElementsAreArray(MachineIds(kept)))
+  EXPECT_THAT(MemberIds(*g), UnorderedElementsAreArray(IdsOf(kept)));
+  EXPECT_THAT(LiveTagged(id), UnorderedElementsAreArray(IdsOf(kept)))
       << "exactly the returned instance is gone; nothing replaced it";
 }
 
@@ -651,7 +557,7 @@ TEST_F(AsgProviderTest, ThrottledDetachesAreRetriedAndTheReturnStillLowersTheTar
   const std::string id = plugin.Request("Asg", 3);
   const nlohmann::ordered_json done = plugin.PollUntilDone(id);
   ASSERT_EQ(done["status"], "complete") << done.dump();
-  Rules(RulesOf({Rule("DetachInstances", {{"type", "throttle"}}, 2)}));
+  Rules({Rule("DetachInstances", {{"type", "throttle"}}, 2)});
   nlohmann::ordered_json one = nlohmann::ordered_json::array({done["machines"][0]});
   EXPECT_EQ(plugin.PollReturnUntilDone(plugin.Return(one))["status"], "complete");
   EXPECT_EQ(Count("DetachInstances"), 3);

@@ -17,272 +17,78 @@
 //     Fleet), an instant fleet's capacity errors a CreateFleet answer from the proxy.
 //   - moto ignores ClientToken: the proxy emulates it (a lost CreateFleet answer).
 //
-// FleetPlugin is PluginWorld's service built over an AwsClient whose transport records each
-// request's parameters (PluginWorld's client cannot be swapped); PluginWorld itself is used for
-// what it offers over moto (LeftInMoto, DefaultSubnets).
+// FleetPlugin is PluginWorld with its provider's requests recorded (PluginWorld::Recording::kOn),
+// so a test reads what the handler asked for on the wire.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <chrono>
-#include <map>
-#include <memory>
-#include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
-#include <set>
-#include <stdexcept>
 #include <string>
-#include <thread>
 #include <utility>
 #include <vector>
 
 #include "aws/ec2/fleets.h"
 #include "aws/ec2/instances.h"
 #include "aws/ec2/launch_templates.h"
-#include "aws/socket_transport.h"
-#include "hostfactory/process_identity.h"
 #include "plugin_world.h"
 #include "provider/handlers/ec2_fleet_handler.h"
+#include "world_suite.h"
 
 namespace ohfp::testing {
 namespace {
 
 namespace ec2 = aws::ec2;
-using hostfactory::FleetType;
-using hostfactory::PriceType;
-using hostfactory::ProviderApi;
-using hostfactory::Template;
+using model::FleetType;
+using model::PriceType;
+using model::ProviderApi;
+using model::Template;
 using json = nlohmann::ordered_json;
 using ::testing::AnyOf;
-using ::testing::Contains;
-using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::Not;
 using ::testing::SizeIs;
 using ::testing::UnorderedElementsAreArray;
 
-using Params = std::map<std::string, std::string>;
+using Params = WireParams;
 
-std::string PercentDecode(std::string_view text) {
-  std::string out;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    if (text[i] == '%' && i + 2 < text.size()) {
-      out.push_back(static_cast<char>(std::stoi(std::string(text.substr(i + 1, 2)), nullptr, 16)));
-      i += 2;
-    } else {
-      out.push_back(text[i] == '+' ? ' ' : text[i]);
-    }
-  }
-  return out;
-}
-
-Params DecodeForm(std::string_view body) {
-  Params params;
-  while (!body.empty()) {
-    const std::size_t amp = body.find('&');
-    const std::string_view pair = body.substr(0, amp);
-    const std::size_t eq = pair.find('=');
-    params[PercentDecode(pair.substr(0, eq))] =
-        eq == std::string_view::npos ? "" : PercentDecode(pair.substr(eq + 1));
-    if (amp == std::string_view::npos) break;
-    body.remove_prefix(amp + 1);
-  }
-  return params;
-}
-
-// Real HTTP through SocketTransport, keeping every request's parameters in order.
-class RecordingTransport final : public aws::HttpTransport {
- public:
-  explicit RecordingTransport(const resilience::Clock& clock) : inner_(clock) {}
-  resilience::Result<aws::HttpResponse> Send(const aws::HttpRequest& request,
-                                             resilience::Deadline deadline,
-                                             std::stop_token stop) override {
-    {
-      std::lock_guard lock(mu_);
-      sent_.push_back(DecodeForm(request.body));
-    }
-    return inner_.Send(request, deadline, std::move(stop));
-  }
-  // Every request (each attempt), oldest first.
-  std::vector<Params> All() {
-    std::lock_guard lock(mu_);
-    return sent_;
-  }
-
- private:
-  aws::SocketTransport inner_;
-  std::mutex mu_;
-  std::vector<Params> sent_;
-};
-
-// The HostFactory service over AwsProvider, as PluginWorld builds it, but over a recording client.
-class FleetPlugin {
+// The HostFactory service as PluginWorld builds it, over a client whose requests are recorded.
+class FleetPlugin : public PluginWorld {
  public:
   FleetPlugin(AwsWorld& aws, std::vector<Template> templates,
               hostfactory::ServiceOptions options = {})
-      : aws_(aws),
-        transport_(aws.clock()),
-        credentials_(aws::Credentials{.access_key_id = "testing", .secret_access_key = "testing"}),
-        client_("us-east-1",
-                {aws.client().endpoint(aws::AwsService::kEc2),
-                 aws.client().endpoint(aws::AwsService::kAutoScaling),
-                 aws.client().endpoint(aws::AwsService::kCloudWatch)},
-                {.transport = transport_,
-                 .credentials = credentials_,
-                 .clock = aws.clock(),
-                 .pipeline = aws.pipeline()}),
-        inspect_(aws, {}) {
-    templates_.templates = std::move(templates);
-    auto store = store::RequestStore::Open(dir_.path() + "/ohfp-state.db");
-    if (!store.ok()) throw std::runtime_error(store.error().ToString());
-    store_ = std::move(*store);
-    auto log =
-        logging::AppLog::Open({.file = dir_.path() + "/app.log", .level = spdlog::level::debug});
-    if (!log.ok()) throw std::runtime_error(log.error().ToString());
-    log_ = std::move(*log);
-    provider_ =
-        std::make_unique<provider::AwsProvider>(client_, options.provider_name, aws.clock());
-    service_ = std::make_unique<hostfactory::HostFactoryService>(
-        hostfactory::ServiceDependencies{.store = *store_,
-                                         .provider = *provider_,
-                                         .templates = templates_,
-                                         .clock = aws.clock(),
-                                         .random = random_,
-                                         .log = *log_,
-                                         .self = hostfactory::CurrentProcess(),
-                                         .is_alive = {}},
-        std::move(options));
-  }
+      : PluginWorld(aws, std::move(templates), std::move(options), Recording::kOn) {}
 
-  store::RequestStore& store() { return *store_; }
-
-  std::string Request(const std::string& template_id, int count) {
-    hostfactory::CommandResult r = service_->RequestMachines({template_id, count});
-    EXPECT_EQ(r.exit_code, hostfactory::kExitOk) << r.output.dump();
-    return r.output.value("requestId", "");
-  }
-  json Status(const std::string& request_id) {
-    hostfactory::CommandResult r = service_->GetRequestStatus({request_id});
-    EXPECT_EQ(r.exit_code, hostfactory::kExitOk) << r.output.dump();
-    if (!r.output.contains("requests") || r.output["requests"].empty()) return r.output;
-    return r.output["requests"][0];
-  }
-  // Polls until the request is no longer "running" (at most 60 polls, 50 ms apart).
-  json PollUntilDone(const std::string& request_id) {
-    json s;
-    for (int i = 0; i < 60; ++i) {
-      s = Status(request_id);
-      if (s.value("status", "") != "running") return s;
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    ADD_FAILURE() << request_id << " still running after 60 polls: " << s.dump();
-    return s;
-  }
-  std::string Return(const json& machines) {
-    std::vector<hostfactory::MachineRef> refs;
-    for (const auto& m : machines) refs.push_back({m.value("name", ""), m.value("machineId", "")});
-    hostfactory::CommandResult r = service_->RequestReturnMachines(refs);
-    EXPECT_EQ(r.exit_code, hostfactory::kExitOk) << r.output.dump();
-    return r.output.value("requestId", "");
-  }
-  json ReturnAndWait(const json& machines) { return PollUntilDone(Return(machines)); }
+  json ReturnAndWait(const json& machines) { return PollReturnUntilDone(Return(machines)); }
 
   // The fleet recorded for an acquire request.
   std::string FleetOf(const std::string& request_id) {
-    auto r = store_->GetRequest(request_id);
+    auto r = store().GetRequest(request_id);
     EXPECT_TRUE(r.ok() && r->has_value());
-    return r.ok() && r->has_value() ? (*r)->resource_id : std::string();
+    return r.ok() && r->has_value() ? (*r)->created.resource_id : std::string();
   }
 
   // What ohfp sent, every attempt, in order; Sent(action) only that action's.
-  std::vector<Params> Wire() { return transport_.All(); }
-  std::vector<Params> Sent(const std::string& action) {
-    std::vector<Params> out;
-    for (Params& p : transport_.All()) {
-      if (p["Action"] == action) out.push_back(std::move(p));
-    }
-    return out;
-  }
+  std::vector<Params> Wire() { return wire().All(); }
+  std::vector<Params> Sent(const std::string& action) { return wire().Sent(action); }
   // Wire position of the first request for `action` after position `from` (-1 when none).
-  int IndexOf(const std::string& action, int from = 0) {
-    const std::vector<Params> all = transport_.All();
-    for (std::size_t i = static_cast<std::size_t>(from); i < all.size(); ++i) {
-      if (all[i].count("Action") != 0 && all[i].at("Action") == action) return static_cast<int>(i);
-    }
-    return -1;
-  }
-  int WireSize() { return static_cast<int>(transport_.All().size()); }
-
-  Leftovers LeftInMoto() { return inspect_.LeftInMoto(); }
-  std::vector<std::string> DefaultSubnets() { return inspect_.DefaultSubnets(); }
-
- private:
-  AwsWorld& aws_;
-  TempDir dir_;
-  RecordingTransport transport_;
-  aws::StaticCredentialsProvider credentials_;
-  aws::AwsClient client_;
-  PluginWorld inspect_;
-  hostfactory::TemplateSet templates_;
-  std::unique_ptr<store::RequestStore> store_;
-  std::unique_ptr<logging::AppLog> log_;
-  resilience::SeededRandom random_{11};
-  std::unique_ptr<provider::AwsProvider> provider_;
-  std::unique_ptr<hostfactory::HostFactoryService> service_;
+  int IndexOf(const std::string& action, int from = 0) { return wire().IndexOf(action, from); }
+  int WireSize() { return wire().Size(); }
 };
 
-resilience::ResilienceConfig FastRetries() {
-  resilience::ResilienceConfig c;
-  c.retry.default_backoff = {std::chrono::milliseconds(10), std::chrono::milliseconds(50), 2.0,
-                             resilience::JitterMode::kNone};
-  c.retry.default_max_attempts = 3;
-  return c;
-}
+class Ec2FleetProviderTest : public WorldSuite<Ec2FleetProviderTest> {
+ public:
+  static AwsWorldOptions WorldOptions() {
+    return {.with_proxy = true, .resilience = FastRetries(3)};
+  }
 
-class Ec2FleetProviderTest : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() {
-    std::string why;
-    world_ = AwsWorld::Create({.with_proxy = true, .resilience = FastRetries()}, &why).release();
-    if (world_ == nullptr) failure_ = why;
-  }
-  static void TearDownTestSuite() {
-    delete world_;
-    world_ = nullptr;
-  }
-  void SetUp() override {
-    ASSERT_NE(world_, nullptr) << failure_;
-    world_->Reset();
-  }
-
-  // Replaces the proxy's rules. A vector, not a json: a braced list of one json would be that
-  // json itself (an object, which the proxy refuses), and {} would be null.
-  static void Rules(const std::vector<nlohmann::json>& rules) {
-    nlohmann::json body = nlohmann::json::object();
-    body["rules"] = nlohmann::json::array();
-    for (const nlohmann::json& r : rules) body["rules"].push_back(r);
-    std::string why;
-    ASSERT_TRUE(world_->proxy()->SetRules(body.dump(), &why)) << why;
-  }
-  static nlohmann::json Stats() { return nlohmann::json::parse(world_->proxy()->Stats()); }
-
-  static std::string Ec2Body(const std::string& action, const std::string& inner) {
-    return "<" + action +
-           "Response xmlns=\"http://ec2.amazonaws.com/doc/2016-11-15/\"><requestId>{{request_id}}"
-           "</requestId>" +
-           inner + "</" + action + "Response>";
-  }
-  // A rule that answers `action` itself, as AWS would, with `inner` inside the response element.
-  static nlohmann::json Respond(const std::string& action, const std::string& inner) {
-    return {{"name", "respond-" + action},
-            {"match", {{"action", action}}},
-            {"fault", {{"type", "respond"}, {"status", 200}, {"body", Ec2Body(action, inner)}}}};
-  }
   // moto has no ModifyFleet: AWS's answer to an accepted one.
   static nlohmann::json ModifyFleetAccepted() {
-    return Respond("ModifyFleet", "<return>true</return>");
+    return Respond("ModifyFleet", Ec2Answer("ModifyFleet", "<return>true</return>"));
   }
 
   static Template FleetTemplate(const std::string& id, FleetType type,
@@ -292,11 +98,6 @@ class Ec2FleetProviderTest : public ::testing::Test {
     return t;
   }
 
-  static std::vector<std::string> IdsOf(const json& machines) {
-    std::vector<std::string> ids;
-    for (const auto& m : machines) ids.push_back(m["machineId"].get<std::string>());
-    return ids;
-  }
   static std::vector<ec2::Instance> Instances(const std::vector<std::string>& ids) {
     auto found = ec2::DescribeInstances(world_->client(), {.instance_ids = ids});
     EXPECT_TRUE(found.ok()) << found.error().ToString();
@@ -318,13 +119,6 @@ class Ec2FleetProviderTest : public ::testing::Test {
       ids.push_back(call.at("InstanceId." + std::to_string(n)));
     }
     return ids;
-  }
-  // Splits a finished request's machines in two: the first `n`, and the rest.
-  static std::pair<json, json> Split(const json& machines, std::size_t n) {
-    json first = json::array();
-    json rest = json::array();
-    for (std::size_t i = 0; i < machines.size(); ++i) (i < n ? first : rest).push_back(machines[i]);
-    return {first, rest};
   }
   // Exactly `returned` are gone, every one of `kept` still runs.
   static void ExpectExactlyTerminated(const json& returned, const json& kept) {
@@ -358,15 +152,17 @@ class Ec2FleetProviderTest : public ::testing::Test {
     }
     aws::QueryParams untag;
     untag.AddFlatList("ResourceId", gone);
-    untag.AddString("Tag.1.Key", std::string(provider::kTagRequestId));
-    untag.AddString("Tag.2.Key", std::string(provider::kTagProvider));
+    untag.AddString("Tag.1.Key", std::string(model::kTagRequestId));
+    untag.AddString("Tag.2.Key", std::string(model::kTagProvider));
     auto untagged =
         world_->client().Call(aws::AwsService::kEc2, "DeleteTags", untag, "ec2_delete_tags");
     EXPECT_TRUE(untagged.ok()) << untagged.error().ToString();
     EXPECT_TRUE(ec2::TerminateInstances(world_->client(), gone).ok());
     Rules({ModifyFleetAccepted(),
-           Respond("DescribeFleets", ShortFleetBody(fleet_id, type, request_id, filled)),
-           Respond("DescribeFleetInstances", FleetInstancesBody(fleet_id, stay))});
+           Respond("DescribeFleets",
+                   Ec2Answer("DescribeFleets", ShortFleetBody(fleet_id, type, request_id, filled))),
+           Respond("DescribeFleetInstances",
+                   Ec2Answer("DescribeFleetInstances", FleetInstancesBody(fleet_id, stay)))});
     return stay;
   }
   // How AWS describes a fleet that got `filled` of its 4 units and could not get more.
@@ -405,12 +201,7 @@ class Ec2FleetProviderTest : public ::testing::Test {
     return "<activeInstanceSet>" + items + "</activeInstanceSet><fleetId>" + fleet_id +
            "</fleetId>";
   }
-
-  static AwsWorld* world_;
-  static std::string failure_;
 };
-AwsWorld* Ec2FleetProviderTest::world_ = nullptr;
-std::string Ec2FleetProviderTest::failure_;
 
 // -------------------------------------------------------------------------------------------------
 // The three fleet types, request to nothing left.
@@ -441,8 +232,8 @@ TEST_F(Ec2FleetProviderTest, InstantFleetRequestPollReturnHalfThenTheRestLeavesN
   const std::string fleet_id = fleet_plugin.FleetOf(id);
   EXPECT_THAT(fleet_id, ::testing::StartsWith("fleet-"));
   for (const ec2::Instance& i : Instances(IdsOf(done["machines"]))) {
-    EXPECT_EQ(i.TagValue(provider::kTagRequestId), id);
-    EXPECT_EQ(i.TagValue(provider::kTagProvider), "aws");
+    EXPECT_EQ(i.TagValue(model::kTagRequestId), id);
+    EXPECT_EQ(i.TagValue(model::kTagProvider), "aws");
   }
 
   const auto [first, rest] = Split(done["machines"], 2);
@@ -598,7 +389,7 @@ TEST_F(Ec2FleetProviderTest, HeterogeneousFleetLaunchesItsShareOnDemandAndTheRes
   Template t = FleetTemplate("Mixed", FleetType::kRequest);
   t.price_type = PriceType::kHeterogeneous;
   t.percent_on_demand = 50;
-  t.allocation_strategy = "lowest-price";
+  t.allocation_strategy = model::AllocationStrategy::kLowestPrice;
   FleetPlugin plugin(*world_, {t});
   const std::string id = plugin.Request("Mixed", 3);
   const std::vector<Params> created = plugin.Sent("CreateFleet");
@@ -645,8 +436,8 @@ TEST_F(Ec2FleetProviderTest,
   ASSERT_EQ(done["status"], "complete") << done.dump();
   ASSERT_THAT(done["machines"], SizeIs(2));
   for (const ec2::Instance& i : Instances(IdsOf(done["machines"]))) {
-    EXPECT_EQ(i.TagValue(provider::kTagRequestId), id) << "tagged after launch";
-    EXPECT_EQ(i.TagValue(provider::kTagProvider), "aws");
+    EXPECT_EQ(i.TagValue(model::kTagRequestId), id) << "tagged after launch";
+    EXPECT_EQ(i.TagValue(model::kTagProvider), "aws");
     EXPECT_EQ(i.TagValue(provider::kTagWeights), std::nullopt);
   }
 
@@ -665,9 +456,8 @@ TEST_F(Ec2FleetProviderTest,
 
 TEST_F(Ec2FleetProviderTest,
        PartlyFilledMaintainFleetKeepsWhatCameAndNamesTheReasonViaProxyBecauseMotoLacksModifyFleet) {
-  hostfactory::ServiceOptions options;
-  options.fulfillment_timeout = std::chrono::seconds(0);  // the first poll finds it short
-  FleetPlugin plugin(*world_, {FleetTemplate("Maintain", FleetType::kMaintain)}, options);
+  FleetPlugin plugin(*world_, {FleetTemplate("Maintain", FleetType::kMaintain)},
+                     GiveUpOnFulfilmentAtOnce());
   const std::string id = plugin.Request("Maintain", 4);
   const std::vector<std::string> stay = MakeItShort(plugin, id, "maintain", 2);
   ASSERT_THAT(stay, SizeIs(2));
@@ -699,9 +489,8 @@ TEST_F(Ec2FleetProviderTest,
 
 TEST_F(Ec2FleetProviderTest,
        PartlyFilledRequestFleetIsStoppedWithoutTerminatingViaProxyBecauseMotoFillsEveryFleet) {
-  hostfactory::ServiceOptions options;
-  options.fulfillment_timeout = std::chrono::seconds(0);
-  FleetPlugin plugin(*world_, {FleetTemplate("Request", FleetType::kRequest)}, options);
+  FleetPlugin plugin(*world_, {FleetTemplate("Request", FleetType::kRequest)},
+                     GiveUpOnFulfilmentAtOnce());
   const std::string id = plugin.Request("Request", 4);
   const std::string fleet_id = plugin.FleetOf(id);
   const std::vector<std::string> stay = MakeItShort(plugin, id, "request", 2);
@@ -732,9 +521,8 @@ TEST_F(Ec2FleetProviderTest,
 TEST_F(
     Ec2FleetProviderTest,
     MaintainFleetThatGotNothingEndsWithTheReasonAndLeavesNothingViaProxyBecauseMotoFillsEveryFleet) {
-  hostfactory::ServiceOptions options;
-  options.fulfillment_timeout = std::chrono::seconds(0);
-  FleetPlugin plugin(*world_, {FleetTemplate("Maintain", FleetType::kMaintain)}, options);
+  FleetPlugin plugin(*world_, {FleetTemplate("Maintain", FleetType::kMaintain)},
+                     GiveUpOnFulfilmentAtOnce());
   const std::string id = plugin.Request("Maintain", 4);
   const std::string fleet_id = plugin.FleetOf(id);
   ASSERT_THAT(MakeItShort(plugin, id, "maintain", 0), IsEmpty());
@@ -766,8 +554,10 @@ TEST_F(Ec2FleetProviderTest,
        InstantFleetWithoutCapacityEndsWithTheReasonAndLeavesNothingViaProxyBecauseMotoNeverFails) {
   // How AWS answers an instant fleet none of whose pools had capacity.
   Rules({Respond("CreateFleet",
-                 "<fleetId>fleet-0a1b2c3d-4e5f-6a7b-8c9d-0e1f2a3b4c5d</fleetId><errorSet><item>" +
-                     CapacityErrorItem() + "</item></errorSet><fleetInstanceSet/>")});
+                 Ec2Answer("CreateFleet",
+                           "<fleetId>fleet-0a1b2c3d-4e5f-6a7b-8c9d-0e1f2a3b4c5d"
+                           "</fleetId><errorSet><item>" +
+                               CapacityErrorItem() + "</item></errorSet><fleetInstanceSet/>"))});
   FleetPlugin plugin(*world_, {FleetTemplate("Instant", FleetType::kInstant)});
   const std::string id = plugin.Request("Instant", 3);
   ASSERT_FALSE(id.empty());

@@ -6,35 +6,19 @@
 
 #include "aws/ec2/instances.h"
 #include "plugin_world.h"
+#include "world_suite.h"
 
 namespace ohfp::testing {
 namespace {
 
-using hostfactory::ProviderApi;
+using model::ProviderApi;
 using ::testing::HasSubstr;
 using ::testing::SizeIs;
 
-class RunInstancesProviderTest : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() {
-    std::string why;
-    world_ = AwsWorld::Create({.with_proxy = true}, &why).release();
-    if (world_ == nullptr) failure_ = why;
-  }
-  static void TearDownTestSuite() {
-    delete world_;
-    world_ = nullptr;
-  }
-  void SetUp() override {
-    ASSERT_NE(world_, nullptr) << failure_;
-    world_->Reset();
-  }
-
-  static AwsWorld* world_;
-  static std::string failure_;
+class RunInstancesProviderTest : public WorldSuite<RunInstancesProviderTest> {
+ public:
+  static AwsWorldOptions WorldOptions() { return {.with_proxy = true}; }
 };
-AwsWorld* RunInstancesProviderTest::world_ = nullptr;
-std::string RunInstancesProviderTest::failure_;
 
 TEST_F(RunInstancesProviderTest, RequestPollReturnHalfThenTheRestLeavesNothing) {
   PluginWorld plugin(*world_, {BasicTemplate("OnDemand", ProviderApi::kRunInstances)});
@@ -45,11 +29,7 @@ TEST_F(RunInstancesProviderTest, RequestPollReturnHalfThenTheRestLeavesNothing) 
   ASSERT_THAT(done["machines"], SizeIs(4));
   for (const auto& m : done["machines"]) EXPECT_EQ(m["result"], "succeed");
 
-  nlohmann::ordered_json first = nlohmann::ordered_json::array();
-  nlohmann::ordered_json rest = nlohmann::ordered_json::array();
-  for (std::size_t i = 0; i < done["machines"].size(); ++i) {
-    (i < 2 ? first : rest).push_back(done["machines"][i]);
-  }
+  const auto [first, rest] = Split(done["machines"], 2);
   const nlohmann::ordered_json returned = plugin.PollReturnUntilDone(plugin.Return(first));
   EXPECT_EQ(returned["status"], "complete") << returned.dump();
   EXPECT_THAT(plugin.LeftInMoto().instances, SizeIs(2)) << "exactly the returned two are gone";
@@ -67,8 +47,7 @@ TEST_F(RunInstancesProviderTest, RequestPollReturnHalfThenTheRestLeavesNothing) 
 }
 
 TEST_F(RunInstancesProviderTest, ThrottlingOnTheWayIsRetriedAndLaunchesOnce) {
-  world_->proxy()->SetRules(
-      R"({"rules": [{"match": {"action": "RunInstances"}, "fault": {"type": "throttle"}, "max_hits": 2}]})");
+  Rules({Rule("RunInstances", {{"type", "throttle"}}, 2)});
   PluginWorld plugin(*world_, {BasicTemplate("OnDemand", ProviderApi::kRunInstances)});
   const std::string id = plugin.Request("OnDemand", 3);
   const nlohmann::ordered_json done = plugin.PollUntilDone(id);

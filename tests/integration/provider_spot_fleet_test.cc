@@ -28,14 +28,15 @@
 #include "aws/ec2/instances.h"
 #include "aws/ec2/spot_fleet.h"
 #include "plugin_world.h"
+#include "world_suite.h"
 
 namespace ohfp::testing {
 namespace {
 
 namespace ec2 = aws::ec2;
-using hostfactory::FleetType;
-using hostfactory::PriceType;
-using hostfactory::ProviderApi;
+using model::FleetType;
+using model::PriceType;
+using model::ProviderApi;
 using ::testing::Contains;
 using ::testing::HasSubstr;
 using ::testing::SizeIs;
@@ -43,75 +44,27 @@ using ::testing::UnorderedElementsAreArray;
 
 constexpr char kFleetRole[] = "arn:aws:iam::123456789012:role/aws-ec2-spot-fleet-tagging-role";
 
-resilience::ResilienceConfig FastRetries() {
-  resilience::ResilienceConfig c;
-  c.retry.default_backoff = {std::chrono::milliseconds(10), std::chrono::milliseconds(50), 2.0,
-                             resilience::JitterMode::kNone};
-  c.retry.default_max_attempts = 4;
-  c.circuit_breaker.defaults.failure_threshold = 100;
-  c.timeout.default_timeout = std::chrono::seconds(30);
-  return c;
-}
-
-// An EC2 answer for the proxy to give ({{request_id}} becomes a fresh id).
-std::string Ec2Response(const std::string& action, const std::string& inner) {
-  return "<" + action +
-         "Response xmlns=\"http://ec2.amazonaws.com/doc/2016-11-15/\"><requestId>{{request_id}}"
-         "</requestId>" +
-         inner + "</" + action + "Response>";
-}
-
-hostfactory::Template SpotFleetTemplate(std::string id, FleetType type,
-                                        std::vector<std::string> subnets) {
-  hostfactory::Template t = BasicTemplate(std::move(id), ProviderApi::kSpotFleet, subnets);
+model::Template SpotFleetTemplate(std::string id, FleetType type,
+                                  std::vector<std::string> subnets = {}) {
+  model::Template t = BasicTemplate(std::move(id), ProviderApi::kSpotFleet, subnets);
   t.fleet_role = kFleetRole;
   t.price_type = PriceType::kSpot;
   t.fleet_type = type;
   return t;
 }
 
-std::vector<std::string> IdsOf(const nlohmann::ordered_json& machines) {
-  std::vector<std::string> ids;
-  for (const auto& m : machines) ids.push_back(m["machineId"].get<std::string>());
-  return ids;
-}
+class SpotFleetProviderTest : public WorldSuite<SpotFleetProviderTest> {
+ public:
+  static AwsWorldOptions WorldOptions() {
+    return {.with_proxy = true, .resilience = FastRetries(4)};
+  }
 
-class SpotFleetProviderTest : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() {
-    std::string why;
-    world_ = AwsWorld::Create({.with_proxy = true, .resilience = FastRetries()}, &why).release();
-    if (world_ == nullptr) failure_ = why;
-  }
-  static void TearDownTestSuite() {
-    delete world_;
-    world_ = nullptr;
-  }
-  void SetUp() override {
-    ASSERT_NE(world_, nullptr) << failure_;
-    world_->Reset();
-  }
-
-  aws::AwsClient& client() { return world_->client(); }
-  void Rules(const std::vector<nlohmann::json>& rules) {
-    std::string why;
-    nlohmann::json all = {{"rules", nlohmann::json::array()}};
-    for (const nlohmann::json& rule : rules) all["rules"].push_back(rule);
-    ASSERT_TRUE(world_->proxy()->SetRules(all.dump(), &why)) << why;
-  }
-  static nlohmann::json Respond(const std::string& name, const std::string& action,
-                                const std::string& body) {
-    return {{"name", name},
-            {"match", {{"action", action}}},
-            {"fault", {{"type", "respond"}, {"status", 200}, {"body", body}}}};
-  }
-  nlohmann::json Stats() { return nlohmann::json::parse(world_->proxy()->Stats()); }
-
   // The request as the store holds it.
-  static store::RequestRecord Stored(PluginWorld& plugin, const std::string& id) {
+  static model::Request Stored(PluginWorld& plugin, const std::string& id) {
     auto r = plugin.store().GetRequest(id);
     EXPECT_TRUE(r.ok() && r->has_value()) << id;
-    return r.ok() && r->has_value() ? **r : store::RequestRecord{};
+    return r.ok() && r->has_value() ? **r : model::Request{};
   }
   // Every Spot Fleet request in moto (any state).
   std::vector<ec2::SpotFleetRequestDescription> AllFleets() {
@@ -135,24 +88,13 @@ class SpotFleetProviderTest : public ::testing::Test {
     EXPECT_TRUE(f.ok() && f->has_value()) << fleet_id;
     return f.ok() && f->has_value() ? **f : ec2::SpotFleetRequestDescription{};
   }
-  // instance id -> state.
-  std::map<std::string, std::string> StatesOf(const std::vector<std::string>& ids) {
-    std::map<std::string, std::string> states;
-    auto found = ec2::DescribeInstances(client(), {.instance_ids = ids});
-    EXPECT_TRUE(found.ok()) << found.error().ToString();
-    if (found.ok()) {
-      for (const ec2::Instance& i : *found) states[i.instance_id] = i.state;
-    }
-    return states;
-  }
   std::vector<std::string> LiveInMoto(PluginWorld& plugin) { return plugin.LeftInMoto().instances; }
-  // Per resilience operation so far: its service (breaker) and how many calls it made.
-  std::map<std::string, std::pair<std::string, std::uint64_t>> Operations() {
-    std::map<std::string, std::pair<std::string, std::uint64_t>> out;
-    for (const auto& op : world_->pipeline().monitor().Operations()) {
-      out[op.operation] = {op.service, op.total_operations};
-    }
-    return out;
+  // `t` on moto's first default subnet, added to the plugin's templates.
+  static void AddOnFirstSubnet(PluginWorld& plugin, model::Template t) {
+    const std::vector<std::string> subnets = plugin.DefaultSubnets();
+    ASSERT_FALSE(subnets.empty());
+    t.subnet_ids = {subnets[0]};
+    plugin.templates().templates.push_back(std::move(t));
   }
 
   // Request 4, poll to complete, return half, return the rest.
@@ -171,37 +113,33 @@ class SpotFleetProviderTest : public ::testing::Test {
     ASSERT_THAT(done["machines"], SizeIs(4));
     for (const auto& m : done["machines"]) EXPECT_EQ(m["result"], "succeed") << m.dump();
 
-    const store::RequestRecord stored = Stored(plugin, id);
+    const model::Request stored = Stored(plugin, id);
     ASSERT_EQ(FleetsOf(id).size(), 1U) << "one Spot Fleet request per HostFactory request";
-    EXPECT_EQ(stored.resource_id, FleetsOf(id)[0].spot_fleet_request_id);
-    EXPECT_THAT(stored.launch_template_id, ::testing::StartsWith("lt-"));
-    EXPECT_EQ(Fleet(stored.resource_id).target_capacity, 4);
+    EXPECT_EQ(stored.created.resource_id, FleetsOf(id)[0].spot_fleet_request_id);
+    EXPECT_THAT(stored.created.launch_template_id, ::testing::StartsWith("lt-"));
+    EXPECT_EQ(Fleet(stored.created.resource_id).target_capacity, 4);
     // The instances carry the request's tags, from the launch template.
     auto tagged = ec2::DescribeInstances(
         client(), {.filters = {{"tag:ohfp:request-id", {id}}, {"tag:ohfp:provider", {"aws"}}}});
     ASSERT_TRUE(tagged.ok());
     EXPECT_THAT(*tagged, SizeIs(4));
 
-    nlohmann::ordered_json first = nlohmann::ordered_json::array();
-    nlohmann::ordered_json rest = nlohmann::ordered_json::array();
-    for (std::size_t i = 0; i < done["machines"].size(); ++i) {
-      (i < 2 ? first : rest).push_back(done["machines"][i]);
-    }
+    const auto [first, rest] = Split(done["machines"], 2);
     const nlohmann::ordered_json returned = plugin.PollReturnUntilDone(plugin.Return(first));
     EXPECT_EQ(returned["status"], "complete") << returned.dump();
-    EXPECT_EQ(Fleet(stored.resource_id).target_capacity, 2)
+    EXPECT_EQ(Fleet(stored.created.resource_id).target_capacity, 2)
         << "the target went down before the returned instances were terminated";
     for (const auto& [instance, state] : StatesOf(IdsOf(first))) {
       EXPECT_THAT(state, ::testing::AnyOf("shutting-down", "terminated")) << instance;
     }
     EXPECT_THAT(LiveInMoto(plugin), UnorderedElementsAreArray(IdsOf(rest)))
         << "exactly the returned two are gone; the others keep running";
-    EXPECT_EQ(Fleet(stored.resource_id).state, ec2::SpotFleetState::kActive)
+    EXPECT_EQ(Fleet(stored.created.resource_id).state, ec2::SpotFleetState::kActive)
         << "the request still holds machines";
     EXPECT_THAT(plugin.LeftInMoto().launch_templates, SizeIs(1));
 
     EXPECT_EQ(plugin.PollReturnUntilDone(plugin.Return(rest))["status"], "complete");
-    auto after = ec2::FindSpotFleetRequest(client(), stored.resource_id);
+    auto after = ec2::FindSpotFleetRequest(client(), stored.created.resource_id);
     ASSERT_TRUE(after.ok()) << after.error().ToString();
     EXPECT_TRUE(!after->has_value() || ec2::IsCancelledOrFailed((*after)->state))
         << "cancelled (moto forgets a fleet cancelled with its instances)";
@@ -224,12 +162,7 @@ class SpotFleetProviderTest : public ::testing::Test {
       EXPECT_EQ(ops.at(op).first, "aws_ec2") << op;
     }
   }
-
-  static AwsWorld* world_;
-  static std::string failure_;
 };
-AwsWorld* SpotFleetProviderTest::world_ = nullptr;
-std::string SpotFleetProviderTest::failure_;
 
 TEST_F(SpotFleetProviderTest, MaintainFleetRequestPollReturnHalfThenTheRestLeavesNothing) {
   RequestReturnHalfThenTheRest(FleetType::kMaintain);
@@ -243,19 +176,17 @@ TEST_F(SpotFleetProviderTest, RequestFleetRequestPollReturnHalfThenTheRestLeaves
 
 TEST_F(SpotFleetProviderTest, WeightedTypesCompleteOnCapacityUnitsAndReturnsLowerByTheirWeight) {
   PluginWorld plugin(*world_, {});
-  const std::vector<std::string> subnets = plugin.DefaultSubnets();
-  ASSERT_FALSE(subnets.empty());
-  hostfactory::Template t = SpotFleetTemplate("Weighted", FleetType::kMaintain, {subnets[0]});
+  model::Template t = SpotFleetTemplate("Weighted", FleetType::kMaintain);
   t.vm_type = "c5.xlarge";
   t.vm_types = {{"c5.xlarge", 2.0}, {"c5.large", 1.0}};
-  plugin.templates().templates.push_back(t);
+  ASSERT_NO_FATAL_FAILURE(AddOnFirstSubnet(plugin, t));
 
   // 4 units: moto launches the first override only, c5.xlarge at 2 units each.
   const std::string id = plugin.Request("Weighted", 4);
   const nlohmann::ordered_json done = plugin.PollUntilDone(id);
   ASSERT_EQ(done["status"], "complete") << done.dump();
   ASSERT_THAT(done["machines"], SizeIs(2)) << "two instances of 2 units make the 4 asked for";
-  const std::string fleet_id = Stored(plugin, id).resource_id;
+  const std::string fleet_id = Stored(plugin, id).created.resource_id;
   EXPECT_THAT(Fleet(fleet_id).tags, Contains(ec2::Tag{"ohfp:weight:c5.xlarge", "2"}));
 
   nlohmann::ordered_json one = nlohmann::ordered_json::array({done["machines"][0]});
@@ -270,20 +201,18 @@ TEST_F(SpotFleetProviderTest, WeightedTypesCompleteOnCapacityUnitsAndReturnsLowe
 
 TEST_F(SpotFleetProviderTest, HeterogeneousAndOnDemandFleetsAreAcceptedAndCleanedUp) {
   PluginWorld plugin(*world_, {});
-  const std::vector<std::string> subnets = plugin.DefaultSubnets();
-  ASSERT_FALSE(subnets.empty());
-  hostfactory::Template mixed = SpotFleetTemplate("Mixed", FleetType::kMaintain, {subnets[0]});
+  model::Template mixed = SpotFleetTemplate("Mixed", FleetType::kMaintain);
   mixed.price_type = PriceType::kHeterogeneous;
   mixed.percent_on_demand = 50;
-  mixed.allocation_strategy = "capacity-optimized";
+  mixed.allocation_strategy = model::AllocationStrategy::kCapacityOptimized;
   mixed.max_spot_price = "0.50";
   mixed.spot_fleet_request_expiry = 30;
   mixed.instance_tags = {{"team", "hpc"}};
-  hostfactory::Template on_demand =
-      SpotFleetTemplate("OnDemand", FleetType::kRequest, {subnets[0]});
+  model::Template on_demand = SpotFleetTemplate("OnDemand", FleetType::kRequest);
   on_demand.price_type = PriceType::kOnDemand;
-  on_demand.allocation_strategy = "prioritized";
-  plugin.templates().templates = {mixed, on_demand};
+  on_demand.allocation_strategy = model::AllocationStrategy::kPrioritized;
+  ASSERT_NO_FATAL_FAILURE(AddOnFirstSubnet(plugin, mixed));
+  ASSERT_NO_FATAL_FAILURE(AddOnFirstSubnet(plugin, on_demand));
 
   for (const std::string& tmpl : {std::string("Mixed"), std::string("OnDemand")}) {
     const std::string id = plugin.Request(tmpl, 2);
@@ -304,16 +233,12 @@ TEST_F(SpotFleetProviderTest, HeterogeneousAndOnDemandFleetsAreAcceptedAndCleane
 TEST_F(
     SpotFleetProviderTest,
     AShortFleetKeepsWhatItHasAfterTheTimeoutAndSaysWhyViaProxyBecauseMotoAlwaysFulfilsAndLacksHistory) {
-  hostfactory::ServiceOptions options;
-  options.fulfillment_timeout = std::chrono::seconds(0);
-  PluginWorld plugin(*world_, {}, options);
-  const std::vector<std::string> subnets = plugin.DefaultSubnets();
-  ASSERT_FALSE(subnets.empty());
-  plugin.templates().templates.push_back(
-      SpotFleetTemplate("Spot", FleetType::kMaintain, {subnets[0]}));
+  PluginWorld plugin(*world_, {}, GiveUpOnFulfilmentAtOnce());
+  ASSERT_NO_FATAL_FAILURE(
+      AddOnFirstSubnet(plugin, SpotFleetTemplate("Spot", FleetType::kMaintain)));
 
   const std::string id = plugin.Request("Spot", 4);
-  const std::string fleet_id = Stored(plugin, id).resource_id;
+  const std::string fleet_id = Stored(plugin, id).created.resource_id;
   ASSERT_FALSE(fleet_id.empty());
   // moto fulfils at once: take two instances away behind the fleet's back (moto lowers its
   // fulfilled capacity, as AWS does after an interruption) so the fleet is 2 of 4.
@@ -323,23 +248,23 @@ TEST_F(
   const std::vector<std::string> lost = {(*members)[0].instance_id, (*members)[1].instance_id};
   ASSERT_TRUE(ec2::TerminateInstances(client(), lost).ok());
   // moto lacks the history: the proxy answers it, as AWS would for a fleet over its Spot limit.
-  Rules({Respond("history", "DescribeSpotFleetRequestHistory",
-                 Ec2Response("DescribeSpotFleetRequestHistory",
-                             "<spotFleetRequestId>" + fleet_id +
-                                 "</spotFleetRequestId><startTime>2026-01-01T00:00:00.000Z"
-                                 "</startTime><historyRecordSet><item><timestamp>"
-                                 "2026-01-01T00:00:01.000Z</timestamp><eventType>error</eventType>"
-                                 "<eventInformation><eventSubType>spotInstanceCountLimitExceeded"
-                                 "</eventSubType><eventDescription>Max spot instance count "
-                                 "exceeded</eventDescription></eventInformation></item>"
-                                 "<item><timestamp>2026-01-01T00:00:02.000Z</timestamp>"
-                                 "<eventType>information</eventType><eventInformation>"
-                                 "<eventSubType>launchSpecTemporarilyBlacklisted</eventSubType>"
-                                 "<eventDescription>c5.large, ami-12c6146b, Linux/UNIX, "
-                                 "us-east-1a, InsufficientInstanceCapacity: There is no Spot "
-                                 "capacity available that matches your request."
-                                 "</eventDescription></eventInformation></item>"
-                                 "</historyRecordSet>"))});
+  Rules({Respond("DescribeSpotFleetRequestHistory",
+                 Ec2Answer("DescribeSpotFleetRequestHistory",
+                           "<spotFleetRequestId>" + fleet_id +
+                               "</spotFleetRequestId><startTime>2026-01-01T00:00:00.000Z"
+                               "</startTime><historyRecordSet><item><timestamp>"
+                               "2026-01-01T00:00:01.000Z</timestamp><eventType>error</eventType>"
+                               "<eventInformation><eventSubType>spotInstanceCountLimitExceeded"
+                               "</eventSubType><eventDescription>Max spot instance count "
+                               "exceeded</eventDescription></eventInformation></item>"
+                               "<item><timestamp>2026-01-01T00:00:02.000Z</timestamp>"
+                               "<eventType>information</eventType><eventInformation>"
+                               "<eventSubType>launchSpecTemporarilyBlacklisted</eventSubType>"
+                               "<eventDescription>c5.large, ami-12c6146b, Linux/UNIX, "
+                               "us-east-1a, InsufficientInstanceCapacity: There is no Spot "
+                               "capacity available that matches your request."
+                               "</eventDescription></eventInformation></item>"
+                               "</historyRecordSet>"))});
 
   const nlohmann::ordered_json done = plugin.PollUntilDone(id);
   EXPECT_EQ(done["status"], "complete_with_error") << done.dump();
@@ -354,10 +279,7 @@ TEST_F(
   EXPECT_GE(Stats()["actions"]["DescribeSpotFleetRequestHistory"]["requests"].get<int>(), 1);
   EXPECT_EQ(Fleet(fleet_id).target_capacity, 2) << "no more instances will come later";
 
-  nlohmann::ordered_json kept = nlohmann::ordered_json::array();
-  for (const auto& m : done["machines"]) {
-    if (m["result"] == "succeed") kept.push_back(m);
-  }
+  const nlohmann::ordered_json kept = Succeeded(done["machines"]);
   ASSERT_THAT(kept, SizeIs(2)) << done.dump();
   EXPECT_THAT(LiveInMoto(plugin), UnorderedElementsAreArray(IdsOf(kept)))
       << "shrinking terminates nothing";
@@ -372,15 +294,11 @@ TEST_F(
 // the cleanup; the fleet and its launch template go when the target is given up.
 TEST_F(SpotFleetProviderTest,
        AFleetThatGotNothingEndsWithTheReasonAndLeavesNothingViaProxyBecauseMotoAlwaysFulfils) {
-  hostfactory::ServiceOptions options;
-  options.fulfillment_timeout = std::chrono::seconds(0);
-  PluginWorld plugin(*world_, {}, options);
-  const std::vector<std::string> subnets = plugin.DefaultSubnets();
-  ASSERT_FALSE(subnets.empty());
-  plugin.templates().templates.push_back(
-      SpotFleetTemplate("Spot", FleetType::kMaintain, {subnets[0]}));
+  PluginWorld plugin(*world_, {}, GiveUpOnFulfilmentAtOnce());
+  ASSERT_NO_FATAL_FAILURE(
+      AddOnFirstSubnet(plugin, SpotFleetTemplate("Spot", FleetType::kMaintain)));
   const std::string id = plugin.Request("Spot", 3);
-  const std::string fleet_id = Stored(plugin, id).resource_id;
+  const std::string fleet_id = Stored(plugin, id).created.resource_id;
   ASSERT_FALSE(fleet_id.empty());
   // moto fulfils at once: take every instance away behind the fleet's back.
   auto members = ec2::DescribeSpotFleetInstances(client(), fleet_id);
@@ -389,17 +307,17 @@ TEST_F(SpotFleetProviderTest,
   for (const auto& m : *members) all.push_back(m.instance_id);
   ASSERT_THAT(all, SizeIs(3));
   ASSERT_TRUE(ec2::TerminateInstances(client(), all).ok());
-  Rules({Respond("history", "DescribeSpotFleetRequestHistory",
-                 Ec2Response("DescribeSpotFleetRequestHistory",
-                             "<spotFleetRequestId>" + fleet_id +
-                                 "</spotFleetRequestId><startTime>2026-01-01T00:00:00.000Z"
-                                 "</startTime><historyRecordSet><item><timestamp>"
-                                 "2026-01-01T00:00:01.000Z</timestamp><eventType>error"
-                                 "</eventType><eventInformation><eventSubType>"
-                                 "allLaunchSpecsTemporarilyBlacklisted</eventSubType>"
-                                 "<eventDescription>InsufficientInstanceCapacity in every launch "
-                                 "specification</eventDescription></eventInformation></item>"
-                                 "</historyRecordSet>"))});
+  Rules({Respond("DescribeSpotFleetRequestHistory",
+                 Ec2Answer("DescribeSpotFleetRequestHistory",
+                           "<spotFleetRequestId>" + fleet_id +
+                               "</spotFleetRequestId><startTime>2026-01-01T00:00:00.000Z"
+                               "</startTime><historyRecordSet><item><timestamp>"
+                               "2026-01-01T00:00:01.000Z</timestamp><eventType>error"
+                               "</eventType><eventInformation><eventSubType>"
+                               "allLaunchSpecsTemporarilyBlacklisted</eventSubType>"
+                               "<eventDescription>InsufficientInstanceCapacity in every launch "
+                               "specification</eventDescription></eventInformation></item>"
+                               "</historyRecordSet>"))});
 
   const nlohmann::ordered_json done = plugin.PollUntilDone(id);
   Rules({});
@@ -415,23 +333,20 @@ TEST_F(SpotFleetProviderTest,
 TEST_F(SpotFleetProviderTest,
        AnExpiredFleetLeftShortEndsWithErrorNamingTheExpiryViaProxyBecauseMotoNeverExpiresFleets) {
   PluginWorld plugin(*world_, {});
-  const std::vector<std::string> subnets = plugin.DefaultSubnets();
-  ASSERT_FALSE(subnets.empty());
-  hostfactory::Template t = SpotFleetTemplate("Spot", FleetType::kMaintain, {subnets[0]});
+  model::Template t = SpotFleetTemplate("Spot", FleetType::kMaintain);
   t.spot_fleet_request_expiry = 1;
-  plugin.templates().templates.push_back(t);
+  ASSERT_NO_FATAL_FAILURE(AddOnFirstSubnet(plugin, t));
 
   const std::string id = plugin.Request("Spot", 3);
-  const std::string fleet_id = Stored(plugin, id).resource_id;
+  const std::string fleet_id = Stored(plugin, id).created.resource_id;
   ASSERT_FALSE(fleet_id.empty());
   auto members = ec2::DescribeSpotFleetInstances(client(), fleet_id);
   ASSERT_TRUE(members.ok());
   ASSERT_THAT(*members, SizeIs(3));
   ASSERT_TRUE(ec2::TerminateInstances(client(), {(*members)[0].instance_id}).ok());
   // How AWS describes the fleet once its ValidUntil has passed (moto never expires one).
-  Rules(
-      {Respond("expired", "DescribeSpotFleetRequests",
-               Ec2Response("DescribeSpotFleetRequests",
+  Rules({Respond("DescribeSpotFleetRequests",
+                 Ec2Answer("DescribeSpotFleetRequests",
                            "<spotFleetRequestConfigSet><item><spotFleetRequestId>" + fleet_id +
                                "</spotFleetRequestId><spotFleetRequestState>cancelled_running"
                                "</spotFleetRequestState><spotFleetRequestConfig><targetCapacity>3"
@@ -440,8 +355,8 @@ TEST_F(SpotFleetProviderTest,
                                "</validUntil></spotFleetRequestConfig><tagSet><item><key>"
                                "ohfp:request-id</key><value>" +
                                id + "</value></item></tagSet></item></spotFleetRequestConfigSet>")),
-       Respond("history", "DescribeSpotFleetRequestHistory",
-               Ec2Response("DescribeSpotFleetRequestHistory",
+         Respond("DescribeSpotFleetRequestHistory",
+                 Ec2Answer("DescribeSpotFleetRequestHistory",
                            "<historyRecordSet></historyRecordSet>"))});
 
   const nlohmann::ordered_json done = plugin.PollUntilDone(id);
@@ -452,10 +367,7 @@ TEST_F(SpotFleetProviderTest,
   EXPECT_THAT(done.value("message", ""), HasSubstr("2 of 3 machine(s) running"));
 
   Rules({});
-  nlohmann::ordered_json kept = nlohmann::ordered_json::array();
-  for (const auto& m : done["machines"]) {
-    if (m["result"] == "succeed") kept.push_back(m);
-  }
+  const nlohmann::ordered_json kept = Succeeded(done["machines"]);
   ASSERT_THAT(kept, SizeIs(2));
   EXPECT_EQ(plugin.PollReturnUntilDone(plugin.Return(kept))["status"], "complete");
   const Leftovers left = plugin.LeftInMoto();
@@ -468,17 +380,14 @@ TEST_F(SpotFleetProviderTest,
 // target is not lowered a second time.
 TEST_F(SpotFleetProviderTest, AReturnInterruptedAfterTheTargetWentDownIsFinishedLoweringOnce) {
   PluginWorld plugin(*world_, {});
-  const std::vector<std::string> subnets = plugin.DefaultSubnets();
-  ASSERT_FALSE(subnets.empty());
-  plugin.templates().templates.push_back(
-      SpotFleetTemplate("Spot", FleetType::kMaintain, {subnets[0]}));
+  ASSERT_NO_FATAL_FAILURE(
+      AddOnFirstSubnet(plugin, SpotFleetTemplate("Spot", FleetType::kMaintain)));
   const std::string id = plugin.Request("Spot", 3);
   const nlohmann::ordered_json done = plugin.PollUntilDone(id);
   ASSERT_EQ(done["status"], "complete") << done.dump();
-  const std::string fleet_id = Stored(plugin, id).resource_id;
+  const std::string fleet_id = Stored(plugin, id).created.resource_id;
   const std::string victim = done["machines"][0]["machineId"].get<std::string>();
-  nlohmann::ordered_json kept = nlohmann::ordered_json::array();
-  for (std::size_t i = 1; i < done["machines"].size(); ++i) kept.push_back(done["machines"][i]);
+  const nlohmann::ordered_json kept = Split(done["machines"], 1).second;
 
   // Every attempt of one TerminateInstances call (the pipeline makes 4) fails.
   Rules({{{"name", "terminate-fails"},
@@ -486,7 +395,7 @@ TEST_F(SpotFleetProviderTest, AReturnInterruptedAfterTheTargetWentDownIsFinished
           {"max_hits", 4},
           {"fault", {{"type", "error"}, {"status", 500}, {"code", "InternalError"}}}}});
   hostfactory::CommandResult r = plugin.service().RequestReturnMachines({{"", victim}});
-  ASSERT_EQ(r.exit_code, hostfactory::kExitOk) << r.output.dump();
+  ASSERT_EQ(r.exit_code, kExitOk) << r.output.dump();
   EXPECT_THAT(r.output.value("message", ""), HasSubstr("not confirmed yet"));
   EXPECT_EQ(Fleet(fleet_id).target_capacity, 2) << "lowered first";
   EXPECT_EQ(StatesOf({victim})[victim], "running") << "not terminated yet";
@@ -505,11 +414,9 @@ TEST_F(SpotFleetProviderTest, AReturnInterruptedAfterTheTargetWentDownIsFinished
 
 TEST_F(SpotFleetProviderTest, ALostRequestSpotFleetAnswerIsSettledByTagWithOneFleetViaProxy) {
   PluginWorld plugin(*world_, {});
-  const std::vector<std::string> subnets = plugin.DefaultSubnets();
-  ASSERT_FALSE(subnets.empty());
-  hostfactory::Template t = SpotFleetTemplate("Spot", FleetType::kMaintain, {subnets[0]});
+  model::Template t = SpotFleetTemplate("Spot", FleetType::kMaintain);
   t.spot_fleet_request_expiry = 60;
-  plugin.templates().templates.push_back(t);
+  ASSERT_NO_FATAL_FAILURE(AddOnFirstSubnet(plugin, t));
   // Every answer to RequestSpotFleet is lost: moto runs the first, the proxy replays the others'
   // (same ClientToken) and drops them too. requestMachines cannot tell whether it launched.
   Rules({{{"name", "lost"},
@@ -518,7 +425,7 @@ TEST_F(SpotFleetProviderTest, ALostRequestSpotFleetAnswerIsSettledByTagWithOneFl
 
   const std::string id = plugin.Request("Spot", 2);
   ASSERT_FALSE(id.empty());
-  EXPECT_EQ(Stored(plugin, id).resource_id, "") << "the launch was not confirmed";
+  EXPECT_EQ(Stored(plugin, id).created.resource_id, "") << "the launch was not confirmed";
   ASSERT_THAT(AllFleets(), SizeIs(1)) << "moto ran it once";
   Rules({});
   const int launches_before = Stats()["actions"]["RequestSpotFleet"]["requests"].get<int>();
@@ -531,9 +438,9 @@ TEST_F(SpotFleetProviderTest, ALostRequestSpotFleetAnswerIsSettledByTagWithOneFl
   EXPECT_THAT(plugin.Log(), HasSubstr("found by tag"));
   const std::vector<ec2::SpotFleetRequestDescription> fleets = AllFleets();
   ASSERT_THAT(fleets, SizeIs(1)) << "one Spot Fleet request, never two";
-  const store::RequestRecord stored = Stored(plugin, id);
-  EXPECT_EQ(stored.resource_id, fleets[0].spot_fleet_request_id) << "adopted";
-  EXPECT_THAT(stored.launch_template_id, ::testing::StartsWith("lt-")) << "adopted";
+  const model::Request stored = Stored(plugin, id);
+  EXPECT_EQ(stored.created.resource_id, fleets[0].spot_fleet_request_id) << "adopted";
+  EXPECT_THAT(stored.created.launch_template_id, ::testing::StartsWith("lt-")) << "adopted";
 
   EXPECT_EQ(plugin.PollReturnUntilDone(plugin.Return(done["machines"]))["status"], "complete");
   const Leftovers left = plugin.LeftInMoto();

@@ -16,6 +16,9 @@
 #include <thread>
 #include <vector>
 
+#include "aws/query_params.h"
+#include "aws/sigv4.h"
+#include "ohfp/resilience/clock.h"
 #include "subprocess.h"
 
 extern char** environ;  // NOLINT: POSIX
@@ -95,6 +98,33 @@ int WaitForPort(pid_t pid, const std::string& log, const std::regex& pattern, st
   return 0;
 }
 
+// The requests moto serves without a signature before it starts checking: CreateUser,
+// CreateAccessKey, PutUserPolicy.
+constexpr int kFreeRequests = 3;
+
+// The text of the first <name> element in `xml`; "" when there is none.
+std::string ElementText(const std::string& xml, const std::string& name) {
+  const std::regex pattern("<" + name + ">([^<]*)</" + name + ">");
+  std::smatch m;
+  return std::regex_search(xml, m, pattern) ? m[1].str() : std::string();
+}
+
+// An IAM call moto takes without a signature (one of the free requests). moto routes a request by
+// the service in its credential scope, so the Authorization header names iam.
+HttpAnswer UnsignedIamCall(int port, const std::string& body) {
+  httplib::Client client("127.0.0.1", port);
+  client.set_connection_timeout(5);
+  client.set_read_timeout(60);
+  const httplib::Headers headers = {
+      {"Authorization",
+       "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20260101/us-east-1/iam/aws4_request, "
+       "SignedHeaders=host, Signature=0"}};
+  httplib::Result r =
+      client.Post("/", headers, body + "&Version=2010-05-08", "application/x-www-form-urlencoded");
+  if (!r) return {};
+  return {r->status, r->body};
+}
+
 }  // namespace
 
 bool MotoAvailable() { return std::system("python3 -c 'import moto.server' >/dev/null 2>&1") == 0; }
@@ -123,8 +153,10 @@ std::unique_ptr<MotoServer> MotoServer::Start(const MotoOptions& options, std::s
     return nullptr;
   }
   const std::string log = UniqueFile("moto") + ".log";
+  std::map<std::string, std::string> env = options.env;
+  if (options.check_signatures) env["INITIAL_NO_AUTH_ACTION_COUNT"] = std::to_string(kFreeRequests);
   const pid_t pid =
-      SpawnLogged({"python3", "-m", "moto.server", "-H", "127.0.0.1", "-p", "0"}, options.env, log);
+      SpawnLogged({"python3", "-m", "moto.server", "-H", "127.0.0.1", "-p", "0"}, env, log);
   if (pid <= 0) {
     if (why != nullptr) *why = "cannot start python3";
     return nullptr;
@@ -135,7 +167,76 @@ std::unique_ptr<MotoServer> MotoServer::Start(const MotoOptions& options, std::s
     Stop(pid);
     return nullptr;
   }
-  return std::unique_ptr<MotoServer>(new MotoServer(pid, port, log));
+  std::unique_ptr<MotoServer> moto(new MotoServer(pid, port, log, options.check_signatures));
+  if (options.check_signatures && !moto->CreateKey(why)) return nullptr;
+  return moto;
+}
+
+bool MotoServer::CreateKey(std::string* why) {
+  const auto fail = [&](const std::string& step, const HttpAnswer& a) {
+    if (why != nullptr) {
+      *why =
+          "moto: " + step + " answered " + std::to_string(a.status) + ": " + a.body.substr(0, 500);
+    }
+    return false;
+  };
+  const HttpAnswer opened =
+      HttpCall(port_, "POST", "/moto-api/reset-auth", std::to_string(kFreeRequests), "text/plain");
+  if (opened.status != 200) return fail("POST /moto-api/reset-auth", opened);
+  const HttpAnswer user = UnsignedIamCall(port_, "Action=CreateUser&UserName=ohfp");
+  if (user.status != 200) return fail("CreateUser", user);
+  const HttpAnswer key = UnsignedIamCall(port_, "Action=CreateAccessKey&UserName=ohfp");
+  MotoCredentials created{ElementText(key.body, "AccessKeyId"),
+                          ElementText(key.body, "SecretAccessKey")};
+  if (key.status != 200 || created.access_key_id.empty() || created.secret_access_key.empty()) {
+    return fail("CreateAccessKey", key);
+  }
+  const HttpAnswer policy = UnsignedIamCall(
+      port_, "Action=PutUserPolicy&UserName=ohfp&PolicyName=allow-all&PolicyDocument=" +
+                 aws::FormEncode(R"({"Version":"2012-10-17","Statement":)"
+                                 R"([{"Effect":"Allow","Action":"*","Resource":"*"}]})"));
+  if (policy.status != 200) return fail("PutUserPolicy", policy);
+  std::lock_guard lock(mu_);
+  credentials_ = std::move(created);
+  return true;
+}
+
+MotoCredentials MotoServer::credentials() const {
+  std::lock_guard lock(mu_);
+  return credentials_;
+}
+
+HttpAnswer MotoServer::Call(const std::string& service, const std::string& form_body) const {
+  const MotoCredentials key = credentials();
+  aws::HttpRequest request{
+      .method = "POST",
+      .url = url() + "/",
+      .headers = {{"Content-Type", "application/x-www-form-urlencoded; charset=utf-8"},
+                  {"Host", "127.0.0.1:" + std::to_string(port_)}},
+      .body = form_body};
+  const resilience::SystemClock clock;
+  if (!aws::SignRequest(
+           request,
+           {.access_key_id = key.access_key_id, .secret_access_key = key.secret_access_key},
+           "us-east-1", service, clock.SystemNow())
+           .ok()) {
+    return {};
+  }
+  httplib::Client client("127.0.0.1", port_);
+  client.set_connection_timeout(5);
+  client.set_read_timeout(60);
+  httplib::Headers headers;
+  std::string content_type;
+  for (const auto& [name, value] : request.headers) {
+    if (name == "Content-Type") {
+      content_type = value;
+    } else {
+      headers.emplace(name, value);
+    }
+  }
+  httplib::Result r = client.Post("/", headers, request.body, content_type);
+  if (!r) return {};
+  return {r->status, r->body};
 }
 
 MotoServer::~MotoServer() {
@@ -144,7 +245,15 @@ MotoServer::~MotoServer() {
   fs::remove(log_, ec);
 }
 
-bool MotoServer::Reset() const { return HttpCall(port_, "POST", "/moto-api/reset").status == 200; }
+bool MotoServer::Reset(std::string* why) {
+  const HttpAnswer reset = HttpCall(port_, "POST", "/moto-api/reset");
+  if (reset.status != 200) {
+    if (why != nullptr)
+      *why = "moto: POST /moto-api/reset answered " + std::to_string(reset.status);
+    return false;
+  }
+  return !check_signatures_ || CreateKey(why);
+}
 
 std::string MotoServer::Data() const { return HttpCall(port_, "GET", "/moto-api/data.json").body; }
 

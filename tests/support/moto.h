@@ -5,13 +5,24 @@
 // Both stop their process when destroyed. moto's output goes to a log file, so a chatty server
 // never blocks on a full pipe; the file is kept for diagnostics.
 //
-// Thread-safety: one fixture object per thread; the servers themselves serve any number of clients.
+// Signatures: by default moto checks every request's SigV4 signature, as AWS does, against an IAM
+// user's access key, as a site's test account would be used. moto starts with
+// INITIAL_NO_AUTH_ACTION_COUNT=3: those three free requests create the IAM user "ohfp", its access
+// key and an allow-all inline policy; every later request must be signed with that key
+// (credentials()). Reset() forgets IAM too, so it re-opens three free requests
+// (/moto-api/reset-auth) and creates a new user and key: read credentials() again after a
+// Reset(). Call() is a signed Query call for tests that inspect moto directly.
+//
+// Thread-safety: Reset() must not run concurrently with anything else on the fixture; the other
+// methods may be called from any thread. The servers themselves serve any number of clients.
 //
 // Example:
 //   std::string why;
 //   std::unique_ptr<MotoServer> moto = MotoServer::Start({}, &why);
 //   ASSERT_TRUE(moto) << why;
 //   moto->Reset();
+//   MotoCredentials key = moto->credentials();   // AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY
+//   HttpAnswer a = moto->Call("ec2", "Action=DescribeInstances&Version=2016-11-15");
 //   ChaosProxyProcess proxy = ...; proxy.SetRules(R"({"rules": []})");
 #pragma once
 
@@ -19,6 +30,7 @@
 
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 
@@ -40,13 +52,21 @@ HttpAnswer HttpCall(int port, const std::string& method, const std::string& path
                     const std::string& content_type = "application/json");
 
 struct MotoOptions {
-  std::map<std::string, std::string>
-      env{};  // e.g. INITIAL_NO_AUTH_ACTION_COUNT, MOTO_ENABLE_AMI_VALIDATION
+  std::map<std::string, std::string> env{};  // e.g. MOTO_ENABLE_AMI_VALIDATION
+  // Check every request's signature against an IAM user's key (see above). Off: moto accepts any
+  // signature and credentials() is testing/testing.
+  bool check_signatures = true;
+};
+
+struct MotoCredentials {
+  std::string access_key_id;
+  std::string secret_access_key;
 };
 
 class MotoServer {
  public:
-  // Starts moto and waits until it listens. nullptr (and `why`) when it cannot start.
+  // Starts moto, waits until it listens and, when it checks signatures, creates the IAM user and
+  // key. nullptr (and `why`) when it cannot start.
   static std::unique_ptr<MotoServer> Start(const MotoOptions& options = {},
                                            std::string* why = nullptr);
   ~MotoServer();
@@ -55,17 +75,33 @@ class MotoServer {
 
   int port() const { return port_; }
   std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
-  // Forgets every resource (POST /moto-api/reset). False when moto does not answer.
-  bool Reset() const;
+  bool checks_signatures() const { return check_signatures_; }
+  // The key every request must be signed with (a new one after each Reset()).
+  MotoCredentials credentials() const;
+  // Forgets every resource (POST /moto-api/reset) and, when moto checks signatures, creates a new
+  // IAM user and key. False (and `why`) when moto does not answer or the key cannot be made.
+  bool Reset(std::string* why = nullptr);
+  // A Query API call straight to moto, signed with credentials() for `service` (ec2, autoscaling,
+  // monitoring, iam) in us-east-1. `form_body` must be encoded as AWS's SDKs encode it (a space is
+  // '+': aws::FormEncode).
+  HttpAnswer Call(const std::string& service, const std::string& form_body) const;
   // moto's state dump (GET /moto-api/data.json), for assertions on what exists.
   std::string Data() const;
   const std::string& log_file() const { return log_; }
 
  private:
-  MotoServer(pid_t pid, int port, std::string log) : pid_(pid), port_(port), log_(std::move(log)) {}
+  MotoServer(pid_t pid, int port, std::string log, bool check_signatures)
+      : pid_(pid), port_(port), log_(std::move(log)), check_signatures_(check_signatures) {}
+  // Creates the IAM user "ohfp", an access key and an allow-all policy with the three requests moto
+  // takes without a signature.
+  bool CreateKey(std::string* why);
+
   pid_t pid_;
   int port_;
   std::string log_;
+  bool check_signatures_;
+  mutable std::mutex mu_;
+  MotoCredentials credentials_{"testing", "testing"};  // guarded by mu_
 };
 
 struct ChaosProxyOptions {

@@ -60,7 +60,9 @@ std::vector<Counter> Counters(const resilience::ResilienceMonitor& monitor) {
         {"ohfp_resilience_retry_attempts", o.retry_attempts},
         {"ohfp_resilience_retry_successes", o.retry_successes},
         {"ohfp_resilience_timeout_errors", o.timeout_errors},
-        {"ohfp_resilience_rejected_calls", o.rejected_calls}};
+        {"ohfp_resilience_rejected_calls", o.rejected_calls},
+        {"ohfp_resilience_throttled_attempts", o.throttled_attempts},
+        {"ohfp_resilience_rate_limited_calls", o.rate_limited_calls}};
     for (const auto& [name, value] : values) {
       if (value != 0) {
         out.push_back({name,
@@ -78,6 +80,18 @@ std::vector<Counter> Counters(const resilience::ResilienceMonitor& monitor) {
         {"ohfp_resilience_circuit_breaker_failures", s.failures_recorded}};
     for (const auto& [name, value] : values) {
       if (value != 0) out.push_back({name, {{"service", s.service}}, static_cast<double>(value)});
+    }
+  }
+  for (const resilience::LimiterMetrics& l : monitor.Limiters()) {
+    const std::pair<const char*, double> values[] = {
+        {"ohfp_resilience_rate_limiter_acquisitions", static_cast<double>(l.acquisitions)},
+        {"ohfp_resilience_rate_limiter_waits", static_cast<double>(l.waits)},
+        {"ohfp_resilience_rate_limiter_wait_seconds", static_cast<double>(l.wait_ns) / 1e9},
+        {"ohfp_resilience_rate_limiter_deadline_failures",
+         static_cast<double>(l.deadline_failures)},
+        {"ohfp_resilience_rate_limiter_rate_decreases", static_cast<double>(l.rate_decreases)}};
+    for (const auto& [name, value] : values) {
+      if (value != 0) out.push_back({name, {{"bucket", l.bucket}}, value});
     }
   }
   return out;
@@ -106,7 +120,21 @@ void PublishToCloudWatch(aws::AwsClient& client, logging::AppLog& log,
           {{"event", "metrics"}, {"namespace", metric_namespace}});
 }
 
+// Who shares the rate limiter's buckets: EC2 throttles per account and region. The account is
+// AWS_ACCOUNT_ID when the environment says (ohfp does not ask STS: a call per process); processes
+// of one installation use one set of credentials, so "default-account" is shared by all of them.
+// Installations of different accounts that share a store set resilience.rate_limiter.scope.
+std::string LimiterScope(const aws::Environment& env, const std::string& configured_region) {
+  Result<std::string> region = aws::ResolveRegion(env, configured_region);
+  return env.Get("AWS_ACCOUNT_ID").value_or("default-account") + "/" +
+         (region.ok() ? *region : std::string("no-region"));
+}
+
 }  // namespace
+
+fs::path ConfigFile(const AppOptions& options, const PluginPaths& paths) {
+  return options.config_file ? *options.config_file : paths.confdir / "config.json";
+}
 
 PluginPaths ResolvePaths(const AppOptions& options, const aws::Environment& env) {
   PluginPaths p;
@@ -140,12 +168,14 @@ Result<std::unique_ptr<PluginApp>> PluginApp::Create(const AppOptions& options,
   std::unique_ptr<PluginApp> app(new PluginApp());
   app->started_ = app->timing_clock_.Now();
   app->paths_ = ResolvePaths(options, env);
-  const fs::path config_file =
-      options.config_file ? *options.config_file : app->paths_.confdir / "config.json";
-  Result<config::PluginConfig> config = config::LoadPluginConfig(config_file, env);
-  if (!config.ok()) return config.error();
-  app->config_ = std::move(*config);
   app->provider_name_ = env.Get("HF_PROVIDER_NAME").value_or("aws");
+  const config::ProviderFiles files =
+      config::FindProviderFiles(app->paths_.confdir, app->provider_name_);
+  Result<config::LoadedConfig> config = config::LoadConfiguration(
+      {.ibm_config = files.ibm_config, .config = ConfigFile(options, app->paths_)}, env);
+  if (!config.ok()) return config.error();
+  app->config_ = std::move(config->config);
+  app->sources_ = std::move(config->sources);
 
   // The log first: everything after it can say what went wrong.
   logging::LogOptions log_options;
@@ -158,10 +188,16 @@ Result<std::unique_ptr<PluginApp>> PluginApp::Create(const AppOptions& options,
   Result<std::unique_ptr<logging::AppLog>> log = logging::AppLog::Open(log_options);
   if (!log.ok()) return log.error();
   app->log_ = std::move(*log);
+  // What the configuration could not honour, once per command (`ohfp config validate` lists it).
+  for (const std::string& w : files.warnings) {
+    app->log_->Log(spdlog::level::warn, w, {{"event", "config_warning"}});
+  }
+  for (const std::string& w : app->sources_.warnings) {
+    app->log_->Log(spdlog::level::warn, w, {{"event", "config_warning"}});
+  }
 
   if (options.need_templates) {
-    Result<model::TemplateSet> templates =
-        config::LoadTemplates(app->paths_.confdir / "awsprov_templates.json");
+    Result<model::TemplateSet> templates = config::LoadTemplates(files.templates);
     if (!templates.ok()) return templates.error();
     app->templates_ = std::move(*templates);
   }
@@ -184,8 +220,12 @@ Result<std::unique_ptr<PluginApp>> PluginApp::Create(const AppOptions& options,
   app->filtered_events_ = std::make_unique<resilience::ErrorHandlingFilter>(
       *app->log_events_, app->config_.resilience.error_handling.log_retries,
       app->config_.resilience.error_handling.log_circuit_breaker_state_changes);
+  resilience::ResilienceConfig resilience = app->config_.resilience;
+  if (resilience.rate_limiter.scope.empty()) {
+    resilience.rate_limiter.scope = LimiterScope(env, app->config_.provider.region);
+  }
   app->pipeline_ = std::make_unique<resilience::ResiliencePipeline>(
-      app->config_.resilience,
+      std::move(resilience),
       resilience::PipelineDependencies{app->clock_, *app->random_, *app->stores_.state,
                                        app->filtered_events_.get(), &app->monitor_});
 
@@ -240,6 +280,8 @@ Result<std::unique_ptr<PluginApp>> PluginApp::Create(const AppOptions& options,
     service_options.history_retention = app->config_.store.retention;
     service_options.purge_batch = app->config_.store.purge_batch;
     service_options.tags = p.tags;
+    service_options.instance_name = p.instance_name;
+    service_options.ssm_parameter_ttl = p.ssm_parameter_ttl;
     service_options.confdir = app->paths_.confdir;
     app->service_ = std::make_unique<hostfactory::HostFactoryService>(
         hostfactory::ServiceDependencies{.store = *app->stores_.requests,
@@ -309,12 +351,10 @@ void PluginApp::Finish(std::string_view command, int exit_code) {
              {"aws_calls", aws_totals.calls}});
 }
 
-Result<std::string> PluginApp::MetricsPrometheus() {
-  Result<std::vector<store::MetricDelta>> all = stores_.requests->Metrics();
-  if (!all.ok()) return all.error();
+std::string PrometheusText(const std::vector<store::MetricDelta>& counters) {
   std::string out;
   std::string last;
-  for (const store::MetricDelta& m : *all) {
+  for (const store::MetricDelta& m : counters) {
     if (m.name != last) {
       out += "# TYPE " + m.name + " counter\n";
       last = m.name;
@@ -324,6 +364,12 @@ Result<std::string> PluginApp::MetricsPrometheus() {
     out += m.name + "{" + m.labels + "} " + value + "\n";
   }
   return out;
+}
+
+Result<std::string> PluginApp::MetricsPrometheus() {
+  Result<std::vector<store::MetricDelta>> all = stores_.requests->Metrics();
+  if (!all.ok()) return all.error();
+  return PrometheusText(*all);
 }
 
 Result<nlohmann::ordered_json> PluginApp::MetricsJson() {

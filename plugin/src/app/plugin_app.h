@@ -2,10 +2,12 @@
 //
 // PluginApp: everything one ohfp command needs, built from the environment HostFactory gives it:
 //
-//   paths     HF_PROVIDER_CONFDIR (config.json, awsprov_templates.json), HF_PROVIDER_WORKDIR
-//             (the state database, the metrics textfile), HF_PROVIDER_LOGDIR (app.log); each may
-//             be overridden on the command line
-//   config    config.json + environment (config/plugin_config.h)
+//   paths     HF_PROVIDER_CONFDIR (IBM's <provider>prov_config.json, config.json,
+//             <provider>prov_templates.json: config/provider_files.h), HF_PROVIDER_WORKDIR (the
+//             state database, the metrics textfile), HF_PROVIDER_LOGDIR (app.log); each may be
+//             overridden on the command line
+//   config    IBM's file + config.json + environment (config/plugin_config.h), with where each
+//             value came from; what cannot be honoured is logged as a warning
 //   log       app.log, JSON lines, shared by processes (logging/app_log.h), with the resilience
 //             events in it
 //   stores    the request store and the resilience state store (store/open_stores.h): one SQLite
@@ -39,6 +41,7 @@
 #include "aws/socket_transport.h"
 #include "aws/timed_transport.h"
 #include "config/plugin_config.h"
+#include "config/provider_files.h"
 #include "config/templates_file.h"
 #include "hostfactory/service.h"
 #include "logging/app_log.h"
@@ -68,9 +71,15 @@ struct AppOptions {
   bool accept_lost_store = false;
 };
 
+// Counters as Prometheus' text exposition format (one "# TYPE <name> counter" per family): what
+// `ohfp metrics`, the textfile and `ohfp serve`'s /metrics print.
+std::string PrometheusText(const std::vector<store::MetricDelta>& counters);
+
 // confdir: option > HF_PROVIDER_CONFDIR > "."; workdir: option > HF_PROVIDER_WORKDIR > confdir;
 // logdir: option > HF_PROVIDER_LOGDIR > workdir.
 PluginPaths ResolvePaths(const AppOptions& options, const aws::Environment& env);
+// config.json: the option, else confdir/config.json.
+std::filesystem::path ConfigFile(const AppOptions& options, const PluginPaths& paths);
 
 // Where the configuration puts the stores: PostgreSQL at store.url, else SQLite in the workdir.
 store::StoreLocation StoreLocationFor(const config::PluginConfig& config, const PluginPaths& paths);
@@ -87,6 +96,7 @@ class PluginApp {
 
   hostfactory::HostFactoryService& service() { return *service_; }
   const config::PluginConfig& config() const { return config_; }
+  const config::ConfigSources& config_sources() const { return sources_; }
   const PluginPaths& paths() const { return paths_; }
   logging::AppLog& log() { return *log_; }
   store::RequestStore& store() { return *stores_.requests; }
@@ -109,6 +119,7 @@ class PluginApp {
 
   PluginPaths paths_;
   config::PluginConfig config_;
+  config::ConfigSources sources_;
   std::string provider_name_;
   model::TemplateSet templates_;
   std::string installation_id_;

@@ -1,11 +1,13 @@
 // aws/aws_client.h
 //
-// AwsClient: one AWS Query API call (EC2, Auto Scaling, CloudWatch) through the resilience
-// pipeline. Per call it encodes the parameters once; per attempt it signs afresh (a new X-Amz-Date,
-// the learned clock offset), sends once through the HttpTransport with the attempt's deadline and
-// stop token, and turns the answer into an XmlDocument or a classified Error. Retrying is the
-// pipeline's job alone; every attempt sends the same body, so a ClientToken in the parameters is
-// the same on every retry of the call.
+// AwsClient: one AWS API call through the resilience pipeline: the Query protocol (EC2, Auto
+// Scaling, CloudWatch: form-encoded parameters, XML answers) with Call(), the JSON 1.1 protocol
+// (SSM: a JSON body and an X-Amz-Target header, JSON answers) with CallJson(). Per call it encodes
+// the parameters once; per attempt it signs afresh (a new X-Amz-Date, the learned clock offset),
+// sends once through the HttpTransport with the attempt's deadline and stop token, and turns the
+// answer into an XmlDocument or a classified Error. Retrying is the pipeline's job alone; every
+// attempt sends the same body, so a ClientToken in the parameters is the same on every retry of the
+// call.
 //
 // Clock skew: when AWS answers RequestTimeTooSkewed / RequestExpired, the client takes the offset
 // from the response's Date header and the pipeline's retry is signed with the corrected time. If
@@ -13,15 +15,28 @@
 // Date), the error becomes a non-retryable authentication error: one retry, not max_attempts of
 // them.
 //
+// Answers: a 2xx is the answer to the action sent only when it is well-formed XML (within the
+// XmlDocument limits: no DOCTYPE, at most kMaxXmlDepth levels) whose root element is
+// <ActionResponse>, in the service's namespace (http://ec2.amazonaws.com/doc/2016-11-15/, ...)
+// when the root names one. Anything else is kTransient "MalformedResponse" whose message says what
+// came back (status, Content-Type, root element and namespace, the first bytes): a damaged or
+// foreign answer is the service path's failure, retried and counted by the circuit breaker, never
+// an empty result. Every typed operation (ec2/, autoscaling/, cloudwatch/) goes through Call(), so
+// this is the one place the check is made. Bodies over the transport's max_response_body never get
+// here (kTransient "ResponseTooLarge").
+//
 // Thread-safety: Call() and CallPages() are safe from any thread; the dependencies must be too.
 //
 // Example:
-//   AwsClient client(region, endpoints, {.transport = curl, .credentials = chain, .clock = clock,
+//   AwsClient client(region, endpoints, {.transport = sockets, .credentials = chain, .clock =
+//   clock,
 //                                         .pipeline = pipeline});
 //   QueryParams p;
 //   p.AddString("InstanceId.1", "i-0abc");
 //   Result<XmlDocument> doc = client.Call(AwsService::kEc2, "DescribeInstances", p,
 //                                         "ec2_describe_instances");
+//   Result<std::string> json = client.CallJson(AwsService::kSsm, "GetParameter",
+//                                              R"({"Name":"/a/b"})", "ssm_get_parameter");
 #pragma once
 
 #include <array>
@@ -46,14 +61,16 @@
 
 namespace ohfp::aws {
 
-enum class AwsService { kEc2 = 0, kAutoScaling = 1, kCloudWatch = 2 };
-inline constexpr int kAwsServiceCount = 3;
+enum class AwsService { kEc2 = 0, kAutoScaling = 1, kCloudWatch = 2, kSsm = 3 };
+inline constexpr int kAwsServiceCount = 4;
 
 struct ServiceDescription {
-  std::string_view signing_name;  // "ec2", "autoscaling", "monitoring"
-  std::string_view api_version;   // "2016-11-15", "2011-01-01", "2010-08-01"
-  std::string_view
-      resilience_service;  // the breaker: "aws_ec2", "aws_autoscaling", "aws_cloudwatch"
+  std::string_view signing_name;  // "ec2", "autoscaling", "monitoring", "ssm"
+  std::string_view api_version;   // Query: "2016-11-15", "2011-01-01", "2010-08-01"
+  // the breaker: "aws_ec2", "aws_autoscaling", "aws_cloudwatch", "aws_ssm"
+  std::string_view resilience_service;
+  // JSON 1.1 services: the X-Amz-Target prefix ("AmazonSSM"); empty for Query services.
+  std::string_view json_target_prefix{};
 };
 const ServiceDescription& Describe(AwsService service) noexcept;
 
@@ -64,7 +81,7 @@ struct AwsClientDependencies {
   resilience::ResiliencePipeline& pipeline;
 };
 
-// The three endpoints, resolved for `region` from the overrides and the environment.
+// The endpoints of every service, resolved for `region` from the overrides and the environment.
 [[nodiscard]] resilience::Result<std::array<Endpoint, kAwsServiceCount>> ResolveEndpoints(
     std::string_view region, const EndpointOverrides& overrides, const Environment& env);
 
@@ -137,10 +154,29 @@ class AwsClient {
     return out;
   }
 
-  // One attempt, without the pipeline: sign, send, parse. What the pipeline runs per attempt.
-  [[nodiscard]] resilience::Result<XmlDocument> Attempt(AwsService service, const std::string& body,
+  // `action` of a JSON 1.1 service (`service` has a json_target_prefix) with the JSON document
+  // `body`, through the pipeline under `operation` (breaker: the service's). Each attempt is a
+  // signed POST / with "X-Amz-Target: <prefix>.<action>" and "Content-Type:
+  // application/x-amz-json-1.1". Returns the answer's body, a JSON document (a body that is not
+  // one is a kTransient MalformedResponse), or the error that ended the call: a non-2xx answer is
+  // mapped by MapJsonErrorResponse (aws_error.h).
+  [[nodiscard]] resilience::Result<std::string> CallJson(AwsService service,
+                                                         std::string_view action, std::string body,
+                                                         std::string_view operation,
+                                                         std::stop_token stop = {});
+
+  // One attempt, without the pipeline: sign, send, parse, check that the answer is the response
+  // to `action` (see "Answers" above). What the pipeline runs per attempt.
+  [[nodiscard]] resilience::Result<XmlDocument> Attempt(AwsService service, std::string_view action,
+                                                        const std::string& body,
                                                         resilience::Deadline deadline,
                                                         std::stop_token stop);
+  // The same for the JSON protocol: `target` is the X-Amz-Target value.
+  [[nodiscard]] resilience::Result<std::string> AttemptJson(AwsService service,
+                                                            const std::string& target,
+                                                            const std::string& body,
+                                                            resilience::Deadline deadline,
+                                                            std::stop_token stop);
 
   const std::string& region() const noexcept { return region_; }
   const Endpoint& endpoint(AwsService service) const noexcept {
@@ -152,7 +188,13 @@ class AwsClient {
   }
 
  private:
+  const resilience::Operation& OperationFor(AwsService service, std::string_view operation);
+  static resilience::ResiliencePipeline::Resources ResourcesOf(std::string_view action,
+                                                               const QueryParams& params);
   resilience::Error OnClockSkew(const resilience::Error& error, const HttpResponse& response);
+  // Signs `request` for `service` and sends it once: the answer, or the transport's error.
+  resilience::Result<HttpResponse> SignAndSend(AwsService service, HttpRequest request,
+                                               resilience::Deadline deadline, std::stop_token stop);
 
   std::string region_;
   std::array<Endpoint, kAwsServiceCount> endpoints_;

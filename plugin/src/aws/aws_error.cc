@@ -4,14 +4,18 @@
 #include <charconv>
 #include <chrono>
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 
+#include "base/untrusted_text.h"
 #include "aws/xml.h"
 #include "ohfp/resilience/classifier.h"
 
 namespace ohfp::aws {
+
+using base::ValidUtf8;
 namespace {
 
 using resilience::Error;
@@ -38,46 +42,6 @@ std::string Lower(std::string_view text) {
 
 bool EqualsIgnoringCase(std::string_view a, std::string_view b) {
   return a.size() == b.size() && Lower(a) == Lower(b);
-}
-
-// `text` with every byte that is not part of a well-formed UTF-8 sequence replaced by '?'.
-std::string ValidUtf8(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  std::size_t i = 0;
-  while (i < text.size()) {
-    const auto lead = static_cast<unsigned char>(text[i]);
-    std::size_t length = 0;
-    std::uint32_t min_code = 0;
-    if (lead < 0x80) {
-      length = 1;
-    } else if ((lead & 0xE0) == 0xC0) {
-      length = 2;
-      min_code = 0x80;
-    } else if ((lead & 0xF0) == 0xE0) {
-      length = 3;
-      min_code = 0x800;
-    } else if ((lead & 0xF8) == 0xF0) {
-      length = 4;
-      min_code = 0x10000;
-    }
-    bool valid = length != 0 && i + length <= text.size();
-    std::uint32_t code = length == 1 ? lead : (lead & (0xFFu >> (length + 1)));
-    for (std::size_t k = 1; valid && k < length; ++k) {
-      const auto next = static_cast<unsigned char>(text[i + k]);
-      valid = (next & 0xC0) == 0x80;
-      code = (code << 6) | (next & 0x3Fu);
-    }
-    valid = valid && code >= min_code && code <= 0x10FFFF && !(code >= 0xD800 && code <= 0xDFFF);
-    if (valid) {
-      out.append(text.substr(i, length));
-      i += length;
-    } else {
-      out.push_back('?');
-      ++i;
-    }
-  }
-  return out;
 }
 
 std::string_view ReasonPhrase(int status) {
@@ -232,6 +196,56 @@ std::optional<std::chrono::nanoseconds> RetryAfter(const HttpResponse& response)
   return std::chrono::seconds(seconds);
 }
 
+// Codes of the JSON services that the classifier's table does not know (aws_error.h).
+std::optional<ErrorKind> JsonServiceKind(std::string_view code) {
+  if (code == "ParameterNotFound" || code == "ParameterVersionNotFound")
+    return ErrorKind::kNotFound;
+  if (code == "ValidationException" || code == "InvalidKeyId" ||
+      code == "ParameterVersionLabelLimitExceeded" || code == "UnsupportedParameterType") {
+    return ErrorKind::kValidation;
+  }
+  if (code == "InvalidSignatureException") return ErrorKind::kAuthentication;
+  return std::nullopt;
+}
+
+// "com.amazonaws.ssm#ParameterNotFound" -> "ParameterNotFound"; "X:http://..." -> "X".
+std::string_view BareErrorType(std::string_view type) {
+  if (const std::size_t hash = type.rfind('#'); hash != std::string_view::npos)
+    type.remove_prefix(hash + 1);
+  if (const std::size_t colon = type.find(':'); colon != std::string_view::npos)
+    type = type.substr(0, colon);
+  return Trim(type);
+}
+
+// The error's kind, request id and Retry-After: the same for both protocols.
+Error Finish(std::string code, std::string message, const HttpResponse& response,
+             std::string request_id) {
+  ErrorKind kind;
+  if (!code.empty()) {
+    kind = ApplyMessageRules(ErrorClassifier::KindOf(code, response.status), code, message);
+    if (kind == ErrorKind::kUnknown) kind = JsonServiceKind(code).value_or(kind);
+  } else {
+    // Not an AWS error body (a proxy's page, or nothing): only the status counts.
+    kind = ErrorClassifier::KindOf("", response.status);
+    code = "Http" + std::to_string(response.status);
+    if (message.empty()) {
+      const std::string excerpt = BodyExcerpt(response.body);
+      message = StatusLine(response.status) + (excerpt.empty() ? " (empty body)" : ": " + excerpt);
+    }
+  }
+  if (request_id.empty()) {
+    std::optional<std::string_view> header = response.Header("x-amzn-RequestId");
+    if (!header) header = response.Header("x-amz-request-id");
+    if (header) request_id = ValidUtf8(Trim(*header));
+  }
+  Error error = Error(kind, std::move(code), std::move(message)).WithHttpStatus(response.status);
+  if (!request_id.empty()) error = error.WithRequestId(std::move(request_id));
+  if (std::optional<std::chrono::nanoseconds> delay = RetryAfter(response)) {
+    error = error.WithRetryAfter(*delay);
+  }
+  return error;
+}
+
 }  // namespace
 
 bool IsErrorResponse(const HttpResponse& response) {
@@ -245,7 +259,8 @@ Error MapErrorResponse(const HttpResponse& response) {
   std::string message;
   std::string request_id;
   if (!Trim(response.body).empty()) {
-    if (resilience::Result<XmlDocument> document = XmlDocument::Parse(response.body);
+    if (resilience::Result<XmlDocument> document =
+            XmlDocument::Parse(response.body, Utf8Text::kAllowed);
         document.ok()) {
       if (XmlNode error = document->Find("Error")) {
         code = ValidUtf8(Trim(ChildIgnoringCase(error, "Code").Text()));
@@ -254,31 +269,34 @@ Error MapErrorResponse(const HttpResponse& response) {
       request_id = ValidUtf8(RequestIdOf(*document));
     }
   }
-  if (request_id.empty()) {
-    std::optional<std::string_view> header = response.Header("x-amzn-RequestId");
-    if (!header) header = response.Header("x-amz-request-id");
-    if (header) request_id = ValidUtf8(Trim(*header));
-  }
+  return Finish(std::move(code), std::move(message), response, std::move(request_id));
+}
 
-  ErrorKind kind;
-  if (!code.empty()) {
-    kind = ApplyMessageRules(ErrorClassifier::KindOf(code, response.status), code, message);
-  } else {
-    // Not an AWS error body (a proxy's page, or nothing): only the status counts.
-    kind = ErrorClassifier::KindOf("", response.status);
-    code = "Http" + std::to_string(response.status);
-    if (message.empty()) {
-      const std::string excerpt = BodyExcerpt(response.body);
-      message = StatusLine(response.status) + (excerpt.empty() ? " (empty body)" : ": " + excerpt);
+Error MapJsonErrorResponse(const HttpResponse& response) {
+  std::string code;
+  std::string message;
+  const nlohmann::json body =
+      nlohmann::json::parse(response.body, nullptr, /*allow_exceptions=*/false);
+  if (body.is_object()) {
+    for (const char* key : {"__type", "code", "Code"}) {
+      if (auto it = body.find(key); it != body.end() && it->is_string()) {
+        code = ValidUtf8(BareErrorType(it->get<std::string>()));
+        break;
+      }
+    }
+    for (const char* key : {"message", "Message", "errorMessage"}) {
+      if (auto it = body.find(key); it != body.end() && it->is_string()) {
+        message = ValidUtf8(Trim(it->get<std::string>()));
+        break;
+      }
     }
   }
-
-  Error error = Error(kind, std::move(code), std::move(message)).WithHttpStatus(response.status);
-  if (!request_id.empty()) error = error.WithRequestId(std::move(request_id));
-  if (std::optional<std::chrono::nanoseconds> delay = RetryAfter(response)) {
-    error = error.WithRetryAfter(*delay);
+  if (code.empty()) {
+    if (std::optional<std::string_view> type = response.Header("x-amzn-ErrorType"))
+      code = ValidUtf8(BareErrorType(*type));
   }
-  return error;
+  if (!code.empty() && message.empty()) message = code;
+  return Finish(std::move(code), std::move(message), response, "");
 }
 
 }  // namespace ohfp::aws

@@ -34,6 +34,18 @@
 //   3. "ValidationError" "The instance i-... is not part of Auto Scaling group g."
 //      (DetachInstances repeated after a lost answer, or the instance is gone) becomes kNotFound.
 //
+// The JSON 1.1 protocol (SSM) answers errors with a non-2xx status and a JSON body,
+//   {"__type": "ParameterNotFound", "message": "..."}   (or "Message"; the type may be prefixed
+//                                                        "com.amazonaws.ssm#")
+// and an x-amzn-ErrorType header ("ParameterNotFound:http://..."), read when the body has no type.
+// MapJsonErrorResponse reads them; the kind comes from the classifier, then from these codes of
+// the JSON services that the classifier's table does not know:
+//   ParameterNotFound, ParameterVersionNotFound         kNotFound
+//   ValidationException, InvalidKeyId, ParameterVersionLabelLimitExceeded,
+//   UnsupportedParameterType                             kValidation
+//   InvalidSignatureException                            kAuthentication
+// and, for a body without a type, from the status alone (as above).
+//
 // Codes and messages are made valid UTF-8 (bad bytes become '?'), so they can go into JSON output.
 //
 // Thread-safety: stateless; safe from any thread.
@@ -60,5 +72,8 @@ bool IsErrorResponse(const HttpResponse& response);
 // The Error for an error response (see above). For a response that is not an error (a 2xx success
 // body), the result is a kUnknown "Http200" error: call it only when IsErrorResponse is true.
 resilience::Error MapErrorResponse(const HttpResponse& response);
+
+// The Error for a non-2xx answer of a JSON 1.1 service (see above).
+resilience::Error MapJsonErrorResponse(const HttpResponse& response);
 
 }  // namespace ohfp::aws

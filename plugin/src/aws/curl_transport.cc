@@ -4,9 +4,11 @@
 
 #include <algorithm>
 #include <array>
+#include <charconv>
 #include <chrono>
 #include <climits>
 #include <cstring>
+#include <limits>
 #include <utility>
 
 namespace ohfp::aws {
@@ -31,6 +33,8 @@ struct Transfer {
   std::stop_token stop;
   std::string_view upload;  // the request body
   std::size_t uploaded = 0;
+  std::size_t max_body = kDefaultMaxResponseBody;
+  bool body_too_large = false;  // OnBody stopped the transfer at max_body
 };
 
 std::string_view TrimView(std::string_view s) {
@@ -44,8 +48,13 @@ std::string_view TrimView(std::string_view s) {
 
 std::size_t OnBody(char* data, std::size_t size, std::size_t count, void* user) {
   auto* transfer = static_cast<Transfer*>(user);
-  transfer->response.body.append(data, size * count);
-  return size * count;
+  const std::size_t n = size * count;
+  if (n > transfer->max_body - transfer->response.body.size()) {
+    transfer->body_too_large = true;
+    return 0;  // CURLE_WRITE_ERROR: the transfer stops here and the connection is closed
+  }
+  transfer->response.body.append(data, n);
+  return n;
 }
 
 // The body goes through a read callback with no seek callback on purpose: when a reused connection
@@ -245,7 +254,11 @@ Result<HttpResponse> CurlTransport::Send(const HttpRequest& request, resilience:
     return Error(ErrorKind::kInternal, "TransportError", "out of memory building the headers");
   }
 
-  Transfer transfer{.response = {}, .stop = stop, .upload = request.body, .uploaded = 0};
+  Transfer transfer{.response = {},
+                    .stop = stop,
+                    .upload = request.body,
+                    .uploaded = 0,
+                    .max_body = options_.max_response_body};
   std::array<char, CURL_ERROR_SIZE> error_buffer{};
 
   curl_easy_setopt(easy, CURLOPT_URL, request.url.c_str());
@@ -267,6 +280,12 @@ Result<HttpResponse> CurlTransport::Send(const HttpRequest& request, resilience:
   curl_easy_setopt(easy, CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_1_1));
   curl_easy_setopt(easy, CURLOPT_TCP_KEEPALIVE, 1L);
   curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, error_buffer.data());
+  // A Content-Length over the limit fails before the body is read (CURLE_FILESIZE_EXCEEDED); a
+  // body without one is cut off by OnBody.
+  curl_easy_setopt(easy, CURLOPT_MAXFILESIZE_LARGE,
+                   static_cast<curl_off_t>(std::min<std::size_t>(
+                       options_.max_response_body,
+                       static_cast<std::size_t>(std::numeric_limits<curl_off_t>::max()))));
   curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, &OnBody);
   curl_easy_setopt(easy, CURLOPT_WRITEDATA, &transfer);
   curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, &OnHeader);
@@ -349,6 +368,20 @@ Result<HttpResponse> CurlTransport::Send(const HttpRequest& request, resilience:
     }
     return Error(ErrorKind::kTransient, "TransportError",
                  DescribeRequest(request) + ": the transfer ended without a result");
+  }
+  if (result == CURLE_FILESIZE_EXCEEDED) {  // refused from the Content-Length (OnHeader saw it)
+    std::optional<std::uint64_t> announced;
+    if (const std::optional<std::string_view> length =
+            FindHeader(transfer.response.headers, "Content-Length")) {
+      std::uint64_t value = 0;
+      const auto [end, ec] =
+          std::from_chars(length->data(), length->data() + length->size(), value);
+      if (ec == std::errc() && end == length->data() + length->size()) announced = value;
+    }
+    return ResponseTooLarge(request, options_.max_response_body, announced);
+  }
+  if (result == CURLE_WRITE_ERROR && transfer.body_too_large) {
+    return ResponseTooLarge(request, options_.max_response_body, std::nullopt);
   }
   if (result != CURLE_OK) return MapCurlError(result, stop.stop_requested(), detail, request);
   transfer.response.status = static_cast<int>(status);

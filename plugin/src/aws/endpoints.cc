@@ -16,10 +16,11 @@ struct ServiceInfo {
   std::string_view env_variable;
 };
 
-constexpr std::array<ServiceInfo, 3> kServices = {{
+constexpr std::array<ServiceInfo, 4> kServices = {{
     {"ec2", "AWS_ENDPOINT_URL_EC2"},
     {"autoscaling", "AWS_ENDPOINT_URL_AUTO_SCALING"},
     {"monitoring", "AWS_ENDPOINT_URL_CLOUDWATCH"},
+    {"ssm", "AWS_ENDPOINT_URL_SSM"},
 }};
 
 constexpr std::string_view kRegionHint =
@@ -223,7 +224,7 @@ resilience::Result<Endpoint> ResolveEndpoint(std::string_view service, std::stri
   if (!env_variable) {
     return Error(ErrorKind::kValidation, "UnknownService",
                  "unknown AWS service '" + std::string(service.substr(0, 64)) +
-                     "': expected ec2, autoscaling or monitoring");
+                     "': expected ec2, autoscaling, monitoring or ssm");
   }
   if (resilience::Status valid = ValidateRegion(region); !valid.ok()) return valid.error();
 

@@ -5,11 +5,12 @@
 //  - ResolveRegion: AWS_REGION, then AWS_DEFAULT_REGION, then the configured default; validated
 //    ("us-east-1", "us-gov-west-1", "cn-north-1": two letters, optional "-gov", a word, a
 //    number).
-//  - ResolveEndpoint: for the signing names "ec2", "autoscaling" and "monitoring" (CloudWatch).
+//  - ResolveEndpoint: for the signing names "ec2", "autoscaling", "monitoring" (CloudWatch) and
+//    "ssm".
 //    Precedence:
 //      1. the per-service URL from the config (overrides.per_service["ec2"]),
 //      2. the per-service variable (AWS_ENDPOINT_URL_EC2, AWS_ENDPOINT_URL_AUTO_SCALING,
-//         AWS_ENDPOINT_URL_CLOUDWATCH),
+//         AWS_ENDPOINT_URL_CLOUDWATCH, AWS_ENDPOINT_URL_SSM),
 //      3. the global AWS_ENDPOINT_URL variable, then the global URL from the config (the IBM
 //         plugin's AWS_ENDPOINT_URL key),
 //      4. https://<service>.<region>.amazonaws.com (.amazonaws.com.cn in cn- regions).
@@ -66,7 +67,8 @@ struct EndpointUrl {
                                                                std::string_view source);
 
 struct EndpointOverrides {
-  // Per service, by signing name ("ec2", "autoscaling", "monitoring"); from the plugin config.
+  // Per service, by signing name ("ec2", "autoscaling", "monitoring", "ssm"); from the plugin
+  // config.
   std::map<std::string, std::string, std::less<>> per_service{};
   // The config's global endpoint (the IBM plugin's AWS_ENDPOINT_URL key); empty for none.
   std::string global{};
@@ -75,7 +77,7 @@ struct EndpointOverrides {
 struct Endpoint {
   std::string url{};             // scheme://authority[path], no trailing '/'
   std::string host{};            // the Host header: host[:port]
-  std::string signing_name{};    // "ec2", "autoscaling", "monitoring"
+  std::string signing_name{};    // "ec2", "autoscaling", "monitoring", "ssm"
   std::string signing_region{};  // the region requests are signed for
   std::string
       source{};  // "default", "config (ec2)", "AWS_ENDPOINT_URL_EC2", "AWS_ENDPOINT_URL", "config"

@@ -56,6 +56,16 @@ resilience::Status CheckBeforeSending(const HttpRequest& request, resilience::De
   return resilience::OkStatus();
 }
 
+resilience::Error ResponseTooLarge(const HttpRequest& request, std::size_t limit,
+                                   std::optional<std::uint64_t> size) {
+  return Error(ErrorKind::kTransient, "ResponseTooLarge",
+               DescribeRequest(request) + ": the response body " +
+                   (size ? "(" + std::to_string(*size) + " bytes, announced) " : "") +
+                   "is larger than the limit of " + std::to_string(limit) +
+                   " bytes (TransportOptions::max_response_body); refused" +
+                   (size ? " before reading it" : " and cut off"));
+}
+
 std::optional<std::string_view> FindHeader(const Headers& headers, std::string_view name) {
   for (const auto& [key, value] : headers) {
     if (key.size() == name.size() &&

@@ -4,7 +4,8 @@
 // retrier; a transport never retries, never sleeps, never follows redirects. Failures that are not
 // HTTP answers are errors:
 //   kTimeout    the deadline passed (connect or transfer)
-//   kTransient  connection refused or reset, DNS failure, a broken transfer
+//   kTransient  connection refused or reset, DNS failure, a broken transfer; a response body
+//               larger than TransportOptions::max_response_body (code "ResponseTooLarge")
 //   kCancelled  the stop token was triggered
 //   kValidation a malformed URL or request
 // An HTTP answer of any status (including 4xx/5xx) is a successful exchange: the caller maps it.
@@ -68,6 +69,8 @@ struct HttpResponse {
   }
 };
 
+inline constexpr std::size_t kDefaultMaxResponseBody = std::size_t{32} << 20;  // 32 MiB
+
 // What a transport is configured with (both implementations take the same options).
 struct TransportOptions {
   std::chrono::milliseconds connect_timeout{10000};  // capped by the deadline's remaining time
@@ -76,7 +79,18 @@ struct TransportOptions {
   std::optional<std::uint16_t> proxy_port{};  // nullopt: the proxy URL's port, else 1080
   std::string user_agent = "ohfp/0.1";
   std::size_t max_idle_connections = 8;  // idle connections kept for reuse
+  // The largest response body accepted, in bytes. A Content-Length above it is refused before any
+  // of the body is read; a chunked or close-delimited body is cut off as soon as it passes it.
+  // Either way the exchange fails with kTransient "ResponseTooLarge" and the connection is closed.
+  // No AWS Query answer comes near the default: a DescribeInstances page of 1000 instances
+  // (MaxResults' maximum) is a few MB, and 32 KiB per instance would take an instance with 50 tags
+  // of the longest keys and values allowed.
+  std::size_t max_response_body = kDefaultMaxResponseBody;
 };
+
+// The error for a response body over `limit` bytes (`size` when it was announced).
+resilience::Error ResponseTooLarge(const HttpRequest& request, std::size_t limit,
+                                   std::optional<std::uint64_t> size);
 
 class HttpTransport {
  public:

@@ -13,12 +13,16 @@ bool IsUnreserved(unsigned char c) {
          c == '_' || c == '.' || c == '~';
 }
 
-void AppendEncoded(std::string& out, std::string_view text) {
+enum class Space { kPercent20, kPlus };
+
+void AppendEncoded(std::string& out, std::string_view text, Space space = Space::kPercent20) {
   constexpr char kHex[] = "0123456789ABCDEF";
   for (char ch : text) {
     const auto c = static_cast<unsigned char>(ch);
     if (IsUnreserved(c)) {
       out.push_back(ch);
+    } else if (c == ' ' && space == Space::kPlus) {
+      out.push_back('+');
     } else {
       out.push_back('%');
       out.push_back(kHex[c >> 4]);
@@ -125,16 +129,23 @@ std::string QueryParams::EntryKey(std::string_view name, std::size_t position) {
   return IndexedKey(name, ".entry.", position);
 }
 
+std::string FormEncode(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  AppendEncoded(out, text, Space::kPlus);
+  return out;
+}
+
 std::string QueryParams::EncodeForm(std::string_view action, std::string_view version) const {
   std::string body = "Action=";
-  AppendEncoded(body, action);
+  AppendEncoded(body, action, Space::kPlus);
   body.append("&Version=");
-  AppendEncoded(body, version);
+  AppendEncoded(body, version, Space::kPlus);
   for (const auto& [name, value] : entries_) {
     body.push_back('&');
-    AppendEncoded(body, name);
+    AppendEncoded(body, name, Space::kPlus);
     body.push_back('=');
-    AppendEncoded(body, value);
+    AppendEncoded(body, value, Space::kPlus);
   }
   return body;
 }

@@ -3,8 +3,8 @@
 // QueryParams: the parameters of one AWS Query-protocol request (EC2, Auto Scaling, CloudWatch),
 // an ordered list of (name, value) pairs. Typed adders format values the way the services expect,
 // helpers build the list and map names, and EncodeForm() produces the form-encoded POST body
-// `Action=<action>&Version=<version>&<name>=<value>&...`: parameters in insertion order,
-// RFC 3986 percent-encoding.
+// `Action=<action>&Version=<version>&<name>=<value>&...`: parameters in insertion order, encoded
+// the way AWS's SDKs encode a Query body (FormEncode below).
 //
 // Naming conventions (positions are 1-based, as on the wire):
 //   EC2 lists, flattened Query lists  Name.1, Name.2
@@ -37,11 +37,20 @@
 
 namespace ohfp::aws {
 
-// RFC 3986 percent-encoding as AWS expects it in a Query body (and in SigV4 canonical query
-// strings): every byte except the unreserved characters A-Z a-z 0-9 - _ . ~ becomes %XX with
-// upper-case hex digits. A space is %20 (never '+'), '=' '&' ':' '/' are escaped, and UTF-8 text is
-// encoded byte by byte ("é" -> "%C3%A9").
+// RFC 3986 percent-encoding as SigV4 wants it in canonical URIs and query strings: every byte
+// except the unreserved characters A-Z a-z 0-9 - _ . ~ becomes %XX with upper-case hex digits. A
+// space is %20 (never '+'), '=' '&' ':' '/' are escaped, and UTF-8 text is encoded byte by byte
+// ("é" -> "%C3%A9").
 std::string PercentEncode(std::string_view text);
+
+// application/x-www-form-urlencoded as AWS's SDKs write a Query request body: PercentEncode, except
+// that a space is '+'. botocore builds the body with Python's urlencode (quote_plus, nothing
+// "safe": exactly the unreserved characters stay), the Go SDK with url.QueryEscape; both write a
+// space as '+'. AWS verifies a signature against the bytes it receives, so %20 would do there, but
+// an emulator that checks signatures (moto) re-creates the body the way botocore writes it and
+// signs that: a body with %20 then fails with AuthFailure / SignatureDoesNotMatch. A '+' in the
+// data is "%2B".
+std::string FormEncode(std::string_view text);
 
 // The integer types AddInt takes: bool and char are left out, so that AddInt("DryRun", true) and
 // AddInt("Letter", 'a') do not compile.
@@ -92,7 +101,7 @@ class QueryParams {
   static std::string EntryKey(std::string_view name, std::size_t position);
 
   // The request body: "Action=<action>&Version=<version>" then every parameter in insertion order,
-  // all percent-encoded with PercentEncode. Send it with the header
+  // names and values encoded with FormEncode. Send it with the header
   // `Content-Type: application/x-www-form-urlencoded; charset=utf-8`.
   std::string EncodeForm(std::string_view action, std::string_view version) const;
 

@@ -293,6 +293,9 @@ std::vector<std::string_view> SplitSpaces(std::string_view s) {
   return out;
 }
 
+constexpr int kMinYear = 1900;
+constexpr int kMaxYear = 2200;
+
 std::optional<SysTime> MakeTime(int year, std::optional<unsigned> month, std::optional<int> day,
                                 std::string_view hms) {
   using namespace std::chrono;
@@ -303,6 +306,9 @@ std::optional<SysTime> MakeTime(int year, std::optional<unsigned> month, std::op
   if (!hour || !minute || !second || *hour > 23 || *minute > 59 || *second > 60 || *day < 1) {
     return std::nullopt;
   }
+  // SysTime counts nanoseconds in 64 bits: 1677 to 2262. A Date beyond that (found by fuzzing:
+  // "4030" overflowed) is not one to correct the clock from.
+  if (year < kMinYear || year > kMaxYear) return std::nullopt;
   const year_month_day ymd{std::chrono::year{year}, std::chrono::month{*month},
                            std::chrono::day{static_cast<unsigned>(*day)}};
   if (!ymd.ok()) return std::nullopt;

@@ -323,7 +323,8 @@ Result<HttpResponse> SocketTransport::Send(const HttpRequest& request, Deadline 
     return IoError(request, sent, /*connecting=*/false);
   }
 
-  http::ResponseParser parser({.no_body = request.method == "HEAD"});
+  http::ResponseParser parser(
+      {.no_body = request.method == "HEAD", .max_body = options_.max_response_body});
   IoResult received = ReadResponse(*connection, parser, waiter);
   if (!received.ok()) {
     if (reused && !parser.started() && received.status == IoStatus::kFailed) {
@@ -333,6 +334,9 @@ Result<HttpResponse> SocketTransport::Send(const HttpRequest& request, Deadline 
     return IoError(request, received, /*connecting=*/false);
   }
   if (parser.state() == http::ResponseParser::State::kFailed) {
+    if (parser.body_too_large()) {
+      return ResponseTooLarge(request, options_.max_response_body, parser.announced_length());
+    }
     std::string detail = parser.error();
     if (!parser.started() && reused) {
       detail = "the server closed a reused connection without answering; not sent again";

@@ -18,10 +18,12 @@
 // once without sending. A stop requested during the exchange wakes it at once (kCancelled).
 //
 // Errors: timeout -> kTimeout; unresolvable host, refused or reset connection, an empty,
-// truncated or malformed answer -> kTransient; stop -> kCancelled; malformed URL, unsupported
-// scheme, CR/LF/NUL in a header or URL, an invalid method, an unusable CA bundle, a peer
-// certificate that does not verify (chain, name or address) -> kValidation. Any HTTP status is a
-// response.
+// truncated or malformed answer -> kTransient; a body over `max_response_body` -> kTransient
+// "ResponseTooLarge" (a Content-Length over it is refused before the body is read, a chunked or
+// close-delimited body is cut off when it passes it; the connection is closed); stop -> kCancelled;
+// malformed URL, unsupported scheme, CR/LF/NUL in a header or URL, an invalid method, an unusable
+// CA bundle, a peer certificate that does not verify (chain, name or address) -> kValidation. Any
+// HTTP status is a response.
 //
 // Request: the request line, then Host (from the URL unless the request has one), the request's
 // headers exactly (an empty value is sent as "Name:"), User-Agent unless given, and Content-Length

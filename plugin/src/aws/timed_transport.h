@@ -8,7 +8,7 @@
 // read at any time.
 //
 // Example:
-//   TimedTransport timed(curl, precise_clock);
+//   TimedTransport timed(sockets, precise_clock);
 //   AwsClient client(region, endpoints, {.transport = timed, ...});
 //   ... commands ...
 //   TransportTotals t = timed.Totals();   // t.calls, t.time

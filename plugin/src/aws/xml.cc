@@ -1,13 +1,20 @@
 #include "aws/xml.h"
 
+#include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <chrono>
 #include <limits>
 #include <pugixml.hpp>
+#include <string>
 #include <utility>
 
+#include "base/untrusted_text.h"
+
 namespace ohfp::aws {
+
+using base::ValidUtf8;
+using base::IsValidUtf8;
 namespace {
 
 using resilience::Error;
@@ -46,6 +53,51 @@ pugi::xml_node FindIf(pugi::xml_node start, Predicate matches) {
   return {};
 }
 
+bool HasDoctype(const pugi::xml_document& document) {
+  for (pugi::xml_node node : document.children()) {
+    if (node.type() == pugi::node_doctype) return true;
+  }
+  return false;
+}
+
+// What is wrong with the tree under `root`, found without recursion: elements nested deeper than
+// kMaxXmlDepth, or a name, text or attribute that is not valid UTF-8 (pugixml converts other
+// encodings to UTF-8 but does not validate UTF-8 input, and what AWS says goes into JSON output).
+// Empty when nothing is.
+std::string TreeProblem(pugi::xml_node root, Utf8Text utf8) {
+  int parent_level = 0;  // how many elements enclose `current`: the root has none
+  pugi::xml_node current = root;
+  while (true) {
+    if (utf8 == Utf8Text::kRequired) {
+      if (!IsValidUtf8(current.name()) || !IsValidUtf8(current.value())) {
+        return "text that is not valid UTF-8";
+      }
+      for (pugi::xml_attribute a : current.attributes()) {
+        if (!IsValidUtf8(a.name()) || !IsValidUtf8(a.value())) {
+          return "an attribute that is not valid UTF-8";
+        }
+      }
+    }
+    if (pugi::xml_node child = current.first_child()) {  // only elements have children
+      current = child;
+      if (++parent_level + 1 > kMaxXmlDepth && current.type() == pugi::node_element) {
+        return "elements nested deeper than " + std::to_string(kMaxXmlDepth) + " levels";
+      }
+      continue;
+    }
+    // No child: the next sibling of this node or of its nearest ancestor.
+    while (current != root && !current.next_sibling()) {
+      current = current.parent();
+      --parent_level;
+    }
+    if (current == root) return {};
+    current = current.next_sibling();
+    if (parent_level + 1 > kMaxXmlDepth && current.type() == pugi::node_element) {
+      return "elements nested deeper than " + std::to_string(kMaxXmlDepth) + " levels";
+    }
+  }
+}
+
 std::string_view Trim(std::string_view text) {
   const auto is_space = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; };
   while (!text.empty() && is_space(text.front())) text.remove_prefix(1);
@@ -64,12 +116,14 @@ bool EqualsIgnoringCase(std::string_view a, std::string_view b) {
   return true;
 }
 
-// A short, printable view of untrusted text for an error message.
+// A short, printable view of untrusted text for an error message: control characters become
+// spaces, and the result is valid UTF-8 (messages go into JSON).
 std::string Excerpt(std::string_view text) {
   std::string out;
   for (char c : text.substr(0, kExcerptLength)) {
     out.push_back(static_cast<unsigned char>(c) < 0x20 ? ' ' : c);
   }
+  out = ValidUtf8(out);
   if (text.size() > kExcerptLength) out.append("...");
   return out;
 }
@@ -147,8 +201,10 @@ std::optional<SysTime> MakeTime(int year, int month, int day, int hour, int minu
   const std::chrono::year_month_day date{std::chrono::year(year),
                                          std::chrono::month(static_cast<unsigned>(month)),
                                          std::chrono::day(static_cast<unsigned>(day))};
-  if (!date.ok() || hour > 23 || minute > 59 || second > 60)
-    return std::nullopt;  // 60: a leap second
+  // 60: a leap second. SysTime counts nanoseconds in 64 bits (1677 to 2262): a year outside
+  // 1900-2200 is not a time AWS sends, and would overflow.
+  if (!date.ok() || year < 1900 || year > 2200 || hour > 23 || minute > 59 || second > 60)
+    return std::nullopt;
   return SysTime(std::chrono::sys_days(date)) + std::chrono::hours(hour) +
          std::chrono::minutes(minute) + std::chrono::seconds(second) + fraction;
 }
@@ -245,6 +301,19 @@ std::optional<SysTime> ParseEpochSeconds(std::string_view text) {
 
 std::string_view XmlNode::Name() const noexcept {
   return node_ ? LocalName(pugi::xml_node(node_).name()) : std::string_view();
+}
+
+std::string_view XmlNode::NamespaceUri() const noexcept {
+  if (!node_) return {};
+  const std::string_view qualified = pugi::xml_node(node_).name();
+  const std::size_t colon = qualified.rfind(':');
+  const std::string attribute = colon == std::string_view::npos
+                                    ? "xmlns"
+                                    : "xmlns:" + std::string(qualified.substr(0, colon));
+  for (pugi::xml_node n(node_); n && n.type() == pugi::node_element; n = n.parent()) {
+    if (pugi::xml_attribute a = n.attribute(attribute.c_str())) return a.value();
+  }
+  return {};
 }
 
 XmlNode XmlNode::Child(std::string_view local_name) const noexcept {
@@ -365,19 +434,30 @@ XmlDocument::XmlDocument(XmlDocument&&) noexcept = default;
 XmlDocument& XmlDocument::operator=(XmlDocument&&) noexcept = default;
 XmlDocument::~XmlDocument() = default;
 
-Result<XmlDocument> XmlDocument::Parse(std::string_view body) {
+Result<XmlDocument> XmlDocument::Parse(std::string_view body, Utf8Text utf8) {
   if (Trim(body).empty()) {
     return Error(ErrorKind::kTransient, "MalformedResponse",
                  "response body is empty, expected XML");
   }
   auto document = std::make_unique<pugi::xml_document>();
-  const pugi::xml_parse_result parsed =
-      document->load_buffer(body.data(), body.size(), pugi::parse_default, pugi::encoding_auto);
+  const pugi::xml_parse_result parsed = document->load_buffer(
+      body.data(), body.size(), pugi::parse_default | pugi::parse_doctype, pugi::encoding_auto);
   if (!parsed || !document->document_element()) {
     return Error(ErrorKind::kTransient, "MalformedResponse",
                  "response body is not well-formed XML (" + std::string(parsed.description()) +
                      " at offset " + std::to_string(parsed.offset) + "); body starts '" +
                      Excerpt(body) + "'");
+  }
+  if (HasDoctype(*document)) {
+    return Error(ErrorKind::kTransient, "MalformedResponse",
+                 "response body has a document type declaration, which AWS never sends; body "
+                 "starts '" +
+                     Excerpt(body) + "'");
+  }
+  if (const std::string problem = TreeProblem(document->document_element(), utf8);
+      !problem.empty()) {
+    return Error(ErrorKind::kTransient, "MalformedResponse",
+                 "response body has " + problem + "; body starts '" + Excerpt(body) + "'");
   }
   return XmlDocument(std::move(document));
 }

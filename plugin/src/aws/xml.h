@@ -59,6 +59,9 @@ class XmlNode {
 
   // The element's local name ("item" for <ec2:item>); "" for a null node.
   std::string_view Name() const noexcept;
+  // The namespace URI the element's name is in (its prefix's, or the default, xmlns declaration on
+  // it or the nearest ancestor that has one); "" when it is in none, or for a null node.
+  std::string_view NamespaceUri() const noexcept;
 
   // The first child element named `local_name`; a null node if there is none.
   XmlNode Child(std::string_view local_name) const noexcept;
@@ -102,11 +105,29 @@ class XmlNode {
   pugi::xml_node_struct* node_ = nullptr;
 };
 
+// Elements nested deeper than this (the root is at depth 1) make a document unacceptable. The
+// deepest AWS answers ohfp reads (a Spot Fleet request's launch specifications, an Auto Scaling
+// group's mixed instances policy) nest about 12 deep.
+inline constexpr int kMaxXmlDepth = 64;
+
+// What XmlDocument::Parse accepts besides well-formed XML within the limits.
+enum class Utf8Text {
+  kRequired,  // a name, text or attribute that is not valid UTF-8 is refused (answers: their text
+              // goes into JSON output, and AWS sends only UTF-8)
+  kAllowed,   // taken as it is (error bodies: the error mapper replaces bad bytes, and keeps the
+              // code)
+};
+
 class XmlDocument {
  public:
-  // Parses `body` (UTF-8/16/32 detected from the BOM or declaration). Not XML, or no root element:
-  // kTransient "MalformedResponse" with the parser's reason, the offset and the start of the body.
-  [[nodiscard]] static resilience::Result<XmlDocument> Parse(std::string_view body);
+  // Parses `body` (UTF-8/16/32 detected from the BOM or declaration; pugixml converts to UTF-8 but
+  // does not validate UTF-8 input). Not XML, no root element, a document type declaration
+  // (<!DOCTYPE>: AWS never sends one), elements nested deeper than kMaxXmlDepth, or (by default)
+  // text that is not valid UTF-8: kTransient "MalformedResponse" with the reason, the offset and
+  // the start of the body (made valid UTF-8). Neither parsing nor any walk in this file recurses,
+  // so a document nested 200,000 deep is refused in a few milliseconds without deep stacks.
+  [[nodiscard]] static resilience::Result<XmlDocument> Parse(std::string_view body,
+                                                             Utf8Text utf8 = Utf8Text::kRequired);
 
   XmlDocument(XmlDocument&&) noexcept;
   XmlDocument& operator=(XmlDocument&&) noexcept;

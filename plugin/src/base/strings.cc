@@ -20,6 +20,30 @@ bool EqualsIgnoringCase(std::string_view a, std::string_view b) noexcept {
          });
 }
 
+std::string AsciiLower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+bool IsIpv4Address(std::string_view s) noexcept {
+  int parts = 0;
+  while (true) {
+    std::size_t digits = 0;
+    int value = 0;
+    while (digits < s.size() && std::isdigit(static_cast<unsigned char>(s[digits])) != 0) {
+      value = value * 10 + (s[digits] - '0');
+      if (++digits > 3) return false;
+    }
+    if (digits == 0 || value > 255 || (digits > 1 && s.front() == '0')) return false;
+    ++parts;
+    s.remove_prefix(digits);
+    if (s.empty()) return parts == 4;
+    if (s.front() != '.' || parts == 4) return false;
+    s.remove_prefix(1);
+  }
+}
+
 std::string Join(const std::vector<std::string>& parts, std::string_view separator) {
   std::string out;
   for (const std::string& p : parts) {
@@ -31,8 +55,8 @@ std::string Join(const std::vector<std::string>& parts, std::string_view separat
 }
 
 std::string Quoted(std::string_view s) {
-  return nlohmann::json(std::string(s)).dump(-1, ' ', false,
-                                             nlohmann::json::error_handler_t::replace);
+  return nlohmann::json(std::string(s))
+      .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 std::string OneOf(const std::vector<std::string_view>& names) {

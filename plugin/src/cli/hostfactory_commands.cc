@@ -3,8 +3,11 @@
 #include <chrono>
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <sstream>
 
+#include "app/operator_actions.h"
+#include "base/untrusted_text.h"
 #include "cli/exit_codes.h"
 #include "config/resilience_json.h"
 #include "hostfactory/contract.h"
@@ -19,23 +22,54 @@ int CodeFor(const resilience::Error& e) {
   return e.kind() == ErrorKind::kValidation ? kExitBadInput : kExitFailed;
 }
 
-void Print(std::ostream& out, const nlohmann::ordered_json& j) { out << j.dump() << std::endl; }
+// One JSON document on stdout, always: a string that is not UTF-8 (it cannot come from a parsed
+// input, but may from elsewhere) is printed with U+FFFD rather than failing the dump.
+void Print(std::ostream& out, const nlohmann::ordered_json& j) {
+  out << j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace) << std::endl;
+}
+
+resilience::Error TooLarge(const std::string& what, std::size_t limit) {
+  return resilience::Error(ErrorKind::kValidation, "InputTooLarge",
+                           what + " is larger than " + std::to_string(limit) +
+                               " bytes, the most a command reads (--max-input-bytes, "
+                               "OHFP_MAX_INPUT_BYTES)");
+}
+
+// All of `stream`, or nullopt when it holds more than `limit` bytes (reading stops there).
+std::optional<std::string> ReadAtMost(std::istream& stream, std::size_t limit) {
+  std::string text;
+  char buffer[64 * 1024];
+  while (stream.read(buffer, sizeof buffer) || stream.gcount() > 0) {
+    const auto n = static_cast<std::size_t>(stream.gcount());
+    if (n > limit - text.size()) return std::nullopt;
+    text.append(buffer, n);
+  }
+  return text;
+}
 
 resilience::Result<std::string> ReadInput(const CommandInput& input, std::istream& in) {
-  if (input.data) return *input.data;
+  if (input.data) {
+    if (input.data->size() > input.max_bytes) return TooLarge("the --data input", input.max_bytes);
+    return *input.data;
+  }
   if (input.file) {
+    const std::string name = base::ValidUtf8(*input.file);
     std::ifstream f(*input.file, std::ios::binary);
     if (!f) {
       return resilience::Error(ErrorKind::kValidation, "UnreadableInput",
-                               "cannot read input file " + *input.file);
+                               "cannot read input file " + name);
     }
-    std::ostringstream s;
-    s << f.rdbuf();
-    return s.str();
+    std::optional<std::string> text = ReadAtMost(f, input.max_bytes);
+    if (!text) return TooLarge("the input file " + name, input.max_bytes);
+    if (f.bad()) {
+      return resilience::Error(ErrorKind::kValidation, "UnreadableInput",
+                               "cannot read input file " + name);
+    }
+    return std::move(*text);
   }
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
+  std::optional<std::string> text = ReadAtMost(in, input.max_bytes);
+  if (!text) return TooLarge("the input on stdin", input.max_bytes);
+  return std::move(*text);
 }
 
 }  // namespace
@@ -44,14 +78,16 @@ int RunHostFactoryCommand(std::string_view command, const CommandInput& input,
                           const app::AppOptions& options, const aws::Environment& env,
                           std::ostream& out, std::istream& in) {
   const auto started = std::chrono::steady_clock::now();
-  // getAvailableTemplates takes no input; HostFactory may still pass a file with {}.
+  // getAvailableTemplates takes no input, and getReturnRequests' list is optional (IBM): for
+  // them an empty input is {}. HostFactory may still pass a file with {}.
   resilience::Result<std::string> text = ReadInput(input, in);
   if (!text.ok()) {
     Print(out, hostfactory::ErrorJson(text.error().message()));
     return kExitBadInput;
   }
   resilience::Result<nlohmann::json> json =
-      command == "getAvailableTemplates" && text->find_first_not_of(" \t\r\n") == std::string::npos
+      (command == "getAvailableTemplates" || command == "getReturnRequests") &&
+              text->find_first_not_of(" \t\r\n") == std::string::npos
           ? resilience::Result<nlohmann::json>(nlohmann::json::object())
           : hostfactory::ParseInput(*text);
   if (!json.ok()) {
@@ -62,6 +98,7 @@ int RunHostFactoryCommand(std::string_view command, const CommandInput& input,
   std::optional<hostfactory::RequestMachinesInput> request;
   std::vector<std::string> request_ids;
   std::vector<hostfactory::MachineRef> machines;
+  std::optional<std::vector<hostfactory::MachineRef>> held;
   if (command == "requestMachines") {
     auto r = hostfactory::ParseRequestMachines(*json);
     if (!r.ok()) {
@@ -76,13 +113,20 @@ int RunHostFactoryCommand(std::string_view command, const CommandInput& input,
       return kExitBadInput;
     }
     request_ids = *r;
-  } else if (command == "requestReturnMachines" || command == "getReturnRequests") {
-    auto r = hostfactory::ParseMachines(*json, command == "requestReturnMachines");
+  } else if (command == "requestReturnMachines") {
+    auto r = hostfactory::ParseRequestReturnMachines(*json);
     if (!r.ok()) {
       Print(out, hostfactory::ErrorJson(r.error().message()));
       return kExitBadInput;
     }
     machines = *r;
+  } else if (command == "getReturnRequests") {
+    auto r = hostfactory::ParseGetReturnRequests(*json);
+    if (!r.ok()) {
+      Print(out, hostfactory::ErrorJson(r.error().message()));
+      return kExitBadInput;
+    }
+    held = *r;
   }
 
   resilience::Result<std::unique_ptr<app::PluginApp>> app = app::PluginApp::Create(options, env);
@@ -101,7 +145,7 @@ int RunHostFactoryCommand(std::string_view command, const CommandInput& input,
   } else if (command == "requestReturnMachines") {
     result = service.RequestReturnMachines(machines);
   } else {
-    result = service.GetReturnRequests(machines);
+    result = service.GetReturnRequests(held);
   }
   Print(out, result.output);
   (*app)->log().Log(spdlog::level::debug, std::string(command) + " answered",
@@ -119,27 +163,40 @@ int RunConfigValidate(const app::AppOptions& options, const aws::Environment& en
   app::AppOptions o = options;
   o.need_aws = false;
   const app::PluginPaths paths = app::ResolvePaths(o, env);
-  const std::filesystem::path file = o.config_file ? *o.config_file : paths.confdir / "config.json";
+  const std::string provider = env.Get("HF_PROVIDER_NAME").value_or("aws");
+  const config::ProviderFiles files = config::FindProviderFiles(paths.confdir, provider);
+  const std::filesystem::path file = app::ConfigFile(o, paths);
   int code = kExitOk;
-  resilience::Result<config::PluginConfig> config = config::LoadPluginConfig(file, env);
+  resilience::Result<config::LoadedConfig> config =
+      config::LoadConfiguration({.ibm_config = files.ibm_config, .config = file}, env);
   if (!config.ok()) {
-    err << "ohfp: " << file.string() << ": " << config.error().message() << "\n";
+    err << "ohfp: " << config.error().message() << "\n";
     code = kExitBadInput;
   }
-  resilience::Result<model::TemplateSet> templates =
-      config::LoadTemplates(paths.confdir / "awsprov_templates.json");
+  resilience::Result<model::TemplateSet> templates = config::LoadTemplates(files.templates);
   if (!templates.ok()) {
-    err << "ohfp: " << (paths.confdir / "awsprov_templates.json").string() << ": "
-        << templates.error().message() << "\n";
+    err << "ohfp: " << templates.error().message() << "\n";
     code = kExitBadInput;
   }
   if (code != kExitOk) return code;
+  config::ConfigSources sources = config->sources;
+  const std::string templates_file = sources.File(files.templates);
+  const nlohmann::json effective = config::PluginConfigToJson(config->config);
   nlohmann::ordered_json j;
   j["config_file"] = file.string();
   j["confdir"] = paths.confdir.string();
   j["workdir"] = paths.workdir.string();
   j["logdir"] = paths.logdir.string();
-  j["config"] = nlohmann::ordered_json::parse(config::PluginConfigToJson(*config).dump());
+  j["provider_name"] = provider;
+  // Every file read, once; "origins" and "templates_file" refer to them as files[i].
+  j["files"] = nlohmann::ordered_json::array();
+  for (const std::filesystem::path& f : sources.files) j["files"].push_back(f.string());
+  j["warnings"] = nlohmann::ordered_json::array();
+  for (const std::string& w : files.warnings) j["warnings"].push_back(w);
+  for (const std::string& w : sources.warnings) j["warnings"].push_back(w);
+  j["config"] = nlohmann::ordered_json::parse(effective.dump());
+  j["origins"] = config::OriginsJson(effective, sources);
+  j["templates_file"] = templates_file;
   j["templates"] = nlohmann::ordered_json::array();
   for (const model::Template& t : templates->templates) {
     j["templates"].push_back(hostfactory::HostFactoryTemplateJson(t, t.max_number));
@@ -187,43 +244,24 @@ int RunBreaker(std::string_view action, const std::string& service, const app::A
     return CodeFor(app.error());
   }
   if (action == "status") {
-    auto records = (*app)->state_store().ListBreakers();
-    if (!records.ok()) {
-      err << "ohfp: " << records.error().ToString() << "\n";
+    auto j = app::BreakersJson((*app)->state_store(), (*app)->config().resilience);
+    if (!j.ok()) {
+      err << "ohfp: " << j.error().ToString() << "\n";
       return kExitFailed;
     }
-    nlohmann::ordered_json j = nlohmann::ordered_json::array();
-    for (const auto& [name, r] : *records) {
-      nlohmann::ordered_json b;
-      b["service"] = name;
-      b["state"] = std::string(resilience::CircuitStateName(r.state));
-      b["override"] = std::string(resilience::CircuitOverrideName(r.override_mode));
-      b["failure_count"] = r.failure_count;
-      b["half_open_probes"] = r.half_open_probes;
-      b["last_failure_time"] =
-          r.last_failure_time
-              ? nlohmann::ordered_json(std::chrono::duration_cast<std::chrono::seconds>(
-                                           r.last_failure_time->time_since_epoch())
-                                           .count())
-              : nlohmann::ordered_json();
-      j.push_back(std::move(b));
-    }
-    out << j.dump(2) << "\n";
+    out << j->dump(2) << "\n";
     return kExitOk;
   }
-  const resilience::ResilienceConfig& rc = (*app)->config().resilience;
-  resilience::CircuitBreaker& breaker =
-      (*app)->pipeline().breakers().Get(service, rc.circuit_breaker.ForService(service));
-  resilience::Status s = action == "force-open"     ? breaker.ForceOpen()
-                         : action == "force-closed" ? breaker.ForceClosed()
-                                                    : breaker.Reset();
-  if (!s.ok()) {
-    err << "ohfp: " << s.error().ToString() << "\n";
+  const std::optional<app::BreakerAction> which = app::BreakerActionFromName(action);
+  if (!which) {
+    err << "ohfp: unknown breaker action " << action << "\n";
+    return kExitBadInput;
+  }
+  auto done = app::ApplyBreakerAction(**app, *which, service, "cli");
+  if (!done.ok()) {
+    err << "ohfp: " << done.error().ToString() << "\n";
     return kExitFailed;
   }
-  (*app)->log().Log(spdlog::level::warn,
-                    "operator: circuit breaker " + service + " " + std::string(action),
-                    {{"event", "breaker_override"}, {"service", service}, {"action", action}});
   out << "circuit breaker " << service << ": " << action << " (every ohfp process sharing "
       << (*app)->store_description() << " now sees it)\n";
   return kExitOk;
@@ -238,37 +276,14 @@ int RunReconcile(const ReconcileOptions& reconcile, const app::AppOptions& optio
     err << "ohfp: " << app.error().message() << "\n";
     return CodeFor(app.error());
   }
-  hostfactory::HostFactoryService& service = (*app)->service();
-  nlohmann::ordered_json j;
-  j["installation"] = (*app)->installation_id();
-  if (reconcile.adopt) {
-    resilience::Result<hostfactory::AdoptReport> adopted = service.Adopt();
-    if (!adopted.ok()) {
-      err << "ohfp: cannot adopt: " << adopted.error().ToString() << "\n";
-      (*app)->Finish("reconcile", kExitFailed);
-      return kExitFailed;
-    }
-    j["adopted_requests"] = adopted->requests;
-    j["adopted_machines"] = adopted->machines;
-    j["skipped"] = adopted->skipped;
+  const app::ReconcileOutcome outcome =
+      app::Reconcile(**app, {.dry_run = reconcile.dry_run, .adopt = reconcile.adopt});
+  if (!outcome.problem.empty()) {
+    err << "ohfp: " << outcome.problem << "\n";
+    return kExitFailed;
   }
-  const hostfactory::SweepReport sweep = service.Sweep(reconcile.dry_run);
-  if (!reconcile.dry_run) service.Housekeeping(/*force=*/true);
-  j["dry_run"] = reconcile.dry_run;
-  j["sweep_ran"] = sweep.ran;
-  if (!sweep.ran) j["sweep_problem"] = sweep.problem;
-  nlohmann::ordered_json findings = nlohmann::ordered_json::array();
-  for (const model::OrphanFinding& f : sweep.findings) {
-    findings.push_back({{"instance", f.instance_id},
-                        {"request", f.request_id},
-                        {"action", model::OrphanActionName(f.action)},
-                        {"reason", f.reason}});
-  }
-  j["instances"] = std::move(findings);
-  j["log"] = ((*app)->paths().logdir / (*app)->config().logging.file).string();
-  (*app)->Finish("reconcile", kExitOk);
-  out << j.dump(2) << "\n";
-  return sweep.ran ? kExitOk : kExitFailed;
+  out << outcome.report.dump(2) << "\n";
+  return outcome.ok ? kExitOk : kExitFailed;
 }
 
 }  // namespace ohfp::cli

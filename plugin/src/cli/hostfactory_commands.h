@@ -5,7 +5,8 @@
 //
 // HostFactory commands print exactly one JSON document on stdout and nothing else, errors included
 // ({"message": "..."}), and exit 0 on success, 1 when the command failed, 2 when the input or
-// configuration is invalid. The input comes from -f FILE, --data JSON, or stdin.
+// configuration is invalid. The input comes from -f FILE, --data JSON, or stdin, at most
+// CommandInput::max_bytes of it.
 //
 // Thread-safety: functions run on the CLI's thread.
 //
@@ -14,6 +15,7 @@
 //   return RunHostFactoryCommand("requestMachines", in, app_options, env, std::cout);
 #pragma once
 
+#include <cstddef>
 #include <iosfwd>
 #include <optional>
 #include <string>
@@ -23,9 +25,18 @@
 
 namespace ohfp::cli {
 
+// The most bytes of input a HostFactory command reads by default: no HostFactory input comes near
+// it (a getRequestStatus of 10,000 requests is about 500 KB), and a larger one is refused before it
+// is held in memory whole.
+inline constexpr std::size_t kDefaultMaxInputBytes = std::size_t{16} << 20;  // 16 MiB
+
 struct CommandInput {
   std::optional<std::string> file{};  // -f
   std::optional<std::string> data{};  // --data
+  // --max-input-bytes, or the environment's OHFP_MAX_INPUT_BYTES. A larger input (file, --data or
+  // stdin) is exit 2 with a message; so is one that is not valid JSON, not UTF-8, nested deeper
+  // than 64 levels, or does not fit the command (the message names the JSON path).
+  std::size_t max_bytes = kDefaultMaxInputBytes;
 };
 
 // `command` is one of the five HostFactory command names.

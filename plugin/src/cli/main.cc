@@ -5,15 +5,18 @@
 #include <iostream>
 
 #include "aws/environment.h"
+#include "base/untrusted_text.h"
 #include "cli/exit_codes.h"
 #include "cli/hostfactory_commands.h"
+#include "cli/init_command.h"
 #include "cli/resilience_commands.h"
+#include "cli/serve_command.h"
 #include "cli/store_commands.h"
 #include "hostfactory/contract.h"
 
 namespace {
 
-constexpr const char* kVersion = "0.1.0";
+constexpr const char* kVersion = OHFP_VERSION;
 
 constexpr std::array<const char*, 5> kHostFactoryCommands = {
     "getAvailableTemplates", "requestMachines", "getRequestStatus", "requestReturnMachines",
@@ -26,21 +29,25 @@ Environment: HF_PROVIDER_CONFDIR (config.json, awsprov_templates.json), HF_PROVI
 database, metrics textfile), HF_PROVIDER_LOGDIR, HF_PROVIDER_NAME, HF_LOGLEVEL, OHFP_STORE_URL (a
 PostgreSQL store shared by several hosts, instead of SQLite in the work directory), the AWS ones:
 AWS_REGION, AWS_ENDPOINT_URL, AWS_CREDENTIAL_FILE, AWS_PROFILE, AWS_PROXY_HOST, AWS_PROXY_PORT,
-AWS_CONNECTION_TIMEOUT_MS, AWS_INSTANCE_PENDING_TIMEOUT_SEC, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY.
+AWS_CONNECTION_TIMEOUT_MS, AWS_INSTANCE_PENDING_TIMEOUT_SEC, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY;
+OHFP_MAX_INPUT_BYTES (the most input a HostFactory command reads, default 16 MiB).
 
 Exit codes: 0 success, 1 the command failed, 2 bad arguments, input or configuration, 3 internal error.
 
 Examples:
+  ohfp init --name awsinst --hostfactory-conf $HF_TOP/conf --region us-east-1 --discover
   ohfp requestMachines -f input.json
   ohfp getRequestStatus --data '{"requests": [{"requestId": "req-..."}]}'
   ohfp config validate
   ohfp breaker status
   ohfp store migrate --to 'postgresql://ohfp@db1:5432/hf?sslmode=verify-full'
+  ohfp serve --listen 127.0.0.1:8451 --token-file /etc/ohfp/serve.token
   ohfp resilience compare --config config/examples/seed-resilience.json \
       --config config/recommended-resilience.json \
       --trace config/scenarios/throttle-storm.trace.jsonl --faults config/scenarios/throttle-storm.faults.json
 
-Documentation: README.md, docs/operations.md, docs/configuration.md, docs/resilience.md.)";
+Documentation: README.md, docs/operations.md, docs/configuration.md, docs/resilience.md (installed:
+/usr/share/doc/ohfp/), and `ohfp init --help`.)";
 
 bool IsHostFactoryCommand(std::string_view name) {
   for (const char* c : kHostFactoryCommands) {
@@ -79,6 +86,10 @@ int main(int argc, char** argv) {
         app.add_subcommand(name, std::string("HostFactory's ") + name + " (JSON in, JSON out)");
     c->add_option("-f,--file", input.file, "Input JSON file (as HostFactory passes it)");
     c->add_option("--data", input.data, "Input JSON text");
+    c->add_option("--max-input-bytes", input.max_bytes,
+                  "The most input bytes read; a larger input is refused (exit 2)")
+        ->envname("OHFP_MAX_INPUT_BYTES")
+        ->check(CLI::PositiveNumber);
     hf.push_back(c);
   }
 
@@ -144,6 +155,9 @@ int main(int argc, char** argv) {
                             "PostgreSQL target: the breakers' schema (default "
                             "store.resilience_schema, or --schema)");
 
+  InitOptions init_options;
+  CLI::App* init = AddInitCommand(app, init_options);
+
   CLI::App* resilience =
       app.add_subcommand("resilience", "Work with the resilience configuration offline");
   resilience->require_subcommand(1);
@@ -157,6 +171,9 @@ int main(int argc, char** argv) {
   sim->add_option("--trace", simulate.trace, "Calls, one JSON object per line (default: stdin)");
   sim->add_option("--faults", simulate.faults,
                   "Fault windows (JSON array or lines) for calls that list no attempts");
+  sim->add_option("--server", simulate.server,
+                  "The service's token buckets (JSON; {\"model\": \"aws\"} for EC2's published "
+                  "limits): attempts over them are throttled");
   sim->add_option("--seed", simulate.seed,
                   "Seed of the random source for jitter and fault probabilities");
   CompareOptions compare;
@@ -170,8 +187,15 @@ int main(int argc, char** argv) {
   cmp->add_option("--label", compare.labels, "Column names, in the order of --config");
   cmp->add_option("--trace", compare.trace, "Calls, one JSON object per line (default: stdin)");
   cmp->add_option("--faults", compare.faults, "Fault windows for calls that list no attempts");
+  cmp->add_option("--server", compare.server,
+                  "The service's token buckets: attempts over them are throttled");
   cmp->add_option("--seed", compare.seed, "Seed of the random source");
   cmp->add_flag("--json", compare.json, "Print the summaries as JSON");
+
+  CLI::App* serve = app.add_subcommand(
+      "serve", "REST API, Prometheus metrics and a live dashboard (ohfp serve --help)");
+  serve->prefix_command();  // everything after `serve` goes to ohfp-serve
+  serve->set_help_flag();
 
   const bool hostfactory_call = argc > 1 && IsHostFactoryCommand(argv[1]);
   try {
@@ -179,8 +203,9 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     if (hostfactory_call && e.get_exit_code() != 0) {
       // HostFactory reads stdout: even a usage error must be one JSON document there.
-      std::cout << ohfp::hostfactory::ErrorJson(std::string("bad arguments: ") + e.what()).dump()
-                << std::endl;
+      std::cout
+          << ohfp::hostfactory::ErrorJson("bad arguments: " + ohfp::base::ValidUtf8(e.what())).dump()
+          << std::endl;
       return kExitBadInput;
     }
     const int code = app.exit(e);
@@ -199,6 +224,7 @@ int main(int argc, char** argv) {
         return RunHostFactoryCommand(kHostFactoryCommands[i], input, options, env, std::cout,
                                      std::cin);
     }
+    if (init->parsed()) return RunInit(init_options, env, std::cout, std::cerr);
     if (validate->parsed()) return RunConfigValidate(options, env, std::cout, std::cerr);
     if (metrics->parsed()) return RunMetrics(options, env, metrics_json, std::cout, std::cerr);
     if (breaker_status->parsed())
@@ -213,11 +239,13 @@ int main(int argc, char** argv) {
     }
     if (store_migrate->parsed())
       return RunStoreMigrate(migrate, options, env, std::cout, std::cerr);
+    if (serve->parsed()) return ExecServe(options, serve->remaining(), env, std::cerr);
     if (sim->parsed()) return RunSimulate(simulate, std::cout, std::cerr);
     if (cmp->parsed()) return RunCompare(compare, std::cout, std::cerr);
   } catch (const std::exception& e) {
     if (hostfactory_call) {
-      std::cout << ohfp::hostfactory::ErrorJson(std::string("internal error: ") + e.what()).dump()
+      std::cout << ohfp::hostfactory::ErrorJson("internal error: " + ohfp::base::ValidUtf8(e.what()))
+                       .dump()
                 << std::endl;
     } else {
       std::cerr << "ohfp: internal error: " << e.what() << "\n";

@@ -32,10 +32,12 @@ Result<std::string> ReadFile(const std::string& path) {
 struct Inputs {
   std::vector<SimCall> calls;
   std::vector<SimFault> faults;
+  resilience::SimServer server;
 };
 
 Result<Inputs> ReadInputs(const std::optional<std::string>& trace,
-                          const std::optional<std::string>& faults) {
+                          const std::optional<std::string>& faults,
+                          const std::optional<std::string>& server) {
   Inputs inputs;
   if (trace) {
     std::ifstream in(*trace);
@@ -52,6 +54,13 @@ Result<Inputs> ReadInputs(const std::optional<std::string>& trace,
       return Error(ErrorKind::kValidation, "unreadable_file", "cannot read faults " + *faults);
     if (auto s = simulator::ReadFaults(in, inputs.faults); !s.ok())
       return s.error().WithMessage(*faults + ": " + std::string(s.error().message()));
+  }
+  if (server) {
+    std::ifstream in(*server);
+    if (!in)
+      return Error(ErrorKind::kValidation, "unreadable_file", "cannot read server " + *server);
+    if (auto s = simulator::ReadServer(in, inputs.server); !s.ok())
+      return s.error().WithMessage(*server + ": " + std::string(s.error().message()));
   }
   return inputs;
 }
@@ -95,14 +104,14 @@ int RunSimulate(const SimulateOptions& options, std::ostream& out, std::ostream&
     err << "ohfp: " << config.error().message() << "\n";
     return kExitBadInput;
   }
-  Result<Inputs> inputs = ReadInputs(options.trace, options.faults);
+  Result<Inputs> inputs = ReadInputs(options.trace, options.faults, options.server);
   if (!inputs.ok()) {
     err << "ohfp: " << inputs.error().message() << "\n";
     return kExitBadInput;
   }
   resilience::Simulator sim(*config, options.seed);
   Result<SimReport> report = sim.Run(
-      inputs->calls, inputs->faults,
+      inputs->calls, inputs->faults, inputs->server,
       [&](const resilience::SimEvent& e) { out << simulator::EventJson(e).dump() << "\n"; });
   if (!report.ok()) {
     err << "ohfp: " << report.error().message() << "\n";
@@ -117,7 +126,7 @@ int RunCompare(const CompareOptions& options, std::ostream& out, std::ostream& e
     err << "ohfp: compare needs at least two --config files\n";
     return kExitBadInput;
   }
-  Result<Inputs> inputs = ReadInputs(options.trace, options.faults);
+  Result<Inputs> inputs = ReadInputs(options.trace, options.faults, options.server);
   if (!inputs.ok()) {
     err << "ohfp: " << inputs.error().message() << "\n";
     return kExitBadInput;
@@ -132,7 +141,7 @@ int RunCompare(const CompareOptions& options, std::ostream& out, std::ostream& e
     }
     resilience::Simulator sim(*config, options.seed);
     Result<SimReport> report =
-        sim.Run(inputs->calls, inputs->faults, [](const resilience::SimEvent&) {});
+        sim.Run(inputs->calls, inputs->faults, inputs->server, [](const resilience::SimEvent&) {});
     if (!report.ok()) {
       err << "ohfp: " << report.error().message() << "\n";
       return kExitBadInput;
@@ -172,6 +181,16 @@ int RunCompare(const CompareOptions& options, std::ostream& out, std::ostream& e
   row("attempts rejected by a breaker",
       [](const SimReport& r) { return std::to_string(r.rejected); });
   row("timeouts", [](const SimReport& r) { return std::to_string(r.summary.timeout_errors); });
+  row("attempts throttled (any cause)",
+      [](const SimReport& r) { return std::to_string(r.summary.throttled_attempts); });
+  row("of which by the server's buckets",
+      [](const SimReport& r) { return std::to_string(r.throttled); });
+  row("attempts that waited for a token",
+      [](const SimReport& r) { return std::to_string(r.rate_limiter_waits); });
+  row("time waited for tokens, in total",
+      [](const SimReport& r) { return Cell(r.rate_limiter_wait); });
+  row("calls ended by the rate limiter",
+      [](const SimReport& r) { return std::to_string(r.rate_limited_calls); });
   row("time until the last success", [](const SimReport& r) { return Cell(r.last_success_at); });
   return kExitOk;
 }

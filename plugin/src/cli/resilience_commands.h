@@ -1,8 +1,8 @@
 // cli/resilience_commands.h
 //
 // `ohfp resilience simulate` and `ohfp resilience compare`: replay calls against one or two
-// configurations on virtual time (resilience::Simulator) and print the events (JSON lines) or a
-// side-by-side summary.
+// configurations on virtual time (resilience::Simulator), optionally against a server that
+// throttles over its token buckets, and print the events (JSON lines) or a side-by-side summary.
 //
 // Thread-safety: functions run on the CLI's thread.
 //
@@ -26,6 +26,7 @@ struct SimulateOptions {
   std::string config;                 // a JSON file with a "resilience" object
   std::optional<std::string> trace;   // JSON lines; stdin when absent
   std::optional<std::string> faults;  // fault windows
+  std::optional<std::string> server;  // the service's token buckets (simulator/trace_json.h)
   std::uint64_t seed = 1;
 };
 
@@ -34,6 +35,7 @@ struct CompareOptions {
   std::vector<std::string> labels;   // optional names for the columns
   std::optional<std::string> trace;
   std::optional<std::string> faults;
+  std::optional<std::string> server;
   std::uint64_t seed = 1;
   bool json = false;
 };

@@ -1,6 +1,8 @@
 #include "config/json_reader.h"
 
+#include <algorithm>
 #include <cmath>
+
 
 namespace ohfp::config {
 
@@ -73,6 +75,9 @@ void ObjectReader::Int(std::string_view key, std::optional<int>& out) {
   const nlohmann::json* v = Get(key);
   if (v == nullptr) return;
   if (!v->is_number_integer()) return Problem(key, "must be an integer, got " + JsonTypeName(*v));
+  if (v->is_number_unsigned() && v->get<std::uint64_t>() > 1'000'000'000) {
+    return Problem(key, "is out of range: " + v->dump());
+  }
   const auto n = v->get<std::int64_t>();
   if (n < -1'000'000'000 || n > 1'000'000'000) return Problem(key, "is out of range: " + v->dump());
   out = static_cast<int>(n);

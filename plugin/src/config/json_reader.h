@@ -25,6 +25,7 @@
 
 #include "ohfp/resilience/clock.h"
 #include "ohfp/resilience/config.h"
+#include "ohfp/resilience/result.h"
 
 namespace ohfp::config {
 

@@ -10,21 +10,25 @@
 //               environment variable OHFP_STORE_URL, which wins) instead of SQLite; schemas,
 //               the timeout of each store call, how long finished requests are kept
 //   metrics     the Prometheus textfile, optional CloudWatch publishing
-//   resilience  the seed's object, unchanged (config/resilience_json.h)
+//   resilience  the seed's object, unchanged (config/resilience_json.h); without it, ohfp's
+//               embedded defaults (the seed's values and the rate limiter with AWS's limits)
 //
-// The IBM AWS plugin's keys are accepted at the top level of the file (AWS_REGION,
-// AWS_CREDENTIAL_FILE, AWS_ENDPOINT_URL, AWS_PROXY_HOST, AWS_PROXY_PORT, AWS_CONNECTION_TIMEOUT_MS,
-// AWS_INSTANCE_PENDING_TIMEOUT_SEC) and as environment variables; the environment wins over the
-// file. The seed's example JSON saved alone as config.json is a complete, valid configuration.
-// Every problem — unknown key, wrong type, out-of-range value, bad environment value — is reported
-// with its path ("provider.connection_timeout_ms", "env AWS_PROXY_PORT"), all at once.
+// IBM's own provider configuration (<provider>prov_config.json beside it, config/ibm_keys.h) is
+// read too, and IBM's keys are also accepted at the top level of config.json and as environment
+// variables. Precedence, lowest first: the defaults, IBM's file, config.json (its sections, then
+// its IBM keys), the environment. ConfigSources records where each effective value came from.
+// The seed's example JSON saved alone as config.json is a complete, valid configuration. Every
+// problem — unknown key, wrong type, out-of-range value, bad environment value — is reported with
+// its path ("provider.connection_timeout_ms", "env AWS_PROXY_PORT"), all at once, per file.
 //
 // Thread-safety: value types and stateless functions.
 //
 // Example:
-//   Result<PluginConfig> c = LoadPluginConfig(paths.confdir / "config.json", env);
+//   Result<LoadedConfig> c = LoadConfiguration({.ibm_config = confdir / "awsprov_config.json",
+//                                               .config = confdir / "config.json"}, env);
 //   if (!c.ok()) { PrintProblems(c.error()); return 2; }
-//   c->provider.instance_pending_timeout;   // 180 s unless configured
+//   c->config.provider.instance_pending_timeout;        // 180 s unless configured
+//   c->sources.OriginOf("provider.region");             // "files[0] AWS_REGION"
 #pragma once
 
 #include <chrono>
@@ -37,6 +41,8 @@
 #include <vector>
 
 #include "aws/environment.h"
+#include "config/resilience_json.h"
+#include "config/config_sources.h"
 #include "ohfp/resilience/config.h"
 #include "ohfp/resilience/result.h"
 
@@ -48,7 +54,7 @@ struct ProviderConfig {
   std::string region{};        // empty: AWS_REGION / AWS_DEFAULT_REGION must say
   std::string endpoint_url{};  // one endpoint for every service (AWS_ENDPOINT_URL)
   std::map<std::string, std::string, std::less<>>
-      endpoints{};                // per service: "ec2", "autoscaling", "monitoring"
+      endpoints{};                // per service: "ec2", "autoscaling", "monitoring", "ssm"
   std::string credential_file{};  // AWS_CREDENTIAL_FILE; empty: the usual chain
   std::string profile{};          // profile in the credentials file; empty: AWS_PROFILE/default
   std::string proxy_host{};       // AWS_PROXY_HOST
@@ -69,6 +75,12 @@ struct ProviderConfig {
   // The orphan sweep terminates no instance younger than this.
   std::chrono::seconds orphan_min_age{900};
   std::map<std::string, std::string, std::less<>> tags{};  // added to every resource ohfp creates
+  // The Name tag of launched instances: {templateId}, {requestId} and {provider} are replaced;
+  // "" for none (model::InstanceName).
+  std::string instance_name = "ohfp-{templateId}-{requestId}";
+  // How long the value of an SSM parameter a template's imageId names is reused, by every process,
+  // before GetParameter is asked again; 0: every request asks.
+  std::chrono::seconds ssm_parameter_ttl{300};
 };
 
 struct LoggingConfig {
@@ -76,6 +88,9 @@ struct LoggingConfig {
   std::string file = "app.log";  // in HF_PROVIDER_LOGDIR
   std::uint64_t max_bytes = 10 * 1024 * 1024;
   int max_files = 5;
+  // HostFactory's HF_LOGLEVEL, HF_LOG_MAX_FILE_SIZE (MB) and HF_LOG_MAX_ROTATE win over level,
+  // max_bytes and max_files (IBM's ACCEPT_PROPAGATED_LOG_SETTING).
+  bool accept_propagated = true;
 };
 
 struct StorageConfig {
@@ -115,21 +130,38 @@ struct PluginConfig {
   StorageConfig storage{};
   StoreConfig store{};
   MetricsConfig metrics{};
-  resilience::ResilienceConfig resilience{};
+  resilience::ResilienceConfig resilience = EmbeddedResilienceDefaults();
 };
 
 // Reads a parsed config.json. Problems are appended; the result holds every value that could be
 // read.
 PluginConfig ReadPluginConfig(const nlohmann::json& value, std::vector<ConfigProblem>& problems);
 
-// Applies the IBM keys and AWS variables from the environment (they win over the file). A malformed
-// value is a problem whose path is "env NAME".
+// Applies the IBM keys and AWS variables from the environment (they win over the files), and
+// HostFactory's log settings when accepted. A malformed value is a problem whose path is
+// "env NAME". With `sources`, records "env NAME" as the origin of what it sets.
 void ApplyEnvironment(PluginConfig& config, const aws::Environment& env,
                       std::vector<ConfigProblem>& problems);
+void ApplyEnvironment(PluginConfig& config, const aws::Environment& env, ConfigSources& sources,
+                      std::vector<ConfigProblem>& problems);
 
-// ReadPluginConfig(file) + ApplyEnvironment. A missing file means the embedded defaults (not an
-// error); a file that is not JSON is one problem naming the line and column. kValidation with every
-// problem, one per line, otherwise.
+struct ConfigFiles {
+  // IBM's <provider>prov_config.json (config/provider_files.h finds it); none: not read.
+  std::optional<std::filesystem::path> ibm_config{};
+  std::filesystem::path config{};  // config.json; a missing file means the defaults
+};
+
+struct LoadedConfig {
+  PluginConfig config{};
+  ConfigSources sources{};
+};
+
+// IBM's file, then config.json, then the environment. A missing file is not an error; a file that
+// is not JSON is one problem naming the line and column. kValidation with every problem of every
+// file otherwise ("<file>: N problem(s):" and one per line, file by file).
+[[nodiscard]] resilience::Result<LoadedConfig> LoadConfiguration(const ConfigFiles& files,
+                                                                 const aws::Environment& env);
+// config.json alone + the environment.
 [[nodiscard]] resilience::Result<PluginConfig> LoadPluginConfig(const std::filesystem::path& file,
                                                                 const aws::Environment& env);
 

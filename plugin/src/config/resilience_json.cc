@@ -1,5 +1,6 @@
 #include "config/resilience_json.h"
 
+#include "aws/resilience_tables.h"
 #include "config/json_reader.h"
 
 namespace ohfp::config {
@@ -11,8 +12,91 @@ using resilience::ConfigProblem;
 using resilience::Duration;
 using resilience::FailurePolicy;
 using resilience::JitterMode;
+using resilience::LimiterOperationConfig;
+using resilience::RateLimiterConfig;
 using resilience::ResilienceConfig;
 using resilience::RetryOverrides;
+
+// A boolean that may be left out (then `out` keeps nullopt).
+void ReadOptionalBool(ObjectReader& r, std::string_view key, std::optional<bool>& out) {
+  const nlohmann::json* v = r.Raw(key);
+  if (v == nullptr) return;
+  if (v->is_boolean()) {
+    out = v->get<bool>();
+  } else {
+    r.Problem(key, "must be a boolean, got " + JsonTypeName(*v));
+  }
+}
+
+// A list of bucket names.
+void ReadNames(ObjectReader& r, std::string_view key, std::vector<std::string>& out) {
+  const nlohmann::json* v = r.Raw(key);
+  if (v == nullptr) return;
+  if (!v->is_array()) {
+    r.Problem(key, "must be a list of bucket names, got " + JsonTypeName(*v));
+    return;
+  }
+  out.clear();
+  for (std::size_t i = 0; i < v->size(); ++i) {
+    const nlohmann::json& item = (*v)[i];
+    if (item.is_string()) {
+      out.push_back(item.get<std::string>());
+    } else {
+      r.Problem(std::string(key) + "[" + std::to_string(i) + "]",
+                "must be a bucket name (a string), got " + JsonTypeName(item));
+    }
+  }
+}
+
+// The rate limiter: read over `c`, which holds the plugin's defaults. A bucket's keys replace the
+// default's one by one (a new bucket needs both); an operation's entry replaces its default.
+void ReadRateLimiter(ObjectReader& r, RateLimiterConfig& c, std::vector<ConfigProblem>& problems) {
+  r.Bool("enabled", c.enabled);
+  r.String("scope", c.scope);
+  r.Bool("adaptive", c.adaptive);
+  r.Double("scale", c.scale);
+  r.Entries("buckets", [&](const std::string& name, const nlohmann::json& v, const std::string& p) {
+    ObjectReader b(v, p, problems);
+    if (!b.is_object()) return;
+    std::optional<double> capacity;
+    std::optional<double> rate;
+    b.Double("capacity", capacity);
+    b.Double("refill_rate", rate);
+    b.Finish();
+    auto it = c.buckets.find(name);
+    if (it == c.buckets.end() && (!capacity || !rate)) {
+      b.Problem(capacity ? "refill_rate" : "capacity",
+                "is required for a bucket ohfp does not know (\"" + name + "\")");
+      return;
+    }
+    resilience::TokenBucketOptions& bucket = c.buckets[name];
+    if (capacity) bucket.capacity = *capacity;
+    if (rate) bucket.refill_rate = *rate;
+  });
+  r.Entries("operations",
+            [&](const std::string& name, const nlohmann::json& v, const std::string& p) {
+              ObjectReader o(v, p, problems);
+              if (!o.is_object()) return;
+              LimiterOperationConfig op;
+              ReadNames(o, "buckets", op.buckets);
+              ReadNames(o, "resource_buckets", op.resource_buckets);
+              o.Finish();
+              c.operations[name] = std::move(op);
+            });
+}
+
+nlohmann::json RateLimiterJson(const RateLimiterConfig& c) {
+  nlohmann::json buckets = nlohmann::json::object();
+  for (const auto& [name, b] : c.buckets) {
+    buckets[name] = {{"capacity", b.capacity}, {"refill_rate", b.refill_rate}};
+  }
+  nlohmann::json operations = nlohmann::json::object();
+  for (const auto& [name, op] : c.operations) {
+    operations[name] = {{"buckets", op.buckets}, {"resource_buckets", op.resource_buckets}};
+  }
+  return {{"enabled", c.enabled}, {"scope", c.scope},   {"adaptive", c.adaptive},
+          {"scale", c.scale},     {"buckets", buckets}, {"operations", operations}};
+}
 
 // "jitter": true (the seed's +0-10 %), false (none), or a strategy name.
 void ReadJitter(ObjectReader& r, std::string_view key, std::optional<JitterMode>& out) {
@@ -56,6 +140,7 @@ void ReadBreakerFields(ObjectReader& r, const std::string& prefix, CircuitBreake
   r.Int(prefix + "minimum_calls", o.minimum_calls);
   r.Seconds(prefix + "slow_call_duration", o.slow_call_duration);
   ReadFailurePolicy(r, prefix + "failure_policy", o.failure_policy);
+  ReadOptionalBool(r, prefix + "count_throttling", o.count_throttling);
 }
 
 template <class T>
@@ -108,9 +193,22 @@ nlohmann::json BreakerJson(const CircuitBreakerOptions& o, const std::string& pr
 
 }  // namespace
 
-ResilienceConfig ReadResilienceConfig(const nlohmann::json& value, const std::string& path,
-                                      std::vector<ConfigProblem>& problems) {
+ResilienceConfig AwsResilienceBase() {
   ResilienceConfig config;
+  config.operation_services = aws::OperationServices();
+  config.rate_limiter = aws::PublishedRateLimits();
+  return config;
+}
+
+ResilienceConfig EmbeddedResilienceDefaults() {
+  ResilienceConfig config = AwsResilienceBase();
+  config.rate_limiter.enabled = true;
+  return config;
+}
+
+ResilienceConfig ReadResilienceConfig(const nlohmann::json& value, const std::string& path,
+                                      std::vector<ConfigProblem>& problems, ResilienceConfig base) {
+  ResilienceConfig config = std::move(base);
   ObjectReader root(value, path, problems);
   if (!root.is_object()) return config;
 
@@ -119,6 +217,7 @@ ResilienceConfig ReadResilienceConfig(const nlohmann::json& value, const std::st
     CircuitBreakerOverrides defaults;
     ReadBreakerFields(r, "default_", defaults);
     ApplyBreaker(config.circuit_breaker.defaults, defaults);
+    config.circuit_breaker.default_count_throttling = defaults.count_throttling;
     r.Entries("services",
               [&](const std::string& name, const nlohmann::json& v, const std::string& p) {
                 ObjectReader s(v, p, problems);
@@ -170,6 +269,9 @@ ResilienceConfig ReadResilienceConfig(const nlohmann::json& value, const std::st
     r.Int("max_consecutive_failures_before_alert",
           config.error_handling.max_consecutive_failures_before_alert);
   });
+
+  root.Object("rate_limiter",
+              [&](ObjectReader& r) { ReadRateLimiter(r, config.rate_limiter, problems); });
   root.Finish();
 
   for (ConfigProblem& p : resilience::Validate(config, path)) problems.push_back(std::move(p));
@@ -177,11 +279,14 @@ ResilienceConfig ReadResilienceConfig(const nlohmann::json& value, const std::st
 }
 
 nlohmann::json ResilienceConfigToJson(const ResilienceConfig& c) {
+  const bool limiter = c.rate_limiter.enabled;
   nlohmann::json cb = BreakerJson(c.circuit_breaker.defaults, "default_");
   cb["enabled"] = c.circuit_breaker.enabled;
+  cb["default_count_throttling"] = c.circuit_breaker.default_count_throttling.value_or(!limiter);
   cb["services"] = nlohmann::json::object();
   for (const auto& [name, _] : c.circuit_breaker.services) {
     cb["services"][name] = BreakerJson(c.circuit_breaker.ForService(name), "");
+    cb["services"][name]["count_throttling"] = c.circuit_breaker.CountsThrottling(name, limiter);
   }
   nlohmann::json retry = {
       {"enabled", c.retry.enabled},
@@ -199,7 +304,9 @@ nlohmann::json ResilienceConfigToJson(const ResilienceConfig& c) {
         {"timeout_retry_cost", c.retry.quota.timeout_retry_cost},
         {"no_retry_increment", c.retry.quota.no_retry_increment}}},
       {"operations", nlohmann::json::object()}};
-  for (const auto& [name, _] : c.retry.operations) {
+  for (const auto& operation : c.retry.operations) {
+    const std::string& name = operation.first;
+    // A structured binding here could not be captured by clang 14 (a C++20 change it lacks).
     const resilience::RetryOptions o = [&] {
       resilience::RetryConfig enabled = c.retry;
       enabled.enabled = true;
@@ -225,8 +332,11 @@ nlohmann::json ResilienceConfigToJson(const ResilienceConfig& c) {
       {"alert_on_circuit_breaker_open", c.error_handling.alert_on_circuit_breaker_open},
       {"max_consecutive_failures_before_alert",
        c.error_handling.max_consecutive_failures_before_alert}};
-  return {
-      {"circuit_breaker", cb}, {"retry", retry}, {"timeout", timeout}, {"error_handling", errors}};
+  return {{"circuit_breaker", cb},
+          {"retry", retry},
+          {"timeout", timeout},
+          {"error_handling", errors},
+          {"rate_limiter", RateLimiterJson(c.rate_limiter)}};
 }
 
 }  // namespace ohfp::config

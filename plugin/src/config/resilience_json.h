@@ -5,6 +5,12 @@
 // an unknown key, a wrong type, an out-of-range value — is reported with its JSON path, all at
 // once.
 //
+// What the library does not know comes from the plugin (aws/resilience_tables.h): the operations'
+// services, and the rate limiter's buckets (EC2's published limits). A `resilience` object is the
+// seed's, unchanged: a key it leaves out has the seed's meaning, and the seed has no rate limiter,
+// so the limiter is off unless `rate_limiter.enabled` is true. Without a `resilience` object the
+// plugin runs EmbeddedResilienceDefaults(): the same, with the rate limiter on.
+//
 // Thread-safety: stateless functions.
 //
 // Example:
@@ -21,11 +27,20 @@
 
 namespace ohfp::config {
 
-// Reads `value` (the object under "resilience") and validates the result. Problems are appended to
-// `problems`; the returned configuration holds every value that could be read, defaults elsewhere.
+// The library's defaults with AWS's tables: the operations' services and the rate limiter's
+// buckets (off). What a `resilience` object is read over.
+resilience::ResilienceConfig AwsResilienceBase();
+// AwsResilienceBase() with the rate limiter on: ohfp's defaults when config.json has no
+// `resilience` object.
+resilience::ResilienceConfig EmbeddedResilienceDefaults();
+
+// Reads `value` (the object under "resilience") over `base` (AwsResilienceBase() unless given) and
+// validates the result. Problems are appended to `problems`; the returned configuration holds every
+// value that could be read, `base`'s elsewhere.
 resilience::ResilienceConfig ReadResilienceConfig(const nlohmann::json& value,
                                                   const std::string& path,
-                                                  std::vector<resilience::ConfigProblem>& problems);
+                                                  std::vector<resilience::ConfigProblem>& problems,
+                                                  resilience::ResilienceConfig base = AwsResilienceBase());
 
 // The configuration as JSON, every key written out (defaults included): what "config validate"
 // prints.

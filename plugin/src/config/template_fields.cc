@@ -12,6 +12,7 @@
 namespace ohfp::config::internal {
 namespace {
 
+using base::FormatNumber;
 using nlohmann::json;
 using nlohmann::ordered_json;
 
@@ -43,7 +44,6 @@ bool IsValidTemplateId(std::string_view id) {
          std::all_of(id.begin(), id.end(), IsTemplateIdChar);
 }
 
-
 // "subnet-0123abcd": the prefix and at least 8 lowercase hex digits (AWS uses 8 or 17).
 bool IsResourceId(std::string_view s, std::string_view prefix) {
   if (!s.starts_with(prefix)) return false;
@@ -62,6 +62,21 @@ bool IsInstanceType(std::string_view s) {
   });
 }
 
+bool IsParameterName(std::string_view s) {
+  constexpr std::size_t kMaxParameterName = 2048;
+  if (s.empty() || s.size() > kMaxParameterName) return false;
+  const std::size_t colon = s.find(':');
+  const std::string_view name = s.substr(0, colon);
+  const std::string_view selector =
+      colon == std::string_view::npos ? std::string_view() : s.substr(colon + 1);
+  const auto ok = [](std::string_view part) {
+    return !part.empty() && std::all_of(part.begin(), part.end(), [](char c) {
+      return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_' || c == '.' || c == '-' ||
+             c == '/';
+    });
+  };
+  return ok(name) && (colon == std::string_view::npos || ok(selector));
+}
 
 // "2", "-1", "0.5": what a Numeric attribute holds.
 bool IsDecimal(std::string_view s) {
@@ -75,7 +90,6 @@ bool IsDecimal(std::string_view s) {
 bool IsPositiveWholeNumber(std::string_view s) {
   return IsDigits(s) && s.find_first_not_of('0') != std::string_view::npos;
 }
-
 
 // "k=v;k2=v2" (spaces around keys and values are dropped; empty pairs, as after a trailing ';', are
 // skipped).
@@ -147,6 +161,49 @@ const ordered_json* OrderedChild(const ordered_json* ordered, std::string_view k
 
 // ---- Fields with structure ----
 
+namespace {
+
+// The [type, value] pair of attribute `name` from either form: the pair, or IBM's bare value (a
+// number is Numeric, a string String, except that ncpus, nram and ncores are Numeric either way).
+// nullopt with a problem otherwise.
+std::optional<std::pair<std::string, std::string>> AttributePair(
+    const std::string& name, const json& v, const std::string& path,
+    std::vector<ConfigProblem>& problems) {
+  const bool counted = name == "ncpus" || name == "nram" || name == "ncores";
+  if (v.is_number_integer()) return std::pair<std::string, std::string>{"Numeric", v.dump()};
+  if (v.is_number_float()) {
+    const double d = v.get<double>();
+    if (std::isfinite(d)) return std::pair<std::string, std::string>{"Numeric", FormatNumber(d)};
+  }
+  if (v.is_string()) {
+    return std::pair<std::string, std::string>{counted ? "Numeric" : "String",
+                                               v.get<std::string>()};
+  }
+  if (v.is_array() && v.size() == 2 && v[0].is_string()) {
+    const std::string& type = v[0].get_ref<const std::string&>();
+    if (type != "String" && type != "Numeric") {
+      problems.push_back(
+          {path, "the type must be \"String\" or \"Numeric\", got " + base::Quoted(type)});
+      return std::nullopt;
+    }
+    if (!v[1].is_string()) {
+      problems.push_back(
+          {path, "the value must be a string (a Numeric one too, e.g. [\"Numeric\", \"2\"]), got " +
+                     JsonTypeName(v[1])});
+      return std::nullopt;
+    }
+    return std::pair<std::string, std::string>{type, v[1].get<std::string>()};
+  }
+  problems.push_back({path,
+                      "must be a [type, value] pair such as [\"Numeric\", \"2\"] or "
+                      "[\"String\", \"X86_64\"], or a bare number or string as in IBM's "
+                      "reference (\"ncpus\": 2), got " +
+                          v.dump()});
+  return std::nullopt;
+}
+
+}  // namespace
+
 void ReadAttributes(ObjectReader& r, const ordered_json* ordered, model::Template& t,
                     std::vector<ConfigProblem>& problems) {
   const json* v = r.Raw("attributes");
@@ -158,42 +215,26 @@ void ReadAttributes(ObjectReader& r, const ordered_json* ordered, model::Templat
   if (!v->is_object()) return r.Problem("attributes", "must be an object, got " + JsonTypeName(*v));
   const std::string base = r.path() + ".attributes";
   for (const std::string& name : KeyOrder(*v, OrderedChild(ordered, "attributes"))) {
-    const json& pair = v->at(name);
     const std::string path = base + "." + name;
-    if (!pair.is_array() || pair.size() != 2 || !pair[0].is_string()) {
-      problems.push_back({path,
-                          "must be a [type, value] pair such as [\"Numeric\", \"2\"] or "
-                          "[\"String\", \"X86_64\"], got " +
-                              pair.dump()});
-      continue;
-    }
-    const std::string& type = pair[0].get_ref<const std::string&>();
-    if (type != "String" && type != "Numeric") {
-      problems.push_back({path, "the type must be \"String\" or \"Numeric\", got " + base::Quoted(type)});
-      continue;
-    }
-    if (!pair[1].is_string()) {
-      problems.push_back(
-          {path, "the value must be a string (a Numeric one too, e.g. [\"Numeric\", \"2\"]), got " +
-                     JsonTypeName(pair[1])});
-      continue;
-    }
-    const std::string& value = pair[1].get_ref<const std::string&>();
+    std::optional<std::pair<std::string, std::string>> pair =
+        AttributePair(name, v->at(name), path, problems);
+    if (!pair) continue;
+    const auto& [type, value] = *pair;
+    const std::string shown = json::array({type, value}).dump();
     if (name == "type" && (type != "String" || value.empty())) {
       problems.push_back(
-          {path,
-           "must be a String attribute such as [\"String\", \"X86_64\"], got " + pair.dump()});
+          {path, "must be a String attribute such as [\"String\", \"X86_64\"], got " + shown});
       continue;
     }
     if ((name == "ncpus" || name == "nram" || name == "ncores") &&
         (type != "Numeric" || !IsPositiveWholeNumber(value))) {
       problems.push_back(
-          {path, "must be [\"Numeric\", \"N\"] with N a whole number above 0, got " + pair.dump()});
+          {path, "must be a whole number above 0 (2, or [\"Numeric\", \"2\"]), got " + shown});
       continue;
     }
     if (type == "Numeric" && !IsDecimal(value)) {
-      problems.push_back(
-          {path, "a Numeric value must be a number written as a string, got " + base::Quoted(value)});
+      problems.push_back({path, "a Numeric value must be a number written as a string, got " +
+                                    base::Quoted(value)});
       continue;
     }
     t.attributes.push_back({name, type, value});
@@ -218,7 +259,8 @@ std::vector<std::string> ReadIdList(ObjectReader& r, std::string_view key, std::
     }
     const std::string& id = item.get_ref<const std::string&>();
     if (!IsResourceId(id, prefix)) {
-      problems.push_back({item_path, "must be an id such as " + example + ", got " + base::Quoted(id)});
+      problems.push_back(
+          {item_path, "must be an id such as " + example + ", got " + base::Quoted(id)});
       return;
     }
     if (std::find(out.begin(), out.end(), id) != out.end()) {
@@ -242,56 +284,85 @@ std::vector<std::string> ReadIdList(ObjectReader& r, std::string_view key, std::
   return out;
 }
 
-void ReadVmTypes(ObjectReader& r, const ordered_json* ordered, model::Template& t,
-                 std::vector<ConfigProblem>& problems) {
-  const json* v = r.Raw("vmTypes");
-  if (v == nullptr) return;
+std::vector<std::pair<std::string, double>> ReadTypeNumbers(ObjectReader& r, std::string_view key,
+                                                            const ordered_json* ordered,
+                                                            bool allow_zero,
+                                                            std::vector<ConfigProblem>& problems) {
+  std::vector<std::pair<std::string, double>> out;
+  const json* v = r.Raw(key);
+  if (v == nullptr) return out;
+  const std::string what = allow_zero ? "priority" : "weight";
   if (!v->is_object()) {
-    return r.Problem("vmTypes",
-                     "must be an object of instance type -> weight, e.g. {\"c5.large\": 1, "
-                     "\"c5.xlarge\": 2}, got " +
-                         JsonTypeName(*v));
+    r.Problem(key, "must be an object of instance type -> " + what + ", e.g. {\"c5.large\": " +
+                       (allow_zero ? "0" : "1") + ", \"c5.xlarge\": " + (allow_zero ? "1" : "2") +
+                       "}, got " + JsonTypeName(*v));
+    return out;
   }
-  if (v->empty()) return r.Problem("vmTypes", "must name at least one instance type");
-  const std::string base = r.path() + ".vmTypes";
-  for (const std::string& type : KeyOrder(*v, OrderedChild(ordered, "vmTypes"))) {
-    const json& weight = v->at(type);
+  if (v->empty()) {
+    r.Problem(key, "must name at least one instance type");
+    return out;
+  }
+  const std::string base = r.path() + "." + std::string(key);
+  for (const std::string& type : KeyOrder(*v, OrderedChild(ordered, key))) {
+    const json& number = v->at(type);
     const std::string path = base + "." + type;
     if (!IsInstanceType(type)) {
       problems.push_back({path, "is not an instance type name such as c5.large"});
       continue;
     }
-    if (!weight.is_number() || !std::isfinite(weight.get<double>()) ||
-        !(weight.get<double>() > 0)) {
-      problems.push_back({path, "the weight must be a number above 0, got " + weight.dump()});
+    const bool finite = number.is_number() && std::isfinite(number.get<double>());
+    const bool in_range =
+        finite && (allow_zero ? number.get<double>() >= 0 : number.get<double>() > 0);
+    if (!in_range) {
+      problems.push_back({path, "the " + what + " must be a number " +
+                                    (allow_zero ? "of 0 or more" : "above 0") + ", got " +
+                                    number.dump()});
       continue;
     }
-    t.vm_types.emplace_back(type, weight.get<double>());
+    out.emplace_back(type, number.get<double>());
   }
-  if (!t.vm_types.empty()) t.vm_type = t.vm_types.front().first;
+  return out;
 }
 
-void ReadMaxSpotPrice(ObjectReader& r, model::Template& t) {
-  const json* v = r.Raw("maxSpotPrice");
-  if (v == nullptr) return;
+void ReadVmTypes(ObjectReader& r, const ordered_json* ordered, model::Template& t,
+                 std::vector<ConfigProblem>& problems) {
+  t.vm_types = ReadTypeNumbers(r, "vmTypes", ordered, /*allow_zero=*/false, problems);
+  if (!t.vm_types.empty()) t.vm_type = t.vm_types.front().first;
+  t.vm_types_on_demand =
+      ReadTypeNumbers(r, "vmTypesOnDemand", ordered, /*allow_zero=*/false, problems);
+  t.vm_types_priority =
+      ReadTypeNumbers(r, "vmTypesPriority", ordered, /*allow_zero=*/true, problems);
+}
+
+std::optional<std::string> ReadPrice(ObjectReader& r, std::string_view key) {
+  const json* v = r.Raw(key);
+  if (v == nullptr) return std::nullopt;
   if (v->is_number()) {
     const double price = v->get<double>();
-    if (!std::isfinite(price) || !(price > 0)) {
-      return r.Problem("maxSpotPrice",
-                       "must be a price above 0 (US dollars per hour), got " + v->dump());
-    }
-    t.max_spot_price = v->dump();
+    if (std::isfinite(price) && price > 0) return v->dump();
+    r.Problem(key, "must be a price above 0 (US dollars per hour), got " + v->dump());
   } else if (v->is_string()) {
     const auto& text = v->get_ref<const std::string&>();
-    if (!ParsePositiveDecimal(text)) {
-      return r.Problem(
-          "maxSpotPrice",
-          "must be a price above 0 (US dollars per hour) such as \"0.05\", got " + base::Quoted(text));
-    }
-    t.max_spot_price = text;
+    if (ParsePositiveDecimal(text)) return text;
+    r.Problem(key, "must be a price above 0 (US dollars per hour) such as \"0.05\", got " +
+                       base::Quoted(text));
   } else {
-    r.Problem("maxSpotPrice", "must be a string or a number, got " + JsonTypeName(*v));
+    r.Problem(key, "must be a string or a number, got " + JsonTypeName(*v));
   }
+  return std::nullopt;
+}
+
+std::optional<bool> ReadFlag(ObjectReader& r, std::string_view key) {
+  const json* v = r.Raw(key);
+  if (v == nullptr) return std::nullopt;
+  if (v->is_boolean()) return v->get<bool>();
+  if (v->is_string()) {
+    const std::string_view text = v->get_ref<const std::string&>();
+    if (base::EqualsIgnoringCase(text, "true")) return true;
+    if (base::EqualsIgnoringCase(text, "false")) return false;
+  }
+  r.Problem(key, "must be true or false (or \"true\", \"false\"), got " + v->dump());
+  return std::nullopt;
 }
 
 void ReadInteger(ObjectReader& r, std::string_view key, int min, int max, std::optional<int>& out) {

@@ -16,10 +16,10 @@ namespace ohfp::config {
 namespace {
 
 using base::Quoted;
+using internal::Choices;
 using internal::IsResourceId;
 using internal::IsValidTemplateId;
 using internal::ReadInteger;
-using model::AllocationStrategy;
 using model::FleetType;
 using model::PriceType;
 using model::ProviderApi;
@@ -56,37 +56,10 @@ constexpr std::array<PriceType, 3> kPriceTypes = {PriceType::kOnDemand, PriceTyp
                                                   PriceType::kHeterogeneous};
 constexpr std::array<FleetType, 3> kFleetTypes = {FleetType::kInstant, FleetType::kRequest,
                                                   FleetType::kMaintain};
-constexpr std::array<AllocationStrategy, 6> kStrategies = {
-    AllocationStrategy::kLowestPrice,
-    AllocationStrategy::kDiversified,
-    AllocationStrategy::kCapacityOptimized,
-    AllocationStrategy::kCapacityOptimizedPrioritized,
-    AllocationStrategy::kPriceCapacityOptimized,
-    AllocationStrategy::kPrioritized};
 
 std::string_view ApiName(ProviderApi a) { return model::ProviderApiName(a); }
 std::string_view PriceName(PriceType p) { return model::PriceTypeName(p); }
 std::string_view FleetName(FleetType f) { return model::FleetTypeName(f); }
-
-// Fields of the IBM plugin's templates that ohfp does not support: errors, with a message that says
-// so.
-constexpr std::array<std::pair<std::string_view, std::string_view>, 6> kUnsupportedFields = {{
-    {"vmTypesOnDemand", "put the on-demand types in vmTypes"},
-    {"vmTypesPriority", "the order of vmTypes is the priority"},
-    {"iops", "use gp3, or a launch template that sets the volume"},
-    {"poolsCount", "use allocationStrategy price-capacity-optimized or capacity-optimized"},
-    {"allocationStrategyOnDemand",
-     "with priceType ondemand, allocationStrategy is the on-demand strategy"},
-    {"awshandler", "use providerApi (and fleetType)"},
-}};
-
-// What was read of the enumerated fields: nullopt when absent or invalid (r.Has() tells which).
-struct Choices {
-  std::optional<PriceType> price_type;
-  std::optional<ProviderApi> api;
-  std::optional<FleetType> fleet_type;
-  std::optional<std::string> strategy;
-};
 
 void ReadIdentity(ObjectReader& r, model::Template& t) {
   if (const json* id = r.Raw("templateId"); id == nullptr) {
@@ -139,9 +112,39 @@ void ReadInstanceProfile(ObjectReader& r, model::Template& t) {
                 Quoted(*profile));
 }
 
+// An AMI id, or an SSM parameter that names one: "resolve:ssm:<name>" (AWS's launch template
+// spelling) or a parameter path "/..." (the Open Host Factory Plugin's).
+void ReadImage(ObjectReader& r, model::Template& t) {
+  std::optional<std::string> text;
+  r.String("imageId", text);
+  if (!text) return;
+  constexpr std::string_view kResolve = "resolve:ssm:";
+  if (text->starts_with(kResolve) || text->starts_with("/")) {
+    const std::string name =
+        text->starts_with(kResolve) ? text->substr(kResolve.size()) : std::string(*text);
+    if (internal::IsParameterName(name)) {
+      t.image_parameter = name;
+      return;
+    }
+    r.Problem("imageId",
+              "must name an SSM parameter of 1 to 2048 characters of A-Z, a-z, 0-9 and _ . - / "
+              "(with :version or :label), got " +
+                  Quoted(*text));
+    return;
+  }
+  if (IsResourceId(*text, "ami-")) {
+    t.image_id = *text;
+    return;
+  }
+  r.Problem("imageId",
+            "must be an AMI id such as ami-0123456789abcdef0, or an SSM parameter that names one "
+            "(resolve:ssm:NAME, or a path such as "
+            "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64), got " +
+                Quoted(*text));
+}
+
 void ReadPlacement(ObjectReader& r, model::Template& t, std::vector<ConfigProblem>& problems) {
-  ReadResourceId(r, "imageId", "ami-", "an AMI id", t.image_id,
-                 " (for an SSM parameter, use a launch template whose ImageId is resolve:ssm:...)");
+  ReadImage(r, t);
   ReadResourceId(r, "launchTemplateId", "lt-", "a launch template id", t.launch_template_id);
   t.subnet_ids = internal::ReadIdList(r, "subnetId", "subnet-", /*allow_single_string=*/true,
                                       /*allow_empty=*/false, problems);
@@ -175,83 +178,48 @@ void ReadInstanceTypes(ObjectReader& r, const ordered_json* ordered, model::Temp
   internal::ReadVmTypes(r, ordered, t, problems);
 }
 
+// priceType, else what interruptible or spotPrice (IBM LSF's fields) imply; interruptible must
+// agree with priceType.
+void ReadPriceType(ObjectReader& r, model::Template& t, Choices& c) {
+  c.price_type = ReadEnum(r, "priceType", kPriceTypes, PriceName);
+  const std::optional<bool> interruptible = internal::ReadFlag(r, "interruptible");
+  if (c.price_type) {
+    t.price_type = *c.price_type;
+    if (interruptible && *interruptible != (t.price_type != PriceType::kOnDemand)) {
+      r.Problem("interruptible", std::string(*interruptible ? "true" : "false") +
+                                     " contradicts priceType " +
+                                     std::string(PriceName(t.price_type)) + "; set one of them");
+    }
+  } else if (!r.Has("priceType") && (interruptible || r.Has("spotPrice"))) {
+    t.price_type = interruptible.value_or(true) ? PriceType::kSpot : PriceType::kOnDemand;
+    c.price_type = t.price_type;
+    c.price_implied = true;
+  }
+}
+
+// providerApi, or the one IBM's plugin uses for the price type when the file names none.
 Choices ReadChoices(ObjectReader& r, model::Template& t) {
   Choices c;
-  c.price_type = ReadEnum(r, "priceType", kPriceTypes, PriceName);
-  if (c.price_type) t.price_type = *c.price_type;
+  ReadPriceType(r, t, c);
   c.api = ReadEnum(r, "providerApi", kApis, ApiName);
-  if (c.api) t.provider_api = *c.api;
+  if (c.api) {
+    t.provider_api = *c.api;
+  } else if (!r.Has("providerApi")) {
+    t.provider_api = model::IbmDefaultApi(t.price_type);
+    t.ibm_defaults = true;
+  }
   c.fleet_type = ReadEnum(r, "fleetType", kFleetTypes, FleetName);
   if (c.fleet_type) t.fleet_type = *c.fleet_type;
   r.String("allocationStrategy", c.strategy);
+  r.String("allocationStrategyOnDemand", c.on_demand_strategy);
   return c;
 }
 
-void ReadVolume(ObjectReader& r, model::Template& t) {
-  ReadInteger(r, "rootDeviceVolumeSize", 1, internal::kMaxRootVolumeGib, t.root_device_volume_size);
-  std::optional<std::string> volume_type;
-  r.String("volumeType", volume_type);
-  if (!volume_type) return;
-  if (*volume_type == "gp2" || *volume_type == "gp3" || *volume_type == "standard") {
-    t.volume_type = *volume_type;
-  } else if (*volume_type == "io1" || *volume_type == "io2") {
-    r.Problem("volumeType", *volume_type +
-                                " needs iops, which templates do not set; use gp3, or a launch "
-                                "template that sets the volume");
-  } else {
-    r.Problem("volumeType", "must be gp2, gp3 or standard, got " + Quoted(*volume_type));
-  }
-}
-
-void ReadLaunchSettings(ObjectReader& r, model::Template& t) {
-  internal::ReadMaxSpotPrice(r, t);
-  std::optional<std::string> tags;
-  r.String("instanceTags", tags);
-  if (tags) {
-    std::vector<std::string> tag_problems;
-    t.instance_tags = internal::ParseInstanceTags(*tags, tag_problems);
-    for (std::string& p : tag_problems) r.Problem("instanceTags", std::move(p));
-  }
-  std::optional<std::string> user_data;
-  r.String("userDataScript", user_data);
-  if (user_data) {
-    if (user_data->empty()) {
-      r.Problem("userDataScript",
-                "must be a path to a script (absolute, or relative to the configuration "
-                "directory), got an empty string");
-    } else {
-      t.user_data_script = *user_data;
-    }
-  }
-  ReadVolume(r, t);
-}
-
-void ReadFleetSettings(ObjectReader& r, model::Template& t) {
-  std::optional<std::string> fleet_role;
-  r.String("fleetRole", fleet_role);
-  if (fleet_role) {
-    if (fleet_role->starts_with("arn:") && fleet_role->find(":iam::") != std::string::npos &&
-        fleet_role->find(":role/") != std::string::npos) {
-      t.fleet_role = *fleet_role;
-    } else {
-      r.Problem("fleetRole",
-                "must be an IAM role ARN such as "
-                "arn:aws:iam::123456789012:role/aws-ec2-spot-fleet-tagging-role, got " +
-                    Quoted(*fleet_role));
-    }
-  }
-  ReadInteger(r, "spotFleetRequestExpiry", 1, internal::kMaxExpiryMinutes,
-              t.spot_fleet_request_expiry);
-  ReadInteger(r, "percentOnDemand", 0, 100, t.percent_on_demand);
-}
-
-void RefuseUnsupported(ObjectReader& r) {
-  for (const auto& [field, advice] : kUnsupportedFields) {
-    if (!r.Has(field)) continue;
-    (void)r.Raw(field);
-    r.Problem(field,
-              "is an IBM AWS plugin field that ohfp does not support: " + std::string(advice));
-  }
+// The Python plugin's awshandler: providerApi and fleetType say the same, in one spelling.
+void RefuseAwsHandler(ObjectReader& r) {
+  if (!r.Has("awshandler")) return;
+  (void)r.Raw("awshandler");
+  r.Problem("awshandler", "is the Python plugin's field; use providerApi (and fleetType)");
 }
 
 // HostFactory needs ncpus and nram. Without them in the file ohfp reads them from the instance
@@ -266,132 +234,6 @@ void RequireCpuAndMemory(ObjectReader& r, const model::Template& t) {
                                   "otherwise");
     }
   }
-}
-
-// Whether the strategy suits the price type and the API.
-bool StrategyAllowed(AllocationStrategy s, const model::Template& t) {
-  if (t.price_type == PriceType::kOnDemand) return model::IsOnDemandStrategy(s);
-  return model::IsSpotStrategy(s) &&
-         (t.provider_api != ProviderApi::kAsg || model::IsAsgSpotStrategy(s));
-}
-
-void CheckStrategy(ObjectReader& r, model::Template& t, const Choices& c, bool price_known) {
-  if (!c.strategy) return;
-  if (t.provider_api == ProviderApi::kRunInstances) {
-    r.Problem("allocationStrategy",
-              "RunInstances has no allocation strategy; use EC2Fleet, SpotFleet or ASG");
-    return;
-  }
-  if (!price_known) return;
-  const std::optional<AllocationStrategy> found = model::AllocationStrategyFromName(*c.strategy);
-  if (found && StrategyAllowed(*found, t)) {
-    t.allocation_strategy = found;
-    return;
-  }
-  const bool spot_fleet = t.provider_api == ProviderApi::kSpotFleet;
-  std::vector<std::string_view> names;
-  for (AllocationStrategy s : kStrategies) {
-    if (StrategyAllowed(s, t)) {
-      names.push_back(spot_fleet ? model::AllocationStrategyCamelName(s)
-                                 : model::AllocationStrategyName(s));
-    }
-  }
-  r.Problem("allocationStrategy", "with " + std::string(ApiName(t.provider_api)) +
-                                      " and priceType " + std::string(PriceName(t.price_type)) +
-                                      " must be " + base::OneOf(names) + ", got " +
-                                      Quoted(*c.strategy));
-}
-
-void CheckAsg(ObjectReader& r, const model::Template& t) {
-  if (!r.Has("subnetId")) {
-    r.Problem("subnetId",
-              "is required by ASG: an Auto Scaling group launches into the subnets listed here");
-  }
-  for (const auto& [type, weight] : t.vm_types) {
-    if (weight != std::floor(weight) || weight < 1 || weight > 999) {
-      r.Problem("vmTypes",
-                "ASG weights are whole numbers from 1 to 999 (Auto Scaling WeightedCapacity); " +
-                    type + " has " + base::FormatNumber(weight));
-    }
-  }
-}
-
-void CheckFleetType(ObjectReader& r, const model::Template& t, const Choices& c) {
-  if (!r.Has("fleetType")) return;
-  if (t.provider_api == ProviderApi::kRunInstances || t.provider_api == ProviderApi::kAsg) {
-    r.Problem("fleetType", "applies to EC2Fleet and SpotFleet only; " +
-                               std::string(ApiName(t.provider_api)) + " has no fleet type");
-  } else if (t.provider_api == ProviderApi::kSpotFleet && c.fleet_type == FleetType::kInstant) {
-    r.Problem("fleetType",
-              "SpotFleet has no instant type; use request or maintain (or EC2Fleet for instant)");
-  }
-}
-
-void CheckApiCombinations(ObjectReader& r, model::Template& t, const Choices& c,
-                          bool price_known) {
-  const std::string api_name(ApiName(t.provider_api));
-  const bool run_instances = t.provider_api == ProviderApi::kRunInstances;
-  const bool spot_fleet = t.provider_api == ProviderApi::kSpotFleet;
-  if (run_instances && r.Has("vmTypes")) {
-    r.Problem("vmTypes",
-              "RunInstances launches one instance type; use vmType (or EC2Fleet, SpotFleet or ASG)");
-  }
-  if (run_instances && price_known && t.price_type == PriceType::kHeterogeneous) {
-    r.Problem("priceType",
-              "heterogeneous mixes on-demand and spot capacity, which RunInstances cannot; use "
-              "EC2Fleet, SpotFleet or ASG");
-  }
-  if (spot_fleet && !r.Has("fleetRole")) {
-    r.Problem("fleetRole",
-              "is required by SpotFleet: the ARN of the IAM role Spot Fleet launches and "
-              "terminates instances with");
-  }
-  if (!spot_fleet && r.Has("fleetRole")) {
-    r.Problem("fleetRole", "is used by SpotFleet only; " + api_name + " does not take a fleet role");
-  }
-  if (!spot_fleet && r.Has("spotFleetRequestExpiry")) {
-    r.Problem("spotFleetRequestExpiry", "applies to SpotFleet only, not " + api_name);
-  }
-  if (t.provider_api == ProviderApi::kAsg) CheckAsg(r, t);
-  CheckFleetType(r, t, c);
-  CheckStrategy(r, t, c, price_known);
-}
-
-void CheckPriceCombinations(ObjectReader& r, const model::Template& t, bool api_known) {
-  const bool heterogeneous = t.price_type == PriceType::kHeterogeneous;
-  if (r.Has("percentOnDemand") && !heterogeneous) {
-    r.Problem("percentOnDemand", "applies to priceType heterogeneous only; priceType is " +
-                                     std::string(PriceName(t.price_type)));
-  }
-  if (heterogeneous && !r.Has("percentOnDemand") &&
-      !(api_known && t.provider_api == ProviderApi::kRunInstances)) {
-    r.Problem("percentOnDemand",
-              "is required with priceType heterogeneous: the percentage (0 to 100) of the "
-              "capacity to launch on-demand");
-  }
-  if (t.price_type == PriceType::kOnDemand && r.Has("maxSpotPrice")) {
-    r.Problem("maxSpotPrice", "applies to spot capacity only; priceType is ondemand");
-  }
-}
-
-// A field whose value was rejected still counts as set; checks that depend on providerApi or
-// priceType run only when those were valid (or absent, hence their defaults).
-void CheckCombinations(ObjectReader& r, model::Template& t, const Choices& c) {
-  const bool api_known = c.api || !r.Has("providerApi");
-  const bool price_known = c.price_type || !r.Has("priceType");
-  if (!r.Has("imageId") && !r.Has("launchTemplateId")) {
-    r.Problem("imageId",
-              "is required unless launchTemplateId is set: neither says which image to launch");
-  }
-  if (r.Has("vmType") && r.Has("vmTypes")) {
-    r.Problem("vmTypes", "set vmType or vmTypes, not both");
-  } else if (!r.Has("vmType") && !r.Has("vmTypes") && !r.Has("launchTemplateId")) {
-    r.Problem(
-        "vmType",
-        "is required (or vmTypes, or a launchTemplateId whose template sets the instance type)");
-  }
-  if (api_known) CheckApiCombinations(r, t, c, price_known);
-  if (price_known) CheckPriceCombinations(r, t, api_known);
 }
 
 model::Template ReadTemplate(const json& value, const ordered_json* ordered, std::size_t index,
@@ -412,12 +254,12 @@ model::Template ReadTemplate(const json& value, const ordered_json* ordered, std
   ReadPlacement(r, t, problems);
   ReadInstanceTypes(r, ordered, t, problems);
   const Choices choices = ReadChoices(r, t);
-  ReadLaunchSettings(r, t);
-  ReadFleetSettings(r, t);
-  RefuseUnsupported(r);
+  internal::ReadLaunchSettings(r, t);
+  internal::ReadFleetSettings(r, t);
+  RefuseAwsHandler(r);
   RequireCpuAndMemory(r, t);
   r.Finish();
-  CheckCombinations(r, t, choices);
+  internal::CheckCombinations(r, t, choices);
   return t;
 }
 
@@ -472,8 +314,8 @@ resilience::Result<model::TemplateSet> LoadTemplates(const std::filesystem::path
   if (!f && problems.empty()) {
     return Error(ErrorKind::kValidation, "missing_templates",
                  file.string() +
-                     ": not found: HostFactory needs its templates (awsprov_templates.json in "
-                     "HF_PROVIDER_CONFDIR)");
+                     ": not found: HostFactory needs its templates (<provider>prov_templates.json, "
+                     "else awsprov_templates.json, in HF_PROVIDER_CONFDIR)");
   }
   model::TemplateSet set;
   if (f) set = ReadTemplates(f->value, problems, &f->ordered);

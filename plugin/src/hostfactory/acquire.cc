@@ -52,16 +52,27 @@ std::string UnsettledMessage(LaunchVerdict verdict, const Error& e) {
 
 }  // namespace
 
-MachineReport ReportOf(const Machine& m) {
+void AddDetails(MachineReport& r, const Machine& m, const model::TemplateSet& templates) {
+  r.private_ip_address = m.private_ip;
+  r.public_ip_address = m.public_ip;
+  r.launch_time = m.launch_time;
+  r.price_type = m.lifecycle == model::Lifecycle::kSpot ? "spot" : "ondemand";
+  if (const model::Template* t = templates.Find(m.template_id)) {
+    // Known for sure only when the template names one instance type (a fleet's vmTypes may give
+    // the machine any of them).
+    if (t->vm_types.size() <= 1) r.instance_type = t->vm_type;
+    if (!t->instance_tags.empty()) r.instance_tags = InstanceTagsText(*t);
+  }
+}
+
+MachineReport ReportOf(const Machine& m, const model::TemplateSet& templates) {
   MachineReport r;
   r.machine_id = m.instance_id;
   r.name = m.name.empty() ? m.instance_id : m.name;
   r.result = m.result;
   r.status = m.state;
-  r.private_ip_address = m.private_ip;
-  r.public_ip_address = m.public_ip;
-  r.launch_time = m.launch_time;
   r.message = m.message;
+  AddDetails(r, m, templates);
   return r;
 }
 
@@ -92,14 +103,16 @@ Status Acquirer::SaveFound(const Request& request, const std::vector<model::Inst
 }
 
 Acquirer::AttemptResult Acquirer::RunAttempt(const Request& request, const model::Template& t,
-                                             const Attempt& a, const std::string& user_data) {
-  provider::LaunchSpec spec{&t,
-                            request.id,
-                            request.machine_count,
-                            a.number,
-                            a.client_token,
-                            ctx_.TagsFor(t, request.id),
-                            user_data};
+                                             const Attempt& a, const LaunchInputs& inputs) {
+  provider::LaunchSpec spec{.tmpl = &t,
+                            .request_id = request.id,
+                            .count = request.machine_count,
+                            .attempt = a.number,
+                            .client_token = a.client_token,
+                            .tags = ctx_.TagsFor(t, request.id),
+                            .user_data = inputs.user_data,
+                            .image_id = inputs.image_id,
+                            .root_device_name = inputs.root_device_name};
   Result<provider::LaunchOutcome> outcome = ctx_.provider().Launch(spec);
   const model::Timestamp now = ctx_.Now();
   if (!outcome.ok()) {
@@ -108,22 +121,26 @@ Acquirer::AttemptResult Acquirer::RunAttempt(const Request& request, const model
     const std::string prefix = "request " + request.id + ": attempt " + std::to_string(a.number);
     if (verdict == LaunchVerdict::kRefused) {
       (void)ctx_.Saved(ctx_.store().SetAttemptState(request.id, a.number, AttemptState::kFailed,
-                                                     e.ToString(), now),
+                                                    e.ToString(), now),
                        "the refused attempt", request.id);
       ctx_.log().Log(level_enum::err, prefix + " refused: " + e.ToString(),
-                     {{"event", "launch_refused"}, {"request_id", request.id},
-                      {"attempt", a.number}, {"code", e.code()}});
+                     {{"event", "launch_refused"},
+                      {"request_id", request.id},
+                      {"attempt", a.number},
+                      {"code", e.code()}});
       return {Outcome::kRefused, e.ToString(), e};
     }
     // Still prepared; the error is kept for the message if the launch is never confirmed.
     (void)ctx_.Saved(ctx_.store().SetAttemptState(request.id, a.number, AttemptState::kPrepared,
                                                   e.ToString(), now),
                      "the attempt's last error", request.id);
-    ctx_.log().Log(level_enum::warn,
-                   prefix + " " + std::string(provider::LaunchVerdictName(verdict)) + ": " +
-                       e.ToString(),
-                   {{"event", "launch_unknown"}, {"request_id", request.id}, {"attempt", a.number},
-                    {"verdict", provider::LaunchVerdictName(verdict)}});
+    ctx_.log().Log(
+        level_enum::warn,
+        prefix + " " + std::string(provider::LaunchVerdictName(verdict)) + ": " + e.ToString(),
+        {{"event", "launch_unknown"},
+         {"request_id", request.id},
+         {"attempt", a.number},
+         {"verdict", provider::LaunchVerdictName(verdict)}});
     return {Outcome::kUnsettled, UnsettledMessage(verdict, e), e};
   }
   if (Status s = SaveFound(request, outcome->instances); !s.ok()) {
@@ -159,18 +176,30 @@ CommandResult Acquirer::RequestMachines(const RequestMachinesInput& input) {
     return {kExitBadInput, ErrorJson("unknown template '" + input.template_id +
                                      "' (known: " + KnownTemplates(ctx_.templates()) + ")")};
   }
-  Result<std::string> user_data = ctx_.ReadUserData(*t);
-  if (!user_data.ok()) return {kExitBadInput, ErrorJson(user_data.error().message())};
+  // Everything the launch needs, before anything is saved: a failure changes nothing.
+  Result<std::string> image = ImageOf(ctx_, *t);
+  if (!image.ok()) {
+    return {kExitFailed,
+            ErrorJson(std::string(image.error().message()) + "; nothing was requested")};
+  }
+  Result<LaunchInputs> inputs = LaunchInputsFor(ctx_, *t, *image);
+  if (!inputs.ok()) {
+    const bool bad_input = inputs.error().code() == "UserDataUnreadable";
+    return {bad_input ? kExitBadInput : kExitFailed,
+            ErrorJson(std::string(inputs.error().message()) + "; nothing was requested")};
+  }
 
   const std::string id = ctx_.NewId("req");
-  Result<Request> request = ctx_.store().CreateAcquire({.id = id,
-                                                        .template_id = t->template_id,
-                                                        .machine_count = input.machine_count,
-                                                        .provider_api = t->provider_api,
-                                                        .max_number = t->max_number,
-                                                        .client_token = model::ClientTokenFor(id, 1),
-                                                        .owner = ctx_.self(),
-                                                        .now = ctx_.Now()});
+  Result<Request> request =
+      ctx_.store().CreateAcquire({.id = id,
+                                  .template_id = t->template_id,
+                                  .machine_count = input.machine_count,
+                                  .provider_api = t->provider_api,
+                                  .max_number = t->max_number,
+                                  .image_id = inputs->image_id,
+                                  .client_token = model::ClientTokenFor(id, 1),
+                                  .owner = ctx_.self(),
+                                  .now = ctx_.Now()});
   if (!request.ok()) {
     const bool capacity = request.error().code() == "NotEnoughCapacity";
     return {capacity ? kExitBadInput : kExitFailed,
@@ -191,15 +220,14 @@ CommandResult Acquirer::RequestMachines(const RequestMachinesInput& input) {
   const int max_attempts = std::max<int>(1, static_cast<int>(t->subnet_ids.size()));
   Attempt attempt{id, 1, model::ClientTokenFor(id, 1), AttemptState::kPrepared, "", {}, {}};
   for (;;) {
-    const AttemptResult r = RunAttempt(*request, *t, attempt, *user_data);
+    const AttemptResult r = RunAttempt(*request, *t, attempt, *inputs);
     if (r.outcome != Outcome::kRefused) {
       return {kExitOk, RequestIdJson(id, "request " + id + ": " + r.message)};
     }
     if (r.error->kind() == ErrorKind::kCapacity && attempt.number < max_attempts) {
-      Result<Attempt> next = ctx_.store().AddAttempt(
-          id, model::ClientTokenFor(id, attempt.number + 1), ctx_.Now());
-      if (ctx_.Saved(next.ok() ? resilience::OkStatus() : Status(next.error()), "a new attempt",
-                     id)
+      Result<Attempt> next =
+          ctx_.store().AddAttempt(id, model::ClientTokenFor(id, attempt.number + 1), ctx_.Now());
+      if (ctx_.Saved(next.ok() ? resilience::OkStatus() : Status(next.error()), "a new attempt", id)
               .ok()) {
         attempt = *next;
         continue;
@@ -229,16 +257,15 @@ Status Acquirer::Reconcile(Request& request, const Attempt& attempt) {
     }
     if (Status s = SaveFound(request, seen->instances); !s.ok()) return s;
     (void)ctx_.Saved(ctx_.store().SetAttemptState(request.id, attempt.number,
-                                                  AttemptState::kSucceeded, "",
-                                                  ctx_.Now()),
+                                                  AttemptState::kSucceeded, "", ctx_.Now()),
                      "the settled attempt", request.id);
-    ctx_.log().Log(level_enum::info,
-                   "request " + request.id + ": attempt " + std::to_string(attempt.number) +
-                       " settled: " + std::to_string(seen->instances.size()) + " instance(s)" +
-                       (seen->found.resource_id.empty() ? std::string()
-                                                        : " of " + seen->found.resource_id) +
-                       " found by tag",
-                   {{"event", "reconcile"}, {"request_id", request.id}});
+    ctx_.log().Log(
+        level_enum::info,
+        "request " + request.id + ": attempt " + std::to_string(attempt.number) +
+            " settled: " + std::to_string(seen->instances.size()) + " instance(s)" +
+            (seen->found.resource_id.empty() ? std::string() : " of " + seen->found.resource_id) +
+            " found by tag",
+        {{"event", "reconcile"}, {"request_id", request.id}});
     return resilience::OkStatus();
   }
   // 2. Its creator may still be waiting for the answer.
@@ -249,15 +276,23 @@ Status Acquirer::Reconcile(Request& request, const Attempt& attempt) {
   // now, never twice.
   const model::Template* t = ctx_.templates().Find(request.template_id);
   if (t == nullptr) {
-    (void)ctx_.Saved(ctx_.store().SetAttemptState(request.id, attempt.number,
-                                                  AttemptState::kFailed, "template removed",
-                                                  ctx_.Now()),
+    (void)ctx_.Saved(ctx_.store().SetAttemptState(request.id, attempt.number, AttemptState::kFailed,
+                                                  "template removed", ctx_.Now()),
                      "the attempt of a removed template", request.id);
     return resilience::OkStatus();
   }
-  Result<std::string> user_data = ctx_.ReadUserData(*t);
-  const AttemptResult r =
-      RunAttempt(request, *t, attempt, user_data.ok() ? *user_data : std::string());
+  // The same image as the first send (the template may have been edited since).
+  Result<LaunchInputs> inputs =
+      LaunchInputsFor(ctx_, *t, request.image_id.empty() ? t->image_id : request.image_id);
+  if (!inputs.ok()) {
+    // Not sent: the attempt stays prepared, and the next poll tries again.
+    (void)ctx_.Saved(
+        ctx_.store().SetAttemptState(request.id, attempt.number, AttemptState::kPrepared,
+                                     inputs.error().ToString(), ctx_.Now()),
+        "the attempt's last error", request.id);
+    return resilience::OkStatus();
+  }
+  const AttemptResult r = RunAttempt(request, *t, attempt, *inputs);
   if (r.outcome == Outcome::kRefused) {
     request.state = RequestState::kCompleteWithError;
     request.message = "launch refused: " + r.error->ToString();
@@ -273,12 +308,11 @@ Result<RequestReport> Acquirer::StoredReport(const Request& request) {
   Result<std::vector<Machine>> machines = ctx_.store().MachinesOfRequest(request.id);
   if (!machines.ok()) return machines.error();
   RequestReport r{request.id, request.state, request.message, {}};
-  for (const Machine& m : *machines) r.machines.push_back(ReportOf(m));
+  for (const Machine& m : *machines) r.machines.push_back(ReportOf(m, ctx_.templates()));
   return r;
 }
 
-Result<bool> Acquirer::SettleLaunch(Request& request, bool& unsettled,
-                                    std::string& attempt_error) {
+Result<bool> Acquirer::SettleLaunch(Request& request, bool& unsettled, std::string& attempt_error) {
   Result<std::vector<Attempt>> attempts = ctx_.store().Attempts(request.id);
   if (!attempts.ok()) return attempts.error();
   if (attempts->empty()) return false;
@@ -291,7 +325,8 @@ Result<bool> Acquirer::SettleLaunch(Request& request, bool& unsettled,
   if (again->empty()) return false;
   unsettled = again->back().state == AttemptState::kPrepared;
   attempt_error = again->back().error;
-  if (!unsettled || !model::ConfirmationExpired(again->back(), ctx_.Now(), ctx_.options().acquire)) {
+  if (!unsettled ||
+      !model::ConfirmationExpired(again->back(), ctx_.Now(), ctx_.options().acquire)) {
     return false;
   }
   request.state = RequestState::kCompleteWithError;
@@ -353,12 +388,10 @@ bool Acquirer::ShrinkIfDue(const Request& request, model::Observation& seen,
                    {{"event", "fulfillment_timeout"}, {"request_id", request.id}});
     return false;
   }
-  seen.errors.push_back("not fulfilled within " + timeout + " s; keeping " +
-                        std::to_string(*keep));
+  seen.errors.push_back("not fulfilled within " + timeout + " s; keeping " + std::to_string(*keep));
   ctx_.log().Log(level_enum::warn,
-                 "request " + request.id + ": target not met within " + timeout +
-                     " s; keeping " + std::to_string(*keep) + " of " +
-                     std::to_string(request.machine_count),
+                 "request " + request.id + ": target not met within " + timeout + " s; keeping " +
+                     std::to_string(*keep) + " of " + std::to_string(request.machine_count),
                  {{"event", "fulfillment_timeout"}, {"request_id", request.id}});
   return true;
 }
@@ -385,13 +418,13 @@ Result<RequestReport> Acquirer::Refresh(Request request) {
   ReleaseStuck(request, verdicts.stuck);
   (void)ctx_.Saved(ctx_.store().SaveMachines(verdicts.machines), "the machines", request.id);
   const bool shrunk = ShrinkIfDue(request, *seen, verdicts);
-  const model::RequestVerdict verdict = model::DecideAcquireState(
-      request, verdicts,
-      {.fulfilling = seen->fulfilling && !shrunk,
-       .unsettled = unsettled,
-       .running_capacity = seen->running_capacity,
-       .cloud_errors = seen->errors,
-       .attempt_error = attempt_error});
+  const model::RequestVerdict verdict =
+      model::DecideAcquireState(request, verdicts,
+                                {.fulfilling = seen->fulfilling && !shrunk,
+                                 .unsettled = unsettled,
+                                 .running_capacity = seen->running_capacity,
+                                 .cloud_errors = seen->errors,
+                                 .attempt_error = attempt_error});
   if (verdict.state != request.state || verdict.message != request.message) {
     (void)ctx_.Saved(
         ctx_.store().SetRequestState(request.id, verdict.state, verdict.message, ctx_.Now()),
@@ -404,7 +437,7 @@ Result<RequestReport> Acquirer::Refresh(Request request) {
     }
   }
   RequestReport r{request.id, verdict.state, verdict.message, {}};
-  for (const Machine& m : verdicts.machines) r.machines.push_back(ReportOf(m));
+  for (const Machine& m : verdicts.machines) r.machines.push_back(ReportOf(m, ctx_.templates()));
   return r;
 }
 

@@ -2,13 +2,16 @@
 //
 // Acquirer: requestMachines, and the refresh of an acquire request on each getRequestStatus.
 //
-// requestMachines saves the request and its first attempt (ClientToken "<requestId>-1") before
-// calling the cloud. What follows a failed launch is provider::LaunchVerdictOf's call: an error
-// answer means nothing was created, so the request ends at once complete_with_error with the
-// cloud's code and message (after a capacity refusal, the next subnet is tried first, with a new
-// attempt and token); no answer leaves the attempt prepared, and getRequestStatus settles it: it
-// looks the request's instances up by tag, and if none exists and its creator is no longer
-// running, sends the same call again with the same ClientToken, which cannot launch twice.
+// requestMachines first gathers what the launch needs (hostfactory/images.h: the user data, the
+// image, the image's root device when the template sets the root volume; a failure there fails the
+// command and saves nothing), then saves the request (with its image) and its first attempt
+// (ClientToken "<requestId>-1") before calling the cloud. What follows a failed launch is
+// provider::LaunchVerdictOf's call: an error answer means nothing was created, so the request ends
+// at once complete_with_error with the cloud's code and message (after a capacity refusal, the next
+// subnet is tried first, with a new attempt and token); no answer leaves the attempt prepared, and
+// getRequestStatus settles it: it looks the request's instances up by tag, and if none exists and
+// its creator is no longer running, sends the same call again with the same ClientToken, which
+// cannot launch twice.
 //
 // The refresh asks the cloud what the request holds and lets model/acquire_status.h decide: which
 // machine succeeded, which is still executing, which failed (and only on evidence: a state, or a
@@ -28,6 +31,7 @@
 
 #include "hostfactory/command_context.h"
 #include "hostfactory/contract.h"
+#include "hostfactory/images.h"
 #include "model/machine.h"
 #include "model/request.h"
 
@@ -53,7 +57,7 @@ class Acquirer {
   };
 
   AttemptResult RunAttempt(const model::Request& request, const model::Template& t,
-                           const model::Attempt& attempt, const std::string& user_data);
+                           const model::Attempt& attempt, const LaunchInputs& inputs);
   // An attempt whose outcome is unknown: settled by tag, or sent again with its token.
   resilience::Status Reconcile(model::Request& request, const model::Attempt& attempt);
   resilience::Status SaveFound(const model::Request& request,
@@ -71,7 +75,10 @@ class Acquirer {
   CommandContext& ctx_;
 };
 
-// The report HostFactory gets for a machine.
-MachineReport ReportOf(const model::Machine& m);
+// The report HostFactory gets for a machine (`templates`: where its instanceTags come from).
+MachineReport ReportOf(const model::Machine& m, const model::TemplateSet& templates);
+// What the store knows of a machine beyond its result in a request: addresses, launch time, and
+// IBM's optional priceType, instanceType and instanceTags.
+void AddDetails(MachineReport& r, const model::Machine& m, const model::TemplateSet& templates);
 
 }  // namespace ohfp::hostfactory

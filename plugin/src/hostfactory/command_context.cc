@@ -1,5 +1,6 @@
 #include "hostfactory/command_context.h"
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 
@@ -34,12 +35,19 @@ std::vector<model::Tag> CommandContext::TagsFor(const model::Template& t,
   if (!deps_.installation_id.empty()) {
     tags.push_back({std::string(model::kTagInstallation), deps_.installation_id});
   }
+  const bool named = options_.tags.contains("Name") ||
+                     std::any_of(t.instance_tags.begin(), t.instance_tags.end(),
+                                 [](const auto& tag) { return tag.first == "Name"; });
+  const std::string name = model::InstanceName(options_.instance_name, t.template_id, request_id,
+                                               options_.provider_name);
+  if (!named && !name.empty()) tags.push_back({"Name", name});
   for (const auto& [k, v] : options_.tags) tags.push_back({k, v});
   for (const auto& [k, v] : t.instance_tags) tags.push_back({k, v});
   return tags;
 }
 
 Result<std::string> CommandContext::ReadUserData(const model::Template& t) const {
+  if (!t.user_data.empty()) return t.user_data;
   if (t.user_data_script.empty()) return std::string();
   std::filesystem::path path(t.user_data_script);
   if (path.is_relative()) path = options_.confdir / path;

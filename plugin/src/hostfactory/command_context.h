@@ -56,6 +56,11 @@ struct ServiceOptions {
   std::chrono::hours history_retention{24 * 30};
   int purge_batch = 500;
   std::map<std::string, std::string, std::less<>> tags{};  // added to everything created
+  // The Name tag's pattern (model::InstanceName); "" for none. A Name among `tags` or the
+  // template's instanceTags wins.
+  std::string instance_name = "ohfp-{templateId}-{requestId}";
+  // How long a template's SSM parameter value is reused before it is asked for again.
+  std::chrono::seconds ssm_parameter_ttl{300};
   std::filesystem::path confdir{};  // relative userDataScript paths start here
 };
 
@@ -89,9 +94,9 @@ class CommandContext {
   // "<prefix>-" and a random (version 4) UUID.
   std::string NewId(std::string_view prefix);
   // The tags of everything created for `request_id`: ohfp's (request, template, provider,
-  // installation), the configuration's, the template's.
+  // installation), the Name (options().instance_name), the configuration's, the template's.
   std::vector<model::Tag> TagsFor(const model::Template& t, const std::string& request_id) const;
-  // The content of the template's userDataScript ("" without one).
+  // The template's userData, or the content of its userDataScript ("" without either).
   resilience::Result<std::string> ReadUserData(const model::Template& t) const;
 
   // A store write that failed is logged at error level with what it was for, and remembered;

@@ -65,11 +65,15 @@ Result<std::string> RecoverLost(store::RequestStore& store, provider::Provider& 
   Result<std::vector<model::Instance>> live = provider.DescribeOwnedInstances(id);
   if (!live.ok()) {
     return Error(ErrorKind::kInternal, "StoreUnverifiable",
-                 "the state store in " + where + " is new or empty, but this work directory "
-                 "belonged to installation " + id + ", and the cloud could not be asked whether "
-                 "it still holds that installation's machines (" + live.error().ToString() +
-                 "); nothing was done. Restore the state store, or try again when the cloud "
-                 "answers");
+                 "the state store in " + where +
+                     " is new or empty, but this work directory "
+                     "belonged to installation " +
+                     id +
+                     ", and the cloud could not be asked whether "
+                     "it still holds that installation's machines (" +
+                     live.error().ToString() +
+                     "); nothing was done. Restore the state store, or try again when the cloud "
+                     "answers");
   }
   if (!live->empty()) {
     std::vector<std::string> ids;
@@ -117,10 +121,15 @@ Result<std::string> EnsureInstallation(store::RequestStore& store, provider::Pro
       return **stored;
     case StoreStanding::kForeign:
       return Error(ErrorKind::kInternal, "StoreForeign",
-                   "the state store belongs to installation " + **stored + ", but this work "
-                   "directory (" + check.marker.parent_path().string() + ") belongs to "
-                   "installation " + *marked + ": the store was replaced by another "
-                   "installation's. Nothing was done; put back this installation's store");
+                   "the state store belongs to installation " + **stored +
+                       ", but this work "
+                       "directory (" +
+                       check.marker.parent_path().string() +
+                       ") belongs to "
+                       "installation " +
+                       *marked +
+                       ": the store was replaced by another "
+                       "installation's. Nothing was done; put back this installation's store");
     case StoreStanding::kLost:
       return RecoverLost(store, provider, log, check, *marked);
     case StoreStanding::kNew:

@@ -18,7 +18,8 @@
 // Thread-safety: one command at a time.
 //
 // Example:
-//   Result<std::string> id = EnsureInstallation(store, provider, {.marker = workdir / kMarker, ...});
+//   Result<std::string> id = EnsureInstallation(store, provider, {.marker = workdir / kMarker,
+//   ...});
 #pragma once
 
 #include <filesystem>
@@ -47,9 +48,11 @@ struct InstallationCheck {
 
 // The installation's identity, or an error (kInternal "StoreForeign", "StoreLost",
 // "StoreUnverifiable", or the store's or file's own) whose message tells the operator what to do.
-[[nodiscard]] resilience::Result<std::string> EnsureInstallation(
-    store::RequestStore& store, provider::Provider& provider, resilience::RandomSource& random,
-    logging::AppLog& log, const InstallationCheck& check);
+[[nodiscard]] resilience::Result<std::string> EnsureInstallation(store::RequestStore& store,
+                                                                 provider::Provider& provider,
+                                                                 resilience::RandomSource& random,
+                                                                 logging::AppLog& log,
+                                                                 const InstallationCheck& check);
 
 struct AdoptReport {
   std::vector<std::string> requests{};  // request ids rebuilt

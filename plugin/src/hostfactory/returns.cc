@@ -1,10 +1,12 @@
 #include "hostfactory/returns.h"
 
 #include <algorithm>
+#include <limits>
 #include <map>
 #include <set>
 
 #include "base/exit_codes.h"
+#include "base/strings.h"
 #include "hostfactory/acquire.h"
 #include "hostfactory/housekeeping.h"
 #include "model/return_status.h"
@@ -23,12 +25,6 @@ using spdlog::level::level_enum;
 
 CommandResult Fail(const std::string& message) { return {kExitFailed, ErrorJson(message)}; }
 
-std::vector<std::string> IdsOf(const std::vector<MachineRef>& refs) {
-  std::vector<std::string> ids;
-  for (const MachineRef& r : refs) ids.push_back(r.machine_id);
-  return ids;
-}
-
 template <class T, class Key>
 std::map<std::string, T> IndexBy(std::vector<T> items, Key key) {
   std::map<std::string, T> out;
@@ -40,11 +36,6 @@ std::map<std::string, T> IndexBy(std::vector<T> items, Key key) {
 }
 
 }  // namespace
-
-bool Returner::IsOurs(const model::Instance& i) const {
-  if (!i.installation_id.empty()) return i.installation_id == ctx_.installation_id();
-  return model::TagValue(i.tags, model::kTagProvider) == ctx_.options().provider_name;
-}
 
 std::string Returner::ReleaseAll(
     const std::map<std::string, std::vector<std::string>>& to_release) {
@@ -60,60 +51,97 @@ std::string Returner::ReleaseAll(
   return problems;
 }
 
-CommandResult Returner::RequestReturnMachines(const std::vector<MachineRef>& refs) {
-  const std::vector<std::string> ids = IdsOf(refs);
-  Result<std::vector<Machine>> known = ctx_.store().MachinesByIds(ids);
-  if (!known.ok()) return Fail("cannot read the state store: " + known.error().ToString());
-  const std::map<std::string, Machine> by_id =
-      IndexBy(std::move(*known), [](const Machine& m) { return m.instance_id; });
-  // Machines this store does not know: looked up, and terminated only when they are ours.
-  std::vector<std::string> unknown;
-  for (const std::string& id : ids) {
-    if (by_id.count(id) == 0) unknown.push_back(id);
+std::optional<CommandResult> Returner::RefuseDisagreements(
+    const std::vector<ResolvedMachine>& machines, const Looked& looked) {
+  std::vector<std::string> conflicts;
+  for (const ResolvedMachine& m : machines) {
+    const model::Instance* seen = looked.Seen(m);
+    if (std::string why = Disagreement(m, seen); !why.empty()) conflicts.push_back(why);
   }
-  provider::InstanceLookup lookup;
-  if (!unknown.empty()) {
-    Result<provider::InstanceLookup> r =
-        ctx_.provider().LookUpInstances(unknown, ctx_.options().max_gone_checks);
-    if (!r.ok()) return Fail("cannot look the machines up: " + r.error().ToString());
-    lookup = std::move(*r);
-  }
-  const std::map<std::string, model::Instance> found =
-      IndexBy(std::move(lookup.found), [](const model::Instance& i) { return i.id; });
-  const std::set<std::string> absent(lookup.absent.begin(), lookup.absent.end());
+  if (conflicts.empty()) return std::nullopt;
+  const std::string message =
+      "the input names " + std::to_string(conflicts.size()) +
+      " machine(s) by a name and a machineId that disagree: " + base::Join(conflicts, "; ") +
+      ". Nothing was done";
+  ctx_.log().Log(level_enum::warn, message, {{"event", "machines_disagree"}});
+  return CommandResult{kExitBadInput, ErrorJson(message)};
+}
 
-  std::vector<ReturnMachine> rows;
-  std::map<std::string, std::vector<std::string>> to_release;  // acquire request -> instances
-  for (const MachineRef& ref : refs) {
-    ReturnMachine row;
-    row.instance_id = ref.machine_id;
-    row.name = ref.name;
-    if (auto m = by_id.find(ref.machine_id); m != by_id.end()) {
-      row.acquire_request_id = m->second.request_id;
-      row.state = m->second.state;
-      if (row.name.empty()) row.name = m->second.name;
-      to_release[row.acquire_request_id].push_back(ref.machine_id);
-    } else if (auto i = found.find(ref.machine_id); i != found.end()) {
-      row.state = i->second.state;
-      if (IsOurs(i->second)) {
-        row.acquire_request_id = i->second.request_id;
-        to_release[""].push_back(ref.machine_id);
-      } else {
-        row.result = MachineResult::kFail;
-        row.message = "not an instance this installation (" + ctx_.options().provider_name +
-                      ") created; left alone";
-      }
-    } else if (absent.count(ref.machine_id) != 0) {
-      row.state = InstanceState::kTerminated;
-      row.result = MachineResult::kSucceed;
-      row.message = "the instance no longer exists";
+Result<Returner::Looked> Returner::LookUp(const std::vector<ResolvedMachine>& machines,
+                                          const std::set<std::string>& skip, bool known_too) {
+  Looked looked;
+  std::vector<std::string> ids;
+  for (const ResolvedMachine& m : machines) {
+    if (m.seen) looked.found.emplace(m.instance_id, *m.seen);
+    if (!m.resolved() || skip.count(m.instance_id) != 0) continue;
+    if (known_too || (!m.stored && !m.seen)) ids.push_back(m.instance_id);
+  }
+  if (ids.empty()) return looked;
+  Result<provider::InstanceLookup> r =
+      ctx_.provider().LookUpInstances(ids, ctx_.options().max_gone_checks);
+  if (!r.ok()) return r.error();
+  for (model::Instance& i : r->found) looked.found.insert_or_assign(i.id, std::move(i));
+  looked.absent.insert(r->absent.begin(), r->absent.end());
+  return looked;
+}
+
+const model::Instance* Returner::Looked::Seen(const ResolvedMachine& m) const {
+  auto it = found.find(m.instance_id);
+  return it == found.end() ? nullptr : &it->second;
+}
+
+ReturnMachine Returner::RowFor(const ResolvedMachine& m, const Looked& looked,
+                               std::map<std::string, std::vector<std::string>>& to_release) const {
+  ReturnMachine row;
+  row.instance_id = m.resolved() ? m.instance_id : m.given.name;
+  row.name = m.HostName();
+  const model::Instance* seen = looked.Seen(m);
+  if (!m.resolved()) {
+    row.result = MachineResult::kFail;
+    row.message = m.problem;
+  } else if (m.stored) {
+    row.acquire_request_id = m.stored->request_id;
+    row.state = m.stored->state;
+    to_release[row.acquire_request_id].push_back(m.instance_id);
+  } else if (seen != nullptr) {
+    row.state = seen->state;
+    if (IsOurs(ctx_, *seen)) {
+      row.acquire_request_id = seen->request_id;
+      to_release[""].push_back(m.instance_id);
     } else {
       row.result = MachineResult::kFail;
-      row.message =
-          "the cloud does not show this instance now; nothing was done (return it "
-          "again later)";
+      row.message = "not an instance this installation (" + ctx_.options().provider_name +
+                    ") created; left alone";
     }
-    rows.push_back(std::move(row));
+  } else if (looked.absent.count(m.instance_id) != 0) {
+    row.state = InstanceState::kTerminated;
+    row.result = MachineResult::kSucceed;
+    row.message = "the instance no longer exists";
+  } else {
+    row.result = MachineResult::kFail;
+    row.message =
+        "the cloud does not show this instance now; nothing was done (return it "
+        "again later)";
+  }
+  return row;
+}
+
+CommandResult Returner::RequestReturnMachines(const std::vector<MachineRef>& refs) {
+  Result<std::vector<ResolvedMachine>> machines = ResolveMachines(ctx_, refs);
+  if (!machines.ok()) return Fail(std::string(machines.error().message()));
+  // Machines neither the store nor a look-up by name placed: looked up by id, for proof.
+  Result<Looked> looked = LookUp(*machines, {}, /*known_too=*/false);
+  if (!looked.ok()) return Fail("cannot look the machines up: " + looked.error().ToString());
+  if (std::optional<CommandResult> refused = RefuseDisagreements(*machines, *looked)) {
+    return *refused;
+  }
+  std::vector<ReturnMachine> rows;
+  std::vector<std::string> ids;
+  std::vector<std::string> unmatched;
+  std::map<std::string, std::vector<std::string>> to_release;  // acquire request -> instances
+  for (const ResolvedMachine& m : *machines) {
+    rows.push_back(RowFor(m, *looked, to_release));
+    (m.resolved() ? ids : unmatched).push_back(m.resolved() ? m.instance_id : m.given.name);
   }
   const std::string id = ctx_.NewId("ret");
   Result<Request> request = ctx_.store().CreateReturn(id, rows, ctx_.self(), ctx_.Now());
@@ -123,8 +151,18 @@ CommandResult Returner::RequestReturnMachines(const std::vector<MachineRef>& ref
   ctx_.log().Log(level_enum::info,
                  "return request " + id + ": " + std::to_string(rows.size()) + " machine(s)",
                  {{"event", "return"}, {"request_id", id}, {"instances", ids}});
+  if (!unmatched.empty()) {
+    ctx_.log().Log(level_enum::warn,
+                   "return request " + id + ": host name(s) matching no machine of this " +
+                       "installation, left alone: " + base::Join(unmatched, ", "),
+                   {{"event", "return_unmatched"}, {"request_id", id}, {"names", unmatched}});
+  }
   const std::string problems = ReleaseAll(to_release);
-  std::string message = "terminating " + std::to_string(rows.size()) + " machine(s)";
+  std::string message = "terminating " + std::to_string(ids.size()) + " machine(s)";
+  if (!unmatched.empty()) {
+    message += "; " + std::to_string(unmatched.size()) +
+               " name(s) match no machine of this installation (see getRequestStatus)";
+  }
   if (!problems.empty()) {
     message += " (not confirmed yet: " + problems + "; getRequestStatus retries)";
   }
@@ -202,9 +240,7 @@ Result<RequestReport> Returner::Refresh(const Request& request) {
     m.status = r.state;
     m.message = r.message;
     if (auto it = known.find(r.instance_id); it != known.end()) {
-      m.private_ip_address = it->second.private_ip;
-      m.public_ip_address = it->second.public_ip;
-      m.launch_time = it->second.launch_time;
+      AddDetails(m, it->second, ctx_.templates());
       if (r.name.empty()) m.name = it->second.name.empty() ? m.name : it->second.name;
     }
     report.machines.push_back(std::move(m));
@@ -220,71 +256,91 @@ Result<RequestReport> Returner::Refresh(const Request& request) {
   return report;
 }
 
-CommandResult Returner::GetReturnRequests(const std::vector<MachineRef>& refs) {
-  const std::vector<std::string> ids = IdsOf(refs);
+Result<std::vector<ResolvedMachine>> Returner::HeldMachines() {
+  Result<store::MachinePage> succeeded = ctx_.store().ListMachines(
+      {.result = MachineResult::kSucceed, .limit = std::numeric_limits<int>::max()});
+  if (!succeeded.ok()) return succeeded.error();
+  std::vector<std::string> ids;
+  for (const Machine& m : succeeded->machines) ids.push_back(m.instance_id);
+  Result<std::set<std::string>> returned = ctx_.store().ReturnedInstances(ids);
+  if (!returned.ok()) return returned.error();
+  std::vector<Machine> held;
+  for (Machine& m : succeeded->machines) {
+    if (returned->count(m.instance_id) == 0) held.push_back(std::move(m));
+  }
+  std::reverse(held.begin(), held.end());  // oldest first
+  return FromStore(std::move(held));
+}
+
+std::string Returner::SpotNotices(const std::map<std::string, const ResolvedMachine*>& spot,
+                                  std::vector<ReturnNotice>& notices) {
+  if (spot.empty()) return "";
+  std::vector<std::string> spot_ids;
+  for (const auto& [sid, _] : spot) spot_ids.push_back(sid);
+  Result<std::vector<model::InterruptionNotice>> marked = ctx_.provider().SpotNotices(spot_ids);
+  if (!marked.ok()) {
+    return "could not check Spot interruption notices: " + marked.error().ToString();
+  }
+  for (const model::InterruptionNotice& n : *marked) {
+    if (auto m = spot.find(n.spot_request_id); m != spot.end())
+      notices.push_back({m->second->HostName(), n.grace_seconds});
+  }
+  return "";
+}
+
+CommandResult Returner::GetReturnRequests(const std::optional<std::vector<MachineRef>>& refs) {
+  Result<std::vector<ResolvedMachine>> machines =
+      refs ? ResolveMachines(ctx_, *refs) : HeldMachines();
+  if (!machines.ok()) {
+    return Fail(refs ? std::string(machines.error().message())
+                     : "cannot read the state store: " + machines.error().ToString());
+  }
+  std::vector<std::string> ids;
+  std::vector<std::string> unmatched;
+  for (const ResolvedMachine& m : *machines) {
+    if (m.resolved()) {
+      ids.push_back(m.instance_id);
+    } else {
+      unmatched.push_back(m.given.name + " (" + m.problem + ")");
+    }
+  }
   Result<std::set<std::string>> returned = ctx_.store().ReturnedInstances(ids);
   if (!returned.ok()) return Fail("cannot read the state store: " + returned.error().ToString());
-  Result<std::vector<Machine>> rows = ctx_.store().MachinesByIds(ids);
-  if (!rows.ok()) return Fail("cannot read the state store: " + rows.error().ToString());
-  const std::map<std::string, Machine> known =
-      IndexBy(std::move(*rows), [](const Machine& m) { return m.instance_id; });
-  std::vector<std::string> held;
-  for (const std::string& id : ids) {
-    if (returned->count(id) == 0) held.push_back(id);  // we are returning it: not the cloud
+  // Those ohfp is returning itself are not the cloud's doing: not looked at.
+  Result<Looked> looked = LookUp(*machines, *returned, /*known_too=*/true);
+  if (!looked.ok()) return Fail("cannot look the machines up: " + looked.error().ToString());
+  if (std::optional<CommandResult> refused = RefuseDisagreements(*machines, *looked)) {
+    return *refused;
   }
-  Result<provider::InstanceLookup> lookup =
-      ctx_.provider().LookUpInstances(held, ctx_.options().max_gone_checks);
-  if (!lookup.ok()) return Fail("cannot look the machines up: " + lookup.error().ToString());
-  const std::map<std::string, model::Instance> by_id =
-      IndexBy(std::move(lookup->found), [](const model::Instance& i) { return i.id; });
-  const std::set<std::string> absent(lookup->absent.begin(), lookup->absent.end());
   const model::Timestamp now = ctx_.Now();
-
-  auto name_of = [&](const MachineRef& ref) {
-    if (!ref.name.empty()) return ref.name;
-    if (auto m = known.find(ref.machine_id); m != known.end() && !m->second.name.empty())
-      return m->second.name;
-    if (auto i = by_id.find(ref.machine_id);
-        i != by_id.end() && !i->second.private_dns_name.empty()) {
-      return i->second.private_dns_name;
-    }
-    return ref.machine_id;
-  };
   // Known to this store for less than the grace: a describe by id saying "does not exist" may
   // only mean EC2 has not caught up.
-  auto too_new = [&](const std::string& id) {
-    auto m = known.find(id);
-    return m != known.end() &&
-           now - m->second.created_at <= ctx_.options().acquire.visibility_grace;
+  auto too_new = [&](const ResolvedMachine& m) {
+    return m.stored && now - m.stored->created_at <= ctx_.options().acquire.visibility_grace;
   };
   std::vector<ReturnNotice> notices;
-  std::map<std::string, const MachineRef*> spot;  // spot request id -> machine
-  for (const MachineRef& ref : refs) {
-    if (returned->count(ref.machine_id) != 0) continue;
-    auto i = by_id.find(ref.machine_id);
-    if (i == by_id.end()) {
-      if (absent.count(ref.machine_id) != 0 && !too_new(ref.machine_id)) {
-        notices.push_back({name_of(ref), 0});
+  std::map<std::string, const ResolvedMachine*> spot;  // spot request id -> machine
+  for (const ResolvedMachine& m : *machines) {
+    if (!m.resolved() || returned->count(m.instance_id) != 0) continue;
+    const model::Instance* seen = looked->Seen(m);
+    if (seen == nullptr) {
+      if (looked->absent.count(m.instance_id) != 0 && !too_new(m)) {
+        notices.push_back({m.HostName(), 0});
       }
-    } else if (model::IsGone(i->second.state)) {
-      notices.push_back({name_of(ref), 0});
-    } else if (!i->second.spot_request_id.empty()) {
-      spot[i->second.spot_request_id] = &ref;
+    } else if (model::IsGone(seen->state)) {
+      notices.push_back({m.HostName(), 0});
+    } else if (!seen->spot_request_id.empty()) {
+      spot[seen->spot_request_id] = &m;
     }
   }
-  std::string message;
-  if (!spot.empty()) {
-    std::vector<std::string> spot_ids;
-    for (const auto& [sid, _] : spot) spot_ids.push_back(sid);
-    Result<std::vector<model::InterruptionNotice>> marked = ctx_.provider().SpotNotices(spot_ids);
-    if (marked.ok()) {
-      for (const model::InterruptionNotice& n : *marked) {
-        if (auto m = spot.find(n.spot_request_id); m != spot.end())
-          notices.push_back({name_of(*m->second), n.grace_seconds});
-      }
-    } else {
-      message = "could not check Spot interruption notices: " + marked.error().ToString();
-    }
+  std::string message = SpotNotices(spot, notices);
+  if (!unmatched.empty()) {
+    message = base::Join({message, std::to_string(unmatched.size()) +
+                                       " machine(s) match nothing of this installation, not "
+                                       "checked: " +
+                                       base::Join(unmatched, "; ")},
+                         "; ");
+    ctx_.log().Log(level_enum::warn, message, {{"event", "return_notices_unmatched"}});
   }
   if (!notices.empty()) {
     ctx_.log().Log(level_enum::info,

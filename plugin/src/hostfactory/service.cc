@@ -46,7 +46,8 @@ CommandResult HostFactoryService::RequestReturnMachines(const std::vector<Machin
   return returns_.RequestReturnMachines(machines);
 }
 
-CommandResult HostFactoryService::GetReturnRequests(const std::vector<MachineRef>& machines) {
+CommandResult HostFactoryService::GetReturnRequests(
+    const std::optional<std::vector<MachineRef>>& machines) {
   return UnlessStoreFailed(ctx_, returns_.GetReturnRequests(machines));
 }
 

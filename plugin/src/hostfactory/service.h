@@ -35,6 +35,7 @@
 //   return r.exit_code;
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -56,7 +57,8 @@ class HostFactoryService {
   CommandResult RequestMachines(const RequestMachinesInput& input);
   CommandResult GetRequestStatus(const std::vector<std::string>& request_ids);
   CommandResult RequestReturnMachines(const std::vector<MachineRef>& machines);
-  CommandResult GetReturnRequests(const std::vector<MachineRef>& machines);
+  // nullopt: HostFactory sent no list; every machine this installation holds.
+  CommandResult GetReturnRequests(const std::optional<std::vector<MachineRef>>& machines);
 
   // Reclaims unclaimed requests, sweeps orphans and cleans up now, whatever the interval (tests,
   // `ohfp reconcile`).

@@ -1,5 +1,7 @@
 #include "logging/resilience_log.h"
 
+#include <cstdio>
+
 #include "ohfp/resilience/timeout.h"
 
 namespace ohfp::logging {
@@ -10,6 +12,13 @@ using resilience::FormatSeconds;
 using spdlog::level::level_enum;
 
 std::string S(std::string_view v) { return std::string(v); }
+
+// A rate in tokens per second, as a person reads it: "10", "7", "0.35".
+std::string Rate(double rate) {
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, "%.3g", rate);
+  return buffer;
+}
 
 }  // namespace
 
@@ -128,6 +137,38 @@ void ResilienceLog::OnAlert(const resilience::AlertEvent& e) {
             {"service", S(e.service)},
             {"operation", S(e.operation)},
             {"consecutive_failures", e.consecutive_failures}});
+}
+
+void ResilienceLog::OnRateLimitWait(const resilience::RateLimitWaitEvent& e) {
+  log_.Log(level_enum::info,
+           "rate limiter: " + S(e.operation) + " waits " + FormatSeconds(e.wait) +
+               " s for bucket " + S(e.bucket) + " (attempt " + std::to_string(e.attempt) + ")",
+           {{"event", "rate_limit_wait"},
+            {"operation", S(e.operation)},
+            {"service", S(e.service)},
+            {"bucket", S(e.bucket)},
+            {"attempt", e.attempt},
+            {"wait_seconds", resilience::ToSeconds(e.wait)},
+            {"call", e.call_id}});
+}
+
+void ResilienceLog::OnRateChange(const resilience::RateChangeEvent& e) {
+  const nlohmann::json f = {{"event", e.lowered ? "rate_lowered" : "rate_restored"},
+                            {"bucket", S(e.bucket)},
+                            {"key", S(e.key)},
+                            {"from_per_second", e.from},
+                            {"to_per_second", e.to}};
+  if (e.lowered) {
+    log_.Log(level_enum::info,
+             "rate limiter: throttled on " + S(e.bucket) + ", rate lowered from " + Rate(e.from) +
+                 " to " + Rate(e.to) + " per second (" + S(e.key) + ")",
+             f);
+  } else {
+    log_.Log(level_enum::info,
+             "rate limiter: " + S(e.bucket) + " back at its configured rate, " + Rate(e.to) +
+                 " per second (" + S(e.key) + ")",
+             f);
+  }
 }
 
 void ResilienceLog::OnStoreError(std::string_view service, const resilience::Error& error) {

@@ -7,6 +7,10 @@
 //                             RequestLimitExceeded
 //   grep "timeout"            timeout: ec2_run_instances gave up after 3 attempts (deadline 180 s)
 //   warning                   Circuit breaker OPENED for service: aws_ec2
+//   grep "rate limiter"       rate limiter: ec2_run_instances waits 2.5 s for bucket
+//                             ec2:RunInstances (attempt 1)
+//                             rate limiter: throttled on ec2:DescribeInstances, rate lowered from
+//                             10 to 7 per second (123456789012/us-east-1/ec2:DescribeInstances)
 // Each line also carries the event's fields ("event", "service", "operation", "attempt", ...). Put
 // an ErrorHandlingFilter in front of it to apply the seed's log_retries /
 // log_circuit_breaker_state_changes switches.
@@ -38,6 +42,8 @@ class ResilienceLog final : public resilience::ResilienceObserver {
   void OnTimeout(const resilience::TimeoutEvent& e) override;
   void OnResult(const resilience::ResultEvent& e) override;
   void OnAlert(const resilience::AlertEvent& e) override;
+  void OnRateLimitWait(const resilience::RateLimitWaitEvent& e) override;
+  void OnRateChange(const resilience::RateChangeEvent& e) override;
   void OnStoreError(std::string_view service, const resilience::Error& error) override;
 
  private:

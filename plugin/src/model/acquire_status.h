@@ -52,7 +52,7 @@ std::vector<std::string> MissingPastGrace(const std::vector<Machine>& machines,
                                           const AcquirePolicy& policy);
 
 struct MachineVerdicts {
-  std::vector<Machine> machines{};  // every machine of the request, updated; new ones added
+  std::vector<Machine> machines{};   // every machine of the request, updated; new ones added
   std::vector<std::string> stuck{};  // pending past the pending timeout: to be terminated
   int succeeded = 0;
   int executing = 0;

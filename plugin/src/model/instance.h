@@ -52,6 +52,17 @@ constexpr bool IsGone(InstanceState s) noexcept {
 
 enum class Lifecycle { kOnDemand, kSpot };
 
+// Shaped like an EC2 instance id: "i-" and 8 or 17 lower-case hexadecimal digits.
+constexpr bool IsInstanceId(std::string_view s) noexcept {
+  if (s.size() != 10 && s.size() != 19) return false;
+  if (s[0] != 'i' || s[1] != '-') return false;
+  for (std::size_t k = 2; k < s.size(); ++k) {
+    const char c = s[k];
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  }
+  return true;
+}
+
 struct Instance {
   std::string id{};
   InstanceState state = InstanceState::kUnknown;
@@ -73,6 +84,14 @@ struct InstanceType {
   int vcpus = 0;
   int cores = 0;
   std::int64_t memory_mib = 0;
+};
+
+// What launching an image needs to know of it: the name of its root device, where a root volume
+// size, type, IOPS or throughput must go.
+struct Image {
+  std::string id{};                // "ami-..."
+  std::string root_device_name{};  // "/dev/xvda", "/dev/sda1"
+  friend bool operator==(const Image&, const Image&) = default;
 };
 
 // A Spot instance's interruption notice: the instance will be stopped or terminated.

@@ -46,7 +46,7 @@ struct ReturnMachine {
   std::string return_id{};
   std::string instance_id{};
   std::string name{};
-  std::string acquire_request_id{};  // empty when the machine was not in this store
+  std::string acquire_request_id{};               // empty when the machine was not in this store
   InstanceState state = InstanceState::kUnknown;  // as last seen
   MachineResult result = MachineResult::kExecuting;
   std::string message{};

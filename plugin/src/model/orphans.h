@@ -46,7 +46,7 @@ struct OrphanFinding {
 };
 
 struct SweepFacts {
-  std::string installation_id{};      // this installation's identity
+  std::string installation_id{};  // this installation's identity
   Timestamp now{};
   std::chrono::seconds min_age{900};  // younger instances are kept
 };

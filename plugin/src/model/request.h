@@ -60,6 +60,10 @@ struct Request {
   std::string template_id{};  // acquire requests
   int machine_count = 0;
   ProviderApi provider_api = ProviderApi::kRunInstances;  // acquire requests: the API used
+  // Acquire requests: the image launched (the template's, or what its SSM parameter named when the
+  // request was made); every attempt and every re-send launches this one. Empty: a launch
+  // template's own image.
+  std::string image_id{};
   RequestState state = RequestState::kRunning;
   std::string message{};
   Timestamp created_at{};

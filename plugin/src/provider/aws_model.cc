@@ -39,8 +39,8 @@ std::vector<aws::ec2::Tag> ToAws(const std::vector<model::Tag>& tags) {
 }
 
 AwsLaunchSpec ToAws(const LaunchSpec& spec) {
-  return {spec.tmpl,         spec.request_id,  spec.count,    spec.attempt,
-          spec.client_token, ToAws(spec.tags), spec.user_data};
+  return {spec.tmpl,        spec.request_id, spec.count,    spec.attempt,         spec.client_token,
+          ToAws(spec.tags), spec.user_data,  spec.image_id, spec.root_device_name};
 }
 
 LaunchOutcome ToModel(AwsLaunchOutcome outcome) {

@@ -3,7 +3,10 @@
 #include <algorithm>
 #include <set>
 
+#include "aws/ec2/images.h"
 #include "aws/ec2/instances.h"
+#include "aws/ssm/parameters.h"
+#include "base/strings.h"
 #include "provider/aws_model.h"
 #include "provider/handlers/asg_handler.h"
 #include "provider/handlers/ec2_fleet_handler.h"
@@ -125,6 +128,30 @@ Result<std::vector<model::Instance>> AwsProvider::DescribeOwnedInstances(
   return ToModel(*found);
 }
 
+Result<std::vector<model::Instance>> AwsProvider::InstancesByHostName(
+    const std::vector<std::string>& host_names) {
+  // EC2 ANDs filters, so addresses and DNS names are asked for in calls of their own.
+  std::vector<std::string> addresses;
+  std::vector<std::string> dns_names;
+  for (const std::string& n : host_names)
+    (base::IsIpv4Address(n) ? addresses : dns_names).push_back(n);
+  std::vector<aws::ec2::Instance> found;
+  for (const auto& [filter, values] :
+       {std::pair<const char*, const std::vector<std::string>&>{"private-dns-name", dns_names},
+        {"private-ip-address", addresses}}) {
+    Status s = ForEachSlice(
+        values, kMaxFilterValues, [&](const std::vector<std::string>& slice) -> Status {
+          Result<std::vector<aws::ec2::Instance>> part =
+              aws::ec2::DescribeInstances(client_, {.filters = {{filter, slice}}});
+          if (!part.ok()) return part.error();
+          found.insert(found.end(), part->begin(), part->end());
+          return resilience::OkStatus();
+        });
+    if (!s.ok()) return s.error();
+  }
+  return ToModel(found);
+}
+
 Result<std::vector<model::Instance>> AwsProvider::InstancesOfRequest(std::string_view request_id) {
   Result<std::vector<aws::ec2::Instance>> found = InstancesTaggedWith(client_, request_id);
   if (!found.ok()) return found.error();
@@ -166,6 +193,21 @@ Result<std::vector<model::InstanceType>> AwsProvider::DescribeInstanceTypes(
   std::vector<model::InstanceType> out;
   for (const aws::ec2::InstanceTypeInfo& i : *r)
     out.push_back({i.instance_type, i.vcpus, i.cores, i.memory_mib});
+  return out;
+}
+
+Result<std::string> AwsProvider::GetParameter(std::string_view name) {
+  Result<aws::ssm::Parameter> p = aws::ssm::GetParameter(client_, {.name = std::string(name)});
+  if (!p.ok()) return p.error();
+  return p->value;
+}
+
+Result<std::vector<model::Image>> AwsProvider::DescribeImages(
+    const std::vector<std::string>& image_ids) {
+  Result<std::vector<aws::ec2::Image>> r = aws::ec2::DescribeImages(client_, image_ids);
+  if (!r.ok()) return r.error();
+  std::vector<model::Image> out;
+  for (const aws::ec2::Image& i : *r) out.push_back({i.image_id, i.root_device_name});
   return out;
 }
 

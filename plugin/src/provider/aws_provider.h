@@ -2,10 +2,10 @@
 //
 // AwsProvider: the Provider over AWS. Acquire requests go to the handler of their providerApi
 // (RunInstances, EC2Fleet, SpotFleet, ASG; provider/handlers/); the calls every API shares
-// (describe and terminate instances by id, find an installation's live instances, Spot
-// interruption notices, instance types) are here. It is also where AWS's types become the
-// model's (aws_model.h): handlers speak aws::ec2, the commands speak model::. Every AWS call goes
-// through the resilience pipeline inside AwsClient.
+// (describe and terminate instances by id, find instances by host name, find an installation's
+// live instances, Spot interruption notices, instance types) are here. It is also where AWS's types
+// become the model's (aws_model.h): handlers speak aws::ec2, the commands speak model::. Every AWS
+// call goes through the resilience pipeline inside AwsClient.
 //
 // Thread-safety: used by one command at a time.
 //
@@ -43,12 +43,17 @@ class AwsProvider final : public Provider {
       const std::vector<std::string>& instance_ids) override;
   [[nodiscard]] resilience::Result<std::vector<model::Instance>> DescribeOwnedInstances(
       std::string_view installation_id) override;
+  [[nodiscard]] resilience::Result<std::vector<model::Instance>> InstancesByHostName(
+      const std::vector<std::string>& host_names) override;
   [[nodiscard]] resilience::Result<std::vector<model::Instance>> InstancesOfRequest(
       std::string_view request_id) override;
   [[nodiscard]] resilience::Result<std::vector<model::InterruptionNotice>> SpotNotices(
       const std::vector<std::string>& spot_request_ids) override;
   [[nodiscard]] resilience::Result<std::vector<model::InstanceType>> DescribeInstanceTypes(
       const std::vector<std::string>& types) override;
+  [[nodiscard]] resilience::Result<std::vector<model::Image>> DescribeImages(
+      const std::vector<std::string>& image_ids) override;
+  [[nodiscard]] resilience::Result<std::string> GetParameter(std::string_view name) override;
 
  private:
   ApiHandler& HandlerFor(model::ProviderApi api);

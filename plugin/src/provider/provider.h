@@ -38,10 +38,16 @@ struct LaunchSpec {
   const model::Template* tmpl = nullptr;
   std::string request_id{};
   int count = 0;
-  int attempt = 1;                // the attempt's number (1 for the first)
-  std::string client_token{};     // saved before the call; the same on every retry
+  int attempt = 1;                 // the attempt's number (1 for the first)
+  std::string client_token{};      // saved before the call; the same on every retry
   std::vector<model::Tag> tags{};  // the ohfp tags, the configuration's and the template's
-  std::string user_data{};         // the template's userDataScript, read
+  std::string user_data{};         // the template's userData, or its userDataScript read
+  // The image to launch (model::Request::image_id: the template's, or its SSM parameter's value
+  // when the request was made); empty: the template's launch template's.
+  std::string image_id{};
+  // That image's root device (DescribeImages), where the template's root volume goes; required
+  // when the template sets one (Template::SetsRootVolume), or the launch is refused.
+  std::string root_device_name{};
 };
 
 struct LaunchOutcome {
@@ -92,6 +98,11 @@ class Provider {
   // `installation_id` (model::kTagInstallation).
   [[nodiscard]] virtual resilience::Result<std::vector<model::Instance>> DescribeOwnedInstances(
       std::string_view installation_id) = 0;
+  // Instances (any state the cloud still lists) whose private DNS name or private IPv4 address is
+  // one of `host_names`, whoever created them: how a machine HostFactory names only by its host
+  // name is found. Names match exactly; a name nothing matches is simply absent.
+  [[nodiscard]] virtual resilience::Result<std::vector<model::Instance>> InstancesByHostName(
+      const std::vector<std::string>& host_names) = 0;
   // Every instance (any state) tagged with the request id, whoever created it. Used for requests
   // the store does not know.
   [[nodiscard]] virtual resilience::Result<std::vector<model::Instance>> InstancesOfRequest(
@@ -100,8 +111,14 @@ class Provider {
   [[nodiscard]] virtual resilience::Result<std::vector<model::InterruptionNotice>> SpotNotices(
       const std::vector<std::string>& spot_request_ids) = 0;
   // vCPUs and memory of instance types.
-  [[nodiscard]] virtual resilience::Result<std::vector<model::InstanceType>>
-  DescribeInstanceTypes(const std::vector<std::string>& types) = 0;
+  [[nodiscard]] virtual resilience::Result<std::vector<model::InstanceType>> DescribeInstanceTypes(
+      const std::vector<std::string>& types) = 0;
+  // The value of an SSM parameter ("name", "name:version", "name:label"); kNotFound when there is
+  // no such parameter.
+  [[nodiscard]] virtual resilience::Result<std::string> GetParameter(std::string_view name) = 0;
+  // The root devices of images. An image that does not exist fails the call (kValidation).
+  [[nodiscard]] virtual resilience::Result<std::vector<model::Image>> DescribeImages(
+      const std::vector<std::string>& image_ids) = 0;
 };
 
 }  // namespace ohfp::provider

@@ -4,6 +4,7 @@
 #include <sstream>
 #include <string>
 
+#include "aws/resilience_tables.h"
 #include "config/json_reader.h"
 
 namespace ohfp::simulator {
@@ -44,6 +45,13 @@ std::optional<SimCall> ParseCall(const nlohmann::json& j, const std::string& whe
   r.String("operation", call.operation);
   if (!r.Has("operation")) r.Problem("operation", "is required");
   r.String("service", call.service);
+  std::optional<int> resources;
+  r.Int("resources", resources);
+  if (resources && (*resources < 1 || *resources > 1'000'000)) {
+    r.Problem("resources", "must be between 1 and 1000000, got " + std::to_string(*resources));
+  } else if (resources) {
+    call.resources = static_cast<std::uint32_t>(*resources);
+  }
   if (const nlohmann::json* attempts = r.Raw("attempts")) {
     if (!attempts->is_array()) {
       r.Problem("attempts", "must be an array, got " + config::JsonTypeName(*attempts));
@@ -96,7 +104,94 @@ std::optional<SimFault> ParseFault(const nlohmann::json& j, const std::string& w
   return f;
 }
 
+std::vector<std::string> Names(ObjectReader& r, std::string_view key) {
+  std::vector<std::string> out;
+  const nlohmann::json* v = r.Raw(key);
+  if (v == nullptr) return out;
+  if (!v->is_array()) {
+    r.Problem(key, "must be a list of bucket names, got " + config::JsonTypeName(*v));
+    return out;
+  }
+  for (const nlohmann::json& item : *v) {
+    if (item.is_string()) {
+      out.push_back(item.get<std::string>());
+    } else {
+      r.Problem(key, "must hold bucket names (strings), got " + config::JsonTypeName(item));
+    }
+  }
+  return out;
+}
+
+void Positive(ObjectReader& r, std::string_view key, double value) {
+  if (!(value > 0.0)) r.Problem(key, "must be more than zero");
+}
+
 }  // namespace
+
+resilience::Status ReadServer(std::istream& in, resilience::SimServer& server) {
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
+  if (j.is_discarded()) return Invalid("the server model is not valid JSON");
+  std::vector<ConfigProblem> problems;
+  ObjectReader r(j, "server", problems);
+  if (!r.is_object()) return FromProblems(problems);
+  std::string model;
+  r.String("model", model);
+  if (model == "aws") {
+    const resilience::RateLimiterConfig published = aws::PublishedRateLimits();
+    for (const auto& [name, bucket] : published.buckets) server.buckets[name].options = bucket;
+    server.operations = published.operations;
+  } else if (!model.empty()) {
+    r.Problem("model", "must be \"aws\" (EC2's published buckets), got \"" + model + "\"");
+  }
+  double scale = 1.0;
+  r.Double("scale", scale);
+  Positive(r, "scale", scale);
+  r.String("throttle_code", server.throttle_code);
+  r.Entries("buckets", [&](const std::string& name, const nlohmann::json& v, const std::string& p) {
+    ObjectReader b(v, p, problems);
+    if (!b.is_object()) return;
+    const bool known = server.buckets.contains(name);
+    resilience::SimServerBucket& bucket = server.buckets[name];
+    if (!known && !(b.Has("capacity") && b.Has("refill_rate"))) {
+      b.Problem(b.Has("capacity") ? "refill_rate" : "capacity",
+                "is required for a bucket the model does not have");
+    }
+    b.Double("capacity", bucket.options.capacity);
+    b.Double("refill_rate", bucket.options.refill_rate);
+    b.Double("background_rate", bucket.background_rate);
+    Positive(b, "capacity", bucket.options.capacity);
+    Positive(b, "refill_rate", bucket.options.refill_rate);
+    if (bucket.background_rate < 0) b.Problem("background_rate", "must not be negative");
+    b.Finish();
+  });
+  r.Entries("operations",
+            [&](const std::string& name, const nlohmann::json& v, const std::string& p) {
+              ObjectReader o(v, p, problems);
+              if (!o.is_object()) return;
+              resilience::LimiterOperationConfig op;
+              op.buckets = Names(o, "buckets");
+              op.resource_buckets = Names(o, "resource_buckets");
+              o.Finish();
+              server.operations[name] = std::move(op);
+            });
+  r.Finish();
+  for (auto& [name, bucket] : server.buckets) {
+    bucket.options.capacity *= scale;
+    bucket.options.refill_rate *= scale;
+  }
+  for (const auto& [name, op] : server.operations) {
+    for (const auto* list : {&op.buckets, &op.resource_buckets}) {
+      for (const std::string& bucket : *list) {
+        if (!server.buckets.contains(bucket)) {
+          problems.push_back({"server.operations." + name, "no bucket \"" + bucket + "\""});
+        }
+      }
+    }
+  }
+  if (!problems.empty()) return FromProblems(problems);
+  return resilience::OkStatus();
+}
 
 resilience::Status ReadTrace(std::istream& in, std::vector<SimCall>& calls) {
   std::string line;
@@ -189,6 +284,21 @@ nlohmann::ordered_json EventJson(const SimEvent& e) {
       if (!e.ok) j["error"] = e.error;
       j["attempts"] = e.attempts;
       break;
+    case SimEvent::Type::kWait:
+      j["event"] = "wait";
+      j["call"] = e.call;
+      j["operation"] = e.operation;
+      j["attempt"] = e.attempt;
+      j["bucket"] = e.bucket;
+      j["delay"] = OutputSeconds(e.delay);
+      break;
+    case SimEvent::Type::kRate:
+      j["event"] = "rate";
+      j["bucket"] = e.bucket;
+      j["from"] = std::round(e.rate_from * 1000) / 1000;
+      j["to"] = std::round(e.rate_to * 1000) / 1000;
+      j["lowered"] = e.lowered;
+      break;
   }
   return j;
 }
@@ -208,7 +318,13 @@ nlohmann::ordered_json SummaryJson(const resilience::SimReport& r) {
                               {"succeeded", r.succeeded},
                               {"failed", r.failed},
                               {"attempts", r.attempts},
-                              {"rejected", r.rejected}};
+                              {"rejected", r.rejected},
+                              {"throttled_attempts", r.summary.throttled_attempts},
+                              {"throttled", r.throttled},
+                              {"rate_limiter_waits", r.rate_limiter_waits},
+                              {"rate_limiter_wait_seconds", OutputSeconds(r.rate_limiter_wait)},
+                              {"rate_limited_calls", r.rate_limited_calls},
+                              {"rate_decreases", r.rate_decreases}};
   j["last_success_at"] = r.last_success_at
                              ? nlohmann::ordered_json(OutputSeconds(*r.last_success_at))
                              : nlohmann::ordered_json();

@@ -65,7 +65,7 @@ resilience::Result<Database> Database::Open(const std::filesystem::path& path,
     return MakeStoreError(file, "StoreError",
                           "the SQLite library was built without thread support");
   }
-  if (path.has_parent_path()) {
+  if (path.has_parent_path() && !options.read_only) {
     std::error_code ec;
     std::filesystem::create_directories(path.parent_path(), ec);
     if (ec) {
@@ -76,19 +76,22 @@ resilience::Result<Database> Database::Open(const std::filesystem::path& path,
   }
 
   sqlite3* handle = nullptr;
-  const int rc =
-      sqlite3_open_v2(file.c_str(), &handle,
-                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+  const int rc = sqlite3_open_v2(
+      file.c_str(), &handle,
+      (options.read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |
+          SQLITE_OPEN_NOMUTEX,
+      nullptr);
   Database db(handle, path);  // closes the handle on every return below, even a failed open's
   if (rc != SQLITE_OK) return MakeSqliteError(handle, rc, "opening the database", file);
   sqlite3_extended_result_codes(handle, 1);
   // SQLite quietly opens a write-protected file read-only; every later write would then fail.
-  if (sqlite3_db_readonly(handle, "main") == 1) {
+  if (!options.read_only && sqlite3_db_readonly(handle, "main") == 1) {
     return MakeStoreError(file, "StoreReadOnly", "the file is read-only; ohfp needs to write it");
   }
   const auto timeout_ms =
       std::clamp<std::chrono::milliseconds::rep>(options.busy_timeout.count(), 0, INT_MAX);
   sqlite3_busy_timeout(handle, static_cast<int>(timeout_ms));
+  if (options.read_only) return db;
   // A process per HostFactory call: keep the WAL and its index from one process to the next
   // instead of checkpointing and deleting them at every close and rebuilding the index at every
   // open. SQLite's automatic checkpoint (1000 pages) still bounds the WAL; durability is unchanged.

@@ -43,6 +43,10 @@ struct DatabaseOptions {
   // How long a connection waits for another connection's lock before failing with kTimeout.
   // Zero (or negative): fail at once.
   std::chrono::milliseconds busy_timeout = std::chrono::seconds(5);
+  // Opens an existing file for reading only (SQLITE_OPEN_READONLY): no directory or file is
+  // created, the journal mode is left as it is (in WAL mode, which every read-write Open() sets, a
+  // reader never blocks a writer), and any write fails. For long-running readers (`ohfp serve`).
+  bool read_only = false;
 };
 
 class Database {

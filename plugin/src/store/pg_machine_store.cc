@@ -5,6 +5,7 @@
 
 #include "store/pg_request_store.h"
 #include "store/pg_rows.h"
+#include "store/pg_state_store.h"
 #include "store/tables.h"
 
 namespace ohfp::store {
@@ -261,4 +262,37 @@ Result<int> PgRequestStore::PurgeFinished(model::Timestamp before, int limit) {
   });
 }
 
+}  // namespace ohfp::store
+
+// MERGE-STUBS: the methods integ2 added to the contract; implemented in the commits that follow.
+namespace ohfp::store {
+namespace {
+resilience::Error NotYet(std::string_view what) {
+  return resilience::Error(resilience::ErrorKind::kInternal, "NotImplemented",
+                           std::string(what) + " is not implemented on PostgreSQL yet");
+}
+}  // namespace
+resilience::Result<RequestPage> PgRequestStore::ListRequests(const RequestQuery&) {
+  return NotYet("ListRequests");
+}
+resilience::Result<std::vector<model::Machine>> PgRequestStore::MachinesByNames(
+    const std::vector<std::string>&) {
+  return NotYet("MachinesByNames");
+}
+resilience::Result<MachinePage> PgRequestStore::ListMachines(const MachineQuery&) {
+  return NotYet("ListMachines");
+}
+resilience::Result<std::vector<CachedValue>> PgRequestStore::CachedValues(
+    std::string_view, const std::vector<std::string>&) {
+  return NotYet("CachedValues");
+}
+resilience::Status PgRequestStore::SaveCachedValues(
+    std::string_view, const std::vector<std::pair<std::string, std::string>>&, model::Timestamp) {
+  return NotYet("SaveCachedValues");
+}
+resilience::Status PgStateStore::UpdateLimiters(
+    std::span<const std::string>, std::span<resilience::LimiterRecord>,
+    resilience::FunctionRef<bool(std::span<resilience::LimiterRecord>)>) {
+  return NotYet("UpdateLimiters");
+}
 }  // namespace ohfp::store

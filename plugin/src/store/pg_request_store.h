@@ -59,6 +59,7 @@ class PgRequestStore final : public RequestStore {
   resilience::Result<std::vector<model::Request>> FinishedNotCleanedUp() override;
   resilience::Result<std::vector<model::Request>> RequestsByIds(
       const std::set<std::string>& ids) override;
+  resilience::Result<RequestPage> ListRequests(const RequestQuery& query) override;
 
   resilience::Result<std::vector<model::Attempt>> Attempts(std::string_view request_id) override;
   resilience::Status SetAttemptState(std::string_view request_id, int number,
@@ -73,6 +74,9 @@ class PgRequestStore final : public RequestStore {
       std::string_view request_id) override;
   resilience::Result<std::vector<model::Machine>> MachinesByIds(
       const std::vector<std::string>& ids) override;
+  resilience::Result<std::vector<model::Machine>> MachinesByNames(
+      const std::vector<std::string>& names) override;
+  resilience::Result<MachinePage> ListMachines(const MachineQuery& query) override;
 
   resilience::Result<model::Request> CreateReturn(std::string_view id,
                                                   const std::vector<model::ReturnMachine>& machines,
@@ -88,6 +92,12 @@ class PgRequestStore final : public RequestStore {
       const std::vector<std::string>& types) override;
   resilience::Status SaveInstanceTypes(const std::vector<model::InstanceType>& types,
                                        model::Timestamp now) override;
+
+  resilience::Result<std::vector<CachedValue>> CachedValues(
+      std::string_view kind, const std::vector<std::string>& keys) override;
+  resilience::Status SaveCachedValues(
+      std::string_view kind, const std::vector<std::pair<std::string, std::string>>& values,
+      model::Timestamp now) override;
 
   resilience::Status AddMetrics(const std::vector<MetricDelta>& deltas) override;
   resilience::Result<std::vector<MetricDelta>> Metrics() override;

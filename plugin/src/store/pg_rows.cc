@@ -3,9 +3,10 @@
 namespace ohfp::store::internal {
 namespace {
 
-// The schema SQLite reaches with its migrations 1-4 (sqlite_rows.cc), in one step. Indexes that
-// only hold what a command looks for (running requests, live machines, finished requests by age)
-// keep history out of every command's way.
+// The same tables and columns as SQLite's migrations (sqlite_rows.cc): 1 is SQLite's 1-3 and 5 in
+// one step, 2 is SQLite's 4 (issue 12's image and cached lookups, which came after 1 was written).
+// Indexes that only hold what a command looks for (running requests, live machines, finished
+// requests by age) keep history out of every command's way.
 constexpr Migration kMigrations[] = {
     {1, "installation, requests, attempts, machines, returns, instance types, metrics, sweeps",
      R"sql(
@@ -98,6 +99,17 @@ CREATE TABLE sweeps (
   last_at BIGINT NOT NULL
 );
 )sql"},
+    {2, "the image a request launches; cached lookups (images' root devices, SSM parameters)",
+     R"sql(
+ALTER TABLE requests ADD COLUMN image_id TEXT NOT NULL DEFAULT '';
+CREATE TABLE cached_values (
+  kind       TEXT NOT NULL,
+  key        TEXT NOT NULL,
+  value      TEXT NOT NULL,
+  fetched_at BIGINT NOT NULL,
+  PRIMARY KEY (kind, key)
+);
+)sql"},
 };
 
 model::EpochSeconds Seconds(std::int64_t s) { return model::EpochSeconds(std::chrono::seconds(s)); }
@@ -125,7 +137,8 @@ model::Request ReadPgRequest(const PgResult& q, int i) {
   r.created.launch_template_id = q.String(i, 13);
   r.abandoned = q.Int(i, 14) != 0;
   if (auto cleaned = q.OptionalInt(i, 15)) r.cleaned_up_at = model::FromEpochMillis(*cleaned);
-  r.owner.host = q.String(i, 16);
+  r.image_id = q.String(i, 16);
+  r.owner.host = q.String(i, 17);
   return r;
 }
 

@@ -66,6 +66,10 @@ class PgStateStore final : public resilience::StateStore {
       std::string_view service,
       resilience::FunctionRef<bool(resilience::QuotaRecord&)> update) override;
 
+  resilience::Status UpdateLimiters(
+      std::span<const std::string> keys, std::span<resilience::LimiterRecord> records,
+      resilience::FunctionRef<bool(std::span<resilience::LimiterRecord>)> update) override;
+
   const std::string& schema() const noexcept { return schema_; }
 
  private:

@@ -51,7 +51,8 @@ struct NewAcquire {
   std::string template_id{};
   int machine_count = 0;
   model::ProviderApi provider_api = model::ProviderApi::kRunInstances;
-  int max_number = -1;  // the template's maxNumber; -1: unlimited
+  int max_number = -1;     // the template's maxNumber; -1: unlimited
+  std::string image_id{};  // the image every attempt launches (model::Request::image_id)
   std::string client_token{};
   model::ProcessIdentity owner{};
   model::Timestamp now{};
@@ -59,6 +60,43 @@ struct NewAcquire {
   // attempt is saved as succeeded, HostFactory counts as having asked about it, and maxNumber is
   // not checked (the machines exist already).
   bool adopted = false;
+};
+
+// A listing of requests (`ohfp serve`): every set field narrows it; newest first (created_at, then
+// id, descending); `offset` rows skipped, at most `limit` returned (0: only the total).
+struct RequestQuery {
+  std::optional<model::RequestKind> kind{};
+  std::optional<model::RequestState> state{};
+  std::string template_id{};                        // "": any
+  std::optional<model::Timestamp> created_from{};   // created_at >= this
+  std::optional<model::Timestamp> created_until{};  // created_at < this
+  int limit = 100;
+  int offset = 0;
+};
+struct RequestPage {
+  std::vector<model::Request> requests{};
+  int total = 0;  // rows matching the query, paging aside
+};
+
+// A listing of machines (`ohfp serve`), newest first (created_at, then instance id, descending).
+struct MachineQuery {
+  std::optional<model::MachineResult> result{};
+  std::string template_id{};  // "": any
+  int limit = 100;
+  int offset = 0;
+};
+struct MachinePage {
+  std::vector<model::Machine> machines{};
+  int total = 0;
+};
+
+// A value the cloud gives slowly and seldom changes (an image's root device name, an SSM
+// parameter's value), as cached for every process: `key` within a `kind`.
+struct CachedValue {
+  std::string key{};
+  std::string value{};
+  model::Timestamp fetched_at{};
+  friend bool operator==(const CachedValue&, const CachedValue&) = default;
 };
 
 struct MetricDelta {
@@ -120,6 +158,10 @@ class RequestStore {
   [[nodiscard]] virtual resilience::Result<std::vector<model::Request>> RequestsByIds(
       const std::set<std::string>& ids) = 0;
 
+  // Requests matching `query`, one page of them and the total (for operators: `ohfp serve`). One
+  // read transaction: the page and the total agree.
+  [[nodiscard]] virtual resilience::Result<RequestPage> ListRequests(const RequestQuery& query) = 0;
+
   // --- attempts ---
   [[nodiscard]] virtual resilience::Result<std::vector<model::Attempt>> Attempts(
       std::string_view request_id) = 0;
@@ -140,6 +182,13 @@ class RequestStore {
   // Any number of ids.
   [[nodiscard]] virtual resilience::Result<std::vector<model::Machine>> MachinesByIds(
       const std::vector<std::string>& ids) = 0;
+  // Machines whose host name (model::Machine::name, the private DNS name HostFactory knows them
+  // by) is one of `names`, compared exactly; any number of names. Oldest first.
+  [[nodiscard]] virtual resilience::Result<std::vector<model::Machine>> MachinesByNames(
+      const std::vector<std::string>& names) = 0;
+  // Machines matching `query`, newest first, one page and the total (for operators: `ohfp
+  // serve`; and getReturnRequests without a list, which reads every machine that succeeded).
+  [[nodiscard]] virtual resilience::Result<MachinePage> ListMachines(const MachineQuery& query) = 0;
 
   // --- return requests ---
   // Saves a return request and its machines in one transaction.
@@ -159,6 +208,16 @@ class RequestStore {
       const std::vector<std::string>& types) = 0;
   [[nodiscard]] virtual resilience::Status SaveInstanceTypes(
       const std::vector<model::InstanceType>& types, model::Timestamp now) = 0;
+
+  // --- cached lookups (added with issue 12; every backend implements the same two methods) ---
+  // The cached values of `kind` ("image-root-device", ...) for these keys (any number); keys not
+  // cached are absent. Callers decide how old is too old (fetched_at).
+  [[nodiscard]] virtual resilience::Result<std::vector<CachedValue>> CachedValues(
+      std::string_view kind, const std::vector<std::string>& keys) = 0;
+  // Inserts or replaces each value of `kind`, fetched at `now`.
+  [[nodiscard]] virtual resilience::Status SaveCachedValues(
+      std::string_view kind, const std::vector<std::pair<std::string, std::string>>& values,
+      model::Timestamp now) = 0;
 
   // --- metrics: counters every process adds to ---
   [[nodiscard]] virtual resilience::Status AddMetrics(const std::vector<MetricDelta>& deltas) = 0;

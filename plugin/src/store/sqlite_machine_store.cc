@@ -1,5 +1,6 @@
-// The machines, return machines, instance types, metrics, sweeps and history of
-// SqliteRequestStore (the requests, attempts and the installation are in sqlite_request_store.cc).
+// The machines, return machines, instance types, cached values, metrics, sweeps and history of
+// SqliteRequestStore (the requests, attempts and the installation are in
+// sqlite_request_store.cc).
 #include <algorithm>
 
 #include "store/sqlite_request_store.h"
@@ -88,6 +89,31 @@ Result<std::vector<model::Machine>> SqliteRequestStore::MachinesByIds(
   return out;
 }
 
+Result<std::vector<model::Machine>> SqliteRequestStore::MachinesByNames(
+    const std::vector<std::string>& names) {
+  std::vector<model::Machine> out;
+  Status s = SelectByIds(
+      db_, "SELECT " + std::string(internal::kMachineColumns) + " FROM machines WHERE name IN ",
+      names, [&](const Statement& row) { out.push_back(internal::ReadMachine(row)); },
+      " ORDER BY created_at, instance_id");
+  if (!s.ok()) return s.error();
+  return out;
+}
+
+Result<MachinePage> SqliteRequestStore::ListMachines(const MachineQuery& query) {
+  internal::Filter filter;
+  if (query.result) filter.Add("result", "=", model::MachineResultName(*query.result));
+  if (!query.template_id.empty()) filter.Add("template_id", "=", query.template_id);
+  MachinePage page;
+  Result<int> total = internal::CountAndPage(
+      db_, "machines", internal::kMachineColumns, filter, "created_at DESC, instance_id DESC",
+      query.limit, query.offset,
+      [&](const Statement& row) { page.machines.push_back(internal::ReadMachine(row)); });
+  if (!total.ok()) return total.error();
+  page.total = *total;
+  return page;
+}
+
 Result<std::vector<model::ReturnMachine>> SqliteRequestStore::MachinesOfReturn(
     std::string_view return_id) {
   Result<Statement> q =
@@ -153,6 +179,39 @@ Status SqliteRequestStore::SaveInstanceTypes(const std::vector<model::InstanceTy
                     q.Bind(3, t.cores);
                     q.Bind(4, t.memory_mib);
                     q.Bind(5, EpochMillis(now));
+                  });
+}
+
+Result<std::vector<CachedValue>> SqliteRequestStore::CachedValues(
+    std::string_view kind, const std::vector<std::string>& keys) {
+  std::vector<CachedValue> out;
+  Status s = ForEachIdSlice(keys, [&](const std::vector<std::string>& slice) -> Status {
+    Result<Statement> q =
+        db_.Prepare("SELECT key, value, fetched_at FROM cached_values WHERE kind = ? AND key IN (" +
+                    Placeholders(slice.size()) + ")");
+    if (!q.ok()) return q.error();
+    q->Bind(1, kind);
+    for (std::size_t i = 0; i < slice.size(); ++i) q->Bind(static_cast<int>(i + 2), slice[i]);
+    return ForEachRow(*q, [&](const Statement& row) {
+      out.push_back({row.Column<std::string>(0), row.Column<std::string>(1),
+                     model::FromEpochMillis(row.Column<std::int64_t>(2))});
+    });
+  });
+  if (!s.ok()) return s.error();
+  return out;
+}
+
+Status SqliteRequestStore::SaveCachedValues(
+    std::string_view kind, const std::vector<std::pair<std::string, std::string>>& values,
+    model::Timestamp now) {
+  return WriteAll(db_,
+                  "INSERT OR REPLACE INTO cached_values (kind, key, value, fetched_at) "
+                  "VALUES (?, ?, ?, ?)",
+                  values, [&](Statement& q, const std::pair<std::string, std::string>& v) {
+                    q.Bind(1, kind);
+                    q.Bind(2, v.first);
+                    q.Bind(3, v.second);
+                    q.Bind(4, EpochMillis(now));
                   });
 }
 

@@ -86,8 +86,21 @@ Result<std::unique_ptr<SqliteRequestStore>> SqliteRequestStore::Open(
     const std::filesystem::path& file, const DatabaseOptions& options) {
   Result<Database> db = Database::Open(file, options);
   if (!db.ok()) return db.error();
-  Result<int> version = ApplyMigrations(*db, "requests", internal::RequestMigrations());
-  if (!version.ok()) return version.error();
+  if (options.read_only) {
+    // Nothing can be migrated: the schema must be the one this ohfp writes.
+    const int expected = static_cast<int>(internal::RequestMigrations().size());
+    Result<int> version = SchemaVersion(*db, "requests");
+    if (!version.ok()) return version.error();
+    if (*version != expected) {
+      return Error(ErrorKind::kInternal, "StoreSchema",
+                   file.string() + ": schema 'requests' is at version " + std::to_string(*version) +
+                       ", this ohfp reads version " + std::to_string(expected) +
+                       "; open it read-write once (any command)");
+    }
+  } else {
+    Result<int> version = ApplyMigrations(*db, "requests", internal::RequestMigrations());
+    if (!version.ok()) return version.error();
+  }
   return std::unique_ptr<SqliteRequestStore>(new SqliteRequestStore(std::move(*db)));
 }
 
@@ -123,8 +136,8 @@ Result<model::Request> SqliteRequestStore::CreateAcquire(const NewAcquire& n) {
   if (Status s = CheckCapacity(db_, n); !s.ok()) return s.error();
   Result<Statement> q = db_.Prepare(
       "INSERT INTO requests (id, kind, template_id, machine_count, provider_api, state, "
-      "created_at, updated_at, polled_at, owner_pid, owner_start, owner_host) "
-      "VALUES (?, 'acquire', ?, ?, ?, 'running', ?, ?, ?, ?, ?, ?)");
+      "created_at, updated_at, polled_at, owner_pid, owner_start, owner_host, image_id) "
+      "VALUES (?, 'acquire', ?, ?, ?, 'running', ?, ?, ?, ?, ?, ?, ?)");
   if (!q.ok()) return q.error();
   q->Bind(1, n.id);
   q->Bind(2, n.template_id);
@@ -136,6 +149,7 @@ Result<model::Request> SqliteRequestStore::CreateAcquire(const NewAcquire& n) {
   q->Bind(8, n.owner.pid);
   q->Bind(9, n.owner.start);
   q->Bind(10, n.owner.host);
+  q->Bind(11, n.image_id);
   if (Status s = q->Run(); !s.ok()) return s.error();
   const std::string_view attempt_state = model::AttemptStateName(
       n.adopted ? model::AttemptState::kSucceeded : model::AttemptState::kPrepared);
@@ -148,6 +162,7 @@ Result<model::Request> SqliteRequestStore::CreateAcquire(const NewAcquire& n) {
   r.template_id = n.template_id;
   r.machine_count = n.machine_count;
   r.provider_api = n.provider_api;
+  r.image_id = n.image_id;
   r.created_at = r.updated_at = n.now;
   if (n.adopted) r.polled_at = n.now;
   r.owner = n.owner;
@@ -261,6 +276,22 @@ Result<std::vector<model::Request>> SqliteRequestStore::RequestsByIds(
   });
   if (!s.ok()) return s.error();
   return out;
+}
+
+Result<RequestPage> SqliteRequestStore::ListRequests(const RequestQuery& query) {
+  internal::Filter filter;
+  if (query.kind) filter.Add("kind", "=", model::RequestKindName(*query.kind));
+  if (query.state) filter.Add("state", "=", model::RequestStateName(*query.state));
+  if (!query.template_id.empty()) filter.Add("template_id", "=", query.template_id);
+  if (query.created_from) filter.Add("created_at", ">=", EpochMillis(*query.created_from));
+  if (query.created_until) filter.Add("created_at", "<", EpochMillis(*query.created_until));
+  RequestPage page;
+  Result<int> total = internal::CountAndPage(
+      db_, "requests", kRequestColumns, filter, "created_at DESC, id DESC", query.limit,
+      query.offset, [&](const Statement& row) { page.requests.push_back(ReadRequest(row)); });
+  if (!total.ok()) return total.error();
+  page.total = *total;
+  return page;
 }
 
 Result<std::vector<model::Attempt>> SqliteRequestStore::Attempts(std::string_view request_id) {

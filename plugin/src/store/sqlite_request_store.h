@@ -26,7 +26,9 @@ namespace ohfp::store {
 
 class SqliteRequestStore final : public RequestStore {
  public:
-  // Opens the database (creating it) and brings the "requests" schema up to date.
+  // Opens the database (creating it) and brings the "requests" schema up to date. With
+  // `options.read_only`, opens an existing database for reading (every write fails) and checks that
+  // its schema is the current one instead of migrating it.
   [[nodiscard]] static resilience::Result<std::unique_ptr<SqliteRequestStore>> Open(
       const std::filesystem::path& file, const DatabaseOptions& options = {});
 
@@ -50,6 +52,8 @@ class SqliteRequestStore final : public RequestStore {
   resilience::Result<std::vector<model::Request>> RequestsByIds(
       const std::set<std::string>& ids) override;
 
+  resilience::Result<RequestPage> ListRequests(const RequestQuery& query) override;
+
   resilience::Result<std::vector<model::Attempt>> Attempts(std::string_view request_id) override;
   resilience::Status SetAttemptState(std::string_view request_id, int number,
                                      model::AttemptState state, std::string_view error,
@@ -63,6 +67,9 @@ class SqliteRequestStore final : public RequestStore {
       std::string_view request_id) override;
   resilience::Result<std::vector<model::Machine>> MachinesByIds(
       const std::vector<std::string>& ids) override;
+  resilience::Result<std::vector<model::Machine>> MachinesByNames(
+      const std::vector<std::string>& names) override;
+  resilience::Result<MachinePage> ListMachines(const MachineQuery& query) override;
 
   resilience::Result<model::Request> CreateReturn(std::string_view id,
                                                   const std::vector<model::ReturnMachine>& machines,
@@ -78,6 +85,12 @@ class SqliteRequestStore final : public RequestStore {
       const std::vector<std::string>& types) override;
   resilience::Status SaveInstanceTypes(const std::vector<model::InstanceType>& types,
                                        model::Timestamp now) override;
+
+  resilience::Result<std::vector<CachedValue>> CachedValues(
+      std::string_view kind, const std::vector<std::string>& keys) override;
+  resilience::Status SaveCachedValues(
+      std::string_view kind, const std::vector<std::pair<std::string, std::string>>& values,
+      model::Timestamp now) override;
 
   resilience::Status AddMetrics(const std::vector<MetricDelta>& deltas) override;
   resilience::Result<std::vector<MetricDelta>> Metrics() override;

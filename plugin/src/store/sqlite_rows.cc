@@ -1,5 +1,9 @@
 #include "store/sqlite_rows.h"
 
+#include <algorithm>
+
+#include "store/transaction.h"
+
 namespace ohfp::store::internal {
 namespace {
 
@@ -93,7 +97,18 @@ CREATE TABLE installation (
   created_at INTEGER NOT NULL
 );
 )sql"},
-    {4, "the creator's host; indexes that keep history out of the way", R"sql(
+    {4, "the image a request launches; cached lookups (images' root devices, SSM parameters)",
+     R"sql(
+ALTER TABLE requests ADD COLUMN image_id TEXT NOT NULL DEFAULT '';
+CREATE TABLE cached_values (
+  kind       TEXT NOT NULL,
+  key        TEXT NOT NULL,
+  value      TEXT NOT NULL,
+  fetched_at INTEGER NOT NULL,
+  PRIMARY KEY (kind, key)
+);
+)sql"},
+    {5, "the creator's host; indexes that keep history out of the way", R"sql(
 ALTER TABLE requests ADD COLUMN owner_host TEXT NOT NULL DEFAULT '';
 CREATE INDEX requests_finished ON requests (updated_at) WHERE state != 'running';
 CREATE INDEX machines_live ON machines (template_id)
@@ -133,7 +148,8 @@ model::Request ReadRequest(const Statement& q) {
   if (auto cleaned = q.Column<std::optional<std::int64_t>>(15)) {
     r.cleaned_up_at = model::FromEpochMillis(*cleaned);
   }
-  r.owner.host = q.Column<std::string>(16);
+  r.image_id = q.Column<std::string>(16);
+  r.owner.host = q.Column<std::string>(17);
   return r;
 }
 
@@ -200,6 +216,33 @@ void BindReturnMachine(Statement& q, const model::ReturnMachine& r) {
   q.Bind(6, model::MachineResultName(r.result));
   q.Bind(7, r.message);
   q.Bind(8, model::EpochMillis(r.updated_at));
+}
+
+resilience::Result<int> CountAndPage(Database& db, std::string_view table, std::string_view columns,
+                                     const Filter& filter, std::string_view order, int limit,
+                                     int offset, const std::function<void(const Statement&)>& row) {
+  // Deferred: a read snapshot (WAL), never the write lock; rolled back (nothing to commit) on
+  // return.
+  resilience::Result<Transaction> txn = Transaction::Begin(db, TransactionMode::kDeferred);
+  if (!txn.ok()) return txn.error();
+  resilience::Result<Statement> count =
+      db.Prepare("SELECT COUNT(*) FROM " + std::string(table) + filter.where());
+  if (!count.ok()) return count.error();
+  filter.BindAll(*count);
+  resilience::Result<bool> counted = count->Step();
+  if (!counted.ok()) return counted.error();
+  const int total = static_cast<int>(count->Column<std::int64_t>(0));
+  if (limit > 0) {
+    resilience::Result<Statement> q = db.Prepare(
+        "SELECT " + std::string(columns) + " FROM " + std::string(table) + filter.where() +
+        " ORDER BY " + std::string(order) + " LIMIT :limit OFFSET :offset");
+    if (!q.ok()) return q.error();
+    filter.BindAll(*q);
+    q->Bind(":limit", limit);
+    q->Bind(":offset", std::max(offset, 0));
+    if (resilience::Status s = ForEachRow(*q, row); !s.ok()) return s.error();
+  }
+  return total;
 }
 
 std::string Placeholders(std::size_t n) {

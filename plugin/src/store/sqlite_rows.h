@@ -11,6 +11,7 @@
 //   model::Request r = ReadRequest(*q);
 #pragma once
 
+#include <functional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -19,6 +20,7 @@
 #include "model/machine.h"
 #include "model/request.h"
 #include "ohfp/resilience/result.h"
+#include "store/database.h"
 #include "store/migrations.h"
 #include "store/statement.h"
 #include "store/tables.h"
@@ -50,6 +52,34 @@ resilience::Status ForEachRow(Statement& q, F&& row) {
     row(q);
   }
 }
+
+// A WHERE clause built from optional filters, each bound by name (never spliced into the SQL).
+class Filter {
+ public:
+  // Adds "<column> <op> :pN" with `value` bound to it.
+  template <class T>
+  void Add(std::string_view column, std::string_view op, T value) {
+    const std::string name = ":p" + std::to_string(binders_.size());
+    where_ += (where_.empty() ? " WHERE " : " AND ") + std::string(column) + " " + std::string(op) +
+              " " + name;
+    binders_.push_back([name, value](Statement& q) { q.Bind(std::string_view(name), value); });
+  }
+  const std::string& where() const noexcept { return where_; }
+  void BindAll(Statement& q) const {
+    for (const auto& b : binders_) b(q);
+  }
+
+ private:
+  std::string where_;
+  std::vector<std::function<void(Statement&)>> binders_;
+};
+
+// Runs, in one read transaction, "SELECT COUNT(*) FROM <table><where>" and "SELECT <columns> FROM
+// <table><where> ORDER BY <order> LIMIT <limit> OFFSET <offset>", calling `row` for each row of the
+// page. Returns the count. A negative limit or offset counts as 0.
+resilience::Result<int> CountAndPage(Database& db, std::string_view table, std::string_view columns,
+                                     const Filter& filter, std::string_view order, int limit,
+                                     int offset, const std::function<void(const Statement&)>& row);
 
 // "?, ?, ?" for n parameters.
 std::string Placeholders(std::size_t n);

@@ -1,5 +1,6 @@
 #include "store/sqlite_state_store.h"
 
+#include <cmath>
 #include <cstdint>
 #include <limits>
 #include <optional>
@@ -14,6 +15,7 @@ namespace ohfp::store {
 using resilience::BreakerRecord;
 using resilience::Error;
 using resilience::FunctionRef;
+using resilience::LimiterRecord;
 using resilience::QuotaRecord;
 using resilience::Result;
 using resilience::Status;
@@ -41,6 +43,20 @@ CREATE TABLE resilience_quotas (
   service TEXT    NOT NULL PRIMARY KEY,
   tokens  INTEGER,                    -- NULL: never used (full)
   version INTEGER NOT NULL            -- uint64, as int64 bits
+);
+)sql"},
+    {2, "create rate limiter table", R"sql(
+CREATE TABLE resilience_limiters (
+  key              TEXT    NOT NULL PRIMARY KEY,  -- the limiter's scope and the bucket's name
+  tokens           REAL    NOT NULL,              -- negative: reserved by callers still waiting
+  updated_ns       INTEGER,                       -- NULL: never used (full)
+  fill_rate        REAL    NOT NULL,              -- tokens per second; 0: the configured rate
+  last_max_rate    REAL    NOT NULL,              -- the rate when it was last lowered
+  last_throttle_ns INTEGER,                       -- NULL: never lowered
+  measured_rate    REAL    NOT NULL,              -- smoothed tokens per second spent
+  measure_start_ns INTEGER,                       -- the current half-second slot
+  measure_count    REAL    NOT NULL,              -- tokens spent in it
+  version          INTEGER NOT NULL               -- uint64, as int64 bits
 );
 )sql"},
 };
@@ -92,8 +108,14 @@ enum class Query : std::uint8_t {
   kReadQuota,
   kUpdateQuota,
   kInsertQuota,
+  kReadLimiter,
+  kUpsertLimiter,
 };
-constexpr std::size_t kQueryCount = static_cast<std::size_t>(Query::kInsertQuota) + 1;
+constexpr std::size_t kQueryCount = static_cast<std::size_t>(Query::kUpsertLimiter) + 1;
+
+constexpr std::string_view kLimiterColumns =
+    "tokens, updated_ns, fill_rate, last_max_rate, last_throttle_ns, measured_rate, "
+    "measure_start_ns, measure_count, version";
 
 std::string SqlFor(Query query) {
   const std::string columns(kBreakerColumns);
@@ -121,6 +143,19 @@ std::string SqlFor(Query query) {
     case Query::kInsertQuota:
       return "INSERT INTO resilience_quotas (service, tokens, version) "
              "VALUES (:service, :tokens, :version)";
+    case Query::kReadLimiter:
+      return "SELECT " + std::string(kLimiterColumns) + " FROM resilience_limiters WHERE key = ?";
+    case Query::kUpsertLimiter:
+      return "INSERT INTO resilience_limiters (key, " + std::string(kLimiterColumns) +
+             ") VALUES (:key, :tokens, :updated_ns, :fill_rate, :last_max_rate, "
+             ":last_throttle_ns, :measured_rate, :measure_start_ns, :measure_count, :version) "
+             "ON CONFLICT (key) DO UPDATE SET tokens = excluded.tokens, "
+             "updated_ns = excluded.updated_ns, fill_rate = excluded.fill_rate, "
+             "last_max_rate = excluded.last_max_rate, "
+             "last_throttle_ns = excluded.last_throttle_ns, "
+             "measured_rate = excluded.measured_rate, "
+             "measure_start_ns = excluded.measure_start_ns, "
+             "measure_count = excluded.measure_count, version = excluded.version";
   }
   return {};
 }
@@ -231,6 +266,52 @@ Result<Loaded<QuotaRecord>> Load(StoreConnection& c, std::string_view service,
   }
   r.version = FromStored(q.Column<std::int64_t>(1));
   return Loaded<QuotaRecord>{r, true};
+}
+
+std::optional<resilience::SysTime> OptionalTime(const Statement& row, int column) {
+  if (auto ns = row.Column<std::optional<std::int64_t>>(column)) return TimeFromStored(*ns);
+  return std::nullopt;
+}
+
+// The limiter record of `key` (a fresh one when there is none), read inside the caller's
+// transaction.
+Result<LimiterRecord> LoadLimiter(StoreConnection& c, std::string_view key) {
+  Statement& q = c[Query::kReadLimiter];
+  ResetOnExit reset(q);
+  q.Bind(1, key);
+  Result<bool> row = q.Step();
+  if (!row.ok()) return std::move(row).error();
+  if (!*row) return LimiterRecord{};
+  LimiterRecord r;
+  r.tokens = q.Column<double>(0);
+  r.updated = OptionalTime(q, 1);
+  r.fill_rate = q.Column<double>(2);
+  r.last_max_rate = q.Column<double>(3);
+  r.last_throttle = OptionalTime(q, 4);
+  r.measured_rate = q.Column<double>(5);
+  r.measure_start = OptionalTime(q, 6);
+  r.measure_count = q.Column<double>(7);
+  r.version = FromStored(q.Column<std::int64_t>(8));
+  if (!std::isfinite(r.tokens) || !std::isfinite(r.fill_rate) || !std::isfinite(r.measured_rate)) {
+    return BadRecord(c, "limiter", key, "holds a number that is not finite");
+  }
+  return r;
+}
+
+Status SaveLimiter(StoreConnection& c, std::string_view key, const LimiterRecord& r) {
+  Statement& s = c[Query::kUpsertLimiter];
+  ResetOnExit reset(s);
+  s.Bind(":key", key);
+  s.Bind(":tokens", r.tokens);
+  s.Bind(":updated_ns", ToStored(r.updated));
+  s.Bind(":fill_rate", r.fill_rate);
+  s.Bind(":last_max_rate", r.last_max_rate);
+  s.Bind(":last_throttle_ns", ToStored(r.last_throttle));
+  s.Bind(":measured_rate", r.measured_rate);
+  s.Bind(":measure_start_ns", ToStored(r.measure_start));
+  s.Bind(":measure_count", r.measure_count);
+  s.Bind(":version", ToStored(r.version));
+  return s.Run();
 }
 
 void BindRecord(Statement& s, std::string_view service, const BreakerRecord& r) {
@@ -416,6 +497,32 @@ Result<QuotaRecord> SqliteStateStore::ReadQuota(std::string_view service) {
 Result<QuotaRecord> SqliteStateStore::UpdateQuota(std::string_view service,
                                                   FunctionRef<bool(QuotaRecord&)> update) {
   return Update<QuotaRecord>(service, update);
+}
+
+Status SqliteStateStore::UpdateLimiters(std::span<const std::string> keys,
+                                        std::span<LimiterRecord> records,
+                                        FunctionRef<bool(std::span<LimiterRecord>)> update) {
+  if (keys.size() != records.size()) {
+    return MakeStoreError(path_.string(), "StoreMisuse", "UpdateLimiters: one record per key");
+  }
+  Result<Lease> lease = Acquire();
+  if (!lease.ok()) return std::move(lease).error();
+  StoreConnection& c = **lease;
+  // Nearly every update writes (a reservation), so no lock-free read first: one short
+  // transaction that reads, decides and writes.
+  Result<Transaction> txn = Transaction::Begin(c.db, TransactionMode::kImmediate);
+  if (!txn.ok()) return std::move(txn).error();
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    Result<LimiterRecord> loaded = LoadLimiter(c, keys[i]);
+    if (!loaded.ok()) return std::move(loaded).error();
+    records[i] = *loaded;
+  }
+  if (!update(records)) return resilience::OkStatus();  // rolled back: nothing written
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    ++records[i].version;
+    if (Status s = SaveLimiter(c, keys[i], records[i]); !s.ok()) return s;
+  }
+  return txn->Commit();
 }
 
 }  // namespace ohfp::store

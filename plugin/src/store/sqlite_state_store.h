@@ -1,8 +1,9 @@
 // store/sqlite_state_store.h
 //
 // SqliteStateStore: the resilience library's StateStore kept in a SQLite file, so that circuit
-// breaker and retry-quota state survives the process and is shared by every ohfp process
-// HostFactory runs on this host. shared() is true: breakers re-read the record before deciding.
+// breaker, retry-quota and rate-limiter state survives the process and is shared by every ohfp
+// process HostFactory runs on this host. shared() is true: breakers re-read the record before
+// deciding.
 //
 // UpdateBreaker / UpdateQuota are atomic read-modify-writes across threads and processes:
 //  1. read the record without a lock (WAL: a consistent snapshot) and call `update` on a copy; if
@@ -12,6 +13,9 @@
 //     again, and if it changed since step 1 call `update` again on the fresh record (so `update`
 //     may run twice; if it now returns false nothing is written); write it with version + 1;
 //     COMMIT.
+// UpdateLimiters is one BEGIN IMMEDIATE transaction: read the buckets' records, call `update` once,
+// write them all (or nothing when it returns false), COMMIT. A reservation nearly always writes,
+// so the lock-free first read would only add a read.
 // A process killed at any point leaves either the old record or the new one.
 // Errors: ErrorKind::kTimeout ("StoreBusy") when another connection held the write lock past the
 // busy timeout; kInternal for everything else (I/O, a corrupt or newer database); messages name
@@ -45,7 +49,7 @@
 namespace ohfp::store {
 
 // The migration component and list that create the store's tables (resilience_breakers,
-// resilience_quotas). SqliteStateStore::Open applies them.
+// resilience_quotas, resilience_limiters). SqliteStateStore::Open applies them.
 inline constexpr std::string_view kResilienceSchema = "resilience";
 std::span<const Migration> ResilienceMigrations() noexcept;
 
@@ -75,6 +79,10 @@ class SqliteStateStore final : public resilience::StateStore {
   resilience::Result<resilience::QuotaRecord> UpdateQuota(
       std::string_view service,
       resilience::FunctionRef<bool(resilience::QuotaRecord&)> update) override;
+
+  resilience::Status UpdateLimiters(
+      std::span<const std::string> keys, std::span<resilience::LimiterRecord> records,
+      resilience::FunctionRef<bool(std::span<resilience::LimiterRecord>)> update) override;
 
   const std::filesystem::path& path() const noexcept { return path_; }
 

@@ -21,7 +21,7 @@ namespace ohfp::store {
 inline constexpr std::string_view kRequestColumns =
     "id, kind, template_id, machine_count, provider_api, state, message, created_at, updated_at, "
     "polled_at, owner_pid, owner_start, resource_id, launch_template_id, abandoned, cleaned_up_at, "
-    "owner_host";
+    "image_id, owner_host";
 inline constexpr std::string_view kAttemptColumns =
     "request_id, number, client_token, state, error, created_at, updated_at";
 inline constexpr std::string_view kMachineColumns =
@@ -40,13 +40,14 @@ struct TableColumns {
 };
 
 // The request store's tables, parents before children.
-inline constexpr std::array<TableColumns, 8> kRequestTables = {{
+inline constexpr std::array<TableColumns, 9> kRequestTables = {{
     {"installation", "singleton, id, created_at", "singleton"},
     {"requests", kRequestColumns, "id"},
     {"attempts", kAttemptColumns, "request_id, number"},
     {"machines", kMachineColumns, "instance_id"},
     {"return_machines", kReturnColumns, "return_id, instance_id"},
     {"instance_types", "instance_type, vcpus, cores, memory_mib, fetched_at", "instance_type"},
+    {"cached_values", "kind, key, value, fetched_at", "kind, key"},
     {"metric_counters", "name, labels, value", "name, labels"},
     {"sweeps", "name, last_at", "name"},
 }};

@@ -7,7 +7,11 @@
 #include <map>
 #include <mutex>
 
+#include "aws/aws_error.h"
+#include "aws/ec2/networks.h"
+#include "aws/ec2/instances.h"
 #include "aws/sigv4.h"
+#include "aws/ssm/parameters.h"
 #include "ohfp/resilience/manual_clock.h"
 #include "ohfp/resilience/testing/scripted_random.h"
 
@@ -83,6 +87,7 @@ class AwsClientTest : public ::testing::Test {
     endpoints[0] = {"http://127.0.0.1:9999", "127.0.0.1:9999", "ec2", "us-east-1", "test"};
     endpoints[1] = {"http://127.0.0.1:9998", "127.0.0.1:9998", "autoscaling", "us-east-1", "test"};
     endpoints[2] = {"http://127.0.0.1:9997", "127.0.0.1:9997", "monitoring", "us-east-1", "test"};
+    endpoints[3] = {"http://127.0.0.1:9996", "127.0.0.1:9996", "ssm", "us-east-1", "test"};
     client_ = std::make_unique<AwsClient>("us-east-1", endpoints,
                                           AwsClientDependencies{.transport = transport_,
                                                                 .credentials = credentials_,
@@ -140,7 +145,9 @@ TEST_F(AwsClientTest, UsesEachServicesVersionAndEndpoint) {
 
 TEST_F(AwsClientTest, ThrottlingIsRetriedWithTheSameBody) {
   transport_.Answer(503, kThrottled);
-  transport_.Answer(200, kDescribeOk);
+  transport_.Answer(200,
+                    "<RunInstancesResponse xmlns=\"http://ec2.amazonaws.com/doc/2016-11-15/\">"
+                    "<requestId>r-2</requestId><instancesSet/></RunInstancesResponse>");
   QueryParams params;
   params.AddString("ClientToken", "req-42-attempt-1");
   Result<XmlDocument> doc =
@@ -274,11 +281,283 @@ TEST_F(AwsClientTest, SpotFleetCallsGoToEc2UnderTheSpotFleetBreaker) {
   EXPECT_EQ(service_of["ec2_describe_instances"], "aws_ec2");
 }
 
+// --- Answers that are not the answer (issue 9, item 4): an error, never an empty result
+
+// A corporate proxy's login page, answered with 200 in place of AWS.
+constexpr std::string_view kLoginPage =
+    "<!DOCTYPE html>\n<html><head><title>Sign in - Corporate Web Gateway</title></head><body>"
+    "<form action=\"/login\"><input name=\"user\"/></form></body></html>";
+
+std::string Nested(int depth, std::string_view root) {
+  std::string body = "<" + std::string(root) + ">";
+  for (int i = 1; i < depth; ++i) body += "<item>";
+  for (int i = 1; i < depth; ++i) body += "</item>";
+  return body + "</" + std::string(root) + ">";
+}
+
+struct BadAnswer {
+  std::string name;
+  std::string body;
+  Headers headers;
+  std::string says;  // what the error message must name
+};
+
+std::vector<BadAnswer> BadAnswers() {
+  return {
+      {"another action's answer",
+       "<TerminateInstancesResponse xmlns=\"http://ec2.amazonaws.com/doc/2016-11-15/\">"
+       "<requestId>r-9</requestId><instancesSet/></TerminateInstancesResponse>",
+       {{"Content-Type", "text/xml;charset=UTF-8"}},
+       "with <TerminateInstancesResponse> in namespace 'http://ec2.amazonaws.com/doc/2016-11-15/' "
+       "where <DescribeInstancesResponse> was expected"},
+      {"a proxy's HTML login page",
+       std::string(kLoginPage),
+       {{"Content-Type", "text/html"}},
+       "(Content-Type text/html)"},
+      {"an XHTML login page",
+       "<html xmlns=\"http://www.w3.org/1999/xhtml\"><body><form/></body></html>",
+       {{"Content-Type", "application/xhtml+xml"}},
+       "with <html> in namespace 'http://www.w3.org/1999/xhtml'"},
+      {"the right root in another service's namespace",
+       "<DescribeInstancesResponse xmlns=\"http://autoscaling.amazonaws.com/doc/2011-01-01/\">"
+       "<reservationSet/></DescribeInstancesResponse>",
+       {},
+       "in namespace http://ec2.amazonaws.com/doc/2016-11-15/ was expected"},
+      {"a document 200,000 deep",
+       Nested(200'000, "DescribeInstancesResponse"),
+       {},
+       "deeper than 64 levels"},
+      {"a truncated answer", std::string(kDescribeOk).substr(0, 90), {}, "not well-formed XML"},
+      {"an empty body", "", {}, "empty"},
+      {"plain text", "OK", {{"Content-Type", "text/plain"}}, "not well-formed XML"},
+  };
+}
+
+TEST_F(AwsClientTest, A200ThatIsNotTheAnswerToTheActionIsARetriedServiceError) {
+  for (const BadAnswer& bad : BadAnswers()) {
+    SCOPED_TRACE(bad.name);
+    const std::size_t before = transport_.requests().size();
+    for (int i = 0; i < 3; ++i) transport_.Answer(200, bad.body, bad.headers);
+    Result<XmlDocument> doc =
+        client_->Call(AwsService::kEc2, "DescribeInstances", {}, "ec2_describe_instances");
+    ASSERT_FALSE(doc.ok());
+    EXPECT_EQ(doc.error().kind(), ErrorKind::kTransient) << doc.error().ToString();
+    EXPECT_EQ(doc.error().code(), "MalformedResponse");
+    EXPECT_THAT(std::string(doc.error().message()),
+                HasSubstr("DescribeInstances answered HTTP 200"));
+    EXPECT_THAT(std::string(doc.error().message()), HasSubstr(bad.says));
+    EXPECT_EQ(transport_.requests().size() - before, 3U) << "retried like any transient failure";
+    ASSERT_TRUE(pipeline_.breakers().Get("aws_ec2").Reset().ok());
+  }
+}
+
+TEST_F(AwsClientTest, TheTypedDescribeReturnsAnErrorNotAnEmptyListForEachBadAnswer) {
+  for (const BadAnswer& bad : BadAnswers()) {
+    SCOPED_TRACE(bad.name);
+    for (int i = 0; i < 3; ++i) transport_.Answer(200, bad.body, bad.headers);
+    Result<std::vector<ec2::Instance>> instances =
+        ec2::DescribeInstances(*client_, {.instance_ids = {"i-0abc"}});
+    ASSERT_FALSE(instances.ok()) << instances->size() << " instances";
+    EXPECT_EQ(instances.error().code(), "MalformedResponse");
+    ASSERT_TRUE(pipeline_.breakers().Get("aws_ec2").Reset().ok());
+  }
+}
+
+TEST_F(AwsClientTest, BadAnswersCountAgainstTheCircuitBreaker) {
+  for (int i = 0; i < 30; ++i) transport_.Answer(200, std::string(kLoginPage));
+  for (int call = 0; call < 10; ++call) {
+    static_cast<void>(
+        client_->Call(AwsService::kEc2, "DescribeInstances", {}, "ec2_describe_instances"));
+  }
+  EXPECT_NE(pipeline_.breakers().Get("aws_ec2").state(), resilience::CircuitState::kClosed);
+}
+
+TEST_F(AwsClientTest, TheAnswerIsAcceptedWithOrWithoutItsNamespace) {
+  for (const std::string_view ns : {"", " xmlns=\"http://ec2.amazonaws.com/doc/2016-11-15/\"",
+                                    " xmlns=\"http://ec2.amazonaws.com/doc/2016-11-15\""}) {
+    transport_.Answer(200, "<DescribeInstancesResponse" + std::string(ns) +
+                               "><reservationSet/></DescribeInstancesResponse>");
+    Result<XmlDocument> doc =
+        client_->Call(AwsService::kEc2, "DescribeInstances", {}, "ec2_describe_instances");
+    EXPECT_TRUE(doc.ok()) << ns << ": " << doc.error().ToString();
+  }
+  transport_.Answer(200,
+                    "<ec2:DescribeInstancesResponse xmlns:ec2=\"http://ec2.amazonaws.com/doc/"
+                    "2016-11-15/\"><ec2:reservationSet/></ec2:DescribeInstancesResponse>");
+  EXPECT_TRUE(
+      client_->Call(AwsService::kEc2, "DescribeInstances", {}, "ec2_describe_instances").ok());
+  transport_.Answer(200,
+                    "<DescribeAutoScalingGroupsResponse xmlns=\"http://autoscaling.amazonaws.com/"
+                    "doc/2011-01-01/\"><DescribeAutoScalingGroupsResult/>"
+                    "</DescribeAutoScalingGroupsResponse>");
+  EXPECT_TRUE(client_
+                  ->Call(AwsService::kAutoScaling, "DescribeAutoScalingGroups", {},
+                         "autoscaling_describe_groups")
+                  .ok());
+}
+
 TEST(AwsServices, DescribeNamesSigningVersionAndBreaker) {
   EXPECT_EQ(Describe(AwsService::kEc2).signing_name, "ec2");
   EXPECT_EQ(Describe(AwsService::kAutoScaling).api_version, "2011-01-01");
   EXPECT_EQ(Describe(AwsService::kCloudWatch).signing_name, "monitoring");
   EXPECT_EQ(Describe(AwsService::kCloudWatch).resilience_service, "aws_cloudwatch");
+  EXPECT_EQ(Describe(AwsService::kSsm).signing_name, "ssm");
+  EXPECT_EQ(Describe(AwsService::kSsm).resilience_service, "aws_ssm");
+  EXPECT_EQ(Describe(AwsService::kSsm).json_target_prefix, "AmazonSSM");
+  EXPECT_EQ(Describe(AwsService::kEc2).json_target_prefix, "");
+}
+
+// --- the JSON 1.1 protocol (SSM) ---
+
+const char* kParameter =
+    R"({"Parameter": {"ARN": "arn:aws:ssm:us-east-1::parameter/aws/service/ami-amazon-linux-latest/)"
+    R"(al2023-ami-kernel-default-x86_64", "DataType": "text", "LastModifiedDate": 1767225600.5,)"
+    R"( "Name": "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64",)"
+    R"( "Type": "String", "Value": "ami-0ed094fb1304fd857", "Version": 161}})";
+
+TEST_F(AwsClientTest, JsonCallsPostTheDocumentWithItsTargetSignedForTheService) {
+  transport_.Answer(200, kParameter);
+  Result<aws::ssm::Parameter> p =
+      aws::ssm::GetParameter(*client_, {.name = aws::ssm::kAmazonLinux2023Parameter});
+  ASSERT_TRUE(p.ok()) << p.error().ToString();
+  EXPECT_EQ(p->value, "ami-0ed094fb1304fd857");
+  EXPECT_EQ(p->name, aws::ssm::kAmazonLinux2023Parameter);
+  EXPECT_EQ(p->type, "String");
+  EXPECT_EQ(p->data_type, "text");
+  EXPECT_EQ(p->version, 161);
+  ASSERT_TRUE(p->last_modified.has_value());
+  EXPECT_EQ(p->last_modified->time_since_epoch(),
+            std::chrono::seconds(1767225600) + std::chrono::milliseconds(500));
+
+  const std::vector<HttpRequest> sent = transport_.requests();
+  ASSERT_EQ(sent.size(), 1U);
+  EXPECT_EQ(sent[0].method, "POST");
+  EXPECT_EQ(sent[0].url, "http://127.0.0.1:9996/");
+  EXPECT_EQ(sent[0].body,
+            R"({"Name":"/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64"})");
+  EXPECT_EQ(FindHeader(sent[0].headers, "X-Amz-Target"), "AmazonSSM.GetParameter");
+  EXPECT_EQ(FindHeader(sent[0].headers, "Content-Type"), "application/x-amz-json-1.1");
+  EXPECT_EQ(FindHeader(sent[0].headers, "Host"), "127.0.0.1:9996");
+  const std::string authorization(*FindHeader(sent[0].headers, "Authorization"));
+  EXPECT_THAT(authorization, HasSubstr("/us-east-1/ssm/aws4_request"));
+  EXPECT_THAT(authorization, HasSubstr("x-amz-target")) << "the target is signed";
+}
+
+TEST_F(AwsClientTest, AMissingParameterIsNotFoundAndNotRetried) {
+  transport_.Answer(400, R"({"__type": "ParameterNotFound", "message": "Parameter /x not found."})",
+                    {{"x-amzn-RequestId", "rid-7"}});
+  Result<aws::ssm::Parameter> p = aws::ssm::GetParameter(*client_, {.name = "/x"});
+  ASSERT_FALSE(p.ok());
+  EXPECT_EQ(p.error().kind(), ErrorKind::kNotFound);
+  EXPECT_EQ(p.error().code(), "ParameterNotFound");
+  EXPECT_EQ(p.error().message(), "Parameter /x not found.");
+  EXPECT_EQ(p.error().request_id(), "rid-7");
+  EXPECT_EQ(p.error().http_status(), 400);
+  EXPECT_EQ(transport_.requests().size(), 1U);
+}
+
+TEST_F(AwsClientTest, JsonThrottlingIsRetriedUnderTheSsmBreaker) {
+  transport_.Answer(400, R"({"__type": "com.amazon.coral.availability#ThrottlingException",)"
+                         R"( "message": "Rate exceeded"})");
+  transport_.Answer(200, kParameter);
+  ASSERT_TRUE(aws::ssm::GetParameter(*client_, {.name = "/x"}).ok());
+  const std::vector<HttpRequest> sent = transport_.requests();
+  ASSERT_EQ(sent.size(), 2U);
+  EXPECT_EQ(sent[0].body, sent[1].body);
+  EXPECT_THAT(clock_.sleeps(), ::testing::ElementsAre(seconds(1)));
+  std::map<std::string, std::string> service_of;
+  for (const auto& op : pipeline_.monitor().Operations()) service_of[op.operation] = op.service;
+  EXPECT_EQ(service_of["ssm_get_parameter"], "aws_ssm");
+}
+
+TEST_F(AwsClientTest, AJsonAnswerThatIsNotJsonIsAMalformedResponse) {
+  for (int i = 0; i < 3; ++i) transport_.Answer(200, "<html>proxy</html>");
+  Result<std::string> r = client_->CallJson(AwsService::kSsm, "GetParameter", "{}", "ssm_x");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code(), "MalformedResponse");
+  EXPECT_EQ(r.error().kind(), ErrorKind::kTransient);
+}
+
+TEST_F(AwsClientTest, AQueryServiceHasNoJsonCalls) {
+  Result<std::string> r = client_->CallJson(AwsService::kEc2, "DescribeVpcs", "{}", "ec2_x");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().kind(), ErrorKind::kInternal);
+  EXPECT_TRUE(transport_.requests().empty());
+}
+
+TEST(JsonErrors, TheTypeComesFromTheBodyOrTheHeader) {
+  const Error typed = MapJsonErrorResponse(
+      {400, {}, R"({"__type": "com.amazonaws.ssm#ParameterVersionNotFound", "Message": "v9"})"});
+  EXPECT_EQ(typed.code(), "ParameterVersionNotFound");
+  EXPECT_EQ(typed.kind(), ErrorKind::kNotFound);
+  EXPECT_EQ(typed.message(), "v9");
+  const Error header = MapJsonErrorResponse(
+      {403, {{"x-amzn-ErrorType", "AccessDeniedException:http://internal.amazon.com/"}}, "{}"});
+  EXPECT_EQ(header.code(), "AccessDeniedException");
+  EXPECT_EQ(header.kind(), ErrorKind::kAuthorization);
+  const Error untyped = MapJsonErrorResponse({502, {}, "<html>Bad gateway</html>"});
+  EXPECT_EQ(untyped.code(), "Http502");
+  EXPECT_EQ(untyped.kind(), ErrorKind::kTransient);
+  EXPECT_THAT(std::string(untyped.message()), HasSubstr("Bad gateway"));
+}
+
+// --- EC2 networks ---
+
+TEST_F(AwsClientTest, NetworkDescribesSendTheirFiltersAndReadEveryItem) {
+  transport_.Answer(200,
+                    "<DescribeVpcsResponse><vpcSet><item><vpcId>vpc-1</vpcId><state>available"
+                    "</state><cidrBlock>172.31.0.0/16</cidrBlock><isDefault>true</isDefault>"
+                    "</item></vpcSet></DescribeVpcsResponse>");
+  transport_.Answer(
+      200,
+      "<DescribeSubnetsResponse><subnetSet><item><subnetId>subnet-a</subnetId><vpcId>vpc-1"
+      "</vpcId><state>available</state><availabilityZone>us-east-1a</availabilityZone>"
+      "<cidrBlock>172.31.0.0/20</cidrBlock><availableIpAddressCount>4091"
+      "</availableIpAddressCount><defaultForAz>true</defaultForAz><mapPublicIpOnLaunch>true"
+      "</mapPublicIpOnLaunch></item><item><subnetId>subnet-b</subnetId></item></subnetSet>"
+      "</DescribeSubnetsResponse>");
+  transport_.Answer(200,
+                    "<DescribeSecurityGroupsResponse><securityGroupInfo><item><groupId>sg-1"
+                    "</groupId><groupName>default</groupName><vpcId>vpc-1</vpcId>"
+                    "<groupDescription>default VPC security group</groupDescription></item>"
+                    "</securityGroupInfo></DescribeSecurityGroupsResponse>");
+  auto vpcs = aws::ec2::DescribeVpcs(*client_, {{"is-default", {"true"}}});
+  ASSERT_TRUE(vpcs.ok()) << vpcs.error().ToString();
+  ASSERT_EQ(vpcs->size(), 1U);
+  EXPECT_EQ(vpcs->at(0).vpc_id, "vpc-1");
+  EXPECT_TRUE(vpcs->at(0).is_default);
+  EXPECT_EQ(vpcs->at(0).cidr_block, "172.31.0.0/16");
+  auto subnets = aws::ec2::DescribeSubnets(*client_, {{"vpc-id", {"vpc-1"}}});
+  ASSERT_TRUE(subnets.ok()) << subnets.error().ToString();
+  ASSERT_EQ(subnets->size(), 2U);
+  EXPECT_EQ(subnets->at(0).availability_zone, "us-east-1a");
+  EXPECT_EQ(subnets->at(0).available_ip_address_count, 4091);
+  EXPECT_TRUE(subnets->at(0).default_for_az);
+  EXPECT_TRUE(subnets->at(0).map_public_ip_on_launch);
+  EXPECT_EQ(subnets->at(1).subnet_id, "subnet-b");
+  EXPECT_FALSE(subnets->at(1).default_for_az);
+  auto groups = aws::ec2::DescribeSecurityGroups(*client_, {{"group-name", {"default"}}});
+  ASSERT_TRUE(groups.ok()) << groups.error().ToString();
+  ASSERT_EQ(groups->size(), 1U);
+  EXPECT_EQ(groups->at(0).group_id, "sg-1");
+  EXPECT_EQ(groups->at(0).description, "default VPC security group");
+
+  const std::vector<HttpRequest> sent = transport_.requests();
+  ASSERT_EQ(sent.size(), 3U);
+  EXPECT_EQ(
+      sent[0].body,
+      "Action=DescribeVpcs&Version=2016-11-15&Filter.1.Name=is-default&Filter.1.Value.1=true");
+  EXPECT_THAT(sent[1].body, HasSubstr("Action=DescribeSubnets&"));
+  EXPECT_THAT(sent[2].body, HasSubstr("Action=DescribeSecurityGroups&"));
+}
+
+TEST_F(AwsClientTest, ASubnetWithoutItsIdIsAnUnexpectedResponse) {
+  transport_.Answer(200,
+                    "<DescribeSubnetsResponse><subnetSet><item><vpcId>vpc-1</vpcId></item>"
+                    "</subnetSet></DescribeSubnetsResponse>");
+  auto subnets = aws::ec2::DescribeSubnets(*client_, {});
+  ASSERT_FALSE(subnets.ok());
+  EXPECT_EQ(subnets.error().code(), "UnexpectedResponse");
 }
 
 }  // namespace

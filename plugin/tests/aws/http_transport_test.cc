@@ -869,6 +869,84 @@ TYPED_TEST(HttpTransportTest, ChunkedResponsesAreDecoded) {
   EXPECT_EQ(transport.idle_connections(), 1u);
 }
 
+// --- The response body limit (TransportOptions::max_response_body)
+
+TYPED_TEST(HttpTransportTest, AContentLengthOverTheLimitIsRefusedBeforeTheBodyIsRead) {
+  // The server announces more than the limit and sends a few bytes, then waits with the connection
+  // open: a transport that tried to read the body would wait for the deadline (kTimeout).
+  for (const auto& [announced, limit] :
+       std::vector<std::pair<std::uint64_t, std::size_t>>{{(std::uint64_t{1} << 20) + 1, 1 << 20},
+                                                          {kDefaultMaxResponseBody + 1, 0},
+                                                          {std::uint64_t{1} << 40, 0}}) {
+    RawServer server({"HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nContent-Length: " +
+                      std::to_string(announced) + "\r\n\r\n<DescribeInstancesResponse>"});
+    SystemClock clock;
+    TransportOptions options;
+    if (limit != 0) options.max_response_body = limit;
+    TypeParam transport(clock, options);
+    resilience::Result<HttpResponse> response =
+        transport.Send(Get(server.Url("/")), Deadline::After(clock.Now(), 30s), {});
+    ASSERT_FALSE(response.ok()) << announced;
+    EXPECT_EQ(response.error().kind(), ErrorKind::kTransient) << response.error().ToString();
+    EXPECT_EQ(response.error().code(), "ResponseTooLarge") << response.error().ToString();
+    EXPECT_THAT(std::string(response.error().message()),
+                HasSubstr("(" + std::to_string(announced) + " bytes, announced)"));
+  }
+}
+
+TYPED_TEST(HttpTransportTest, ABodyOfExactlyTheLimitIsAccepted) {
+  constexpr std::size_t kLimit = 64 << 10;
+  RawServer server({"HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(kLimit) + "\r\n\r\n" +
+                    std::string(kLimit, 'x')});
+  SystemClock clock;
+  TypeParam transport(clock, {.max_response_body = kLimit});
+  resilience::Result<HttpResponse> response =
+      transport.Send(Get(server.Url("/")), Deadline::After(clock.Now(), 30s), {});
+  ASSERT_TRUE(response.ok()) << response.error().ToString();
+  EXPECT_EQ(response->body.size(), kLimit);
+}
+
+TYPED_TEST(HttpTransportTest, AChunkedBodyIsCutOffWhenItPassesTheLimit) {
+  // An endless chunked body: without the limit the transfer would run until the deadline.
+  std::atomic<std::size_t> written{0};
+  TestServer server([&](httplib::Server& s) {
+    s.Get("/endless", [&](const httplib::Request&, httplib::Response& res) {
+      res.set_chunked_content_provider("text/xml", [&](std::size_t, httplib::DataSink& sink) {
+        const std::string piece(16 << 10, 'a');
+        written.fetch_add(piece.size());
+        return sink.write(piece.data(), piece.size());
+      });
+    });
+  });
+  SystemClock clock;
+  TypeParam transport(clock, {.max_response_body = 1 << 20});
+  resilience::Result<HttpResponse> response =
+      transport.Send(Get(server.Url("/endless")), Deadline::After(clock.Now(), 60s), {});
+  ASSERT_FALSE(response.ok());
+  EXPECT_EQ(response.error().kind(), ErrorKind::kTransient) << response.error().ToString();
+  EXPECT_EQ(response.error().code(), "ResponseTooLarge") << response.error().ToString();
+  EXPECT_THAT(std::string(response.error().message()), HasSubstr("cut off"));
+}
+
+TYPED_TEST(HttpTransportTest, ABodyDelimitedByTheEndOfTheConnectionIsCutOffAtTheLimit) {
+  RawServer server(
+      {"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n" + std::string(3 << 20, 'h')},
+      /*close_after_answer=*/true);
+  SystemClock clock;
+  TypeParam transport(clock, {.max_response_body = 1 << 20});
+  resilience::Result<HttpResponse> response =
+      transport.Send(Get(server.Url("/")), Deadline::After(clock.Now(), 30s), {});
+  ASSERT_FALSE(response.ok());
+  EXPECT_EQ(response.error().code(), "ResponseTooLarge") << response.error().ToString();
+  // Under the limit, the same framing is read to the end.
+  RawServer small({"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n<html/>"},
+                  /*close_after_answer=*/true);
+  resilience::Result<HttpResponse> read =
+      transport.Send(Get(small.Url("/")), Deadline::After(clock.Now(), 30s), {});
+  ASSERT_TRUE(read.ok()) << read.error().ToString();
+  EXPECT_EQ(read->body, "<html/>");
+}
+
 TYPED_TEST(HttpTransportTest, TlsVerifiesThePeerAgainstTheCaBundle) {
   const TestCertificate certificate("IP:127.0.0.1");
   std::atomic<int> requests{0};

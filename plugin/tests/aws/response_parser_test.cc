@@ -176,15 +176,21 @@ TEST(ResponseParserTest, LimitsOnTheHeadAndTheBody) {
       Parse("HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n", 0, false, {.max_body = 100});
   EXPECT_EQ(declared.state(), State::kFailed);
   EXPECT_THAT(declared.error(), HasSubstr("larger than 100 bytes"));
+  EXPECT_TRUE(declared.body_too_large());
+  EXPECT_EQ(declared.announced_length(), 1000u);
 
   ResponseParser chunked = Parse("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n40\r\n" +
                                      std::string(64, 'a') + "\r\n40\r\n",
                                  0, false, {.max_body = 100});
   EXPECT_EQ(chunked.state(), State::kFailed);
+  EXPECT_TRUE(chunked.body_too_large());
+  EXPECT_FALSE(chunked.announced_length().has_value());
 
   ResponseParser until_eof =
       Parse("HTTP/1.1 200 OK\r\n\r\n" + std::string(101, 'b'), 10, false, {.max_body = 100});
   EXPECT_EQ(until_eof.state(), State::kFailed);
+  EXPECT_TRUE(until_eof.body_too_large());
+  EXPECT_FALSE(head.body_too_large()) << "a head over its limit is another failure";
 
   std::string trailers = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n";
   for (int i = 0; i < 20; ++i) trailers += "X-T: " + std::string(10, 't') + "\r\n";

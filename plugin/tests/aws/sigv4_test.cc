@@ -395,6 +395,16 @@ TEST(SigV4HttpDate, RejectsMalformedDates) {
   }
 }
 
+// Found by fuzz_sigv4 (fuzz/corpus/sigv4/crash-http-date-year-beyond-2262): a Date header in
+// year 4030 overflowed SysTime's 64-bit nanoseconds (UB) before clock-skew correction used it.
+TEST(SigV4HttpDate, RejectsYearsSysTimeCannotHold) {
+  for (std::string_view text : {"Sun, 30 Aug 4030 12:36:00 GMT", "Sun, 30 Aug 9999 12:36:00 GMT",
+                                "Sun, 30 Aug 1000 12:36:00 GMT", "Sun Nov  6 08:49:37 2263"}) {
+    EXPECT_FALSE(ParseHttpDate(text).ok()) << text;
+  }
+  EXPECT_TRUE(ParseHttpDate("Sun, 30 Aug 2199 12:36:00 GMT").ok());
+}
+
 TEST(SigV4ClockSkew, IsServerTimeMinusLocalTime) {
   EXPECT_EQ(ClockSkew(SuiteTime() + 5min, SuiteTime()), resilience::Duration(5min));
   EXPECT_EQ(ClockSkew(SuiteTime(), SuiteTime() + 90s), resilience::Duration(-90s));

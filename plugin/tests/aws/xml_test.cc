@@ -1,9 +1,11 @@
 #include "aws/xml.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <chrono>
 #include <cmath>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -11,9 +13,11 @@ namespace ohfp::aws {
 namespace {
 
 using resilience::ErrorKind;
+using resilience::Result;
 using resilience::SysTime;
 using std::chrono::milliseconds;
 using std::chrono::seconds;
+using ::testing::HasSubstr;
 
 XmlDocument ParseOk(std::string_view body) {
   resilience::Result<XmlDocument> doc = XmlDocument::Parse(body);
@@ -133,14 +137,72 @@ TEST(XmlDocument, FindSearchesAtAnyDepthInDocumentOrder) {
   EXPECT_FALSE(doc.Find("error"));  // element names are case-sensitive
 }
 
-TEST(XmlDocument, FindDoesNotOverflowTheStackOnDeepNesting) {
-  std::string body;
-  for (int i = 0; i < 20000; ++i) body += "<n>";
-  body += "<deep>x</deep>";
-  for (int i = 0; i < 20000; ++i) body += "</n>";
-  XmlDocument doc = ParseOk(body);
+TEST(XmlDocument, NestingUpToTheLimitIsReadAndDeeperIsRefusedWithoutRecursion) {
+  const auto nested = [](int depth) {  // `depth` elements, the innermost <deep>
+    std::string body;
+    for (int i = 1; i < depth; ++i) body += "<n>";
+    body += "<deep>x</deep>";
+    for (int i = 1; i < depth; ++i) body += "</n>";
+    return body;
+  };
+  XmlDocument doc = ParseOk(nested(kMaxXmlDepth));
   EXPECT_EQ(doc.Find("deep").Text(), "x");
   EXPECT_EQ(RequestIdOf(doc), "");
+  for (const int depth : {kMaxXmlDepth + 1, 200'000}) {
+    Result<XmlDocument> deep = XmlDocument::Parse(nested(depth));
+    ASSERT_FALSE(deep.ok()) << depth;
+    EXPECT_EQ(deep.error().kind(), ErrorKind::kTransient);
+    EXPECT_EQ(deep.error().code(), "MalformedResponse");
+    EXPECT_THAT(std::string(deep.error().message()), HasSubstr("nested deeper than 64 levels"));
+  }
+  // Siblings do not add depth.
+  std::string wide = "<r>";
+  for (int i = 0; i < 10'000; ++i) wide += "<a><b/></a>";
+  EXPECT_TRUE(XmlDocument::Parse(wide + "</r>").ok());
+}
+
+// Found by fuzz_aws_response: pugixml does not validate UTF-8, and text from an answer ends up in
+// JSON output (a tag value, an error message), where invalid UTF-8 made the dump throw (exit 3).
+TEST(XmlDocument, TextThatIsNotUtf8IsRefusedAndMessagesStayUtf8) {
+  for (const std::string& body :
+       {std::string("<r>\xff</r>"), std::string("<r a=\"\xc3\">x</r>"),
+        std::string("<r><\xe9t\xe9/></r>"), std::string("<r>\xed\xa0\x80</r>")}) {
+    Result<XmlDocument> doc = XmlDocument::Parse(body);
+    ASSERT_FALSE(doc.ok()) << body;
+    EXPECT_EQ(doc.error().code(), "MalformedResponse");
+    EXPECT_THAT(std::string(doc.error().message()), HasSubstr("not valid UTF-8"));
+    EXPECT_NO_THROW(static_cast<void>(nlohmann::json(std::string(doc.error().message())).dump()));
+  }
+  // Another encoding, declared, is converted: valid.
+  Result<XmlDocument> latin1 =
+      XmlDocument::Parse("<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><r>caf\xe9</r>");
+  ASSERT_TRUE(latin1.ok()) << latin1.error().ToString();
+  EXPECT_EQ(latin1->Root().Text(), "caf\xc3\xa9");
+  EXPECT_EQ(ParseOk("<r>caf\xc3\xa9 \xf0\x9f\x99\x82</r>").Root().Text(),
+            "caf\xc3\xa9 \xf0\x9f\x99\x82");
+}
+
+TEST(XmlDocument, ADocumentTypeDeclarationIsRefused) {
+  for (const std::string_view body :
+       {"<!DOCTYPE html><html/>",
+        "<?xml version=\"1.0\"?><!DOCTYPE r [<!ENTITY e \"x\">]><r>&e;</r>",
+        "<!DOCTYPE r SYSTEM \"file:///etc/passwd\"><r/>"}) {
+    Result<XmlDocument> doc = XmlDocument::Parse(body);
+    ASSERT_FALSE(doc.ok()) << body;
+    EXPECT_EQ(doc.error().code(), "MalformedResponse") << body;
+  }
+}
+
+TEST(XmlNode, NamespaceUriResolvesTheDefaultAndPrefixedDeclarations) {
+  XmlDocument doc = ParseOk(
+      "<a xmlns=\"urn:d\" xmlns:p=\"urn:p\"><b/><p:c/><d xmlns=\"urn:e\"><e/></d><q:f/></a>");
+  EXPECT_EQ(doc.Root().NamespaceUri(), "urn:d");
+  EXPECT_EQ(doc.Root().Child("b").NamespaceUri(), "urn:d");
+  EXPECT_EQ(doc.Root().Child("c").NamespaceUri(), "urn:p");
+  EXPECT_EQ(doc.Root().Child("d").Child("e").NamespaceUri(), "urn:e");
+  EXPECT_EQ(doc.Root().Child("f").NamespaceUri(), "") << "an undeclared prefix";
+  EXPECT_EQ(ParseOk("<r/>").Root().NamespaceUri(), "");
+  EXPECT_EQ(XmlNode().NamespaceUri(), "");
 }
 
 TEST(XmlNode, MissingElementsAreNullNodesWithEmptyValues) {
@@ -229,7 +291,10 @@ TEST(XmlNode, MalformedTimestampsAreErrors) {
   for (std::string_view text :
        {"2014-13-01T00:00:00Z", "2014-02-30T00:00:00Z", "2014-04-29T24:00:00Z", "2014-04-29",
         "2014-04-29T18:30:38Zjunk", "yesterday", "", "1.2.3", "Tue, 29 Foo 2014 18:30:38 GMT",
-        "2014-04-29T18:30:38.Z"}) {
+        "2014-04-29T18:30:38.Z",
+        // Years SysTime cannot hold (it would overflow): not a time AWS sends.
+        "4030-01-01T00:00:00Z", "9999-12-31T23:59:59Z", "1000-01-01T00:00:00Z",
+        "Tue, 29 Apr 3014 18:30:38 GMT"}) {
     XmlDocument doc = ParseOk("<t>" + std::string(text) + "</t>");
     EXPECT_FALSE(doc.Root().AsTimestamp().ok()) << text;
   }

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
+#include <set>
 #include <sstream>
 
 #include "subprocess.h"
@@ -124,6 +125,53 @@ TEST(CompareCli, PrintsATable) {
   EXPECT_THAT(r.out, HasSubstr("breaker openings"));
   EXPECT_THAT(r.out, HasSubstr("time until the last success"));
   EXPECT_THAT(r.out, HasSubstr("never"));
+}
+
+TEST(CompareCli, ASmallBucketOpensTheSeedsBreakerAndTheLimiterWaitsInstead) {
+  // 48 DescribeInstances in the first 0.2 s against EC2's published buckets scaled to a tenth
+  // (DescribeInstances: 5 tokens, 1 per second), as the chaos proxy's model serves them.
+  const std::string burst = std::string(OHFP_SOURCE_DIR) + "/config/scenarios/describe-burst";
+  const ProcessResult r =
+      RunProcess({OhfpBinary(), "resilience", "compare", "--config", kSeedConfig, "--config",
+                  burst + ".seed-with-limiter.json", "--trace", burst + ".trace.jsonl", "--server",
+                  burst + ".server.json", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const nlohmann::json j = nlohmann::json::parse(r.out);
+  ASSERT_EQ(j.size(), 2U);
+  EXPECT_EQ(j[0]["failed"], 43) << "the seed: throttles open aws_ec2, and it rejects the rest";
+  EXPECT_EQ(j[0]["breaker_openings"], 1);
+  EXPECT_GT(j[0]["throttled"].get<int>(), 0);
+  EXPECT_EQ(j[1]["throttled"], 0) << "the limiter sends nothing the bucket cannot take";
+  EXPECT_EQ(j[1]["breaker_openings"], 0);
+  EXPECT_EQ(j[1]["succeeded"], 35) << "5 at once and one a second until the 30 s deadline";
+  EXPECT_EQ(j[1]["rate_limited_calls"], 13) << "the rest fail at once, not at their deadline";
+}
+
+TEST(SimulateCli, PrintsWaitsForTokensAndRateChanges) {
+  TempDir dir;
+  const std::string server =
+      dir.Write("server.json",
+                R"({"buckets": {"b": {"capacity": 1, "refill_rate": 1, "background_rate": 0.5}},
+          "operations": {"ec2_describe_instances": {"buckets": ["b"]}}})");
+  const std::string config = dir.Write("config.json",
+                                       R"({"resilience": {"rate_limiter": {"enabled": true,
+          "buckets": {"b": {"capacity": 1, "refill_rate": 1}},
+          "operations": {"ec2_describe_instances": {"buckets": ["b"]}}}}})");
+  std::string trace;
+  for (int i = 0; i < 4; ++i)
+    trace += R"({"operation": "ec2_describe_instances"})"
+             "\n";
+  const ProcessResult r =
+      RunProcess({OhfpBinary(), "resilience", "simulate", "--config", config, "--server", server},
+                 {.stdin_text = trace});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::set<std::string> kinds;
+  for (const nlohmann::json& e : JsonLines(r.out)) kinds.insert(e["event"].get<std::string>());
+  EXPECT_TRUE(kinds.contains("wait")) << r.out;
+  EXPECT_TRUE(kinds.contains("rate")) << r.out;
+  const nlohmann::json summary = JsonLines(r.out).back();
+  EXPECT_GT(summary["rate_limiter_waits"].get<int>(), 0);
+  EXPECT_GT(summary["throttled"].get<int>(), 0) << "the background spending surprised it";
 }
 
 }  // namespace

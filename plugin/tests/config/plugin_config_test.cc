@@ -181,7 +181,10 @@ void ExpectSameConfig(const PluginConfig& a, const PluginConfig& b) {
   EXPECT_EQ(ResilienceConfigToJson(a.resilience), ResilienceConfigToJson(b.resilience));
 }
 
-void ExpectDefaults(const PluginConfig& c) {
+// `resilience`: ohfp's embedded defaults when the file has no `resilience` object; the seed's
+// (AwsResilienceBase, no rate limiter) when it has one.
+void ExpectDefaults(const PluginConfig& c,
+                    const resilience::ResilienceConfig& resilience = EmbeddedResilienceDefaults()) {
   EXPECT_EQ(c.provider.region, "");
   EXPECT_EQ(c.provider.endpoint_url, "");
   EXPECT_THAT(c.provider.endpoints, IsEmpty());
@@ -206,8 +209,7 @@ void ExpectDefaults(const PluginConfig& c) {
   EXPECT_EQ(c.metrics.textfile, "ohfp-metrics.prom");
   EXPECT_FALSE(c.metrics.cloudwatch);
   EXPECT_EQ(c.metrics.cloudwatch_namespace, "OHFP/HostFactory");
-  EXPECT_EQ(ResilienceConfigToJson(c.resilience),
-            ResilienceConfigToJson(resilience::ResilienceConfig{}));
+  EXPECT_EQ(ResilienceConfigToJson(c.resilience), ResilienceConfigToJson(resilience));
 }
 
 // ---- Defaults and the shipped files ----
@@ -222,7 +224,23 @@ TEST(PluginConfig, EmptySectionsMeanTheirDefaults) {
   const Read r = ReadText(
       R"({"provider": {}, "logging": {}, "storage": {}, "metrics": {}, "resilience": {}})");
   EXPECT_THAT(r.problems, IsEmpty());
-  ExpectDefaults(r.config);
+  // A `resilience` object is the seed's: what it leaves out is the seed's, without a rate limiter.
+  ExpectDefaults(r.config, AwsResilienceBase());
+}
+
+TEST(PluginConfig, TheEmbeddedDefaultsLimitTheRateAndTheSeedsObjectDoesNot) {
+  EXPECT_TRUE(ReadText("{}").config.resilience.rate_limiter.enabled);
+  const resilience::ResilienceConfig embedded = ReadText("{}").config.resilience;
+  EXPECT_FALSE(embedded.PolicyFor("ec2_run_instances", "aws_ec2").count_throttling);
+  const resilience::ResilienceConfig seed =
+      ReadText(R"({"resilience": {"retry": {"default_max_attempts": 3}}})").config.resilience;
+  EXPECT_FALSE(seed.rate_limiter.enabled);
+  EXPECT_TRUE(seed.PolicyFor("ec2_run_instances", "aws_ec2").count_throttling);
+  const resilience::ResilienceConfig on =
+      ReadText(R"({"resilience": {"rate_limiter": {"enabled": true}}})").config.resilience;
+  EXPECT_TRUE(on.rate_limiter.enabled);
+  EXPECT_EQ(on.rate_limiter.buckets, embedded.rate_limiter.buckets) << "AWS's published limits";
+  EXPECT_FALSE(on.PolicyFor("ec2_run_instances", "aws_ec2").count_throttling);
 }
 
 TEST(PluginConfig, AMissingFileMeansTheDefaults) {
@@ -562,7 +580,7 @@ INSTANTIATE_TEST_SUITE_P(
         RangeCase{R"({"provider": {"proxy_host": "HTTP://proxy.corp:3128"}})", "", ""},
         RangeCase{R"({"provider": {"endpoints": {"s3": "http://127.0.0.1:5000"}}})",
                   "provider.endpoints.s3",
-                  "is not a known service (known here: autoscaling, ec2, monitoring)"},
+                  "is not a known service (known here: autoscaling, ec2, monitoring, ssm)"},
         RangeCase{R"({"provider": {"endpoints": {"ec2": 5}}})", "provider.endpoints.ec2",
                   "must be a string, got an integer"}));
 
@@ -718,20 +736,17 @@ TEST(PluginConfig, AnIbmKeyThatContradictsTheProviderSectionIsAConflict) {
   EXPECT_EQ(r.config.provider.region, "us-east-1");
 }
 
-TEST(PluginConfig, RetiredIbmKeysSayWhatToDoInstead) {
+TEST(PluginConfig, EveryIbmKeyIsReadAtTheTopLevel) {
+  // Once the keys ohfp refused; now each is honoured, mapped, or (AWS_KEY_FILE) a warning
+  // (ibm_config_test.cc has the details).
   const Read r =
       ReadText(R"({"ACCEPT_PROPAGATED_LOG_SETTING": "false", "AWS_KEY_FILE": "/home/aws/",
       "AWS_REQUEST_RETRY_ATTEMPTS": 0, "AWS_DESCRIBE_REQUEST_RETRY_ATTEMPTS": 2,
       "AWS_DESCRIBE_REQUEST_INTERVAL": 100})");
-  EXPECT_THAT(Paths(r.problems), UnorderedElementsAre("ACCEPT_PROPAGATED_LOG_SETTING",
-                                                      "AWS_KEY_FILE", "AWS_REQUEST_RETRY_ATTEMPTS",
-                                                      "AWS_DESCRIBE_REQUEST_RETRY_ATTEMPTS",
-                                                      "AWS_DESCRIBE_REQUEST_INTERVAL"));
-  for (const ConfigProblem& p : r.problems) {
-    EXPECT_THAT(p.message, HasSubstr("is an IBM AWS plugin key that ohfp does not read")) << p.path;
-  }
-  EXPECT_THAT(MessageAt(r.problems, "AWS_REQUEST_RETRY_ATTEMPTS"), HasSubstr("resilience.retry"));
-  EXPECT_THAT(MessageAt(r.problems, "ACCEPT_PROPAGATED_LOG_SETTING"), HasSubstr("HF_LOGLEVEL"));
+  EXPECT_THAT(r.problems, IsEmpty()) << FormatProblems(r.problems);
+  EXPECT_FALSE(r.config.logging.accept_propagated);
+  EXPECT_EQ(r.config.resilience.retry.default_max_attempts, 4);
+  EXPECT_EQ(r.config.resilience.retry.operations.at("ec2_describe_instances").max_attempts, 12);
 }
 
 // ---- The environment ----
@@ -864,6 +879,34 @@ TEST(PluginConfig, AFileThatIsNotJsonIsOneProblemWithLineAndColumn) {
   EXPECT_THAT(message, ::testing::Not(HasSubstr("[json.exception")));
 }
 
+// Issue 11's findings where config.json is parsed: each is one problem, exit 2, with a message
+// that says where and prints as JSON (invalid UTF-8 in nlohmann's message made it exit 3; 1e400
+// threw out_of_range, which nobody caught; deep nesting overflows the stack when printed).
+TEST(PluginConfig, HostileFilesAreOneProblemThatSaysWhere) {
+  TempDir dir;
+  const struct {
+    std::string content;
+    std::string says;
+  } cases[] = {
+      {"{\n  \"logging\": {\"file\": \"caf\xe9.log\"}}", "is not valid JSON (line 2, column"},
+      {"{\"provider\": {\"connection_timeout_ms\": -1e400}}",
+       "has a number beyond the range of a double (line 1, column 40): -1e400"},
+      {"{\"provider\": " + std::string(5000, '[') + std::string(5000, ']') + "}",
+       "nests arrays and objects deeper than 64 levels (line 1, column 77)"},
+      {"{\"resilience\": {\"retry\": {\"default_max_attempts\": 18446744073709551615}}}",
+       "resilience.retry.default_max_attempts: is out of range: 18446744073709551615"},
+  };
+  for (const auto& c : cases) {
+    const fs::path file = dir.Write("config.json", c.content);
+    resilience::Result<PluginConfig> config = LoadPluginConfig(file, MapEnvironment{});
+    ASSERT_FALSE(config.ok()) << c.content.substr(0, 80);
+    EXPECT_EQ(config.error().kind(), resilience::ErrorKind::kValidation);
+    EXPECT_THAT(std::string(config.error().message()), HasSubstr(c.says));
+    EXPECT_NO_THROW(
+        static_cast<void>(nlohmann::json(std::string(config.error().message())).dump()));
+  }
+}
+
 TEST(PluginConfig, LineAndColumnAgreeWithTheParser) {
   TempDir dir;
   for (const std::string& text : {std::string("{"), std::string("x"), std::string("{\"a\": 1,}"),
@@ -902,17 +945,18 @@ TEST(PluginConfig, LoadReportsFileAndEnvironmentProblemsTogether) {
   resilience::Result<PluginConfig> c =
       LoadPluginConfig(file, MapEnvironment(Vars{{"AWS_PROXY_PORT", "none"}}));
   ASSERT_FALSE(c.ok());
-  EXPECT_EQ(
-      std::string(c.error().message()),
-      file.string() +
-          ": 4 problem(s):\n"
-          "  provider.proxy_port: must be between 1 and 65535, got 0 (null: no port)\n"
-          "  logging.max_files: must be between 1 and 1000, got 0\n"
-          "  typo: is not a known key (known here: AWS_CONNECTION_TIMEOUT_MS, "
-          "AWS_CREDENTIAL_FILE, AWS_ENDPOINT_URL, AWS_INSTANCE_PENDING_TIMEOUT_SEC, "
-          "AWS_PROXY_HOST, "
-          "AWS_PROXY_PORT, AWS_REGION, logging, metrics, provider, resilience, storage, store)\n"
-          "  env AWS_PROXY_PORT: must be a port number (1 to 65535), got \"none\"");
+  EXPECT_EQ(std::string(c.error().message()),
+            file.string() +
+                ": 4 problem(s):\n"
+                "  provider.proxy_port: must be between 1 and 65535, got 0 (null: no port)\n"
+                "  logging.max_files: must be between 1 and 1000, got 0\n"
+                "  typo: is not a known key (known here: ACCEPT_PROPAGATED_LOG_SETTING, "
+                "AWS_CONNECTION_TIMEOUT_MS, AWS_CREDENTIAL_FILE, AWS_DESCRIBE_REQUEST_INTERVAL, "
+                "AWS_DESCRIBE_REQUEST_RETRY_ATTEMPTS, AWS_ENDPOINT_URL, "
+                "AWS_INSTANCE_PENDING_TIMEOUT_SEC, AWS_KEY_FILE, AWS_PROXY_HOST, AWS_PROXY_PORT, "
+                "AWS_REGION, AWS_REQUEST_RETRY_ATTEMPTS, logging, metrics, provider, resilience, "
+                "storage, store)\n"
+                "  env AWS_PROXY_PORT: must be a port number (1 to 65535), got \"none\"");
 }
 
 TEST(PluginConfig, EveryProblemInAFileIsReportedAtOnce) {
@@ -966,12 +1010,15 @@ TEST(PluginConfig, ToJsonWritesEveryKeyWithItsDefault) {
                                             {"unclaimed_request_timeout_sec", 600},
                                             {"instance_visibility_grace_sec", 300},
                                             {"orphan_min_age_sec", 900},
-                                            {"tags", nlohmann::json::object()}};
+                                            {"tags", nlohmann::json::object()},
+                                            {"instance_name", "ohfp-{templateId}-{requestId}"},
+                                            {"ssm_parameter_ttl_sec", 300}};
   EXPECT_EQ(j["provider"], expected_provider);
-  EXPECT_EQ(
-      j["logging"],
-      nlohmann::json(
-          {{"level", "info"}, {"file", "app.log"}, {"max_bytes", 10485760}, {"max_files", 5}}));
+  EXPECT_EQ(j["logging"], nlohmann::json({{"level", "info"},
+                                          {"file", "app.log"},
+                                          {"max_bytes", 10485760},
+                                          {"max_files", 5},
+                                          {"accept_propagated", true}}));
   EXPECT_EQ(j["storage"], nlohmann::json({{"file", "ohfp-state.db"}, {"busy_timeout_ms", 5000}}));
   EXPECT_EQ(j["store"], nlohmann::json({{"url", ""},
                                         {"schema", "ohfp"},
@@ -982,7 +1029,7 @@ TEST(PluginConfig, ToJsonWritesEveryKeyWithItsDefault) {
   EXPECT_EQ(j["metrics"], nlohmann::json({{"textfile", "ohfp-metrics.prom"},
                                           {"cloudwatch", false},
                                           {"cloudwatch_namespace", "OHFP/HostFactory"}}));
-  EXPECT_EQ(j["resilience"], ResilienceConfigToJson(resilience::ResilienceConfig{}));
+  EXPECT_EQ(j["resilience"], ResilienceConfigToJson(EmbeddedResilienceDefaults()));
   EXPECT_EQ(j.size(), 6u);
 }
 

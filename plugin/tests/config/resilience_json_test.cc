@@ -171,5 +171,88 @@ TEST(ResilienceJson, TheEffectiveConfigurationReadsBackTheSame) {
   }
 }
 
+TEST(ResilienceJson, TheRateLimiterIsOffInASeedObjectAndOnWhenAskedWithAwsLimits) {
+  std::vector<ConfigProblem> problems;
+  const resilience::ResilienceConfig seed =
+      ReadResilienceConfig(nlohmann::json::object(), "resilience", problems);
+  EXPECT_FALSE(seed.rate_limiter.enabled);
+  EXPECT_TRUE(seed.PolicyFor("ec2_describe_instances", "aws_ec2").count_throttling);
+  const resilience::ResilienceConfig on = ReadResilienceConfig(
+      nlohmann::json::parse(R"({"rate_limiter": {"enabled": true}})"), "resilience", problems);
+  EXPECT_THAT(problems, IsEmpty());
+  ASSERT_TRUE(on.rate_limiter.enabled);
+  // EC2's published limits: RunInstances 5 requests (2/s) and 1000 instances (2/s).
+  EXPECT_EQ(on.rate_limiter.Bucket("ec2:RunInstances"),
+            (resilience::TokenBucketOptions{.capacity = 5, .refill_rate = 2}));
+  EXPECT_EQ(on.rate_limiter.Bucket("ec2:RunInstances:instances"),
+            (resilience::TokenBucketOptions{.capacity = 1000, .refill_rate = 2}));
+  EXPECT_EQ(on.rate_limiter.Bucket("ec2:DescribeInstances"),
+            (resilience::TokenBucketOptions{.capacity = 50, .refill_rate = 10}));
+  EXPECT_FALSE(on.PolicyFor("ec2_describe_instances", "aws_ec2").count_throttling);
+  EXPECT_EQ(on.ServiceFor("spot_fleet_cancel"), "aws_spot_fleet");
+}
+
+TEST(ResilienceJson, RateLimiterKeysMergeOverTheDefaults) {
+  std::vector<ConfigProblem> problems;
+  const resilience::ResilienceConfig c = ReadResilienceConfig(nlohmann::json::parse(R"({
+    "circuit_breaker": {"default_count_throttling": true,
+                        "services": {"aws_ec2": {"count_throttling": false}}},
+    "rate_limiter": {"enabled": true, "scope": "prod", "adaptive": false, "scale": 3,
+                     "buckets": {"ec2:RunInstances": {"refill_rate": 4},
+                                 "mine": {"capacity": 7, "refill_rate": 0.5}},
+                     "operations": {"ec2_describe_instances": {"buckets": []},
+                                    "custom_op": {"buckets": ["mine"]}}}})"),
+                                                              "resilience", problems);
+  ASSERT_THAT(problems, IsEmpty());
+  EXPECT_EQ(c.rate_limiter.scope, "prod");
+  EXPECT_FALSE(c.rate_limiter.adaptive);
+  EXPECT_EQ(c.rate_limiter.Bucket("ec2:RunInstances"),
+            (resilience::TokenBucketOptions{.capacity = 15, .refill_rate = 12}));
+  EXPECT_EQ(c.rate_limiter.Bucket("mine"),
+            (resilience::TokenBucketOptions{.capacity = 21, .refill_rate = 1.5}));
+  EXPECT_TRUE(c.rate_limiter.operations.at("ec2_describe_instances").buckets.empty());
+  EXPECT_EQ(c.rate_limiter.operations.at("ec2_run_instances").resource_buckets,
+            std::vector<std::string>{"ec2:RunInstances:instances"})
+      << "operations not named keep their defaults";
+  EXPECT_FALSE(c.PolicyFor("ec2_run_instances", "aws_ec2").count_throttling);
+  EXPECT_TRUE(c.PolicyFor("autoscaling_create_group", "aws_autoscaling").count_throttling);
+}
+
+TEST(ResilienceJson, RateLimiterProblemsAreReportedWithTheirPaths) {
+  std::vector<ConfigProblem> problems;
+  (void)ReadResilienceConfig(nlohmann::json::parse(R"({
+    "circuit_breaker": {"default_count_throttling": "no"},
+    "rate_limiter": {"enabled": 1, "scale": 0, "speed": 2,
+                     "buckets": {"ec2:RunInstances": {"capacity": -1},
+                                 "new": {"capacity": 3}, "x": {"capacity": 1, "refill_rate": 1, "burst": 2}},
+                     "operations": {"a": {"buckets": ["nope"]}, "b": {"buckets": "x"},
+                                    "c": {"buckets": ["x", "x"]}}}})"),
+                             "resilience", problems);
+  EXPECT_THAT(
+      Paths(problems),
+      UnorderedElementsAre(
+          "resilience.circuit_breaker.default_count_throttling", "resilience.rate_limiter.enabled",
+          "resilience.rate_limiter.speed", "resilience.rate_limiter.buckets.new.refill_rate",
+          "resilience.rate_limiter.buckets.x.burst", "resilience.rate_limiter.operations.b.buckets",
+          "resilience.rate_limiter.scale",
+          "resilience.rate_limiter.buckets.ec2:RunInstances.capacity",
+          "resilience.rate_limiter.operations.a.buckets[0]",
+          "resilience.rate_limiter.operations.c.buckets[1]"));
+}
+
+TEST(ResilienceJson, TheEmbeddedDefaultsReadBackTheSame) {
+  const resilience::ResilienceConfig embedded = EmbeddedResilienceDefaults();
+  std::vector<ConfigProblem> problems;
+  const resilience::ResilienceConfig again =
+      ReadResilienceConfig(ResilienceConfigToJson(embedded), "resilience", problems);
+  EXPECT_THAT(problems, IsEmpty());
+  EXPECT_EQ(ResilienceConfigToJson(again), ResilienceConfigToJson(embedded));
+  EXPECT_TRUE(again.rate_limiter.enabled);
+  EXPECT_EQ(again.rate_limiter.buckets, embedded.rate_limiter.buckets);
+  EXPECT_EQ(again.rate_limiter.operations, embedded.rate_limiter.operations);
+  EXPECT_EQ(again.PolicyFor("ec2_run_instances", "aws_ec2").count_throttling,
+            embedded.PolicyFor("ec2_run_instances", "aws_ec2").count_throttling);
+}
+
 }  // namespace
 }  // namespace ohfp::config

@@ -39,12 +39,14 @@ std::string StrategyOf(const Template& t) {
                                : std::string();
 }
 
-// A valid RunInstances template; tests change one thing at a time.
+// A valid RunInstances template; tests change one thing at a time. It names its providerApi: the
+// API IBM's plugin would choose for a template without one is ibm_templates_test.cc's subject.
 constexpr const char* kSubnet = "subnet-0123456789abcdef0";
 
 json Minimal() {
   return json::parse(R"({
       "templateId": "T1",
+      "providerApi": "RunInstances",
       "attributes": {"ncpus": ["Numeric", "2"], "nram": ["Numeric", "4096"]},
       "imageId": "ami-0123456789abcdef0",
       "vmType": "c5.large"})");
@@ -93,8 +95,7 @@ std::string MessageAt(const std::vector<ConfigProblem>& problems, const std::str
   for (const ConfigProblem& p : problems) {
     if (p.path == path) found.push_back(p.message);
   }
-  EXPECT_EQ(found.size(), 1u) << "problems at " << path << ":\n"
-                              << FormatProblems(problems);
+  EXPECT_EQ(found.size(), 1u) << "problems at " << path << ":\n" << FormatProblems(problems);
   return found.empty() ? "" : found.front();
 }
 
@@ -341,10 +342,11 @@ TEST(Templates, ATemplateWithoutAnInstanceTypeMustGiveNcpusAndNram) {
 }
 
 TEST(Templates, AttributesArePairsOfTypeAndValue) {
+  // IBM's bare form ("ncpus": 2) is ibm_templates_test.cc's subject; a boolean is neither form.
   const std::vector<std::pair<json, std::string>> cases = {
-      {"2",
-       "must be a [type, value] pair such as [\"Numeric\", \"2\"] or [\"String\", \"X86_64\"], got "
-       "\"2\""},
+      {true,
+       "must be a [type, value] pair such as [\"Numeric\", \"2\"] or [\"String\", \"X86_64\"], or "
+       "a bare number or string as in IBM's reference (\"ncpus\": 2), got true"},
       {json::array({"Numeric"}), "must be a [type, value] pair"},
       {json::array({"Numeric", "2", "3"}), "must be a [type, value] pair"},
       {json::array({2, "2"}), "must be a [type, value] pair"},
@@ -385,15 +387,15 @@ TEST(Templates, TypeNcpusNramAndNcoresHaveTheirOwnRules) {
        "must be a String attribute such as [\"String\", \"X86_64\"]"},
       {"type", json::array({"String", ""}), "must be a String attribute"},
       {"ncpus", json::array({"String", "2"}),
-       "must be [\"Numeric\", \"N\"] with N a whole number above 0"},
+       "must be a whole number above 0 (2, or [\"Numeric\", \"2\"])"},
       {"ncpus", json::array({"Numeric", "0"}),
-       "must be [\"Numeric\", \"N\"] with N a whole number above 0"},
+       "must be a whole number above 0 (2, or [\"Numeric\", \"2\"])"},
       {"ncpus", json::array({"Numeric", "1.5"}),
-       "must be [\"Numeric\", \"N\"] with N a whole number above 0"},
+       "must be a whole number above 0 (2, or [\"Numeric\", \"2\"])"},
       {"nram", json::array({"Numeric", "-4096"}),
-       "must be [\"Numeric\", \"N\"] with N a whole number above 0"},
+       "must be a whole number above 0 (2, or [\"Numeric\", \"2\"])"},
       {"ncores", json::array({"Numeric", "00"}),
-       "must be [\"Numeric\", \"N\"] with N a whole number above 0"},
+       "must be a whole number above 0 (2, or [\"Numeric\", \"2\"])"},
   };
   for (const auto& [name, value, message] : cases) {
     json t = Minimal();
@@ -449,10 +451,14 @@ TEST(Templates, SecurityGroupIdsIsAList) {
 
 TEST(Templates, ImageAndLaunchTemplateIdsAreChecked) {
   json t = Minimal();
+  // An SSM parameter path is an image too (ibm_templates_test.cc).
+  // An SSM parameter path is an image too (ibm_templates_test.cc).
   t["imageId"] = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-6.1-x86_64";
+  EXPECT_EQ(ReadValid(t).image_parameter,
+            "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-6.1-x86_64");
+  t["imageId"] = "ami-short";
   EXPECT_THAT(OnlyProblem(t), HasSubstr("templates[0] (T1).imageId: must be an AMI id such as "
-                                        "ami-0123456789abcdef0, got \"/aws/service/"));
-  EXPECT_THAT(OnlyProblem(t), HasSubstr("resolve:ssm:"));
+                                        "ami-0123456789abcdef0, or an SSM parameter"));
   t["imageId"] = "ami-12345678";
   EXPECT_EQ(ReadValid(t).image_id, "ami-12345678");
   t["launchTemplateId"] = "my-template";
@@ -665,13 +671,12 @@ TEST(Templates, RootVolumeSizeAndType) {
             "templates[0] (T1).rootDeviceVolumeSize: must be between 1 and 16384, got 16385");
   t["rootDeviceVolumeSize"] = 8;
   t["volumeType"] = "io2";
-  EXPECT_EQ(
-      OnlyProblem(t),
-      "templates[0] (T1).volumeType: io2 needs iops, which templates do not set; use gp3, or a "
-      "launch template that sets the volume");
+  EXPECT_EQ(OnlyProblem(t),
+            "templates[0] (T1).iops: is required with volumeType io2: the IOPS to provision (100 "
+            "to 256000)");
   t["volumeType"] = "GP3";
   EXPECT_EQ(OnlyProblem(t),
-            "templates[0] (T1).volumeType: must be gp2, gp3 or standard, got \"GP3\"");
+            "templates[0] (T1).volumeType: must be gp2, gp3, io1, io2 or standard, got \"GP3\"");
 }
 
 TEST(Templates, FleetRoleIsARoleArn) {
@@ -711,24 +716,14 @@ TEST(Templates, UnknownKeysAreErrorsNamingTheKey) {
   EXPECT_THAT(problem, HasSubstr("vmType"));
 }
 
-TEST(Templates, IbmFieldsOhfpDoesNotSupportSaySo) {
+TEST(Templates, ThePythonPluginsAwsHandlerSaysWhatToUseInstead) {
+  // Every field of IBM's reference is read now (ibm_templates_test.cc); the Python plugin's
+  // awshandler is not IBM's.
   json t = SpotFleet();
-  t["vmTypesOnDemand"] = {{"c5.large", 1}};
-  t["vmTypesPriority"] = {{"c5.large", 1}};
-  t["iops"] = 3000;
-  t["poolsCount"] = 2;
-  t["allocationStrategyOnDemand"] = "prioritized";
   t["awshandler"] = "SpotFleet";
-  const Read r = ReadOne(t);
-  EXPECT_THAT(Paths(r.problems),
-              UnorderedElementsAre(
-                  "templates[0] (T1).vmTypesOnDemand", "templates[0] (T1).vmTypesPriority",
-                  "templates[0] (T1).iops", "templates[0] (T1).poolsCount",
-                  "templates[0] (T1).allocationStrategyOnDemand", "templates[0] (T1).awshandler"));
-  for (const ConfigProblem& p : r.problems) {
-    EXPECT_THAT(p.message, HasSubstr("is an IBM AWS plugin field that ohfp does not support"))
-        << p.path;
-  }
+  EXPECT_EQ(OnlyProblem(t),
+            "templates[0] (T1).awshandler: is the Python plugin's field; use providerApi (and "
+            "fleetType)");
 }
 
 // ---- Invalid combinations ----
@@ -757,34 +752,33 @@ TEST(Templates, RunInstancesTakesOneInstanceType) {
 TEST(Templates, HeterogeneousNeedsAFleetAndAPercentage) {
   json t = Minimal();
   t["priceType"] = "heterogeneous";
-  t["percentOnDemand"] = 50;
   EXPECT_EQ(OnlyProblem(t),
             "templates[0] (T1).priceType: heterogeneous mixes on-demand and spot capacity, which "
             "RunInstances cannot; use EC2Fleet, SpotFleet or ASG");
+  t["percentOnDemand"] = 50;
   for (const char* api : {"EC2Fleet", "ASG"}) {
     t = WithApi(t, api);
     EXPECT_EQ(ReadValid(t).percent_on_demand, 50);
     t.erase("percentOnDemand");
     EXPECT_EQ(OnlyProblem(t),
               "templates[0] (T1).percentOnDemand: is required with priceType heterogeneous: the "
-              "percentage (0 to 100) of the capacity to launch on-demand");
+              "percentage (0 to 100) of the capacity to launch on-demand (or give "
+              "onDemandCapacity)");
     t["percentOnDemand"] = 50;
   }
 }
 
-TEST(Templates, PercentOnDemandNeedsHeterogeneous) {
-  for (const char* price : {"ondemand", "spot"}) {
-    json t = WithApi(Minimal(), "EC2Fleet");
-    t["priceType"] = price;
-    t["percentOnDemand"] = 20;
-    EXPECT_EQ(
-        OnlyProblem(t),
-        "templates[0] (T1).percentOnDemand: applies to priceType heterogeneous only; priceType "
-        "is " +
-            std::string(price));
-  }
-  json t = WithApi(Minimal(), "EC2Fleet");  // priceType absent: ondemand
+TEST(Templates, PercentOnDemandNeedsSpotCapacity) {
+  // IBM's reference gives percentOnDemand to spot templates too: a Spot Fleet's on-demand share.
+  json t = WithApi(Minimal(), "EC2Fleet");
+  t["priceType"] = "spot";
   t["percentOnDemand"] = 20;
+  EXPECT_EQ(ReadValid(t).percent_on_demand, 20);
+  t["priceType"] = "ondemand";
+  EXPECT_EQ(OnlyProblem(t),
+            "templates[0] (T1).percentOnDemand: applies to priceType spot or heterogeneous (the "
+            "on-demand share of a request); priceType is ondemand");
+  t.erase("priceType");  // absent: ondemand
   EXPECT_THAT(OnlyProblem(t), HasSubstr("priceType is ondemand"));
 }
 
@@ -1083,6 +1077,31 @@ TEST(Templates, AMissingFileIsAnError) {
   EXPECT_EQ(set.error().kind(), resilience::ErrorKind::kValidation);
   EXPECT_EQ(set.error().code(), "missing_templates");
   EXPECT_THAT(std::string(set.error().message()), HasSubstr("awsprov_templates.json: not found"));
+}
+
+// Issue 11's findings where the templates file is parsed (see contract_test and
+// plugin_config_test): one problem, exit 2, a message that says where and prints as JSON.
+TEST(Templates, HostileFilesAreOneProblemThatSaysWhere) {
+  TempDir dir;
+  const struct {
+    std::string content;
+    std::string says;
+  } cases[] = {
+      {"{\"templates\": [{\"templateId\": \"\xc3\"}]}", "is not valid JSON (line 1, column"},
+      {"{\"templates\": [{\"templateId\": \"a\", \"maxNumber\": 1e400}]}",
+       "has a number beyond the range of a double (line 1, column 49): 1e400"},
+      {"{\"templates\": [{\"attributes\": {\"ncpus\": " + std::string(1000, '[') +
+           std::string(1000, ']') + "}}]}",
+       "nests arrays and objects deeper than 64 levels (line 1, column 101)"},
+  };
+  for (const auto& c : cases) {
+    const fs::path file = dir.Write("awsprov_templates.json", c.content);
+    resilience::Result<TemplateSet> set = LoadTemplates(file);
+    ASSERT_FALSE(set.ok()) << c.content.substr(0, 80);
+    EXPECT_EQ(set.error().kind(), resilience::ErrorKind::kValidation);
+    EXPECT_THAT(std::string(set.error().message()), HasSubstr(c.says));
+    EXPECT_NO_THROW(static_cast<void>(hostfactory::ErrorJson(set.error().message()).dump()));
+  }
 }
 
 TEST(Templates, AFileThatIsNotJsonIsOneProblemWithLineAndColumn) {

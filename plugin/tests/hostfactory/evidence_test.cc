@@ -30,7 +30,7 @@ class EvidenceTest : public ServiceTest {
  protected:
   std::vector<MachineRef> Held(const std::string& id) {
     std::vector<MachineRef> held;
-    const nlohmann::ordered_json status = Status(id);  // outlives the loop (C++20 range-for)
+    const nlohmann::ordered_json status = Status(id);  // the loop must not range over a temporary
     for (const auto& m : status["machines"]) held.push_back({m["name"], m["machineId"]});
     return held;
   }

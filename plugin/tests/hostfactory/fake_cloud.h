@@ -47,7 +47,8 @@ class FakeCloud final : public provider::Provider {
   }
   void SetAll(std::string_view state) {
     for (auto& [id, i] : instances_) {
-      if (i.state != model::InstanceState::kTerminated) i.state = model::InstanceStateFromName(state);
+      if (i.state != model::InstanceState::kTerminated)
+        i.state = model::InstanceStateFromName(state);
     }
   }
   void SetLaunchTime(resilience::SysTime t) {
@@ -64,6 +65,11 @@ class FakeCloud final : public provider::Provider {
     if (launched) inst.launch_time = std::chrono::time_point_cast<std::chrono::seconds>(*launched);
     SetTags(inst, tags);
     instances_[id] = inst;
+  }
+  // The instance's private DNS name and IP address (what a look-up by host name matches).
+  void SetAddress(const std::string& id, std::string dns_name, std::string ip) {
+    instances_.at(id).private_dns_name = std::move(dns_name);
+    instances_.at(id).private_ip = std::move(ip);
   }
   // The instance disappears from the cloud: a describe by its id says it does not exist.
   void Purge(const std::string& id) { instances_.erase(id); }
@@ -193,6 +199,24 @@ class FakeCloud final : public provider::Provider {
     }
     return out;
   }
+  std::vector<std::string> host_name_lookups;  // every name InstancesByHostName() was asked
+  resilience::Result<std::vector<model::Instance>> InstancesByHostName(
+      const std::vector<std::string>& names) override {
+    std::vector<model::Instance> out;
+    host_name_lookups.insert(host_name_lookups.end(), names.begin(), names.end());
+    if (lookup_error_) return *lookup_error_;
+    if (list_nothing_) return out;
+    for (const auto& [id, i] : instances_) {
+      for (const std::string& n : names) {
+        if ((!i.private_dns_name.empty() && n == i.private_dns_name) ||
+            (!i.private_ip.empty() && n == i.private_ip)) {
+          out.push_back(i);
+          break;
+        }
+      }
+    }
+    return out;
+  }
   resilience::Result<std::vector<model::Instance>> InstancesOfRequest(
       std::string_view request_id) override {
     std::vector<model::Instance> out;
@@ -215,11 +239,49 @@ class FakeCloud final : public provider::Provider {
   resilience::Result<std::vector<model::InstanceType>> DescribeInstanceTypes(
       const std::vector<std::string>& types) override {
     ++instance_type_calls;
+    if (instance_type_error) return *instance_type_error;
     std::vector<model::InstanceType> out;
-    for (const std::string& t : types) out.push_back({t, 2, 1, 4096});
+    for (const std::string& t : types) {
+      if (unknown_types.count(t) != 0) {  // as EC2: one unknown type fails the whole call
+        return resilience::Error(resilience::ErrorKind::kValidation, "InvalidInstanceType",
+                                 "The following supplied instance types do not exist: [" + t + "]");
+      }
+      out.push_back({t, 2, 1, 4096});
+    }
     return out;
   }
   int instance_type_calls = 0;
+  std::set<std::string> unknown_types{};
+  std::optional<resilience::Error> instance_type_error{};
+  // Images and their root devices; an image not listed does not exist.
+  resilience::Result<std::vector<model::Image>> DescribeImages(
+      const std::vector<std::string>& image_ids) override {
+    ++image_calls;
+    if (image_error) return *image_error;
+    std::vector<model::Image> out;
+    for (const std::string& id : image_ids) {
+      if (auto it = images.find(id); it != images.end()) out.push_back({id, it->second});
+    }
+    if (out.size() != image_ids.size()) {
+      return resilience::Error(resilience::ErrorKind::kValidation, "InvalidAMIID.NotFound",
+                               "The image id does not exist");
+    }
+    return out;
+  }
+  std::map<std::string, std::string> images{{"ami-12345678", "/dev/xvda"}};
+  // SSM parameters and their values; a name not listed does not exist.
+  resilience::Result<std::string> GetParameter(std::string_view name) override {
+    ++parameter_calls;
+    if (parameter_error) return *parameter_error;
+    if (auto it = parameters.find(std::string(name)); it != parameters.end()) return it->second;
+    return resilience::Error(resilience::ErrorKind::kNotFound, "ParameterNotFound",
+                             "parameter " + std::string(name) + " not found");
+  }
+  std::map<std::string, std::string> parameters{};
+  std::optional<resilience::Error> parameter_error{};
+  int parameter_calls = 0;
+  std::optional<resilience::Error> image_error{};
+  int image_calls = 0;
 
  private:
   template <class T>

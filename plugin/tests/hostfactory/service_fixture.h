@@ -25,7 +25,8 @@ using model::Template;
 using model::TemplateSet;
 using std::chrono::seconds;
 
-inline Template MakeTemplate(std::string id, int max_number, std::vector<std::string> subnets = {}) {
+inline Template MakeTemplate(std::string id, int max_number,
+                             std::vector<std::string> subnets = {}) {
   Template t;
   t.template_id = std::move(id);
   t.max_number = max_number;

@@ -13,9 +13,9 @@ using resilience::ErrorKind;
 using std::chrono::seconds;
 using ::testing::ElementsAre;
 using testing::FakeCloud;
-using testing::ServiceTest;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
+using testing::ServiceTest;
 using ::testing::SizeIs;
 
 TEST_F(ServiceTest, TheRequestAndItsClientTokenAreSavedBeforeTheCloudIsCalled) {
@@ -35,10 +35,9 @@ TEST_F(ServiceTest, TheRequestAndItsClientTokenAreSavedBeforeTheCloudIsCalled) {
   ASSERT_THAT(cloud_.launches, SizeIs(1));
   EXPECT_EQ(cloud_.launches[0].count, 3);
   EXPECT_THAT(cloud_.launches[0].tags,
-              ::testing::IsSupersetOf({model::Tag{"ohfp:request-id", id},
-                                       model::Tag{"ohfp:template-id", "OnDemand-C5"},
-                                       model::Tag{"ohfp:provider", "aws"},
-                                       model::Tag{"ohfp:installation", "inst-a"}}));
+              ::testing::IsSupersetOf(
+                  {model::Tag{"ohfp:request-id", id}, model::Tag{"ohfp:template-id", "OnDemand-C5"},
+                   model::Tag{"ohfp:provider", "aws"}, model::Tag{"ohfp:installation", "inst-a"}}));
 }
 
 TEST_F(ServiceTest, StatusFollowsTheInstancesFromPendingToComplete) {
@@ -305,10 +304,10 @@ TEST_F(ServiceTest, AClaimedRequestIsNeverReclaimed) {
   EXPECT_TRUE(cloud_.released.empty());
 }
 
-
 TEST_F(ServiceTest, TemplatesGetCpusAndMemoryFromTheInstanceTypeOnce) {
   nlohmann::ordered_json t = service_->GetAvailableTemplates().output["templates"][0];
-  EXPECT_EQ(t["attributes"]["ncpus"], nlohmann::ordered_json::array({"Numeric", "2"}));
+  // The fake's types have 2 vCPUs on 1 core: IBM's ncpus counts no hyperthreads.
+  EXPECT_EQ(t["attributes"]["ncpus"], nlohmann::ordered_json::array({"Numeric", "1"}));
   EXPECT_EQ(t["attributes"]["nram"], nlohmann::ordered_json::array({"Numeric", "4096"}));
   EXPECT_EQ(t["maxNumber"], 10);
   EXPECT_EQ(t["availableNumber"], 10);

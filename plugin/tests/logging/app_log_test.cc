@@ -7,6 +7,7 @@
 #include <regex>
 #include <sstream>
 
+#include "config/resilience_json.h"
 #include "logging/resilience_log.h"
 #include "ohfp/resilience/manual_clock.h"
 #include "ohfp/resilience/pipeline.h"
@@ -110,7 +111,7 @@ TEST(ResilienceLog, LinesAreFoundByTheSeedsTroubleshootingGreps) {
   resilience::ManualClock clock;
   resilience::SeededRandom rng(1);
   resilience::InMemoryStateStore store;
-  resilience::ResilienceConfig config;
+  resilience::ResilienceConfig config = config::AwsResilienceBase();  // the seed's semantics
   config.circuit_breaker.services["aws_ec2"] = {.failure_threshold = 3};
   config.timeout.operations["ec2_describe_instances"] = std::chrono::seconds(2);
   resilience::ResiliencePipeline pipeline(config, {clock, rng, store, &events});
@@ -172,6 +173,40 @@ TEST(ResilienceLog, TheErrorHandlingSwitchesSilenceRetriesAndStateChanges) {
     EXPECT_THAT(m, ::testing::Not(HasSubstr("opened for")));
   }
   EXPECT_FALSE(Messages(path).empty());
+}
+
+TEST(ResilienceLog, RateLimiterWaitsAndRateChangesHaveGreppableLines) {
+  TempDir dir;
+  const std::string path = dir.path() + "/app.log";
+  auto log = AppLog::Open({.file = path, .level = spdlog::level::info});
+  ASSERT_TRUE(log.ok());
+  ResilienceLog events(**log);
+  resilience::ManualClock clock;
+  resilience::SeededRandom rng(1);
+  resilience::InMemoryStateStore store;
+  resilience::ResilienceConfig config = config::EmbeddedResilienceDefaults();
+  config.rate_limiter.scope = "123456789012/us-east-1";
+  resilience::ResiliencePipeline pipeline(config, {clock, rng, store, &events});
+  const resilience::Error throttle(resilience::ErrorKind::kThrottled, "RequestLimitExceeded",
+                                   "Request limit exceeded.");
+  int attempt = 0;
+  (void)pipeline.Execute("ec2_run_instances", [&]() -> resilience::Result<int> {
+    if (++attempt == 1) return throttle;
+    return 1;
+  });
+  // RunInstances' request bucket holds 5; after the throttle it is empty, refilling at 1.4/s.
+  for (int i = 0; i < 3; ++i) {
+    (void)pipeline.Execute("ec2_run_instances", [] { return resilience::Result<int>(1); });
+  }
+  (**log).Flush();
+  EXPECT_THAT(Messages(path),
+              Contains("rate limiter: throttled on ec2:RunInstances, rate lowered from 2 to 1.4 "
+                       "per second (123456789012/us-east-1/ec2:RunInstances)"));
+  EXPECT_THAT(Messages(path),
+              Contains(::testing::MatchesRegex(
+                  "rate limiter: ec2_run_instances waits [0-9.]+ s for bucket ec2:RunInstances "
+                  "\\(attempt 1\\)")));
+  EXPECT_THAT(Messages(path), ::testing::Not(Contains(HasSubstr("Circuit breaker OPENED"))));
 }
 
 }  // namespace

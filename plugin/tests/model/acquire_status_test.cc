@@ -75,7 +75,8 @@ TEST(ClassifyMachines, EveryGoingOrGoneStateIsAFailure) {
 
 TEST(ClassifyMachines, AMachineMissingFromTheObservationKeepsItsLastResult) {
   const MachineVerdicts v = ClassifyMachines(
-      MakeRequest(2), {Known("i-1", MachineResult::kSucceed), Known("i-2", MachineResult::kExecuting)},
+      MakeRequest(2),
+      {Known("i-1", MachineResult::kSucceed), Known("i-2", MachineResult::kExecuting)},
       Observation{}, {}, kT0 + std::chrono::hours(1), {});
   EXPECT_EQ(ById(v, "i-1").result, MachineResult::kSucceed);
   EXPECT_EQ(ById(v, "i-2").result, MachineResult::kExecuting);
@@ -83,8 +84,8 @@ TEST(ClassifyMachines, AMachineMissingFromTheObservationKeepsItsLastResult) {
 }
 
 TEST(ClassifyMachines, AMachineProvenAbsentFails) {
-  const MachineVerdicts v = ClassifyMachines(MakeRequest(1), {Known("i-1", MachineResult::kSucceed)},
-                                             Observation{}, {"i-1"}, kT0, {});
+  const MachineVerdicts v = ClassifyMachines(
+      MakeRequest(1), {Known("i-1", MachineResult::kSucceed)}, Observation{}, {"i-1"}, kT0, {});
   EXPECT_EQ(ById(v, "i-1").result, MachineResult::kFail);
   EXPECT_EQ(ById(v, "i-1").state, InstanceState::kTerminated);
   EXPECT_THAT(ById(v, "i-1").message, HasSubstr("does not exist"));
@@ -113,9 +114,10 @@ TEST(ClassifyMachines, AFailedMachineStaysFailedWhateverTheCloudShows) {
 
 TEST(MissingPastGrace, OnlyMachinesKnownLongerThanTheGraceAndNotFailed) {
   const AcquirePolicy policy{.visibility_grace = seconds(300)};
-  const std::vector<Machine> machines = {Known("i-old", MachineResult::kExecuting, kT0),
-                                         Known("i-new", MachineResult::kExecuting, kT0 + seconds(200)),
-                                         Known("i-failed", MachineResult::kFail, kT0)};
+  const std::vector<Machine> machines = {
+      Known("i-old", MachineResult::kExecuting, kT0),
+      Known("i-new", MachineResult::kExecuting, kT0 + seconds(200)),
+      Known("i-failed", MachineResult::kFail, kT0)};
   Observation seen;
   EXPECT_THAT(MissingPastGrace(machines, seen, kT0 + seconds(300), policy), IsEmpty());
   EXPECT_THAT(MissingPastGrace(machines, seen, kT0 + seconds(301), policy), ElementsAre("i-old"));
@@ -171,10 +173,11 @@ TEST(DecideAcquireState, CompleteWithErrorSaysEveryReasonOnce) {
   MachineVerdicts v;
   v.succeeded = 1;
   v.failures = {"i-2: the instance is terminated"};
-  const RequestVerdict r = DecideAcquireState(
-      MakeRequest(3), v,
-      {.cloud_errors = {"InsufficientInstanceCapacity: none left", "InsufficientInstanceCapacity: none left"},
-       .attempt_error = "InsufficientInstanceCapacity: none left"});
+  const RequestVerdict r =
+      DecideAcquireState(MakeRequest(3), v,
+                         {.cloud_errors = {"InsufficientInstanceCapacity: none left",
+                                           "InsufficientInstanceCapacity: none left"},
+                          .attempt_error = "InsufficientInstanceCapacity: none left"});
   EXPECT_EQ(r.state, RequestState::kCompleteWithError);
   EXPECT_EQ(r.message,
             "1 of 3 machine(s) running; InsufficientInstanceCapacity: none left; i-2: the "

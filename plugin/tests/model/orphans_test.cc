@@ -100,10 +100,10 @@ TEST(ClassifyOwned, NothingYoungerThanTheMinimumAgeIsTerminated) {
 }
 
 TEST(ClassifyOwned, InstancesOnTheirWayOutAreLeftAlone) {
-  EXPECT_THAT(ClassifyOwned({Owned("i-1", "req-1", "inst-a", seconds(3600),
-                                   InstanceState::kShuttingDown)},
-                            {{"req-1", Finished("req-1", true)}}, {}, kFacts),
-              IsEmpty());
+  EXPECT_THAT(
+      ClassifyOwned({Owned("i-1", "req-1", "inst-a", seconds(3600), InstanceState::kShuttingDown)},
+                    {{"req-1", Finished("req-1", true)}}, {}, kFacts),
+      IsEmpty());
 }
 
 }  // namespace

@@ -48,7 +48,8 @@ TEST(ClassifyReturns, TerminatedOrProvenAbsentIsDoneShuttingDownWaitsTheRestIsRe
 TEST(ClassifyReturns, FinishedRowsAreLeftAsTheyAre) {
   ReturnMachine failed = Row("i-1");
   failed.result = MachineResult::kFail;
-  const ReturnVerdicts v = ClassifyReturns({failed}, {Shown("i-1", InstanceState::kRunning)}, {}, kT0);
+  const ReturnVerdicts v =
+      ClassifyReturns({failed}, {Shown("i-1", InstanceState::kRunning)}, {}, kT0);
   EXPECT_THAT(v.to_release, IsEmpty());
   EXPECT_EQ(v.rows[0].result, MachineResult::kFail);
 }

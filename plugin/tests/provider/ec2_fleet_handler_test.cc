@@ -4,7 +4,7 @@
 // OnDemandCapacityFor, WeightTags/WeightsFromTags and LoweredTarget: the arithmetic Release and
 // Shrink rely on. DescribeFleetError and FleetObservation: how a fleet's state and errors become
 // what the request reports. Ec2FleetHandlerTest: the handler over an AwsClient whose transport is
-// FakeEc2, a small in-memory EC2 that answers as AWS does where moto does not (it reports
+// the shared in-memory AWS (fake_aws.h), which answers as AWS does where moto does not (it reports
 // activityStatus and errors, refuses ModifyFleet for request and instant fleets and
 // DescribeFleetInstances for instant ones, refuses to delete an instant fleet without its
 // instances, tags a fleet's instances only from ohfp's launch template), so the decisions are
@@ -15,7 +15,6 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <array>
 #include <chrono>
 #include <map>
 #include <memory>
@@ -25,14 +24,9 @@
 #include <utility>
 #include <vector>
 
-#include "aws/aws_client.h"
-#include "aws/credentials.h"
-#include "aws/http_transport.h"
+#include "fake_aws.h"
 #include "ohfp/resilience/manual_clock.h"
 #include "ohfp/resilience/observer.h"
-#include "ohfp/resilience/pipeline.h"
-#include "ohfp/resilience/random.h"
-#include "ohfp/resilience/state_store.h"
 
 namespace ohfp::provider {
 namespace {
@@ -45,13 +39,18 @@ using ec2::FleetType;
 using ec2::OnDemandAllocationStrategy;
 using ec2::SpotAllocationStrategy;
 using ec2::Tag;
-using hostfactory::PriceType;
-using hostfactory::ProviderApi;
+using model::PriceType;
+using model::ProviderApi;
 using resilience::ErrorKind;
 using resilience::ManualClock;
 using ::testing::ElementsAre;
+using testing::FakeAws;
+using testing::FakeFleet;
 using ::testing::HasSubstr;
+using testing::HasTag;
 using ::testing::IsEmpty;
+using testing::Listed;
+using testing::Params;
 using ::testing::SizeIs;
 using ::testing::UnorderedElementsAre;
 
@@ -60,9 +59,8 @@ std::vector<Tag> RequestTags(const std::string& request_id) {
       {"ohfp:request-id", request_id}, {"ohfp:template-id", "Fleet-C5"}, {"ohfp:provider", "aws"}};
 }
 
-hostfactory::Template FleetTemplate(
-    hostfactory::FleetType type = hostfactory::FleetType::kRequest) {
-  hostfactory::Template t;
+model::Template FleetTemplate(model::FleetType type = model::FleetType::kRequest) {
+  model::Template t;
   t.template_id = "Fleet-C5";
   t.image_id = "ami-12345678";
   t.vm_type = "c5.large";
@@ -72,9 +70,9 @@ hostfactory::Template FleetTemplate(
   return t;
 }
 
-LaunchSpec SpecFor(const hostfactory::Template& t, int count,
-                   const std::string& request_id = "req-1") {
-  LaunchSpec spec;
+AwsLaunchSpec SpecFor(const model::Template& t, int count,
+                      const std::string& request_id = "req-1") {
+  AwsLaunchSpec spec;
   spec.tmpl = &t;
   spec.request_id = request_id;
   spec.count = count;
@@ -89,7 +87,7 @@ const RequestLaunchTemplate kOwnTemplate{"lt-0123456789abcdef0", "$Default", tru
 // ---- CreateFleetRequestFor ----
 
 TEST(CreateFleetRequestFor, OnDemandAsksForEverythingOnDemandFromOhfpsLaunchTemplate) {
-  hostfactory::Template t = FleetTemplate();
+  model::Template t = FleetTemplate();
   t.max_spot_price = "0.10";  // irrelevant to on-demand capacity
   const ec2::CreateFleetRequest r = CreateFleetRequestFor(SpecFor(t, 4), kOwnTemplate);
   EXPECT_EQ(r.client_token, "req-1-1");
@@ -117,7 +115,7 @@ TEST(CreateFleetRequestFor, OnDemandAsksForEverythingOnDemandFromOhfpsLaunchTemp
 }
 
 TEST(CreateFleetRequestFor, SpotAsksForEverythingOnSpotCappedByMaxSpotPrice) {
-  hostfactory::Template t = FleetTemplate();
+  model::Template t = FleetTemplate();
   t.price_type = PriceType::kSpot;
   t.max_spot_price = "0.25";
   t.subnet_ids = {"subnet-0000000a", "subnet-0000000b"};
@@ -139,7 +137,7 @@ TEST(CreateFleetRequestFor, HeterogeneousPutsPercentOnDemandRoundedUpOnDemandAnd
   };
   for (const Case& c : {Case{3, 50, 2}, Case{10, 25, 3}, Case{10, 20, 2}, Case{4, 0, 0},
                         Case{4, 100, 4}, Case{1, 1, 1}, Case{7, 99, 7}, Case{5, std::nullopt, 0}}) {
-    hostfactory::Template t = FleetTemplate();
+    model::Template t = FleetTemplate();
     t.price_type = PriceType::kHeterogeneous;
     t.percent_on_demand = c.percent;
     t.max_spot_price = "0.40";
@@ -156,7 +154,7 @@ TEST(CreateFleetRequestFor, HeterogeneousPutsPercentOnDemandRoundedUpOnDemandAnd
 }
 
 TEST(CreateFleetRequestFor, EachTypeTimesEachSubnetIsAnOverrideWithItsWeight) {
-  hostfactory::Template t = FleetTemplate();
+  model::Template t = FleetTemplate();
   t.vm_type = "c5.xlarge";
   t.vm_types = {{"c5.xlarge", 2.0}, {"c5.large", 1.0}, {"m5.large", 0.5}};
   t.subnet_ids = {"subnet-0000000a", "subnet-0000000b"};
@@ -180,7 +178,7 @@ TEST(CreateFleetRequestFor, EachTypeTimesEachSubnetIsAnOverrideWithItsWeight) {
 }
 
 TEST(CreateFleetRequestFor, NoSubnetMeansOneOverridePerTypeAndTheDefaultVpc) {
-  hostfactory::Template t = FleetTemplate();
+  model::Template t = FleetTemplate();
   t.subnet_ids.clear();
   t.vm_types = {{"c5.xlarge", 2.0}, {"c5.large", 1.0}};
   const ec2::CreateFleetRequest r = CreateFleetRequestFor(SpecFor(t, 2), kOwnTemplate);
@@ -192,7 +190,7 @@ TEST(CreateFleetRequestFor, NoSubnetMeansOneOverridePerTypeAndTheDefaultVpc) {
 }
 
 TEST(CreateFleetRequestFor, WeightsAreTaggedOnTheFleetButNotOnItsInstances) {
-  hostfactory::Template t = FleetTemplate(hostfactory::FleetType::kInstant);
+  model::Template t = FleetTemplate(model::FleetType::kInstant);
   t.vm_types = {{"c5.xlarge", 2.0}, {"m5.large", 0.5}};
   const ec2::CreateFleetRequest r = CreateFleetRequestFor(SpecFor(t, 4), kOwnTemplate);
   std::vector<Tag> fleet_tags = RequestTags("req-1");
@@ -204,19 +202,19 @@ TEST(CreateFleetRequestFor, WeightsAreTaggedOnTheFleetButNotOnItsInstances) {
 }
 
 TEST(CreateFleetRequestFor, EachFleetTypeIsSentAndOnlyMaintainGetsNoTermination) {
-  hostfactory::Template t = FleetTemplate(hostfactory::FleetType::kMaintain);
+  model::Template t = FleetTemplate(model::FleetType::kMaintain);
   ec2::CreateFleetRequest r = CreateFleetRequestFor(SpecFor(t, 2), kOwnTemplate);
   EXPECT_EQ(r.type, FleetType::kMaintain);
   EXPECT_EQ(r.excess_capacity_termination_policy, ExcessCapacityTerminationPolicy::kNoTermination)
       << "a maintain fleet never chooses victims when its target is lowered";
   EXPECT_THAT(r.instance_tags, IsEmpty());
 
-  t.fleet_type = hostfactory::FleetType::kRequest;
+  t.fleet_type = model::FleetType::kRequest;
   r = CreateFleetRequestFor(SpecFor(t, 2), kOwnTemplate);
   EXPECT_EQ(r.type, FleetType::kRequest);
   EXPECT_FALSE(r.excess_capacity_termination_policy.has_value());
 
-  t.fleet_type = hostfactory::FleetType::kInstant;
+  t.fleet_type = model::FleetType::kInstant;
   r = CreateFleetRequestFor(SpecFor(t, 2), kOwnTemplate);
   EXPECT_EQ(r.type, FleetType::kInstant);
   EXPECT_FALSE(r.excess_capacity_termination_policy.has_value());
@@ -224,13 +222,14 @@ TEST(CreateFleetRequestFor, EachFleetTypeIsSentAndOnlyMaintainGetsNoTermination)
 }
 
 TEST(CreateFleetRequestFor, AnOnDemandTemplatesStrategyIsTheOnDemandStrategy) {
-  hostfactory::Template t = FleetTemplate();
-  t.allocation_strategy = "lowest-price";
+  model::Template t = FleetTemplate();
+  t.allocation_strategy = model::AllocationStrategy::kLowestPrice;
   ec2::CreateFleetRequest r = CreateFleetRequestFor(SpecFor(t, 2), kOwnTemplate);
   EXPECT_EQ(r.on_demand_allocation_strategy, OnDemandAllocationStrategy::kLowestPrice);
   EXPECT_FALSE(r.spot_allocation_strategy.has_value());
 
-  t.allocation_strategy = "capacity-optimized";  // a Spot strategy: nothing for on-demand
+  t.allocation_strategy =
+      model::AllocationStrategy::kCapacityOptimized;  // a Spot strategy: nothing for on-demand
   r = CreateFleetRequestFor(SpecFor(t, 2), kOwnTemplate);
   EXPECT_FALSE(r.on_demand_allocation_strategy.has_value());
   EXPECT_FALSE(r.spot_allocation_strategy.has_value());
@@ -245,25 +244,25 @@ TEST(CreateFleetRequestFor, EverySpotStrategySpellingMapsToItsFleetValue) {
       {"price-capacity-optimized", SpotAllocationStrategy::kPriceCapacityOptimized}};
   for (const PriceType price : {PriceType::kSpot, PriceType::kHeterogeneous}) {
     for (const auto& [name, value] : cases) {
-      hostfactory::Template t = FleetTemplate();
+      model::Template t = FleetTemplate();
       t.price_type = price;
-      t.allocation_strategy = name;
+      t.allocation_strategy = model::AllocationStrategyFromName(name);
       EXPECT_EQ(CreateFleetRequestFor(SpecFor(t, 1), kOwnTemplate).spot_allocation_strategy, value)
           << name;
     }
   }
-  hostfactory::Template t = FleetTemplate();
+  model::Template t = FleetTemplate();
   t.price_type = PriceType::kSpot;
-  t.allocation_strategy = "cheapest";  // unknown: AWS's default
+  t.allocation_strategy = model::AllocationStrategyFromName("cheapest");  // unknown: AWS's default
   EXPECT_FALSE(CreateFleetRequestFor(SpecFor(t, 1), kOwnTemplate).spot_allocation_strategy);
 }
 
 TEST(CreateFleetRequestFor, PrioritizedStrategiesRankTypesInTemplateOrder) {
-  hostfactory::Template t = FleetTemplate();
+  model::Template t = FleetTemplate();
   t.vm_types = {{"c5.xlarge", 2.0}, {"c5.large", 1.0}};
   t.subnet_ids = {"subnet-0000000a", "subnet-0000000b"};
   t.price_type = PriceType::kHeterogeneous;
-  t.allocation_strategy = "capacity-optimized-prioritized";
+  t.allocation_strategy = model::AllocationStrategy::kCapacityOptimizedPrioritized;
   ec2::CreateFleetRequest r = CreateFleetRequestFor(SpecFor(t, 4), kOwnTemplate);
   EXPECT_EQ(r.on_demand_allocation_strategy, OnDemandAllocationStrategy::kPrioritized)
       << "the on-demand part follows the same priorities";
@@ -272,18 +271,18 @@ TEST(CreateFleetRequestFor, PrioritizedStrategiesRankTypesInTemplateOrder) {
   EXPECT_THAT(priorities, ElementsAre(0.0, 0.0, 1.0, 1.0));
 
   t.price_type = PriceType::kOnDemand;
-  t.allocation_strategy = "prioritized";
+  t.allocation_strategy = model::AllocationStrategy::kPrioritized;
   r = CreateFleetRequestFor(SpecFor(t, 4), kOwnTemplate);
   EXPECT_EQ(r.on_demand_allocation_strategy, OnDemandAllocationStrategy::kPrioritized);
   EXPECT_EQ(r.launch_template_configs.at(0).overrides.at(2).priority, 1.0);
 
-  t.allocation_strategy = "lowest-price";
+  t.allocation_strategy = model::AllocationStrategy::kLowestPrice;
   r = CreateFleetRequestFor(SpecFor(t, 4), kOwnTemplate);
   EXPECT_FALSE(r.launch_template_configs.at(0).overrides.at(2).priority.has_value());
 }
 
 TEST(CreateFleetRequestFor, AUsersLaunchTemplateIsUsedAsIsAndOverridesOnlyWhatTheTemplateGives) {
-  hostfactory::Template t = FleetTemplate();
+  model::Template t = FleetTemplate();
   t.launch_template_id = "lt-0aaaaaaaaaaaaaaaa";
   t.vm_type.clear();
   t.subnet_ids.clear();
@@ -301,7 +300,7 @@ TEST(CreateFleetRequestFor, AUsersLaunchTemplateIsUsedAsIsAndOverridesOnlyWhatTh
 }
 
 TEST(CreateFleetRequestFor, TheSameSpecGivesTheSameRequestSoItsTokenCanBeReplayed) {
-  hostfactory::Template t = FleetTemplate(hostfactory::FleetType::kMaintain);
+  model::Template t = FleetTemplate(model::FleetType::kMaintain);
   t.vm_types = {{"c5.xlarge", 2.0}, {"c5.large", 1.0}};
   t.price_type = PriceType::kHeterogeneous;
   t.percent_on_demand = 30;
@@ -490,16 +489,14 @@ TEST(DescribeFleetError, NamesTheCodeTheMessageAndThePool) {
 
 class FleetObservationTest : public ::testing::Test {
  protected:
-  store::RequestRecord Request(const std::string& fleet_id = "fleet-1") const {
-    store::RequestRecord r;
+  model::Request Request(const std::string& fleet_id = "fleet-1") const {
+    model::Request r;
     r.id = "req-1";
     r.machine_count = 4;
-    r.provider_api = "EC2Fleet";
-    r.created_at = std::chrono::duration_cast<std::chrono::milliseconds>(
-                       ManualClock::kDefaultWallStart.time_since_epoch())
-                       .count();
-    r.resource_id = fleet_id;
-    r.launch_template_id = "lt-0111";
+    r.provider_api = model::ProviderApi::kEc2Fleet;
+    r.created_at = model::ToTimestamp(ManualClock::kDefaultWallStart);
+    r.created.resource_id = fleet_id;
+    r.created.launch_template_id = "lt-0111";
     return r;
   }
   resilience::SysTime At(std::chrono::seconds after_creation) const {
@@ -514,7 +511,7 @@ TEST_F(FleetObservationTest, AnOpenFleetShortOfItsTargetIsFulfillingAndSaysWhyIt
     f.state = state;
     f.activity_status = ec2::FleetActivityStatus::kPendingFulfillment;
     f.errors = {CapacityError()};
-    const Observation seen =
+    const AwsObservation seen =
         FleetObservation(Request(), f, {Live("i-1"), Live("i-2")}, At(std::chrono::seconds(5)));
     EXPECT_TRUE(seen.fulfilling) << ec2::WireName(state);
     EXPECT_THAT(seen.errors, ElementsAre(HasSubstr("InsufficientInstanceCapacity")));
@@ -537,7 +534,7 @@ TEST_F(FleetObservationTest, AnInstantFleetIsNeverFulfillingAndReportsItsPoolErr
   ec2::Fleet f = MaintainFleet(4, 1);
   f.type = FleetType::kInstant;
   f.errors = {CapacityError()};
-  const Observation seen = FleetObservation(Request(), f, {Live("i-1")}, At({}));
+  const AwsObservation seen = FleetObservation(Request(), f, {Live("i-1")}, At({}));
   EXPECT_FALSE(seen.fulfilling) << "it launched all it ever will";
   EXPECT_THAT(seen.errors, ElementsAre(DescribeFleetError(CapacityError())));
 }
@@ -546,7 +543,7 @@ TEST_F(FleetObservationTest, AFailedOrDeletedFleetShortOfItsTargetSaysSo) {
   ec2::Fleet f = MaintainFleet(4, 0);
   f.type = FleetType::kRequest;
   f.state = FleetState::kFailed;
-  Observation seen = FleetObservation(Request(), f, {}, At({}));
+  AwsObservation seen = FleetObservation(Request(), f, {}, At({}));
   EXPECT_FALSE(seen.fulfilling);
   EXPECT_THAT(seen.errors, ElementsAre("EC2 Fleet fleet-1 is failed with 0 of 4 units"));
 
@@ -562,7 +559,7 @@ TEST_F(FleetObservationTest, AFailedOrDeletedFleetShortOfItsTargetSaysSo) {
 }
 
 TEST_F(FleetObservationTest, ARecordedFleetNotListedYetIsFulfillingUntilTheGraceEnds) {
-  Observation seen =
+  AwsObservation seen =
       FleetObservation(Request("fleet-9"), std::nullopt, {}, At(std::chrono::seconds(10)));
   EXPECT_TRUE(seen.fulfilling) << "EC2 lists a new fleet eventually";
   EXPECT_THAT(seen.errors, IsEmpty());
@@ -573,7 +570,7 @@ TEST_F(FleetObservationTest, ARecordedFleetNotListedYetIsFulfillingUntilTheGrace
 }
 
 TEST_F(FleetObservationTest, NoFleetRecordedAndNoneFoundIsNotFulfilling) {
-  const Observation seen = FleetObservation(Request(""), std::nullopt, {}, At({}));
+  const AwsObservation seen = FleetObservation(Request(""), std::nullopt, {}, At({}));
   EXPECT_FALSE(seen.fulfilling);
   EXPECT_THAT(seen.errors, IsEmpty());
   EXPECT_EQ(seen.resource_id, "");
@@ -582,7 +579,7 @@ TEST_F(FleetObservationTest, NoFleetRecordedAndNoneFoundIsNotFulfilling) {
 TEST_F(FleetObservationTest, AWeightedFleetReportsTheUnitsOfItsRunningInstances) {
   ec2::Fleet f = MaintainFleet(5, 5);
   f.tags = WeightTags({{"c5.xlarge", 2.0}, {"c5.large", 1.0}});
-  const Observation seen = FleetObservation(
+  const AwsObservation seen = FleetObservation(
       Request(), f,
       {Live("i-a", "c5.xlarge"), Live("i-b", "c5.xlarge"), Live("i-c", "c5.large", "", "pending"),
        Live("i-d", "t3.micro"), Live("i-e", "c5.xlarge", "", "terminated")},
@@ -592,399 +589,6 @@ TEST_F(FleetObservationTest, AWeightedFleetReportsTheUnitsOfItsRunningInstances)
 
 // ---- The handler over a fake EC2 ----
 
-struct FakeInstance {
-  std::string type = "c5.large";
-  std::string state = "running";
-  std::string lifecycle{};  // "spot" or empty
-  std::vector<Tag> tags{};
-};
-
-struct FakePoolError {
-  std::string code;
-  std::string message;
-};
-
-struct FakeFleet {
-  std::string id{};
-  std::string state = "active";
-  std::string type = "maintain";
-  int target = 0;
-  std::optional<int> on_demand_target{};
-  double fulfilled = 0;
-  std::string activity{};
-  std::vector<Tag> tags{};
-  std::vector<std::string> members{};
-  std::vector<FakePoolError> errors{};
-};
-
-std::string PercentDecode(std::string_view s) {
-  std::string out;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '+') {
-      out += ' ';
-    } else if (s[i] == '%' && i + 2 < s.size()) {
-      out += static_cast<char>(std::stoi(std::string(s.substr(i + 1, 2)), nullptr, 16));
-      i += 2;
-    } else {
-      out += s[i];
-    }
-  }
-  return out;
-}
-
-std::string TagSet(const std::vector<Tag>& tags) {
-  std::string out = "<tagSet>";
-  for (const Tag& t : tags) {
-    out += "<item><key>" + t.key + "</key><value>" + t.value + "</value></item>";
-  }
-  return out + "</tagSet>";
-}
-
-bool HasTag(const std::vector<Tag>& tags, const std::string& key, const std::string& value) {
-  return std::any_of(tags.begin(), tags.end(),
-                     [&](const Tag& t) { return t.key == key && t.value == value; });
-}
-
-// A small EC2 for the EC2 Fleet handler: what AWS answers, as a state machine in memory.
-class FakeEc2 final : public aws::HttpTransport {
- public:
-  using Params = std::map<std::string, std::string>;
-
-  std::map<std::string, FakeInstance> instances;
-  std::vector<FakeFleet> fleets;
-  std::map<std::string, std::pair<std::string, std::vector<Tag>>> templates;  // name -> id, tags
-  // CreateFleet: refuse with this code (HTTP 400); else launch this many instances at once (an
-  // instant fleet: also an errorSet item per `pool_errors` entry).
-  std::string refuse_create_with{};
-  int launch_at_once = 0;
-  std::vector<FakePoolError> pool_errors{};
-  // The next N TerminateInstances / ModifyFleet calls fail (HTTP 503, or this code with 400).
-  int terminate_failures = 0;
-  std::string refuse_modify_with{};
-  std::vector<std::pair<std::string, Params>> calls;
-
-  resilience::Result<aws::HttpResponse> Send(const aws::HttpRequest& request, resilience::Deadline,
-                                             std::stop_token) override {
-    std::lock_guard lock(mu_);
-    Params p;
-    std::string_view body = request.body;
-    while (!body.empty()) {
-      const std::size_t amp = body.find('&');
-      const std::string_view pair = body.substr(0, amp);
-      const std::size_t eq = pair.find('=');
-      p[PercentDecode(pair.substr(0, eq))] =
-          eq == std::string_view::npos ? "" : PercentDecode(pair.substr(eq + 1));
-      if (amp == std::string_view::npos) break;
-      body.remove_prefix(amp + 1);
-    }
-    const std::string action = p["Action"];
-    calls.emplace_back(action, p);
-    return Answer(action, p);
-  }
-
-  std::vector<Params> Calls(std::string_view action) const {
-    std::vector<Params> out;
-    for (const auto& [a, p] : calls) {
-      if (a == action) out.push_back(p);
-    }
-    return out;
-  }
-  std::vector<std::string> Actions() const {
-    std::vector<std::string> out;
-    for (const auto& [a, p] : calls) out.push_back(a);
-    return out;
-  }
-  FakeFleet* Fleet(const std::string& id) {
-    for (FakeFleet& f : fleets) {
-      if (f.id == id) return &f;
-    }
-    return nullptr;
-  }
-  // Adds a running fleet member with these tags.
-  void AddMember(FakeFleet& fleet, const std::string& id, std::vector<Tag> tags,
-                 std::string type = "c5.large", std::string lifecycle = "") {
-    instances[id] = FakeInstance{std::move(type), "running", std::move(lifecycle), std::move(tags)};
-    fleet.members.push_back(id);
-  }
-
- private:
-  static std::vector<std::string> List(const Params& p, const std::string& prefix) {
-    std::vector<std::string> out;
-    for (int i = 1;; ++i) {
-      auto it = p.find(prefix + "." + std::to_string(i));
-      if (it == p.end()) return out;
-      out.push_back(it->second);
-    }
-  }
-  static std::vector<Tag> Tags(const Params& p, const std::string& prefix) {
-    std::vector<Tag> out;
-    for (int i = 1;; ++i) {
-      auto k = p.find(prefix + "." + std::to_string(i) + ".Key");
-      if (k == p.end()) return out;
-      out.push_back({k->second, p.at(prefix + "." + std::to_string(i) + ".Value")});
-    }
-  }
-  // The tags of TagSpecification.N whose ResourceType is `type`.
-  static std::vector<Tag> TagsFor(const Params& p, const std::string& type) {
-    for (int i = 1;; ++i) {
-      const std::string spec = "TagSpecification." + std::to_string(i);
-      auto it = p.find(spec + ".ResourceType");
-      if (it == p.end()) return {};
-      if (it->second == type) return Tags(p, spec + ".Tag");
-    }
-  }
-  static aws::HttpResponse Ok(const std::string& action, const std::string& inner) {
-    return {200,
-            {},
-            "<" + action +
-                "Response xmlns=\"http://ec2.amazonaws.com/doc/2016-11-15/\">"
-                "<requestId>r-1</requestId>" +
-                inner + "</" + action + "Response>"};
-  }
-  static aws::HttpResponse Err(int status, const std::string& code) {
-    return {status,
-            {},
-            "<Response><Errors><Error><Code>" + code + "</Code><Message>" + code +
-                " (fake)</Message></Error></Errors><RequestID>r-2</RequestID></Response>"};
-  }
-  static void SetTags(std::vector<Tag>& tags, const std::vector<Tag>& add) {
-    for (const Tag& a : add) {
-      auto it =
-          std::find_if(tags.begin(), tags.end(), [&](const Tag& t) { return t.key == a.key; });
-      if (it == tags.end()) {
-        tags.push_back(a);
-      } else {
-        it->value = a.value;
-      }
-    }
-  }
-  static std::string ErrorItem(const FakePoolError& e) {
-    return "<item><launchTemplateAndOverrides><overrides><instanceType>c5.large</instanceType>"
-           "<subnetId>subnet-0000000a</subnetId></overrides></launchTemplateAndOverrides>"
-           "<lifecycle>on-demand</lifecycle><errorCode>" +
-           e.code + "</errorCode><errorMessage>" + e.message + "</errorMessage></item>";
-  }
-  std::string InstanceXml(const std::string& id, const FakeInstance& i) const {
-    return "<item><instanceId>" + id + "</instanceId><instanceType>" + i.type +
-           "</instanceType><instanceState><name>" + i.state + "</name></instanceState>" +
-           (i.lifecycle.empty() ? ""
-                                : "<instanceLifecycle>" + i.lifecycle + "</instanceLifecycle>") +
-           TagSet(i.tags) + "</item>";
-  }
-  std::string FleetInstanceSet(const FakeFleet& f) const {
-    if (f.members.empty()) return "<fleetInstanceSet/>";
-    std::string ids;
-    for (const std::string& id : f.members) ids += "<item>" + id + "</item>";
-    return "<fleetInstanceSet><item><instanceIds>" + ids +
-           "</instanceIds><instanceType>c5.large</instanceType><lifecycle>on-demand</lifecycle>"
-           "</item></fleetInstanceSet>";
-  }
-  std::string FleetXml(const FakeFleet& f) const {
-    std::string errors;
-    for (const FakePoolError& e : f.errors) errors += ErrorItem(e);
-    return "<item><fleetId>" + f.id + "</fleetId><fleetState>" + f.state + "</fleetState>" +
-           (f.activity.empty() ? "" : "<activityStatus>" + f.activity + "</activityStatus>") +
-           "<type>" + f.type + "</type><targetCapacitySpecification><totalTargetCapacity>" +
-           std::to_string(f.target) + "</totalTargetCapacity>" +
-           (f.on_demand_target
-                ? "<onDemandTargetCapacity>" + std::to_string(*f.on_demand_target) +
-                      "</onDemandTargetCapacity><spotTargetCapacity>" +
-                      std::to_string(f.target - *f.on_demand_target) + "</spotTargetCapacity>"
-                : "") +
-           "</targetCapacitySpecification><fulfilledCapacity>" + std::to_string(f.fulfilled) +
-           "</fulfilledCapacity>" + TagSet(f.tags) + "<errorSet>" + errors + "</errorSet>" +
-           (f.type == "instant" ? FleetInstanceSet(f) : "") + "</item>";
-  }
-  void Terminate(const std::string& id) {
-    FakeInstance& i = instances.at(id);
-    if (i.state == "shutting-down" || i.state == "terminated") return;
-    i.state = "shutting-down";
-    for (FakeFleet& f : fleets) {
-      if (std::find(f.members.begin(), f.members.end(), id) != f.members.end()) f.fulfilled -= 1;
-    }
-  }
-
-  aws::HttpResponse Answer(const std::string& action, const Params& p) {
-    if (action == "CreateLaunchTemplate") {
-      const std::string name = p.at("LaunchTemplateName");
-      if (templates.count(name) != 0) {
-        return Err(400, "InvalidLaunchTemplateName.AlreadyExistsException");
-      }
-      const std::string id = "lt-0" + std::to_string(100000000 + templates.size());
-      templates[name] = {id, TagsFor(p, "launch-template")};
-      return Ok(action, "<launchTemplate><launchTemplateId>" + id +
-                            "</launchTemplateId><launchTemplateName>" + name +
-                            "</launchTemplateName></launchTemplate>");
-    }
-    if (action == "DescribeLaunchTemplates") {
-      std::string items;
-      for (const auto& [name, lt] : templates) {
-        auto filter = p.find("Filter.1.Name");
-        if (filter != p.end()) {
-          const std::string key = filter->second.substr(4);  // "tag:"
-          if (!HasTag(lt.second, key, p.at("Filter.1.Value.1"))) continue;
-        }
-        const std::vector<std::string> names = List(p, "LaunchTemplateName");
-        if (!names.empty() && names[0] != name) continue;
-        items += "<item><launchTemplateId>" + lt.first + "</launchTemplateId><launchTemplateName>" +
-                 name + "</launchTemplateName>" + TagSet(lt.second) + "</item>";
-      }
-      return Ok(action, "<launchTemplates>" + items + "</launchTemplates>");
-    }
-    if (action == "DeleteLaunchTemplate") {
-      for (auto it = templates.begin(); it != templates.end(); ++it) {
-        if (it->second.first == p.at("LaunchTemplateId")) {
-          const std::string xml = "<launchTemplate><launchTemplateId>" + it->second.first +
-                                  "</launchTemplateId></launchTemplate>";
-          templates.erase(it);
-          return Ok(action, xml);
-        }
-      }
-      return Err(400, "InvalidLaunchTemplateId.NotFound");
-    }
-    if (action == "CreateFleet") {
-      if (!refuse_create_with.empty()) return Err(400, refuse_create_with);
-      FakeFleet f;
-      f.id = "fleet-" + std::to_string(1000 + fleets.size());
-      f.type = p.at("Type");
-      f.target = std::stoi(p.at("TargetCapacitySpecification.TotalTargetCapacity"));
-      if (p.count("TargetCapacitySpecification.OnDemandTargetCapacity") != 0) {
-        f.on_demand_target = std::stoi(p.at("TargetCapacitySpecification.OnDemandTargetCapacity"));
-      }
-      f.tags = TagsFor(p, "fleet");
-      // An instant fleet tags its instances as asked; the others with the launch template's tags
-      // (none for a template ohfp did not create).
-      std::vector<Tag> instance_tags = TagsFor(p, "instance");
-      if (f.type != "instant") {
-        const std::string lt =
-            p.at("LaunchTemplateConfigs.1.LaunchTemplateSpecification.LaunchTemplateId");
-        for (const auto& [name, t] : templates) {
-          if (t.first == lt) instance_tags = t.second;
-        }
-      }
-      fleets.push_back(f);
-      FakeFleet& added = fleets.back();
-      for (int i = 0; i < launch_at_once; ++i) {
-        AddMember(added, "i-" + added.id.substr(6) + "-" + std::to_string(i), instance_tags);
-        added.fulfilled += 1;
-      }
-      std::string answer = "<fleetId>" + added.id + "</fleetId>";
-      if (added.type == "instant") {
-        added.errors = pool_errors;
-        std::string errors;
-        for (const FakePoolError& e : pool_errors) errors += ErrorItem(e);
-        answer += "<errorSet>" + errors + "</errorSet>" + FleetInstanceSet(added);
-      }
-      return Ok(action, answer);
-    }
-    if (action == "DescribeFleets") {
-      const std::vector<std::string> ids = List(p, "FleetId");
-      std::string items;
-      for (const FakeFleet& f : fleets) {
-        if (ids.empty() || std::find(ids.begin(), ids.end(), f.id) != ids.end())
-          items += FleetXml(f);
-      }
-      return Ok(action, "<fleetSet>" + items + "</fleetSet>");
-    }
-    if (action == "DescribeFleetInstances") {
-      FakeFleet* f = Fleet(p.at("FleetId"));
-      if (f == nullptr) return Err(400, "InvalidFleetId.NotFound");
-      if (f->type == "instant") return Err(400, "InvalidParameterValue");  // AWS: not supported
-      std::string items;
-      for (const std::string& id : f->members) {
-        const FakeInstance& i = instances.at(id);
-        if (i.state != "pending" && i.state != "running") continue;
-        items += "<item><instanceId>" + id + "</instanceId><instanceType>" + i.type +
-                 "</instanceType><instanceHealth>healthy</instanceHealth></item>";
-      }
-      return Ok(action, "<activeInstanceSet>" + items + "</activeInstanceSet><fleetId>" + f->id +
-                            "</fleetId>");
-    }
-    if (action == "ModifyFleet") {
-      FakeFleet* f = Fleet(p.at("FleetId"));
-      if (f == nullptr) return Err(400, "InvalidFleetId.NotFound");
-      if (!refuse_modify_with.empty()) return Err(400, refuse_modify_with);
-      if (f->type != "maintain") return Err(400, "InvalidParameterValue");  // maintain only
-      f->target = std::stoi(p.at("TargetCapacitySpecification.TotalTargetCapacity"));
-      if (p.count("TargetCapacitySpecification.OnDemandTargetCapacity") != 0) {
-        f->on_demand_target = std::stoi(p.at("TargetCapacitySpecification.OnDemandTargetCapacity"));
-      }
-      return Ok(action, "<return>true</return>");
-    }
-    if (action == "DeleteFleets") {
-      const bool terminate = p.at("TerminateInstances") == "true";
-      std::string ok;
-      std::string failed;
-      for (const std::string& id : List(p, "FleetId")) {
-        FakeFleet* f = Fleet(id);
-        if (f == nullptr) {
-          failed += "<item><fleetId>" + id +
-                    "</fleetId><error><code>fleetIdDoesNotExist</code><message>no such fleet"
-                    "</message></error></item>";
-          continue;
-        }
-        if (f->type == "instant" && !terminate) return Err(400, "InvalidParameterCombination");
-        const std::string previous = f->state;
-        f->state = terminate ? "deleted_terminating" : "deleted_running";
-        if (terminate) {
-          for (const std::string& m : f->members) Terminate(m);
-        }
-        ok += "<item><fleetId>" + id + "</fleetId><currentFleetState>" + f->state +
-              "</currentFleetState><previousFleetState>" + previous +
-              "</previousFleetState></item>";
-      }
-      return Ok(action, "<successfulFleetDeletionSet>" + ok +
-                            "</successfulFleetDeletionSet><unsuccessfulFleetDeletionSet>" + failed +
-                            "</unsuccessfulFleetDeletionSet>");
-    }
-    if (action == "DescribeInstances") {
-      std::string items;
-      const std::string name = p.count("Filter.1.Name") != 0 ? p.at("Filter.1.Name") : "";
-      const std::vector<std::string> values = List(p, "Filter.1.Value");
-      for (const auto& [id, i] : instances) {
-        bool match = false;
-        for (const std::string& v : values) {
-          if (name == "instance-id" && v == id) match = true;
-          if (name.starts_with("tag:") && HasTag(i.tags, name.substr(4), v)) match = true;
-        }
-        if (match) items += InstanceXml(id, i);
-      }
-      return Ok(action, "<reservationSet><item><instancesSet>" + items +
-                            "</instancesSet></item></reservationSet>");
-    }
-    if (action == "TerminateInstances") {
-      if (terminate_failures > 0) {
-        --terminate_failures;
-        return Err(503, "Unavailable");
-      }
-      const std::vector<std::string> ids = List(p, "InstanceId");
-      for (const std::string& id : ids) {
-        if (instances.count(id) == 0) return Err(400, "InvalidInstanceID.NotFound");
-      }
-      std::string items;
-      for (const std::string& id : ids) {
-        const std::string previous = instances.at(id).state;
-        Terminate(id);
-        items += "<item><instanceId>" + id + "</instanceId><previousState><name>" + previous +
-                 "</name></previousState><currentState><name>" + instances.at(id).state +
-                 "</name></currentState></item>";
-      }
-      return Ok(action, "<instancesSet>" + items + "</instancesSet>");
-    }
-    if (action == "CreateTags") {
-      const std::vector<Tag> tags = Tags(p, "Tag");
-      for (const std::string& id : List(p, "ResourceId")) {
-        if (instances.count(id) != 0) SetTags(instances[id].tags, tags);
-      }
-      return Ok(action, "<return>true</return>");
-    }
-    return Err(400, "InvalidAction");
-  }
-
-  std::mutex mu_;
-};
-
-// Every attempt's operation and breaker (service).
 class OperationLog final : public resilience::ResilienceObserver {
  public:
   void OnAttempt(const resilience::AttemptEvent& e) override {
@@ -1003,92 +607,48 @@ class OperationLog final : public resilience::ResilienceObserver {
 
 class Ec2FleetHandlerTest : public ::testing::Test {
  protected:
-  Ec2FleetHandlerTest()
-      : credentials_(aws::Credentials{.access_key_id = "AKIDEXAMPLE", .secret_access_key = "s"}),
-        pipeline_(Config(), {clock_, random_, store_, &operations_}) {
-    std::array<aws::Endpoint, aws::kAwsServiceCount> endpoints;
-    endpoints[0] = {"http://127.0.0.1:9999", "127.0.0.1:9999", "ec2", "us-east-1", "test"};
-    endpoints[1] = {"http://127.0.0.1:9998", "127.0.0.1:9998", "autoscaling", "us-east-1", "test"};
-    endpoints[2] = {"http://127.0.0.1:9997", "127.0.0.1:9997", "monitoring", "us-east-1", "test"};
-    client_ =
-        std::make_unique<aws::AwsClient>("us-east-1", endpoints,
-                                         aws::AwsClientDependencies{.transport = ec2_,
-                                                                    .credentials = credentials_,
-                                                                    .clock = clock_,
-                                                                    .pipeline = pipeline_});
-    handler_ = std::make_unique<Ec2FleetHandler>(*client_, clock_);
-  }
-  static resilience::ResilienceConfig Config() {
-    resilience::ResilienceConfig c;
-    c.retry.default_backoff.jitter = resilience::JitterMode::kNone;
-    c.circuit_breaker.defaults.failure_threshold = 1000;
-    return c;
-  }
   // A request record as the store holds it after a launch.
-  store::RequestRecord Request(const std::string& id, const std::string& fleet_id = "") {
-    store::RequestRecord r;
+  model::Request Request(const std::string& id, const std::string& fleet_id = "") {
+    model::Request r;
     r.id = id;
     r.template_id = "Fleet-C5";
     r.machine_count = 4;
-    r.provider_api = "EC2Fleet";
-    r.created_at =
-        std::chrono::duration_cast<std::chrono::milliseconds>(clock_.SystemNow().time_since_epoch())
-            .count();
-    r.resource_id = fleet_id;
+    r.provider_api = model::ProviderApi::kEc2Fleet;
+    r.created_at = model::ToTimestamp(clock_.SystemNow());
+    r.created.resource_id = fleet_id;
     return r;
   }
   // A fleet of `n` running instances tagged with `request_id`, fulfilled.
   FakeFleet& Fleet(const std::string& request_id, int n, std::string type = "maintain") {
-    FakeFleet f;
-    f.id = "fleet-" + std::to_string(7000 + ec2_.fleets.size());
-    f.target = n;
-    f.fulfilled = n;
-    f.type = std::move(type);
-    f.tags = RequestTags(request_id);
-    ec2_.fleets.push_back(f);
-    FakeFleet& added = ec2_.fleets.back();
-    for (int i = 0; i < n; ++i) {
-      ec2_.AddMember(added, "i-" + std::to_string(i) + added.id.substr(6), RequestTags(request_id));
-    }
-    return added;
+    return ec2_.AddFleet(RequestTags(request_id), n, std::move(type));
   }
-  long Position(const char* action) const {
-    const std::vector<std::string> actions = ec2_.Actions();
-    return std::distance(actions.begin(), std::find(actions.begin(), actions.end(), action));
-  }
-  static std::vector<std::string> Terminated(const FakeEc2::Params& call) {
-    std::vector<std::string> out;
-    for (int i = 1; call.count("InstanceId." + std::to_string(i)) != 0; ++i) {
-      out.push_back(call.at("InstanceId." + std::to_string(i)));
-    }
-    return out;
+  long Position(const char* action) const { return ec2_.Position(action); }
+  static std::vector<std::string> Terminated(const Params& call) {
+    return Listed(call, "InstanceId.");
   }
 
-  ManualClock clock_;
-  resilience::SeededRandom random_{3};
-  resilience::InMemoryStateStore store_;
   OperationLog operations_;
-  FakeEc2 ec2_;
-  aws::StaticCredentialsProvider credentials_;
-  resilience::ResiliencePipeline pipeline_;
-  std::unique_ptr<aws::AwsClient> client_;
-  std::unique_ptr<Ec2FleetHandler> handler_;
+  testing::FakeAwsClient world_{testing::RetryingConfig(), &operations_};
+  FakeAws& ec2_ = world_.aws();
+  ManualClock& clock_ = world_.clock();
+  std::unique_ptr<Ec2FleetHandler> handler_ =
+      std::make_unique<Ec2FleetHandler>(world_.client(), clock_);
 };
 
 TEST_F(Ec2FleetHandlerTest, LaunchCreatesTheTemplateThenTheFleetWithTheAttemptsToken) {
-  const hostfactory::Template t = FleetTemplate(hostfactory::FleetType::kRequest);
+  const model::Template t = FleetTemplate(model::FleetType::kRequest);
   ec2_.launch_at_once = 2;
-  resilience::Result<LaunchOutcome> out = handler_->Launch(SpecFor(t, 2, "req-1"));
+  resilience::Result<AwsLaunchOutcome> out = handler_->Launch(SpecFor(t, 2, "req-1"));
   ASSERT_TRUE(out.ok()) << out.error().ToString();
   EXPECT_THAT(ec2_.Actions(), ElementsAre("CreateLaunchTemplate", "CreateFleet"));
-  ASSERT_EQ(ec2_.templates.count("ohfp-req-1"), 1U);
-  EXPECT_EQ(out->launch_template_id, ec2_.templates["ohfp-req-1"].first);
+  ASSERT_EQ(ec2_.launch_templates.count("ohfp-req-1"), 1U);
+  EXPECT_EQ(out->launch_template_id, ec2_.launch_templates["ohfp-req-1"].id);
   EXPECT_EQ(ec2_.Calls("CreateLaunchTemplate").at(0).at("ClientToken"), "req-1-lt");
   ASSERT_THAT(ec2_.fleets, SizeIs(1));
   EXPECT_EQ(out->resource_id, ec2_.fleets[0].id);
   EXPECT_THAT(out->instances, IsEmpty()) << "a request fleet launches asynchronously";
   EXPECT_THAT(out->errors, IsEmpty());
-  const FakeEc2::Params sent = ec2_.Calls("CreateFleet").at(0);
+  const Params sent = ec2_.Calls("CreateFleet").at(0);
   EXPECT_EQ(sent.at("ClientToken"), "req-1-1");
   EXPECT_EQ(sent.at("LaunchTemplateConfigs.1.LaunchTemplateSpecification.LaunchTemplateId"),
             out->launch_template_id);
@@ -1096,10 +656,10 @@ TEST_F(Ec2FleetHandlerTest, LaunchCreatesTheTemplateThenTheFleetWithTheAttemptsT
 }
 
 TEST_F(Ec2FleetHandlerTest, AnInstantFleetReportsItsInstancesAndThePoolsItCouldNotFill) {
-  const hostfactory::Template t = FleetTemplate(hostfactory::FleetType::kInstant);
+  const model::Template t = FleetTemplate(model::FleetType::kInstant);
   ec2_.launch_at_once = 1;
   ec2_.pool_errors = {{"InsufficientInstanceCapacity", "no c5.large"}};
-  resilience::Result<LaunchOutcome> out = handler_->Launch(SpecFor(t, 2, "req-1"));
+  resilience::Result<AwsLaunchOutcome> out = handler_->Launch(SpecFor(t, 2, "req-1"));
   ASSERT_TRUE(out.ok()) << out.error().ToString();
   ASSERT_THAT(out->instances, SizeIs(1));
   EXPECT_EQ(out->instances[0].state, "running") << "the full record, from DescribeInstances";
@@ -1112,55 +672,56 @@ TEST_F(Ec2FleetHandlerTest, AnInstantFleetReportsItsInstancesAndThePoolsItCouldN
 }
 
 TEST_F(Ec2FleetHandlerTest, AnInstantFleetWithoutCapacityIsDeletedAtOnceAndTheReasonKept) {
-  const hostfactory::Template t = FleetTemplate(hostfactory::FleetType::kInstant);
+  const model::Template t = FleetTemplate(model::FleetType::kInstant);
   ec2_.pool_errors = {{"InsufficientInstanceCapacity", "no c5.large"}};
-  resilience::Result<LaunchOutcome> out = handler_->Launch(SpecFor(t, 3, "req-1"));
+  resilience::Result<AwsLaunchOutcome> out = handler_->Launch(SpecFor(t, 3, "req-1"));
   ASSERT_TRUE(out.ok()) << out.error().ToString();
   EXPECT_THAT(out->instances, IsEmpty());
   EXPECT_THAT(out->errors, ElementsAre(HasSubstr("InsufficientInstanceCapacity: no c5.large")));
-  const std::vector<FakeEc2::Params> deleted = ec2_.Calls("DeleteFleets");
+  const std::vector<Params> deleted = ec2_.Calls("DeleteFleets");
   ASSERT_THAT(deleted, SizeIs(1));
   EXPECT_EQ(deleted[0].at("TerminateInstances"), "true") << "AWS deletes instant fleets so only";
   EXPECT_EQ(ec2_.fleets.at(0).state, "deleted_terminating");
-  EXPECT_TRUE(ec2_.templates.empty()) << "nothing will launch from ohfp's template";
+  EXPECT_TRUE(ec2_.launch_templates.empty()) << "nothing will launch from ohfp's template";
   EXPECT_EQ(out->resource_id, "") << "a deleted fleet that held nothing is not the request's";
 }
 
 TEST_F(Ec2FleetHandlerTest, AnInstantFleetRefusedForWhatTheTemplateSaysFailsTheLaunch) {
-  const hostfactory::Template t = FleetTemplate(hostfactory::FleetType::kInstant);
+  const model::Template t = FleetTemplate(model::FleetType::kInstant);
   ec2_.pool_errors = {{"InvalidAMIID.NotFound", "The image id '[ami-12345678]' does not exist"}};
-  resilience::Result<LaunchOutcome> out = handler_->Launch(SpecFor(t, 3, "req-1"));
+  resilience::Result<AwsLaunchOutcome> out = handler_->Launch(SpecFor(t, 3, "req-1"));
   ASSERT_FALSE(out.ok());
   EXPECT_EQ(out.error().kind(), ErrorKind::kValidation);
   EXPECT_THAT(out.error().ToString(), HasSubstr("ami-12345678"));
   EXPECT_THAT(out.error().ToString(), HasSubstr("the instant fleet launched nothing"));
   EXPECT_EQ(ec2_.fleets.at(0).state, "deleted_terminating");
-  EXPECT_TRUE(ec2_.templates.empty());
+  EXPECT_TRUE(ec2_.launch_templates.empty());
 }
 
 TEST_F(Ec2FleetHandlerTest, ARefusedCreateFleetIsTheLaunchsErrorAndDeletesOhfpsTemplate) {
-  ec2_.refuse_create_with = "InvalidParameterValue";
-  resilience::Result<LaunchOutcome> out = handler_->Launch(SpecFor(FleetTemplate(), 2, "req-1"));
+  ec2_.Refuse("CreateFleet", {.code = "InvalidParameterValue"});
+  resilience::Result<AwsLaunchOutcome> out = handler_->Launch(SpecFor(FleetTemplate(), 2, "req-1"));
   ASSERT_FALSE(out.ok());
   EXPECT_EQ(out.error().kind(), ErrorKind::kValidation);
   EXPECT_TRUE(ec2_.fleets.empty());
-  EXPECT_TRUE(ec2_.templates.empty()) << "no attempt will use it, and nobody would delete it";
+  EXPECT_TRUE(ec2_.launch_templates.empty())
+      << "no attempt will use it, and nobody would delete it";
 }
 
 TEST_F(Ec2FleetHandlerTest, ACapacityRefusalKeepsTheLaunchTemplateForTheNextAttempt) {
-  ec2_.refuse_create_with = "InsufficientInstanceCapacity";
-  resilience::Result<LaunchOutcome> out = handler_->Launch(SpecFor(FleetTemplate(), 2, "req-1"));
+  ec2_.Refuse("CreateFleet", {.code = "InsufficientInstanceCapacity"});
+  resilience::Result<AwsLaunchOutcome> out = handler_->Launch(SpecFor(FleetTemplate(), 2, "req-1"));
   ASSERT_FALSE(out.ok());
   EXPECT_EQ(out.error().kind(), ErrorKind::kCapacity);
-  EXPECT_EQ(ec2_.templates.count("ohfp-req-1"), 1U);
+  EXPECT_EQ(ec2_.launch_templates.count("ohfp-req-1"), 1U);
 }
 
 TEST_F(Ec2FleetHandlerTest, LaunchAdoptsTheFleetOfItsTokenOnIdempotentParameterMismatch) {
   const std::string existing = Fleet("req-1", 2, "instant").id;
   const std::vector<std::string> members = ec2_.fleets.back().members;
-  ec2_.refuse_create_with = "IdempotentParameterMismatch";
-  resilience::Result<LaunchOutcome> out =
-      handler_->Launch(SpecFor(FleetTemplate(hostfactory::FleetType::kInstant), 2, "req-1"));
+  ec2_.Refuse("CreateFleet", {.code = "IdempotentParameterMismatch"});
+  resilience::Result<AwsLaunchOutcome> out =
+      handler_->Launch(SpecFor(FleetTemplate(model::FleetType::kInstant), 2, "req-1"));
   ASSERT_TRUE(out.ok()) << out.error().ToString();
   EXPECT_EQ(out->resource_id, existing);
   ASSERT_THAT(out->instances, SizeIs(2));
@@ -1171,17 +732,18 @@ TEST_F(Ec2FleetHandlerTest, LaunchAdoptsTheFleetOfItsTokenOnIdempotentParameterM
 }
 
 TEST_F(Ec2FleetHandlerTest, AMismatchWithoutAVisibleFleetIsAnUnknownOutcomeNotARefusal) {
-  ec2_.refuse_create_with = "IdempotentParameterMismatch";
-  resilience::Result<LaunchOutcome> out = handler_->Launch(SpecFor(FleetTemplate(), 2, "req-1"));
+  ec2_.Refuse("CreateFleet", {.code = "IdempotentParameterMismatch"});
+  resilience::Result<AwsLaunchOutcome> out = handler_->Launch(SpecFor(FleetTemplate(), 2, "req-1"));
   ASSERT_FALSE(out.ok());
   EXPECT_EQ(out.error().kind(), ErrorKind::kTransient) << out.error().ToString();
-  EXPECT_EQ(ec2_.templates.count("ohfp-req-1"), 1U) << "the fleet may exist: its template stays";
+  EXPECT_EQ(ec2_.launch_templates.count("ohfp-req-1"), 1U)
+      << "the fleet may exist: its template stays";
 }
 
 TEST_F(Ec2FleetHandlerTest, LaunchWithTheUsersLaunchTemplateCreatesNoneAndReportsNone) {
-  hostfactory::Template t = FleetTemplate(hostfactory::FleetType::kMaintain);
+  model::Template t = FleetTemplate(model::FleetType::kMaintain);
   t.launch_template_id = "lt-0aaaaaaaaaaaaaaaa";
-  resilience::Result<LaunchOutcome> out = handler_->Launch(SpecFor(t, 2, "req-1"));
+  resilience::Result<AwsLaunchOutcome> out = handler_->Launch(SpecFor(t, 2, "req-1"));
   ASSERT_TRUE(out.ok()) << out.error().ToString();
   EXPECT_TRUE(ec2_.Calls("CreateLaunchTemplate").empty());
   EXPECT_EQ(out->launch_template_id, "");
@@ -1194,8 +756,8 @@ TEST_F(Ec2FleetHandlerTest, LaunchWithTheUsersLaunchTemplateCreatesNoneAndReport
 TEST_F(Ec2FleetHandlerTest, ObserveFindsTheFleetAndTemplateByTagWhenNoneIsRecorded) {
   Fleet("req-other", 1);
   const FakeFleet& fleet = Fleet("req-1", 2);
-  ec2_.templates["ohfp-req-1"] = {"lt-0111", RequestTags("req-1")};
-  resilience::Result<Observation> seen = handler_->Observe(Request("req-1"));
+  ec2_.launch_templates["ohfp-req-1"] = {"lt-0111", RequestTags("req-1")};
+  resilience::Result<AwsObservation> seen = handler_->Observe(Request("req-1"));
   ASSERT_TRUE(seen.ok()) << seen.error().ToString();
   EXPECT_EQ(seen->resource_id, fleet.id);
   EXPECT_EQ(seen->launch_template_id, "lt-0111");
@@ -1206,7 +768,7 @@ TEST_F(Ec2FleetHandlerTest, ObserveFindsTheFleetAndTemplateByTagWhenNoneIsRecord
 TEST_F(Ec2FleetHandlerTest, ObserveReadsAnInstantFleetsMembersFromDescribeFleets) {
   FakeFleet& fleet = Fleet("req-1", 2, "instant");
   ec2_.instances[fleet.members[1]].tags.clear();  // AWS could not tag it
-  resilience::Result<Observation> seen = handler_->Observe(Request("req-1", fleet.id));
+  resilience::Result<AwsObservation> seen = handler_->Observe(Request("req-1", fleet.id));
   ASSERT_TRUE(seen.ok()) << seen.error().ToString();
   EXPECT_THAT(seen->instances, SizeIs(2));
   EXPECT_TRUE(ec2_.Calls("DescribeFleetInstances").empty())
@@ -1218,7 +780,7 @@ TEST_F(Ec2FleetHandlerTest, FleetMembersLaunchedUntaggedAreTaggedWithTheFleetsTa
   FakeFleet& fleet = Fleet("req-1", 1);
   ec2_.AddMember(fleet, "i-u", {});  // from the user's launch template
   fleet.tags.push_back({"ohfp:weights", "c5.large=1"});
-  resilience::Result<Observation> seen = handler_->Observe(Request("req-1", fleet.id));
+  resilience::Result<AwsObservation> seen = handler_->Observe(Request("req-1", fleet.id));
   ASSERT_TRUE(seen.ok()) << seen.error().ToString();
   EXPECT_THAT(seen->instances, SizeIs(2));
   EXPECT_EQ(ec2_.instances["i-u"].tags, RequestTags("req-1"));
@@ -1230,15 +792,15 @@ TEST_F(Ec2FleetHandlerTest, AFleetShortOfItsTargetIsFulfillingAndReportsWhy) {
   fleet.target = 4;
   fleet.activity = "pending_fulfillment";
   fleet.errors = {{"InsufficientInstanceCapacity", "no c5.large"}};
-  resilience::Result<Observation> seen = handler_->Observe(Request("req-1", fleet.id));
+  resilience::Result<AwsObservation> seen = handler_->Observe(Request("req-1", fleet.id));
   ASSERT_TRUE(seen.ok()) << seen.error().ToString();
   EXPECT_TRUE(seen->fulfilling);
   EXPECT_THAT(seen->errors, ElementsAre(HasSubstr("InsufficientInstanceCapacity: no c5.large")));
 }
 
 TEST_F(Ec2FleetHandlerTest, ARecordedFleetNotListedYetIsFulfillingUntilTheGraceEnds) {
-  const store::RequestRecord request = Request("req-1", "fleet-9999");
-  resilience::Result<Observation> seen = handler_->Observe(request);
+  const model::Request request = Request("req-1", "fleet-9999");
+  resilience::Result<AwsObservation> seen = handler_->Observe(request);
   ASSERT_TRUE(seen.ok()) << seen.error().ToString();
   EXPECT_TRUE(seen->fulfilling);
   clock_.Advance(kEc2FleetVisibilityGrace + std::chrono::seconds(1));
@@ -1254,14 +816,14 @@ TEST_F(Ec2FleetHandlerTest, ReleaseLowersAMaintainFleetFirstThenTerminatesExactl
   const std::string id = fleet.id;
   const std::vector<std::string> members = fleet.members;
   ASSERT_TRUE(handler_->Release(Request("req-1", id), {members[0], members[2]}).ok());
-  const std::vector<FakeEc2::Params> modify = ec2_.Calls("ModifyFleet");
+  const std::vector<Params> modify = ec2_.Calls("ModifyFleet");
   ASSERT_THAT(modify, SizeIs(1));
   EXPECT_EQ(modify[0].at("FleetId"), id);
   EXPECT_EQ(modify[0].at("TargetCapacitySpecification.TotalTargetCapacity"), "2");
   EXPECT_EQ(modify[0].at("TargetCapacitySpecification.OnDemandTargetCapacity"), "2");
   EXPECT_EQ(modify[0].at("TargetCapacitySpecification.SpotTargetCapacity"), "0");
   EXPECT_EQ(modify[0].at("ExcessCapacityTerminationPolicy"), "no-termination");
-  const std::vector<FakeEc2::Params> terminate = ec2_.Calls("TerminateInstances");
+  const std::vector<Params> terminate = ec2_.Calls("TerminateInstances");
   ASSERT_THAT(terminate, SizeIs(1));
   EXPECT_THAT(Terminated(terminate[0]), UnorderedElementsAre(members[0], members[2]));
   EXPECT_LT(Position("ModifyFleet"), Position("TerminateInstances"))
@@ -1275,10 +837,12 @@ TEST_F(Ec2FleetHandlerTest, ReleaseRepeatedAfterAFailedTerminateLowersTheTargetO
   fleet.target = 4;  // short of its target: two more to come
   const std::string id = fleet.id;
   const std::string victim = fleet.members[0];
-  ec2_.terminate_failures = 100;  // every attempt of the first call
+  ec2_.Refuse(
+      "TerminateInstances",
+      {.code = "Unavailable", .status = 503, .times = 100});  // every attempt of the first call
   EXPECT_FALSE(handler_->Release(Request("req-1", id), {victim}).ok());
   EXPECT_EQ(ec2_.Fleet(id)->target, 3) << "1 remains, 2 still owed";
-  ec2_.terminate_failures = 0;
+  ec2_.StopRefusing("TerminateInstances");
   ASSERT_TRUE(handler_->Release(Request("req-1", id), {victim}).ok());
   EXPECT_EQ(ec2_.Fleet(id)->target, 3) << "lowered once, for one instance";
   EXPECT_THAT(ec2_.Calls("ModifyFleet"), SizeIs(1));
@@ -1288,7 +852,7 @@ TEST_F(Ec2FleetHandlerTest, ReleaseRepeatedAfterAFailedTerminateLowersTheTargetO
 TEST_F(Ec2FleetHandlerTest, ReleaseTerminatesNothingWhenTheTargetCannotBeLowered) {
   FakeFleet& fleet = Fleet("req-1", 3);
   const std::string victim = fleet.members[0];
-  ec2_.refuse_modify_with = "UnauthorizedOperation";
+  ec2_.Refuse("ModifyFleet", {.code = "UnauthorizedOperation"});
   const resilience::Status s = handler_->Release(Request("req-1", fleet.id), {victim});
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.error().kind(), ErrorKind::kAuthorization);
@@ -1297,7 +861,7 @@ TEST_F(Ec2FleetHandlerTest, ReleaseTerminatesNothingWhenTheTargetCannotBeLowered
   EXPECT_EQ(ec2_.instances[victim].state, "running");
   EXPECT_FALSE(HasTag(ec2_.instances[victim].tags, "ohfp:released", "true"))
       << "the next Release must still lower the target for it";
-  ec2_.refuse_modify_with.clear();
+  ec2_.StopRefusing("ModifyFleet");
   ASSERT_TRUE(handler_->Release(Request("req-1", fleet.id), {victim}).ok());
   EXPECT_EQ(ec2_.Fleet(fleet.id)->target, 2);
   EXPECT_EQ(ec2_.instances[victim].state, "shutting-down");
@@ -1358,7 +922,7 @@ TEST_F(Ec2FleetHandlerTest, ShrinkStopsARequestFleetByDeletingItWithoutItsInstan
   const std::string kept = fleet.members[0];
   ASSERT_TRUE(handler_->Shrink(Request("req-1", id), 1).ok());
   EXPECT_TRUE(ec2_.Calls("ModifyFleet").empty()) << "AWS refuses it for request fleets";
-  const std::vector<FakeEc2::Params> deleted = ec2_.Calls("DeleteFleets");
+  const std::vector<Params> deleted = ec2_.Calls("DeleteFleets");
   ASSERT_THAT(deleted, SizeIs(1));
   EXPECT_EQ(deleted[0].at("TerminateInstances"), "false");
   EXPECT_EQ(ec2_.Fleet(id)->state, "deleted_running");
@@ -1371,10 +935,11 @@ TEST_F(Ec2FleetHandlerTest, ShrinkToNothingDeletesTheFleetAndOhfpsTemplateAtOnce
     FakeFleet& fleet = Fleet(request_id, 0, type);
     fleet.target = 4;
     const std::string id = fleet.id;
-    ec2_.templates["ohfp-" + request_id] = {"lt-0" + std::string(type), RequestTags(request_id)};
+    ec2_.launch_templates["ohfp-" + request_id] = {"lt-0" + std::string(type),
+                                                   RequestTags(request_id)};
     ASSERT_TRUE(handler_->Shrink(Request(request_id, id), 0).ok()) << type;
     EXPECT_EQ(ec2_.Fleet(id)->state, "deleted_running") << type;
-    EXPECT_EQ(ec2_.templates.count("ohfp-" + request_id), 0U)
+    EXPECT_EQ(ec2_.launch_templates.count("ohfp-" + request_id), 0U)
         << type << ": no machine will be returned to trigger the cleanup";
   }
   EXPECT_TRUE(ec2_.Calls("ModifyFleet").empty());
@@ -1382,7 +947,7 @@ TEST_F(Ec2FleetHandlerTest, ShrinkToNothingDeletesTheFleetAndOhfpsTemplateAtOnce
 }
 
 TEST_F(Ec2FleetHandlerTest, ShrinkOfAFleetNotListedYetFailsSoTheServiceAsksAgain) {
-  const store::RequestRecord request = Request("req-1", "fleet-9999");
+  const model::Request request = Request("req-1", "fleet-9999");
   EXPECT_FALSE(handler_->Shrink(request, 2).ok()) << "it may still launch";
   clock_.Advance(kEc2FleetVisibilityGrace + std::chrono::seconds(1));
   EXPECT_TRUE(handler_->Shrink(request, 2).ok()) << "gone";
@@ -1394,13 +959,14 @@ TEST_F(Ec2FleetHandlerTest, CleanupDeletesTheFleetThenTerminatesWhatItStillRunsT
     FakeFleet& fleet = Fleet(request_id, 1, type);
     const std::string id = fleet.id;
     const std::string member = fleet.members[0];
-    ec2_.templates["ohfp-" + request_id] = {"lt-0" + std::string(type), RequestTags(request_id)};
-    store::RequestRecord request = Request(request_id, id);
-    request.launch_template_id = "lt-0" + std::string(type);
+    ec2_.launch_templates["ohfp-" + request_id] = {"lt-0" + std::string(type),
+                                                   RequestTags(request_id)};
+    model::Request request = Request(request_id, id);
+    request.created.launch_template_id = "lt-0" + std::string(type);
     ASSERT_TRUE(handler_->Cleanup(request).ok()) << type;
     EXPECT_EQ(ec2_.Fleet(id)->state, "deleted_running") << type;
     EXPECT_EQ(ec2_.Calls("DeleteFleets").back().at("TerminateInstances"), "false");
-    EXPECT_EQ(ec2_.templates.count("ohfp-" + request_id), 0U) << type;
+    EXPECT_EQ(ec2_.launch_templates.count("ohfp-" + request_id), 0U) << type;
     EXPECT_NE(ec2_.instances[member].state, "running")
         << "the request holds no machine: what the fleet still runs is nobody's";
     EXPECT_THAT(ec2_.Calls("TerminateInstances").back().at("InstanceId.1"), member);
@@ -1415,13 +981,14 @@ TEST_F(Ec2FleetHandlerTest, CleanupDeletesAnInstantFleetOnlyOnceNoneOfItsInstanc
   FakeFleet& fleet = Fleet("req-1", 2, "instant");
   const std::string id = fleet.id;
   const std::vector<std::string> members = fleet.members;
-  ec2_.templates["ohfp-req-1"] = {"lt-0111", RequestTags("req-1")};
+  ec2_.launch_templates["ohfp-req-1"] = {"lt-0111", RequestTags("req-1")};
   const resilience::Status busy = handler_->Cleanup(Request("req-1", id));
   EXPECT_FALSE(busy.ok());
   EXPECT_TRUE(ec2_.Calls("DeleteFleets").empty())
       << "AWS would terminate the instances HostFactory still holds";
   EXPECT_EQ(ec2_.instances[members[0]].state, "running");
-  EXPECT_TRUE(ec2_.templates.empty()) << "the template goes anyway: the fleet launches no more";
+  EXPECT_TRUE(ec2_.launch_templates.empty())
+      << "the template goes anyway: the fleet launches no more";
 
   ec2_.instances[members[0]].state = "terminated";
   ec2_.instances[members[1]].state = "shutting-down";
@@ -1433,28 +1000,28 @@ TEST_F(Ec2FleetHandlerTest, CleanupDeletesAnInstantFleetOnlyOnceNoneOfItsInstanc
 
 TEST_F(Ec2FleetHandlerTest, CleanupNeverDeletesALaunchTemplateOhfpDidNotCreate) {
   FakeFleet& fleet = Fleet("req-1", 0);
-  ec2_.templates["users-own"] = {"lt-0222", {}};
-  store::RequestRecord request = Request("req-1", fleet.id);
-  request.launch_template_id = "lt-0222";  // recorded, but the user's
+  ec2_.launch_templates["users-own"] = {"lt-0222", {}};
+  model::Request request = Request("req-1", fleet.id);
+  request.created.launch_template_id = "lt-0222";  // recorded, but the user's
   ASSERT_TRUE(handler_->Cleanup(request).ok());
-  EXPECT_EQ(ec2_.templates.count("users-own"), 1U);
+  EXPECT_EQ(ec2_.launch_templates.count("users-own"), 1U);
   EXPECT_TRUE(ec2_.Calls("DeleteLaunchTemplate").empty());
 }
 
 TEST_F(Ec2FleetHandlerTest, CleanupOfAFleetAwsNoLongerKnowsOnlyDeletesTheTemplate) {
-  ec2_.templates["ohfp-req-1"] = {"lt-0111", RequestTags("req-1")};
+  ec2_.launch_templates["ohfp-req-1"] = {"lt-0111", RequestTags("req-1")};
   ASSERT_TRUE(handler_->Cleanup(Request("req-1", "fleet-0123")).ok());
   EXPECT_TRUE(ec2_.Calls("DeleteFleets").empty());
-  EXPECT_TRUE(ec2_.templates.empty());
+  EXPECT_TRUE(ec2_.launch_templates.empty());
 }
 
 TEST_F(Ec2FleetHandlerTest, EveryCallRunsThroughThePipelineUnderItsOwnOperationAndTheEc2Breaker) {
-  hostfactory::Template t = FleetTemplate(hostfactory::FleetType::kMaintain);
+  model::Template t = FleetTemplate(model::FleetType::kMaintain);
   ec2_.launch_at_once = 2;
-  resilience::Result<LaunchOutcome> out = handler_->Launch(SpecFor(t, 2, "req-1"));
+  resilience::Result<AwsLaunchOutcome> out = handler_->Launch(SpecFor(t, 2, "req-1"));
   ASSERT_TRUE(out.ok()) << out.error().ToString();
-  store::RequestRecord request = Request("req-1", out->resource_id);
-  request.launch_template_id = out->launch_template_id;
+  model::Request request = Request("req-1", out->resource_id);
+  request.created.launch_template_id = out->launch_template_id;
   ASSERT_TRUE(handler_->Observe(request).ok());
   const std::vector<std::string> members = ec2_.fleets.at(0).members;
   ASSERT_TRUE(handler_->Release(request, members).ok());

@@ -117,5 +117,48 @@ TEST(TraceJson, EventsPrintInTheDocumentedShape) {
       R"({"at":6.0,"event":"result","call":0,"ok":false,"error":"RequestLimitExceeded","attempts":3})");
 }
 
+TEST(TraceJson, ACallMayNameItsResourceCount) {
+  std::istringstream in(R"({"operation": "ec2_run_instances", "resources": 20})"
+                        "\n"
+                        R"({"operation": "ec2_run_instances", "resources": 0})");
+  std::vector<SimCall> calls;
+  const resilience::Status s = ReadTrace(in, calls);
+  ASSERT_FALSE(s.ok());
+  EXPECT_THAT(std::string(s.error().message()),
+              HasSubstr("line 2.resources: must be between 1 and 1000000, got 0"));
+  EXPECT_EQ(calls[0].resources, 20U);
+}
+
+TEST(ServerJson, StartsFromEc2sPublishedBucketsScaled) {
+  std::istringstream in(R"({"model": "aws", "scale": 0.1,
+      "buckets": {"ec2:DescribeInstances": {"background_rate": 2}}})");
+  resilience::SimServer server;
+  ASSERT_TRUE(ReadServer(in, server).ok());
+  const resilience::SimServerBucket& d = server.buckets.at("ec2:DescribeInstances");
+  EXPECT_DOUBLE_EQ(d.options.capacity, 5);
+  EXPECT_DOUBLE_EQ(d.options.refill_rate, 1);
+  EXPECT_DOUBLE_EQ(d.background_rate, 2);
+  EXPECT_DOUBLE_EQ(server.buckets.at("ec2:RunInstances:instances").options.capacity, 100);
+  EXPECT_EQ(server.operations.at("ec2_run_instances").resource_buckets,
+            std::vector<std::string>{"ec2:RunInstances:instances"});
+  EXPECT_EQ(server.throttle_code, "RequestLimitExceeded");
+}
+
+TEST(ServerJson, NamesEveryProblem) {
+  std::istringstream in(R"({"model": "gcp", "scale": 0,
+      "buckets": {"new": {"capacity": 3}, "b": {"capacity": 1, "refill_rate": 1, "x": 1}},
+      "operations": {"op": {"buckets": ["missing"]}}, "extra": 1})");
+  resilience::SimServer server;
+  const resilience::Status s = ReadServer(in, server);
+  ASSERT_FALSE(s.ok());
+  const std::string m(s.error().message());
+  EXPECT_THAT(m, HasSubstr("server.model: must be \"aws\""));
+  EXPECT_THAT(m, HasSubstr("server.scale: must be more than zero"));
+  EXPECT_THAT(m, HasSubstr("server.buckets.new.refill_rate: is required"));
+  EXPECT_THAT(m, HasSubstr("server.buckets.b.x: is not a known key"));
+  EXPECT_THAT(m, HasSubstr("server.operations.op: no bucket \"missing\""));
+  EXPECT_THAT(m, HasSubstr("server.extra: is not a known key"));
+}
+
 }  // namespace
 }  // namespace ohfp::simulator

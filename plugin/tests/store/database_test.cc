@@ -57,6 +57,28 @@ TEST_F(DatabaseTest, TheDefaultBusyTimeoutIsFiveSeconds) {
   EXPECT_EQ(Scalar(*db, "PRAGMA busy_timeout"), "5000");
 }
 
+TEST_F(DatabaseTest, AReadOnlyConnectionReadsBesideAWriterAndCannotWrite) {
+  EXPECT_FALSE(Database::Open(Path(), {.read_only = true}).ok()) << "read-only creates nothing";
+  EXPECT_FALSE(std::filesystem::exists(Path()));
+  Database writer = Open();
+  ASSERT_TRUE(writer.Execute("CREATE TABLE t (v INTEGER); INSERT INTO t VALUES (1)").ok());
+  Result<Database> reader = Database::Open(Path(), {.read_only = true});
+  ASSERT_TRUE(reader.ok()) << reader.error().ToString();
+  // A read transaction open on the reader does not stop the writer from committing (WAL).
+  Result<Transaction> snapshot = Transaction::Begin(*reader, TransactionMode::kDeferred);
+  ASSERT_TRUE(snapshot.ok());
+  EXPECT_EQ(Scalar(*reader, "SELECT COUNT(*) FROM t"), "1");
+  Result<Database> other_writer = Database::Open(Path(), {.busy_timeout = {}});
+  ASSERT_TRUE(other_writer.ok());
+  EXPECT_TRUE(other_writer->Execute("INSERT INTO t VALUES (2)").ok());
+  EXPECT_EQ(Scalar(*reader, "SELECT COUNT(*) FROM t"), "1") << "the reader's snapshot";
+  ASSERT_TRUE(snapshot->Commit().ok());
+  EXPECT_EQ(Scalar(*reader, "SELECT COUNT(*) FROM t"), "2");
+  resilience::Status write = reader->Execute("INSERT INTO t VALUES (3)");
+  ASSERT_FALSE(write.ok());
+  EXPECT_THAT(write.error().message(), HasSubstr("readonly"));
+}
+
 TEST_F(DatabaseTest, AnUncreatableDirectoryIsAClearError) {
   const std::string blocker = dir_.Write("not-a-directory", "x");
   const std::string path = blocker + "/state.db";

@@ -23,6 +23,7 @@ using model::RequestState;
 using model::Timestamp;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
+using ::testing::IsEmpty;
 using testing::RequestStoreBackend;
 using ::testing::SizeIs;
 
@@ -186,6 +187,24 @@ TEST_P(RequestStoreContract, MachinesAreUpsertedByInstanceIdWithEveryField) {
   EXPECT_THAT(*store_->MachinesByIds({"i-2", "i-9"}), SizeIs(1));
 }
 
+TEST_P(RequestStoreContract, MachinesAreFoundByTheirHostName) {
+  Acquire("req-1", 3);
+  model::Machine a = Machine("i-1", "req-1", MachineResult::kSucceed);
+  a.name = "ip-10-0-0-1.ec2.internal";
+  model::Machine b = Machine("i-2", "req-1", MachineResult::kSucceed);
+  b.name = "ip-10-0-0-2.ec2.internal";
+  model::Machine c = Machine("i-3", "req-1", MachineResult::kFail, InstanceState::kTerminated);
+  c.name = a.name;  // the address came back to another instance later
+  c.created_at = kNow + std::chrono::seconds(1);
+  ASSERT_TRUE(store_->SaveMachines({a, b, c}).ok());
+  auto found = store_->MachinesByNames({"ip-10-0-0-1.ec2.internal", "ip-10-0-0-9.ec2.internal"});
+  ASSERT_TRUE(found.ok()) << found.error().ToString();
+  ASSERT_THAT(*found, SizeIs(2));
+  EXPECT_EQ((*found)[0].instance_id, "i-1") << "oldest first";
+  EXPECT_EQ((*found)[1].instance_id, "i-3");
+  EXPECT_THAT(*store_->MachinesByNames({}), SizeIs(0));
+}
+
 TEST_P(RequestStoreContract, ListsOfAnyLengthAreRead) {
   Acquire("req-1", 1);
   ASSERT_TRUE(store_->SaveMachines({Machine("i-1", "req-1", MachineResult::kSucceed)}).ok());
@@ -283,6 +302,81 @@ TEST_P(RequestStoreContract, AReturnRequestIsSavedWithItsMachines) {
   EXPECT_THAT(*store_->OpenRequests(RequestKind::kReturn), SizeIs(1));
 }
 
+// Ids of a page, in its order.
+std::vector<std::string> Ids(const RequestPage& page) {
+  std::vector<std::string> ids;
+  for (const model::Request& r : page.requests) ids.push_back(r.id);
+  return ids;
+}
+
+TEST_P(RequestStoreContract, RequestsAreListedNewestFirstByStateTemplateAndTimeInPages) {
+  // req-0 .. req-4, a minute apart; templates A, B, A, B, A; req-1 completes; a return request.
+  for (int i = 0; i < 5; ++i) {
+    auto r = store_->CreateAcquire({.id = "req-" + std::to_string(i),
+                                    .template_id = i % 2 == 0 ? "A" : "B",
+                                    .machine_count = 1,
+                                    .client_token = "req-" + std::to_string(i) + "-1",
+                                    .owner = {42, "boot/1"},
+                                    .now = kNow + std::chrono::minutes(i)});
+    ASSERT_TRUE(r.ok()) << r.error().ToString();
+  }
+  ASSERT_TRUE(store_->SetRequestState("req-1", RequestState::kComplete, "", kNow).ok());
+  ASSERT_TRUE(store_
+                  ->CreateReturn("ret-9", {{.instance_id = "i-9"}}, {7, "b/7"},
+                                 kNow + std::chrono::minutes(9))
+                  .ok());
+
+  auto all = store_->ListRequests({});
+  ASSERT_TRUE(all.ok()) << all.error().ToString();
+  EXPECT_EQ(all->total, 6);
+  EXPECT_THAT(Ids(*all), ElementsAre("ret-9", "req-4", "req-3", "req-2", "req-1", "req-0"));
+
+  auto acquire_a = *store_->ListRequests({.kind = RequestKind::kAcquire, .template_id = "A"});
+  EXPECT_THAT(Ids(acquire_a), ElementsAre("req-4", "req-2", "req-0"));
+  auto running_b = *store_->ListRequests({.state = RequestState::kRunning, .template_id = "B"});
+  EXPECT_THAT(Ids(running_b), ElementsAre("req-3"));
+  auto window = *store_->ListRequests({.kind = RequestKind::kAcquire,
+                                       .created_from = kNow + std::chrono::minutes(1),
+                                       .created_until = kNow + std::chrono::minutes(3)});
+  EXPECT_THAT(Ids(window), ElementsAre("req-2", "req-1")) << "from inclusive, until exclusive";
+
+  auto page2 = *store_->ListRequests({.kind = RequestKind::kAcquire, .limit = 2, .offset = 2});
+  EXPECT_EQ(page2.total, 5) << "the total ignores paging";
+  EXPECT_THAT(Ids(page2), ElementsAre("req-2", "req-1"));
+  auto past_the_end = *store_->ListRequests({.limit = 10, .offset = 10});
+  EXPECT_THAT(past_the_end.requests, ::testing::IsEmpty());
+  auto count_only = *store_->ListRequests({.state = RequestState::kComplete, .limit = 0});
+  EXPECT_EQ(count_only.total, 1);
+  EXPECT_THAT(count_only.requests, ::testing::IsEmpty());
+  EXPECT_EQ((*store_->ListRequests({.template_id = "Z"})).total, 0);
+}
+
+TEST_P(RequestStoreContract, MachinesAreListedNewestFirstByResultAndTemplateInPages) {
+  Acquire("req-1", 3);
+  std::vector<model::Machine> machines;
+  for (int i = 0; i < 3; ++i) {
+    model::Machine m = Machine("i-" + std::to_string(i), "req-1",
+                               i == 1 ? MachineResult::kFail : MachineResult::kSucceed);
+    m.created_at = m.updated_at = kNow + std::chrono::seconds(i);
+    machines.push_back(m);
+  }
+  ASSERT_TRUE(store_->SaveMachines(machines).ok());
+  auto all = store_->ListMachines({});
+  ASSERT_TRUE(all.ok()) << all.error().ToString();
+  EXPECT_EQ(all->total, 3);
+  ASSERT_THAT(all->machines, SizeIs(3));
+  EXPECT_EQ(all->machines[0].instance_id, "i-2");
+  EXPECT_EQ(all->machines[2].instance_id, "i-0");
+  auto failed = *store_->ListMachines({.result = MachineResult::kFail});
+  ASSERT_THAT(failed.machines, SizeIs(1));
+  EXPECT_EQ(failed.machines[0].instance_id, "i-1");
+  auto page = *store_->ListMachines({.limit = 1, .offset = 1});
+  EXPECT_EQ(page.total, 3);
+  ASSERT_THAT(page.machines, SizeIs(1));
+  EXPECT_EQ(page.machines[0].instance_id, "i-1");
+  EXPECT_EQ((*store_->ListMachines({.template_id = "other"})).total, 0);
+}
+
 TEST_P(RequestStoreContract, InstanceTypesAndMetricsAreKept) {
   ASSERT_TRUE(store_->SaveInstanceTypes({{"c5.large", 2, 1, 4096}}, kNow).ok());
   auto types = *store_->InstanceTypes({"c5.large", "m5.large"});
@@ -295,6 +389,50 @@ TEST_P(RequestStoreContract, InstanceTypesAndMetricsAreKept) {
   ASSERT_THAT(metrics, SizeIs(2));
   EXPECT_EQ(metrics[0].name, "ohfp_commands_total");
   EXPECT_EQ(metrics[0].value, 3);
+}
+
+TEST_P(RequestStoreContract, TheImageARequestLaunchesIsKept) {
+  auto created = store_->CreateAcquire({.id = "req-9",
+                                        .template_id = "T",
+                                        .machine_count = 1,
+                                        .image_id = "ami-0123456789abcdef0",
+                                        .client_token = "req-9-1",
+                                        .owner = {42, "boot/1"},
+                                        .now = kNow});
+  ASSERT_TRUE(created.ok()) << created.error().ToString();
+  EXPECT_EQ(created->image_id, "ami-0123456789abcdef0");
+  EXPECT_EQ((*store_->GetRequest("req-9"))->image_id, "ami-0123456789abcdef0");
+  EXPECT_EQ((*store_->OpenRequests(model::RequestKind::kAcquire))[0].image_id,
+            "ami-0123456789abcdef0");
+  Acquire("req-10", 1);
+  EXPECT_EQ((*store_->GetRequest("req-10"))->image_id, "") << "a launch template's own image";
+}
+
+TEST_P(RequestStoreContract, CachedValuesAreKeptPerKindAndReplaced) {
+  const model::Timestamp later = kNow + std::chrono::hours(1);
+  ASSERT_TRUE(store_
+                  ->SaveCachedValues("image-root-device",
+                                     {{"ami-1", "/dev/sda1"}, {"ami-2", "/dev/xvda"}}, kNow)
+                  .ok());
+  ASSERT_TRUE(store_->SaveCachedValues("ssm-parameter", {{"ami-1", "other kind"}}, kNow).ok());
+  auto found = store_->CachedValues("image-root-device", {"ami-1", "ami-3"});
+  ASSERT_TRUE(found.ok()) << found.error().ToString();
+  EXPECT_THAT(*found, ElementsAre(CachedValue{"ami-1", "/dev/sda1", kNow}));
+  ASSERT_TRUE(store_->SaveCachedValues("image-root-device", {{"ami-1", "/dev/xvda"}}, later).ok());
+  EXPECT_THAT(*store_->CachedValues("image-root-device", {"ami-1"}),
+              ElementsAre(CachedValue{"ami-1", "/dev/xvda", later}));
+  EXPECT_THAT(*store_->CachedValues("ssm-parameter", {"ami-1"}),
+              ElementsAre(CachedValue{"ami-1", "other kind", kNow}));
+  // Any number of keys, as every list the store reads.
+  std::vector<std::pair<std::string, std::string>> many;
+  std::vector<std::string> keys;
+  for (int i = 0; i < 1200; ++i) {
+    many.emplace_back("k" + std::to_string(i), std::to_string(i));
+    keys.push_back("k" + std::to_string(i));
+  }
+  ASSERT_TRUE(store_->SaveCachedValues("many", many, kNow).ok());
+  EXPECT_THAT(*store_->CachedValues("many", keys), SizeIs(1200));
+  EXPECT_THAT(*store_->CachedValues("many", {}), IsEmpty());
 }
 
 TEST_P(RequestStoreContract, ASweepRunsOncePerInterval) {

@@ -10,6 +10,7 @@
 
 #include "ohfp/resilience/circuit_breaker.h"
 #include "ohfp/resilience/manual_clock.h"
+#include "ohfp/resilience/rate_limiter.h"
 #include "ohfp/resilience/retry_quota.h"
 #include "store/statement.h"
 #include "store/transaction.h"
@@ -25,6 +26,7 @@ using resilience::CircuitOverride;
 using resilience::CircuitState;
 using resilience::Error;
 using resilience::ErrorKind;
+using resilience::LimiterRecord;
 using resilience::QuotaRecord;
 using resilience::Result;
 using resilience::SysTime;
@@ -93,8 +95,112 @@ TEST_F(SqliteStateStoreTest, OpenCreatesTheResilienceTables) {
   EXPECT_TRUE(db.Execute("SELECT service, state, override_mode, failure_count, half_open_probes, "
                          "generation, last_failure_ns, last_success_ns, state_changed_ns, "
                          "failure_window, version FROM resilience_breakers; "
-                         "SELECT service, tokens, version FROM resilience_quotas")
+                         "SELECT service, tokens, version FROM resilience_quotas; "
+                         "SELECT key, tokens, updated_ns, fill_rate, last_max_rate, "
+                         "last_throttle_ns, measured_rate, measure_start_ns, measure_count, "
+                         "version FROM resilience_limiters")
                   .ok());
+}
+
+TEST_F(SqliteStateStoreTest, ADatabaseOfAnOlderOhfpGainsTheLimiterTableAndKeepsItsRecords) {
+  {
+    // What the previous ohfp made: migration 1 only, with an open circuit in it.
+    Database db = OpenDatabase();
+    ASSERT_TRUE(ApplyMigrations(db, kResilienceSchema, ResilienceMigrations().first(1)).ok());
+    ASSERT_TRUE(db.Execute("INSERT INTO resilience_breakers VALUES ('aws_ec2', 'open', 'none', "
+                           "3, 0, 1, 5, NULL, 5, '', 4)")
+                    .ok());
+  }
+  auto store = OpenStore();
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(store->ReadBreaker("aws_ec2")->state, CircuitState::kOpen);
+  EXPECT_EQ(store->ReadBreaker("aws_ec2")->failure_count, 3U);
+  Database db = OpenDatabase();
+  EXPECT_EQ(*SchemaVersion(db, kResilienceSchema), 2);
+  std::vector<LimiterRecord> records(1);
+  EXPECT_TRUE(store
+                  ->UpdateLimiters(std::vector<std::string>{"k"}, records,
+                                   [](std::span<LimiterRecord>) { return true; })
+                  .ok());
+}
+
+TEST_F(SqliteStateStoreTest, LimiterRecordsRoundTripEveryField) {
+  auto store = OpenStore();
+  ASSERT_NE(store, nullptr);
+  LimiterRecord full;
+  full.tokens = -12.625;
+  full.updated = SysTime(nanoseconds(1'767'225'600'123'456'789));
+  full.fill_rate = 0.35;
+  full.last_max_rate = 0.5;
+  full.last_throttle = SysTime(nanoseconds(-5));
+  full.measured_rate = 19.75;
+  full.measure_start = SysTime(nanoseconds(1'767'225'600'000'000'000));
+  full.measure_count = 1000.5;
+  const std::vector<std::string> keys = {"123456789012/us-east-1/ec2:RunInstances",
+                                         "123456789012/us-east-1/ec2:RunInstances:instances"};
+  std::vector<LimiterRecord> records(2);
+  ASSERT_TRUE(store
+                  ->UpdateLimiters(keys, records,
+                                   [&](std::span<LimiterRecord> r) {
+                                     EXPECT_EQ(r[0], LimiterRecord{}) << "a fresh record";
+                                     r[0] = full;
+                                     r[1].tokens = 3;  // the rest unset
+                                     return true;
+                                   })
+                  .ok());
+  // Another process reads what this one wrote.
+  auto other = OpenStore();
+  std::vector<LimiterRecord> read(2);
+  ASSERT_TRUE(
+      other->UpdateLimiters(keys, read, [](std::span<LimiterRecord>) { return false; }).ok());
+  LimiterRecord expected = full;
+  expected.version = 1;
+  EXPECT_EQ(read[0], expected);
+  EXPECT_EQ(read[1].tokens, 3);
+  EXPECT_FALSE(read[1].updated.has_value());
+  EXPECT_FALSE(read[1].last_throttle.has_value());
+  EXPECT_EQ(read[1].version, 1U);
+}
+
+TEST_F(SqliteStateStoreTest, ARefusedLimiterUpdateWritesNothing) {
+  auto store = OpenStore();
+  ASSERT_NE(store, nullptr);
+  const std::vector<std::string> keys = {"k"};
+  std::vector<LimiterRecord> records(1);
+  ASSERT_TRUE(store
+                  ->UpdateLimiters(keys, records,
+                                   [](std::span<LimiterRecord> r) {
+                                     r[0].tokens = 7;
+                                     return false;
+                                   })
+                  .ok());
+  Database db = OpenDatabase();
+  Result<Statement> q = db.Prepare("SELECT count(*) FROM resilience_limiters");
+  ASSERT_TRUE(q.ok());
+  ASSERT_TRUE(q->Step().ok());
+  EXPECT_EQ(q->Column<std::int64_t>(0), 0);
+}
+
+TEST_F(SqliteStateStoreTest, RateLimitersOfTwoProcessesSpendFromOneBucket) {
+  auto first = OpenStore();
+  auto second = OpenStore();
+  ASSERT_NE(first, nullptr);
+  ASSERT_NE(second, nullptr);
+  resilience::ManualClock clock;
+  resilience::RateLimiterConfig config;
+  config.enabled = true;
+  config.scope = "123456789012/us-east-1";
+  config.buckets = {{"ec2:DescribeInstances", {.capacity = 2, .refill_rate = 1}}};
+  config.operations = {{"ec2_describe_instances", {.buckets = {"ec2:DescribeInstances"}}}};
+  resilience::RateLimiter a(config, *first, clock);
+  resilience::RateLimiter b(config, *second, clock);
+  const auto plan_a = a.PlanFor("ec2_describe_instances");
+  const auto plan_b = b.PlanFor("ec2_describe_instances");
+  EXPECT_EQ(a.Acquire(plan_a, 1, seconds(30)).wait, nanoseconds(0));
+  EXPECT_EQ(b.Acquire(plan_b, 1, seconds(30)).wait, nanoseconds(0));
+  EXPECT_EQ(a.Acquire(plan_a, 1, seconds(30)).wait, seconds(1));
+  EXPECT_EQ(b.Acquire(plan_b, 1, seconds(30)).wait, seconds(2));
+  EXPECT_FALSE(a.Acquire(plan_a, 1, seconds(1)).granted) << "3 s away, 1 s allowed";
 }
 
 TEST_F(SqliteStateStoreTest, EveryBreakerFieldRoundTripsIncludingEdgeValues) {
@@ -279,7 +385,7 @@ TEST_F(SqliteStateStoreTest, ADatabaseFromANewerOhfpIsRefused) {
   ASSERT_FALSE(store.ok());
   EXPECT_EQ(store.error().code(), "SchemaTooNew");
   EXPECT_THAT(std::string(store.error().message()),
-              HasSubstr("database schema 'resilience' version 7 is newer than this ohfp (1); "
+              HasSubstr("database schema 'resilience' version 7 is newer than this ohfp (2); "
                         "upgrade ohfp"));
   EXPECT_THAT(std::string(store.error().message()), HasSubstr(Path()));
 }

@@ -26,6 +26,8 @@
 #include <vector>
 
 #include "forked_child.h"
+#include "ohfp/resilience/manual_clock.h"
+#include "ohfp/resilience/rate_limiter.h"
 #include "store/database.h"
 #include "store/sqlite_state_store.h"
 #include "store/statement.h"
@@ -70,6 +72,51 @@ int IncrementInOwnStore(const std::string& path, int count) {
     if (!quota.ok()) return Fail(4, quota.error().ToString());
   }
   return 0;
+}
+
+// A bucket of 50 tokens, refilled at 1 per second; every process's clock stands still at the
+// same instant, so what the bucket allows is exactly its 50 tokens.
+constexpr int kBucketTokens = 50;
+resilience::RateLimiterConfig OneBucket() {
+  resilience::RateLimiterConfig c;
+  c.enabled = true;
+  c.scope = "123456789012/us-east-1";
+  c.buckets = {{"ec2:DescribeInstances", {.capacity = kBucketTokens, .refill_rate = 1}}};
+  c.operations = {{"ec2_describe_instances", {.buckets = {"ec2:DescribeInstances"}}}};
+  return c;
+}
+
+// Counts the store errors the limiter reports (it carries on without the store).
+class StoreErrors final : public resilience::ResilienceObserver {
+ public:
+  void OnStoreError(std::string_view, const resilience::Error& error) override {
+    std::fprintf(stderr, "store error: %s\n", error.ToString().c_str());
+    ++count_;
+  }
+  int count() const { return count_; }
+
+ private:
+  int count_ = 0;
+};
+
+// One ohfp process asking `count` times for a token it must have at once (a deadline of 1 ns:
+// no waiting), then `reserve` times for one it may wait for. Exits with the number of tokens it
+// was granted at once (at most 200), or 250+ on an error.
+int SpendInOwnStore(const std::string& path, int count, int reserve) {
+  Result<std::unique_ptr<SqliteStateStore>> store =
+      SqliteStateStore::Open(path, {.busy_timeout = kPatientTimeout});
+  if (!store.ok()) return Fail(250, store.error().ToString());
+  resilience::ManualClock clock;  // every process at the same instant
+  StoreErrors errors;
+  resilience::RateLimiter limiter(OneBucket(), **store, clock, &errors);
+  const resilience::RateLimiter::Plan plan = limiter.PlanFor("ec2_describe_instances");
+  int granted = 0;
+  for (int i = 0; i < count; ++i) {
+    if (limiter.Acquire(plan, 1, std::chrono::nanoseconds(1)).granted) ++granted;
+  }
+  for (int i = 0; i < reserve; ++i) (void)limiter.Acquire(plan, 1, resilience::Duration::max());
+  if (errors.count() != 0) return Fail(251, "the store failed");
+  return granted;
 }
 
 class StoreConcurrencyTest : public ::testing::Test {
@@ -139,6 +186,68 @@ TEST_F(StoreConcurrencyTest, ProcessesStartingTogetherOnANewDatabaseMigrateItOnc
             static_cast<std::int64_t>(ResilienceMigrations().size()));
   EXPECT_EQ(Count("SELECT failure_count FROM resilience_breakers WHERE service = 'aws_ec2'"),
             kProcesses);
+}
+
+TEST_F(StoreConcurrencyTest, ProcessesSpendingFromOneBucketNeverTakeMoreThanItHolds) {
+  constexpr int kProcesses = 4;
+  constexpr int kAsks = 40;      // 160 asks for the 50 tokens
+  constexpr int kReserves = 10;  // then, in new processes, 10 each that may wait
+  const std::string path = Path();
+  auto run = [&](int asks, int reserves) {
+    Pipe start;
+    std::vector<std::unique_ptr<Child>> children;
+    for (int i = 0; i < kProcesses; ++i) {
+      children.push_back(std::make_unique<Child>([&] {
+        start.CloseWrite();
+        start.ReadByte();
+        return SpendInOwnStore(path, asks, reserves);
+      }));
+    }
+    start.CloseWrite();
+    int granted = 0;
+    for (auto& child : children) {
+      const int code = child->Wait();
+      EXPECT_LE(code, asks) << "a child failed (see its stderr)";
+      granted += code;
+    }
+    return granted;
+  };
+  EXPECT_EQ(run(kAsks, 0), kBucketTokens) << "every token once, none twice";
+  EXPECT_EQ(run(0, kReserves), 0);
+  auto store = OpenStore(kPatientTimeout);
+  ASSERT_NE(store, nullptr);
+  std::vector<resilience::LimiterRecord> r(1);
+  ASSERT_TRUE(store
+                  ->UpdateLimiters(std::vector<std::string>{"123456789012/us-east-1/"
+                                                            "ec2:DescribeInstances"},
+                                   r, [](std::span<resilience::LimiterRecord>) { return false; })
+                  .ok());
+  // Reservations are a debt their callers wait out: 40 tokens owed. One write per token taken;
+  // the asks refused took nothing and wrote nothing.
+  EXPECT_NEAR(r[0].tokens, -kProcesses * kReserves, 1e-9);
+  EXPECT_EQ(r[0].version, std::uint64_t{kBucketTokens + kProcesses * kReserves});
+}
+
+TEST_F(StoreConcurrencyTest, ThreadsSpendingFromOneBucketNeverTakeMoreThanItHolds) {
+  auto store = OpenStore(kPatientTimeout);
+  ASSERT_NE(store, nullptr);
+  resilience::ManualClock clock;
+  StoreErrors errors;  // reported once, from whichever thread; read after the threads joined
+  resilience::RateLimiter limiter(OneBucket(), *store, clock, &errors);
+  const resilience::RateLimiter::Plan plan = limiter.PlanFor("ec2_describe_instances");
+  std::atomic<int> granted{0};
+  {
+    std::vector<std::jthread> threads;
+    for (int i = 0; i < 8; ++i) {
+      threads.emplace_back([&] {
+        for (int n = 0; n < 20; ++n) {
+          if (limiter.Acquire(plan, 1, std::chrono::nanoseconds(1)).granted) granted.fetch_add(1);
+        }
+      });
+    }
+  }
+  EXPECT_EQ(errors.count(), 0);
+  EXPECT_EQ(granted.load(), kBucketTokens);
 }
 
 TEST_F(StoreConcurrencyTest, ThreadsWithAStoreEachLoseNoUpdate) {

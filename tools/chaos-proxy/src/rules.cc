@@ -235,13 +235,30 @@ std::optional<FaultType> FaultTypeFromName(std::string_view name) noexcept {
 }
 
 ParsedRules ParseRules(std::string_view json_text) {
+  // Found by fuzzing: nlohmann's messages quote the bytes where parsing stopped (not always UTF-8,
+  // and the errors are printed as JSON); a number like 1e400 throws out_of_range, not parse_error;
+  // a document nested thousands deep overflows the stack when it is copied or printed.
+  constexpr int kMaxDepth = 64;
+  struct TooDeep {};
+  const auto depth_limit = [](int depth, json::parse_event_t, json&) {
+    if (depth > kMaxDepth) throw TooDeep{};
+    return true;
+  };
+  const auto fail = [](std::string message) {
+    for (char& c : message) {
+      if (static_cast<unsigned char>(c) >= 0x80) c = '?';
+    }
+    ParsedRules parsed;
+    parsed.errors.push_back(ConfigError{"$", std::move(message)});
+    return parsed;
+  };
   json document;
   try {
-    document = json::parse(json_text);
-  } catch (const json::parse_error& e) {
-    ParsedRules parsed;
-    parsed.errors.push_back(ConfigError{"$", std::string("not valid JSON: ") + e.what()});
-    return parsed;
+    document = json::parse(json_text, depth_limit);
+  } catch (const TooDeep&) {
+    return fail("nested deeper than " + std::to_string(kMaxDepth) + " levels");
+  } catch (const json::exception& e) {
+    return fail(std::string("not valid JSON: ") + e.what());
   }
   return ParseRulesDocument(document);
 }

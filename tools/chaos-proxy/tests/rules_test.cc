@@ -119,6 +119,22 @@ TEST(Rules, ReportsEveryProblemAtOnceWithItsJsonPath) {
           "$.rules[8]: must be an object, got string"));
 }
 
+// Found by fuzz_chaos_rules: nlohmann's message quoted bytes that are not UTF-8 (the errors are
+// printed as JSON); 1e400 threw out_of_range past the parse_error handler; a deep document
+// overflows the stack when copied or printed.
+TEST(Rules, HostileDocumentsAreOneErrorThatPrintsAsJson) {
+  for (const std::string& text :
+       {std::string("\n\xe7"), std::string(R"({"rules": [{"probability": 1e400}]})"),
+        std::string(R"({"rules": )") + std::string(100'000, '[') + std::string(100'000, ']') +
+            "}"}) {
+    const ParsedRules parsed = ParseRules(text);
+    ASSERT_FALSE(parsed.ok()) << text.substr(0, 60);
+    ASSERT_EQ(parsed.errors.size(), 1U);
+    EXPECT_EQ(parsed.errors[0].path, "$");
+    EXPECT_NO_THROW(static_cast<void>(nlohmann::json(parsed.errors[0].ToString()).dump()));
+  }
+}
+
 TEST(Rules, AnyErrorMeansNoRules) {
   const ParsedRules parsed =
       ParseRules(R"({"rules": [{"fault": {"type": "reset"}}, {"fault": 3}]})");

@@ -31,9 +31,10 @@ WHAT IS CHECKED (every call)
     ["String"|"Numeric", "value"]}, priceType ondemand|spot|heterogeneous}];
   - requestMachines, requestReturnMachines: "requestId", a non-empty string;
   - getRequestStatus: one entry per id asked, status running|complete|complete_with_error, message,
-    machines [{machineId, name, result executing|succeed|fail, status (an EC2 state),
+    machines [{machineId, name, result executing|succeed|fail, status (optional; an EC2 state),
     privateIpAddress/publicIpAddress (string or null), launchtime (epoch seconds), message (required
-    with fail)}]; acquire: running = succeed, died = fail; return: terminated = succeed,
+    with fail), optional priceType ondemand|spot, instanceType, instanceTags, cloudHostId (string
+    or null)}]; acquire: running = succeed, died = fail; return: terminated = succeed,
     shutting-down = executing; a finished request has nothing executing, a complete one no failure;
   - getReturnRequests: "requests" [{machine (one of the hosts passed in), gracePeriod (integer >= 0)}];
   - across calls: no machine in two requests, no finished request running again.
@@ -148,6 +149,7 @@ int RunCli(const std::vector<std::string>& args, std::istream& in, std::ostream&
            std::ostream& err) {
   CLI::App app{kDescription, "ohfp-hf-simulator"};
   app.footer(kFooter);
+  app.set_version_flag("--version", "ohfp-hf-simulator " OHFP_VERSION);
   app.require_subcommand(1);
   GlobalOptions global;
   app.add_option("--shim-dir", global.shim_dir, "Directory of the five <command>.sh scripts")

@@ -237,6 +237,22 @@ void CheckMachineState(Reporter& r, const std::string& at, RequestKind kind,
   }
 }
 
+// IBM's optional machine fields: "priceType ondemand|spot, instanceType and instanceTags strings,
+// cloudHostId a string or null" (a checker accepts them and never requires them).
+void CheckOptionalMachineFields(Reporter& r, const Json& m, const std::string& at) {
+  if (const std::string* price = r.String(m, at, "priceType", false, true)) {
+    if (*price != "ondemand" && *price != "spot") {
+      r.Add(Field(at, "priceType"), "must be \"ondemand\" or \"spot\", got \"" + *price + "\"");
+    }
+  }
+  (void)r.String(m, at, "instanceType", false, true);
+  (void)r.String(m, at, "instanceTags", false, false);
+  const Json* host = r.Member(m, at, "cloudHostId", /*required=*/false);
+  if (host != nullptr && !host->is_null() && !host->is_string()) {
+    r.Add(Field(at, "cloudHostId"), "must be a string or null, got " + TypeName(*host));
+  }
+}
+
 void CheckMachine(Reporter& r, const Json& m, const std::string& at, RequestKind kind,
                   int& executing, int& failed) {
   if (!m.is_object()) {
@@ -251,12 +267,14 @@ void CheckMachine(Reporter& r, const Json& m, const std::string& at, RequestKind
     r.Add(Field(at, "result"), "must be " + ListOf(kMachineResults) + ", got \"" + *result + "\"");
     result = nullptr;
   }
-  const std::string* status = r.String(m, at, "status", true, false);
+  // "status is optional (IBM: the machine's state); when present, an EC2 state."
+  const std::string* status = r.String(m, at, "status", false, false);
   if (status != nullptr && !OneOf(kEc2States, *status)) {
     r.Add(Field(at, "status"),
           "must be an EC2 state (" + ListOf(kEc2States) + "), got \"" + *status + "\"");
     status = nullptr;
   }
+  CheckOptionalMachineFields(r, m, at);
   for (const char* ip : {"privateIpAddress", "publicIpAddress"}) {
     const Json* v = r.Member(m, at, ip, /*required=*/true);
     if (v == nullptr || v->is_null()) continue;

@@ -64,7 +64,18 @@ void Fill(RequestSummary& s, const WaitOutcome& w) {
 
 }  // namespace
 
-std::filesystem::path DefaultShimDir() { return OHFP_HF_SIMULATOR_SHIM_DIR; }
+std::filesystem::path DefaultShimDir() {
+  // Installed: the scripts installed with it (<bindir>/../libexec/ohfp/hostfactory).
+  std::error_code ec;
+  const std::filesystem::path exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    const std::filesystem::path installed =
+        std::filesystem::weakly_canonical(exe.parent_path() / OHFP_INSTALL_BIN_TO_SHIMS, ec);
+    if (!ec && std::filesystem::is_regular_file(installed / "ohfp-command.sh", ec))
+      return installed;
+  }
+  return OHFP_HF_SIMULATOR_SHIM_DIR;
+}
 
 CommandStats Summarize(std::vector<std::chrono::nanoseconds> walls, int failures) {
   CommandStats s;
@@ -106,6 +117,15 @@ Simulator::~Simulator() {
   std::filesystem::remove_all(input_dir_, ec);
 }
 
+namespace {
+// The entries of an input list; IBM's pages write a list of one as the object itself.
+std::vector<Json> Entries(const Json& list) {
+  if (list.is_object()) return {list};
+  if (list.is_array()) return list.get<std::vector<Json>>();
+  return {};
+}
+}  // namespace
+
 void Simulator::Remember(const std::string& request_id, RequestKind kind) {
   kinds_[request_id] = kind;
 }
@@ -116,9 +136,9 @@ CheckContext Simulator::ContextFor(Command command, const Json& input) const {
   if (!input.is_object()) return context;
   if (command == Command::kGetRequestStatus) {
     auto requests = input.find("requests");
-    if (requests == input.end() || !requests->is_array()) return context;
+    if (requests == input.end()) return context;
     std::set<std::string> seen;
-    for (const Json& q : *requests) {
+    for (const Json& q : Entries(*requests)) {
       const std::string id = StringOr(q, "requestId");
       if (id.empty() || !seen.insert(id).second) continue;
       auto kind = kinds_.find(id);
@@ -127,8 +147,8 @@ CheckContext Simulator::ContextFor(Command command, const Json& input) const {
     }
   } else if (command == Command::kGetReturnRequests) {
     auto machines = input.find("machines");
-    if (machines == input.end() || !machines->is_array()) return context;
-    for (const Json& m : *machines) {
+    if (machines == input.end()) return context;
+    for (const Json& m : Entries(*machines)) {
       context.held_machines.push_back({StringOr(m, "name"), StringOr(m, "machineId")});
     }
   }

@@ -270,6 +270,34 @@ TEST(ContractCheckerTest, RejectsBadMachineFields) {
                   At("requests[0].machines[0].launchtime", "milliseconds")));
 }
 
+// IBM's optional machine fields: accepted when well-formed, never required.
+TEST(ContractCheckerTest, AcceptsIbmsOptionalMachineFieldsAndChecksTheirTypes) {
+  nlohmann::json m = Machine("i-1", "succeed", "running");
+  m["priceType"] = "spot";
+  m["instanceType"] = "c5.large";
+  m["instanceTags"] = "team=hpc;env=prod";
+  m["cloudHostId"] = nullptr;
+  EXPECT_THAT(
+      CheckOutput(Command::kGetRequestStatus, 0, Dump(Status("req-1", "complete", {m}))).violations,
+      IsEmpty());
+  nlohmann::json failed = Machine("host-x", "fail", "");
+  failed.erase("status");  // optional: a name that matched no instance has no state
+  EXPECT_THAT(CheckOutput(Command::kGetRequestStatus, 0,
+                          Dump(Status("ret-1", "complete_with_error", {failed}, "1 failed")))
+                  .violations,
+              IsEmpty());
+  m["priceType"] = "reserved";
+  m["instanceType"] = "";
+  m["instanceTags"] = 3;
+  m["cloudHostId"] = 7;
+  EXPECT_THAT(
+      CheckOutput(Command::kGetRequestStatus, 0, Dump(Status("req-1", "complete", {m}))).violations,
+      ElementsAre(At("requests[0].machines[0].priceType", "got \"reserved\""),
+                  At("requests[0].machines[0].instanceType", "must not be empty"),
+                  At("requests[0].machines[0].instanceTags", "must be a string"),
+                  At("requests[0].machines[0].cloudHostId", "string or null")));
+}
+
 TEST(ContractCheckerTest, RejectsALaunchtimeThatIsNotAnInteger) {
   nlohmann::json m = Machine("i-1", "succeed", "running");
   m["launchtime"] = "2024-12-19T14:52:22Z";

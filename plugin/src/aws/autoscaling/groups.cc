@@ -51,6 +51,7 @@ void AddMixedInstancesPolicy(QueryParams& p, const MixedInstancesPolicy& policy)
     p.AddString(prefix + "SpotAllocationStrategy", d.spot_allocation_strategy);
   }
   if (!d.spot_max_price.empty()) p.AddString(prefix + "SpotMaxPrice", d.spot_max_price);
+  if (d.spot_instance_pools) p.AddInt(prefix + "SpotInstancePools", *d.spot_instance_pools);
 }
 
 std::string Join(const std::vector<std::string>& parts, char separator) {
@@ -235,7 +236,7 @@ Status CreateGroup(AwsClient& client, const CreateGroupRequest& r, std::stop_tok
   }
   if (r.capacity_rebalance) p.AddBool("CapacityRebalance", *r.capacity_rebalance);
   Result<XmlDocument> doc = client.Create(AwsService::kAutoScaling, "CreateAutoScalingGroup", p,
-                                        "autoscaling_create_group", std::move(stop));
+                                          "autoscaling_create_group", std::move(stop));
   if (!doc.ok()) return doc.error();
   return resilience::OkStatus();
 }

@@ -90,6 +90,7 @@ struct InstancesDistribution {
   std::string on_demand_allocation_strategy{};                    // "prioritized", "lowest-price"
   std::string spot_allocation_strategy{};  // "capacity-optimized", "price-capacity-optimized", ...
   std::string spot_max_price{};            // empty: capped at the On-Demand price
+  std::optional<int> spot_instance_pools{};  // 1..20, with "lowest-price" Spot only
   friend bool operator==(const InstancesDistribution&, const InstancesDistribution&) = default;
 };
 

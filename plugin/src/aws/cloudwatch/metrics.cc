@@ -42,7 +42,7 @@ void AddDatum(QueryParams& p, std::size_t position, const MetricDatum& datum) {
 std::size_t EncodedSize(const QueryParams& params) {
   std::size_t size = 0;
   for (const QueryParams::Entry& e : params.entries()) {
-    size += 2 + PercentEncode(e.first).size() + PercentEncode(e.second).size();
+    size += 2 + FormEncode(e.first).size() + FormEncode(e.second).size();
   }
   return size;
 }

@@ -18,6 +18,15 @@ void AddFilters(QueryParams& params, const std::vector<Filter>& filters) {
   }
 }
 
+void AddEbsMapping(QueryParams& params, const std::string& prefix, const EbsVolume& v) {
+  params.AddString(prefix + ".DeviceName", v.device_name);
+  if (v.size_gib) params.AddInt(prefix + ".Ebs.VolumeSize", *v.size_gib);
+  if (!v.volume_type.empty()) params.AddString(prefix + ".Ebs.VolumeType", v.volume_type);
+  if (v.iops) params.AddInt(prefix + ".Ebs.Iops", *v.iops);
+  if (v.throughput) params.AddInt(prefix + ".Ebs.Throughput", *v.throughput);
+  params.AddBool(prefix + ".Ebs.DeleteOnTermination", v.delete_on_termination);
+}
+
 void AddTags(QueryParams& params, std::string_view prefix, const std::vector<Tag>& tags) {
   std::size_t m = 0;
   for (const Tag& t : tags) {

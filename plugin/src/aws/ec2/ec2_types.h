@@ -31,6 +31,19 @@ struct Tag {
   friend bool operator==(const Tag&, const Tag&) = default;
 };
 
+// The EBS volume of one block device mapping: how ohfp sizes an instance's root volume. The device
+// must be the image's own root device (its RootDeviceName, DescribeImages): a mapping for another
+// device adds a second, empty volume instead of resizing the root one.
+struct EbsVolume {
+  std::string device_name{};  // "/dev/xvda", "/dev/sda1", ...
+  std::optional<int> size_gib{};
+  std::string volume_type{};        // gp2, gp3, io1, io2, standard; empty: the image's
+  std::optional<int> iops{};        // io1, io2, gp3
+  std::optional<int> throughput{};  // MiB/s, gp3
+  bool delete_on_termination = true;
+  friend bool operator==(const EbsVolume&, const EbsVolume&) = default;
+};
+
 struct Filter {
   std::string name{};
   std::vector<std::string> values{};
@@ -62,6 +75,8 @@ void AddFilters(QueryParams& params, const std::vector<Filter>& filters);
 // empty).
 void AddTagSpecification(QueryParams& params, int index, std::string_view resource_type,
                          const std::vector<Tag>& tags);
+// <prefix>.DeviceName and <prefix>.Ebs.* ("BlockDeviceMapping.1" for RunInstances).
+void AddEbsMapping(QueryParams& params, const std::string& prefix, const EbsVolume& volume);
 // Tag.M.Key / Tag.M.Value under `prefix` ("Tag" for CreateTags).
 void AddTags(QueryParams& params, std::string_view prefix, const std::vector<Tag>& tags);
 

@@ -332,6 +332,9 @@ Result<CreateFleetResult> CreateFleet(AwsClient& client, const CreateFleetReques
     p.AddString("SpotOptions.InstanceInterruptionBehavior",
                 WireName(*r.spot_interruption_behavior));
   }
+  if (r.spot_instance_pools_to_use_count) {
+    p.AddInt("SpotOptions.InstancePoolsToUseCount", *r.spot_instance_pools_to_use_count);
+  }
   if (r.on_demand_allocation_strategy) {
     p.AddString("OnDemandOptions.AllocationStrategy", WireName(*r.on_demand_allocation_strategy));
   }

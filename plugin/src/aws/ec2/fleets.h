@@ -146,6 +146,8 @@ struct CreateFleetRequest {
   std::vector<FleetLaunchTemplateConfig> launch_template_configs{};
   std::optional<SpotAllocationStrategy> spot_allocation_strategy{};
   std::optional<InstanceInterruptionBehavior> spot_interruption_behavior{};
+  // SpotOptions.InstancePoolsToUseCount (AWS: with the lowest-price strategy only).
+  std::optional<int> spot_instance_pools_to_use_count{};
   std::optional<OnDemandAllocationStrategy> on_demand_allocation_strategy{};
   std::optional<ExcessCapacityTerminationPolicy> excess_capacity_termination_policy{};
   std::optional<bool> terminate_instances_with_expiration{};

@@ -58,14 +58,10 @@ Result<Reservation> RunInstances(AwsClient& client, const RunInstancesRequest& r
     if (!r.launch_template->version.empty())
       p.AddString("LaunchTemplate.Version", r.launch_template->version);
   }
-  if (r.root_volume_size_gib || !r.root_volume_type.empty()) {
-    p.AddString("BlockDeviceMapping.1.DeviceName", r.root_device_name);
-    if (r.root_volume_size_gib)
-      p.AddInt("BlockDeviceMapping.1.Ebs.VolumeSize", *r.root_volume_size_gib);
-    if (!r.root_volume_type.empty())
-      p.AddString("BlockDeviceMapping.1.Ebs.VolumeType", r.root_volume_type);
-    p.AddBool("BlockDeviceMapping.1.Ebs.DeleteOnTermination", true);
-  }
+  if (r.root_volume) AddEbsMapping(p, "BlockDeviceMapping.1", *r.root_volume);
+  if (r.ebs_optimized) p.AddBool("EbsOptimized", *r.ebs_optimized);
+  if (!r.placement_group.empty()) p.AddString("Placement.GroupName", r.placement_group);
+  if (!r.tenancy.empty()) p.AddString("Placement.Tenancy", r.tenancy);
   if (r.spot) {
     p.AddString("InstanceMarketOptions.MarketType", "spot");
     if (!r.max_spot_price.empty())

@@ -50,11 +50,12 @@ struct RunInstancesRequest {
   std::string iam_instance_profile{};  // a name, or an ARN ("arn:...")
   std::vector<Tag> tags{};             // applied to the instances and their volumes
   std::optional<LaunchTemplateReference> launch_template{};
-  std::optional<int> root_volume_size_gib{};
-  std::string root_volume_type{};  // gp3, gp2, io1, ...
-  std::string root_device_name = "/dev/xvda";
-  bool spot = false;             // InstanceMarketOptions: spot
-  std::string max_spot_price{};  // empty: the on-demand price caps it
+  std::optional<EbsVolume> root_volume{};  // BlockDeviceMapping.1
+  std::optional<bool> ebs_optimized{};
+  std::string placement_group{};  // Placement.GroupName
+  std::string tenancy{};          // Placement.Tenancy: default, dedicated, host
+  bool spot = false;              // InstanceMarketOptions: spot
+  std::string max_spot_price{};   // empty: the on-demand price caps it
 };
 
 struct Reservation {

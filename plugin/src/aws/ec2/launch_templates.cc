@@ -45,13 +45,10 @@ void AddLaunchTemplateData(QueryParams& p, const LaunchTemplateData& d) {
                                                                      : "IamInstanceProfile.Name"),
                 d.iam_instance_profile);
   }
-  if (d.root_volume_size_gib || !d.root_volume_type.empty()) {
-    const std::string device = prefix + "BlockDeviceMapping.1.";
-    p.AddString(device + "DeviceName", d.root_device_name);
-    if (d.root_volume_size_gib) p.AddInt(device + "Ebs.VolumeSize", *d.root_volume_size_gib);
-    if (!d.root_volume_type.empty()) p.AddString(device + "Ebs.VolumeType", d.root_volume_type);
-    p.AddBool(device + "Ebs.DeleteOnTermination", true);
-  }
+  if (d.root_volume) AddEbsMapping(p, prefix + "BlockDeviceMapping.1", *d.root_volume);
+  if (d.ebs_optimized) p.AddBool(prefix + "EbsOptimized", *d.ebs_optimized);
+  if (!d.placement_group.empty()) p.AddString(prefix + "Placement.GroupName", d.placement_group);
+  if (!d.tenancy.empty()) p.AddString(prefix + "Placement.Tenancy", d.tenancy);
   if (d.spot) {
     p.AddString(prefix + "InstanceMarketOptions.MarketType", "spot");
     if (!d.max_spot_price.empty()) {
@@ -86,7 +83,7 @@ Result<LaunchTemplate> CreateLaunchTemplate(AwsClient& client, const CreateLaunc
   AddLaunchTemplateData(p, r.data);
   AddTagSpecification(p, 1, "launch-template", r.template_tags);
   Result<XmlDocument> doc = client.Create(AwsService::kEc2, "CreateLaunchTemplate", p,
-                                        "ec2_create_launch_template", std::move(stop));
+                                          "ec2_create_launch_template", std::move(stop));
   if (!doc.ok()) return doc.error();
   const XmlNode node = doc->Root().Child("launchTemplate");
   if (!node) return UnexpectedResponse("CreateLaunchTemplate answered without launchTemplate");

@@ -58,12 +58,13 @@ struct LaunchTemplateData {
   std::string instance_type{};
   std::string key_name{};
   std::vector<std::string> security_group_ids{};
-  std::string user_data{};             // plain text; base64-encoded on the wire
-  std::string iam_instance_profile{};  // a name, or an ARN ("arn:...")
-  std::vector<Tag> tags{};             // applied to the launched instances and their volumes
-  std::optional<int> root_volume_size_gib{};
-  std::string root_volume_type{};              // gp3, gp2, io1, ...
-  std::string root_device_name = "/dev/xvda";  // used only with a root volume size or type
+  std::string user_data{};                 // plain text; base64-encoded on the wire
+  std::string iam_instance_profile{};      // a name, or an ARN ("arn:...")
+  std::vector<Tag> tags{};                 // applied to the launched instances and their volumes
+  std::optional<EbsVolume> root_volume{};  // BlockDeviceMapping.1
+  std::optional<bool> ebs_optimized{};
+  std::string placement_group{};  // Placement.GroupName
+  std::string tenancy{};          // Placement.Tenancy: default, dedicated, host
   // InstanceMarketOptions spot, for RunInstances from the template. Leave it off in templates an
   // EC2 Fleet or Spot Fleet launches from: the fleet chooses the market (its capacity types).
   bool spot = false;

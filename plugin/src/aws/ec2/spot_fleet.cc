@@ -117,13 +117,7 @@ void AddLaunchSpecification(QueryParams& p, const std::string& prefix,
   }
   if (s.weighted_capacity) p.AddDouble(prefix + ".WeightedCapacity", *s.weighted_capacity);
   if (!s.spot_price.empty()) p.AddString(prefix + ".SpotPrice", s.spot_price);
-  if (s.root_volume_size_gib || !s.root_volume_type.empty()) {
-    const std::string device = prefix + ".BlockDeviceMapping.1";
-    p.AddString(device + ".DeviceName", s.root_device_name);
-    if (s.root_volume_size_gib) p.AddInt(device + ".Ebs.VolumeSize", *s.root_volume_size_gib);
-    if (!s.root_volume_type.empty()) p.AddString(device + ".Ebs.VolumeType", s.root_volume_type);
-    p.AddBool(device + ".Ebs.DeleteOnTermination", true);
-  }
+  if (s.root_volume) AddEbsMapping(p, prefix + ".BlockDeviceMapping.1", *s.root_volume);
   AddTagSpecificationAt(p, prefix + ".TagSpecificationSet.1", "instance", s.tags);
 }
 
@@ -365,6 +359,9 @@ Result<std::string> RequestSpotFleet(AwsClient& client, const RequestSpotFleetRe
                 WireName(*r.excess_capacity_termination_policy));
   }
   if (!r.spot_price.empty()) p.AddString(c + ".SpotPrice", r.spot_price);
+  if (r.instance_pools_to_use_count) {
+    p.AddInt(c + ".InstancePoolsToUseCount", *r.instance_pools_to_use_count);
+  }
   if (r.instance_interruption_behavior) {
     p.AddString(c + ".InstanceInterruptionBehavior", WireName(*r.instance_interruption_behavior));
   }

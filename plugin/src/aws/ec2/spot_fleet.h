@@ -149,10 +149,7 @@ struct SpotFleetLaunchSpecification {
   std::optional<double> weighted_capacity{};      // units of target capacity per instance
   std::string spot_price{};  // empty: the fleet's spot_price, else the on-demand price
   std::vector<Tag> tags{};   // applied to the instances (TagSpecificationSet, "instance")
-  // Either of these two adds the root volume's BlockDeviceMapping, deleted on termination.
-  std::optional<int> root_volume_size_gib{};
-  std::string root_volume_type{};  // gp3, gp2, io1, ...
-  std::string root_device_name = "/dev/xvda";
+  std::optional<EbsVolume> root_volume{};  // BlockDeviceMapping.1
 };
 
 // One LaunchTemplateConfigs.N.Overrides.M entry.
@@ -192,6 +189,9 @@ struct RequestSpotFleetRequest {
   std::optional<bool> terminate_instances_with_expiration{};
   std::optional<SpotFleetExcessCapacityTerminationPolicy> excess_capacity_termination_policy{};
   std::string spot_price{};  // maximum price per unit hour; empty: the on-demand price
+  // Spot pools to spread over (InstancePoolsToUseCount; AWS: with allocation strategy
+  // lowestPrice only).
+  std::optional<int> instance_pools_to_use_count{};
   std::optional<SpotFleetInterruptionBehavior> instance_interruption_behavior{};
   // Tags of the fleet request itself (TagSpecification, "spot-fleet-request").
   std::vector<Tag> tags{};

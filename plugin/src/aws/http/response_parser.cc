@@ -66,6 +66,13 @@ void ResponseParser::Fail(std::string message) {
   error_ = std::move(message);
 }
 
+void ResponseParser::FailTooLarge() {
+  Fail("the response body " +
+       (announced_length_ ? "(" + std::to_string(*announced_length_) + " bytes) " : "") +
+       "is larger than " + std::to_string(limits_.max_body) + " bytes");
+  body_too_large_ = true;
+}
+
 void ResponseParser::Finish() { state_ = State::kDone; }
 
 bool ResponseParser::TakeLine(std::string_view& data) {
@@ -192,9 +199,9 @@ void ResponseParser::OnHeadersDone() {
     return;
   }
   if (length) {
+    announced_length_ = length;
     if (*length > limits_.max_body) {
-      Fail("the response body (" + std::to_string(*length) + " bytes) is larger than " +
-           std::to_string(limits_.max_body) + " bytes");
+      FailTooLarge();
       return;
     }
     framing_ = Framing::kLength;
@@ -223,7 +230,7 @@ void ResponseParser::OnChunkSize(std::string_view line) {
     return;
   }
   if (value > limits_.max_body - response_.body.size()) {
-    Fail("the response body is larger than " + std::to_string(limits_.max_body) + " bytes");
+    FailTooLarge();
     return;
   }
   remaining_ = value;
@@ -232,7 +239,7 @@ void ResponseParser::OnChunkSize(std::string_view line) {
 
 void ResponseParser::AppendBody(std::string_view bytes) {
   if (bytes.size() > limits_.max_body - response_.body.size()) {
-    Fail("the response body is larger than " + std::to_string(limits_.max_body) + " bytes");
+    FailTooLarge();
     return;
   }
   response_.body.append(bytes);

@@ -9,7 +9,9 @@
 // ignored), or by the end of the connection; none at all for a HEAD request, a CONNECT's 2xx, 204
 // and 304. It fails (state kFailed, error() says why) on a malformed status line, header or chunk
 // size, on conflicting Content-Length values, on a head over `max_head` bytes or a body over
-// `max_body`, and on a connection that ends before the message does.
+// `max_body` (body_too_large(): a Content-Length over it fails at the end of the head, before any
+// of the body is taken; a chunked or close-delimited body fails as soon as it passes it), and on a
+// connection that ends before the message does.
 //
 // keep_alive() tells whether the connection may carry another request afterwards: HTTP/1.1
 // without `Connection: close`, or HTTP/1.0 with `Connection: keep-alive`, and a body that was not
@@ -26,6 +28,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -55,6 +58,10 @@ class ResponseParser {
   // Whether any byte of an answer arrived.
   bool started() const noexcept { return started_; }
   const std::string& error() const noexcept { return error_; }
+  // Whether it failed because the body is larger than `max_body` (announced or as it came).
+  bool body_too_large() const noexcept { return body_too_large_; }
+  // The Content-Length the response announced, when it had one.
+  std::optional<std::uint64_t> announced_length() const noexcept { return announced_length_; }
   bool keep_alive() const noexcept { return state_ == State::kDone && keep_alive_; }
   // Whether the body being read ends only with the connection (no length, no chunks).
   bool reading_until_eof() const noexcept {
@@ -84,6 +91,7 @@ class ResponseParser {
   void OnChunkSize(std::string_view line);
   void AppendBody(std::string_view bytes);
   void Fail(std::string message);
+  void FailTooLarge();
   void Finish();
 
   ResponseLimits limits_;
@@ -93,6 +101,8 @@ class ResponseParser {
   bool started_ = false;
   bool keep_alive_ = true;
   bool http10_ = false;
+  bool body_too_large_ = false;
+  std::optional<std::uint64_t> announced_length_;
   std::size_t head_bytes_ = 0;     // status line and headers, interim answers included
   std::size_t trailer_bytes_ = 0;  // after the last chunk
   std::uint64_t remaining_ = 0;    // of a Content-Length body or of the current chunk

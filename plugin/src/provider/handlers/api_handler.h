@@ -39,6 +39,11 @@ struct AwsLaunchSpec {
   std::string client_token{};
   std::vector<aws::ec2::Tag> tags{};
   std::string user_data{};
+  std::string image_id{};          // empty: the launch template's
+  std::string root_device_name{};  // the image's root device (provider::LaunchSpec)
+
+  // The image to launch: image_id, else the template's.
+  const std::string& Image() const { return image_id.empty() ? tmpl->image_id : image_id; }
 };
 
 struct AwsLaunchOutcome {
@@ -53,8 +58,8 @@ struct AwsObservation {
   bool fulfilling = false;                      // more instances may still come
   std::vector<std::string> errors{};            // fulfilment errors AWS reported
   std::optional<double> running_capacity{};     // with weighted instance types
-  std::string resource_id{};          // the fleet, Spot Fleet request or group found
-  std::string launch_template_id{};   // the launch template found
+  std::string resource_id{};                    // the fleet, Spot Fleet request or group found
+  std::string launch_template_id{};             // the launch template found
 };
 
 class ApiHandler {

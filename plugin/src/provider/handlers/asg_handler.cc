@@ -37,9 +37,9 @@ Error Unsupported(const model::Template& t, std::string_view field, std::string 
 }
 
 std::string GroupNameOf(const model::Request& request) {
-  return request.created.resource_id.empty() ? AsgGroupName(request.id) : request.created.resource_id;
+  return request.created.resource_id.empty() ? AsgGroupName(request.id)
+                                             : request.created.resource_id;
 }
-
 
 // Lifecycle states. Pending* and InService members count towards the group's capacity.
 bool Launching(const as::GroupInstance& i) { return i.lifecycle_state.starts_with("Pending"); }
@@ -190,10 +190,11 @@ Status CheckAsgTemplate(const model::Template& t) {
     return Unsupported(t, "subnetId",
                        "is required: an Auto Scaling group launches into the subnets listed there");
   }
-  for (const auto& [type, weight] : t.vm_types) {
+  for (const model::LaunchType& type : model::LaunchTypes(t)) {
+    const double weight = type.weight.value_or(1.0);
     if (weight != std::floor(weight) || weight < 1 || weight > kMaxWeight) {
       return Unsupported(t, "vmTypes",
-                         "weight of " + type + " must be a whole number from 1 to " +
+                         "weight of " + type.type + " must be a whole number from 1 to " +
                              std::to_string(kMaxWeight) + " (Auto Scaling WeightedCapacity), got " +
                              std::to_string(weight));
     }
@@ -216,50 +217,49 @@ Result<as::CreateGroupRequest> CreateGroupRequestFor(const AwsLaunchSpec& spec,
   for (const aws::ec2::Tag& tag : spec.tags) r.tags.push_back({tag.key, tag.value, true});
 
   const as::LaunchTemplateSpecification launch{.id = lt.id, .version = lt.version};
-  const bool mixed = !t.vm_types.empty() || t.price_type != PriceType::kOnDemand ||
+  const bool spot = t.price_type != PriceType::kOnDemand;
+  const bool mixed = t.vm_types.size() + t.vm_types_on_demand.size() > 0 || spot ||
                      (!lt.owned && !t.vm_type.empty());
   if (!mixed) {
     r.launch_template = launch;
     return r;
   }
   as::MixedInstancesPolicy policy{.launch_template = launch};
-  if (!t.vm_types.empty()) {
-    for (const auto& [type, weight] : t.vm_types) {
-      policy.overrides.push_back({type, static_cast<int>(weight)});
-    }
-    // Weights only matter when one differs from 1; all at 1 is the same as none.
-    if (std::all_of(policy.overrides.begin(), policy.overrides.end(),
-                    [](const as::InstanceTypeOverride& o) { return o.weighted_capacity == 1; })) {
-      for (as::InstanceTypeOverride& o : policy.overrides) o.weighted_capacity.reset();
-    }
-  } else if (!t.vm_type.empty()) {
-    policy.overrides.push_back({t.vm_type, std::nullopt});
+  // The overrides in priority order: Auto Scaling's prioritized strategies follow their order.
+  const std::vector<model::LaunchType> types = model::LaunchTypes(t);
+  for (const model::LaunchType& type : types) {
+    if (type.type.empty()) continue;  // the launch template's own type
+    std::optional<int> weight;
+    if (type.weight) weight = static_cast<int>(*type.weight);
+    policy.overrides.push_back({type.type, weight});
   }
-  as::InstancesDistribution d;
-  d.on_demand_base_capacity = 0;
+  // Weights only matter when one differs from 1 (all at 1 is the same as none); then Auto Scaling
+  // wants one on every override.
+  const bool weighted = std::any_of(
+      policy.overrides.begin(), policy.overrides.end(),
+      [](const as::InstanceTypeOverride& o) { return o.weighted_capacity.value_or(1) != 1; });
+  for (as::InstanceTypeOverride& o : policy.overrides) {
+    o.weighted_capacity =
+        weighted ? std::optional<int>(o.weighted_capacity.value_or(1)) : std::nullopt;
+  }
   // Auto Scaling spells strategies as the templates file does (kebab-case).
-  const std::string strategy = t.allocation_strategy
-                                   ? std::string(model::AllocationStrategyName(*t.allocation_strategy))
-                                   : std::string();
-  switch (t.price_type) {
-    case PriceType::kOnDemand:
-      d.on_demand_percentage_above_base_capacity = 100;
-      d.on_demand_allocation_strategy = strategy;
-      break;
-    case PriceType::kSpot:
-      d.on_demand_percentage_above_base_capacity = 0;
-      d.spot_allocation_strategy = strategy;
-      d.spot_max_price = t.max_spot_price;
-      break;
-    case PriceType::kHeterogeneous:
-      d.on_demand_percentage_above_base_capacity = t.percent_on_demand.value_or(0);
-      d.spot_allocation_strategy = strategy;
-      // The one strategy both markets know: the user asked for the lowest price throughout.
-      if (t.allocation_strategy == model::AllocationStrategy::kLowestPrice) {
-        d.on_demand_allocation_strategy = strategy;
-      }
-      d.spot_max_price = t.max_spot_price;
-      break;
+  const auto name = [](std::optional<model::AllocationStrategy> s) {
+    return s ? std::string(model::AllocationStrategyName(*s)) : std::string();
+  };
+  as::InstancesDistribution d;
+  d.on_demand_base_capacity = spot ? t.on_demand_base.value_or(0) : 0;
+  d.on_demand_percentage_above_base_capacity = spot ? t.percent_on_demand.value_or(0) : 100;
+  d.on_demand_allocation_strategy = name(model::OnDemandStrategyOf(t));
+  if (spot) {
+    d.spot_allocation_strategy = name(model::SpotStrategyOf(t));
+    d.spot_max_price = t.max_spot_price;
+    d.spot_instance_pools = t.pools_count;
+    // The one strategy both markets know: the user asked for the lowest price throughout.
+    if (d.on_demand_allocation_strategy.empty() &&
+        t.allocation_strategy == model::AllocationStrategy::kLowestPrice &&
+        t.price_type == PriceType::kHeterogeneous) {
+      d.on_demand_allocation_strategy = d.spot_allocation_strategy;
+    }
   }
   policy.instances_distribution = d;
   r.mixed_instances_policy = std::move(policy);
@@ -312,7 +312,8 @@ Result<AwsObservation> AsgHandler::Observe(const model::Request& request) {
       if (clock_.SystemNow() - created < kGroupVisibilityGrace) {
         seen.fulfilling = true;  // just created: Auto Scaling may not list it yet
       } else {
-        seen.errors.push_back("Auto Scaling group " + request.created.resource_id + " no longer exists");
+        seen.errors.push_back("Auto Scaling group " + request.created.resource_id +
+                              " no longer exists");
       }
     }
     return seen;
@@ -403,9 +404,9 @@ Status AsgHandler::Shrink(const model::Request& request, int keep) {
     // Just created and not listed yet, it may still launch: not stopped yet, try again.
     const resilience::SysTime created = request.created_at;
     if (clock_.SystemNow() - created < kGroupVisibilityGrace) {
-      return Error(
-          ErrorKind::kTransient, "GroupNotVisibleYet",
-          "Auto Scaling group " + request.created.resource_id + " is not listed yet; it cannot be lowered");
+      return Error(ErrorKind::kTransient, "GroupNotVisibleYet",
+                   "Auto Scaling group " + request.created.resource_id +
+                       " is not listed yet; it cannot be lowered");
     }
   }
   if (keep <= 0) {

@@ -55,13 +55,13 @@
 //     templates.
 //
 // What moto (5.2.1) lacks, and so was tested only through ohfp-chaos-proxy rules (tests named
-// ...ViaProxy... in tests/integration/provider_asg_test.cc) or with scripted answers
-// (plugin/tests/provider/asg_handler_test.cc):
+// ...ViaProxy... in tests/integration/provider_asg_test.cc) or against the shared fake AWS
+// (plugin/tests/provider/fake_aws.h, in asg_handler_test.cc):
 //   - A duplicate CreateAutoScalingGroup succeeds (and replaces the group) where AWS answers
 //     AlreadyExists: adoption after a lost answer is tested with the proxy answering AlreadyExists.
 //   - It lists every group instance InService at once (no Pending), never shows a group "Delete in
 //     progress", and reports no WeightedCapacity per instance: the Pending path of Release and the
-//     delete-in-progress paths are tested with scripted answers.
+//     delete-in-progress paths are tested against the fake.
 //   - With weights it launches ceil(units / first weight) instances of the launch template's type,
 //     decrements DesiredCapacity by instance count on detach (then launches a replacement), drops
 //     the MixedInstancesPolicy on UpdateAutoScalingGroup, and ForceDelete leaves protected
@@ -75,10 +75,11 @@
 //
 // Example:
 //   AsgHandler handler(client, clock);
-//   Result<AwsLaunchOutcome> out = handler.Launch(spec);          // out->resource_id: "ohfp-req-..."
-//   Result<AwsObservation> seen = handler.Observe(request);       // instances, fulfilling, capacity
-//   Status gone = handler.Release(request, {"i-0abc"});         // detach, then terminate
-//   Status clean = handler.Cleanup(request);                    // the group and launch template
+//   Result<AwsLaunchOutcome> out = handler.Launch(spec);          // out->resource_id:
+//   "ohfp-req-..." Result<AwsObservation> seen = handler.Observe(request);       // instances,
+//   fulfilling, capacity Status gone = handler.Release(request, {"i-0abc"});         // detach,
+//   then terminate Status clean = handler.Cleanup(request);                    // the group and
+//   launch template
 #pragma once
 
 #include <chrono>
@@ -99,8 +100,7 @@ class AsgHandler final : public ApiHandler {
       : client_(client), clock_(clock) {}
 
   [[nodiscard]] resilience::Result<AwsLaunchOutcome> Launch(const AwsLaunchSpec& spec) override;
-  [[nodiscard]] resilience::Result<AwsObservation> Observe(
-      const model::Request& request) override;
+  [[nodiscard]] resilience::Result<AwsObservation> Observe(const model::Request& request) override;
   [[nodiscard]] resilience::Status Release(const model::Request& request,
                                            const std::vector<std::string>& instance_ids) override;
   [[nodiscard]] resilience::Status Shrink(const model::Request& request, int keep) override;

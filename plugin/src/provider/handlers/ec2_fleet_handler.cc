@@ -78,7 +78,6 @@ int WholeUnits(double units) {
   return std::max(0, static_cast<int>(std::floor(units + kUnitEpsilon)));
 }
 
-
 bool IsWeightTag(std::string_view key) {
   if (key == kTagWeights) return true;
   return key.size() > kTagWeights.size() && key.starts_with(kTagWeights) &&
@@ -112,7 +111,6 @@ bool Fulfilling(const ec2::Fleet& fleet) {
   if (fleet.activity_status == ec2::FleetActivityStatus::kFulfilled) return false;
   return fleet.fulfilled_capacity + kUnitEpsilon < static_cast<double>(fleet.target_capacity.total);
 }
-
 
 bool IsTemplateProblem(ErrorKind kind) {
   return kind == ErrorKind::kValidation || kind == ErrorKind::kNotFound ||
@@ -155,8 +153,8 @@ std::string DescribeFleetError(const ec2::FleetError& e) {
 }
 
 AwsObservation FleetObservation(const model::Request& request,
-                             const std::optional<ec2::Fleet>& fleet,
-                             std::vector<ec2::Instance> instances, resilience::SysTime now) {
+                                const std::optional<ec2::Fleet>& fleet,
+                                std::vector<ec2::Instance> instances, resilience::SysTime now) {
   AwsObservation out;
   out.instances = std::move(instances);
   out.launch_template_id = request.created.launch_template_id;
@@ -249,63 +247,43 @@ ec2::CreateFleetRequest CreateFleetRequestFor(const AwsLaunchSpec& spec,
   r.client_token = spec.client_token;
   r.type = ToFleetType(t.fleet_type);
 
-  r.target_capacity.total = spec.count;
-  switch (t.price_type) {
-    case model::PriceType::kOnDemand:
-      r.target_capacity.on_demand = spec.count;
-      r.target_capacity.spot = 0;
-      r.target_capacity.default_type = ec2::CapacityType::kOnDemand;
-      break;
-    case model::PriceType::kSpot:
-      r.target_capacity.on_demand = 0;
-      r.target_capacity.spot = spec.count;
-      r.target_capacity.default_type = ec2::CapacityType::kSpot;
-      break;
-    case model::PriceType::kHeterogeneous: {
-      const int on_demand = OnDemandCapacityFor(spec.count, t.percent_on_demand.value_or(0));
-      r.target_capacity.on_demand = on_demand;
-      r.target_capacity.spot = spec.count - on_demand;
-      r.target_capacity.default_type = ec2::CapacityType::kSpot;
-      break;
-    }
-  }
-
+  // On-demand: all of it for ondemand; for spot and heterogeneous, onDemandCapacity plus
+  // percentOnDemand of the rest (model::OnDemandUnits), the remainder Spot.
   const bool on_demand_only = t.price_type == model::PriceType::kOnDemand;
-  if (t.allocation_strategy) {
-    if (on_demand_only) {
-      r.on_demand_allocation_strategy = OnDemandStrategy(*t.allocation_strategy);
-    } else {
-      r.spot_allocation_strategy = SpotStrategy(*t.allocation_strategy);
-      if (r.spot_allocation_strategy ==
-          ec2::SpotAllocationStrategy::kCapacityOptimizedPrioritized) {
-        r.on_demand_allocation_strategy = ec2::OnDemandAllocationStrategy::kPrioritized;
-      }
-    }
-  }
-  const bool prioritized =
-      r.on_demand_allocation_strategy == ec2::OnDemandAllocationStrategy::kPrioritized ||
-      r.spot_allocation_strategy == ec2::SpotAllocationStrategy::kCapacityOptimizedPrioritized;
+  const int on_demand = model::OnDemandUnits(t, spec.count);
+  r.target_capacity.total = spec.count;
+  r.target_capacity.on_demand = on_demand;
+  r.target_capacity.spot = spec.count - on_demand;
+  r.target_capacity.default_type =
+      on_demand_only ? ec2::CapacityType::kOnDemand : ec2::CapacityType::kSpot;
 
-  // Each instance type x each subnet. No type: the launch template's; no subnet: the template's
-  // (or the default VPC's).
-  std::vector<std::pair<std::string, std::optional<double>>> types;
-  if (!t.vm_types.empty()) {
-    for (const auto& [type, weight] : t.vm_types) types.emplace_back(type, weight);
-  } else {
-    types.emplace_back(t.vm_type, std::nullopt);
+  if (std::optional<model::AllocationStrategy> s = model::SpotStrategyOf(t)) {
+    r.spot_allocation_strategy = SpotStrategy(*s);
   }
+  if (std::optional<model::AllocationStrategy> s = model::OnDemandStrategyOf(t)) {
+    r.on_demand_allocation_strategy = OnDemandStrategy(*s);
+  } else if (r.spot_allocation_strategy ==
+             ec2::SpotAllocationStrategy::kCapacityOptimizedPrioritized) {
+    r.on_demand_allocation_strategy = ec2::OnDemandAllocationStrategy::kPrioritized;
+  }
+  if (!on_demand_only) r.spot_instance_pools_to_use_count = t.pools_count;
+
+  // Each instance type (in priority order, with its priority when the template asks for them) x
+  // each subnet. No type: the launch template's; no subnet: the template's (or the default VPC's).
   const std::vector<std::string> subnets =
       t.subnet_ids.empty() ? std::vector<std::string>{""} : t.subnet_ids;
   const std::string max_price = on_demand_only ? std::string() : t.max_spot_price;
   ec2::FleetLaunchTemplateConfig config;
   config.launch_template = {lt.id, "", lt.version};
-  for (std::size_t n = 0; n < types.size(); ++n) {
+  std::vector<std::pair<std::string, double>> weights;
+  for (const model::LaunchType& type : model::LaunchTypes(t)) {
+    if (type.weight) weights.emplace_back(type.type, *type.weight);
     for (const std::string& subnet : subnets) {
       ec2::FleetOverride o;
-      o.instance_type = types[n].first;
+      o.instance_type = type.type;
       o.subnet_id = subnet;
-      o.weighted_capacity = types[n].second;
-      if (prioritized) o.priority = static_cast<double>(n);
+      o.weighted_capacity = type.weight;
+      o.priority = type.priority;
       o.max_price = max_price;
       const bool empty = o.instance_type.empty() && o.subnet_id.empty() && o.max_price.empty();
       if (!empty) config.overrides.push_back(std::move(o));
@@ -317,7 +295,7 @@ ec2::CreateFleetRequest CreateFleetRequestFor(const AwsLaunchSpec& spec,
     r.excess_capacity_termination_policy = ec2::ExcessCapacityTerminationPolicy::kNoTermination;
   }
   r.tags = spec.tags;
-  for (ec2::Tag& w : WeightTags(t.vm_types)) r.tags.push_back(std::move(w));
+  for (ec2::Tag& w : WeightTags(weights)) r.tags.push_back(std::move(w));
   if (r.type == ec2::FleetType::kInstant) r.instance_tags = spec.tags;
   return r;
 }
@@ -605,9 +583,11 @@ Status Ec2FleetHandler::Shrink(const model::Request& request, int keep) {
   if (!fleet->has_value()) {
     // A fleet just created that EC2 does not list yet may still launch: not stopped yet.
     const resilience::SysTime created = request.created_at;
-    if (!request.created.resource_id.empty() && clock_.SystemNow() - created < kEc2FleetVisibilityGrace) {
-      return Error(ErrorKind::kTransient, "FleetNotVisibleYet",
-                   "EC2 Fleet " + request.created.resource_id + " is not listed yet; it cannot be lowered");
+    if (!request.created.resource_id.empty() &&
+        clock_.SystemNow() - created < kEc2FleetVisibilityGrace) {
+      return Error(
+          ErrorKind::kTransient, "FleetNotVisibleYet",
+          "EC2 Fleet " + request.created.resource_id + " is not listed yet; it cannot be lowered");
     }
     return resilience::OkStatus();
   }

@@ -116,8 +116,7 @@ class Ec2FleetHandler final : public ApiHandler {
       : client_(client), clock_(clock) {}
 
   [[nodiscard]] resilience::Result<AwsLaunchOutcome> Launch(const AwsLaunchSpec& spec) override;
-  [[nodiscard]] resilience::Result<AwsObservation> Observe(
-      const model::Request& request) override;
+  [[nodiscard]] resilience::Result<AwsObservation> Observe(const model::Request& request) override;
   [[nodiscard]] resilience::Status Release(const model::Request& request,
                                            const std::vector<std::string>& instance_ids) override;
   [[nodiscard]] resilience::Status Shrink(const model::Request& request, int keep) override;
@@ -183,8 +182,8 @@ std::string DescribeFleetError(const aws::ec2::FleetError& error);
 //   - running_capacity: with weights on the fleet (kTagWeights), the units of the running
 //     instances (a type without a weight counts 1); absent otherwise.
 AwsObservation FleetObservation(const model::Request& request,
-                             const std::optional<aws::ec2::Fleet>& fleet,
-                             std::vector<aws::ec2::Instance> instances, resilience::SysTime now);
+                                const std::optional<aws::ec2::Fleet>& fleet,
+                                std::vector<aws::ec2::Instance> instances, resilience::SysTime now);
 
 // Whether what the fleet's target keeps includes the capacity it has not delivered yet.
 enum class Undelivered { kKeep, kDrop };

@@ -1,10 +1,9 @@
 #include "provider/handlers/request_launch_template.h"
 
-#include "provider/launch_verdict.h"
-
 #include <algorithm>
 
 #include "aws/ec2/instances.h"
+#include "provider/launch_verdict.h"
 
 namespace ohfp::provider {
 
@@ -21,31 +20,57 @@ std::string RequestLaunchTemplateName(std::string_view request_id) {
   return "ohfp-" + std::string(request_id);
 }
 
-aws::ec2::LaunchTemplateData LaunchTemplateDataFor(const AwsLaunchSpec& spec) {
+Result<std::optional<aws::ec2::EbsVolume>> RootVolumeFor(const AwsLaunchSpec& spec) {
   const model::Template& t = *spec.tmpl;
+  if (!t.SetsRootVolume()) return std::optional<aws::ec2::EbsVolume>();
+  if (spec.root_device_name.empty()) {
+    return resilience::Error(
+        ErrorKind::kValidation, "RootDeviceUnknown",
+        "template " + t.template_id + " sets the root volume, but the root device of image " +
+            (spec.Image().empty() ? std::string("(none)") : spec.Image()) +
+            " is unknown: ohfp sends the volume to the image's own root device only");
+  }
+  return std::optional<aws::ec2::EbsVolume>(aws::ec2::EbsVolume{
+      .device_name = spec.root_device_name,
+      .size_gib = t.root_device_volume_size,
+      .volume_type = t.volume_type,
+      .iops = t.iops,
+      .throughput = t.volume_throughput,
+  });
+}
+
+Result<aws::ec2::LaunchTemplateData> LaunchTemplateDataFor(const AwsLaunchSpec& spec) {
+  const model::Template& t = *spec.tmpl;
+  Result<std::optional<aws::ec2::EbsVolume>> root = RootVolumeFor(spec);
+  if (!root.ok()) return root.error();
   aws::ec2::LaunchTemplateData d;
-  d.image_id = t.image_id;
+  d.image_id = spec.Image();
   d.instance_type = t.vm_type;
   d.key_name = t.key_name;
   d.security_group_ids = t.security_group_ids;
   d.user_data = spec.user_data;
   d.iam_instance_profile = t.instance_profile;
   d.tags = spec.tags;
-  d.root_volume_size_gib = t.root_device_volume_size;
-  d.root_volume_type = t.volume_type;
+  d.root_volume = *root;
+  d.ebs_optimized = t.ebs_optimized;
+  d.placement_group = t.placement_group;
+  if (t.tenancy) d.tenancy = std::string(model::TenancyName(*t.tenancy));
   return d;
 }
 
 Result<RequestLaunchTemplate> EnsureRequestLaunchTemplate(aws::AwsClient& client,
                                                           const AwsLaunchSpec& spec) {
   if (!spec.tmpl->launch_template_id.empty()) {
-    return RequestLaunchTemplate{spec.tmpl->launch_template_id, "$Default", false};
+    return RequestLaunchTemplate{spec.tmpl->launch_template_id, spec.tmpl->LaunchTemplateVersion(),
+                                 false};
   }
+  Result<aws::ec2::LaunchTemplateData> data = LaunchTemplateDataFor(spec);
+  if (!data.ok()) return data.error();
   const std::string name = RequestLaunchTemplateName(spec.request_id);
   Result<aws::ec2::LaunchTemplate> created = aws::ec2::CreateLaunchTemplate(
       client, {.name = name,
                .client_token = spec.request_id + "-lt",
-               .data = LaunchTemplateDataFor(spec),
+               .data = std::move(*data),
                .template_tags = spec.tags,
                .version_description = "ohfp request " + spec.request_id});
   if (created.ok()) return RequestLaunchTemplate{created->id, "$Default", true};
@@ -60,7 +85,8 @@ Result<RequestLaunchTemplate> EnsureRequestLaunchTemplate(aws::AwsClient& client
 
 Result<std::string> FindRequestLaunchTemplate(aws::AwsClient& client, std::string_view request_id) {
   Result<std::vector<aws::ec2::LaunchTemplate>> found = aws::ec2::DescribeLaunchTemplates(
-      client, {.filters = {{"tag:" + std::string(model::kTagRequestId), {std::string(request_id)}}}});
+      client,
+      {.filters = {{"tag:" + std::string(model::kTagRequestId), {std::string(request_id)}}}});
   if (!found.ok()) return found.error();
   for (const aws::ec2::LaunchTemplate& lt : *found) {
     if (lt.name == RequestLaunchTemplateName(request_id)) return lt.id;

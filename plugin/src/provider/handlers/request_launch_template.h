@@ -41,13 +41,21 @@ bool LaunchTemplateNoLongerNeeded(const resilience::Error& error);
 // "ohfp-<request id>".
 std::string RequestLaunchTemplateName(std::string_view request_id);
 
-// What the request's instances are launched with: the template's image, first instance type, key,
-// security groups, instance profile, root volume, the spec's user data and tags. No market options:
-// the fleet or group decides On-Demand or Spot.
-aws::ec2::LaunchTemplateData LaunchTemplateDataFor(const AwsLaunchSpec& spec);
+// The root volume the template sets (size, type, IOPS, throughput) on the image's own root device
+// (spec.root_device_name, from DescribeImages); nullopt when it sets none. kValidation when it sets
+// one and the device is unknown: the size is never sent to a device the image may not have.
+[[nodiscard]] resilience::Result<std::optional<aws::ec2::EbsVolume>> RootVolumeFor(
+    const AwsLaunchSpec& spec);
 
-// The template's own launchTemplateId, or ohfp's template for the request (created now, or found
-// by name when it already exists).
+// What the request's instances are launched with: the spec's image, the template's first instance
+// type, key, security groups, instance profile, root volume (RootVolumeFor), EBS optimisation,
+// placement group and tenancy, the spec's user data and tags. No market options: the fleet or
+// group decides On-Demand or Spot.
+[[nodiscard]] resilience::Result<aws::ec2::LaunchTemplateData> LaunchTemplateDataFor(
+    const AwsLaunchSpec& spec);
+
+// The template's own launchTemplateId (at its launchTemplateVersion), or ohfp's template for the
+// request (created now, or found by name when it already exists).
 [[nodiscard]] resilience::Result<RequestLaunchTemplate> EnsureRequestLaunchTemplate(
     aws::AwsClient& client, const AwsLaunchSpec& spec);
 

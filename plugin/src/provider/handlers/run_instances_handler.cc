@@ -1,6 +1,7 @@
 #include "provider/handlers/run_instances_handler.h"
 
 #include "aws/ec2/instances.h"
+#include "provider/handlers/request_launch_template.h"
 
 namespace ohfp::provider {
 
@@ -10,13 +11,16 @@ using resilience::Status;
 Result<std::vector<aws::ec2::Instance>> InstancesTaggedWith(aws::AwsClient& client,
                                                             std::string_view request_id) {
   return aws::ec2::DescribeInstances(
-      client, {.filters = {{"tag:" + std::string(model::kTagRequestId), {std::string(request_id)}}}});
+      client,
+      {.filters = {{"tag:" + std::string(model::kTagRequestId), {std::string(request_id)}}}});
 }
 
-aws::ec2::RunInstancesRequest RunInstancesRequestFor(const AwsLaunchSpec& spec) {
+Result<aws::ec2::RunInstancesRequest> RunInstancesRequestFor(const AwsLaunchSpec& spec) {
   const model::Template& t = *spec.tmpl;
+  Result<std::optional<aws::ec2::EbsVolume>> root = RootVolumeFor(spec);
+  if (!root.ok()) return root.error();
   aws::ec2::RunInstancesRequest r;
-  r.image_id = t.image_id;
+  r.image_id = spec.Image();
   r.instance_type = t.vm_type;
   r.min_count =
       spec.count;  // all or nothing: a shortfall is a capacity refusal, and the next attempt
@@ -31,18 +35,23 @@ aws::ec2::RunInstancesRequest RunInstancesRequestFor(const AwsLaunchSpec& spec) 
   r.user_data = spec.user_data;
   r.iam_instance_profile = t.instance_profile;
   r.tags = spec.tags;
-  if (!t.launch_template_id.empty())
-    r.launch_template = aws::ec2::LaunchTemplateReference{t.launch_template_id, "", ""};
-  r.root_volume_size_gib = t.root_device_volume_size;
-  r.root_volume_type = t.volume_type;
+  if (!t.launch_template_id.empty()) {
+    r.launch_template =
+        aws::ec2::LaunchTemplateReference{t.launch_template_id, "", t.launch_template_version};
+  }
+  r.root_volume = *root;
+  r.ebs_optimized = t.ebs_optimized;
+  r.placement_group = t.placement_group;
+  if (t.tenancy) r.tenancy = std::string(model::TenancyName(*t.tenancy));
   r.spot = t.price_type == model::PriceType::kSpot;
   r.max_spot_price = t.max_spot_price;
   return r;
 }
 
 Result<AwsLaunchOutcome> RunInstancesHandler::Launch(const AwsLaunchSpec& spec) {
-  Result<aws::ec2::Reservation> reservation =
-      aws::ec2::RunInstances(client_, RunInstancesRequestFor(spec));
+  Result<aws::ec2::RunInstancesRequest> request = RunInstancesRequestFor(spec);
+  if (!request.ok()) return request.error();
+  Result<aws::ec2::Reservation> reservation = aws::ec2::RunInstances(client_, *request);
   if (!reservation.ok()) return reservation.error();
   AwsLaunchOutcome out;
   out.instances = std::move(reservation->instances);

@@ -3,7 +3,9 @@
 // RunInstancesHandler: an acquire request is one RunInstances call per attempt, MinCount = MaxCount
 // = the count asked for (all or nothing: EC2 answers InsufficientInstanceCapacity rather than
 // launching fewer), with the attempt's ClientToken, the template's settings and the request's tags
-// on the instances and their volumes. Attempt N uses the template's subnets in turn (subnet N mod
+// on the instances and their volumes, the root volume on the image's own root device, EBS
+// optimisation, the placement group and tenancy, and the template's launchTemplateId at its
+// launchTemplateVersion. Attempt N uses the template's subnets in turn (subnet N mod
 // count), so a retry after a capacity error tries another zone. Instances are found again by tag;
 // returning terminates exactly the returned instances; there is nothing to clean up.
 //
@@ -24,8 +26,7 @@ class RunInstancesHandler final : public ApiHandler {
   explicit RunInstancesHandler(aws::AwsClient& client) : client_(client) {}
 
   [[nodiscard]] resilience::Result<AwsLaunchOutcome> Launch(const AwsLaunchSpec& spec) override;
-  [[nodiscard]] resilience::Result<AwsObservation> Observe(
-      const model::Request& request) override;
+  [[nodiscard]] resilience::Result<AwsObservation> Observe(const model::Request& request) override;
   [[nodiscard]] resilience::Status Release(const model::Request& request,
                                            const std::vector<std::string>& instance_ids) override;
   [[nodiscard]] resilience::Status Shrink(const model::Request& request, int keep) override;
@@ -35,7 +36,9 @@ class RunInstancesHandler final : public ApiHandler {
   aws::AwsClient& client_;
 };
 
-// The RunInstances request for a launch spec: what Launch() sends, exposed for tests.
-aws::ec2::RunInstancesRequest RunInstancesRequestFor(const AwsLaunchSpec& spec);
+// The RunInstances request for a launch spec: what Launch() sends, exposed for tests. kValidation
+// when the template sets a root volume and the image's root device is unknown (RootVolumeFor).
+[[nodiscard]] resilience::Result<aws::ec2::RunInstancesRequest> RunInstancesRequestFor(
+    const AwsLaunchSpec& spec);
 
 }  // namespace ohfp::provider

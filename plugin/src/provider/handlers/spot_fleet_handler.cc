@@ -64,13 +64,6 @@ std::optional<SpotFleetOnDemandAllocationStrategy> OnDemandStrategy(model::Alloc
   return std::nullopt;
 }
 
-// ceil(count x percent / 100), within [0, count].
-int OnDemandShare(int count, int percent) {
-  const int p = std::clamp(percent, 0, 100);
-  return std::clamp((count * p + 99) / 100, 0, count);
-}
-
-
 // "2026-01-01T00:00:00Z".
 std::string FormatTime(SysTime time) {
   using namespace std::chrono;
@@ -86,7 +79,6 @@ std::string FormatTime(SysTime time) {
 }
 
 bool IsTerminated(std::string_view state) { return state == "terminated"; }
-
 
 bool HasTag(const std::vector<ec2::Tag>& tags, std::string_view key, std::string_view value) {
   return std::any_of(tags.begin(), tags.end(),
@@ -204,32 +196,23 @@ ec2::RequestSpotFleetRequest SpotFleetRequestFor(const AwsLaunchSpec& spec,
   r.client_token = spec.client_token;
   r.iam_fleet_role = t.fleet_role;
   r.target_capacity = spec.count;
-  switch (t.price_type) {
-    case PriceType::kOnDemand:
-      r.on_demand_target_capacity = spec.count;
-      break;
-    case PriceType::kSpot:
-      break;
-    case PriceType::kHeterogeneous:
-      r.on_demand_target_capacity = OnDemandShare(spec.count, t.percent_on_demand.value_or(0));
-      break;
+  // All of it for ondemand; onDemandCapacity plus percentOnDemand of the rest otherwise.
+  if (const int on_demand = model::OnDemandUnits(t, spec.count);
+      t.price_type == PriceType::kOnDemand || on_demand > 0 || t.percent_on_demand ||
+      t.on_demand_base) {
+    r.on_demand_target_capacity = on_demand;
   }
 
   r.allocation_strategy = kDefaultStrategy;
-  bool prioritized = false;
-  if (t.allocation_strategy) {
-    if (t.price_type == PriceType::kOnDemand) {
-      if (std::optional<SpotFleetOnDemandAllocationStrategy> od =
-              OnDemandStrategy(*t.allocation_strategy)) {
-        r.on_demand_allocation_strategy = *od;
-        prioritized = *od == SpotFleetOnDemandAllocationStrategy::kPrioritized;
-      }
-    } else if (std::optional<SpotFleetAllocationStrategy> s =
-                   SpotStrategy(*t.allocation_strategy)) {
-      r.allocation_strategy = *s;
-      prioritized = *s == SpotFleetAllocationStrategy::kCapacityOptimizedPrioritized;
+  if (std::optional<model::AllocationStrategy> s = model::SpotStrategyOf(t)) {
+    if (std::optional<SpotFleetAllocationStrategy> spot = SpotStrategy(*s)) {
+      r.allocation_strategy = *spot;
     }
   }
+  if (std::optional<model::AllocationStrategy> s = model::OnDemandStrategyOf(t)) {
+    r.on_demand_allocation_strategy = OnDemandStrategy(*s);
+  }
+  if (t.price_type != PriceType::kOnDemand) r.instance_pools_to_use_count = t.pools_count;
 
   const bool maintain = t.fleet_type == FleetType::kMaintain;
   r.type = maintain ? SpotFleetType::kMaintain : SpotFleetType::kRequest;
@@ -243,12 +226,12 @@ ec2::RequestSpotFleetRequest SpotFleetRequestFor(const AwsLaunchSpec& spec,
     r.terminate_instances_with_expiration = false;
   }
 
-  // Overrides: each subnet x each instance type.
-  std::vector<std::pair<std::string, double>> types = t.vm_types;
-  const bool explicit_weights = !types.empty();
-  if (types.empty()) types.emplace_back(t.vm_type, 1.0);  // "" with a launchTemplateId alone
-  const bool weighted =
-      std::any_of(types.begin(), types.end(), [](const auto& type) { return type.second != 1.0; });
+  // Overrides: each instance type (priority order, with its priority when the template asks for
+  // them) x each subnet.
+  const std::vector<model::LaunchType> types = model::LaunchTypes(t);
+  const bool weighted = std::any_of(types.begin(), types.end(), [](const model::LaunchType& l) {
+    return l.weight && *l.weight != 1.0;
+  });
   std::vector<std::string> subnets = t.subnet_ids;
   if (subnets.empty()) subnets.emplace_back();
   const std::string spot_price =
@@ -256,13 +239,13 @@ ec2::RequestSpotFleetRequest SpotFleetRequestFor(const AwsLaunchSpec& spec,
   ec2::SpotFleetLaunchTemplateConfig config;
   config.launch_template = {launch_template.id, "", launch_template.version};
   for (const std::string& subnet : subnets) {
-    for (std::size_t i = 0; i < types.size(); ++i) {
+    for (const model::LaunchType& type : types) {
       ec2::SpotFleetLaunchTemplateOverrides o;
-      o.instance_type = types[i].first;
+      o.instance_type = type.type;
       o.subnet_id = subnet;
-      if (explicit_weights) o.weighted_capacity = types[i].second;
+      o.weighted_capacity = type.weight;
       o.spot_price = spot_price;
-      if (prioritized) o.priority = static_cast<double>(i);
+      o.priority = type.priority;
       if (o.instance_type.empty() && o.subnet_id.empty() && !o.weighted_capacity &&
           o.spot_price.empty() && !o.priority) {
         continue;  // nothing to override
@@ -274,8 +257,9 @@ ec2::RequestSpotFleetRequest SpotFleetRequestFor(const AwsLaunchSpec& spec,
 
   r.tags = spec.tags;
   if (weighted) {
-    for (const auto& [type, weight] : types) {
-      r.tags.push_back({std::string(kTagWeightPrefix) + type, base::FormatNumber(weight)});
+    for (const model::LaunchType& type : types) {
+      r.tags.push_back({std::string(kTagWeightPrefix) + type.type,
+                        base::FormatNumber(type.weight.value_or(1.0))});
     }
   }
   return r;
@@ -391,7 +375,8 @@ Result<AwsObservation> SpotFleetHandler::Observe(const model::Request& request) 
       if (now - created < kFleetVisibilityGrace) {
         seen.fulfilling = true;  // just created: EC2 may not list it yet
       } else {
-        seen.errors.push_back("Spot Fleet request " + request.created.resource_id + " no longer exists");
+        seen.errors.push_back("Spot Fleet request " + request.created.resource_id +
+                              " no longer exists");
       }
     }
     return seen;
@@ -518,9 +503,9 @@ Status SpotFleetHandler::Shrink(const model::Request& request, int keep) {
     // Just created and not listed yet, it may still launch: not stopped yet, try again.
     const SysTime created = request.created_at;
     if (clock_.SystemNow() - created < kFleetVisibilityGrace) {
-      return Error(
-          ErrorKind::kTransient, "SpotFleetNotVisibleYet",
-          "Spot Fleet request " + request.created.resource_id + " is not listed yet; it cannot be lowered");
+      return Error(ErrorKind::kTransient, "SpotFleetNotVisibleYet",
+                   "Spot Fleet request " + request.created.resource_id +
+                       " is not listed yet; it cannot be lowered");
     }
   }
   if (keep <= 0) {

@@ -33,7 +33,8 @@
 //     DescribeSpotFleetRequests' typed result does not expose). Instances get the request's tags
 //     from the launch template; instances found untagged (a user's launchTemplateId) are tagged
 //     with the fleet's tags (TagUntagged).
-//   - Observe: the fleet (request.created.resource_id, else found by its ohfp:request-id tag, reported so
+//   - Observe: the fleet (request.created.resource_id, else found by its ohfp:request-id tag,
+//   reported so
 //     the service adopts it); its instances are DescribeSpotFleetInstances plus
 //     InstancesTaggedWith(request id), in any state.
 //     fulfilling = state submitted/active/modifying and fulfilled < target (or the fleet not
@@ -94,8 +95,8 @@
 // Example:
 //   SpotFleetHandler handler(client, clock);
 //   Result<AwsLaunchOutcome> out = handler.Launch(spec);       // out->resource_id == "sfr-..."
-//   Result<AwsObservation> seen = handler.Observe(request);     // fulfilling until the target is met
-//   Status gone = handler.Release(request, {"i-0abc"});      // target lowered, then terminated
+//   Result<AwsObservation> seen = handler.Observe(request);     // fulfilling until the target is
+//   met Status gone = handler.Release(request, {"i-0abc"});      // target lowered, then terminated
 //   Status clean = handler.Cleanup(request);                 // fleet cancelled, template deleted
 #pragma once
 
@@ -127,8 +128,7 @@ class SpotFleetHandler final : public ApiHandler {
       : client_(client), clock_(clock) {}
 
   [[nodiscard]] resilience::Result<AwsLaunchOutcome> Launch(const AwsLaunchSpec& spec) override;
-  [[nodiscard]] resilience::Result<AwsObservation> Observe(
-      const model::Request& request) override;
+  [[nodiscard]] resilience::Result<AwsObservation> Observe(const model::Request& request) override;
   [[nodiscard]] resilience::Status Release(const model::Request& request,
                                            const std::vector<std::string>& instance_ids) override;
   [[nodiscard]] resilience::Status Shrink(const model::Request& request, int keep) override;

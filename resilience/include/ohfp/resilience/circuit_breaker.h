@@ -131,6 +131,16 @@ class CircuitBreaker {
     RecordSuccess(permit);
   }
   void OnFailure(const Permit& permit, const Error& error);
+  // Hands back a permit whose outcome is not counted (the attempt was not sent, or its outcome is
+  // not the breaker's business, e.g. a throttle the rate limiter handles): frees its HALF_OPEN
+  // probe slot, if it held one, and counts nothing. Free for permits that hold no probe.
+  void Release(const Permit& permit) {
+    if (permit.probe_) Record(permit, &kNotCounted);
+  }
+  // Starts the permit's slow-call clock again (after the caller waited before sending).
+  void Restart(Permit& permit) const noexcept {
+    if (times_calls_) permit.started_ = clock_.Now();
+  }
   // OnSuccess when `error` is null, else OnFailure. kCancelled outcomes release the permit and
   // count nothing.
   void OnOutcome(const Permit& permit, const Error* error) {
@@ -180,6 +190,7 @@ class CircuitBreaker {
  private:
   enum FastState : std::uint8_t { kFastSlow = 0, kFastClosed = 1, kFastOpen = 2 };
   struct Transitions;
+  static inline const Error kNotCounted{ErrorKind::kCancelled};
 
   template <class F>
   [[gnu::noinline]] auto SlowCall(F& f) -> std::invoke_result_t<F&> {

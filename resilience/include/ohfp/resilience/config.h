@@ -14,6 +14,9 @@
 //   error_handling   log_retries, log_circuit_breaker_state_changes, alert_on_circuit_breaker_open,
 //                    max_consecutive_failures_before_alert
 //
+//   rate_limiter     (extension) enabled, scope, adaptive, scale, buckets.{name}.{capacity,
+//                    refill_rate}, operations.{name}.{buckets, resource_buckets}
+//
 // plus the extension keys documented in docs/configuration.md. Reading JSON is not this library's
 // job (it has no JSON dependency): the plugin's config reader fills these structs and reports type
 // errors and unknown keys; Validate() reports out-of-range values. Both name the JSON path of every
@@ -21,7 +24,9 @@
 //
 // PolicyFor() resolves everything one operation needs, applying per-service and per-operation
 // overrides over the defaults, exactly as the seed's ResilientAWSProvider wires its breakers, retry
-// strategy and timeout manager.
+// strategy and timeout manager. ServiceFor() says which service an operation belongs to when its
+// caller does not: the library knows no service names; the table comes from the caller (the
+// plugin fills in AWS's).
 //
 // Thread-safety: value types.
 //
@@ -41,6 +46,7 @@
 
 #include "ohfp/resilience/backoff.h"
 #include "ohfp/resilience/circuit_breaker.h"
+#include "ohfp/resilience/rate_limiter.h"
 #include "ohfp/resilience/retry.h"
 #include "ohfp/resilience/retry_quota.h"
 
@@ -57,14 +63,20 @@ struct CircuitBreakerOverrides {
   std::optional<int> minimum_calls{};
   std::optional<Duration> slow_call_duration{};
   std::optional<FailurePolicy> failure_policy{};
+  std::optional<bool> count_throttling{};
 };
 
 struct CircuitBreakerConfig {
   bool enabled = true;
   CircuitBreakerOptions defaults;  // default_failure_threshold 5, default_reset_timeout 60, ...
   std::map<std::string, CircuitBreakerOverrides, std::less<>> services{};
+  // Whether a throttled attempt counts as a breaker failure. Unset: it does unless the rate
+  // limiter is enabled (then a throttle is a request to slow down, handled by the limiter and the
+  // retries, not a failure of the service). The seed counts every error.
+  std::optional<bool> default_count_throttling{};
 
   CircuitBreakerOptions ForService(std::string_view service) const;
+  bool CountsThrottling(std::string_view service, bool limiter_enabled) const;
 };
 
 // Per-operation retry settings; unset fields fall back to the retry defaults.
@@ -120,6 +132,7 @@ struct OperationPolicy {
   Duration attempt_timeout{};  // zero: none
   bool breaker_enabled = true;
   CircuitBreakerOptions breaker;
+  bool count_throttling = true;  // a throttled attempt counts as a breaker failure
 };
 
 struct ResilienceConfig {
@@ -127,8 +140,14 @@ struct ResilienceConfig {
   RetryConfig retry;
   TimeoutConfig timeout;
   ErrorHandlingConfig error_handling;
+  RateLimiterConfig rate_limiter;  // off by default
+  // Which service an operation belongs to when its caller does not say: exact operation names,
+  // or prefixes ending in '*' ("ec2_*"). Exact names win, then the longest prefix. Empty in the
+  // library: operations nobody maps belong to "default".
+  std::map<std::string, std::string, std::less<>> operation_services{};
 
   OperationPolicy PolicyFor(std::string_view operation, std::string_view service) const;
+  std::optional<std::string_view> ServiceFor(std::string_view operation) const;
 };
 
 struct ConfigProblem {
@@ -141,10 +160,5 @@ struct ConfigProblem {
 // Every out-of-range value, with its JSON path under `root`. Empty when the configuration is valid.
 std::vector<ConfigProblem> Validate(const ResilienceConfig& config,
                                     std::string_view root = "resilience");
-
-// The service of the seed's operation names: "ec2_*" -> "aws_ec2", "autoscaling_*" ->
-// "aws_autoscaling", "spot_fleet_*" -> "aws_spot_fleet", "cloudwatch_*" -> "aws_cloudwatch";
-// nullopt for any other name.
-std::optional<std::string_view> DefaultServiceFor(std::string_view operation) noexcept;
 
 }  // namespace ohfp::resilience

@@ -3,7 +3,9 @@
 // ResilienceMonitor: the seed's counters (circuit_breaker_opens, circuit_breaker_closes,
 // retry_attempts, retry_successes, timeout_errors, total_operations, successful_operations), kept
 // per operation and per service, with the seed's get_success_rate / get_metrics_summary, and
-// exports as JSON and Prometheus text.
+// exports as JSON and Prometheus text. Extensions: throttled attempts and calls ended by the rate
+// limiter per operation; per rate-limiter bucket, the attempts that took tokens, waited for them
+// (and how long), could not wait within their deadline, and the rate's decreases.
 //
 // Counters are relaxed atomics in cache-line-aligned blocks created once per operation and service;
 // the pipeline keeps a reference to its blocks, so counting costs one uncontended atomic add and no
@@ -42,6 +44,8 @@ struct alignas(64) OperationCounters {
   std::atomic<std::uint64_t> retry_successes{0};  // calls that succeeded after at least one retry
   std::atomic<std::uint64_t> timeout_errors{0};   // calls that ended by their deadline
   std::atomic<std::uint64_t> rejected_calls{0};   // calls that ended on an open circuit
+  std::atomic<std::uint64_t> throttled_attempts{0};  // attempts the service throttled
+  std::atomic<std::uint64_t> rate_limited_calls{0};  // calls the rate limiter ended (deadline)
   std::atomic<std::uint32_t> consecutive_failures{0};
 };
 
@@ -51,6 +55,15 @@ struct alignas(64) ServiceCounters {
   std::atomic<std::uint64_t> circuit_breaker_closes{0};
   std::atomic<std::uint64_t> rejections{0};         // attempts rejected by the breaker
   std::atomic<std::uint64_t> failures_recorded{0};  // failures the breaker counted
+};
+
+// One rate-limiter bucket (by name, across scopes), as this process used it.
+struct alignas(64) LimiterCounters {
+  std::atomic<std::uint64_t> acquisitions{0};       // attempts that took tokens
+  std::atomic<std::uint64_t> waits{0};              // of those, attempts that had to wait
+  std::atomic<std::uint64_t> wait_ns{0};            // the time they waited, in total
+  std::atomic<std::uint64_t> deadline_failures{0};  // attempts that could not wait that long
+  std::atomic<std::uint64_t> rate_decreases{0};     // throttles that lowered the rate
 };
 
 struct OperationMetrics {
@@ -64,6 +77,8 @@ struct OperationMetrics {
   std::uint64_t retry_successes = 0;
   std::uint64_t timeout_errors = 0;
   std::uint64_t rejected_calls = 0;
+  std::uint64_t throttled_attempts = 0;
+  std::uint64_t rate_limited_calls = 0;
 };
 
 struct ServiceMetrics {
@@ -73,6 +88,15 @@ struct ServiceMetrics {
   std::uint64_t circuit_breaker_closes = 0;
   std::uint64_t rejections = 0;
   std::uint64_t failures_recorded = 0;
+};
+
+struct LimiterMetrics {
+  std::string bucket;
+  std::uint64_t acquisitions = 0;
+  std::uint64_t waits = 0;
+  std::uint64_t wait_ns = 0;
+  std::uint64_t deadline_failures = 0;
+  std::uint64_t rate_decreases = 0;
 };
 
 // The seed's get_metrics_summary, plus the counters it keeps but did not print.
@@ -87,6 +111,12 @@ struct MetricsSummary {
   std::uint64_t successful_operations = 0;
   std::uint64_t rejected_calls = 0;
   std::uint64_t attempts = 0;
+  // Extensions: throttling and the rate limiter.
+  std::uint64_t throttled_attempts = 0;
+  std::uint64_t rate_limited_calls = 0;
+  std::uint64_t rate_limiter_waits = 0;
+  std::uint64_t rate_limiter_wait_ns = 0;
+  std::uint64_t rate_decreases = 0;
 };
 
 class ResilienceMonitor {
@@ -99,6 +129,7 @@ class ResilienceMonitor {
   // for the monitor's lifetime. An operation keeps the service it was first registered with.
   OperationCounters& Operation(std::string_view operation, std::string_view service = {});
   ServiceCounters& Service(std::string_view service);
+  LimiterCounters& Limiter(std::string_view bucket);
 
   // The seed's recording methods.
   void RecordCircuitBreakerOpen(std::string_view service);
@@ -112,6 +143,7 @@ class ResilienceMonitor {
   MetricsSummary GetMetricsSummary() const;
   std::vector<OperationMetrics> Operations() const;
   std::vector<ServiceMetrics> Services() const;
+  std::vector<LimiterMetrics> Limiters() const;
 
   // {"summary": {...}, "operations": {"ec2_run_instances": {...}}, "services": {"aws_ec2": {...}}}
   std::string ToJson() const;
@@ -127,11 +159,13 @@ class ResilienceMonitor {
   mutable std::mutex mu_;  // guards the maps, not the counters
   std::map<std::string, std::unique_ptr<OperationEntry>, std::less<>> operations_;
   std::map<std::string, std::unique_ptr<ServiceCounters>, std::less<>> services_;
+  std::map<std::string, std::unique_ptr<LimiterCounters>, std::less<>> limiters_;
 };
 
 // Summary over a list of per-operation and per-service metrics (used for merged, cross-process
 // numbers too).
 MetricsSummary Summarize(const std::vector<OperationMetrics>& operations,
-                         const std::vector<ServiceMetrics>& services);
+                         const std::vector<ServiceMetrics>& services,
+                         const std::vector<LimiterMetrics>& limiters = {});
 
 }  // namespace ohfp::resilience

@@ -96,6 +96,26 @@ struct ResultEvent {
   Duration elapsed;
 };
 
+// A call waits for rate-limiter tokens before it sends attempt `attempt` (rate_limiter.h).
+struct RateLimitWaitEvent {
+  std::uint64_t call_id;
+  std::string_view operation;
+  std::string_view service;
+  int attempt;
+  std::string_view bucket;  // the bucket that needs the longest wait
+  Duration wait;
+};
+
+// A rate-limiter bucket's rate changed: lowered because the service throttled a request, or back
+// at its configured rate (`lowered` false). Rates are tokens per second.
+struct RateChangeEvent {
+  std::string_view bucket;  // the bucket's name
+  std::string_view key;     // its record in the store: the limiter's scope and the name
+  double from;
+  double to;
+  bool lowered;
+};
+
 struct AlertEvent {
   enum class Kind { kCircuitOpen, kConsecutiveFailures };
   Kind kind;
@@ -115,6 +135,8 @@ class ResilienceObserver {
   virtual void OnTimeout(const TimeoutEvent& /*event*/) {}
   virtual void OnResult(const ResultEvent& /*event*/) {}
   virtual void OnAlert(const AlertEvent& /*event*/) {}
+  virtual void OnRateLimitWait(const RateLimitWaitEvent& /*event*/) {}
+  virtual void OnRateChange(const RateChangeEvent& /*event*/) {}
   // A StateStore operation failed; the breaker or quota carried on without it.
   virtual void OnStoreError(std::string_view /*service*/, const Error& /*error*/) {}
 };
@@ -135,6 +157,8 @@ class ObserverList final : public ResilienceObserver {
   void OnTimeout(const TimeoutEvent& e) override;
   void OnResult(const ResultEvent& e) override;
   void OnAlert(const AlertEvent& e) override;
+  void OnRateLimitWait(const RateLimitWaitEvent& e) override;
+  void OnRateChange(const RateChangeEvent& e) override;
   void OnStoreError(std::string_view service, const Error& error) override;
 
  private:
@@ -161,6 +185,8 @@ class ErrorHandlingFilter final : public ResilienceObserver {
   void OnTimeout(const TimeoutEvent& e) override { inner_.OnTimeout(e); }
   void OnResult(const ResultEvent& e) override { inner_.OnResult(e); }
   void OnAlert(const AlertEvent& e) override { inner_.OnAlert(e); }
+  void OnRateLimitWait(const RateLimitWaitEvent& e) override { inner_.OnRateLimitWait(e); }
+  void OnRateChange(const RateChangeEvent& e) override { inner_.OnRateChange(e); }
   void OnStoreError(std::string_view service, const Error& error) override {
     inner_.OnStoreError(service, error);
   }

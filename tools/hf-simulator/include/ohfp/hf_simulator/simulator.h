@@ -42,7 +42,8 @@
 
 namespace ohfp::hf_simulator {
 
-// The scripts/hostfactory directory of the source tree this simulator was built from.
+// The HostFactory scripts installed with the running program (<bindir>/../libexec/ohfp/hostfactory)
+// when there are, else the scripts/hostfactory directory of the source tree it was built from.
 std::filesystem::path DefaultShimDir();
 
 struct CallResult;

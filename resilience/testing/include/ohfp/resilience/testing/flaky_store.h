@@ -48,6 +48,11 @@ class FlakyStore final : public StateStore {
     if (Fail()) return Down();
     return inner_.UpdateQuota(service, update);
   }
+  Status UpdateLimiters(std::span<const std::string> keys, std::span<LimiterRecord> records,
+                        FunctionRef<bool(std::span<LimiterRecord>)> update) override {
+    if (Fail()) return Down();
+    return inner_.UpdateLimiters(keys, records, update);
+  }
 
  private:
   bool Fail() {

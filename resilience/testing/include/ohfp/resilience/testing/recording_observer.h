@@ -14,6 +14,7 @@
 //               ElementsAre("attempt ec2_run_instances 1 RequestLimitExceeded", ...));
 #pragma once
 
+#include <cstdio>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -56,6 +57,14 @@ class RecordingObserver final : public ResilienceObserver {
         (e.kind == AlertEvent::Kind::kCircuitOpen ? "circuit_open " : "consecutive_failures ") +
         std::string(e.service) + " " + std::to_string(e.consecutive_failures));
   }
+  void OnRateLimitWait(const RateLimitWaitEvent& e) override {
+    Add("wait " + std::string(e.operation) + " attempt=" + std::to_string(e.attempt) + " " +
+        std::string(e.bucket) + " " + FormatSeconds(e.wait) + "s");
+  }
+  void OnRateChange(const RateChangeEvent& e) override {
+    Add(std::string("rate ") + std::string(e.key) + (e.lowered ? " lowered " : " restored ") +
+        FormatRate(e.from) + "->" + FormatRate(e.to));
+  }
   void OnStoreError(std::string_view service, const Error& error) override {
     Add("store_error " + std::string(service) + " " + std::string(error.code()));
   }
@@ -79,6 +88,11 @@ class RecordingObserver final : public ResilienceObserver {
   }
 
  private:
+  static std::string FormatRate(double rate) {
+    char buffer[32];
+    std::snprintf(buffer, sizeof buffer, "%.3g", rate);
+    return buffer;
+  }
   void Add(std::string line) {
     std::lock_guard lock(mu_);
     lines_.push_back(std::move(line));
