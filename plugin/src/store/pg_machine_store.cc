@@ -1,11 +1,11 @@
-// The machines, return machines, instance types, metrics, sweeps and history of PgRequestStore
-// (the requests, attempts and the installation are in pg_request_store.cc).
+// The machines, return machines, instance types, cached values, metrics, sweeps and history of
+// PgRequestStore (the requests, attempts and the installation are in pg_request_store.cc; the
+// operators' listings in pg_listing.cc).
 #include <algorithm>
 #include <map>
 
 #include "store/pg_request_store.h"
 #include "store/pg_rows.h"
-#include "store/pg_state_store.h"
 #include "store/tables.h"
 
 namespace ohfp::store {
@@ -102,6 +102,18 @@ Result<std::vector<model::Machine>> PgRequestStore::MachinesByIds(
   });
 }
 
+Result<std::vector<model::Machine>> PgRequestStore::MachinesByNames(
+    const std::vector<std::string>& names) {
+  if (names.empty()) return std::vector<model::Machine>();
+  return pool_->Run([&](PgConnection& c, Deadline d) {
+    return Rows<model::Machine>(c.Exec("SELECT " + std::string(kMachineColumns) +
+                                           " FROM machines WHERE name = ANY($1::text[]) "
+                                           "ORDER BY created_at, instance_id COLLATE \"C\"",
+                                       PgParams().AddTextArray(names), d),
+                                internal::ReadPgMachine);
+  });
+}
+
 Result<std::vector<model::ReturnMachine>> PgRequestStore::MachinesOfReturn(
     std::string_view return_id) {
   return pool_->Run([&](PgConnection& c, Deadline d) {
@@ -191,6 +203,39 @@ Status PgRequestStore::SaveInstanceTypes(const std::vector<model::InstanceType>&
           EpochMillis(now)));
 }
 
+Result<std::vector<CachedValue>> PgRequestStore::CachedValues(
+    std::string_view kind, const std::vector<std::string>& keys) {
+  if (keys.empty()) return std::vector<CachedValue>();
+  return pool_->Run([&](PgConnection& c, Deadline d) {
+    return Rows<CachedValue>(
+        c.Exec("SELECT key, value, fetched_at FROM cached_values "
+               "WHERE kind = $1 AND key = ANY($2::text[]) ORDER BY key COLLATE \"C\"",
+               PgParams().Add(kind).AddTextArray(keys), d),
+        [](const PgResult& r, int i) {
+          return CachedValue{r.String(i, 0), r.String(i, 1), model::FromEpochMillis(r.Int(i, 2))};
+        });
+  });
+}
+
+Status PgRequestStore::SaveCachedValues(
+    std::string_view kind, const std::vector<std::pair<std::string, std::string>>& input,
+    model::Timestamp now) {
+  if (input.empty()) return resilience::OkStatus();
+  const std::vector<std::pair<std::string, std::string>> values =
+      LastByKey(input, [](const std::pair<std::string, std::string>& v) { return v.first; });
+  std::vector<std::string> keys, texts;
+  for (const auto& [key, text] : values) {
+    keys.push_back(key);
+    texts.push_back(text);
+  }
+  return Write(
+      "INSERT INTO cached_values (kind, key, value, fetched_at) "
+      "SELECT $1, k, v, $4 FROM unnest($2::text[], $3::text[]) AS u (k, v) "
+      "ON CONFLICT (kind, key) DO UPDATE SET value = excluded.value, "
+      "fetched_at = excluded.fetched_at",
+      PgParams().Add(kind).AddTextArray(keys).AddTextArray(texts).Add(EpochMillis(now)));
+}
+
 Status PgRequestStore::AddMetrics(const std::vector<MetricDelta>& deltas) {
   if (deltas.empty()) return resilience::OkStatus();
   std::map<std::pair<std::string, std::string>, double> sums;  // one row per counter
@@ -264,35 +309,13 @@ Result<int> PgRequestStore::PurgeFinished(model::Timestamp before, int limit) {
 
 }  // namespace ohfp::store
 
-// MERGE-STUBS: the methods integ2 added to the contract; implemented in the commits that follow.
+// MERGE-STUB: the rate limiter's record on PostgreSQL comes in the next commit.
+#include "store/pg_state_store.h"
 namespace ohfp::store {
-namespace {
-resilience::Error NotYet(std::string_view what) {
-  return resilience::Error(resilience::ErrorKind::kInternal, "NotImplemented",
-                           std::string(what) + " is not implemented on PostgreSQL yet");
-}
-}  // namespace
-resilience::Result<RequestPage> PgRequestStore::ListRequests(const RequestQuery&) {
-  return NotYet("ListRequests");
-}
-resilience::Result<std::vector<model::Machine>> PgRequestStore::MachinesByNames(
-    const std::vector<std::string>&) {
-  return NotYet("MachinesByNames");
-}
-resilience::Result<MachinePage> PgRequestStore::ListMachines(const MachineQuery&) {
-  return NotYet("ListMachines");
-}
-resilience::Result<std::vector<CachedValue>> PgRequestStore::CachedValues(
-    std::string_view, const std::vector<std::string>&) {
-  return NotYet("CachedValues");
-}
-resilience::Status PgRequestStore::SaveCachedValues(
-    std::string_view, const std::vector<std::pair<std::string, std::string>>&, model::Timestamp) {
-  return NotYet("SaveCachedValues");
-}
 resilience::Status PgStateStore::UpdateLimiters(
     std::span<const std::string>, std::span<resilience::LimiterRecord>,
     resilience::FunctionRef<bool(std::span<resilience::LimiterRecord>)>) {
-  return NotYet("UpdateLimiters");
+  return resilience::Error(resilience::ErrorKind::kInternal, "NotImplemented",
+                           "UpdateLimiters is not implemented on PostgreSQL yet");
 }
 }  // namespace ohfp::store

@@ -130,8 +130,8 @@ Result<model::Request> PgRequestStore::CreateAcquire(const NewAcquire& n) {
         if (Status s = CheckCapacity(c, n, schema, d); !s.ok()) return s;
         Result<PgResult> r = c.Exec(
             "INSERT INTO requests (id, kind, template_id, machine_count, provider_api, state, "
-            "created_at, updated_at, polled_at, owner_pid, owner_start, owner_host) "
-            "VALUES ($1, 'acquire', $2, $3, $4, 'running', $5, $5, $6, $7, $8, $9)",
+            "created_at, updated_at, polled_at, owner_pid, owner_start, owner_host, image_id) "
+            "VALUES ($1, 'acquire', $2, $3, $4, 'running', $5, $5, $6, $7, $8, $9, $10)",
             PgParams()
                 .Add(n.id)
                 .Add(n.template_id)
@@ -141,7 +141,8 @@ Result<model::Request> PgRequestStore::CreateAcquire(const NewAcquire& n) {
                 .Add(n.adopted ? std::optional<std::int64_t>(EpochMillis(n.now)) : std::nullopt)
                 .Add(n.owner.pid)
                 .Add(n.owner.start)
-                .Add(n.owner.host),
+                .Add(n.owner.host)
+                .Add(n.image_id),
             d);
         if (!r.ok()) return r.error();
         return InsertAttempt(c, n.id, 1, n.client_token,
@@ -156,6 +157,7 @@ Result<model::Request> PgRequestStore::CreateAcquire(const NewAcquire& n) {
   r.template_id = n.template_id;
   r.machine_count = n.machine_count;
   r.provider_api = n.provider_api;
+  r.image_id = n.image_id;
   r.created_at = r.updated_at = n.now;
   if (n.adopted) r.polled_at = n.now;
   r.owner = n.owner;
