@@ -308,14 +308,3 @@ Result<int> PgRequestStore::PurgeFinished(model::Timestamp before, int limit) {
 }
 
 }  // namespace ohfp::store
-
-// MERGE-STUB: the rate limiter's record on PostgreSQL comes in the next commit.
-#include "store/pg_state_store.h"
-namespace ohfp::store {
-resilience::Status PgStateStore::UpdateLimiters(
-    std::span<const std::string>, std::span<resilience::LimiterRecord>,
-    resilience::FunctionRef<bool(std::span<resilience::LimiterRecord>)>) {
-  return resilience::Error(resilience::ErrorKind::kInternal, "NotImplemented",
-                           "UpdateLimiters is not implemented on PostgreSQL yet");
-}
-}  // namespace ohfp::store

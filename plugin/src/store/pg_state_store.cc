@@ -1,5 +1,7 @@
 #include "store/pg_state_store.h"
 
+#include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <limits>
 #include <optional>
@@ -12,6 +14,7 @@ namespace ohfp::store {
 using resilience::BreakerRecord;
 using resilience::Deadline;
 using resilience::FunctionRef;
+using resilience::LimiterRecord;
 using resilience::QuotaRecord;
 using resilience::Result;
 using resilience::Status;
@@ -38,6 +41,20 @@ CREATE TABLE resilience_quotas (
   service TEXT   NOT NULL PRIMARY KEY,
   tokens  BIGINT,                    -- NULL: never used (full)
   version BIGINT NOT NULL            -- uint64, as int64 bits
+);
+)sql"},
+    {2, "create rate limiter table", R"sql(
+CREATE TABLE resilience_limiters (
+  key              TEXT             NOT NULL PRIMARY KEY,  -- the limiter's scope and bucket
+  tokens           DOUBLE PRECISION NOT NULL,  -- negative: reserved by callers still waiting
+  updated_ns       BIGINT,                     -- NULL: never used (full)
+  fill_rate        DOUBLE PRECISION NOT NULL,  -- tokens per second; 0: the configured rate
+  last_max_rate    DOUBLE PRECISION NOT NULL,  -- the rate when it was last lowered
+  last_throttle_ns BIGINT,                     -- NULL: never lowered
+  measured_rate    DOUBLE PRECISION NOT NULL,  -- smoothed tokens per second spent
+  measure_start_ns BIGINT,                     -- the current half-second slot
+  measure_count    DOUBLE PRECISION NOT NULL,  -- tokens spent in it
+  version          BIGINT           NOT NULL   -- uint64, as int64 bits
 );
 )sql"},
 };
@@ -296,6 +313,112 @@ Result<QuotaRecord> PgStateStore::ReadQuota(std::string_view service) {
 Result<QuotaRecord> PgStateStore::UpdateQuota(std::string_view service,
                                               FunctionRef<bool(QuotaRecord&)> update) {
   return Update<QuotaRecord>(service, update);
+}
+
+// --- rate-limiter buckets ---
+
+namespace {
+
+resilience::Error LimiterError(const PgPool& pool, std::string_view key, std::string_view problem) {
+  return BadRecord(pool, "limiter", key, problem);
+}
+
+std::optional<resilience::SysTime> OptionalTime(const PgResult& r, int row, int column) {
+  if (auto ns = r.OptionalInt(row, column)) return TimeFromStored(*ns);
+  return std::nullopt;
+}
+
+// Columns from `first`: kLimiterColumns' order (store/tables.h).
+Result<LimiterRecord> DecodeLimiter(const PgPool& pool, const PgResult& r, int row, int first,
+                                    std::string_view key) {
+  LimiterRecord l;
+  l.tokens = r.Double(row, first);
+  l.updated = OptionalTime(r, row, first + 1);
+  l.fill_rate = r.Double(row, first + 2);
+  l.last_max_rate = r.Double(row, first + 3);
+  l.last_throttle = OptionalTime(r, row, first + 4);
+  l.measured_rate = r.Double(row, first + 5);
+  l.measure_start = OptionalTime(r, row, first + 6);
+  l.measure_count = r.Double(row, first + 7);
+  l.version = FromStored(r.Int(row, first + 8));
+  if (!std::isfinite(l.tokens) || !std::isfinite(l.fill_rate) || !std::isfinite(l.measured_rate)) {
+    return LimiterError(pool, key, "holds a number that is not finite");
+  }
+  return l;
+}
+
+Status UpsertLimiter(PgConnection& c, const std::string& schema, std::string_view key,
+                     const LimiterRecord& l, Deadline d) {
+  Result<PgResult> r = c.Exec(
+      "INSERT INTO " + schema + ".resilience_limiters (key, " + std::string(kLimiterColumns) +
+          ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (key) DO UPDATE SET (" +
+          std::string(kLimiterColumns) +
+          ") = ROW(excluded.tokens, excluded.updated_ns, excluded.fill_rate, "
+          "excluded.last_max_rate, excluded.last_throttle_ns, excluded.measured_rate, "
+          "excluded.measure_start_ns, excluded.measure_count, excluded.version)",
+      PgParams()
+          .Add(key)
+          .Add(l.tokens)
+          .Add(ToStored(l.updated))
+          .Add(l.fill_rate)
+          .Add(l.last_max_rate)
+          .Add(ToStored(l.last_throttle))
+          .Add(l.measured_rate)
+          .Add(ToStored(l.measure_start))
+          .Add(l.measure_count)
+          .Add(ToStored(l.version)),
+      d);
+  if (!r.ok()) return r.error();
+  return resilience::OkStatus();
+}
+
+}  // namespace
+
+Status PgStateStore::LockLimiters(PgConnection& c, std::span<const std::string> keys, Deadline d) {
+  // One updater of a bucket at a time on every host, whether or not its row exists yet (a row
+  // lock could not cover a bucket nobody has written). Taken in key order: two updaters of the
+  // same buckets never wait for each other in a cycle.
+  std::vector<std::string> sorted(keys.begin(), keys.end());
+  std::sort(sorted.begin(), sorted.end());
+  for (const std::string& key : sorted) {
+    Result<PgResult> locked = c.Exec("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
+                                     PgParams().Add("ohfp-limiter:" + schema_ + "/" + key), d);
+    if (!locked.ok()) return locked.error();
+  }
+  return resilience::OkStatus();
+}
+
+Status PgStateStore::UpdateLimiters(std::span<const std::string> keys,
+                                    std::span<LimiterRecord> records,
+                                    FunctionRef<bool(std::span<LimiterRecord>)> update) {
+  if (keys.size() != records.size()) {
+    return PgStoreError(pool_->where(), "StoreMisuse", "UpdateLimiters: one record per key");
+  }
+  // One transaction, as SQLite's BEGIN IMMEDIATE: lock, read, decide once, write all or nothing.
+  // A reservation nearly always writes, so there is no lock-free first read.
+  return pool_->Transact([&](PgConnection& c, Deadline d) -> Status {
+    if (Status s = LockLimiters(c, keys, d); !s.ok()) return s;
+    Result<PgResult> r =
+        c.Exec("SELECT key, " + std::string(kLimiterColumns) + " FROM " + schema_ +
+                   ".resilience_limiters WHERE key = ANY($1::text[])",
+               PgParams().AddTextArray(std::vector<std::string>(keys.begin(), keys.end())), d);
+    if (!r.ok()) return r.error();
+    for (LimiterRecord& record : records) record = LimiterRecord{};
+    for (int row = 0; row < r->rows(); ++row) {
+      const std::string key = r->String(row, 0);
+      Result<LimiterRecord> loaded = DecodeLimiter(*pool_, *r, row, 1, key);
+      if (!loaded.ok()) return loaded.error();
+      for (std::size_t i = 0; i < keys.size(); ++i) {
+        if (keys[i] == key) records[i] = *loaded;
+      }
+    }
+    if (!update(records)) return resilience::OkStatus();  // nothing written
+    for (std::size_t i = 0; i < keys.size(); ++i) {
+      ++records[i].version;
+      if (Status s = UpsertLimiter(c, schema_, keys[i], records[i], d); !s.ok()) return s;
+    }
+    return resilience::OkStatus();
+  });
 }
 
 }  // namespace ohfp::store

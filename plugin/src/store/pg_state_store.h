@@ -1,9 +1,10 @@
 // store/pg_state_store.h
 //
-// PgStateStore: the resilience library's StateStore in PostgreSQL, so that circuit breakers and
-// retry quotas are shared by every ohfp process on every host that uses the server: a circuit one
-// host opened rejects calls on the other at once, and installations that share an AWS account can
-// share what they learned about it (store.resilience_schema, docs/operations.md). shared() is true.
+// PgStateStore: the resilience library's StateStore in PostgreSQL, so that circuit breakers, retry
+// quotas and rate-limiter buckets are shared by every ohfp process on every host that uses the
+// server: a circuit one host opened rejects calls on the other at once, and installations that
+// share an AWS account can share what they learned about it (store.resilience_schema,
+// docs/operations.md). shared() is true.
 //
 // UpdateBreaker / UpdateQuota are atomic read-modify-writes across processes and hosts:
 //  1. read the record (no lock) and call `update` on a copy; if it returns false, return what was
@@ -13,14 +14,19 @@
 //     (SELECT ... FOR UPDATE), and if it changed since step 1 `update` runs again on what is
 //     there now (so it may run twice; if it then returns false nothing is written); the record
 //     is written with version + 1; COMMIT.
+// UpdateLimiters is one transaction, as SQLite's BEGIN IMMEDIATE: it takes a transaction-level
+// advisory lock per bucket (keyed by schema and bucket key, taken in key order so that two updaters
+// never deadlock; a row lock could not cover a bucket nobody has written yet), reads the records,
+// calls `update` once per attempt, and writes every record with version + 1, or nothing when
+// `update` returns false. A reservation nearly always writes, so there is no lock-free first read.
 // Concurrent writers of one record wait for each other's row lock; a process killed or cut off
 // mid-transaction leaves the old record (the server rolls back, at the latest after
 // idle_in_transaction_session_timeout = store.timeout_ms). Errors as in store/pg_error.h.
 //
-// Adding a record type (the rate limiter's, for one): a PgRecordCodec<Record> specialization in
-// pg_state_store.cc (its table, columns, encoding), a migration creating its table, its entry in
-// store/tables.h (so `ohfp store migrate` copies it), and the method calling Update<Record>().
-// A multi-record update takes the rows' locks in key order (no deadlock between two updaters).
+// Adding a record type: a PgRecordCodec<Record> specialization in pg_state_store.cc (its table,
+// columns, encoding), a migration creating its table, its entry in store/tables.h (so `ohfp store
+// migrate` copies it), and the method calling Update<Record>(). A multi-record update (the
+// limiter's) takes its locks in key order.
 //
 // Thread-safety: safe from any thread: each call leases its own connection from the PgPool.
 //
@@ -42,7 +48,8 @@
 
 namespace ohfp::store {
 
-// The "resilience" component's migrations on PostgreSQL (resilience_breakers, resilience_quotas).
+// The "resilience" component's migrations on PostgreSQL (resilience_breakers, resilience_quotas,
+// resilience_limiters).
 std::span<const Migration> PgResilienceMigrations() noexcept;
 
 class PgStateStore final : public resilience::StateStore {
@@ -80,6 +87,9 @@ class PgStateStore final : public resilience::StateStore {
   template <class Record>
   resilience::Result<Record> Update(std::string_view service,
                                     resilience::FunctionRef<bool(Record&)> update);
+  // Takes the transaction-level advisory locks of `keys`' buckets, in key order.
+  resilience::Status LockLimiters(PgConnection& c, std::span<const std::string> keys,
+                                  resilience::Deadline deadline);
 
   std::shared_ptr<PgPool> pool_;
   const std::string schema_;

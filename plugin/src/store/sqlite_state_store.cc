@@ -113,10 +113,6 @@ enum class Query : std::uint8_t {
 };
 constexpr std::size_t kQueryCount = static_cast<std::size_t>(Query::kUpsertLimiter) + 1;
 
-constexpr std::string_view kLimiterColumns =
-    "tokens, updated_ns, fill_rate, last_max_rate, last_throttle_ns, measured_rate, "
-    "measure_start_ns, measure_count, version";
-
 std::string SqlFor(Query query) {
   const std::string columns(kBreakerColumns);
   switch (query) {

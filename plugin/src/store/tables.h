@@ -33,6 +33,10 @@ inline constexpr std::string_view kBreakerColumns =
     "state, override_mode, failure_count, half_open_probes, generation, last_failure_ns, "
     "last_success_ns, state_changed_ns, failure_window, version";
 
+inline constexpr std::string_view kLimiterColumns =
+    "tokens, updated_ns, fill_rate, last_max_rate, last_throttle_ns, measured_rate, "
+    "measure_start_ns, measure_count, version";
+
 struct TableColumns {
   std::string_view table;
   std::string_view columns;  // comma-separated, every column
@@ -52,14 +56,18 @@ inline constexpr std::array<TableColumns, 9> kRequestTables = {{
     {"sweeps", "name, last_at", "name"},
 }};
 
-// The resilience state store's tables (breakers, retry quotas). A new record type adds its table
-// here (and a migration on each backend).
-inline constexpr std::array<TableColumns, 2> kResilienceTables = {{
+// The resilience state store's tables (breakers, retry quotas, rate-limiter buckets). A new record
+// type adds its table here (and a migration on each backend).
+inline constexpr std::array<TableColumns, 3> kResilienceTables = {{
     {"resilience_breakers",
      "service, state, override_mode, failure_count, half_open_probes, generation, "
      "last_failure_ns, last_success_ns, state_changed_ns, failure_window, version",
      "service"},
     {"resilience_quotas", "service, tokens, version", "service"},
+    {"resilience_limiters",
+     "key, tokens, updated_ns, fill_rate, last_max_rate, last_throttle_ns, measured_rate, "
+     "measure_start_ns, measure_count, version",
+     "key"},
 }};
 
 }  // namespace ohfp::store

@@ -17,8 +17,10 @@
 #include "forked_child.h"
 #include "ohfp/resilience/circuit_breaker.h"
 #include "ohfp/resilience/manual_clock.h"
+#include "ohfp/resilience/rate_limiter.h"
 #include "postgres.h"
 #include "store/pg_request_store.h"
+#include "store/pg_rows.h"
 #include "store/pg_state_store.h"
 
 namespace ohfp::store {
@@ -36,6 +38,32 @@ int Fail(int code, const std::string& what) {
   std::fprintf(stderr, "child %d: %s\n", static_cast<int>(getpid()), what.c_str());
   return code;
 }
+
+// A bucket of 50 tokens, refilled at 1 per second; every process's clock stands still at the
+// same instant, so what the bucket allows is exactly its 50 tokens.
+constexpr int kBucketTokens = 50;
+constexpr std::string_view kBucketKey = "123456789012/us-east-1/ec2:DescribeInstances";
+resilience::RateLimiterConfig OneBucket() {
+  resilience::RateLimiterConfig c;
+  c.enabled = true;
+  c.scope = "123456789012/us-east-1";
+  c.buckets = {{"ec2:DescribeInstances", {.capacity = kBucketTokens, .refill_rate = 1}}};
+  c.operations = {{"ec2_describe_instances", {.buckets = {"ec2:DescribeInstances"}}}};
+  return c;
+}
+
+// Counts the store errors the limiter reports (it carries on without the store).
+class StoreErrors final : public resilience::ResilienceObserver {
+ public:
+  void OnStoreError(std::string_view, const resilience::Error& error) override {
+    std::fprintf(stderr, "store error: %s\n", error.ToString().c_str());
+    ++count_;
+  }
+  int count() const { return count_; }
+
+ private:
+  int count_ = 0;
+};
 
 class PgConcurrencyTest : public ::testing::Test {
  protected:
@@ -80,6 +108,26 @@ class PgConcurrencyTest : public ::testing::Test {
     return 0;
   }
 
+  // One ohfp process asking `count` times for a token it must have at once (a deadline of 1 ns:
+  // no waiting), then `reserve` times for one it may wait for. Exits with the number of tokens it
+  // was granted at once (at most 200), or 250+ on an error.
+  static int Spend(const PgSettings& settings, int count, int reserve) {
+    resilience::SystemClock system;
+    auto store = Open(settings, system);
+    if (store == nullptr) return 250;
+    resilience::ManualClock clock;  // every process at the same instant
+    StoreErrors errors;
+    resilience::RateLimiter limiter(OneBucket(), *store, clock, &errors);
+    const resilience::RateLimiter::Plan plan = limiter.PlanFor("ec2_describe_instances");
+    int granted = 0;
+    for (int i = 0; i < count; ++i) {
+      if (limiter.Acquire(plan, 1, std::chrono::nanoseconds(1)).granted) ++granted;
+    }
+    for (int i = 0; i < reserve; ++i) (void)limiter.Acquire(plan, 1, resilience::Duration::max());
+    if (errors.count() != 0) return Fail(251, "the store failed");
+    return granted;
+  }
+
   ohfp::testing::PostgresServer* pg_ = nullptr;
   PgSettings settings_;
   resilience::SystemClock clock_;
@@ -120,7 +168,50 @@ TEST_F(PgConcurrencyTest, ProcessesOnANewSchemaMigrateItOnceAndLoseNoUpdate) {
                            ".schema_version GROUP BY component ORDER BY component",
                        &out))
       << out;
-  EXPECT_EQ(out, "requests:1\nresilience:1");
+  // Each migration applied once, by one process.
+  EXPECT_EQ(out, "requests:" + std::to_string(internal::PgRequestMigrations().size()) +
+                     "\nresilience:" + std::to_string(PgResilienceMigrations().size()));
+}
+
+// Processes of several hosts spending from one rate-limiter bucket at once (a bucket nobody has
+// written yet: the first writers race to create it): every token is taken once, none twice.
+TEST_F(PgConcurrencyTest, ProcessesSpendingFromOneBucketNeverTakeMoreThanItHolds) {
+  constexpr int kProcesses = 4;
+  constexpr int kAsks = 40;      // 160 asks for the 50 tokens
+  constexpr int kReserves = 10;  // then, in new processes, 10 each that may wait
+  const PgSettings settings = settings_;
+  auto run = [&](int asks, int reserves) {
+    Pipe start;
+    std::vector<std::unique_ptr<Child>> children;
+    for (int i = 0; i < kProcesses; ++i) {
+      children.push_back(std::make_unique<Child>([&] {
+        start.CloseWrite();
+        start.ReadByte();
+        return Spend(settings, asks, reserves);
+      }));
+    }
+    start.CloseWrite();
+    int granted = 0;
+    for (auto& child : children) {
+      const int code = child->Wait();
+      EXPECT_LE(code, asks) << "a child failed (see its stderr)";
+      granted += code;
+    }
+    return granted;
+  };
+  EXPECT_EQ(run(kAsks, 0), kBucketTokens) << "every token once, none twice";
+  EXPECT_EQ(run(0, kReserves), 0);
+  auto store = Open(settings_, clock_);
+  ASSERT_NE(store, nullptr);
+  std::vector<resilience::LimiterRecord> r(1);
+  ASSERT_TRUE(store
+                  ->UpdateLimiters(std::vector<std::string>{std::string(kBucketKey)}, r,
+                                   [](std::span<resilience::LimiterRecord>) { return false; })
+                  .ok());
+  // Reservations are a debt their callers wait out: 40 tokens owed. One write per token taken;
+  // the asks refused took nothing and wrote nothing.
+  EXPECT_NEAR(r[0].tokens, -kProcesses * kReserves, 1e-9);
+  EXPECT_EQ(r[0].version, std::uint64_t{kBucketTokens + kProcesses * kReserves});
 }
 
 TEST_F(PgConcurrencyTest, ThreadsSharingOneStoreLoseNoUpdate) {

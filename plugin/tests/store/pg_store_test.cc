@@ -14,6 +14,7 @@
 #include "forked_child.h"
 #include "ohfp/resilience/circuit_breaker.h"
 #include "ohfp/resilience/manual_clock.h"
+#include "ohfp/resilience/rate_limiter.h"
 #include "ohfp/resilience/retry_quota.h"
 #include "postgres.h"
 #include "store/pg_migrations.h"
@@ -29,10 +30,12 @@ using resilience::CircuitBreakerOptions;
 using resilience::CircuitState;
 using resilience::Error;
 using resilience::ErrorKind;
+using resilience::LimiterRecord;
 using resilience::QuotaRecord;
 using resilience::Result;
 using resilience::SysTime;
 using std::chrono::milliseconds;
+using std::chrono::nanoseconds;
 using std::chrono::seconds;
 using ::testing::HasSubstr;
 using ::testing::Not;
@@ -210,6 +213,119 @@ TEST_F(PgStoreTest, ResilienceStateMayLiveInASchemaSharedByInstallations) {
   EXPECT_EQ(out, "1");
 }
 
+TEST_F(PgStoreTest, LimiterRecordsRoundTripEveryField) {
+  auto store = OpenStateStore();
+  ASSERT_NE(store, nullptr);
+  LimiterRecord full;
+  full.tokens = -12.625;
+  full.updated = SysTime(nanoseconds(1'767'225'600'123'456'789));
+  full.fill_rate = 0.35;
+  full.last_max_rate = 0.1 + 0.2;  // not exact in binary: must come back bit for bit
+  full.last_throttle = SysTime(nanoseconds(-5));
+  full.measured_rate = 19.75;
+  full.measure_start = SysTime(nanoseconds(1'767'225'600'000'000'000));
+  full.measure_count = 1000.5;
+  const std::vector<std::string> keys = {"123456789012/us-east-1/ec2:RunInstances",
+                                         "123456789012/us-east-1/ec2:RunInstances:instances"};
+  std::vector<LimiterRecord> records(2);
+  ASSERT_TRUE(store
+                  ->UpdateLimiters(keys, records,
+                                   [&](std::span<LimiterRecord> r) {
+                                     EXPECT_EQ(r[0], LimiterRecord{}) << "a fresh record";
+                                     r[0] = full;
+                                     r[1].tokens = 3;  // the rest unset
+                                     return true;
+                                   })
+                  .ok());
+  EXPECT_EQ(records[0].version, 1U) << "records holds what is stored";
+  // Another process reads what this one wrote.
+  auto other = OpenStateStore();
+  ASSERT_NE(other, nullptr);
+  std::vector<LimiterRecord> read(2);
+  ASSERT_TRUE(
+      other->UpdateLimiters(keys, read, [](std::span<LimiterRecord>) { return false; }).ok());
+  LimiterRecord expected = full;
+  expected.version = 1;
+  EXPECT_EQ(read[0], expected);
+  EXPECT_EQ(read[1].tokens, 3);
+  EXPECT_FALSE(read[1].updated.has_value());
+  EXPECT_FALSE(read[1].last_throttle.has_value());
+  EXPECT_EQ(read[1].version, 1U);
+}
+
+TEST_F(PgStoreTest, ARefusedLimiterUpdateWritesNothing) {
+  auto store = OpenStateStore();
+  ASSERT_NE(store, nullptr);
+  std::vector<LimiterRecord> records(1);
+  ASSERT_TRUE(store
+                  ->UpdateLimiters(std::vector<std::string>{"k"}, records,
+                                   [](std::span<LimiterRecord> r) {
+                                     r[0].tokens = 7;
+                                     return false;
+                                   })
+                  .ok());
+  std::string out;
+  ASSERT_TRUE(pg_->Sql("SELECT count(*) FROM " + schema_ + ".resilience_limiters", &out)) << out;
+  EXPECT_EQ(out, "0");
+  std::vector<LimiterRecord> two(2);
+  EXPECT_EQ(store
+                ->UpdateLimiters(std::vector<std::string>{"k"}, two,
+                                 [](std::span<LimiterRecord>) { return true; })
+                .error()
+                .code(),
+            "StoreMisuse");
+}
+
+TEST_F(PgStoreTest, ASchemaOfAnOlderOhfpGainsTheLimiterTableAndKeepsItsBreakers) {
+  {
+    // What the previous ohfp made: migration 1 only, with a failure recorded.
+    auto pool = PgPool::Open(Settings(), clock_);
+    ASSERT_TRUE(pool.ok()) << pool.error().ToString();
+    ASSERT_TRUE(
+        ApplyPgMigrations(**pool, schema_, "resilience", PgResilienceMigrations().first(1)).ok());
+  }
+  std::string out;
+  ASSERT_TRUE(pg_->Sql("INSERT INTO " + schema_ +
+                           ".resilience_quotas (service, tokens, version) VALUES ('aws_ec2', 4, 9)",
+                       &out))
+      << out;
+  auto store = OpenStateStore();
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(store->ReadQuota("aws_ec2")->tokens, 4);
+  std::vector<LimiterRecord> records(1);
+  EXPECT_TRUE(store
+                  ->UpdateLimiters(std::vector<std::string>{"k"}, records,
+                                   [](std::span<LimiterRecord>) { return true; })
+                  .ok());
+  ASSERT_TRUE(pg_->Sql(
+      "SELECT max(version) FROM " + schema_ + ".schema_version WHERE component = 'resilience'",
+      &out))
+      << out;
+  EXPECT_EQ(out, "2");
+}
+
+TEST_F(PgStoreTest, RateLimitersOnTwoHostsSpendFromOneBucket) {
+  auto first = OpenStateStore();
+  auto second = OpenStateStore();
+  ASSERT_NE(first, nullptr);
+  ASSERT_NE(second, nullptr);
+  resilience::ManualClock clock;
+  resilience::RateLimiterConfig config;
+  config.enabled = true;
+  config.scope = "123456789012/us-east-1";
+  config.buckets = {{"ec2:DescribeInstances", {.capacity = 2, .refill_rate = 1}}};
+  config.operations = {{"ec2_describe_instances", {.buckets = {"ec2:DescribeInstances"}}}};
+  resilience::RateLimiter a(config, *first, clock);
+  resilience::RateLimiter b(config, *second, clock);
+  const auto plan_a = a.PlanFor("ec2_describe_instances");
+  const auto plan_b = b.PlanFor("ec2_describe_instances");
+  EXPECT_EQ(a.Acquire(plan_a, 1, seconds(30)).wait, nanoseconds(0));
+  EXPECT_EQ(b.Acquire(plan_b, 1, seconds(30)).wait, nanoseconds(0));
+  EXPECT_EQ(a.Acquire(plan_a, 1, seconds(30)).wait, seconds(1));
+  EXPECT_EQ(b.Acquire(plan_b, 1, seconds(30)).wait, seconds(2));
+  EXPECT_FALSE(a.Acquire(plan_a, 1, seconds(1)).granted) << "3 s away, 1 s allowed";
+}
+
 TEST_F(PgStoreTest, AServerThatIsNotThereIsAQuickTransientErrorWithoutThePassword) {
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);  // a port with nobody listening
   sockaddr_in addr{};
@@ -298,8 +414,10 @@ TEST(PgUrlTest, PasswordsAreRedacted) {
   EXPECT_EQ(base::RedactConnectionUrl("postgresql://hf@db1/ohfp?password=pw&sslmode=verify-full"),
             "postgresql://hf@db1/ohfp?password=***&sslmode=verify-full");
   EXPECT_EQ(base::RedactConnectionUrl("postgres://db1/ohfp"), "postgres://db1/ohfp");
-  EXPECT_EQ(base::RedactConnectionUrl("host=db1 password=pw user=hf"), "host=db1 password=*** user=hf");
-  EXPECT_EQ(base::RedactConnectionUrl("postgresql://hf:p@ss@db1/ohfp"), "postgresql://hf:***@db1/ohfp");
+  EXPECT_EQ(base::RedactConnectionUrl("host=db1 password=pw user=hf"),
+            "host=db1 password=*** user=hf");
+  EXPECT_EQ(base::RedactConnectionUrl("postgresql://hf:p@ss@db1/ohfp"),
+            "postgresql://hf:***@db1/ohfp");
 }
 
 // The server stopped and started again (an upgrade, a failover of the database): what was
