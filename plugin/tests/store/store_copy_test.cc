@@ -56,6 +56,7 @@ class StoreCopyTest : public ::testing::Test {
                                  .machine_count = 2,
                                  .provider_api = model::ProviderApi::kSpotFleet,
                                  .max_number = 10,
+                                 .image_id = "ami-0abc",
                                  .client_token = "req-1-1",
                                  .owner = {42, "boot/7", "host-a"},
                                  .now = kNow})
@@ -85,6 +86,7 @@ class StoreCopyTest : public ::testing::Test {
         r.CreateReturn("ret-1", {{.instance_id = "i-2", .acquire_request_id = "req-1"}}, {}, kNow)
             .ok());
     ASSERT_TRUE(r.SaveInstanceTypes({{"c5.large", 2, 1, 4096}}, kNow).ok());
+    ASSERT_TRUE(r.SaveCachedValues("image-root-device", {{"ami-0abc", "/dev/xvda"}}, kNow).ok());
     ASSERT_TRUE(r.AddMetrics({{"ohfp_commands_total", "command=\"x\"", 0.1 + 0.2}}).ok());
     ASSERT_TRUE(r.ClaimSweep("housekeeping", kNow, std::chrono::seconds(60)).ok());
     ASSERT_TRUE(s.state
@@ -104,6 +106,18 @@ class StoreCopyTest : public ::testing::Test {
                                     return true;
                                   })
                     .ok());
+    std::vector<resilience::LimiterRecord> limiter(1);
+    ASSERT_TRUE(s.state
+                    ->UpdateLimiters(std::vector<std::string>{"acct/us-east-1/ec2:RunInstances"},
+                                     limiter,
+                                     [](std::span<resilience::LimiterRecord> l) {
+                                       l[0].tokens = -0.1 - 0.2;  // not exact in binary
+                                       l[0].updated = resilience::SysTime(
+                                           std::chrono::nanoseconds(1'700'000'000'123'456'789));
+                                       l[0].fill_rate = 3.5;
+                                       return true;
+                                     })
+                    .ok());
   }
 
   // Everything the store holds, as the contract reads it.
@@ -118,7 +132,7 @@ class StoreCopyTest : public ::testing::Test {
           << model::EpochMillis(q.created_at) << " " << q.owner.pid << "/" << q.owner.start << "/"
           << q.owner.host << " " << q.created.resource_id << " " << q.created.launch_template_id
           << " " << (q.polled_at ? model::EpochMillis(*q.polled_at) : 0) << " "
-          << model::ProviderApiName(q.provider_api) << "\n";
+          << model::ProviderApiName(q.provider_api) << " " << q.image_id << "\n";
     }
     const auto attempts = *r.Attempts("req-1");
     for (const model::Attempt& a : attempts) {
@@ -143,12 +157,23 @@ class StoreCopyTest : public ::testing::Test {
           << "\n";
     }
     out << "types " << r.InstanceTypes({"c5.large"})->size() << "\n";
+    const auto cached = *r.CachedValues("image-root-device", {"ami-0abc"});
+    for (const CachedValue& v : cached) {
+      out << "cached " << v.key << " " << v.value << " " << model::EpochMillis(v.fetched_at)
+          << "\n";
+    }
     out << "sweep claimable " << *r.ClaimSweep("housekeeping", kNow, std::chrono::seconds(60))
         << "\n";
     const BreakerRecord b = *s.state->ReadBreaker("aws_ec2");
     out << "breaker " << resilience::CircuitStateName(b.state) << " " << b.failure_count << " "
         << b.generation << " " << b.window << " v" << b.version << "\n";
     out << "quota " << s.state->ReadQuota("aws_ec2")->tokens.value_or(-1) << "\n";
+    std::vector<resilience::LimiterRecord> l(1);
+    (void)s.state->UpdateLimiters(std::vector<std::string>{"acct/us-east-1/ec2:RunInstances"}, l,
+                                  [](std::span<resilience::LimiterRecord>) { return false; });
+    out << "limiter " << (l[0].tokens == -0.1 - 0.2 ? "exact" : "inexact") << " "
+        << (l[0].updated ? l[0].updated->time_since_epoch().count() : -1) << " " << l[0].fill_rate
+        << " v" << l[0].version << "\n";
     return out.str();
   }
 
@@ -163,6 +188,8 @@ TEST_F(StoreCopyTest, AnInstallationMovesToPostgresAndBackUnchanged) {
   const std::string before = Snapshot(sqlite);
   ASSERT_THAT(before, HasSubstr("installation inst-copy"));
   ASSERT_THAT(before, HasSubstr("exact"));
+  ASSERT_THAT(before, HasSubstr("cached ami-0abc /dev/xvda"));
+  ASSERT_THAT(before, HasSubstr("limiter exact 1700000000123456789 3.5 v1"));
 
   const StoreLocation pg = Postgres(pg_->NewSchema());
   auto to_pg = CopyStore(sqlite, pg, clock_);
@@ -171,6 +198,8 @@ TEST_F(StoreCopyTest, AnInstallationMovesToPostgresAndBackUnchanged) {
   EXPECT_EQ(to_pg->rows.at("requests"), 2);
   EXPECT_EQ(to_pg->rows.at("machines"), 2);
   EXPECT_EQ(to_pg->rows.at("resilience_breakers"), 1);
+  EXPECT_EQ(to_pg->rows.at("cached_values"), 1);
+  EXPECT_EQ(to_pg->rows.at("resilience_limiters"), 1);
   EXPECT_EQ(Snapshot(pg), before);
 
   const StoreLocation back = Sqlite("back.db");
