@@ -102,6 +102,8 @@ class PluginApp {
   store::RequestStore& store() { return *stores_.requests; }
   // Where the stores are, for messages: "sqlite <file>" or "postgresql <url without password>".
   const std::string& store_description() const { return store_description_; }
+  // PostgreSQL: the connections of both stores (thread-safe; store::OpenReader); else null.
+  const std::shared_ptr<store::PgPool>& store_pool() const { return stores_.pool; }
   const std::string& installation_id() const { return installation_id_; }
   resilience::ResiliencePipeline& pipeline() { return *pipeline_; }
   resilience::StateStore& state_store() { return *stores_.state; }

@@ -45,4 +45,23 @@ Result<Stores> OpenStores(const StoreLocation& where, const resilience::Clock& c
   return stores;
 }
 
+Result<std::unique_ptr<RequestStore>> OpenReader(const StoreLocation& where,
+                                                 const std::shared_ptr<PgPool>& pool) {
+  if (where.postgres()) {
+    if (pool == nullptr) {
+      return resilience::Error(resilience::ErrorKind::kInternal, "StoreMisuse",
+                               "OpenReader: no PostgreSQL pool for " + where.Describe());
+    }
+    Result<std::unique_ptr<PgRequestStore>> s = PgRequestStore::Open(pool);
+    if (!s.ok()) return s.error();
+    return std::unique_ptr<RequestStore>(std::move(*s));
+  }
+  DatabaseOptions options = where.sqlite;
+  options.read_only = true;
+  Result<std::unique_ptr<SqliteRequestStore>> s =
+      SqliteRequestStore::Open(where.sqlite_file, options);
+  if (!s.ok()) return s.error();
+  return std::unique_ptr<RequestStore>(std::move(*s));
+}
+
 }  // namespace ohfp::store

@@ -53,4 +53,10 @@ struct Stores {
 [[nodiscard]] resilience::Result<Stores> OpenStores(const StoreLocation& where,
                                                     const resilience::Clock& clock);
 
+// Another request store at `where`, for one reader thread (`ohfp serve`'s pool): SQLite opened
+// read-only (a reader never writes the commands' records nor holds their write lock); PostgreSQL
+// over `pool`, the one OpenStores opened (thread-safe: a connection per concurrent reader).
+[[nodiscard]] resilience::Result<std::unique_ptr<RequestStore>> OpenReader(
+    const StoreLocation& where, const std::shared_ptr<PgPool>& pool);
+
 }  // namespace ohfp::store
