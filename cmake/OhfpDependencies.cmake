@@ -20,3 +20,6 @@ target_link_libraries(ohfp_spdlog INTERFACE fmt::fmt-header-only Threads::Thread
 find_package(CLI11 REQUIRED)
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)
+# libpq's headers only: the PostgreSQL store loads the library with dlopen() (plugin/src/store/pg_library.h).
+pkg_check_modules(LIBPQ REQUIRED libpq)
+set(OHFP_LIBPQ_INCLUDE_DIRS ${LIBPQ_INCLUDE_DIRS})

@@ -15,10 +15,12 @@ function(ohfp_warnings target)
   endif()
 endfunction()
 
-# ohfp_test(<name> SOURCES ... LIBS ... [LABELS label]): one GoogleTest binary, each TEST a ctest case. The label
-# is unit (default), concurrency (also run under ThreadSanitizer) or integration (needs moto).
+# ohfp_test(<name> SOURCES ... LIBS ... [LABELS label] [ONE_PROCESS]): one GoogleTest binary, each TEST a ctest case.
+# The label is unit (default), concurrency (also run under ThreadSanitizer) or integration (needs moto, or a
+# PostgreSQL server). Integration binaries, and those marked ONE_PROCESS, are one ctest case: one process, so that
+# what they start (moto, a PostgreSQL server) is started once.
 function(ohfp_test name)
-  cmake_parse_arguments(T "" "" "SOURCES;LIBS;LABELS" ${ARGN})
+  cmake_parse_arguments(T "ONE_PROCESS" "" "SOURCES;LIBS;LABELS" ${ARGN})
   add_executable(${name} ${T_SOURCES})
   ohfp_warnings(${name})
   target_link_libraries(${name} PRIVATE ${T_LIBS} GTest::gtest GTest::gmock GTest::gtest_main)
@@ -33,10 +35,11 @@ function(ohfp_test name)
     # gtest_discover_tests cannot pass a list-valued property through to the tests it discovers.
     message(FATAL_ERROR "ohfp_test(${name}): give one label (unit, concurrency or integration)")
   endif()
-  if(labels STREQUAL "integration")
-    # Integration suites start moto once per suite: run the binary as one ctest test, not one process per TEST.
+  if(labels STREQUAL "integration" OR T_ONE_PROCESS)
+    # Integration suites start moto (or a PostgreSQL server) once per binary: run the binary as one ctest test, not
+    # one process per TEST. ONE_PROCESS does the same for a binary of another label.
     add_test(NAME ${name} COMMAND ${name})
-    set_tests_properties(${name} PROPERTIES LABELS integration TIMEOUT 1200)
+    set_tests_properties(${name} PROPERTIES LABELS "${labels}" TIMEOUT 1200)
   else()
     gtest_discover_tests(${name} PROPERTIES LABELS "${labels}" DISCOVERY_TIMEOUT 60)
   endif()

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs what ohfp needs to build, test and run its demo, and says on stderr what it found and did:
-#  - the Debian packages listed below, with apt-get (no apt-get update when none is missing);
+#  - the Debian packages listed below, with apt-get (no apt-get update when none is missing); among
+#    them PostgreSQL 15 (the server the shared-store tests start for themselves, never as a
+#    service) and libpq-dev (the client's headers; ohfp loads libpq only when store.url is set);
 #  - chromium (Debian's), in which the dashboard test loads `ohfp serve`'s page headless;
 #  - uPlot, the dashboard's charting library, with `npm ci` in plugin/src/serve/web/ (package-lock.json pins it)
 #    when npm is on PATH (the nodejs that ships npm, or Debian's npm when there is no npm at all). Only
@@ -18,7 +20,7 @@ dry_run=0
 case "${1:-}" in
   "") ;;
   -n | --dry-run) dry_run=1 ;;
-  -h | --help) sed -n '2,10p' "$0" | cut -c3-; exit 0 ;;
+  -h | --help) sed -n '2,/^set /p' "$0" | grep '^#' | cut -c3-; exit 0 ;;
   *) echo "install-deps: unknown argument '$1' (use --dry-run)" >&2; exit 2 ;;
 esac
 
@@ -28,6 +30,7 @@ packages=(
   build-essential cmake ninja-build pkg-config
   libgtest-dev libgmock-dev libbenchmark-dev
   libcurl4-openssl-dev libssl-dev libsqlite3-dev sqlite3
+  libpq-dev postgresql
   nlohmann-json3-dev libpugixml-dev libspdlog-dev libfmt-dev libcli11-dev libcpp-httplib-dev
   clang-format clang-tidy hyperfine curl
   python3 python3-pip

@@ -151,6 +151,18 @@ PluginPaths ResolvePaths(const AppOptions& options, const aws::Environment& env)
   return p;
 }
 
+store::StoreLocation StoreLocationFor(const config::PluginConfig& config,
+                                      const PluginPaths& paths) {
+  store::StoreLocation where;
+  where.url = config.store.url;
+  where.schema = config.store.schema;
+  where.resilience_schema = config.store.effective_resilience_schema();
+  where.timeout = config.store.timeout;
+  where.sqlite_file = paths.workdir / config.storage.file;
+  where.sqlite.busy_timeout = config.storage.busy_timeout;
+  return where;
+}
+
 Result<std::unique_ptr<PluginApp>> PluginApp::Create(const AppOptions& options,
                                                      const aws::Environment& env) {
   std::unique_ptr<PluginApp> app(new PluginApp());
@@ -191,17 +203,17 @@ Result<std::unique_ptr<PluginApp>> PluginApp::Create(const AppOptions& options,
     app->templates_ = std::move(*templates);
   }
 
-  const fs::path db = app->paths_.workdir / app->config_.storage.file;
-  store::DatabaseOptions db_options;
-  db_options.busy_timeout = app->config_.storage.busy_timeout;
-  Result<std::unique_ptr<store::SqliteRequestStore>> requests =
-      store::SqliteRequestStore::Open(db, db_options);
-  if (!requests.ok()) return requests.error();
-  app->store_ = std::move(*requests);
-  Result<std::unique_ptr<store::SqliteStateStore>> state =
-      store::SqliteStateStore::Open(db, db_options);
-  if (!state.ok()) return state.error();
-  app->state_store_ = std::move(*state);
+  const store::StoreLocation where = StoreLocationFor(app->config_, app->paths_);
+  app->store_description_ = where.Describe();
+  Result<store::Stores> stores = store::OpenStores(where, app->clock_);
+  if (!stores.ok()) {
+    app->log_->Log(spdlog::level::err,
+                   "cannot open the state store (" + app->store_description_ +
+                       "): " + stores.error().ToString(),
+                   {{"event", "store"}, {"store", app->store_description_}});
+    return stores.error();
+  }
+  app->stores_ = std::move(*stores);
 
   app->random_ =
       std::make_unique<resilience::SeededRandom>(resilience::SeededRandom::EntropySeed());
@@ -215,7 +227,7 @@ Result<std::unique_ptr<PluginApp>> PluginApp::Create(const AppOptions& options,
   }
   app->pipeline_ = std::make_unique<resilience::ResiliencePipeline>(
       std::move(resilience),
-      resilience::PipelineDependencies{app->clock_, *app->random_, *app->state_store_,
+      resilience::PipelineDependencies{app->clock_, *app->random_, *app->stores_.state,
                                        app->filtered_events_.get(), &app->monitor_});
 
   if (options.need_aws) {
@@ -254,7 +266,7 @@ Result<std::unique_ptr<PluginApp>> PluginApp::Create(const AppOptions& options,
     app->provider_ = std::make_unique<provider::AwsProvider>(*app->client_, app->clock_);
 
     Result<std::string> installation = hostfactory::EnsureInstallation(
-        *app->store_, *app->provider_, *app->random_, *app->log_,
+        *app->stores_.requests, *app->provider_, *app->random_, *app->log_,
         {.marker = app->paths_.workdir / hostfactory::kInstallationMarker,
          .now = model::ToTimestamp(app->clock_.SystemNow()),
          .accept_lost = options.accept_lost_store});
@@ -268,12 +280,14 @@ Result<std::unique_ptr<PluginApp>> PluginApp::Create(const AppOptions& options,
     service_options.acquire.visibility_grace = p.instance_visibility_grace;
     service_options.acquire.confirmation_window = p.unclaimed_request_timeout;
     service_options.orphan_min_age = p.orphan_min_age;
+    service_options.history_retention = app->config_.store.retention;
+    service_options.purge_batch = app->config_.store.purge_batch;
     service_options.tags = p.tags;
     service_options.instance_name = p.instance_name;
     service_options.ssm_parameter_ttl = p.ssm_parameter_ttl;
     service_options.confdir = app->paths_.confdir;
     app->service_ = std::make_unique<hostfactory::HostFactoryService>(
-        hostfactory::ServiceDependencies{.store = *app->store_,
+        hostfactory::ServiceDependencies{.store = *app->stores_.requests,
                                          .provider = *app->provider_,
                                          .templates = app->templates_,
                                          .clock = app->clock_,
@@ -299,7 +313,7 @@ void PluginApp::Finish(std::string_view command, int exit_code) {
     PublishToCloudWatch(*client_, *log_, config_.metrics.cloudwatch_namespace, provider_name_,
                         counters);
   }
-  if (Status s = store_->AddMetrics(deltas); !s.ok()) {
+  if (Status s = stores_.requests->AddMetrics(deltas); !s.ok()) {
     log_->Log(spdlog::level::warn, "cannot save metrics: " + s.error().ToString(),
               {{"event", "metrics"}});
   }
@@ -356,13 +370,13 @@ std::string PrometheusText(const std::vector<store::MetricDelta>& counters) {
 }
 
 Result<std::string> PluginApp::MetricsPrometheus() {
-  Result<std::vector<store::MetricDelta>> all = store_->Metrics();
+  Result<std::vector<store::MetricDelta>> all = stores_.requests->Metrics();
   if (!all.ok()) return all.error();
   return PrometheusText(*all);
 }
 
 Result<nlohmann::ordered_json> PluginApp::MetricsJson() {
-  Result<std::vector<store::MetricDelta>> all = store_->Metrics();
+  Result<std::vector<store::MetricDelta>> all = stores_.requests->Metrics();
   if (!all.ok()) return all.error();
   nlohmann::ordered_json j = nlohmann::ordered_json::object();
   for (const store::MetricDelta& m : *all) {

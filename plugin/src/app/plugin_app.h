@@ -10,9 +10,10 @@
 //             value came from; what cannot be honoured is logged as a warning
 //   log       app.log, JSON lines, shared by processes (logging/app_log.h), with the resilience
 //             events in it
-//   stores    the request store and the resilience state store, one SQLite file in the work
-//             directory, so a circuit opened by one process rejects in the next and the retry
-//             budget is shared
+//   stores    the request store and the resilience state store (store/open_stores.h): one SQLite
+//             file in the work directory, or a PostgreSQL server when store.url (OHFP_STORE_URL)
+//             is set, shared by the hosts of a failover pair; a circuit opened by one process
+//             rejects in the next and the retry budget is shared
 //   pipeline  the seed's resilience configuration over that state; every AWS call goes through it
 //   AWS       credentials chain, socket transport (timed), endpoints, AwsClient, AwsProvider
 //   identity  the installation's (hostfactory/installation.h): a store of another installation,
@@ -47,8 +48,7 @@
 #include "logging/resilience_log.h"
 #include "ohfp/resilience/pipeline.h"
 #include "provider/aws_provider.h"
-#include "store/sqlite_request_store.h"
-#include "store/sqlite_state_store.h"
+#include "store/open_stores.h"
 
 namespace ohfp::app {
 
@@ -81,6 +81,9 @@ PluginPaths ResolvePaths(const AppOptions& options, const aws::Environment& env)
 // config.json: the option, else confdir/config.json.
 std::filesystem::path ConfigFile(const AppOptions& options, const PluginPaths& paths);
 
+// Where the configuration puts the stores: PostgreSQL at store.url, else SQLite in the workdir.
+store::StoreLocation StoreLocationFor(const config::PluginConfig& config, const PluginPaths& paths);
+
 class PluginApp {
  public:
   // Errors are kValidation (configuration, templates: exit 2) or kInternal (the store, the log, or
@@ -96,10 +99,14 @@ class PluginApp {
   const config::ConfigSources& config_sources() const { return sources_; }
   const PluginPaths& paths() const { return paths_; }
   logging::AppLog& log() { return *log_; }
-  store::RequestStore& store() { return *store_; }
+  store::RequestStore& store() { return *stores_.requests; }
+  // Where the stores are, for messages: "sqlite <file>" or "postgresql <url without password>".
+  const std::string& store_description() const { return store_description_; }
+  // PostgreSQL: the connections of both stores (thread-safe; store::OpenReader); else null.
+  const std::shared_ptr<store::PgPool>& store_pool() const { return stores_.pool; }
   const std::string& installation_id() const { return installation_id_; }
   resilience::ResiliencePipeline& pipeline() { return *pipeline_; }
-  resilience::StateStore& state_store() { return *state_store_; }
+  resilience::StateStore& state_store() { return *stores_.state; }
 
   // Records the command's outcome, adds this process's counters to the store, rewrites the metrics
   // textfile.
@@ -125,8 +132,8 @@ class PluginApp {
   std::unique_ptr<logging::AppLog> log_;
   std::unique_ptr<logging::ResilienceLog> log_events_;
   std::unique_ptr<resilience::ErrorHandlingFilter> filtered_events_;
-  std::unique_ptr<store::SqliteRequestStore> store_;
-  std::unique_ptr<store::SqliteStateStore> state_store_;
+  store::Stores stores_;
+  std::string store_description_;
   resilience::ResilienceMonitor monitor_;
   std::unique_ptr<resilience::ResiliencePipeline> pipeline_;
   std::unique_ptr<aws::SocketTransport> transport_;

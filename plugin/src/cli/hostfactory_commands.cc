@@ -272,7 +272,7 @@ int RunBreaker(std::string_view action, const std::string& service, const app::A
     return kExitFailed;
   }
   out << "circuit breaker " << service << ": " << action << " (every ohfp process sharing "
-      << ((*app)->paths().workdir / (*app)->config().storage.file).string() << " now sees it)\n";
+      << (*app)->store_description() << " now sees it)\n";
   return kExitOk;
 }
 

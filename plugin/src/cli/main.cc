@@ -11,6 +11,7 @@
 #include "cli/init_command.h"
 #include "cli/resilience_commands.h"
 #include "cli/serve_command.h"
+#include "cli/store_commands.h"
 #include "hostfactory/contract.h"
 
 namespace {
@@ -25,7 +26,8 @@ constexpr const char* kFooter =
     R"(HostFactory commands read their input from -f FILE, --data JSON or stdin, print exactly one JSON
 document on stdout (errors too: {"message": ...}) and log to app.log in HF_PROVIDER_LOGDIR.
 Environment: HF_PROVIDER_CONFDIR (config.json, awsprov_templates.json), HF_PROVIDER_WORKDIR (state
-database, metrics textfile), HF_PROVIDER_LOGDIR, HF_PROVIDER_NAME, HF_LOGLEVEL, and the AWS ones:
+database, metrics textfile), HF_PROVIDER_LOGDIR, HF_PROVIDER_NAME, HF_LOGLEVEL, OHFP_STORE_URL (a
+PostgreSQL store shared by several hosts, instead of SQLite in the work directory), the AWS ones:
 AWS_REGION, AWS_ENDPOINT_URL, AWS_CREDENTIAL_FILE, AWS_PROFILE, AWS_PROXY_HOST, AWS_PROXY_PORT,
 AWS_CONNECTION_TIMEOUT_MS, AWS_INSTANCE_PENDING_TIMEOUT_SEC, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY;
 OHFP_MAX_INPUT_BYTES (the most input a HostFactory command reads, default 16 MiB).
@@ -38,6 +40,7 @@ Examples:
   ohfp getRequestStatus --data '{"requests": [{"requestId": "req-..."}]}'
   ohfp config validate
   ohfp breaker status
+  ohfp store migrate --to 'postgresql://ohfp@db1:5432/hf?sslmode=verify-full'
   ohfp serve --listen 127.0.0.1:8451 --token-file /etc/ohfp/serve.token
   ohfp resilience compare --config config/examples/seed-resilience.json \
       --config config/recommended-resilience.json \
@@ -134,6 +137,24 @@ int main(int argc, char** argv) {
                       "After a lost state store: rebuild the records of this installation's "
                       "instances from their tags (terminates nothing)");
 
+  CLI::App* store = app.add_subcommand("store", "Move this installation's state between stores");
+  store->require_subcommand(1);
+  StoreMigrateOptions migrate;
+  CLI::App* store_migrate = store->add_subcommand(
+      "migrate",
+      "Copy this installation's state from the configured store (SQLite in the work directory, or "
+      "store.url) to another: a PostgreSQL URI or a SQLite file; refuses a target that holds an "
+      "installation's state");
+  store_migrate
+      ->add_option("--to", migrate.to,
+                   "postgresql://user@host:port/db?sslmode=..., or sqlite:PATH (or a path)")
+      ->required();
+  store_migrate->add_option("--schema", migrate.schema,
+                            "PostgreSQL target: the schema (default store.schema)");
+  store_migrate->add_option("--resilience-schema", migrate.resilience_schema,
+                            "PostgreSQL target: the breakers' schema (default "
+                            "store.resilience_schema, or --schema)");
+
   InitOptions init_options;
   CLI::App* init = AddInitCommand(app, init_options);
 
@@ -216,6 +237,8 @@ int main(int argc, char** argv) {
     if (reconcile->parsed()) {
       return RunReconcile(reconcile_options, options, env, std::cout, std::cerr);
     }
+    if (store_migrate->parsed())
+      return RunStoreMigrate(migrate, options, env, std::cout, std::cerr);
     if (serve->parsed()) return ExecServe(options, serve->remaining(), env, std::cerr);
     if (sim->parsed()) return RunSimulate(simulate, std::cout, std::cerr);
     if (cmp->parsed()) return RunCompare(compare, std::cout, std::cerr);

@@ -4,9 +4,10 @@
 #include <utility>
 
 #include "aws/endpoints.h"
+#include "base/connection_url.h"
+#include "base/untrusted_text.h"
 #include "config/ibm_keys.h"
 #include "config/json_file.h"
-#include "base/untrusted_text.h"
 #include "config/json_reader.h"
 #include "config/resilience_json.h"
 #include "config/value_checks.h"
@@ -17,6 +18,10 @@ namespace {
 using namespace internal;  // NOLINT: the checks and ranges shared with ibm_keys.cc
 using resilience::Error;
 using resilience::ErrorKind;
+
+constexpr std::int64_t kMaxStoreTimeoutMs = 3600 * 1000;  // one hour
+constexpr std::int64_t kMaxRetentionDays = 3650;          // ten years
+constexpr std::int64_t kMaxPurgeBatch = 500;              // ids bound to one statement
 
 // A string key whose empty value means "not set": the setting keeps its value.
 void ReadUnlessEmpty(ObjectReader& r, std::string_view key, std::string& out) {
@@ -190,6 +195,46 @@ void ReadStorage(ObjectReader& r, StorageConfig& s) {
     s.busy_timeout = std::chrono::milliseconds(*n);
 }
 
+std::optional<std::string> StoreUrlProblem(const std::string& url) {
+  if (url.empty() || base::IsPostgresUrl(url)) return std::nullopt;
+  return "must be a PostgreSQL connection URI (postgresql://user@host:port/database?...), got " +
+         Quoted(base::RedactConnectionUrl(url));
+}
+
+void ReadSchema(ObjectReader& r, std::string_view key, std::string& out) {
+  std::optional<std::string> value;
+  r.String(key, value);
+  if (!value) return;
+  if (!base::ValidSchemaName(*value)) {
+    return r.Problem(
+        key,
+        "must be a lowercase SQL identifier ([a-z_][a-z0-9_]*, at most 63), got " + Quoted(*value));
+  }
+  out = std::move(*value);
+}
+
+void ReadStore(ObjectReader& r, StoreConfig& s) {
+  std::optional<std::string> url;
+  r.String("url", url);
+  if (url) {
+    if (std::optional<std::string> problem = StoreUrlProblem(*url)) {
+      r.Problem("url", *problem);
+    } else {
+      s.url = *url;
+    }
+  }
+  ReadSchema(r, "schema", s.schema);
+  ReadSchema(r, "resilience_schema", s.resilience_schema);
+  if (auto n = ReadInteger(r, "timeout_ms", 1, kMaxStoreTimeoutMs)) {
+    s.timeout = std::chrono::milliseconds(*n);
+  }
+  if (auto n = ReadInteger(r, "retention_days", 1, kMaxRetentionDays)) {
+    s.retention = std::chrono::hours(24 * *n);
+  }
+  if (auto n = ReadInteger(r, "purge_batch", 1, kMaxPurgeBatch))
+    s.purge_batch = static_cast<int>(*n);
+}
+
 void ReadMetrics(ObjectReader& r, MetricsConfig& m) {
   r.String("textfile", m.textfile);
   r.Bool("cloudwatch", m.cloudwatch);
@@ -223,6 +268,7 @@ void ReadSections(const nlohmann::json& value, PluginConfig& config, ConfigSourc
   root.Object("provider", [&](ObjectReader& r) { ReadProvider(r, config.provider, problems); });
   root.Object("logging", [&](ObjectReader& r) { ReadLogging(r, config.logging); });
   root.Object("storage", [&](ObjectReader& r) { ReadStorage(r, config.storage); });
+  root.Object("store", [&](ObjectReader& r) { ReadStore(r, config.store); });
   root.Object("metrics", [&](ObjectReader& r) { ReadMetrics(r, config.metrics); });
   if (const nlohmann::json* resilience = root.Raw("resilience")) {
     // The seed's semantics: a `resilience` object without `rate_limiter` runs without the limiter
@@ -233,7 +279,7 @@ void ReadSections(const nlohmann::json& value, PluginConfig& config, ConfigSourc
     }
     config.resilience = ReadResilienceConfig(*resilience, "resilience", problems, std::move(base));
   }
-  for (const char* section : {"provider", "logging", "storage", "metrics", "resilience"}) {
+  for (const char* section : {"provider", "logging", "storage", "store", "metrics", "resilience"}) {
     if (const nlohmann::json* v = ValueAt(value, section); v != nullptr && v->is_object()) {
       sources.SetLeaves(*v, section, file);
     }
@@ -338,6 +384,14 @@ void ApplyEnvironment(PluginConfig& config, const aws::Environment& env, ConfigS
       }
     }
   }
+  if (std::optional<std::string> url = env.Get("OHFP_STORE_URL"); url && !url->empty()) {
+    if (std::optional<std::string> problem = StoreUrlProblem(*url)) {
+      problems.push_back({"env OHFP_STORE_URL", *problem});
+    } else {
+      config.store.url = *url;
+      sources.Set("store.url", "env OHFP_STORE_URL");
+    }
+  }
   ApplyPropagatedLogSettings(config, env, sources, problems);
 }
 
@@ -379,6 +433,7 @@ resilience::Result<PluginConfig> LoadPluginConfig(const std::filesystem::path& f
 nlohmann::json PluginConfigToJson(const PluginConfig& config) {
   const LoggingConfig& l = config.logging;
   const StorageConfig& s = config.storage;
+  const StoreConfig& st = config.store;
   const MetricsConfig& m = config.metrics;
   return {
       {"provider", ProviderJson(config.provider)},
@@ -389,6 +444,13 @@ nlohmann::json PluginConfigToJson(const PluginConfig& config) {
         {"max_files", l.max_files},
         {"accept_propagated", l.accept_propagated}}},
       {"storage", {{"file", s.file}, {"busy_timeout_ms", s.busy_timeout.count()}}},
+      {"store",
+       {{"url", base::RedactConnectionUrl(st.url)},
+        {"schema", st.schema},
+        {"resilience_schema", st.effective_resilience_schema()},
+        {"timeout_ms", st.timeout.count()},
+        {"retention_days", st.retention.count() / 24},
+        {"purge_batch", st.purge_batch}}},
       {"metrics",
        {{"textfile", m.textfile},
         {"cloudwatch", m.cloudwatch},

@@ -5,7 +5,10 @@
 //
 //   provider    AWS: region, endpoints, credentials file and profile, proxy, timeouts, tags
 //   logging     app.log: level, size, rotation
-//   storage     the state database in HF_PROVIDER_WORKDIR
+//   storage     the embedded SQLite state database in HF_PROVIDER_WORKDIR
+//   store       where the state lives: a PostgreSQL server shared by several hosts (url, or the
+//               environment variable OHFP_STORE_URL, which wins) instead of SQLite; schemas,
+//               the timeout of each store call, how long finished requests are kept
 //   metrics     the Prometheus textfile, optional CloudWatch publishing
 //   resilience  the seed's object, unchanged (config/resilience_json.h); without it, ohfp's
 //               embedded defaults (the seed's values and the rate limiter with AWS's limits)
@@ -98,6 +101,25 @@ struct StorageConfig {
   std::chrono::milliseconds busy_timeout{5000};
 };
 
+struct StoreConfig {
+  // A libpq connection URI (postgresql://user@host:port/db?sslmode=...); empty: SQLite in the work
+  // directory (storage.*). OHFP_STORE_URL wins over the file. The password may come from libpq's
+  // usual sources (PGPASSWORD, PGPASSFILE, ~/.pgpass); it is never printed.
+  std::string url{};
+  std::string schema = "ohfp";      // PostgreSQL: this installation's tables
+  std::string resilience_schema{};  // PostgreSQL: breakers and quotas; empty: `schema`
+  // PostgreSQL: connecting, and each store call (its statements, its retries).
+  std::chrono::milliseconds timeout{10000};
+  // Finished requests are removed after this long, by the commands, `purge_batch` at a time.
+  std::chrono::hours retention{24 * 30};
+  int purge_batch = 500;
+
+  bool postgres() const noexcept { return !url.empty(); }
+  const std::string& effective_resilience_schema() const noexcept {
+    return resilience_schema.empty() ? schema : resilience_schema;
+  }
+};
+
 struct MetricsConfig {
   std::string textfile =
       "ohfp-metrics.prom";  // Prometheus textfile in HF_PROVIDER_WORKDIR; empty: none
@@ -109,6 +131,7 @@ struct PluginConfig {
   ProviderConfig provider{};
   LoggingConfig logging{};
   StorageConfig storage{};
+  StoreConfig store{};
   MetricsConfig metrics{};
   resilience::ResilienceConfig resilience = EmbeddedResilienceDefaults();
 };
@@ -146,7 +169,7 @@ struct LoadedConfig {
                                                                 const aws::Environment& env);
 
 // The effective configuration, every key written out (what `ohfp config validate` prints). Holds no
-// secret.
+// secret (store.url's password is "***").
 nlohmann::json PluginConfigToJson(const PluginConfig& config);
 
 // "path: message" lines, for error output.

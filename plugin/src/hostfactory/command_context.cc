@@ -63,6 +63,7 @@ Result<std::string> CommandContext::ReadUserData(const model::Template& t) const
 
 Status CommandContext::Saved(Status s, std::string_view what, std::string_view request_id) {
   if (!s.ok()) {
+    if (!store_failure_) store_failure_ = s.error();
     deps_.log.Log(spdlog::level::err,
                   "cannot save " + std::string(what) +
                       (request_id.empty() ? "" : " of request " + std::string(request_id)) +

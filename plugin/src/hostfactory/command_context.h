@@ -19,6 +19,7 @@
 #include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -51,6 +52,9 @@ struct ServiceOptions {
   std::chrono::seconds orphan_min_age{900};
   // Instances looked up one by one per command, for proof that they are gone.
   std::size_t max_gone_checks = 20;
+  // Finished requests are deleted from the store after this long, this many per housekeeping.
+  std::chrono::hours history_retention{24 * 30};
+  int purge_batch = 500;
   std::map<std::string, std::string, std::less<>> tags{};  // added to everything created
   // The Name tag's pattern (model::InstanceName); "" for none. A Name among `tags` or the
   // template's instanceTags wins.
@@ -95,13 +99,17 @@ class CommandContext {
   // The template's userData, or the content of its userDataScript ("" without either).
   resilience::Result<std::string> ReadUserData(const model::Template& t) const;
 
-  // A store write that failed is logged at error level with what it was for; returns `s`.
+  // A store write that failed is logged at error level with what it was for, and remembered;
+  // returns `s`.
   resilience::Status Saved(resilience::Status s, std::string_view what,
                            std::string_view request_id);
+  // The first store write of this command that failed (Saved), if any.
+  const std::optional<resilience::Error>& store_failure() const { return store_failure_; }
 
  private:
   ServiceDependencies deps_;
   ServiceOptions options_;
+  std::optional<resilience::Error> store_failure_;
 };
 
 }  // namespace ohfp::hostfactory

@@ -27,6 +27,28 @@ void Housekeeper::Run(bool force) {
   ReclaimUnclaimed();
   (void)Sweep(/*dry_run=*/false);
   CleanupFinished();
+  PurgeHistory();
+}
+
+void Housekeeper::PurgeHistory() {
+  const model::Timestamp before = ctx_.Now() - ctx_.options().history_retention;
+  Result<int> purged = ctx_.store().PurgeFinished(before, ctx_.options().purge_batch);
+  if (!purged.ok()) {
+    ctx_.log().Log(level_enum::warn,
+                   "cannot remove old finished requests: " + purged.error().ToString(),
+                   {{"event", "history"}});
+    return;
+  }
+  if (*purged > 0) {
+    ctx_.log().Log(level_enum::info,
+                   "removed " + std::to_string(*purged) + " finished request(s) older than " +
+                       std::to_string(std::chrono::duration_cast<std::chrono::hours>(
+                                          ctx_.options().history_retention)
+                                          .count() /
+                                      24) +
+                       " day(s) from the store",
+                   {{"event", "history"}, {"requests", *purged}});
+  }
 }
 
 void Housekeeper::ReclaimUnclaimed() {
@@ -54,32 +76,48 @@ void Housekeeper::ReclaimUnclaimed() {
   }
 }
 
-// HostFactory never learned this request's id: nobody will ever use its machines.
+// HostFactory never learned this request's id: nobody will ever use its machines. The request is
+// marked abandoned first, in one step that a poll of it would have prevented (AbandonRequest):
+// the reclaim acts on what the store says now, not on the list of open requests it read a moment
+// ago, during which another process may have answered a poll of it. Only then is what it launched
+// released; a release that fails is left to the orphan sweep, whose evidence is that very record.
 void Housekeeper::ReclaimOne(const Request& r) {
-  Result<model::Observation> seen = ctx_.provider().Observe(r);
-  if (!seen.ok()) return;  // try again next time
-  std::vector<std::string> live;
-  for (const model::Instance& i : seen->instances) {
-    if (i.state != model::InstanceState::kTerminated &&
-        i.state != model::InstanceState::kShuttingDown) {
-      live.push_back(i.id);
-    }
-  }
-  if (!live.empty()) {
-    if (Status s = ctx_.provider().Release(r, live); !s.ok()) return;
-  }
   const std::string why =
       "reclaimed: HostFactory never asked about this request and the process that created it is "
-      "gone; " +
-      std::to_string(live.size()) + " instance(s) terminated";
-  if (!ctx_.Saved(ctx_.store().AbandonRequest(r.id, why, ctx_.Now()), "the reclaimed request", r.id)
-           .ok()) {
+      "gone";
+  Result<bool> abandoned = ctx_.store().AbandonRequest(r.id, why, ctx_.Now());
+  if (!ctx_.Saved(abandoned.ok() ? resilience::OkStatus() : Status(abandoned.error()),
+                  "the reclaimed request", r.id)
+           .ok() ||
+      !*abandoned) {
+    return;  // a poll got in first: HostFactory knows the request after all
+  }
+  Result<model::Observation> seen = ctx_.provider().Observe(r);
+  std::vector<std::string> live;
+  if (seen.ok()) {
+    for (const model::Instance& i : seen->instances) {
+      if (i.state != model::InstanceState::kTerminated &&
+          i.state != model::InstanceState::kShuttingDown) {
+        live.push_back(i.id);
+      }
+    }
+  }
+  Status released = seen.ok() ? resilience::OkStatus() : Status(seen.error());
+  if (released.ok() && !live.empty()) released = ctx_.provider().Release(r, live);
+  if (!released.ok()) {
+    ctx_.log().Log(
+        level_enum::warn,
+        "request " + r.id + " " + why +
+            "; its instances are left to the orphan sweep: " + released.error().ToString(),
+        {{"event", "reclaim"}, {"request_id", r.id}});
     return;
   }
   if (ctx_.provider().Cleanup(r).ok()) {
     (void)ctx_.Saved(ctx_.store().MarkCleanedUp(r.id, ctx_.Now()), "the cleanup", r.id);
   }
-  ctx_.log().Log(level_enum::warn, "request " + r.id + " " + why,
+  ctx_.log().Log(level_enum::warn,
+                 "request " + r.id + " " + why + "; " + std::to_string(live.size()) +
+                     " instance(s) terminated",
                  {{"event", "reclaim"}, {"request_id", r.id}, {"instances", live}});
 }
 

@@ -10,7 +10,10 @@
 //             cannot account for are reported, never terminated. The sweep runs only when every
 //             read it needs succeeded in full; any failure stops it and is logged;
 //   cleanup   a finished request whose machines are all gone has its fleet, group or launch
-//             template deleted (again, after a failure or a crash).
+//             template deleted (again, after a failure or a crash);
+//   history   finished requests older than the retention (store.retention_days) that nothing
+//             depends on any more are deleted from the store, a small batch per run, so that the
+//             store's size follows the work in flight, not the installation's age.
 //
 // Thread-safety: one per command process.
 //
@@ -50,6 +53,7 @@ class Housekeeper {
   void ReclaimUnclaimed();
   void ReclaimOne(const model::Request& request);
   void CleanupFinished();
+  void PurgeHistory();
 
   CommandContext& ctx_;
   Returner& returns_;

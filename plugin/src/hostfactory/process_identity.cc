@@ -33,13 +33,20 @@ std::string Boot() { return ReadFirstLine("/proc/sys/kernel/random/boot_id"); }
 
 }  // namespace
 
+std::string HostName() {
+  char name[256] = {};
+  if (::gethostname(name, sizeof name - 1) != 0) return "";
+  return name;
+}
+
 model::ProcessIdentity CurrentProcess() {
   const std::int64_t pid = ::getpid();
-  return {pid, Boot() + "/" + StartTime(pid)};
+  return {pid, Boot() + "/" + StartTime(pid), HostName()};
 }
 
 bool IsAlive(const model::ProcessIdentity& who) {
   if (who.pid <= 0) return false;
+  if (!who.host.empty() && who.host != HostName()) return false;
   const std::string start = StartTime(who.pid);
   return !start.empty() && Boot() + "/" + start == who.start;
 }

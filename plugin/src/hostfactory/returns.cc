@@ -169,6 +169,35 @@ CommandResult Returner::RequestReturnMachines(const std::vector<MachineRef>& ref
   return {kExitOk, RequestIdJson(id, message)};
 }
 
+// Keeps the machines table in step with the returns: a machine whose return is done is gone, and
+// an acquire request left without machines is cleaned up. On every refresh, not only the one that
+// saw the termination: a write lost to a failing store or a killed process (between the return's
+// rows and the machines') is caught up by the next one, and so is a machine already gone when it
+// was returned.
+void Returner::MarkGone(const Request& request, const std::vector<ReturnMachine>& rows,
+                        const std::map<std::string, Machine>& known) {
+  std::vector<Machine> gone;
+  std::set<std::string> acquires;
+  for (const ReturnMachine& r : rows) {
+    auto it = known.find(r.instance_id);
+    if (r.result != MachineResult::kSucceed || it == known.end() ||
+        it->second.state == InstanceState::kTerminated) {
+      continue;
+    }
+    Machine m = it->second;
+    m.state = InstanceState::kTerminated;
+    m.updated_at = ctx_.Now();
+    acquires.insert(m.request_id);
+    gone.push_back(std::move(m));
+  }
+  if (gone.empty()) return;
+  if (!ctx_.Saved(ctx_.store().SaveMachines(gone), "the returned machines' state", request.id)
+           .ok()) {
+    return;
+  }
+  for (const std::string& a : acquires) CleanupIfEmpty(ctx_, a);
+}
+
 Result<RequestReport> Returner::Refresh(const Request& request) {
   Result<std::vector<ReturnMachine>> rows = ctx_.store().MachinesOfReturn(request.id);
   if (!rows.ok()) return rows.error();
@@ -192,18 +221,6 @@ Result<RequestReport> Returner::Refresh(const Request& request) {
       (void)ctx_.Saved(ctx_.store().SaveReturnMachines(v.rows), "the returned machines",
                        request.id);
       *rows = std::move(v.rows);
-      // Keep the machines table in step, and clean up acquire requests left without machines.
-      if (Result<std::vector<Machine>> gone = ctx_.store().MachinesByIds(v.done); gone.ok()) {
-        std::set<std::string> acquires;
-        for (Machine& m : *gone) {
-          m.state = InstanceState::kTerminated;
-          m.updated_at = ctx_.Now();
-          acquires.insert(m.request_id);
-        }
-        (void)ctx_.Saved(ctx_.store().SaveMachines(*gone), "the returned machines' state",
-                         request.id);
-        for (const std::string& a : acquires) CleanupIfEmpty(ctx_, a);
-      }
     }
   }
   std::vector<std::string> ids;
@@ -212,6 +229,7 @@ Result<RequestReport> Returner::Refresh(const Request& request) {
   if (!machines.ok()) return machines.error();
   const std::map<std::string, Machine> known =
       IndexBy(std::move(*machines), [](const Machine& m) { return m.instance_id; });
+  MarkGone(request, *rows, known);
 
   RequestReport report{request.id, request.state, message, {}};
   for (const ReturnMachine& r : *rows) {

@@ -77,6 +77,9 @@ class Returner {
                           std::vector<ReturnNotice>& notices);
   // Lowers fleets and groups first, then terminates; groups by acquire request ("" unknown).
   std::string ReleaseAll(const std::map<std::string, std::vector<std::string>>& to_release);
+  // Records the machines of done returns as terminated (returns.cc says why on every refresh).
+  void MarkGone(const model::Request& request, const std::vector<model::ReturnMachine>& rows,
+                const std::map<std::string, model::Machine>& known);
 
   CommandContext& ctx_;
 };

@@ -17,6 +17,14 @@ using resilience::Status;
 
 CommandResult Fail(const std::string& message) { return {kExitFailed, ErrorJson(message)}; }
 
+// A command whose answer the store could not fully record fails: HostFactory asks again, and the
+// next call carries on from what was saved (the cloud is looked at again, nothing is lost).
+CommandResult UnlessStoreFailed(const CommandContext& ctx, CommandResult result) {
+  if (!ctx.store_failure() || result.exit_code != kExitOk) return result;
+  return Fail("the state store failed during the call (" + ctx.store_failure()->ToString() +
+              "); nothing recorded is lost, call again");
+}
+
 }  // namespace
 
 HostFactoryService::HostFactoryService(ServiceDependencies dependencies, ServiceOptions options)
@@ -40,7 +48,7 @@ CommandResult HostFactoryService::RequestReturnMachines(const std::vector<Machin
 
 CommandResult HostFactoryService::GetReturnRequests(
     const std::optional<std::vector<MachineRef>>& machines) {
-  return returns_.GetReturnRequests(machines);
+  return UnlessStoreFailed(ctx_, returns_.GetReturnRequests(machines));
 }
 
 void HostFactoryService::Housekeeping(bool force) { housekeeper_.Run(force); }
@@ -122,7 +130,7 @@ CommandResult HostFactoryService::GetRequestStatus(const std::vector<std::string
   }
   std::vector<RequestReport> ordered;
   for (const std::string& id : request_ids) ordered.push_back(std::move(reports.at(id)));
-  return {kExitOk, RequestStatusJson(ordered)};
+  return UnlessStoreFailed(ctx_, {kExitOk, RequestStatusJson(ordered)});
 }
 
 }  // namespace ohfp::hostfactory

@@ -18,7 +18,13 @@
 // cannot be read fails the command; it never answers from an empty read.
 //
 // Exit codes (base/exit_codes.h): 0; 1 when the command failed; 2 when its input was invalid
-// (nothing changed then).
+// (nothing changed then). When the store fails during a command (the database went away):
+// getRequestStatus and getReturnRequests fail (exit 1, one JSON message), HostFactory asks again
+// and the next call carries on from what was saved. requestMachines and requestReturnMachines
+// fail when their request cannot be saved (then nothing was sent to the cloud); once it is saved
+// they answer with its id even if a later write fails, so that HostFactory follows the request:
+// the next getRequestStatus settles what the lost write would have recorded (by the request's
+// tags and ClientToken), where failing would leave a launched request HostFactory never polls.
 //
 // Thread-safety: one service per command process.
 //

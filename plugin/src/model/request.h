@@ -37,10 +37,12 @@ std::optional<RequestState> RequestStateFromName(std::string_view name) noexcept
 std::optional<AttemptState> AttemptStateFromName(std::string_view name) noexcept;
 
 // Which process did something: its pid and an opaque start token (equal only for the same process,
-// so a reused pid is not mistaken for the original).
+// so a reused pid is not mistaken for the original), and the host it ran on (several hosts may
+// share one store: a failover pair, docs/operations.md).
 struct ProcessIdentity {
   std::int64_t pid = 0;
   std::string start{};
+  std::string host{};
   friend bool operator==(const ProcessIdentity&, const ProcessIdentity&) = default;
 };
 

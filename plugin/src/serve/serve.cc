@@ -14,7 +14,7 @@
 #include "serve/log_events.h"
 #include "serve/store_pool.h"
 #include "serve/token.h"
-#include "store/sqlite_request_store.h"
+#include "store/open_stores.h"
 
 namespace ohfp::serve {
 namespace {
@@ -165,13 +165,9 @@ int RunServe(const ServeOptions& options, const app::AppOptions& app_options,
     return world.error().kind() == ErrorKind::kValidation ? kExitBadInput : kExitFailed;
   }
   app::PluginApp& app = **world;
-  const std::filesystem::path db = app.paths().workdir / app.config().storage.file;
-  StorePool stores([db, timeout = app.config().storage.busy_timeout]()
-                       -> Result<std::unique_ptr<store::RequestStore>> {
-    auto s = store::SqliteRequestStore::Open(db, {.busy_timeout = timeout, .read_only = true});
-    if (!s.ok()) return s.error();
-    return std::unique_ptr<store::RequestStore>(std::move(*s));
-  });
+  // Where the commands keep their state: SQLite read-only, or the PostgreSQL server (store.url).
+  StorePool stores([where = app::StoreLocationFor(app.config(), app.paths()),
+                    pool = app.store_pool()]() { return store::OpenReader(where, pool); });
   resilience::SystemClock clock;
   LogEvents events({.file = app.paths().logdir / app.config().logging.file}, clock);
   AppOperatorActions actions(app, app_options, env);

@@ -5,7 +5,8 @@
 // requests), launch attempts with their EC2 ClientTokens, machines, the machines of each return
 // request, cached instance types and metric counters. Every method takes and returns model types
 // (model/); rows and column names stay inside the backend. SqliteRequestStore
-// (store/sqlite_request_store.h) is the embedded backend.
+// (store/sqlite_request_store.h) is the embedded backend; PgRequestStore
+// (store/pg_request_store.h) keeps the same records in PostgreSQL, shared by several hosts.
 //
 // Crash safety rests on rules every backend enforces, each in one transaction:
 //  - an acquire request and its first attempt (with the ClientToken every retry will reuse) are
@@ -128,6 +129,8 @@ class RequestStore {
   // Records that HostFactory asked about these requests (first time only).
   [[nodiscard]] virtual resilience::Status MarkPolled(const std::vector<std::string>& ids,
                                                       model::Timestamp now) = 0;
+  // Changes a running request's state and message. A finished request keeps its state: HostFactory
+  // may already have been told it.
   [[nodiscard]] virtual resilience::Status SetRequestState(std::string_view id,
                                                            model::RequestState state,
                                                            std::string_view message,
@@ -136,10 +139,12 @@ class RequestStore {
                                                                const model::CloudRef& created,
                                                                model::Timestamp now) = 0;
   // Marks a request reclaimed (complete_with_error, abandoned), fails its machines and its
-  // prepared attempts, in one transaction.
-  [[nodiscard]] virtual resilience::Status AbandonRequest(std::string_view id,
-                                                          std::string_view message,
-                                                          model::Timestamp now) = 0;
+  // prepared attempts, in one transaction, if it is still running and HostFactory has still not
+  // asked about it; false (and nothing changed) otherwise: a poll that got in first wins, so a
+  // request HostFactory learned of is never reclaimed on a stale read.
+  [[nodiscard]] virtual resilience::Result<bool> AbandonRequest(std::string_view id,
+                                                                std::string_view message,
+                                                                model::Timestamp now) = 0;
   // Running requests, oldest first.
   [[nodiscard]] virtual resilience::Result<std::vector<model::Request>> OpenRequests(
       model::RequestKind kind) = 0;
@@ -224,6 +229,13 @@ class RequestStore {
   [[nodiscard]] virtual resilience::Result<bool> ClaimSweep(std::string_view name,
                                                             model::Timestamp now,
                                                             std::chrono::milliseconds interval) = 0;
+  // Deletes at most `limit` finished requests last updated before `before`, oldest first, with
+  // their attempts, machines and returned machines, in one transaction; returns how many. Only
+  // requests nothing depends on any more go: an acquire request once what the cloud held for it
+  // was cleaned up (every machine failed or gone: CleanupIfEmpty), a return request once none of
+  // its instances is a live machine of a kept acquire request.
+  [[nodiscard]] virtual resilience::Result<int> PurgeFinished(model::Timestamp before,
+                                                              int limit) = 0;
 };
 
 }  // namespace ohfp::store

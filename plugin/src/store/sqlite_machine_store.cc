@@ -1,6 +1,8 @@
-// The machines, return machines, instance types, cached values, metrics and sweeps of
+// The machines, return machines, instance types, cached values, metrics, sweeps and history of
 // SqliteRequestStore (the requests, attempts and the installation are in
 // sqlite_request_store.cc).
+#include <algorithm>
+
 #include "store/sqlite_request_store.h"
 #include "store/sqlite_rows.h"
 #include "store/transaction.h"
@@ -255,6 +257,48 @@ Result<bool> SqliteRequestStore::ClaimSweep(std::string_view name, model::Timest
   if (Status s = u->Run(); !s.ok()) return s.error();
   if (Status s = txn->Commit(); !s.ok()) return s.error();
   return true;
+}
+
+Result<int> SqliteRequestStore::PurgeFinished(model::Timestamp before, int limit) {
+  limit = std::clamp(limit, 0, static_cast<int>(internal::kIdsPerStatement));
+  if (limit == 0) return 0;
+  Result<Transaction> txn = Transaction::Begin(db_);
+  if (!txn.ok()) return txn.error();
+  // requests_finished (migration 4) holds only finished requests, by age: the scan starts at the
+  // oldest and stops at the limit, whatever the size of the history (without INDEXED BY, SQLite
+  // would scan every request of each kind for the OR).
+  Result<Statement> q = db_.Prepare(
+      "SELECT id FROM requests r INDEXED BY requests_finished "
+      "WHERE state != 'running' AND updated_at < ? AND ("
+      " (kind = 'acquire' AND cleaned_up_at IS NOT NULL) OR"
+      " (kind = 'return' AND NOT EXISTS (SELECT 1 FROM return_machines x"
+      "   JOIN machines m ON m.instance_id = x.instance_id WHERE x.return_id = r.id"
+      "   AND m.result != 'fail' AND m.state NOT IN ('terminated', 'shutting-down'))))"
+      " ORDER BY updated_at LIMIT ?");
+  if (!q.ok()) return q.error();
+  q->Bind(1, EpochMillis(before));
+  q->Bind(2, limit);
+  std::vector<std::string> ids;
+  if (Status s =
+          ForEachRow(*q, [&](const Statement& row) { ids.push_back(row.Column<std::string>(0)); });
+      !s.ok()) {
+    return s.error();
+  }
+  if (ids.empty()) return 0;
+  static constexpr std::string_view kDeletes[] = {
+      "DELETE FROM attempts WHERE request_id IN ",
+      "DELETE FROM machines WHERE request_id IN ",
+      "DELETE FROM return_machines WHERE return_id IN ",
+      "DELETE FROM requests WHERE id IN ",
+  };
+  for (std::string_view sql : kDeletes) {
+    Result<Statement> d = db_.Prepare(std::string(sql) + "(" + Placeholders(ids.size()) + ")");
+    if (!d.ok()) return d.error();
+    for (std::size_t i = 0; i < ids.size(); ++i) d->Bind(static_cast<int>(i + 1), ids[i]);
+    if (Status s = d->Run(); !s.ok()) return s.error();
+  }
+  if (Status s = txn->Commit(); !s.ok()) return s.error();
+  return static_cast<int>(ids.size());
 }
 
 }  // namespace ohfp::store

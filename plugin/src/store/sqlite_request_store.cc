@@ -35,6 +35,7 @@ Status InsertAttempt(Database& db, std::string_view request_id, int number, std:
   return q->Run();
 }
 
+// machines_live (migration 4) holds only the live machines: history costs nothing here.
 Result<int> HeldIn(Database& db, std::string_view template_id) {
   Result<Statement> q = db.Prepare(
       "SELECT "
@@ -135,8 +136,8 @@ Result<model::Request> SqliteRequestStore::CreateAcquire(const NewAcquire& n) {
   if (Status s = CheckCapacity(db_, n); !s.ok()) return s.error();
   Result<Statement> q = db_.Prepare(
       "INSERT INTO requests (id, kind, template_id, machine_count, provider_api, state, "
-      "created_at, updated_at, polled_at, owner_pid, owner_start, image_id) "
-      "VALUES (?, 'acquire', ?, ?, ?, 'running', ?, ?, ?, ?, ?, ?)");
+      "created_at, updated_at, polled_at, owner_pid, owner_start, owner_host, image_id) "
+      "VALUES (?, 'acquire', ?, ?, ?, 'running', ?, ?, ?, ?, ?, ?, ?)");
   if (!q.ok()) return q.error();
   q->Bind(1, n.id);
   q->Bind(2, n.template_id);
@@ -147,7 +148,8 @@ Result<model::Request> SqliteRequestStore::CreateAcquire(const NewAcquire& n) {
   q->Bind(7, n.adopted ? std::optional<std::int64_t>(EpochMillis(n.now)) : std::nullopt);
   q->Bind(8, n.owner.pid);
   q->Bind(9, n.owner.start);
-  q->Bind(10, n.image_id);
+  q->Bind(10, n.owner.host);
+  q->Bind(11, n.image_id);
   if (Status s = q->Run(); !s.ok()) return s.error();
   const std::string_view attempt_state = model::AttemptStateName(
       n.adopted ? model::AttemptState::kSucceeded : model::AttemptState::kPrepared);
@@ -196,8 +198,9 @@ Status SqliteRequestStore::MarkPolled(const std::vector<std::string>& ids, model
 
 Status SqliteRequestStore::SetRequestState(std::string_view id, model::RequestState state,
                                            std::string_view message, model::Timestamp now) {
-  Result<Statement> q =
-      db_.Prepare("UPDATE requests SET state = ?, message = ?, updated_at = ? WHERE id = ?");
+  Result<Statement> q = db_.Prepare(
+      "UPDATE requests SET state = ?, message = ?, updated_at = ? WHERE id = ? "
+      "AND state = 'running'");
   if (!q.ok()) return q.error();
   q->Bind(1, model::RequestStateName(state));
   q->Bind(2, message);
@@ -218,13 +221,13 @@ Status SqliteRequestStore::SetRequestResources(std::string_view id, const model:
   return q->Run();
 }
 
-Status SqliteRequestStore::AbandonRequest(std::string_view id, std::string_view message,
-                                          model::Timestamp now) {
+Result<bool> SqliteRequestStore::AbandonRequest(std::string_view id, std::string_view message,
+                                                model::Timestamp now) {
   Result<Transaction> txn = Transaction::Begin(db_);
   if (!txn.ok()) return txn.error();
   static constexpr std::string_view kUpdates[] = {
       "UPDATE requests SET state = 'complete_with_error', abandoned = 1, message = ?1, "
-      "updated_at = ?2 WHERE id = ?3",
+      "updated_at = ?2 WHERE id = ?3 AND state = 'running' AND polled_at IS NULL",
       "UPDATE machines SET result = 'fail', message = ?1, updated_at = ?2 "
       "WHERE request_id = ?3 AND result != 'fail'",
       "UPDATE attempts SET state = 'failed', error = ?1, updated_at = ?2 "
@@ -236,9 +239,11 @@ Status SqliteRequestStore::AbandonRequest(std::string_view id, std::string_view 
     q->Bind(1, message);
     q->Bind(2, EpochMillis(now));
     q->Bind(3, id);
-    if (Status s = q->Run(); !s.ok()) return s;
+    if (Status s = q->Run(); !s.ok()) return s.error();
+    if (sql == kUpdates[0] && db_.changes() == 0) return false;  // rolls back: nothing changed
   }
-  return txn->Commit();
+  if (Status s = txn->Commit(); !s.ok()) return s.error();
+  return true;
 }
 
 Result<std::vector<model::Request>> SqliteRequestStore::OpenRequests(model::RequestKind kind) {
@@ -358,7 +363,8 @@ Result<model::Request> SqliteRequestStore::CreateReturn(
   if (!txn.ok()) return txn.error();
   Result<Statement> r = db_.Prepare(
       "INSERT INTO requests (id, kind, machine_count, state, created_at, updated_at, polled_at, "
-      "owner_pid, owner_start) VALUES (?, 'return', ?, 'running', ?, ?, NULL, ?, ?)");
+      "owner_pid, owner_start, owner_host) "
+      "VALUES (?, 'return', ?, 'running', ?, ?, NULL, ?, ?, ?)");
   if (!r.ok()) return r.error();
   r->Bind(1, id);
   r->Bind(2, machines.size());
@@ -366,6 +372,7 @@ Result<model::Request> SqliteRequestStore::CreateReturn(
   r->Bind(4, EpochMillis(now));
   r->Bind(5, owner.pid);
   r->Bind(6, owner.start);
+  r->Bind(7, owner.host);
   if (Status s = r->Run(); !s.ok()) return s.error();
   // Inside the same transaction: the machines are saved with the request, or neither is.
   Result<Statement> q =

@@ -44,8 +44,8 @@ class SqliteRequestStore final : public RequestStore {
                                      std::string_view message, model::Timestamp now) override;
   resilience::Status SetRequestResources(std::string_view id, const model::CloudRef& created,
                                          model::Timestamp now) override;
-  resilience::Status AbandonRequest(std::string_view id, std::string_view message,
-                                    model::Timestamp now) override;
+  resilience::Result<bool> AbandonRequest(std::string_view id, std::string_view message,
+                                          model::Timestamp now) override;
   resilience::Result<std::vector<model::Request>> OpenRequests(model::RequestKind kind) override;
   resilience::Status MarkCleanedUp(std::string_view id, model::Timestamp now) override;
   resilience::Result<std::vector<model::Request>> FinishedNotCleanedUp() override;
@@ -97,6 +97,7 @@ class SqliteRequestStore final : public RequestStore {
 
   resilience::Result<bool> ClaimSweep(std::string_view name, model::Timestamp now,
                                       std::chrono::milliseconds interval) override;
+  resilience::Result<int> PurgeFinished(model::Timestamp before, int limit) override;
 
   Database& database() noexcept { return db_; }
 

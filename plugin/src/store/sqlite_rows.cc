@@ -108,6 +108,13 @@ CREATE TABLE cached_values (
   PRIMARY KEY (kind, key)
 );
 )sql"},
+    {5, "the creator's host; indexes that keep history out of the way", R"sql(
+ALTER TABLE requests ADD COLUMN owner_host TEXT NOT NULL DEFAULT '';
+CREATE INDEX requests_finished ON requests (updated_at) WHERE state != 'running';
+CREATE INDEX machines_live ON machines (template_id)
+  WHERE result != 'fail' AND state NOT IN ('terminated', 'shutting-down');
+DROP INDEX machines_by_template;
+)sql"},
 };
 
 model::EpochSeconds Seconds(std::int64_t s) { return model::EpochSeconds(std::chrono::seconds(s)); }
@@ -142,6 +149,7 @@ model::Request ReadRequest(const Statement& q) {
     r.cleaned_up_at = model::FromEpochMillis(*cleaned);
   }
   r.image_id = q.Column<std::string>(16);
+  r.owner.host = q.Column<std::string>(17);
   return r;
 }
 

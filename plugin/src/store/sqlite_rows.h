@@ -23,21 +23,16 @@
 #include "store/database.h"
 #include "store/migrations.h"
 #include "store/statement.h"
+#include "store/tables.h"
 
 namespace ohfp::store::internal {
 
 // The "requests" component's migrations, in order.
 std::span<const Migration> RequestMigrations();
 
-inline constexpr std::string_view kRequestColumns =
-    "id, kind, template_id, machine_count, provider_api, state, message, created_at, updated_at, "
-    "polled_at, owner_pid, owner_start, resource_id, launch_template_id, abandoned, cleaned_up_at, "
-    "image_id";
-inline constexpr std::string_view kMachineColumns =
-    "instance_id, request_id, template_id, name, private_ip, public_ip, state, result, message, "
-    "lifecycle, spot_request_id, launch_time, created_at, updated_at";
-inline constexpr std::string_view kReturnColumns =
-    "return_id, instance_id, name, acquire_request_id, state, result, message, updated_at";
+using store::kMachineColumns;
+using store::kRequestColumns;
+using store::kReturnColumns;
 
 // Rows of the current result of `q`, read from column 0 in the column lists' order.
 model::Request ReadRequest(const Statement& q);

@@ -7,6 +7,7 @@
 #include <type_traits>
 
 #include "store/sqlite_error.h"
+#include "store/tables.h"
 #include "store/transaction.h"
 
 namespace ohfp::store {
@@ -60,10 +61,6 @@ CREATE TABLE resilience_limiters (
 )sql"},
 };
 
-constexpr std::string_view kBreakerColumns =
-    "state, override_mode, failure_count, half_open_probes, generation, last_failure_ns, "
-    "last_success_ns, state_changed_ns, failure_window, version";
-
 std::int64_t ToStored(std::uint64_t value) { return static_cast<std::int64_t>(value); }
 std::uint64_t FromStored(std::int64_t value) { return static_cast<std::uint64_t>(value); }
 std::optional<std::int64_t> ToStored(const std::optional<resilience::SysTime>& time) {
@@ -115,10 +112,6 @@ enum class Query : std::uint8_t {
   kUpsertLimiter,
 };
 constexpr std::size_t kQueryCount = static_cast<std::size_t>(Query::kUpsertLimiter) + 1;
-
-constexpr std::string_view kLimiterColumns =
-    "tokens, updated_ns, fill_rate, last_max_rate, last_throttle_ns, measured_rate, "
-    "measure_start_ns, measure_count, version";
 
 std::string SqlFor(Query query) {
   const std::string columns(kBreakerColumns);

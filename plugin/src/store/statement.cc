@@ -2,6 +2,7 @@
 
 #include <sqlite3.h>
 
+#include <charconv>
 #include <string>
 #include <utility>
 
@@ -133,6 +134,20 @@ std::int64_t Statement::ColumnInt64(int index) const noexcept {
 
 double Statement::ColumnDouble(int index) const noexcept {
   return sqlite3_column_double(stmt_, index);
+}
+
+std::optional<std::string> Statement::ColumnExactText(int index) const {
+  switch (sqlite3_column_type(stmt_, index)) {
+    case SQLITE_NULL:
+      return std::nullopt;
+    case SQLITE_FLOAT: {
+      char buffer[32];
+      const auto [end, ec] = std::to_chars(buffer, buffer + sizeof buffer, ColumnDouble(index));
+      return std::string(buffer, ec == std::errc() ? end : buffer);
+    }
+    default:
+      return ColumnText(index);
+  }
 }
 
 std::string Statement::ColumnText(int index) const {

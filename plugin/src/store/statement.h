@@ -107,6 +107,9 @@ class Statement {
     }
   }
   bool IsNull(int index) const noexcept;
+  // Column `index` as text that reads back exactly, whatever its type: a floating-point value in
+  // its shortest round-trip form (SQLite's own text has 15 digits); nullopt for NULL.
+  std::optional<std::string> ColumnExactText(int index) const;
   int column_count() const noexcept;
 
  private:

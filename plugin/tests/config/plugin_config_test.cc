@@ -24,6 +24,7 @@ using std::chrono::seconds;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
+using ::testing::Not;
 using ::testing::UnorderedElementsAre;
 using Vars = std::map<std::string, std::string, std::less<>>;
 
@@ -131,6 +132,12 @@ PluginConfig EverythingChanged() {
   c.logging.max_files = 9;
   c.storage.file = "/var/lib/ohfp/state.db";
   c.storage.busy_timeout = milliseconds(750);
+  c.store.url = "postgresql://hf@db1:5432/ohfp?sslmode=verify-full";
+  c.store.schema = "cluster_a";
+  c.store.resilience_schema = "aws_shared";
+  c.store.timeout = milliseconds(4000);
+  c.store.retention = std::chrono::hours(24 * 90);
+  c.store.purge_batch = 100;
   c.metrics.textfile = "";
   c.metrics.cloudwatch = true;
   c.metrics.cloudwatch_namespace = "Corp/Symphony";
@@ -162,6 +169,12 @@ void ExpectSameConfig(const PluginConfig& a, const PluginConfig& b) {
   EXPECT_EQ(a.logging.max_files, b.logging.max_files);
   EXPECT_EQ(a.storage.file, b.storage.file);
   EXPECT_EQ(a.storage.busy_timeout, b.storage.busy_timeout);
+  EXPECT_EQ(a.store.url, b.store.url);
+  EXPECT_EQ(a.store.schema, b.store.schema);
+  EXPECT_EQ(a.store.effective_resilience_schema(), b.store.effective_resilience_schema());
+  EXPECT_EQ(a.store.timeout, b.store.timeout);
+  EXPECT_EQ(a.store.retention, b.store.retention);
+  EXPECT_EQ(a.store.purge_batch, b.store.purge_batch);
   EXPECT_EQ(a.metrics.textfile, b.metrics.textfile);
   EXPECT_EQ(a.metrics.cloudwatch, b.metrics.cloudwatch);
   EXPECT_EQ(a.metrics.cloudwatch_namespace, b.metrics.cloudwatch_namespace);
@@ -191,6 +204,8 @@ void ExpectDefaults(const PluginConfig& c,
   EXPECT_EQ(c.logging.max_files, 5);
   EXPECT_EQ(c.storage.file, "ohfp-state.db");
   EXPECT_EQ(c.storage.busy_timeout, milliseconds(5000));
+  EXPECT_FALSE(c.store.postgres());
+  EXPECT_EQ(c.store.timeout, milliseconds(10000));
   EXPECT_EQ(c.metrics.textfile, "ohfp-metrics.prom");
   EXPECT_FALSE(c.metrics.cloudwatch);
   EXPECT_EQ(c.metrics.cloudwatch_namespace, "OHFP/HostFactory");
@@ -331,6 +346,55 @@ TEST(PluginConfig, ReadsEveryLoggingStorageAndMetricsKey) {
   EXPECT_EQ(r.config.metrics.textfile, "");
   EXPECT_TRUE(r.config.metrics.cloudwatch);
   EXPECT_EQ(r.config.metrics.cloudwatch_namespace, "Corp/HPC #1:a_b-c.d");
+}
+
+TEST(PluginConfig, TheStoreIsSqliteUnlessAUrlNamesAPostgresServer) {
+  const Read defaults = ReadText("{}");
+  EXPECT_FALSE(defaults.config.store.postgres());
+  EXPECT_EQ(defaults.config.store.schema, "ohfp");
+  EXPECT_EQ(defaults.config.store.effective_resilience_schema(), "ohfp");
+  EXPECT_EQ(defaults.config.store.retention, std::chrono::hours(24 * 30));
+  const Read r = ReadText(R"({"store": {"url": "postgresql://hf@db1:5432/ohfp?sslmode=verify-full",
+      "schema": "cluster_a", "resilience_schema": "aws_111122223333", "timeout_ms": 2500,
+      "retention_days": 7, "purge_batch": 50}})");
+  ASSERT_THAT(r.problems, IsEmpty()) << FormatProblems(r.problems);
+  EXPECT_TRUE(r.config.store.postgres());
+  EXPECT_EQ(r.config.store.url, "postgresql://hf@db1:5432/ohfp?sslmode=verify-full");
+  EXPECT_EQ(r.config.store.schema, "cluster_a");
+  EXPECT_EQ(r.config.store.effective_resilience_schema(), "aws_111122223333");
+  EXPECT_EQ(r.config.store.timeout, milliseconds(2500));
+  EXPECT_EQ(r.config.store.retention, std::chrono::hours(24 * 7));
+  EXPECT_EQ(r.config.store.purge_batch, 50);
+}
+
+TEST(PluginConfig, OhfpStoreUrlWinsAndBadStoreValuesAreProblems) {
+  TempDir dir;
+  MapEnvironment env(Vars{{"OHFP_STORE_URL", "postgres://hf@db2/ohfp"}});
+  resilience::Result<PluginConfig> c = LoadPluginConfig(dir.path() / "config.json", env);
+  ASSERT_TRUE(c.ok()) << c.error().message();
+  EXPECT_EQ(c->store.url, "postgres://hf@db2/ohfp");
+
+  const Read r = ReadText(R"({"store": {"url": "mysql://root:hunter2@db/x", "schema": "Bad-Name",
+      "timeout_ms": 0, "retention_days": 0, "purge_batch": 501}})");
+  EXPECT_THAT(MessageAt(r.problems, "store.url"), HasSubstr("must be a PostgreSQL connection URI"));
+  EXPECT_THAT(MessageAt(r.problems, "store.url"), Not(HasSubstr("hunter2")));
+  EXPECT_THAT(MessageAt(r.problems, "store.schema"), HasSubstr("lowercase SQL identifier"));
+  EXPECT_THAT(
+      Paths(r.problems),
+      ::testing::IsSupersetOf({"store.timeout_ms", "store.retention_days", "store.purge_batch"}));
+  MapEnvironment bad(Vars{{"OHFP_STORE_URL", "db1:5432"}});
+  resilience::Result<PluginConfig> b = LoadPluginConfig(dir.path() / "config.json", bad);
+  ASSERT_FALSE(b.ok());
+  EXPECT_THAT(std::string(b.error().message()), HasSubstr("env OHFP_STORE_URL"));
+}
+
+TEST(PluginConfig, TheEffectiveConfigurationNeverShowsTheStorePassword) {
+  const Read r = ReadText(
+      R"({"store": {"url": "postgresql://hf:s3cret@db1/ohfp?password=s3cret&sslmode=require"}})");
+  ASSERT_THAT(r.problems, IsEmpty());
+  const std::string shown = PluginConfigToJson(r.config).dump();
+  EXPECT_THAT(shown, Not(HasSubstr("s3cret")));
+  EXPECT_THAT(shown, HasSubstr("postgresql://hf:***@db1/ohfp?password=***&sslmode=require"));
 }
 
 TEST(PluginConfig, ReadsTheResilienceSection) {
@@ -893,7 +957,7 @@ TEST(PluginConfig, LoadReportsFileAndEnvironmentProblemsTogether) {
                 "AWS_DESCRIBE_REQUEST_RETRY_ATTEMPTS, AWS_ENDPOINT_URL, "
                 "AWS_INSTANCE_PENDING_TIMEOUT_SEC, AWS_KEY_FILE, AWS_PROXY_HOST, AWS_PROXY_PORT, "
                 "AWS_REGION, AWS_REQUEST_RETRY_ATTEMPTS, logging, metrics, provider, resilience, "
-                "storage)\n"
+                "storage, store)\n"
                 "  env AWS_PROXY_PORT: must be a port number (1 to 65535), got \"none\"");
 }
 
@@ -959,11 +1023,17 @@ TEST(PluginConfig, ToJsonWritesEveryKeyWithItsDefault) {
                                           {"max_files", 5},
                                           {"accept_propagated", true}}));
   EXPECT_EQ(j["storage"], nlohmann::json({{"file", "ohfp-state.db"}, {"busy_timeout_ms", 5000}}));
+  EXPECT_EQ(j["store"], nlohmann::json({{"url", ""},
+                                        {"schema", "ohfp"},
+                                        {"resilience_schema", "ohfp"},
+                                        {"timeout_ms", 10000},
+                                        {"retention_days", 30},
+                                        {"purge_batch", 500}}));
   EXPECT_EQ(j["metrics"], nlohmann::json({{"textfile", "ohfp-metrics.prom"},
                                           {"cloudwatch", false},
                                           {"cloudwatch_namespace", "OHFP/HostFactory"}}));
   EXPECT_EQ(j["resilience"], ResilienceConfigToJson(EmbeddedResilienceDefaults()));
-  EXPECT_EQ(j.size(), 5u);
+  EXPECT_EQ(j.size(), 6u);
 }
 
 TEST(PluginConfig, ToJsonReadsBackToTheSameConfiguration) {

@@ -189,6 +189,27 @@ TEST_F(EvidenceTest, AReturnIsDoneOnlyWhenTheCloudShowsTheInstanceGone) {
   EXPECT_EQ(Status(ret)["status"], "complete");
 }
 
+// A process that recorded a return's machines as terminated and was killed (or lost the store)
+// before recording the machines themselves: the next poll of the return catches up, so that the
+// store and the cloud agree and the acquire request is cleaned up.
+TEST_F(EvidenceTest, AReturnsMachinesAreRecordedGoneEvenAfterALostWrite) {
+  const std::string id = Request(1);
+  cloud_.SetAll("running");
+  const std::vector<MachineRef> held = Held(id);
+  const std::string ret = service_->RequestReturnMachines(held).output["requestId"];
+  cloud_.Purge(held[0].machine_id);
+  std::vector<model::ReturnMachine> rows = *store_->MachinesOfReturn(ret);
+  ASSERT_THAT(rows, SizeIs(1));
+  rows[0].state = model::InstanceState::kTerminated;  // what the killed process got to write
+  rows[0].result = model::MachineResult::kSucceed;
+  ASSERT_TRUE(store_->SaveReturnMachines(rows).ok());
+  EXPECT_EQ(Status(ret)["status"], "complete");
+  const std::vector<model::Machine> machines = *store_->MachinesByIds({held[0].machine_id});
+  ASSERT_THAT(machines, SizeIs(1));
+  EXPECT_EQ(machines[0].state, model::InstanceState::kTerminated);
+  EXPECT_TRUE((*store_->GetRequest(id))->cleaned_up_at.has_value());
+}
+
 TEST_F(EvidenceTest, AnUnknownRequestIdWhoseInstancesLiveMeansALostStore) {
   cloud_.Plant("i-1", TagsOf("req-from-a-lost-store", "inst-old"), "running",
                clock_.SystemNow() - std::chrono::hours(2));

@@ -1,10 +1,14 @@
 // The RequestStore contract (store/request_store.h), one suite for every backend: the same tests,
-// unchanged, run against SQLite here and against any other backend instantiated below.
+// unchanged, run against each backend instantiated below. This file is compiled into two
+// binaries: ohfp_store_tests runs the suite against SQLite, ohfp_pg_store_tests (built with
+// OHFP_CONTRACT_POSTGRES) against PostgreSQL, on the one server that binary starts.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "forked_child.h"
+#include "postgres.h"
 #include "request_store_backends.h"
+#include "store/pg_request_store.h"
 #include "store/sqlite_request_store.h"
 #include "subprocess.h"
 
@@ -224,13 +228,46 @@ TEST_P(RequestStoreContract, PollingIsRecordedOnce) {
 TEST_P(RequestStoreContract, AbandoningFailsTheRequestItsMachinesAndItsAttempt) {
   Acquire("req-1", 2);
   ASSERT_TRUE(store_->SaveMachines({Machine("i-1", "req-1", MachineResult::kSucceed)}).ok());
-  ASSERT_TRUE(store_->AbandonRequest("req-1", "reclaimed", kNow).ok());
+  auto abandoned = store_->AbandonRequest("req-1", "reclaimed", kNow);
+  ASSERT_TRUE(abandoned.ok()) << abandoned.error().ToString();
+  EXPECT_TRUE(*abandoned);
   const model::Request r = **store_->GetRequest("req-1");
   EXPECT_TRUE(r.abandoned);
   EXPECT_EQ(r.state, RequestState::kCompleteWithError);
   EXPECT_EQ((*store_->MachinesOfRequest("req-1"))[0].result, MachineResult::kFail);
   EXPECT_EQ((*store_->Attempts("req-1"))[0].state, AttemptState::kFailed);
   EXPECT_THAT(*store_->OpenRequests(RequestKind::kAcquire), SizeIs(0));
+}
+
+// The reclaim and a poll of the same request, in either order: HostFactory's poll wins, and what
+// HostFactory was told of a request never changes afterwards.
+TEST_P(RequestStoreContract, ARequestHostFactoryAskedAboutIsNeverAbandoned) {
+  Acquire("req-1", 1);
+  ASSERT_TRUE(store_->SaveMachines({Machine("i-1", "req-1", MachineResult::kSucceed)}).ok());
+  ASSERT_TRUE(store_->MarkPolled({"req-1"}, kNow).ok());
+  auto abandoned = store_->AbandonRequest("req-1", "reclaimed", kNow);
+  ASSERT_TRUE(abandoned.ok()) << abandoned.error().ToString();
+  EXPECT_FALSE(*abandoned);
+  EXPECT_EQ((*store_->GetRequest("req-1"))->state, RequestState::kRunning);
+  EXPECT_FALSE((*store_->GetRequest("req-1"))->abandoned);
+  EXPECT_EQ((*store_->MachinesOfRequest("req-1"))[0].result, MachineResult::kSucceed);
+  EXPECT_EQ((*store_->Attempts("req-1"))[0].state, AttemptState::kPrepared);
+
+  Acquire("req-2", 1);
+  ASSERT_TRUE(store_->SetRequestState("req-2", RequestState::kComplete, "", kNow).ok());
+  EXPECT_FALSE(*store_->AbandonRequest("req-2", "reclaimed", kNow)) << "finished already";
+}
+
+TEST_P(RequestStoreContract, AFinishedRequestKeepsItsState) {
+  Acquire("req-1", 1);
+  ASSERT_TRUE(store_->SetRequestState("req-1", RequestState::kRunning, "launching", kNow).ok());
+  EXPECT_EQ((*store_->GetRequest("req-1"))->message, "launching");
+  ASSERT_TRUE(store_->SetRequestState("req-1", RequestState::kComplete, "done", kNow).ok());
+  ASSERT_TRUE(
+      store_->SetRequestState("req-1", RequestState::kCompleteWithError, "late", kNow).ok());
+  ASSERT_TRUE(store_->SetRequestState("req-1", RequestState::kRunning, "again", kNow).ok());
+  EXPECT_EQ((*store_->GetRequest("req-1"))->state, RequestState::kComplete);
+  EXPECT_EQ((*store_->GetRequest("req-1"))->message, "done");
 }
 
 TEST_P(RequestStoreContract, WhatWasCreatedAndItsCleanupAreRecorded) {
@@ -414,6 +451,68 @@ TEST_P(RequestStoreContract, TheInstallationIsClaimedOnce) {
   EXPECT_EQ(*store_->InstallationId(), "inst-1");
 }
 
+TEST_P(RequestStoreContract, TheCreatorsHostIsRecorded) {
+  auto r = store_->CreateAcquire({.id = "req-1",
+                                  .template_id = "T",
+                                  .machine_count = 1,
+                                  .client_token = "req-1-1",
+                                  .owner = {42, "boot/1", "hf-master-a"},
+                                  .now = kNow});
+  ASSERT_TRUE(r.ok()) << r.error().ToString();
+  EXPECT_EQ((*store_->GetRequest("req-1"))->owner,
+            (model::ProcessIdentity{42, "boot/1", "hf-master-a"}));
+  ASSERT_TRUE(store_->CreateReturn("ret-1", {}, {7, "b/7", "hf-master-b"}, kNow).ok());
+  EXPECT_EQ((*store_->GetRequest("ret-1"))->owner.host, "hf-master-b");
+}
+
+// History goes only when nothing depends on it: an acquire request once cleaned up, a return
+// request once none of its machines is live; oldest first, at most `limit` per call.
+TEST_P(RequestStoreContract, FinishedRequestsArePurgedOldestFirstWhenNothingDependsOnThem) {
+  using std::chrono::hours;
+  const Timestamp old = kNow - hours(24 * 40);
+  const Timestamp cutoff = kNow - hours(24 * 30);
+  Acquire("req-done", 1);     // finished, cleaned up, old: goes
+  Acquire("req-held", 1);     // finished, its machine still held: stays
+  Acquire("req-recent", 1);   // finished and cleaned up, but recent: stays
+  Acquire("req-running", 1);  // running: stays
+  ASSERT_TRUE(store_
+                  ->SaveMachines({Machine("i-done", "req-done", MachineResult::kSucceed,
+                                          InstanceState::kTerminated),
+                                  Machine("i-held", "req-held", MachineResult::kSucceed)})
+                  .ok());
+  for (const char* id : {"req-done", "req-held"}) {
+    ASSERT_TRUE(store_->SetRequestState(id, RequestState::kComplete, "", old).ok());
+  }
+  ASSERT_TRUE(store_->SetRequestState("req-recent", RequestState::kComplete, "", kNow).ok());
+  ASSERT_TRUE(store_->MarkCleanedUp("req-done", old).ok());
+  ASSERT_TRUE(store_->MarkCleanedUp("req-recent", kNow).ok());
+  // A finished return of the gone machine goes; one of the held machine stays.
+  ASSERT_TRUE(store_->CreateReturn("ret-done", {{.instance_id = "i-done"}}, {}, old).ok());
+  ASSERT_TRUE(store_->CreateReturn("ret-held", {{.instance_id = "i-held"}}, {}, old).ok());
+  for (const char* id : {"ret-done", "ret-held"}) {
+    ASSERT_TRUE(store_->SetRequestState(id, RequestState::kCompleteWithError, "", old).ok());
+  }
+
+  auto first = store_->PurgeFinished(cutoff, 1);
+  ASSERT_TRUE(first.ok()) << first.error().ToString();
+  EXPECT_EQ(*first, 1);
+  auto rest = store_->PurgeFinished(cutoff, 100);
+  ASSERT_TRUE(rest.ok()) << rest.error().ToString();
+  EXPECT_EQ(*rest, 1) << "req-done and ret-done, nothing else";
+  EXPECT_EQ(*store_->PurgeFinished(cutoff, 100), 0);
+  for (const char* gone : {"req-done", "ret-done"}) {
+    EXPECT_FALSE(store_->GetRequest(gone)->has_value()) << gone;
+  }
+  for (const char* kept : {"req-held", "req-recent", "req-running", "ret-held"}) {
+    EXPECT_TRUE(store_->GetRequest(kept)->has_value()) << kept;
+  }
+  EXPECT_THAT(*store_->Attempts("req-done"), SizeIs(0));
+  EXPECT_THAT(*store_->MachinesByIds({"i-done", "i-held"}), SizeIs(1));
+  EXPECT_THAT(*store_->MachinesOfReturn("ret-done"), SizeIs(0));
+  EXPECT_EQ(*store_->HeldMachines("T"), 1)
+      << "req-running's; req-held's machine is in a return (ret-held), which stays";
+}
+
 // Eight HostFactory processes asking for machines of one template at once: maxNumber holds
 // exactly; and they claim the installation's identity at once: one wins, all agree.
 TEST_P(RequestStoreContract, MaxNumberAndIdentityHoldWhenProcessesActAtOnce) {
@@ -458,6 +557,8 @@ TEST_P(RequestStoreContract, MaxNumberAndIdentityHoldWhenProcessesActAtOnce) {
   EXPECT_TRUE((*(*store)->InstallationId()).has_value());
 }
 
+#ifndef OHFP_CONTRACT_POSTGRES
+
 RequestStoreBackend Sqlite() {
   return {"sqlite",
           [](const std::string& dir, std::string&) -> std::optional<std::string> {
@@ -470,8 +571,41 @@ RequestStoreBackend Sqlite() {
           }};
 }
 
-INSTANTIATE_TEST_SUITE_P(Sqlite, RequestStoreContract, ::testing::Values(Sqlite()),
+INSTANTIATE_TEST_SUITE_P(Backends, RequestStoreContract, ::testing::Values(Sqlite()),
                          [](const auto& param_info) { return param_info.param.name; });
+
+#else
+
+// A schema of its own per test, on the test binary's server (tests/support/postgres.h). Without a
+// server the tests fail, saying why (OHFP_TEST_POSTGRES=skip skips them instead).
+RequestStoreBackend Postgres() {
+  return {"postgres",
+          [](const std::string&, std::string& why_not) -> std::optional<std::string> {
+            ohfp::testing::PostgresServer* pg = ohfp::testing::SharedPostgres(&why_not);
+            if (pg == nullptr) {
+              if (!ohfp::testing::PostgresSkipAllowed()) ADD_FAILURE() << why_not;
+              return std::nullopt;
+            }
+            return pg->Url() + "#" + pg->NewSchema();
+          },
+          [](const std::string& location) -> resilience::Result<std::unique_ptr<RequestStore>> {
+            static const resilience::SystemClock clock;
+            const std::size_t hash = location.rfind('#');
+            auto pool = PgPool::Open({.url = location.substr(0, hash),
+                                      .schema = location.substr(hash + 1),
+                                      .timeout = std::chrono::seconds(60)},
+                                     clock);
+            if (!pool.ok()) return pool.error();
+            auto s = PgRequestStore::Open(std::move(*pool));
+            if (!s.ok()) return s.error();
+            return std::unique_ptr<RequestStore>(std::move(*s));
+          }};
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, RequestStoreContract, ::testing::Values(Postgres()),
+                         [](const auto& param_info) { return param_info.param.name; });
+
+#endif
 
 }  // namespace
 }  // namespace ohfp::store
