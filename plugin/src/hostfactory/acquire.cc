@@ -170,7 +170,8 @@ Acquirer::AttemptResult Acquirer::RunAttempt(const Request& request, const model
   return {Outcome::kLaunched, message, std::nullopt};
 }
 
-CommandResult Acquirer::RequestMachines(const RequestMachinesInput& input) {
+CommandResult Acquirer::RequestMachines(const RequestMachinesInput& input,
+                                        const std::function<int()>& reclaim_unclaimed) {
   const model::Template* t = ctx_.templates().Find(input.template_id);
   if (t == nullptr) {
     return {kExitBadInput, ErrorJson("unknown template '" + input.template_id +
@@ -190,16 +191,23 @@ CommandResult Acquirer::RequestMachines(const RequestMachinesInput& input) {
   }
 
   const std::string id = ctx_.NewId("req");
-  Result<Request> request =
-      ctx_.store().CreateAcquire({.id = id,
-                                  .template_id = t->template_id,
-                                  .machine_count = input.machine_count,
-                                  .provider_api = t->provider_api,
-                                  .max_number = t->max_number,
-                                  .image_id = inputs->image_id,
-                                  .client_token = model::ClientTokenFor(id, 1),
-                                  .owner = ctx_.self(),
-                                  .now = ctx_.Now()});
+  const store::NewAcquire record{.id = id,
+                                 .template_id = t->template_id,
+                                 .machine_count = input.machine_count,
+                                 .provider_api = t->provider_api,
+                                 .max_number = t->max_number,
+                                 .image_id = inputs->image_id,
+                                 .client_token = model::ClientTokenFor(id, 1),
+                                 .owner = ctx_.self(),
+                                 .now = ctx_.Now()};
+  Result<Request> request = ctx_.store().CreateAcquire(record);
+  // maxNumber may be held by requests nobody will ever use (their requestMachines was killed
+  // before it printed the id). getRequestStatus's housekeeping reclaims them, but a HostFactory
+  // waiting for capacity may poll nothing: reclaim them now, and ask once more.
+  if (!request.ok() && request.error().code() == "NotEnoughCapacity" && reclaim_unclaimed &&
+      reclaim_unclaimed() > 0) {
+    request = ctx_.store().CreateAcquire(record);
+  }
   if (!request.ok()) {
     const bool capacity = request.error().code() == "NotEnoughCapacity";
     return {capacity ? kExitBadInput : kExitFailed,

@@ -27,6 +27,8 @@
 //   Result<RequestReport> report = acquire.Refresh(request);
 #pragma once
 
+#include <functional>
+
 #include <string>
 
 #include "hostfactory/command_context.h"
@@ -41,7 +43,10 @@ class Acquirer {
  public:
   explicit Acquirer(CommandContext& ctx) : ctx_(ctx) {}
 
-  CommandResult RequestMachines(const RequestMachinesInput& input);
+  // `reclaim_unclaimed` (optional) frees what unclaimed requests hold when maxNumber refuses the
+  // request, and says how many it reclaimed; the request is then tried once more.
+  CommandResult RequestMachines(const RequestMachinesInput& input,
+                                const std::function<int()>& reclaim_unclaimed = {});
   // The request's report, refreshed from the cloud while it runs. An error only when the store
   // cannot be read: a report built on a failed read could say something false.
   resilience::Result<RequestReport> Refresh(model::Request request);

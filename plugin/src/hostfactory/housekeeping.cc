@@ -24,7 +24,7 @@ void Housekeeper::Run(bool force) {
                                     ctx_.options().housekeeping_interval));
     if (!mine.ok() || !*mine) return;
   }
-  ReclaimUnclaimed();
+  (void)ReclaimUnclaimed();
   (void)Sweep(/*dry_run=*/false);
   CleanupFinished();
   PurgeHistory();
@@ -51,7 +51,8 @@ void Housekeeper::PurgeHistory() {
   }
 }
 
-void Housekeeper::ReclaimUnclaimed() {
+int Housekeeper::ReclaimUnclaimed() {
+  int reclaimed = 0;
   for (model::RequestKind kind : {model::RequestKind::kAcquire, model::RequestKind::kReturn}) {
     Result<std::vector<Request>> open = ctx_.store().OpenRequests(kind);
     if (!open.ok()) {
@@ -59,7 +60,7 @@ void Housekeeper::ReclaimUnclaimed() {
           level_enum::err,
           "housekeeping stopped: cannot read the state store: " + open.error().ToString(),
           {{"event", "reclaim"}});
-      return;
+      return reclaimed;
     }
     const model::Timestamp now = ctx_.Now();
     for (const Request& r : *open) {
@@ -68,12 +69,13 @@ void Housekeeper::ReclaimUnclaimed() {
         continue;
       }
       if (kind == model::RequestKind::kAcquire) {
-        ReclaimOne(r);
+        if (ReclaimOne(r)) ++reclaimed;
       } else {
         (void)returns_.Refresh(r);  // HostFactory wanted these machines gone: finish the job
       }
     }
   }
+  return reclaimed;
 }
 
 // HostFactory never learned this request's id: nobody will ever use its machines. The request is
@@ -81,7 +83,7 @@ void Housekeeper::ReclaimUnclaimed() {
 // the reclaim acts on what the store says now, not on the list of open requests it read a moment
 // ago, during which another process may have answered a poll of it. Only then is what it launched
 // released; a release that fails is left to the orphan sweep, whose evidence is that very record.
-void Housekeeper::ReclaimOne(const Request& r) {
+bool Housekeeper::ReclaimOne(const Request& r) {
   const std::string why =
       "reclaimed: HostFactory never asked about this request and the process that created it is "
       "gone";
@@ -90,7 +92,7 @@ void Housekeeper::ReclaimOne(const Request& r) {
                   "the reclaimed request", r.id)
            .ok() ||
       !*abandoned) {
-    return;  // a poll got in first: HostFactory knows the request after all
+    return false;  // a poll got in first: HostFactory knows the request after all
   }
   Result<model::Observation> seen = ctx_.provider().Observe(r);
   std::vector<std::string> live;
@@ -110,7 +112,7 @@ void Housekeeper::ReclaimOne(const Request& r) {
         "request " + r.id + " " + why +
             "; its instances are left to the orphan sweep: " + released.error().ToString(),
         {{"event", "reclaim"}, {"request_id", r.id}});
-    return;
+    return true;  // abandoned: it holds nothing against maxNumber any more
   }
   if (ctx_.provider().Cleanup(r).ok()) {
     (void)ctx_.Saved(ctx_.store().MarkCleanedUp(r.id, ctx_.Now()), "the cleanup", r.id);
@@ -119,6 +121,7 @@ void Housekeeper::ReclaimOne(const Request& r) {
                  "request " + r.id + " " + why + "; " + std::to_string(live.size()) +
                      " instance(s) terminated",
                  {{"event", "reclaim"}, {"request_id", r.id}, {"instances", live}});
+  return true;
 }
 
 SweepReport Housekeeper::Sweep(bool dry_run) {

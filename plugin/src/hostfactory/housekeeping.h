@@ -48,10 +48,14 @@ class Housekeeper {
   void Run(bool force);
   // The orphan sweep alone; with `dry_run`, what it would do, without doing it.
   SweepReport Sweep(bool dry_run);
+  // Reclaims the requests HostFactory never learned of (their creator is gone, nobody polled them
+  // within the confirmation window) and finishes unclaimed returns. Returns how many acquire
+  // requests were reclaimed, so that what they held against maxNumber is free again.
+  int ReclaimUnclaimed();
 
  private:
-  void ReclaimUnclaimed();
-  void ReclaimOne(const model::Request& request);
+  // Whether `request` was reclaimed (a poll may have claimed it first).
+  bool ReclaimOne(const model::Request& request);
   void CleanupFinished();
   void PurgeHistory();
 

@@ -39,7 +39,7 @@ CommandResult HostFactoryService::GetAvailableTemplates() {
 }
 
 CommandResult HostFactoryService::RequestMachines(const RequestMachinesInput& input) {
-  return acquire_.RequestMachines(input);
+  return acquire_.RequestMachines(input, [this] { return housekeeper_.ReclaimUnclaimed(); });
 }
 
 CommandResult HostFactoryService::RequestReturnMachines(const std::vector<MachineRef>& machines) {

@@ -295,6 +295,33 @@ TEST_F(ServiceTest, ARequestHostFactoryNeverLearnedOfIsReclaimed) {
   EXPECT_EQ((*request)->state, model::RequestState::kCompleteWithError);
 }
 
+// maxNumber held by a request nobody will ever use (its requestMachines was killed before it
+// printed the id): the next requestMachines refused for capacity reclaims it and is admitted,
+// without waiting for a getRequestStatus that a HostFactory waiting for capacity may never send.
+TEST_F(ServiceTest, ARequestRefusedForCapacityFirstReclaimsWhatNobodyWillUse) {
+  const std::string unclaimed = Request(10);  // all of OnDemand-C5's maxNumber
+  alive_.clear();                             // ... and its process died before printing the id
+  clock_.Advance(seconds(601));
+  auto later = MakeService({3, "later"});
+  CommandResult r = later->RequestMachines({"OnDemand-C5", 4});
+  ASSERT_EQ(r.exit_code, kExitOk) << r.output.dump();
+  EXPECT_NE(r.output.value("requestId", ""), unclaimed);
+  EXPECT_THAT(cloud_.released, SizeIs(10)) << "the unclaimed request's instances are gone";
+  EXPECT_TRUE((*store_->GetRequest(unclaimed))->abandoned);
+}
+
+TEST_F(ServiceTest, ARequestRefusedForCapacityReclaimsNothingHostFactoryKnows) {
+  const std::string claimed = Request(10);
+  (void)Status(claimed);  // HostFactory asked: it knows the id
+  alive_.clear();
+  clock_.Advance(seconds(601));
+  auto later = MakeService({3, "later"});
+  CommandResult r = later->RequestMachines({"OnDemand-C5", 4});
+  EXPECT_EQ(r.exit_code, kExitBadInput) << r.output.dump();
+  EXPECT_TRUE(cloud_.released.empty());
+  EXPECT_FALSE((*store_->GetRequest(claimed))->abandoned);
+}
+
 TEST_F(ServiceTest, AClaimedRequestIsNeverReclaimed) {
   const std::string id = Request(2);
   (void)Status(id);  // HostFactory asked: it knows the id
