@@ -354,9 +354,14 @@ TEST_F(CampaignTest, KillNineLeavesNoDuplicateNoOrphanAndNoLostRequest) {
                    .cycles = EnvInt("OHFP_CAMPAIGN_KILL_CYCLES", 2),
                    .kill_probability = 0.25,
                    .seed = static_cast<std::uint32_t>(EnvInt("OHFP_CAMPAIGN_SEED", 20261301))};
-  // A request HostFactory never learned of (its requestMachines was killed) is reclaimed 1 s on.
-  const nlohmann::json figures =
-      Run(c, store_->Config(ConfigWith({{"unclaimed_request_timeout_sec", 1}})), false);
+  // A request HostFactory never learned of (its requestMachines was killed) is reclaimed 1 s on by
+  // housekeeping, and 5 s on (the command deadline: its creator on any host is done launching) by
+  // a requestMachines that maxNumber refuses.
+  const nlohmann::json figures = Run(
+      c,
+      store_->Config(
+          ConfigWith({{"unclaimed_request_timeout_sec", 1}, {"command_timeout_sec", 5}})),
+      false);
   EXPECT_GT(figures["killed"], 0) << "no command was killed";
 }
 

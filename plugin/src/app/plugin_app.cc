@@ -280,6 +280,7 @@ Result<std::unique_ptr<PluginApp>> PluginApp::Create(const AppOptions& options,
     service_options.acquire.visibility_grace = p.instance_visibility_grace;
     service_options.acquire.confirmation_window = p.unclaimed_request_timeout;
     service_options.orphan_min_age = p.orphan_min_age;
+    service_options.command_timeout = p.command_timeout;
     service_options.history_retention = app->config_.store.retention;
     service_options.purge_batch = app->config_.store.purge_batch;
     service_options.tags = p.tags;

@@ -1,5 +1,7 @@
 #include "hostfactory/housekeeping.h"
 
+#include <algorithm>
+
 #include <map>
 #include <set>
 
@@ -51,7 +53,8 @@ void Housekeeper::PurgeHistory() {
   }
 }
 
-int Housekeeper::ReclaimUnclaimed() {
+int Housekeeper::ReclaimUnclaimed(std::chrono::seconds min_age) {
+  const std::chrono::seconds age = std::max(ctx_.options().acquire.confirmation_window, min_age);
   int reclaimed = 0;
   for (model::RequestKind kind : {model::RequestKind::kAcquire, model::RequestKind::kReturn}) {
     Result<std::vector<Request>> open = ctx_.store().OpenRequests(kind);
@@ -64,7 +67,7 @@ int Housekeeper::ReclaimUnclaimed() {
     }
     const model::Timestamp now = ctx_.Now();
     for (const Request& r : *open) {
-      if (r.polled_at || now - r.created_at < ctx_.options().acquire.confirmation_window ||
+      if (r.polled_at || now - r.created_at < age ||
           ctx_.IsAlive(r.owner)) {
         continue;
       }

@@ -39,7 +39,10 @@ CommandResult HostFactoryService::GetAvailableTemplates() {
 }
 
 CommandResult HostFactoryService::RequestMachines(const RequestMachinesInput& input) {
-  return acquire_.RequestMachines(input, [this] { return housekeeper_.ReclaimUnclaimed(); });
+  // Only requests whose creator is done launching: the store cannot see another host's processes,
+  // so they count as gone; none of them launches past the command deadline.
+  return acquire_.RequestMachines(
+      input, [this] { return housekeeper_.ReclaimUnclaimed(ctx_.options().command_timeout); });
 }
 
 CommandResult HostFactoryService::RequestReturnMachines(const std::vector<MachineRef>& machines) {
