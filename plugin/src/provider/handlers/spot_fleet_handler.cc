@@ -326,6 +326,104 @@ Result<std::optional<SpotFleetRequestDescription>> SpotFleetHandler::FindFleet(
   return FindTaggedFleet(client_, request.id);
 }
 
+namespace {
+
+// Adds to `seen` the fleet's `members` that do not carry the request's tag yet, tagging them on
+// the way (best effort: an instance left untagged now is tagged on the next poll).
+Status AddUntaggedMembers(aws::AwsClient& client, const model::Request& request,
+                          const std::optional<SpotFleetRequestDescription>& fleet,
+                          const std::vector<ec2::SpotFleetInstance>& members,
+                          AwsObservation& seen) {
+  std::vector<std::string> untagged;
+  for (const ec2::SpotFleetInstance& m : members) {
+    if (std::none_of(seen.instances.begin(), seen.instances.end(),
+                     [&](const ec2::Instance& i) { return i.instance_id == m.instance_id; })) {
+      untagged.push_back(m.instance_id);
+    }
+  }
+  if (untagged.empty()) return resilience::OkStatus();
+  Result<std::vector<ec2::Instance>> more = DescribeByIds(client, untagged);
+  if (!more.ok()) return more.error();
+  const std::vector<ec2::Tag> tags =
+      InstanceTagsFrom(request, fleet.has_value() ? fleet->tags : std::vector<ec2::Tag>{});
+  (void)TagUntagged(client, *more, request.id, tags);
+  seen.instances.insert(seen.instances.end(), std::make_move_iterator(more->begin()),
+                        std::make_move_iterator(more->end()));
+  return resilience::OkStatus();
+}
+
+// The history's distinct error and information events (e.g. spotInstanceCountLimitExceeded,
+// launchSpecUnusable "Spot price too low"), the last kMaxHistoryMessages of them.
+std::vector<std::string> HistoryMessages(const ec2::SpotFleetHistory& history) {
+  std::vector<std::string> messages;
+  for (const ec2::SpotFleetHistoryRecord& e : history.records) {
+    if (e.event_type != ec2::SpotFleetEventType::kError &&
+        e.event_type != ec2::SpotFleetEventType::kInformation) {
+      continue;
+    }
+    std::string text = "Spot Fleet " + std::string(ec2::WireName(e.event_type)) + " " +
+                       e.event_sub_type +
+                       (e.event_description.empty() ? "" : ": " + e.event_description);
+    if (std::find(messages.begin(), messages.end(), text) == messages.end()) {
+      messages.push_back(std::move(text));
+    }
+  }
+  const std::size_t skip =
+      messages.size() > kMaxHistoryMessages ? messages.size() - kMaxHistoryMessages : 0;
+  messages.erase(messages.begin(), messages.begin() + static_cast<std::ptrdiff_t>(skip));
+  return messages;
+}
+
+// Whether the fleet `f` is still fulfilling; why it falls short (an end, an activity error, the
+// history's events since `created`) into seen.errors.
+void ObserveFleetState(aws::AwsClient& client, const SpotFleetRequestDescription& f, SysTime now,
+                       SysTime created, AwsObservation& seen) {
+  const bool short_of_target =
+      f.fulfilled_capacity + kUnitSlack < static_cast<double>(f.target_capacity);
+  const bool ended = IsCancelledOrFailed(f.state);
+  seen.fulfilling = short_of_target && !ended;
+  const bool activity_error = f.activity_status == ec2::SpotFleetActivityStatus::kError;
+  if (ended && short_of_target) {
+    std::string why = "Spot Fleet request " + f.spot_fleet_request_id + " is " +
+                      std::string(ec2::WireName(f.state)) + " with " +
+                      base::FormatNumber(f.fulfilled_capacity) + " of " +
+                      std::to_string(f.target_capacity) + " units";
+    if (f.valid_until && *f.valid_until <= now) {
+      why += ": it expired at " + FormatTime(*f.valid_until) + " (spotFleetRequestExpiry)";
+    }
+    seen.errors.push_back(std::move(why));
+  }
+  if (activity_error) {
+    seen.errors.push_back("Spot Fleet request " + f.spot_fleet_request_id +
+                          " reports activity status error");
+  }
+  if (!short_of_target && !activity_error) return;
+  Result<ec2::SpotFleetHistory> history = ec2::DescribeSpotFleetRequestHistory(
+      client, {.spot_fleet_request_id = f.spot_fleet_request_id, .start_time = created});
+  if (!history.ok()) {
+    seen.errors.push_back("the Spot Fleet request's history could not be read: " +
+                          history.error().ToString());
+    return;
+  }
+  std::vector<std::string> messages = HistoryMessages(*history);
+  seen.errors.insert(seen.errors.end(), std::make_move_iterator(messages.begin()),
+                     std::make_move_iterator(messages.end()));
+}
+
+// The running instances' capacity units by the fleet's weights; nullopt for an unweighted fleet.
+std::optional<double> RunningCapacity(const SpotFleetRequestDescription& f,
+                                      const std::vector<ec2::Instance>& instances) {
+  const std::map<std::string, double, std::less<>> weights = SpotFleetWeights(f.tags);
+  if (weights.empty()) return std::nullopt;
+  double running = 0;
+  for (const ec2::Instance& i : instances) {
+    if (i.state == "running") running += WeightOf(weights, i.instance_type);
+  }
+  return running;
+}
+
+}  // namespace
+
 Result<AwsObservation> SpotFleetHandler::Observe(const model::Request& request) {
   Result<std::optional<SpotFleetRequestDescription>> fleet = FindFleet(request);
   if (!fleet.ok()) return fleet.error();
@@ -350,29 +448,14 @@ Result<AwsObservation> SpotFleetHandler::Observe(const model::Request& request) 
   Result<std::vector<ec2::Instance>> tagged = InstancesTaggedWith(client_, request.id);
   if (!tagged.ok()) return tagged.error();
   seen.instances = std::move(*tagged);
-  std::vector<std::string> untagged;
-  for (const ec2::SpotFleetInstance& m : members) {
-    if (std::none_of(seen.instances.begin(), seen.instances.end(),
-                     [&](const ec2::Instance& i) { return i.instance_id == m.instance_id; })) {
-      untagged.push_back(m.instance_id);
-    }
-  }
-  if (!untagged.empty()) {
-    Result<std::vector<ec2::Instance>> more = DescribeByIds(client_, untagged);
-    if (!more.ok()) return more.error();
-    const std::vector<ec2::Tag> tags =
-        InstanceTagsFrom(request, fleet->has_value() ? (*fleet)->tags : std::vector<ec2::Tag>{});
-    // Best effort: an instance left untagged now is tagged on the next poll.
-    (void)TagUntagged(client_, *more, request.id, tags);
-    seen.instances.insert(seen.instances.end(), std::make_move_iterator(more->begin()),
-                          std::make_move_iterator(more->end()));
+  if (Status added = AddUntaggedMembers(client_, request, *fleet, members, seen); !added.ok()) {
+    return added.error();
   }
 
   const SysTime now = clock_.SystemNow();
-  const SysTime created = request.created_at;
   if (!fleet->has_value()) {
     if (!request.created.resource_id.empty()) {
-      if (now - created < kFleetVisibilityGrace) {
+      if (now - request.created_at < kFleetVisibilityGrace) {
         seen.fulfilling = true;  // just created: EC2 may not list it yet
       } else {
         seen.errors.push_back("Spot Fleet request " + request.created.resource_id +
@@ -381,64 +464,8 @@ Result<AwsObservation> SpotFleetHandler::Observe(const model::Request& request) 
     }
     return seen;
   }
-
-  const SpotFleetRequestDescription& f = **fleet;
-  const bool short_of_target =
-      f.fulfilled_capacity + kUnitSlack < static_cast<double>(f.target_capacity);
-  const bool ended = IsCancelledOrFailed(f.state);
-  seen.fulfilling = short_of_target && !ended;
-  const bool activity_error = f.activity_status == ec2::SpotFleetActivityStatus::kError;
-  if (ended && short_of_target) {
-    std::string why = "Spot Fleet request " + f.spot_fleet_request_id + " is " +
-                      std::string(ec2::WireName(f.state)) + " with " +
-                      base::FormatNumber(f.fulfilled_capacity) + " of " +
-                      std::to_string(f.target_capacity) + " units";
-    if (f.valid_until && *f.valid_until <= now) {
-      why += ": it expired at " + FormatTime(*f.valid_until) + " (spotFleetRequestExpiry)";
-    }
-    seen.errors.push_back(std::move(why));
-  }
-  if (activity_error) {
-    seen.errors.push_back("Spot Fleet request " + f.spot_fleet_request_id +
-                          " reports activity status error");
-  }
-  if (short_of_target || activity_error) {
-    // Why: the history's error and information events (e.g. spotInstanceCountLimitExceeded,
-    // launchSpecUnusable "Spot price too low").
-    Result<ec2::SpotFleetHistory> history = ec2::DescribeSpotFleetRequestHistory(
-        client_, {.spot_fleet_request_id = f.spot_fleet_request_id, .start_time = created});
-    if (!history.ok()) {
-      seen.errors.push_back("the Spot Fleet request's history could not be read: " +
-                            history.error().ToString());
-    } else {
-      std::vector<std::string> messages;
-      for (const ec2::SpotFleetHistoryRecord& e : history->records) {
-        if (e.event_type != ec2::SpotFleetEventType::kError &&
-            e.event_type != ec2::SpotFleetEventType::kInformation) {
-          continue;
-        }
-        std::string text = "Spot Fleet " + std::string(ec2::WireName(e.event_type)) + " " +
-                           e.event_sub_type +
-                           (e.event_description.empty() ? "" : ": " + e.event_description);
-        if (std::find(messages.begin(), messages.end(), text) == messages.end()) {
-          messages.push_back(std::move(text));
-        }
-      }
-      const std::size_t skip =
-          messages.size() > kMaxHistoryMessages ? messages.size() - kMaxHistoryMessages : 0;
-      seen.errors.insert(seen.errors.end(), messages.begin() + static_cast<std::ptrdiff_t>(skip),
-                         messages.end());
-    }
-  }
-
-  const std::map<std::string, double, std::less<>> weights = SpotFleetWeights(f.tags);
-  if (!weights.empty()) {
-    double running = 0;
-    for (const ec2::Instance& i : seen.instances) {
-      if (i.state == "running") running += WeightOf(weights, i.instance_type);
-    }
-    seen.running_capacity = running;
-  }
+  ObserveFleetState(client_, **fleet, now, request.created_at, seen);
+  seen.running_capacity = RunningCapacity(**fleet, seen.instances);
   return seen;
 }
 
