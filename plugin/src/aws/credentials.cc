@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "aws/endpoints.h"
+#include "base/time_text.h"
 #include "ohfp/resilience/deadline.h"
 
 namespace ohfp::aws {
@@ -45,86 +46,6 @@ std::string ToLower(std::string_view s) {
     if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
   }
   return out;
-}
-
-void AppendPadded(std::string& out, long long value, int width) {
-  std::array<char, 24> buffer{};
-  auto [end, ec] = std::to_chars(buffer.data(), buffer.data() + buffer.size(), value);
-  (void)ec;
-  for (auto i = static_cast<int>(end - buffer.data()); i < width; ++i) out += '0';
-  out.append(buffer.data(), end);
-}
-
-// "2026-01-01T06:00:00Z".
-std::string FormatIso8601(SysTime time) {
-  using namespace std::chrono;
-  const auto secs = floor<seconds>(time);
-  const auto day = floor<days>(secs);
-  const year_month_day ymd{day};
-  const hh_mm_ss<seconds> hms{secs - day};
-  std::string out;
-  AppendPadded(out, static_cast<int>(ymd.year()), 4);
-  out += '-';
-  AppendPadded(out, static_cast<unsigned>(ymd.month()), 2);
-  out += '-';
-  AppendPadded(out, static_cast<unsigned>(ymd.day()), 2);
-  out += 'T';
-  AppendPadded(out, hms.hours().count(), 2);
-  out += ':';
-  AppendPadded(out, hms.minutes().count(), 2);
-  out += ':';
-  AppendPadded(out, hms.seconds().count(), 2);
-  out += 'Z';
-  return out;
-}
-
-std::optional<int> Digits(std::string_view s, std::size_t pos, std::size_t len) {
-  if (pos + len > s.size()) return std::nullopt;
-  int value = 0;
-  for (std::size_t i = pos; i < pos + len; ++i) {
-    if (s[i] < '0' || s[i] > '9') return std::nullopt;
-    value = value * 10 + (s[i] - '0');
-  }
-  return value;
-}
-
-// "2026-01-01T06:00:00Z", with optional fractional seconds and a "+hh:mm"/"-hh:mm" offset instead
-// of 'Z'.
-std::optional<SysTime> ParseIso8601(std::string_view s) {
-  using namespace std::chrono;
-  const auto year = Digits(s, 0, 4);
-  const auto month = Digits(s, 5, 2);
-  const auto day = Digits(s, 8, 2);
-  const auto hour = Digits(s, 11, 2);
-  const auto minute = Digits(s, 14, 2);
-  const auto second = Digits(s, 17, 2);
-  if (!year || !month || !day || !hour || !minute || !second || s[4] != '-' || s[7] != '-' ||
-      (s[10] != 'T' && s[10] != 't') || s[13] != ':' || s[16] != ':' || *hour > 23 ||
-      *minute > 59 || *second > 60 || *month < 1 || *day < 1) {
-    return std::nullopt;
-  }
-  const year_month_day ymd{std::chrono::year{*year},
-                           std::chrono::month{static_cast<unsigned>(*month)},
-                           std::chrono::day{static_cast<unsigned>(*day)}};
-  if (!ymd.ok()) return std::nullopt;
-  SysTime time = SysTime(sys_days(ymd)) + hours(*hour) + minutes(*minute) + seconds(*second);
-  std::size_t pos = 19;
-  if (pos < s.size() && s[pos] == '.') {
-    ++pos;
-    const std::size_t start = pos;
-    while (pos < s.size() && s[pos] >= '0' && s[pos] <= '9') ++pos;
-    if (pos == start) return std::nullopt;
-  }
-  const std::string_view zone = s.substr(pos);
-  if (zone == "Z" || zone == "z") return time;
-  if (zone.size() == 6 && (zone[0] == '+' || zone[0] == '-') && zone[3] == ':') {
-    const auto zh = Digits(zone, 1, 2);
-    const auto zm = Digits(zone, 4, 2);
-    if (!zh || !zm || *zh > 23 || *zm > 59) return std::nullopt;
-    const auto offset = hours(*zh) + minutes(*zm);
-    return zone[0] == '+' ? time - offset : time + offset;
-  }
-  return std::nullopt;
 }
 
 std::string MaskKeyId(std::string_view key_id) {
@@ -164,7 +85,7 @@ std::string Credentials::ToString() const {
   std::string out = MaskKeyId(access_key_id);
   out += " (secret hidden";
   if (!session_token.empty()) out += ", session token hidden";
-  if (expiration) out += ", expires " + FormatIso8601(*expiration);
+  if (expiration) out += ", expires " + base::FormatIso8601(*expiration);
   if (!source.empty()) out += ", from " + source;
   out += ')';
   return out;
@@ -490,7 +411,7 @@ Result<Credentials> ImdsRoleCredentials(std::string_view body, const std::string
   }
   std::optional<SysTime> expiration;
   if (const std::string* text = JsonString(json, "Expiration"); text != nullptr) {
-    expiration = ParseIso8601(*text);
+    expiration = base::ParseIso8601(*text);
     if (!expiration) {
       return Error(ErrorKind::kAuthentication, "ImdsUnexpectedAnswer",
                    at + " answered credentials of role " + role +

@@ -8,6 +8,7 @@
 
 #include "aws/ec2/instances.h"
 #include "base/strings.h"
+#include "base/time_text.h"
 #include "provider/handlers/instance_ops.h"
 
 namespace ohfp::provider {
@@ -62,20 +63,6 @@ std::optional<SpotFleetOnDemandAllocationStrategy> OnDemandStrategy(model::Alloc
     return SpotFleetOnDemandAllocationStrategy::kPrioritized;
   }
   return std::nullopt;
-}
-
-// "2026-01-01T00:00:00Z".
-std::string FormatTime(SysTime time) {
-  using namespace std::chrono;
-  const auto secs = floor<seconds>(time);
-  const auto day = floor<days>(secs);
-  const year_month_day ymd{day};
-  const hh_mm_ss<seconds> hms{secs - day};
-  auto two = [](long v) { return (v < 10 ? "0" : "") + std::to_string(v); };
-  return std::to_string(static_cast<int>(ymd.year())) + "-" +
-         two(static_cast<long>(static_cast<unsigned>(ymd.month()))) + "-" +
-         two(static_cast<long>(static_cast<unsigned>(ymd.day()))) + "T" + two(hms.hours().count()) +
-         ":" + two(hms.minutes().count()) + ":" + two(hms.seconds().count()) + "Z";
 }
 
 bool IsTerminated(std::string_view state) { return state == "terminated"; }
@@ -389,7 +376,7 @@ void ObserveFleetState(aws::AwsClient& client, const SpotFleetRequestDescription
                       base::FormatNumber(f.fulfilled_capacity) + " of " +
                       std::to_string(f.target_capacity) + " units";
     if (f.valid_until && *f.valid_until <= now) {
-      why += ": it expired at " + FormatTime(*f.valid_until) + " (spotFleetRequestExpiry)";
+      why += ": it expired at " + base::FormatIso8601(*f.valid_until) + " (spotFleetRequestExpiry)";
     }
     seen.errors.push_back(std::move(why));
   }
