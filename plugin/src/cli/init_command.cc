@@ -1,16 +1,13 @@
 #include "cli/init_command.h"
 
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cstdio>
-#include <fstream>
 #include <iostream>
 #include <map>
 #include <memory>
 #include <optional>
-#include <sstream>
 #include <system_error>
 
 #include "aws/credentials.h"
@@ -20,6 +17,7 @@
 #include "aws/socket_transport.h"
 #include "aws/ssm/parameters.h"
 #include "cli/exit_codes.h"
+#include "cli/init_files.h"
 #include "config/plugin_config.h"
 #include "ohfp/resilience/pipeline.h"
 #include "ohfp/resilience/random.h"
@@ -100,107 +98,12 @@ bool HasShims(const fs::path& dir) {
          fs::exists(dir / "getAvailableTemplates.sh", ec);
 }
 
-Result<Json> ReadJsonFile(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    return Error(ErrorKind::kInternal, "UnreadableFile", "cannot read " + path.string());
-  }
-  std::stringstream s;
-  s << in.rdbuf();
-  Json j = Json::parse(s.str(), nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded()) {
-    return Error(ErrorKind::kValidation, "NotJson", path.string() + " is not a JSON document");
-  }
-  return j;
-}
-
-// Writes `text` to `path` atomically: a temporary file in the same directory, then a rename. A file
-// replaced keeps its mode and, when allowed, its owner (HostFactory's files belong to its admin).
-Status WriteAtomically(const fs::path& path, const std::string& text) {
-  std::error_code ec;
-  fs::create_directories(path.parent_path(), ec);
-  if (ec) {
-    return Error(ErrorKind::kInternal, "CannotCreateDirectory",
-                 "cannot create " + path.parent_path().string() + ": " + ec.message());
-  }
-  const fs::path temp = path.string() + ".tmp." + std::to_string(::getpid());
-  {
-    std::ofstream out(temp, std::ios::binary | std::ios::trunc);
-    out << text;
-    out.flush();
-    if (!out) {
-      fs::remove(temp, ec);
-      return Error(ErrorKind::kInternal, "CannotWrite", "cannot write " + temp.string());
-    }
-  }
-  struct stat old {};
-  if (::stat(path.c_str(), &old) == 0) {
-    ::chmod(temp.c_str(), old.st_mode & 07777);
-    if (::chown(temp.c_str(), old.st_uid, old.st_gid) != 0) {
-      // Not allowed (not root): the file becomes ours, as any file we write.
-    }
-  }
-  fs::rename(temp, path, ec);
-  if (ec) {
-    std::error_code ignored;
-    fs::remove(temp, ignored);
-    return Error(ErrorKind::kInternal, "CannotWrite",
-                 "cannot rename " + temp.string() + " to " + path.string() + ": " + ec.message());
-  }
-  return resilience::OkStatus();
-}
-
 // One file init will write.
 struct PlannedFile {
   fs::path path;
   std::string text;
   std::string what;  // for the report: "wrote <path> (<what>)"
 };
-
-// Adds `entry` (an object with "name") to the list `list_key` of HostFactory's registration file
-// `path` (created as {"version": 2, list_key: []} when missing), keeping every other entry.
-// Sets `*changed` false when an identical entry is there already. kValidation when the file is not
-// one HostFactory wrote, or holds a different entry of that name and `force` is off.
-Result<std::string> MergeEntry(const fs::path& path, const std::string& list_key, const Json& entry,
-                               bool force, bool* changed) {
-  Json doc = Json::object();
-  std::error_code ec;
-  if (fs::exists(path, ec)) {
-    Result<Json> read = ReadJsonFile(path);
-    if (!read.ok()) return read.error();
-    doc = std::move(*read);
-    if (!doc.is_object() || (doc.contains(list_key) && !doc[list_key].is_array())) {
-      return Error(ErrorKind::kValidation, "UnexpectedRegistration",
-                   path.string() +
-                       " is not a HostFactory registration file (expected an object "
-                       "with a \"" +
-                       list_key + "\" list)");
-    }
-  } else {
-    doc["version"] = 2;
-  }
-  if (!doc.contains(list_key)) doc[list_key] = Json::array();
-  Json& list = doc[list_key];
-  const std::string name = entry["name"].get<std::string>();
-  *changed = true;
-  bool replaced = false;
-  for (Json& existing : list) {
-    if (!existing.is_object() || existing.value("name", std::string()) != name) continue;
-    if (existing == entry) {
-      *changed = false;
-      return doc.dump(4) + "\n";
-    }
-    if (!force) {
-      return Error(ErrorKind::kValidation, "EntryExists",
-                   path.string() + " already has a different entry named \"" + name +
-                       "\": " + existing.dump() + " (--force replaces it)");
-    }
-    existing = entry;
-    replaced = true;
-  }
-  if (!replaced) list.push_back(entry);
-  return doc.dump(4) + "\n";
-}
 
 // Reports retries of the discovery calls on stderr.
 class RetryReporter final : public resilience::ResilienceObserver {
