@@ -135,6 +135,15 @@ CommandResult RunOnService(app::PluginApp& app, std::string_view command,
   }
 }
 
+// The installation's objects for an operator command: no AWS client, no templates.
+resilience::Result<std::unique_ptr<app::PluginApp>> OpenForOperator(const app::AppOptions& options,
+                                                                    const aws::Environment& env) {
+  app::AppOptions o = options;
+  o.need_aws = false;
+  o.need_templates = false;
+  return app::PluginApp::Create(o, env);
+}
+
 }  // namespace
 
 int RunHostFactoryCommand(std::string_view command, const CommandInput& input,
@@ -224,10 +233,7 @@ int RunConfigValidate(const app::AppOptions& options, const aws::Environment& en
 
 int RunMetrics(const app::AppOptions& options, const aws::Environment& env, bool json,
                std::ostream& out, std::ostream& err) {
-  app::AppOptions o = options;
-  o.need_aws = false;
-  o.need_templates = false;
-  auto app = app::PluginApp::Create(o, env);
+  auto app = OpenForOperator(options, env);
   if (!app.ok()) {
     err << "ohfp: " << app.error().message() << "\n";
     return CodeFor(app.error());
@@ -252,10 +258,7 @@ int RunMetrics(const app::AppOptions& options, const aws::Environment& env, bool
 
 int RunBreaker(std::string_view action, const std::string& service, const app::AppOptions& options,
                const aws::Environment& env, std::ostream& out, std::ostream& err) {
-  app::AppOptions o = options;
-  o.need_aws = false;
-  o.need_templates = false;
-  auto app = app::PluginApp::Create(o, env);
+  auto app = OpenForOperator(options, env);
   if (!app.ok()) {
     err << "ohfp: " << app.error().message() << "\n";
     return CodeFor(app.error());

@@ -11,32 +11,30 @@
 namespace ohfp::cli {
 
 namespace fs = std::filesystem;
-using resilience::Error;
-using resilience::ErrorKind;
-using resilience::Result;
-using resilience::Status;
 using Json = nlohmann::ordered_json;
 
-Result<Json> ReadJsonFile(const fs::path& path) {
+resilience::Result<Json> ReadJsonFile(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
-    return Error(ErrorKind::kInternal, "UnreadableFile", "cannot read " + path.string());
+    return resilience::Error(resilience::ErrorKind::kInternal, "UnreadableFile",
+                             "cannot read " + path.string());
   }
   std::stringstream s;
   s << in.rdbuf();
   Json j = Json::parse(s.str(), nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded()) {
-    return Error(ErrorKind::kValidation, "NotJson", path.string() + " is not a JSON document");
+    return resilience::Error(resilience::ErrorKind::kValidation, "NotJson",
+                             path.string() + " is not a JSON document");
   }
   return j;
 }
 
-Status WriteAtomically(const fs::path& path, const std::string& text) {
+resilience::Status WriteAtomically(const fs::path& path, const std::string& text) {
   std::error_code ec;
   fs::create_directories(path.parent_path(), ec);
   if (ec) {
-    return Error(ErrorKind::kInternal, "CannotCreateDirectory",
-                 "cannot create " + path.parent_path().string() + ": " + ec.message());
+    return resilience::Error(resilience::ErrorKind::kInternal, "CannotCreateDirectory",
+                             "cannot create " + path.parent_path().string() + ": " + ec.message());
   }
   const fs::path temp = path.string() + ".tmp." + std::to_string(::getpid());
   {
@@ -45,7 +43,8 @@ Status WriteAtomically(const fs::path& path, const std::string& text) {
     out.flush();
     if (!out) {
       fs::remove(temp, ec);
-      return Error(ErrorKind::kInternal, "CannotWrite", "cannot write " + temp.string());
+      return resilience::Error(resilience::ErrorKind::kInternal, "CannotWrite",
+                               "cannot write " + temp.string());
     }
   }
   struct stat old {};
@@ -59,26 +58,27 @@ Status WriteAtomically(const fs::path& path, const std::string& text) {
   if (ec) {
     std::error_code ignored;
     fs::remove(temp, ignored);
-    return Error(ErrorKind::kInternal, "CannotWrite",
-                 "cannot rename " + temp.string() + " to " + path.string() + ": " + ec.message());
+    return resilience::Error(
+        resilience::ErrorKind::kInternal, "CannotWrite",
+        "cannot rename " + temp.string() + " to " + path.string() + ": " + ec.message());
   }
   return resilience::OkStatus();
 }
 
-Result<std::string> MergeEntry(const fs::path& path, const std::string& list_key, const Json& entry,
-                               bool force, bool* changed) {
+resilience::Result<std::string> MergeEntry(const fs::path& path, const std::string& list_key,
+                                           const Json& entry, bool force, bool* changed) {
   Json doc = Json::object();
   std::error_code ec;
   if (fs::exists(path, ec)) {
-    Result<Json> read = ReadJsonFile(path);
+    resilience::Result<Json> read = ReadJsonFile(path);
     if (!read.ok()) return read.error();
     doc = std::move(*read);
     if (!doc.is_object() || (doc.contains(list_key) && !doc[list_key].is_array())) {
-      return Error(ErrorKind::kValidation, "UnexpectedRegistration",
-                   path.string() +
-                       " is not a HostFactory registration file (expected an object "
-                       "with a \"" +
-                       list_key + "\" list)");
+      return resilience::Error(resilience::ErrorKind::kValidation, "UnexpectedRegistration",
+                               path.string() +
+                                   " is not a HostFactory registration file (expected an object "
+                                   "with a \"" +
+                                   list_key + "\" list)");
     }
   } else {
     doc["version"] = 2;
@@ -95,9 +95,9 @@ Result<std::string> MergeEntry(const fs::path& path, const std::string& list_key
       return doc.dump(4) + "\n";
     }
     if (!force) {
-      return Error(ErrorKind::kValidation, "EntryExists",
-                   path.string() + " already has a different entry named \"" + name +
-                       "\": " + existing.dump() + " (--force replaces it)");
+      return resilience::Error(resilience::ErrorKind::kValidation, "EntryExists",
+                               path.string() + " already has a different entry named \"" + name +
+                                   "\": " + existing.dump() + " (--force replaces it)");
     }
     existing = entry;
     replaced = true;
