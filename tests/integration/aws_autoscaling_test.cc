@@ -36,16 +36,6 @@ using ::testing::UnorderedElementsAreArray;
 constexpr char kImage[] = "ami-12345678";
 constexpr char kTemplate[] = "ohfp-asg-lt";
 
-resilience::ResilienceConfig FastRetries() {
-  resilience::ResilienceConfig c;
-  c.retry.default_backoff = {std::chrono::milliseconds(10), std::chrono::milliseconds(50), 2.0,
-                             resilience::JitterMode::kNone};
-  c.retry.default_max_attempts = 4;
-  c.circuit_breaker.defaults.failure_threshold = 100;
-  c.timeout.default_timeout = std::chrono::seconds(30);
-  return c;
-}
-
 // An Auto Scaling error as AWS sends it (Query shape, HTTP 400).
 nlohmann::json ErrorFault(const std::string& code, const std::string& message) {
   return {{"type", "error"}, {"status", 400}, {"code", code}, {"message", message}};
@@ -66,7 +56,7 @@ std::vector<std::string> IdsOf(const Group& g) {
 class AwsAutoScalingTest : public WorldSuite<AwsAutoScalingTest> {
  public:
   static AwsWorldOptions WorldOptions() {
-    return {.with_proxy = true, .resilience = FastRetries()};
+    return {.with_proxy = true, .resilience = FastRetries(4, std::chrono::seconds(30))};
   }
 
  protected:

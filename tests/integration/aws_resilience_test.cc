@@ -22,13 +22,8 @@ using aws::ec2::DescribeInstancesRequest;
 using aws::ec2::RunInstancesRequest;
 using resilience::ErrorKind;
 
-resilience::ResilienceConfig FastRetries() {
-  resilience::ResilienceConfig c;
-  c.retry.default_backoff = {std::chrono::milliseconds(10), std::chrono::milliseconds(50), 2.0,
-                             resilience::JitterMode::kNone};
-  c.retry.default_max_attempts = 4;
-  c.circuit_breaker.defaults.failure_threshold = 100;
-  c.timeout.default_timeout = std::chrono::seconds(20);
+resilience::ResilienceConfig SuiteRetries() {
+  resilience::ResilienceConfig c = FastRetries(4, std::chrono::seconds(20));
   // Short enough to keep the hang test bearable, long enough for a fresh moto's first
   // DescribeInstances (it builds its EC2 backend then: several seconds on a loaded 2-core machine).
   c.timeout.operations["ec2_describe_instances"] = std::chrono::seconds(15);
@@ -38,7 +33,7 @@ resilience::ResilienceConfig FastRetries() {
 class AwsThroughProxyTest : public WorldSuite<AwsThroughProxyTest> {
  public:
   static AwsWorldOptions WorldOptions() {
-    return {.with_proxy = true, .resilience = FastRetries()};
+    return {.with_proxy = true, .resilience = SuiteRetries()};
   }
 
  protected:
@@ -179,7 +174,7 @@ TEST_F(AwsThroughProxyTest, ALostRunInstancesAnswerIsRetriedWithItsTokenAndLaunc
 // EC2 Fleet, Spot Fleet and ASG request failed there.
 class AwsSignatureTest : public WorldSuite<AwsSignatureTest> {
  public:
-  static AwsWorldOptions WorldOptions() { return {.resilience = FastRetries()}; }
+  static AwsWorldOptions WorldOptions() { return {.resilience = SuiteRetries()}; }
 
  protected:
 };

@@ -49,16 +49,6 @@ using ::testing::UnorderedElementsAreArray;
 constexpr char kFleetRole[] = "arn:aws:iam::123456789012:role/aws-ec2-spot-fleet-tagging-role";
 constexpr char kImage[] = "ami-12345678";
 
-resilience::ResilienceConfig FastRetries() {
-  resilience::ResilienceConfig c;
-  c.retry.default_backoff = {std::chrono::milliseconds(10), std::chrono::milliseconds(50), 2.0,
-                             resilience::JitterMode::kNone};
-  c.retry.default_max_attempts = 4;
-  c.circuit_breaker.defaults.failure_threshold = 100;
-  c.timeout.default_timeout = std::chrono::seconds(30);
-  return c;
-}
-
 // A fleet of `target` c5.large instances from one launch specification (AllocationStrategy left at
 // its default).
 RequestSpotFleetRequest SimpleFleet(const std::string& token, int target) {
@@ -108,7 +98,9 @@ std::string CreateLaunchTemplate(aws::AwsClient& client, const std::string& name
 
 class AwsSpotFleetTest : public WorldSuite<AwsSpotFleetTest> {
  public:
-  static AwsWorldOptions WorldOptions() { return {.resilience = FastRetries()}; }
+  static AwsWorldOptions WorldOptions() {
+    return {.resilience = FastRetries(4, std::chrono::seconds(30))};
+  }
 
  protected:
   // Requests `request` and returns its id (empty, with a test failure, when it fails).
@@ -524,7 +516,8 @@ class AwsSpotFleetWireTest : public ::testing::Test {
     resilience::SystemClock clock;
     resilience::SeededRandom random(1);
     resilience::InMemoryStateStore store;
-    resilience::ResiliencePipeline pipeline(FastRetries(), {clock, random, store});
+    resilience::ResiliencePipeline pipeline(FastRetries(4, std::chrono::seconds(30)),
+                                            {clock, random, store});
     aws::StaticCredentialsProvider credentials(
         aws::Credentials{.access_key_id = "testing", .secret_access_key = "testing"});
     aws::MapEnvironment env;
@@ -733,7 +726,7 @@ TEST_F(AwsSpotFleetWireTest, ModifyCancelDescribeAndHistorySendTheirFields) {
 class AwsSpotFleetThroughProxyTest : public WorldSuite<AwsSpotFleetThroughProxyTest> {
  public:
   static AwsWorldOptions WorldOptions() {
-    return {.with_proxy = true, .resilience = FastRetries()};
+    return {.with_proxy = true, .resilience = FastRetries(4, std::chrono::seconds(30))};
   }
 
  protected:
