@@ -13,7 +13,7 @@ import sys
 ALLOWED = {
     "base": set(),
     "model": set(),
-    "logging": set(),
+    "logging": {"base"},
     "aws": {"base"},
     "config": {"model", "aws", "base"},
     "store": {"model", "base"},

@@ -7,6 +7,7 @@
 
 #include <filesystem>
 
+#include "e2e_suite.h"
 #include "e2e_world.h"
 
 namespace ohfp::testing {
@@ -25,18 +26,8 @@ using ::testing::IsEmpty;
 constexpr milliseconds kPoll(200);
 constexpr seconds kWait(60);
 
-class BadInputTest : public ::testing::Test {
+class BadInputTest : public E2eSuite<BadInputTest> {
  protected:
-  static void SetUpTestSuite() { world_ = E2eWorld::Start(&failure_).release(); }
-  static void TearDownTestSuite() {
-    delete world_;
-    world_ = nullptr;
-  }
-  void SetUp() override {
-    ASSERT_NE(world_, nullptr) << failure_;
-    ASSERT_TRUE(world_->Reset());
-  }
-
   // A store with something in it: a finished request of two machines, one of them returned.
   static void Populate(Simulator& sim) {
     const CallResult r = sim.RequestMachines("OnDemand", 2);
@@ -50,12 +41,7 @@ class BadInputTest : public ::testing::Test {
     ASSERT_TRUE(sim.WaitFor({ret.json["requestId"]}, {.poll_interval = kPoll, .timeout = kWait})
                     .finished());
   }
-
-  static E2eWorld* world_;
-  static std::string failure_;
 };
-E2eWorld* BadInputTest::world_ = nullptr;
-std::string BadInputTest::failure_;
 
 struct BadInput {
   std::string what;

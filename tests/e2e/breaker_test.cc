@@ -6,6 +6,7 @@
 
 #include <thread>
 
+#include "e2e_suite.h"
 #include "e2e_world.h"
 
 namespace ohfp::testing {
@@ -22,18 +23,8 @@ constexpr const char* kEc2Fails =
                    "fault": {"type": "error", "status": 500, "code": "InternalError"}}]})";
 constexpr const char* kNoRules = R"({"rules": []})";
 
-class BreakerTest : public ::testing::Test {
+class BreakerTest : public E2eSuite<BreakerTest> {
  protected:
-  static void SetUpTestSuite() { world_ = E2eWorld::Start(&failure_).release(); }
-  static void TearDownTestSuite() {
-    delete world_;
-    world_ = nullptr;
-  }
-  void SetUp() override {
-    ASSERT_NE(world_, nullptr) << failure_;
-    ASSERT_TRUE(world_->Reset());
-  }
-
   // aws_ec2's state as `ohfp breaker status` prints it ("" when not listed).
   static std::string Ec2State(const PluginInstall& install) {
     const CommandOutput s = install.Ohfp({"breaker", "status"});
@@ -56,12 +47,7 @@ class BreakerTest : public ::testing::Test {
     }
     ASSERT_EQ(Ec2State(install), "open");
   }
-
-  static E2eWorld* world_;
-  static std::string failure_;
 };
-E2eWorld* BreakerTest::world_ = nullptr;
-std::string BreakerTest::failure_;
 
 TEST_F(BreakerTest, AnOpenCircuitRejectsInTheNextProcessUntilReset) {
   // The seed's aws_ec2 breaker (3 failures), with a reset timeout long enough not to pass here.

@@ -11,6 +11,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "e2e_suite.h"
 #include "e2e_world.h"
 
 namespace ohfp::testing {
@@ -34,16 +35,9 @@ struct Held {
   std::string ip;
 };
 
-class ContractTest : public ::testing::Test {
+class ContractTest : public E2eSuite<ContractTest, 17> {
  protected:
-  static void SetUpTestSuite() { world_ = E2eWorld::Start(&failure_, /*seed=*/17).release(); }
-  static void TearDownTestSuite() {
-    delete world_;
-    world_ = nullptr;
-  }
-  void SetUp() override {
-    ASSERT_NE(world_, nullptr) << failure_;
-    ASSERT_TRUE(world_->Reset());
+  void AfterReset() override {
     install_ = std::make_unique<PluginInstall>(world_->endpoint(), RunInstancesCase().templates);
     sim_ = std::make_unique<Simulator>(SimulatorFor(*install_));
   }
@@ -94,11 +88,7 @@ class ContractTest : public ::testing::Test {
   std::unique_ptr<PluginInstall> install_;
   std::unique_ptr<Simulator> sim_;
   std::string last_request_;  // the id Borrow() got
-  static E2eWorld* world_;
-  static std::string failure_;
 };
-E2eWorld* ContractTest::world_ = nullptr;
-std::string ContractTest::failure_;
 
 TEST_F(ContractTest, IbmInputsNameOnlyMachinesAndGetReturnRequestsWithoutAList) {
   const std::vector<Held> held = Borrow(4);

@@ -19,6 +19,7 @@
 #include <random>
 #include <thread>
 
+#include "e2e_suite.h"
 #include "e2e_world.h"
 
 namespace ohfp::testing {
@@ -49,13 +50,8 @@ int KillAfterMs(std::mt19937& random, int trial, int trials, int window_ms) {
   return std::uniform_int_distribution<int>(from, std::max(from, to - 1))(random);
 }
 
-class CrashTest : public ::testing::TestWithParam<ProviderCase> {
+class CrashTest : public E2eSuite<CrashTest, kSeed, ::testing::TestWithParam<ProviderCase>> {
  protected:
-  static void SetUpTestSuite() { world_ = E2eWorld::Start(&failure_, kSeed).release(); }
-  static void TearDownTestSuite() {
-    delete world_;
-    world_ = nullptr;
-  }
   void SetUp() override { ASSERT_NE(world_, nullptr) << failure_; }
 
   static nlohmann::json Config() { return ConfigWith({{"unclaimed_request_timeout_sec", 1}}); }
@@ -150,12 +146,7 @@ class CrashTest : public ::testing::TestWithParam<ProviderCase> {
       }
     }
   }
-
-  static E2eWorld* world_;
-  static std::string failure_;
 };
-E2eWorld* CrashTest::world_ = nullptr;
-std::string CrashTest::failure_;
 
 TEST_P(CrashTest, KillDuringRequestMachinesLeavesNoDuplicateAndNoOrphan) {
   const ProviderCase& c = GetParam();

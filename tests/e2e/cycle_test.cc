@@ -15,6 +15,7 @@
 #include <latch>
 #include <thread>
 
+#include "e2e_suite.h"
 #include "e2e_world.h"
 
 namespace ohfp::testing {
@@ -36,18 +37,9 @@ using ::testing::SizeIs;
 constexpr milliseconds kPoll(200);
 constexpr seconds kWait(60);
 
-class CycleTest : public ::testing::TestWithParam<ProviderCase> {
+class CycleTest : public E2eSuite<CycleTest, 20260101, ::testing::TestWithParam<ProviderCase>> {
  protected:
-  static void SetUpTestSuite() { world_ = E2eWorld::Start(&failure_, /*seed=*/20260101).release(); }
-  static void TearDownTestSuite() {
-    delete world_;
-    world_ = nullptr;
-  }
-  void SetUp() override {
-    ASSERT_NE(world_, nullptr) << failure_;
-    ASSERT_TRUE(world_->Reset());
-    world_->Use(GetParam());
-  }
+  void AfterReset() override { world_->Use(GetParam()); }
 
   // The case's resource (fleet, Spot Fleet request, group) of each request, any state.
   static std::map<std::string, std::vector<MotoResource>> ResourcesByRequest(
@@ -77,12 +69,7 @@ class CycleTest : public ::testing::TestWithParam<ProviderCase> {
       EXPECT_EQ(counters.value("forwarded", 0), 0) << action << " reached moto: " << stats.dump();
     }
   }
-
-  static E2eWorld* world_;
-  static std::string failure_;
 };
-E2eWorld* CycleTest::world_ = nullptr;
-std::string CycleTest::failure_;
 
 std::set<std::string> Ids(const std::vector<MotoInstance>& instances) {
   std::set<std::string> ids;

@@ -18,6 +18,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "e2e_suite.h"
 #include "e2e_world.h"
 
 namespace ohfp::testing {
@@ -96,18 +97,8 @@ void CorruptTable(const std::string& db_path, const std::string& table) {
   f.write(garbage.data(), static_cast<std::streamsize>(garbage.size()));
 }
 
-class EvidenceTest : public ::testing::Test {
+class EvidenceTest : public E2eSuite<EvidenceTest, 9> {
  protected:
-  static void SetUpTestSuite() { world_ = E2eWorld::Start(&failure_, /*seed=*/9).release(); }
-  static void TearDownTestSuite() {
-    delete world_;
-    world_ = nullptr;
-  }
-  void SetUp() override {
-    ASSERT_NE(world_, nullptr) << failure_;
-    ASSERT_TRUE(world_->Reset());
-  }
-
   struct Borrowed {
     std::string request_id;
     std::vector<MachineRef> machines;
@@ -156,12 +147,7 @@ class EvidenceTest : public ::testing::Test {
     EXPECT_THAT(returns.json.value("requests", nlohmann::json::array()), IsEmpty())
         << returns.Describe();
   }
-
-  static E2eWorld* world_;
-  static std::string failure_;
 };
-E2eWorld* EvidenceTest::world_ = nullptr;
-std::string EvidenceTest::failure_;
 
 TEST_F(EvidenceTest, TwoInstallationsWithOneProviderNameNeverTouchEachOther) {
   PluginInstall a(world_->endpoint(), RunInstancesCase().templates, EagerSweeps());

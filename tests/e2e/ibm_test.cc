@@ -37,6 +37,7 @@
 #include <fstream>
 #include <set>
 
+#include "e2e_suite.h"
 #include "e2e_world.h"
 
 namespace ohfp::testing {
@@ -90,16 +91,9 @@ nlohmann::json ForMoto(nlohmann::json t, const IbmCase& c,
   return t;
 }
 
-class IbmCycleTest : public ::testing::TestWithParam<IbmCase> {
+class IbmCycleTest : public E2eSuite<IbmCycleTest, 12, ::testing::TestWithParam<IbmCase>> {
  protected:
-  static void SetUpTestSuite() { world_ = E2eWorld::Start(&failure_, /*seed=*/12).release(); }
-  static void TearDownTestSuite() {
-    delete world_;
-    world_ = nullptr;
-  }
-  void SetUp() override {
-    ASSERT_NE(world_, nullptr) << failure_;
-    ASSERT_TRUE(world_->Reset());
+  void AfterReset() override {
     if (GetParam().ec2_fleet_workaround) world_->Use(Ec2FleetCase());
   }
 
@@ -128,12 +122,7 @@ class IbmCycleTest : public ::testing::TestWithParam<IbmCase> {
     install->WriteConf("post_provision.sh", "#!/bin/sh\necho joined\n");
     return install;
   }
-
-  static E2eWorld* world_;
-  static std::string failure_;
 };
-E2eWorld* IbmCycleTest::world_ = nullptr;
-std::string IbmCycleTest::failure_;
 
 TEST_P(IbmCycleTest, TheCorpusTemplateGoesThroughAWholeCycle) {
   const IbmCase& c = GetParam();

@@ -11,6 +11,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "e2e_suite.h"
 #include "e2e_world.h"
 
 namespace ohfp::testing {
@@ -31,18 +32,8 @@ constexpr const char* kProvider = "e2e-metrics";
 constexpr milliseconds kPoll(200);
 constexpr seconds kWait(60);
 
-class MetricsTest : public ::testing::Test {
+class MetricsTest : public E2eSuite<MetricsTest> {
  protected:
-  static void SetUpTestSuite() { world_ = E2eWorld::Start(&failure_).release(); }
-  static void TearDownTestSuite() {
-    delete world_;
-    world_ = nullptr;
-  }
-  void SetUp() override {
-    ASSERT_NE(world_, nullptr) << failure_;
-    ASSERT_TRUE(world_->Reset());
-  }
-
   static nlohmann::json CloudWatchOn() {
     nlohmann::json config = FastTestConfig();
     config["metrics"]["cloudwatch"] = true;
@@ -76,12 +67,7 @@ class MetricsTest : public ::testing::Test {
     }
     return id;
   }
-
-  static E2eWorld* world_;
-  static std::string failure_;
 };
-E2eWorld* MetricsTest::world_ = nullptr;
-std::string MetricsTest::failure_;
 
 TEST_F(MetricsTest, EachCommandsCountersReachCloudWatchWithTheirDimensions) {
   PluginInstall install(world_->endpoint(), RunInstancesCase().templates, CloudWatchOn());

@@ -15,6 +15,7 @@
 #include <filesystem>
 #include <thread>
 
+#include "e2e_suite.h"
 #include "e2e_world.h"
 
 extern char** environ;
@@ -91,18 +92,9 @@ class ServeProcess {
   std::string port_file_;
 };
 
-class ServeE2eTest : public ::testing::Test {
+class ServeE2eTest : public E2eSuite<ServeE2eTest> {
  protected:
-  static void SetUpTestSuite() { world_ = E2eWorld::Start(&failure_).release(); }
-  static void TearDownTestSuite() {
-    delete world_;
-    world_ = nullptr;
-  }
-  void SetUp() override {
-    ASSERT_NE(world_, nullptr) << failure_;
-    ASSERT_TRUE(world_->Reset());
-    world_->Use(RunInstancesCase());
-  }
+  void AfterReset() override { world_->Use(RunInstancesCase()); }
 
   static std::string Ec2State(const PluginInstall& install) {
     const CommandOutput s = install.Ohfp({"breaker", "status"});
@@ -132,12 +124,7 @@ class ServeE2eTest : public ::testing::Test {
     for (const Row& r : rows) out.push_back(r.at(name));
     return out;
   }
-
-  static E2eWorld* world_;
-  static std::string failure_;
 };
-E2eWorld* ServeE2eTest::world_ = nullptr;
-std::string ServeE2eTest::failure_;
 
 TEST_F(ServeE2eTest, TheApiAndTheDashboardShowWhatRealCyclesLeftInTheStore) {
   PluginInstall install(world_->endpoint(), world_->Templates(RunInstancesCase()),

@@ -11,6 +11,7 @@
 #include "aws/autoscaling/groups.h"
 #include "aws/ec2/instances.h"
 #include "aws_world.h"
+#include "world_suite.h"
 
 namespace ohfp::testing {
 namespace {
@@ -35,22 +36,6 @@ using ::testing::UnorderedElementsAreArray;
 constexpr char kImage[] = "ami-12345678";
 constexpr char kTemplate[] = "ohfp-asg-lt";
 
-resilience::ResilienceConfig FastRetries() {
-  resilience::ResilienceConfig c;
-  c.retry.default_backoff = {std::chrono::milliseconds(10), std::chrono::milliseconds(50), 2.0,
-                             resilience::JitterMode::kNone};
-  c.retry.default_max_attempts = 4;
-  c.circuit_breaker.defaults.failure_threshold = 100;
-  c.timeout.default_timeout = std::chrono::seconds(30);
-  return c;
-}
-
-// Proxy rules: `fault` for requests of `action`, at most `max_hits` times when given.
-nlohmann::json Rule(const std::string& action, nlohmann::json fault, int max_hits = -1) {
-  nlohmann::json rule = {{"match", {{"action", action}}}, {"fault", std::move(fault)}};
-  if (max_hits >= 0) rule["max_hits"] = max_hits;
-  return rule;
-}
 // An Auto Scaling error as AWS sends it (Query shape, HTTP 400).
 nlohmann::json ErrorFault(const std::string& code, const std::string& message) {
   return {{"type", "error"}, {"status", 400}, {"code", code}, {"message", message}};
@@ -68,24 +53,19 @@ std::vector<std::string> IdsOf(const Group& g) {
   return ids;
 }
 
-class AwsAutoScalingTest : public ::testing::Test {
+class AwsAutoScalingTest : public WorldSuite<AwsAutoScalingTest> {
+ public:
+  static AwsWorldOptions WorldOptions() {
+    return {.with_proxy = true, .resilience = FastRetries(4, std::chrono::seconds(30))};
+  }
+
  protected:
-  static void SetUpTestSuite() {
-    std::string why;
-    world_ = AwsWorld::Create({.with_proxy = true, .resilience = FastRetries()}, &why).release();
-    if (world_ == nullptr) failure_ = why;
-  }
-  static void TearDownTestSuite() {
-    delete world_;
-    world_ = nullptr;
-  }
   void SetUp() override {
-    ASSERT_NE(world_, nullptr) << failure_;
-    world_->Reset();
+    WorldSuite::SetUp();
+    if (HasFatalFailure()) return;
     template_id_ = CreateLaunchTemplate(kTemplate, "t3.micro");
     ASSERT_FALSE(template_id_.empty());
   }
-  aws::AwsClient& client() { return world_->client(); }
   void Rules(const std::string& json) {
     std::string why;
     ASSERT_TRUE(world_->proxy()->SetRules(json, &why)) << why;
@@ -152,12 +132,8 @@ class AwsAutoScalingTest : public ::testing::Test {
     return found.ok() ? *found : std::vector<aws::ec2::Instance>{};
   }
 
-  static AwsWorld* world_;
-  static std::string failure_;
   std::string template_id_;
 };
-AwsWorld* AwsAutoScalingTest::world_ = nullptr;
-std::string AwsAutoScalingTest::failure_;
 
 TEST_F(AwsAutoScalingTest, CreateLaunchesTheDesiredInstancesThatEc2Sees) {
   CreateGroupRequest request = GroupOf("g-create", 3);

@@ -11,6 +11,7 @@
 
 #include "aws/cloudwatch/metrics.h"
 #include "aws_world.h"
+#include "world_suite.h"
 
 namespace ohfp::testing {
 namespace {
@@ -27,16 +28,6 @@ using ::testing::ElementsAre;
 using ::testing::IsEmpty;
 using ::testing::UnorderedElementsAre;
 
-resilience::ResilienceConfig FastRetries() {
-  resilience::ResilienceConfig c;
-  c.retry.default_backoff = {std::chrono::milliseconds(10), std::chrono::milliseconds(50), 2.0,
-                             resilience::JitterMode::kNone};
-  c.retry.default_max_attempts = 4;
-  c.circuit_breaker.defaults.failure_threshold = 100;
-  c.timeout.default_timeout = std::chrono::seconds(60);
-  return c;
-}
-
 // Whole seconds: moto compares GetMetricStatistics' StartTime without its fraction.
 resilience::SysTime NowSeconds() {
   return std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
@@ -50,8 +41,10 @@ class CloudWatchWorld : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     std::string why;
-    world_ =
-        AwsWorld::Create({.with_proxy = kWithProxy, .resilience = FastRetries()}, &why).release();
+    world_ = AwsWorld::Create(
+                 {.with_proxy = kWithProxy, .resilience = FastRetries(4, std::chrono::seconds(60))},
+                 &why)
+                 .release();
     if (world_ == nullptr) failure_ = why;
   }
   static void TearDownTestSuite() {

@@ -7,6 +7,7 @@
 #include "aws/ec2/networks.h"
 #include "aws/ssm/parameters.h"
 #include "aws_world.h"
+#include "world_suite.h"
 
 namespace ohfp::testing {
 namespace {
@@ -18,28 +19,12 @@ using ::testing::ElementsAre;
 using ::testing::IsEmpty;
 using ::testing::Not;
 
-class AwsEc2Test : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() {
-    std::string why;
-    world_ = AwsWorld::Create({}, &why).release();
-    if (world_ == nullptr) failure_ = why;
-  }
-  static void TearDownTestSuite() {
-    delete world_;
-    world_ = nullptr;
-  }
-  void SetUp() override {
-    ASSERT_NE(world_, nullptr) << failure_;
-    world_->Reset();
-  }
-  aws::AwsClient& client() { return world_->client(); }
+class AwsEc2Test : public WorldSuite<AwsEc2Test> {
+ public:
+  static AwsWorldOptions WorldOptions() { return {}; }
 
-  static AwsWorld* world_;
-  static std::string failure_;
+ protected:
 };
-AwsWorld* AwsEc2Test::world_ = nullptr;
-std::string AwsEc2Test::failure_;
 
 TEST_F(AwsEc2Test, RunDescribeTerminateRoundTrip) {
   RunInstancesRequest run{.image_id = "ami-12345678",

@@ -13,6 +13,7 @@
 #include "aws/sigv4.h"
 #include "aws/xml.h"
 #include "aws_world.h"
+#include "world_suite.h"
 
 namespace ohfp::testing {
 namespace {
@@ -21,46 +22,26 @@ using aws::ec2::DescribeInstancesRequest;
 using aws::ec2::RunInstancesRequest;
 using resilience::ErrorKind;
 
-resilience::ResilienceConfig FastRetries() {
-  resilience::ResilienceConfig c;
-  c.retry.default_backoff = {std::chrono::milliseconds(10), std::chrono::milliseconds(50), 2.0,
-                             resilience::JitterMode::kNone};
-  c.retry.default_max_attempts = 4;
-  c.circuit_breaker.defaults.failure_threshold = 100;
-  c.timeout.default_timeout = std::chrono::seconds(20);
+resilience::ResilienceConfig SuiteRetries() {
+  resilience::ResilienceConfig c = FastRetries(4, std::chrono::seconds(20));
   // Short enough to keep the hang test bearable, long enough for a fresh moto's first
   // DescribeInstances (it builds its EC2 backend then: several seconds on a loaded 2-core machine).
   c.timeout.operations["ec2_describe_instances"] = std::chrono::seconds(15);
   return c;
 }
 
-class AwsThroughProxyTest : public ::testing::Test {
+class AwsThroughProxyTest : public WorldSuite<AwsThroughProxyTest> {
+ public:
+  static AwsWorldOptions WorldOptions() {
+    return {.with_proxy = true, .resilience = SuiteRetries()};
+  }
+
  protected:
-  static void SetUpTestSuite() {
-    std::string why;
-    world_ = AwsWorld::Create({.with_proxy = true, .resilience = FastRetries()}, &why).release();
-    if (world_ == nullptr) failure_ = why;
-  }
-  static void TearDownTestSuite() {
-    delete world_;
-    world_ = nullptr;
-  }
-  void SetUp() override {
-    ASSERT_NE(world_, nullptr) << failure_;
-    world_->Reset();
-  }
   void Rules(const std::string& json) {
     std::string why;
     ASSERT_TRUE(world_->proxy()->SetRules(json, &why)) << why;
   }
-  nlohmann::json Stats() { return nlohmann::json::parse(world_->proxy()->Stats()); }
-  aws::AwsClient& client() { return world_->client(); }
-
-  static AwsWorld* world_;
-  static std::string failure_;
 };
-AwsWorld* AwsThroughProxyTest::world_ = nullptr;
-std::string AwsThroughProxyTest::failure_;
 
 TEST_F(AwsThroughProxyTest, ThrottlingIsRetriedAndSucceedsWithinMaxAttempts) {
   Rules(
@@ -191,28 +172,12 @@ TEST_F(AwsThroughProxyTest, ALostRunInstancesAnswerIsRetriedWithItsTokenAndLaunc
 // ohfp encoded a space in the form body as %20 and moto, which re-creates the body the way botocore
 // writes it (a space as '+') before checking, refused CreateLaunchTemplate with AuthFailure; every
 // EC2 Fleet, Spot Fleet and ASG request failed there.
-class AwsSignatureTest : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() {
-    std::string why;
-    world_ = AwsWorld::Create({.resilience = FastRetries()}, &why).release();
-    if (world_ == nullptr) failure_ = why;
-  }
-  static void TearDownTestSuite() {
-    delete world_;
-    world_ = nullptr;
-  }
-  void SetUp() override {
-    ASSERT_NE(world_, nullptr) << failure_;
-    world_->Reset();
-  }
-  aws::AwsClient& client() { return world_->client(); }
+class AwsSignatureTest : public WorldSuite<AwsSignatureTest> {
+ public:
+  static AwsWorldOptions WorldOptions() { return {.resilience = SuiteRetries()}; }
 
-  static AwsWorld* world_;
-  static std::string failure_;
+ protected:
 };
-AwsWorld* AwsSignatureTest::world_ = nullptr;
-std::string AwsSignatureTest::failure_;
 
 TEST_F(AwsSignatureTest, MotoChecksSignaturesAgainstAnIamUsersKey) {
   ASSERT_TRUE(world_->moto().checks_signatures());

@@ -18,6 +18,7 @@
 #include "aws_world.h"
 #include "ohfp/resilience/random.h"
 #include "ohfp/resilience/state_store.h"
+#include "world_suite.h"
 
 namespace ohfp::testing {
 namespace {
@@ -48,16 +49,6 @@ using ::testing::UnorderedElementsAreArray;
 constexpr char kFleetRole[] = "arn:aws:iam::123456789012:role/aws-ec2-spot-fleet-tagging-role";
 constexpr char kImage[] = "ami-12345678";
 
-resilience::ResilienceConfig FastRetries() {
-  resilience::ResilienceConfig c;
-  c.retry.default_backoff = {std::chrono::milliseconds(10), std::chrono::milliseconds(50), 2.0,
-                             resilience::JitterMode::kNone};
-  c.retry.default_max_attempts = 4;
-  c.circuit_breaker.defaults.failure_threshold = 100;
-  c.timeout.default_timeout = std::chrono::seconds(30);
-  return c;
-}
-
 // A fleet of `target` c5.large instances from one launch specification (AllocationStrategy left at
 // its default).
 RequestSpotFleetRequest SimpleFleet(const std::string& token, int target) {
@@ -74,18 +65,6 @@ std::vector<std::string> IdsOf(const std::vector<SpotFleetInstance>& instances) 
   std::vector<std::string> ids;
   for (const SpotFleetInstance& i : instances) ids.push_back(i.instance_id);
   return ids;
-}
-
-// instance id -> state, from DescribeInstances.
-std::map<std::string, std::string> StatesOf(aws::AwsClient& client,
-                                            const std::vector<std::string>& ids) {
-  std::map<std::string, std::string> states;
-  auto found = aws::ec2::DescribeInstances(client, DescribeInstancesRequest{.instance_ids = ids});
-  EXPECT_TRUE(found.ok()) << found.error().ToString();
-  if (found.ok()) {
-    for (const Instance& i : *found) states[i.instance_id] = i.state;
-  }
-  return states;
 }
 
 // The first default subnet (id, availability zone), with a raw call: the subnet is only a fixture
@@ -117,23 +96,13 @@ std::string CreateLaunchTemplate(aws::AwsClient& client, const std::string& name
   return doc->Root().Child("launchTemplate").ChildText("launchTemplateId").value_or("");
 }
 
-class AwsSpotFleetTest : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() {
-    std::string why;
-    world_ = AwsWorld::Create({.resilience = FastRetries()}, &why).release();
-    if (world_ == nullptr) failure_ = why;
+class AwsSpotFleetTest : public WorldSuite<AwsSpotFleetTest> {
+ public:
+  static AwsWorldOptions WorldOptions() {
+    return {.resilience = FastRetries(4, std::chrono::seconds(30))};
   }
-  static void TearDownTestSuite() {
-    delete world_;
-    world_ = nullptr;
-  }
-  void SetUp() override {
-    ASSERT_NE(world_, nullptr) << failure_;
-    world_->Reset();
-  }
-  aws::AwsClient& client() { return world_->client(); }
 
+ protected:
   // Requests `request` and returns its id (empty, with a test failure, when it fails).
   std::string Request(const RequestSpotFleetRequest& request) {
     auto id = aws::ec2::RequestSpotFleet(client(), request);
@@ -145,12 +114,7 @@ class AwsSpotFleetTest : public ::testing::Test {
     EXPECT_TRUE(instances.ok()) << instances.error().ToString();
     return instances.ok() ? *instances : std::vector<SpotFleetInstance>{};
   }
-
-  static AwsWorld* world_;
-  static std::string failure_;
 };
-AwsWorld* AwsSpotFleetTest::world_ = nullptr;
-std::string AwsSpotFleetTest::failure_;
 
 TEST_F(AwsSpotFleetTest, RequestWithLaunchSpecificationsLaunchesTheTargetCapacity) {
   const auto [subnet, zone] = DefaultSubnet(client());
@@ -319,13 +283,12 @@ TEST_F(AwsSpotFleetTest, LoweringTheTargetWithNoTerminationTerminatesNothing) {
   ASSERT_TRUE(fleet.ok() && fleet->has_value());
   EXPECT_EQ((*fleet)->target_capacity, 1);
   EXPECT_THAT(IdsOf(InstancesOf(id)), UnorderedElementsAreArray(before));
-  for (const auto& [instance, state] : StatesOf(client(), before))
-    EXPECT_EQ(state, "running") << instance;
+  for (const auto& [instance, state] : StatesOf(before)) EXPECT_EQ(state, "running") << instance;
 
   // The plugin then terminates exactly the instances it returns.
   auto terminated = aws::ec2::TerminateInstances(client(), {before[0], before[1]});
   ASSERT_TRUE(terminated.ok()) << terminated.error().ToString();
-  const std::map<std::string, std::string> after = StatesOf(client(), before);
+  const std::map<std::string, std::string> after = StatesOf(before);
   EXPECT_THAT(after.at(before[0]), ::testing::AnyOf("shutting-down", "terminated"));
   EXPECT_THAT(after.at(before[1]), ::testing::AnyOf("shutting-down", "terminated"));
   EXPECT_EQ(after.at(before[2]), "running");
@@ -361,8 +324,7 @@ TEST_F(AwsSpotFleetTest, CancelWithoutTerminatingLeavesTheInstancesRunning) {
   auto fleet = FindSpotFleetRequest(client(), id);
   ASSERT_TRUE(fleet.ok() && fleet->has_value());
   EXPECT_EQ((*fleet)->state, SpotFleetState::kCancelledRunning);
-  for (const auto& [instance, state] : StatesOf(client(), instances))
-    EXPECT_EQ(state, "running") << instance;
+  for (const auto& [instance, state] : StatesOf(instances)) EXPECT_EQ(state, "running") << instance;
 }
 
 TEST_F(AwsSpotFleetTest, CancelWithTerminatingTerminatesTheInstances) {
@@ -379,10 +341,10 @@ TEST_F(AwsSpotFleetTest, CancelWithTerminatingTerminatesTheInstances) {
   ASSERT_EQ(cancelled->successful.size(), 1U);
   EXPECT_EQ(cancelled->successful[0].current_state, SpotFleetState::kCancelledTerminating);
 
-  for (const auto& [instance, state] : StatesOf(client(), instances)) {
+  for (const auto& [instance, state] : StatesOf(instances)) {
     EXPECT_THAT(state, ::testing::AnyOf("shutting-down", "terminated")) << instance;
   }
-  for (const auto& [instance, state] : StatesOf(client(), other_instances))
+  for (const auto& [instance, state] : StatesOf(other_instances))
     EXPECT_EQ(state, "running") << instance;
   // AWS keeps a cancelled fleet visible for a while (state cancelled...); moto forgets it at once.
   auto fleet = FindSpotFleetRequest(client(), id);
@@ -554,7 +516,8 @@ class AwsSpotFleetWireTest : public ::testing::Test {
     resilience::SystemClock clock;
     resilience::SeededRandom random(1);
     resilience::InMemoryStateStore store;
-    resilience::ResiliencePipeline pipeline(FastRetries(), {clock, random, store});
+    resilience::ResiliencePipeline pipeline(FastRetries(4, std::chrono::seconds(30)),
+                                            {clock, random, store});
     aws::StaticCredentialsProvider credentials(
         aws::Credentials{.access_key_id = "testing", .secret_access_key = "testing"});
     aws::MapEnvironment env;
@@ -760,27 +723,13 @@ TEST_F(AwsSpotFleetWireTest, ModifyCancelDescribeAndHistorySendTheirFields) {
 
 // ---- Through ohfp-chaos-proxy ----
 
-class AwsSpotFleetThroughProxyTest : public ::testing::Test {
+class AwsSpotFleetThroughProxyTest : public WorldSuite<AwsSpotFleetThroughProxyTest> {
+ public:
+  static AwsWorldOptions WorldOptions() {
+    return {.with_proxy = true, .resilience = FastRetries(4, std::chrono::seconds(30))};
+  }
+
  protected:
-  static void SetUpTestSuite() {
-    std::string why;
-    world_ = AwsWorld::Create({.with_proxy = true, .resilience = FastRetries()}, &why).release();
-    if (world_ == nullptr) failure_ = why;
-  }
-  static void TearDownTestSuite() {
-    delete world_;
-    world_ = nullptr;
-  }
-  void SetUp() override {
-    ASSERT_NE(world_, nullptr) << failure_;
-    world_->Reset();
-  }
-  void Rules(const std::vector<nlohmann::json>& rules) {
-    std::string why;
-    nlohmann::json all = {{"rules", nlohmann::json::array()}};
-    for (const nlohmann::json& rule : rules) all["rules"].push_back(rule);
-    ASSERT_TRUE(world_->proxy()->SetRules(all.dump(), &why)) << why;
-  }
   // A rule that answers `action` with `body` (HTTP 200), at most `max_hits` times (0: always).
   static nlohmann::json Respond(const std::string& name, const std::string& action,
                                 const std::string& body, int max_hits = 0) {
@@ -790,14 +739,7 @@ class AwsSpotFleetThroughProxyTest : public ::testing::Test {
     if (max_hits > 0) rule["max_hits"] = max_hits;
     return rule;
   }
-  nlohmann::json Stats() { return nlohmann::json::parse(world_->proxy()->Stats()); }
-  aws::AwsClient& client() { return world_->client(); }
-
-  static AwsWorld* world_;
-  static std::string failure_;
 };
-AwsWorld* AwsSpotFleetThroughProxyTest::world_ = nullptr;
-std::string AwsSpotFleetThroughProxyTest::failure_;
 
 TEST_F(AwsSpotFleetThroughProxyTest,
        ALostAnswerIsRetriedWithItsTokenAndCreatesOneFleetViaProxyBecauseMotoIgnoresClientToken) {

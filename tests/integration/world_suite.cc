@@ -13,6 +13,12 @@ resilience::ResilienceConfig FastRetries(int max_attempts) {
   return c;
 }
 
+resilience::ResilienceConfig FastRetries(int max_attempts, std::chrono::seconds timeout) {
+  resilience::ResilienceConfig c = FastRetries(max_attempts);
+  c.timeout.default_timeout = timeout;
+  return c;
+}
+
 nlohmann::json Rule(const std::string& action, nlohmann::json fault, int max_hits) {
   nlohmann::json rule = {{"match", {{"action", action}}}, {"fault", std::move(fault)}};
   if (max_hits >= 0) rule["max_hits"] = max_hits;

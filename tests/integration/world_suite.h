@@ -24,6 +24,7 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -39,6 +40,8 @@ namespace ohfp::testing {
 // The pipeline of tests that let faults be retried quickly: `max_attempts` attempts, 10 ms
 // backoff doubling up to 50 ms, no jitter, breakers that open only after 100 failures.
 resilience::ResilienceConfig FastRetries(int max_attempts);
+// The same, every operation's timeout `timeout`.
+resilience::ResilienceConfig FastRetries(int max_attempts, std::chrono::seconds timeout);
 
 // A proxy rule: `fault` for requests of `action`, at most `max_hits` times when given.
 nlohmann::json Rule(const std::string& action, nlohmann::json fault, int max_hits = -1);

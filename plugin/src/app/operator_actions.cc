@@ -4,6 +4,8 @@
 #include <cstdio>
 #include <ctime>
 
+#include "base/time_text.h"
+
 namespace ohfp::app {
 namespace {
 
@@ -20,16 +22,7 @@ nlohmann::ordered_json TimeOrNull(const std::optional<resilience::SysTime>& t) {
 }  // namespace
 
 std::string IsoTime(std::chrono::system_clock::time_point t) {
-  const auto ms =
-      std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
-  const auto secs = static_cast<std::time_t>(ms >= 0 ? ms / 1000 : (ms - 999) / 1000);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char out[80];
-  std::snprintf(out, sizeof out, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                static_cast<int>(ms - static_cast<std::int64_t>(secs) * 1000));
-  return out;
+  return base::FormatIso8601(t, base::Fraction::kMillis);
 }
 
 std::string_view BreakerActionName(BreakerAction action) noexcept {

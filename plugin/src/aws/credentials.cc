@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "aws/endpoints.h"
+#include "base/time_text.h"
 #include "ohfp/resilience/deadline.h"
 
 namespace ohfp::aws {
@@ -45,86 +46,6 @@ std::string ToLower(std::string_view s) {
     if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
   }
   return out;
-}
-
-void AppendPadded(std::string& out, long long value, int width) {
-  std::array<char, 24> buffer{};
-  auto [end, ec] = std::to_chars(buffer.data(), buffer.data() + buffer.size(), value);
-  (void)ec;
-  for (auto i = static_cast<int>(end - buffer.data()); i < width; ++i) out += '0';
-  out.append(buffer.data(), end);
-}
-
-// "2026-01-01T06:00:00Z".
-std::string FormatIso8601(SysTime time) {
-  using namespace std::chrono;
-  const auto secs = floor<seconds>(time);
-  const auto day = floor<days>(secs);
-  const year_month_day ymd{day};
-  const hh_mm_ss<seconds> hms{secs - day};
-  std::string out;
-  AppendPadded(out, static_cast<int>(ymd.year()), 4);
-  out += '-';
-  AppendPadded(out, static_cast<unsigned>(ymd.month()), 2);
-  out += '-';
-  AppendPadded(out, static_cast<unsigned>(ymd.day()), 2);
-  out += 'T';
-  AppendPadded(out, hms.hours().count(), 2);
-  out += ':';
-  AppendPadded(out, hms.minutes().count(), 2);
-  out += ':';
-  AppendPadded(out, hms.seconds().count(), 2);
-  out += 'Z';
-  return out;
-}
-
-std::optional<int> Digits(std::string_view s, std::size_t pos, std::size_t len) {
-  if (pos + len > s.size()) return std::nullopt;
-  int value = 0;
-  for (std::size_t i = pos; i < pos + len; ++i) {
-    if (s[i] < '0' || s[i] > '9') return std::nullopt;
-    value = value * 10 + (s[i] - '0');
-  }
-  return value;
-}
-
-// "2026-01-01T06:00:00Z", with optional fractional seconds and a "+hh:mm"/"-hh:mm" offset instead
-// of 'Z'.
-std::optional<SysTime> ParseIso8601(std::string_view s) {
-  using namespace std::chrono;
-  const auto year = Digits(s, 0, 4);
-  const auto month = Digits(s, 5, 2);
-  const auto day = Digits(s, 8, 2);
-  const auto hour = Digits(s, 11, 2);
-  const auto minute = Digits(s, 14, 2);
-  const auto second = Digits(s, 17, 2);
-  if (!year || !month || !day || !hour || !minute || !second || s[4] != '-' || s[7] != '-' ||
-      (s[10] != 'T' && s[10] != 't') || s[13] != ':' || s[16] != ':' || *hour > 23 ||
-      *minute > 59 || *second > 60 || *month < 1 || *day < 1) {
-    return std::nullopt;
-  }
-  const year_month_day ymd{std::chrono::year{*year},
-                           std::chrono::month{static_cast<unsigned>(*month)},
-                           std::chrono::day{static_cast<unsigned>(*day)}};
-  if (!ymd.ok()) return std::nullopt;
-  SysTime time = SysTime(sys_days(ymd)) + hours(*hour) + minutes(*minute) + seconds(*second);
-  std::size_t pos = 19;
-  if (pos < s.size() && s[pos] == '.') {
-    ++pos;
-    const std::size_t start = pos;
-    while (pos < s.size() && s[pos] >= '0' && s[pos] <= '9') ++pos;
-    if (pos == start) return std::nullopt;
-  }
-  const std::string_view zone = s.substr(pos);
-  if (zone == "Z" || zone == "z") return time;
-  if (zone.size() == 6 && (zone[0] == '+' || zone[0] == '-') && zone[3] == ':') {
-    const auto zh = Digits(zone, 1, 2);
-    const auto zm = Digits(zone, 4, 2);
-    if (!zh || !zm || *zh > 23 || *zm > 59) return std::nullopt;
-    const auto offset = hours(*zh) + minutes(*zm);
-    return zone[0] == '+' ? time - offset : time + offset;
-  }
-  return std::nullopt;
 }
 
 std::string MaskKeyId(std::string_view key_id) {
@@ -164,7 +85,7 @@ std::string Credentials::ToString() const {
   std::string out = MaskKeyId(access_key_id);
   out += " (secret hidden";
   if (!session_token.empty()) out += ", session token hidden";
-  if (expiration) out += ", expires " + FormatIso8601(*expiration);
+  if (expiration) out += ", expires " + base::FormatIso8601(*expiration);
   if (!source.empty()) out += ", from " + source;
   out += ')';
   return out;
@@ -268,27 +189,122 @@ Result<Credentials> ProfileFileCredentialsProvider::Get() {
   return ParseCredentialsFile(text.str(), options_.profile, file_name);
 }
 
-Result<Credentials> ParseCredentialsFile(std::string_view text, std::string_view profile,
-                                         std::string_view file_name) {
-  const std::string profile_label = "[" + std::string(profile) + "]";
-  const auto malformed = [&](std::size_t line_number, const std::optional<std::string>& section,
-                             std::string_view what) {
+namespace {
+
+// ParseCredentialsFile's state: which profile is being read and the keys of the one asked for.
+class CredentialsFileReader {
+ public:
+  CredentialsFileReader(std::string_view profile, std::string_view file_name)
+      : profile_(profile),
+        file_name_(file_name),
+        profile_label_("[" + std::string(profile) + "]") {}
+
+  // One line, trimmed, not empty and no comment.
+  resilience::Status ReadLine(std::string_view line, std::size_t line_number) {
+    if (line.front() == '[') return ReadHeader(line, line_number);
+    return ReadKeyValue(line, line_number);
+  }
+
+  Result<Credentials> Finish() {
+    if (!found_) {
+      return NotFound("profile " + profile_label_ + " not found in " + std::string(file_name_));
+    }
+    if (!access_key_id_ && !secret_access_key_) {
+      return NotFound("profile " + profile_label_ + " in " + std::string(file_name_) +
+                      " has no aws_access_key_id / aws_secret_access_key (profiles using role_arn, "
+                      "sso_* or credential_process are not supported)");
+    }
+    if (!access_key_id_ || !secret_access_key_) {
+      return Error(ErrorKind::kValidation, "IncompleteCredentials",
+                   "profile " + profile_label_ + " in " + std::string(file_name_) + " has " +
+                       (access_key_id_ ? "aws_access_key_id but no aws_secret_access_key"
+                                       : "aws_secret_access_key but no aws_access_key_id"));
+    }
+    return Credentials{
+        .access_key_id = std::move(*access_key_id_),
+        .secret_access_key = std::move(*secret_access_key_),
+        .session_token = session_token_.value_or(std::string()),
+        .expiration = std::nullopt,
+        .source = "shared credentials file " + std::string(file_name_) + " " + profile_label_};
+  }
+
+ private:
+  resilience::Status ReadHeader(std::string_view line, std::size_t line_number) {
+    const std::size_t close = line.find(']');
+    if (close == std::string_view::npos) {
+      return Malformed(line_number, "a profile header without a closing ']'");
+    }
+    const std::string_view after = Trim(line.substr(close + 1));
+    if (!after.empty() && after.front() != '#' && after.front() != ';') {
+      return Malformed(line_number, "text after a profile header");
+    }
+    const std::string_view name = Trim(line.substr(1, close - 1));
+    if (name.empty()) return Malformed(line_number, "an empty profile name");
+    section_ = std::string(name);
+    if (name == profile_) found_ = true;
+    return {};
+  }
+
+  resilience::Status ReadKeyValue(std::string_view line, std::size_t line_number) {
+    const std::size_t eq = line.find('=');
+    if (eq == std::string_view::npos) {
+      return Malformed(line_number, "expected 'key = value', a [profile] header or a comment");
+    }
+    if (!section_) return Malformed(line_number, "'key = value' before any [profile] header");
+    const std::string key = ToLower(Trim(line.substr(0, eq)));
+    if (key.empty()) return Malformed(line_number, "'=' without a key");
+    const std::string_view value = WithoutInlineComment(Trim(line.substr(eq + 1)));
+    if (*section_ != profile_) return {};
+    std::optional<std::string> stored =
+        value.empty() ? std::nullopt : std::optional<std::string>(std::string(value));
+    if (key == "aws_access_key_id") {
+      access_key_id_ = std::move(stored);
+    } else if (key == "aws_secret_access_key") {
+      secret_access_key_ = std::move(stored);
+    } else if (key == "aws_session_token") {
+      session_token_ = std::move(stored);
+    }
+    return {};
+  }
+
+  // Inline comments: '#' or ';' after whitespace (keys, secrets and tokens never contain
+  // whitespace).
+  static std::string_view WithoutInlineComment(std::string_view value) {
+    for (std::size_t i = 1; i < value.size(); ++i) {
+      if ((value[i] == '#' || value[i] == ';') && (value[i - 1] == ' ' || value[i - 1] == '\t')) {
+        return Trim(value.substr(0, i));
+      }
+    }
+    return value;
+  }
+
+  Error Malformed(std::size_t line_number, std::string_view what) const {
     std::string message = "malformed shared credentials file ";
-    message += file_name;
+    message += file_name_;
     message += " at line " + std::to_string(line_number);
-    message += section ? " (in profile [" + *section + "])" : std::string(" (before any profile)");
+    message +=
+        section_ ? " (in profile [" + *section_ + "])" : std::string(" (before any profile)");
     message += ": ";
     message += what;
-    message += "; looking for profile " + profile_label;
+    message += "; looking for profile " + profile_label_;
     return Error(ErrorKind::kValidation, "MalformedCredentialsFile", std::move(message));
-  };
+  }
 
-  std::optional<std::string> section;
-  bool found = false;
-  std::optional<std::string> access_key_id;
-  std::optional<std::string> secret_access_key;
-  std::optional<std::string> session_token;
+  std::string_view profile_;
+  std::string_view file_name_;
+  std::string profile_label_;
+  std::optional<std::string> section_;  // the profile being read
+  bool found_ = false;                  // the profile asked for has a header
+  std::optional<std::string> access_key_id_;
+  std::optional<std::string> secret_access_key_;
+  std::optional<std::string> session_token_;
+};
 
+}  // namespace
+
+Result<Credentials> ParseCredentialsFile(std::string_view text, std::string_view profile,
+                                         std::string_view file_name) {
+  CredentialsFileReader reader(profile, file_name);
   std::size_t line_number = 0;
   std::size_t start = 0;
   while (start < text.size()) {
@@ -298,73 +314,11 @@ Result<Credentials> ParseCredentialsFile(std::string_view text, std::string_view
     start = end + 1;
     ++line_number;
     if (line.empty() || line.front() == '#' || line.front() == ';') continue;
-
-    if (line.front() == '[') {
-      const std::size_t close = line.find(']');
-      if (close == std::string_view::npos) {
-        return malformed(line_number, section, "a profile header without a closing ']'");
-      }
-      const std::string_view after = Trim(line.substr(close + 1));
-      if (!after.empty() && after.front() != '#' && after.front() != ';') {
-        return malformed(line_number, section, "text after a profile header");
-      }
-      const std::string_view name = Trim(line.substr(1, close - 1));
-      if (name.empty()) return malformed(line_number, section, "an empty profile name");
-      section = std::string(name);
-      if (name == profile) found = true;
-      continue;
-    }
-
-    const std::size_t eq = line.find('=');
-    if (eq == std::string_view::npos) {
-      return malformed(line_number, section,
-                       "expected 'key = value', a [profile] header or a comment");
-    }
-    if (!section) {
-      return malformed(line_number, section, "'key = value' before any [profile] header");
-    }
-    const std::string key = ToLower(Trim(line.substr(0, eq)));
-    if (key.empty()) return malformed(line_number, section, "'=' without a key");
-    std::string_view value = Trim(line.substr(eq + 1));
-    // Inline comments: '#' or ';' after whitespace (keys, secrets and tokens never contain
-    // whitespace).
-    for (std::size_t i = 1; i < value.size(); ++i) {
-      if ((value[i] == '#' || value[i] == ';') && (value[i - 1] == ' ' || value[i - 1] == '\t')) {
-        value = Trim(value.substr(0, i));
-        break;
-      }
-    }
-    if (*section != profile) continue;
-    std::optional<std::string> stored =
-        value.empty() ? std::nullopt : std::optional<std::string>(std::string(value));
-    if (key == "aws_access_key_id") {
-      access_key_id = std::move(stored);
-    } else if (key == "aws_secret_access_key") {
-      secret_access_key = std::move(stored);
-    } else if (key == "aws_session_token") {
-      session_token = std::move(stored);
+    if (resilience::Status read = reader.ReadLine(line, line_number); !read.ok()) {
+      return read.error();
     }
   }
-
-  if (!found)
-    return NotFound("profile " + profile_label + " not found in " + std::string(file_name));
-  if (!access_key_id && !secret_access_key) {
-    return NotFound("profile " + profile_label + " in " + std::string(file_name) +
-                    " has no aws_access_key_id / aws_secret_access_key (profiles using role_arn, "
-                    "sso_* or credential_process are not supported)");
-  }
-  if (!access_key_id || !secret_access_key) {
-    return Error(ErrorKind::kValidation, "IncompleteCredentials",
-                 "profile " + profile_label + " in " + std::string(file_name) + " has " +
-                     (access_key_id ? "aws_access_key_id but no aws_secret_access_key"
-                                    : "aws_secret_access_key but no aws_access_key_id"));
-  }
-  return Credentials{
-      .access_key_id = std::move(*access_key_id),
-      .secret_access_key = std::move(*secret_access_key),
-      .session_token = session_token.value_or(std::string()),
-      .expiration = std::nullopt,
-      .source = "shared credentials file " + std::string(file_name) + " " + profile_label};
+  return reader.Finish();
 }
 
 // ----- IMDSv2
@@ -402,80 +356,39 @@ Result<HttpResponse> ImdsCredentialsProvider::Call(std::string method, std::stri
                          std::stop_token());
 }
 
-Result<Credentials> ImdsCredentialsProvider::Get() {
-  if (options_.disabled) return NotFound("disabled by AWS_EC2_METADATA_DISABLED=true");
-  Result<EndpointUrl> endpoint =
-      ParseEndpointUrl(options_.endpoint, "the IMDS endpoint (AWS_EC2_METADATA_SERVICE_ENDPOINT)");
-  if (!endpoint.ok()) return endpoint.error();
-  const std::string base = endpoint->ToString();
-  const std::string at = "IMDS at " + base;
+namespace {
 
-  // A failure of the exchange itself: off EC2 an unreachable IMDS is the normal "not here".
-  const auto failed = [&](const Error& error, std::string_view step, bool reached) -> Error {
-    if (error.kind() == ErrorKind::kCancelled || error.kind() == ErrorKind::kValidation)
-      return error;
-    std::string message =
-        at + (reached ? " failed while " : " did not answer ") + std::string(step);
-    message += ": " + std::string(error.message());
-    if (!reached) return NotFound(std::move(message));
-    return Error(ErrorKind::kTransient, "ImdsUnavailable", std::move(message));
-  };
-  const auto bad_status = [&](int status, std::string_view step) -> Error {
-    std::string message = at + " answered HTTP " + std::to_string(status) + " " + std::string(step);
-    if (status >= 500) {
-      return Error(ErrorKind::kTransient, "ImdsUnavailable", std::move(message))
-          .WithHttpStatus(status);
-    }
-    if (status == 401) {
-      return Error(ErrorKind::kAuthentication, "ImdsTokenRejected",
-                   std::move(message) + " (the session token was rejected)")
-          .WithHttpStatus(status);
-    }
-    return Error(ErrorKind::kAuthentication, "ImdsUnexpectedAnswer", std::move(message))
+// A failure of an exchange with IMDS (`at`): off EC2 an unreachable IMDS is the normal "not here".
+Error ImdsExchangeFailed(const std::string& at, const Error& error, std::string_view step,
+                         bool reached) {
+  if (error.kind() == ErrorKind::kCancelled || error.kind() == ErrorKind::kValidation) return error;
+  std::string message = at + (reached ? " failed while " : " did not answer ") + std::string(step);
+  message += ": " + std::string(error.message());
+  if (!reached) return NotFound(std::move(message));
+  return Error(ErrorKind::kTransient, "ImdsUnavailable", std::move(message));
+}
+
+// An HTTP status from IMDS (`at`) that is no answer.
+Error ImdsBadStatus(const std::string& at, int status, std::string_view step) {
+  std::string message = at + " answered HTTP " + std::to_string(status) + " " + std::string(step);
+  if (status >= 500) {
+    return Error(ErrorKind::kTransient, "ImdsUnavailable", std::move(message))
         .WithHttpStatus(status);
-  };
+  }
+  if (status == 401) {
+    return Error(ErrorKind::kAuthentication, "ImdsTokenRejected",
+                 std::move(message) + " (the session token was rejected)")
+        .WithHttpStatus(status);
+  }
+  return Error(ErrorKind::kAuthentication, "ImdsUnexpectedAnswer", std::move(message))
+      .WithHttpStatus(status);
+}
 
-  // 1. A session token.
-  Result<HttpResponse> token_response =
-      Call("PUT", base + "/latest/api/token",
-           {{"X-aws-ec2-metadata-token-ttl-seconds", std::to_string(options_.token_ttl.count())}});
-  if (!token_response.ok()) return failed(token_response.error(), "to the token request", false);
-  if (token_response->status >= 500)
-    return bad_status(token_response->status, "to the token request");
-  const std::string token(Trim(token_response->body));
-  if (token_response->status != 200 || token.empty()) {
-    return NotFound(at + " did not give an IMDSv2 session token (HTTP " +
-                    std::to_string(token_response->status) + ")");
-  }
-  const Headers token_header = {{"X-aws-ec2-metadata-token", token}};
-
-  // 2. The role.
-  const std::string roles_path = base + "/latest/meta-data/iam/security-credentials/";
-  Result<HttpResponse> roles = Call("GET", roles_path, token_header);
-  if (!roles.ok()) return failed(roles.error(), "listing the instance's IAM role", true);
-  if (roles->status == 404)
-    return NotFound("no IAM role is attached to this instance (" + at + ")");
-  if (roles->status != 200)
-    return bad_status(roles->status, "when listing the instance's IAM role");
-  std::string_view listing = Trim(roles->body);
-  const std::string role(Trim(listing.substr(0, listing.find('\n'))));
-  if (role.empty()) return NotFound("no IAM role is attached to this instance (" + at + ")");
-  if (!std::all_of(role.begin(), role.end(), IsRoleNameChar) || role.size() > 128) {
-    return Error(ErrorKind::kAuthentication, "ImdsUnexpectedAnswer",
-                 at + " answered a role name with characters IAM does not allow");
-  }
-
-  // 3. The role's credentials.
-  Result<HttpResponse> answer = Call("GET", roles_path + role, token_header);
-  if (!answer.ok()) return failed(answer.error(), "fetching credentials of role " + role, true);
-  if (answer->status == 404) {
-    return NotFound("role " + role + " has no credentials (" + at + " answered HTTP 404)");
-  }
-  if (answer->status != 200) {
-    return bad_status(answer->status, "when fetching credentials of role " + role);
-  }
-  const nlohmann::json json = nlohmann::json::parse(answer->body, nullptr, false);
-  // Never quote the body: it holds the secret.
+// The credentials of `role` from IMDS's (`at`) JSON answer. Never quotes the body: it holds the
+// secret.
+Result<Credentials> ImdsRoleCredentials(std::string_view body, const std::string& at,
+                                        const std::string& role) {
+  const nlohmann::json json = nlohmann::json::parse(body, nullptr, false);
   if (json.is_discarded() || !json.is_object()) {
     return Error(ErrorKind::kAuthentication, "ImdsUnexpectedAnswer",
                  at + " answered credentials of role " + role + " that are not a JSON object");
@@ -498,7 +411,7 @@ Result<Credentials> ImdsCredentialsProvider::Get() {
   }
   std::optional<SysTime> expiration;
   if (const std::string* text = JsonString(json, "Expiration"); text != nullptr) {
-    expiration = ParseIso8601(*text);
+    expiration = base::ParseIso8601(*text);
     if (!expiration) {
       return Error(ErrorKind::kAuthentication, "ImdsUnexpectedAnswer",
                    at + " answered credentials of role " + role +
@@ -510,6 +423,67 @@ Result<Credentials> ImdsCredentialsProvider::Get() {
                      .session_token = *session_token,
                      .expiration = expiration,
                      .source = "IMDS role " + role};
+}
+
+}  // namespace
+
+Result<Credentials> ImdsCredentialsProvider::Get() {
+  if (options_.disabled) return NotFound("disabled by AWS_EC2_METADATA_DISABLED=true");
+  Result<EndpointUrl> endpoint =
+      ParseEndpointUrl(options_.endpoint, "the IMDS endpoint (AWS_EC2_METADATA_SERVICE_ENDPOINT)");
+  if (!endpoint.ok()) return endpoint.error();
+  const std::string base = endpoint->ToString();
+  const std::string at = "IMDS at " + base;
+
+  // 1. A session token.
+  Result<HttpResponse> token_response =
+      Call("PUT", base + "/latest/api/token",
+           {{"X-aws-ec2-metadata-token-ttl-seconds", std::to_string(options_.token_ttl.count())}});
+  if (!token_response.ok()) {
+    return ImdsExchangeFailed(at, token_response.error(), "to the token request", false);
+  }
+  if (token_response->status >= 500) {
+    return ImdsBadStatus(at, token_response->status, "to the token request");
+  }
+  const std::string token(Trim(token_response->body));
+  if (token_response->status != 200 || token.empty()) {
+    return NotFound(at + " did not give an IMDSv2 session token (HTTP " +
+                    std::to_string(token_response->status) + ")");
+  }
+  const Headers token_header = {{"X-aws-ec2-metadata-token", token}};
+
+  // 2. The role.
+  const std::string roles_path = base + "/latest/meta-data/iam/security-credentials/";
+  Result<HttpResponse> roles = Call("GET", roles_path, token_header);
+  if (!roles.ok()) {
+    return ImdsExchangeFailed(at, roles.error(), "listing the instance's IAM role", true);
+  }
+  if (roles->status == 404) {
+    return NotFound("no IAM role is attached to this instance (" + at + ")");
+  }
+  if (roles->status != 200) {
+    return ImdsBadStatus(at, roles->status, "when listing the instance's IAM role");
+  }
+  std::string_view listing = Trim(roles->body);
+  const std::string role(Trim(listing.substr(0, listing.find('\n'))));
+  if (role.empty()) return NotFound("no IAM role is attached to this instance (" + at + ")");
+  if (!std::all_of(role.begin(), role.end(), IsRoleNameChar) || role.size() > 128) {
+    return Error(ErrorKind::kAuthentication, "ImdsUnexpectedAnswer",
+                 at + " answered a role name with characters IAM does not allow");
+  }
+
+  // 3. The role's credentials.
+  Result<HttpResponse> answer = Call("GET", roles_path + role, token_header);
+  if (!answer.ok()) {
+    return ImdsExchangeFailed(at, answer.error(), "fetching credentials of role " + role, true);
+  }
+  if (answer->status == 404) {
+    return NotFound("role " + role + " has no credentials (" + at + " answered HTTP 404)");
+  }
+  if (answer->status != 200) {
+    return ImdsBadStatus(at, answer->status, "when fetching credentials of role " + role);
+  }
+  return ImdsRoleCredentials(answer->body, at, role);
 }
 
 // ----- Chain

@@ -166,6 +166,145 @@ Error MapCurlError(CURLcode code, bool stop_requested, std::string_view detail,
   return Error(kind, std::string(name), std::move(message));
 }
 
+// The request's headers, no "Expect: 100-continue", and no Content-Type libcurl would invent;
+// null when libcurl ran out of memory.
+Slist HeaderListFor(const Headers& headers) {
+  Slist list;
+  const auto append = [&](const std::string& line) {
+    curl_slist* next = curl_slist_append(list.get(), line.c_str());
+    if (next == nullptr) return false;
+    static_cast<void>(list.release());
+    list.reset(next);
+    return true;
+  };
+  bool ok = true;
+  for (const auto& [name, value] : headers) {
+    ok = ok && append(value.empty() ? name + ";" : name + ": " + value);
+  }
+  if (!FindHeader(headers, "Expect")) ok = ok && append("Expect:");
+  if (!FindHeader(headers, "Content-Type")) ok = ok && append("Content-Type:");
+  if (!ok) list.reset();
+  return list;
+}
+
+// Protocols, TLS verification, the proxy and the user agent: the same for every exchange.
+void SetConnectionOptions(CURL* easy, const TransportOptions& options) {
+  curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 0L);
+  curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, 1L);
+  curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, 2L);
+  if (!options.ca_bundle.empty()) curl_easy_setopt(easy, CURLOPT_CAINFO, options.ca_bundle.c_str());
+  // An explicit proxy, or none: libcurl must not pick one from http_proxy & co.
+  curl_easy_setopt(easy, CURLOPT_PROXY, options.proxy_host.c_str());
+  if (!options.proxy_host.empty() && options.proxy_port) {
+    curl_easy_setopt(easy, CURLOPT_PROXYPORT, static_cast<long>(*options.proxy_port));
+  }
+  curl_easy_setopt(easy, CURLOPT_USERAGENT, options.user_agent.c_str());
+  // HTTP/1.1, as every AWS SDK uses for the Query APIs; one exchange per connection at a time.
+  curl_easy_setopt(easy, CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_1_1));
+  curl_easy_setopt(easy, CURLOPT_TCP_KEEPALIVE, 1L);
+}
+
+// What points at this exchange's locals: the headers, the error buffer, the callbacks' Transfer.
+void SetExchangeOptions(CURL* easy, const TransportOptions& options, curl_slist* headers,
+                        Transfer& transfer, char* error_buffer) {
+  curl_easy_setopt(easy, CURLOPT_HTTPHEADER, headers);
+  curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, error_buffer);
+  // A Content-Length over the limit fails before the body is read (CURLE_FILESIZE_EXCEEDED); a
+  // body without one is cut off by OnBody.
+  curl_easy_setopt(easy, CURLOPT_MAXFILESIZE_LARGE,
+                   static_cast<curl_off_t>(std::min<std::size_t>(
+                       options.max_response_body,
+                       static_cast<std::size_t>(std::numeric_limits<curl_off_t>::max()))));
+  curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, &OnBody);
+  curl_easy_setopt(easy, CURLOPT_WRITEDATA, &transfer);
+  curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, &OnHeader);
+  curl_easy_setopt(easy, CURLOPT_HEADERDATA, &transfer);
+  curl_easy_setopt(easy, CURLOPT_NOPROGRESS, 0L);
+  curl_easy_setopt(easy, CURLOPT_XFERINFOFUNCTION, &OnProgress);
+  curl_easy_setopt(easy, CURLOPT_XFERINFODATA, &transfer);
+}
+
+void SetMethodAndBody(CURL* easy, const HttpRequest& request, Transfer& transfer) {
+  curl_easy_setopt(easy, CURLOPT_URL, request.url.c_str());
+  const bool has_body = !request.body.empty();
+  if (request.method == "GET" && !has_body) {
+    curl_easy_setopt(easy, CURLOPT_HTTPGET, 1L);
+  } else if (request.method == "HEAD" && !has_body) {
+    curl_easy_setopt(easy, CURLOPT_NOBODY, 1L);
+  } else if (request.method == "DELETE" && !has_body) {
+    curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, "DELETE");
+  } else {
+    curl_easy_setopt(easy, CURLOPT_POST, 1L);
+    curl_easy_setopt(easy, CURLOPT_READFUNCTION, &OnUpload);
+    curl_easy_setopt(easy, CURLOPT_READDATA, &transfer);
+    curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE,
+                     static_cast<curl_off_t>(request.body.size()));
+    if (request.method != "POST") {
+      curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, request.method.c_str());
+    }
+  }
+}
+
+// The transfer gets what is left of the deadline; connecting gets at most connect_timeout of it.
+void SetTimeouts(CURL* easy, const TransportOptions& options, resilience::Deadline deadline,
+                 resilience::Duration remaining) {
+  const resilience::Duration connect_timeout =
+      std::min<resilience::Duration>(options.connect_timeout, remaining);
+  curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, ToCurlMillis(connect_timeout));
+  curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, deadline.is_infinite() ? 0L : ToCurlMillis(remaining));
+}
+
+struct TransferOutcome {
+  CURLcode result = CURLE_OK;  // meaningful when finished
+  bool finished = false;       // libcurl reported the transfer done
+  bool multi_failed = false;   // the multi interface itself failed
+};
+
+// Runs the transfer on `multi` until it is done, fails, or `stop` is requested.
+TransferOutcome Perform(CURLM* multi, CURL* easy, const std::stop_token& stop) {
+  TransferOutcome outcome;
+  if (curl_multi_add_handle(multi, easy) != CURLM_OK) {
+    outcome.multi_failed = true;
+    return outcome;
+  }
+  // A stop request from another thread wakes the poll below at once.
+  std::stop_callback wake(stop, [multi] { curl_multi_wakeup(multi); });
+  while (true) {
+    int running = 0;
+    if (curl_multi_perform(multi, &running) != CURLM_OK) {
+      outcome.multi_failed = true;
+      break;
+    }
+    int queued = 0;
+    while (CURLMsg* message = curl_multi_info_read(multi, &queued)) {
+      if (message->msg == CURLMSG_DONE && message->easy_handle == easy) {
+        outcome.result = message->data.result;
+        outcome.finished = true;
+      }
+    }
+    if (outcome.finished || running == 0) break;
+    if (stop.stop_requested()) break;
+    if (curl_multi_poll(multi, nullptr, 0, kPollCapMs, nullptr) != CURLM_OK) {
+      outcome.multi_failed = true;
+      break;
+    }
+  }
+  curl_multi_remove_handle(multi, easy);  // returns the connection to the cache, or closes it
+  return outcome;
+}
+
+// The Content-Length the server announced, when it is a number.
+std::optional<std::uint64_t> AnnouncedLength(const Headers& headers) {
+  const std::optional<std::string_view> length = FindHeader(headers, "Content-Length");
+  if (!length) return std::nullopt;
+  std::uint64_t value = 0;
+  const auto [end, ec] = std::from_chars(length->data(), length->data() + length->size(), value);
+  if (ec != std::errc() || end != length->data() + length->size()) return std::nullopt;
+  return value;
+}
+
 }  // namespace
 
 struct CurlTransport::Session {
@@ -233,23 +372,8 @@ Result<HttpResponse> CurlTransport::Send(const HttpRequest& request, resilience:
   CURL* easy = session->easy;
   curl_easy_reset(easy);
 
-  // Headers: the request's, no "Expect: 100-continue", and no Content-Type libcurl would invent.
-  Slist header_list;
-  const auto append = [&](const std::string& line) {
-    curl_slist* next = curl_slist_append(header_list.get(), line.c_str());
-    if (next == nullptr) return false;
-    static_cast<void>(header_list.release());
-    header_list.reset(next);
-    return true;
-  };
-  bool headers_ok = true;
-  for (const auto& [name, value] : request.headers) {
-    headers_ok = headers_ok && append(value.empty() ? name + ";" : name + ": " + value);
-  }
-  if (!FindHeader(request.headers, "Expect")) headers_ok = headers_ok && append("Expect:");
-  if (!FindHeader(request.headers, "Content-Type"))
-    headers_ok = headers_ok && append("Content-Type:");
-  if (!headers_ok) {
+  Slist header_list = HeaderListFor(request.headers);
+  if (!header_list) {
     Release(std::move(session));
     return Error(ErrorKind::kInternal, "TransportError", "out of memory building the headers");
   }
@@ -260,108 +384,28 @@ Result<HttpResponse> CurlTransport::Send(const HttpRequest& request, resilience:
                     .uploaded = 0,
                     .max_body = options_.max_response_body};
   std::array<char, CURL_ERROR_SIZE> error_buffer{};
+  SetConnectionOptions(easy, options_);
+  SetExchangeOptions(easy, options_, header_list.get(), transfer, error_buffer.data());
+  SetMethodAndBody(easy, request, transfer);
+  SetTimeouts(easy, options_, deadline, remaining);
 
-  curl_easy_setopt(easy, CURLOPT_URL, request.url.c_str());
-  curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 0L);
-  curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, 1L);
-  curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, 2L);
-  if (!options_.ca_bundle.empty())
-    curl_easy_setopt(easy, CURLOPT_CAINFO, options_.ca_bundle.c_str());
-  // An explicit proxy, or none: libcurl must not pick one from http_proxy & co.
-  curl_easy_setopt(easy, CURLOPT_PROXY, options_.proxy_host.c_str());
-  if (!options_.proxy_host.empty() && options_.proxy_port) {
-    curl_easy_setopt(easy, CURLOPT_PROXYPORT, static_cast<long>(*options_.proxy_port));
-  }
-  curl_easy_setopt(easy, CURLOPT_USERAGENT, options_.user_agent.c_str());
-  curl_easy_setopt(easy, CURLOPT_HTTPHEADER, header_list.get());
-  // HTTP/1.1, as every AWS SDK uses for the Query APIs; one exchange per connection at a time.
-  curl_easy_setopt(easy, CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_1_1));
-  curl_easy_setopt(easy, CURLOPT_TCP_KEEPALIVE, 1L);
-  curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, error_buffer.data());
-  // A Content-Length over the limit fails before the body is read (CURLE_FILESIZE_EXCEEDED); a
-  // body without one is cut off by OnBody.
-  curl_easy_setopt(easy, CURLOPT_MAXFILESIZE_LARGE,
-                   static_cast<curl_off_t>(std::min<std::size_t>(
-                       options_.max_response_body,
-                       static_cast<std::size_t>(std::numeric_limits<curl_off_t>::max()))));
-  curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, &OnBody);
-  curl_easy_setopt(easy, CURLOPT_WRITEDATA, &transfer);
-  curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, &OnHeader);
-  curl_easy_setopt(easy, CURLOPT_HEADERDATA, &transfer);
-  curl_easy_setopt(easy, CURLOPT_NOPROGRESS, 0L);
-  curl_easy_setopt(easy, CURLOPT_XFERINFOFUNCTION, &OnProgress);
-  curl_easy_setopt(easy, CURLOPT_XFERINFODATA, &transfer);
-
-  // Method and body.
-  const bool has_body = !request.body.empty();
-  if (request.method == "GET" && !has_body) {
-    curl_easy_setopt(easy, CURLOPT_HTTPGET, 1L);
-  } else if (request.method == "HEAD" && !has_body) {
-    curl_easy_setopt(easy, CURLOPT_NOBODY, 1L);
-  } else if (request.method == "DELETE" && !has_body) {
-    curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, "DELETE");
-  } else {
-    curl_easy_setopt(easy, CURLOPT_POST, 1L);
-    curl_easy_setopt(easy, CURLOPT_READFUNCTION, &OnUpload);
-    curl_easy_setopt(easy, CURLOPT_READDATA, &transfer);
-    curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE,
-                     static_cast<curl_off_t>(request.body.size()));
-    if (request.method != "POST")
-      curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, request.method.c_str());
-  }
-
-  // Time: the transfer gets what is left of the deadline; connecting gets at most connect_timeout
-  // of it.
-  const resilience::Duration connect_timeout =
-      std::min<resilience::Duration>(options_.connect_timeout, remaining);
-  curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, ToCurlMillis(connect_timeout));
-  curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, deadline.is_infinite() ? 0L : ToCurlMillis(remaining));
-
-  CURLM* multi = session->multi;
-  CURLcode result = CURLE_OK;
-  bool finished = false;
-  bool multi_failed = curl_multi_add_handle(multi, easy) != CURLM_OK;
-  if (!multi_failed) {
-    // A stop request from another thread wakes the poll below at once.
-    std::stop_callback wake(stop, [multi] { curl_multi_wakeup(multi); });
-    while (true) {
-      int running = 0;
-      if (curl_multi_perform(multi, &running) != CURLM_OK) {
-        multi_failed = true;
-        break;
-      }
-      int queued = 0;
-      while (CURLMsg* message = curl_multi_info_read(multi, &queued)) {
-        if (message->msg == CURLMSG_DONE && message->easy_handle == easy) {
-          result = message->data.result;
-          finished = true;
-        }
-      }
-      if (finished || running == 0) break;
-      if (stop.stop_requested()) break;
-      if (curl_multi_poll(multi, nullptr, 0, kPollCapMs, nullptr) != CURLM_OK) {
-        multi_failed = true;
-        break;
-      }
-    }
-    curl_multi_remove_handle(multi, easy);  // returns the connection to the cache, or closes it
-  }
+  const TransferOutcome outcome = Perform(session->multi, easy, stop);
 
   long status = 0;
-  if (finished && result == CURLE_OK) curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
+  if (outcome.finished && outcome.result == CURLE_OK) {
+    curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
+  }
   // Detach everything that points at this call's locals before the handle goes back to the pool.
   curl_easy_setopt(easy, CURLOPT_HTTPHEADER, static_cast<curl_slist*>(nullptr));
   curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, static_cast<char*>(nullptr));
   const std::string detail(error_buffer.data());
   Release(std::move(session));
 
-  if (multi_failed) {
+  if (outcome.multi_failed) {
     return Error(ErrorKind::kInternal, "TransportError",
                  DescribeRequest(request) + ": libcurl's multi interface failed");
   }
-  if (!finished) {
+  if (!outcome.finished) {
     if (stop.stop_requested()) {
       return Error(ErrorKind::kCancelled, "Cancelled",
                    DescribeRequest(request) + ": cancelled during the transfer");
@@ -369,21 +413,16 @@ Result<HttpResponse> CurlTransport::Send(const HttpRequest& request, resilience:
     return Error(ErrorKind::kTransient, "TransportError",
                  DescribeRequest(request) + ": the transfer ended without a result");
   }
-  if (result == CURLE_FILESIZE_EXCEEDED) {  // refused from the Content-Length (OnHeader saw it)
-    std::optional<std::uint64_t> announced;
-    if (const std::optional<std::string_view> length =
-            FindHeader(transfer.response.headers, "Content-Length")) {
-      std::uint64_t value = 0;
-      const auto [end, ec] =
-          std::from_chars(length->data(), length->data() + length->size(), value);
-      if (ec == std::errc() && end == length->data() + length->size()) announced = value;
-    }
-    return ResponseTooLarge(request, options_.max_response_body, announced);
+  if (outcome.result == CURLE_FILESIZE_EXCEEDED) {  // refused from the Content-Length
+    return ResponseTooLarge(request, options_.max_response_body,
+                            AnnouncedLength(transfer.response.headers));
   }
-  if (result == CURLE_WRITE_ERROR && transfer.body_too_large) {
+  if (outcome.result == CURLE_WRITE_ERROR && transfer.body_too_large) {
     return ResponseTooLarge(request, options_.max_response_body, std::nullopt);
   }
-  if (result != CURLE_OK) return MapCurlError(result, stop.stop_requested(), detail, request);
+  if (outcome.result != CURLE_OK) {
+    return MapCurlError(outcome.result, stop.stop_requested(), detail, request);
+  }
   transfer.response.status = static_cast<int>(status);
   return std::move(transfer.response);
 }

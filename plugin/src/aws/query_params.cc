@@ -5,6 +5,8 @@
 #include <cmath>
 #include <cstdio>
 
+#include "base/time_text.h"
+
 namespace ohfp::aws {
 namespace {
 
@@ -29,30 +31,6 @@ void AppendEncoded(std::string& out, std::string_view text, Space space = Space:
       out.push_back(kHex[c & 0x0F]);
     }
   }
-}
-
-std::string FormatIso8601(resilience::SysTime time) {
-  using std::chrono::days;
-  const auto midnight = std::chrono::floor<days>(time);
-  const std::chrono::year_month_day date{std::chrono::sys_days(midnight)};
-  const std::chrono::hh_mm_ss<std::chrono::nanoseconds> clock_time(time - midnight);
-  const auto millis =
-      std::chrono::duration_cast<std::chrono::milliseconds>(clock_time.subseconds());
-  char buffer[48];
-  int length = std::snprintf(buffer, sizeof buffer, "%04d-%02u-%02uT%02lld:%02lld:%02lld",
-                             static_cast<int>(date.year()), static_cast<unsigned>(date.month()),
-                             static_cast<unsigned>(date.day()),
-                             static_cast<long long>(clock_time.hours().count()),
-                             static_cast<long long>(clock_time.minutes().count()),
-                             static_cast<long long>(clock_time.seconds().count()));
-  std::string text(buffer, static_cast<std::size_t>(length));
-  if (millis.count() != 0) {
-    length =
-        std::snprintf(buffer, sizeof buffer, ".%03lld", static_cast<long long>(millis.count()));
-    text.append(buffer, static_cast<std::size_t>(length));
-  }
-  text.push_back('Z');
-  return text;
 }
 
 std::string IndexedKey(std::string_view name, std::string_view infix, std::size_t position) {
@@ -92,7 +70,7 @@ QueryParams& QueryParams::AddDouble(std::string_view name, double value) {
 }
 
 QueryParams& QueryParams::AddTimestamp(std::string_view name, resilience::SysTime time) {
-  return AddString(name, FormatIso8601(time));
+  return AddString(name, base::FormatIso8601(time, base::Fraction::kMillisIfAny));
 }
 
 QueryParams& QueryParams::AddFlatList(std::string_view name, std::span<const std::string> values) {

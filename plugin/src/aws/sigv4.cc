@@ -11,6 +11,8 @@
 #include <utility>
 #include <vector>
 
+#include "base/time_text.h"
+
 namespace ohfp::aws {
 namespace {
 
@@ -248,15 +250,6 @@ std::string HostFromAuthority(std::string_view scheme, std::string_view authorit
   return ToLowerAscii(authority);
 }
 
-void AppendPadded(std::string& out, long long value, int width) {
-  std::array<char, 24> buffer{};
-  auto [end, ec] = std::to_chars(buffer.data(), buffer.data() + buffer.size(), value);
-  (void)ec;
-  const auto digits = static_cast<int>(end - buffer.data());
-  for (int i = digits; i < width; ++i) out += '0';
-  out.append(buffer.data(), end);
-}
-
 constexpr std::array<std::string_view, 12> kMonths = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                                       "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
 
@@ -435,24 +428,7 @@ std::string Signature(std::string_view secret_access_key, const CredentialScope&
   return ToHex(signature.data(), signature.size());
 }
 
-std::string FormatAmzDate(SysTime time) {
-  using namespace std::chrono;
-  const auto secs = floor<seconds>(time);
-  const auto day = floor<days>(secs);
-  const year_month_day ymd{day};
-  const hh_mm_ss<seconds> hms{secs - day};
-  std::string out;
-  out.reserve(16);
-  AppendPadded(out, static_cast<int>(ymd.year()), 4);
-  AppendPadded(out, static_cast<unsigned>(ymd.month()), 2);
-  AppendPadded(out, static_cast<unsigned>(ymd.day()), 2);
-  out += 'T';
-  AppendPadded(out, hms.hours().count(), 2);
-  AppendPadded(out, hms.minutes().count(), 2);
-  AppendPadded(out, hms.seconds().count(), 2);
-  out += 'Z';
-  return out;
-}
+std::string FormatAmzDate(SysTime time) { return base::FormatIso8601Basic(time); }
 
 resilience::Status SignRequest(HttpRequest& request, const Credentials& credentials,
                                std::string_view region, std::string_view service,

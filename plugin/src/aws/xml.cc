@@ -9,12 +9,13 @@
 #include <string>
 #include <utility>
 
+#include "base/time_text.h"
 #include "base/untrusted_text.h"
 
 namespace ohfp::aws {
 
-using base::ValidUtf8;
 using base::IsValidUtf8;
+using base::ValidUtf8;
 namespace {
 
 using resilience::Error;
@@ -159,142 +160,6 @@ std::optional<double> ParseDouble(std::string_view text) {
   return value;
 }
 
-// Reads exactly `count` digits at `pos`.
-bool ReadDigits(std::string_view text, std::size_t& pos, std::size_t count, int& value) {
-  if (pos + count > text.size()) return false;
-  value = 0;
-  for (std::size_t i = 0; i < count; ++i) {
-    const char c = text[pos + i];
-    if (c < '0' || c > '9') return false;
-    value = value * 10 + (c - '0');
-  }
-  pos += count;
-  return true;
-}
-
-bool Expect(std::string_view text, std::size_t& pos, char c) {
-  if (pos >= text.size() || text[pos] != c) return false;
-  ++pos;
-  return true;
-}
-
-// Reads ".ddd..." at `pos` (if present) as nanoseconds; digits beyond the ninth are ignored.
-bool ReadFraction(std::string_view text, std::size_t& pos, std::chrono::nanoseconds& fraction) {
-  fraction = std::chrono::nanoseconds(0);
-  if (pos >= text.size() || text[pos] != '.') return true;
-  ++pos;
-  std::int64_t nanos = 0;
-  std::size_t digits = 0;
-  while (pos < text.size() && text[pos] >= '0' && text[pos] <= '9') {
-    if (digits < 9) nanos = nanos * 10 + (text[pos] - '0');
-    ++digits;
-    ++pos;
-  }
-  if (digits == 0) return false;
-  for (std::size_t i = digits; i < 9; ++i) nanos *= 10;
-  fraction = std::chrono::nanoseconds(nanos);
-  return true;
-}
-
-std::optional<SysTime> MakeTime(int year, int month, int day, int hour, int minute, int second,
-                                std::chrono::nanoseconds fraction) {
-  const std::chrono::year_month_day date{std::chrono::year(year),
-                                         std::chrono::month(static_cast<unsigned>(month)),
-                                         std::chrono::day(static_cast<unsigned>(day))};
-  // 60: a leap second. SysTime counts nanoseconds in 64 bits (1677 to 2262): a year outside
-  // 1900-2200 is not a time AWS sends, and would overflow.
-  if (!date.ok() || year < 1900 || year > 2200 || hour > 23 || minute > 59 || second > 60)
-    return std::nullopt;
-  return SysTime(std::chrono::sys_days(date)) + std::chrono::hours(hour) +
-         std::chrono::minutes(minute) + std::chrono::seconds(second) + fraction;
-}
-
-// 2014-04-29T18:30:38Z, 2014-04-29T18:30:38.123Z, 2019-12-16T22:48:18-01:00 (or -0100).
-// Without a zone the time is taken as UTC.
-std::optional<SysTime> ParseIso8601(std::string_view text) {
-  std::size_t pos = 0;
-  int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0;
-  if (!ReadDigits(text, pos, 4, year) || !Expect(text, pos, '-') ||
-      !ReadDigits(text, pos, 2, month) || !Expect(text, pos, '-') ||
-      !ReadDigits(text, pos, 2, day)) {
-    return std::nullopt;
-  }
-  if (pos >= text.size() || (text[pos] != 'T' && text[pos] != 't' && text[pos] != ' '))
-    return std::nullopt;
-  ++pos;
-  std::chrono::nanoseconds fraction{};
-  if (!ReadDigits(text, pos, 2, hour) || !Expect(text, pos, ':') ||
-      !ReadDigits(text, pos, 2, minute) || !Expect(text, pos, ':') ||
-      !ReadDigits(text, pos, 2, second) || !ReadFraction(text, pos, fraction)) {
-    return std::nullopt;
-  }
-  std::chrono::minutes offset{0};
-  if (pos < text.size() && (text[pos] == 'Z' || text[pos] == 'z')) {
-    ++pos;
-  } else if (pos < text.size() && (text[pos] == '+' || text[pos] == '-')) {
-    const int sign = text[pos] == '-' ? -1 : 1;
-    ++pos;
-    int offset_hours = 0, offset_minutes = 0;
-    if (!ReadDigits(text, pos, 2, offset_hours)) return std::nullopt;
-    if (pos < text.size() && text[pos] == ':') ++pos;
-    if (!ReadDigits(text, pos, 2, offset_minutes) || offset_hours > 23 || offset_minutes > 59) {
-      return std::nullopt;
-    }
-    offset = std::chrono::minutes(sign * (offset_hours * 60 + offset_minutes));
-  }
-  if (pos != text.size()) return std::nullopt;
-  std::optional<SysTime> local = MakeTime(year, month, day, hour, minute, second, fraction);
-  if (!local) return std::nullopt;
-  return *local - offset;
-}
-
-// Tue, 29 Apr 2014 18:30:38 GMT (the day name is optional).
-std::optional<SysTime> ParseHttpDate(std::string_view text) {
-  constexpr std::string_view kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                          "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-  std::size_t pos = 0;
-  if (const std::size_t comma = text.find(','); comma != std::string_view::npos) {
-    pos = comma + 1;
-    while (pos < text.size() && text[pos] == ' ') ++pos;
-  }
-  int day = 0, year = 0, hour = 0, minute = 0, second = 0, month = 0;
-  if (!ReadDigits(text, pos, 2, day) || !Expect(text, pos, ' ') || pos + 3 > text.size())
-    return std::nullopt;
-  for (int i = 0; i < 12; ++i) {
-    if (EqualsIgnoringCase(text.substr(pos, 3), kMonths[i])) month = i + 1;
-  }
-  pos += 3;
-  if (month == 0 || !Expect(text, pos, ' ') || !ReadDigits(text, pos, 4, year) ||
-      !Expect(text, pos, ' ') || !ReadDigits(text, pos, 2, hour) || !Expect(text, pos, ':') ||
-      !ReadDigits(text, pos, 2, minute) || !Expect(text, pos, ':') ||
-      !ReadDigits(text, pos, 2, second) || !Expect(text, pos, ' ')) {
-    return std::nullopt;
-  }
-  const std::string_view zone = text.substr(pos);
-  if (zone != "GMT" && zone != "UTC") return std::nullopt;
-  return MakeTime(year, month, day, hour, minute, second, std::chrono::nanoseconds(0));
-}
-
-// 1398796238, 1398796238.123, -5 (seconds since the Unix epoch).
-std::optional<SysTime> ParseEpochSeconds(std::string_view text) {
-  std::size_t pos = 0;
-  const bool negative = !text.empty() && text.front() == '-';
-  if (negative) ++pos;
-  const std::size_t digits_start = pos;
-  while (pos < text.size() && text[pos] >= '0' && text[pos] <= '9') ++pos;
-  std::int64_t seconds = 0;
-  if (pos == digits_start || !ParseWhole(text.substr(digits_start, pos - digits_start), seconds)) {
-    return std::nullopt;
-  }
-  std::chrono::nanoseconds fraction{};
-  if (!ReadFraction(text, pos, fraction) || pos != text.size()) return std::nullopt;
-  // Keep the result inside SysTime's range (about +-292 years around 1970).
-  constexpr std::int64_t kMaxSeconds = std::numeric_limits<std::int64_t>::max() / 1'000'000'000 - 1;
-  if (seconds > kMaxSeconds) return std::nullopt;
-  const std::chrono::nanoseconds since_epoch = std::chrono::seconds(seconds) + fraction;
-  return SysTime(negative ? -since_epoch : since_epoch);
-}
-
 }  // namespace
 
 // --- XmlNode
@@ -395,9 +260,9 @@ Result<SysTime> XmlNode::AsTimestamp() const {
   if (!node_) return UnexpectedResponse("expected a timestamp element, found none");
   const std::string text = Text();
   const std::string_view trimmed = Trim(text);
-  std::optional<SysTime> time = ParseIso8601(trimmed);
-  if (!time) time = ParseEpochSeconds(trimmed);
-  if (!time) time = ParseHttpDate(trimmed);
+  std::optional<SysTime> time = base::ParseIso8601(trimmed);
+  if (!time) time = base::ParseEpochSeconds(trimmed);
+  if (!time) time = base::ParseHttpDate(trimmed);
   if (!time) return BadValue(Name(), "a timestamp", text);
   return *time;
 }

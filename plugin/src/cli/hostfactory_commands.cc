@@ -72,61 +72,99 @@ resilience::Result<std::string> ReadInput(const CommandInput& input, std::istrea
   return std::move(*text);
 }
 
+// The input's JSON. getAvailableTemplates takes no input, and getReturnRequests' list is optional
+// (IBM): for them an empty input is {}. HostFactory may still pass a file with {}.
+resilience::Result<nlohmann::json> CommandJson(std::string_view command, const std::string& text) {
+  if ((command == "getAvailableTemplates" || command == "getReturnRequests") &&
+      text.find_first_not_of(" \t\r\n") == std::string::npos) {
+    return nlohmann::json::object();
+  }
+  return hostfactory::ParseInput(text);
+}
+
+// A command's arguments, parsed from its input; which member is set depends on the command.
+struct CommandArguments {
+  std::optional<hostfactory::RequestMachinesInput> request;  // requestMachines
+  std::vector<std::string> request_ids;                      // getRequestStatus
+  std::vector<hostfactory::MachineRef> machines;             // requestReturnMachines
+  std::optional<std::vector<hostfactory::MachineRef>> held;  // getReturnRequests
+};
+
+// Moves a parsed value into `slot`, or returns the parse error.
+template <class T, class Slot>
+resilience::Status Take(resilience::Result<T> parsed, Slot& slot) {
+  if (!parsed.ok()) return parsed.error();
+  slot = std::move(*parsed);
+  return {};
+}
+
+resilience::Result<CommandArguments> ParseArguments(std::string_view command,
+                                                    const nlohmann::json& json) {
+  CommandArguments args;
+  resilience::Status parsed;
+  if (command == "requestMachines") {
+    parsed = Take(hostfactory::ParseRequestMachines(json), args.request);
+  } else if (command == "getRequestStatus") {
+    parsed = Take(hostfactory::ParseGetRequestStatus(json), args.request_ids);
+  } else if (command == "requestReturnMachines") {
+    parsed = Take(hostfactory::ParseRequestReturnMachines(json), args.machines);
+  } else if (command == "getReturnRequests") {
+    parsed = Take(hostfactory::ParseGetReturnRequests(json), args.held);
+  }
+  if (!parsed.ok()) return parsed.error();
+  return args;
+}
+
+// Runs the command on `app`'s service. An exception is a defect, not an input or AWS problem:
+// still one JSON document on stdout, the reason and the "finished" line in app.log (main() catches
+// what escapes before the log exists).
+CommandResult RunOnService(app::PluginApp& app, std::string_view command,
+                           const CommandArguments& args) {
+  hostfactory::HostFactoryService& service = app.service();
+  try {
+    if (command == "getAvailableTemplates") return service.GetAvailableTemplates();
+    if (command == "requestMachines") return service.RequestMachines(*args.request);
+    if (command == "getRequestStatus") return service.GetRequestStatus(args.request_ids);
+    if (command == "requestReturnMachines") return service.RequestReturnMachines(args.machines);
+    return service.GetReturnRequests(args.held);
+  } catch (const std::exception& e) {
+    const std::string what = base::ValidUtf8(e.what());
+    app.log().Log(spdlog::level::err, std::string(command) + ": internal error: " + what,
+                  {{"event", "internal_error"}, {"command", command}});
+    return {kExitInternal, hostfactory::ErrorJson("internal error: " + what)};
+  }
+}
+
+// The installation's objects for an operator command: no AWS client, no templates.
+resilience::Result<std::unique_ptr<app::PluginApp>> OpenForOperator(const app::AppOptions& options,
+                                                                    const aws::Environment& env) {
+  app::AppOptions o = options;
+  o.need_aws = false;
+  o.need_templates = false;
+  return app::PluginApp::Create(o, env);
+}
+
 }  // namespace
 
 int RunHostFactoryCommand(std::string_view command, const CommandInput& input,
                           const app::AppOptions& options, const aws::Environment& env,
                           std::ostream& out, std::istream& in) {
   const auto started = std::chrono::steady_clock::now();
-  // getAvailableTemplates takes no input, and getReturnRequests' list is optional (IBM): for
-  // them an empty input is {}. HostFactory may still pass a file with {}.
   resilience::Result<std::string> text = ReadInput(input, in);
   if (!text.ok()) {
     Print(out, hostfactory::ErrorJson(text.error().message()));
     return kExitBadInput;
   }
-  resilience::Result<nlohmann::json> json =
-      (command == "getAvailableTemplates" || command == "getReturnRequests") &&
-              text->find_first_not_of(" \t\r\n") == std::string::npos
-          ? resilience::Result<nlohmann::json>(nlohmann::json::object())
-          : hostfactory::ParseInput(*text);
+  resilience::Result<nlohmann::json> json = CommandJson(command, *text);
   if (!json.ok()) {
     Print(out, hostfactory::ErrorJson(json.error().message()));
     return kExitBadInput;
   }
   // Validate the input before building anything: a bad input changes nothing.
-  std::optional<hostfactory::RequestMachinesInput> request;
-  std::vector<std::string> request_ids;
-  std::vector<hostfactory::MachineRef> machines;
-  std::optional<std::vector<hostfactory::MachineRef>> held;
-  if (command == "requestMachines") {
-    auto r = hostfactory::ParseRequestMachines(*json);
-    if (!r.ok()) {
-      Print(out, hostfactory::ErrorJson(r.error().message()));
-      return kExitBadInput;
-    }
-    request = *r;
-  } else if (command == "getRequestStatus") {
-    auto r = hostfactory::ParseGetRequestStatus(*json);
-    if (!r.ok()) {
-      Print(out, hostfactory::ErrorJson(r.error().message()));
-      return kExitBadInput;
-    }
-    request_ids = *r;
-  } else if (command == "requestReturnMachines") {
-    auto r = hostfactory::ParseRequestReturnMachines(*json);
-    if (!r.ok()) {
-      Print(out, hostfactory::ErrorJson(r.error().message()));
-      return kExitBadInput;
-    }
-    machines = *r;
-  } else if (command == "getReturnRequests") {
-    auto r = hostfactory::ParseGetReturnRequests(*json);
-    if (!r.ok()) {
-      Print(out, hostfactory::ErrorJson(r.error().message()));
-      return kExitBadInput;
-    }
-    held = *r;
+  resilience::Result<CommandArguments> args = ParseArguments(command, *json);
+  if (!args.ok()) {
+    Print(out, hostfactory::ErrorJson(args.error().message()));
+    return kExitBadInput;
   }
 
   resilience::Result<std::unique_ptr<app::PluginApp>> app = app::PluginApp::Create(options, env);
@@ -134,28 +172,7 @@ int RunHostFactoryCommand(std::string_view command, const CommandInput& input,
     Print(out, hostfactory::ErrorJson(app.error().message()));
     return CodeFor(app.error());
   }
-  hostfactory::HostFactoryService& service = (*app)->service();
-  CommandResult result;
-  try {
-    if (command == "getAvailableTemplates") {
-      result = service.GetAvailableTemplates();
-    } else if (command == "requestMachines") {
-      result = service.RequestMachines(*request);
-    } else if (command == "getRequestStatus") {
-      result = service.GetRequestStatus(request_ids);
-    } else if (command == "requestReturnMachines") {
-      result = service.RequestReturnMachines(machines);
-    } else {
-      result = service.GetReturnRequests(held);
-    }
-  } catch (const std::exception& e) {
-    // A defect, not an input or AWS problem: still one JSON document on stdout, the reason and the
-    // "finished" line in app.log (main() catches what escapes before the log exists).
-    const std::string what = base::ValidUtf8(e.what());
-    (*app)->log().Log(spdlog::level::err, std::string(command) + ": internal error: " + what,
-                      {{"event", "internal_error"}, {"command", command}});
-    result = {kExitInternal, hostfactory::ErrorJson("internal error: " + what)};
-  }
+  const CommandResult result = RunOnService(**app, command, *args);
   Print(out, result.output);
   (*app)->log().Log(spdlog::level::debug, std::string(command) + " answered",
                     {{"event", "command_output"},
@@ -216,10 +233,7 @@ int RunConfigValidate(const app::AppOptions& options, const aws::Environment& en
 
 int RunMetrics(const app::AppOptions& options, const aws::Environment& env, bool json,
                std::ostream& out, std::ostream& err) {
-  app::AppOptions o = options;
-  o.need_aws = false;
-  o.need_templates = false;
-  auto app = app::PluginApp::Create(o, env);
+  auto app = OpenForOperator(options, env);
   if (!app.ok()) {
     err << "ohfp: " << app.error().message() << "\n";
     return CodeFor(app.error());
@@ -244,10 +258,7 @@ int RunMetrics(const app::AppOptions& options, const aws::Environment& env, bool
 
 int RunBreaker(std::string_view action, const std::string& service, const app::AppOptions& options,
                const aws::Environment& env, std::ostream& out, std::ostream& err) {
-  app::AppOptions o = options;
-  o.need_aws = false;
-  o.need_templates = false;
-  auto app = app::PluginApp::Create(o, env);
+  auto app = OpenForOperator(options, env);
   if (!app.ok()) {
     err << "ohfp: " << app.error().message() << "\n";
     return CodeFor(app.error());

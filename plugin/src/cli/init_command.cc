@@ -1,16 +1,13 @@
 #include "cli/init_command.h"
 
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cstdio>
-#include <fstream>
 #include <iostream>
 #include <map>
 #include <memory>
 #include <optional>
-#include <sstream>
 #include <system_error>
 
 #include "aws/credentials.h"
@@ -20,6 +17,7 @@
 #include "aws/socket_transport.h"
 #include "aws/ssm/parameters.h"
 #include "cli/exit_codes.h"
+#include "cli/init_files.h"
 #include "config/plugin_config.h"
 #include "ohfp/resilience/pipeline.h"
 #include "ohfp/resilience/random.h"
@@ -100,107 +98,12 @@ bool HasShims(const fs::path& dir) {
          fs::exists(dir / "getAvailableTemplates.sh", ec);
 }
 
-Result<Json> ReadJsonFile(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    return Error(ErrorKind::kInternal, "UnreadableFile", "cannot read " + path.string());
-  }
-  std::stringstream s;
-  s << in.rdbuf();
-  Json j = Json::parse(s.str(), nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded()) {
-    return Error(ErrorKind::kValidation, "NotJson", path.string() + " is not a JSON document");
-  }
-  return j;
-}
-
-// Writes `text` to `path` atomically: a temporary file in the same directory, then a rename. A file
-// replaced keeps its mode and, when allowed, its owner (HostFactory's files belong to its admin).
-Status WriteAtomically(const fs::path& path, const std::string& text) {
-  std::error_code ec;
-  fs::create_directories(path.parent_path(), ec);
-  if (ec) {
-    return Error(ErrorKind::kInternal, "CannotCreateDirectory",
-                 "cannot create " + path.parent_path().string() + ": " + ec.message());
-  }
-  const fs::path temp = path.string() + ".tmp." + std::to_string(::getpid());
-  {
-    std::ofstream out(temp, std::ios::binary | std::ios::trunc);
-    out << text;
-    out.flush();
-    if (!out) {
-      fs::remove(temp, ec);
-      return Error(ErrorKind::kInternal, "CannotWrite", "cannot write " + temp.string());
-    }
-  }
-  struct stat old {};
-  if (::stat(path.c_str(), &old) == 0) {
-    ::chmod(temp.c_str(), old.st_mode & 07777);
-    if (::chown(temp.c_str(), old.st_uid, old.st_gid) != 0) {
-      // Not allowed (not root): the file becomes ours, as any file we write.
-    }
-  }
-  fs::rename(temp, path, ec);
-  if (ec) {
-    std::error_code ignored;
-    fs::remove(temp, ignored);
-    return Error(ErrorKind::kInternal, "CannotWrite",
-                 "cannot rename " + temp.string() + " to " + path.string() + ": " + ec.message());
-  }
-  return resilience::OkStatus();
-}
-
 // One file init will write.
 struct PlannedFile {
   fs::path path;
   std::string text;
   std::string what;  // for the report: "wrote <path> (<what>)"
 };
-
-// Adds `entry` (an object with "name") to the list `list_key` of HostFactory's registration file
-// `path` (created as {"version": 2, list_key: []} when missing), keeping every other entry.
-// Sets `*changed` false when an identical entry is there already. kValidation when the file is not
-// one HostFactory wrote, or holds a different entry of that name and `force` is off.
-Result<std::string> MergeEntry(const fs::path& path, const std::string& list_key, const Json& entry,
-                               bool force, bool* changed) {
-  Json doc = Json::object();
-  std::error_code ec;
-  if (fs::exists(path, ec)) {
-    Result<Json> read = ReadJsonFile(path);
-    if (!read.ok()) return read.error();
-    doc = std::move(*read);
-    if (!doc.is_object() || (doc.contains(list_key) && !doc[list_key].is_array())) {
-      return Error(ErrorKind::kValidation, "UnexpectedRegistration",
-                   path.string() +
-                       " is not a HostFactory registration file (expected an object "
-                       "with a \"" +
-                       list_key + "\" list)");
-    }
-  } else {
-    doc["version"] = 2;
-  }
-  if (!doc.contains(list_key)) doc[list_key] = Json::array();
-  Json& list = doc[list_key];
-  const std::string name = entry["name"].get<std::string>();
-  *changed = true;
-  bool replaced = false;
-  for (Json& existing : list) {
-    if (!existing.is_object() || existing.value("name", std::string()) != name) continue;
-    if (existing == entry) {
-      *changed = false;
-      return doc.dump(4) + "\n";
-    }
-    if (!force) {
-      return Error(ErrorKind::kValidation, "EntryExists",
-                   path.string() + " already has a different entry named \"" + name +
-                       "\": " + existing.dump() + " (--force replaces it)");
-    }
-    existing = entry;
-    replaced = true;
-  }
-  if (!replaced) list.push_back(entry);
-  return doc.dump(4) + "\n";
-}
 
 // Reports retries of the discovery calls on stderr.
 class RetryReporter final : public resilience::ResilienceObserver {
@@ -375,55 +278,63 @@ Json FirstTemplates(const InitOptions& o, const Discovered& d) {
   return out;
 }
 
-int RunInit(const InitOptions& o, const aws::Environment& env, std::ostream& out,
-            std::ostream& err) {
-  // 1. The arguments.
+namespace {
+
+// Where `ohfp init` stops short: its exit code, and what it prints after "ohfp init: ".
+struct InitStop {
+  int exit_code;
+  std::string message;
+};
+
+InitStop BadInput(std::string message) { return {kExitBadInput, std::move(message)}; }
+
+// The arguments' first problem, if any; `region` is the resolved one.
+std::optional<InitStop> CheckArguments(const InitOptions& o, const std::string& region) {
   if (!ValidName(o.name)) {
-    err << "ohfp init: --name must be 1 to 64 letters, digits, '_' or '-', got \"" << o.name
-        << "\"\n";
-    return kExitBadInput;
+    return BadInput("--name must be 1 to 64 letters, digits, '_' or '-', got \"" + o.name + "\"");
   }
   if (o.confdir.empty() && o.hostfactory_conf.empty()) {
-    err << "ohfp init: give --confdir DIR (the provider directory to write), or --hostfactory-conf "
-           "HFCONF to write HFCONF/providers/"
-        << o.name << " and register it there\n";
-    return kExitBadInput;
+    return BadInput(
+        "give --confdir DIR (the provider directory to write), or --hostfactory-conf HFCONF to "
+        "write HFCONF/providers/" +
+        o.name + " and register it there");
   }
   if (!o.discover && o.image_id.empty()) {
-    err << "ohfp init: the template needs an AMI: give --image-id ami-..., or --discover to use "
-           "the region's current Amazon Linux 2023 AMI\n";
-    return kExitBadInput;
+    return BadInput(
+        "the template needs an AMI: give --image-id ami-..., or --discover to use the region's "
+        "current Amazon Linux 2023 AMI");
   }
-  const std::string region = ResolveRegion(o, env);
   if (!region.empty()) {
     if (Status valid = aws::ValidateRegion(region); !valid.ok()) {
-      err << "ohfp init: " << valid.error().message() << "\n";
-      return kExitBadInput;
+      return BadInput(std::string(valid.error().message()));
     }
   } else if (o.discover) {
-    err << "ohfp init: --discover needs a region: give --region or set AWS_REGION\n";
-    return kExitBadInput;
+    return BadInput("--discover needs a region: give --region or set AWS_REGION");
   }
-  const fs::path scripts = FindScripts(o);
-  if (scripts.empty()) {
-    err << "ohfp init: "
-        << (o.scripts.empty() ? "cannot find the HostFactory scripts installed with this ohfp (" +
-                                    std::string(OHFP_INSTALL_BIN_TO_SHIMS) +
-                                    " from its directory): give --scripts DIR"
-                              : "--scripts " + o.scripts +
-                                    " does not hold the HostFactory scripts "
-                                    "(ohfp-command.sh, getAvailableTemplates.sh, ...)")
-        << "\n";
-    return kExitBadInput;
-  }
-  const fs::path hfconf = o.hostfactory_conf.empty() ? fs::path() : Absolute(o.hostfactory_conf);
-  const fs::path confdir = o.confdir.empty() ? hfconf / "providers" / o.name : Absolute(o.confdir);
+  return std::nullopt;
+}
 
-  // 2. What would be written, and what is in the way.
+InitStop NoScripts(const InitOptions& o) {
+  return BadInput(o.scripts.empty()
+                      ? "cannot find the HostFactory scripts installed with this ohfp (" +
+                            std::string(OHFP_INSTALL_BIN_TO_SHIMS) +
+                            " from its directory): give --scripts DIR"
+                      : "--scripts " + o.scripts +
+                            " does not hold the HostFactory scripts "
+                            "(ohfp-command.sh, getAvailableTemplates.sh, ...)");
+}
+
+// HostFactory's entry for the plugin, whose scripts are in `scripts`.
+Json PluginEntry(const fs::path& scripts) {
   Json plugin = Json::object();
   plugin["name"] = kPluginName;
   plugin["enabled"] = 1;
   plugin["scriptPath"] = WithSlash(scripts.string());
+  return plugin;
+}
+
+// HostFactory's entry for the provider instance, whose directory is `confdir`.
+Json ProviderEntry(const InitOptions& o, const fs::path& confdir) {
   Json provider = Json::object();
   provider["name"] = o.name;
   provider["enabled"] = 1;
@@ -433,109 +344,123 @@ int RunInit(const InitOptions& o, const aws::Environment& env, std::ostream& out
                                            : WithSlash(Absolute(o.workdir).string());
   provider["logPath"] =
       o.logdir.empty() ? std::string("${HF_LOGDIR}/") : WithSlash(Absolute(o.logdir).string());
+  return provider;
+}
 
-  std::vector<PlannedFile> own = {{confdir / "config.json", "", "ohfp's configuration"},
-                                  {confdir / "awsprov_templates.json", "", "templates"}};
+// What init writes: its own files, the changes to HostFactory's registration files, and the
+// registration files that hold the entry already.
+struct InitPlan {
+  std::vector<PlannedFile> own;  // config.json, the templates, and without HFCONF the entries
   std::vector<PlannedFile> registration;
-  std::vector<std::string> unchanged;  // registration files that already hold our entry
+  std::vector<std::string> unchanged;
+};
+
+// The registration: into HostFactory's files under `hfconf`, or without it as files of their own
+// in `confdir`.
+std::optional<InitStop> PlanRegistration(const InitOptions& o, const fs::path& hfconf,
+                                         const fs::path& confdir, const Json& plugin,
+                                         const Json& provider, InitPlan& plan) {
   if (hfconf.empty()) {
     Json plugins = {{"version", 2}, {"providerplugins", Json::array({plugin})}};
     Json providers = {{"version", 2}, {"providers", Json::array({provider})}};
-    own.push_back({confdir / "hostfactory" / "hostProviderPlugins.json", plugins.dump(4) + "\n",
-                   "the plugin's entry, to merge into $HF_TOP/conf/providerplugins/"
-                   "hostProviderPlugins.json"});
-    own.push_back(
+    plan.own.push_back({confdir / "hostfactory" / "hostProviderPlugins.json",
+                        plugins.dump(4) + "\n",
+                        "the plugin's entry, to merge into $HF_TOP/conf/providerplugins/"
+                        "hostProviderPlugins.json"});
+    plan.own.push_back(
         {confdir / "hostfactory" / "hostProviders.json", providers.dump(4) + "\n",
          "the provider's entry, to merge into $HF_TOP/conf/providers/hostProviders.json"});
-  } else {
-    const std::pair<fs::path, std::pair<const char*, const Json*>> entries[] = {
-        {hfconf / "providerplugins" / "hostProviderPlugins.json", {"providerplugins", &plugin}},
-        {hfconf / "providers" / "hostProviders.json", {"providers", &provider}}};
-    for (const auto& [path, what] : entries) {
-      bool changed = true;
-      Result<std::string> merged = MergeEntry(path, what.first, *what.second, o.force, &changed);
-      if (!merged.ok()) {
-        err << "ohfp init: " << merged.error().message() << "\n";
-        return merged.error().kind() == ErrorKind::kValidation ? kExitBadInput : kExitFailed;
-      }
-      if (changed) {
-        registration.push_back({path, *merged,
-                                std::string(what.first == std::string("providers")
-                                                ? "provider " + o.name
-                                                : std::string("plugin ") + kPluginName) +
-                                    " registered"});
-      } else {
-        unchanged.push_back(path.string());
-      }
+    return std::nullopt;
+  }
+  const std::pair<fs::path, std::pair<const char*, const Json*>> entries[] = {
+      {hfconf / "providerplugins" / "hostProviderPlugins.json", {"providerplugins", &plugin}},
+      {hfconf / "providers" / "hostProviders.json", {"providers", &provider}}};
+  for (const auto& [path, what] : entries) {
+    bool changed = true;
+    Result<std::string> merged = MergeEntry(path, what.first, *what.second, o.force, &changed);
+    if (!merged.ok()) {
+      return InitStop{merged.error().kind() == ErrorKind::kValidation ? kExitBadInput : kExitFailed,
+                      std::string(merged.error().message())};
+    }
+    if (changed) {
+      plan.registration.push_back({path, *merged,
+                                   std::string(what.first == std::string("providers")
+                                                   ? "provider " + o.name
+                                                   : std::string("plugin ") + kPluginName) +
+                                       " registered"});
+    } else {
+      plan.unchanged.push_back(path.string());
     }
   }
+  return std::nullopt;
+}
+
+// Init's own files that exist already, unless --force replaces them.
+std::optional<InitStop> CheckNothingInTheWay(const std::vector<PlannedFile>& own, bool force) {
   std::vector<std::string> in_the_way;
   for (const PlannedFile& f : own) {
     std::error_code ec;
     if (fs::exists(f.path, ec)) in_the_way.push_back(f.path.string());
   }
-  if (!in_the_way.empty() && !o.force) {
-    err << "ohfp init: not replacing what exists (--force replaces it):";
-    for (const std::string& p : in_the_way) err << "\n  " << p;
-    err << "\n";
-    return kExitBadInput;
-  }
+  if (in_the_way.empty() || force) return std::nullopt;
+  std::string message = "not replacing what exists (--force replaces it):";
+  for (const std::string& p : in_the_way) message += "\n  " + p;
+  return BadInput(std::move(message));
+}
 
-  // 3. AWS, when asked.
-  Discovered discovered;
-  if (o.discover) {
-    resilience::SystemClock clock;
-    resilience::SeededRandom random(resilience::SeededRandom::EntropySeed());
-    resilience::InMemoryStateStore store;
-    RetryReporter reporter(err);
-    resilience::ResiliencePipeline pipeline(resilience::ResilienceConfig{},
-                                            {clock, random, store, &reporter});
-    aws::SocketTransport transport(clock);
-    std::unique_ptr<aws::CredentialsProvider> credentials =
-        aws::MakeDefaultCredentialsChain(env, transport, clock);
-    Result<std::array<aws::Endpoint, aws::kAwsServiceCount>> endpoints =
-        aws::ResolveEndpoints(region, {}, env);
-    if (!endpoints.ok()) {
-      err << "ohfp init: " << endpoints.error().message() << "\n";
-      return kExitBadInput;
-    }
-    aws::AwsClient client(region, *endpoints,
-                          {.transport = transport,
-                           .credentials = *credentials,
-                           .clock = clock,
-                           .pipeline = pipeline});
-    Result<Discovered> d = Discover(client, o);
-    if (!d.ok()) {
-      err << "ohfp init: asking AWS (" << region << ") failed: " << d.error().ToString() << "\n";
-      return kExitFailed;
-    }
-    discovered = std::move(*d);
+// --discover: asks AWS in `region`, every call through ohfp's resilience pipeline (retries
+// reported on `err`).
+std::optional<InitStop> DiscoverFromAws(const InitOptions& o, const aws::Environment& env,
+                                        const std::string& region, std::ostream& err,
+                                        Discovered& discovered) {
+  resilience::SystemClock clock;
+  resilience::SeededRandom random(resilience::SeededRandom::EntropySeed());
+  resilience::InMemoryStateStore store;
+  RetryReporter reporter(err);
+  resilience::ResiliencePipeline pipeline(resilience::ResilienceConfig{},
+                                          {clock, random, store, &reporter});
+  aws::SocketTransport transport(clock);
+  std::unique_ptr<aws::CredentialsProvider> credentials =
+      aws::MakeDefaultCredentialsChain(env, transport, clock);
+  Result<std::array<aws::Endpoint, aws::kAwsServiceCount>> endpoints =
+      aws::ResolveEndpoints(region, {}, env);
+  if (!endpoints.ok()) return BadInput(std::string(endpoints.error().message()));
+  aws::AwsClient client(
+      region, *endpoints,
+      {.transport = transport, .credentials = *credentials, .clock = clock, .pipeline = pipeline});
+  Result<Discovered> d = Discover(client, o);
+  if (!d.ok()) {
+    return InitStop{kExitFailed, "asking AWS (" + region + ") failed: " + d.error().ToString()};
   }
-  const Json templates = FirstTemplates(o, discovered);
-  own[0].text = ConfigJson(region).dump(2) + "\n";
-  own[1].text = templates.dump(2) + "\n";
+  discovered = std::move(*d);
+  return std::nullopt;
+}
+
+// The report's words for the first template: "template OnDemand: ami-..., t3.medium, ...".
+std::string DescribeFirstTemplate(const InitOptions& o, const Json& templates) {
   const Json& t = templates["templates"][0];
-  own[1].what =
-      "template " + o.template_id + ": " + t["imageId"].get<std::string>() + ", " +
-      o.instance_type +
-      (t.contains("subnetId")
-           ? ", subnets " + (t["subnetId"].is_array() ? t["subnetId"].dump()
-                                                      : t["subnetId"].get<std::string>())
-           : std::string(", the default subnet")) +
-      (t.contains("securityGroupIds") ? ", security groups " + t["securityGroupIds"].dump()
-                                      : std::string());
+  return "template " + o.template_id + ": " + t["imageId"].get<std::string>() + ", " +
+         o.instance_type +
+         (t.contains("subnetId")
+              ? ", subnets " + (t["subnetId"].is_array() ? t["subnetId"].dump()
+                                                         : t["subnetId"].get<std::string>())
+              : std::string(", the default subnet")) +
+         (t.contains("securityGroupIds") ? ", security groups " + t["securityGroupIds"].dump()
+                                         : std::string());
+}
 
-  // 4. The files.
-  for (const std::vector<PlannedFile>* files : {&own, &registration}) {
+// Writes the plan's files, reporting each on `out`, and creates the provider's work and log
+// directories when they are paths.
+std::optional<InitStop> WritePlan(const InitPlan& plan, const Json& provider, std::ostream& out) {
+  for (const std::vector<PlannedFile>* files : {&plan.own, &plan.registration}) {
     for (const PlannedFile& f : *files) {
       if (Status s = WriteAtomically(f.path, f.text); !s.ok()) {
-        err << "ohfp init: " << s.error().message() << "\n";
-        return kExitFailed;
+        return InitStop{kExitFailed, std::string(s.error().message())};
       }
       out << "wrote " << f.path.string() << " (" << f.what << ")\n";
     }
   }
-  for (const std::string& path : unchanged) {
+  for (const std::string& path : plan.unchanged) {
     out << "unchanged " << path << " (it has this entry already)\n";
   }
   for (const char* dir : {"workPath", "logPath"}) {
@@ -544,6 +469,38 @@ int RunInit(const InitOptions& o, const aws::Environment& env, std::ostream& out
     std::error_code ec;
     fs::create_directories(path, ec);
   }
+  return std::nullopt;
+}
+
+// Plans, discovers (when asked) and writes; the arguments were checked.
+std::optional<InitStop> Init(const InitOptions& o, const aws::Environment& env,
+                             const std::string& region, std::ostream& out, std::ostream& err) {
+  const fs::path scripts = FindScripts(o);
+  if (scripts.empty()) return NoScripts(o);
+  const fs::path hfconf = o.hostfactory_conf.empty() ? fs::path() : Absolute(o.hostfactory_conf);
+  const fs::path confdir = o.confdir.empty() ? hfconf / "providers" / o.name : Absolute(o.confdir);
+
+  // What would be written, and what is in the way.
+  const Json provider = ProviderEntry(o, confdir);
+  InitPlan plan;
+  plan.own = {{confdir / "config.json", "", "ohfp's configuration"},
+              {confdir / "awsprov_templates.json", "", "templates"}};
+  if (auto stop = PlanRegistration(o, hfconf, confdir, PluginEntry(scripts), provider, plan)) {
+    return stop;
+  }
+  if (auto stop = CheckNothingInTheWay(plan.own, o.force)) return stop;
+
+  // AWS, when asked.
+  Discovered discovered;
+  if (o.discover) {
+    if (auto stop = DiscoverFromAws(o, env, region, err, discovered)) return stop;
+  }
+  const Json templates = FirstTemplates(o, discovered);
+  plan.own[0].text = ConfigJson(region).dump(2) + "\n";
+  plan.own[1].text = templates.dump(2) + "\n";
+  plan.own[1].what = DescribeFirstTemplate(o, templates);
+
+  if (auto stop = WritePlan(plan, provider, out)) return stop;
   if (region.empty()) {
     out << "note: no region in config.json: set provider.region there, or AWS_REGION in "
            "HostFactory's environment\n";
@@ -552,7 +509,19 @@ int RunInit(const InitOptions& o, const aws::Environment& env, std::ostream& out
       << "\" to the \"providers\" of your requestor in $HF_TOP/conf/requestors/"
          "hostRequestors.json, then restart HostFactory; check with\n  HF_PROVIDER_CONFDIR="
       << confdir.string() << " ohfp config validate\n";
-  return kExitOk;
+  return std::nullopt;
+}
+
+}  // namespace
+
+int RunInit(const InitOptions& o, const aws::Environment& env, std::ostream& out,
+            std::ostream& err) {
+  const std::string region = ResolveRegion(o, env);
+  std::optional<InitStop> stop = CheckArguments(o, region);
+  if (!stop) stop = Init(o, env, region, out, err);
+  if (!stop) return kExitOk;
+  err << "ohfp init: " << stop->message << "\n";
+  return stop->exit_code;
 }
 
 }  // namespace ohfp::cli

@@ -13,6 +13,8 @@
 #include <cstring>
 #include <mutex>
 
+#include "base/time_text.h"
+
 namespace ohfp::logging {
 namespace {
 
@@ -110,16 +112,7 @@ class SharedFileSink final : public spdlog::sinks::base_sink<std::mutex> {
 };
 
 std::string IsoTime(std::chrono::system_clock::time_point t) {
-  const auto ms =
-      std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
-  const std::time_t secs = static_cast<std::time_t>(ms / 1000);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[96];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                static_cast<int>(ms % 1000));
-  return buf;
+  return base::FormatIso8601(t, base::Fraction::kMillis);
 }
 
 std::string_view LevelName(spdlog::level::level_enum level) {

@@ -13,9 +13,12 @@
 
 #include "config/plugin_config.h"
 #include "config/provider_files.h"
+#include "scratch_dir.h"
 
 namespace ohfp::config {
 namespace {
+
+using ohfp::testing::ScratchDir;
 
 namespace fs = std::filesystem;
 using aws::MapEnvironment;
@@ -25,31 +28,6 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using Vars = std::map<std::string, std::string, std::less<>>;
-
-class TempDir {
- public:
-  TempDir() {
-    static std::atomic<int> counter{0};
-    path_ = fs::path(OHFP_BINARY_DIR) / "test-tmp" /
-            ("ibm-config-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
-    fs::remove_all(path_);
-    fs::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  fs::path Write(const std::string& name, const std::string& content) const {
-    std::ofstream(path_ / name, std::ios::binary) << content;
-    return path_ / name;
-  }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
 
 // IBM's Linux example, with the region and credentials of a site.
 constexpr const char* kIbmExample = R"({
@@ -63,7 +41,7 @@ constexpr const char* kIbmExample = R"({
   "AWS_REQUEST_RETRY_ATTEMPTS": 0
 })";
 
-LoadedConfig Load(const TempDir& dir, const std::string& ibm, const std::string& own,
+LoadedConfig Load(const ScratchDir& dir, const std::string& ibm, const std::string& own,
                   const Vars& env = {}) {
   ConfigFiles files{.config = dir.path() / "config.json"};
   if (!ibm.empty()) files.ibm_config = dir.Write("awsprov_config.json", ibm);
@@ -73,7 +51,7 @@ LoadedConfig Load(const TempDir& dir, const std::string& ibm, const std::string&
   return loaded.ok() ? std::move(*loaded) : LoadedConfig{};
 }
 
-std::string Problems(const TempDir& dir, const std::string& ibm, const std::string& own,
+std::string Problems(const ScratchDir& dir, const std::string& ibm, const std::string& own,
                      const Vars& env = {}) {
   ConfigFiles files{.config = dir.path() / "config.json"};
   if (!ibm.empty()) files.ibm_config = dir.Write("awsprov_config.json", ibm);
@@ -86,7 +64,7 @@ std::string Problems(const TempDir& dir, const std::string& ibm, const std::stri
 // ---- Which files ----
 
 TEST(ProviderFiles, TheProvidersOwnFilesElseAwsprov) {
-  TempDir dir;
+  ScratchDir dir("ibm-config");
   ProviderFiles f = FindProviderFiles(dir.path(), "awsinst");
   EXPECT_FALSE(f.ibm_config.has_value());
   EXPECT_EQ(f.templates, dir.path() / "awsinstprov_templates.json") << "named when missing";
@@ -115,7 +93,7 @@ TEST(ProviderFiles, TheProvidersOwnFilesElseAwsprov) {
 // ---- Every key of IBM's reference ----
 
 TEST(IbmConfig, IbmsExampleLoadsWithEveryKeyHonouredOrWarned) {
-  TempDir dir;
+  ScratchDir dir("ibm-config");
   const LoadedConfig c = Load(dir, kIbmExample, "");
   EXPECT_EQ(c.config.provider.region, "eu-west-1");
   EXPECT_EQ(c.config.provider.credential_file, "/home/aws/credentials");
@@ -132,7 +110,7 @@ TEST(IbmConfig, IbmsExampleLoadsWithEveryKeyHonouredOrWarned) {
 }
 
 TEST(IbmConfig, TheRemainingKeysMapOntoOhfpsSettings) {
-  TempDir dir;
+  ScratchDir dir("ibm-config");
   const LoadedConfig c = Load(dir, R"({
       "AWS_REGION": "us-west-2", "AWS_ENDPOINT_URL": "https://ec2.us-west-2.amazonaws.com:443",
       "AWS_INSTANCE_PENDING_TIMEOUT_SEC": 600, "AWS_REQUEST_RETRY_ATTEMPTS": "2",
@@ -153,7 +131,7 @@ TEST(IbmConfig, TheRemainingKeysMapOntoOhfpsSettings) {
 }
 
 TEST(IbmConfig, EmptyStringsAreUnsetAsInIbmsSamples) {
-  TempDir dir;
+  ScratchDir dir("ibm-config");
   const LoadedConfig c =
       Load(dir, R"({"AWS_PROXY_HOST": "", "AWS_PROXY_PORT": "", "AWS_REGION": "us-east-1"})", "");
   EXPECT_EQ(c.config.provider.proxy_host, "");
@@ -162,7 +140,7 @@ TEST(IbmConfig, EmptyStringsAreUnsetAsInIbmsSamples) {
 }
 
 TEST(IbmConfig, BadValuesAndUnknownKeysAreProblemsOfIbmsFile) {
-  TempDir dir;
+  ScratchDir dir("ibm-config");
   const std::string message = Problems(dir, R"({
       "AWS_REQUEST_RETRY_ATTEMPTS": 11, "AWS_DESCRIBE_REQUEST_INTERVAL": -1,
       "ACCEPT_PROPAGATED_LOG_SETTING": "maybe", "AWS_PROXY_PORT": "eighty",
@@ -183,7 +161,7 @@ TEST(IbmConfig, BadValuesAndUnknownKeysAreProblemsOfIbmsFile) {
 }
 
 TEST(IbmConfig, ProblemsOfBothFilesAreReportedFileByFile) {
-  TempDir dir;
+  ScratchDir dir("ibm-config");
   const std::string message =
       Problems(dir, R"({"AWS_REGION": "moon-1"})", R"({"logging": {"max_files": 0}})");
   EXPECT_THAT(message, HasSubstr((dir.path() / "awsprov_config.json").string() +
@@ -195,7 +173,7 @@ TEST(IbmConfig, ProblemsOfBothFilesAreReportedFileByFile) {
 // ---- Precedence: defaults < IBM's file < config.json < environment ----
 
 TEST(IbmConfig, ConfigJsonWinsOverIbmsFileAndTheEnvironmentOverBoth) {
-  TempDir dir;
+  ScratchDir dir("ibm-config");
   const std::string own = R"({"provider": {"region": "us-east-2", "proxy_port": 3128},
       "resilience": {"retry": {"default_max_attempts": 5}}})";
   LoadedConfig c = Load(dir, kIbmExample, own);
@@ -213,7 +191,7 @@ TEST(IbmConfig, ConfigJsonWinsOverIbmsFileAndTheEnvironmentOverBoth) {
 }
 
 TEST(IbmConfig, ConfigJsonsSectionsKeepIbmsDescribeSettingsTheyDoNotSet) {
-  TempDir dir;
+  ScratchDir dir("ibm-config");
   const LoadedConfig c = Load(
       dir, R"({"AWS_DESCRIBE_REQUEST_RETRY_ATTEMPTS": 2, "AWS_DESCRIBE_REQUEST_INTERVAL": 100})",
       R"({"resilience": {"retry": {"operations": {"ec2_describe_instances": {"max_attempts": 2}}}}})");
@@ -224,7 +202,7 @@ TEST(IbmConfig, ConfigJsonsSectionsKeepIbmsDescribeSettingsTheyDoNotSet) {
 }
 
 TEST(IbmConfig, AnIbmKeyInConfigJsonThatItsSectionsContradictIsAConflict) {
-  TempDir dir;
+  ScratchDir dir("ibm-config");
   const std::string message = Problems(
       dir, "",
       R"({"AWS_REQUEST_RETRY_ATTEMPTS": 1, "resilience": {"retry": {"default_max_attempts": 3}}})");
@@ -238,7 +216,7 @@ TEST(IbmConfig, AnIbmKeyInConfigJsonThatItsSectionsContradictIsAConflict) {
 }
 
 TEST(IbmConfig, AcceptPropagatedLogSettingDecidesWhetherHostFactorysLogSettingsCount) {
-  TempDir dir;
+  ScratchDir dir("ibm-config");
   const Vars env = {
       {"HF_LOGLEVEL", "LOG_DEBUG"}, {"HF_LOG_MAX_FILE_SIZE", "20"}, {"HF_LOG_MAX_ROTATE", "9"}};
   LoadedConfig c = Load(dir, R"({"ACCEPT_PROPAGATED_LOG_SETTING": "false"})",
@@ -261,7 +239,7 @@ TEST(IbmConfig, AcceptPropagatedLogSettingDecidesWhetherHostFactorysLogSettingsC
 // ---- Where each value came from ----
 
 TEST(IbmConfig, EveryEffectiveValueKnowsItsSourceAndEveryFileIsListedOnce) {
-  TempDir dir;
+  ScratchDir dir("ibm-config");
   const LoadedConfig c = Load(dir, kIbmExample,
                               R"({"provider": {"proxy_port": 3128, "tags": {"team": "hpc"}},
                "AWS_INSTANCE_PENDING_TIMEOUT_SEC": 300,
@@ -290,7 +268,7 @@ TEST(IbmConfig, EveryEffectiveValueKnowsItsSourceAndEveryFileIsListedOnce) {
 }
 
 TEST(IbmConfig, AMissingIbmFileOrConfigJsonIsNoProblemAndNotListed) {
-  TempDir dir;
+  ScratchDir dir("ibm-config");
   const LoadedConfig c = Load(dir, "", "");
   EXPECT_THAT(c.sources.files, IsEmpty());
   EXPECT_EQ(c.sources.OriginOf("provider.region"), "default");

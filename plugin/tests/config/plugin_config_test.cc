@@ -12,9 +12,12 @@
 
 #include "config/resilience_json.h"
 #include "logging/app_log.h"
+#include "scratch_dir.h"
 
 namespace ohfp::config {
 namespace {
+
+using ohfp::testing::ScratchDir;
 
 namespace fs = std::filesystem;
 using aws::MapEnvironment;
@@ -69,34 +72,6 @@ std::string Slurp(const fs::path& path) {
 fs::path Example(const std::string& name) {
   return fs::path(OHFP_SOURCE_DIR) / "config" / "examples" / name;
 }
-
-// A fresh directory under the build tree, removed at the end of the test.
-class TempDir {
- public:
-  TempDir() {
-    static std::atomic<int> counter{0};
-    path_ = fs::path(OHFP_BINARY_DIR) / "test-tmp" /
-            ("plugin-config-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
-    fs::remove_all(path_);
-    fs::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
-  fs::path Write(const std::string& name, const std::string& content) const {
-    const fs::path file = path_ / name;
-    std::ofstream(file, std::ios::binary) << content;
-    return file;
-  }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
 
 // Every "a.b.c" path of an object tree (objects only; arrays and scalars end a path).
 void KeyPaths(const nlohmann::json& j, const std::string& prefix, std::set<std::string>& out) {
@@ -244,7 +219,7 @@ TEST(PluginConfig, TheEmbeddedDefaultsLimitTheRateAndTheSeedsObjectDoesNot) {
 }
 
 TEST(PluginConfig, AMissingFileMeansTheDefaults) {
-  TempDir dir;
+  ScratchDir dir("plugin-config");
   resilience::Result<PluginConfig> c =
       LoadPluginConfig(dir.path() / "config.json", MapEnvironment{});
   ASSERT_TRUE(c.ok()) << c.error().message();
@@ -252,7 +227,7 @@ TEST(PluginConfig, AMissingFileMeansTheDefaults) {
 }
 
 TEST(PluginConfig, AMissingFileStillTakesTheEnvironment) {
-  TempDir dir;
+  ScratchDir dir("plugin-config");
   MapEnvironment env(Vars{{"AWS_REGION", "eu-central-1"}, {"HF_LOGLEVEL", "LOG_DEBUG"}});
   resilience::Result<PluginConfig> c = LoadPluginConfig(dir.path() / "config.json", env);
   ASSERT_TRUE(c.ok()) << c.error().message();
@@ -368,7 +343,7 @@ TEST(PluginConfig, TheStoreIsSqliteUnlessAUrlNamesAPostgresServer) {
 }
 
 TEST(PluginConfig, OhfpStoreUrlWinsAndBadStoreValuesAreProblems) {
-  TempDir dir;
+  ScratchDir dir("plugin-config");
   MapEnvironment env(Vars{{"OHFP_STORE_URL", "postgres://hf@db2/ohfp"}});
   resilience::Result<PluginConfig> c = LoadPluginConfig(dir.path() / "config.json", env);
   ASSERT_TRUE(c.ok()) << c.error().message();
@@ -850,7 +825,7 @@ TEST(PluginConfig, AnInvalidAwsDefaultRegionIsNamed) {
 }
 
 TEST(PluginConfig, TheEnvironmentWinsOverTheIbmKeysInTheFile) {
-  TempDir dir;
+  ScratchDir dir("plugin-config");
   const fs::path file =
       dir.Write("config.json", R"({"AWS_REGION": "us-east-1", "AWS_PROXY_PORT": 80,
       "AWS_INSTANCE_PENDING_TIMEOUT_SEC": 180})");
@@ -867,7 +842,7 @@ TEST(PluginConfig, TheEnvironmentWinsOverTheIbmKeysInTheFile) {
 // ---- Loading files ----
 
 TEST(PluginConfig, AFileThatIsNotJsonIsOneProblemWithLineAndColumn) {
-  TempDir dir;
+  ScratchDir dir("plugin-config");
   const fs::path file =
       dir.Write("config.json", "{\n  \"provider\": {\n    \"region\": us-east-1\n  }\n}\n");
   resilience::Result<PluginConfig> c = LoadPluginConfig(file, MapEnvironment{});
@@ -885,7 +860,7 @@ TEST(PluginConfig, AFileThatIsNotJsonIsOneProblemWithLineAndColumn) {
 // that says where and prints as JSON (invalid UTF-8 in nlohmann's message made it exit 3; 1e400
 // threw out_of_range, which nobody caught; deep nesting overflows the stack when printed).
 TEST(PluginConfig, HostileFilesAreOneProblemThatSaysWhere) {
-  TempDir dir;
+  ScratchDir dir("plugin-config");
   const struct {
     std::string content;
     std::string says;
@@ -910,7 +885,7 @@ TEST(PluginConfig, HostileFilesAreOneProblemThatSaysWhere) {
 }
 
 TEST(PluginConfig, LineAndColumnAgreeWithTheParser) {
-  TempDir dir;
+  ScratchDir dir("plugin-config");
   for (const std::string& text : {std::string("{"), std::string("x"), std::string("{\"a\": 1,}"),
                                   std::string("\n\n   [1, 2,, 3]"), std::string("")}) {
     const fs::path file = dir.Write("c.json", text);
@@ -932,7 +907,7 @@ TEST(PluginConfig, LineAndColumnAgreeWithTheParser) {
 TEST(PluginConfig, ANewlineInAStringIsReportedWhereItIs) {
   // nlohmann's own message says "line 2, column 0" here (it has counted the newline already); the
   // problem names the newline's own place.
-  TempDir dir;
+  ScratchDir dir("plugin-config");
   resilience::Result<PluginConfig> c =
       LoadPluginConfig(dir.Write("c.json", "{\"a\": \"b\n\"}"), MapEnvironment{});
   ASSERT_FALSE(c.ok());
@@ -940,7 +915,7 @@ TEST(PluginConfig, ANewlineInAStringIsReportedWhereItIs) {
 }
 
 TEST(PluginConfig, LoadReportsFileAndEnvironmentProblemsTogether) {
-  TempDir dir;
+  ScratchDir dir("plugin-config");
   const fs::path file =
       dir.Write("config.json", R"({"provider": {"proxy_port": 0}, "logging": {"max_files": 0},
       "typo": 1})");
@@ -980,14 +955,14 @@ TEST(PluginConfig, EveryProblemInAFileIsReportedAtOnce) {
 }
 
 TEST(PluginConfig, ADirectoryIsNotAConfigurationFile) {
-  TempDir dir;
+  ScratchDir dir("plugin-config");
   resilience::Result<PluginConfig> c = LoadPluginConfig(dir.path(), MapEnvironment{});
   ASSERT_FALSE(c.ok());
   EXPECT_THAT(std::string(c.error().message()), HasSubstr("is a directory"));
 }
 
 TEST(PluginConfig, AnEmptyFileIsNotJson) {
-  TempDir dir;
+  ScratchDir dir("plugin-config");
   resilience::Result<PluginConfig> c =
       LoadPluginConfig(dir.Write("config.json", ""), MapEnvironment{});
   ASSERT_FALSE(c.ok());

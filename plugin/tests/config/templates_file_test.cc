@@ -10,9 +10,12 @@
 
 #include "config/plugin_config.h"
 #include "hostfactory/contract.h"
+#include "scratch_dir.h"
 
 namespace ohfp::config {
 namespace {
+
+using ohfp::testing::ScratchDir;
 
 using hostfactory::HostFactoryTemplateJson;
 using model::Attribute;
@@ -112,32 +115,6 @@ std::string OnlyProblem(const json& t) {
   EXPECT_EQ(r.problems.size(), 1u) << FormatProblems(r.problems) << "\n" << t.dump(2);
   return r.problems.empty() ? "" : r.problems.front().path + ": " + r.problems.front().message;
 }
-
-class TempDir {
- public:
-  TempDir() {
-    static std::atomic<int> counter{0};
-    path_ = fs::path(OHFP_BINARY_DIR) / "test-tmp" /
-            ("templates-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
-    fs::remove_all(path_);
-    fs::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  fs::path Write(const std::string& name, const std::string& content) const {
-    const fs::path file = path_ / name;
-    std::ofstream(file, std::ios::binary) << content;
-    return file;
-  }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
 
 fs::path ExampleTemplates() {
   return fs::path(OHFP_SOURCE_DIR) / "config" / "examples" / "awsprov_templates.json";
@@ -1045,7 +1022,7 @@ TEST(Templates, TheExampleLoadsWithOneTemplatePerProviderApi) {
 }
 
 TEST(Templates, LoadKeepsTheFileOrderOfAttributesAndVmTypes) {
-  TempDir dir;
+  ScratchDir dir("templates");
   const fs::path file = dir.Write("awsprov_templates.json", R"({"templates": [{
       "templateId": "Ordered", "providerApi": "EC2Fleet", "priceType": "spot",
       "attributes": {"nram": ["Numeric", "4096"], "type": ["String", "X86_64"], "ncpus": ["Numeric", "2"],
@@ -1071,7 +1048,7 @@ TEST(Templates, LoadKeepsTheFileOrderOfAttributesAndVmTypes) {
 }
 
 TEST(Templates, AMissingFileIsAnError) {
-  TempDir dir;
+  ScratchDir dir("templates");
   resilience::Result<TemplateSet> set = LoadTemplates(dir.path() / "awsprov_templates.json");
   ASSERT_FALSE(set.ok());
   EXPECT_EQ(set.error().kind(), resilience::ErrorKind::kValidation);
@@ -1082,7 +1059,7 @@ TEST(Templates, AMissingFileIsAnError) {
 // Issue 11's findings where the templates file is parsed (see contract_test and
 // plugin_config_test): one problem, exit 2, a message that says where and prints as JSON.
 TEST(Templates, HostileFilesAreOneProblemThatSaysWhere) {
-  TempDir dir;
+  ScratchDir dir("templates");
   const struct {
     std::string content;
     std::string says;
@@ -1105,7 +1082,7 @@ TEST(Templates, HostileFilesAreOneProblemThatSaysWhere) {
 }
 
 TEST(Templates, AFileThatIsNotJsonIsOneProblemWithLineAndColumn) {
-  TempDir dir;
+  ScratchDir dir("templates");
   const fs::path file =
       dir.Write("awsprov_templates.json", "{\"templates\": [\n  {\"templateId\": 'x'}\n]}");
   resilience::Result<TemplateSet> set = LoadTemplates(file);
@@ -1117,7 +1094,7 @@ TEST(Templates, AFileThatIsNotJsonIsOneProblemWithLineAndColumn) {
 }
 
 TEST(Templates, LoadReportsEveryProblemOnePerLine) {
-  TempDir dir;
+  ScratchDir dir("templates");
   json a = Minimal();
   a["maxNumber"] = -2;
   json b = Minimal();
@@ -1135,7 +1112,7 @@ TEST(Templates, LoadReportsEveryProblemOnePerLine) {
 }
 
 TEST(Templates, ADirectoryIsNotATemplatesFile) {
-  TempDir dir;
+  ScratchDir dir("templates");
   resilience::Result<TemplateSet> set = LoadTemplates(dir.path());
   ASSERT_FALSE(set.ok());
   EXPECT_THAT(std::string(set.error().message()), HasSubstr("is a directory"));
@@ -1208,7 +1185,7 @@ TEST(Templates, HostFactoryJsonReadsBackToTheSameTemplate) {
     printed.erase("availableNumber");
     file["templates"].push_back(printed);
   }
-  TempDir dir;
+  ScratchDir dir("templates");
   resilience::Result<TemplateSet> again = LoadTemplates(dir.Write("again.json", file.dump(2)));
   ASSERT_TRUE(again.ok()) << again.error().message();
   ASSERT_EQ(again->templates.size(), originals.size());

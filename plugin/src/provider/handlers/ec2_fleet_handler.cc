@@ -1,8 +1,6 @@
 #include "provider/handlers/ec2_fleet_handler.h"
 
 #include <algorithm>
-#include <charconv>
-#include <cmath>
 #include <set>
 #include <utility>
 
@@ -19,70 +17,12 @@ using resilience::ErrorKind;
 using resilience::Result;
 using resilience::Status;
 
-// An EC2 tag value holds at most 256 characters.
-constexpr std::size_t kMaxTagValue = 256;
 // Capacity sums of fractional weights, before rounding down to whole units.
 constexpr double kUnitEpsilon = 1e-9;
-
-ec2::FleetType ToFleetType(model::FleetType type) {
-  switch (type) {
-    case model::FleetType::kInstant:
-      return ec2::FleetType::kInstant;
-    case model::FleetType::kRequest:
-      return ec2::FleetType::kRequest;
-    case model::FleetType::kMaintain:
-      return ec2::FleetType::kMaintain;
-  }
-  return ec2::FleetType::kRequest;
-}
-
-std::optional<ec2::SpotAllocationStrategy> SpotStrategy(model::AllocationStrategy s) {
-  using model::AllocationStrategy;
-  switch (s) {
-    case AllocationStrategy::kLowestPrice:
-      return ec2::SpotAllocationStrategy::kLowestPrice;
-    case AllocationStrategy::kDiversified:
-      return ec2::SpotAllocationStrategy::kDiversified;
-    case AllocationStrategy::kCapacityOptimized:
-      return ec2::SpotAllocationStrategy::kCapacityOptimized;
-    case AllocationStrategy::kCapacityOptimizedPrioritized:
-      return ec2::SpotAllocationStrategy::kCapacityOptimizedPrioritized;
-    case AllocationStrategy::kPriceCapacityOptimized:
-      return ec2::SpotAllocationStrategy::kPriceCapacityOptimized;
-    case AllocationStrategy::kPrioritized:
-      return std::nullopt;
-  }
-  return std::nullopt;
-}
-
-std::optional<ec2::OnDemandAllocationStrategy> OnDemandStrategy(model::AllocationStrategy s) {
-  if (s == model::AllocationStrategy::kLowestPrice) {
-    return ec2::OnDemandAllocationStrategy::kLowestPrice;
-  }
-  if (s == model::AllocationStrategy::kPrioritized) {
-    return ec2::OnDemandAllocationStrategy::kPrioritized;
-  }
-  return std::nullopt;
-}
 
 bool Alive(const ec2::Instance& i) { return IsLive(i.state); }
 
 bool IsSpot(const ec2::Instance& i) { return i.lifecycle == "spot"; }
-
-double WeightOf(const WeightMap& weights, std::string_view instance_type) {
-  auto it = weights.find(instance_type);
-  return it == weights.end() ? 1.0 : it->second;
-}
-
-int WholeUnits(double units) {
-  return std::max(0, static_cast<int>(std::floor(units + kUnitEpsilon)));
-}
-
-bool IsWeightTag(std::string_view key) {
-  if (key == kTagWeights) return true;
-  return key.size() > kTagWeights.size() && key.starts_with(kTagWeights) &&
-         key[kTagWeights.size()] == ':';
-}
 
 // Submitted, active or modifying: the fleet may still launch.
 bool IsOpen(ec2::FleetState state) {
@@ -191,149 +131,6 @@ AwsObservation FleetObservation(const model::Request& request,
   return out;
 }
 
-int OnDemandCapacityFor(int total, int percent_on_demand) {
-  if (total <= 0) return 0;
-  const long long percent = std::clamp(percent_on_demand, 0, 100);
-  const long long on_demand = (static_cast<long long>(total) * percent + 99) / 100;
-  return static_cast<int>(std::min<long long>(on_demand, total));
-}
-
-std::vector<ec2::Tag> WeightTags(const std::vector<std::pair<std::string, double>>& vm_types) {
-  std::vector<ec2::Tag> tags;
-  std::string value;
-  auto flush = [&] {
-    if (value.empty()) return;
-    const std::string key = tags.empty()
-                                ? std::string(kTagWeights)
-                                : std::string(kTagWeights) + ":" + std::to_string(tags.size() + 1);
-    tags.push_back({key, value});
-    value.clear();
-  };
-  for (const auto& [type, weight] : vm_types) {
-    const std::string entry = type + "=" + base::FormatNumber(weight);
-    if (!value.empty() && value.size() + 1 + entry.size() > kMaxTagValue) flush();
-    value += (value.empty() ? "" : ",") + entry;
-  }
-  flush();
-  return tags;
-}
-
-WeightMap WeightsFromTags(const std::vector<ec2::Tag>& tags) {
-  WeightMap weights;
-  for (const ec2::Tag& tag : tags) {
-    if (!IsWeightTag(tag.key)) continue;
-    std::string_view rest = tag.value;
-    while (!rest.empty()) {
-      const std::size_t comma = rest.find(',');
-      const std::string_view entry = rest.substr(0, comma);
-      rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
-      const std::size_t eq = entry.rfind('=');
-      if (eq == std::string_view::npos || eq == 0) continue;
-      double weight = 0;
-      const std::string_view number = entry.substr(eq + 1);
-      const std::from_chars_result r =
-          std::from_chars(number.data(), number.data() + number.size(), weight);
-      if (r.ec != std::errc() || r.ptr != number.data() + number.size() || !(weight > 0)) continue;
-      weights[std::string(entry.substr(0, eq))] = weight;
-    }
-  }
-  return weights;
-}
-
-ec2::CreateFleetRequest CreateFleetRequestFor(const AwsLaunchSpec& spec,
-                                              const RequestLaunchTemplate& lt) {
-  const model::Template& t = *spec.tmpl;
-  ec2::CreateFleetRequest r;
-  r.client_token = spec.client_token;
-  r.type = ToFleetType(t.fleet_type);
-
-  // On-demand: all of it for ondemand; for spot and heterogeneous, onDemandCapacity plus
-  // percentOnDemand of the rest (model::OnDemandUnits), the remainder Spot.
-  const bool on_demand_only = t.price_type == model::PriceType::kOnDemand;
-  const int on_demand = model::OnDemandUnits(t, spec.count);
-  r.target_capacity.total = spec.count;
-  r.target_capacity.on_demand = on_demand;
-  r.target_capacity.spot = spec.count - on_demand;
-  r.target_capacity.default_type =
-      on_demand_only ? ec2::CapacityType::kOnDemand : ec2::CapacityType::kSpot;
-
-  if (std::optional<model::AllocationStrategy> s = model::SpotStrategyOf(t)) {
-    r.spot_allocation_strategy = SpotStrategy(*s);
-  }
-  if (std::optional<model::AllocationStrategy> s = model::OnDemandStrategyOf(t)) {
-    r.on_demand_allocation_strategy = OnDemandStrategy(*s);
-  } else if (r.spot_allocation_strategy ==
-             ec2::SpotAllocationStrategy::kCapacityOptimizedPrioritized) {
-    r.on_demand_allocation_strategy = ec2::OnDemandAllocationStrategy::kPrioritized;
-  }
-  if (!on_demand_only) r.spot_instance_pools_to_use_count = t.pools_count;
-
-  // Each instance type (in priority order, with its priority when the template asks for them) x
-  // each subnet. No type: the launch template's; no subnet: the template's (or the default VPC's).
-  const std::vector<std::string> subnets =
-      t.subnet_ids.empty() ? std::vector<std::string>{""} : t.subnet_ids;
-  const std::string max_price = on_demand_only ? std::string() : t.max_spot_price;
-  ec2::FleetLaunchTemplateConfig config;
-  config.launch_template = {lt.id, "", lt.version};
-  std::vector<std::pair<std::string, double>> weights;
-  for (const model::LaunchType& type : model::LaunchTypes(t)) {
-    if (type.weight) weights.emplace_back(type.type, *type.weight);
-    for (const std::string& subnet : subnets) {
-      ec2::FleetOverride o;
-      o.instance_type = type.type;
-      o.subnet_id = subnet;
-      o.weighted_capacity = type.weight;
-      o.priority = type.priority;
-      o.max_price = max_price;
-      const bool empty = o.instance_type.empty() && o.subnet_id.empty() && o.max_price.empty();
-      if (!empty) config.overrides.push_back(std::move(o));
-    }
-  }
-  r.launch_template_configs.push_back(std::move(config));
-
-  if (r.type == ec2::FleetType::kMaintain) {
-    r.excess_capacity_termination_policy = ec2::ExcessCapacityTerminationPolicy::kNoTermination;
-  }
-  r.tags = spec.tags;
-  for (ec2::Tag& w : WeightTags(weights)) r.tags.push_back(std::move(w));
-  if (r.type == ec2::FleetType::kInstant) r.instance_tags = spec.tags;
-  return r;
-}
-
-ec2::TargetCapacity LoweredTarget(const ec2::Fleet& fleet,
-                                  const std::vector<ec2::Instance>& remaining,
-                                  const WeightMap& weights, Undelivered undelivered) {
-  const ec2::TargetCapacity& now = fleet.target_capacity;
-  double on_demand_units = 0;
-  double spot_units = 0;
-  for (const ec2::Instance& i : remaining) {
-    if (!Alive(i)) continue;
-    (IsSpot(i) ? spot_units : on_demand_units) += WeightOf(weights, i.instance_type);
-  }
-  // What the fleet still owes: its target minus what it has delivered.
-  double owed = 0;
-  double owed_on_demand = 0;
-  if (undelivered == Undelivered::kKeep) {
-    owed = std::max(0.0, static_cast<double>(now.total) - fleet.fulfilled_capacity);
-    if (now.on_demand) {
-      owed_on_demand = std::min(owed, std::max(0.0, static_cast<double>(*now.on_demand) -
-                                                        fleet.fulfilled_on_demand_capacity));
-    }
-  }
-  ec2::TargetCapacity lowered;
-  lowered.total = std::min(now.total, WholeUnits(on_demand_units + spot_units + owed));
-  if (now.on_demand) {
-    const int on_demand =
-        std::min({*now.on_demand, WholeUnits(on_demand_units + owed_on_demand), lowered.total});
-    lowered.on_demand = on_demand;
-    lowered.spot = lowered.total - on_demand;
-  } else if (now.spot) {
-    const double owed_spot = std::max(0.0, owed - owed_on_demand);
-    lowered.spot = std::min({*now.spot, WholeUnits(spot_units + owed_spot), lowered.total});
-  }
-  return lowered;
-}
-
 // ---------------------------------------------------------------------------------------------
 // The handler
 
@@ -422,28 +219,84 @@ Status Ec2FleetHandler::DeleteFleet(const ec2::Fleet& fleet, bool terminate_inst
   return resilience::OkStatus();
 }
 
+namespace {
+
+// Full records of what an instant fleet launched (state, addresses, launch time). An instance EC2
+// does not show yet is reported by id alone; the next poll fills it in.
+std::vector<ec2::Instance> LaunchedInstances(aws::AwsClient& client,
+                                             const ec2::CreateFleetResult& created,
+                                             const std::vector<std::string>& ids) {
+  std::vector<ec2::Instance> instances;
+  Result<std::vector<ec2::Instance>> found = DescribeByIds(client, ids);
+  if (found.ok()) instances = std::move(*found);
+  for (const ec2::FleetLaunchedInstances& launched : created.instances) {
+    for (const std::string& id : launched.instance_ids) {
+      const bool seen = std::any_of(instances.begin(), instances.end(),
+                                    [&](const ec2::Instance& i) { return i.instance_id == id; });
+      if (!seen) {
+        instances.push_back(
+            {.instance_id = id,
+             .instance_type = launched.instance_type,
+             .state = "pending",
+             .lifecycle = launched.lifecycle == ec2::CapacityType::kSpot ? "spot" : ""});
+      }
+    }
+  }
+  return instances;
+}
+
+}  // namespace
+
+Result<ec2::CreateFleetResult> Ec2FleetHandler::AdoptLaunchedFleet(const AwsLaunchSpec& spec,
+                                                                   const Error& mismatch) {
+  // The token launched a fleet already, from other parameters (the template was edited since an
+  // attempt whose answer was lost): that fleet is the request's. Found by its tag; when EC2 does
+  // not list it yet, the outcome is unknown, not refused.
+  model::Request request;
+  request.id = spec.request_id;
+  Result<std::optional<ec2::Fleet>> found = FindFleet(request);
+  if (!found.ok() || !found->has_value()) {
+    return Error(ErrorKind::kTransient, "FleetNotVisibleYet",
+                 "ClientToken " + spec.client_token +
+                     " launched an EC2 Fleet already, not listed yet: " + mismatch.ToString() +
+                     (found.ok() ? std::string() : "; " + found.error().ToString()));
+  }
+  return ec2::CreateFleetResult{
+      .fleet_id = (*found)->fleet_id, .instances = (*found)->instances, .errors = (*found)->errors};
+}
+
+Result<AwsLaunchOutcome> Ec2FleetHandler::EndEmptyInstantFleet(
+    const AwsLaunchSpec& spec, const ec2::CreateFleetResult& created, AwsLaunchOutcome out) {
+  // An instant fleet that launched nothing never will: delete it, and ohfp's launch template,
+  // now (the service records no machine for the request, so it would never clean them up).
+  // Once deleted, it is not recorded either: a fleet that never held anything is no part of
+  // the request (and EC2 may not list it again, which would read as not visible yet).
+  model::Request request;
+  request.id = spec.request_id;
+  request.created.resource_id = out.resource_id;
+  request.created.launch_template_id = out.launch_template_id;
+  if (Cleanup(request).ok()) out.resource_id.clear();
+  // A pool refused for what the template says (an image, a subnet, a permission): the
+  // template is wrong, and requestMachines says so. Capacity (and anything passing): the
+  // request ends complete_with_error with the reasons.
+  for (const ec2::FleetError& e : created.errors) {
+    if (IsTemplateProblem(e.error.kind())) {
+      return e.error.WithMessage("the instant fleet launched nothing: " + DescribeFleetError(e));
+    }
+  }
+  if (out.errors.empty()) out.errors.push_back("the instant fleet launched no instance");
+  return out;
+}
+
 Result<AwsLaunchOutcome> Ec2FleetHandler::Launch(const AwsLaunchSpec& spec) {
   Result<RequestLaunchTemplate> lt = EnsureRequestLaunchTemplate(client_, spec);
   if (!lt.ok()) return lt.error();
   Result<ec2::CreateFleetResult> created =
       ec2::CreateFleet(client_, CreateFleetRequestFor(spec, *lt));
   if (!created.ok() && created.error().kind() == ErrorKind::kIdempotencyMismatch) {
-    // The token launched a fleet already, from other parameters (the template was edited since an
-    // attempt whose answer was lost): that fleet is the request's. Found by its tag; when EC2 does
-    // not list it yet, the outcome is unknown, not refused.
-    model::Request request;
-    request.id = spec.request_id;
-    Result<std::optional<ec2::Fleet>> found = FindFleet(request);
-    if (!found.ok() || !found->has_value()) {
-      return Error(
-          ErrorKind::kTransient, "FleetNotVisibleYet",
-          "ClientToken " + spec.client_token +
-              " launched an EC2 Fleet already, not listed yet: " + created.error().ToString() +
-              (found.ok() ? std::string() : "; " + found.error().ToString()));
-    }
-    created = ec2::CreateFleetResult{.fleet_id = (*found)->fleet_id,
-                                     .instances = (*found)->instances,
-                                     .errors = (*found)->errors};
+    Result<ec2::CreateFleetResult> adopted = AdoptLaunchedFleet(spec, created.error());
+    if (!adopted.ok()) return adopted.error();
+    created = std::move(adopted);
   }
   if (!created.ok()) {
     // Refused for what the template or the account says: no attempt will use ohfp's launch
@@ -465,44 +318,8 @@ Result<AwsLaunchOutcome> Ec2FleetHandler::Launch(const AwsLaunchSpec& spec) {
   if (spec.tmpl->fleet_type != model::FleetType::kInstant) return out;
 
   const std::vector<std::string> ids = created->InstanceIds();
-  if (ids.empty()) {
-    // An instant fleet that launched nothing never will: delete it, and ohfp's launch template,
-    // now (the service records no machine for the request, so it would never clean them up).
-    // Once deleted, it is not recorded either: a fleet that never held anything is no part of
-    // the request (and EC2 may not list it again, which would read as not visible yet).
-    model::Request request;
-    request.id = spec.request_id;
-    request.created.resource_id = out.resource_id;
-    request.created.launch_template_id = out.launch_template_id;
-    if (Cleanup(request).ok()) out.resource_id.clear();
-    // A pool refused for what the template says (an image, a subnet, a permission): the
-    // template is wrong, and requestMachines says so. Capacity (and anything passing): the
-    // request ends complete_with_error with the reasons.
-    for (const ec2::FleetError& e : created->errors) {
-      if (IsTemplateProblem(e.error.kind())) {
-        return e.error.WithMessage("the instant fleet launched nothing: " + DescribeFleetError(e));
-      }
-    }
-    if (out.errors.empty()) out.errors.push_back("the instant fleet launched no instance");
-    return out;
-  }
-  // Full records for the service (state, addresses, launch time). An instance EC2 does not show
-  // yet is reported by id alone; the next poll fills it in.
-  Result<std::vector<ec2::Instance>> found = DescribeByIds(client_, ids);
-  if (found.ok()) out.instances = std::move(*found);
-  for (const ec2::FleetLaunchedInstances& launched : created->instances) {
-    for (const std::string& id : launched.instance_ids) {
-      const bool seen = std::any_of(out.instances.begin(), out.instances.end(),
-                                    [&](const ec2::Instance& i) { return i.instance_id == id; });
-      if (!seen) {
-        out.instances.push_back(
-            {.instance_id = id,
-             .instance_type = launched.instance_type,
-             .state = "pending",
-             .lifecycle = launched.lifecycle == ec2::CapacityType::kSpot ? "spot" : ""});
-      }
-    }
-  }
+  if (ids.empty()) return EndEmptyInstantFleet(spec, *created, std::move(out));
+  out.instances = LaunchedInstances(client_, *created, ids);
   // The fleet's instance TagSpecification tags them; a failure to add what is missing is retried
   // by the next Observe, and must not turn a launch into an unknown outcome.
   (void)TagUntagged(client_, out.instances, spec.request_id, spec.tags);

@@ -91,20 +91,14 @@
 #include "aws/ec2/fleets.h"
 #include "ohfp/resilience/clock.h"
 #include "provider/handlers/api_handler.h"
+#include "provider/handlers/ec2_fleet_request.h"
 #include "provider/handlers/request_launch_template.h"
 
 namespace ohfp::provider {
 
-// The fleet tag(s) holding the template's vmTypes weights ("c5.large=1,c5.xlarge=2"); further
-// chunks are "ohfp:weights:2", "ohfp:weights:3", ...
-inline constexpr std::string_view kTagWeights = "ohfp:weights";
-
 // On an instance a maintain fleet's target was lowered for by Release ("true"): a Release repeated
 // after TerminateInstances failed does not lower the target for it again.
 inline constexpr std::string_view kTagReleasedFromFleet = "ohfp:released";
-
-// Instance type -> weight (WeightedCapacity).
-using WeightMap = std::map<std::string, double, std::less<>>;
 
 // How long after a request's creation a recorded fleet that DescribeFleets does not list counts as
 // not visible yet (EC2's describe calls are eventually consistent) rather than gone.
@@ -132,39 +126,19 @@ class Ec2FleetHandler final : public ApiHandler {
       const model::Request& request, const std::optional<aws::ec2::Fleet>& fleet);
   // DeleteFleets of one fleet; a fleet AWS no longer has is deleted.
   resilience::Status DeleteFleet(const aws::ec2::Fleet& fleet, bool terminate_instances);
+  // After CreateFleet's IdempotentParameterMismatch (`mismatch`: the token launched a fleet
+  // already): that fleet, found by its tag, as CreateFleet would have answered; kTransient
+  // "FleetNotVisibleYet" when EC2 does not list it yet.
+  resilience::Result<aws::ec2::CreateFleetResult> AdoptLaunchedFleet(
+      const AwsLaunchSpec& spec, const resilience::Error& mismatch);
+  // An instant fleet that launched nothing: deleted at once with ohfp's launch template; the
+  // pools' template problem as the error, else `out` with the reasons.
+  resilience::Result<AwsLaunchOutcome> EndEmptyInstantFleet(
+      const AwsLaunchSpec& spec, const aws::ec2::CreateFleetResult& created, AwsLaunchOutcome out);
 
   aws::AwsClient& client_;
   const resilience::Clock& clock_;  // wall time: how old a request is (kEc2FleetVisibilityGrace)
 };
-
-// The CreateFleet request for a launch spec and its launch template: what Launch() sends, exposed
-// for tests.
-//   - Type from fleetType; TotalTargetCapacity = spec.count (capacity units with vmTypes weights).
-//   - priceType ondemand: all on-demand, DefaultTargetCapacityType on-demand; spot: all spot,
-//     default spot; heterogeneous: OnDemandCapacityFor(count, percentOnDemand) on-demand, the rest
-//     spot, default spot.
-//   - Overrides: each instance type (vmTypes in file order with WeightedCapacity, or vmType; none
-//     when the launch template sets it) x each subnet (none: the template's or the default VPC's),
-//     MaxPrice = maxSpotPrice (per unit hour with weights) unless priceType is ondemand; with a
-//     "prioritized" strategy each override's Priority is its type's position in vmTypes.
-//   - allocationStrategy: the on-demand strategy for priceType ondemand, the spot strategy
-//     otherwise (capacity-optimized-prioritized also makes the on-demand part "prioritized").
-//   - ClientToken = spec.client_token. Tags: the fleet gets spec.tags (plus kTagWeights with
-//     weights); an instant fleet's instances get spec.tags.
-//   - maintain: ExcessCapacityTerminationPolicy no-termination (AWS honours it for maintain fleets
-//     only; the others are never modified). ReplaceUnhealthyInstances is left off (AWS's default).
-aws::ec2::CreateFleetRequest CreateFleetRequestFor(const AwsLaunchSpec& spec,
-                                                   const RequestLaunchTemplate& lt);
-
-// The on-demand part of `total` for priceType heterogeneous: percent_on_demand % of it, rounded up
-// (as Auto Scaling rounds its OnDemandPercentageAboveBaseCapacity in favour of on-demand): 3 at
-// 50 % gives 2 on-demand and 1 spot. Clamped to [0, total].
-int OnDemandCapacityFor(int total, int percent_on_demand);
-
-// The kTagWeights tags for `vm_types` (empty when there are none), and the weights read back from a
-// fleet's tags (empty when it has none).
-std::vector<aws::ec2::Tag> WeightTags(const std::vector<std::pair<std::string, double>>& vm_types);
-WeightMap WeightsFromTags(const std::vector<aws::ec2::Tag>& tags);
 
 // One line for a pool a fleet could not fill, as the request's message shows it:
 // "InsufficientInstanceCapacity: We currently do not have ... (c5.large, subnet-0a1b, on-demand)".
@@ -184,17 +158,5 @@ std::string DescribeFleetError(const aws::ec2::FleetError& error);
 AwsObservation FleetObservation(const model::Request& request,
                                 const std::optional<aws::ec2::Fleet>& fleet,
                                 std::vector<aws::ec2::Instance> instances, resilience::SysTime now);
-
-// Whether what the fleet's target keeps includes the capacity it has not delivered yet.
-enum class Undelivered { kKeep, kDrop };
-
-// The target a maintain fleet is lowered to so that it holds exactly `remaining` (the live
-// instances that stay; pending and running count, weighted by `weights`), plus, with kKeep, the
-// capacity it still owes (target - fulfilled). Never above the fleet's current target; whole units,
-// rounded down. The on-demand/spot split follows the remaining instances' lifecycles when the
-// fleet's target has one.
-aws::ec2::TargetCapacity LoweredTarget(const aws::ec2::Fleet& fleet,
-                                       const std::vector<aws::ec2::Instance>& remaining,
-                                       const WeightMap& weights, Undelivered undelivered);
 
 }  // namespace ohfp::provider

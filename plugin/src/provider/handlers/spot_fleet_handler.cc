@@ -8,75 +8,26 @@
 
 #include "aws/ec2/instances.h"
 #include "base/strings.h"
+#include "base/time_text.h"
 #include "provider/handlers/instance_ops.h"
 
 namespace ohfp::provider {
 namespace {
 
 namespace ec2 = aws::ec2;
-using ec2::SpotFleetAllocationStrategy;
-using ec2::SpotFleetOnDemandAllocationStrategy;
 using ec2::SpotFleetRequestDescription;
 using ec2::SpotFleetState;
 using ec2::SpotFleetType;
-using model::FleetType;
-using model::PriceType;
 using resilience::Error;
 using resilience::ErrorKind;
 using resilience::Result;
 using resilience::Status;
 using resilience::SysTime;
 
-// AllocationStrategy when the template gives none: AWS's recommendation for Spot Fleet.
-constexpr SpotFleetAllocationStrategy kDefaultStrategy =
-    SpotFleetAllocationStrategy::kPriceCapacityOptimized;
 // At most this many distinct history messages go into an observation's errors.
 constexpr std::size_t kMaxHistoryMessages = 5;
 // Capacity units are doubles; compare them with some slack.
 constexpr double kUnitSlack = 1e-9;
-
-std::optional<SpotFleetAllocationStrategy> SpotStrategy(model::AllocationStrategy s) {
-  using model::AllocationStrategy;
-  switch (s) {
-    case AllocationStrategy::kLowestPrice:
-      return SpotFleetAllocationStrategy::kLowestPrice;
-    case AllocationStrategy::kDiversified:
-      return SpotFleetAllocationStrategy::kDiversified;
-    case AllocationStrategy::kCapacityOptimized:
-      return SpotFleetAllocationStrategy::kCapacityOptimized;
-    case AllocationStrategy::kCapacityOptimizedPrioritized:
-      return SpotFleetAllocationStrategy::kCapacityOptimizedPrioritized;
-    case AllocationStrategy::kPriceCapacityOptimized:
-      return SpotFleetAllocationStrategy::kPriceCapacityOptimized;
-    case AllocationStrategy::kPrioritized:
-      return std::nullopt;
-  }
-  return std::nullopt;
-}
-
-std::optional<SpotFleetOnDemandAllocationStrategy> OnDemandStrategy(model::AllocationStrategy s) {
-  if (s == model::AllocationStrategy::kLowestPrice) {
-    return SpotFleetOnDemandAllocationStrategy::kLowestPrice;
-  }
-  if (s == model::AllocationStrategy::kPrioritized) {
-    return SpotFleetOnDemandAllocationStrategy::kPrioritized;
-  }
-  return std::nullopt;
-}
-
-// "2026-01-01T00:00:00Z".
-std::string FormatTime(SysTime time) {
-  using namespace std::chrono;
-  const auto secs = floor<seconds>(time);
-  const auto day = floor<days>(secs);
-  const year_month_day ymd{day};
-  const hh_mm_ss<seconds> hms{secs - day};
-  auto two = [](long v) { return (v < 10 ? "0" : "") + std::to_string(v); };
-  return std::to_string(static_cast<int>(ymd.year())) + "-" +
-         two(static_cast<long>(static_cast<unsigned>(ymd.month()))) + "-" +
-         two(static_cast<long>(static_cast<unsigned>(ymd.day()))) + "T" + two(hms.hours().count()) +
-         ":" + two(hms.minutes().count()) + ":" + two(hms.seconds().count()) + "Z";
-}
 
 bool IsTerminated(std::string_view state) { return state == "terminated"; }
 
@@ -188,83 +139,6 @@ int SpotFleetTargetAfterRelease(int target, double live_units, double released_u
                     std::max(0, target));
 }
 
-ec2::RequestSpotFleetRequest SpotFleetRequestFor(const AwsLaunchSpec& spec,
-                                                 const RequestLaunchTemplate& launch_template,
-                                                 SysTime now) {
-  const model::Template& t = *spec.tmpl;
-  ec2::RequestSpotFleetRequest r;
-  r.client_token = spec.client_token;
-  r.iam_fleet_role = t.fleet_role;
-  r.target_capacity = spec.count;
-  // All of it for ondemand; onDemandCapacity plus percentOnDemand of the rest otherwise.
-  if (const int on_demand = model::OnDemandUnits(t, spec.count);
-      t.price_type == PriceType::kOnDemand || on_demand > 0 || t.percent_on_demand ||
-      t.on_demand_base) {
-    r.on_demand_target_capacity = on_demand;
-  }
-
-  r.allocation_strategy = kDefaultStrategy;
-  if (std::optional<model::AllocationStrategy> s = model::SpotStrategyOf(t)) {
-    if (std::optional<SpotFleetAllocationStrategy> spot = SpotStrategy(*s)) {
-      r.allocation_strategy = *spot;
-    }
-  }
-  if (std::optional<model::AllocationStrategy> s = model::OnDemandStrategyOf(t)) {
-    r.on_demand_allocation_strategy = OnDemandStrategy(*s);
-  }
-  if (t.price_type != PriceType::kOnDemand) r.instance_pools_to_use_count = t.pools_count;
-
-  const bool maintain = t.fleet_type == FleetType::kMaintain;
-  r.type = maintain ? SpotFleetType::kMaintain : SpotFleetType::kRequest;
-  if (maintain) {
-    r.excess_capacity_termination_policy =
-        ec2::SpotFleetExcessCapacityTerminationPolicy::kNoTermination;
-  }
-  if (t.spot_fleet_request_expiry) {
-    r.valid_until = std::chrono::floor<std::chrono::seconds>(now) +
-                    std::chrono::minutes(*t.spot_fleet_request_expiry);
-    r.terminate_instances_with_expiration = false;
-  }
-
-  // Overrides: each instance type (priority order, with its priority when the template asks for
-  // them) x each subnet.
-  const std::vector<model::LaunchType> types = model::LaunchTypes(t);
-  const bool weighted = std::any_of(types.begin(), types.end(), [](const model::LaunchType& l) {
-    return l.weight && *l.weight != 1.0;
-  });
-  std::vector<std::string> subnets = t.subnet_ids;
-  if (subnets.empty()) subnets.emplace_back();
-  const std::string spot_price =
-      t.price_type == PriceType::kOnDemand ? std::string() : t.max_spot_price;
-  ec2::SpotFleetLaunchTemplateConfig config;
-  config.launch_template = {launch_template.id, "", launch_template.version};
-  for (const std::string& subnet : subnets) {
-    for (const model::LaunchType& type : types) {
-      ec2::SpotFleetLaunchTemplateOverrides o;
-      o.instance_type = type.type;
-      o.subnet_id = subnet;
-      o.weighted_capacity = type.weight;
-      o.spot_price = spot_price;
-      o.priority = type.priority;
-      if (o.instance_type.empty() && o.subnet_id.empty() && !o.weighted_capacity &&
-          o.spot_price.empty() && !o.priority) {
-        continue;  // nothing to override
-      }
-      config.overrides.push_back(std::move(o));
-    }
-  }
-  r.launch_template_configs.push_back(std::move(config));
-
-  r.tags = spec.tags;
-  if (weighted) {
-    for (const model::LaunchType& type : types) {
-      r.tags.push_back({std::string(kTagWeightPrefix) + type.type,
-                        base::FormatNumber(type.weight.value_or(1.0))});
-    }
-  }
-  return r;
-}
-
 // ---- Launch ----
 
 Result<AwsLaunchOutcome> SpotFleetHandler::Launch(const AwsLaunchSpec& spec) {
@@ -326,6 +200,104 @@ Result<std::optional<SpotFleetRequestDescription>> SpotFleetHandler::FindFleet(
   return FindTaggedFleet(client_, request.id);
 }
 
+namespace {
+
+// Adds to `seen` the fleet's `members` that do not carry the request's tag yet, tagging them on
+// the way (best effort: an instance left untagged now is tagged on the next poll).
+Status AddUntaggedMembers(aws::AwsClient& client, const model::Request& request,
+                          const std::optional<SpotFleetRequestDescription>& fleet,
+                          const std::vector<ec2::SpotFleetInstance>& members,
+                          AwsObservation& seen) {
+  std::vector<std::string> untagged;
+  for (const ec2::SpotFleetInstance& m : members) {
+    if (std::none_of(seen.instances.begin(), seen.instances.end(),
+                     [&](const ec2::Instance& i) { return i.instance_id == m.instance_id; })) {
+      untagged.push_back(m.instance_id);
+    }
+  }
+  if (untagged.empty()) return resilience::OkStatus();
+  Result<std::vector<ec2::Instance>> more = DescribeByIds(client, untagged);
+  if (!more.ok()) return more.error();
+  const std::vector<ec2::Tag> tags =
+      InstanceTagsFrom(request, fleet.has_value() ? fleet->tags : std::vector<ec2::Tag>{});
+  (void)TagUntagged(client, *more, request.id, tags);
+  seen.instances.insert(seen.instances.end(), std::make_move_iterator(more->begin()),
+                        std::make_move_iterator(more->end()));
+  return resilience::OkStatus();
+}
+
+// The history's distinct error and information events (e.g. spotInstanceCountLimitExceeded,
+// launchSpecUnusable "Spot price too low"), the last kMaxHistoryMessages of them.
+std::vector<std::string> HistoryMessages(const ec2::SpotFleetHistory& history) {
+  std::vector<std::string> messages;
+  for (const ec2::SpotFleetHistoryRecord& e : history.records) {
+    if (e.event_type != ec2::SpotFleetEventType::kError &&
+        e.event_type != ec2::SpotFleetEventType::kInformation) {
+      continue;
+    }
+    std::string text = "Spot Fleet " + std::string(ec2::WireName(e.event_type)) + " " +
+                       e.event_sub_type +
+                       (e.event_description.empty() ? "" : ": " + e.event_description);
+    if (std::find(messages.begin(), messages.end(), text) == messages.end()) {
+      messages.push_back(std::move(text));
+    }
+  }
+  const std::size_t skip =
+      messages.size() > kMaxHistoryMessages ? messages.size() - kMaxHistoryMessages : 0;
+  messages.erase(messages.begin(), messages.begin() + static_cast<std::ptrdiff_t>(skip));
+  return messages;
+}
+
+// Whether the fleet `f` is still fulfilling; why it falls short (an end, an activity error, the
+// history's events since `created`) into seen.errors.
+void ObserveFleetState(aws::AwsClient& client, const SpotFleetRequestDescription& f, SysTime now,
+                       SysTime created, AwsObservation& seen) {
+  const bool short_of_target =
+      f.fulfilled_capacity + kUnitSlack < static_cast<double>(f.target_capacity);
+  const bool ended = IsCancelledOrFailed(f.state);
+  seen.fulfilling = short_of_target && !ended;
+  const bool activity_error = f.activity_status == ec2::SpotFleetActivityStatus::kError;
+  if (ended && short_of_target) {
+    std::string why = "Spot Fleet request " + f.spot_fleet_request_id + " is " +
+                      std::string(ec2::WireName(f.state)) + " with " +
+                      base::FormatNumber(f.fulfilled_capacity) + " of " +
+                      std::to_string(f.target_capacity) + " units";
+    if (f.valid_until && *f.valid_until <= now) {
+      why += ": it expired at " + base::FormatIso8601(*f.valid_until) + " (spotFleetRequestExpiry)";
+    }
+    seen.errors.push_back(std::move(why));
+  }
+  if (activity_error) {
+    seen.errors.push_back("Spot Fleet request " + f.spot_fleet_request_id +
+                          " reports activity status error");
+  }
+  if (!short_of_target && !activity_error) return;
+  Result<ec2::SpotFleetHistory> history = ec2::DescribeSpotFleetRequestHistory(
+      client, {.spot_fleet_request_id = f.spot_fleet_request_id, .start_time = created});
+  if (!history.ok()) {
+    seen.errors.push_back("the Spot Fleet request's history could not be read: " +
+                          history.error().ToString());
+    return;
+  }
+  std::vector<std::string> messages = HistoryMessages(*history);
+  seen.errors.insert(seen.errors.end(), std::make_move_iterator(messages.begin()),
+                     std::make_move_iterator(messages.end()));
+}
+
+// The running instances' capacity units by the fleet's weights; nullopt for an unweighted fleet.
+std::optional<double> RunningCapacity(const SpotFleetRequestDescription& f,
+                                      const std::vector<ec2::Instance>& instances) {
+  const std::map<std::string, double, std::less<>> weights = SpotFleetWeights(f.tags);
+  if (weights.empty()) return std::nullopt;
+  double running = 0;
+  for (const ec2::Instance& i : instances) {
+    if (i.state == "running") running += WeightOf(weights, i.instance_type);
+  }
+  return running;
+}
+
+}  // namespace
+
 Result<AwsObservation> SpotFleetHandler::Observe(const model::Request& request) {
   Result<std::optional<SpotFleetRequestDescription>> fleet = FindFleet(request);
   if (!fleet.ok()) return fleet.error();
@@ -350,29 +322,14 @@ Result<AwsObservation> SpotFleetHandler::Observe(const model::Request& request) 
   Result<std::vector<ec2::Instance>> tagged = InstancesTaggedWith(client_, request.id);
   if (!tagged.ok()) return tagged.error();
   seen.instances = std::move(*tagged);
-  std::vector<std::string> untagged;
-  for (const ec2::SpotFleetInstance& m : members) {
-    if (std::none_of(seen.instances.begin(), seen.instances.end(),
-                     [&](const ec2::Instance& i) { return i.instance_id == m.instance_id; })) {
-      untagged.push_back(m.instance_id);
-    }
-  }
-  if (!untagged.empty()) {
-    Result<std::vector<ec2::Instance>> more = DescribeByIds(client_, untagged);
-    if (!more.ok()) return more.error();
-    const std::vector<ec2::Tag> tags =
-        InstanceTagsFrom(request, fleet->has_value() ? (*fleet)->tags : std::vector<ec2::Tag>{});
-    // Best effort: an instance left untagged now is tagged on the next poll.
-    (void)TagUntagged(client_, *more, request.id, tags);
-    seen.instances.insert(seen.instances.end(), std::make_move_iterator(more->begin()),
-                          std::make_move_iterator(more->end()));
+  if (Status added = AddUntaggedMembers(client_, request, *fleet, members, seen); !added.ok()) {
+    return added.error();
   }
 
   const SysTime now = clock_.SystemNow();
-  const SysTime created = request.created_at;
   if (!fleet->has_value()) {
     if (!request.created.resource_id.empty()) {
-      if (now - created < kFleetVisibilityGrace) {
+      if (now - request.created_at < kFleetVisibilityGrace) {
         seen.fulfilling = true;  // just created: EC2 may not list it yet
       } else {
         seen.errors.push_back("Spot Fleet request " + request.created.resource_id +
@@ -381,64 +338,8 @@ Result<AwsObservation> SpotFleetHandler::Observe(const model::Request& request) 
     }
     return seen;
   }
-
-  const SpotFleetRequestDescription& f = **fleet;
-  const bool short_of_target =
-      f.fulfilled_capacity + kUnitSlack < static_cast<double>(f.target_capacity);
-  const bool ended = IsCancelledOrFailed(f.state);
-  seen.fulfilling = short_of_target && !ended;
-  const bool activity_error = f.activity_status == ec2::SpotFleetActivityStatus::kError;
-  if (ended && short_of_target) {
-    std::string why = "Spot Fleet request " + f.spot_fleet_request_id + " is " +
-                      std::string(ec2::WireName(f.state)) + " with " +
-                      base::FormatNumber(f.fulfilled_capacity) + " of " +
-                      std::to_string(f.target_capacity) + " units";
-    if (f.valid_until && *f.valid_until <= now) {
-      why += ": it expired at " + FormatTime(*f.valid_until) + " (spotFleetRequestExpiry)";
-    }
-    seen.errors.push_back(std::move(why));
-  }
-  if (activity_error) {
-    seen.errors.push_back("Spot Fleet request " + f.spot_fleet_request_id +
-                          " reports activity status error");
-  }
-  if (short_of_target || activity_error) {
-    // Why: the history's error and information events (e.g. spotInstanceCountLimitExceeded,
-    // launchSpecUnusable "Spot price too low").
-    Result<ec2::SpotFleetHistory> history = ec2::DescribeSpotFleetRequestHistory(
-        client_, {.spot_fleet_request_id = f.spot_fleet_request_id, .start_time = created});
-    if (!history.ok()) {
-      seen.errors.push_back("the Spot Fleet request's history could not be read: " +
-                            history.error().ToString());
-    } else {
-      std::vector<std::string> messages;
-      for (const ec2::SpotFleetHistoryRecord& e : history->records) {
-        if (e.event_type != ec2::SpotFleetEventType::kError &&
-            e.event_type != ec2::SpotFleetEventType::kInformation) {
-          continue;
-        }
-        std::string text = "Spot Fleet " + std::string(ec2::WireName(e.event_type)) + " " +
-                           e.event_sub_type +
-                           (e.event_description.empty() ? "" : ": " + e.event_description);
-        if (std::find(messages.begin(), messages.end(), text) == messages.end()) {
-          messages.push_back(std::move(text));
-        }
-      }
-      const std::size_t skip =
-          messages.size() > kMaxHistoryMessages ? messages.size() - kMaxHistoryMessages : 0;
-      seen.errors.insert(seen.errors.end(), messages.begin() + static_cast<std::ptrdiff_t>(skip),
-                         messages.end());
-    }
-  }
-
-  const std::map<std::string, double, std::less<>> weights = SpotFleetWeights(f.tags);
-  if (!weights.empty()) {
-    double running = 0;
-    for (const ec2::Instance& i : seen.instances) {
-      if (i.state == "running") running += WeightOf(weights, i.instance_type);
-    }
-    seen.running_capacity = running;
-  }
+  ObserveFleetState(client_, **fleet, now, request.created_at, seen);
+  seen.running_capacity = RunningCapacity(**fleet, seen.instances);
   return seen;
 }
 
