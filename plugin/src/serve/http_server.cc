@@ -2,6 +2,8 @@
 
 #include <httplib.h>
 
+#include <thread>
+
 #include "serve/dashboard_assets.h"
 #include "serve/token.h"
 
@@ -68,10 +70,26 @@ resilience::Result<int> HttpServer::Bind() {
   return port;
 }
 
-void HttpServer::Run() { server_->listen_after_bind(); }
+void HttpServer::Run() {
+  {
+    std::lock_guard lock(run_mu_);
+    if (stop_requested_) return;
+    run_started_ = true;
+  }
+  server_->listen_after_bind();
+  run_finished_.store(true);
+}
 
 void HttpServer::Stop() {
-  if (server_) server_->stop();
+  if (!server_) return;
+  {
+    std::lock_guard lock(run_mu_);
+    stop_requested_ = true;
+    if (!run_started_) return;  // Run() will not listen
+  }
+  // Run() is listening, or about to: cpp-httplib ignores a stop until it is.
+  while (!server_->is_running() && !run_finished_.load()) std::this_thread::yield();
+  server_->stop();
 }
 
 void HttpServer::Route() {

@@ -23,8 +23,10 @@
 //   t.join();
 #pragma once
 
+#include <atomic>
 #include <filesystem>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 
@@ -59,7 +61,8 @@ class HttpServer {
 
   // Binds host:port; returns the port bound. kInternal when it cannot.
   [[nodiscard]] resilience::Result<int> Bind();
-  // Answers requests until Stop().
+  // Answers requests until Stop(). Stop() may come from another thread at any time, even before
+  // Run() starts (then Run() returns at once): a stop is never lost.
   void Run();
   void Stop();
   bool tls() const noexcept { return options_.tls_cert.has_value(); }
@@ -75,6 +78,11 @@ class HttpServer {
   logging::AppLog& log_;
   const HttpOptions options_;
   std::unique_ptr<httplib::Server> server_;
+  // cpp-httplib's stop() does nothing until listening has begun: Run and Stop agree through these.
+  std::mutex run_mu_;
+  bool stop_requested_ = false;         // guarded by run_mu_
+  bool run_started_ = false;            // guarded by run_mu_
+  std::atomic<bool> run_finished_{false};
 };
 
 }  // namespace ohfp::serve
