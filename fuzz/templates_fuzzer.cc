@@ -11,8 +11,8 @@
 #include <nlohmann/json.hpp>
 #include <string_view>
 
-#include "fuzz_file.h"
 #include "config/templates_file.h"
+#include "fuzz_file.h"
 #include "hostfactory/contract.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {

@@ -11,8 +11,7 @@ constexpr auto kRelaxed = std::memory_order_relaxed;
 // ---- PipelineCall ----
 
 PipelineCall::PipelineCall(ResiliencePipeline& pipeline, const Operation& operation,
-                           std::uint64_t call_id, std::uint32_t resources,
-                           Deadline limit) noexcept
+                           std::uint64_t call_id, std::uint32_t resources, Deadline limit) noexcept
     : pipeline_(pipeline),
       operation_(operation),
       id_(call_id),
@@ -100,8 +99,8 @@ PipelineCall::Step PipelineCall::AttemptFailed(const Error& error) {
   }
   // An attempt cut short by the caller's limit, not by the operation's own timeouts, says nothing
   // about the service.
-  const bool cut_by_limit = error.kind() == ErrorKind::kTimeout && LimitBinds() &&
-                            limit_.Expired(now);
+  const bool cut_by_limit =
+      error.kind() == ErrorKind::kTimeout && LimitBinds() && limit_.Expired(now);
   if (CircuitBreaker* breaker = operation_.breaker_) {
     if ((throttled && !operation_.policy_.count_throttling) || cut_by_limit) {
       breaker->Release(permit_);  // a request to slow down, not a failure of the service

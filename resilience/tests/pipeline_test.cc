@@ -228,13 +228,13 @@ TEST(PipelineLimit, AnAttemptHangingIntoTheCallersLimitIsGivenUpAndNotCounted) {
   const MonoTime start = clock.Now();
   const Deadline limit = Deadline::After(start, seconds(7));
   int attempts = 0;
-  Result<int> r = pipeline.Execute(
-      pipeline.operation("ec2_run_instances"), ResiliencePipeline::Resources{}, limit,
-      [&](Deadline d) -> Result<int> {
-        ++attempts;
-        clock.AdvanceTo(d.when());
-        return Error(ErrorKind::kTimeout, "timeout", "no answer");
-      });
+  Result<int> r =
+      pipeline.Execute(pipeline.operation("ec2_run_instances"), ResiliencePipeline::Resources{},
+                       limit, [&](Deadline d) -> Result<int> {
+                         ++attempts;
+                         clock.AdvanceTo(d.when());
+                         return Error(ErrorKind::kTimeout, "timeout", "no answer");
+                       });
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().kind(), ErrorKind::kCancelled);
   EXPECT_EQ(r.error().code(), "DeadlineExceeded");
@@ -252,13 +252,13 @@ TEST(PipelineLimit, BackoffThatWouldPassTheLimitEndsTheCallAtOnce) {
   ResiliencePipeline pipeline(c, {clock, rng, store});
   const MonoTime start = clock.Now();
   int attempts = 0;
-  Result<int> r = pipeline.Execute(pipeline.operation("ec2_run_instances"),
-                                   ResiliencePipeline::Resources{},
-                                   Deadline::After(start, seconds(5)), [&]() -> Result<int> {
-                                     ++attempts;
-                                     clock.Advance(seconds(1));
-                                     return kThrottle;
-                                   });
+  Result<int> r =
+      pipeline.Execute(pipeline.operation("ec2_run_instances"), ResiliencePipeline::Resources{},
+                       Deadline::After(start, seconds(5)), [&]() -> Result<int> {
+                         ++attempts;
+                         clock.Advance(seconds(1));
+                         return kThrottle;
+                       });
   // t=1 fail, wait 2, t=4 fail: a wait of 4 s would pass the limit at t=5.
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().kind(), ErrorKind::kCancelled);

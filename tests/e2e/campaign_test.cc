@@ -357,11 +357,11 @@ TEST_F(CampaignTest, KillNineLeavesNoDuplicateNoOrphanAndNoLostRequest) {
   // A request HostFactory never learned of (its requestMachines was killed) is reclaimed 1 s on by
   // housekeeping, and 5 s on (the command deadline: its creator on any host is done launching) by
   // a requestMachines that maxNumber refuses.
-  const nlohmann::json figures = Run(
-      c,
-      store_->Config(
-          ConfigWith({{"unclaimed_request_timeout_sec", 1}, {"command_timeout_sec", 5}})),
-      false);
+  const nlohmann::json figures =
+      Run(c,
+          store_->Config(
+              ConfigWith({{"unclaimed_request_timeout_sec", 1}, {"command_timeout_sec", 5}})),
+          false);
   EXPECT_GT(figures["killed"], 0) << "no command was killed";
 }
 

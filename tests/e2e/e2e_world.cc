@@ -78,7 +78,8 @@ std::string MotoInstance::Tag(const std::string& key) const {
   return it == tags.end() ? std::string() : it->second;
 }
 
-bool MotoTerminate(const MotoServer& moto, const std::vector<std::string>& instance_ids, std::string* why) {
+bool MotoTerminate(const MotoServer& moto, const std::vector<std::string>& instance_ids,
+                   std::string* why) {
   std::string body = "Action=TerminateInstances&Version=2016-11-15";
   for (std::size_t i = 0; i < instance_ids.size(); ++i) {
     body += "&InstanceId." + std::to_string(i + 1) + "=" + instance_ids[i];

@@ -120,7 +120,8 @@ struct MotoVolume {
 // Every volume moto holds. Empty and `why` set when moto does not answer.
 std::vector<MotoVolume> MotoVolumes(const MotoServer& moto, std::string* why = nullptr);
 // An image's RootDeviceName as moto describes it ("" and `why` set when it does not).
-std::string MotoRootDevice(const MotoServer& moto, const std::string& image_id, std::string* why = nullptr);
+std::string MotoRootDevice(const MotoServer& moto, const std::string& image_id,
+                           std::string* why = nullptr);
 
 // moto's default subnets, sorted by availability zone.
 std::vector<std::string> MotoDefaultSubnets(const MotoServer& moto, std::string* why = nullptr);

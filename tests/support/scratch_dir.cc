@@ -12,9 +12,9 @@ namespace fs = std::filesystem;
 
 ScratchDir::ScratchDir(std::string_view prefix) {
   static std::atomic<int> counter{0};
-  path_ = fs::path(OHFP_BINARY_DIR) / "test-tmp" /
-          (std::string(prefix) + "-" + std::to_string(::getpid()) + "-" +
-           std::to_string(counter++));
+  path_ =
+      fs::path(OHFP_BINARY_DIR) / "test-tmp" /
+      (std::string(prefix) + "-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
   fs::remove_all(path_);
   fs::create_directories(path_);
 }

@@ -9,8 +9,8 @@
 #include <string>
 #include <string_view>
 
-#include "base/untrusted_text.h"
 #include "aws/xml.h"
+#include "base/untrusted_text.h"
 #include "ohfp/resilience/classifier.h"
 
 namespace ohfp::aws {

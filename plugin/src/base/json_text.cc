@@ -10,16 +10,14 @@ namespace ohfp::base {
 namespace {
 
 resilience::Error InvalidJson(std::string message) {
-  return resilience::Error(resilience::ErrorKind::kValidation, "InvalidJson",
-                           ValidUtf8(message));
+  return resilience::Error(resilience::ErrorKind::kValidation, "InvalidJson", ValidUtf8(message));
 }
 
 template <class Json>
 resilience::Result<Json> Parse(std::string_view text) {
   if (const std::optional<std::size_t> at = FindExcessiveJsonNesting(text)) {
-    return InvalidJson("nests arrays and objects deeper than " +
-                       std::to_string(kMaxJsonDepth) + " levels (" + LineAndColumn(text, *at) +
-                       ")");
+    return InvalidJson("nests arrays and objects deeper than " + std::to_string(kMaxJsonDepth) +
+                       " levels (" + LineAndColumn(text, *at) + ")");
   }
   try {
     return Json::parse(text);

@@ -203,9 +203,9 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     if (hostfactory_call && e.get_exit_code() != 0) {
       // HostFactory reads stdout: even a usage error must be one JSON document there.
-      std::cout
-          << ohfp::hostfactory::ErrorJson("bad arguments: " + ohfp::base::ValidUtf8(e.what())).dump()
-          << std::endl;
+      std::cout << ohfp::hostfactory::ErrorJson("bad arguments: " + ohfp::base::ValidUtf8(e.what()))
+                       .dump()
+                << std::endl;
       return kExitBadInput;
     }
     const int code = app.exit(e);
@@ -244,7 +244,8 @@ int main(int argc, char** argv) {
     if (cmp->parsed()) return RunCompare(compare, std::cout, std::cerr);
   } catch (const std::exception& e) {
     if (hostfactory_call) {
-      std::cout << ohfp::hostfactory::ErrorJson("internal error: " + ohfp::base::ValidUtf8(e.what()))
+      std::cout << ohfp::hostfactory::ErrorJson("internal error: " +
+                                                ohfp::base::ValidUtf8(e.what()))
                        .dump()
                 << std::endl;
     } else {

@@ -3,12 +3,13 @@
 #include <fstream>
 #include <sstream>
 
-#include "base/untrusted_text.h"
 #include "base/json_text.h"
+#include "base/untrusted_text.h"
 #include "config/plugin_config.h"
 
 namespace ohfp::config {
-std::optional<JsonFile> ParseJsonDocument(std::string_view text, std::vector<ConfigProblem>& problems) {
+std::optional<JsonFile> ParseJsonDocument(std::string_view text,
+                                          std::vector<ConfigProblem>& problems) {
   // Parsed twice: nlohmann::json for the reads, ordered_json where the order of keys matters (the
   // order of vmTypes is the instance types' priority).
   resilience::Result<nlohmann::json> value = base::ParseJsonText(text);
@@ -49,7 +50,8 @@ std::optional<JsonFile> ReadJsonFile(const std::filesystem::path& file,
 
 resilience::Error ProblemsError(const std::filesystem::path& file,
                                 const std::vector<ConfigProblem>& problems, std::string code) {
-  std::string message = base::ValidUtf8(file.string()) + ": " + std::to_string(problems.size()) + " problem(s):";
+  std::string message =
+      base::ValidUtf8(file.string()) + ": " + std::to_string(problems.size()) + " problem(s):";
   for (const ConfigProblem& p : problems) {
     message += "\n  ";
     message += FormatProblems({p});

@@ -37,7 +37,8 @@ std::optional<JsonFile> ReadJsonFile(const std::filesystem::path& file,
                                      std::vector<ConfigProblem>& problems);
 
 // Parses `text`; nullopt with a problem "is not valid JSON (line L, column C): ..." otherwise.
-std::optional<JsonFile> ParseJsonDocument(std::string_view text, std::vector<ConfigProblem>& problems);
+std::optional<JsonFile> ParseJsonDocument(std::string_view text,
+                                          std::vector<ConfigProblem>& problems);
 
 // "<file>: N problem(s):\n  path: message\n  ..." as a kValidation error with `code`.
 resilience::Error ProblemsError(const std::filesystem::path& file,

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cmath>
 
-
 namespace ohfp::config {
 
 std::string JsonTypeName(const nlohmann::json& value) {

@@ -41,8 +41,8 @@
 #include <vector>
 
 #include "aws/environment.h"
-#include "config/resilience_json.h"
 #include "config/config_sources.h"
+#include "config/resilience_json.h"
 #include "ohfp/resilience/config.h"
 #include "ohfp/resilience/result.h"
 

@@ -37,10 +37,10 @@ resilience::ResilienceConfig EmbeddedResilienceDefaults();
 // Reads `value` (the object under "resilience") over `base` (AwsResilienceBase() unless given) and
 // validates the result. Problems are appended to `problems`; the returned configuration holds every
 // value that could be read, `base`'s elsewhere.
-resilience::ResilienceConfig ReadResilienceConfig(const nlohmann::json& value,
-                                                  const std::string& path,
-                                                  std::vector<resilience::ConfigProblem>& problems,
-                                                  resilience::ResilienceConfig base = AwsResilienceBase());
+resilience::ResilienceConfig ReadResilienceConfig(
+    const nlohmann::json& value, const std::string& path,
+    std::vector<resilience::ConfigProblem>& problems,
+    resilience::ResilienceConfig base = AwsResilienceBase());
 
 // The configuration as JSON, every key written out (defaults included): what "config validate"
 // prints.

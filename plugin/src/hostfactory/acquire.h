@@ -28,7 +28,6 @@
 #pragma once
 
 #include <functional>
-
 #include <string>
 
 #include "hostfactory/command_context.h"

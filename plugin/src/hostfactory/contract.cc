@@ -1,7 +1,7 @@
 #include "hostfactory/contract.h"
 
-#include <optional>
 #include <algorithm>
+#include <optional>
 #include <set>
 #include <utility>
 

@@ -1,7 +1,6 @@
 #include "hostfactory/housekeeping.h"
 
 #include <algorithm>
-
 #include <map>
 #include <set>
 
@@ -67,8 +66,7 @@ int Housekeeper::ReclaimUnclaimed(std::chrono::seconds min_age) {
     }
     const model::Timestamp now = ctx_.Now();
     for (const Request& r : *open) {
-      if (r.polled_at || now - r.created_at < age ||
-          ctx_.IsAlive(r.owner)) {
+      if (r.polled_at || now - r.created_at < age || ctx_.IsAlive(r.owner)) {
         continue;
       }
       if (kind == model::RequestKind::kAcquire) {

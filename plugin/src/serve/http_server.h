@@ -80,8 +80,8 @@ class HttpServer {
   std::unique_ptr<httplib::Server> server_;
   // cpp-httplib's stop() does nothing until listening has begun: Run and Stop agree through these.
   std::mutex run_mu_;
-  bool stop_requested_ = false;         // guarded by run_mu_
-  bool run_started_ = false;            // guarded by run_mu_
+  bool stop_requested_ = false;  // guarded by run_mu_
+  bool run_started_ = false;     // guarded by run_mu_
   std::atomic<bool> run_finished_{false};
 };
 

@@ -8,8 +8,8 @@
 #include <mutex>
 
 #include "aws/aws_error.h"
-#include "aws/ec2/networks.h"
 #include "aws/ec2/instances.h"
+#include "aws/ec2/networks.h"
 #include "aws/sigv4.h"
 #include "aws/ssm/parameters.h"
 #include "ohfp/resilience/manual_clock.h"
@@ -272,8 +272,8 @@ TEST_F(AwsClientTest, TheCommandDeadlineIsSharedByEveryCallAndBlamesNoService) {
   QueryParams run;
   run.AddInt("MinCount", 1);
   run.AddInt("MaxCount", 1);
-  Result<XmlDocument> launch = hung.Create(AwsService::kEc2, "RunInstances", run,
-                                           "ec2_run_instances");
+  Result<XmlDocument> launch =
+      hung.Create(AwsService::kEc2, "RunInstances", run, "ec2_run_instances");
   ASSERT_FALSE(launch.ok());
   EXPECT_EQ(launch.error().kind(), ErrorKind::kCancelled) << launch.error().ToString();
   EXPECT_LE(hanging.sent, 1) << "nothing is sent once the deadline has passed";
