@@ -354,9 +354,9 @@ TEST_F(CampaignTest, KillNineLeavesNoDuplicateNoOrphanAndNoLostRequest) {
                    .cycles = EnvInt("OHFP_CAMPAIGN_KILL_CYCLES", 2),
                    .kill_probability = 0.25,
                    .seed = static_cast<std::uint32_t>(EnvInt("OHFP_CAMPAIGN_SEED", 20261301))};
-  // A request HostFactory never learned of (its requestMachines was killed) is reclaimed 1 s on by
-  // housekeeping, and 5 s on (the command deadline: its creator on any host is done launching) by
-  // a requestMachines that maxNumber refuses.
+  // A request HostFactory never learned of (its requestMachines was killed) is reclaimed 5 s on
+  // (the command deadline: its creator on any host is done launching, and a call it had in flight
+  // has been answered) by housekeeping or by a requestMachines that maxNumber refuses.
   const nlohmann::json figures =
       Run(c,
           store_->Config(

@@ -54,7 +54,9 @@ class CrashTest : public E2eSuite<CrashTest, kSeed, ::testing::TestWithParam<Pro
  protected:
   void SetUp() override { ASSERT_NE(world_, nullptr) << failure_; }
 
-  static nlohmann::json Config() { return ConfigWith({{"unclaimed_request_timeout_sec", 1}}); }
+  static nlohmann::json Config() {
+    return ConfigWith({{"unclaimed_request_timeout_sec", 1}, {"command_timeout_sec", 5}});
+  }
 
   // Forgets everything; the case's workarounds are back.
   void Fresh() {

@@ -38,7 +38,8 @@ using ::testing::SizeIs;
 nlohmann::json EagerSweeps() {
   return ConfigWith({{"orphan_min_age_sec", 0},
                      {"instance_visibility_grace_sec", 0},
-                     {"unclaimed_request_timeout_sec", 1}});
+                     {"unclaimed_request_timeout_sec", 1},
+                     {"command_timeout_sec", 5}});
 }
 
 constexpr const char* kWrongAction =

@@ -74,8 +74,11 @@ std::string FailoverTest::failure_;
 
 TEST_F(FailoverTest, HostBCarriesOnWithHostARequestsAfterADies) {
   const ProviderCase c = RunInstancesCase();
-  // A request HostFactory never learned of is reclaimed 1 s after it was made.
-  const nlohmann::json config = store_->Config(ConfigWith({{"unclaimed_request_timeout_sec", 1}}));
+  // A request HostFactory never learned of is reclaimed 5 s after it was made (the command
+  // deadline: its creator is done launching, and a call in flight when it was killed has been
+  // answered).
+  const nlohmann::json config = store_->Config(
+      ConfigWith({{"unclaimed_request_timeout_sec", 1}, {"command_timeout_sec", 5}}));
   std::string installation;
   std::vector<std::string> known;  // the ids HostFactory got answers for
   std::string phase;

@@ -48,9 +48,10 @@ struct ServiceOptions {
   std::string provider_name = "aws";  // HF_PROVIDER_NAME: the ohfp:provider tag
   model::AcquirePolicy acquire{};     // pending, fulfilment, visibility and confirmation windows
   std::chrono::seconds housekeeping_interval{60};
-  // How long a command's AWS calls may take (provider.command_timeout_sec). requestMachines
-  // refused for maxNumber reclaims only requests older than this as well as the confirmation
-  // window: their creator, on any host, is done launching.
+  // How long a command's AWS calls may take (provider.command_timeout_sec). Unclaimed requests
+  // are reclaimed only once older than this as well as the confirmation window: their creator, on
+  // any host, is done launching (the store cannot see another host's processes, so they count as
+  // gone), and a call it had in flight when killed has been answered.
   std::chrono::seconds command_timeout{100};
   // The sweep terminates nothing younger than this.
   std::chrono::seconds orphan_min_age{900};

@@ -52,8 +52,11 @@ void Housekeeper::PurgeHistory() {
   }
 }
 
-int Housekeeper::ReclaimUnclaimed(std::chrono::seconds min_age) {
-  const std::chrono::seconds age = std::max(ctx_.options().acquire.confirmation_window, min_age);
+int Housekeeper::ReclaimUnclaimed() {
+  // Past the command deadline too: the creator, on any host, is done launching, and a call it had
+  // in flight when it was killed has been answered by AWS, so what it launched is there to release.
+  const std::chrono::seconds age =
+      std::max(ctx_.options().acquire.confirmation_window, ctx_.options().command_timeout);
   int reclaimed = 0;
   for (model::RequestKind kind : {model::RequestKind::kAcquire, model::RequestKind::kReturn}) {
     Result<std::vector<Request>> open = ctx_.store().OpenRequests(kind);

@@ -49,10 +49,10 @@ class Housekeeper {
   // The orphan sweep alone; with `dry_run`, what it would do, without doing it.
   SweepReport Sweep(bool dry_run);
   // Reclaims the requests HostFactory never learned of (their creator is gone, nobody polled them
-  // within the confirmation window) and finishes unclaimed returns. Returns how many acquire
-  // requests were reclaimed, so that what they held against maxNumber is free again. `min_age`
-  // (at least the confirmation window): how old an unclaimed request must be.
-  int ReclaimUnclaimed(std::chrono::seconds min_age = std::chrono::seconds(0));
+  // within the confirmation window, and they are older than the command deadline) and finishes
+  // unclaimed returns. Returns how many acquire requests were reclaimed, so that what they held
+  // against maxNumber is free again.
+  int ReclaimUnclaimed();
 
  private:
   // Whether `request` was reclaimed (a poll may have claimed it first).

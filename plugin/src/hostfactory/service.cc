@@ -39,10 +39,7 @@ CommandResult HostFactoryService::GetAvailableTemplates() {
 }
 
 CommandResult HostFactoryService::RequestMachines(const RequestMachinesInput& input) {
-  // Only requests whose creator is done launching: the store cannot see another host's processes,
-  // so they count as gone; none of them launches past the command deadline.
-  return acquire_.RequestMachines(
-      input, [this] { return housekeeper_.ReclaimUnclaimed(ctx_.options().command_timeout); });
+  return acquire_.RequestMachines(input, [this] { return housekeeper_.ReclaimUnclaimed(); });
 }
 
 CommandResult HostFactoryService::RequestReturnMachines(const std::vector<MachineRef>& machines) {

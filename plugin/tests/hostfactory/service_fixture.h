@@ -47,7 +47,8 @@ class ServiceTest : public ::testing::Test {
     service_ = MakeService(self_);
   }
   std::unique_ptr<HostFactoryService> MakeService(model::ProcessIdentity self,
-                                                  std::string installation = "inst-a") {
+                                                  std::string installation = "inst-a",
+                                                  ServiceOptions options = Options()) {
     return std::make_unique<HostFactoryService>(
         ServiceDependencies{
             .store = *store_,
@@ -60,7 +61,7 @@ class ServiceTest : public ::testing::Test {
             .self = self,
             .is_alive =
                 [this](const model::ProcessIdentity& who) { return alive_.count(who.start) > 0; }},
-        Options());
+        std::move(options));
   }
   static ServiceOptions Options() {
     ServiceOptions o;

@@ -295,6 +295,25 @@ TEST_F(ServiceTest, ARequestHostFactoryNeverLearnedOfIsReclaimed) {
   EXPECT_EQ((*request)->state, model::RequestState::kCompleteWithError);
 }
 
+// A creator killed with its launch in flight: AWS may still make the instances after it died. With
+// a confirmation window shorter than the command deadline, the reclaim waits for the deadline, so
+// that what it looks up and terminates includes them.
+TEST_F(ServiceTest, AnUnclaimedRequestIsReclaimedOnlyPastTheCommandDeadline) {
+  ServiceOptions short_window = Options();
+  short_window.acquire.confirmation_window = seconds(1);
+  short_window.command_timeout = seconds(5);
+  const std::string id = Request(2);
+  alive_.clear();
+  clock_.Advance(seconds(4));
+  MakeService({3, "later"}, "inst-a", short_window)->Housekeeping(/*force=*/true);
+  EXPECT_TRUE(cloud_.released.empty()) << "its creator may still be launching";
+  EXPECT_FALSE((*store_->GetRequest(id))->abandoned);
+  clock_.Advance(seconds(2));
+  MakeService({4, "later"}, "inst-a", short_window)->Housekeeping(/*force=*/true);
+  EXPECT_THAT(cloud_.released, SizeIs(2));
+  EXPECT_TRUE((*store_->GetRequest(id))->abandoned);
+}
+
 // maxNumber held by a request nobody will ever use (its requestMachines was killed before it
 // printed the id): the next requestMachines refused for capacity reclaims it and is admitted,
 // without waiting for a getRequestStatus that a HostFactory waiting for capacity may never send.
