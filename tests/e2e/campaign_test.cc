@@ -22,6 +22,9 @@
 #include <fstream>
 #include <mutex>
 #include <random>
+#include <regex>
+#include <set>
+#include <sstream>
 #include <thread>
 
 #include "shared_store.h"
@@ -62,6 +65,7 @@ struct Tally {
   std::set<std::string> acquires;  // ids HostFactory received
   std::set<std::string> returns;
   std::map<std::string, std::string> last_status;  // id -> its last status HostFactory saw
+  std::map<std::string, std::string> last_reply;   // id -> the last answer to a poll of it
   std::vector<std::string> problems;
   std::atomic<int> commands{0}, failed{0}, killed{0}, refused{0}, cycles_done{0};
 
@@ -91,7 +95,7 @@ class Worker {
       std::optional<std::string> id = Acquire(count);
       if (!id) return tally_.Problem("worker " + std::to_string(index_) + ": never admitted");
       std::optional<nlohmann::json> done = Await(*id);
-      if (!done) return tally_.Problem("acquire " + *id + " never finished");
+      if (!done) return tally_.Problem("acquire " + *id + " never finished; " + LastReply(*id));
       std::vector<MachineRef> held;
       for (const auto& m : (*done)["machines"]) {
         if (m.value("result", "") == "succeed") held.push_back({m["name"], m["machineId"]});
@@ -100,7 +104,7 @@ class Worker {
         std::optional<std::string> ret = Return(held);
         if (!ret) return tally_.Problem("the machines of " + *id + " were never taken back");
         std::optional<nlohmann::json> back = Await(*ret);
-        if (!back) return tally_.Problem("return " + *ret + " never finished");
+        if (!back) return tally_.Problem("return " + *ret + " never finished; " + LastReply(*ret));
       }
       ++tally_.cycles_done;
     }
@@ -123,6 +127,11 @@ class Worker {
     } else if (r.exit_code != 0) {
       ++tally_.failed;
     }
+  }
+  std::string LastReply(const std::string& id) {
+    std::lock_guard lock(tally_.mu);
+    auto it = tally_.last_reply.find(id);
+    return it == tally_.last_reply.end() ? "never polled" : "the last poll: " + it->second;
   }
   void Pause(int from_ms, int to_ms) {
     std::this_thread::sleep_for(
@@ -150,6 +159,11 @@ class Worker {
     for (const auto until = Clock::now() + kPatience; Clock::now() < until; Pause(150, 250)) {
       const CallResult r = sim_.GetRequestStatus({id}, MaybeKill());
       Count(r);
+      {
+        std::lock_guard lock(tally_.mu);
+        tally_.last_reply[id] = "exit " + std::to_string(r.exit_code) + ": " +
+                                r.out.substr(0, 600) + r.err.substr(0, 300);
+      }
       if (r.exit_code != 0 || !r.json_ok || r.json["requests"].empty()) continue;
       const nlohmann::json entry = r.json["requests"][0];
       const std::string status = entry.value("status", "");
@@ -255,6 +269,50 @@ class CampaignTest : public ::testing::Test {
     }
   }
 
+  // What the hosts' app.log say of the request ids `problems` name (the last lines of each), for a
+  // failure to be read from CI's output: the installations' directories are gone afterwards.
+  std::string LogLinesOf(const std::vector<std::string>& problems,
+                         const std::vector<std::unique_ptr<PluginInstall>>& hosts) const {
+    static const std::regex kId("(req|ret)-[0-9a-f-]{36}");
+    std::set<std::string> ids;
+    for (const std::string& p : problems) {
+      for (std::sregex_iterator it(p.begin(), p.end(), kId), end; it != end; ++it) {
+        ids.insert(it->str());
+      }
+    }
+    std::string out;
+    for (const std::string& id : ids) {
+      std::vector<std::string> lines;
+      for (const auto& host : hosts) {
+        std::istringstream log(host->Log());
+        for (std::string line; std::getline(log, line);) {
+          if (line.find(id) != std::string::npos) lines.push_back(line.substr(0, 400));
+        }
+      }
+      const std::size_t from = lines.size() > 30 ? lines.size() - 30 : 0;
+      out += "app.log lines of " + id + " (" + std::to_string(lines.size()) + ", the last 30):\n";
+      for (std::size_t i = from; i < lines.size(); ++i) out += "  " + lines[i] + "\n";
+      out += "the store's row: " + RowsText("SELECT * FROM {s}.requests WHERE id = '" + id + "'");
+      out += "its return machines: " +
+             RowsText("SELECT * FROM {s}.return_machines WHERE return_id = '" + id + "'");
+    }
+    for (const MotoInstance& i : TaggedFor(world_->Instances())) {
+      if (out.find(i.instance_id) != std::string::npos) {
+        out += "in the emulator: " + i.instance_id + " " + i.state + "\n";
+      }
+    }
+    return out;
+  }
+
+  std::string RowsText(const std::string& sql) const {
+    std::string text;
+    for (const Row& r : store_->Rows(sql)) {
+      for (const auto& [k, v] : r) text += k + "=" + v + " ";
+      text += "\n";
+    }
+    return text.empty() ? "none\n" : text;
+  }
+
   // Runs the campaign; with `restart`, restarts the server once half the processes have had a
   // request admitted. Returns the figures.
   nlohmann::json Run(const Campaign& c, const nlohmann::json& config, bool restart) {
@@ -300,7 +358,7 @@ class CampaignTest : public ::testing::Test {
     done = true;
     monitor.join();
 
-    EXPECT_THAT(tally.problems, IsEmpty());
+    EXPECT_THAT(tally.problems, IsEmpty()) << LogLinesOf(tally.problems, hosts);
     for (const auto& w : workers) EXPECT_THAT(w->violations(), IsEmpty());
     EXPECT_LE(max_held.load(), kMaxNumber) << "maxNumber exceeded";
     if (restart) {

@@ -424,7 +424,13 @@ Result<RequestReport> Acquirer::Refresh(Request request) {
   model::MachineVerdicts verdicts = model::ClassifyMachines(
       request, std::move(*stored), *seen, absent, ctx_.Now(), ctx_.options().acquire);
   ReleaseStuck(request, verdicts.stuck);
-  (void)ctx_.Saved(ctx_.store().SaveMachines(verdicts.machines), "the machines", request.id);
+  // The request's status is decided from these machines: unsaved, they decide nothing (the next
+  // poll looks again), or the request could end without machines the store never recorded.
+  if (Status saved =
+          ctx_.Saved(ctx_.store().SaveMachines(verdicts.machines), "the machines", request.id);
+      !saved.ok()) {
+    return saved.error();
+  }
   const bool shrunk = ShrinkIfDue(request, *seen, verdicts);
   const model::RequestVerdict verdict =
       model::DecideAcquireState(request, verdicts,

@@ -206,7 +206,9 @@ Result<RequestReport> Returner::Refresh(const Request& request) {
     if (r.result == MachineResult::kExecuting) open.push_back(r.instance_id);
   }
   std::string message;
-  if (!open.empty() && !request.finished()) {
+  // A finished return with machines still executing is looked at too: the state a write that
+  // failed half-way left (older versions) heals at the next poll.
+  if (!open.empty()) {
     Result<provider::InstanceLookup> lookup =
         ctx_.provider().LookUpInstances(open, ctx_.options().max_gone_checks);
     if (!lookup.ok()) {
@@ -218,8 +220,14 @@ Result<RequestReport> Returner::Refresh(const Request& request) {
       if (std::string problems = ReleaseAll(v.to_release); !problems.empty()) {
         message = "terminating: " + problems;
       }
-      (void)ctx_.Saved(ctx_.store().SaveReturnMachines(v.rows), "the returned machines",
-                       request.id);
+      // The request's status is decided from these rows: if they are not saved, it is not
+      // decided either (the next poll looks again), or the request would end with machines the
+      // store still has as executing.
+      if (Status saved = ctx_.Saved(ctx_.store().SaveReturnMachines(v.rows),
+                                    "the returned machines", request.id);
+          !saved.ok()) {
+        return saved.error();
+      }
       *rows = std::move(v.rows);
     }
   }

@@ -282,6 +282,51 @@ TEST_F(ServiceTest, GetReturnRequestsListsWhatTheCloudTakesBack) {
   EXPECT_EQ(notices[1]["gracePeriod"], 110);
 }
 
+// A poll whose machine rows cannot be saved (the database restarted under it) decides nothing:
+// the request stays running, the poll fails, and the next poll finishes the job. Before, the
+// request was saved complete over rows still executing, and every later poll answered running.
+TEST_F(ServiceTest, AReturnWhoseMachinesCannotBeSavedIsNotDecidedUntilTheyAre) {
+  const std::string id = Request(2);
+  cloud_.SetAll("running");
+  const nlohmann::ordered_json held = Status(id);
+  std::vector<MachineRef> refs;
+  for (const auto& m : held["machines"]) refs.push_back({m["name"], m["machineId"]});
+  ASSERT_THAT(refs, SizeIs(2));
+  const std::string ret = service_->RequestReturnMachines(refs).output["requestId"];
+  cloud_.SetAll("terminated");
+  ASSERT_TRUE(store_->database()
+                  .Execute("CREATE TRIGGER lost BEFORE UPDATE ON return_machines BEGIN "
+                           "SELECT RAISE(ABORT, 'the database went away'); END")
+                  .ok());
+  CommandResult failed = service_->GetRequestStatus({ret});
+  EXPECT_NE(failed.exit_code, kExitOk) << failed.output.dump();
+  EXPECT_EQ((*store_->GetRequest(ret))->state, model::RequestState::kRunning)
+      << "decided from rows that were not saved";
+  ASSERT_TRUE(store_->database().Execute("DROP TRIGGER lost").ok());
+  service_ = MakeService({2, "next"});  // the next poll: a process of its own
+  nlohmann::ordered_json rs = Status(ret);
+  EXPECT_EQ(rs["status"], "complete");
+  for (const auto& m : rs["machines"]) EXPECT_EQ(m["result"], "succeed");
+}
+
+TEST_F(ServiceTest, AnAcquireWhoseMachinesCannotBeSavedIsNotDecidedUntilTheyAre) {
+  const std::string id = Request(2);
+  cloud_.SetAll("running");
+  ASSERT_TRUE(store_->database()
+                  .Execute("CREATE TRIGGER lost BEFORE INSERT ON machines BEGIN "
+                           "SELECT RAISE(ABORT, 'the database went away'); END")
+                  .ok());
+  CommandResult failed = service_->GetRequestStatus({id});
+  EXPECT_NE(failed.exit_code, kExitOk) << failed.output.dump();
+  EXPECT_EQ((*store_->GetRequest(id))->state, model::RequestState::kRunning)
+      << "decided from machines that were not saved";
+  ASSERT_TRUE(store_->database().Execute("DROP TRIGGER lost").ok());
+  service_ = MakeService({2, "next"});  // the next poll: a process of its own
+  nlohmann::ordered_json s = Status(id);
+  EXPECT_EQ(s["status"], "complete");
+  EXPECT_THAT(s["machines"], SizeIs(2));
+}
+
 TEST_F(ServiceTest, ARequestHostFactoryNeverLearnedOfIsReclaimed) {
   const std::string id = Request(2);  // ... and the process died before printing the id
   alive_.clear();
