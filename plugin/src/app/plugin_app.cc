@@ -203,7 +203,14 @@ Result<std::unique_ptr<PluginApp>> PluginApp::Create(const AppOptions& options,
     app->templates_ = std::move(*templates);
   }
 
-  const store::StoreLocation where = StoreLocationFor(app->config_, app->paths_);
+  store::StoreLocation where = StoreLocationFor(app->config_, app->paths_);
+  if (options.need_aws) {
+    // A HostFactory command's store calls end store.timeout_ms after its AWS deadline at the
+    // latest: what its AWS calls learned can still be saved, and a database that hangs does not
+    // keep the command past HostFactory's limit.
+    where.ends_by = resilience::Deadline::After(
+        command_started, app->config_.provider.command_timeout + app->config_.store.timeout);
+  }
   app->store_description_ = where.Describe();
   Result<store::Stores> stores = store::OpenStores(where, app->clock_);
   if (!stores.ok()) {

@@ -24,6 +24,7 @@ Result<Stores> OpenStores(const StoreLocation& where, const resilience::Clock& c
     Result<std::shared_ptr<PgPool>> pool =
         PgPool::Open({.url = where.url, .schema = where.schema, .timeout = where.timeout}, clock);
     if (!pool.ok()) return pool.error();
+    if (where.ends_by) (*pool)->SetCommandDeadline(*where.ends_by);
     Result<std::unique_ptr<PgRequestStore>> requests = PgRequestStore::Open(*pool);
     if (!requests.ok()) return requests.error();
     Result<std::unique_ptr<PgStateStore>> state =

@@ -16,9 +16,11 @@
 #include <chrono>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "ohfp/resilience/clock.h"
+#include "ohfp/resilience/deadline.h"
 #include "ohfp/resilience/state_store.h"
 #include "store/database.h"
 #include "store/request_store.h"
@@ -33,6 +35,9 @@ struct StoreLocation {
   std::string schema = "ohfp";
   std::string resilience_schema = "ohfp";
   std::chrono::milliseconds timeout{10000};
+  // PostgreSQL: every store call ends by this at the latest, however much of `timeout` is left (a
+  // HostFactory command's deadline); none when unset (a server, a store migration).
+  std::optional<resilience::Deadline> ends_by{};
   // SQLite otherwise.
   std::filesystem::path sqlite_file{};
   DatabaseOptions sqlite{};

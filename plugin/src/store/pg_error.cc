@@ -42,8 +42,9 @@ Error PgUnavailable(std::string_view where, std::string_view what, std::string_v
 }
 
 Error PgTimeout(std::string_view where, std::string_view what) {
-  return Error(ErrorKind::kTimeout, std::string(kStoreTimeoutCode),
-               Message(where, what, "no answer before the deadline (store.timeout_ms)"));
+  return Error(
+      ErrorKind::kTimeout, std::string(kStoreTimeoutCode),
+      Message(where, what, "no answer before the deadline (store.timeout_ms, or the command's)"));
 }
 
 Error PgStoreError(std::string_view where, std::string_view code, std::string_view message) {
