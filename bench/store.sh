@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# Times the HostFactory commands on both stores, with and without history, in one hyperfine run, and
+# Times the HostFactory commands on both stores, with and without history, in interleaved rounds, and
 # prints each command's own time (wall time minus the AWS round trips the command logs) with the
 # ratios (bench/store_report.py): PostgreSQL over loopback against SQLite, and a store holding
 # 100,000 finished requests and 1,000,000 machine rows against an empty one (target: at most 1.2x).
 #
-#   bench/store.sh                 # RUNS=20 timed runs of each command on each of the four stores
+#   bench/store.sh                 # RUNS=20 rounds: each command on each of the four stores once per round
 #
 # Set-up: moto on a free 127.0.0.1 port, a PostgreSQL server of the script's own
 # (scripts/lib/local-postgres.sh; durable: fsync on), and four installations, each with its own
@@ -15,8 +15,10 @@
 # the store): 50,000 finished acquire requests of the timed template with 20 machines each, all
 # terminated, and 50,000 finished return requests that gave them back (1,000,000 return rows), all
 # younger than the 30-day retention; PostgreSQL is ANALYZEd after the load (autovacuum would do it
-# on a store that grows by itself), SQLite is left as ohfp leaves it. Timed, through the shims,
-# with `hyperfine -N` and `env` setting each installation's environment:
+# on a store that grows by itself), SQLite is left as ohfp leaves it. Timed, through the shims, with
+# bench/interleaved.py (every round runs all 20 command × store pairs once, in a rotated order, so that
+# a load that drifts during the run weighs on the four stores alike; hyperfine would time one after the
+# other) and `env` setting each installation's environment:
 #   getAvailableTemplates  requestMachines (1 machine, RunInstances)  getRequestStatus (the 50)
 #   requestReturnMachines (one machine id the cloud does not show: a lookup and a return request
 #   saved, nothing to terminate)  getReturnRequests (the 50)
@@ -28,7 +30,6 @@ ohfp=$build/plugin/src/cli/ohfp
 proxy=$build/tools/chaos-proxy/ohfp-chaos-proxy
 runs=${RUNS:-20}
 [ -x "$ohfp" ] && [ -x "$proxy" ] || { echo "bench/store.sh: build first (cmake --build --preset default)" >&2; exit 2; }
-command -v hyperfine >/dev/null || { echo "bench/store.sh: hyperfine is missing (scripts/install-deps.sh)" >&2; exit 2; }
 
 # shellcheck source=../scripts/lib/local-aws.sh
 source "$root/scripts/lib/local-aws.sh"
@@ -176,5 +177,5 @@ for name in sqlite sqlite+history postgres postgres+history; do
   args+=(-n "$name requestReturnMachines" "$e $shims/requestReturnMachines.sh -f $dir/return.json")
   args+=(-n "$name getReturnRequests" "$e $shims/getReturnRequests.sh -f $dir/held.json")
 done
-hyperfine -N --style basic --warmup 3 --runs "$runs" --export-json "$work/hyperfine.json" "${args[@]}" >&2
-python3 "$root/bench/store_report.py" "$work/hyperfine.json" "$work" "$runs"
+python3 "$root/bench/interleaved.py" --warmup 3 --runs "$runs" --export-json "$work/times.json" "${args[@]}"
+python3 "$root/bench/store_report.py" "$work/times.json" "$work" "$runs"

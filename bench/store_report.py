@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
-"""Reads hyperfine's JSON export and the four installations' app.log from bench/store.sh; prints each command's
-median own time (wall time minus the AWS round trips the command logged, paired run by run) on each store, and the
-ratios: PostgreSQL over SQLite (both empty), and with history over without on each backend, against the target of
-docs/benchmarks.md (history costs at most 1.2x)."""
+"""Reads the timings of bench/store.sh (bench/interleaved.py's output, in hyperfine's JSON export format) and the
+four installations' app.log; prints each command's median own time (wall time minus the AWS round trips the command
+logged, paired run by run) on each store, and the ratios: PostgreSQL over SQLite (both empty), and with history over
+without on each backend, against the target of docs/benchmarks.md (history costs at most 1.2x)."""
 import json
 import statistics
 import sys
@@ -35,8 +35,8 @@ def own_times(results, work, runs):
 
 
 def main():
-    hyperfine_file, work, runs = sys.argv[1], sys.argv[2], int(sys.argv[3])
-    results = {r["command"]: r for r in json.load(open(hyperfine_file))["results"]}
+    times_file, work, runs = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    results = {r["command"]: r for r in json.load(open(times_file))["results"]}
     t = own_times(results, work, runs)
     ok = True
     print(f"{'own time, median (ms)':24} {'sqlite':>8} {'+history':>9} {'ratio':>6}   {'postgres':>8} "

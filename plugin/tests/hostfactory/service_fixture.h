@@ -83,6 +83,22 @@ class ServiceTest : public ::testing::Test {
     EXPECT_EQ(r.exit_code, kExitOk) << r.output.dump();
     return r.output["requests"][0];
   }
+  // Polls request `id` once while every `write` ("UPDATE ON return_machines") fails, as when the
+  // database goes away under the poll: the poll must fail and leave the request running. Then
+  // polls it again from a process of its own (a new service) and returns what that one answers.
+  nlohmann::ordered_json PollThroughALostWrite(const std::string& id, const std::string& write) {
+    EXPECT_TRUE(store_->database()
+                    .Execute("CREATE TRIGGER lost BEFORE " + write +
+                             " BEGIN SELECT RAISE(ABORT, 'the database went away'); END")
+                    .ok());
+    const CommandResult failed = service_->GetRequestStatus({id});
+    EXPECT_NE(failed.exit_code, kExitOk) << failed.output.dump();
+    EXPECT_EQ((*store_->GetRequest(id))->state, model::RequestState::kRunning)
+        << "decided from machine rows that were not saved";
+    EXPECT_TRUE(store_->database().Execute("DROP TRIGGER lost").ok());
+    service_ = MakeService({2, "next"});
+    return Status(id);
+  }
   int RequestsInStore() {
     auto q = store_->database().Prepare("SELECT COUNT(*) FROM requests");
     (void)q->Step();
