@@ -118,6 +118,17 @@ class PluginApp {
 
  private:
   PluginApp() = default;
+  // Create's steps, in order: paths and configuration (returns which provider files it read), the
+  // log, the stores, the resilience pipeline over them, then only when the command needs AWS the
+  // client and provider, the installation's identity and the service.
+  resilience::Result<config::ProviderFiles> LoadConfiguration(const AppOptions& options,
+                                                              const aws::Environment& env);
+  resilience::Status OpenLog(const AppOptions& options, const config::ProviderFiles& files);
+  resilience::Status OpenStores();
+  void BuildPipeline(const aws::Environment& env);
+  resilience::Status ConnectAws(const aws::Environment& env, resilience::MonoTime command_started);
+  resilience::Status EnsureInstallation(const AppOptions& options);
+  void BuildService();
 
   PluginPaths paths_;
   config::PluginConfig config_;
