@@ -21,10 +21,8 @@ RuleSet Rules(std::string_view json) {
   return parsed.ok() ? std::move(*parsed.rules) : RuleSet{};
 }
 
-AwsRequest Ec2(const std::string& action) { return ParseAwsRequest(testing::Ec2Request(action)); }
-AwsRequest Asg(const std::string& action) {
-  return ParseAwsRequest(testing::AutoScalingRequest(action));
-}
+using testing::Asg;
+using testing::Ec2;
 
 std::string Fired(DecisionEngine& engine, const AwsRequest& request) {
   const auto decision = engine.Decide(request);

@@ -16,19 +16,9 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::UnorderedElementsAre;
 
-AwsRequest Ec2(const std::string& action, const std::string& extra = "") {
-  return ParseAwsRequest(testing::Ec2Request(action, extra));
-}
-AwsRequest Asg(const std::string& action) {
-  return ParseAwsRequest(testing::AutoScalingRequest(action));
-}
-
-ThrottlingConfig Config(std::string_view section) {
-  std::vector<ConfigError> errors;
-  auto config = ParseThrottlingSection(nlohmann::json::parse(section), errors);
-  EXPECT_TRUE(errors.empty()) << errors.front().ToString();
-  return config.value_or(ThrottlingConfig{});
-}
+using testing::Asg;
+using testing::Ec2;
+using testing::ThrottlingSection;
 
 std::vector<std::string> Errors(std::string_view section) {
   std::vector<ConfigError> errors;
@@ -175,7 +165,7 @@ TEST(ThrottlingConfig, AutoScalingSharesOneBucketAndOtherServicesAreNotModelled)
 }
 
 TEST(ThrottlingConfig, ScaleShrinksPublishedLimitsAndOverridesAreTakenAsWritten) {
-  const ThrottlingConfig config = Config(R"({"scale": 0.05,
+  const ThrottlingConfig config = ThrottlingSection(R"({"scale": 0.05,
     "categories": {"mutating": {"capacity": 7}, "autoscaling": {"refill_rate": 0.5}},
     "actions": {"DescribeInstances": {"refill_rate": 3, "unfiltered": {"capacity": 2}},
                 "RunInstances": {"resource": {"capacity": 20, "refill_rate": 0.25}}}})");
