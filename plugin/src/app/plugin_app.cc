@@ -11,8 +11,6 @@ namespace ohfp::app {
 namespace {
 
 namespace fs = std::filesystem;
-using resilience::Error;
-using resilience::ErrorKind;
 using resilience::Result;
 using resilience::Status;
 
