@@ -6,6 +6,7 @@
 #include <cctype>
 #include <map>
 #include <sstream>
+#include <utility>
 
 namespace ohfp::hf_simulator {
 namespace {
@@ -21,26 +22,21 @@ constexpr std::array<std::string_view, 2> kAttributeTypes = {"String", "Numeric"
 constexpr std::int64_t kMaxEpochSeconds = 100'000'000'000;
 constexpr std::size_t kMaxTemplateIdLength = 64;
 
+// What a JSON value is, for messages.
+constexpr std::pair<Json::value_t, const char*> kTypeNames[] = {
+    {Json::value_t::null, "null"},
+    {Json::value_t::boolean, "a boolean"},
+    {Json::value_t::string, "a string"},
+    {Json::value_t::number_integer, "an integer"},
+    {Json::value_t::number_unsigned, "an integer"},
+    {Json::value_t::number_float, "a fractional number"},
+    {Json::value_t::array, "an array"},
+    {Json::value_t::object, "an object"},
+};
+
 std::string TypeName(const Json& v) {
-  switch (v.type()) {
-    case Json::value_t::null:
-      return "null";
-    case Json::value_t::boolean:
-      return "a boolean";
-    case Json::value_t::string:
-      return "a string";
-    case Json::value_t::number_integer:
-    case Json::value_t::number_unsigned:
-      return "an integer";
-    case Json::value_t::number_float:
-      return "a fractional number";
-    case Json::value_t::array:
-      return "an array";
-    case Json::value_t::object:
-      return "an object";
-    case Json::value_t::binary:
-    case Json::value_t::discarded:
-      return "not JSON";
+  for (const auto& [type, name] : kTypeNames) {
+    if (type == v.type()) return name;
   }
   return "not JSON";
 }
