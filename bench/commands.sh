@@ -26,17 +26,9 @@ runs=${RUNS:-40}   # KEEP=1 keeps the temporary directory (logs, database) for a
 command -v hyperfine >/dev/null || { echo "bench/commands.sh: hyperfine is missing (scripts/install-deps.sh)" >&2; exit 2; }
 python3 -c 'import moto.server, boto3' 2>/dev/null || { echo "bench/commands.sh: python3 lacks moto/boto3" >&2; exit 2; }
 
-# shellcheck source=../scripts/lib/local-aws.sh
-source "$root/scripts/lib/local-aws.sh"
-work=$(mktemp -d "${TMPDIR:-/tmp}/ohfp-bench.XXXXXX")
-cleanup() {
-  local_aws_stop
-  if [ -n "${KEEP:-}" ]; then echo "bench/commands.sh: kept $work" >&2; else rm -rf "$work"; fi
-}
-trap cleanup EXIT
-local_aws_start "$work" "$proxy" --quiet
 # shellcheck source=lib.sh
 source "$root/bench/lib.sh"
+bench_start bench/commands.sh
 bench_install "$work" <<'JSON'
 {"templates": [
   {"templateId": "OnDemand-C5", "maxNumber": 200, "imageId": "ami-12c6146b", "vmType": "c5.large",

@@ -1,6 +1,9 @@
-# Sourced by bench/commands.sh and bench/serve.sh (after scripts/lib/local-aws.sh, with local_aws_start done): an
-# installation in a temporary directory, and one request whose instances the proxy keeps `pending`.
+# Sourced by bench/commands.sh and bench/serve.sh: moto and ohfp-chaos-proxy on loopback (scripts/lib/local-aws.sh),
+# an installation in a temporary directory, and one request whose instances the proxy keeps `pending`.
 #
+#   bench_start SCRIPT
+#       sets work to a new temporary directory and starts moto and the proxy ($proxy) in it; on exit stops them and
+#       removes the directory, unless KEEP is set (then SCRIPT says where it is)
 #   bench_install WORK < templates.json
 #       WORK/conf (the seed's example configuration, the templates file read from stdin), WORK/work, WORK/logs;
 #       exports the environment HostFactory gives every command (HF_PROVIDER_*, the AWS ones) and OHFP_BIN
@@ -11,6 +14,20 @@
 #       (bench/hold_pending.py)
 
 bench_lib_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=../scripts/lib/local-aws.sh
+source "$bench_lib_root/scripts/lib/local-aws.sh"
+
+bench_start() {
+  bench_script=$1
+  work=$(mktemp -d "${TMPDIR:-/tmp}/ohfp-bench.XXXXXX")
+  trap bench_stop EXIT
+  local_aws_start "$work" "$proxy" --quiet
+}
+
+bench_stop() {
+  local_aws_stop
+  if [ -n "${KEEP:-}" ]; then echo "$bench_script: kept $work" >&2; else rm -rf "$work"; fi
+}
 
 bench_install() {
   local work=$1

@@ -20,17 +20,9 @@ proxy=$build/tools/chaos-proxy/ohfp-chaos-proxy
   { echo "bench/serve.sh: build first (cmake --build --preset default)" >&2; exit 2; }
 python3 -c 'import moto.server' 2>/dev/null || { echo "bench/serve.sh: python3 lacks moto" >&2; exit 2; }
 
-# shellcheck source=../scripts/lib/local-aws.sh
-source "$root/scripts/lib/local-aws.sh"
-work=$(mktemp -d "${TMPDIR:-/tmp}/ohfp-bench-serve.XXXXXX")
-cleanup() {
-  local_aws_stop
-  if [ -n "${KEEP:-}" ]; then echo "bench/serve.sh: kept $work" >&2; else rm -rf "$work"; fi
-}
-trap cleanup EXIT
-local_aws_start "$work" "$proxy" --quiet
 # shellcheck source=lib.sh
 source "$root/bench/lib.sh"
+bench_start bench/serve.sh
 bench_install "$work" <<'JSON'
 {"templates": [
   {"templateId": "OnDemand-C5", "maxNumber": 200, "imageId": "ami-12c6146b", "vmType": "c5.large",
