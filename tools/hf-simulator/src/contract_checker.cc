@@ -81,6 +81,13 @@ class Reporter {
     out_.push_back({command_, std::move(path), std::move(problem)});
   }
 
+  // True when `value` (at `path`) is an object; a violation otherwise.
+  bool IsObject(const Json& value, const std::string& path) {
+    if (value.is_object()) return true;
+    Add(path, "must be an object, got " + TypeName(value));
+    return false;
+  }
+
   // The member `name` of `object` (at `base`), when present; a violation when required and absent.
   const Json* Member(const Json& object, std::string_view base, std::string_view name,
                      bool required) {
@@ -251,10 +258,7 @@ void CheckOptionalMachineFields(Reporter& r, const Json& m, const std::string& a
 
 void CheckMachine(Reporter& r, const Json& m, const std::string& at, RequestKind kind,
                   int& executing, int& failed) {
-  if (!m.is_object()) {
-    r.Add(at, "must be an object, got " + TypeName(m));
-    return;
-  }
+  if (!r.IsObject(m, at)) return;
   (void)r.String(m, at, "machineId", true, true);
   // "name is the host name HostFactory will use".
   (void)r.String(m, at, "name", true, true);
@@ -365,10 +369,7 @@ void CheckTemplatesDocument(const Json& doc, std::vector<Violation>& out) {
   for (std::size_t i = 0; i < templates->size(); ++i) {
     const Json& t = (*templates)[i];
     const std::string at = Index("templates", i);
-    if (!t.is_object()) {
-      r.Add(at, "must be an object, got " + TypeName(t));
-      continue;
-    }
+    if (!r.IsObject(t, at)) continue;
     // "templateId, maxNumber and attributes with type, ncpus, nram are required."
     if (const std::string* id = r.String(t, at, "templateId", true, true)) {
       if (!id->empty() && !IsTemplateId(*id)) {
@@ -421,10 +422,7 @@ void CheckRequestStatusDocument(const Json& doc, const CheckContext& context,
   for (std::size_t i = 0; i < requests->size(); ++i) {
     const Json& q = (*requests)[i];
     const std::string at = Index("requests", i);
-    if (!q.is_object()) {
-      r.Add(at, "must be an object, got " + TypeName(q));
-      continue;
-    }
+    if (!r.IsObject(q, at)) continue;
     RequestKind kind = RequestKind::kUnspecified;
     if (const std::string* id = r.String(q, at, "requestId", true, true)) {
       if (auto [it, fresh] = answered.emplace(*id, i); !fresh) {
@@ -504,10 +502,7 @@ void CheckReturnRequestsDocument(const Json& doc, const CheckContext& context,
   for (std::size_t i = 0; i < requests->size(); ++i) {
     const Json& q = (*requests)[i];
     const std::string at = Index("requests", i);
-    if (!q.is_object()) {
-      r.Add(at, "must be an object, got " + TypeName(q));
-      continue;
-    }
+    if (!r.IsObject(q, at)) continue;
     if (const std::string* machine = r.String(q, at, "machine", true, true)) {
       if (!held.empty() && !machine->empty() && held.count(*machine) == 0) {
         r.Add(Field(at, "machine"),
