@@ -114,33 +114,31 @@ void BM_TimeoutSuccess(benchmark::State& state) {
 }
 BENCHMARK(BM_TimeoutSuccess);
 
-void BM_PipelineSuccess(benchmark::State& state) {
+// A pipeline call in memory: `config`, `observer` attached when not null, `resources` instance
+// tokens (Execute(op, fn) takes one).
+void MemoryPipeline(benchmark::State& state, const ResilienceConfig& config,
+                    ResilienceObserver* observer, ResiliencePipeline::Resources resources) {
   auto fn = Operation();
   SystemClock clock;
   SeededRandom rng(1);
   InMemoryStateStore store;
-  ResiliencePipeline pipeline(ResilienceConfig{}, {clock, rng, store});
+  ResiliencePipeline pipeline(config, {clock, rng, store, observer});
   const resilience::Operation& op = pipeline.operation("ec2_run_instances");
   for (auto _ : state) {
-    Result<int> r = pipeline.Execute(op, fn);
+    Result<int> r = pipeline.Execute(op, resources, fn);
     benchmark::DoNotOptimize(r);
   }
+}
+
+void BM_PipelineSuccess(benchmark::State& state) {
+  MemoryPipeline(state, ResilienceConfig{}, nullptr, {1});
 }
 BENCHMARK(BM_PipelineSuccess);
 
 // The same, with an observer attached (what the plugin runs: events go to the log adapter).
 void BM_PipelineSuccessObserved(benchmark::State& state) {
-  auto fn = Operation();
-  SystemClock clock;
-  SeededRandom rng(1);
-  InMemoryStateStore store;
   ResilienceObserver quiet;  // every method is a no-op
-  ResiliencePipeline pipeline(ResilienceConfig{}, {clock, rng, store, &quiet});
-  const resilience::Operation& op = pipeline.operation("ec2_run_instances");
-  for (auto _ : state) {
-    Result<int> r = pipeline.Execute(op, fn);
-    benchmark::DoNotOptimize(r);
-  }
+  MemoryPipeline(state, ResilienceConfig{}, &quiet, {1});
 }
 BENCHMARK(BM_PipelineSuccessObserved);
 
@@ -174,16 +172,7 @@ BENCHMARK(BM_LimiterAcquire);
 
 // The whole pipeline with the limiter on (in memory): compare with BM_PipelineSuccess.
 void BM_PipelineSuccessLimited(benchmark::State& state) {
-  auto fn = Operation();
-  SystemClock clock;
-  SeededRandom rng(1);
-  InMemoryStateStore store;
-  ResiliencePipeline pipeline(Limited(), {clock, rng, store});
-  const resilience::Operation& op = pipeline.operation("ec2_run_instances");
-  for (auto _ : state) {
-    Result<int> r = pipeline.Execute(op, ResiliencePipeline::Resources{2}, fn);
-    benchmark::DoNotOptimize(r);
-  }
+  MemoryPipeline(state, Limited(), nullptr, {2});
 }
 BENCHMARK(BM_PipelineSuccessLimited);
 

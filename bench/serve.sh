@@ -20,53 +20,17 @@ proxy=$build/tools/chaos-proxy/ohfp-chaos-proxy
   { echo "bench/serve.sh: build first (cmake --build --preset default)" >&2; exit 2; }
 python3 -c 'import moto.server' 2>/dev/null || { echo "bench/serve.sh: python3 lacks moto" >&2; exit 2; }
 
-# shellcheck source=../scripts/lib/local-aws.sh
-source "$root/scripts/lib/local-aws.sh"
-work=$(mktemp -d "${TMPDIR:-/tmp}/ohfp-bench-serve.XXXXXX")
-cleanup() {
-  local_aws_stop
-  if [ -n "${KEEP:-}" ]; then echo "bench/serve.sh: kept $work" >&2; else rm -rf "$work"; fi
-}
-trap cleanup EXIT
-local_aws_start "$work" "$proxy" --quiet
-port=$LOCAL_AWS_MOTO_PORT
-proxy_port=$LOCAL_AWS_PROXY_PORT
-
-mkdir -p "$work/conf" "$work/work" "$work/logs"
-cp "$root/config/examples/seed-resilience.json" "$work/conf/config.json"
-cat >"$work/conf/awsprov_templates.json" <<'JSON'
+# shellcheck source=lib.sh
+source "$root/bench/lib.sh"
+bench_start bench/serve.sh
+bench_install "$work" <<'JSON'
 {"templates": [
   {"templateId": "OnDemand-C5", "maxNumber": 200, "imageId": "ami-12c6146b", "vmType": "c5.large",
    "attributes": {"type": ["String", "X86_64"], "ncpus": ["Numeric", "2"], "nram": ["Numeric", "4096"]}}
 ]}
 JSON
-export HF_PROVIDER_CONFDIR=$work/conf HF_PROVIDER_WORKDIR=$work/work HF_PROVIDER_LOGDIR=$work/logs
-local_aws_env
-export OHFP_BIN=$ohfp
-shims=$root/scripts/hostfactory
-
-echo '{"template": {"templateId": "OnDemand-C5", "machineCount": 20}}' >"$work/request.json"
-request_id=$("$shims/requestMachines.sh" -f "$work/request.json" | python3 -c 'import json,sys; print(json.load(sys.stdin)["requestId"])')
-echo "{\"requests\": [{\"requestId\": \"$request_id\"}]}" >"$work/status.json"
-python3 - "$port" "$proxy_port" "$request_id" <<'PY'
-import json, re, sys, urllib.parse, urllib.request
-moto, proxy, request_id = sys.argv[1:4]
-query = urllib.parse.urlencode({"Action": "DescribeInstances", "Version": "2016-11-15",
-                                "Filter.1.Name": "tag:ohfp:request-id", "Filter.1.Value.1": request_id})
-ask = urllib.request.Request(f"http://127.0.0.1:{moto}/", data=query.encode(), method="POST", headers={
-    "Content-Type": "application/x-www-form-urlencoded",
-    "Authorization": "AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/ec2/aws4_request, "
-                     "SignedHeaders=host, Signature=0"})
-body = urllib.request.urlopen(ask).read().decode()
-body = re.sub(r"<instanceState>\s*<code>16</code>\s*<name>running</name>\s*</instanceState>",
-              "<instanceState><code>0</code><name>pending</name></instanceState>", body)
-body = re.sub(r"<launchTime>[^<]*</launchTime>", "<launchTime>2099-01-01T00:00:00.000Z</launchTime>", body)
-rules = {"rules": [{"name": "still-pending", "match": {"action": "DescribeInstances"},
-                    "fault": {"type": "respond", "status": 200, "body": body}}]}
-put = urllib.request.Request(f"http://127.0.0.1:{proxy}/__chaos/rules", data=json.dumps(rules).encode(),
-                             method="PUT", headers={"Content-Type": "application/json"})
-urllib.request.urlopen(put).read()
-PY
+shims=$bench_shims
+bench_pending_request "$work" 20
 
 python3 "$root/bench/serve_bench.py" --ohfp "$ohfp" --shim "$shims/getRequestStatus.sh" --input "$work/status.json" \
   --work "$work" --rounds "${ROUNDS:-20}" --concurrency 16 --pollers "${POLLERS:-4}"

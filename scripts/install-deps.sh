@@ -6,7 +6,7 @@
 #  - chromium (Debian's), in which the dashboard test loads `ohfp serve`'s page headless;
 #  - uPlot, the dashboard's charting library, with `npm ci` in plugin/src/serve/web/ (package-lock.json pins it)
 #    when npm is on PATH (the nodejs that ships npm, or Debian's npm when there is no npm at all). Only
-#    scripts/build-dashboard.py needs it: the built dashboard is committed, so a build needs no npm;
+#    scripts/update-uplot.py needs it: uPlot's files are committed in web/vendor/uplot/, so a build needs no npm;
 #  - moto 5 with its server extra: the AWS emulator that the integration tests, scripts/demo.sh and
 #    bench/commands.sh start as `python3 -m moto.server`. Debian does not package it, so when the python3 first on
 #    PATH cannot import it, it is installed into that python3 with pip (the project's one pip dependency).
@@ -78,13 +78,13 @@ web="$(cd "$(dirname "$0")/.." && pwd)/plugin/src/serve/web"
 if [ -d "$web/node_modules/uplot" ]; then
   say "npm: plugin/src/serve/web/node_modules is there"
 elif ! command -v npm >/dev/null 2>&1; then
-  say "npm: not on PATH; only scripts/build-dashboard.py needs it (the built dashboard is committed)"
+  say "npm: not on PATH; only scripts/update-uplot.py needs it (uPlot's files are committed)"
 elif [ "$dry_run" -eq 1 ]; then
   say "npm: would run npm ci in plugin/src/serve/web"
 else
   say "npm: npm ci in plugin/src/serve/web"
   (cd "$web" && npm ci --no-audit --no-fund --loglevel=error) >&2 ||
-    say "npm: npm ci failed; scripts/build-dashboard.py cannot rebuild the dashboard until it works"
+    say "npm: npm ci failed; scripts/update-uplot.py cannot refresh uPlot until it works"
 fi
 
 # ---- moto in python3 ----

@@ -14,17 +14,13 @@ namespace ohfp::testing {
 namespace {
 
 using hf_simulator::CallResult;
-using hf_simulator::CheckOutput;
 using hf_simulator::Command;
-using hf_simulator::RequestKind;
 using hf_simulator::Simulator;
-using std::chrono::milliseconds;
-using std::chrono::seconds;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 
-constexpr milliseconds kPoll(200);
-constexpr seconds kWait(60);
+constexpr std::chrono::milliseconds kPoll(200);
+constexpr std::chrono::seconds kWait(60);
 
 class BadInputTest : public E2eSuite<BadInputTest> {
  protected:
@@ -134,7 +130,7 @@ TEST_F(BadInputTest, AnUnknownRequestIdIsCompleteWithErrorAndChangesNothing) {
   ASSERT_FALSE(HasFatalFailure());
   const std::string before = StoreSnapshot(install.state_db());
   const std::string unknown = "req-00000000-0000-4000-8000-000000000000";
-  sim.Remember(unknown, RequestKind::kNeverIssued);
+  sim.Remember(unknown, hf_simulator::RequestKind::kNeverIssued);
   const CallResult r = sim.GetRequestStatus({unknown});
   EXPECT_TRUE(r.ok()) << r.Describe();
   ASSERT_EQ(r.json["requests"].size(), 1U) << r.Describe();
@@ -148,7 +144,7 @@ TEST_F(BadInputTest, AMissingInputFileIsExitTwoWithAMessage) {
   const ProcessResult p =
       RunProcess({ShimPath("requestMachines"), "-f", install.root() + "/no-such-input.json"},
                  {.env = install.Env()});
-  const auto checked = CheckOutput(Command::kRequestMachines, p.exit_code, p.out);
+  const auto checked = hf_simulator::CheckOutput(Command::kRequestMachines, p.exit_code, p.out);
   EXPECT_THAT(checked.violations, IsEmpty()) << p.out << p.err;
   EXPECT_EQ(p.exit_code, 2);
   EXPECT_THAT(checked.document.value("message", ""), HasSubstr("no-such-input.json"));

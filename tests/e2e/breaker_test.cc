@@ -15,7 +15,6 @@ namespace {
 using hf_simulator::CallResult;
 using hf_simulator::MachineRef;
 using hf_simulator::Simulator;
-using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 
 constexpr const char* kEc2Fails =
@@ -25,27 +24,16 @@ constexpr const char* kNoRules = R"({"rules": []})";
 
 class BreakerTest : public E2eSuite<BreakerTest> {
  protected:
-  // aws_ec2's state as `ohfp breaker status` prints it ("" when not listed).
-  static std::string Ec2State(const PluginInstall& install) {
-    const CommandOutput s = install.Ohfp({"breaker", "status"});
-    EXPECT_EQ(s.exit_code, 0) << s.out << s.err;
-    if (!s.json_ok || !s.json.is_array()) return "";
-    for (const auto& b : s.json) {
-      if (b.value("service", "") == "aws_ec2") return b.value("state", "");
-    }
-    return "";
-  }
-
   // Runs getReturnRequests (one DescribeInstances) in new processes until aws_ec2 is open.
   static void TripTheBreaker(Simulator& sim, const PluginInstall& install,
                              const std::vector<MachineRef>& held) {
     world_->SetRules(kEc2Fails);
-    for (int i = 0; i < 5 && Ec2State(install) != "open"; ++i) {
+    for (int i = 0; i < 5 && install.BreakerState("aws_ec2") != "open"; ++i) {
       const CallResult r = sim.GetReturnRequests(held);
       EXPECT_THAT(r.violations, IsEmpty()) << r.Describe();
       EXPECT_EQ(r.exit_code, 1) << r.Describe();
     }
-    ASSERT_EQ(Ec2State(install), "open");
+    ASSERT_EQ(install.BreakerState("aws_ec2"), "open");
   }
 };
 
@@ -57,7 +45,7 @@ TEST_F(BreakerTest, AnOpenCircuitRejectsInTheNextProcessUntilReset) {
   const std::vector<MachineRef> held = {{"ip-10-0-0-1.ec2.internal", "i-0123456789abcdef0"}};
   TripTheBreaker(sim, install, held);
   ASSERT_FALSE(HasFatalFailure());
-  EXPECT_THAT(install.Log(), HasSubstr("Circuit breaker OPENED for service: aws_ec2"));
+  EXPECT_THAT(install.Log(), ::testing::HasSubstr("Circuit breaker OPENED for service: aws_ec2"));
 
   // EC2 is healthy again, but the next process does not even try: nothing reaches the proxy.
   world_->SetRules(kNoRules);
@@ -65,9 +53,10 @@ TEST_F(BreakerTest, AnOpenCircuitRejectsInTheNextProcessUntilReset) {
   const CallResult rejected = sim.GetReturnRequests(held);
   EXPECT_THAT(rejected.violations, IsEmpty()) << rejected.Describe();
   EXPECT_EQ(rejected.exit_code, 1) << rejected.Describe();
-  EXPECT_THAT(rejected.json.value("message", ""), HasSubstr("ircuit")) << rejected.Describe();
+  EXPECT_THAT(rejected.json.value("message", ""), ::testing::HasSubstr("ircuit"))
+      << rejected.Describe();
   EXPECT_EQ(world_->ProxyRequests(), 0) << world_->Stats().dump();
-  EXPECT_EQ(Ec2State(install), "open");
+  EXPECT_EQ(install.BreakerState("aws_ec2"), "open");
 
   // An operator resets it: the next process calls EC2 and succeeds. The machine no longer exists,
   // so it is reported as taken back.
@@ -77,7 +66,7 @@ TEST_F(BreakerTest, AnOpenCircuitRejectsInTheNextProcessUntilReset) {
   EXPECT_TRUE(ok.ok()) << ok.Describe();
   EXPECT_EQ(ok.json["requests"].size(), 1U) << ok.Describe();
   EXPECT_GT(world_->ProxyRequests("DescribeInstances"), 0);
-  EXPECT_EQ(Ec2State(install), "closed");
+  EXPECT_EQ(install.BreakerState("aws_ec2"), "closed");
 }
 
 TEST_F(BreakerTest, AnOpenCircuitLetsCallsThroughAfterItsResetTimeout) {
@@ -98,7 +87,7 @@ TEST_F(BreakerTest, AnOpenCircuitLetsCallsThroughAfterItsResetTimeout) {
     std::this_thread::sleep_for(std::chrono::milliseconds(500));
   }
   EXPECT_TRUE(last.ok()) << last.Describe();
-  EXPECT_EQ(Ec2State(install), "closed");
+  EXPECT_EQ(install.BreakerState("aws_ec2"), "closed");
   EXPECT_THAT(sim.violations(), IsEmpty());
 }
 

@@ -32,19 +32,13 @@
 namespace ohfp::testing {
 namespace {
 
-using hf_simulator::CallOptions;
 using hf_simulator::CallResult;
-using hf_simulator::MachineRef;
-using hf_simulator::RequestKind;
-using hf_simulator::Simulator;
 using std::chrono::milliseconds;
-using std::chrono::seconds;
 using Clock = std::chrono::steady_clock;
-using ::testing::IsEmpty;
 
 constexpr int kMaxNumber = 10;
 constexpr milliseconds kPoll(200);
-constexpr seconds kPatience(90);  // one request's acquire or return, retries included
+constexpr std::chrono::seconds kPatience(90);  // one request's acquire or return, retries included
 
 int EnvInt(const char* name, int fallback) {
   const char* v = std::getenv(name);
@@ -96,7 +90,7 @@ class Worker {
       if (!id) return tally_.Problem("worker " + std::to_string(index_) + ": never admitted");
       std::optional<nlohmann::json> done = Await(*id);
       if (!done) return tally_.Problem("acquire " + *id + " never finished; " + LastReply(*id));
-      std::vector<MachineRef> held;
+      std::vector<hf_simulator::MachineRef> held;
       for (const auto& m : (*done)["machines"]) {
         if (m.value("result", "") == "succeed") held.push_back({m["name"], m["machineId"]});
       }
@@ -113,8 +107,8 @@ class Worker {
 
  private:
   // A kill at a random moment, with the campaign's probability.
-  CallOptions MaybeKill() {
-    CallOptions o;
+  hf_simulator::CallOptions MaybeKill() {
+    hf_simulator::CallOptions o;
     if (std::uniform_real_distribution<double>(0, 1)(random_) < c_.kill_probability) {
       o.kill_after = milliseconds(std::uniform_int_distribution<int>(0, 700)(random_));
     }
@@ -176,7 +170,7 @@ class Worker {
     return std::nullopt;
   }
 
-  std::optional<std::string> Return(const std::vector<MachineRef>& held) {
+  std::optional<std::string> Return(const std::vector<hf_simulator::MachineRef>& held) {
     for (const auto until = Clock::now() + kPatience; Clock::now() < until; Pause(100, 300)) {
       const CallResult r = sim_.RequestReturnMachines(held, MaybeKill());
       Count(r);
@@ -189,7 +183,7 @@ class Worker {
     return std::nullopt;
   }
 
-  Simulator sim_;
+  hf_simulator::Simulator sim_;
   const Campaign& c_;
   int index_;
   Tally& tally_;
@@ -204,24 +198,8 @@ nlohmann::json LimitedTemplates() {
   return t;
 }
 
-class CampaignTest : public ::testing::Test {
+class CampaignTest : public SharedStoreSuite<CampaignTest> {
  protected:
-  static void SetUpTestSuite() { world_ = E2eWorld::Start(&failure_).release(); }
-  static void TearDownTestSuite() {
-    delete world_;
-    world_ = nullptr;
-  }
-  void SetUp() override {
-    ASSERT_NE(world_, nullptr) << failure_;
-    ASSERT_TRUE(world_->Reset());
-    std::string why;
-    store_ = SharedStore::Create(&why);
-    if (!store_) {
-      if (PostgresSkipAllowed()) GTEST_SKIP() << why;
-      FAIL() << why;
-    }
-  }
-
   // The store's own count of what "Limited" holds (what maxNumber is checked against); -1 when
   // the server does not answer (restarting).
   int Held() const {
@@ -358,8 +336,8 @@ class CampaignTest : public ::testing::Test {
     done = true;
     monitor.join();
 
-    EXPECT_THAT(tally.problems, IsEmpty()) << LogLinesOf(tally.problems, hosts);
-    for (const auto& w : workers) EXPECT_THAT(w->violations(), IsEmpty());
+    EXPECT_THAT(tally.problems, ::testing::IsEmpty()) << LogLinesOf(tally.problems, hosts);
+    for (const auto& w : workers) EXPECT_THAT(w->violations(), ::testing::IsEmpty());
     EXPECT_LE(max_held.load(), kMaxNumber) << "maxNumber exceeded";
     if (restart) {
       EXPECT_GE(restart_ms.load(), 0) << "the server was never restarted";
@@ -388,13 +366,7 @@ class CampaignTest : public ::testing::Test {
     }
     return figures;
   }
-
-  static E2eWorld* world_;
-  static std::string failure_;
-  std::optional<SharedStore> store_;
 };
-E2eWorld* CampaignTest::world_ = nullptr;
-std::string CampaignTest::failure_;
 
 TEST_F(CampaignTest, HostsAgreeWithTheCloudAndMaxNumberHoldsAcrossADatabaseRestart) {
   const Campaign c{.hosts = EnvInt("OHFP_CAMPAIGN_HOSTS", 3),

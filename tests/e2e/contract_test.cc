@@ -19,14 +19,10 @@ namespace {
 
 using hf_simulator::CallResult;
 using hf_simulator::Command;
-using hf_simulator::Simulator;
 using nlohmann::json;
-using std::chrono::milliseconds;
-using ::testing::HasSubstr;
-using ::testing::IsEmpty;
 using ::testing::SizeIs;
 
-constexpr milliseconds kPoll{100};
+constexpr std::chrono::milliseconds kPoll{100};
 constexpr std::chrono::seconds kWait{60};
 
 struct Held {
@@ -39,13 +35,13 @@ class ContractTest : public E2eSuite<ContractTest, 17> {
  protected:
   void AfterReset() override {
     install_ = std::make_unique<PluginInstall>(world_->endpoint(), RunInstancesCase().templates);
-    sim_ = std::make_unique<Simulator>(SimulatorFor(*install_));
+    sim_ = std::make_unique<hf_simulator::Simulator>(SimulatorFor(*install_));
   }
 
   // Runs `command` with `input`; the output must keep the contract.
   CallResult Call(Command command, const json& input) {
     CallResult r = sim_->Call(command, input);
-    EXPECT_THAT(r.violations, IsEmpty()) << r.Describe();
+    EXPECT_THAT(r.violations, ::testing::IsEmpty()) << r.Describe();
     return r;
   }
   // `count` running machines of "OnDemand".
@@ -86,7 +82,7 @@ class ContractTest : public E2eSuite<ContractTest, 17> {
   }
 
   std::unique_ptr<PluginInstall> install_;
-  std::unique_ptr<Simulator> sim_;
+  std::unique_ptr<hf_simulator::Simulator> sim_;
   std::string last_request_;  // the id Borrow() got
 };
 
@@ -103,7 +99,8 @@ TEST_F(ContractTest, IbmInputsNameOnlyMachinesAndGetReturnRequestsWithoutAList) 
   for (const auto& m : ret["machines"]) {
     if (m["name"] == nobody) {
       EXPECT_EQ(m["result"], "fail");
-      EXPECT_THAT(m["message"].get<std::string>(), HasSubstr("no machine of this installation"));
+      EXPECT_THAT(m["message"].get<std::string>(),
+                  ::testing::HasSubstr("no machine of this installation"));
     } else {
       EXPECT_EQ(m["machineId"], held[0].id);
       EXPECT_EQ(m["result"], "succeed");
@@ -116,7 +113,7 @@ TEST_F(ContractTest, IbmInputsNameOnlyMachinesAndGetReturnRequestsWithoutAList) 
   CallResult refused = Call(Command::kRequestReturnMachines,
                             {{"machines", {{{"name", held[1].name}, {"machineId", held[2].id}}}}});
   EXPECT_EQ(refused.exit_code, 2) << refused.Describe();
-  EXPECT_THAT(refused.json.value("message", ""), HasSubstr(held[1].name));
+  EXPECT_THAT(refused.json.value("message", ""), ::testing::HasSubstr(held[1].name));
   EXPECT_EQ(Live(), (std::set<std::string>{held[1].id, held[2].id, held[3].id}));
 
   // Someone terminates held[1] from the console: getReturnRequests by name, and with {}.
@@ -228,7 +225,7 @@ TEST_F(ContractTest, TheContractTable) {
   for (const ContractRow& row : table) {
     SCOPED_TRACE(row.what);
     const CallResult r = sim_->CallWithText(row.command, Filled(row.input, values));
-    EXPECT_THAT(r.violations, IsEmpty()) << r.Describe();
+    EXPECT_THAT(r.violations, ::testing::IsEmpty()) << r.Describe();
     ASSERT_EQ(r.exit_code, 0) << r.Describe();
     for (const std::string& pointer : row.output_has) {
       EXPECT_TRUE(r.json.contains(json::json_pointer(pointer)))

@@ -26,18 +26,14 @@ namespace ohfp::testing {
 namespace {
 
 using hf_simulator::CallResult;
-using hf_simulator::MachineRef;
-using hf_simulator::RequestKind;
-using hf_simulator::Simulator;
 using hf_simulator::WaitOutcome;
 using std::chrono::milliseconds;
-using std::chrono::seconds;
 using ::testing::IsEmpty;
 using ::testing::SizeIs;
 
 constexpr std::uint32_t kSeed = 20260107;
 constexpr milliseconds kPoll(150);
-constexpr seconds kWait(60);
+constexpr std::chrono::seconds kWait(60);
 // Each AWS call being crashed is held this long by the proxy.
 constexpr int kLatencyMs = 300;
 
@@ -165,7 +161,7 @@ TEST_P(CrashTest, KillDuringRequestMachinesLeavesNoDuplicateAndNoOrphan) {
     ASSERT_FALSE(HasFatalFailure());
     Latency(c.launch_actions);
     PluginInstall install(world_->endpoint(), world_->Templates(c), Config());
-    Simulator sim(SimulatorFor(install));
+    hf_simulator::Simulator sim(SimulatorFor(install));
 
     const CallResult r =
         sim.RequestMachines("OnDemand", 2, {.kill_after = milliseconds(kill_after)});
@@ -215,13 +211,13 @@ TEST_P(CrashTest, KillDuringRequestReturnMachinesLeavesNoOrphan) {
     Fresh();
     ASSERT_FALSE(HasFatalFailure());
     PluginInstall install(world_->endpoint(), world_->Templates(c), Config());
-    Simulator sim(SimulatorFor(install));
+    hf_simulator::Simulator sim(SimulatorFor(install));
     const CallResult acquire = sim.RequestMachines("OnDemand", 2);
     ASSERT_TRUE(acquire.ok()) << acquire.Describe();
     const std::string acquire_id = acquire.json["requestId"];
     const WaitOutcome up = sim.WaitFor({acquire_id}, {.poll_interval = kPoll, .timeout = kWait});
     ASSERT_TRUE(up.finished());
-    std::vector<MachineRef> held;
+    std::vector<hf_simulator::MachineRef> held;
     for (const auto& m : up.last.at(acquire_id)["machines"])
       held.push_back({m["name"], m["machineId"]});
     ASSERT_THAT(held, SizeIs(2));

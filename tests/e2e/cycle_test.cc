@@ -22,20 +22,13 @@ namespace ohfp::testing {
 namespace {
 
 using hf_simulator::CallResult;
-using hf_simulator::CycleReport;
 using hf_simulator::MachineRef;
 using hf_simulator::Simulator;
-using hf_simulator::WaitOutcome;
-using std::chrono::milliseconds;
-using std::chrono::seconds;
-using ::testing::Each;
-using ::testing::Gt;
-using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::SizeIs;
 
-constexpr milliseconds kPoll(200);
-constexpr seconds kWait(60);
+constexpr std::chrono::milliseconds kPoll(200);
+constexpr std::chrono::seconds kWait(60);
 
 class CycleTest : public E2eSuite<CycleTest, 20260101, ::testing::TestWithParam<ProviderCase>> {
  protected:
@@ -121,7 +114,7 @@ TEST_P(CycleTest, RequestReturnHalfThenTheRestLeavesNothingOhfpCreatedInMoto) {
       EXPECT_EQ(LaunchTemplatesOf(request), left > 0 ? 1 : 0) << request;
     }
   };
-  const CycleReport r = sim.Cycle(
+  const hf_simulator::CycleReport r = sim.Cycle(
       {{"OnDemand", 4}},
       {.poll_interval = kPoll, .timeout = kWait, .return_batches = 2, .after_return = between});
 
@@ -159,7 +152,7 @@ TEST_P(CycleTest, AFullCycleUnderThrottlingFollowsTheContractAndLeavesNothingRun
                         ConfigWith(nullptr, {{"reset_timeout", 1}, {"half_open_timeout", 1}}));
   Simulator sim(SimulatorFor(install));
 
-  const CycleReport r =
+  const hf_simulator::CycleReport r =
       sim.Cycle({{"OnDemand", 3}, {"Sized", 2}}, {.poll_interval = kPoll, .timeout = kWait});
 
   EXPECT_TRUE(r.ok()) << r.ToText();
@@ -180,8 +173,9 @@ TEST_P(CycleTest, AFullCycleUnderThrottlingFollowsTheContractAndLeavesNothingRun
   EXPECT_THAT(LiveInstances(ours), IsEmpty()) << Describe(ours);
   EXPECT_EQ(world_->Leftovers(), "");
   // The throttling did happen (the proxy's draws are seeded), and the plugin retried through it.
-  EXPECT_THAT(world_->Stats()["totals"]["faults"].get<int>(), Gt(0)) << world_->Stats().dump();
-  EXPECT_THAT(install.Log(), HasSubstr("RequestLimitExceeded"));
+  EXPECT_THAT(world_->Stats()["totals"]["faults"].get<int>(), ::testing::Gt(0))
+      << world_->Stats().dump();
+  EXPECT_THAT(install.Log(), ::testing::HasSubstr("RequestLimitExceeded"));
 }
 
 TEST_P(CycleTest, EightConcurrentHostFactoryCallsLeaveTheStoreAndMotoInAgreement) {
@@ -213,7 +207,8 @@ TEST_P(CycleTest, EightConcurrentHostFactoryCallsLeaveTheStoreAndMotoInAgreement
         return;
       }
       o.request_id = r.json["requestId"].get<std::string>();
-      const WaitOutcome w = sim.WaitFor({o.request_id}, {.poll_interval = kPoll, .timeout = kWait});
+      const hf_simulator::WaitOutcome w =
+          sim.WaitFor({o.request_id}, {.poll_interval = kPoll, .timeout = kWait});
       const nlohmann::json& last =
           w.last.count(o.request_id) ? w.last.at(o.request_id) : nlohmann::json::object();
       o.status = last.value("status", "");
@@ -229,7 +224,7 @@ TEST_P(CycleTest, EightConcurrentHostFactoryCallsLeaveTheStoreAndMotoInAgreement
         const CallResult ret = sim.RequestReturnMachines(o.returned);
         if (ret.ok()) {
           o.return_id = ret.json["requestId"].get<std::string>();
-          const WaitOutcome rw =
+          const hf_simulator::WaitOutcome rw =
               sim.WaitFor({o.return_id}, {.poll_interval = kPoll, .timeout = kWait});
           if (rw.last.count(o.return_id))
             o.return_status = rw.last.at(o.return_id).value("status", "");
@@ -376,13 +371,15 @@ TEST_P(CycleTest, EightConcurrentRequestsNeverOvercommitMaxNumber) {
       accepted.push_back(results[p].json["requestId"].get<std::string>());
     } else {
       EXPECT_EQ(results[p].exit_code, 2) << results[p].Describe();
-      EXPECT_THAT(results[p].json.value("message", ""), HasSubstr("6")) << results[p].Describe();
+      EXPECT_THAT(results[p].json.value("message", ""), ::testing::HasSubstr("6"))
+          << results[p].Describe();
     }
   }
   EXPECT_THAT(accepted, SizeIs(3));
 
   Simulator sim(SimulatorFor(install));
-  const WaitOutcome w = sim.WaitFor(accepted, {.poll_interval = kPoll, .timeout = kWait});
+  const hf_simulator::WaitOutcome w =
+      sim.WaitFor(accepted, {.poll_interval = kPoll, .timeout = kWait});
   EXPECT_TRUE(w.finished());
   for (const std::string& id : accepted) {
     EXPECT_EQ(w.last.at(id).value("status", ""), "complete") << w.last.at(id).dump();

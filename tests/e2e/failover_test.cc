@@ -25,34 +25,15 @@ namespace {
 
 using hf_simulator::CallResult;
 using hf_simulator::MachineRef;
-using hf_simulator::RequestKind;
 using hf_simulator::Simulator;
 using hf_simulator::WaitOutcome;
 using std::chrono::milliseconds;
-using std::chrono::seconds;
-using ::testing::IsEmpty;
-using ::testing::SizeIs;
 
 constexpr milliseconds kPoll(150);
-constexpr seconds kWait(60);
+constexpr std::chrono::seconds kWait(60);
 
-class FailoverTest : public ::testing::Test {
+class FailoverTest : public SharedStoreSuite<FailoverTest> {
  protected:
-  static void SetUpTestSuite() { world_ = E2eWorld::Start(&failure_).release(); }
-  static void TearDownTestSuite() {
-    delete world_;
-    world_ = nullptr;
-  }
-  void SetUp() override {
-    ASSERT_NE(world_, nullptr) << failure_;
-    ASSERT_TRUE(world_->Reset());
-    std::string why;
-    store_ = SharedStore::Create(&why);
-    if (!store_) {
-      if (PostgresSkipAllowed()) GTEST_SKIP() << why;
-      FAIL() << why;
-    }
-  }
   static std::string Marker(const PluginInstall& install) {
     std::ifstream in(install.workdir() + "/ohfp-installation");
     std::string id;
@@ -64,13 +45,7 @@ class FailoverTest : public ::testing::Test {
     for (const auto& m : status["machines"]) out.push_back({m["name"], m["machineId"]});
     return out;
   }
-
-  static E2eWorld* world_;
-  static std::string failure_;
-  std::optional<SharedStore> store_;
 };
-E2eWorld* FailoverTest::world_ = nullptr;
-std::string FailoverTest::failure_;
 
 TEST_F(FailoverTest, HostBCarriesOnWithHostARequestsAfterADies) {
   const ProviderCase c = RunInstancesCase();
@@ -114,7 +89,7 @@ TEST_F(FailoverTest, HostBCarriesOnWithHostARequestsAfterADies) {
 
   PluginInstall b(world_->endpoint(), c.templates, config);
   Simulator sim_b(SimulatorFor(b));
-  for (const std::string& id : known) sim_b.Remember(id, RequestKind::kAcquire);
+  for (const std::string& id : known) sim_b.Remember(id, hf_simulator::RequestKind::kAcquire);
   const WaitOutcome up = sim_b.WaitFor(known, {.poll_interval = kPoll, .timeout = kWait});
   ASSERT_TRUE(up.finished());
   EXPECT_EQ(Marker(b), installation) << "B carries on as the same installation";
@@ -123,7 +98,7 @@ TEST_F(FailoverTest, HostBCarriesOnWithHostARequestsAfterADies) {
     EXPECT_EQ(up.last.at(id).value("status", ""), "complete") << up.last.at(id);
     for (const MachineRef& m : MachinesOf(up.last.at(id))) held.push_back(m);
   }
-  EXPECT_THAT(held, SizeIs(3));
+  EXPECT_THAT(held, ::testing::SizeIs(3));
   // Returned from B.
   const CallResult ret = sim_b.RequestReturnMachines(held);
   ASSERT_TRUE(ret.ok()) << ret.Describe();
@@ -136,19 +111,9 @@ TEST_F(FailoverTest, HostBCarriesOnWithHostARequestsAfterADies) {
   ASSERT_FALSE(HasFatalFailure());
   ExpectNoDuplicates(*world_, *store_, c.api);
   EXPECT_EQ(world_->Leftovers(), "");
-  EXPECT_THAT(sim_b.violations(), IsEmpty());
-  EXPECT_THAT(store_->Rows("SELECT id FROM {s}.requests WHERE state = 'running'"), IsEmpty());
-}
-
-// aws_ec2's state as `ohfp breaker status` prints it on `install` ("" when not listed).
-std::string Ec2State(const PluginInstall& install) {
-  const CommandOutput s = install.Ohfp({"breaker", "status"});
-  EXPECT_EQ(s.exit_code, 0) << s.out << s.err;
-  if (!s.json_ok || !s.json.is_array()) return "";
-  for (const auto& b : s.json) {
-    if (b.value("service", "") == "aws_ec2") return b.value("state", "");
-  }
-  return "";
+  EXPECT_THAT(sim_b.violations(), ::testing::IsEmpty());
+  EXPECT_THAT(store_->Rows("SELECT id FROM {s}.requests WHERE state = 'running'"),
+              ::testing::IsEmpty());
 }
 
 TEST_F(FailoverTest, ABreakerOpenedOnOneHostRejectsOnTheOtherAndOneProcessProbes) {
@@ -174,8 +139,9 @@ TEST_F(FailoverTest, ABreakerOpenedOnOneHostRejectsOnTheOtherAndOneProcessProbes
   // A's processes meet a failing EC2 until the circuit opens.
   world_->SetRules(R"({"rules": [{"name": "ec2-500", "match": {"service": "ec2"},
                       "fault": {"type": "error", "status": 500, "code": "InternalError"}}]})");
-  for (int i = 0; i < 5 && Ec2State(a) != "open"; ++i) (void)sim_a.GetReturnRequests(held);
-  ASSERT_EQ(Ec2State(a), "open");
+  for (int i = 0; i < 5 && a.BreakerState("aws_ec2") != "open"; ++i)
+    (void)sim_a.GetReturnRequests(held);
+  ASSERT_EQ(a.BreakerState("aws_ec2"), "open");
 
   // B's processes are rejected at once: nothing reaches AWS.
   world_->SetRules(R"({"rules": []})");
@@ -183,7 +149,7 @@ TEST_F(FailoverTest, ABreakerOpenedOnOneHostRejectsOnTheOtherAndOneProcessProbes
   const CallResult rejected = sim_b.GetReturnRequests(held);
   EXPECT_EQ(rejected.exit_code, 1) << rejected.Describe();
   EXPECT_EQ(world_->ProxyRequests(), 0) << world_->Stats().dump();
-  EXPECT_EQ(Ec2State(b), "open");
+  EXPECT_EQ(b.BreakerState("aws_ec2"), "open");
 
   // The reset timeout passes (1 s now), and eight processes, four per host, call at once while
   // EC2 takes 3 s to answer: one probes, seven are rejected.
@@ -212,7 +178,7 @@ TEST_F(FailoverTest, ABreakerOpenedOnOneHostRejectsOnTheOtherAndOneProcessProbes
   EXPECT_EQ(world_->ProxyRequests("DescribeInstances"), per_call)
       << "the probe's calls only: " << world_->Stats().dump();
   EXPECT_EQ(failed, 7);
-  EXPECT_EQ(Ec2State(b), "closed") << "the probe succeeded";
+  EXPECT_EQ(b.BreakerState("aws_ec2"), "closed") << "the probe succeeded";
 }
 
 }  // namespace

@@ -44,11 +44,6 @@ namespace ohfp::testing {
 namespace {
 
 namespace fs = std::filesystem;
-using hf_simulator::CycleReport;
-using hf_simulator::Simulator;
-using std::chrono::milliseconds;
-using std::chrono::seconds;
-using ::testing::IsEmpty;
 using ::testing::SizeIs;
 
 const fs::path kCorpus = OHFP_IBM_CORPUS;
@@ -135,7 +130,7 @@ TEST_P(IbmCycleTest, TheCorpusTemplateGoesThroughAWholeCycle) {
             install->confdir() + "/" +
                 (c.provider == "aws" ? "awsprov_config.json" : ProviderFile(c, "config.json")));
 
-  Simulator sim(SimulatorFor(*install));
+  hf_simulator::Simulator sim(SimulatorFor(*install));
   std::string root_device = MotoRootDevice(world_->moto(), c.image);
   int volumes_checked = 0;
   const auto between = [&](const hf_simulator::RequestSummary& returned) {
@@ -165,10 +160,11 @@ TEST_P(IbmCycleTest, TheCorpusTemplateGoesThroughAWholeCycle) {
       ++volumes_checked;
     }
   };
-  const CycleReport r = sim.Cycle({{c.template_id, 2}}, {.poll_interval = milliseconds(200),
-                                                         .timeout = seconds(60),
-                                                         .return_batches = 2,
-                                                         .after_return = between});
+  const hf_simulator::CycleReport r =
+      sim.Cycle({{c.template_id, 2}}, {.poll_interval = std::chrono::milliseconds(200),
+                                       .timeout = std::chrono::seconds(60),
+                                       .return_batches = 2,
+                                       .after_return = between});
   EXPECT_TRUE(r.ok()) << r.ToText();
   ASSERT_THAT(r.acquires, SizeIs(1));
   EXPECT_EQ(r.acquires[0].status, "complete") << r.acquires[0].message;
@@ -180,7 +176,7 @@ TEST_P(IbmCycleTest, TheCorpusTemplateGoesThroughAWholeCycle) {
   // Nothing ohfp created is left running; the instances carried the provider's name.
   const std::vector<MotoInstance> ours = TaggedFor(world_->Instances(), c.provider);
   EXPECT_FALSE(ours.empty()) << "tagged ohfp:provider=" << c.provider;
-  EXPECT_THAT(LiveInstances(ours), IsEmpty()) << Describe(ours);
+  EXPECT_THAT(LiveInstances(ours), ::testing::IsEmpty()) << Describe(ours);
   for (const MotoInstance& i : ours) {
     EXPECT_EQ(i.Tag("Name").rfind("ohfp-" + c.template_id + "-req-", 0), 0u) << i.Tag("Name");
   }

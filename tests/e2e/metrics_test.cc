@@ -17,20 +17,16 @@
 namespace ohfp::testing {
 namespace {
 
-using hf_simulator::CallResult;
 using hf_simulator::Simulator;
-using std::chrono::milliseconds;
-using std::chrono::seconds;
 using ::testing::Contains;
 using ::testing::Field;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
-using ::testing::Not;
 
 constexpr const char* kNamespace = "OHFP/E2E";
 constexpr const char* kProvider = "e2e-metrics";
-constexpr milliseconds kPoll(200);
-constexpr seconds kWait(60);
+constexpr std::chrono::milliseconds kPoll(200);
+constexpr std::chrono::seconds kWait(60);
 
 class MetricsTest : public E2eSuite<MetricsTest> {
  protected:
@@ -56,7 +52,7 @@ class MetricsTest : public E2eSuite<MetricsTest> {
   }
   // A requestMachines of one machine, polled to complete: two commands.
   static std::string RequestOne(Simulator& sim) {
-    const CallResult r = sim.RequestMachines("OnDemand", 1);
+    const hf_simulator::CallResult r = sim.RequestMachines("OnDemand", 1);
     EXPECT_TRUE(r.ok()) << r.Describe();
     if (!r.ok()) return "";
     const std::string id = r.json["requestId"];
@@ -106,7 +102,7 @@ TEST_F(MetricsTest, EachCommandsCountersReachCloudWatchWithTheirDimensions) {
   EXPECT_EQ(world_->ProxyRequests("PutMetricData"),
             sim.Stats().at(hf_simulator::Command::kGetRequestStatus).calls + 2)
       << "one PutMetricData per command";
-  EXPECT_THAT(install.Log(), Not(HasSubstr("cannot publish metrics to CloudWatch")));
+  EXPECT_THAT(install.Log(), ::testing::Not(HasSubstr("cannot publish metrics to CloudWatch")));
 }
 
 TEST_F(MetricsTest, ACloudWatchFailureIsAWarningAndTheCommandStillSucceeds) {

@@ -1,5 +1,7 @@
 #include "plugin_install.h"
 
+#include <gtest/gtest.h>
+
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -101,6 +103,16 @@ std::string PluginInstall::Log() const {
     if (std::filesystem::exists(rotated)) text += ReadFile(rotated);
   }
   return text + ReadFile(logdir() + "/app.log");
+}
+
+std::string PluginInstall::BreakerState(const std::string& service) const {
+  const CommandOutput s = Ohfp({"breaker", "status"});
+  EXPECT_EQ(s.exit_code, 0) << s.out << s.err;
+  if (!s.json_ok || !s.json.is_array()) return "";
+  for (const auto& b : s.json) {
+    if (b.value("service", "") == service) return b.value("state", "");
+  }
+  return "";
 }
 
 }  // namespace ohfp::testing

@@ -85,6 +85,9 @@ class PluginInstall {
                      const std::string& stdin_text = "") const;
   // The app.log text (all rotated files, oldest first).
   std::string Log() const;
+  // `service`'s breaker state as `ohfp breaker status` prints it ("closed", "open", ...; "" when
+  // not listed). A test failure when the command fails.
+  std::string BreakerState(const std::string& service) const;
 
  private:
   TempDir dir_;

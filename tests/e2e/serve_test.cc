@@ -23,13 +23,7 @@ extern char** environ;
 namespace ohfp::testing {
 namespace {
 
-using hf_simulator::CallResult;
-using hf_simulator::CycleReport;
-using hf_simulator::MachineRef;
-using hf_simulator::Simulator;
 using nlohmann::json;
-using ::testing::HasSubstr;
-using ::testing::IsEmpty;
 
 // Throttling that surely happens: the first launch and the first two describes (fewer in a row
 // than the breaker's threshold of 3, so the cycle finishes).
@@ -96,13 +90,6 @@ class ServeE2eTest : public E2eSuite<ServeE2eTest> {
  protected:
   void AfterReset() override { world_->Use(RunInstancesCase()); }
 
-  static std::string Ec2State(const PluginInstall& install) {
-    const CommandOutput s = install.Ohfp({"breaker", "status"});
-    for (const auto& b : s.json) {
-      if (b.value("service", "") == "aws_ec2") return b.value("state", "");
-    }
-    return "";
-  }
   static json Get(int port, const std::string& path) {
     httplib::Client c("127.0.0.1", port);
     auto r = c.Get(path.c_str());
@@ -129,19 +116,21 @@ class ServeE2eTest : public E2eSuite<ServeE2eTest> {
 TEST_F(ServeE2eTest, TheApiAndTheDashboardShowWhatRealCyclesLeftInTheStore) {
   PluginInstall install(world_->endpoint(), world_->Templates(RunInstancesCase()),
                         ConfigWith(nullptr, {{"failure_threshold", 3}, {"reset_timeout", 600}}));
-  Simulator sim(SimulatorFor(install));
+  hf_simulator::Simulator sim(SimulatorFor(install));
   // A cycle under throttling, a request left running, then EC2 fails until its breaker opens.
   world_->SetRules(kThrottle);
-  const CycleReport cycle = sim.Cycle(
+  const hf_simulator::CycleReport cycle = sim.Cycle(
       {{"OnDemand", 2}},
       {.poll_interval = std::chrono::milliseconds(300), .timeout = std::chrono::seconds(120)});
   EXPECT_TRUE(cycle.ok()) << cycle.ToText();
-  const CallResult running = sim.RequestMachines("OnDemand", 1);
+  const hf_simulator::CallResult running = sim.RequestMachines("OnDemand", 1);
   EXPECT_EQ(running.exit_code, 0) << running.Describe();
   world_->SetRules(kEc2Fails);
-  const std::vector<MachineRef> held = {{"ip-10-0-0-1.ec2.internal", "i-0123456789abcdef0"}};
-  for (int i = 0; i < 5 && Ec2State(install) != "open"; ++i) sim.GetReturnRequests(held);
-  ASSERT_EQ(Ec2State(install), "open");
+  const std::vector<hf_simulator::MachineRef> held = {
+      {"ip-10-0-0-1.ec2.internal", "i-0123456789abcdef0"}};
+  for (int i = 0; i < 5 && install.BreakerState("aws_ec2") != "open"; ++i)
+    sim.GetReturnRequests(held);
+  ASSERT_EQ(install.BreakerState("aws_ec2"), "open");
   world_->SetRules(R"({"rules": []})");
 
   const std::string token_file = install.root() + "/serve.token";
@@ -193,9 +182,9 @@ TEST_F(ServeE2eTest, TheApiAndTheDashboardShowWhatRealCyclesLeftInTheStore) {
   // Actions: 401 without the token or with a wrong one, and nothing changes; the right one acts.
   EXPECT_EQ(Post(port, "/api/v1/breakers/aws_ec2/reset", ""), 401);
   EXPECT_EQ(Post(port, "/api/v1/breakers/aws_ec2/reset", "not-the-token-0123456789"), 401);
-  EXPECT_EQ(Ec2State(install), "open");
+  EXPECT_EQ(install.BreakerState("aws_ec2"), "open");
   EXPECT_EQ(Post(port, "/api/v1/breakers/aws_ec2/reset", kToken), 200);
-  EXPECT_EQ(Ec2State(install), "closed") << "every process sees it";
+  EXPECT_EQ(install.BreakerState("aws_ec2"), "closed") << "every process sees it";
   std::string report;
   EXPECT_EQ(Post(port, "/api/v1/reconcile/dry-run", kToken, &report), 200) << report;
   const json sweep = json::parse(report, nullptr, false);
@@ -228,7 +217,7 @@ TEST_F(ServeE2eTest, TheApiAndTheDashboardShowWhatRealCyclesLeftInTheStore) {
       {.timeout = std::chrono::seconds(120)});
   EXPECT_EQ(browser.exit_code, 0) << browser.err << browser.out;
   EXPECT_EQ(ReadFileText(shots + "-after.png").substr(0, 4), "\x89PNG");
-  EXPECT_EQ(Ec2State(install), "open");
+  EXPECT_EQ(install.BreakerState("aws_ec2"), "open");
 }
 
 }  // namespace

@@ -10,6 +10,8 @@
 //    (and fleet, group, launch template) of ours belongs to a request HostFactory knows.
 //  - ExpectNoDuplicates(): no request has more instances than it asked for; each ClientToken
 //    launched one reservation at most, and only the tokens of the request's attempts.
+//  - SharedStoreSuite<Suite>: an E2eSuite whose every test has a SharedStore of its own (store_);
+//    without a PostgreSQL server the test is skipped when PostgresSkipAllowed(), else it fails.
 //
 // Thread-safety: Rows() may run on any thread (a psql process each).
 //
@@ -24,6 +26,7 @@
 #include <string>
 #include <vector>
 
+#include "e2e_suite.h"
 #include "e2e_world.h"
 #include "postgres.h"
 
@@ -59,5 +62,20 @@ void ReconcileUntilSettled(const E2eWorld& world, const SharedStore& store,
                            const PluginInstall& install, const std::set<std::string>& known);
 // See the header comment. `api` is the providerApi (RunInstances checks ClientTokens).
 void ExpectNoDuplicates(const E2eWorld& world, const SharedStore& store, const std::string& api);
+
+template <class Suite>
+class SharedStoreSuite : public E2eSuite<Suite> {
+ protected:
+  void AfterReset() override {
+    std::string why;
+    store_ = SharedStore::Create(&why);
+    if (!store_) {
+      if (PostgresSkipAllowed()) GTEST_SKIP() << why;
+      FAIL() << why;
+    }
+  }
+
+  std::optional<SharedStore> store_;
+};
 
 }  // namespace ohfp::testing

@@ -16,26 +16,9 @@
 #include <sstream>
 #include <stdexcept>
 
-extern char** environ;  // NOLINT: POSIX
+#include "ohfp/hf_simulator/process.h"
 
 namespace ohfp::testing {
-namespace {
-
-std::vector<std::string> Environment(const ProcessOptions& options) {
-  std::map<std::string, std::string> env;
-  for (char** e = environ; *e != nullptr; ++e) {
-    const std::string entry(*e);
-    const auto eq = entry.find('=');
-    if (eq != std::string::npos) env[entry.substr(0, eq)] = entry.substr(eq + 1);
-  }
-  for (const std::string& name : options.unset_env) env.erase(name);
-  for (const auto& [k, v] : options.env) env[k] = v;
-  std::vector<std::string> out;
-  for (const auto& [k, v] : env) out.push_back(k + "=" + v);
-  return out;
-}
-
-}  // namespace
 
 ProcessResult RunProcess(const std::vector<std::string>& argv, const ProcessOptions& options) {
   // A child that exits before reading all of its stdin must not kill the test with SIGPIPE.
@@ -58,7 +41,8 @@ ProcessResult RunProcess(const std::vector<std::string>& argv, const ProcessOpti
   std::vector<char*> args;
   for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
-  std::vector<std::string> env_strings = Environment(options);
+  std::vector<std::string> env_strings =
+      hf_simulator::ChildEnvironment(options.env, options.unset_env);
   std::vector<char*> envp;
   for (std::string& e : env_strings) envp.push_back(e.data());
   envp.push_back(nullptr);

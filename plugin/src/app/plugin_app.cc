@@ -11,8 +11,6 @@ namespace ohfp::app {
 namespace {
 
 namespace fs = std::filesystem;
-using resilience::Error;
-using resilience::ErrorKind;
 using resilience::Result;
 using resilience::Status;
 
@@ -33,20 +31,32 @@ class OverlayEnvironment final : public aws::Environment {
   std::map<std::string, std::string, std::less<>> values_;
 };
 
+// A counter's labels, in order: name and value.
+using LabelList = std::vector<std::pair<std::string, std::string>>;
+
 // One counter of this process: a name, its labels in order, how much it grew.
 struct Counter {
   std::string name;
-  std::vector<std::pair<std::string, std::string>> labels;
+  LabelList labels;
   double value = 0;
 };
 
-std::string Labels(const std::vector<std::pair<std::string, std::string>>& labels) {
+std::string Labels(const LabelList& labels) {
   std::string out;
   for (const auto& [k, v] : labels) {
     if (!out.empty()) out += ",";
     out += k + "=\"" + v + "\"";
   }
   return out;
+}
+
+// Appends the counters of `values` that moved, each with `labels`.
+template <typename Value, std::size_t N>
+void AddMoved(std::vector<Counter>& out, const std::pair<const char*, Value> (&values)[N],
+              const LabelList& labels) {
+  for (const auto& [name, value] : values) {
+    if (value != 0) out.push_back({name, labels, static_cast<double>(value)});
+  }
 }
 
 // This process's resilience counters (those that moved).
@@ -63,13 +73,7 @@ std::vector<Counter> Counters(const resilience::ResilienceMonitor& monitor) {
         {"ohfp_resilience_rejected_calls", o.rejected_calls},
         {"ohfp_resilience_throttled_attempts", o.throttled_attempts},
         {"ohfp_resilience_rate_limited_calls", o.rate_limited_calls}};
-    for (const auto& [name, value] : values) {
-      if (value != 0) {
-        out.push_back({name,
-                       {{"operation", o.operation}, {"service", o.service}},
-                       static_cast<double>(value)});
-      }
-    }
+    AddMoved(out, values, {{"operation", o.operation}, {"service", o.service}});
   }
   for (const resilience::ServiceMetrics& s : monitor.Services()) {
     const std::pair<const char*, std::uint64_t> values[] = {
@@ -78,9 +82,7 @@ std::vector<Counter> Counters(const resilience::ResilienceMonitor& monitor) {
         {"ohfp_resilience_circuit_breaker_closes", s.circuit_breaker_closes},
         {"ohfp_resilience_circuit_breaker_rejections", s.rejections},
         {"ohfp_resilience_circuit_breaker_failures", s.failures_recorded}};
-    for (const auto& [name, value] : values) {
-      if (value != 0) out.push_back({name, {{"service", s.service}}, static_cast<double>(value)});
-    }
+    AddMoved(out, values, {{"service", s.service}});
   }
   for (const resilience::LimiterMetrics& l : monitor.Limiters()) {
     const std::pair<const char*, double> values[] = {
@@ -90,9 +92,7 @@ std::vector<Counter> Counters(const resilience::ResilienceMonitor& monitor) {
         {"ohfp_resilience_rate_limiter_deadline_failures",
          static_cast<double>(l.deadline_failures)},
         {"ohfp_resilience_rate_limiter_rate_decreases", static_cast<double>(l.rate_decreases)}};
-    for (const auto& [name, value] : values) {
-      if (value != 0) out.push_back({name, {{"bucket", l.bucket}}, value});
-    }
+    AddMoved(out, values, {{"bucket", l.bucket}});
   }
   return out;
 }
@@ -168,144 +168,169 @@ Result<std::unique_ptr<PluginApp>> PluginApp::Create(const AppOptions& options,
   std::unique_ptr<PluginApp> app(new PluginApp());
   app->started_ = app->timing_clock_.Now();
   const resilience::MonoTime command_started = app->clock_.Now();
-  app->paths_ = ResolvePaths(options, env);
-  app->provider_name_ = env.Get("HF_PROVIDER_NAME").value_or("aws");
-  const config::ProviderFiles files =
-      config::FindProviderFiles(app->paths_.confdir, app->provider_name_);
-  Result<config::LoadedConfig> config = config::LoadConfiguration(
-      {.ibm_config = files.ibm_config, .config = ConfigFile(options, app->paths_)}, env);
-  if (!config.ok()) return config.error();
-  app->config_ = std::move(config->config);
-  app->sources_ = std::move(config->sources);
-
+  Result<config::ProviderFiles> files = app->LoadConfiguration(options, env);
+  if (!files.ok()) return files.error();
   // The log first: everything after it can say what went wrong.
-  logging::LogOptions log_options;
-  log_options.file = app->paths_.logdir / app->config_.logging.file;
-  log_options.level =
-      logging::ParseLogLevel(app->config_.logging.level).value_or(spdlog::level::info);
-  log_options.max_bytes = app->config_.logging.max_bytes;
-  log_options.max_files = app->config_.logging.max_files;
-  log_options.echo_to_stderr = options.log_to_stderr;
-  Result<std::unique_ptr<logging::AppLog>> log = logging::AppLog::Open(log_options);
-  if (!log.ok()) return log.error();
-  app->log_ = std::move(*log);
-  // What the configuration could not honour, once per command (`ohfp config validate` lists it).
-  for (const std::string& w : files.warnings) {
-    app->log_->Log(spdlog::level::warn, w, {{"event", "config_warning"}});
-  }
-  for (const std::string& w : app->sources_.warnings) {
-    app->log_->Log(spdlog::level::warn, w, {{"event", "config_warning"}});
-  }
-
+  if (Status s = app->OpenLog(options, *files); !s.ok()) return s.error();
   if (options.need_templates) {
-    Result<model::TemplateSet> templates = config::LoadTemplates(files.templates);
+    Result<model::TemplateSet> templates = config::LoadTemplates(files->templates);
     if (!templates.ok()) return templates.error();
     app->templates_ = std::move(*templates);
   }
-
-  store::StoreLocation where = StoreLocationFor(app->config_, app->paths_);
+  // A HostFactory command's store calls end store.timeout_ms after its AWS deadline at the latest:
+  // what its AWS calls learned can still be saved, and a database that hangs does not keep the
+  // command past HostFactory's limit. Other commands (serve, store migrate) have no deadline.
+  std::optional<resilience::Deadline> store_ends_by;
   if (options.need_aws) {
-    // A HostFactory command's store calls end store.timeout_ms after its AWS deadline at the
-    // latest: what its AWS calls learned can still be saved, and a database that hangs does not
-    // keep the command past HostFactory's limit.
-    where.ends_by = resilience::Deadline::After(
+    store_ends_by = resilience::Deadline::After(
         command_started, app->config_.provider.command_timeout + app->config_.store.timeout);
   }
-  app->store_description_ = where.Describe();
-  Result<store::Stores> stores = store::OpenStores(where, app->clock_);
-  if (!stores.ok()) {
-    app->log_->Log(spdlog::level::err,
-                   "cannot open the state store (" + app->store_description_ +
-                       "): " + stores.error().ToString(),
-                   {{"event", "store"}, {"store", app->store_description_}});
-    return stores.error();
-  }
-  app->stores_ = std::move(*stores);
-
-  app->random_ =
-      std::make_unique<resilience::SeededRandom>(resilience::SeededRandom::EntropySeed());
-  app->log_events_ = std::make_unique<logging::ResilienceLog>(*app->log_);
-  app->filtered_events_ = std::make_unique<resilience::ErrorHandlingFilter>(
-      *app->log_events_, app->config_.resilience.error_handling.log_retries,
-      app->config_.resilience.error_handling.log_circuit_breaker_state_changes);
-  resilience::ResilienceConfig resilience = app->config_.resilience;
-  if (resilience.rate_limiter.scope.empty()) {
-    resilience.rate_limiter.scope = LimiterScope(env, app->config_.provider.region);
-  }
-  app->pipeline_ = std::make_unique<resilience::ResiliencePipeline>(
-      std::move(resilience),
-      resilience::PipelineDependencies{app->clock_, *app->random_, *app->stores_.state,
-                                       app->filtered_events_.get(), &app->monitor_});
-
+  if (Status s = app->OpenStores(store_ends_by); !s.ok()) return s.error();
+  app->BuildPipeline(env);
   if (options.need_aws) {
-    const config::ProviderConfig& p = app->config_.provider;
-    aws::TransportOptions transport;
-    transport.connect_timeout = p.connection_timeout;
-    transport.ca_bundle = p.ca_bundle;
-    transport.proxy_host = p.proxy_host;
-    transport.proxy_port = p.proxy_port;
-    app->transport_ = std::make_unique<aws::SocketTransport>(app->clock_, transport);
-    app->timed_transport_ =
-        std::make_unique<aws::TimedTransport>(*app->transport_, app->timing_clock_);
-
-    OverlayEnvironment aws_env(env);
-    aws_env.Set("AWS_CREDENTIAL_FILE", p.credential_file);
-    aws_env.Set("AWS_PROFILE", p.profile);
-    app->credentials_ =
-        aws::MakeDefaultCredentialsChain(aws_env, *app->timed_transport_, app->clock_);
-
-    Result<std::string> region = aws::ResolveRegion(env, p.region);
-    if (!region.ok()) return region.error();
-    aws::EndpointOverrides overrides;
-    for (const auto& [service, url] : p.endpoints) overrides.per_service[service] = url;
-    overrides.global = p.endpoint_url;
-    Result<std::array<aws::Endpoint, aws::kAwsServiceCount>> endpoints =
-        aws::ResolveEndpoints(*region, overrides, env);
-    if (!endpoints.ok()) return endpoints.error();
-    app->client_ = std::make_unique<aws::AwsClient>(
-        *region, *endpoints,
-        aws::AwsClientDependencies{.transport = *app->timed_transport_,
-                                   .credentials = *app->credentials_,
-                                   .clock = app->clock_,
-                                   .pipeline = *app->pipeline_,
-                                   .deadline = resilience::Deadline::After(
-                                       command_started, app->config_.provider.command_timeout)});
-    app->provider_ = std::make_unique<provider::AwsProvider>(*app->client_, app->clock_);
-
-    Result<std::string> installation = hostfactory::EnsureInstallation(
-        *app->stores_.requests, *app->provider_, *app->random_, *app->log_,
-        {.marker = app->paths_.workdir / hostfactory::kInstallationMarker,
-         .now = model::ToTimestamp(app->clock_.SystemNow()),
-         .accept_lost = options.accept_lost_store});
-    if (!installation.ok()) return installation.error();
-    app->installation_id_ = *installation;
-
-    hostfactory::ServiceOptions service_options;
-    service_options.provider_name = app->provider_name_;
-    service_options.acquire.pending_timeout = p.instance_pending_timeout;
-    service_options.acquire.fulfillment_timeout = p.fleet_fulfillment_timeout;
-    service_options.acquire.visibility_grace = p.instance_visibility_grace;
-    service_options.acquire.confirmation_window = p.unclaimed_request_timeout;
-    service_options.orphan_min_age = p.orphan_min_age;
-    service_options.command_timeout = p.command_timeout;
-    service_options.history_retention = app->config_.store.retention;
-    service_options.purge_batch = app->config_.store.purge_batch;
-    service_options.tags = p.tags;
-    service_options.instance_name = p.instance_name;
-    service_options.ssm_parameter_ttl = p.ssm_parameter_ttl;
-    service_options.confdir = app->paths_.confdir;
-    app->service_ = std::make_unique<hostfactory::HostFactoryService>(
-        hostfactory::ServiceDependencies{.store = *app->stores_.requests,
-                                         .provider = *app->provider_,
-                                         .templates = app->templates_,
-                                         .clock = app->clock_,
-                                         .random = *app->random_,
-                                         .log = *app->log_,
-                                         .installation_id = app->installation_id_,
-                                         .self = hostfactory::CurrentProcess()},
-        service_options);
+    if (Status s = app->ConnectAws(env, command_started); !s.ok()) return s.error();
+    if (Status s = app->EnsureInstallation(options); !s.ok()) return s.error();
+    app->BuildService();
   }
   return app;
+}
+
+Result<config::ProviderFiles> PluginApp::LoadConfiguration(const AppOptions& options,
+                                                           const aws::Environment& env) {
+  paths_ = ResolvePaths(options, env);
+  provider_name_ = env.Get("HF_PROVIDER_NAME").value_or("aws");
+  config::ProviderFiles files = config::FindProviderFiles(paths_.confdir, provider_name_);
+  Result<config::LoadedConfig> config = config::LoadConfiguration(
+      {.ibm_config = files.ibm_config, .config = ConfigFile(options, paths_)}, env);
+  if (!config.ok()) return config.error();
+  config_ = std::move(config->config);
+  sources_ = std::move(config->sources);
+  return files;
+}
+
+Status PluginApp::OpenLog(const AppOptions& options, const config::ProviderFiles& files) {
+  logging::LogOptions log_options;
+  log_options.file = paths_.logdir / config_.logging.file;
+  log_options.level = logging::ParseLogLevel(config_.logging.level).value_or(spdlog::level::info);
+  log_options.max_bytes = config_.logging.max_bytes;
+  log_options.max_files = config_.logging.max_files;
+  log_options.echo_to_stderr = options.log_to_stderr;
+  Result<std::unique_ptr<logging::AppLog>> log = logging::AppLog::Open(log_options);
+  if (!log.ok()) return log.error();
+  log_ = std::move(*log);
+  // What the configuration could not honour, once per command (`ohfp config validate` lists it).
+  const std::vector<std::string>* const warning_lists[] = {&files.warnings, &sources_.warnings};
+  for (const std::vector<std::string>* warnings : warning_lists) {
+    for (const std::string& w : *warnings) {
+      log_->Log(spdlog::level::warn, w, {{"event", "config_warning"}});
+    }
+  }
+  return resilience::OkStatus();
+}
+
+Status PluginApp::OpenStores(std::optional<resilience::Deadline> ends_by) {
+  store::StoreLocation where = StoreLocationFor(config_, paths_);
+  where.ends_by = ends_by;
+  store_description_ = where.Describe();
+  Result<store::Stores> stores = store::OpenStores(where, clock_);
+  if (!stores.ok()) {
+    log_->Log(
+        spdlog::level::err,
+        "cannot open the state store (" + store_description_ + "): " + stores.error().ToString(),
+        {{"event", "store"}, {"store", store_description_}});
+    return stores.error();
+  }
+  stores_ = std::move(*stores);
+  return resilience::OkStatus();
+}
+
+void PluginApp::BuildPipeline(const aws::Environment& env) {
+  random_ = std::make_unique<resilience::SeededRandom>(resilience::SeededRandom::EntropySeed());
+  log_events_ = std::make_unique<logging::ResilienceLog>(*log_);
+  filtered_events_ = std::make_unique<resilience::ErrorHandlingFilter>(
+      *log_events_, config_.resilience.error_handling.log_retries,
+      config_.resilience.error_handling.log_circuit_breaker_state_changes);
+  resilience::ResilienceConfig resilience = config_.resilience;
+  if (resilience.rate_limiter.scope.empty()) {
+    resilience.rate_limiter.scope = LimiterScope(env, config_.provider.region);
+  }
+  pipeline_ = std::make_unique<resilience::ResiliencePipeline>(
+      std::move(resilience), resilience::PipelineDependencies{clock_, *random_, *stores_.state,
+                                                              filtered_events_.get(), &monitor_});
+}
+
+Status PluginApp::ConnectAws(const aws::Environment& env, resilience::MonoTime command_started) {
+  const config::ProviderConfig& p = config_.provider;
+  aws::TransportOptions transport;
+  transport.connect_timeout = p.connection_timeout;
+  transport.ca_bundle = p.ca_bundle;
+  transport.proxy_host = p.proxy_host;
+  transport.proxy_port = p.proxy_port;
+  transport_ = std::make_unique<aws::SocketTransport>(clock_, transport);
+  timed_transport_ = std::make_unique<aws::TimedTransport>(*transport_, timing_clock_);
+
+  OverlayEnvironment aws_env(env);
+  aws_env.Set("AWS_CREDENTIAL_FILE", p.credential_file);
+  aws_env.Set("AWS_PROFILE", p.profile);
+  credentials_ = aws::MakeDefaultCredentialsChain(aws_env, *timed_transport_, clock_);
+
+  Result<std::string> region = aws::ResolveRegion(env, p.region);
+  if (!region.ok()) return region.error();
+  aws::EndpointOverrides overrides;
+  for (const auto& [service, url] : p.endpoints) overrides.per_service[service] = url;
+  overrides.global = p.endpoint_url;
+  Result<std::array<aws::Endpoint, aws::kAwsServiceCount>> endpoints =
+      aws::ResolveEndpoints(*region, overrides, env);
+  if (!endpoints.ok()) return endpoints.error();
+  client_ = std::make_unique<aws::AwsClient>(
+      *region, *endpoints,
+      aws::AwsClientDependencies{
+          .transport = *timed_transport_,
+          .credentials = *credentials_,
+          .clock = clock_,
+          .pipeline = *pipeline_,
+          .deadline = resilience::Deadline::After(command_started, p.command_timeout)});
+  provider_ = std::make_unique<provider::AwsProvider>(*client_, clock_);
+  return resilience::OkStatus();
+}
+
+Status PluginApp::EnsureInstallation(const AppOptions& options) {
+  Result<std::string> installation =
+      hostfactory::EnsureInstallation(*stores_.requests, *provider_, *random_, *log_,
+                                      {.marker = paths_.workdir / hostfactory::kInstallationMarker,
+                                       .now = model::ToTimestamp(clock_.SystemNow()),
+                                       .accept_lost = options.accept_lost_store});
+  if (!installation.ok()) return installation.error();
+  installation_id_ = *installation;
+  return resilience::OkStatus();
+}
+
+void PluginApp::BuildService() {
+  const config::ProviderConfig& p = config_.provider;
+  hostfactory::ServiceOptions service_options;
+  service_options.provider_name = provider_name_;
+  service_options.acquire.pending_timeout = p.instance_pending_timeout;
+  service_options.acquire.fulfillment_timeout = p.fleet_fulfillment_timeout;
+  service_options.acquire.visibility_grace = p.instance_visibility_grace;
+  service_options.acquire.confirmation_window = p.unclaimed_request_timeout;
+  service_options.orphan_min_age = p.orphan_min_age;
+  service_options.command_timeout = p.command_timeout;
+  service_options.history_retention = config_.store.retention;
+  service_options.purge_batch = config_.store.purge_batch;
+  service_options.tags = p.tags;
+  service_options.instance_name = p.instance_name;
+  service_options.ssm_parameter_ttl = p.ssm_parameter_ttl;
+  service_options.confdir = paths_.confdir;
+  service_ = std::make_unique<hostfactory::HostFactoryService>(
+      hostfactory::ServiceDependencies{.store = *stores_.requests,
+                                       .provider = *provider_,
+                                       .templates = templates_,
+                                       .clock = clock_,
+                                       .random = *random_,
+                                       .log = *log_,
+                                       .installation_id = installation_id_,
+                                       .self = hostfactory::CurrentProcess()},
+      service_options);
 }
 
 PluginApp::~PluginApp() = default;

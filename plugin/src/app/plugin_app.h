@@ -118,6 +118,18 @@ class PluginApp {
 
  private:
   PluginApp() = default;
+  // Create's steps, in order: paths and configuration (returns which provider files it read), the
+  // log, the stores, the resilience pipeline over them, then only when the command needs AWS the
+  // client and provider, the installation's identity and the service.
+  resilience::Result<config::ProviderFiles> LoadConfiguration(const AppOptions& options,
+                                                              const aws::Environment& env);
+  resilience::Status OpenLog(const AppOptions& options, const config::ProviderFiles& files);
+  // `ends_by`: every store call ends by it (a HostFactory command's deadline), or none.
+  resilience::Status OpenStores(std::optional<resilience::Deadline> ends_by);
+  void BuildPipeline(const aws::Environment& env);
+  resilience::Status ConnectAws(const aws::Environment& env, resilience::MonoTime command_started);
+  resilience::Status EnsureInstallation(const AppOptions& options);
+  void BuildService();
 
   PluginPaths paths_;
   config::PluginConfig config_;

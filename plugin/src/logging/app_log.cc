@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cstring>
 #include <mutex>
+#include <utility>
 
 #include "base/time_text.h"
 
@@ -115,23 +116,22 @@ std::string IsoTime(std::chrono::system_clock::time_point t) {
   return base::FormatIso8601(t, base::Fraction::kMillis);
 }
 
+// Every name a level goes by in a configuration (syslog's names too), lower case; the first of a
+// level is the one app.log writes.
+constexpr std::pair<std::string_view, spdlog::level::level_enum> kLevelNames[] = {
+    {"trace", spdlog::level::trace},       {"debug", spdlog::level::debug},
+    {"info", spdlog::level::info},         {"notice", spdlog::level::info},
+    {"warning", spdlog::level::warn},      {"warn", spdlog::level::warn},
+    {"error", spdlog::level::err},         {"err", spdlog::level::err},
+    {"critical", spdlog::level::critical}, {"crit", spdlog::level::critical},
+    {"alert", spdlog::level::critical},    {"emerg", spdlog::level::critical},
+    {"off", spdlog::level::off},           {"none", spdlog::level::off},
+    {"off", spdlog::level::n_levels},  // not a level: said as "off"
+};
+
 std::string_view LevelName(spdlog::level::level_enum level) {
-  switch (level) {
-    case spdlog::level::trace:
-      return "trace";
-    case spdlog::level::debug:
-      return "debug";
-    case spdlog::level::info:
-      return "info";
-    case spdlog::level::warn:
-      return "warning";
-    case spdlog::level::err:
-      return "error";
-    case spdlog::level::critical:
-      return "critical";
-    case spdlog::level::off:
-    case spdlog::level::n_levels:
-      return "off";
+  for (const auto& [name, value] : kLevelNames) {
+    if (value == level) return name;
   }
   return "info";
 }
@@ -142,14 +142,9 @@ std::optional<spdlog::level::level_enum> ParseLogLevel(std::string_view name) {
   std::string n;
   for (char c : name) n += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   if (n.starts_with("log_")) n = n.substr(4);
-  if (n == "trace") return spdlog::level::trace;
-  if (n == "debug") return spdlog::level::debug;
-  if (n == "info" || n == "notice") return spdlog::level::info;
-  if (n == "warning" || n == "warn") return spdlog::level::warn;
-  if (n == "err" || n == "error") return spdlog::level::err;
-  if (n == "crit" || n == "critical" || n == "alert" || n == "emerg")
-    return spdlog::level::critical;
-  if (n == "off" || n == "none") return spdlog::level::off;
+  for (const auto& [alias, level] : kLevelNames) {
+    if (alias == n) return level;
+  }
   return std::nullopt;
 }
 

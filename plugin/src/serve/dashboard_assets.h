@@ -1,11 +1,11 @@
 // serve/dashboard_assets.h
 //
 // The dashboard `ohfp serve` shows at /: its page, script and style sheet, built into the binary
-// (nothing is loaded from elsewhere at run time). The bytes are in dashboard_assets.cc, generated
-// by scripts/build-dashboard.py from plugin/src/serve/web/ (the page, the script, the style sheet)
-// and the charting library uPlot from npm (web/package-lock.json); the generated file is committed
-// so that a build needs neither npm nor a network; `scripts/build-dashboard.py --check` (a test)
-// fails when it is older than its sources.
+// (nothing is loaded from elsewhere at run time). Their only copy in the tree is
+// plugin/src/serve/web/: the page, the script, the style sheet, and the charting library uPlot in
+// web/vendor/uplot/ (the version web/package-lock.json pins; scripts/update-uplot.py refreshes it
+// from npm). The build bundles them into dashboard_assets.cc in the build directory
+// (bundle_dashboard.cmake), so a build needs neither npm nor a network.
 //
 // Thread-safety: constant data.
 //

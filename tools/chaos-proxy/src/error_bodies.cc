@@ -1,6 +1,7 @@
 #include "ohfp/chaos_proxy/error_bodies.h"
 
 #include <array>
+#include <utility>
 
 namespace ohfp::chaos_proxy {
 namespace {
@@ -69,37 +70,28 @@ std::string XmlEscape(std::string_view text) {
   return out;
 }
 
+// The reason phrases of the statuses the proxy answers with (RFC 9110).
+constexpr std::pair<int, std::string_view> kReasons[] = {
+    {200, "OK"},
+    {400, "Bad Request"},
+    {401, "Unauthorized"},
+    {403, "Forbidden"},
+    {404, "Not Found"},
+    {405, "Method Not Allowed"},
+    {409, "Conflict"},
+    {429, "Too Many Requests"},
+    {500, "Internal Server Error"},
+    {501, "Not Implemented"},
+    {502, "Bad Gateway"},
+    {503, "Service Unavailable"},
+    {504, "Gateway Timeout"},
+};
+
 std::string_view StatusReason(int status) noexcept {
-  switch (status) {
-    case 200:
-      return "OK";
-    case 400:
-      return "Bad Request";
-    case 401:
-      return "Unauthorized";
-    case 403:
-      return "Forbidden";
-    case 404:
-      return "Not Found";
-    case 405:
-      return "Method Not Allowed";
-    case 409:
-      return "Conflict";
-    case 429:
-      return "Too Many Requests";
-    case 500:
-      return "Internal Server Error";
-    case 501:
-      return "Not Implemented";
-    case 502:
-      return "Bad Gateway";
-    case 503:
-      return "Service Unavailable";
-    case 504:
-      return "Gateway Timeout";
-    default:
-      return "Unknown";
+  for (const auto& [code, reason] : kReasons) {
+    if (code == status) return reason;
   }
+  return "Unknown";
 }
 
 std::string Ec2ErrorBody(std::string_view code, std::string_view message,

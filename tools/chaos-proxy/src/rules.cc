@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "enum_names.h"
 #include "json_validator.h"
 
 namespace ohfp::chaos_proxy {
@@ -223,15 +224,10 @@ class Validator : public internal::JsonValidator {
 
 }  // namespace
 
-std::string_view FaultTypeName(FaultType type) noexcept {
-  return kFaultTypeNames[static_cast<std::size_t>(type)];
-}
+std::string_view FaultTypeName(FaultType type) noexcept { return NameOf(kFaultTypeNames, type); }
 
 std::optional<FaultType> FaultTypeFromName(std::string_view name) noexcept {
-  for (std::size_t i = 0; i < kFaultTypeNames.size(); ++i) {
-    if (kFaultTypeNames[i] == name) return static_cast<FaultType>(i);
-  }
-  return std::nullopt;
+  return FromName<FaultType>(kFaultTypeNames, name);
 }
 
 ParsedRules ParseRules(std::string_view json_text) {

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 
+#include "enum_names.h"
 #include "json_validator.h"
 #include "ohfp/chaos_proxy/rules.h"
 
@@ -25,6 +26,7 @@ using nlohmann::json;
 constexpr std::array<std::string_view, 7> kCategoryNames = {
     "non-mutating",         "unfiltered-non-mutating", "mutating",   "resource-intensive",
     "console-non-mutating", "uncategorized",           "autoscaling"};
+constexpr std::array<std::string_view, 3> kBucketKindNames = {"request", "unfiltered", "resource"};
 
 constexpr std::array<std::string_view, 7> kUnfilteredActions = {
     "DescribeInstances",      "DescribeInstanceStatus", "DescribeNetworkInterfaces",
@@ -350,27 +352,14 @@ json BucketToJson(const BucketOverride& bucket) {
 }  // namespace
 
 std::string_view ThrottleCategoryName(ThrottleCategory category) noexcept {
-  return kCategoryNames[static_cast<std::size_t>(category)];
+  return NameOf(kCategoryNames, category);
 }
 
 std::optional<ThrottleCategory> ThrottleCategoryFromName(std::string_view name) noexcept {
-  for (std::size_t i = 0; i < kCategoryNames.size(); ++i) {
-    if (kCategoryNames[i] == name) return static_cast<ThrottleCategory>(i);
-  }
-  return std::nullopt;
+  return FromName<ThrottleCategory>(kCategoryNames, name);
 }
 
-std::string_view BucketKindName(BucketKind kind) noexcept {
-  switch (kind) {
-    case BucketKind::kRequest:
-      return "request";
-    case BucketKind::kUnfiltered:
-      return "unfiltered";
-    case BucketKind::kResource:
-      return "resource";
-  }
-  return "request";
-}
+std::string_view BucketKindName(BucketKind kind) noexcept { return NameOf(kBucketKindNames, kind); }
 
 std::optional<BucketLimits> PublishedCategoryLimits(ThrottleCategory category) noexcept {
   switch (category) {

@@ -16,10 +16,7 @@ namespace {
 using namespace std::chrono_literals;
 using testing::AutoScalingRequest;
 using testing::Ec2Request;
-using ::testing::ElementsAre;
-using testing::FakeUpstream;
 using ::testing::HasSubstr;
-using testing::RecordingSink;
 
 std::string Header(const HttpResponse& response, std::string_view name) {
   return std::string(FindHeader(response.headers, name).value_or(""));
@@ -51,8 +48,8 @@ class ChaosProxyTest : public ::testing::Test {
 
   resilience::ManualClock clock_;
   resilience::SeededRandom random_{7};
-  FakeUpstream upstream_;
-  RecordingSink sink_;
+  testing::FakeUpstream upstream_;
+  testing::RecordingSink sink_;
   std::unique_ptr<ChaosProxy> proxy_;
 };
 
@@ -135,7 +132,8 @@ TEST_F(ChaosProxyTest, ResetAbortsWithoutForwarding) {
 TEST_F(ChaosProxyTest, HangHoldsForItsTimeThenClosesWithoutForwarding) {
   Start(R"({"rules": [{"fault": {"type": "hang", "ms": 90000}}]})");
   EXPECT_EQ(Send(Ec2Request("DescribeInstances")).disposition, Disposition::kClose);
-  EXPECT_THAT(clock_.sleeps(), ElementsAre(90s));  // the ManualClock "waited" exactly the hang
+  EXPECT_THAT(clock_.sleeps(),
+              ::testing::ElementsAre(90s));  // the ManualClock "waited" exactly the hang
   EXPECT_EQ(upstream_.calls(), 0u);
 }
 
@@ -153,7 +151,7 @@ TEST_F(ChaosProxyTest, LatencyWaitsThenForwards) {
   const Outcome outcome = Send(Ec2Request("DescribeInstances"));
   EXPECT_EQ(outcome.disposition, Disposition::kRespond);
   EXPECT_EQ(outcome.response.status, 200);
-  EXPECT_THAT(clock_.sleeps(), ElementsAre(1500ms));
+  EXPECT_THAT(clock_.sleeps(), ::testing::ElementsAre(1500ms));
   EXPECT_EQ(upstream_.calls(), 1u);
 }
 

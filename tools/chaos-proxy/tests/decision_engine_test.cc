@@ -12,7 +12,6 @@ namespace {
 
 using namespace std::chrono_literals;
 using resilience::ManualClock;
-using resilience::SeededRandom;
 using resilience::testing::ScriptedRandom;
 
 RuleSet Rules(std::string_view json) {
@@ -21,10 +20,7 @@ RuleSet Rules(std::string_view json) {
   return parsed.ok() ? std::move(*parsed.rules) : RuleSet{};
 }
 
-AwsRequest Ec2(const std::string& action) { return ParseAwsRequest(testing::Ec2Request(action)); }
-AwsRequest Asg(const std::string& action) {
-  return ParseAwsRequest(testing::AutoScalingRequest(action));
-}
+using testing::Ec2;
 
 std::string Fired(DecisionEngine& engine, const AwsRequest& request) {
   const auto decision = engine.Decide(request);
@@ -62,8 +58,8 @@ TEST(DecisionEngine, MatchesActionsAndServices) {
   EXPECT_EQ(Fired(engine, Ec2("RunInstances")), "ec2-launch");
   EXPECT_EQ(Fired(engine, Ec2("CreateFleet")), "ec2-launch");
   EXPECT_EQ(Fired(engine, Ec2("DescribeInstances")), "-");
-  EXPECT_EQ(Fired(engine, Asg("DescribeAutoScalingGroups")), "asg");
-  EXPECT_EQ(Fired(engine, Asg("RunInstances")), "asg");  // same action name, other service
+  EXPECT_EQ(Fired(engine, testing::Asg("DescribeAutoScalingGroups")), "asg");
+  EXPECT_EQ(Fired(engine, testing::Asg("RunInstances")), "asg");  // same action name, other service
 }
 
 TEST(DecisionEngine, TimeWindowsAreRelativeToTheOrigin) {
@@ -138,7 +134,7 @@ TEST(DecisionEngine, CertainAndImpossibleRulesDrawNothing) {
 
 std::string Sequence(std::uint64_t seed, int n) {
   ManualClock clock;
-  SeededRandom random(seed);
+  resilience::SeededRandom random(seed);
   DecisionEngine engine(clock, random, Rules(R"({"rules": [
     {"name": "T", "probability": 0.5, "fault": {"type": "throttle"}}]})"));
   std::string out;
@@ -187,7 +183,7 @@ TEST(DecisionEngine, ReplacingRulesKeepsTheOriginAndStartsHitsAtZero) {
 
 TEST(DecisionEngine, ConcurrentDecisionsNeverExceedMaxHits) {
   ManualClock clock;
-  SeededRandom random(1);
+  resilience::SeededRandom random(1);
   DecisionEngine engine(clock, random, Rules(R"({"rules": [
     {"name": "ten", "max_hits": 10, "probability": 0.5, "fault": {"type": "throttle"}}]})"));
   std::atomic<int> fired{0};

@@ -1,10 +1,12 @@
 // Test helpers for the chaos proxy: an in-process fake Upstream, a recording EventSink, request
-// builders, and a bounded wait for conditions set by other threads.
+// builders (as HTTP and as the proxy parses them), a throttling section parsed, and a bounded wait
+// for conditions set by other threads.
 //
 // Thread-safety: FakeUpstream and RecordingSink are safe from any thread.
 #pragma once
 
 #include <arpa/inet.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -14,11 +16,15 @@
 #include <condition_variable>
 #include <functional>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
+#include "ohfp/chaos_proxy/aws_request.h"
 #include "ohfp/chaos_proxy/chaos_proxy.h"
+#include "ohfp/chaos_proxy/throttling_config.h"
 #include "ohfp/chaos_proxy/upstream.h"
 
 namespace ohfp::chaos_proxy::testing {
@@ -41,6 +47,22 @@ inline HttpRequest AutoScalingRequest(const std::string& action, const std::stri
   return FormRequest(
       "Action=" + action + "&Version=2011-01-01" + (extra.empty() ? "" : "&" + extra),
       "autoscaling.us-east-1.amazonaws.com");
+}
+
+// Those requests as the proxy parses them.
+inline AwsRequest Ec2(const std::string& action, const std::string& extra = "") {
+  return ParseAwsRequest(Ec2Request(action, extra));
+}
+inline AwsRequest Asg(const std::string& action) {
+  return ParseAwsRequest(AutoScalingRequest(action));
+}
+
+// A "throttling" section that parses without errors (a test failure otherwise).
+inline ThrottlingConfig ThrottlingSection(std::string_view section) {
+  std::vector<ConfigError> errors;
+  auto config = ParseThrottlingSection(nlohmann::json::parse(section), errors);
+  EXPECT_TRUE(errors.empty()) << errors.front().ToString();
+  return config.value_or(ThrottlingConfig{});
 }
 
 // Waits until `condition` holds, re-checking after yielding; gives up after a generous bound so

@@ -22,19 +22,9 @@ namespace {
 using namespace std::chrono_literals;
 using resilience::ManualClock;
 
-AwsRequest Ec2(const std::string& action, const std::string& extra = "") {
-  return ParseAwsRequest(testing::Ec2Request(action, extra));
-}
-AwsRequest Asg(const std::string& action) {
-  return ParseAwsRequest(testing::AutoScalingRequest(action));
-}
-
-ThrottlingConfig Config(std::string_view section) {
-  std::vector<ConfigError> errors;
-  auto config = ParseThrottlingSection(nlohmann::json::parse(section), errors);
-  EXPECT_TRUE(errors.empty()) << errors.front().ToString();
-  return config.value_or(ThrottlingConfig{});
-}
+using testing::Asg;
+using testing::Ec2;
+using testing::ThrottlingSection;
 
 // Sends `n` copies of `request`; returns how many were accepted.
 int Accepted(ThrottleModel& model, const AwsRequest& request, int n) {
@@ -198,7 +188,7 @@ TEST(ThrottleModel, AThrottledRequestTakesNothingFromEitherBucket) {
 
 TEST(ThrottleModel, TerminateInstancesCountsInstanceIds) {
   ManualClock clock;
-  ThrottleModel model(clock, Config(R"({"actions": {"TerminateInstances":
+  ThrottleModel model(clock, ThrottlingSection(R"({"actions": {"TerminateInstances":
       {"resource": {"capacity": 5, "refill_rate": 1}}}})"));
   const AwsRequest three =
       Ec2("TerminateInstances", "InstanceId.1=i-1&InstanceId.2=i-2&InstanceId.3=i-3");

@@ -12,23 +12,10 @@
 namespace ohfp::chaos_proxy {
 namespace {
 
-using ::testing::ElementsAre;
 using ::testing::HasSubstr;
-using ::testing::UnorderedElementsAre;
 
-AwsRequest Ec2(const std::string& action, const std::string& extra = "") {
-  return ParseAwsRequest(testing::Ec2Request(action, extra));
-}
-AwsRequest Asg(const std::string& action) {
-  return ParseAwsRequest(testing::AutoScalingRequest(action));
-}
-
-ThrottlingConfig Config(std::string_view section) {
-  std::vector<ConfigError> errors;
-  auto config = ParseThrottlingSection(nlohmann::json::parse(section), errors);
-  EXPECT_TRUE(errors.empty()) << errors.front().ToString();
-  return config.value_or(ThrottlingConfig{});
-}
+using testing::Asg;
+using testing::Ec2;
 
 std::vector<std::string> Errors(std::string_view section) {
   std::vector<ConfigError> errors;
@@ -175,7 +162,7 @@ TEST(ThrottlingConfig, AutoScalingSharesOneBucketAndOtherServicesAreNotModelled)
 }
 
 TEST(ThrottlingConfig, ScaleShrinksPublishedLimitsAndOverridesAreTakenAsWritten) {
-  const ThrottlingConfig config = Config(R"({"scale": 0.05,
+  const ThrottlingConfig config = testing::ThrottlingSection(R"({"scale": 0.05,
     "categories": {"mutating": {"capacity": 7}, "autoscaling": {"refill_rate": 0.5}},
     "actions": {"DescribeInstances": {"refill_rate": 3, "unfiltered": {"capacity": 2}},
                 "RunInstances": {"resource": {"capacity": 20, "refill_rate": 0.25}}}})");
@@ -205,7 +192,7 @@ TEST(ThrottlingConfig, ReportsEveryProblemWithItsPath) {
                     "CreateFleet": {"resource": {"refill_rate": 1}},
                     "RunInstances": {"capacity": 2.5, "refill_rate": -1, "resource": {"size": 1}},
                     "TerminateInstances": {}, "": {"capacity": 1}}})"),
-      UnorderedElementsAre(
+      ::testing::UnorderedElementsAre(
           "$.throttling.model: unknown model \"ec2-actual\" (expected \"ec2-published\")",
           "$.throttling.scale: must be a number > 0 and <= 1000, got 0",
           HasSubstr("$.throttling.burst: unknown key (allowed: model, description, scale"),
@@ -231,9 +218,10 @@ TEST(ThrottlingConfig, ReportsEveryProblemWithItsPath) {
           "refill_rate)",
           HasSubstr("$.throttling.actions.TerminateInstances: must set \"capacity\", "),
           "$.throttling.actions.: action names must not be empty"));
-  EXPECT_THAT(Errors(R"("on")"), ElementsAre("$.throttling: must be an object, got string"));
+  EXPECT_THAT(Errors(R"("on")"),
+              ::testing::ElementsAre("$.throttling: must be an object, got string"));
   EXPECT_THAT(Errors(R"({"actions": []})"),
-              ElementsAre("$.throttling.actions: must be an object, got array"));
+              ::testing::ElementsAre("$.throttling.actions: must be an object, got array"));
 }
 
 TEST(ThrottlingConfig, TheRulesDocumentCarriesTheSectionAndRoundTripsIt) {
@@ -267,8 +255,8 @@ TEST(ThrottlingConfig, TheRulesDocumentCarriesTheSectionAndRoundTripsIt) {
            .errors) {
     errors.push_back(e.ToString());
   }
-  EXPECT_THAT(errors, UnorderedElementsAre(HasSubstr("$.rules[0].fault.type"),
-                                           HasSubstr("$.throttling.scale")));
+  EXPECT_THAT(errors, ::testing::UnorderedElementsAre(HasSubstr("$.rules[0].fault.type"),
+                                                      HasSubstr("$.throttling.scale")));
 }
 
 }  // namespace

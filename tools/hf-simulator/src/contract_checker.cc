@@ -6,6 +6,7 @@
 #include <cctype>
 #include <map>
 #include <sstream>
+#include <utility>
 
 namespace ohfp::hf_simulator {
 namespace {
@@ -21,26 +22,21 @@ constexpr std::array<std::string_view, 2> kAttributeTypes = {"String", "Numeric"
 constexpr std::int64_t kMaxEpochSeconds = 100'000'000'000;
 constexpr std::size_t kMaxTemplateIdLength = 64;
 
+// What a JSON value is, for messages.
+constexpr std::pair<Json::value_t, const char*> kTypeNames[] = {
+    {Json::value_t::null, "null"},
+    {Json::value_t::boolean, "a boolean"},
+    {Json::value_t::string, "a string"},
+    {Json::value_t::number_integer, "an integer"},
+    {Json::value_t::number_unsigned, "an integer"},
+    {Json::value_t::number_float, "a fractional number"},
+    {Json::value_t::array, "an array"},
+    {Json::value_t::object, "an object"},
+};
+
 std::string TypeName(const Json& v) {
-  switch (v.type()) {
-    case Json::value_t::null:
-      return "null";
-    case Json::value_t::boolean:
-      return "a boolean";
-    case Json::value_t::string:
-      return "a string";
-    case Json::value_t::number_integer:
-    case Json::value_t::number_unsigned:
-      return "an integer";
-    case Json::value_t::number_float:
-      return "a fractional number";
-    case Json::value_t::array:
-      return "an array";
-    case Json::value_t::object:
-      return "an object";
-    case Json::value_t::binary:
-    case Json::value_t::discarded:
-      return "not JSON";
+  for (const auto& [type, name] : kTypeNames) {
+    if (type == v.type()) return name;
   }
   return "not JSON";
 }
@@ -83,6 +79,13 @@ class Reporter {
 
   void Add(std::string path, std::string problem) {
     out_.push_back({command_, std::move(path), std::move(problem)});
+  }
+
+  // True when `value` (at `path`) is an object; a violation otherwise.
+  bool IsObject(const Json& value, const std::string& path) {
+    if (value.is_object()) return true;
+    Add(path, "must be an object, got " + TypeName(value));
+    return false;
   }
 
   // The member `name` of `object` (at `base`), when present; a violation when required and absent.
@@ -255,10 +258,7 @@ void CheckOptionalMachineFields(Reporter& r, const Json& m, const std::string& a
 
 void CheckMachine(Reporter& r, const Json& m, const std::string& at, RequestKind kind,
                   int& executing, int& failed) {
-  if (!m.is_object()) {
-    r.Add(at, "must be an object, got " + TypeName(m));
-    return;
-  }
+  if (!r.IsObject(m, at)) return;
   (void)r.String(m, at, "machineId", true, true);
   // "name is the host name HostFactory will use".
   (void)r.String(m, at, "name", true, true);
@@ -369,10 +369,7 @@ void CheckTemplatesDocument(const Json& doc, std::vector<Violation>& out) {
   for (std::size_t i = 0; i < templates->size(); ++i) {
     const Json& t = (*templates)[i];
     const std::string at = Index("templates", i);
-    if (!t.is_object()) {
-      r.Add(at, "must be an object, got " + TypeName(t));
-      continue;
-    }
+    if (!r.IsObject(t, at)) continue;
     // "templateId, maxNumber and attributes with type, ncpus, nram are required."
     if (const std::string* id = r.String(t, at, "templateId", true, true)) {
       if (!id->empty() && !IsTemplateId(*id)) {
@@ -425,10 +422,7 @@ void CheckRequestStatusDocument(const Json& doc, const CheckContext& context,
   for (std::size_t i = 0; i < requests->size(); ++i) {
     const Json& q = (*requests)[i];
     const std::string at = Index("requests", i);
-    if (!q.is_object()) {
-      r.Add(at, "must be an object, got " + TypeName(q));
-      continue;
-    }
+    if (!r.IsObject(q, at)) continue;
     RequestKind kind = RequestKind::kUnspecified;
     if (const std::string* id = r.String(q, at, "requestId", true, true)) {
       if (auto [it, fresh] = answered.emplace(*id, i); !fresh) {
@@ -508,10 +502,7 @@ void CheckReturnRequestsDocument(const Json& doc, const CheckContext& context,
   for (std::size_t i = 0; i < requests->size(); ++i) {
     const Json& q = (*requests)[i];
     const std::string at = Index("requests", i);
-    if (!q.is_object()) {
-      r.Add(at, "must be an object, got " + TypeName(q));
-      continue;
-    }
+    if (!r.IsObject(q, at)) continue;
     if (const std::string* machine = r.String(q, at, "machine", true, true)) {
       if (!held.empty() && !machine->empty() && held.count(*machine) == 0) {
         r.Add(Field(at, "machine"),

@@ -18,27 +18,28 @@ namespace {
 
 using std::chrono::steady_clock;
 
-std::vector<std::string> Environment(const ProcessOptions& options) {
-  std::map<std::string, std::string> env;
-  for (char** e = environ; *e != nullptr; ++e) {
-    const std::string entry(*e);
-    const auto eq = entry.find('=');
-    if (eq != std::string::npos) env[entry.substr(0, eq)] = entry.substr(eq + 1);
-  }
-  for (const std::string& name : options.unset_env) env.erase(name);
-  for (const auto& [k, v] : options.env) env[k] = v;
-  std::vector<std::string> out;
-  out.reserve(env.size());
-  for (const auto& [k, v] : env) out.push_back(k + "=" + v);
-  return out;
-}
-
 void CloseFd(int& fd) {
   if (fd >= 0) close(fd);
   fd = -1;
 }
 
 }  // namespace
+
+std::vector<std::string> ChildEnvironment(const std::map<std::string, std::string>& set,
+                                          const std::vector<std::string>& unset) {
+  std::map<std::string, std::string> env;
+  for (char** e = environ; *e != nullptr; ++e) {
+    const std::string entry(*e);
+    const auto eq = entry.find('=');
+    if (eq != std::string::npos) env[entry.substr(0, eq)] = entry.substr(eq + 1);
+  }
+  for (const std::string& name : unset) env.erase(name);
+  for (const auto& [k, v] : set) env[k] = v;
+  std::vector<std::string> out;
+  out.reserve(env.size());
+  for (const auto& [k, v] : env) out.push_back(k + "=" + v);
+  return out;
+}
 
 ProcessResult RunCommand(const std::vector<std::string>& argv, const ProcessOptions& options) {
   signal(SIGPIPE, SIG_IGN);
@@ -66,7 +67,7 @@ ProcessResult RunCommand(const std::vector<std::string>& argv, const ProcessOpti
   args.reserve(argv.size() + 1);
   for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
-  std::vector<std::string> env_strings = Environment(options);
+  std::vector<std::string> env_strings = ChildEnvironment(options.env, options.unset_env);
   std::vector<char*> envp;
   envp.reserve(env_strings.size() + 1);
   for (std::string& e : env_strings) envp.push_back(e.data());

@@ -7,17 +7,13 @@
 namespace ohfp::hf_simulator {
 namespace {
 
-using ::testing::AllOf;
-using ::testing::Contains;
 using ::testing::ElementsAre;
-using ::testing::Field;
-using ::testing::HasSubstr;
 using ::testing::IsEmpty;
-using ::testing::SizeIs;
 
 // A violation at `path` whose problem mentions `text`.
 auto At(const std::string& path, const std::string& text) {
-  return AllOf(Field(&Violation::path, path), Field(&Violation::problem, HasSubstr(text)));
+  return ::testing::AllOf(::testing::Field(&Violation::path, path),
+                          ::testing::Field(&Violation::problem, ::testing::HasSubstr(text)));
 }
 
 std::string Dump(const nlohmann::json& j) { return j.dump(); }
@@ -131,7 +127,7 @@ TEST(ContractCheckerTest, RejectsUndocumentedExitCodesAndSignals) {
   EXPECT_THAT(CheckOutput(Command::kRequestMachines, 7, R"({"message": "x"})").violations,
               ElementsAre(At("exit code", "got 7")));
   EXPECT_THAT(CheckOutput(Command::kRequestMachines, -9, "").violations,
-              Contains(At("exit code", "killed by signal 9")));
+              ::testing::Contains(At("exit code", "killed by signal 9")));
   CheckContext lenient;
   lenient.failure_exit_codes = {7};
   EXPECT_THAT(CheckOutput(Command::kRequestMachines, 7, R"({"message": "x"})", lenient).violations,

@@ -13,7 +13,6 @@
 namespace ohfp::hf_simulator {
 namespace {
 
-using std::chrono::milliseconds;
 using std::chrono::seconds;
 using ::testing::AllOf;
 using ::testing::Contains;
@@ -21,7 +20,6 @@ using ::testing::ElementsAre;
 using ::testing::Field;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
-using ::testing::Not;
 using ::testing::SizeIs;
 
 class SimulatorTest : public ::testing::Test {
@@ -92,8 +90,8 @@ echo '{"requestId": "ret-1", "message": "terminating"}')sh");
   std::ifstream in(plugin_.dir() / "returns.log");
   std::vector<std::string> inputs;
   for (std::string line; std::getline(in, line);) inputs.push_back(line);
-  EXPECT_THAT(inputs, ElementsAre(AllOf(HasSubstr("i-1"), Not(HasSubstr("i-2"))),
-                                  AllOf(HasSubstr("i-2"), Not(HasSubstr("i-1")))));
+  EXPECT_THAT(inputs, ElementsAre(AllOf(HasSubstr("i-1"), ::testing::Not(HasSubstr("i-2"))),
+                                  AllOf(HasSubstr("i-2"), ::testing::Not(HasSubstr("i-1")))));
   // Each return was polled before the next one was made.
   EXPECT_EQ(r.commands.at(Command::kRequestReturnMachines).calls, 2);
   EXPECT_EQ(r.commands.at(Command::kGetRequestStatus).calls, 4);  // 2 acquire polls + 1 per return
@@ -231,7 +229,7 @@ TEST_F(SimulatorTest, MalformedInputTextIsPassedAsIs) {
 TEST_F(SimulatorTest, AKilledCallIsNotChecked) {
   plugin_.Set("requestMachines", "sleep 5; echo '{}'");
   Simulator sim = Make();
-  const CallResult r = sim.RequestMachines("T", 1, {.kill_after = milliseconds(50)});
+  const CallResult r = sim.RequestMachines("T", 1, {.kill_after = std::chrono::milliseconds(50)});
   EXPECT_TRUE(r.killed);
   EXPECT_EQ(r.exit_code, -9);
   EXPECT_THAT(r.violations, IsEmpty());
@@ -240,7 +238,7 @@ TEST_F(SimulatorTest, AKilledCallIsNotChecked) {
 
 TEST_F(SimulatorTest, ACallPastTheCommandTimeoutIsAViolation) {
   plugin_.Set("requestMachines", "sleep 5; echo '{}'");
-  Simulator sim({.shim_dir = plugin_.dir(), .command_timeout = milliseconds(100)});
+  Simulator sim({.shim_dir = plugin_.dir(), .command_timeout = std::chrono::milliseconds(100)});
   const CallResult r = sim.RequestMachines("T", 1);
   EXPECT_TRUE(r.timed_out);
   EXPECT_THAT(r.violations,

@@ -46,4 +46,9 @@ struct ProcessResult {
 
 ProcessResult RunCommand(const std::vector<std::string>& argv, const ProcessOptions& options = {});
 
+// The environment a child gets: this process's, with `set` added (or replacing) and `unset`
+// removed, as NAME=VALUE strings sorted by name (posix_spawn's envp).
+std::vector<std::string> ChildEnvironment(const std::map<std::string, std::string>& set,
+                                          const std::vector<std::string>& unset);
+
 }  // namespace ohfp::hf_simulator
