@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <sstream>
 
+#include "seed_config.h"
+
 namespace ohfp::resilience {
 namespace {
 
@@ -13,22 +15,7 @@ using std::chrono::milliseconds;
 using std::chrono::seconds;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
-
-// The operation table the plugin gives the library for the seed's names.
-const std::map<std::string, std::string, std::less<>> kSeedServices = {
-    {"ec2_*", "aws_ec2"}, {"autoscaling_*", "aws_autoscaling"}, {"spot_fleet_*", "aws_spot_fleet"}};
-
-ResilienceConfig NoJitterSeedConfig() {
-  ResilienceConfig c;
-  c.operation_services = kSeedServices;
-  c.circuit_breaker.services["aws_ec2"] = {
-      .failure_threshold = 3, .reset_timeout = seconds(30), .half_open_timeout = seconds(15)};
-  c.retry.default_backoff.jitter = JitterMode::kNone;
-  c.retry.operations["ec2_run_instances"] = {
-      .max_attempts = 5, .base_delay = seconds(2), .max_delay = seconds(120)};
-  c.timeout.operations["ec2_run_instances"] = seconds(180);
-  return c;
-}
+using testing::NoJitterSeedConfig;
 
 std::string Seconds(Duration d) {
   std::ostringstream os;
@@ -193,7 +180,7 @@ TEST(Simulator, HttpStatusesAndConnectionErrorsAreTransient) {
 
 TEST(Simulator, TheSameSeedGivesTheSameRun) {
   ResilienceConfig c;
-  c.operation_services = kSeedServices;
+  c.operation_services = testing::SeedServices();
   c.retry.default_backoff.jitter = JitterMode::kFull;
   c.circuit_breaker.enabled = false;
   std::vector<SimCall> calls(20, SimCall{.operation = "ec2_describe_instances",
