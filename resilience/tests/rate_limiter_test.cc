@@ -20,8 +20,6 @@ namespace {
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 using ::testing::ElementsAre;
-using testing::FlakyStore;
-using testing::RecordingObserver;
 
 const SysTime kT0 = ManualClock::kDefaultWallStart;
 
@@ -212,7 +210,7 @@ class RateLimiterTest : public ::testing::Test {
  protected:
   ManualClock clock_;
   InMemoryStateStore store_;
-  RecordingObserver events_;
+  testing::RecordingObserver events_;
   ResilienceMonitor monitor_;
   RateLimiter limiter_{SmallConfig(), store_, clock_, &events_, &monitor_};
 };
@@ -355,7 +353,7 @@ TEST_F(RateLimiterTest, AWaiterKeepsItsPlaceWhenAThrottleCannotLowerTheRate) {
 
 TEST_F(RateLimiterTest, ARecheckWithNothingChangedWritesNothing) {
   InMemoryStateStore memory;
-  FlakyStore store(memory, /*shared=*/true);
+  testing::FlakyStore store(memory, /*shared=*/true);
   RateLimiter limiter(SmallConfig(), store, clock_);
   const RateLimiter::Plan plan = limiter.PlanFor("describe_things");
   const RateLimiter::Grant first = limiter.Acquire(plan, 1, seconds(30));
@@ -373,7 +371,7 @@ TEST_F(RateLimiterTest, ARecheckWithNothingChangedWritesNothing) {
 
 TEST_F(RateLimiterTest, SuccessesAtFullRateDoNotTouchTheStore) {
   InMemoryStateStore memory;
-  FlakyStore store(memory, /*shared=*/true);
+  testing::FlakyStore store(memory, /*shared=*/true);
   RateLimiter limiter(SmallConfig(), store, clock_);
   const RateLimiter::Plan plan = limiter.PlanFor("describe_things");
   const RateLimiter::Grant g = limiter.Acquire(plan, 1, seconds(30));
@@ -384,7 +382,7 @@ TEST_F(RateLimiterTest, SuccessesAtFullRateDoNotTouchTheStore) {
 
 TEST_F(RateLimiterTest, AStoreFailureLetsCallsThroughAndIsReportedOnce) {
   InMemoryStateStore memory;
-  FlakyStore store(memory, /*shared=*/true);
+  testing::FlakyStore store(memory, /*shared=*/true);
   RateLimiter limiter(SmallConfig(), store, clock_, &events_);
   const RateLimiter::Plan plan = limiter.PlanFor("describe_things");
   store.set_failing(true);
