@@ -11,8 +11,10 @@
 #include <sstream>
 
 #include "config/resilience_json.h"
+#include "config_problems.h"
 #include "logging/app_log.h"
 #include "scratch_dir.h"
+#include "subprocess.h"
 
 namespace ohfp::config {
 namespace {
@@ -45,29 +47,6 @@ Read ReadJson(const nlohmann::json& j) {
 }
 
 Read ReadText(const std::string& text) { return ReadJson(nlohmann::json::parse(text)); }
-
-std::vector<std::string> Paths(const std::vector<ConfigProblem>& problems) {
-  std::vector<std::string> out;
-  for (const ConfigProblem& p : problems) out.push_back(p.path);
-  return out;
-}
-
-// The message of the only problem at `path`; a test failure when there is none, or several.
-std::string MessageAt(const std::vector<ConfigProblem>& problems, const std::string& path) {
-  std::vector<std::string> found;
-  for (const ConfigProblem& p : problems) {
-    if (p.path == path) found.push_back(p.message);
-  }
-  EXPECT_EQ(found.size(), 1u) << "problems at " << path << ":\n" << FormatProblems(problems);
-  return found.empty() ? "" : found.front();
-}
-
-std::string Slurp(const fs::path& path) {
-  std::ifstream in(path);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 fs::path Example(const std::string& name) {
   return fs::path(OHFP_SOURCE_DIR) / "config" / "examples" / name;
@@ -264,7 +243,7 @@ TEST(PluginConfig, TheFullExampleWritesEveryKey) {
   std::set<std::string> expected;
   KeyPaths(PluginConfigToJson(PluginConfig{}), "", expected);
   std::set<std::string> in_example;
-  KeyPaths(nlohmann::json::parse(Slurp(Example("config.json"))), "", in_example);
+  KeyPaths(nlohmann::json::parse(testing::ReadFileText(Example("config.json"))), "", in_example);
   for (const std::string& key : expected) EXPECT_TRUE(in_example.contains(key)) << key;
 }
 

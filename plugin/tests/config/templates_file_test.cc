@@ -9,6 +9,7 @@
 #include <fstream>
 
 #include "config/plugin_config.h"
+#include "config_problems.h"
 #include "hostfactory/contract.h"
 #include "scratch_dir.h"
 
@@ -85,22 +86,6 @@ Read ReadList(const std::vector<json>& templates) {
 }
 
 Read ReadOne(const json& t) { return ReadList({t}); }
-
-std::vector<std::string> Paths(const std::vector<ConfigProblem>& problems) {
-  std::vector<std::string> out;
-  for (const ConfigProblem& p : problems) out.push_back(p.path);
-  return out;
-}
-
-// The message of the only problem at `path`.
-std::string MessageAt(const std::vector<ConfigProblem>& problems, const std::string& path) {
-  std::vector<std::string> found;
-  for (const ConfigProblem& p : problems) {
-    if (p.path == path) found.push_back(p.message);
-  }
-  EXPECT_EQ(found.size(), 1u) << "problems at " << path << ":\n" << FormatProblems(problems);
-  return found.empty() ? "" : found.front();
-}
 
 // The template, asserting that it read without problems.
 Template ReadValid(const json& t) {
