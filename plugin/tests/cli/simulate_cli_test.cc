@@ -14,7 +14,6 @@ namespace {
 using ohfp::testing::OhfpBinary;
 using ohfp::testing::ProcessResult;
 using ohfp::testing::RunProcess;
-using ohfp::testing::TempDir;
 using ::testing::HasSubstr;
 
 const std::string kSeedConfig =
@@ -57,7 +56,7 @@ TEST(SimulateCli, PrintsTheEventsOfTheDocumentedExample) {
 }
 
 TEST(SimulateCli, TheSameSeedReplaysTheSameRun) {
-  TempDir dir;
+  ohfp::testing::TempDir dir;
   const std::string trace = kScenario + ".trace.jsonl";
   const std::string faults = kScenario + ".faults.json";
   auto run = [&](const char* seed) {
@@ -76,7 +75,7 @@ TEST(SimulateCli, TheSameSeedReplaysTheSameRun) {
 }
 
 TEST(SimulateCli, BadInputIsExitCodeTwoWithEveryProblemNamed) {
-  TempDir dir;
+  ohfp::testing::TempDir dir;
   const std::string config =
       dir.Write("bad.json", R"({"resilience": {"retry": {"default_max_attempts": 0, "oops": 1}}})");
   ProcessResult r = RunProcess({OhfpBinary(), "resilience", "simulate", "--config", config},
@@ -148,7 +147,7 @@ TEST(CompareCli, ASmallBucketOpensTheSeedsBreakerAndTheLimiterWaitsInstead) {
 }
 
 TEST(SimulateCli, PrintsWaitsForTokensAndRateChanges) {
-  TempDir dir;
+  ohfp::testing::TempDir dir;
   const std::string server =
       dir.Write("server.json",
                 R"({"buckets": {"b": {"capacity": 1, "refill_rate": 1, "background_rate": 0.5}},

@@ -17,14 +17,13 @@
 namespace ohfp::logging {
 namespace {
 
-using ohfp::testing::ReadFileText;
 using ohfp::testing::TempDir;
 using ::testing::Contains;
 using ::testing::HasSubstr;
 
 std::vector<nlohmann::json> Lines(const std::string& path) {
   std::vector<nlohmann::json> out;
-  std::istringstream in(ReadFileText(path));
+  std::istringstream in(ohfp::testing::ReadFileText(path));
   std::string line;
   while (std::getline(in, line)) out.push_back(nlohmann::json::parse(line));
   return out;
@@ -125,7 +124,7 @@ TEST(ResilienceLog, LinesAreFoundByTheSeedsTroubleshootingGreps) {
         return resilience::Result<int>(resilience::Error(resilience::ErrorKind::kTimeout));
       });
   (**log).Flush();
-  const std::string text = ReadFileText(path);
+  const std::string text = ohfp::testing::ReadFileText(path);
   auto grep = [&](const std::string& pattern) {
     std::vector<std::string> hits;
     std::istringstream in(text);
