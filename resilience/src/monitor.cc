@@ -1,6 +1,5 @@
 #include "ohfp/resilience/monitor.h"
 
-#include <initializer_list>
 #include <utility>
 
 #include "text_format.h"
@@ -54,31 +53,12 @@ std::string Seconds(std::uint64_t ns) {
   return internal::JsonNumber(static_cast<double>(ns) / 1e9);
 }
 
-using Counts = std::initializer_list<std::pair<std::string_view, std::uint64_t>>;
-
-// Appends `"name": count` for each count, after a ", " unless `first`.
-void AppendCounts(std::string& out, Counts counts, bool first = false) {
-  for (const auto& [name, value] : counts) {
-    if (!first) out += ", ";
-    first = false;
-    out += internal::JsonString(name);
-    out += ": ";
-    out += std::to_string(value);
-  }
-}
-
-// Appends `"key": {...}, ...`, an entry per item, named by its `key`; `fields` writes its fields.
-template <class Item, class Fields>
-void AppendObjects(std::string& out, const std::vector<Item>& items, std::string Item::*key,
-                   Fields&& fields) {
-  bool first = true;
-  for (const Item& item : items) {
-    if (!first) out += ", ";
-    first = false;
-    out += internal::JsonString(item.*key) + ": {";
-    fields(item);
-    out += "}";
-  }
+void AppendField(std::string& out, std::string_view name, std::uint64_t value, bool& first) {
+  if (!first) out += ", ";
+  first = false;
+  out += internal::JsonString(name);
+  out += ": ";
+  out += std::to_string(value);
 }
 
 }  // namespace
@@ -199,50 +179,67 @@ std::string ResilienceMonitor::ToJson() const {
   const std::vector<LimiterMetrics> lims = Limiters();
   const MetricsSummary s = Summarize(ops, svcs, lims);
   std::string out = "{\"summary\": {\"success_rate\": " + internal::JsonNumber(s.success_rate);
-  AppendCounts(out, {{"circuit_breaker_opens", s.circuit_breaker_opens},
-                     {"circuit_breaker_closes", s.circuit_breaker_closes},
-                     {"retry_attempts", s.retry_attempts},
-                     {"retry_successes", s.retry_successes},
-                     {"timeout_errors", s.timeout_errors},
-                     {"total_operations", s.total_operations},
-                     {"successful_operations", s.successful_operations},
-                     {"rejected_calls", s.rejected_calls},
-                     {"attempts", s.attempts},
-                     {"throttled_attempts", s.throttled_attempts},
-                     {"rate_limited_calls", s.rate_limited_calls},
-                     {"rate_limiter_waits", s.rate_limiter_waits}});
+  bool first = false;
+  AppendField(out, "circuit_breaker_opens", s.circuit_breaker_opens, first);
+  AppendField(out, "circuit_breaker_closes", s.circuit_breaker_closes, first);
+  AppendField(out, "retry_attempts", s.retry_attempts, first);
+  AppendField(out, "retry_successes", s.retry_successes, first);
+  AppendField(out, "timeout_errors", s.timeout_errors, first);
+  AppendField(out, "total_operations", s.total_operations, first);
+  AppendField(out, "successful_operations", s.successful_operations, first);
+  AppendField(out, "rejected_calls", s.rejected_calls, first);
+  AppendField(out, "attempts", s.attempts, first);
+  AppendField(out, "throttled_attempts", s.throttled_attempts, first);
+  AppendField(out, "rate_limited_calls", s.rate_limited_calls, first);
+  AppendField(out, "rate_limiter_waits", s.rate_limiter_waits, first);
   out += ", \"rate_limiter_wait_seconds\": " + Seconds(s.rate_limiter_wait_ns);
   out += "}, \"operations\": {";
-  AppendObjects(out, ops, &OperationMetrics::operation, [&](const OperationMetrics& o) {
-    out += "\"service\": " + internal::JsonString(o.service);
-    AppendCounts(out, {{"total_operations", o.total_operations},
-                       {"successful_operations", o.successful_operations},
-                       {"failed_operations", o.failed_operations},
-                       {"attempts", o.attempts},
-                       {"retry_attempts", o.retry_attempts},
-                       {"retry_successes", o.retry_successes},
-                       {"timeout_errors", o.timeout_errors},
-                       {"rejected_calls", o.rejected_calls},
-                       {"throttled_attempts", o.throttled_attempts},
-                       {"rate_limited_calls", o.rate_limited_calls}});
-  });
+  bool first_op = true;
+  for (const OperationMetrics& o : ops) {
+    if (!first_op) out += ", ";
+    first_op = false;
+    out += internal::JsonString(o.operation) + ": {\"service\": " + internal::JsonString(o.service);
+    bool f = false;
+    AppendField(out, "total_operations", o.total_operations, f);
+    AppendField(out, "successful_operations", o.successful_operations, f);
+    AppendField(out, "failed_operations", o.failed_operations, f);
+    AppendField(out, "attempts", o.attempts, f);
+    AppendField(out, "retry_attempts", o.retry_attempts, f);
+    AppendField(out, "retry_successes", o.retry_successes, f);
+    AppendField(out, "timeout_errors", o.timeout_errors, f);
+    AppendField(out, "rejected_calls", o.rejected_calls, f);
+    AppendField(out, "throttled_attempts", o.throttled_attempts, f);
+    AppendField(out, "rate_limited_calls", o.rate_limited_calls, f);
+    out += "}";
+  }
   out += "}, \"services\": {";
-  AppendObjects(out, svcs, &ServiceMetrics::service, [&](const ServiceMetrics& m) {
-    AppendCounts(out,
-                 {{"circuit_breaker_opens", m.circuit_breaker_opens},
-                  {"circuit_breaker_half_opens", m.circuit_breaker_half_opens},
-                  {"circuit_breaker_closes", m.circuit_breaker_closes},
-                  {"rejections", m.rejections},
-                  {"failures_recorded", m.failures_recorded}},
-                 /*first=*/true);
-  });
+  bool first_svc = true;
+  for (const ServiceMetrics& m : svcs) {
+    if (!first_svc) out += ", ";
+    first_svc = false;
+    out += internal::JsonString(m.service) + ": {";
+    bool f = true;
+    AppendField(out, "circuit_breaker_opens", m.circuit_breaker_opens, f);
+    AppendField(out, "circuit_breaker_half_opens", m.circuit_breaker_half_opens, f);
+    AppendField(out, "circuit_breaker_closes", m.circuit_breaker_closes, f);
+    AppendField(out, "rejections", m.rejections, f);
+    AppendField(out, "failures_recorded", m.failures_recorded, f);
+    out += "}";
+  }
   out += "}, \"rate_limiter\": {";
-  AppendObjects(out, lims, &LimiterMetrics::bucket, [&](const LimiterMetrics& l) {
-    AppendCounts(out, {{"acquisitions", l.acquisitions}, {"waits", l.waits}}, /*first=*/true);
+  bool first_lim = true;
+  for (const LimiterMetrics& l : lims) {
+    if (!first_lim) out += ", ";
+    first_lim = false;
+    out += internal::JsonString(l.bucket) + ": {";
+    bool f = true;
+    AppendField(out, "acquisitions", l.acquisitions, f);
+    AppendField(out, "waits", l.waits, f);
     out += ", \"wait_seconds\": " + Seconds(l.wait_ns);
-    AppendCounts(
-        out, {{"deadline_failures", l.deadline_failures}, {"rate_decreases", l.rate_decreases}});
-  });
+    AppendField(out, "deadline_failures", l.deadline_failures, f);
+    AppendField(out, "rate_decreases", l.rate_decreases, f);
+    out += "}";
+  }
   out += "}}";
   return out;
 }
