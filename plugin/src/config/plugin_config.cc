@@ -30,13 +30,17 @@ void ReadUnlessEmpty(ObjectReader& r, std::string_view key, std::string& out) {
   if (value && !value->empty()) out = std::move(*value);
 }
 
-// A string key whose empty value means "not set", and whose value `problem_of` checks: a problem
-// is reported, a good value stored in `out`.
+// What an empty string means where a value is checked.
+enum class Empty { kNotSet, kAValue };
+
+// A string key whose value `problem_of` checks: a problem is reported, a good value stored in
+// `out`. An empty value is either "not set" (`out` keeps its value) or checked as any other.
 void ReadChecked(ObjectReader& r, std::string_view key,
-                 std::optional<std::string> (*problem_of)(std::string_view), std::string& out) {
+                 std::optional<std::string> (*problem_of)(std::string_view), std::string& out,
+                 Empty empty = Empty::kNotSet) {
   std::optional<std::string> value;
   r.String(key, value);
-  if (!value || value->empty()) return;
+  if (!value || (value->empty() && empty == Empty::kNotSet)) return;
   if (std::optional<std::string> problem = problem_of(*value)) {
     r.Problem(key, *problem);
   } else {
@@ -183,7 +187,7 @@ void ReadStorage(ObjectReader& r, StorageConfig& s) {
     s.busy_timeout = std::chrono::milliseconds(*n);
 }
 
-std::optional<std::string> StoreUrlProblem(const std::string& url) {
+std::optional<std::string> StoreUrlProblem(std::string_view url) {
   if (url.empty() || base::IsPostgresUrl(url)) return std::nullopt;
   return "must be a PostgreSQL connection URI (postgresql://user@host:port/database?...), got " +
          Quoted(base::RedactConnectionUrl(url));
@@ -202,15 +206,7 @@ void ReadSchema(ObjectReader& r, std::string_view key, std::string& out) {
 }
 
 void ReadStore(ObjectReader& r, StoreConfig& s) {
-  std::optional<std::string> url;
-  r.String("url", url);
-  if (url) {
-    if (std::optional<std::string> problem = StoreUrlProblem(*url)) {
-      r.Problem("url", *problem);
-    } else {
-      s.url = *url;
-    }
-  }
+  ReadChecked(r, "url", StoreUrlProblem, s.url, Empty::kAValue);
   ReadSchema(r, "schema", s.schema);
   ReadSchema(r, "resilience_schema", s.resilience_schema);
   if (auto n = ReadInteger(r, "timeout_ms", 1, kMaxStoreTimeoutMs)) {
@@ -226,15 +222,7 @@ void ReadStore(ObjectReader& r, StoreConfig& s) {
 void ReadMetrics(ObjectReader& r, MetricsConfig& m) {
   r.String("textfile", m.textfile);
   r.Bool("cloudwatch", m.cloudwatch);
-  std::optional<std::string> ns;
-  r.String("cloudwatch_namespace", ns);
-  if (ns) {
-    if (std::optional<std::string> problem = NamespaceProblem(*ns)) {
-      r.Problem("cloudwatch_namespace", *problem);
-    } else {
-      m.cloudwatch_namespace = *ns;
-    }
-  }
+  ReadChecked(r, "cloudwatch_namespace", NamespaceProblem, m.cloudwatch_namespace, Empty::kAValue);
 }
 
 // Settings a file spells "not set" ("" or null) are not recorded as coming from it.
