@@ -17,7 +17,6 @@ namespace {
 using resilience::ConfigProblem;
 using std::chrono::seconds;
 using ::testing::IsEmpty;
-using ::testing::UnorderedElementsAre;
 
 // The seed's example configuration as ohfp ships it: the one ```json block of the seed document
 // (docs/specification.md), copied unchanged into config/examples/seed-resilience.json.
@@ -108,17 +107,17 @@ TEST(ResilienceJson, EveryProblemIsReportedWithItsPath) {
   std::vector<ConfigProblem> problems;
   (void)ReadResilienceConfig(j, "resilience", problems);
   EXPECT_THAT(Paths(problems),
-              UnorderedElementsAre("resilience.circuit_breaker.enabled",
-                                   "resilience.circuit_breaker.default_failure_threshold",
-                                   "resilience.circuit_breaker.services.aws_ec2.reset_timout",
-                                   "resilience.circuit_breaker.services.aws_x",
-                                   "resilience.circuit_breaker.services.aws_ec2.failure_threshold",
-                                   "resilience.retry.default_jitter",
-                                   "resilience.retry.operations.ec2_run_instances.max_attempts",
-                                   "resilience.retry.quota.max_tokens",
-                                   "resilience.timeout.default_timeout",
-                                   "resilience.timeout.operations.spot_fleet_cancel",
-                                   "resilience.error_handling.log_retries", "resilience.extra"));
+              ::testing::UnorderedElementsAre(
+                  "resilience.circuit_breaker.enabled",
+                  "resilience.circuit_breaker.default_failure_threshold",
+                  "resilience.circuit_breaker.services.aws_ec2.reset_timout",
+                  "resilience.circuit_breaker.services.aws_x",
+                  "resilience.circuit_breaker.services.aws_ec2.failure_threshold",
+                  "resilience.retry.default_jitter",
+                  "resilience.retry.operations.ec2_run_instances.max_attempts",
+                  "resilience.retry.quota.max_tokens", "resilience.timeout.default_timeout",
+                  "resilience.timeout.operations.spot_fleet_cancel",
+                  "resilience.error_handling.log_retries", "resilience.extra"));
 }
 
 TEST(ResilienceJson, MessagesSayWhatIsWrong) {
@@ -220,7 +219,7 @@ TEST(ResilienceJson, RateLimiterProblemsAreReportedWithTheirPaths) {
                              "resilience", problems);
   EXPECT_THAT(
       Paths(problems),
-      UnorderedElementsAre(
+      ::testing::UnorderedElementsAre(
           "resilience.circuit_breaker.default_count_throttling", "resilience.rate_limiter.enabled",
           "resilience.rate_limiter.speed", "resilience.rate_limiter.buckets.new.refill_rate",
           "resilience.rate_limiter.buckets.x.burst", "resilience.rate_limiter.operations.b.buckets",
