@@ -40,6 +40,13 @@ Read ReadJson(const nlohmann::json& j) {
 
 Read ReadText(const std::string& text) { return ReadJson(nlohmann::json::parse(text)); }
 
+// The message of loading `file`, which must fail.
+std::string LoadProblem(const fs::path& file, const aws::MapEnvironment& env = {}) {
+  resilience::Result<PluginConfig> c = LoadPluginConfig(file, env);
+  EXPECT_FALSE(c.ok()) << file;
+  return c.ok() ? std::string() : std::string(c.error().message());
+}
+
 fs::path Example(const std::string& name) {
   return fs::path(OHFP_SOURCE_DIR) / "config" / "examples" / name;
 }
@@ -880,10 +887,8 @@ TEST(PluginConfig, ANewlineInAStringIsReportedWhereItIs) {
   // nlohmann's own message says "line 2, column 0" here (it has counted the newline already); the
   // problem names the newline's own place.
   ohfp::testing::ScratchDir dir("plugin-config");
-  resilience::Result<PluginConfig> c =
-      LoadPluginConfig(dir.Write("c.json", "{\"a\": \"b\n\"}"), aws::MapEnvironment{});
-  ASSERT_FALSE(c.ok());
-  EXPECT_THAT(std::string(c.error().message()), HasSubstr("(line 1, column 9)"));
+  EXPECT_THAT(LoadProblem(dir.Write("c.json", "{\"a\": \"b\n\"}")),
+              HasSubstr("(line 1, column 9)"));
 }
 
 TEST(PluginConfig, LoadReportsFileAndEnvironmentProblemsTogether) {
@@ -891,10 +896,7 @@ TEST(PluginConfig, LoadReportsFileAndEnvironmentProblemsTogether) {
   const fs::path file =
       dir.Write("config.json", R"({"provider": {"proxy_port": 0}, "logging": {"max_files": 0},
       "typo": 1})");
-  resilience::Result<PluginConfig> c =
-      LoadPluginConfig(file, aws::MapEnvironment(Vars{{"AWS_PROXY_PORT", "none"}}));
-  ASSERT_FALSE(c.ok());
-  EXPECT_EQ(std::string(c.error().message()),
+  EXPECT_EQ(LoadProblem(file, aws::MapEnvironment(Vars{{"AWS_PROXY_PORT", "none"}})),
             file.string() +
                 ": 4 problem(s):\n"
                 "  provider.proxy_port: must be between 1 and 65535, got 0 (null: no port)\n"
@@ -928,17 +930,13 @@ TEST(PluginConfig, EveryProblemInAFileIsReportedAtOnce) {
 
 TEST(PluginConfig, ADirectoryIsNotAConfigurationFile) {
   ohfp::testing::ScratchDir dir("plugin-config");
-  resilience::Result<PluginConfig> c = LoadPluginConfig(dir.path(), aws::MapEnvironment{});
-  ASSERT_FALSE(c.ok());
-  EXPECT_THAT(std::string(c.error().message()), HasSubstr("is a directory"));
+  EXPECT_THAT(LoadProblem(dir.path()), HasSubstr("is a directory"));
 }
 
 TEST(PluginConfig, AnEmptyFileIsNotJson) {
   ohfp::testing::ScratchDir dir("plugin-config");
-  resilience::Result<PluginConfig> c =
-      LoadPluginConfig(dir.Write("config.json", ""), aws::MapEnvironment{});
-  ASSERT_FALSE(c.ok());
-  EXPECT_THAT(std::string(c.error().message()), HasSubstr("is not valid JSON (line 1, column 1)"));
+  EXPECT_THAT(LoadProblem(dir.Write("config.json", "")),
+              HasSubstr("is not valid JSON (line 1, column 1)"));
 }
 
 // ---- Writing the effective configuration ----
