@@ -11,12 +11,9 @@
 namespace ohfp::resilience {
 namespace {
 
-using std::chrono::milliseconds;
-using std::chrono::nanoseconds;
 using std::chrono::seconds;
 using ::testing::ElementsAre;
 using testing::FlakyStore;
-using testing::RecordingObserver;
 
 const Error kThrottle(ErrorKind::kThrottled, "RequestLimitExceeded", "slow down");
 const Error kInvalid(ErrorKind::kValidation, "InvalidParameterValue", "bad");
@@ -40,7 +37,7 @@ class CircuitBreakerTest : public ::testing::Test {
 
   ManualClock clock_;
   InMemoryStateStore store_;
-  RecordingObserver events_;
+  testing::RecordingObserver events_;
   ServiceCounters counters_;
   std::unique_ptr<CircuitBreaker> breaker_;
   int ran_ = 0;
@@ -85,10 +82,10 @@ TEST_F(CircuitBreakerTest, ASuccessResetsTheConsecutiveCount) {
 TEST_F(CircuitBreakerTest, HalfOpensWhenResetTimeoutHasPassedSinceTheLastFailure) {
   CircuitBreaker& b = Make({.failure_threshold = 1, .reset_timeout = seconds(30)});
   (void)Run(b, &kThrottle);
-  clock_.Advance(seconds(30) - nanoseconds(1));
+  clock_.Advance(seconds(30) - std::chrono::nanoseconds(1));
   EXPECT_EQ(Run(b, nullptr).error().kind(), ErrorKind::kCircuitOpen);
   EXPECT_EQ(ran_, 1);
-  clock_.Advance(nanoseconds(1));
+  clock_.Advance(std::chrono::nanoseconds(1));
   events_.clear();
   EXPECT_TRUE(Run(b, nullptr).ok());
   EXPECT_THAT(events_.lines(),
@@ -206,7 +203,7 @@ TEST_F(CircuitBreakerTest, SlowSuccessesCountAsFailures) {
   CircuitBreaker& b = Make({.failure_threshold = 2, .slow_call_duration = seconds(1)});
   for (int i = 0; i < 2; ++i) {
     EXPECT_TRUE(b.Call([&]() -> Result<int> {
-                   clock_.Advance(milliseconds(1500));
+                   clock_.Advance(std::chrono::milliseconds(1500));
                    return 1;
                  }).ok())
         << "the caller still gets its result";
@@ -349,7 +346,7 @@ TEST(CircuitBreakerStore, AFailingStoreLetsCallsThroughAndSaysSo) {
   ManualClock clock;
   InMemoryStateStore memory;
   FlakyStore store(memory, /*shared=*/true);
-  RecordingObserver events;
+  testing::RecordingObserver events;
   CircuitBreaker b("aws_ec2", {.failure_threshold = 1}, store, clock, &events);
   store.set_failing(true);
   int ran = 0;
