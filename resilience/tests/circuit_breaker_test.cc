@@ -25,6 +25,16 @@ class CircuitBreakerTest : public ::testing::Test {
         std::make_unique<CircuitBreaker>("aws_ec2", options, store_, clock_, &events_, &counters_);
     return *breaker_;
   }
+  // A breaker with `options` (reset timeout 10 s), opened by one failure, its reset timeout over:
+  // the next call is a probe.
+  CircuitBreaker& MakeDueForAProbe(CircuitBreakerOptions options) {
+    options.failure_threshold = 1;
+    options.reset_timeout = std::chrono::seconds(10);
+    CircuitBreaker& b = Make(options);
+    (void)Run(b, &kThrottle);
+    clock_.Advance(options.reset_timeout);
+    return b;
+  }
   // One call through the breaker; counts whether the callable ran.
   Result<int> Run(CircuitBreaker& b, const Error* outcome) {
     return b.Call([&]() -> Result<int> {
@@ -94,9 +104,7 @@ TEST_F(CircuitBreakerTest, HalfOpensWhenResetTimeoutHasPassedSinceTheLastFailure
 }
 
 TEST_F(CircuitBreakerTest, HalfOpenReopensOnFailure) {
-  CircuitBreaker& b = Make({.failure_threshold = 1, .reset_timeout = seconds(10)});
-  (void)Run(b, &kThrottle);
-  clock_.Advance(seconds(10));
+  CircuitBreaker& b = MakeDueForAProbe({});
   EXPECT_EQ(Run(b, &kThrottle).error().kind(), ErrorKind::kThrottled);
   EXPECT_EQ(b.state(), CircuitState::kOpen);
   // The new failure restarts the reset timeout.
@@ -107,10 +115,7 @@ TEST_F(CircuitBreakerTest, HalfOpenReopensOnFailure) {
 }
 
 TEST_F(CircuitBreakerTest, HalfOpenTimeoutWithoutSuccessReopensAsTheSeedsCodeDoes) {
-  CircuitBreaker& b =
-      Make({.failure_threshold = 1, .reset_timeout = seconds(10), .half_open_timeout = seconds(5)});
-  (void)Run(b, &kThrottle);
-  clock_.Advance(seconds(10));
+  CircuitBreaker& b = MakeDueForAProbe({.half_open_timeout = seconds(5)});
   // A probe is admitted (HALF_OPEN) but never reports back.
   Result<CircuitBreaker::Permit> probe = b.TryAcquire();
   ASSERT_TRUE(probe.ok());
@@ -143,10 +148,7 @@ TEST_F(CircuitBreakerTest, FailuresOfCallsAdmittedBeforeOpeningExtendTheOpenPeri
 }
 
 TEST_F(CircuitBreakerTest, HalfOpenProbeLimitAdmitsOnlySoManyCalls) {
-  CircuitBreaker& b =
-      Make({.failure_threshold = 1, .reset_timeout = seconds(10), .half_open_max_probes = 1});
-  (void)Run(b, &kThrottle);
-  clock_.Advance(seconds(10));
+  CircuitBreaker& b = MakeDueForAProbe({.half_open_max_probes = 1});
   Result<CircuitBreaker::Permit> first = b.TryAcquire();
   ASSERT_TRUE(first.ok());
   Result<CircuitBreaker::Permit> second = b.TryAcquire();
@@ -159,10 +161,7 @@ TEST_F(CircuitBreakerTest, HalfOpenProbeLimitAdmitsOnlySoManyCalls) {
 }
 
 TEST_F(CircuitBreakerTest, AProbeCancelledByItsCallerFreesItsSlot) {
-  CircuitBreaker& b =
-      Make({.failure_threshold = 1, .reset_timeout = seconds(10), .half_open_max_probes = 1});
-  (void)Run(b, &kThrottle);
-  clock_.Advance(seconds(10));
+  CircuitBreaker& b = MakeDueForAProbe({.half_open_max_probes = 1});
   Result<CircuitBreaker::Permit> probe = b.TryAcquire();
   ASSERT_TRUE(probe.ok());
   b.OnOutcome(*probe, &static_cast<const Error&>(Error(ErrorKind::kCancelled)));
