@@ -68,6 +68,13 @@ class ServiceTest : public ::testing::Test {
               return alive_.count(who.start) > 0;
             }};
   }
+  // A new process, once every process so far has died and the unclaimed-request timeout (600 s)
+  // has passed: the one that finds the requests nobody will ever claim.
+  std::unique_ptr<HostFactoryService> LaterProcess() {
+    alive_.clear();
+    clock_.Advance(seconds(601));
+    return MakeService({3, "later"});
+  }
   static ServiceOptions Options() {
     ServiceOptions o;
     o.acquire = {.pending_timeout = seconds(180),

@@ -282,9 +282,7 @@ TEST_F(ServiceTest, GetReturnRequestsListsWhatTheCloudTakesBack) {
 
 TEST_F(ServiceTest, ARequestHostFactoryNeverLearnedOfIsReclaimed) {
   const std::string id = Request(2);  // ... and the process died before printing the id
-  alive_.clear();
-  clock_.Advance(std::chrono::seconds(601));
-  auto later = MakeService({3, "later"});
+  auto later = LaterProcess();
   later->Housekeeping(/*force=*/true);
   EXPECT_THAT(cloud_.released, SizeIs(2));
   EXPECT_EQ(cloud_.Live(), 0);
@@ -317,9 +315,7 @@ TEST_F(ServiceTest, AnUnclaimedRequestIsReclaimedOnlyPastTheCommandDeadline) {
 // without waiting for a getRequestStatus that a HostFactory waiting for capacity may never send.
 TEST_F(ServiceTest, ARequestRefusedForCapacityFirstReclaimsWhatNobodyWillUse) {
   const std::string unclaimed = Request(10);  // all of OnDemand-C5's maxNumber
-  alive_.clear();                             // ... and its process died before printing the id
-  clock_.Advance(std::chrono::seconds(601));
-  auto later = MakeService({3, "later"});
+  auto later = LaterProcess();                // ... and its process died before printing the id
   CommandResult r = later->RequestMachines({"OnDemand-C5", 4});
   ASSERT_EQ(r.exit_code, kExitOk) << r.output.dump();
   EXPECT_NE(r.output.value("requestId", ""), unclaimed);
@@ -330,9 +326,7 @@ TEST_F(ServiceTest, ARequestRefusedForCapacityFirstReclaimsWhatNobodyWillUse) {
 TEST_F(ServiceTest, ARequestRefusedForCapacityReclaimsNothingHostFactoryKnows) {
   const std::string claimed = Request(10);
   (void)Status(claimed);  // HostFactory asked: it knows the id
-  alive_.clear();
-  clock_.Advance(std::chrono::seconds(601));
-  auto later = MakeService({3, "later"});
+  auto later = LaterProcess();
   CommandResult r = later->RequestMachines({"OnDemand-C5", 4});
   EXPECT_EQ(r.exit_code, kExitBadInput) << r.output.dump();
   EXPECT_TRUE(cloud_.released.empty());

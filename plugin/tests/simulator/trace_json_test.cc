@@ -12,6 +12,17 @@ using resilience::SimEvent;
 using std::chrono::seconds;
 using ::testing::HasSubstr;
 
+// The message of `read` (ReadTrace or ReadFaults) over `text`, which must fail.
+template <class Item>
+std::string ProblemsOf(resilience::Status (*read)(std::istream&, std::vector<Item>&),
+                       const std::string& text) {
+  std::istringstream in(text);
+  std::vector<Item> items;
+  const resilience::Status s = read(in, items);
+  EXPECT_FALSE(s.ok()) << text;
+  return s.ok() ? std::string() : std::string(s.error().message());
+}
+
 TEST(TraceJson, ReadsTheDocumentedLine) {
   std::istringstream in(
       R"({"at": 12.5, "operation": "ec2_run_instances", "service": "aws_ec2", "attempts": [{"outcome": "RequestLimitExceeded", "latency": 0.2}, {"outcome": "ok", "latency": 0.1}]})"
@@ -30,13 +41,10 @@ TEST(TraceJson, ReadsTheDocumentedLine) {
 }
 
 TEST(TraceJson, NamesTheLineOfEveryProblem) {
-  std::istringstream in(
+  const std::string m = ProblemsOf(
+      ReadTrace,
       "{\"operation\": \"a\"}\nnot json\n{\"at\": -1}\n{\"operation\": \"b\", \"attempts\": "
       "[{}]}\n");
-  std::vector<resilience::SimCall> calls;
-  resilience::Status s = ReadTrace(in, calls);
-  ASSERT_FALSE(s.ok());
-  const std::string m(s.error().message());
   EXPECT_THAT(m, HasSubstr("line 2: is not valid JSON"));
   EXPECT_THAT(m, HasSubstr("line 3.at: must not be negative"));
   EXPECT_THAT(m, HasSubstr("line 3.operation: is required"));
@@ -61,12 +69,8 @@ TEST(TraceJson, ReadsFaultsAsAnArrayAnObjectOrLines) {
 }
 
 TEST(TraceJson, RejectsImpossibleFaults) {
-  std::istringstream in(
-      R"([{"from": 10, "until": 5, "outcome": "x", "probability": 2}, {"from": 0}])");
-  std::vector<resilience::SimFault> faults;
-  resilience::Status s = ReadFaults(in, faults);
-  ASSERT_FALSE(s.ok());
-  const std::string m(s.error().message());
+  const std::string m = ProblemsOf(
+      ReadFaults, R"([{"from": 10, "until": 5, "outcome": "x", "probability": 2}, {"from": 0}])");
   EXPECT_THAT(m, HasSubstr("fault 0.until: must end after \"from\""));
   EXPECT_THAT(m, HasSubstr("fault 0.probability: must be between 0 and 1"));
   EXPECT_THAT(m, HasSubstr("fault 1.outcome: is required"));
