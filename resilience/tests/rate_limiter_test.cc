@@ -351,46 +351,43 @@ TEST_F(RateLimiterTest, AWaiterKeepsItsPlaceWhenAThrottleCannotLowerTheRate) {
   EXPECT_EQ(again.reserved_at, waiting.reserved_at);
 }
 
-TEST_F(RateLimiterTest, ARecheckWithNothingChangedWritesNothing) {
-  InMemoryStateStore memory;
-  testing::FlakyStore store(memory, /*shared=*/true);
-  RateLimiter limiter(SmallConfig(), store, clock_);
-  const RateLimiter::Plan plan = limiter.PlanFor("describe_things");
-  const RateLimiter::Grant first = limiter.Acquire(plan, 1, seconds(30));
-  const int calls = store.calls();
-  EXPECT_EQ(limiter.Recheck(plan, first, 1, seconds(30)).wait, Duration::zero());
-  EXPECT_EQ(store.calls(), calls) << "no wait, nothing to check";
-  (void)limiter.Acquire(plan, 1, seconds(30));
-  const RateLimiter::Grant waited = limiter.Acquire(plan, 1, seconds(30));
+// The limiter over a store that counts its calls and fails on demand.
+class RateLimiterOverAFlakyStore : public RateLimiterTest {
+ protected:
+  InMemoryStateStore memory_;
+  testing::FlakyStore flaky_{memory_, /*shared=*/true};
+  RateLimiter flaky_limiter_{SmallConfig(), flaky_, clock_, &events_};
+  const RateLimiter::Plan plan_ = flaky_limiter_.PlanFor("describe_things");
+};
+
+TEST_F(RateLimiterOverAFlakyStore, ARecheckWithNothingChangedWritesNothing) {
+  const RateLimiter::Grant first = flaky_limiter_.Acquire(plan_, 1, seconds(30));
+  const int calls = flaky_.calls();
+  EXPECT_EQ(flaky_limiter_.Recheck(plan_, first, 1, seconds(30)).wait, Duration::zero());
+  EXPECT_EQ(flaky_.calls(), calls) << "no wait, nothing to check";
+  (void)flaky_limiter_.Acquire(plan_, 1, seconds(30));
+  const RateLimiter::Grant waited = flaky_limiter_.Acquire(plan_, 1, seconds(30));
   clock_.Advance(waited.wait);
-  const RateLimiter::Grant again = limiter.Recheck(plan, waited, 1, seconds(30));
+  const RateLimiter::Grant again = flaky_limiter_.Recheck(plan_, waited, 1, seconds(30));
   EXPECT_TRUE(again.granted);
   EXPECT_EQ(again.wait, Duration::zero());
   EXPECT_EQ(again.reserved_at, waited.reserved_at) << "its place was kept";
 }
 
-TEST_F(RateLimiterTest, SuccessesAtFullRateDoNotTouchTheStore) {
-  InMemoryStateStore memory;
-  testing::FlakyStore store(memory, /*shared=*/true);
-  RateLimiter limiter(SmallConfig(), store, clock_);
-  const RateLimiter::Plan plan = limiter.PlanFor("describe_things");
-  const RateLimiter::Grant g = limiter.Acquire(plan, 1, seconds(30));
-  const int calls = store.calls();
-  limiter.OnSuccess(plan, g);
-  EXPECT_EQ(store.calls(), calls);
+TEST_F(RateLimiterOverAFlakyStore, SuccessesAtFullRateDoNotTouchTheStore) {
+  const RateLimiter::Grant g = flaky_limiter_.Acquire(plan_, 1, seconds(30));
+  const int calls = flaky_.calls();
+  flaky_limiter_.OnSuccess(plan_, g);
+  EXPECT_EQ(flaky_.calls(), calls);
 }
 
-TEST_F(RateLimiterTest, AStoreFailureLetsCallsThroughAndIsReportedOnce) {
-  InMemoryStateStore memory;
-  testing::FlakyStore store(memory, /*shared=*/true);
-  RateLimiter limiter(SmallConfig(), store, clock_, &events_);
-  const RateLimiter::Plan plan = limiter.PlanFor("describe_things");
-  store.set_failing(true);
+TEST_F(RateLimiterOverAFlakyStore, AStoreFailureLetsCallsThroughAndIsReportedOnce) {
+  flaky_.set_failing(true);
   for (int i = 0; i < 5; ++i) {
-    const RateLimiter::Grant g = limiter.Acquire(plan, 1, seconds(1));
+    const RateLimiter::Grant g = flaky_limiter_.Acquire(plan_, 1, seconds(1));
     EXPECT_TRUE(g.granted);
     EXPECT_EQ(g.wait, Duration::zero());
-    limiter.OnThrottled(plan, g);
+    flaky_limiter_.OnThrottled(plan_, g);
   }
   EXPECT_THAT(events_.lines("store_error"),
               ElementsAre("store_error acct/region/describe StoreUnavailable"));
