@@ -1036,26 +1036,15 @@ TEST(Templates, AMissingFileIsAnError) {
 // Issue 11's findings where the templates file is parsed (see contract_test and
 // plugin_config_test): one problem, exit 2, a message that says where and prints as JSON.
 TEST(Templates, HostileFilesAreOneProblemThatSaysWhere) {
-  ohfp::testing::ScratchDir dir("templates");
-  const struct {
-    std::string content;
-    std::string says;
-  } cases[] = {
-      {"{\"templates\": [{\"templateId\": \"\xc3\"}]}", "is not valid JSON (line 1, column"},
-      {"{\"templates\": [{\"templateId\": \"a\", \"maxNumber\": 1e400}]}",
-       "has a number beyond the range of a double (line 1, column 49): 1e400"},
-      {"{\"templates\": [{\"attributes\": {\"ncpus\": " + std::string(1000, '[') +
-           std::string(1000, ']') + "}}]}",
-       "nests arrays and objects deeper than 64 levels (line 1, column 101)"},
-  };
-  for (const auto& c : cases) {
-    const fs::path file = dir.Write("awsprov_templates.json", c.content);
-    resilience::Result<model::TemplateSet> set = LoadTemplates(file);
-    ASSERT_FALSE(set.ok()) << c.content.substr(0, 80);
-    EXPECT_EQ(set.error().kind(), resilience::ErrorKind::kValidation);
-    EXPECT_THAT(std::string(set.error().message()), HasSubstr(c.says));
-    EXPECT_NO_THROW(static_cast<void>(hostfactory::ErrorJson(set.error().message()).dump()));
-  }
+  ExpectEachRefused(
+      ohfp::testing::ScratchDir("templates"), "awsprov_templates.json",
+      {{"{\"templates\": [{\"templateId\": \"\xc3\"}]}", "is not valid JSON (line 1, column"},
+       {"{\"templates\": [{\"templateId\": \"a\", \"maxNumber\": 1e400}]}",
+        "has a number beyond the range of a double (line 1, column 49): 1e400"},
+       {"{\"templates\": [{\"attributes\": {\"ncpus\": " + std::string(1000, '[') +
+            std::string(1000, ']') + "}}]}",
+        "nests arrays and objects deeper than 64 levels (line 1, column 101)"}},
+      [](const fs::path& file) { return LoadTemplates(file); });
 }
 
 TEST(Templates, AFileThatIsNotJsonIsOneProblemWithLineAndColumn) {
