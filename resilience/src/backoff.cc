@@ -4,6 +4,8 @@
 #include <array>
 #include <cmath>
 
+#include "enum_names.h"
+
 namespace ohfp::resilience {
 namespace {
 
@@ -23,14 +25,11 @@ Duration FromSecsClamped(double s) {
 }  // namespace
 
 std::string_view JitterModeName(JitterMode mode) noexcept {
-  return kJitterNames[static_cast<std::size_t>(mode)];
+  return internal::NameOf(kJitterNames, mode);
 }
 
 std::optional<JitterMode> JitterModeFromName(std::string_view name) noexcept {
-  for (std::size_t i = 0; i < kJitterNames.size(); ++i) {
-    if (kJitterNames[i] == name) return static_cast<JitterMode>(i);
-  }
-  return std::nullopt;
+  return internal::ValueOf<JitterMode>(kJitterNames, name);
 }
 
 Duration CappedExponentialDelay(const BackoffOptions& options, int attempt) noexcept {

@@ -1,134 +1,106 @@
 #include "ohfp/resilience/classifier.h"
 
 #include <array>
+#include <cstddef>
+#include <span>
 
 namespace ohfp::resilience {
 namespace {
 
 using K = ErrorKind;
 
-// The one table. Rows whose code ends in '*' match by prefix and are tried after every exact row.
-// The seed's ErrorClassifier rows keep its strings; see docs/resilience.md for the reasoning on the
-// others.
-constexpr std::array kTable = {
+// The rows of a family of codes that share a kind and a classification string.
+template <std::size_t N>
+constexpr std::array<AwsErrorClass, N> Family(ErrorKind kind, std::string_view label,
+                                              const std::string_view (&codes)[N]) {
+  std::array<AwsErrorClass, N> rows{};
+  for (std::size_t i = 0; i < N; ++i) rows[i] = {codes[i], kind, label};
+  return rows;
+}
+
+template <std::size_t... N>
+constexpr std::array<AwsErrorClass, (N + ...)> Concat(
+    const std::array<AwsErrorClass, N>&... families) {
+  std::array<AwsErrorClass, (N + ...)> rows{};
+  std::size_t i = 0;
+  for (const auto& family : {std::span<const AwsErrorClass>(families)...}) {
+    for (const AwsErrorClass& row : family) rows[i++] = row;
+  }
+  return rows;
+}
+
+// The one table, a family at a time. The seed's ErrorClassifier codes keep its strings ("seed"
+// below); see docs/resilience.md for the reasoning on the others.
+constexpr auto kTable = Concat(
     // Throttling: the service is healthy and asks us to slow down.
-    AwsErrorClass{"ThrottlingException", K::kThrottled, "retryable_rate_limit"},   // seed
-    AwsErrorClass{"RequestLimitExceeded", K::kThrottled, "retryable_rate_limit"},  // seed
-    AwsErrorClass{"Throttling", K::kThrottled, "retryable_rate_limit"},
-    AwsErrorClass{"ThrottledException", K::kThrottled, "retryable_rate_limit"},
-    AwsErrorClass{"RequestThrottledException", K::kThrottled, "retryable_rate_limit"},
-    AwsErrorClass{"TooManyRequestsException", K::kThrottled, "retryable_rate_limit"},
-    AwsErrorClass{"RequestThrottled", K::kThrottled, "retryable_rate_limit"},
-    AwsErrorClass{"SlowDown", K::kThrottled, "retryable_rate_limit"},
-    AwsErrorClass{"EC2ThrottledException", K::kThrottled, "retryable_rate_limit"},
-    AwsErrorClass{"BandwidthLimitExceeded", K::kThrottled, "retryable_rate_limit"},
-    AwsErrorClass{"PriorRequestNotComplete", K::kThrottled, "retryable_rate_limit"},
-    // Transient server-side faults.
-    AwsErrorClass{"ServiceUnavailable", K::kTransient, "retryable_service_unavailable"},  // seed
-    AwsErrorClass{"Unavailable", K::kTransient, "retryable_service_unavailable"},
-    AwsErrorClass{"InternalServerError", K::kTransient, "retryable_internal_error"},  // seed
-    AwsErrorClass{"InternalError", K::kTransient, "retryable_internal_error"},
-    AwsErrorClass{"InternalFailure", K::kTransient, "retryable_internal_error"},
-    AwsErrorClass{"RequestTimeout", K::kTransient, "retryable_timeout"},  // seed
-    AwsErrorClass{"RequestTimeoutException", K::kTransient, "retryable_timeout"},
-    AwsErrorClass{"ConnectionError", K::kTransient, "retryable_connection_error"},
+    Family(K::kThrottled, "retryable_rate_limit",
+           {"ThrottlingException", "RequestLimitExceeded",  // seed
+            "Throttling", "ThrottledException", "RequestThrottledException",
+            "TooManyRequestsException", "RequestThrottled", "SlowDown", "EC2ThrottledException",
+            "BandwidthLimitExceeded", "PriorRequestNotComplete"}),
+    // Transient server-side faults. unexpectedError: Spot Fleet's and EC2 Fleet's per-item error.
+    Family(K::kTransient, "retryable_service_unavailable",
+           {"ServiceUnavailable" /* seed */, "Unavailable"}),
+    Family(
+        K::kTransient, "retryable_internal_error",
+        {"InternalServerError" /* seed */, "InternalError", "InternalFailure", "unexpectedError"}),
+    Family(K::kTransient, "retryable_timeout",
+           {"RequestTimeout" /* seed */, "RequestTimeoutException"}),
+    Family(K::kTransient, "retryable_connection_error", {"ConnectionError"}),
     // Auto Scaling: another change to the same group is in progress; it passes.
-    AwsErrorClass{"ResourceContention", K::kTransient, "retryable_resource_contention"},
-    AwsErrorClass{"ScalingActivityInProgress", K::kTransient, "retryable_resource_contention"},
+    Family(K::kTransient, "retryable_resource_contention",
+           {"ResourceContention", "ScalingActivityInProgress"}),
     // Capacity: retrying the same request soon rarely helps; fleets diversify instead.
-    AwsErrorClass{"InsufficientInstanceCapacity", K::kCapacity,
-                  "retryable_capacity_issue"},  // seed
-    AwsErrorClass{"InsufficientHostCapacity", K::kCapacity, "retryable_capacity_issue"},
-    AwsErrorClass{"InsufficientReservedInstanceCapacity", K::kCapacity, "retryable_capacity_issue"},
-    AwsErrorClass{"InsufficientCapacity", K::kCapacity, "retryable_capacity_issue"},
-    AwsErrorClass{"SpotMaxPriceTooLow", K::kCapacity, "retryable_capacity_issue"},
-    AwsErrorClass{"MaxSpotInstanceCountExceeded", K::kCapacity, "retryable_capacity_issue"},
-    AwsErrorClass{"InsufficientFreeAddressesInSubnet", K::kCapacity, "retryable_capacity_issue"},
+    Family(K::kCapacity, "retryable_capacity_issue",
+           {"InsufficientInstanceCapacity",  // seed
+            "InsufficientHostCapacity", "InsufficientReservedInstanceCapacity",
+            "InsufficientCapacity", "SpotMaxPriceTooLow", "MaxSpotInstanceCountExceeded",
+            "InsufficientFreeAddressesInSubnet"}),
     // Account quotas.
-    AwsErrorClass{"InstanceLimitExceeded", K::kQuota, "non_retryable_quota"},
-    AwsErrorClass{"VcpuLimitExceeded", K::kQuota, "non_retryable_quota"},
-    AwsErrorClass{"LimitExceeded", K::kQuota, "non_retryable_quota"},
-    AwsErrorClass{"LimitExceededException", K::kQuota, "non_retryable_quota"},
-    AwsErrorClass{"MaxSpotFleetRequestCountExceeded", K::kQuota, "non_retryable_quota"},
-    // Validation.
-    AwsErrorClass{"InvalidParameterValue", K::kValidation, "non_retryable_validation"},     // seed
-    AwsErrorClass{"InvalidAMIID.NotFound", K::kValidation, "non_retryable_validation"},     // seed
-    AwsErrorClass{"InvalidSubnetID.NotFound", K::kValidation, "non_retryable_validation"},  // seed
-    AwsErrorClass{"InvalidParameterCombination", K::kValidation, "non_retryable_validation"},
-    AwsErrorClass{"InvalidParameter", K::kValidation, "non_retryable_validation"},
-    AwsErrorClass{"MissingParameter", K::kValidation, "non_retryable_validation"},
-    AwsErrorClass{"ValidationError", K::kValidation, "non_retryable_validation"},
-    AwsErrorClass{"InvalidGroup.NotFound", K::kValidation, "non_retryable_validation"},
-    AwsErrorClass{"InvalidKeyPair.NotFound", K::kValidation, "non_retryable_validation"},
-    AwsErrorClass{"InvalidAction", K::kValidation, "non_retryable_validation"},
-    AwsErrorClass{"InvalidQueryParameter", K::kValidation, "non_retryable_validation"},
-    AwsErrorClass{"MalformedQueryString", K::kValidation, "non_retryable_validation"},
-    AwsErrorClass{"UnknownParameter", K::kValidation, "non_retryable_validation"},
-    AwsErrorClass{"ResourceInUse", K::kValidation, "non_retryable_validation"},
-    AwsErrorClass{"Unsupported", K::kValidation, "non_retryable_validation"},
-    AwsErrorClass{"UnsupportedOperation", K::kValidation, "non_retryable_validation"},
+    Family(K::kQuota, "non_retryable_quota",
+           {"InstanceLimitExceeded", "VcpuLimitExceeded", "LimitExceeded", "LimitExceededException",
+            "MaxSpotFleetRequestCountExceeded"}),
+    // Validation; the fleet* codes are per-item errors that Spot Fleet and EC2 Fleet calls report
+    // inside a successful answer. Then families, by prefix (after every exact code).
+    Family(K::kValidation, "non_retryable_validation",
+           {"InvalidParameterValue", "InvalidAMIID.NotFound", "InvalidSubnetID.NotFound",  // seed
+            "InvalidParameterCombination", "InvalidParameter", "MissingParameter",
+            "ValidationError", "InvalidGroup.NotFound", "InvalidKeyPair.NotFound", "InvalidAction",
+            "InvalidQueryParameter", "MalformedQueryString", "UnknownParameter", "ResourceInUse",
+            "Unsupported", "UnsupportedOperation", "fleetRequestIdMalformed",
+            "fleetRequestNotInCancellableState", "fleetIdMalformed", "fleetNotInDeletableState",
+            // by prefix
+            "InvalidAMIID.*", "InvalidSubnetID.*", "InvalidSubnet.*", "InvalidInstanceID.*",
+            "InvalidLaunchTemplate*", "InvalidFleetId.*", "InvalidSpotFleetRequestId.*"}),
     // Authentication: who we are.
-    AwsErrorClass{"InvalidUserID.NotFound", K::kAuthentication,
-                  "non_retryable_authentication"},  // seed
-    AwsErrorClass{"AuthFailure", K::kAuthentication, "non_retryable_authentication"},
-    AwsErrorClass{"InvalidClientTokenId", K::kAuthentication, "non_retryable_authentication"},
-    AwsErrorClass{"SignatureDoesNotMatch", K::kAuthentication, "non_retryable_authentication"},
-    AwsErrorClass{"IncompleteSignature", K::kAuthentication, "non_retryable_authentication"},
-    AwsErrorClass{"MissingAuthenticationToken", K::kAuthentication, "non_retryable_authentication"},
-    AwsErrorClass{"UnrecognizedClientException", K::kAuthentication,
-                  "non_retryable_authentication"},
-    AwsErrorClass{"ExpiredToken", K::kAuthentication, "non_retryable_authentication"},
-    AwsErrorClass{"ExpiredTokenException", K::kAuthentication, "non_retryable_authentication"},
-    AwsErrorClass{"InvalidAccessKeyId", K::kAuthentication, "non_retryable_authentication"},
+    Family(K::kAuthentication, "non_retryable_authentication",
+           {"InvalidUserID.NotFound",  // seed
+            "AuthFailure", "InvalidClientTokenId", "SignatureDoesNotMatch", "IncompleteSignature",
+            "MissingAuthenticationToken", "UnrecognizedClientException", "ExpiredToken",
+            "ExpiredTokenException", "InvalidAccessKeyId"}),
     // Clock skew: an authentication failure that a corrected clock fixes. The seed's
-    // AWSRetryStrategy retries
-    // RequestTimeTooSkewed; the AWS client corrects its clock offset from the response before the
-    // retry.
-    AwsErrorClass{"RequestTimeTooSkewed", K::kClockSkew, "retryable_clock_skew"},
-    AwsErrorClass{"RequestExpired", K::kClockSkew, "retryable_clock_skew"},
-    AwsErrorClass{"RequestInTheFuture", K::kClockSkew, "retryable_clock_skew"},
+    // AWSRetryStrategy retries RequestTimeTooSkewed; the AWS client corrects its clock offset from
+    // the response before the retry.
+    Family(K::kClockSkew, "retryable_clock_skew",
+           {"RequestTimeTooSkewed", "RequestExpired", "RequestInTheFuture"}),
     // Authorization: what we asked for.
-    AwsErrorClass{"UnauthorizedOperation", K::kAuthorization,
-                  "non_retryable_authorization"},  // seed
-    AwsErrorClass{"AccessDenied", K::kAuthorization, "non_retryable_authorization"},
-    AwsErrorClass{"AccessDeniedException", K::kAuthorization, "non_retryable_authorization"},
-    AwsErrorClass{"OptInRequired", K::kAuthorization, "non_retryable_authorization"},
-    AwsErrorClass{"PendingVerification", K::kAuthorization, "non_retryable_authorization"},
-    AwsErrorClass{"Blocked", K::kAuthorization, "non_retryable_authorization"},
-    // Not found.
-    AwsErrorClass{"InvalidInstanceID.NotFound", K::kNotFound, "non_retryable_not_found"},
-    AwsErrorClass{"InvalidFleetId.NotFound", K::kNotFound, "non_retryable_not_found"},
-    AwsErrorClass{"InvalidSpotFleetRequestId.NotFound", K::kNotFound, "non_retryable_not_found"},
-    AwsErrorClass{"InvalidLaunchTemplateId.NotFound", K::kNotFound, "non_retryable_not_found"},
-    AwsErrorClass{"InvalidLaunchTemplateName.NotFoundException", K::kNotFound,
-                  "non_retryable_not_found"},
+    Family(K::kAuthorization, "non_retryable_authorization",
+           {"UnauthorizedOperation",  // seed
+            "AccessDenied", "AccessDeniedException", "OptInRequired", "PendingVerification",
+            "Blocked"}),
+    // Not found; the fleet* codes are per-item errors, as above.
+    Family(K::kNotFound, "non_retryable_not_found",
+           {"InvalidInstanceID.NotFound", "InvalidFleetId.NotFound",
+            "InvalidSpotFleetRequestId.NotFound", "InvalidLaunchTemplateId.NotFound",
+            "InvalidLaunchTemplateName.NotFoundException", "fleetRequestIdDoesNotExist",
+            "fleetIdDoesNotExist"}),
     // Idempotency.
-    AwsErrorClass{"IdempotentParameterMismatch", K::kIdempotencyMismatch,
-                  "non_retryable_idempotency"},
-    AwsErrorClass{"IdempotentInstanceTerminated", K::kIdempotencyMismatch,
-                  "non_retryable_idempotency"},
-    // Per-item errors that Spot Fleet and EC2 Fleet calls report inside a successful answer.
-    AwsErrorClass{"fleetRequestIdDoesNotExist", K::kNotFound, "non_retryable_not_found"},
-    AwsErrorClass{"fleetRequestIdMalformed", K::kValidation, "non_retryable_validation"},
-    AwsErrorClass{"fleetRequestNotInCancellableState", K::kValidation, "non_retryable_validation"},
-    AwsErrorClass{"fleetIdDoesNotExist", K::kNotFound, "non_retryable_not_found"},
-    AwsErrorClass{"fleetIdMalformed", K::kValidation, "non_retryable_validation"},
-    AwsErrorClass{"fleetNotInDeletableState", K::kValidation, "non_retryable_validation"},
-    AwsErrorClass{"unexpectedError", K::kTransient, "retryable_internal_error"},
+    Family(K::kIdempotencyMismatch, "non_retryable_idempotency",
+           {"IdempotentParameterMismatch", "IdempotentInstanceTerminated"}),
     // Creation by a unique name (Auto Scaling groups, launch templates): it exists already.
-    AwsErrorClass{"AlreadyExists", K::kAlreadyExists, "non_retryable_already_exists"},
-    AwsErrorClass{"AlreadyExistsFault", K::kAlreadyExists, "non_retryable_already_exists"},
-    AwsErrorClass{"InvalidLaunchTemplateName.AlreadyExistsException", K::kAlreadyExists,
-                  "non_retryable_already_exists"},
-    // Families, by prefix (after every exact row).
-    AwsErrorClass{"InvalidAMIID.*", K::kValidation, "non_retryable_validation"},
-    AwsErrorClass{"InvalidSubnetID.*", K::kValidation, "non_retryable_validation"},
-    AwsErrorClass{"InvalidSubnet.*", K::kValidation, "non_retryable_validation"},
-    AwsErrorClass{"InvalidInstanceID.*", K::kValidation, "non_retryable_validation"},
-    AwsErrorClass{"InvalidLaunchTemplate*", K::kValidation, "non_retryable_validation"},
-    AwsErrorClass{"InvalidFleetId.*", K::kValidation, "non_retryable_validation"},
-    AwsErrorClass{"InvalidSpotFleetRequestId.*", K::kValidation, "non_retryable_validation"},
-};
+    Family(K::kAlreadyExists, "non_retryable_already_exists",
+           {"AlreadyExists", "AlreadyExistsFault",
+            "InvalidLaunchTemplateName.AlreadyExistsException"}));
 
 bool IsPrefixRow(std::string_view pattern) noexcept {
   return !pattern.empty() && pattern.back() == '*';

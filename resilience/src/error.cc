@@ -4,6 +4,8 @@
 #include <string>
 #include <utility>
 
+#include "enum_names.h"
+
 namespace ohfp::resilience {
 namespace {
 
@@ -17,14 +19,11 @@ constexpr std::array<std::string_view, kErrorKindCount> kKindNames = {
 }  // namespace
 
 std::string_view ErrorKindName(ErrorKind kind) noexcept {
-  return kKindNames[static_cast<std::size_t>(kind)];
+  return internal::NameOf(kKindNames, kind);
 }
 
 std::optional<ErrorKind> ErrorKindFromName(std::string_view name) noexcept {
-  for (std::size_t i = 0; i < kKindNames.size(); ++i) {
-    if (kKindNames[i] == name) return static_cast<ErrorKind>(i);
-  }
-  return std::nullopt;
+  return internal::ValueOf<ErrorKind>(kKindNames, name);
 }
 
 Error::Error(ErrorKind kind, std::string code, std::string message) : kind_(kind) {

@@ -10,24 +10,36 @@ auto& Slot(Map& map, std::string_view key) {
   return it->second;
 }
 
+// The record under `key`, or a fresh one.
+template <class Map>
+typename Map::mapped_type Read(const Map& map, std::string_view key) {
+  auto it = map.find(key);
+  return it == map.end() ? typename Map::mapped_type{} : it->second;
+}
+
+// Hands `update` a copy of the record under `key` and stores it, with the next version, when
+// `update` returns true. Returns the record under `key` afterwards.
+template <class Map, class Record = typename Map::mapped_type>
+Record Update(Map& map, std::string_view key, FunctionRef<bool(Record&)> update) {
+  Record record = Read(map, key);
+  if (!update(record)) return Read(map, key);
+  Record& stored = Slot(map, key);
+  record.version = stored.version + 1;
+  stored = record;
+  return stored;
+}
+
 }  // namespace
 
 Result<BreakerRecord> InMemoryStateStore::ReadBreaker(std::string_view service) {
   std::lock_guard lock(mu_);
-  auto it = breakers_.find(service);
-  return it == breakers_.end() ? BreakerRecord{} : it->second;
+  return Read(breakers_, service);
 }
 
 Result<BreakerRecord> InMemoryStateStore::UpdateBreaker(std::string_view service,
                                                         FunctionRef<bool(BreakerRecord&)> update) {
   std::lock_guard lock(mu_);
-  auto it = breakers_.find(service);
-  BreakerRecord record = it == breakers_.end() ? BreakerRecord{} : it->second;
-  if (!update(record)) return it == breakers_.end() ? BreakerRecord{} : it->second;
-  BreakerRecord& stored = Slot(breakers_, service);
-  record.version = stored.version + 1;
-  stored = record;
-  return stored;
+  return Update(breakers_, service, update);
 }
 
 Result<std::vector<std::pair<std::string, BreakerRecord>>> InMemoryStateStore::ListBreakers() {
@@ -38,20 +50,13 @@ Result<std::vector<std::pair<std::string, BreakerRecord>>> InMemoryStateStore::L
 
 Result<QuotaRecord> InMemoryStateStore::ReadQuota(std::string_view service) {
   std::lock_guard lock(mu_);
-  auto it = quotas_.find(service);
-  return it == quotas_.end() ? QuotaRecord{} : it->second;
+  return Read(quotas_, service);
 }
 
 Result<QuotaRecord> InMemoryStateStore::UpdateQuota(std::string_view service,
                                                     FunctionRef<bool(QuotaRecord&)> update) {
   std::lock_guard lock(mu_);
-  auto it = quotas_.find(service);
-  QuotaRecord record = it == quotas_.end() ? QuotaRecord{} : it->second;
-  if (!update(record)) return it == quotas_.end() ? QuotaRecord{} : it->second;
-  QuotaRecord& stored = Slot(quotas_, service);
-  record.version = stored.version + 1;
-  stored = record;
-  return stored;
+  return Update(quotas_, service, update);
 }
 
 Status InMemoryStateStore::UpdateLimiters(std::span<const std::string> keys,
@@ -62,8 +67,7 @@ Status InMemoryStateStore::UpdateLimiters(std::span<const std::string> keys,
   }
   std::lock_guard lock(mu_);
   for (std::size_t i = 0; i < keys.size(); ++i) {
-    auto it = limiters_.find(keys[i]);
-    records[i] = it == limiters_.end() ? LimiterRecord{} : it->second;
+    records[i] = Read(limiters_, keys[i]);
   }
   if (!update(records)) return OkStatus();
   for (std::size_t i = 0; i < keys.size(); ++i) {

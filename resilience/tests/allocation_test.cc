@@ -43,17 +43,20 @@ long AllocationsOf(F&& f) {
 
 int Work() { return 1; }
 
-TEST(Allocations, ClosedCircuitSuccessAllocatesNothing) {
-  ManualClock clock;
-  InMemoryStateStore store;
-  CircuitBreaker breaker("aws_ec2", {}, store, clock);
+class Allocations : public ::testing::Test {
+ protected:
+  ManualClock clock_;
+  testing::ScriptedRandom rng_{{0.5}};
+  InMemoryStateStore store_;
+};
+
+TEST_F(Allocations, ClosedCircuitSuccessAllocatesNothing) {
+  CircuitBreaker breaker("aws_ec2", {}, store_, clock_);
   EXPECT_EQ(AllocationsOf([&] { (void)breaker.Call([] { return Result<int>(Work()); }); }), 0);
 }
 
-TEST(Allocations, OpenCircuitRejectionAllocatesNothing) {
-  ManualClock clock;
-  InMemoryStateStore store;
-  CircuitBreaker breaker("aws_ec2", {.failure_threshold = 1}, store, clock);
+TEST_F(Allocations, OpenCircuitRejectionAllocatesNothing) {
+  CircuitBreaker breaker("aws_ec2", {.failure_threshold = 1}, store_, clock_);
   (void)breaker.Call([] { return Result<int>(Error(ErrorKind::kThrottled)); });
   ASSERT_EQ(breaker.state(), CircuitState::kOpen);
   EXPECT_EQ(AllocationsOf([&] {
@@ -63,19 +66,16 @@ TEST(Allocations, OpenCircuitRejectionAllocatesNothing) {
             0);
 }
 
-TEST(Allocations, FirstAttemptSuccessThroughRetryAllocatesNothing) {
-  ManualClock clock;
-  testing::ScriptedRandom rng({0.5});
-  ExponentialBackoffStrategy retry(RetryOptions{}, clock, rng);
+TEST_F(Allocations, FirstAttemptSuccessThroughRetryAllocatesNothing) {
+  ExponentialBackoffStrategy retry(RetryOptions{}, clock_, rng_);
   EXPECT_EQ(AllocationsOf([&] { (void)retry.Execute([] { return Result<int>(Work()); }); }), 0);
   auto decorated =
-      RetryWithBackoff(RetryOptions{}, clock, rng)([](int x) { return Result<int>(x); });
+      RetryWithBackoff(RetryOptions{}, clock_, rng_)([](int x) { return Result<int>(x); });
   EXPECT_EQ(AllocationsOf([&] { (void)decorated(3); }), 0);
 }
 
-TEST(Allocations, TimeoutManagerWithADeadlineAllocatesNothing) {
-  ManualClock clock;
-  TimeoutManager timeouts(clock, seconds(30));
+TEST_F(Allocations, TimeoutManagerWithADeadlineAllocatesNothing) {
+  TimeoutManager timeouts(clock_, seconds(30));
   timeouts.SetOperationTimeout("ec2_run_instances", seconds(180));
   EXPECT_EQ(AllocationsOf([&] {
               (void)timeouts.ExecuteWithTimeout([](Deadline) { return Result<int>(Work()); },
@@ -84,20 +84,14 @@ TEST(Allocations, TimeoutManagerWithADeadlineAllocatesNothing) {
             0);
 }
 
-TEST(Allocations, PipelineSuccessAllocatesNothing) {
-  ManualClock clock;
-  testing::ScriptedRandom rng({0.5});
-  InMemoryStateStore store;
-  ResiliencePipeline pipeline(ResilienceConfig{}, {clock, rng, store});
+TEST_F(Allocations, PipelineSuccessAllocatesNothing) {
+  ResiliencePipeline pipeline(ResilienceConfig{}, {clock_, rng_, store_});
   const Operation& op = pipeline.operation("ec2_run_instances");
   EXPECT_EQ(AllocationsOf([&] { (void)pipeline.Execute(op, [] { return Result<int>(Work()); }); }),
             0);
 }
 
-TEST(Allocations, PipelineSuccessThroughTheRateLimiterAllocatesNothing) {
-  ManualClock clock;
-  testing::ScriptedRandom rng({0.5});
-  InMemoryStateStore store;
+TEST_F(Allocations, PipelineSuccessThroughTheRateLimiterAllocatesNothing) {
   ResilienceConfig config;
   config.rate_limiter.enabled = true;
   config.rate_limiter.scope = "123456789012/us-east-1";
@@ -105,7 +99,7 @@ TEST(Allocations, PipelineSuccessThroughTheRateLimiterAllocatesNothing) {
                                  {"instances", {.capacity = 1e6, .refill_rate = 1e6}}};
   config.rate_limiter.operations = {
       {"ec2_run_instances", {.buckets = {"run"}, .resource_buckets = {"instances"}}}};
-  ResiliencePipeline pipeline(config, {clock, rng, store});
+  ResiliencePipeline pipeline(config, {clock_, rng_, store_});
   const Operation& op = pipeline.operation("ec2_run_instances");
   (void)pipeline.Execute(op, [] { return Result<int>(Work()); });  // creates the records
   EXPECT_EQ(AllocationsOf([&] {
@@ -115,11 +109,8 @@ TEST(Allocations, PipelineSuccessThroughTheRateLimiterAllocatesNothing) {
             0);
 }
 
-TEST(Allocations, PipelineRejectionAllocatesNothing) {
-  ManualClock clock;
-  testing::ScriptedRandom rng({0.5});
-  InMemoryStateStore store;
-  ResiliencePipeline pipeline(ResilienceConfig{}, {clock, rng, store});
+TEST_F(Allocations, PipelineRejectionAllocatesNothing) {
+  ResiliencePipeline pipeline(ResilienceConfig{}, {clock_, rng_, store_});
   const Operation& op = pipeline.operation("ec2_run_instances", "aws_ec2");
   ASSERT_TRUE(pipeline.breakers().Get("aws_ec2").ForceOpen().ok());
   EXPECT_EQ(AllocationsOf([&] {
@@ -129,7 +120,7 @@ TEST(Allocations, PipelineRejectionAllocatesNothing) {
             0);
 }
 
-TEST(Allocations, TheCounterWorks) {
+TEST_F(Allocations, TheCounterWorks) {
   EXPECT_GT(AllocationsOf([] {
               int* volatile p = new int(3);  // volatile: the compiler may not elide this allocation
               delete p;

@@ -11,12 +11,9 @@
 namespace ohfp::resilience {
 namespace {
 
-using std::chrono::milliseconds;
-using std::chrono::nanoseconds;
 using std::chrono::seconds;
 using ::testing::ElementsAre;
 using testing::FlakyStore;
-using testing::RecordingObserver;
 
 const Error kThrottle(ErrorKind::kThrottled, "RequestLimitExceeded", "slow down");
 const Error kInvalid(ErrorKind::kValidation, "InvalidParameterValue", "bad");
@@ -27,6 +24,16 @@ class CircuitBreakerTest : public ::testing::Test {
     breaker_ =
         std::make_unique<CircuitBreaker>("aws_ec2", options, store_, clock_, &events_, &counters_);
     return *breaker_;
+  }
+  // A breaker with `options` (reset timeout 10 s), opened by one failure, its reset timeout over:
+  // the next call is a probe.
+  CircuitBreaker& MakeDueForAProbe(CircuitBreakerOptions options) {
+    options.failure_threshold = 1;
+    options.reset_timeout = std::chrono::seconds(10);
+    CircuitBreaker& b = Make(options);
+    (void)Run(b, &kThrottle);
+    clock_.Advance(options.reset_timeout);
+    return b;
   }
   // One call through the breaker; counts whether the callable ran.
   Result<int> Run(CircuitBreaker& b, const Error* outcome) {
@@ -40,7 +47,7 @@ class CircuitBreakerTest : public ::testing::Test {
 
   ManualClock clock_;
   InMemoryStateStore store_;
-  RecordingObserver events_;
+  testing::RecordingObserver events_;
   ServiceCounters counters_;
   std::unique_ptr<CircuitBreaker> breaker_;
   int ran_ = 0;
@@ -85,10 +92,10 @@ TEST_F(CircuitBreakerTest, ASuccessResetsTheConsecutiveCount) {
 TEST_F(CircuitBreakerTest, HalfOpensWhenResetTimeoutHasPassedSinceTheLastFailure) {
   CircuitBreaker& b = Make({.failure_threshold = 1, .reset_timeout = seconds(30)});
   (void)Run(b, &kThrottle);
-  clock_.Advance(seconds(30) - nanoseconds(1));
+  clock_.Advance(seconds(30) - std::chrono::nanoseconds(1));
   EXPECT_EQ(Run(b, nullptr).error().kind(), ErrorKind::kCircuitOpen);
   EXPECT_EQ(ran_, 1);
-  clock_.Advance(nanoseconds(1));
+  clock_.Advance(std::chrono::nanoseconds(1));
   events_.clear();
   EXPECT_TRUE(Run(b, nullptr).ok());
   EXPECT_THAT(events_.lines(),
@@ -97,9 +104,7 @@ TEST_F(CircuitBreakerTest, HalfOpensWhenResetTimeoutHasPassedSinceTheLastFailure
 }
 
 TEST_F(CircuitBreakerTest, HalfOpenReopensOnFailure) {
-  CircuitBreaker& b = Make({.failure_threshold = 1, .reset_timeout = seconds(10)});
-  (void)Run(b, &kThrottle);
-  clock_.Advance(seconds(10));
+  CircuitBreaker& b = MakeDueForAProbe({});
   EXPECT_EQ(Run(b, &kThrottle).error().kind(), ErrorKind::kThrottled);
   EXPECT_EQ(b.state(), CircuitState::kOpen);
   // The new failure restarts the reset timeout.
@@ -110,10 +115,7 @@ TEST_F(CircuitBreakerTest, HalfOpenReopensOnFailure) {
 }
 
 TEST_F(CircuitBreakerTest, HalfOpenTimeoutWithoutSuccessReopensAsTheSeedsCodeDoes) {
-  CircuitBreaker& b =
-      Make({.failure_threshold = 1, .reset_timeout = seconds(10), .half_open_timeout = seconds(5)});
-  (void)Run(b, &kThrottle);
-  clock_.Advance(seconds(10));
+  CircuitBreaker& b = MakeDueForAProbe({.half_open_timeout = seconds(5)});
   // A probe is admitted (HALF_OPEN) but never reports back.
   Result<CircuitBreaker::Permit> probe = b.TryAcquire();
   ASSERT_TRUE(probe.ok());
@@ -146,10 +148,7 @@ TEST_F(CircuitBreakerTest, FailuresOfCallsAdmittedBeforeOpeningExtendTheOpenPeri
 }
 
 TEST_F(CircuitBreakerTest, HalfOpenProbeLimitAdmitsOnlySoManyCalls) {
-  CircuitBreaker& b =
-      Make({.failure_threshold = 1, .reset_timeout = seconds(10), .half_open_max_probes = 1});
-  (void)Run(b, &kThrottle);
-  clock_.Advance(seconds(10));
+  CircuitBreaker& b = MakeDueForAProbe({.half_open_max_probes = 1});
   Result<CircuitBreaker::Permit> first = b.TryAcquire();
   ASSERT_TRUE(first.ok());
   Result<CircuitBreaker::Permit> second = b.TryAcquire();
@@ -162,10 +161,7 @@ TEST_F(CircuitBreakerTest, HalfOpenProbeLimitAdmitsOnlySoManyCalls) {
 }
 
 TEST_F(CircuitBreakerTest, AProbeCancelledByItsCallerFreesItsSlot) {
-  CircuitBreaker& b =
-      Make({.failure_threshold = 1, .reset_timeout = seconds(10), .half_open_max_probes = 1});
-  (void)Run(b, &kThrottle);
-  clock_.Advance(seconds(10));
+  CircuitBreaker& b = MakeDueForAProbe({.half_open_max_probes = 1});
   Result<CircuitBreaker::Permit> probe = b.TryAcquire();
   ASSERT_TRUE(probe.ok());
   b.OnOutcome(*probe, &static_cast<const Error&>(Error(ErrorKind::kCancelled)));
@@ -206,7 +202,7 @@ TEST_F(CircuitBreakerTest, SlowSuccessesCountAsFailures) {
   CircuitBreaker& b = Make({.failure_threshold = 2, .slow_call_duration = seconds(1)});
   for (int i = 0; i < 2; ++i) {
     EXPECT_TRUE(b.Call([&]() -> Result<int> {
-                   clock_.Advance(milliseconds(1500));
+                   clock_.Advance(std::chrono::milliseconds(1500));
                    return 1;
                  }).ok())
         << "the caller still gets its result";
@@ -349,7 +345,7 @@ TEST(CircuitBreakerStore, AFailingStoreLetsCallsThroughAndSaysSo) {
   ManualClock clock;
   InMemoryStateStore memory;
   FlakyStore store(memory, /*shared=*/true);
-  RecordingObserver events;
+  testing::RecordingObserver events;
   CircuitBreaker b("aws_ec2", {.failure_threshold = 1}, store, clock, &events);
   store.set_failing(true);
   int ran = 0;

@@ -7,40 +7,35 @@
 #include "ohfp/resilience/testing/flaky_store.h"
 #include "ohfp/resilience/testing/recording_observer.h"
 #include "ohfp/resilience/testing/scripted_random.h"
+#include "seed_config.h"
 
 namespace ohfp::resilience {
 namespace {
 
-using std::chrono::milliseconds;
 using std::chrono::seconds;
 using ::testing::ElementsAre;
 using ::testing::IsEmpty;
+using testing::NoJitterSeedConfig;
 using testing::RecordingObserver;
-using testing::ScriptedRandom;
 
 const Error kThrottle(ErrorKind::kThrottled, "RequestLimitExceeded", "slow down");
 const Error kInvalid(ErrorKind::kValidation, "InvalidParameterValue", "bad");
 
-// The operation table the plugin gives the library for the seed's names.
-const std::map<std::string, std::string, std::less<>> kSeedServices = {
-    {"ec2_*", "aws_ec2"}, {"autoscaling_*", "aws_autoscaling"}, {"spot_fleet_*", "aws_spot_fleet"}};
-
-// Seed-like configuration without jitter, so delays are exact.
-ResilienceConfig Config() {
-  ResilienceConfig c;
-  c.operation_services = kSeedServices;
-  c.circuit_breaker.services["aws_ec2"] = {
-      .failure_threshold = 3, .reset_timeout = seconds(30), .half_open_timeout = seconds(15)};
-  c.retry.default_backoff.jitter = JitterMode::kNone;
-  c.retry.operations["ec2_run_instances"] = {
-      .max_attempts = 5, .base_delay = seconds(2), .max_delay = seconds(120)};
-  c.timeout.operations["ec2_run_instances"] = seconds(180);
-  return c;
-}
+// A pipeline over a manual clock, a random source that always draws 0.5 and a store in memory,
+// recording its events.
+struct Harness {
+  explicit Harness(ResilienceConfig config)
+      : pipeline(std::move(config), {clock, rng, store, &events}) {}
+  ManualClock clock;
+  testing::ScriptedRandom rng{{0.5}};
+  InMemoryStateStore store;
+  RecordingObserver events;
+  ResiliencePipeline pipeline;
+};
 
 class PipelineTest : public ::testing::Test {
  protected:
-  explicit PipelineTest(ResilienceConfig config = Config())
+  explicit PipelineTest(ResilienceConfig config = NoJitterSeedConfig())
       : pipeline_(std::move(config), {clock_, rng_, store_, &events_, &monitor_}) {}
 
   // Runs ec2_run_instances; each attempt takes the next outcome (nullptr = success), the last
@@ -56,7 +51,7 @@ class PipelineTest : public ::testing::Test {
   }
 
   ManualClock clock_;
-  ScriptedRandom rng_{{0.5}};
+  testing::ScriptedRandom rng_{{0.5}};
   InMemoryStateStore store_;
   RecordingObserver events_;
   ResilienceMonitor monitor_;
@@ -150,47 +145,40 @@ TEST_F(PipelineTest, FallbackAnswersWhileTheCircuitIsOpen) {
 }
 
 TEST(PipelineDeadline, TheTimeoutSpansEveryAttemptAndWait) {
-  ResilienceConfig c = Config();
+  ResilienceConfig c = NoJitterSeedConfig();
   c.circuit_breaker.enabled = false;
   c.timeout.operations["ec2_run_instances"] = seconds(10);
-  ManualClock clock;
-  ScriptedRandom rng({0.5});
-  InMemoryStateStore store;
-  RecordingObserver events;
-  ResiliencePipeline pipeline(c, {clock, rng, store, &events});
-  const MonoTime start = clock.Now();
+  Harness h(c);
+  const MonoTime start = h.clock.Now();
   int attempts = 0;
-  Result<int> r = pipeline.Execute("ec2_run_instances", [&]() -> Result<int> {
+  Result<int> r = h.pipeline.Execute("ec2_run_instances", [&]() -> Result<int> {
     ++attempts;
-    clock.Advance(seconds(1));
+    h.clock.Advance(seconds(1));
     return kThrottle;
   });
   // t=1 fail, wait 2, t=4 fail, wait 4, t=9 fail: a wait of 8 s would reach the deadline at t=10.
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().kind(), ErrorKind::kTimeout);
   EXPECT_EQ(attempts, 3);
-  EXPECT_EQ(clock.Now() - start, seconds(9))
+  EXPECT_EQ(h.clock.Now() - start, seconds(9))
       << "the call ends at once instead of sleeping into the deadline";
-  EXPECT_THAT(events.lines("timeout"), ElementsAre("timeout ec2_run_instances attempts=3"));
+  EXPECT_THAT(h.events.lines("timeout"), ElementsAre("timeout ec2_run_instances attempts=3"));
   EXPECT_EQ(r.error().message(),
             "Operation ec2_run_instances timed out after 10 seconds (last error: "
             "RequestLimitExceeded: slow down)");
 }
 
 TEST(PipelineDeadline, EachAttemptGetsTheSmallerOfItsTimeoutAndTheTimeLeft) {
-  ResilienceConfig c = Config();
+  ResilienceConfig c = NoJitterSeedConfig();
   c.circuit_breaker.enabled = false;
   c.timeout.operations["ec2_run_instances"] = seconds(25);
   c.timeout.default_attempt_timeout = seconds(10);
-  ManualClock clock;
-  ScriptedRandom rng({0.5});
-  InMemoryStateStore store;
-  ResiliencePipeline pipeline(c, {clock, rng, store});
-  const MonoTime start = clock.Now();
+  Harness h(c);
+  const MonoTime start = h.clock.Now();
   std::vector<Duration> budgets;
-  (void)pipeline.Execute("ec2_run_instances", [&](const AttemptContext& ctx) -> Result<int> {
+  (void)h.pipeline.Execute("ec2_run_instances", [&](const AttemptContext& ctx) -> Result<int> {
     budgets.push_back(ctx.deadline.when() - start);
-    clock.AdvanceTo(ctx.deadline.when());  // every attempt hangs until its deadline
+    h.clock.AdvanceTo(ctx.deadline.when());  // every attempt hangs until its deadline
     return Error(ErrorKind::kTimeout);
   });
   // Attempt 1: [0, 10]; wait 2; attempt 2: [12, 22]; wait 4 would end at 26 > 25: the call ends.
@@ -198,106 +186,88 @@ TEST(PipelineDeadline, EachAttemptGetsTheSmallerOfItsTimeoutAndTheTimeLeft) {
 }
 
 TEST(PipelineDeadline, AnAttemptThatHangsPastTheDeadlineEndsTheCall) {
-  ResilienceConfig c = Config();
+  ResilienceConfig c = NoJitterSeedConfig();
   c.timeout.operations["ec2_run_instances"] = seconds(5);
-  ManualClock clock;
-  ScriptedRandom rng({0.5});
-  InMemoryStateStore store;
-  RecordingObserver events;
-  ResiliencePipeline pipeline(c, {clock, rng, store, &events});
-  Result<int> r = pipeline.Execute("ec2_run_instances", [&](Deadline d) -> Result<int> {
-    clock.AdvanceTo(d.when());
+  Harness h(c);
+  Result<int> r = h.pipeline.Execute("ec2_run_instances", [&](Deadline d) -> Result<int> {
+    h.clock.AdvanceTo(d.when());
     return Error(ErrorKind::kTimeout, "timeout", "no answer");
   });
   EXPECT_EQ(r.error().kind(), ErrorKind::kTimeout);
-  EXPECT_THAT(events.lines("failure"), ElementsAre("failure aws_ec2 1/3"))
+  EXPECT_THAT(h.events.lines("failure"), ElementsAre("failure aws_ec2 1/3"))
       << "the breaker sees the timeout";
-  EXPECT_EQ(pipeline.monitor().GetMetricsSummary().timeout_errors, 1U);
+  EXPECT_EQ(h.pipeline.monitor().GetMetricsSummary().timeout_errors, 1U);
 }
 
 // A caller's limit (e.g. a whole command's deadline) shared by several calls: it shortens the
 // call's deadline, and running out of it gives the call up without blaming the service.
 TEST(PipelineLimit, AnAttemptHangingIntoTheCallersLimitIsGivenUpAndNotCounted) {
-  ResilienceConfig c = Config();
+  ResilienceConfig c = NoJitterSeedConfig();
   c.timeout.operations["ec2_run_instances"] = seconds(60);
-  ManualClock clock;
-  ScriptedRandom rng({0.5});
-  InMemoryStateStore store;
-  RecordingObserver events;
-  ResiliencePipeline pipeline(c, {clock, rng, store, &events});
-  const MonoTime start = clock.Now();
+  Harness h(c);
+  const MonoTime start = h.clock.Now();
   const Deadline limit = Deadline::After(start, seconds(7));
   int attempts = 0;
   Result<int> r =
-      pipeline.Execute(pipeline.operation("ec2_run_instances"), ResiliencePipeline::Resources{},
-                       limit, [&](Deadline d) -> Result<int> {
-                         ++attempts;
-                         clock.AdvanceTo(d.when());
-                         return Error(ErrorKind::kTimeout, "timeout", "no answer");
-                       });
+      h.pipeline.Execute(h.pipeline.operation("ec2_run_instances"), ResiliencePipeline::Resources{},
+                         limit, [&](Deadline d) -> Result<int> {
+                           ++attempts;
+                           h.clock.AdvanceTo(d.when());
+                           return Error(ErrorKind::kTimeout, "timeout", "no answer");
+                         });
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().kind(), ErrorKind::kCancelled);
   EXPECT_EQ(r.error().code(), "DeadlineExceeded");
   EXPECT_EQ(attempts, 1);
-  EXPECT_EQ(clock.Now() - start, seconds(7)) << "the attempt ran to the limit, not to 60 s";
-  EXPECT_THAT(events.lines("failure"), IsEmpty()) << "the breaker does not see the cut";
+  EXPECT_EQ(h.clock.Now() - start, seconds(7)) << "the attempt ran to the limit, not to 60 s";
+  EXPECT_THAT(h.events.lines("failure"), IsEmpty()) << "the breaker does not see the cut";
 }
 
 TEST(PipelineLimit, BackoffThatWouldPassTheLimitEndsTheCallAtOnce) {
-  ResilienceConfig c = Config();
+  ResilienceConfig c = NoJitterSeedConfig();
   c.circuit_breaker.enabled = false;
-  ManualClock clock;
-  ScriptedRandom rng({0.5});
-  InMemoryStateStore store;
-  ResiliencePipeline pipeline(c, {clock, rng, store});
-  const MonoTime start = clock.Now();
+  Harness h(c);
+  const MonoTime start = h.clock.Now();
   int attempts = 0;
   Result<int> r =
-      pipeline.Execute(pipeline.operation("ec2_run_instances"), ResiliencePipeline::Resources{},
-                       Deadline::After(start, seconds(5)), [&]() -> Result<int> {
-                         ++attempts;
-                         clock.Advance(seconds(1));
-                         return kThrottle;
-                       });
+      h.pipeline.Execute(h.pipeline.operation("ec2_run_instances"), ResiliencePipeline::Resources{},
+                         Deadline::After(start, seconds(5)), [&]() -> Result<int> {
+                           ++attempts;
+                           h.clock.Advance(seconds(1));
+                           return kThrottle;
+                         });
   // t=1 fail, wait 2, t=4 fail: a wait of 4 s would pass the limit at t=5.
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().kind(), ErrorKind::kCancelled);
   EXPECT_EQ(attempts, 2);
-  EXPECT_EQ(clock.Now() - start, seconds(4));
+  EXPECT_EQ(h.clock.Now() - start, seconds(4));
   EXPECT_NE(std::string(r.error().message()).find("RequestLimitExceeded"), std::string::npos)
       << r.error().message();
 }
 
 TEST(PipelineLimit, APassedLimitSendsNothing) {
-  ManualClock clock;
-  ScriptedRandom rng({0.5});
-  InMemoryStateStore store;
-  ResiliencePipeline pipeline(Config(), {clock, rng, store});
-  const Deadline limit = Deadline::After(clock.Now(), seconds(1));
-  clock.Advance(seconds(2));
+  Harness h(NoJitterSeedConfig());
+  const Deadline limit = Deadline::After(h.clock.Now(), seconds(1));
+  h.clock.Advance(seconds(2));
   int attempts = 0;
-  Result<int> r = pipeline.Execute(pipeline.operation("ec2_run_instances"),
-                                   ResiliencePipeline::Resources{}, limit, [&]() -> Result<int> {
-                                     ++attempts;
-                                     return 1;
-                                   });
+  Result<int> r = h.pipeline.Execute(h.pipeline.operation("ec2_run_instances"),
+                                     ResiliencePipeline::Resources{}, limit, [&]() -> Result<int> {
+                                       ++attempts;
+                                       return 1;
+                                     });
   EXPECT_EQ(attempts, 0);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code(), "DeadlineExceeded");
 }
 
 TEST(PipelineCircuitWait, RetryOnCircuitOpenWaitsForTheProbe) {
-  ResilienceConfig c = Config();
+  ResilienceConfig c = NoJitterSeedConfig();
   c.retry.retry_on_circuit_open = true;
   c.circuit_breaker.services["aws_ec2"].failure_threshold = 1;
-  ManualClock clock;
-  ScriptedRandom rng({0.5});
-  InMemoryStateStore store;
-  RecordingObserver events;
-  ResiliencePipeline pipeline(c, {clock, rng, store, &events});
-  const MonoTime start = clock.Now();
+  Harness h(c);
+  const MonoTime start = h.clock.Now();
   int attempts = 0;
-  Result<int> r = pipeline.Execute("ec2_run_instances", [&]() -> Result<int> {
+  Result<int> r = h.pipeline.Execute("ec2_run_instances", [&]() -> Result<int> {
     if (++attempts == 1) return kThrottle;
     return 7;
   });
@@ -306,41 +276,35 @@ TEST(PipelineCircuitWait, RetryOnCircuitOpenWaitsForTheProbe) {
   // the 28 s left of the reset timeout plus the first backoff step (2 s, no jitter) and its probe
   // closes the circuit.
   EXPECT_EQ(attempts, 2);
-  EXPECT_EQ(clock.Now() - start, seconds(32));
-  EXPECT_THAT(events.lines("circuit"),
+  EXPECT_EQ(h.clock.Now() - start, seconds(32));
+  EXPECT_THAT(h.events.lines("circuit"),
               ElementsAre("circuit aws_ec2 closed->open", "circuit aws_ec2 open->half_open",
                           "circuit aws_ec2 half_open->closed"));
 }
 
 TEST(PipelineCircuitWait, GivesUpWhenTheCircuitCannotHalfOpenInTime) {
-  ResilienceConfig c = Config();
+  ResilienceConfig c = NoJitterSeedConfig();
   c.retry.retry_on_circuit_open = true;
   c.timeout.operations["ec2_run_instances"] = seconds(20);
-  ManualClock clock;
-  ScriptedRandom rng({0.5});
-  InMemoryStateStore store;
-  ResiliencePipeline pipeline(c, {clock, rng, store});
-  ASSERT_TRUE(pipeline.breakers().Get("aws_ec2").ForceOpen().ok());
-  EXPECT_EQ(pipeline.Execute("ec2_run_instances", [] { return Result<int>(1); }).error().kind(),
+  Harness h(c);
+  ASSERT_TRUE(h.pipeline.breakers().Get("aws_ec2").ForceOpen().ok());
+  EXPECT_EQ(h.pipeline.Execute("ec2_run_instances", [] { return Result<int>(1); }).error().kind(),
             ErrorKind::kCircuitOpen);
 }
 
 TEST(PipelineQuota, AnEmptyQuotaStopsRetries) {
-  ResilienceConfig c = Config();
+  ResilienceConfig c = NoJitterSeedConfig();
   c.circuit_breaker.enabled = false;
   c.retry.quota = {.enabled = true, .max_tokens = 10, .retry_cost = 5};
-  ManualClock clock;
-  ScriptedRandom rng({0.5});
-  InMemoryStateStore store;
-  ResiliencePipeline pipeline(c, {clock, rng, store});
+  Harness h(c);
   int attempts = 0;
-  (void)pipeline.Execute("ec2_run_instances", [&] {
+  (void)h.pipeline.Execute("ec2_run_instances", [&] {
     ++attempts;
     return Result<int>(kThrottle);
   });
   EXPECT_EQ(attempts, 3) << "10 tokens pay for two retries";
   attempts = 0;
-  (void)pipeline.Execute("ec2_run_instances", [&] {
+  (void)h.pipeline.Execute("ec2_run_instances", [&] {
     ++attempts;
     return Result<int>(kThrottle);
   });
@@ -348,29 +312,21 @@ TEST(PipelineQuota, AnEmptyQuotaStopsRetries) {
 }
 
 TEST(PipelineRetryAfter, AServerHintRaisesTheDelay) {
-  ResilienceConfig c = Config();
-  ManualClock clock;
-  ScriptedRandom rng({0.5});
-  InMemoryStateStore store;
-  ResiliencePipeline pipeline(c, {clock, rng, store});
+  Harness h(NoJitterSeedConfig());
   int attempts = 0;
-  (void)pipeline.Execute("ec2_run_instances", [&]() -> Result<int> {
+  (void)h.pipeline.Execute("ec2_run_instances", [&]() -> Result<int> {
     if (++attempts == 1) return kThrottle.WithRetryAfter(seconds(9));
     return 1;
   });
-  EXPECT_THAT(clock.sleeps(), ElementsAre(seconds(9)));
+  EXPECT_THAT(h.clock.sleeps(), ElementsAre(seconds(9)));
 }
 
 TEST(PipelineCancel, AStopRequestEndsTheCall) {
-  ResilienceConfig c = Config();
-  ManualClock clock;
-  ScriptedRandom rng({0.5});
-  InMemoryStateStore store;
-  ResiliencePipeline pipeline(c, {clock, rng, store});
+  Harness h(NoJitterSeedConfig());
   std::stop_source stop;
   int attempts = 0;
-  Result<int> r = pipeline.Execute(
-      pipeline.operation("ec2_run_instances"),
+  Result<int> r = h.pipeline.Execute(
+      h.pipeline.operation("ec2_run_instances"),
       [&]() -> Result<int> {
         ++attempts;
         stop.request_stop();
@@ -382,102 +338,80 @@ TEST(PipelineCancel, AStopRequestEndsTheCall) {
 }
 
 TEST(PipelineAlerts, ConsecutiveFailuresRaiseAnAlertEveryN) {
-  ResilienceConfig c = Config();
+  ResilienceConfig c = NoJitterSeedConfig();
   c.circuit_breaker.enabled = false;
   c.error_handling.max_consecutive_failures_before_alert = 2;
-  ManualClock clock;
-  ScriptedRandom rng({0.5});
-  InMemoryStateStore store;
-  RecordingObserver events;
-  ResiliencePipeline pipeline(c, {clock, rng, store, &events});
+  Harness h(c);
   for (int i = 0; i < 5; ++i)
-    (void)pipeline.Execute("ec2_describe_instances", [] { return Result<int>(kInvalid); });
-  EXPECT_THAT(events.lines("alert"), ElementsAre("alert consecutive_failures aws_ec2 2",
-                                                 "alert consecutive_failures aws_ec2 4"));
-  (void)pipeline.Execute("ec2_describe_instances", [] { return Result<int>(1); });
-  (void)pipeline.Execute("ec2_describe_instances", [] { return Result<int>(kInvalid); });
-  EXPECT_EQ(events.lines("alert").size(), 2U) << "a success restarts the count";
+    (void)h.pipeline.Execute("ec2_describe_instances", [] { return Result<int>(kInvalid); });
+  EXPECT_THAT(h.events.lines("alert"), ElementsAre("alert consecutive_failures aws_ec2 2",
+                                                   "alert consecutive_failures aws_ec2 4"));
+  (void)h.pipeline.Execute("ec2_describe_instances", [] { return Result<int>(1); });
+  (void)h.pipeline.Execute("ec2_describe_instances", [] { return Result<int>(kInvalid); });
+  EXPECT_EQ(h.events.lines("alert").size(), 2U) << "a success restarts the count";
 }
 
 TEST(PipelineSwitches, DisabledRetryAndBreakerMeanOneUnguardedAttempt) {
-  ResilienceConfig c = Config();
+  ResilienceConfig c = NoJitterSeedConfig();
   c.retry.enabled = false;
   c.circuit_breaker.enabled = false;
-  ManualClock clock;
-  ScriptedRandom rng({0.5});
-  InMemoryStateStore store;
-  ResiliencePipeline pipeline(c, {clock, rng, store});
+  Harness h(c);
   for (int i = 0; i < 10; ++i) {
     int attempts = 0;
-    (void)pipeline.Execute("ec2_run_instances", [&] {
+    (void)h.pipeline.Execute("ec2_run_instances", [&] {
       ++attempts;
       return Result<int>(kThrottle);
     });
     EXPECT_EQ(attempts, 1);
   }
-  EXPECT_EQ(pipeline.operation("ec2_run_instances").breaker(), nullptr);
+  EXPECT_EQ(h.pipeline.operation("ec2_run_instances").breaker(), nullptr);
 }
 
 TEST(PipelineCallables, AcceptEveryCallingConvention) {
-  ResilienceConfig c;
-  ManualClock clock;
-  ScriptedRandom rng({0.5});
-  InMemoryStateStore store;
-  ResiliencePipeline pipeline(c, {clock, rng, store});
-  EXPECT_EQ(*pipeline.Execute("op", [] { return Result<int>(1); }), 1);
-  EXPECT_EQ(*pipeline.Execute("op", [](Deadline d) { return Result<bool>(!d.is_infinite()); }),
+  Harness h(ResilienceConfig{});
+  EXPECT_EQ(*h.pipeline.Execute("op", [] { return Result<int>(1); }), 1);
+  EXPECT_EQ(*h.pipeline.Execute("op", [](Deadline d) { return Result<bool>(!d.is_infinite()); }),
             true);
   EXPECT_EQ(
-      *pipeline.Execute("op", [](std::stop_token s) { return Result<bool>(s.stop_possible()); }),
+      *h.pipeline.Execute("op", [](std::stop_token s) { return Result<bool>(s.stop_possible()); }),
       false);
-  EXPECT_EQ(*pipeline.Execute("op",
-                              [](const AttemptContext& ctx) {
-                                return Result<std::string>(std::string(ctx.operation));
-                              }),
+  EXPECT_EQ(*h.pipeline.Execute("op",
+                                [](const AttemptContext& ctx) {
+                                  return Result<std::string>(std::string(ctx.operation));
+                                }),
             "op");
-  Status s = pipeline.Execute("op", [] { return Status(); });
+  Status s = h.pipeline.Execute("op", [] { return Status(); });
   EXPECT_TRUE(s.ok());
 }
 
 TEST(PipelineOperations, ResolveServicesFromTheOperationTable) {
-  ResilienceConfig c = Config();
-  ManualClock clock;
-  ScriptedRandom rng({0.5});
-  InMemoryStateStore store;
-  ResiliencePipeline pipeline(c, {clock, rng, store});
-  EXPECT_EQ(pipeline.operation("ec2_run_instances").service(), "aws_ec2");
-  EXPECT_EQ(pipeline.operation("autoscaling_create_group").service(), "aws_autoscaling");
-  EXPECT_EQ(pipeline.operation("custom_thing").service(), "default");
-  EXPECT_EQ(pipeline.operation("custom_other", "aws_ec2").service(), "aws_ec2");
-  EXPECT_EQ(&pipeline.operation("ec2_run_instances"),
-            &pipeline.operation("ec2_run_instances", "elsewhere"));
-  EXPECT_EQ(pipeline.operation("ec2_run_instances").breaker(),
-            pipeline.operation("ec2_describe_instances").breaker());
-  EXPECT_EQ(pipeline.operation("ec2_run_instances").policy().retry.max_attempts, 5);
+  Harness h(NoJitterSeedConfig());
+  EXPECT_EQ(h.pipeline.operation("ec2_run_instances").service(), "aws_ec2");
+  EXPECT_EQ(h.pipeline.operation("autoscaling_create_group").service(), "aws_autoscaling");
+  EXPECT_EQ(h.pipeline.operation("custom_thing").service(), "default");
+  EXPECT_EQ(h.pipeline.operation("custom_other", "aws_ec2").service(), "aws_ec2");
+  EXPECT_EQ(&h.pipeline.operation("ec2_run_instances"),
+            &h.pipeline.operation("ec2_run_instances", "elsewhere"));
+  EXPECT_EQ(h.pipeline.operation("ec2_run_instances").breaker(),
+            h.pipeline.operation("ec2_describe_instances").breaker());
+  EXPECT_EQ(h.pipeline.operation("ec2_run_instances").policy().retry.max_attempts, 5);
 }
 
 TEST(PipelineOperations, TheLibraryAloneKnowsNoService) {
-  ManualClock clock;
-  ScriptedRandom rng({0.5});
-  InMemoryStateStore store;
-  ResiliencePipeline pipeline(ResilienceConfig{}, {clock, rng, store});
-  EXPECT_EQ(pipeline.operation("ec2_run_instances").service(), "default");
+  Harness h(ResilienceConfig{});
+  EXPECT_EQ(h.pipeline.operation("ec2_run_instances").service(), "default");
 }
 
 TEST(PipelineStateMachine, DecidesWithoutWaiting) {
-  ResilienceConfig c = Config();
-  ManualClock clock;
-  ScriptedRandom rng({0.5});
-  InMemoryStateStore store;
-  ResiliencePipeline pipeline(c, {clock, rng, store});
-  PipelineCall call(pipeline, pipeline.operation("ec2_run_instances"), 1);
+  Harness h(NoJitterSeedConfig());
+  PipelineCall call(h.pipeline, h.pipeline.operation("ec2_run_instances"), 1);
   PipelineCall::Step s = call.Start();
   ASSERT_EQ(s.kind, PipelineCall::StepKind::kAttempt);
   EXPECT_EQ(s.attempt, 1);
   s = call.AttemptFailed(kThrottle);
   ASSERT_EQ(s.kind, PipelineCall::StepKind::kWait);
   EXPECT_EQ(s.wait, seconds(2));
-  clock.Advance(s.wait);
+  h.clock.Advance(s.wait);
   s = call.WaitFinished();
   ASSERT_EQ(s.kind, PipelineCall::StepKind::kAttempt);
   EXPECT_EQ(s.attempt, 2);
@@ -496,7 +430,7 @@ using ohfp::resilience::testing::FlakyStore;
 // Config() with a rate limiter: describe (2 tokens, 1 per second); run (1 token, one every 10 s)
 // plus an instance bucket (10, one every 2 s).
 ResilienceConfig LimitedConfig() {
-  ResilienceConfig c = Config();
+  ResilienceConfig c = NoJitterSeedConfig();
   c.rate_limiter.enabled = true;
   c.rate_limiter.scope = "acct/region";
   c.rate_limiter.buckets = {{"describe", {.capacity = 2, .refill_rate = 1}},
@@ -551,7 +485,7 @@ TEST_F(SeedSemanticsPipelineTest, CountingThrottlesAsTheSeedDoesOpensTheBreaker)
 }
 
 TEST(CountThrottling, FollowsTheLimiterUnlessConfigured) {
-  ResilienceConfig c = Config();
+  ResilienceConfig c = NoJitterSeedConfig();
   EXPECT_TRUE(c.PolicyFor("ec2_run_instances", "aws_ec2").count_throttling) << "the seed";
   c.rate_limiter.enabled = true;
   EXPECT_FALSE(c.PolicyFor("ec2_run_instances", "aws_ec2").count_throttling);
@@ -627,7 +561,7 @@ TEST_F(LimitedPipelineTest, TheStateMachineWaitsForTokensBeforeTheAttempt) {
 
 TEST(LimitedPipeline, AStoreFailureDoesNotBlockCalls) {
   ManualClock clock;
-  ScriptedRandom rng({0.5});
+  testing::ScriptedRandom rng({0.5});
   InMemoryStateStore memory;
   FlakyStore store(memory, /*shared=*/false);
   RecordingObserver events;

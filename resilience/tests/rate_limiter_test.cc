@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <memory>
 #include <queue>
 
 #include "ohfp/resilience/manual_clock.h"
@@ -19,9 +20,6 @@ namespace {
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 using ::testing::ElementsAre;
-using testing::FlakyStore;
-using ::testing::IsEmpty;
-using testing::RecordingObserver;
 
 const SysTime kT0 = ManualClock::kDefaultWallStart;
 
@@ -212,7 +210,7 @@ class RateLimiterTest : public ::testing::Test {
  protected:
   ManualClock clock_;
   InMemoryStateStore store_;
-  RecordingObserver events_;
+  testing::RecordingObserver events_;
   ResilienceMonitor monitor_;
   RateLimiter limiter_{SmallConfig(), store_, clock_, &events_, &monitor_};
 };
@@ -353,46 +351,43 @@ TEST_F(RateLimiterTest, AWaiterKeepsItsPlaceWhenAThrottleCannotLowerTheRate) {
   EXPECT_EQ(again.reserved_at, waiting.reserved_at);
 }
 
-TEST_F(RateLimiterTest, ARecheckWithNothingChangedWritesNothing) {
-  InMemoryStateStore memory;
-  FlakyStore store(memory, /*shared=*/true);
-  RateLimiter limiter(SmallConfig(), store, clock_);
-  const RateLimiter::Plan plan = limiter.PlanFor("describe_things");
-  const RateLimiter::Grant first = limiter.Acquire(plan, 1, seconds(30));
-  const int calls = store.calls();
-  EXPECT_EQ(limiter.Recheck(plan, first, 1, seconds(30)).wait, Duration::zero());
-  EXPECT_EQ(store.calls(), calls) << "no wait, nothing to check";
-  (void)limiter.Acquire(plan, 1, seconds(30));
-  const RateLimiter::Grant waited = limiter.Acquire(plan, 1, seconds(30));
+// The limiter over a store that counts its calls and fails on demand.
+class RateLimiterOverAFlakyStore : public RateLimiterTest {
+ protected:
+  InMemoryStateStore memory_;
+  testing::FlakyStore flaky_{memory_, /*shared=*/true};
+  RateLimiter flaky_limiter_{SmallConfig(), flaky_, clock_, &events_};
+  const RateLimiter::Plan plan_ = flaky_limiter_.PlanFor("describe_things");
+};
+
+TEST_F(RateLimiterOverAFlakyStore, ARecheckWithNothingChangedWritesNothing) {
+  const RateLimiter::Grant first = flaky_limiter_.Acquire(plan_, 1, seconds(30));
+  const int calls = flaky_.calls();
+  EXPECT_EQ(flaky_limiter_.Recheck(plan_, first, 1, seconds(30)).wait, Duration::zero());
+  EXPECT_EQ(flaky_.calls(), calls) << "no wait, nothing to check";
+  (void)flaky_limiter_.Acquire(plan_, 1, seconds(30));
+  const RateLimiter::Grant waited = flaky_limiter_.Acquire(plan_, 1, seconds(30));
   clock_.Advance(waited.wait);
-  const RateLimiter::Grant again = limiter.Recheck(plan, waited, 1, seconds(30));
+  const RateLimiter::Grant again = flaky_limiter_.Recheck(plan_, waited, 1, seconds(30));
   EXPECT_TRUE(again.granted);
   EXPECT_EQ(again.wait, Duration::zero());
   EXPECT_EQ(again.reserved_at, waited.reserved_at) << "its place was kept";
 }
 
-TEST_F(RateLimiterTest, SuccessesAtFullRateDoNotTouchTheStore) {
-  InMemoryStateStore memory;
-  FlakyStore store(memory, /*shared=*/true);
-  RateLimiter limiter(SmallConfig(), store, clock_);
-  const RateLimiter::Plan plan = limiter.PlanFor("describe_things");
-  const RateLimiter::Grant g = limiter.Acquire(plan, 1, seconds(30));
-  const int calls = store.calls();
-  limiter.OnSuccess(plan, g);
-  EXPECT_EQ(store.calls(), calls);
+TEST_F(RateLimiterOverAFlakyStore, SuccessesAtFullRateDoNotTouchTheStore) {
+  const RateLimiter::Grant g = flaky_limiter_.Acquire(plan_, 1, seconds(30));
+  const int calls = flaky_.calls();
+  flaky_limiter_.OnSuccess(plan_, g);
+  EXPECT_EQ(flaky_.calls(), calls);
 }
 
-TEST_F(RateLimiterTest, AStoreFailureLetsCallsThroughAndIsReportedOnce) {
-  InMemoryStateStore memory;
-  FlakyStore store(memory, /*shared=*/true);
-  RateLimiter limiter(SmallConfig(), store, clock_, &events_);
-  const RateLimiter::Plan plan = limiter.PlanFor("describe_things");
-  store.set_failing(true);
+TEST_F(RateLimiterOverAFlakyStore, AStoreFailureLetsCallsThroughAndIsReportedOnce) {
+  flaky_.set_failing(true);
   for (int i = 0; i < 5; ++i) {
-    const RateLimiter::Grant g = limiter.Acquire(plan, 1, seconds(1));
+    const RateLimiter::Grant g = flaky_limiter_.Acquire(plan_, 1, seconds(1));
     EXPECT_TRUE(g.granted);
     EXPECT_EQ(g.wait, Duration::zero());
-    limiter.OnThrottled(plan, g);
+    flaky_limiter_.OnThrottled(plan_, g);
   }
   EXPECT_THAT(events_.lines("store_error"),
               ElementsAre("store_error acct/region/describe StoreUnavailable"));
@@ -407,9 +402,21 @@ TEST(RateLimiterConfigTest, ScaleMultipliesEveryBucket) {
 
 // ---- On virtual time: clients against a server's bucket ----
 
-// Installations (each one limiter, as every process of an installation shares the store) with
-// `workers` calls in flight each: a worker asks for a token, waits, sends; the server's bucket
-// answers after `latency`; the worker reports the outcome and asks again. Counts per installation.
+RateLimiterConfig Published(bool adaptive) {
+  RateLimiterConfig c;
+  c.enabled = true;
+  c.scope = "123456789012/us-east-1";
+  c.adaptive = adaptive;
+  c.buckets = {{"ec2_non_mutating", {.capacity = 100, .refill_rate = 20}}};
+  c.operations = {{"ec2_describe_fleets", {.buckets = {"ec2_non_mutating"}}}};
+  return c;
+}
+
+// An account's server bucket (the published 100 tokens and 20 per second, of which others spend
+// `background_rate`) and installations that share one store, each one limiter (as every process
+// of an installation shares the store) with `workers` calls in flight: a worker asks for a token,
+// waits, sends; the server's bucket answers after `latency`; the worker reports the outcome and
+// asks again. Counts per installation.
 class Traffic {
  public:
   struct Counts {
@@ -419,11 +426,15 @@ class Traffic {
     int late_sent = 0;
   };
 
-  Traffic(ManualClock& clock, TokenBucket& server) : clock_(clock), server_(server) {}
+  explicit Traffic(double background_rate = 0.0)
+      : server_({.capacity = 100, .refill_rate = 20}, clock_.Now(), background_rate) {}
 
-  void AddInstallation(RateLimiter& limiter, std::string_view operation, int workers,
-                       Duration start = Duration::zero()) {
-    installations_.push_back({&limiter, limiter.PlanFor(operation)});
+  // An installation calling ec2_describe_fleets from `start` on.
+  void AddInstallation(int workers, Duration start = Duration::zero(),
+                       const RateLimiterConfig& config = Published(true)) {
+    limiters_.push_back(std::make_unique<RateLimiter>(config, store_, clock_));
+    RateLimiter& limiter = *limiters_.back();
+    installations_.push_back({&limiter, limiter.PlanFor("ec2_describe_fleets")});
     counts_.emplace_back();
     for (int w = 0; w < workers; ++w) {
       queue_.push({clock_.Now() + start, seq_++, installations_.size() - 1, Event::kAsk, {}});
@@ -494,31 +505,19 @@ class Traffic {
     RateLimiter::Plan plan;
   };
 
-  ManualClock& clock_;
-  TokenBucket& server_;
+  ManualClock clock_;
+  InMemoryStateStore store_;
+  TokenBucket server_;
+  std::vector<std::unique_ptr<RateLimiter>> limiters_;
   std::vector<Installation> installations_;
   std::vector<Counts> counts_;
   std::priority_queue<Event, std::vector<Event>, std::greater<>> queue_;
   std::uint64_t seq_ = 0;
 };
 
-RateLimiterConfig Published(bool adaptive) {
-  RateLimiterConfig c;
-  c.enabled = true;
-  c.scope = "123456789012/us-east-1";
-  c.adaptive = adaptive;
-  c.buckets = {{"ec2_non_mutating", {.capacity = 100, .refill_rate = 20}}};
-  c.operations = {{"ec2_describe_fleets", {.buckets = {"ec2_non_mutating"}}}};
-  return c;
-}
-
 TEST(RateLimiterOnVirtualTime, ClientsThatMirrorTheServersBucketAreNeverThrottled) {
-  ManualClock clock;
-  InMemoryStateStore store;
-  TokenBucket server({.capacity = 100, .refill_rate = 20}, clock.Now());
-  RateLimiter limiter(Published(true), store, clock);
-  Traffic traffic(clock, server);
-  traffic.AddInstallation(limiter, "ec2_describe_fleets", 16);
+  Traffic traffic;
+  traffic.AddInstallation(16);
   traffic.Run(seconds(60));
   // The burst and then the refill rate: 100 + 20 x 60, give or take the last calls in flight.
   EXPECT_EQ(traffic.counts(0).throttled, 0);
@@ -530,12 +529,8 @@ TEST(RateLimiterOnVirtualTime, AfterThrottlingTheRateConvergesToWhatTheServerLea
   // Another tool spends 10 of the account's 20 tokens per second, which the published limits do
   // not know: the first requests are throttled, the rate comes down, and throttling stays rare.
   auto run = [](bool adaptive) {
-    ManualClock clock;
-    InMemoryStateStore store;
-    TokenBucket server({.capacity = 100, .refill_rate = 20}, clock.Now(), /*background_rate=*/10);
-    RateLimiter limiter(Published(adaptive), store, clock);
-    Traffic traffic(clock, server);
-    traffic.AddInstallation(limiter, "ec2_describe_fleets", 16);
+    Traffic traffic(/*background_rate=*/10);
+    traffic.AddInstallation(16, Duration::zero(), Published(adaptive));
     traffic.Run(seconds(180));
     return traffic.counts(0);
   };
@@ -550,14 +545,9 @@ TEST(RateLimiterOnVirtualTime, AfterThrottlingTheRateConvergesToWhatTheServerLea
 }
 
 TEST(RateLimiterOnVirtualTime, TwoEquallyBusyInstallationsSharingAStoreGetHalfEach) {
-  ManualClock clock;
-  InMemoryStateStore store;
-  TokenBucket server({.capacity = 100, .refill_rate = 20}, clock.Now());
-  RateLimiter first(Published(true), store, clock);
-  RateLimiter second(Published(true), store, clock);
-  Traffic traffic(clock, server);
-  traffic.AddInstallation(first, "ec2_describe_fleets", 8);
-  traffic.AddInstallation(second, "ec2_describe_fleets", 8, seconds(30));  // starts later
+  Traffic traffic;
+  traffic.AddInstallation(8);
+  traffic.AddInstallation(8, seconds(30));  // starts later
   traffic.Run(seconds(120));
   const Traffic::Counts& a = traffic.counts(0);
   const Traffic::Counts& b = traffic.counts(1);
@@ -572,14 +562,9 @@ TEST(RateLimiterOnVirtualTime, ABusierInstallationDoesNotStarveAQuietOne) {
   // Tokens go in the order they are asked for, so each call in flight gets an equal turn: the
   // installation with three times the calls in flight gets three times the tokens, and the
   // other still gets its turns.
-  ManualClock clock;
-  InMemoryStateStore store;
-  TokenBucket server({.capacity = 100, .refill_rate = 20}, clock.Now());
-  RateLimiter quiet(Published(true), store, clock);
-  RateLimiter busy(Published(true), store, clock);
-  Traffic traffic(clock, server);
-  traffic.AddInstallation(quiet, "ec2_describe_fleets", 4);
-  traffic.AddInstallation(busy, "ec2_describe_fleets", 12);
+  Traffic traffic;
+  traffic.AddInstallation(4);   // quiet
+  traffic.AddInstallation(12);  // busy
   traffic.Run(seconds(120));
   EXPECT_EQ(traffic.counts(0).throttled + traffic.counts(1).throttled, 0);
   EXPECT_NEAR(traffic.counts(0).late_sent, 200, 8);
@@ -587,14 +572,9 @@ TEST(RateLimiterOnVirtualTime, ABusierInstallationDoesNotStarveAQuietOne) {
 }
 
 TEST(RateLimiterOnVirtualTime, TwoEquallyBusyInstallationsGetHalfEachUnderThrottling) {
-  ManualClock clock;
-  InMemoryStateStore store;
-  TokenBucket server({.capacity = 100, .refill_rate = 20}, clock.Now(), /*background_rate=*/8);
-  RateLimiter first(Published(true), store, clock);
-  RateLimiter second(Published(true), store, clock);
-  Traffic traffic(clock, server);
-  traffic.AddInstallation(first, "ec2_describe_fleets", 8);
-  traffic.AddInstallation(second, "ec2_describe_fleets", 8);
+  Traffic traffic(/*background_rate=*/8);
+  traffic.AddInstallation(8);
+  traffic.AddInstallation(8);
   traffic.Run(seconds(180));
   const int a = traffic.counts(0).late_sent - traffic.counts(0).late_throttled;
   const int b = traffic.counts(1).late_sent - traffic.counts(1).late_throttled;

@@ -9,10 +9,8 @@
 namespace ohfp::resilience {
 namespace {
 
-using std::chrono::milliseconds;
 using std::chrono::seconds;
 using ::testing::ElementsAre;
-using testing::ScriptedRandom;
 
 const Error kThrottle(ErrorKind::kThrottled, "RequestLimitExceeded", "slow down");
 const Error kInvalid(ErrorKind::kValidation, "InvalidParameterValue", "bad");
@@ -21,10 +19,18 @@ RetryOptions NoJitter(int attempts, Duration base = seconds(1)) {
   return RetryOptions{attempts, BackoffOptions{base, seconds(60), 2.0, JitterMode::kNone}};
 }
 
-TEST(Retry, ReturnsTheFirstSuccess) {
-  ManualClock clock;
-  ScriptedRandom rng({0.5});
-  ExponentialBackoffStrategy retry(NoJitter(5), clock, rng);
+// A manual clock, and draws of 0.5 for the strategies that jitter.
+class Retry : public ::testing::Test {
+ protected:
+  ManualClock clock_;
+  testing::ScriptedRandom rng_{{0.5}};
+};
+using RetryExceptions = Retry;
+using RetryDecorator = Retry;
+using RetryDecide = Retry;
+
+TEST_F(Retry, ReturnsTheFirstSuccess) {
+  ExponentialBackoffStrategy retry(NoJitter(5), clock_, rng_);
   int calls = 0;
   Result<int> r = retry.Execute([&]() -> Result<int> {
     if (++calls < 3) return kThrottle;
@@ -33,13 +39,11 @@ TEST(Retry, ReturnsTheFirstSuccess) {
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(*r, 7);
   EXPECT_EQ(calls, 3);
-  EXPECT_THAT(clock.sleeps(), ElementsAre(seconds(1), seconds(2)));
+  EXPECT_THAT(clock_.sleeps(), ElementsAre(seconds(1), seconds(2)));
 }
 
-TEST(Retry, MaxAttemptsCountsEveryAttemptAndTheLastIsNotFollowedByAWait) {
-  ManualClock clock;
-  ScriptedRandom rng({0.5});
-  ExponentialBackoffStrategy retry(NoJitter(3, seconds(2)), clock, rng);
+TEST_F(Retry, MaxAttemptsCountsEveryAttemptAndTheLastIsNotFollowedByAWait) {
+  ExponentialBackoffStrategy retry(NoJitter(3, seconds(2)), clock_, rng_);
   int calls = 0;
   Result<int> r = retry.Execute([&]() -> Result<int> {
     ++calls;
@@ -47,13 +51,11 @@ TEST(Retry, MaxAttemptsCountsEveryAttemptAndTheLastIsNotFollowedByAWait) {
   });
   EXPECT_EQ(r.error().code(), "RequestLimitExceeded");
   EXPECT_EQ(calls, 3);
-  EXPECT_THAT(clock.sleeps(), ElementsAre(seconds(2), seconds(4)));
+  EXPECT_THAT(clock_.sleeps(), ElementsAre(seconds(2), seconds(4)));
 }
 
-TEST(Retry, AnEmptyRetryableListRetriesEverything) {
-  ManualClock clock;
-  ScriptedRandom rng({0.5});
-  ExponentialBackoffStrategy retry(NoJitter(3), clock, rng);
+TEST_F(Retry, AnEmptyRetryableListRetriesEverything) {
+  ExponentialBackoffStrategy retry(NoJitter(3), clock_, rng_);
   int calls = 0;
   (void)retry.Execute([&]() -> Result<int> {
     ++calls;
@@ -62,10 +64,8 @@ TEST(Retry, AnEmptyRetryableListRetriesEverything) {
   EXPECT_EQ(calls, 3);
 }
 
-TEST(Retry, TheAwsStrategyRetriesOnlyTransientKinds) {
-  ManualClock clock;
-  ScriptedRandom rng({0.5});
-  ExponentialBackoffStrategy retry = MakeAwsRetryStrategy(NoJitter(5), clock, rng);
+TEST_F(Retry, TheAwsStrategyRetriesOnlyTransientKinds) {
+  ExponentialBackoffStrategy retry = MakeAwsRetryStrategy(NoJitter(5), clock_, rng_);
   int calls = 0;
   EXPECT_EQ(retry
                 .Execute([&]() -> Result<int> {
@@ -86,31 +86,26 @@ TEST(Retry, TheAwsStrategyRetriesOnlyTransientKinds) {
   }
 }
 
-TEST(Retry, SeedJitterDelaysAreExact) {
-  ManualClock clock;
-  ScriptedRandom rng({0.5, 0.0, 1.0 - 1e-9});
+TEST_F(Retry, SeedJitterDelaysAreExact) {
+  testing::ScriptedRandom rng({0.5, 0.0, 1.0 - 1e-9});
   ExponentialBackoffStrategy retry(
-      RetryOptions{4, BackoffOptions{seconds(2), seconds(120), 2.0, JitterMode::kSeed}}, clock,
+      RetryOptions{4, BackoffOptions{seconds(2), seconds(120), 2.0, JitterMode::kSeed}}, clock_,
       rng);
   (void)retry.Execute([] { return Result<int>(kThrottle); });
-  ASSERT_EQ(clock.sleeps().size(), 3U);
-  EXPECT_EQ(clock.sleeps()[0], milliseconds(2100));
-  EXPECT_EQ(clock.sleeps()[1], seconds(4));
-  EXPECT_NEAR(ToSeconds(clock.sleeps()[2]), 8.8, 1e-6);
+  ASSERT_EQ(clock_.sleeps().size(), 3U);
+  EXPECT_EQ(clock_.sleeps()[0], std::chrono::milliseconds(2100));
+  EXPECT_EQ(clock_.sleeps()[1], seconds(4));
+  EXPECT_NEAR(ToSeconds(clock_.sleeps()[2]), 8.8, 1e-6);
 }
 
-TEST(Retry, ARetryAfterHintRaisesTheDelay) {
-  ManualClock clock;
-  ScriptedRandom rng({0.5});
-  ExponentialBackoffStrategy retry(NoJitter(2), clock, rng);
+TEST_F(Retry, ARetryAfterHintRaisesTheDelay) {
+  ExponentialBackoffStrategy retry(NoJitter(2), clock_, rng_);
   (void)retry.Execute([] { return Result<int>(kThrottle.WithRetryAfter(seconds(7))); });
-  EXPECT_THAT(clock.sleeps(), ElementsAre(seconds(7)));
+  EXPECT_THAT(clock_.sleeps(), ElementsAre(seconds(7)));
 }
 
-TEST(Retry, AStopRequestEndsTheWait) {
-  ManualClock clock;
-  ScriptedRandom rng({0.5});
-  ExponentialBackoffStrategy retry(NoJitter(5), clock, rng);
+TEST_F(Retry, AStopRequestEndsTheWait) {
+  ExponentialBackoffStrategy retry(NoJitter(5), clock_, rng_);
   std::stop_source stop;
   int calls = 0;
   Result<int> r = retry.ExecuteWithStop(stop.get_token(), [&]() -> Result<int> {
@@ -122,18 +117,14 @@ TEST(Retry, AStopRequestEndsTheWait) {
   EXPECT_EQ(calls, 1);
 }
 
-TEST(Retry, PassesArgumentsThrough) {
-  ManualClock clock;
-  ScriptedRandom rng({0.5});
-  ExponentialBackoffStrategy retry(NoJitter(2), clock, rng);
+TEST_F(Retry, PassesArgumentsThrough) {
+  ExponentialBackoffStrategy retry(NoJitter(2), clock_, rng_);
   Result<int> r = retry.Execute([](int a, int b) { return Result<int>(a + b); }, 2, 3);
   EXPECT_EQ(*r, 5);
 }
 
-TEST(RetryExceptions, RetriesRetryableExceptionsAndRethrowsTheLast) {
-  ManualClock clock;
-  ScriptedRandom rng({0.5});
-  ExponentialBackoffStrategy retry = MakeAwsRetryStrategy(NoJitter(3), clock, rng);
+TEST_F(RetryExceptions, RetriesRetryableExceptionsAndRethrowsTheLast) {
+  ExponentialBackoffStrategy retry = MakeAwsRetryStrategy(NoJitter(3), clock_, rng_);
   int calls = 0;
   try {
     retry.Execute([&]() -> int {
@@ -147,10 +138,8 @@ TEST(RetryExceptions, RetriesRetryableExceptionsAndRethrowsTheLast) {
   EXPECT_EQ(calls, 3);
 }
 
-TEST(RetryExceptions, NonRetryableExceptionsPropagateAtOnce) {
-  ManualClock clock;
-  ScriptedRandom rng({0.5});
-  ExponentialBackoffStrategy retry = MakeAwsRetryStrategy(NoJitter(3), clock, rng);
+TEST_F(RetryExceptions, NonRetryableExceptionsPropagateAtOnce) {
+  ExponentialBackoffStrategy retry = MakeAwsRetryStrategy(NoJitter(3), clock_, rng_);
   int calls = 0;
   EXPECT_THROW(retry.Execute([&] {
     ++calls;
@@ -160,10 +149,8 @@ TEST(RetryExceptions, NonRetryableExceptionsPropagateAtOnce) {
   EXPECT_EQ(calls, 1);
 }
 
-TEST(RetryExceptions, BugsAreNeverCaught) {
-  ManualClock clock;
-  ScriptedRandom rng({0.5});
-  ExponentialBackoffStrategy retry(NoJitter(5), clock, rng);  // retries everything...
+TEST_F(RetryExceptions, BugsAreNeverCaught) {
+  ExponentialBackoffStrategy retry(NoJitter(5), clock_, rng_);  // retries everything...
   int calls = 0;
   EXPECT_THROW(retry.Execute([&] {
     ++calls;
@@ -178,10 +165,8 @@ TEST(RetryExceptions, BugsAreNeverCaught) {
   EXPECT_EQ(calls, 2);
 }
 
-TEST(RetryExceptions, ReturnsTheValueOnSuccess) {
-  ManualClock clock;
-  ScriptedRandom rng({0.5});
-  ExponentialBackoffStrategy retry(NoJitter(3), clock, rng);
+TEST_F(RetryExceptions, ReturnsTheValueOnSuccess) {
+  ExponentialBackoffStrategy retry(NoJitter(3), clock_, rng_);
   int calls = 0;
   const int v = retry.Execute([&] {
     if (++calls == 1) throw std::runtime_error("flaky");
@@ -191,24 +176,20 @@ TEST(RetryExceptions, ReturnsTheValueOnSuccess) {
   EXPECT_EQ(calls, 2);
 }
 
-TEST(RetryDecorator, WrapsAnyCallable) {
-  ManualClock clock;
-  ScriptedRandom rng({0.5});
+TEST_F(RetryDecorator, WrapsAnyCallable) {
   int calls = 0;
   auto create =
-      RetryWithBackoff(NoJitter(3, seconds(2)), clock, rng)([&](int count) -> Result<int> {
+      RetryWithBackoff(NoJitter(3, seconds(2)), clock_, rng_)([&](int count) -> Result<int> {
         if (++calls < 2) return kThrottle;
         return count * 10;
       });
   Result<int> r = create(4);
   EXPECT_EQ(*r, 40);
-  EXPECT_THAT(clock.sleeps(), ElementsAre(seconds(2)));
+  EXPECT_THAT(clock_.sleeps(), ElementsAre(seconds(2)));
 }
 
-TEST(RetryDecide, GivesUpOnTheLastAttempt) {
-  ManualClock clock;
-  ScriptedRandom rng({0.5});
-  ExponentialBackoffStrategy retry(NoJitter(2), clock, rng);
+TEST_F(RetryDecide, GivesUpOnTheLastAttempt) {
+  ExponentialBackoffStrategy retry(NoJitter(2), clock_, rng_);
   EXPECT_TRUE(retry.Decide(0, kThrottle, {}).retry);
   EXPECT_FALSE(retry.Decide(1, kThrottle, {}).retry);
   EXPECT_EQ(retry.CalculateDelay(3), seconds(8));

@@ -6,29 +6,14 @@
 #include <algorithm>
 #include <sstream>
 
+#include "seed_config.h"
+
 namespace ohfp::resilience {
 namespace {
 
-using std::chrono::milliseconds;
 using std::chrono::seconds;
 using ::testing::ElementsAre;
-using ::testing::HasSubstr;
-
-// The operation table the plugin gives the library for the seed's names.
-const std::map<std::string, std::string, std::less<>> kSeedServices = {
-    {"ec2_*", "aws_ec2"}, {"autoscaling_*", "aws_autoscaling"}, {"spot_fleet_*", "aws_spot_fleet"}};
-
-ResilienceConfig NoJitterSeedConfig() {
-  ResilienceConfig c;
-  c.operation_services = kSeedServices;
-  c.circuit_breaker.services["aws_ec2"] = {
-      .failure_threshold = 3, .reset_timeout = seconds(30), .half_open_timeout = seconds(15)};
-  c.retry.default_backoff.jitter = JitterMode::kNone;
-  c.retry.operations["ec2_run_instances"] = {
-      .max_attempts = 5, .base_delay = seconds(2), .max_delay = seconds(120)};
-  c.timeout.operations["ec2_run_instances"] = seconds(180);
-  return c;
-}
+using testing::NoJitterSeedConfig;
 
 std::string Seconds(Duration d) {
   std::ostringstream os;
@@ -78,9 +63,10 @@ std::vector<std::string> Simulate(const ResilienceConfig& config, const std::vec
 
 TEST(Simulator, OneThrottledCallRetriesAndSucceeds) {
   const std::vector<SimCall> calls = {
-      {.at = milliseconds(12500),
+      {.at = std::chrono::milliseconds(12500),
        .operation = "ec2_run_instances",
-       .attempts = {{"RequestLimitExceeded", milliseconds(200)}, {"ok", milliseconds(100)}}}};
+       .attempts = {{"RequestLimitExceeded", std::chrono::milliseconds(200)},
+                    {"ok", std::chrono::milliseconds(100)}}}};
   SimReport report;
   EXPECT_THAT(
       Simulate(NoJitterSeedConfig(), calls, {}, &report),
@@ -90,7 +76,7 @@ TEST(Simulator, OneThrottledCallRetriesAndSucceeds) {
   EXPECT_EQ(report.succeeded, 1U);
   EXPECT_EQ(report.attempts, 2U);
   EXPECT_EQ(report.retries, 1U);
-  EXPECT_EQ(report.last_success_at, milliseconds(14800));
+  EXPECT_EQ(report.last_success_at, std::chrono::milliseconds(14800));
 }
 
 TEST(Simulator, SimultaneousCallsAreInFlightTogetherAndTheBreakerStopsTheirRetries) {
@@ -193,13 +179,13 @@ TEST(Simulator, HttpStatusesAndConnectionErrorsAreTransient) {
 
 TEST(Simulator, TheSameSeedGivesTheSameRun) {
   ResilienceConfig c;
-  c.operation_services = kSeedServices;
+  c.operation_services = testing::SeedServices();
   c.retry.default_backoff.jitter = JitterMode::kFull;
   c.circuit_breaker.enabled = false;
   std::vector<SimCall> calls(20, SimCall{.operation = "ec2_describe_instances",
                                          .attempts = {{"Throttling"}, {"Throttling"}, {"ok"}}});
   for (std::size_t i = 0; i < calls.size(); ++i)
-    calls[i].at = milliseconds(100 * static_cast<int>(i));
+    calls[i].at = std::chrono::milliseconds(100 * static_cast<int>(i));
   const auto a = Simulate(c, calls, {}, nullptr, 7);
   const auto b = Simulate(c, calls, {}, nullptr, 7);
   const auto other = Simulate(c, calls, {}, nullptr, 8);
@@ -212,12 +198,13 @@ TEST(Simulator, RejectsCallsItCannotPlace) {
   std::vector<SimCall> calls = {{.operation = "provision"}};
   Result<SimReport> r = sim.Run(calls, {}, [](const SimEvent&) {});
   ASSERT_FALSE(r.ok());
-  EXPECT_THAT(std::string(r.error().message()), HasSubstr("call 0: operation \"provision\""));
+  EXPECT_THAT(std::string(r.error().message()),
+              ::testing::HasSubstr("call 0: operation \"provision\""));
   calls = {{.operation = "ec2_run_instances"},
            {.operation = "ec2_run_instances", .service = "aws_other"}};
   r = sim.Run(calls, {}, [](const SimEvent&) {});
   ASSERT_FALSE(r.ok());
-  EXPECT_THAT(std::string(r.error().message()), HasSubstr("call 1"));
+  EXPECT_THAT(std::string(r.error().message()), ::testing::HasSubstr("call 1"));
 }
 
 TEST(Simulator, WaitingForTheCircuitLetsCallsSucceedAfterAnOutage) {
@@ -261,9 +248,9 @@ ResilienceConfig WithLimiter(ResilienceConfig c) {
 SimReport Storm(const ResilienceConfig& config, int calls,
                 std::vector<std::string>* lines = nullptr) {
   // `calls` DescribeInstances at once (getReturnRequests in as many processes), 50 ms each.
-  std::vector<SimCall> trace(
-      static_cast<std::size_t>(calls),
-      SimCall{.operation = "ec2_describe_instances", .attempts = {{"ok", milliseconds(50)}}});
+  std::vector<SimCall> trace(static_cast<std::size_t>(calls),
+                             SimCall{.operation = "ec2_describe_instances",
+                                     .attempts = {{"ok", std::chrono::milliseconds(50)}}});
   Simulator sim(config, 1);
   Result<SimReport> r = sim.Run(trace, {}, SmallServer(), [&](const SimEvent& e) {
     if (lines != nullptr) lines->push_back(Line(e));
@@ -298,7 +285,8 @@ TEST(SimulatorServer, WithTheLimiterCallsWaitTheirTurnAndAllSucceed) {
   EXPECT_EQ(r.rate_limiter_waits, 38U) << "the burst of 10 goes at once";
   EXPECT_EQ(r.attempts, 48U) << "one request per call";
   ASSERT_TRUE(r.last_success_at.has_value());
-  EXPECT_EQ(*r.last_success_at, milliseconds(19050)) << "the 48th call's token comes at 19 s";
+  EXPECT_EQ(*r.last_success_at, std::chrono::milliseconds(19050))
+      << "the 48th call's token comes at 19 s";
 }
 
 TEST(SimulatorServer, CallsThatCannotHaveATokenBeforeTheirDeadlineFailAtOnce) {
@@ -327,7 +315,7 @@ TEST(SimulatorServer, TheLimiterLearnsAServerSmallerThanItsConfiguration) {
     for (int i = 0; i < 90; ++i) {
       trace.push_back({.at = FromSeconds(i / 1.5),
                        .operation = "ec2_describe_instances",
-                       .attempts = {{"ok", milliseconds(50)}}});
+                       .attempts = {{"ok", std::chrono::milliseconds(50)}}});
     }
     Simulator sim(c, 1);
     Result<SimReport> r = sim.Run(trace, {}, server, [&](const SimEvent&) {});

@@ -57,23 +57,26 @@ void ObjectReader::Problem(std::string_view key, std::string message) {
   problems_.push_back({PathOf(key), std::move(message)});
 }
 
-void ObjectReader::Bool(std::string_view key, bool& out) {
+const nlohmann::json* ObjectReader::GetTyped(std::string_view key,
+                                             bool (nlohmann::json::*is)() const noexcept,
+                                             std::string_view what) {
   const nlohmann::json* v = Get(key);
-  if (v == nullptr) return;
-  if (!v->is_boolean()) return Problem(key, "must be true or false, got " + JsonTypeName(*v));
-  out = v->get<bool>();
+  if (v == nullptr || (v->*is)()) return v;
+  Problem(key, "must be " + std::string(what) + ", got " + JsonTypeName(*v));
+  return nullptr;
 }
 
-void ObjectReader::Int(std::string_view key, int& out) {
-  std::optional<int> value;
-  Int(key, value);
-  if (value) out = *value;
+void ObjectReader::Bool(std::string_view key, bool& out) {
+  if (const nlohmann::json* v = GetTyped(key, &nlohmann::json::is_boolean, "true or false")) {
+    out = v->get<bool>();
+  }
 }
+
+void ObjectReader::Int(std::string_view key, int& out) { ReadInto(&ObjectReader::Int, key, out); }
 
 void ObjectReader::Int(std::string_view key, std::optional<int>& out) {
-  const nlohmann::json* v = Get(key);
+  const nlohmann::json* v = GetTyped(key, &nlohmann::json::is_number_integer, "an integer");
   if (v == nullptr) return;
-  if (!v->is_number_integer()) return Problem(key, "must be an integer, got " + JsonTypeName(*v));
   if (v->is_number_unsigned() && v->get<std::uint64_t>() > 1'000'000'000) {
     return Problem(key, "is out of range: " + v->dump());
   }
@@ -83,29 +86,23 @@ void ObjectReader::Int(std::string_view key, std::optional<int>& out) {
 }
 
 void ObjectReader::Double(std::string_view key, double& out) {
-  std::optional<double> value;
-  Double(key, value);
-  if (value) out = *value;
+  ReadInto(&ObjectReader::Double, key, out);
 }
 
 void ObjectReader::Double(std::string_view key, std::optional<double>& out) {
-  const nlohmann::json* v = Get(key);
-  if (v == nullptr) return;
-  if (!v->is_number()) return Problem(key, "must be a number, got " + JsonTypeName(*v));
-  out = v->get<double>();
+  if (const nlohmann::json* v = GetTyped(key, &nlohmann::json::is_number, "a number")) {
+    out = v->get<double>();
+  }
 }
 
 void ObjectReader::String(std::string_view key, std::string& out) {
-  std::optional<std::string> value;
-  String(key, value);
-  if (value) out = *value;
+  ReadInto(&ObjectReader::String, key, out);
 }
 
 void ObjectReader::String(std::string_view key, std::optional<std::string>& out) {
-  const nlohmann::json* v = Get(key);
-  if (v == nullptr) return;
-  if (!v->is_string()) return Problem(key, "must be a string, got " + JsonTypeName(*v));
-  out = v->get<std::string>();
+  if (const nlohmann::json* v = GetTyped(key, &nlohmann::json::is_string, "a string")) {
+    out = v->get<std::string>();
+  }
 }
 
 std::optional<Duration> SecondsFromJson(const nlohmann::json& value, const std::string& path,
@@ -123,9 +120,7 @@ std::optional<Duration> SecondsFromJson(const nlohmann::json& value, const std::
 }
 
 void ObjectReader::Seconds(std::string_view key, Duration& out) {
-  std::optional<Duration> value;
-  Seconds(key, value);
-  if (value) out = *value;
+  ReadInto(&ObjectReader::Seconds, key, out);
 }
 
 void ObjectReader::Seconds(std::string_view key, std::optional<Duration>& out) {
@@ -146,9 +141,8 @@ void ObjectReader::Object(std::string_view key, const std::function<void(ObjectR
 void ObjectReader::Entries(std::string_view key,
                            const std::function<void(const std::string&, const nlohmann::json&,
                                                     const std::string&)>& read) {
-  const nlohmann::json* v = Get(key);
+  const nlohmann::json* v = GetTyped(key, &nlohmann::json::is_object, "an object");
   if (v == nullptr) return;
-  if (!v->is_object()) return Problem(key, "must be an object, got " + JsonTypeName(*v));
   for (auto it = v->begin(); it != v->end(); ++it)
     read(it.key(), it.value(), PathOf(key) + "." + it.key());
 }

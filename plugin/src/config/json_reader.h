@@ -21,6 +21,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "ohfp/resilience/clock.h"
@@ -71,6 +72,18 @@ class ObjectReader {
 
  private:
   const nlohmann::json* Get(std::string_view key);
+  // The value of `key` when `is` says it has the right type; else null, after reporting that it
+  // "must be `what`" when present.
+  const nlohmann::json* GetTyped(std::string_view key, bool (nlohmann::json::*is)() const noexcept,
+                                 std::string_view what);
+  // Reads `key` with `read`, the std::optional overload of a reader, into `out` when present.
+  template <class T>
+  void ReadInto(void (ObjectReader::*read)(std::string_view, std::optional<T>&),
+                std::string_view key, T& out) {
+    std::optional<T> value;
+    (this->*read)(key, value);
+    if (value) out = *std::move(value);
+  }
   std::string PathOf(std::string_view key) const;
 
   const nlohmann::json* object_;

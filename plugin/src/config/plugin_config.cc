@@ -30,14 +30,53 @@ void ReadUnlessEmpty(ObjectReader& r, std::string_view key, std::string& out) {
   if (value && !value->empty()) out = std::move(*value);
 }
 
+// What an empty string means where a value is checked.
+enum class Empty { kNotSet, kAValue };
+
+// A string key whose value `problem_of` checks: a problem is reported, a good value stored in
+// `out`. An empty value is either "not set" (`out` keeps its value) or checked as any other.
+void ReadChecked(ObjectReader& r, std::string_view key,
+                 std::optional<std::string> (*problem_of)(std::string_view), std::string& out,
+                 Empty empty = Empty::kNotSet) {
+  std::optional<std::string> value;
+  r.String(key, value);
+  if (!value || (value->empty() && empty == Empty::kNotSet)) return;
+  if (std::optional<std::string> problem = problem_of(*value)) {
+    r.Problem(key, *problem);
+  } else {
+    out = std::move(*value);
+  }
+}
+
 nlohmann::json StringMapJson(const std::map<std::string, std::string, std::less<>>& map) {
   nlohmann::json out = nlohmann::json::object();
   for (const auto& [k, v] : map) out[k] = v;
   return out;
 }
 
+// The provider's settings in whole seconds, in the order they are read: key, range, field.
+struct SecondsSetting {
+  std::string_view key;
+  std::int64_t min;
+  std::int64_t max;
+  std::chrono::seconds ProviderConfig::*field;
+};
+constexpr SecondsSetting kSecondsSettings[] = {
+    {"instance_pending_timeout_sec", 1, kMaxPendingTimeoutSec,
+     &ProviderConfig::instance_pending_timeout},
+    {"fleet_fulfillment_timeout_sec", 1, kMaxFleetTimeoutSec,
+     &ProviderConfig::fleet_fulfillment_timeout},
+    {"instance_visibility_grace_sec", 0, kMaxFleetTimeoutSec,
+     &ProviderConfig::instance_visibility_grace},
+    {"orphan_min_age_sec", 0, kMaxFleetTimeoutSec, &ProviderConfig::orphan_min_age},
+    {"command_timeout_sec", 5, kMaxFleetTimeoutSec, &ProviderConfig::command_timeout},
+    {"unclaimed_request_timeout_sec", 1, kMaxFleetTimeoutSec,
+     &ProviderConfig::unclaimed_request_timeout},
+    {"ssm_parameter_ttl_sec", 0, kMaxPendingTimeoutSec, &ProviderConfig::ssm_parameter_ttl},
+};
+
 nlohmann::json ProviderJson(const ProviderConfig& p) {
-  return {
+  nlohmann::json out = {
       {"region", p.region},
       {"endpoint_url", p.endpoint_url},
       {"endpoints", StringMapJson(p.endpoints)},
@@ -47,70 +86,31 @@ nlohmann::json ProviderJson(const ProviderConfig& p) {
       {"proxy_port", p.proxy_port ? nlohmann::json(*p.proxy_port) : nlohmann::json(nullptr)},
       {"ca_bundle", p.ca_bundle},
       {"connection_timeout_ms", p.connection_timeout.count()},
-      {"instance_pending_timeout_sec", p.instance_pending_timeout.count()},
-      {"fleet_fulfillment_timeout_sec", p.fleet_fulfillment_timeout.count()},
-      {"unclaimed_request_timeout_sec", p.unclaimed_request_timeout.count()},
-      {"instance_visibility_grace_sec", p.instance_visibility_grace.count()},
-      {"orphan_min_age_sec", p.orphan_min_age.count()},
-      {"command_timeout_sec", p.command_timeout.count()},
       {"tags", StringMapJson(p.tags)},
       {"instance_name", p.instance_name},
-      {"ssm_parameter_ttl_sec", p.ssm_parameter_ttl.count()},
   };
+  for (const SecondsSetting& s : kSecondsSettings) out[std::string(s.key)] = (p.*s.field).count();
+  return out;
 }
 
 // ---- Sections ----
 
-// The provider section's durations, and the Name pattern and SSM TTL of what it launches.
+// The provider section's durations, and the Name pattern of what it launches.
 void ReadProviderDurations(ObjectReader& r, ProviderConfig& p) {
   if (auto n = ReadInteger(r, "connection_timeout_ms", 1, kMaxConnectionTimeoutMs)) {
     p.connection_timeout = std::chrono::milliseconds(*n);
   }
-  if (auto n = ReadInteger(r, "instance_pending_timeout_sec", 1, kMaxPendingTimeoutSec)) {
-    p.instance_pending_timeout = std::chrono::seconds(*n);
-  }
-  if (auto n = ReadInteger(r, "fleet_fulfillment_timeout_sec", 1, kMaxFleetTimeoutSec)) {
-    p.fleet_fulfillment_timeout = std::chrono::seconds(*n);
-  }
-  if (auto n = ReadInteger(r, "instance_visibility_grace_sec", 0, kMaxFleetTimeoutSec)) {
-    p.instance_visibility_grace = std::chrono::seconds(*n);
-  }
-  if (auto n = ReadInteger(r, "orphan_min_age_sec", 0, kMaxFleetTimeoutSec)) {
-    p.orphan_min_age = std::chrono::seconds(*n);
-  }
-  if (auto n = ReadInteger(r, "command_timeout_sec", 5, kMaxFleetTimeoutSec)) {
-    p.command_timeout = std::chrono::seconds(*n);
-  }
-  if (auto n = ReadInteger(r, "unclaimed_request_timeout_sec", 1, kMaxFleetTimeoutSec)) {
-    p.unclaimed_request_timeout = std::chrono::seconds(*n);
+  for (const SecondsSetting& s : kSecondsSettings) {
+    if (auto n = ReadInteger(r, s.key, s.min, s.max)) p.*s.field = std::chrono::seconds(*n);
   }
   r.String("instance_name", p.instance_name);
-  if (auto n = ReadInteger(r, "ssm_parameter_ttl_sec", 0, kMaxPendingTimeoutSec)) {
-    p.ssm_parameter_ttl = std::chrono::seconds(*n);
-  }
 }
 
 // Reads the provider section. Empty strings (and a null proxy_port) leave a setting as it was: they
 // mean "not set", as in IBM's files.
 void ReadProvider(ObjectReader& r, ProviderConfig& p, std::vector<ConfigProblem>& problems) {
-  std::optional<std::string> region;
-  r.String("region", region);
-  if (region && !region->empty()) {
-    if (std::optional<std::string> problem = RegionProblem(*region)) {
-      r.Problem("region", *problem);
-    } else {
-      p.region = *region;
-    }
-  }
-  std::optional<std::string> url;
-  r.String("endpoint_url", url);
-  if (url && !url->empty()) {
-    if (std::optional<std::string> problem = UrlProblem(*url)) {
-      r.Problem("endpoint_url", *problem);
-    } else {
-      p.endpoint_url = *url;
-    }
-  }
+  ReadChecked(r, "region", RegionProblem, p.region);
+  ReadChecked(r, "endpoint_url", UrlProblem, p.endpoint_url);
   r.Entries("endpoints", [&](const std::string& service, const nlohmann::json& v,
                              const std::string& path) {
     bool known = false;
@@ -133,15 +133,7 @@ void ReadProvider(ObjectReader& r, ProviderConfig& p, std::vector<ConfigProblem>
   });
   ReadUnlessEmpty(r, "credential_file", p.credential_file);
   ReadUnlessEmpty(r, "profile", p.profile);
-  std::optional<std::string> proxy_host;
-  r.String("proxy_host", proxy_host);
-  if (proxy_host && !proxy_host->empty()) {
-    if (std::optional<std::string> problem = ProxyHostProblem(*proxy_host)) {
-      r.Problem("proxy_host", *problem);
-    } else {
-      p.proxy_host = *proxy_host;
-    }
-  }
+  ReadChecked(r, "proxy_host", ProxyHostProblem, p.proxy_host);
   if (const nlohmann::json* port = r.Raw("proxy_port"); port != nullptr && !port->is_null()) {
     std::string problem;
     if (std::optional<std::int64_t> n = IntegerFromJson(*port, 1, 65535, problem)) {
@@ -195,7 +187,7 @@ void ReadStorage(ObjectReader& r, StorageConfig& s) {
     s.busy_timeout = std::chrono::milliseconds(*n);
 }
 
-std::optional<std::string> StoreUrlProblem(const std::string& url) {
+std::optional<std::string> StoreUrlProblem(std::string_view url) {
   if (url.empty() || base::IsPostgresUrl(url)) return std::nullopt;
   return "must be a PostgreSQL connection URI (postgresql://user@host:port/database?...), got " +
          Quoted(base::RedactConnectionUrl(url));
@@ -214,15 +206,7 @@ void ReadSchema(ObjectReader& r, std::string_view key, std::string& out) {
 }
 
 void ReadStore(ObjectReader& r, StoreConfig& s) {
-  std::optional<std::string> url;
-  r.String("url", url);
-  if (url) {
-    if (std::optional<std::string> problem = StoreUrlProblem(*url)) {
-      r.Problem("url", *problem);
-    } else {
-      s.url = *url;
-    }
-  }
+  ReadChecked(r, "url", StoreUrlProblem, s.url, Empty::kAValue);
   ReadSchema(r, "schema", s.schema);
   ReadSchema(r, "resilience_schema", s.resilience_schema);
   if (auto n = ReadInteger(r, "timeout_ms", 1, kMaxStoreTimeoutMs)) {
@@ -238,15 +222,7 @@ void ReadStore(ObjectReader& r, StoreConfig& s) {
 void ReadMetrics(ObjectReader& r, MetricsConfig& m) {
   r.String("textfile", m.textfile);
   r.Bool("cloudwatch", m.cloudwatch);
-  std::optional<std::string> ns;
-  r.String("cloudwatch_namespace", ns);
-  if (ns) {
-    if (std::optional<std::string> problem = NamespaceProblem(*ns)) {
-      r.Problem("cloudwatch_namespace", *problem);
-    } else {
-      m.cloudwatch_namespace = *ns;
-    }
-  }
+  ReadChecked(r, "cloudwatch_namespace", NamespaceProblem, m.cloudwatch_namespace, Empty::kAValue);
 }
 
 // Settings a file spells "not set" ("" or null) are not recorded as coming from it.

@@ -66,12 +66,7 @@ void AddDetails(MachineReport& r, const Machine& m, const model::TemplateSet& te
 }
 
 MachineReport ReportOf(const Machine& m, const model::TemplateSet& templates) {
-  MachineReport r;
-  r.machine_id = m.instance_id;
-  r.name = m.name.empty() ? m.instance_id : m.name;
-  r.result = m.result;
-  r.status = m.state;
-  r.message = m.message;
+  MachineReport r = BasicReport(m);
   AddDetails(r, m, templates);
   return r;
 }

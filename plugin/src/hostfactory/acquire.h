@@ -79,6 +79,19 @@ class Acquirer {
   CommandContext& ctx_;
 };
 
+// What every report of a machine of a request, acquired or returned, says: its id, its name (the
+// id while it has none), result, state and message.
+template <class RequestMachine>
+MachineReport BasicReport(const RequestMachine& m) {
+  MachineReport r;
+  r.machine_id = m.instance_id;
+  r.name = m.name.empty() ? m.instance_id : m.name;
+  r.result = m.result;
+  r.status = m.state;
+  r.message = m.message;
+  return r;
+}
+
 // The report HostFactory gets for a machine (`templates`: where its instanceTags come from).
 MachineReport ReportOf(const model::Machine& m, const model::TemplateSet& templates);
 // What the store knows of a machine beyond its result in a request: addresses, launch time, and

@@ -81,14 +81,19 @@ void ChooseInstance(const CommandContext& ctx, const std::vector<const Instance*
   m.seen = *chosen;
 }
 
-Status ByStoredName(CommandContext& ctx, std::vector<ResolvedMachine>& out) {
+// The names, in lower case, of the machines not resolved yet.
+std::vector<std::string> UnresolvedNames(const std::vector<ResolvedMachine>& out) {
   std::set<std::string> names;
   for (const ResolvedMachine& m : out) {
     if (!m.resolved()) names.insert(base::AsciiLower(m.given.name));
   }
+  return {names.begin(), names.end()};
+}
+
+Status ByStoredName(CommandContext& ctx, std::vector<ResolvedMachine>& out) {
+  const std::vector<std::string> names = UnresolvedNames(out);
   if (names.empty()) return resilience::OkStatus();
-  Result<std::vector<Machine>> stored =
-      ctx.store().MachinesByNames(std::vector<std::string>(names.begin(), names.end()));
+  Result<std::vector<Machine>> stored = ctx.store().MachinesByNames(names);
   if (!stored.ok()) return Because("cannot read the state store: ", stored.error());
   std::map<std::string, std::vector<const Machine*>> by_name;
   for (const Machine& s : *stored) by_name[base::AsciiLower(s.name)].push_back(&s);
@@ -104,13 +109,9 @@ Status ByStoredName(CommandContext& ctx, std::vector<ResolvedMachine>& out) {
 }
 
 Status ByCloudName(CommandContext& ctx, std::vector<ResolvedMachine>& out) {
-  std::set<std::string> names;
-  for (const ResolvedMachine& m : out) {
-    if (!m.resolved()) names.insert(base::AsciiLower(m.given.name));
-  }
+  const std::vector<std::string> names = UnresolvedNames(out);
   if (names.empty()) return resilience::OkStatus();
-  Result<std::vector<Instance>> found =
-      ctx.provider().InstancesByHostName(std::vector<std::string>(names.begin(), names.end()));
+  Result<std::vector<Instance>> found = ctx.provider().InstancesByHostName(names);
   if (!found.ok()) return Because("cannot look the machines up by host name: ", found.error());
   for (ResolvedMachine& m : out) {
     if (m.resolved()) continue;

@@ -241,12 +241,7 @@ Result<RequestReport> Returner::Refresh(const Request& request) {
 
   RequestReport report{request.id, request.state, message, {}};
   for (const ReturnMachine& r : *rows) {
-    MachineReport m;
-    m.machine_id = r.instance_id;
-    m.name = r.name.empty() ? r.instance_id : r.name;
-    m.result = r.result;
-    m.status = r.state;
-    m.message = r.message;
+    MachineReport m = BasicReport(r);
     if (auto it = known.find(r.instance_id); it != known.end()) {
       AddDetails(m, it->second, ctx_.templates());
       if (r.name.empty()) m.name = it->second.name.empty() ? m.name : it->second.name;

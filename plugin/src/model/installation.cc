@@ -1,19 +1,21 @@
 #include "model/installation.h"
 
+#include "model/names.h"
+
 namespace ohfp::model {
 
+namespace {
+
+constexpr internal::NameTable<StoreStanding, 4> kStandings = {
+    {{StoreStanding::kEstablished, "established"},
+     {StoreStanding::kNew, "new"},
+     {StoreStanding::kLost, "lost"},
+     {StoreStanding::kForeign, "foreign"}}};
+
+}  // namespace
+
 std::string_view StoreStandingName(StoreStanding standing) noexcept {
-  switch (standing) {
-    case StoreStanding::kEstablished:
-      return "established";
-    case StoreStanding::kNew:
-      return "new";
-    case StoreStanding::kLost:
-      return "lost";
-    case StoreStanding::kForeign:
-      return "foreign";
-  }
-  return "new";
+  return internal::NameOf(kStandings, standing, "new");
 }
 
 StoreStanding JudgeStore(const std::optional<std::string>& store_id,

@@ -1,7 +1,13 @@
 #include "model/orphans.h"
 
+#include "model/names.h"
+
 namespace ohfp::model {
 namespace {
+
+constexpr internal::NameTable<OrphanAction, 3> kActions = {{{OrphanAction::kKeep, "keep"},
+                                                            {OrphanAction::kTerminate, "terminate"},
+                                                            {OrphanAction::kReport, "report"}}};
 
 OrphanFinding Judge(const Instance& i, const std::map<std::string, Request>& requests,
                     const std::map<std::string, Machine>& machines) {
@@ -44,15 +50,7 @@ OrphanFinding Judge(const Instance& i, const std::map<std::string, Request>& req
 }  // namespace
 
 std::string_view OrphanActionName(OrphanAction action) noexcept {
-  switch (action) {
-    case OrphanAction::kKeep:
-      return "keep";
-    case OrphanAction::kTerminate:
-      return "terminate";
-    case OrphanAction::kReport:
-      return "report";
-  }
-  return "keep";
+  return internal::NameOf(kActions, action, "keep");
 }
 
 std::vector<OrphanFinding> ClassifyOwned(const std::vector<Instance>& instances,

@@ -13,13 +13,8 @@
 namespace ohfp::cli {
 namespace {
 
-using ohfp::testing::OhfpBinary;
-using ohfp::testing::ProcessOptions;
 using ohfp::testing::ProcessResult;
-using ohfp::testing::RunProcess;
-using ohfp::testing::TempDir;
 using ::testing::HasSubstr;
-using ::testing::Not;
 
 // The message of a command's single JSON document on stdout; fails the test when stdout is not
 // exactly that.
@@ -33,16 +28,16 @@ std::string MessageOf(const ProcessResult& r) {
 class HostFactoryInputCli : public ::testing::Test {
  protected:
   // The command in an empty configuration directory (the input is checked before it is read).
-  ProcessResult Run(std::vector<std::string> args, ProcessOptions options = {}) {
-    args.insert(args.begin(), OhfpBinary());
+  ProcessResult Run(std::vector<std::string> args, ohfp::testing::ProcessOptions options = {}) {
+    args.insert(args.begin(), ohfp::testing::OhfpBinary());
     options.env["HF_PROVIDER_CONFDIR"] = dir_.path();
     options.env["HF_PROVIDER_WORKDIR"] = dir_.path();
     options.env["HF_PROVIDER_LOGDIR"] = dir_.path();
     options.unset_env.push_back("OHFP_MAX_INPUT_BYTES");
-    return RunProcess(args, options);
+    return ohfp::testing::RunProcess(args, options);
   }
 
-  TempDir dir_;
+  ohfp::testing::TempDir dir_;
 };
 
 TEST_F(HostFactoryInputCli, AnInputOverTheLimitIsRefusedFromEverySource) {
@@ -73,7 +68,7 @@ TEST_F(HostFactoryInputCli, AnInputOverTheLimitIsRefusedFromEverySource) {
   // At the limit it is read (and then fails for want of templates, not because of its size).
   const ProcessResult at_limit =
       Run({"getReturnRequests", "--max-input-bytes", "16", "--data", small});
-  EXPECT_THAT(MessageOf(at_limit), Not(HasSubstr("larger than")));
+  EXPECT_THAT(MessageOf(at_limit), ::testing::Not(HasSubstr("larger than")));
 }
 
 TEST_F(HostFactoryInputCli, HostileInputsAreExitTwoWithOneJsonDocument) {

@@ -13,20 +13,17 @@ namespace ohfp::cli {
 namespace {
 
 namespace fs = std::filesystem;
-using ohfp::testing::OhfpBinary;
 using ohfp::testing::ProcessResult;
 using ohfp::testing::ReadFileText;
-using ohfp::testing::RunProcess;
 using ohfp::testing::TempDir;
 using ::testing::HasSubstr;
-using ::testing::Not;
 
 const std::vector<std::string> kNoAwsEnvironment = {"AWS_REGION", "AWS_DEFAULT_REGION",
                                                     "AWS_PROFILE", "AWS_ENDPOINT_URL", "OHFP_BIN"};
 
 ProcessResult Init(std::vector<std::string> args, std::map<std::string, std::string> env = {}) {
-  args.insert(args.begin(), {OhfpBinary(), "init"});
-  return RunProcess(args, {.env = std::move(env), .unset_env = kNoAwsEnvironment});
+  args.insert(args.begin(), {ohfp::testing::OhfpBinary(), "init"});
+  return ohfp::testing::RunProcess(args, {.env = std::move(env), .unset_env = kNoAwsEnvironment});
 }
 
 nlohmann::json ReadJson(const fs::path& path) {
@@ -69,7 +66,8 @@ TEST(InitCli, WritesAProviderDirectoryThatOhfpAccepts) {
 
   // What ohfp itself makes of it.
   const ProcessResult validate =
-      RunProcess({OhfpBinary(), "config", "validate"}, {.env = {{"HF_PROVIDER_CONFDIR", conf}}});
+      ohfp::testing::RunProcess({ohfp::testing::OhfpBinary(), "config", "validate"},
+                                {.env = {{"HF_PROVIDER_CONFDIR", conf}}});
   EXPECT_EQ(validate.exit_code, 0) << validate.err;
   EXPECT_THAT(validate.out, HasSubstr("ami-0123456789abcdef0"));
 }
@@ -167,7 +165,7 @@ TEST(InitCli, BadArgumentsExitTwoAndWriteNothing) {
   for (const std::vector<std::string>& args : cases) {
     const ProcessResult r = Init(args);
     EXPECT_EQ(r.exit_code, 2) << ::testing::PrintToString(args) << "\n" << r.err;
-    EXPECT_THAT(r.err, Not(::testing::IsEmpty())) << ::testing::PrintToString(args);
+    EXPECT_THAT(r.err, ::testing::Not(::testing::IsEmpty())) << ::testing::PrintToString(args);
   }
   EXPECT_FALSE(fs::exists(conf));
 }

@@ -11,10 +11,7 @@
 namespace ohfp::cli {
 namespace {
 
-using ohfp::testing::OhfpBinary;
 using ohfp::testing::ProcessResult;
-using ohfp::testing::RunProcess;
-using ohfp::testing::TempDir;
 using ::testing::HasSubstr;
 
 const std::string kSeedConfig =
@@ -22,6 +19,13 @@ const std::string kSeedConfig =
 const std::string kRecommended =
     std::string(OHFP_SOURCE_DIR) + "/config/recommended-resilience.json";
 const std::string kScenario = std::string(OHFP_SOURCE_DIR) + "/config/scenarios/throttle-storm";
+
+// `ohfp resilience <args>`.
+ProcessResult Resilience(std::vector<std::string> args,
+                         ohfp::testing::ProcessOptions options = {}) {
+  args.insert(args.begin(), {ohfp::testing::OhfpBinary(), "resilience"});
+  return ohfp::testing::RunProcess(args, options);
+}
 
 std::vector<nlohmann::json> JsonLines(const std::string& text) {
   std::vector<nlohmann::json> out;
@@ -36,8 +40,7 @@ TEST(SimulateCli, PrintsTheEventsOfTheDocumentedExample) {
       R"({"at": 12.5, "operation": "ec2_run_instances", "attempts": [{"outcome": "RequestLimitExceeded", "latency": 0.2}, {"outcome": "ok", "latency": 0.1}]})"
       "\n";
   const ProcessResult r =
-      RunProcess({OhfpBinary(), "resilience", "simulate", "--config", kSeedConfig, "--seed", "5"},
-                 {.stdin_text = trace});
+      Resilience({"simulate", "--config", kSeedConfig, "--seed", "5"}, {.stdin_text = trace});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const std::vector<nlohmann::json> events = JsonLines(r.out);
   ASSERT_EQ(events.size(), 5U) << r.out;
@@ -57,12 +60,12 @@ TEST(SimulateCli, PrintsTheEventsOfTheDocumentedExample) {
 }
 
 TEST(SimulateCli, TheSameSeedReplaysTheSameRun) {
-  TempDir dir;
+  ohfp::testing::TempDir dir;
   const std::string trace = kScenario + ".trace.jsonl";
   const std::string faults = kScenario + ".faults.json";
   auto run = [&](const char* seed) {
-    return RunProcess({OhfpBinary(), "resilience", "simulate", "--config", kRecommended, "--trace",
-                       trace, "--faults", faults, "--seed", seed});
+    return Resilience({"simulate", "--config", kRecommended, "--trace", trace, "--faults", faults,
+                       "--seed", seed});
   };
   const ProcessResult a = run("9");
   const ProcessResult b = run("9");
@@ -76,36 +79,34 @@ TEST(SimulateCli, TheSameSeedReplaysTheSameRun) {
 }
 
 TEST(SimulateCli, BadInputIsExitCodeTwoWithEveryProblemNamed) {
-  TempDir dir;
+  ohfp::testing::TempDir dir;
   const std::string config =
       dir.Write("bad.json", R"({"resilience": {"retry": {"default_max_attempts": 0, "oops": 1}}})");
-  ProcessResult r = RunProcess({OhfpBinary(), "resilience", "simulate", "--config", config},
-                               {.stdin_text = "\n"});
+  ProcessResult r = Resilience({"simulate", "--config", config}, {.stdin_text = "\n"});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_TRUE(r.out.empty());
   EXPECT_THAT(r.err,
               HasSubstr("resilience.retry.default_max_attempts: must be between 1 and 100, got 0"));
   EXPECT_THAT(r.err, HasSubstr("resilience.retry.oops: is not a known key"));
 
-  r = RunProcess({OhfpBinary(), "resilience", "simulate", "--config", kSeedConfig},
+  r = Resilience({"simulate", "--config", kSeedConfig},
                  {.stdin_text = "{\"operation\": \"provision\"}\n"});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_THAT(r.err, HasSubstr("needs a \"service\""));
 
-  r = RunProcess({OhfpBinary(), "resilience", "simulate", "--config", dir.path() + "/missing.json"},
-                 {.stdin_text = "\n"});
+  r = Resilience({"simulate", "--config", dir.path() + "/missing.json"}, {.stdin_text = "\n"});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_THAT(r.err, HasSubstr("cannot read"));
 
-  r = RunProcess({OhfpBinary(), "resilience", "simulate"});
+  r = Resilience({"simulate"});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_THAT(r.err, HasSubstr("--config"));
 }
 
 TEST(CompareCli, ShowsTheSeedConfigurationFailingWhereTheRecommendedOneRecovers) {
-  const ProcessResult r = RunProcess(
-      {OhfpBinary(), "resilience", "compare", "--config", kSeedConfig, "--config", kRecommended,
-       "--trace", kScenario + ".trace.jsonl", "--faults", kScenario + ".faults.json", "--json"});
+  const ProcessResult r =
+      Resilience({"compare", "--config", kSeedConfig, "--config", kRecommended, "--trace",
+                  kScenario + ".trace.jsonl", "--faults", kScenario + ".faults.json", "--json"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const nlohmann::json j = nlohmann::json::parse(r.out);
   ASSERT_EQ(j.size(), 2U);
@@ -117,9 +118,9 @@ TEST(CompareCli, ShowsTheSeedConfigurationFailingWhereTheRecommendedOneRecovers)
 
 TEST(CompareCli, PrintsATable) {
   const ProcessResult r =
-      RunProcess({OhfpBinary(), "resilience", "compare", "--config", kSeedConfig, "--config",
-                  kRecommended, "--label", "seed", "--label", "recommended", "--trace",
-                  kScenario + ".trace.jsonl", "--faults", kScenario + ".faults.json"});
+      Resilience({"compare", "--config", kSeedConfig, "--config", kRecommended, "--label", "seed",
+                  "--label", "recommended", "--trace", kScenario + ".trace.jsonl", "--faults",
+                  kScenario + ".faults.json"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_THAT(r.out, HasSubstr("recommended"));
   EXPECT_THAT(r.out, HasSubstr("breaker openings"));
@@ -132,9 +133,8 @@ TEST(CompareCli, ASmallBucketOpensTheSeedsBreakerAndTheLimiterWaitsInstead) {
   // (DescribeInstances: 5 tokens, 1 per second), as the chaos proxy's model serves them.
   const std::string burst = std::string(OHFP_SOURCE_DIR) + "/config/scenarios/describe-burst";
   const ProcessResult r =
-      RunProcess({OhfpBinary(), "resilience", "compare", "--config", kSeedConfig, "--config",
-                  burst + ".seed-with-limiter.json", "--trace", burst + ".trace.jsonl", "--server",
-                  burst + ".server.json", "--json"});
+      Resilience({"compare", "--config", kSeedConfig, "--config", burst + ".seed-with-limiter.json",
+                  "--trace", burst + ".trace.jsonl", "--server", burst + ".server.json", "--json"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const nlohmann::json j = nlohmann::json::parse(r.out);
   ASSERT_EQ(j.size(), 2U);
@@ -148,7 +148,7 @@ TEST(CompareCli, ASmallBucketOpensTheSeedsBreakerAndTheLimiterWaitsInstead) {
 }
 
 TEST(SimulateCli, PrintsWaitsForTokensAndRateChanges) {
-  TempDir dir;
+  ohfp::testing::TempDir dir;
   const std::string server =
       dir.Write("server.json",
                 R"({"buckets": {"b": {"capacity": 1, "refill_rate": 1, "background_rate": 0.5}},
@@ -162,8 +162,7 @@ TEST(SimulateCli, PrintsWaitsForTokensAndRateChanges) {
     trace += R"({"operation": "ec2_describe_instances"})"
              "\n";
   const ProcessResult r =
-      RunProcess({OhfpBinary(), "resilience", "simulate", "--config", config, "--server", server},
-                 {.stdin_text = trace});
+      Resilience({"simulate", "--config", config, "--server", server}, {.stdin_text = trace});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   std::set<std::string> kinds;
   for (const nlohmann::json& e : JsonLines(r.out)) kinds.insert(e["event"].get<std::string>());

@@ -21,10 +21,6 @@ namespace {
 using ohfp::testing::ScratchDir;
 
 namespace fs = std::filesystem;
-using aws::MapEnvironment;
-using std::chrono::milliseconds;
-using std::chrono::seconds;
-using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using Vars = std::map<std::string, std::string, std::less<>>;
@@ -46,7 +42,7 @@ LoadedConfig Load(const ScratchDir& dir, const std::string& ibm, const std::stri
   ConfigFiles files{.config = dir.path() / "config.json"};
   if (!ibm.empty()) files.ibm_config = dir.Write("awsprov_config.json", ibm);
   if (!own.empty()) dir.Write("config.json", own);
-  resilience::Result<LoadedConfig> loaded = LoadConfiguration(files, MapEnvironment(env));
+  resilience::Result<LoadedConfig> loaded = LoadConfiguration(files, aws::MapEnvironment(env));
   EXPECT_TRUE(loaded.ok()) << (loaded.ok() ? "" : loaded.error().message());
   return loaded.ok() ? std::move(*loaded) : LoadedConfig{};
 }
@@ -56,7 +52,7 @@ std::string Problems(const ScratchDir& dir, const std::string& ibm, const std::s
   ConfigFiles files{.config = dir.path() / "config.json"};
   if (!ibm.empty()) files.ibm_config = dir.Write("awsprov_config.json", ibm);
   if (!own.empty()) dir.Write("config.json", own);
-  resilience::Result<LoadedConfig> loaded = LoadConfiguration(files, MapEnvironment(env));
+  resilience::Result<LoadedConfig> loaded = LoadConfiguration(files, aws::MapEnvironment(env));
   EXPECT_FALSE(loaded.ok());
   return loaded.ok() ? "" : std::string(loaded.error().message());
 }
@@ -99,7 +95,7 @@ TEST(IbmConfig, IbmsExampleLoadsWithEveryKeyHonouredOrWarned) {
   EXPECT_EQ(c.config.provider.credential_file, "/home/aws/credentials");
   EXPECT_EQ(c.config.provider.proxy_host, "proxyhost");
   EXPECT_EQ(c.config.provider.proxy_port, 80);
-  EXPECT_EQ(c.config.provider.connection_timeout, milliseconds(10000));
+  EXPECT_EQ(c.config.provider.connection_timeout, std::chrono::milliseconds(10000));
   EXPECT_FALSE(c.config.logging.accept_propagated);
   EXPECT_EQ(c.config.resilience.retry.default_max_attempts, 4)
       << "0 retries of IBM's, each through the AWS SDK's 4 attempts";
@@ -118,13 +114,13 @@ TEST(IbmConfig, TheRemainingKeysMapOntoOhfpsSettings) {
       "ACCEPT_PROPAGATED_LOG_SETTING": true})",
                               "");
   EXPECT_EQ(c.config.provider.endpoint_url, "https://ec2.us-west-2.amazonaws.com:443");
-  EXPECT_EQ(c.config.provider.instance_pending_timeout, seconds(600));
+  EXPECT_EQ(c.config.provider.instance_pending_timeout, std::chrono::seconds(600));
   EXPECT_EQ(c.config.resilience.retry.default_max_attempts, 12);
   for (const char* op : {"ec2_describe_instances", "spot_fleet_describe_instances",
                          "ec2_describe_fleet_instances", "autoscaling_describe_groups"}) {
     const resilience::RetryOverrides& o = c.config.resilience.retry.operations.at(op);
     EXPECT_EQ(o.max_attempts, 8) << op;
-    EXPECT_EQ(o.base_delay, milliseconds(250)) << op;
+    EXPECT_EQ(o.base_delay, std::chrono::milliseconds(250)) << op;
   }
   EXPECT_TRUE(c.config.logging.accept_propagated);
   EXPECT_THAT(c.sources.warnings, IsEmpty());
@@ -197,7 +193,7 @@ TEST(IbmConfig, ConfigJsonsSectionsKeepIbmsDescribeSettingsTheyDoNotSet) {
       R"({"resilience": {"retry": {"operations": {"ec2_describe_instances": {"max_attempts": 2}}}}})");
   const auto& ops = c.config.resilience.retry.operations;
   EXPECT_EQ(ops.at("ec2_describe_instances").max_attempts, 2);
-  EXPECT_EQ(ops.at("ec2_describe_instances").base_delay, milliseconds(100));
+  EXPECT_EQ(ops.at("ec2_describe_instances").base_delay, std::chrono::milliseconds(100));
   EXPECT_EQ(ops.at("spot_fleet_describe").max_attempts, 12);
 }
 
@@ -245,8 +241,8 @@ TEST(IbmConfig, EveryEffectiveValueKnowsItsSourceAndEveryFileIsListedOnce) {
                "AWS_INSTANCE_PENDING_TIMEOUT_SEC": 300,
                "resilience": {"retry": {"default_base_delay": 0.5}}})",
                               {{"HF_LOGLEVEL", "LOG_ERR"}, {"AWS_CONNECTION_TIMEOUT_MS", "2000"}});
-  EXPECT_THAT(c.sources.files,
-              ElementsAre(dir.path() / "awsprov_config.json", dir.path() / "config.json"));
+  EXPECT_THAT(c.sources.files, ::testing::ElementsAre(dir.path() / "awsprov_config.json",
+                                                      dir.path() / "config.json"));
   const nlohmann::ordered_json origins = OriginsJson(PluginConfigToJson(c.config), c.sources);
   EXPECT_EQ(origins["provider.region"], "files[0] AWS_REGION");
   EXPECT_EQ(origins["provider.proxy_host"], "files[0] AWS_PROXY_HOST");
@@ -274,7 +270,7 @@ TEST(IbmConfig, AMissingIbmFileOrConfigJsonIsNoProblemAndNotListed) {
   EXPECT_EQ(c.sources.OriginOf("provider.region"), "default");
   resilience::Result<LoadedConfig> none = LoadConfiguration(
       {.ibm_config = dir.path() / "awsprov_config.json", .config = dir.path() / "config.json"},
-      MapEnvironment{});
+      aws::MapEnvironment{});
   ASSERT_TRUE(none.ok());
   EXPECT_THAT(none->sources.files, IsEmpty());
 }

@@ -22,7 +22,6 @@ namespace {
 namespace fs = std::filesystem;
 using ::testing::Contains;
 using ::testing::HasSubstr;
-using ::testing::IsEmpty;
 
 const fs::path kCorpus = fs::path(OHFP_SOURCE_DIR) / "tests" / "data" / "ibm";
 
@@ -71,7 +70,7 @@ TEST(IbmCorpus, WhatOhfpCannotHonourIsAWarningNamingIt) {
               ::testing::ElementsAre(HasSubstr("AWS_KEY_FILE: ohfp never connects to instances")));
   ASSERT_EQ(inst.files.warnings.size(), 1u);
   EXPECT_THAT(inst.files.warnings[0], HasSubstr("awsprov_templates.json is ignored"));
-  EXPECT_THAT(LoadDirectory("lsfaws").config.sources.warnings, IsEmpty());
+  EXPECT_THAT(LoadDirectory("lsfaws").config.sources.warnings, ::testing::IsEmpty());
 }
 
 TEST(IbmCorpus, IbmsValuesAreTheEffectiveOnes) {

@@ -16,19 +16,9 @@
 namespace ohfp::config {
 namespace {
 
-using model::AllocationStrategy;
-using model::Attribute;
-using model::PriceType;
-using model::ProviderApi;
 using model::Template;
-using model::Tenancy;
 using nlohmann::json;
-using resilience::ConfigProblem;
-using ::testing::ElementsAre;
 using ::testing::HasSubstr;
-using ::testing::IsEmpty;
-using ::testing::Pair;
-using ::testing::UnorderedElementsAre;
 
 constexpr const char* kRole = "arn:aws:iam::123456789012:role/aws-ec2-spot-fleet-tagging-role";
 
@@ -59,22 +49,22 @@ json IbmSpot() {
   return t;
 }
 
-std::vector<ConfigProblem> ProblemsOf(const json& t) {
-  std::vector<ConfigProblem> problems;
+std::vector<resilience::ConfigProblem> ProblemsOf(const json& t) {
+  std::vector<resilience::ConfigProblem> problems;
   (void)ReadTemplates({{"templates", {t}}}, problems);
   return problems;
 }
 
 Template Valid(const json& t) {
-  std::vector<ConfigProblem> problems;
+  std::vector<resilience::ConfigProblem> problems;
   const model::TemplateSet set = ReadTemplates({{"templates", {t}}}, problems);
-  EXPECT_THAT(problems, IsEmpty()) << FormatProblems(problems) << "\n" << t.dump(2);
+  EXPECT_THAT(problems, ::testing::IsEmpty()) << FormatProblems(problems) << "\n" << t.dump(2);
   return set.templates.empty() ? Template{} : set.templates.front();
 }
 
 // The one problem of `t`, without the "templates[0] (ID)." prefix: "field: message".
 std::string OnlyProblem(const json& t) {
-  const std::vector<ConfigProblem> problems = ProblemsOf(t);
+  const std::vector<resilience::ConfigProblem> problems = ProblemsOf(t);
   EXPECT_EQ(problems.size(), 1u) << FormatProblems(problems) << "\n" << t.dump(2);
   if (problems.empty()) return "";
   const std::string& path = problems.front().path;
@@ -97,11 +87,12 @@ json Without(json t, const std::string& key) {
 
 TEST(IbmTemplates, BareAttributesReadAsPairs) {
   const Template t = Valid(IbmOnDemand());
-  EXPECT_THAT(t.attributes,
-              UnorderedElementsAre(
-                  Attribute{"type", "String", "X86_64"}, Attribute{"ncpus", "Numeric", "1"},
-                  Attribute{"nram", "Numeric", "1024"}, Attribute{"rank", "Numeric", "0"},
-                  Attribute{"priceInfo", "String", "price:0.1,billingTimeUnitType:prorated_hour"}));
+  EXPECT_THAT(
+      t.attributes,
+      ::testing::UnorderedElementsAre(
+          model::Attribute{"type", "String", "X86_64"}, model::Attribute{"ncpus", "Numeric", "1"},
+          model::Attribute{"nram", "Numeric", "1024"}, model::Attribute{"rank", "Numeric", "0"},
+          model::Attribute{"priceInfo", "String", "price:0.1,billingTimeUnitType:prorated_hour"}));
   // Printed in the pair form, which HostFactory reads.
   const nlohmann::ordered_json printed = hostfactory::HostFactoryTemplateJson(t, 20);
   EXPECT_EQ(printed["attributes"]["ncpus"], nlohmann::ordered_json::array({"Numeric", "1"}));
@@ -113,10 +104,10 @@ TEST(IbmTemplates, BareNumbersAndCountedStringsAreNumeric) {
   t["attributes"] = {
       {"ncpus", "2"}, {"nram", 4096}, {"ncores", "1"}, {"weight", 0.5}, {"zone", "a"}};
   const Template read = Valid(t);
-  EXPECT_EQ(*read.FindAttribute("ncpus"), (Attribute{"ncpus", "Numeric", "2"}));
-  EXPECT_EQ(*read.FindAttribute("ncores"), (Attribute{"ncores", "Numeric", "1"}));
-  EXPECT_EQ(*read.FindAttribute("weight"), (Attribute{"weight", "Numeric", "0.5"}));
-  EXPECT_EQ(*read.FindAttribute("zone"), (Attribute{"zone", "String", "a"}));
+  EXPECT_EQ(*read.FindAttribute("ncpus"), (model::Attribute{"ncpus", "Numeric", "2"}));
+  EXPECT_EQ(*read.FindAttribute("ncores"), (model::Attribute{"ncores", "Numeric", "1"}));
+  EXPECT_EQ(*read.FindAttribute("weight"), (model::Attribute{"weight", "Numeric", "0.5"}));
+  EXPECT_EQ(*read.FindAttribute("zone"), (model::Attribute{"zone", "String", "a"}));
   t["attributes"]["ncpus"] = 0;
   EXPECT_EQ(OnlyProblem(t),
             "attributes.ncpus: must be a whole number above 0 (2, or [\"Numeric\", \"2\"]), got "
@@ -129,14 +120,15 @@ TEST(IbmTemplates, BareNumbersAndCountedStringsAreNumeric) {
 
 TEST(IbmTemplates, WithoutProviderApiOnDemandIsRunInstances) {
   const Template t = Valid(IbmOnDemand());
-  EXPECT_EQ(t.provider_api, ProviderApi::kRunInstances);
+  EXPECT_EQ(t.provider_api, model::ProviderApi::kRunInstances);
   EXPECT_TRUE(t.ibm_defaults);
-  EXPECT_EQ(Valid(Without(IbmOnDemand(), "priceType")).provider_api, ProviderApi::kRunInstances);
+  EXPECT_EQ(Valid(Without(IbmOnDemand(), "priceType")).provider_api,
+            model::ProviderApi::kRunInstances);
 }
 
 TEST(IbmTemplates, WithoutProviderApiSpotIsASpotFleetWithIbmsDefaults) {
   const Template t = Valid(Without(IbmSpot(), "spotFleetRequestExpiry"));
-  EXPECT_EQ(t.provider_api, ProviderApi::kSpotFleet);
+  EXPECT_EQ(t.provider_api, model::ProviderApi::kSpotFleet);
   EXPECT_EQ(t.fleet_role, kRole);
   EXPECT_EQ(t.spot_fleet_request_expiry, 30) << "IBM's default expiry";
   EXPECT_EQ(Valid(IbmSpot()).spot_fleet_request_expiry, 40);
@@ -149,7 +141,7 @@ TEST(IbmTemplates, HeterogeneousWithoutProviderApiIsASpotFleetWithNoOnDemandShar
   json t = With(IbmSpot(), "priceType", "heterogeneous");
   t["vmTypesOnDemand"] = {{"t2.medium", 1}};
   const Template read = Valid(t);
-  EXPECT_EQ(read.provider_api, ProviderApi::kSpotFleet);
+  EXPECT_EQ(read.provider_api, model::ProviderApi::kSpotFleet);
   EXPECT_EQ(read.percent_on_demand, 0) << "IBM's default percentOnDemand";
   EXPECT_EQ(Valid(With(t, "percentOnDemand", 30)).percent_on_demand, 30);
   // With an explicit API ohfp asks for the share (the APIs' own defaults differ).
@@ -166,7 +158,7 @@ TEST(IbmTemplates, SpotWithoutFleetRoleNamesTheKeysToAdd) {
   // Either key makes the template valid.
   json ec2_fleet = With(Without(Without(IbmSpot(), "fleetRole"), "spotFleetRequestExpiry"),
                         "providerApi", "EC2Fleet");
-  EXPECT_EQ(Valid(ec2_fleet).provider_api, ProviderApi::kEc2Fleet);
+  EXPECT_EQ(Valid(ec2_fleet).provider_api, model::ProviderApi::kEc2Fleet);
 }
 
 TEST(IbmTemplates, OnDemandWithSeveralTypesNamesTheKeyToAdd) {
@@ -188,10 +180,11 @@ TEST(IbmTemplates, AnInvalidPriceTypeGivesOneProblemWithoutGuessingTheApi) {
 
 TEST(IbmTemplates, InterruptibleSaysSpotOrOnDemand) {
   json spot = Without(IbmSpot(), "priceType");
-  EXPECT_EQ(Valid(With(spot, "interruptible", true)).price_type, PriceType::kSpot);
-  EXPECT_EQ(Valid(With(spot, "interruptible", "true")).provider_api, ProviderApi::kSpotFleet);
+  EXPECT_EQ(Valid(With(spot, "interruptible", true)).price_type, model::PriceType::kSpot);
+  EXPECT_EQ(Valid(With(spot, "interruptible", "true")).provider_api,
+            model::ProviderApi::kSpotFleet);
   EXPECT_EQ(Valid(With(Without(IbmOnDemand(), "priceType"), "interruptible", false)).price_type,
-            PriceType::kOnDemand);
+            model::PriceType::kOnDemand);
   EXPECT_EQ(OnlyProblem(With(IbmOnDemand(), "interruptible", true)),
             "interruptible: true contradicts priceType ondemand; set one of them");
   EXPECT_THAT(OnlyProblem(With(IbmOnDemand(), "interruptible", "yes")),
@@ -202,7 +195,7 @@ TEST(IbmTemplates, SpotPriceIsMaxSpotPriceAndMeansSpot) {
   json t = Without(IbmSpot(), "priceType");
   t["spotPrice"] = "0.04";
   const Template read = Valid(t);
-  EXPECT_EQ(read.price_type, PriceType::kSpot);
+  EXPECT_EQ(read.price_type, model::PriceType::kSpot);
   EXPECT_EQ(read.max_spot_price, "0.04");
   EXPECT_EQ(Valid(With(t, "maxSpotPrice", 0.04)).max_spot_price, "0.04");
   EXPECT_EQ(OnlyProblem(With(t, "maxSpotPrice", "0.05")),
@@ -245,9 +238,9 @@ TEST(IbmTemplates, PlacementGroupUnderEitherName) {
 }
 
 TEST(IbmTemplates, TenancyAndWhereAwsHasNoDedicatedHosts) {
-  EXPECT_EQ(Valid(With(IbmOnDemand(), "tenancy", "dedicated")).tenancy, Tenancy::kDedicated);
-  EXPECT_EQ(Valid(With(IbmOnDemand(), "tenancy", "host")).tenancy, Tenancy::kHost);
-  EXPECT_EQ(Valid(With(IbmSpot(), "tenancy", "dedicated")).tenancy, Tenancy::kDedicated);
+  EXPECT_EQ(Valid(With(IbmOnDemand(), "tenancy", "dedicated")).tenancy, model::Tenancy::kDedicated);
+  EXPECT_EQ(Valid(With(IbmOnDemand(), "tenancy", "host")).tenancy, model::Tenancy::kHost);
+  EXPECT_EQ(Valid(With(IbmSpot(), "tenancy", "dedicated")).tenancy, model::Tenancy::kDedicated);
   EXPECT_EQ(OnlyProblem(With(IbmOnDemand(), "tenancy", "Dedicated")),
             "tenancy: must be default, dedicated or host, got \"Dedicated\" (names are "
             "case-sensitive: did you mean \"dedicated\"?)");
@@ -335,7 +328,7 @@ TEST(IbmTemplates, OnDemandCapacityIsTheOnDemandBase) {
 TEST(IbmTemplates, PoolsCountMeansLowestPrice) {
   const Template t = Valid(Without(IbmSpot(), "allocationStrategy"));
   EXPECT_EQ(t.pools_count, 1);
-  EXPECT_EQ(t.allocation_strategy, AllocationStrategy::kLowestPrice)
+  EXPECT_EQ(t.allocation_strategy, model::AllocationStrategy::kLowestPrice)
       << "pools apply to lowest-price only";
   EXPECT_EQ(OnlyProblem(With(IbmSpot(), "allocationStrategy", "capacityOptimized")),
             "poolsCount: applies with allocationStrategy lowestPrice only (AWS spreads "
@@ -356,18 +349,18 @@ TEST(IbmTemplates, PoolsCountMeansLowestPrice) {
 
 TEST(IbmTemplates, AllocationStrategyOnDemand) {
   const Template t = Valid(With(IbmSpot(), "allocationStrategyOnDemand", "prioritized"));
-  EXPECT_EQ(t.on_demand_allocation_strategy, AllocationStrategy::kPrioritized);
-  EXPECT_EQ(model::OnDemandStrategyOf(t), AllocationStrategy::kPrioritized);
+  EXPECT_EQ(t.on_demand_allocation_strategy, model::AllocationStrategy::kPrioritized);
+  EXPECT_EQ(model::OnDemandStrategyOf(t), model::AllocationStrategy::kPrioritized);
   EXPECT_EQ(Valid(With(IbmSpot(), "allocationStrategyOnDemand", "lowest-price"))
                 .on_demand_allocation_strategy,
-            AllocationStrategy::kLowestPrice);
+            model::AllocationStrategy::kLowestPrice);
   EXPECT_EQ(OnlyProblem(With(IbmSpot(), "allocationStrategyOnDemand", "diversified")),
             "allocationStrategyOnDemand: must be lowestPrice or prioritized, got \"diversified\"");
   json ondemand =
       With(With(IbmOnDemand(), "providerApi", "EC2Fleet"), "allocationStrategy", "prioritized");
   EXPECT_EQ(Valid(With(ondemand, "allocationStrategyOnDemand", "prioritized"))
                 .on_demand_allocation_strategy,
-            AllocationStrategy::kPrioritized);
+            model::AllocationStrategy::kPrioritized);
   EXPECT_THAT(OnlyProblem(With(ondemand, "allocationStrategyOnDemand", "lowestPrice")),
               HasSubstr("allocationStrategyOnDemand: with priceType ondemand, allocationStrategy "
                         "is the on-demand strategy too"));
@@ -379,8 +372,8 @@ TEST(IbmTemplates, VmTypesOnDemandArePreferredForTheOnDemandPart) {
   json t = With(With(IbmSpot(), "priceType", "heterogeneous"), "percentOnDemand", 50);
   t["vmTypesOnDemand"] = {{"m5.large", 1}};
   const Template read = Valid(t);
-  EXPECT_THAT(read.vm_types_on_demand, ElementsAre(Pair("m5.large", 1.0)));
-  EXPECT_EQ(read.on_demand_allocation_strategy, AllocationStrategy::kPrioritized);
+  EXPECT_THAT(read.vm_types_on_demand, ::testing::ElementsAre(::testing::Pair("m5.large", 1.0)));
+  EXPECT_EQ(read.on_demand_allocation_strategy, model::AllocationStrategy::kPrioritized);
   EXPECT_THAT(OnlyProblem(With(t, "allocationStrategyOnDemand", "lowestPrice")),
               HasSubstr("allocationStrategyOnDemand: lowestPrice ignores vmTypesOnDemand"));
   json ondemand = With(With(IbmOnDemand(), "providerApi", "EC2Fleet"), "vmTypesOnDemand",
@@ -398,9 +391,9 @@ TEST(IbmTemplates, VmTypesPriorityNamesKnownTypes) {
   t.erase("allocationStrategy");
   t["vmTypesPriority"] = {{"a1.xlarge", 0}, {"t2.medium", 1}};
   const Template read = Valid(t);
-  EXPECT_EQ(read.allocation_strategy, AllocationStrategy::kCapacityOptimizedPrioritized)
+  EXPECT_EQ(read.allocation_strategy, model::AllocationStrategy::kCapacityOptimizedPrioritized)
       << "priorities count only with a prioritized strategy";
-  EXPECT_EQ(read.on_demand_allocation_strategy, AllocationStrategy::kPrioritized);
+  EXPECT_EQ(read.on_demand_allocation_strategy, model::AllocationStrategy::kPrioritized);
   EXPECT_EQ(OnlyProblem(With(t, "vmTypesPriority", json{{"c5.large", 0}})),
             "vmTypesPriority: names c5.large, which neither vmType, vmTypes nor vmTypesOnDemand "
             "names");

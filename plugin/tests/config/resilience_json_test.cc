@@ -8,26 +8,21 @@
 #include <regex>
 #include <sstream>
 
+#include "config_problems.h"
+#include "subprocess.h"
+
 namespace ohfp::config {
 namespace {
 
 using resilience::ConfigProblem;
 using std::chrono::seconds;
 using ::testing::IsEmpty;
-using ::testing::UnorderedElementsAre;
-
-std::string Slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 // The seed's example configuration as ohfp ships it: the one ```json block of the seed document
 // (docs/specification.md), copied unchanged into config/examples/seed-resilience.json.
 nlohmann::json SeedExample() {
   const std::string path = std::string(OHFP_SOURCE_DIR) + "/config/examples/seed-resilience.json";
-  const std::string text = Slurp(path);
+  const std::string text = testing::ReadFileText(path);
   EXPECT_FALSE(text.empty()) << "cannot read " << path;
   return nlohmann::json::parse(text);
 }
@@ -35,12 +30,6 @@ nlohmann::json SeedExample() {
 // The environment variable naming the seed document itself (resilience-patterns.md), which is not
 // part of the repository.
 constexpr const char* kSeedSpecVariable = "OHFP_SEED_SPEC";
-
-std::vector<std::string> Paths(const std::vector<ConfigProblem>& problems) {
-  std::vector<std::string> out;
-  for (const ConfigProblem& p : problems) out.push_back(p.path);
-  return out;
-}
 
 TEST(ResilienceJson, TheSeedsExampleLoadsUnchanged) {
   const nlohmann::json seed = SeedExample();
@@ -74,7 +63,7 @@ TEST(ResilienceJson, TheShippedCopyIsTheSeedsExample) {
                  << " is not set: not comparing config/examples/seed-resilience.json with the seed "
                     "document (set it to the path of resilience-patterns.md to compare)";
   }
-  const std::string doc = Slurp(spec);
+  const std::string doc = testing::ReadFileText(spec);
   ASSERT_FALSE(doc.empty()) << kSeedSpecVariable << "=" << spec << ": cannot read it";
   const std::regex block("```json\\n([\\s\\S]*?)```");
   std::smatch m;
@@ -86,7 +75,7 @@ TEST(ResilienceJson, TheShippedCopyIsTheSeedsExample) {
 
 TEST(ResilienceJson, TheRecommendedConfigurationIsValid) {
   const nlohmann::json j = nlohmann::json::parse(
-      Slurp(std::string(OHFP_SOURCE_DIR) + "/config/recommended-resilience.json"));
+      testing::ReadFileText(std::string(OHFP_SOURCE_DIR) + "/config/recommended-resilience.json"));
   std::vector<ConfigProblem> problems;
   const resilience::ResilienceConfig c =
       ReadResilienceConfig(j["resilience"], "resilience", problems);
@@ -118,17 +107,17 @@ TEST(ResilienceJson, EveryProblemIsReportedWithItsPath) {
   std::vector<ConfigProblem> problems;
   (void)ReadResilienceConfig(j, "resilience", problems);
   EXPECT_THAT(Paths(problems),
-              UnorderedElementsAre("resilience.circuit_breaker.enabled",
-                                   "resilience.circuit_breaker.default_failure_threshold",
-                                   "resilience.circuit_breaker.services.aws_ec2.reset_timout",
-                                   "resilience.circuit_breaker.services.aws_x",
-                                   "resilience.circuit_breaker.services.aws_ec2.failure_threshold",
-                                   "resilience.retry.default_jitter",
-                                   "resilience.retry.operations.ec2_run_instances.max_attempts",
-                                   "resilience.retry.quota.max_tokens",
-                                   "resilience.timeout.default_timeout",
-                                   "resilience.timeout.operations.spot_fleet_cancel",
-                                   "resilience.error_handling.log_retries", "resilience.extra"));
+              ::testing::UnorderedElementsAre(
+                  "resilience.circuit_breaker.enabled",
+                  "resilience.circuit_breaker.default_failure_threshold",
+                  "resilience.circuit_breaker.services.aws_ec2.reset_timout",
+                  "resilience.circuit_breaker.services.aws_x",
+                  "resilience.circuit_breaker.services.aws_ec2.failure_threshold",
+                  "resilience.retry.default_jitter",
+                  "resilience.retry.operations.ec2_run_instances.max_attempts",
+                  "resilience.retry.quota.max_tokens", "resilience.timeout.default_timeout",
+                  "resilience.timeout.operations.spot_fleet_cancel",
+                  "resilience.error_handling.log_retries", "resilience.extra"));
 }
 
 TEST(ResilienceJson, MessagesSayWhatIsWrong) {
@@ -230,7 +219,7 @@ TEST(ResilienceJson, RateLimiterProblemsAreReportedWithTheirPaths) {
                              "resilience", problems);
   EXPECT_THAT(
       Paths(problems),
-      UnorderedElementsAre(
+      ::testing::UnorderedElementsAre(
           "resilience.circuit_breaker.default_count_throttling", "resilience.rate_limiter.enabled",
           "resilience.rate_limiter.speed", "resilience.rate_limiter.buckets.new.refill_rate",
           "resilience.rate_limiter.buckets.x.burst", "resilience.rate_limiter.operations.b.buckets",

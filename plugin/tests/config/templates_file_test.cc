@@ -9,35 +9,22 @@
 #include <fstream>
 
 #include "config/plugin_config.h"
+#include "config_problems.h"
 #include "hostfactory/contract.h"
 #include "scratch_dir.h"
 
 namespace ohfp::config {
 namespace {
 
-using ohfp::testing::ScratchDir;
-
-using hostfactory::HostFactoryTemplateJson;
-using model::Attribute;
-using model::FleetType;
-using model::PriceType;
-using model::ProviderApi;
-using model::Template;
-using model::TemplateSet;
-
 namespace fs = std::filesystem;
 using nlohmann::json;
-using resilience::ConfigProblem;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
-using ::testing::IsEmpty;
-using ::testing::Pair;
-using ::testing::UnorderedElementsAre;
 
 // ---- Helpers ----
 
 // The template's allocation strategy as the templates file spells it, "" without one.
-std::string StrategyOf(const Template& t) {
+std::string StrategyOf(const model::Template& t) {
   return t.allocation_strategy ? std::string(model::AllocationStrategyName(*t.allocation_strategy))
                                : std::string();
 }
@@ -74,8 +61,8 @@ json WithApi(json t, const char* api) {
 }
 
 struct Read {
-  TemplateSet set;
-  std::vector<ConfigProblem> problems;
+  model::TemplateSet set;
+  std::vector<resilience::ConfigProblem> problems;
 };
 
 Read ReadList(const std::vector<json>& templates) {
@@ -86,27 +73,11 @@ Read ReadList(const std::vector<json>& templates) {
 
 Read ReadOne(const json& t) { return ReadList({t}); }
 
-std::vector<std::string> Paths(const std::vector<ConfigProblem>& problems) {
-  std::vector<std::string> out;
-  for (const ConfigProblem& p : problems) out.push_back(p.path);
-  return out;
-}
-
-// The message of the only problem at `path`.
-std::string MessageAt(const std::vector<ConfigProblem>& problems, const std::string& path) {
-  std::vector<std::string> found;
-  for (const ConfigProblem& p : problems) {
-    if (p.path == path) found.push_back(p.message);
-  }
-  EXPECT_EQ(found.size(), 1u) << "problems at " << path << ":\n" << FormatProblems(problems);
-  return found.empty() ? "" : found.front();
-}
-
 // The template, asserting that it read without problems.
-Template ReadValid(const json& t) {
+model::Template ReadValid(const json& t) {
   Read r = ReadOne(t);
-  EXPECT_THAT(r.problems, IsEmpty()) << FormatProblems(r.problems) << "\n" << t.dump(2);
-  return r.set.templates.empty() ? Template{} : r.set.templates.front();
+  EXPECT_THAT(r.problems, ::testing::IsEmpty()) << FormatProblems(r.problems) << "\n" << t.dump(2);
+  return r.set.templates.empty() ? model::Template{} : r.set.templates.front();
 }
 
 // The one problem the template has: "path: message".
@@ -123,7 +94,7 @@ fs::path ExampleTemplates() {
 // ---- Every field ----
 
 TEST(Templates, ReadsEveryField) {
-  const Template t = ReadValid(json::parse(R"({
+  const model::Template t = ReadValid(json::parse(R"({
       "templateId": "Mixed_C5-1",
       "maxNumber": 50,
       "attributes": {"type": ["String", "X86_64"], "ncpus": ["Numeric", "2"], "nram": ["Numeric", "8192"],
@@ -149,20 +120,23 @@ TEST(Templates, ReadsEveryField) {
       "fleetType": "maintain"})"));
   EXPECT_EQ(t.template_id, "Mixed_C5-1");
   EXPECT_EQ(t.max_number, 50);
-  EXPECT_THAT(t.attributes,
-              ElementsAre(Attribute{"ncores", "Numeric", "1"}, Attribute{"ncpus", "Numeric", "2"},
-                          Attribute{"nram", "Numeric", "8192"}, Attribute{"rank", "Numeric", "0.5"},
-                          Attribute{"type", "String", "X86_64"}, Attribute{"zone", "String", "a"}));
+  EXPECT_THAT(t.attributes, ElementsAre(model::Attribute{"ncores", "Numeric", "1"},
+                                        model::Attribute{"ncpus", "Numeric", "2"},
+                                        model::Attribute{"nram", "Numeric", "8192"},
+                                        model::Attribute{"rank", "Numeric", "0.5"},
+                                        model::Attribute{"type", "String", "X86_64"},
+                                        model::Attribute{"zone", "String", "a"}));
   EXPECT_EQ(t.image_id, "ami-0123456789abcdef0");
   EXPECT_THAT(t.subnet_ids, ElementsAre("subnet-0123456789abcdef0", "subnet-0fedcba9"));
-  EXPECT_THAT(t.vm_types,
-              ElementsAre(Pair("c5.2xlarge", 2.5), Pair("c5.xlarge", 1.0)));  // json sorts keys
+  EXPECT_THAT(t.vm_types, ElementsAre(::testing::Pair("c5.2xlarge", 2.5),
+                                      ::testing::Pair("c5.xlarge", 1.0)));  // json sorts keys
   EXPECT_EQ(t.vm_type, "c5.2xlarge");
-  EXPECT_EQ(t.price_type, PriceType::kHeterogeneous);
+  EXPECT_EQ(t.price_type, model::PriceType::kHeterogeneous);
   EXPECT_EQ(t.max_spot_price, "0.25");
   EXPECT_EQ(t.key_name, "symphony-key");
   EXPECT_THAT(t.security_group_ids, ElementsAre("sg-0123456789abcdef0", "sg-01234567"));
-  EXPECT_THAT(t.instance_tags, ElementsAre(Pair("project", "symphony"), Pair("team", "hpc")));
+  EXPECT_THAT(t.instance_tags,
+              ElementsAre(::testing::Pair("project", "symphony"), ::testing::Pair("team", "hpc")));
   EXPECT_EQ(t.instance_profile, "arn:aws:iam::123456789012:instance-profile/compute");
   EXPECT_EQ(t.user_data_script, "/opt/hf/user_data.sh");
   EXPECT_EQ(t.root_device_volume_size, 200);
@@ -172,25 +146,25 @@ TEST(Templates, ReadsEveryField) {
   EXPECT_EQ(t.spot_fleet_request_expiry, 45);
   EXPECT_EQ(t.percent_on_demand, 30);
   EXPECT_EQ(t.launch_template_id, "lt-0123456789abcdef0");
-  EXPECT_EQ(t.provider_api, ProviderApi::kSpotFleet);
-  EXPECT_EQ(t.fleet_type, FleetType::kMaintain);
+  EXPECT_EQ(t.provider_api, model::ProviderApi::kSpotFleet);
+  EXPECT_EQ(t.fleet_type, model::FleetType::kMaintain);
 }
 
 TEST(Templates, OptionalFieldsTakeTheirDefaults) {
-  const Template t = ReadValid(Minimal());
+  const model::Template t = ReadValid(Minimal());
   EXPECT_EQ(t.max_number, -1);
-  EXPECT_EQ(t.price_type, PriceType::kOnDemand);
-  EXPECT_EQ(t.provider_api, ProviderApi::kRunInstances);
-  EXPECT_EQ(t.fleet_type, FleetType::kRequest);
+  EXPECT_EQ(t.price_type, model::PriceType::kOnDemand);
+  EXPECT_EQ(t.provider_api, model::ProviderApi::kRunInstances);
+  EXPECT_EQ(t.fleet_type, model::FleetType::kRequest);
   // "type" defaults to String X86_64, first.
-  EXPECT_THAT(t.attributes,
-              ElementsAre(Attribute{"type", "String", "X86_64"}, Attribute{"ncpus", "Numeric", "2"},
-                          Attribute{"nram", "Numeric", "4096"}));
-  EXPECT_THAT(t.subnet_ids, IsEmpty());
-  EXPECT_THAT(t.vm_types, IsEmpty());
+  EXPECT_THAT(t.attributes, ElementsAre(model::Attribute{"type", "String", "X86_64"},
+                                        model::Attribute{"ncpus", "Numeric", "2"},
+                                        model::Attribute{"nram", "Numeric", "4096"}));
+  EXPECT_THAT(t.subnet_ids, ::testing::IsEmpty());
+  EXPECT_THAT(t.vm_types, ::testing::IsEmpty());
   EXPECT_EQ(t.vm_type, "c5.large");
-  EXPECT_THAT(t.security_group_ids, IsEmpty());
-  EXPECT_THAT(t.instance_tags, IsEmpty());
+  EXPECT_THAT(t.security_group_ids, ::testing::IsEmpty());
+  EXPECT_THAT(t.instance_tags, ::testing::IsEmpty());
   EXPECT_EQ(t.root_device_volume_size, std::nullopt);
   EXPECT_EQ(t.spot_fleet_request_expiry, std::nullopt);
   EXPECT_EQ(t.percent_on_demand, std::nullopt);
@@ -203,28 +177,28 @@ TEST(Templates, OptionalFieldsTakeTheirDefaults) {
 }
 
 TEST(Templates, NamesAreTheDocumentedSpellings) {
-  EXPECT_EQ(ProviderApiName(ProviderApi::kRunInstances), "RunInstances");
-  EXPECT_EQ(ProviderApiName(ProviderApi::kEc2Fleet), "EC2Fleet");
-  EXPECT_EQ(ProviderApiName(ProviderApi::kSpotFleet), "SpotFleet");
-  EXPECT_EQ(ProviderApiName(ProviderApi::kAsg), "ASG");
-  EXPECT_EQ(PriceTypeName(PriceType::kOnDemand), "ondemand");
-  EXPECT_EQ(PriceTypeName(PriceType::kSpot), "spot");
-  EXPECT_EQ(PriceTypeName(PriceType::kHeterogeneous), "heterogeneous");
-  EXPECT_EQ(FleetTypeName(FleetType::kInstant), "instant");
-  EXPECT_EQ(FleetTypeName(FleetType::kRequest), "request");
-  EXPECT_EQ(FleetTypeName(FleetType::kMaintain), "maintain");
+  EXPECT_EQ(ProviderApiName(model::ProviderApi::kRunInstances), "RunInstances");
+  EXPECT_EQ(ProviderApiName(model::ProviderApi::kEc2Fleet), "EC2Fleet");
+  EXPECT_EQ(ProviderApiName(model::ProviderApi::kSpotFleet), "SpotFleet");
+  EXPECT_EQ(ProviderApiName(model::ProviderApi::kAsg), "ASG");
+  EXPECT_EQ(PriceTypeName(model::PriceType::kOnDemand), "ondemand");
+  EXPECT_EQ(PriceTypeName(model::PriceType::kSpot), "spot");
+  EXPECT_EQ(PriceTypeName(model::PriceType::kHeterogeneous), "heterogeneous");
+  EXPECT_EQ(FleetTypeName(model::FleetType::kInstant), "instant");
+  EXPECT_EQ(FleetTypeName(model::FleetType::kRequest), "request");
+  EXPECT_EQ(FleetTypeName(model::FleetType::kMaintain), "maintain");
 }
 
 TEST(Templates, FindLooksUpTemplatesAndAttributes) {
   json second = Minimal();
   second["templateId"] = "T2";
   const Read r = ReadList({Minimal(), second});
-  ASSERT_THAT(r.problems, IsEmpty());
+  ASSERT_THAT(r.problems, ::testing::IsEmpty());
   ASSERT_NE(r.set.Find("T2"), nullptr);
   EXPECT_EQ(r.set.Find("T2"), &r.set.templates[1]);
   EXPECT_EQ(r.set.Find("t2"), nullptr);
   EXPECT_EQ(r.set.Find("T3"), nullptr);
-  const Template& t = r.set.templates[0];
+  const model::Template& t = r.set.templates[0];
   ASSERT_NE(t.FindAttribute("nram"), nullptr);
   EXPECT_EQ(t.FindAttribute("nram")->value, "4096");
   EXPECT_EQ(t.FindAttribute("ncores"), nullptr);
@@ -269,8 +243,8 @@ TEST(Templates, ProblemPathsNameTheTemplate) {
   unnamed["maxNumber"] = "x";
   const Read r = ReadList({t, unnamed});
   EXPECT_THAT(Paths(r.problems),
-              UnorderedElementsAre("templates[0] (T1).maxNumber", "templates[1].templateId",
-                                   "templates[1].maxNumber"));
+              ::testing::UnorderedElementsAre("templates[0] (T1).maxNumber",
+                                              "templates[1].templateId", "templates[1].maxNumber"));
 }
 
 // ---- maxNumber ----
@@ -297,7 +271,7 @@ TEST(Templates, MaxNumberIsMinusOneTo10000) {
 TEST(Templates, NcpusAndNramComeFromTheInstanceTypeWhenTheFileOmitsThem) {
   json t = Minimal();
   t.erase("attributes");
-  const Template read = ReadValid(t);  // ohfp reads them from DescribeInstanceTypes
+  const model::Template read = ReadValid(t);  // ohfp reads them from DescribeInstanceTypes
   ASSERT_NE(read.FindAttribute("type"), nullptr);
   EXPECT_EQ(read.FindAttribute("type")->value, "X86_64");
   EXPECT_EQ(read.FindAttribute("ncpus"), nullptr);
@@ -416,7 +390,7 @@ TEST(Templates, SubnetIdIsAStringOrAList) {
 TEST(Templates, SecurityGroupIdsIsAList) {
   json t = Minimal();
   t["securityGroupIds"] = json::array();
-  EXPECT_THAT(ReadValid(t).security_group_ids, IsEmpty());
+  EXPECT_THAT(ReadValid(t).security_group_ids, ::testing::IsEmpty());
   t["securityGroupIds"] = "sg-0123456789abcdef0";
   EXPECT_EQ(OnlyProblem(t),
             "templates[0] (T1).securityGroupIds: must be a list of strings, got a string");
@@ -463,8 +437,8 @@ TEST(Templates, VmTypeIsAnInstanceTypeName) {
 TEST(Templates, VmTypesMapsTypesToWeightsAboveZero) {
   json t = SpotFleet();
   t["vmTypes"] = {{"c5.large", 0.5}};
-  Template read = ReadValid(t);
-  EXPECT_THAT(read.vm_types, ElementsAre(Pair("c5.large", 0.5)));
+  model::Template read = ReadValid(t);
+  EXPECT_THAT(read.vm_types, ElementsAre(::testing::Pair("c5.large", 0.5)));
   EXPECT_EQ(read.vm_type, "c5.large");
   const std::vector<std::pair<json, std::string>> cases = {
       {json::object(), "templates[0] (T1).vmTypes: must name at least one instance type"},
@@ -530,21 +504,21 @@ TEST(Templates, PriceTypeProviderApiAndFleetTypeAreCaseSensitive) {
 }
 
 TEST(Templates, ReadsEachEnumeratedName) {
-  for (const auto& [name, api] :
-       {std::pair{"RunInstances", ProviderApi::kRunInstances},
-        std::pair{"EC2Fleet", ProviderApi::kEc2Fleet}, std::pair{"ASG", ProviderApi::kAsg}}) {
+  for (const auto& [name, api] : {std::pair{"RunInstances", model::ProviderApi::kRunInstances},
+                                  std::pair{"EC2Fleet", model::ProviderApi::kEc2Fleet},
+                                  std::pair{"ASG", model::ProviderApi::kAsg}}) {
     EXPECT_EQ(ReadValid(WithApi(Minimal(), name)).provider_api, api);
   }
-  EXPECT_EQ(ReadValid(SpotFleet()).provider_api, ProviderApi::kSpotFleet);
-  for (const auto& [name, type] :
-       {std::pair{"ondemand", PriceType::kOnDemand}, std::pair{"spot", PriceType::kSpot}}) {
+  EXPECT_EQ(ReadValid(SpotFleet()).provider_api, model::ProviderApi::kSpotFleet);
+  for (const auto& [name, type] : {std::pair{"ondemand", model::PriceType::kOnDemand},
+                                   std::pair{"spot", model::PriceType::kSpot}}) {
     json t = Minimal();
     t["priceType"] = name;
     EXPECT_EQ(ReadValid(t).price_type, type);
   }
-  for (const auto& [name, type] :
-       {std::pair{"instant", FleetType::kInstant}, std::pair{"request", FleetType::kRequest},
-        std::pair{"maintain", FleetType::kMaintain}}) {
+  for (const auto& [name, type] : {std::pair{"instant", model::FleetType::kInstant},
+                                   std::pair{"request", model::FleetType::kRequest},
+                                   std::pair{"maintain", model::FleetType::kMaintain}}) {
     json t = WithApi(Minimal(), "EC2Fleet");
     t["fleetType"] = name;
     EXPECT_EQ(ReadValid(t).fleet_type, type);
@@ -576,12 +550,13 @@ TEST(Templates, MaxSpotPriceIsAPositivePrice) {
 TEST(Templates, InstanceTagsParseKeyValuePairs) {
   json t = Minimal();
   t["instanceTags"] = " project = symphony ; team=hpc;formula=a=b; ;";
-  EXPECT_THAT(ReadValid(t).instance_tags, ElementsAre(Pair("project", "symphony"),
-                                                      Pair("team", "hpc"), Pair("formula", "a=b")));
+  EXPECT_THAT(ReadValid(t).instance_tags,
+              ElementsAre(::testing::Pair("project", "symphony"), ::testing::Pair("team", "hpc"),
+                          ::testing::Pair("formula", "a=b")));
   t["instanceTags"] = "empty=";
-  EXPECT_THAT(ReadValid(t).instance_tags, ElementsAre(Pair("empty", "")));
+  EXPECT_THAT(ReadValid(t).instance_tags, ElementsAre(::testing::Pair("empty", "")));
   t["instanceTags"] = "";
-  EXPECT_THAT(ReadValid(t).instance_tags, IsEmpty());
+  EXPECT_THAT(ReadValid(t).instance_tags, ::testing::IsEmpty());
   const std::vector<std::pair<std::string, std::string>> cases = {
       {"project", "\"project\" is not a key=value pair (expected \"key=value;key2=value2\")"},
       {"a=1;b", "\"b\" is not a key=value pair"},
@@ -602,7 +577,7 @@ TEST(Templates, InstanceTagsParseKeyValuePairs) {
   t["instanceTags"] = "a;b;c=1";
   const Read r = ReadOne(t);
   EXPECT_EQ(r.problems.size(), 2u);  // every malformed pair
-  EXPECT_THAT(r.set.templates[0].instance_tags, ElementsAre(Pair("c", "1")));
+  EXPECT_THAT(r.set.templates[0].instance_tags, ElementsAre(::testing::Pair("c", "1")));
 }
 
 TEST(Templates, InstanceProfileIsANameOrAnArn) {
@@ -810,7 +785,7 @@ TEST(Templates, FleetTypeBelongsToEc2FleetAndSpotFleet) {
       "templates[0] (T1).fleetType: SpotFleet has no instant type; use request or maintain (or "
       "EC2Fleet for instant)");
   t["fleetType"] = "maintain";
-  EXPECT_EQ(ReadValid(t).fleet_type, FleetType::kMaintain);
+  EXPECT_EQ(ReadValid(t).fleet_type, model::FleetType::kMaintain);
 }
 
 TEST(Templates, MaxSpotPriceNeedsSpotCapacity) {
@@ -865,7 +840,7 @@ TEST_P(TemplatesAllocationStrategy, AcceptsWhatTheApiAccepts) {
   t["allocationStrategy"] = c.given;
   Read r = ReadOne(t);
   if (c.stored != nullptr) {
-    EXPECT_THAT(r.problems, IsEmpty()) << FormatProblems(r.problems);
+    EXPECT_THAT(r.problems, ::testing::IsEmpty()) << FormatProblems(r.problems);
     ASSERT_EQ(r.set.templates.size(), 1u);
     EXPECT_EQ(StrategyOf(r.set.templates[0]), c.stored);
   } else {
@@ -943,8 +918,8 @@ TEST(Templates, AnInvalidProviderApiOrPriceTypeDoesNotCascade) {
   t["spotFleetRequestExpiry"] = 10;
   t["percentOnDemand"] = 10;
   const Read r = ReadOne(t);
-  EXPECT_THAT(Paths(r.problems),
-              UnorderedElementsAre("templates[0] (T1).providerApi", "templates[0] (T1).priceType"));
+  EXPECT_THAT(Paths(r.problems), ::testing::UnorderedElementsAre("templates[0] (T1).providerApi",
+                                                                 "templates[0] (T1).priceType"));
 }
 
 // ---- Every problem at once ----
@@ -966,7 +941,7 @@ TEST(Templates, EveryProblemInEveryTemplateIsReportedAtOnce) {
   c.erase("imageId");
   const Read r = ReadList({a, b, c, json(5)});
   EXPECT_THAT(Paths(r.problems),
-              UnorderedElementsAre(
+              ::testing::UnorderedElementsAre(
                   "templates[0] (T1).maxNumber", "templates[0] (T1).maxSpotPrice",
                   "templates[0] (T1).extra",
                   "templates[0] (T1).vmTypes",    // vmType and vmTypes
@@ -981,7 +956,7 @@ TEST(Templates, EveryProblemInEveryTemplateIsReportedAtOnce) {
 // ---- The file's shape ----
 
 TEST(Templates, TheFileIsAnObjectWithATemplatesArray) {
-  std::vector<ConfigProblem> problems;
+  std::vector<resilience::ConfigProblem> problems;
   (void)ReadTemplates(json::array(), problems);
   ASSERT_EQ(problems.size(), 1u);
   EXPECT_EQ(problems[0].path, "");
@@ -998,31 +973,32 @@ TEST(Templates, TheFileIsAnObjectWithATemplatesArray) {
   (void)ReadTemplates({{"templates", json::array()}, {"version", 2}}, problems);
   EXPECT_THAT(Paths(problems), ElementsAre("version"));
   problems.clear();
-  const TemplateSet empty = ReadTemplates({{"templates", json::array()}}, problems);
-  EXPECT_THAT(problems, IsEmpty());
-  EXPECT_THAT(empty.templates, IsEmpty());
+  const model::TemplateSet empty = ReadTemplates({{"templates", json::array()}}, problems);
+  EXPECT_THAT(problems, ::testing::IsEmpty());
+  EXPECT_THAT(empty.templates, ::testing::IsEmpty());
 }
 
 // ---- Loading files ----
 
 TEST(Templates, TheExampleLoadsWithOneTemplatePerProviderApi) {
-  resilience::Result<TemplateSet> set = LoadTemplates(ExampleTemplates());
+  resilience::Result<model::TemplateSet> set = LoadTemplates(ExampleTemplates());
   ASSERT_TRUE(set.ok()) << set.error().message();
-  std::vector<ProviderApi> apis;
-  for (const Template& t : set->templates) apis.push_back(t.provider_api);
-  EXPECT_THAT(apis, UnorderedElementsAre(ProviderApi::kRunInstances, ProviderApi::kEc2Fleet,
-                                         ProviderApi::kSpotFleet, ProviderApi::kAsg));
-  const Template* fleet = set->Find("Mixed-C5-EC2Fleet");
+  std::vector<model::ProviderApi> apis;
+  for (const model::Template& t : set->templates) apis.push_back(t.provider_api);
+  EXPECT_THAT(apis, ::testing::UnorderedElementsAre(
+                        model::ProviderApi::kRunInstances, model::ProviderApi::kEc2Fleet,
+                        model::ProviderApi::kSpotFleet, model::ProviderApi::kAsg));
+  const model::Template* fleet = set->Find("Mixed-C5-EC2Fleet");
   ASSERT_NE(fleet, nullptr);
-  EXPECT_EQ(fleet->fleet_type, FleetType::kInstant);
+  EXPECT_EQ(fleet->fleet_type, model::FleetType::kInstant);
   EXPECT_EQ(fleet->vm_type, "c5.xlarge");  // the first of vmTypes, in file order
-  const Template* spot = set->Find("Spot-C5-SpotFleet");
+  const model::Template* spot = set->Find("Spot-C5-SpotFleet");
   ASSERT_NE(spot, nullptr);
   EXPECT_EQ(StrategyOf(*spot), "capacity-optimized");
 }
 
 TEST(Templates, LoadKeepsTheFileOrderOfAttributesAndVmTypes) {
-  ScratchDir dir("templates");
+  ohfp::testing::ScratchDir dir("templates");
   const fs::path file = dir.Write("awsprov_templates.json", R"({"templates": [{
       "templateId": "Ordered", "providerApi": "EC2Fleet", "priceType": "spot",
       "attributes": {"nram": ["Numeric", "4096"], "type": ["String", "X86_64"], "ncpus": ["Numeric", "2"],
@@ -1030,16 +1006,17 @@ TEST(Templates, LoadKeepsTheFileOrderOfAttributesAndVmTypes) {
       "imageId": "ami-0123456789abcdef0",
       "vmTypes": {"m5.xlarge": 2, "c5.large": 1, "r5.large": 1},
       "allocationStrategy": "capacity-optimized-prioritized"}]})");
-  resilience::Result<TemplateSet> set = LoadTemplates(file);
+  resilience::Result<model::TemplateSet> set = LoadTemplates(file);
   ASSERT_TRUE(set.ok()) << set.error().message();
-  const Template& t = set->templates.at(0);
+  const model::Template& t = set->templates.at(0);
   std::vector<std::string> names;
-  for (const Attribute& a : t.attributes) names.push_back(a.name);
+  for (const model::Attribute& a : t.attributes) names.push_back(a.name);
   EXPECT_THAT(names, ElementsAre("nram", "type", "ncpus", "zeta", "alpha"));
   EXPECT_THAT(t.vm_types,
-              ElementsAre(Pair("m5.xlarge", 2.0), Pair("c5.large", 1.0), Pair("r5.large", 1.0)));
+              ElementsAre(::testing::Pair("m5.xlarge", 2.0), ::testing::Pair("c5.large", 1.0),
+                          ::testing::Pair("r5.large", 1.0)));
   EXPECT_EQ(t.vm_type, "m5.xlarge");
-  const nlohmann::ordered_json out = HostFactoryTemplateJson(t, 3);
+  const nlohmann::ordered_json out = hostfactory::HostFactoryTemplateJson(t, 3);
   EXPECT_EQ(
       out["attributes"].dump(),
       R"({"nram":["Numeric","4096"],"type":["String","X86_64"],"ncpus":["Numeric","2"],"zeta":["String","z"],)"
@@ -1048,8 +1025,8 @@ TEST(Templates, LoadKeepsTheFileOrderOfAttributesAndVmTypes) {
 }
 
 TEST(Templates, AMissingFileIsAnError) {
-  ScratchDir dir("templates");
-  resilience::Result<TemplateSet> set = LoadTemplates(dir.path() / "awsprov_templates.json");
+  ohfp::testing::ScratchDir dir("templates");
+  resilience::Result<model::TemplateSet> set = LoadTemplates(dir.path() / "awsprov_templates.json");
   ASSERT_FALSE(set.ok());
   EXPECT_EQ(set.error().kind(), resilience::ErrorKind::kValidation);
   EXPECT_EQ(set.error().code(), "missing_templates");
@@ -1059,33 +1036,22 @@ TEST(Templates, AMissingFileIsAnError) {
 // Issue 11's findings where the templates file is parsed (see contract_test and
 // plugin_config_test): one problem, exit 2, a message that says where and prints as JSON.
 TEST(Templates, HostileFilesAreOneProblemThatSaysWhere) {
-  ScratchDir dir("templates");
-  const struct {
-    std::string content;
-    std::string says;
-  } cases[] = {
-      {"{\"templates\": [{\"templateId\": \"\xc3\"}]}", "is not valid JSON (line 1, column"},
-      {"{\"templates\": [{\"templateId\": \"a\", \"maxNumber\": 1e400}]}",
-       "has a number beyond the range of a double (line 1, column 49): 1e400"},
-      {"{\"templates\": [{\"attributes\": {\"ncpus\": " + std::string(1000, '[') +
-           std::string(1000, ']') + "}}]}",
-       "nests arrays and objects deeper than 64 levels (line 1, column 101)"},
-  };
-  for (const auto& c : cases) {
-    const fs::path file = dir.Write("awsprov_templates.json", c.content);
-    resilience::Result<TemplateSet> set = LoadTemplates(file);
-    ASSERT_FALSE(set.ok()) << c.content.substr(0, 80);
-    EXPECT_EQ(set.error().kind(), resilience::ErrorKind::kValidation);
-    EXPECT_THAT(std::string(set.error().message()), HasSubstr(c.says));
-    EXPECT_NO_THROW(static_cast<void>(hostfactory::ErrorJson(set.error().message()).dump()));
-  }
+  ExpectEachRefused(
+      ohfp::testing::ScratchDir("templates"), "awsprov_templates.json",
+      {{"{\"templates\": [{\"templateId\": \"\xc3\"}]}", "is not valid JSON (line 1, column"},
+       {"{\"templates\": [{\"templateId\": \"a\", \"maxNumber\": 1e400}]}",
+        "has a number beyond the range of a double (line 1, column 49): 1e400"},
+       {"{\"templates\": [{\"attributes\": {\"ncpus\": " + std::string(1000, '[') +
+            std::string(1000, ']') + "}}]}",
+        "nests arrays and objects deeper than 64 levels (line 1, column 101)"}},
+      [](const fs::path& file) { return LoadTemplates(file); });
 }
 
 TEST(Templates, AFileThatIsNotJsonIsOneProblemWithLineAndColumn) {
-  ScratchDir dir("templates");
+  ohfp::testing::ScratchDir dir("templates");
   const fs::path file =
       dir.Write("awsprov_templates.json", "{\"templates\": [\n  {\"templateId\": 'x'}\n]}");
-  resilience::Result<TemplateSet> set = LoadTemplates(file);
+  resilience::Result<model::TemplateSet> set = LoadTemplates(file);
   ASSERT_FALSE(set.ok());
   EXPECT_EQ(set.error().code(), "invalid_templates");
   EXPECT_THAT(std::string(set.error().message()),
@@ -1094,14 +1060,14 @@ TEST(Templates, AFileThatIsNotJsonIsOneProblemWithLineAndColumn) {
 }
 
 TEST(Templates, LoadReportsEveryProblemOnePerLine) {
-  ScratchDir dir("templates");
+  ohfp::testing::ScratchDir dir("templates");
   json a = Minimal();
   a["maxNumber"] = -2;
   json b = Minimal();
   b["templateId"] = "T2";
   b["vmType"] = "big";
   const fs::path file = dir.Write("t.json", json({{"templates", {a, b}}}).dump());
-  resilience::Result<TemplateSet> set = LoadTemplates(file);
+  resilience::Result<model::TemplateSet> set = LoadTemplates(file);
   ASSERT_FALSE(set.ok());
   EXPECT_EQ(std::string(set.error().message()),
             file.string() +
@@ -1112,8 +1078,8 @@ TEST(Templates, LoadReportsEveryProblemOnePerLine) {
 }
 
 TEST(Templates, ADirectoryIsNotATemplatesFile) {
-  ScratchDir dir("templates");
-  resilience::Result<TemplateSet> set = LoadTemplates(dir.path());
+  ohfp::testing::ScratchDir dir("templates");
+  resilience::Result<model::TemplateSet> set = LoadTemplates(dir.path());
   ASSERT_FALSE(set.ok());
   EXPECT_THAT(std::string(set.error().message()), HasSubstr("is a directory"));
 }
@@ -1127,7 +1093,7 @@ TEST(Templates, HostFactoryJsonHasTheContractsFieldsFirst) {
                      {"ncpus", {"Numeric", "2"}},
                      {"nram", {"Numeric", "4096"}},
                      {"ncores", {"Numeric", "1"}}};
-  const nlohmann::ordered_json j = HostFactoryTemplateJson(ReadValid(t), 8);
+  const nlohmann::ordered_json j = hostfactory::HostFactoryTemplateJson(ReadValid(t), 8);
   std::vector<std::string> keys;
   for (auto it = j.begin(); it != j.end(); ++it) keys.push_back(it.key());
   EXPECT_THAT(keys, ElementsAre("templateId", "maxNumber", "availableNumber", "attributes",
@@ -1144,7 +1110,7 @@ TEST(Templates, HostFactoryJsonHasTheContractsFieldsFirst) {
 }
 
 TEST(Templates, HostFactoryJsonShowsTheDefaultTypeAttribute) {
-  const nlohmann::ordered_json j = HostFactoryTemplateJson(ReadValid(Minimal()), -1);
+  const nlohmann::ordered_json j = hostfactory::HostFactoryTemplateJson(ReadValid(Minimal()), -1);
   EXPECT_EQ(j["attributes"].dump(),
             R"({"type":["String","X86_64"],"ncpus":["Numeric","2"],"nram":["Numeric","4096"]})");
   EXPECT_EQ(j["maxNumber"], -1);
@@ -1153,18 +1119,21 @@ TEST(Templates, HostFactoryJsonShowsTheDefaultTypeAttribute) {
 TEST(Templates, HostFactoryJsonWritesSubnetsAsGivenAndFleetTypeForFleetsOnly) {
   json t = Minimal();
   t["subnetId"] = {"subnet-aaaaaaaa"};
-  EXPECT_EQ(HostFactoryTemplateJson(ReadValid(t), 0)["subnetId"], "subnet-aaaaaaaa");
+  EXPECT_EQ(hostfactory::HostFactoryTemplateJson(ReadValid(t), 0)["subnetId"], "subnet-aaaaaaaa");
   t["subnetId"] = {"subnet-aaaaaaaa", "subnet-bbbbbbbb"};
-  EXPECT_EQ(HostFactoryTemplateJson(ReadValid(t), 0)["subnetId"],
+  EXPECT_EQ(hostfactory::HostFactoryTemplateJson(ReadValid(t), 0)["subnetId"],
             nlohmann::ordered_json::array({"subnet-aaaaaaaa", "subnet-bbbbbbbb"}));
-  EXPECT_FALSE(HostFactoryTemplateJson(ReadValid(t), 0).contains("fleetType"));
-  EXPECT_FALSE(HostFactoryTemplateJson(ReadValid(WithApi(t, "ASG")), 0).contains("fleetType"));
-  EXPECT_EQ(HostFactoryTemplateJson(ReadValid(WithApi(t, "EC2Fleet")), 0)["fleetType"], "request");
-  EXPECT_EQ(HostFactoryTemplateJson(ReadValid(SpotFleet()), 0)["fleetType"], "request");
+  EXPECT_FALSE(hostfactory::HostFactoryTemplateJson(ReadValid(t), 0).contains("fleetType"));
+  EXPECT_FALSE(
+      hostfactory::HostFactoryTemplateJson(ReadValid(WithApi(t, "ASG")), 0).contains("fleetType"));
+  EXPECT_EQ(hostfactory::HostFactoryTemplateJson(ReadValid(WithApi(t, "EC2Fleet")), 0)["fleetType"],
+            "request");
+  EXPECT_EQ(hostfactory::HostFactoryTemplateJson(ReadValid(SpotFleet()), 0)["fleetType"],
+            "request");
 }
 
 TEST(Templates, HostFactoryJsonReadsBackToTheSameTemplate) {
-  resilience::Result<TemplateSet> set = LoadTemplates(ExampleTemplates());
+  resilience::Result<model::TemplateSet> set = LoadTemplates(ExampleTemplates());
   ASSERT_TRUE(set.ok()) << set.error().message();
   json everything = json::parse(R"({
       "templateId": "All", "maxNumber": 5,
@@ -1176,23 +1145,26 @@ TEST(Templates, HostFactoryJsonReadsBackToTheSameTemplate) {
       "instanceProfile": "compute", "userDataScript": "/opt/u.sh", "rootDeviceVolumeSize": 30,
       "volumeType": "gp2", "fleetRole": "arn:aws:iam::123456789012:role/f", "allocationStrategy": "diversified",
       "spotFleetRequestExpiry": 60, "providerApi": "SpotFleet", "fleetType": "maintain"})");
-  std::vector<Template> originals = set->templates;
+  std::vector<model::Template> originals = set->templates;
   originals.push_back(ReadValid(everything));
   // Printed, written to a file and loaded again (which keeps the order of attributes and vmTypes).
   nlohmann::ordered_json file = {{"templates", nlohmann::ordered_json::array()}};
-  for (const Template& original : originals) {
-    nlohmann::ordered_json printed = HostFactoryTemplateJson(original, 7);
+  for (const model::Template& original : originals) {
+    nlohmann::ordered_json printed = hostfactory::HostFactoryTemplateJson(original, 7);
     printed.erase("availableNumber");
     file["templates"].push_back(printed);
   }
-  ScratchDir dir("templates");
-  resilience::Result<TemplateSet> again = LoadTemplates(dir.Write("again.json", file.dump(2)));
+  ohfp::testing::ScratchDir dir("templates");
+  resilience::Result<model::TemplateSet> again =
+      LoadTemplates(dir.Write("again.json", file.dump(2)));
   ASSERT_TRUE(again.ok()) << again.error().message();
   ASSERT_EQ(again->templates.size(), originals.size());
   for (std::size_t i = 0; i < originals.size(); ++i) {
-    const Template& a = again->templates[i];
-    const Template& o = originals[i];
-    EXPECT_EQ(HostFactoryTemplateJson(a, 7), HostFactoryTemplateJson(o, 7)) << o.template_id;
+    const model::Template& a = again->templates[i];
+    const model::Template& o = originals[i];
+    EXPECT_EQ(hostfactory::HostFactoryTemplateJson(a, 7),
+              hostfactory::HostFactoryTemplateJson(o, 7))
+        << o.template_id;
     EXPECT_EQ(a.attributes, o.attributes);
     EXPECT_EQ(a.vm_types, o.vm_types);
     EXPECT_EQ(a.vm_type, o.vm_type);
@@ -1202,7 +1174,7 @@ TEST(Templates, HostFactoryJsonReadsBackToTheSameTemplate) {
     EXPECT_EQ(a.fleet_type, o.fleet_type);
   }
   // Every field of the everything-template is printed.
-  const nlohmann::ordered_json printed = HostFactoryTemplateJson(originals.back(), 7);
+  const nlohmann::ordered_json printed = hostfactory::HostFactoryTemplateJson(originals.back(), 7);
   for (auto it = everything.begin(); it != everything.end(); ++it) {
     EXPECT_TRUE(printed.contains(it.key())) << it.key();
   }

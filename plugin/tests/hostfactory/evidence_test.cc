@@ -10,14 +10,8 @@
 namespace ohfp::hostfactory {
 namespace {
 
-using resilience::Error;
-using resilience::ErrorKind;
-using std::chrono::seconds;
-using ::testing::Contains;
-using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
-using testing::ServiceTest;
 using ::testing::SizeIs;
 
 std::vector<model::Tag> TagsOf(const std::string& request_id, const std::string& installation) {
@@ -26,7 +20,7 @@ std::vector<model::Tag> TagsOf(const std::string& request_id, const std::string&
           {"ohfp:installation", installation}};
 }
 
-class EvidenceTest : public ServiceTest {
+class EvidenceTest : public testing::ServiceTest {
  protected:
   std::vector<MachineRef> Held(const std::string& id) {
     std::vector<MachineRef> held;
@@ -39,10 +33,10 @@ class EvidenceTest : public ServiceTest {
   std::string UnconfirmedRequest() {
     cloud_.NextLaunch(
         [](const provider::LaunchSpec&) -> resilience::Result<provider::LaunchOutcome> {
-          return Error(ErrorKind::kTimeout, "timeout", "no answer");
+          return resilience::Error(resilience::ErrorKind::kTimeout, "timeout", "no answer");
         });
     const std::string id = Request(1);
-    clock_.Advance(seconds(601));
+    clock_.Advance(std::chrono::seconds(601));
     const CommandResult r = MakeService({2, "poller"})->GetRequestStatus({id});
     EXPECT_EQ(r.output["requests"][0]["status"], "complete_with_error") << r.output.dump();
     EXPECT_THAT(cloud_.launches, SizeIs(1));
@@ -70,7 +64,7 @@ TEST_F(EvidenceTest, TwoInstallationsWithOneProviderNameNeverTouchEachOthersMach
                           .is_alive = [](const model::ProcessIdentity&) { return true; }},
       Options());
   for (int round = 0; round < 3; ++round) {
-    clock_.Advance(seconds(1000));
+    clock_.Advance(std::chrono::seconds(1000));
     b.Housekeeping(/*force=*/true);
     const SweepReport dry = b.Sweep(/*dry_run=*/true);
     EXPECT_TRUE(dry.ran);
@@ -98,9 +92,9 @@ TEST_F(EvidenceTest, AnAbandonedRequestsLateInstanceIsTerminatedOnlyPastTheMinim
   cloud_.Plant("i-late", TagsOf(id, "inst-a"), "running", clock_.SystemNow());
   service_->Housekeeping(/*force=*/true);
   EXPECT_THAT(cloud_.released, IsEmpty()) << "younger than the sweep's minimum age";
-  clock_.Advance(seconds(901));
+  clock_.Advance(std::chrono::seconds(901));
   service_->Housekeeping(/*force=*/true);
-  EXPECT_THAT(cloud_.released, ElementsAre("i-late"));
+  EXPECT_THAT(cloud_.released, ::testing::ElementsAre("i-late"));
 }
 
 TEST_F(EvidenceTest, ASweepOnAStoreThatCannotBeReadTerminatesNothing) {
@@ -135,7 +129,7 @@ TEST_F(EvidenceTest, AMachineMissingFromListingsFailsOnlyWhenADescribeByIdSaysIt
   const std::string id = Request(2);
   const std::string first = cloud_.instances().begin()->first;
   cloud_.ListNothing(true);
-  clock_.Advance(seconds(301));
+  clock_.Advance(std::chrono::seconds(301));
   nlohmann::ordered_json s = Status(id);
   EXPECT_EQ(s["status"], "running") << "both still exist: a describe by id finds them";
   for (const auto& m : s["machines"]) EXPECT_EQ(m["result"], "executing");
@@ -154,8 +148,9 @@ TEST_F(EvidenceTest, AMachineMissingFromListingsFailsOnlyWhenADescribeByIdSaysIt
 TEST_F(EvidenceTest, ADescribeByIdThatFailsProvesNothing) {
   const std::string id = Request(1);
   cloud_.ListNothing(true);
-  cloud_.FailLookups(Error(ErrorKind::kTransient, "Unavailable", "try later"));
-  clock_.Advance(seconds(301));
+  cloud_.FailLookups(
+      resilience::Error(resilience::ErrorKind::kTransient, "Unavailable", "try later"));
+  clock_.Advance(std::chrono::seconds(301));
   const nlohmann::ordered_json s = Status(id);
   EXPECT_EQ(s["status"], "running");
   EXPECT_EQ(s["machines"][0]["result"], "executing");
@@ -172,7 +167,7 @@ TEST_F(EvidenceTest, GetReturnRequestsReportsOnlyMachinesTheCloudSaysAreGone) {
   cloud_.Purge(held[0].machine_id);
   r = service_->GetReturnRequests(held);
   EXPECT_THAT(r.output["requests"], IsEmpty()) << "known for less than the grace";
-  clock_.Advance(seconds(301));
+  clock_.Advance(std::chrono::seconds(301));
   r = service_->GetReturnRequests(held);
   ASSERT_THAT(r.output["requests"], SizeIs(1));
   EXPECT_EQ(r.output["requests"][0]["machine"], held[0].name);
@@ -223,8 +218,8 @@ TEST_F(EvidenceTest, AnUnknownRequestIdWhoseInstancesLiveMeansALostStore) {
 
 TEST_F(EvidenceTest, AnErrorCodeOhfpHasNoNameForEndsTheRequestAtOnceAfterOneLaunch) {
   cloud_.NextLaunch([](const provider::LaunchSpec&) -> resilience::Result<provider::LaunchOutcome> {
-    return Error(ErrorKind::kUnknown, "InvalidParameterValue.NoSuchProfile",
-                 "Invalid IAM Instance Profile name")
+    return resilience::Error(resilience::ErrorKind::kUnknown, "InvalidParameterValue.NoSuchProfile",
+                             "Invalid IAM Instance Profile name")
         .WithHttpStatus(400);
   });
   const CommandResult r = service_->RequestMachines({"OnDemand-C5", 3});
@@ -243,7 +238,8 @@ TEST_F(EvidenceTest, AnErrorCodeOhfpHasNoNameForEndsTheRequestAtOnceAfterOneLaun
 
 TEST_F(EvidenceTest, AThrottledLaunchIsSentAgainWithTheSameTokenNotFailed) {
   cloud_.NextLaunch([](const provider::LaunchSpec&) -> resilience::Result<provider::LaunchOutcome> {
-    return Error(ErrorKind::kThrottled, "RequestLimitExceeded", "Request limit exceeded.")
+    return resilience::Error(resilience::ErrorKind::kThrottled, "RequestLimitExceeded",
+                             "Request limit exceeded.")
         .WithHttpStatus(503);
   });
   const CommandResult r = service_->RequestMachines({"OnDemand-C5", 2});

@@ -10,17 +10,10 @@
 namespace ohfp::hostfactory {
 namespace {
 
-using resilience::Error;
-using resilience::ErrorKind;
-using std::chrono::seconds;
 using ::testing::Contains;
 using ::testing::HasSubstr;
-using ::testing::IsEmpty;
-using ::testing::Not;
-using testing::ServiceTest;
-using ::testing::SizeIs;
 
-class IbmServiceTest : public ServiceTest {
+class IbmServiceTest : public testing::ServiceTest {
  protected:
   // A template that sizes its root volume.
   void AddSizedRoot(const std::string& id, const std::string& image) {
@@ -64,7 +57,8 @@ TEST_F(IbmServiceTest, ATemplateThatCannotBeSizedIsLeftOutNamedAndTheCommandFail
 TEST_F(IbmServiceTest, WhenDescribeInstanceTypesFailsOnlyTemplatesThatSizeThemselvesArePrinted) {
   templates_.templates[1].attributes.push_back({"ncpus", "Numeric", "4"});
   templates_.templates[1].attributes.push_back({"nram", "Numeric", "8192"});
-  cloud_.instance_type_error = Error(ErrorKind::kThrottled, "RequestLimitExceeded", "slow down");
+  cloud_.instance_type_error =
+      resilience::Error(resilience::ErrorKind::kThrottled, "RequestLimitExceeded", "slow down");
   const CommandResult r = service_->GetAvailableTemplates();
   EXPECT_EQ(r.exit_code, kExitFailed);
   EXPECT_THAT(Ids(r.output["templates"]), ::testing::ElementsAre("Zones"));
@@ -95,7 +89,7 @@ TEST_F(IbmServiceTest, TheRootVolumeGoesToTheImagesOwnRootDeviceReadOncePerImage
   ASSERT_EQ(RequestOf("Ubuntu").exit_code, kExitOk);
   ASSERT_EQ(RequestOf("AmazonLinux").exit_code, kExitOk);
   ASSERT_EQ(RequestOf("Ubuntu").exit_code, kExitOk);
-  ASSERT_THAT(cloud_.launches, SizeIs(3));
+  ASSERT_THAT(cloud_.launches, ::testing::SizeIs(3));
   EXPECT_EQ(cloud_.launches[0].image_id, "ami-0000000a");
   EXPECT_EQ(cloud_.launches[0].root_device_name, "/dev/sda1");
   EXPECT_EQ(cloud_.launches[1].root_device_name, "/dev/xvda");
@@ -116,11 +110,12 @@ TEST_F(IbmServiceTest, AnImageThatCannotBeDescribedRequestsNothing) {
   EXPECT_THAT(r.output["message"].get<std::string>(), HasSubstr("nothing was requested"));
   EXPECT_FALSE(r.output.contains("requestId"));
   cloud_.images["ami-0000dead"] = "/dev/sda1";
-  cloud_.image_error = Error(ErrorKind::kThrottled, "RequestLimitExceeded", "slow down");
+  cloud_.image_error =
+      resilience::Error(resilience::ErrorKind::kThrottled, "RequestLimitExceeded", "slow down");
   r = RequestOf("Gone");
   EXPECT_EQ(r.exit_code, kExitFailed);
   EXPECT_THAT(r.output["message"].get<std::string>(), HasSubstr("RequestLimitExceeded"));
-  EXPECT_THAT(cloud_.launches, IsEmpty()) << "never a guessed device";
+  EXPECT_THAT(cloud_.launches, ::testing::IsEmpty()) << "never a guessed device";
   EXPECT_EQ(RequestsInStore(), 0);
 }
 
@@ -135,7 +130,8 @@ TEST_F(IbmServiceTest, ARequestRecordsItsImageAndASendAgainLaunchesThatOne) {
   AddSizedRoot("Sized", "ami-12345678");
   cloud_.images["ami-0000000c"] = "/dev/sda1";
   cloud_.NextLaunch([](const provider::LaunchSpec&) -> resilience::Result<provider::LaunchOutcome> {
-    return Error(ErrorKind::kTimeout, "timeout", "no answer before the deadline");
+    return resilience::Error(resilience::ErrorKind::kTimeout, "timeout",
+                             "no answer before the deadline");
   });
   const CommandResult r = RequestOf("Sized");
   ASSERT_EQ(r.exit_code, kExitOk) << r.output.dump();
@@ -145,7 +141,7 @@ TEST_F(IbmServiceTest, ARequestRecordsItsImageAndASendAgainLaunchesThatOne) {
   templates_.templates.back().image_id = "ami-0000000c";
   alive_.clear();
   (void)MakeService({9, "later"})->GetRequestStatus({id});
-  ASSERT_THAT(cloud_.launches, SizeIs(2));
+  ASSERT_THAT(cloud_.launches, ::testing::SizeIs(2));
   EXPECT_EQ(cloud_.launches[1].image_id, "ami-12345678");
   EXPECT_EQ(cloud_.launches[1].root_device_name, "/dev/xvda");
   EXPECT_EQ(cloud_.launches[1].client_token, cloud_.launches[0].client_token);
@@ -168,11 +164,11 @@ TEST_F(IbmServiceTest, AnSsmParameterIsResolvedRecordedAndCachedForTheTtl) {
   // AWS publishes a new image: within the TTL (300 s) requests keep the cached value.
   cloud_.parameters[path] = "ami-0aaaaaaaaaaaaaaaa";
   cloud_.images["ami-0aaaaaaaaaaaaaaaa"] = "/dev/sda1";
-  clock_.Advance(seconds(299));
+  clock_.Advance(std::chrono::seconds(299));
   ASSERT_EQ(RequestOf("Latest").exit_code, kExitOk);
   EXPECT_EQ(cloud_.launches.at(1).image_id, "ami-0ed094fb1304fd857");
   EXPECT_EQ(cloud_.parameter_calls, 1);
-  clock_.Advance(seconds(2));
+  clock_.Advance(std::chrono::seconds(2));
   ASSERT_EQ(RequestOf("Latest").exit_code, kExitOk);
   EXPECT_EQ(cloud_.launches.at(2).image_id, "ami-0aaaaaaaaaaaaaaaa");
   EXPECT_EQ(cloud_.launches.at(2).root_device_name, "/dev/sda1");
@@ -195,7 +191,7 @@ TEST_F(IbmServiceTest, AParameterThatCannotBeReadOrNamesNoImageRequestsNothing) 
   EXPECT_THAT(r.output["message"].get<std::string>(),
               HasSubstr("SSM parameter golden-ami (imageId of template Ssm) holds "
                         "\"not-an-image\", not an AMI id"));
-  EXPECT_THAT(cloud_.launches, IsEmpty());
+  EXPECT_THAT(cloud_.launches, ::testing::IsEmpty());
   EXPECT_EQ(RequestsInStore(), 0);
 }
 
@@ -219,23 +215,11 @@ TEST_F(IbmServiceTest, TheNamePatternIsConfigurableAndEmptyMeansNone) {
   ServiceOptions o = Options();
   o.instance_name = "{provider}/{templateId}";
   o.provider_name = "awsinst";
-  CommandContext ctx({.store = *store_,
-                      .provider = cloud_,
-                      .templates = templates_,
-                      .clock = clock_,
-                      .random = random_,
-                      .log = *log_},
-                     o);
+  CommandContext ctx(Dependencies(self_), o);
   EXPECT_THAT(ctx.TagsFor(templates_.templates[0], "req-1"),
               Contains(model::Tag{"Name", "awsinst/OnDemand-C5"}));
   o.instance_name = "";
-  CommandContext none({.store = *store_,
-                       .provider = cloud_,
-                       .templates = templates_,
-                       .clock = clock_,
-                       .random = random_,
-                       .log = *log_},
-                      o);
+  CommandContext none(Dependencies(self_), o);
   for (const model::Tag& t : none.TagsFor(templates_.templates[0], "req-1")) {
     EXPECT_NE(t.key, "Name");
   }

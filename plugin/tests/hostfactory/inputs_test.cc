@@ -10,13 +10,8 @@
 namespace ohfp::hostfactory {
 namespace {
 
-using resilience::Error;
-using resilience::ErrorKind;
-using std::chrono::seconds;
-using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
-using testing::ServiceTest;
 using ::testing::SizeIs;
 
 std::vector<model::Tag> TagsOf(const std::string& installation) {
@@ -25,7 +20,7 @@ std::vector<model::Tag> TagsOf(const std::string& installation) {
           {"ohfp:installation", installation}};
 }
 
-class InputsTest : public ServiceTest {
+class InputsTest : public testing::ServiceTest {
  protected:
   // The machines of a new acquire request, running, as HostFactory knows them.
   std::vector<MachineRef> Running(int count) {
@@ -56,7 +51,7 @@ class InputsTest : public ServiceTest {
 TEST_F(InputsTest, AHostNameAloneReturnsTheMachineTheStoreKnows) {
   const std::vector<MachineRef> held = Running(2);
   const CommandResult r = service_->RequestReturnMachines({ByName(held[1])});
-  EXPECT_THAT(cloud_.released, ElementsAre(held[1].machine_id));
+  EXPECT_THAT(cloud_.released, ::testing::ElementsAre(held[1].machine_id));
   const nlohmann::ordered_json ret = Returned(r);
   ASSERT_THAT(ret["machines"], SizeIs(1));
   EXPECT_EQ(ret["machines"][0]["machineId"], held[1].machine_id);
@@ -69,7 +64,7 @@ TEST_F(InputsTest, AMachineIdAloneIsEnough) {
   const std::vector<MachineRef> held = Running(1);
   const nlohmann::ordered_json ret =
       Returned(service_->RequestReturnMachines({{"", held[0].machine_id}}));
-  EXPECT_THAT(cloud_.released, ElementsAre(held[0].machine_id));
+  EXPECT_THAT(cloud_.released, ::testing::ElementsAre(held[0].machine_id));
   EXPECT_EQ(ret["machines"][0]["name"], held[0].name) << "the name comes from the store";
 }
 
@@ -80,7 +75,7 @@ TEST_F(InputsTest, ANameTheStoreDoesNotKnowIsTerminatedOnlyWhenTheCloudShowsItIs
   cloud_.SetAddress("i-theirs", "ip-10-1-7-158.ec2.internal", "10.1.7.158");
   const nlohmann::ordered_json ret = Returned(
       service_->RequestReturnMachines({{"IP-10-1-7-157.ec2.internal", ""}, {"10.1.7.158", ""}}));
-  EXPECT_THAT(cloud_.released, ElementsAre("i-ours"));
+  EXPECT_THAT(cloud_.released, ::testing::ElementsAre("i-ours"));
   ASSERT_THAT(ret["machines"], SizeIs(2));
   EXPECT_EQ(Named(ret, "IP-10-1-7-157.ec2.internal")["machineId"], "i-ours");
   EXPECT_EQ(Named(ret, "IP-10-1-7-157.ec2.internal")["result"], "executing");
@@ -95,7 +90,8 @@ TEST_F(InputsTest, ANameThatMatchesNothingFailsThatEntryAloneAndTouchesNothing) 
       service_->RequestReturnMachines({{"ip-10-9-9-9.ec2.internal", ""}, ByName(held[0])});
   EXPECT_THAT(r.output["message"].get<std::string>(),
               HasSubstr("1 name(s) match no machine of this installation"));
-  EXPECT_THAT(cloud_.released, ElementsAre(held[0].machine_id)) << "held[1] is not touched";
+  EXPECT_THAT(cloud_.released, ::testing::ElementsAre(held[0].machine_id))
+      << "held[1] is not touched";
   const nlohmann::ordered_json ret = Returned(r);
   ASSERT_THAT(ret["machines"], SizeIs(2));
   EXPECT_EQ(Named(ret, held[0].name)["result"], "executing");
@@ -149,7 +145,8 @@ TEST_F(InputsTest, SeveralLiveInstancesOfOneNameAreAmbiguousAndLeftAlone) {
 
 TEST_F(InputsTest, ALookUpByNameThatFailsFailsTheCommandAndTerminatesNothing) {
   const std::vector<MachineRef> held = Running(1);
-  cloud_.FailLookups(Error(ErrorKind::kTransient, "Unavailable", "EC2 is down"));
+  cloud_.FailLookups(
+      resilience::Error(resilience::ErrorKind::kTransient, "Unavailable", "EC2 is down"));
   const CommandResult r =
       service_->RequestReturnMachines({ByName(held[0]), {"ip-10-9-9-9.ec2.internal", ""}});
   EXPECT_EQ(r.exit_code, kExitFailed);
@@ -192,7 +189,7 @@ TEST_F(InputsTest, GetReturnRequestsWithoutAListTakesNoEmptyListingForGone) {
   cloud_.Purge(held[1].machine_id);
   EXPECT_THAT(service_->GetReturnRequests(std::nullopt).output["requests"], IsEmpty())
       << "known for less than the grace";
-  clock_.Advance(seconds(301));
+  clock_.Advance(std::chrono::seconds(301));
   const CommandResult r = service_->GetReturnRequests(std::nullopt);
   ASSERT_THAT(r.output["requests"], SizeIs(1));
   EXPECT_EQ(r.output["requests"][0]["machine"], held[1].name);

@@ -49,9 +49,14 @@ class ServiceTest : public ::testing::Test {
   std::unique_ptr<HostFactoryService> MakeService(model::ProcessIdentity self,
                                                   std::string installation = "inst-a",
                                                   ServiceOptions options = Options()) {
-    return std::make_unique<HostFactoryService>(
-        ServiceDependencies{
-            .store = *store_,
+    return std::make_unique<HostFactoryService>(Dependencies(self, std::move(installation)),
+                                                std::move(options));
+  }
+  // What a service of process `self` of `installation` works with: this fixture's store, cloud,
+  // templates, clock and randomness; a process is alive while its start is in alive_.
+  ServiceDependencies Dependencies(model::ProcessIdentity self,
+                                   std::string installation = "inst-a") {
+    return {.store = *store_,
             .provider = cloud_,
             .templates = templates_,
             .clock = clock_,
@@ -59,9 +64,16 @@ class ServiceTest : public ::testing::Test {
             .log = *log_,
             .installation_id = std::move(installation),
             .self = self,
-            .is_alive =
-                [this](const model::ProcessIdentity& who) { return alive_.count(who.start) > 0; }},
-        std::move(options));
+            .is_alive = [this](const model::ProcessIdentity& who) {
+              return alive_.count(who.start) > 0;
+            }};
+  }
+  // A new process, once every process so far has died and the unclaimed-request timeout (600 s)
+  // has passed: the one that finds the requests nobody will ever claim.
+  std::unique_ptr<HostFactoryService> LaterProcess() {
+    alive_.clear();
+    clock_.Advance(seconds(601));
+    return MakeService({3, "later"});
   }
   static ServiceOptions Options() {
     ServiceOptions o;

@@ -8,13 +8,7 @@
 namespace ohfp::hostfactory {
 namespace {
 
-using resilience::Error;
-using resilience::ErrorKind;
-using std::chrono::seconds;
-using ::testing::ElementsAre;
-using testing::FakeCloud;
 using ::testing::HasSubstr;
-using ::testing::IsEmpty;
 using testing::ServiceTest;
 using ::testing::SizeIs;
 
@@ -60,7 +54,8 @@ TEST_F(ServiceTest, StatusFollowsTheInstancesFromPendingToComplete) {
 
 TEST_F(ServiceTest, ARefusalFailsTheCommandAndTheRequest) {
   cloud_.NextLaunch([](const provider::LaunchSpec&) -> resilience::Result<provider::LaunchOutcome> {
-    return Error(ErrorKind::kValidation, "InvalidAMIID.NotFound", "The image id does not exist");
+    return resilience::Error(resilience::ErrorKind::kValidation, "InvalidAMIID.NotFound",
+                             "The image id does not exist");
   });
   CommandResult r = service_->RequestMachines({"OnDemand-C5", 2});
   EXPECT_EQ(r.exit_code, kExitFailed);
@@ -76,7 +71,8 @@ TEST_F(ServiceTest, AnUnknownOutcomeIsSettledByTagWithoutLaunchingAgain) {
   cloud_.NextLaunch(
       [&](const provider::LaunchSpec& spec) -> resilience::Result<provider::LaunchOutcome> {
         cloud_.LaunchNow(spec, "running");
-        return Error(ErrorKind::kTimeout, "timeout", "no answer before the deadline");
+        return resilience::Error(resilience::ErrorKind::kTimeout, "timeout",
+                                 "no answer before the deadline");
       });
   CommandResult r = service_->RequestMachines({"OnDemand-C5", 2});
   ASSERT_EQ(r.exit_code, kExitOk) << "the request may have launched: HostFactory must get its id";
@@ -90,7 +86,7 @@ TEST_F(ServiceTest, AnUnknownOutcomeIsSettledByTagWithoutLaunchingAgain) {
 
 TEST_F(ServiceTest, AnUnknownOutcomeWithNothingLaunchedIsSentAgainWithTheSameToken) {
   cloud_.NextLaunch([](const provider::LaunchSpec&) -> resilience::Result<provider::LaunchOutcome> {
-    return Error(ErrorKind::kTransient, "InternalError", "server error");
+    return resilience::Error(resilience::ErrorKind::kTransient, "InternalError", "server error");
   });
   const std::string id = Request(2);
   // The creating process (this one, in the test) is gone when HostFactory polls.
@@ -105,7 +101,7 @@ TEST_F(ServiceTest, AnUnknownOutcomeWithNothingLaunchedIsSentAgainWithTheSameTok
 
 TEST_F(ServiceTest, AnAttemptStillInFlightInAnotherProcessIsLeftAlone) {
   cloud_.NextLaunch([](const provider::LaunchSpec&) -> resilience::Result<provider::LaunchOutcome> {
-    return Error(ErrorKind::kTimeout, "timeout", "slow");
+    return resilience::Error(resilience::ErrorKind::kTimeout, "timeout", "slow");
   });
   const std::string id = Request(1);
   auto other = MakeService({2, "poller"});
@@ -121,10 +117,10 @@ TEST_F(ServiceTest, InstancesStuckInPendingAreTerminatedAndFailed) {
   const auto instances = cloud_.instances();
   const std::string first = instances.begin()->first;
   cloud_.SetState(first, "running");
-  clock_.Advance(seconds(181));
+  clock_.Advance(std::chrono::seconds(181));
   const nlohmann::ordered_json s = Status(id);
   EXPECT_EQ(s["status"], "complete_with_error");
-  EXPECT_THAT(cloud_.released, ElementsAre(std::next(instances.begin())->first));
+  EXPECT_THAT(cloud_.released, ::testing::ElementsAre(std::next(instances.begin())->first));
   int failed = 0;
   for (const auto& m : s["machines"]) {
     if (m["result"] == "fail") {
@@ -166,7 +162,8 @@ TEST_F(ServiceTest, AnUnknownRequestIdIsReportedNotFatal) {
 
 TEST_F(ServiceTest, ACapacityRefusalTriesTheNextSubnetWithANewToken) {
   cloud_.NextLaunch([](const provider::LaunchSpec&) -> resilience::Result<provider::LaunchOutcome> {
-    return Error(ErrorKind::kCapacity, "InsufficientInstanceCapacity", "no capacity in this zone");
+    return resilience::Error(resilience::ErrorKind::kCapacity, "InsufficientInstanceCapacity",
+                             "no capacity in this zone");
   });
   const std::string id = Request(2, "Zones");
   ASSERT_THAT(cloud_.launches, SizeIs(2));
@@ -193,7 +190,7 @@ TEST_F(ServiceTest, ReturningTerminatesAndCompletesOnceTerminated) {
   rs = Status(ret);
   EXPECT_EQ(rs["status"], "complete");
   for (const auto& m : rs["machines"]) EXPECT_EQ(m["result"], "succeed");
-  EXPECT_THAT(cloud_.cleaned, ElementsAre(id))
+  EXPECT_THAT(cloud_.cleaned, ::testing::ElementsAre(id))
       << "the acquire request holds no machine: clean it up";
   EXPECT_EQ(service_->GetAvailableTemplates().output["templates"][0]["availableNumber"], 10);
 }
@@ -209,7 +206,7 @@ TEST_F(ServiceTest, AFailedCleanupIsTriedAgainAtTheNextHousekeepingAndThenNeverA
   cloud_.SetAll("terminated");
   cloud_.FailCleanups(1);
   EXPECT_EQ(Status(ret)["status"], "complete") << "a failed cleanup does not hold the return up";
-  EXPECT_THAT(cloud_.cleaned, IsEmpty());
+  EXPECT_THAT(cloud_.cleaned, ::testing::IsEmpty());
   auto before = store_->GetRequest(id);
   ASSERT_TRUE(before.ok() && before->has_value());
   EXPECT_FALSE((*before)->cleaned_up_at) << "not cleaned up yet";
@@ -217,12 +214,12 @@ TEST_F(ServiceTest, AFailedCleanupIsTriedAgainAtTheNextHousekeepingAndThenNeverA
   // Another process, later: its housekeeping finishes the job once.
   auto later = MakeService({3, "later"});
   later->Housekeeping(/*force=*/true);
-  EXPECT_THAT(cloud_.cleaned, ElementsAre(id));
+  EXPECT_THAT(cloud_.cleaned, ::testing::ElementsAre(id));
   auto after = store_->GetRequest(id);
   EXPECT_TRUE((*after)->cleaned_up_at);
   later->Housekeeping(/*force=*/true);
   EXPECT_EQ(Status(ret)["status"], "complete");
-  EXPECT_THAT(cloud_.cleaned, ElementsAre(id)) << "cleaned up once";
+  EXPECT_THAT(cloud_.cleaned, ::testing::ElementsAre(id)) << "cleaned up once";
 }
 
 TEST_F(ServiceTest, ARequestThatEndsWithNothingRunningIsCleanedUpWithoutAReturn) {
@@ -235,12 +232,13 @@ TEST_F(ServiceTest, ARequestThatEndsWithNothingRunningIsCleanedUpWithoutAReturn)
   const nlohmann::ordered_json s = Status(id);
   EXPECT_EQ(s["status"], "complete_with_error");
   EXPECT_THAT(s["message"].get<std::string>(), HasSubstr("0 of 2 machine(s) running"));
-  EXPECT_THAT(cloud_.cleaned, ElementsAre(id));
+  EXPECT_THAT(cloud_.cleaned, ::testing::ElementsAre(id));
 }
 
 TEST_F(ServiceTest, ARefusedRequestIsCleanedUp) {
   cloud_.NextLaunch([](const provider::LaunchSpec&) -> resilience::Result<provider::LaunchOutcome> {
-    return Error(ErrorKind::kValidation, "InvalidAMIID.NotFound", "The image id does not exist");
+    return resilience::Error(resilience::ErrorKind::kValidation, "InvalidAMIID.NotFound",
+                             "The image id does not exist");
   });
   CommandResult r = service_->RequestMachines({"OnDemand-C5", 2});
   ASSERT_EQ(r.exit_code, kExitFailed);
@@ -309,9 +307,7 @@ TEST_F(ServiceTest, AnAcquireWhoseMachinesCannotBeSavedIsNotDecidedUntilTheyAre)
 
 TEST_F(ServiceTest, ARequestHostFactoryNeverLearnedOfIsReclaimed) {
   const std::string id = Request(2);  // ... and the process died before printing the id
-  alive_.clear();
-  clock_.Advance(seconds(601));
-  auto later = MakeService({3, "later"});
+  auto later = LaterProcess();
   later->Housekeeping(/*force=*/true);
   EXPECT_THAT(cloud_.released, SizeIs(2));
   EXPECT_EQ(cloud_.Live(), 0);
@@ -325,15 +321,15 @@ TEST_F(ServiceTest, ARequestHostFactoryNeverLearnedOfIsReclaimed) {
 // that what it looks up and terminates includes them.
 TEST_F(ServiceTest, AnUnclaimedRequestIsReclaimedOnlyPastTheCommandDeadline) {
   ServiceOptions short_window = Options();
-  short_window.acquire.confirmation_window = seconds(1);
-  short_window.command_timeout = seconds(5);
+  short_window.acquire.confirmation_window = std::chrono::seconds(1);
+  short_window.command_timeout = std::chrono::seconds(5);
   const std::string id = Request(2);
   alive_.clear();
-  clock_.Advance(seconds(4));
+  clock_.Advance(std::chrono::seconds(4));
   MakeService({3, "later"}, "inst-a", short_window)->Housekeeping(/*force=*/true);
   EXPECT_TRUE(cloud_.released.empty()) << "its creator may still be launching";
   EXPECT_FALSE((*store_->GetRequest(id))->abandoned);
-  clock_.Advance(seconds(2));
+  clock_.Advance(std::chrono::seconds(2));
   MakeService({4, "later"}, "inst-a", short_window)->Housekeeping(/*force=*/true);
   EXPECT_THAT(cloud_.released, SizeIs(2));
   EXPECT_TRUE((*store_->GetRequest(id))->abandoned);
@@ -344,9 +340,7 @@ TEST_F(ServiceTest, AnUnclaimedRequestIsReclaimedOnlyPastTheCommandDeadline) {
 // without waiting for a getRequestStatus that a HostFactory waiting for capacity may never send.
 TEST_F(ServiceTest, ARequestRefusedForCapacityFirstReclaimsWhatNobodyWillUse) {
   const std::string unclaimed = Request(10);  // all of OnDemand-C5's maxNumber
-  alive_.clear();                             // ... and its process died before printing the id
-  clock_.Advance(seconds(601));
-  auto later = MakeService({3, "later"});
+  auto later = LaterProcess();                // ... and its process died before printing the id
   CommandResult r = later->RequestMachines({"OnDemand-C5", 4});
   ASSERT_EQ(r.exit_code, kExitOk) << r.output.dump();
   EXPECT_NE(r.output.value("requestId", ""), unclaimed);
@@ -357,9 +351,7 @@ TEST_F(ServiceTest, ARequestRefusedForCapacityFirstReclaimsWhatNobodyWillUse) {
 TEST_F(ServiceTest, ARequestRefusedForCapacityReclaimsNothingHostFactoryKnows) {
   const std::string claimed = Request(10);
   (void)Status(claimed);  // HostFactory asked: it knows the id
-  alive_.clear();
-  clock_.Advance(seconds(601));
-  auto later = MakeService({3, "later"});
+  auto later = LaterProcess();
   CommandResult r = later->RequestMachines({"OnDemand-C5", 4});
   EXPECT_EQ(r.exit_code, kExitBadInput) << r.output.dump();
   EXPECT_TRUE(cloud_.released.empty());
@@ -370,7 +362,7 @@ TEST_F(ServiceTest, AClaimedRequestIsNeverReclaimed) {
   const std::string id = Request(2);
   (void)Status(id);  // HostFactory asked: it knows the id
   alive_.clear();
-  clock_.Advance(seconds(3600));
+  clock_.Advance(std::chrono::seconds(3600));
   MakeService({3, "later"})->Housekeeping(true);
   EXPECT_TRUE(cloud_.released.empty());
 }
@@ -390,7 +382,7 @@ TEST_F(ServiceTest, TemplatesGetCpusAndMemoryFromTheInstanceTypeOnce) {
 
 TEST_F(ServiceTest, AFailedRefreshKeepsTheStoredStateAndSaysWhy) {
   const std::string id = Request(1);
-  cloud_.FailObserve(Error(ErrorKind::kCircuitOpen));
+  cloud_.FailObserve(resilience::Error(resilience::ErrorKind::kCircuitOpen));
   const nlohmann::ordered_json s = Status(id);
   EXPECT_EQ(s["status"], "running");
   EXPECT_THAT(s["message"].get<std::string>(), HasSubstr("could not refresh"));
@@ -404,7 +396,7 @@ TEST_F(ServiceTest, InstancesLaunchedRunningAreSucceedEvenWhenTheCloudCannotBeAs
     return resilience::Result<provider::LaunchOutcome>(cloud_.LaunchNow(spec, "running"));
   });
   const std::string id = Request(2);
-  cloud_.FailObserve(Error(ErrorKind::kCircuitOpen));
+  cloud_.FailObserve(resilience::Error(resilience::ErrorKind::kCircuitOpen));
   const nlohmann::ordered_json s = Status(id);
   ASSERT_THAT(s["machines"], SizeIs(2));
   for (const auto& m : s["machines"]) {
@@ -425,12 +417,12 @@ TEST_F(ServiceTest, AFleetShortOfItsTargetAfterTheTimeoutKeepsWhatItHas) {
   const std::string id = Request(5);
   cloud_.SetFulfilling(true);
   EXPECT_EQ(Status(id)["status"], "running");
-  clock_.Advance(seconds(601));
+  clock_.Advance(std::chrono::seconds(601));
   const nlohmann::ordered_json s = Status(id);
   EXPECT_EQ(s["status"], "complete_with_error");
   EXPECT_THAT(s["message"].get<std::string>(), HasSubstr("2 of 5 machine(s) running"));
   EXPECT_THAT(s["message"].get<std::string>(), HasSubstr("not fulfilled within 600 s"));
-  EXPECT_THAT(cloud_.shrunk, ElementsAre(std::pair<std::string, int>(id, 2)));
+  EXPECT_THAT(cloud_.shrunk, ::testing::ElementsAre(std::pair<std::string, int>(id, 2)));
 }
 
 TEST_F(ServiceTest, AFleetFoundByTagAfterAnUnknownOutcomeIsAdoptedNotLaunchedAgain) {
@@ -438,7 +430,8 @@ TEST_F(ServiceTest, AFleetFoundByTagAfterAnUnknownOutcomeIsAdoptedNotLaunchedAga
   cloud_.NextLaunch(
       [&](const provider::LaunchSpec& spec) -> resilience::Result<provider::LaunchOutcome> {
         cloud_.SetResource(spec.request_id, "fleet-9", "lt-9");
-        return Error(ErrorKind::kTimeout, "timeout", "no answer before the deadline");
+        return resilience::Error(resilience::ErrorKind::kTimeout, "timeout",
+                                 "no answer before the deadline");
       });
   const std::string id = Request(3);
   alive_.clear();  // the creator is gone: without the tag lookup the poller would send it again

@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <memory>
+#include <optional>
 #include <regex>
 #include <sstream>
 
@@ -17,14 +19,13 @@
 namespace ohfp::logging {
 namespace {
 
-using ohfp::testing::ReadFileText;
 using ohfp::testing::TempDir;
 using ::testing::Contains;
 using ::testing::HasSubstr;
 
 std::vector<nlohmann::json> Lines(const std::string& path) {
   std::vector<nlohmann::json> out;
-  std::istringstream in(ReadFileText(path));
+  std::istringstream in(ohfp::testing::ReadFileText(path));
   std::string line;
   while (std::getline(in, line)) out.push_back(nlohmann::json::parse(line));
   return out;
@@ -101,31 +102,47 @@ TEST(AppLog, AnUnwritableDirectoryIsAClearError) {
   EXPECT_THAT(std::string(log.error().message()), HasSubstr("/proc/ohfp-cannot-be-here"));
 }
 
+// app.log in a temporary directory, the resilience events a pipeline writes to it, and the rest a
+// pipeline needs: a manual clock, seeded randomness and a store in memory.
+class ResilienceLogTest : public ::testing::Test {
+ protected:
+  // Opens app.log at `level`; false, and a test failure, when it cannot.
+  bool Open(spdlog::level::level_enum level = LogOptions{}.level) {
+    auto log = AppLog::Open({.file = path_, .level = level});
+    EXPECT_TRUE(log.ok()) << log.error().message();
+    if (!log.ok()) return false;
+    log_ = std::move(*log);
+    events_.emplace(*log_);
+    return true;
+  }
+
+  TempDir dir_;
+  const std::string path_ = dir_.path() + "/app.log";
+  std::unique_ptr<AppLog> log_;
+  std::optional<ResilienceLog> events_;
+  resilience::ManualClock clock_;
+  resilience::SeededRandom rng_{1};
+  resilience::InMemoryStateStore store_;
+};
+
 // The seed's troubleshooting section greps app.log; those commands must find our lines.
-TEST(ResilienceLog, LinesAreFoundByTheSeedsTroubleshootingGreps) {
-  TempDir dir;
-  const std::string path = dir.path() + "/app.log";
-  auto log = AppLog::Open({.file = path, .level = spdlog::level::debug});
-  ASSERT_TRUE(log.ok());
-  ResilienceLog events(**log);
-  resilience::ManualClock clock;
-  resilience::SeededRandom rng(1);
-  resilience::InMemoryStateStore store;
+TEST_F(ResilienceLogTest, LinesAreFoundByTheSeedsTroubleshootingGreps) {
+  ASSERT_TRUE(Open(spdlog::level::debug));
   resilience::ResilienceConfig config = config::AwsResilienceBase();  // the seed's semantics
   config.circuit_breaker.services["aws_ec2"] = {.failure_threshold = 3};
   config.timeout.operations["ec2_describe_instances"] = std::chrono::seconds(2);
-  resilience::ResiliencePipeline pipeline(config, {clock, rng, store, &events});
+  resilience::ResiliencePipeline pipeline(config, {clock_, rng_, store_, &*events_});
   const resilience::Error throttle(resilience::ErrorKind::kThrottled, "RequestLimitExceeded",
                                    "Request limit exceeded.");
   (void)pipeline.Execute("ec2_run_instances", [&] { return resilience::Result<int>(throttle); });
   (void)pipeline.Execute("ec2_run_instances", [&] { return resilience::Result<int>(1); });
   (void)pipeline.Execute(
       pipeline.operation("ec2_describe_instances", "aws_other"), [&](resilience::Deadline d) {
-        clock.AdvanceTo(d.when());
+        clock_.AdvanceTo(d.when());
         return resilience::Result<int>(resilience::Error(resilience::ErrorKind::kTimeout));
       });
-  (**log).Flush();
-  const std::string text = ReadFileText(path);
+  log_->Flush();
+  const std::string text = ohfp::testing::ReadFileText(path_);
   auto grep = [&](const std::string& pattern) {
     std::vector<std::string> hits;
     std::istringstream in(text);
@@ -142,51 +159,38 @@ TEST(ResilienceLog, LinesAreFoundByTheSeedsTroubleshootingGreps) {
   EXPECT_EQ(grep("retry.*attempt").size(), 2U);
   EXPECT_FALSE(grep("timeout").empty());
   EXPECT_EQ(grep("Circuit breaker OPENED for service: aws_ec2").size(), 1U);
-  EXPECT_THAT(Messages(path), Contains("Circuit breaker opened for aws_ec2"));
-  EXPECT_THAT(Messages(path),
+  EXPECT_THAT(Messages(path_), Contains("Circuit breaker opened for aws_ec2"));
+  EXPECT_THAT(Messages(path_),
               Contains(HasSubstr("Operation ec2_run_instances failed: circuit_open")));
-  EXPECT_THAT(Messages(path), Contains(HasSubstr("Circuit breaker is OPEN for service: aws_ec2")));
-  for (const nlohmann::json& j : Lines(path)) EXPECT_TRUE(j.contains("event")) << j.dump();
+  EXPECT_THAT(Messages(path_), Contains(HasSubstr("Circuit breaker is OPEN for service: aws_ec2")));
+  for (const nlohmann::json& j : Lines(path_)) EXPECT_TRUE(j.contains("event")) << j.dump();
 }
 
-TEST(ResilienceLog, TheErrorHandlingSwitchesSilenceRetriesAndStateChanges) {
-  TempDir dir;
-  const std::string path = dir.path() + "/app.log";
-  auto log = AppLog::Open({.file = path});
-  ASSERT_TRUE(log.ok());
-  ResilienceLog events(**log);
-  resilience::ErrorHandlingFilter quiet(events, /*log_retries=*/false, /*log_state_changes=*/false);
-  resilience::ManualClock clock;
-  resilience::SeededRandom rng(1);
-  resilience::InMemoryStateStore store;
+TEST_F(ResilienceLogTest, TheErrorHandlingSwitchesSilenceRetriesAndStateChanges) {
+  ASSERT_TRUE(Open());
+  resilience::ErrorHandlingFilter quiet(*events_, /*log_retries=*/false,
+                                        /*log_state_changes=*/false);
   resilience::ResilienceConfig config;
   config.circuit_breaker.services["aws_ec2"] = {.failure_threshold = 2};
   config.error_handling.alert_on_circuit_breaker_open = false;
-  resilience::ResiliencePipeline pipeline(config, {clock, rng, store, &quiet});
+  resilience::ResiliencePipeline pipeline(config, {clock_, rng_, store_, &quiet});
   (void)pipeline.Execute("ec2_run_instances", [] {
     return resilience::Result<int>(resilience::Error(resilience::ErrorKind::kThrottled));
   });
-  (**log).Flush();
-  for (const std::string& m : Messages(path)) {
+  log_->Flush();
+  for (const std::string& m : Messages(path_)) {
     EXPECT_THAT(m, ::testing::Not(HasSubstr("retry attempt")));
     EXPECT_THAT(m, ::testing::Not(HasSubstr("OPENED")));
     EXPECT_THAT(m, ::testing::Not(HasSubstr("opened for")));
   }
-  EXPECT_FALSE(Messages(path).empty());
+  EXPECT_FALSE(Messages(path_).empty());
 }
 
-TEST(ResilienceLog, RateLimiterWaitsAndRateChangesHaveGreppableLines) {
-  TempDir dir;
-  const std::string path = dir.path() + "/app.log";
-  auto log = AppLog::Open({.file = path, .level = spdlog::level::info});
-  ASSERT_TRUE(log.ok());
-  ResilienceLog events(**log);
-  resilience::ManualClock clock;
-  resilience::SeededRandom rng(1);
-  resilience::InMemoryStateStore store;
+TEST_F(ResilienceLogTest, RateLimiterWaitsAndRateChangesHaveGreppableLines) {
+  ASSERT_TRUE(Open(spdlog::level::info));
   resilience::ResilienceConfig config = config::EmbeddedResilienceDefaults();
   config.rate_limiter.scope = "123456789012/us-east-1";
-  resilience::ResiliencePipeline pipeline(config, {clock, rng, store, &events});
+  resilience::ResiliencePipeline pipeline(config, {clock_, rng_, store_, &*events_});
   const resilience::Error throttle(resilience::ErrorKind::kThrottled, "RequestLimitExceeded",
                                    "Request limit exceeded.");
   int attempt = 0;
@@ -198,15 +202,15 @@ TEST(ResilienceLog, RateLimiterWaitsAndRateChangesHaveGreppableLines) {
   for (int i = 0; i < 3; ++i) {
     (void)pipeline.Execute("ec2_run_instances", [] { return resilience::Result<int>(1); });
   }
-  (**log).Flush();
-  EXPECT_THAT(Messages(path),
+  log_->Flush();
+  EXPECT_THAT(Messages(path_),
               Contains("rate limiter: throttled on ec2:RunInstances, rate lowered from 2 to 1.4 "
                        "per second (123456789012/us-east-1/ec2:RunInstances)"));
-  EXPECT_THAT(Messages(path),
+  EXPECT_THAT(Messages(path_),
               Contains(::testing::MatchesRegex(
                   "rate limiter: ec2_run_instances waits [0-9.]+ s for bucket ec2:RunInstances "
                   "\\(attempt 1\\)")));
-  EXPECT_THAT(Messages(path), ::testing::Not(Contains(HasSubstr("Circuit breaker OPENED"))));
+  EXPECT_THAT(Messages(path_), ::testing::Not(Contains(HasSubstr("Circuit breaker OPENED"))));
 }
 
 }  // namespace

@@ -11,7 +11,6 @@ namespace {
 
 using std::chrono::seconds;
 using ::testing::ElementsAre;
-using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 
 const Timestamp kT0 = FromEpochMillis(1'700'000'000'000);
@@ -60,7 +59,7 @@ TEST(ClassifyMachines, RunningSucceedsPendingExecutesAndGoneFailsSayingWhy) {
   EXPECT_EQ(ById(v, "i-3").message, "the instance is terminated: Server.SpotInstanceTermination");
   EXPECT_EQ(v.succeeded, 1);
   EXPECT_EQ(v.executing, 1);
-  EXPECT_THAT(v.failures, ElementsAre(HasSubstr("i-3: the instance is terminated")));
+  EXPECT_THAT(v.failures, ElementsAre(::testing::HasSubstr("i-3: the instance is terminated")));
 }
 
 TEST(ClassifyMachines, EveryGoingOrGoneStateIsAFailure) {
@@ -88,7 +87,7 @@ TEST(ClassifyMachines, AMachineProvenAbsentFails) {
       MakeRequest(1), {Known("i-1", MachineResult::kSucceed)}, Observation{}, {"i-1"}, kT0, {});
   EXPECT_EQ(ById(v, "i-1").result, MachineResult::kFail);
   EXPECT_EQ(ById(v, "i-1").state, InstanceState::kTerminated);
-  EXPECT_THAT(ById(v, "i-1").message, HasSubstr("does not exist"));
+  EXPECT_THAT(ById(v, "i-1").message, ::testing::HasSubstr("does not exist"));
 }
 
 TEST(ClassifyMachines, PendingPastTheTimeoutIsStuckAndFailed) {

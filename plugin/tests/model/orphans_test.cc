@@ -10,9 +10,7 @@ namespace ohfp::model {
 namespace {
 
 using std::chrono::seconds;
-using ::testing::HasSubstr;
 using ::testing::IsEmpty;
-using ::testing::SizeIs;
 
 const Timestamp kNow = FromEpochMillis(1'700'000'000'000);
 const SweepFacts kFacts{"inst-a", kNow, seconds(900)};
@@ -49,7 +47,7 @@ OrphanAction ActionFor(const Instance& i, const std::map<std::string, Request>& 
                        const std::map<std::string, Machine>& machines = {},
                        const SweepFacts& facts = kFacts) {
   const std::vector<OrphanFinding> f = ClassifyOwned({i}, requests, machines, facts);
-  EXPECT_THAT(f, SizeIs(1));
+  EXPECT_THAT(f, ::testing::SizeIs(1));
   return f.empty() ? OrphanAction::kKeep : f[0].action;
 }
 
@@ -63,7 +61,7 @@ TEST(ClassifyOwned, WhatTheStoreDoesNotKnowIsReportedNeverTerminated) {
   EXPECT_EQ(ActionFor(Owned("i-1", "req-unknown"), {}), OrphanAction::kReport);
   EXPECT_EQ(ActionFor(Owned("i-1", ""), {}), OrphanAction::kReport);
   const std::vector<OrphanFinding> f = ClassifyOwned({Owned("i-1", "req-x")}, {}, {}, kFacts);
-  EXPECT_THAT(f[0].reason, HasSubstr("does not know"));
+  EXPECT_THAT(f[0].reason, ::testing::HasSubstr("does not know"));
 }
 
 TEST(ClassifyOwned, ARunningRequestsInstancesAreKept) {

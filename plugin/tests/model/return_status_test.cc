@@ -9,9 +9,6 @@ namespace ohfp::model {
 namespace {
 
 using ::testing::ElementsAre;
-using ::testing::IsEmpty;
-using ::testing::Pair;
-using ::testing::UnorderedElementsAre;
 
 const Timestamp kT0 = FromEpochMillis(1'700'000'000'000);
 
@@ -36,8 +33,8 @@ TEST(ClassifyReturns, TerminatedOrProvenAbsentIsDoneShuttingDownWaitsTheRestIsRe
       {Shown("i-term", InstanceState::kTerminated), Shown("i-down", InstanceState::kShuttingDown),
        Shown("i-run", InstanceState::kRunning)},
       {"i-gone"}, kT0);
-  EXPECT_THAT(v.done, UnorderedElementsAre("i-term", "i-gone"));
-  EXPECT_THAT(v.to_release, ElementsAre(Pair("req-1", ElementsAre("i-run"))));
+  EXPECT_THAT(v.done, ::testing::UnorderedElementsAre("i-term", "i-gone"));
+  EXPECT_THAT(v.to_release, ElementsAre(::testing::Pair("req-1", ElementsAre("i-run"))));
   for (const ReturnMachine& r : v.rows) {
     const bool done = r.instance_id == "i-term" || r.instance_id == "i-gone";
     EXPECT_EQ(r.result, done ? MachineResult::kSucceed : MachineResult::kExecuting)
@@ -50,7 +47,7 @@ TEST(ClassifyReturns, FinishedRowsAreLeftAsTheyAre) {
   failed.result = MachineResult::kFail;
   const ReturnVerdicts v =
       ClassifyReturns({failed}, {Shown("i-1", InstanceState::kRunning)}, {}, kT0);
-  EXPECT_THAT(v.to_release, IsEmpty());
+  EXPECT_THAT(v.to_release, ::testing::IsEmpty());
   EXPECT_EQ(v.rows[0].result, MachineResult::kFail);
 }
 

@@ -8,38 +8,43 @@
 namespace ohfp::simulator {
 namespace {
 
-using resilience::SimCall;
 using resilience::SimEvent;
-using resilience::SimFault;
-using std::chrono::milliseconds;
 using std::chrono::seconds;
 using ::testing::HasSubstr;
+
+// The message of `read` (ReadTrace or ReadFaults) over `text`, which must fail.
+template <class Item>
+std::string ProblemsOf(resilience::Status (*read)(std::istream&, std::vector<Item>&),
+                       const std::string& text) {
+  std::istringstream in(text);
+  std::vector<Item> items;
+  const resilience::Status s = read(in, items);
+  EXPECT_FALSE(s.ok()) << text;
+  return s.ok() ? std::string() : std::string(s.error().message());
+}
 
 TEST(TraceJson, ReadsTheDocumentedLine) {
   std::istringstream in(
       R"({"at": 12.5, "operation": "ec2_run_instances", "service": "aws_ec2", "attempts": [{"outcome": "RequestLimitExceeded", "latency": 0.2}, {"outcome": "ok", "latency": 0.1}]})"
       "\n\n"
       R"({"operation": "ec2_describe_instances"})");
-  std::vector<SimCall> calls;
+  std::vector<resilience::SimCall> calls;
   ASSERT_TRUE(ReadTrace(in, calls).ok());
   ASSERT_EQ(calls.size(), 2U);
-  EXPECT_EQ(calls[0].at, milliseconds(12500));
+  EXPECT_EQ(calls[0].at, std::chrono::milliseconds(12500));
   EXPECT_EQ(calls[0].service, "aws_ec2");
   ASSERT_EQ(calls[0].attempts.size(), 2U);
   EXPECT_EQ(calls[0].attempts[0].outcome, "RequestLimitExceeded");
-  EXPECT_EQ(calls[0].attempts[0].latency, milliseconds(200));
+  EXPECT_EQ(calls[0].attempts[0].latency, std::chrono::milliseconds(200));
   EXPECT_EQ(calls[1].at, seconds(0));
   EXPECT_TRUE(calls[1].attempts.empty());
 }
 
 TEST(TraceJson, NamesTheLineOfEveryProblem) {
-  std::istringstream in(
+  const std::string m = ProblemsOf(
+      ReadTrace,
       "{\"operation\": \"a\"}\nnot json\n{\"at\": -1}\n{\"operation\": \"b\", \"attempts\": "
       "[{}]}\n");
-  std::vector<SimCall> calls;
-  resilience::Status s = ReadTrace(in, calls);
-  ASSERT_FALSE(s.ok());
-  const std::string m(s.error().message());
   EXPECT_THAT(m, HasSubstr("line 2: is not valid JSON"));
   EXPECT_THAT(m, HasSubstr("line 3.at: must not be negative"));
   EXPECT_THAT(m, HasSubstr("line 3.operation: is required"));
@@ -54,7 +59,7 @@ TEST(TraceJson, ReadsFaultsAsAnArrayAnObjectOrLines) {
         std::string("{\"service\": \"aws_ec2\", \"from\": 10, \"duration\": 30, \"outcome\": "
                     "\"Throttling\"}\n")}) {
     std::istringstream in(text);
-    std::vector<SimFault> faults;
+    std::vector<resilience::SimFault> faults;
     ASSERT_TRUE(ReadFaults(in, faults).ok()) << text;
     ASSERT_EQ(faults.size(), 1U) << text;
     EXPECT_EQ(faults[0].from, seconds(10));
@@ -64,12 +69,8 @@ TEST(TraceJson, ReadsFaultsAsAnArrayAnObjectOrLines) {
 }
 
 TEST(TraceJson, RejectsImpossibleFaults) {
-  std::istringstream in(
-      R"([{"from": 10, "until": 5, "outcome": "x", "probability": 2}, {"from": 0}])");
-  std::vector<SimFault> faults;
-  resilience::Status s = ReadFaults(in, faults);
-  ASSERT_FALSE(s.ok());
-  const std::string m(s.error().message());
+  const std::string m = ProblemsOf(
+      ReadFaults, R"([{"from": 10, "until": 5, "outcome": "x", "probability": 2}, {"from": 0}])");
   EXPECT_THAT(m, HasSubstr("fault 0.until: must end after \"from\""));
   EXPECT_THAT(m, HasSubstr("fault 0.probability: must be between 0 and 1"));
   EXPECT_THAT(m, HasSubstr("fault 1.outcome: is required"));
@@ -77,17 +78,17 @@ TEST(TraceJson, RejectsImpossibleFaults) {
 
 TEST(TraceJson, EventsPrintInTheDocumentedShape) {
   SimEvent attempt{.type = SimEvent::Type::kAttempt,
-                   .at = milliseconds(12700),
+                   .at = std::chrono::milliseconds(12700),
                    .call = 0,
                    .operation = "ec2_run_instances",
                    .attempt = 1,
-                   .started = milliseconds(12500),
+                   .started = std::chrono::milliseconds(12500),
                    .outcome = "RequestLimitExceeded"};
   EXPECT_EQ(
       EventJson(attempt).dump(),
       R"({"at":12.7,"event":"attempt","call":0,"operation":"ec2_run_instances","attempt":1,"outcome":"RequestLimitExceeded","started":12.5})");
   SimEvent retry{.type = SimEvent::Type::kRetry,
-                 .at = milliseconds(12700),
+                 .at = std::chrono::milliseconds(12700),
                  .call = 0,
                  .attempt = 1,
                  .delay = seconds(2)};
@@ -121,7 +122,7 @@ TEST(TraceJson, ACallMayNameItsResourceCount) {
   std::istringstream in(R"({"operation": "ec2_run_instances", "resources": 20})"
                         "\n"
                         R"({"operation": "ec2_run_instances", "resources": 0})");
-  std::vector<SimCall> calls;
+  std::vector<resilience::SimCall> calls;
   const resilience::Status s = ReadTrace(in, calls);
   ASSERT_FALSE(s.ok());
   EXPECT_THAT(std::string(s.error().message()),
