@@ -18,10 +18,10 @@
 #include "ohfp/resilience/circuit_breaker.h"
 #include "ohfp/resilience/manual_clock.h"
 #include "ohfp/resilience/rate_limiter.h"
-#include "postgres.h"
 #include "store/pg_request_store.h"
 #include "store/pg_rows.h"
 #include "store/pg_state_store.h"
+#include "store_backends.h"
 
 namespace ohfp::store {
 namespace {
@@ -69,11 +69,8 @@ class PgConcurrencyTest : public ::testing::Test {
  protected:
   void SetUp() override {
     std::string why;
-    pg_ = ohfp::testing::SharedPostgres(&why);
-    if (pg_ == nullptr) {
-      if (ohfp::testing::PostgresSkipAllowed()) GTEST_SKIP() << why;
-      FAIL() << why;
-    }
+    pg_ = testing::TestPostgres(why);
+    if (pg_ == nullptr) GTEST_SKIP() << why;
     settings_ = {
         .url = pg_->Url(), .schema = pg_->NewSchema(), .timeout = std::chrono::seconds(120)};
   }
