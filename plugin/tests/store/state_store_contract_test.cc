@@ -18,8 +18,6 @@
 #include "ohfp/resilience/manual_clock.h"
 #include "ohfp/resilience/rate_limiter.h"
 #include "ohfp/resilience/retry_quota.h"
-#include "store/pg_state_store.h"
-#include "store/sqlite_state_store.h"
 #include "store_backends.h"
 #include "subprocess.h"
 
@@ -428,63 +426,15 @@ TEST_P(StateStoreContract, TheRetryQuotaIsSpentAcrossProcesses) {
   EXPECT_EQ(first_process->ReadQuota("aws_ec2")->tokens, 480);
 }
 
+// Each backend's stores wait at most 5 s for a lock or a server (store_backends.h).
 #ifndef OHFP_CONTRACT_POSTGRES
-
-testing::StateStoreBackend Sqlite() {
-  return {.name = "sqlite",
-          .make_location = [](const std::string& dir, std::string&) -> std::optional<std::string> {
-            return dir + "/hf/work/ohfp.db";
-          },
-          .open = [](const std::string& file) -> Result<std::unique_ptr<resilience::StateStore>> {
-            auto s = SqliteStateStore::Open(file, {.busy_timeout = 5s});
-            if (!s.ok()) return s.error();
-            return std::unique_ptr<resilience::StateStore>(std::move(*s));
-          },
-          .execute =
-              [](const std::string& file, const std::string& sql, std::string& why) {
-                Result<Database> db = Database::Open(file);
-                resilience::Status s = db.ok() ? db->Execute(sql) : resilience::Status(db.error());
-                if (!s.ok()) why = s.error().ToString();
-                return s.ok();
-              },
-          .named_in_errors = [](const std::string& file) { return file; }};
-}
-
-INSTANTIATE_TEST_SUITE_P(Backends, StateStoreContract, ::testing::Values(Sqlite()),
+INSTANTIATE_TEST_SUITE_P(Backends, StateStoreContract,
+                         ::testing::Values(testing::SqliteStateStores(5s)),
                          [](const auto& param_info) { return param_info.param.name; });
-
 #else
-
-// A schema of its own per test, on the test binary's server (tests/support/postgres.h).
-testing::StateStoreBackend Postgres() {
-  return {
-      .name = "postgres",
-      .make_location = [](const std::string&,
-                          std::string& why_not) { return testing::PostgresLocation(why_not); },
-      .open = [](const std::string& location) -> Result<std::unique_ptr<resilience::StateStore>> {
-        static const resilience::SystemClock clock;
-        const PgSettings settings = testing::PostgresSettings(location);
-        auto pool = PgPool::Open(settings, clock);
-        if (!pool.ok()) return pool.error();
-        auto s = PgStateStore::Open(std::move(*pool), settings.schema);
-        if (!s.ok()) return s.error();
-        return std::unique_ptr<resilience::StateStore>(std::move(*s));
-      },
-      .execute =
-          [](const std::string& location, const std::string& sql, std::string& why) {
-            ohfp::testing::PostgresServer* pg = testing::TestPostgres(why);
-            return pg != nullptr &&
-                   pg->Sql("SET search_path TO " + testing::PostgresSettings(location).schema +
-                               "; " + sql,
-                           &why);
-          },
-      .named_in_errors =
-          [](const std::string& location) { return testing::PostgresSettings(location).url; }};
-}
-
-INSTANTIATE_TEST_SUITE_P(Backends, StateStoreContract, ::testing::Values(Postgres()),
+INSTANTIATE_TEST_SUITE_P(Backends, StateStoreContract,
+                         ::testing::Values(testing::PostgresStateStores(5s)),
                          [](const auto& param_info) { return param_info.param.name; });
-
 #endif
 
 }  // namespace

@@ -5,15 +5,19 @@
 // test, and the same location for several processes when a test forks. A backend that cannot run
 // here (no server) says why, and its tests are skipped with that message.
 //
-// The PostgreSQL helpers below are the one way the store's tests reach the test binary's server
-// (tests/support/postgres.h): TestPostgres() in a fixture's SetUp, PostgresLocation() for a
-// backend's fresh location, PostgresSettings() to open it.
+// SqliteStateStores() and PostgresStateStores() are the StateStore backends (the RequestStore's
+// are in request_store_contract_test.cc, their only user). The PostgreSQL helpers are the one way
+// the store's tests reach the test binary's server (tests/support/postgres.h): TestPostgres() in a
+// fixture's SetUp, PostgresLocation() for a backend's fresh location, PostgresSettings() to open
+// it.
 //
-// Thread-safety: plain data; the functions it holds are called from the test's thread.
+// Thread-safety: the backends keep no state: their functions may be called from any thread, and
+// in children forked by a test.
 //
 // Example:
-//   class RequestStoreContract : public BackendTest<RequestStore> { ... };
-//   INSTANTIATE_TEST_SUITE_P(Backends, RequestStoreContract, ::testing::Values(Sqlite()));
+//   class StateStoreContract : public BackendTest<resilience::StateStore> { ... };
+//   INSTANTIATE_TEST_SUITE_P(Backends, StateStoreContract,
+//                            ::testing::Values(SqliteStateStores(std::chrono::seconds(5))));
 //
 //   std::string why;
 //   pg_ = TestPostgres(why);
@@ -31,8 +35,11 @@
 
 #include "ohfp/resilience/state_store.h"
 #include "postgres.h"
+#include "store/database.h"
 #include "store/pg_pool.h"
+#include "store/pg_state_store.h"
 #include "store/request_store.h"
+#include "store/sqlite_state_store.h"
 #include "subprocess.h"
 
 namespace ohfp::store::testing {
@@ -97,6 +104,56 @@ inline PgSettings PostgresSettings(const std::string& location,
                                    std::chrono::milliseconds timeout = std::chrono::seconds(60)) {
   const std::size_t hash = location.rfind('#');
   return {.url = location.substr(0, hash), .schema = location.substr(hash + 1), .timeout = timeout};
+}
+
+// The resilience StateStore in a SQLite file of the test's own; `busy_timeout` bounds each wait for
+// the file's write lock.
+inline StateStoreBackend SqliteStateStores(std::chrono::milliseconds busy_timeout) {
+  return {.name = "sqlite",
+          .make_location = [](const std::string& dir, std::string&) -> std::optional<std::string> {
+            return dir + "/hf/work/ohfp.db";
+          },
+          .open = [busy_timeout](const std::string& file)
+              -> resilience::Result<std::unique_ptr<resilience::StateStore>> {
+            auto s = SqliteStateStore::Open(file, {.busy_timeout = busy_timeout});
+            if (!s.ok()) return s.error();
+            return std::unique_ptr<resilience::StateStore>(std::move(*s));
+          },
+          .execute =
+              [](const std::string& file, const std::string& sql, std::string& why) {
+                resilience::Result<Database> db = Database::Open(file);
+                resilience::Status s = db.ok() ? db->Execute(sql) : resilience::Status(db.error());
+                if (!s.ok()) why = s.error().ToString();
+                return s.ok();
+              },
+          .named_in_errors = [](const std::string& file) { return file; }};
+}
+
+// The resilience StateStore in a schema of the test's own on the test binary's server; `timeout`
+// bounds each call (store.timeout_ms).
+inline StateStoreBackend PostgresStateStores(std::chrono::milliseconds timeout) {
+  return {.name = "postgres",
+          .make_location = [](const std::string&,
+                              std::string& why_not) { return PostgresLocation(why_not); },
+          .open = [timeout](const std::string& location)
+              -> resilience::Result<std::unique_ptr<resilience::StateStore>> {
+            static const resilience::SystemClock clock;
+            const PgSettings settings = PostgresSettings(location, timeout);
+            auto pool = PgPool::Open(settings, clock);
+            if (!pool.ok()) return pool.error();
+            auto s = PgStateStore::Open(std::move(*pool), settings.schema);
+            if (!s.ok()) return s.error();
+            return std::unique_ptr<resilience::StateStore>(std::move(*s));
+          },
+          .execute =
+              [](const std::string& location, const std::string& sql, std::string& why) {
+                ohfp::testing::PostgresServer* pg = TestPostgres(why);
+                return pg != nullptr && pg->Sql("SET search_path TO " +
+                                                    PostgresSettings(location).schema + "; " + sql,
+                                                &why);
+              },
+          .named_in_errors =
+              [](const std::string& location) { return PostgresSettings(location).url; }};
 }
 
 }  // namespace ohfp::store::testing
