@@ -4,6 +4,7 @@
 
 #include "store/migrations.h"
 #include "store/sqlite_rows.h"
+#include "store/tables.h"
 #include "store/transaction.h"
 
 namespace ohfp::store {
@@ -11,7 +12,6 @@ namespace {
 
 using internal::ForEachIdSlice;
 using internal::ForEachRow;
-using internal::kRequestColumns;
 using internal::Placeholders;
 using internal::ReadRequest;
 using model::EpochMillis;
@@ -295,20 +295,13 @@ Result<RequestPage> SqliteRequestStore::ListRequests(const RequestQuery& query) 
 }
 
 Result<std::vector<model::Attempt>> SqliteRequestStore::Attempts(std::string_view request_id) {
-  Result<Statement> q = db_.Prepare(
-      "SELECT request_id, number, client_token, state, error, created_at, updated_at FROM attempts "
-      "WHERE request_id = ? ORDER BY number");
+  Result<Statement> q = db_.Prepare("SELECT " + std::string(kAttemptColumns) +
+                                    " FROM attempts WHERE request_id = ? ORDER BY number");
   if (!q.ok()) return q.error();
   q->Bind(1, request_id);
   std::vector<model::Attempt> out;
-  Status s = ForEachRow(*q, [&](const Statement& row) {
-    out.push_back({row.Column<std::string>(0), static_cast<int>(row.Column<std::int64_t>(1)),
-                   row.Column<std::string>(2),
-                   model::AttemptStateFromName(row.Column<std::string>(3))
-                       .value_or(model::AttemptState::kPrepared),
-                   row.Column<std::string>(4), model::FromEpochMillis(row.Column<std::int64_t>(5)),
-                   model::FromEpochMillis(row.Column<std::int64_t>(6))});
-  });
+  Status s =
+      ForEachRow(*q, [&](const Statement& row) { out.push_back(internal::ReadAttempt(row)); });
   if (!s.ok()) return s.error();
   return out;
 }

@@ -117,78 +117,9 @@ DROP INDEX machines_by_template;
 )sql"},
 };
 
-model::EpochSeconds Seconds(std::int64_t s) { return model::EpochSeconds(std::chrono::seconds(s)); }
-
 }  // namespace
 
 std::span<const Migration> RequestMigrations() { return kMigrations; }
-
-model::Request ReadRequest(const Statement& q) {
-  model::Request r;
-  r.id = q.Column<std::string>(0);
-  r.kind =
-      model::RequestKindFromName(q.Column<std::string>(1)).value_or(model::RequestKind::kAcquire);
-  r.template_id = q.Column<std::string>(2);
-  r.machine_count = static_cast<int>(q.Column<std::int64_t>(3));
-  r.provider_api = model::ProviderApiFromName(q.Column<std::string>(4))
-                       .value_or(model::ProviderApi::kRunInstances);
-  r.state =
-      model::RequestStateFromName(q.Column<std::string>(5)).value_or(model::RequestState::kRunning);
-  r.message = q.Column<std::string>(6);
-  r.created_at = model::FromEpochMillis(q.Column<std::int64_t>(7));
-  r.updated_at = model::FromEpochMillis(q.Column<std::int64_t>(8));
-  if (auto polled = q.Column<std::optional<std::int64_t>>(9)) {
-    r.polled_at = model::FromEpochMillis(*polled);
-  }
-  r.owner.pid = q.Column<std::int64_t>(10);
-  r.owner.start = q.Column<std::string>(11);
-  r.created.resource_id = q.Column<std::string>(12);
-  r.created.launch_template_id = q.Column<std::string>(13);
-  r.abandoned = q.Column<std::int64_t>(14) != 0;
-  if (auto cleaned = q.Column<std::optional<std::int64_t>>(15)) {
-    r.cleaned_up_at = model::FromEpochMillis(*cleaned);
-  }
-  r.image_id = q.Column<std::string>(16);
-  r.owner.host = q.Column<std::string>(17);
-  return r;
-}
-
-model::Machine ReadMachine(const Statement& q) {
-  model::Machine m;
-  m.instance_id = q.Column<std::string>(0);
-  m.request_id = q.Column<std::string>(1);
-  m.template_id = q.Column<std::string>(2);
-  m.name = q.Column<std::string>(3);
-  m.private_ip = q.Column<std::string>(4);
-  m.public_ip = q.Column<std::string>(5);
-  m.state = model::InstanceStateFromName(q.Column<std::string>(6));
-  m.result = model::MachineResultFromName(q.Column<std::string>(7))
-                 .value_or(model::MachineResult::kExecuting);
-  m.message = q.Column<std::string>(8);
-  m.lifecycle =
-      q.Column<std::string>(9) == "spot" ? model::Lifecycle::kSpot : model::Lifecycle::kOnDemand;
-  m.spot_request_id = q.Column<std::string>(10);
-  if (const std::int64_t launched = q.Column<std::int64_t>(11); launched != 0) {
-    m.launch_time = Seconds(launched);
-  }
-  m.created_at = model::FromEpochMillis(q.Column<std::int64_t>(12));
-  m.updated_at = model::FromEpochMillis(q.Column<std::int64_t>(13));
-  return m;
-}
-
-model::ReturnMachine ReadReturnMachine(const Statement& q) {
-  model::ReturnMachine r;
-  r.return_id = q.Column<std::string>(0);
-  r.instance_id = q.Column<std::string>(1);
-  r.name = q.Column<std::string>(2);
-  r.acquire_request_id = q.Column<std::string>(3);
-  r.state = model::InstanceStateFromName(q.Column<std::string>(4));
-  r.result = model::MachineResultFromName(q.Column<std::string>(5))
-                 .value_or(model::MachineResult::kExecuting);
-  r.message = q.Column<std::string>(6);
-  r.updated_at = model::FromEpochMillis(q.Column<std::int64_t>(7));
-  return r;
-}
 
 void BindMachine(Statement& q, const model::Machine& m) {
   q.Bind(1, m.instance_id);

@@ -1,8 +1,9 @@
 // store/sqlite_rows.h
 //
 // The SQLite side of SqliteRequestStore: the "requests" component's schema migrations, the column
-// lists, and the mapping between rows and model types (the only place that knows the column names
-// and the stored spellings of states). Private to the store.
+// lists, rows read as model types (through store/rows.h, shared with PostgreSQL) and model types
+// bound as parameters, and the helpers its queries share (filters, pages, slices of ids). Private
+// to the store.
 //
 // Thread-safety: constexpr data and stateless functions.
 //
@@ -22,6 +23,7 @@
 #include "ohfp/resilience/result.h"
 #include "store/database.h"
 #include "store/migrations.h"
+#include "store/rows.h"
 #include "store/statement.h"
 #include "store/tables.h"
 
@@ -34,10 +36,24 @@ using store::kMachineColumns;
 using store::kRequestColumns;
 using store::kReturnColumns;
 
+// A Statement's current row, as store/rows.h reads it.
+struct SqliteRow {
+  const Statement& q;
+  std::string String(int column) const { return q.Column<std::string>(column); }
+  std::int64_t Int(int column) const { return q.Column<std::int64_t>(column); }
+  std::optional<std::int64_t> OptionalInt(int column) const {
+    return q.Column<std::optional<std::int64_t>>(column);
+  }
+  double Double(int column) const { return q.Column<double>(column); }
+};
+
 // Rows of the current result of `q`, read from column 0 in the column lists' order.
-model::Request ReadRequest(const Statement& q);
-model::Machine ReadMachine(const Statement& q);
-model::ReturnMachine ReadReturnMachine(const Statement& q);
+inline model::Request ReadRequest(const Statement& q) { return RequestFromRow(SqliteRow{q}); }
+inline model::Attempt ReadAttempt(const Statement& q) { return AttemptFromRow(SqliteRow{q}); }
+inline model::Machine ReadMachine(const Statement& q) { return MachineFromRow(SqliteRow{q}); }
+inline model::ReturnMachine ReadReturnMachine(const Statement& q) {
+  return ReturnMachineFromRow(SqliteRow{q});
+}
 // Binds every column of kMachineColumns / kReturnColumns, in order, from parameter 1.
 void BindMachine(Statement& q, const model::Machine& m);
 void BindReturnMachine(Statement& q, const model::ReturnMachine& r);
