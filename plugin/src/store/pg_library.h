@@ -44,12 +44,13 @@ class PgLibrary {
   X(PQstatus)                                                                                      \
   X(PQsocket)                                                                                      \
   X(PQerrorMessage)                                                                                \
-  X(PQfinish) X(PQsetnonblocking) X(PQsendQueryParams) X(PQsendQuery) X(PQflush) X(PQconsumeInput) \
-      X(PQisBusy) X(PQgetResult) X(PQresultStatus) X(PQresultErrorField) X(PQresultErrorMessage)   \
-          X(PQntuples) X(PQnfields) X(PQgetvalue) X(PQgetisnull) X(PQgetlength) X(PQclear)         \
-              X(PQcmdTuples) X(PQtransactionStatus) X(PQconninfoParse) X(PQconninfoFree)           \
-                  X(PQlibVersion) X(PQisthreadsafe) X(PQserverVersion) X(PQbackendPID)             \
-                      X(PQfreemem) X(PQsetNoticeProcessor)
+  X(PQfinish)                                                                                      \
+  X(PQsetnonblocking) X(PQsendQueryParams) X(PQsendQuery) X(PQflush) X(PQconsumeInput) X(PQisBusy) \
+      X(PQgetResult) X(PQresultStatus) X(PQresultErrorField) X(PQresultErrorMessage) X(PQntuples)  \
+          X(PQnfields) X(PQgetvalue) X(PQgetisnull) X(PQgetlength) X(PQclear) X(PQcmdTuples)       \
+              X(PQtransactionStatus) X(PQconninfoParse) X(PQconninfoFree) X(PQlibVersion)          \
+                  X(PQisthreadsafe) X(PQserverVersion) X(PQbackendPID) X(PQfreemem)                \
+                      X(PQsetNoticeProcessor)
 
 #define OHFP_PQ_MEMBER(name) decltype(&::name) name = nullptr;
   OHFP_PQ_FUNCTIONS(OHFP_PQ_MEMBER)

@@ -3,6 +3,7 @@
 // sqlite_request_store.cc).
 #include <algorithm>
 
+#include "store/request_rules.h"
 #include "store/sqlite_request_store.h"
 #include "store/sqlite_rows.h"
 #include "store/transaction.h"
@@ -102,8 +103,7 @@ Result<std::vector<model::Machine>> SqliteRequestStore::MachinesByNames(
 
 Result<MachinePage> SqliteRequestStore::ListMachines(const MachineQuery& query) {
   internal::Filter filter;
-  if (query.result) filter.Add("result", "=", model::MachineResultName(*query.result));
-  if (!query.template_id.empty()) filter.Add("template_id", "=", query.template_id);
+  internal::AddFilters(filter, query);
   MachinePage page;
   Result<int> total = internal::CountAndPage(
       db_, "machines", internal::kMachineColumns, filter, "created_at DESC, instance_id DESC",

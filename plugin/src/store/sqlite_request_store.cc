@@ -1,8 +1,7 @@
 #include "store/sqlite_request_store.h"
 
-#include <algorithm>
-
 #include "store/migrations.h"
+#include "store/request_rules.h"
 #include "store/sqlite_rows.h"
 #include "store/tables.h"
 #include "store/transaction.h"
@@ -68,16 +67,10 @@ Result<std::vector<model::Request>> SelectRequests(Database& db, std::string_vie
 }
 
 Status CheckCapacity(Database& db, const NewAcquire& n) {
-  if (n.max_number < 0 || n.adopted) return resilience::OkStatus();
+  if (!internal::ChecksCapacity(n)) return resilience::OkStatus();
   Result<int> held = HeldIn(db, n.template_id);
   if (!held.ok()) return held.error();
-  const int available = std::max(0, n.max_number - *held);
-  if (n.machine_count <= available) return resilience::OkStatus();
-  return Error(ErrorKind::kValidation, "NotEnoughCapacity",
-               "template " + n.template_id + " has " + std::to_string(available) +
-                   " machine(s) available (" + std::to_string(*held) + " held of maxNumber " +
-                   std::to_string(n.max_number) + "); " + std::to_string(n.machine_count) +
-                   " requested");
+  return internal::CheckCapacity(n, *held);
 }
 
 }  // namespace
@@ -151,22 +144,13 @@ Result<model::Request> SqliteRequestStore::CreateAcquire(const NewAcquire& n) {
   q->Bind(10, n.owner.host);
   q->Bind(11, n.image_id);
   if (Status s = q->Run(); !s.ok()) return s.error();
-  const std::string_view attempt_state = model::AttemptStateName(
-      n.adopted ? model::AttemptState::kSucceeded : model::AttemptState::kPrepared);
-  if (Status s = InsertAttempt(db_, n.id, 1, n.client_token, attempt_state, n.now); !s.ok()) {
+  if (Status s = InsertAttempt(db_, n.id, 1, n.client_token,
+                               model::AttemptStateName(internal::FirstAttemptState(n)), n.now);
+      !s.ok()) {
     return s.error();
   }
   if (Status s = txn->Commit(); !s.ok()) return s.error();
-  model::Request r;
-  r.id = n.id;
-  r.template_id = n.template_id;
-  r.machine_count = n.machine_count;
-  r.provider_api = n.provider_api;
-  r.image_id = n.image_id;
-  r.created_at = r.updated_at = n.now;
-  if (n.adopted) r.polled_at = n.now;
-  r.owner = n.owner;
-  return r;
+  return internal::AcquiredRequest(n);
 }
 
 Result<int> SqliteRequestStore::HeldMachines(std::string_view template_id) {
@@ -280,11 +264,7 @@ Result<std::vector<model::Request>> SqliteRequestStore::RequestsByIds(
 
 Result<RequestPage> SqliteRequestStore::ListRequests(const RequestQuery& query) {
   internal::Filter filter;
-  if (query.kind) filter.Add("kind", "=", model::RequestKindName(*query.kind));
-  if (query.state) filter.Add("state", "=", model::RequestStateName(*query.state));
-  if (!query.template_id.empty()) filter.Add("template_id", "=", query.template_id);
-  if (query.created_from) filter.Add("created_at", ">=", EpochMillis(*query.created_from));
-  if (query.created_until) filter.Add("created_at", "<", EpochMillis(*query.created_until));
+  internal::AddFilters(filter, query);
   RequestPage page;
   Result<int> total = internal::CountAndPage(
       db_, "requests", kRequestColumns, filter, "created_at DESC, id DESC", query.limit,
@@ -340,13 +320,7 @@ Result<model::Attempt> SqliteRequestStore::AddAttempt(std::string_view request_i
     return s.error();
   }
   if (Status s = txn->Commit(); !s.ok()) return s.error();
-  return model::Attempt{std::string(request_id),
-                        number,
-                        std::string(client_token),
-                        model::AttemptState::kPrepared,
-                        "",
-                        now,
-                        now};
+  return internal::PreparedAttempt(request_id, number, client_token, now);
 }
 
 Result<model::Request> SqliteRequestStore::CreateReturn(
@@ -380,13 +354,7 @@ Result<model::Request> SqliteRequestStore::CreateReturn(
     q->Reset();
   }
   if (Status s = txn->Commit(); !s.ok()) return s.error();
-  model::Request rec;
-  rec.id = std::string(id);
-  rec.kind = model::RequestKind::kReturn;
-  rec.machine_count = static_cast<int>(machines.size());
-  rec.created_at = rec.updated_at = now;
-  rec.owner = owner;
-  return rec;
+  return internal::ReturnRequest(id, static_cast<int>(machines.size()), owner, now);
 }
 
 }  // namespace ohfp::store
