@@ -135,12 +135,8 @@ Status SqliteRequestStore::SaveReturnMachines(const std::vector<model::ReturnMac
                   "UPDATE return_machines SET state = ?, result = ?, message = ?, updated_at = ? "
                   "WHERE return_id = ? AND instance_id = ?",
                   machines, [](Statement& q, const model::ReturnMachine& m) {
-                    q.Bind(1, model::InstanceStateName(m.state));
-                    q.Bind(2, model::MachineResultName(m.result));
-                    q.Bind(3, m.message);
-                    q.Bind(4, EpochMillis(m.updated_at));
-                    q.Bind(5, m.return_id);
-                    q.Bind(6, m.instance_id);
+                    q.BindAll(model::InstanceStateName(m.state), model::MachineResultName(m.result),
+                              m.message, EpochMillis(m.updated_at), m.return_id, m.instance_id);
                   });
 }
 
@@ -174,11 +170,7 @@ Status SqliteRequestStore::SaveInstanceTypes(const std::vector<model::InstanceTy
                   "INSERT OR REPLACE INTO instance_types (instance_type, vcpus, cores, memory_mib, "
                   "fetched_at) VALUES (?, ?, ?, ?, ?)",
                   types, [&](Statement& q, const model::InstanceType& t) {
-                    q.Bind(1, t.name);
-                    q.Bind(2, t.vcpus);
-                    q.Bind(3, t.cores);
-                    q.Bind(4, t.memory_mib);
-                    q.Bind(5, EpochMillis(now));
+                    q.BindAll(t.name, t.vcpus, t.cores, t.memory_mib, EpochMillis(now));
                   });
 }
 
@@ -208,10 +200,7 @@ Status SqliteRequestStore::SaveCachedValues(
                   "INSERT OR REPLACE INTO cached_values (kind, key, value, fetched_at) "
                   "VALUES (?, ?, ?, ?)",
                   values, [&](Statement& q, const std::pair<std::string, std::string>& v) {
-                    q.Bind(1, kind);
-                    q.Bind(2, v.first);
-                    q.Bind(3, v.second);
-                    q.Bind(4, EpochMillis(now));
+                    q.BindAll(kind, v.first, v.second, EpochMillis(now));
                   });
 }
 
@@ -219,11 +208,8 @@ Status SqliteRequestStore::AddMetrics(const std::vector<MetricDelta>& deltas) {
   return WriteAll(db_,
                   "INSERT INTO metric_counters (name, labels, value) VALUES (?, ?, ?) "
                   "ON CONFLICT (name, labels) DO UPDATE SET value = value + excluded.value",
-                  deltas, [](Statement& q, const MetricDelta& d) {
-                    q.Bind(1, d.name);
-                    q.Bind(2, d.labels);
-                    q.Bind(3, d.value);
-                  });
+                  deltas,
+                  [](Statement& q, const MetricDelta& d) { q.BindAll(d.name, d.labels, d.value); });
 }
 
 Result<std::vector<MetricDelta>> SqliteRequestStore::Metrics() {

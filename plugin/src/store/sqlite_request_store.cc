@@ -25,12 +25,7 @@ Status InsertAttempt(Database& db, std::string_view request_id, int number, std:
       "INSERT INTO attempts (request_id, number, client_token, state, created_at, updated_at) "
       "VALUES (?, ?, ?, ?, ?, ?)");
   if (!q.ok()) return q.error();
-  q->Bind(1, request_id);
-  q->Bind(2, number);
-  q->Bind(3, token);
-  q->Bind(4, state);
-  q->Bind(5, EpochMillis(now));
-  q->Bind(6, EpochMillis(now));
+  q->BindAll(request_id, number, token, state, EpochMillis(now), EpochMillis(now));
   return q->Run();
 }
 
@@ -132,17 +127,10 @@ Result<model::Request> SqliteRequestStore::CreateAcquire(const NewAcquire& n) {
       "created_at, updated_at, polled_at, owner_pid, owner_start, owner_host, image_id) "
       "VALUES (?, 'acquire', ?, ?, ?, 'running', ?, ?, ?, ?, ?, ?, ?)");
   if (!q.ok()) return q.error();
-  q->Bind(1, n.id);
-  q->Bind(2, n.template_id);
-  q->Bind(3, n.machine_count);
-  q->Bind(4, model::ProviderApiName(n.provider_api));
-  q->Bind(5, EpochMillis(n.now));
-  q->Bind(6, EpochMillis(n.now));
-  q->Bind(7, n.adopted ? std::optional<std::int64_t>(EpochMillis(n.now)) : std::nullopt);
-  q->Bind(8, n.owner.pid);
-  q->Bind(9, n.owner.start);
-  q->Bind(10, n.owner.host);
-  q->Bind(11, n.image_id);
+  q->BindAll(n.id, n.template_id, n.machine_count, model::ProviderApiName(n.provider_api),
+             EpochMillis(n.now), EpochMillis(n.now),
+             n.adopted ? std::optional<std::int64_t>(EpochMillis(n.now)) : std::nullopt,
+             n.owner.pid, n.owner.start, n.owner.host, n.image_id);
   if (Status s = q->Run(); !s.ok()) return s.error();
   if (Status s = InsertAttempt(db_, n.id, 1, n.client_token,
                                model::AttemptStateName(internal::FirstAttemptState(n)), n.now);
@@ -186,10 +174,7 @@ Status SqliteRequestStore::SetRequestState(std::string_view id, model::RequestSt
       "UPDATE requests SET state = ?, message = ?, updated_at = ? WHERE id = ? "
       "AND state = 'running'");
   if (!q.ok()) return q.error();
-  q->Bind(1, model::RequestStateName(state));
-  q->Bind(2, message);
-  q->Bind(3, EpochMillis(now));
-  q->Bind(4, id);
+  q->BindAll(model::RequestStateName(state), message, EpochMillis(now), id);
   return q->Run();
 }
 
@@ -198,10 +183,7 @@ Status SqliteRequestStore::SetRequestResources(std::string_view id, const model:
   Result<Statement> q = db_.Prepare(
       "UPDATE requests SET resource_id = ?, launch_template_id = ?, updated_at = ? WHERE id = ?");
   if (!q.ok()) return q.error();
-  q->Bind(1, created.resource_id);
-  q->Bind(2, created.launch_template_id);
-  q->Bind(3, EpochMillis(now));
-  q->Bind(4, id);
+  q->BindAll(created.resource_id, created.launch_template_id, EpochMillis(now), id);
   return q->Run();
 }
 
@@ -220,9 +202,7 @@ Result<bool> SqliteRequestStore::AbandonRequest(std::string_view id, std::string
   for (std::string_view sql : kUpdates) {
     Result<Statement> q = db_.Prepare(sql);
     if (!q.ok()) return q.error();
-    q->Bind(1, message);
-    q->Bind(2, EpochMillis(now));
-    q->Bind(3, id);
+    q->BindAll(message, EpochMillis(now), id);
     if (Status s = q->Run(); !s.ok()) return s.error();
     if (sql == kUpdates[0] && db_.changes() == 0) return false;  // rolls back: nothing changed
   }
@@ -293,11 +273,7 @@ Status SqliteRequestStore::SetAttemptState(std::string_view request_id, int numb
       "UPDATE attempts SET state = ?, error = ?, updated_at = ? WHERE request_id = ? AND "
       "number = ?");
   if (!q.ok()) return q.error();
-  q->Bind(1, model::AttemptStateName(state));
-  q->Bind(2, error);
-  q->Bind(3, EpochMillis(now));
-  q->Bind(4, request_id);
-  q->Bind(5, number);
+  q->BindAll(model::AttemptStateName(state), error, EpochMillis(now), request_id, number);
   return q->Run();
 }
 
@@ -333,13 +309,8 @@ Result<model::Request> SqliteRequestStore::CreateReturn(
       "owner_pid, owner_start, owner_host) "
       "VALUES (?, 'return', ?, 'running', ?, ?, NULL, ?, ?, ?)");
   if (!r.ok()) return r.error();
-  r->Bind(1, id);
-  r->Bind(2, machines.size());
-  r->Bind(3, EpochMillis(now));
-  r->Bind(4, EpochMillis(now));
-  r->Bind(5, owner.pid);
-  r->Bind(6, owner.start);
-  r->Bind(7, owner.host);
+  r->BindAll(id, machines.size(), EpochMillis(now), EpochMillis(now), owner.pid, owner.start,
+             owner.host);
   if (Status s = r->Run(); !s.ok()) return s.error();
   // Inside the same transaction: the machines are saved with the request, or neither is.
   Result<Statement> q =

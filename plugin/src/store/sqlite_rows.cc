@@ -122,31 +122,18 @@ DROP INDEX machines_by_template;
 std::span<const Migration> RequestMigrations() { return kMigrations; }
 
 void BindMachine(Statement& q, const model::Machine& m) {
-  q.Bind(1, m.instance_id);
-  q.Bind(2, m.request_id);
-  q.Bind(3, m.template_id);
-  q.Bind(4, m.name);
-  q.Bind(5, m.private_ip);
-  q.Bind(6, m.public_ip);
-  q.Bind(7, model::InstanceStateName(m.state));
-  q.Bind(8, model::MachineResultName(m.result));
-  q.Bind(9, m.message);
-  q.Bind(10, std::string_view(m.lifecycle == model::Lifecycle::kSpot ? "spot" : ""));
-  q.Bind(11, m.spot_request_id);
-  q.Bind(12, m.launch_time ? m.launch_time->time_since_epoch().count() : std::int64_t{0});
-  q.Bind(13, model::EpochMillis(m.created_at));
-  q.Bind(14, model::EpochMillis(m.updated_at));
+  q.BindAll(m.instance_id, m.request_id, m.template_id, m.name, m.private_ip, m.public_ip,
+            model::InstanceStateName(m.state), model::MachineResultName(m.result), m.message,
+            std::string_view(m.lifecycle == model::Lifecycle::kSpot ? "spot" : ""),
+            m.spot_request_id,
+            m.launch_time ? m.launch_time->time_since_epoch().count() : std::int64_t{0},
+            model::EpochMillis(m.created_at), model::EpochMillis(m.updated_at));
 }
 
 void BindReturnMachine(Statement& q, const model::ReturnMachine& r) {
-  q.Bind(1, r.return_id);
-  q.Bind(2, r.instance_id);
-  q.Bind(3, r.name);
-  q.Bind(4, r.acquire_request_id);
-  q.Bind(5, model::InstanceStateName(r.state));
-  q.Bind(6, model::MachineResultName(r.result));
-  q.Bind(7, r.message);
-  q.Bind(8, model::EpochMillis(r.updated_at));
+  q.BindAll(r.return_id, r.instance_id, r.name, r.acquire_request_id,
+            model::InstanceStateName(r.state), model::MachineResultName(r.result), r.message,
+            model::EpochMillis(r.updated_at));
 }
 
 resilience::Result<int> CountAndPage(Database& db, std::string_view table, std::string_view columns,
