@@ -14,23 +14,12 @@ namespace {
 using internal::ForEachIdSlice;
 using internal::ForEachRow;
 using internal::Placeholders;
+using internal::SelectByIds;
+using internal::SelectRows;
+using internal::SelectRowsByIds;
 using model::EpochMillis;
 using resilience::Result;
 using resilience::Status;
-
-// Runs `sql_prefix` + "(?, ?, ...)" + `sql_suffix` for each slice of `ids`, calling `row` for
-// every row.
-template <class Range, class F>
-Status SelectByIds(Database& db, std::string_view sql_prefix, const Range& ids, F&& row,
-                   std::string_view sql_suffix = {}) {
-  return ForEachIdSlice(ids, [&](const std::vector<std::string>& slice) -> Status {
-    Result<Statement> q = db.Prepare(std::string(sql_prefix) + "(" + Placeholders(slice.size()) +
-                                     ")" + std::string(sql_suffix));
-    if (!q.ok()) return q.error();
-    for (std::size_t i = 0; i < slice.size(); ++i) q->Bind(static_cast<int>(i + 1), slice[i]);
-    return ForEachRow(*q, row);
-  });
-}
 
 // Runs one prepared statement per item inside one transaction, binding each with `bind`.
 template <class T, class Bind>
@@ -65,40 +54,25 @@ Status SqliteRequestStore::SaveMachines(const std::vector<model::Machine>& machi
 
 Result<std::vector<model::Machine>> SqliteRequestStore::MachinesOfRequest(
     std::string_view request_id) {
-  Result<Statement> q =
-      db_.Prepare("SELECT " + std::string(internal::kMachineColumns) +
-                  " FROM machines WHERE request_id = ? ORDER BY created_at, instance_id");
-  if (!q.ok()) return q.error();
-  q->Bind(1, request_id);
-  std::vector<model::Machine> out;
-  if (Status s =
-          ForEachRow(*q, [&](const Statement& row) { out.push_back(internal::ReadMachine(row)); });
-      !s.ok()) {
-    return s.error();
-  }
-  return out;
+  return SelectRows(db_,
+                    "SELECT " + std::string(internal::kMachineColumns) +
+                        " FROM machines WHERE request_id = ? ORDER BY created_at, instance_id",
+                    internal::ReadMachine, request_id);
 }
 
 Result<std::vector<model::Machine>> SqliteRequestStore::MachinesByIds(
     const std::vector<std::string>& ids) {
-  std::vector<model::Machine> out;
-  Status s = SelectByIds(
+  return SelectRowsByIds(
       db_,
       "SELECT " + std::string(internal::kMachineColumns) + " FROM machines WHERE instance_id IN ",
-      ids, [&](const Statement& row) { out.push_back(internal::ReadMachine(row)); });
-  if (!s.ok()) return s.error();
-  return out;
+      ids, internal::ReadMachine);
 }
 
 Result<std::vector<model::Machine>> SqliteRequestStore::MachinesByNames(
     const std::vector<std::string>& names) {
-  std::vector<model::Machine> out;
-  Status s = SelectByIds(
+  return SelectRowsByIds(
       db_, "SELECT " + std::string(internal::kMachineColumns) + " FROM machines WHERE name IN ",
-      names, [&](const Statement& row) { out.push_back(internal::ReadMachine(row)); },
-      " ORDER BY created_at, instance_id");
-  if (!s.ok()) return s.error();
-  return out;
+      names, internal::ReadMachine, " ORDER BY created_at, instance_id");
 }
 
 Result<MachinePage> SqliteRequestStore::ListMachines(const MachineQuery& query) {
@@ -116,18 +90,10 @@ Result<MachinePage> SqliteRequestStore::ListMachines(const MachineQuery& query) 
 
 Result<std::vector<model::ReturnMachine>> SqliteRequestStore::MachinesOfReturn(
     std::string_view return_id) {
-  Result<Statement> q =
-      db_.Prepare("SELECT " + std::string(internal::kReturnColumns) +
-                  " FROM return_machines WHERE return_id = ? ORDER BY instance_id");
-  if (!q.ok()) return q.error();
-  q->Bind(1, return_id);
-  std::vector<model::ReturnMachine> out;
-  if (Status s = ForEachRow(
-          *q, [&](const Statement& row) { out.push_back(internal::ReadReturnMachine(row)); });
-      !s.ok()) {
-    return s.error();
-  }
-  return out;
+  return SelectRows(db_,
+                    "SELECT " + std::string(internal::kReturnColumns) +
+                        " FROM return_machines WHERE return_id = ? ORDER BY instance_id",
+                    internal::ReadReturnMachine, return_id);
 }
 
 Status SqliteRequestStore::SaveReturnMachines(const std::vector<model::ReturnMachine>& machines) {

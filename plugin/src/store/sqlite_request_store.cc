@@ -9,9 +9,6 @@
 namespace ohfp::store {
 namespace {
 
-using internal::ForEachIdSlice;
-using internal::ForEachRow;
-using internal::Placeholders;
 using internal::ReadRequest;
 using model::EpochMillis;
 using resilience::Error;
@@ -46,19 +43,14 @@ Result<int> HeldIn(Database& db, std::string_view template_id) {
   return static_cast<int>(q->Column<std::int64_t>(0));
 }
 
+// Requests matching `where`, with `values` bound to its parameters, oldest first.
+template <class... V>
 Result<std::vector<model::Request>> SelectRequests(Database& db, std::string_view where,
-                                                   std::string_view bound = {}) {
-  Result<Statement> q =
-      db.Prepare("SELECT " + std::string(kRequestColumns) + " FROM requests WHERE " +
-                 std::string(where) + " ORDER BY created_at, id");
-  if (!q.ok()) return q.error();
-  if (!bound.empty()) q->Bind(1, bound);
-  std::vector<model::Request> out;
-  if (Status s = ForEachRow(*q, [&](const Statement& row) { out.push_back(ReadRequest(row)); });
-      !s.ok()) {
-    return s.error();
-  }
-  return out;
+                                                   const V&... values) {
+  return internal::SelectRows(db,
+                              "SELECT " + std::string(kRequestColumns) + " FROM requests WHERE " +
+                                  std::string(where) + " ORDER BY created_at, id",
+                              ReadRequest, values...);
 }
 
 Status CheckCapacity(Database& db, const NewAcquire& n) {
@@ -93,12 +85,7 @@ Result<std::unique_ptr<SqliteRequestStore>> SqliteRequestStore::Open(
 }
 
 Result<std::optional<std::string>> SqliteRequestStore::InstallationId() {
-  Result<Statement> q = db_.Prepare("SELECT id FROM installation WHERE singleton = 1");
-  if (!q.ok()) return q.error();
-  Result<bool> row = q->Step();
-  if (!row.ok()) return row.error();
-  if (!*row) return std::optional<std::string>();
-  return std::optional<std::string>(q->Column<std::string>(0));
+  return internal::ReadInstallationId(db_);
 }
 
 Result<std::string> SqliteRequestStore::ClaimInstallation(std::string_view candidate,
@@ -229,17 +216,9 @@ Result<std::vector<model::Request>> SqliteRequestStore::FinishedNotCleanedUp() {
 
 Result<std::vector<model::Request>> SqliteRequestStore::RequestsByIds(
     const std::set<std::string>& ids) {
-  std::vector<model::Request> out;
-  Status s = ForEachIdSlice(ids, [&](const std::vector<std::string>& slice) -> Status {
-    Result<Statement> q =
-        db_.Prepare("SELECT " + std::string(kRequestColumns) + " FROM requests WHERE id IN (" +
-                    Placeholders(slice.size()) + ")");
-    if (!q.ok()) return q.error();
-    for (std::size_t i = 0; i < slice.size(); ++i) q->Bind(static_cast<int>(i + 1), slice[i]);
-    return ForEachRow(*q, [&](const Statement& row) { out.push_back(ReadRequest(row)); });
-  });
-  if (!s.ok()) return s.error();
-  return out;
+  return internal::SelectRowsByIds(
+      db_, "SELECT " + std::string(kRequestColumns) + " FROM requests WHERE id IN ", ids,
+      ReadRequest);
 }
 
 Result<RequestPage> SqliteRequestStore::ListRequests(const RequestQuery& query) {
@@ -255,15 +234,10 @@ Result<RequestPage> SqliteRequestStore::ListRequests(const RequestQuery& query) 
 }
 
 Result<std::vector<model::Attempt>> SqliteRequestStore::Attempts(std::string_view request_id) {
-  Result<Statement> q = db_.Prepare("SELECT " + std::string(kAttemptColumns) +
-                                    " FROM attempts WHERE request_id = ? ORDER BY number");
-  if (!q.ok()) return q.error();
-  q->Bind(1, request_id);
-  std::vector<model::Attempt> out;
-  Status s =
-      ForEachRow(*q, [&](const Statement& row) { out.push_back(internal::ReadAttempt(row)); });
-  if (!s.ok()) return s.error();
-  return out;
+  return internal::SelectRows(db_,
+                              "SELECT " + std::string(kAttemptColumns) +
+                                  " FROM attempts WHERE request_id = ? ORDER BY number",
+                              internal::ReadAttempt, request_id);
 }
 
 Status SqliteRequestStore::SetAttemptState(std::string_view request_id, int number,

@@ -163,6 +163,15 @@ resilience::Result<int> CountAndPage(Database& db, std::string_view table, std::
   return total;
 }
 
+resilience::Result<std::optional<std::string>> ReadInstallationId(Database& db) {
+  resilience::Result<Statement> q = db.Prepare("SELECT id FROM installation WHERE singleton = 1");
+  if (!q.ok()) return q.error();
+  resilience::Result<bool> row = q->Step();
+  if (!row.ok()) return row.error();
+  if (!*row) return std::optional<std::string>();
+  return std::optional<std::string>(q->Column<std::string>(0));
+}
+
 std::string Placeholders(std::size_t n) {
   std::string s;
   for (std::size_t i = 0; i < n; ++i) s += i == 0 ? "?" : ", ?";

@@ -13,9 +13,11 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include "model/machine.h"
@@ -69,6 +71,22 @@ resilience::Status ForEachRow(Statement& q, F&& row) {
   }
 }
 
+// The rows of `sql`, with `values` bound to its parameters in order, each read with `read`.
+template <class Read, class... V>
+auto SelectRows(Database& db, std::string_view sql, Read read, const V&... values)
+    -> resilience::Result<std::vector<std::invoke_result_t<Read, const Statement&>>> {
+  resilience::Result<Statement> q = db.Prepare(sql);
+  if (!q.ok()) return q.error();
+  q->BindAll(values...);
+  std::vector<std::invoke_result_t<Read, const Statement&>> out;
+  if (resilience::Status s =
+          ForEachRow(*q, [&](const Statement& row) { out.push_back(read(row)); });
+      !s.ok()) {
+    return s.error();
+  }
+  return out;
+}
+
 // A WHERE clause built from optional filters, each bound by name (never spliced into the SQL).
 class Filter {
  public:
@@ -119,5 +137,34 @@ resilience::Status ForEachIdSlice(const Range& ids, F&& f) {
   if (!slice.empty()) return f(slice);
   return resilience::OkStatus();
 }
+
+// Runs `sql_prefix` + "(?, ?, ...)" + `sql_suffix` for each slice of `ids`, calling `row` for
+// every row.
+template <class Range, class F>
+resilience::Status SelectByIds(Database& db, std::string_view sql_prefix, const Range& ids, F&& row,
+                               std::string_view sql_suffix = {}) {
+  return ForEachIdSlice(ids, [&](const std::vector<std::string>& slice) -> resilience::Status {
+    resilience::Result<Statement> q = db.Prepare(
+        std::string(sql_prefix) + "(" + Placeholders(slice.size()) + ")" + std::string(sql_suffix));
+    if (!q.ok()) return q.error();
+    for (std::size_t i = 0; i < slice.size(); ++i) q->Bind(static_cast<int>(i + 1), slice[i]);
+    return ForEachRow(*q, row);
+  });
+}
+
+// The rows SelectByIds() finds, each read with `read`.
+template <class Range, class Read>
+auto SelectRowsByIds(Database& db, std::string_view sql_prefix, const Range& ids, Read read,
+                     std::string_view sql_suffix = {})
+    -> resilience::Result<std::vector<std::invoke_result_t<Read, const Statement&>>> {
+  std::vector<std::invoke_result_t<Read, const Statement&>> out;
+  resilience::Status s = SelectByIds(
+      db, sql_prefix, ids, [&](const Statement& row) { out.push_back(read(row)); }, sql_suffix);
+  if (!s.ok()) return s.error();
+  return out;
+}
+
+// The installation's identity recorded in `db`, nullopt when there is none.
+resilience::Result<std::optional<std::string>> ReadInstallationId(Database& db);
 
 }  // namespace ohfp::store::internal

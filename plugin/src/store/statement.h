@@ -82,7 +82,7 @@ class Statement {
   // Binds `values` to parameters 1, 2, 3, ... in order, each as Bind() does.
   template <class... T>
   void BindAll(const T&... values) {
-    int index = 0;
+    [[maybe_unused]] int index = 0;
     (Bind(++index, values), ...);
   }
 
