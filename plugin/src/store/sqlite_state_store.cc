@@ -187,31 +187,25 @@ Result<BreakerRecord> DecodeBreaker(const StoreConnection& c, const Statement& r
                                   BadRecord(c, "breaker", service));
 }
 
-Result<Loaded<BreakerRecord>> Load(StoreConnection& c, std::string_view service,
-                                   std::type_identity<BreakerRecord> /*unused*/) {
-  Statement& q = c[Query::kReadBreaker];
+// The record of `service` (a breaker or a quota) as stored, and whether there is one.
+template <class Record>
+Result<Loaded<Record>> Load(StoreConnection& c, std::string_view service) {
+  constexpr bool kBreaker = std::is_same_v<Record, BreakerRecord>;
+  Statement& q = c[kBreaker ? Query::kReadBreaker : Query::kReadQuota];
   ResetOnExit reset(q);
   q.Bind(1, service);
   Result<bool> row = q.Step();
   if (!row.ok()) return std::move(row).error();
-  if (!*row) return Loaded<BreakerRecord>{};
-  Result<BreakerRecord> record = DecodeBreaker(c, q, 0, service);
+  if (!*row) return Loaded<Record>{};
+  Result<Record> record = [&] {
+    if constexpr (kBreaker) {
+      return DecodeBreaker(c, q, 0, service);
+    } else {
+      return internal::QuotaFromRow(internal::SqliteRow{q}, 0, BadRecord(c, "quota", service));
+    }
+  }();
   if (!record.ok()) return std::move(record).error();
-  return Loaded<BreakerRecord>{*record, true};
-}
-
-Result<Loaded<QuotaRecord>> Load(StoreConnection& c, std::string_view service,
-                                 std::type_identity<QuotaRecord> /*unused*/) {
-  Statement& q = c[Query::kReadQuota];
-  ResetOnExit reset(q);
-  q.Bind(1, service);
-  Result<bool> row = q.Step();
-  if (!row.ok()) return std::move(row).error();
-  if (!*row) return Loaded<QuotaRecord>{};
-  Result<QuotaRecord> record =
-      internal::QuotaFromRow(internal::SqliteRow{q}, 0, BadRecord(c, "quota", service));
-  if (!record.ok()) return std::move(record).error();
-  return Loaded<QuotaRecord>{*record, true};
+  return Loaded<Record>{*record, true};
 }
 
 // The limiter record of `key` (a fresh one when there is none), read inside the caller's
@@ -361,7 +355,7 @@ Result<Record> SqliteStateStore::Update(std::string_view service,
   StoreConnection& c = **lease;
 
   // 1. Read without a lock and ask. Most updates change nothing; those take no write lock.
-  Result<Loaded<Record>> seen = Load(c, service, std::type_identity<Record>{});
+  Result<Loaded<Record>> seen = Load<Record>(c, service);
   if (!seen.ok()) return std::move(seen).error();
   Record proposed = seen->record;
   if (!update(proposed)) return seen->record;
@@ -370,7 +364,7 @@ Result<Record> SqliteStateStore::Update(std::string_view service,
   // what it wrote.
   Result<Transaction> txn = Transaction::Begin(c.db, TransactionMode::kImmediate);
   if (!txn.ok()) return std::move(txn).error();
-  Result<Loaded<Record>> fresh = Load(c, service, std::type_identity<Record>{});
+  Result<Loaded<Record>> fresh = Load<Record>(c, service);
   if (!fresh.ok()) return std::move(fresh).error();
   if (fresh->exists != seen->exists || fresh->record != seen->record) {
     proposed = fresh->record;
@@ -385,8 +379,7 @@ Result<Record> SqliteStateStore::Update(std::string_view service,
 Result<BreakerRecord> SqliteStateStore::ReadBreaker(std::string_view service) {
   Result<Lease> lease = Acquire();
   if (!lease.ok()) return std::move(lease).error();
-  Result<Loaded<BreakerRecord>> loaded =
-      Load(**lease, service, std::type_identity<BreakerRecord>{});
+  Result<Loaded<BreakerRecord>> loaded = Load<BreakerRecord>(**lease, service);
   if (!loaded.ok()) return std::move(loaded).error();
   return loaded->record;
 }
@@ -417,7 +410,7 @@ Result<std::vector<std::pair<std::string, BreakerRecord>>> SqliteStateStore::Lis
 Result<QuotaRecord> SqliteStateStore::ReadQuota(std::string_view service) {
   Result<Lease> lease = Acquire();
   if (!lease.ok()) return std::move(lease).error();
-  Result<Loaded<QuotaRecord>> loaded = Load(**lease, service, std::type_identity<QuotaRecord>{});
+  Result<Loaded<QuotaRecord>> loaded = Load<QuotaRecord>(**lease, service);
   if (!loaded.ok()) return std::move(loaded).error();
   return loaded->record;
 }
