@@ -230,15 +230,6 @@ Result<Record> PgStateStore::Update(std::string_view service, FunctionRef<bool(R
   });
 }
 
-Result<BreakerRecord> PgStateStore::ReadBreaker(std::string_view service) {
-  return Read<BreakerRecord>(service);
-}
-
-Result<BreakerRecord> PgStateStore::UpdateBreaker(std::string_view service,
-                                                  FunctionRef<bool(BreakerRecord&)> update) {
-  return Update<BreakerRecord>(service, update);
-}
-
 Result<std::vector<std::pair<std::string, BreakerRecord>>> PgStateStore::ListBreakers() {
   using Codec = PgRecordCodec<BreakerRecord>;
   return pool_->Run([&](PgConnection& c,
@@ -259,14 +250,8 @@ Result<std::vector<std::pair<std::string, BreakerRecord>>> PgStateStore::ListBre
   });
 }
 
-Result<QuotaRecord> PgStateStore::ReadQuota(std::string_view service) {
-  return Read<QuotaRecord>(service);
-}
-
-Result<QuotaRecord> PgStateStore::UpdateQuota(std::string_view service,
-                                              FunctionRef<bool(QuotaRecord&)> update) {
-  return Update<QuotaRecord>(service, update);
-}
+// ReadBreaker, ReadQuota, UpdateBreaker and UpdateQuota, over Read and Update above.
+template class RecordStateStore<PgStateStore>;
 
 // --- rate-limiter buckets ---
 

@@ -348,6 +348,15 @@ void SqliteStateStore::Release(std::unique_ptr<StoreConnection> connection) noex
 }
 
 template <class Record>
+Result<Record> SqliteStateStore::Read(std::string_view service) {
+  Result<Lease> lease = Acquire();
+  if (!lease.ok()) return std::move(lease).error();
+  Result<Loaded<Record>> loaded = Load<Record>(**lease, service);
+  if (!loaded.ok()) return std::move(loaded).error();
+  return loaded->record;
+}
+
+template <class Record>
 Result<Record> SqliteStateStore::Update(std::string_view service,
                                         FunctionRef<bool(Record&)> update) {
   Result<Lease> lease = Acquire();
@@ -376,19 +385,6 @@ Result<Record> SqliteStateStore::Update(std::string_view service,
   return proposed;
 }
 
-Result<BreakerRecord> SqliteStateStore::ReadBreaker(std::string_view service) {
-  Result<Lease> lease = Acquire();
-  if (!lease.ok()) return std::move(lease).error();
-  Result<Loaded<BreakerRecord>> loaded = Load<BreakerRecord>(**lease, service);
-  if (!loaded.ok()) return std::move(loaded).error();
-  return loaded->record;
-}
-
-Result<BreakerRecord> SqliteStateStore::UpdateBreaker(std::string_view service,
-                                                      FunctionRef<bool(BreakerRecord&)> update) {
-  return Update<BreakerRecord>(service, update);
-}
-
 Result<std::vector<std::pair<std::string, BreakerRecord>>> SqliteStateStore::ListBreakers() {
   Result<Lease> lease = Acquire();
   if (!lease.ok()) return std::move(lease).error();
@@ -407,18 +403,8 @@ Result<std::vector<std::pair<std::string, BreakerRecord>>> SqliteStateStore::Lis
   }
 }
 
-Result<QuotaRecord> SqliteStateStore::ReadQuota(std::string_view service) {
-  Result<Lease> lease = Acquire();
-  if (!lease.ok()) return std::move(lease).error();
-  Result<Loaded<QuotaRecord>> loaded = Load<QuotaRecord>(**lease, service);
-  if (!loaded.ok()) return std::move(loaded).error();
-  return loaded->record;
-}
-
-Result<QuotaRecord> SqliteStateStore::UpdateQuota(std::string_view service,
-                                                  FunctionRef<bool(QuotaRecord&)> update) {
-  return Update<QuotaRecord>(service, update);
-}
+// ReadBreaker, ReadQuota, UpdateBreaker and UpdateQuota, over Read and Update above.
+template class RecordStateStore<SqliteStateStore>;
 
 Status SqliteStateStore::UpdateLimiters(std::span<const std::string> keys,
                                         std::span<LimiterRecord> records,
