@@ -88,9 +88,7 @@ resilience::Result<int> ApplyMigrations(Database& db, std::string_view component
           std::to_string(migration.version) + ", " + std::string(migration.description) + ")");
     }
     record->Reset();
-    record->Bind(1, component);
-    record->Bind(2, migration.version);
-    record->Bind(3, migration.description);
+    record->BindAll(component, migration.version, migration.description);
     if (resilience::Status s = record->Run(); !s.ok()) return s.error();
   }
   record->Reset();

@@ -7,12 +7,12 @@
 
 #include "store/pg_request_store.h"
 #include "store/pg_rows.h"
+#include "store/request_rules.h"
 #include "store/tables.h"
 
 namespace ohfp::store {
 namespace {
 
-using model::EpochMillis;
 using resilience::Deadline;
 using resilience::Result;
 using resilience::Status;
@@ -69,11 +69,7 @@ Result<int> CountAndPage(PgPool& pool, std::string_view table, std::string_view 
 
 Result<RequestPage> PgRequestStore::ListRequests(const RequestQuery& query) {
   PgFilter filter;
-  if (query.kind) filter.Add("kind", "=", model::RequestKindName(*query.kind));
-  if (query.state) filter.Add("state", "=", model::RequestStateName(*query.state));
-  if (!query.template_id.empty()) filter.Add("template_id", "=", query.template_id);
-  if (query.created_from) filter.Add("created_at", ">=", EpochMillis(*query.created_from));
-  if (query.created_until) filter.Add("created_at", "<", EpochMillis(*query.created_until));
+  internal::AddFilters(filter, query);
   RequestPage page;
   // Ties by id as SQLite compares text: byte by byte (COLLATE "C"), whatever the database's locale.
   Result<int> total = CountAndPage(
@@ -87,8 +83,7 @@ Result<RequestPage> PgRequestStore::ListRequests(const RequestQuery& query) {
 
 Result<MachinePage> PgRequestStore::ListMachines(const MachineQuery& query) {
   PgFilter filter;
-  if (query.result) filter.Add("result", "=", model::MachineResultName(*query.result));
-  if (!query.template_id.empty()) filter.Add("template_id", "=", query.template_id);
+  internal::AddFilters(filter, query);
   MachinePage page;
   Result<int> total = CountAndPage(
       *pool_, "machines", kMachineColumns, filter,

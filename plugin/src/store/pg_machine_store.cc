@@ -40,6 +40,17 @@ Result<std::vector<T>> Rows(Result<PgResult> r, Read read) {
   return out;
 }
 
+// Machines matching `where_and_order` (with `params`), in one statement.
+Result<std::vector<model::Machine>> SelectMachines(PgPool& pool, std::string_view where_and_order,
+                                                   const PgParams& params) {
+  return pool.Run([&](PgConnection& c, Deadline d) {
+    return Rows<model::Machine>(c.Exec("SELECT " + std::string(kMachineColumns) +
+                                           " FROM machines WHERE " + std::string(where_and_order),
+                                       params, d),
+                                internal::ReadPgMachine);
+  });
+}
+
 }  // namespace
 
 Status PgRequestStore::SaveMachines(const std::vector<model::Machine>& input) {
@@ -82,36 +93,22 @@ Status PgRequestStore::SaveMachines(const std::vector<model::Machine>& input) {
 }
 
 Result<std::vector<model::Machine>> PgRequestStore::MachinesOfRequest(std::string_view request_id) {
-  return pool_->Run([&](PgConnection& c, Deadline d) {
-    return Rows<model::Machine>(
-        c.Exec("SELECT " + std::string(kMachineColumns) +
-                   " FROM machines WHERE request_id = $1 ORDER BY created_at, instance_id",
-               PgParams().Add(request_id), d),
-        internal::ReadPgMachine);
-  });
+  return SelectMachines(*pool_, "request_id = $1 ORDER BY created_at, instance_id",
+                        PgParams().Add(request_id));
 }
 
 Result<std::vector<model::Machine>> PgRequestStore::MachinesByIds(
     const std::vector<std::string>& ids) {
   if (ids.empty()) return std::vector<model::Machine>();
-  return pool_->Run([&](PgConnection& c, Deadline d) {
-    return Rows<model::Machine>(c.Exec("SELECT " + std::string(kMachineColumns) +
-                                           " FROM machines WHERE instance_id = ANY($1::text[])",
-                                       PgParams().AddTextArray(ids), d),
-                                internal::ReadPgMachine);
-  });
+  return SelectMachines(*pool_, "instance_id = ANY($1::text[])", PgParams().AddTextArray(ids));
 }
 
 Result<std::vector<model::Machine>> PgRequestStore::MachinesByNames(
     const std::vector<std::string>& names) {
   if (names.empty()) return std::vector<model::Machine>();
-  return pool_->Run([&](PgConnection& c, Deadline d) {
-    return Rows<model::Machine>(c.Exec("SELECT " + std::string(kMachineColumns) +
-                                           " FROM machines WHERE name = ANY($1::text[]) "
-                                           "ORDER BY created_at, instance_id COLLATE \"C\"",
-                                       PgParams().AddTextArray(names), d),
-                                internal::ReadPgMachine);
-  });
+  return SelectMachines(*pool_,
+                        "name = ANY($1::text[]) ORDER BY created_at, instance_id COLLATE \"C\"",
+                        PgParams().AddTextArray(names));
 }
 
 Result<std::vector<model::ReturnMachine>> PgRequestStore::MachinesOfReturn(

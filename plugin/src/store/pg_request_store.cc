@@ -1,9 +1,8 @@
 #include "store/pg_request_store.h"
 
-#include <algorithm>
-
 #include "store/pg_migrations.h"
 #include "store/pg_rows.h"
+#include "store/request_rules.h"
 #include "store/tables.h"
 
 namespace ohfp::store {
@@ -11,8 +10,6 @@ namespace {
 
 using model::EpochMillis;
 using resilience::Deadline;
-using resilience::Error;
-using resilience::ErrorKind;
 using resilience::Result;
 using resilience::Status;
 
@@ -35,7 +32,7 @@ Result<int> HeldIn(PgConnection& c, std::string_view template_id, Deadline d) {
 }
 
 Status CheckCapacity(PgConnection& c, const NewAcquire& n, const std::string& schema, Deadline d) {
-  if (n.max_number < 0 || n.adopted) return resilience::OkStatus();
+  if (!internal::ChecksCapacity(n)) return resilience::OkStatus();
   // One process at a time per template, on every host: the count and the insert below are one
   // step for everyone else. The lock ends with the transaction.
   Result<PgResult> locked =
@@ -44,13 +41,7 @@ Status CheckCapacity(PgConnection& c, const NewAcquire& n, const std::string& sc
   if (!locked.ok()) return locked.error();
   Result<int> held = HeldIn(c, n.template_id, d);
   if (!held.ok()) return held.error();
-  const int available = std::max(0, n.max_number - *held);
-  if (n.machine_count <= available) return resilience::OkStatus();
-  return Error(ErrorKind::kValidation, "NotEnoughCapacity",
-               "template " + n.template_id + " has " + std::to_string(available) +
-                   " machine(s) available (" + std::to_string(*held) + " held of maxNumber " +
-                   std::to_string(n.max_number) + "); " + std::to_string(n.machine_count) +
-                   " requested");
+  return internal::CheckCapacity(n, *held);
 }
 
 Status InsertAttempt(PgConnection& c, std::string_view request_id, int number,
@@ -146,22 +137,11 @@ Result<model::Request> PgRequestStore::CreateAcquire(const NewAcquire& n) {
             d);
         if (!r.ok()) return r.error();
         return InsertAttempt(c, n.id, 1, n.client_token,
-                             model::AttemptStateName(n.adopted ? model::AttemptState::kSucceeded
-                                                               : model::AttemptState::kPrepared),
-                             n.now, d);
+                             model::AttemptStateName(internal::FirstAttemptState(n)), n.now, d);
       },
       Durability::kFlushed);  // on disk before AWS is called for it
   if (!saved.ok()) return saved.error();
-  model::Request r;
-  r.id = n.id;
-  r.template_id = n.template_id;
-  r.machine_count = n.machine_count;
-  r.provider_api = n.provider_api;
-  r.image_id = n.image_id;
-  r.created_at = r.updated_at = n.now;
-  if (n.adopted) r.polled_at = n.now;
-  r.owner = n.owner;
-  return r;
+  return internal::AcquiredRequest(n);
 }
 
 Result<int> PgRequestStore::HeldMachines(std::string_view template_id) {
@@ -292,13 +272,7 @@ Result<model::Attempt> PgRequestStore::AddAttempt(std::string_view request_id,
             !s.ok()) {
           return s.error();
         }
-        return model::Attempt{std::string(request_id),
-                              number,
-                              std::string(client_token),
-                              model::AttemptState::kPrepared,
-                              "",
-                              now,
-                              now};
+        return internal::PreparedAttempt(request_id, number, client_token, now);
       },
       Durability::kFlushed);  // its ClientToken is on disk before AWS is called with it
 }
@@ -352,13 +326,7 @@ Result<model::Request> PgRequestStore::CreateReturn(
       },
       Durability::kFlushed);  // on disk before any instance is terminated
   if (!saved.ok()) return saved.error();
-  model::Request rec;
-  rec.id = std::string(id);
-  rec.kind = model::RequestKind::kReturn;
-  rec.machine_count = static_cast<int>(machines.size());
-  rec.created_at = rec.updated_at = now;
-  rec.owner = owner;
-  return rec;
+  return internal::ReturnRequest(id, static_cast<int>(machines.size()), owner, now);
 }
 
 }  // namespace ohfp::store

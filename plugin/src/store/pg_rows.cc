@@ -112,76 +112,8 @@ CREATE TABLE cached_values (
 )sql"},
 };
 
-model::EpochSeconds Seconds(std::int64_t s) { return model::EpochSeconds(std::chrono::seconds(s)); }
-
 }  // namespace
 
 std::span<const Migration> PgRequestMigrations() { return kMigrations; }
-
-model::Request ReadPgRequest(const PgResult& q, int i) {
-  model::Request r;
-  r.id = q.String(i, 0);
-  r.kind = model::RequestKindFromName(q.Text(i, 1)).value_or(model::RequestKind::kAcquire);
-  r.template_id = q.String(i, 2);
-  r.machine_count = static_cast<int>(q.Int(i, 3));
-  r.provider_api =
-      model::ProviderApiFromName(q.Text(i, 4)).value_or(model::ProviderApi::kRunInstances);
-  r.state = model::RequestStateFromName(q.Text(i, 5)).value_or(model::RequestState::kRunning);
-  r.message = q.String(i, 6);
-  r.created_at = model::FromEpochMillis(q.Int(i, 7));
-  r.updated_at = model::FromEpochMillis(q.Int(i, 8));
-  if (auto polled = q.OptionalInt(i, 9)) r.polled_at = model::FromEpochMillis(*polled);
-  r.owner.pid = q.Int(i, 10);
-  r.owner.start = q.String(i, 11);
-  r.created.resource_id = q.String(i, 12);
-  r.created.launch_template_id = q.String(i, 13);
-  r.abandoned = q.Int(i, 14) != 0;
-  if (auto cleaned = q.OptionalInt(i, 15)) r.cleaned_up_at = model::FromEpochMillis(*cleaned);
-  r.image_id = q.String(i, 16);
-  r.owner.host = q.String(i, 17);
-  return r;
-}
-
-model::Attempt ReadPgAttempt(const PgResult& q, int i) {
-  return {q.String(i, 0),
-          static_cast<int>(q.Int(i, 1)),
-          q.String(i, 2),
-          model::AttemptStateFromName(q.Text(i, 3)).value_or(model::AttemptState::kPrepared),
-          q.String(i, 4),
-          model::FromEpochMillis(q.Int(i, 5)),
-          model::FromEpochMillis(q.Int(i, 6))};
-}
-
-model::Machine ReadPgMachine(const PgResult& q, int i) {
-  model::Machine m;
-  m.instance_id = q.String(i, 0);
-  m.request_id = q.String(i, 1);
-  m.template_id = q.String(i, 2);
-  m.name = q.String(i, 3);
-  m.private_ip = q.String(i, 4);
-  m.public_ip = q.String(i, 5);
-  m.state = model::InstanceStateFromName(q.Text(i, 6));
-  m.result = model::MachineResultFromName(q.Text(i, 7)).value_or(model::MachineResult::kExecuting);
-  m.message = q.String(i, 8);
-  m.lifecycle = q.Text(i, 9) == "spot" ? model::Lifecycle::kSpot : model::Lifecycle::kOnDemand;
-  m.spot_request_id = q.String(i, 10);
-  if (const std::int64_t launched = q.Int(i, 11); launched != 0) m.launch_time = Seconds(launched);
-  m.created_at = model::FromEpochMillis(q.Int(i, 12));
-  m.updated_at = model::FromEpochMillis(q.Int(i, 13));
-  return m;
-}
-
-model::ReturnMachine ReadPgReturnMachine(const PgResult& q, int i) {
-  model::ReturnMachine r;
-  r.return_id = q.String(i, 0);
-  r.instance_id = q.String(i, 1);
-  r.name = q.String(i, 2);
-  r.acquire_request_id = q.String(i, 3);
-  r.state = model::InstanceStateFromName(q.Text(i, 4));
-  r.result = model::MachineResultFromName(q.Text(i, 5)).value_or(model::MachineResult::kExecuting);
-  r.message = q.String(i, 6);
-  r.updated_at = model::FromEpochMillis(q.Int(i, 7));
-  return r;
-}
 
 }  // namespace ohfp::store::internal

@@ -1,12 +1,12 @@
 #include "store/pg_state_store.h"
 
 #include <algorithm>
-#include <cmath>
 #include <cstdint>
-#include <limits>
 #include <optional>
 
 #include "store/pg_migrations.h"
+#include "store/pg_rows.h"
+#include "store/rows.h"
 #include "store/tables.h"
 
 namespace ohfp::store {
@@ -59,21 +59,15 @@ CREATE TABLE resilience_limiters (
 )sql"},
 };
 
-std::int64_t ToStored(std::uint64_t value) { return static_cast<std::int64_t>(value); }
-std::uint64_t FromStored(std::int64_t value) { return static_cast<std::uint64_t>(value); }
-std::optional<std::int64_t> ToStored(const std::optional<resilience::SysTime>& time) {
-  if (!time.has_value()) return std::nullopt;
-  return time->time_since_epoch().count();
-}
-resilience::SysTime TimeFromStored(std::int64_t ns) {
-  return resilience::SysTime(resilience::Duration(ns));
-}
+using internal::ToStored;
 
-resilience::Error BadRecord(const PgPool& pool, std::string_view table, std::string_view service,
-                            std::string_view problem) {
-  return PgStoreError(
-      pool.where(), "StoreBadRecord",
-      std::string(table) + " record '" + std::string(service) + "': " + std::string(problem));
+// What a record that cannot be read says: a function for store/rows.h's readers.
+auto BadRecord(const PgPool& pool, std::string_view table, std::string_view service) {
+  return [&pool, table, service](std::string_view problem) {
+    return PgStoreError(
+        pool.where(), "StoreBadRecord",
+        std::string(table) + " record '" + std::string(service) + "': " + std::string(problem));
+  };
 }
 
 // How one record type is stored: its table, its columns after "service" (the last is its
@@ -87,42 +81,10 @@ struct PgRecordCodec<BreakerRecord> {
   static constexpr std::string_view kColumns = kBreakerColumns;
   static constexpr int kCount = 10;
 
-  static Result<std::uint32_t> Uint32(const PgPool& pool, const PgResult& r, int row, int column,
-                                      std::string_view service, std::string_view name) {
-    const std::int64_t value = r.Int(row, column);
-    if (value < 0 || value > std::numeric_limits<std::uint32_t>::max()) {
-      return BadRecord(pool, "breaker", service,
-                       std::string(name) + " " + std::to_string(value) + " is out of range");
-    }
-    return static_cast<std::uint32_t>(value);
-  }
-
   static Result<BreakerRecord> Decode(const PgPool& pool, const PgResult& r, int row, int first,
                                       std::string_view service) {
-    BreakerRecord b;
-    const auto state = resilience::CircuitStateFromName(r.Text(row, first));
-    if (!state)
-      return BadRecord(pool, "breaker", service, "unknown state '" + r.String(row, first) + "'");
-    b.state = *state;
-    const auto mode = resilience::CircuitOverrideFromName(r.Text(row, first + 1));
-    if (!mode) {
-      return BadRecord(pool, "breaker", service,
-                       "unknown override '" + r.String(row, first + 1) + "'");
-    }
-    b.override_mode = *mode;
-    Result<std::uint32_t> failures = Uint32(pool, r, row, first + 2, service, "failure_count");
-    if (!failures.ok()) return failures.error();
-    b.failure_count = *failures;
-    Result<std::uint32_t> probes = Uint32(pool, r, row, first + 3, service, "half_open_probes");
-    if (!probes.ok()) return probes.error();
-    b.half_open_probes = *probes;
-    b.generation = FromStored(r.Int(row, first + 4));
-    if (auto ns = r.OptionalInt(row, first + 5)) b.last_failure_time = TimeFromStored(*ns);
-    if (auto ns = r.OptionalInt(row, first + 6)) b.last_success_time = TimeFromStored(*ns);
-    b.state_changed_time = TimeFromStored(r.Int(row, first + 7));
-    b.window = r.String(row, first + 8);
-    b.version = FromStored(r.Int(row, first + 9));
-    return b;
+    return internal::BreakerFromRow(internal::PgRow{r, row}, first,
+                                    BadRecord(pool, "breaker", service));
   }
 
   static void Encode(const BreakerRecord& b, PgParams& p) {
@@ -133,7 +95,7 @@ struct PgRecordCodec<BreakerRecord> {
         .Add(ToStored(b.generation))
         .Add(ToStored(b.last_failure_time))
         .Add(ToStored(b.last_success_time))
-        .Add(static_cast<std::int64_t>(b.state_changed_time.time_since_epoch().count()))
+        .Add(ToStored(b.state_changed_time))
         .Add(b.window)
         .Add(ToStored(b.version));
   }
@@ -147,17 +109,8 @@ struct PgRecordCodec<QuotaRecord> {
 
   static Result<QuotaRecord> Decode(const PgPool& pool, const PgResult& r, int row, int first,
                                     std::string_view service) {
-    QuotaRecord q;
-    if (auto tokens = r.OptionalInt(row, first)) {
-      if (*tokens < std::numeric_limits<std::int32_t>::min() ||
-          *tokens > std::numeric_limits<std::int32_t>::max()) {
-        return BadRecord(pool, "quota", service,
-                         "tokens " + std::to_string(*tokens) + " is out of range");
-      }
-      q.tokens = static_cast<std::int32_t>(*tokens);
-    }
-    q.version = FromStored(r.Int(row, first + 1));
-    return q;
+    return internal::QuotaFromRow(internal::PgRow{r, row}, first,
+                                  BadRecord(pool, "quota", service));
   }
 
   static void Encode(const QuotaRecord& q, PgParams& p) {
@@ -277,15 +230,6 @@ Result<Record> PgStateStore::Update(std::string_view service, FunctionRef<bool(R
   });
 }
 
-Result<BreakerRecord> PgStateStore::ReadBreaker(std::string_view service) {
-  return Read<BreakerRecord>(service);
-}
-
-Result<BreakerRecord> PgStateStore::UpdateBreaker(std::string_view service,
-                                                  FunctionRef<bool(BreakerRecord&)> update) {
-  return Update<BreakerRecord>(service, update);
-}
-
 Result<std::vector<std::pair<std::string, BreakerRecord>>> PgStateStore::ListBreakers() {
   using Codec = PgRecordCodec<BreakerRecord>;
   return pool_->Run([&](PgConnection& c,
@@ -306,46 +250,12 @@ Result<std::vector<std::pair<std::string, BreakerRecord>>> PgStateStore::ListBre
   });
 }
 
-Result<QuotaRecord> PgStateStore::ReadQuota(std::string_view service) {
-  return Read<QuotaRecord>(service);
-}
-
-Result<QuotaRecord> PgStateStore::UpdateQuota(std::string_view service,
-                                              FunctionRef<bool(QuotaRecord&)> update) {
-  return Update<QuotaRecord>(service, update);
-}
+// ReadBreaker, ReadQuota, UpdateBreaker and UpdateQuota, over Read and Update above.
+template class RecordStateStore<PgStateStore>;
 
 // --- rate-limiter buckets ---
 
 namespace {
-
-resilience::Error LimiterError(const PgPool& pool, std::string_view key, std::string_view problem) {
-  return BadRecord(pool, "limiter", key, problem);
-}
-
-std::optional<resilience::SysTime> OptionalTime(const PgResult& r, int row, int column) {
-  if (auto ns = r.OptionalInt(row, column)) return TimeFromStored(*ns);
-  return std::nullopt;
-}
-
-// Columns from `first`: kLimiterColumns' order (store/tables.h).
-Result<LimiterRecord> DecodeLimiter(const PgPool& pool, const PgResult& r, int row, int first,
-                                    std::string_view key) {
-  LimiterRecord l;
-  l.tokens = r.Double(row, first);
-  l.updated = OptionalTime(r, row, first + 1);
-  l.fill_rate = r.Double(row, first + 2);
-  l.last_max_rate = r.Double(row, first + 3);
-  l.last_throttle = OptionalTime(r, row, first + 4);
-  l.measured_rate = r.Double(row, first + 5);
-  l.measure_start = OptionalTime(r, row, first + 6);
-  l.measure_count = r.Double(row, first + 7);
-  l.version = FromStored(r.Int(row, first + 8));
-  if (!std::isfinite(l.tokens) || !std::isfinite(l.fill_rate) || !std::isfinite(l.measured_rate)) {
-    return LimiterError(pool, key, "holds a number that is not finite");
-  }
-  return l;
-}
 
 Status UpsertLimiter(PgConnection& c, const std::string& schema, std::string_view key,
                      const LimiterRecord& l, Deadline d) {
@@ -406,7 +316,8 @@ Status PgStateStore::UpdateLimiters(std::span<const std::string> keys,
     for (LimiterRecord& record : records) record = LimiterRecord{};
     for (int row = 0; row < r->rows(); ++row) {
       const std::string key = r->String(row, 0);
-      Result<LimiterRecord> loaded = DecodeLimiter(*pool_, *r, row, 1, key);
+      Result<LimiterRecord> loaded =
+          internal::LimiterFromRow(internal::PgRow{*r, row}, 1, BadRecord(*pool_, "limiter", key));
       if (!loaded.ok()) return loaded.error();
       for (std::size_t i = 0; i < keys.size(); ++i) {
         if (keys[i] == key) records[i] = *loaded;

@@ -45,6 +45,7 @@
 #include "ohfp/resilience/state_store.h"
 #include "store/migrations.h"
 #include "store/pg_pool.h"
+#include "store/record_state_store.h"
 
 namespace ohfp::store {
 
@@ -52,26 +53,15 @@ namespace ohfp::store {
 // resilience_limiters).
 std::span<const Migration> PgResilienceMigrations() noexcept;
 
-class PgStateStore final : public resilience::StateStore {
+class PgStateStore final : public RecordStateStore<PgStateStore> {
  public:
   // Brings the "resilience" schema in `schema` up to date.
   [[nodiscard]] static resilience::Result<std::unique_ptr<PgStateStore>> Open(
       std::shared_ptr<PgPool> pool, std::string schema);
 
-  bool shared() const noexcept override { return true; }
-
-  resilience::Result<resilience::BreakerRecord> ReadBreaker(std::string_view service) override;
-  resilience::Result<resilience::BreakerRecord> UpdateBreaker(
-      std::string_view service,
-      resilience::FunctionRef<bool(resilience::BreakerRecord&)> update) override;
   // Sorted by service name.
   resilience::Result<std::vector<std::pair<std::string, resilience::BreakerRecord>>> ListBreakers()
       override;
-
-  resilience::Result<resilience::QuotaRecord> ReadQuota(std::string_view service) override;
-  resilience::Result<resilience::QuotaRecord> UpdateQuota(
-      std::string_view service,
-      resilience::FunctionRef<bool(resilience::QuotaRecord&)> update) override;
 
   resilience::Status UpdateLimiters(
       std::span<const std::string> keys, std::span<resilience::LimiterRecord> records,
@@ -80,6 +70,7 @@ class PgStateStore final : public resilience::StateStore {
   const std::string& schema() const noexcept { return schema_; }
 
  private:
+  friend class RecordStateStore<PgStateStore>;
   PgStateStore(std::shared_ptr<PgPool> pool, std::string schema)
       : pool_(std::move(pool)), schema_(std::move(schema)) {}
   template <class Record>
@@ -94,5 +85,8 @@ class PgStateStore final : public resilience::StateStore {
   std::shared_ptr<PgPool> pool_;
   const std::string schema_;
 };
+
+// Instantiated in pg_state_store.cc, where Read and Update are defined.
+extern template class RecordStateStore<PgStateStore>;
 
 }  // namespace ohfp::store

@@ -3,6 +3,7 @@
 // sqlite_request_store.cc).
 #include <algorithm>
 
+#include "store/request_rules.h"
 #include "store/sqlite_request_store.h"
 #include "store/sqlite_rows.h"
 #include "store/transaction.h"
@@ -13,23 +14,12 @@ namespace {
 using internal::ForEachIdSlice;
 using internal::ForEachRow;
 using internal::Placeholders;
+using internal::SelectByIds;
+using internal::SelectRows;
+using internal::SelectRowsByIds;
 using model::EpochMillis;
 using resilience::Result;
 using resilience::Status;
-
-// Runs `sql_prefix` + "(?, ?, ...)" + `sql_suffix` for each slice of `ids`, calling `row` for
-// every row.
-template <class Range, class F>
-Status SelectByIds(Database& db, std::string_view sql_prefix, const Range& ids, F&& row,
-                   std::string_view sql_suffix = {}) {
-  return ForEachIdSlice(ids, [&](const std::vector<std::string>& slice) -> Status {
-    Result<Statement> q = db.Prepare(std::string(sql_prefix) + "(" + Placeholders(slice.size()) +
-                                     ")" + std::string(sql_suffix));
-    if (!q.ok()) return q.error();
-    for (std::size_t i = 0; i < slice.size(); ++i) q->Bind(static_cast<int>(i + 1), slice[i]);
-    return ForEachRow(*q, row);
-  });
-}
 
 // Runs one prepared statement per item inside one transaction, binding each with `bind`.
 template <class T, class Bind>
@@ -64,46 +54,30 @@ Status SqliteRequestStore::SaveMachines(const std::vector<model::Machine>& machi
 
 Result<std::vector<model::Machine>> SqliteRequestStore::MachinesOfRequest(
     std::string_view request_id) {
-  Result<Statement> q =
-      db_.Prepare("SELECT " + std::string(internal::kMachineColumns) +
-                  " FROM machines WHERE request_id = ? ORDER BY created_at, instance_id");
-  if (!q.ok()) return q.error();
-  q->Bind(1, request_id);
-  std::vector<model::Machine> out;
-  if (Status s =
-          ForEachRow(*q, [&](const Statement& row) { out.push_back(internal::ReadMachine(row)); });
-      !s.ok()) {
-    return s.error();
-  }
-  return out;
+  return SelectRows(db_,
+                    "SELECT " + std::string(internal::kMachineColumns) +
+                        " FROM machines WHERE request_id = ? ORDER BY created_at, instance_id",
+                    internal::ReadMachine, request_id);
 }
 
 Result<std::vector<model::Machine>> SqliteRequestStore::MachinesByIds(
     const std::vector<std::string>& ids) {
-  std::vector<model::Machine> out;
-  Status s = SelectByIds(
+  return SelectRowsByIds(
       db_,
       "SELECT " + std::string(internal::kMachineColumns) + " FROM machines WHERE instance_id IN ",
-      ids, [&](const Statement& row) { out.push_back(internal::ReadMachine(row)); });
-  if (!s.ok()) return s.error();
-  return out;
+      ids, internal::ReadMachine);
 }
 
 Result<std::vector<model::Machine>> SqliteRequestStore::MachinesByNames(
     const std::vector<std::string>& names) {
-  std::vector<model::Machine> out;
-  Status s = SelectByIds(
+  return SelectRowsByIds(
       db_, "SELECT " + std::string(internal::kMachineColumns) + " FROM machines WHERE name IN ",
-      names, [&](const Statement& row) { out.push_back(internal::ReadMachine(row)); },
-      " ORDER BY created_at, instance_id");
-  if (!s.ok()) return s.error();
-  return out;
+      names, internal::ReadMachine, " ORDER BY created_at, instance_id");
 }
 
 Result<MachinePage> SqliteRequestStore::ListMachines(const MachineQuery& query) {
   internal::Filter filter;
-  if (query.result) filter.Add("result", "=", model::MachineResultName(*query.result));
-  if (!query.template_id.empty()) filter.Add("template_id", "=", query.template_id);
+  internal::AddFilters(filter, query);
   MachinePage page;
   Result<int> total = internal::CountAndPage(
       db_, "machines", internal::kMachineColumns, filter, "created_at DESC, instance_id DESC",
@@ -116,18 +90,10 @@ Result<MachinePage> SqliteRequestStore::ListMachines(const MachineQuery& query) 
 
 Result<std::vector<model::ReturnMachine>> SqliteRequestStore::MachinesOfReturn(
     std::string_view return_id) {
-  Result<Statement> q =
-      db_.Prepare("SELECT " + std::string(internal::kReturnColumns) +
-                  " FROM return_machines WHERE return_id = ? ORDER BY instance_id");
-  if (!q.ok()) return q.error();
-  q->Bind(1, return_id);
-  std::vector<model::ReturnMachine> out;
-  if (Status s = ForEachRow(
-          *q, [&](const Statement& row) { out.push_back(internal::ReadReturnMachine(row)); });
-      !s.ok()) {
-    return s.error();
-  }
-  return out;
+  return SelectRows(db_,
+                    "SELECT " + std::string(internal::kReturnColumns) +
+                        " FROM return_machines WHERE return_id = ? ORDER BY instance_id",
+                    internal::ReadReturnMachine, return_id);
 }
 
 Status SqliteRequestStore::SaveReturnMachines(const std::vector<model::ReturnMachine>& machines) {
@@ -135,12 +101,8 @@ Status SqliteRequestStore::SaveReturnMachines(const std::vector<model::ReturnMac
                   "UPDATE return_machines SET state = ?, result = ?, message = ?, updated_at = ? "
                   "WHERE return_id = ? AND instance_id = ?",
                   machines, [](Statement& q, const model::ReturnMachine& m) {
-                    q.Bind(1, model::InstanceStateName(m.state));
-                    q.Bind(2, model::MachineResultName(m.result));
-                    q.Bind(3, m.message);
-                    q.Bind(4, EpochMillis(m.updated_at));
-                    q.Bind(5, m.return_id);
-                    q.Bind(6, m.instance_id);
+                    q.BindAll(model::InstanceStateName(m.state), model::MachineResultName(m.result),
+                              m.message, EpochMillis(m.updated_at), m.return_id, m.instance_id);
                   });
 }
 
@@ -174,11 +136,7 @@ Status SqliteRequestStore::SaveInstanceTypes(const std::vector<model::InstanceTy
                   "INSERT OR REPLACE INTO instance_types (instance_type, vcpus, cores, memory_mib, "
                   "fetched_at) VALUES (?, ?, ?, ?, ?)",
                   types, [&](Statement& q, const model::InstanceType& t) {
-                    q.Bind(1, t.name);
-                    q.Bind(2, t.vcpus);
-                    q.Bind(3, t.cores);
-                    q.Bind(4, t.memory_mib);
-                    q.Bind(5, EpochMillis(now));
+                    q.BindAll(t.name, t.vcpus, t.cores, t.memory_mib, EpochMillis(now));
                   });
 }
 
@@ -208,10 +166,7 @@ Status SqliteRequestStore::SaveCachedValues(
                   "INSERT OR REPLACE INTO cached_values (kind, key, value, fetched_at) "
                   "VALUES (?, ?, ?, ?)",
                   values, [&](Statement& q, const std::pair<std::string, std::string>& v) {
-                    q.Bind(1, kind);
-                    q.Bind(2, v.first);
-                    q.Bind(3, v.second);
-                    q.Bind(4, EpochMillis(now));
+                    q.BindAll(kind, v.first, v.second, EpochMillis(now));
                   });
 }
 
@@ -219,11 +174,8 @@ Status SqliteRequestStore::AddMetrics(const std::vector<MetricDelta>& deltas) {
   return WriteAll(db_,
                   "INSERT INTO metric_counters (name, labels, value) VALUES (?, ?, ?) "
                   "ON CONFLICT (name, labels) DO UPDATE SET value = value + excluded.value",
-                  deltas, [](Statement& q, const MetricDelta& d) {
-                    q.Bind(1, d.name);
-                    q.Bind(2, d.labels);
-                    q.Bind(3, d.value);
-                  });
+                  deltas,
+                  [](Statement& q, const MetricDelta& d) { q.BindAll(d.name, d.labels, d.value); });
 }
 
 Result<std::vector<MetricDelta>> SqliteRequestStore::Metrics() {

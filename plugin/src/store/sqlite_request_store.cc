@@ -1,18 +1,14 @@
 #include "store/sqlite_request_store.h"
 
-#include <algorithm>
-
 #include "store/migrations.h"
+#include "store/request_rules.h"
 #include "store/sqlite_rows.h"
+#include "store/tables.h"
 #include "store/transaction.h"
 
 namespace ohfp::store {
 namespace {
 
-using internal::ForEachIdSlice;
-using internal::ForEachRow;
-using internal::kRequestColumns;
-using internal::Placeholders;
 using internal::ReadRequest;
 using model::EpochMillis;
 using resilience::Error;
@@ -26,12 +22,7 @@ Status InsertAttempt(Database& db, std::string_view request_id, int number, std:
       "INSERT INTO attempts (request_id, number, client_token, state, created_at, updated_at) "
       "VALUES (?, ?, ?, ?, ?, ?)");
   if (!q.ok()) return q.error();
-  q->Bind(1, request_id);
-  q->Bind(2, number);
-  q->Bind(3, token);
-  q->Bind(4, state);
-  q->Bind(5, EpochMillis(now));
-  q->Bind(6, EpochMillis(now));
+  q->BindAll(request_id, number, token, state, EpochMillis(now), EpochMillis(now));
   return q->Run();
 }
 
@@ -52,32 +43,21 @@ Result<int> HeldIn(Database& db, std::string_view template_id) {
   return static_cast<int>(q->Column<std::int64_t>(0));
 }
 
+// Requests matching `where`, with `values` bound to its parameters, oldest first.
+template <class... V>
 Result<std::vector<model::Request>> SelectRequests(Database& db, std::string_view where,
-                                                   std::string_view bound = {}) {
-  Result<Statement> q =
-      db.Prepare("SELECT " + std::string(kRequestColumns) + " FROM requests WHERE " +
-                 std::string(where) + " ORDER BY created_at, id");
-  if (!q.ok()) return q.error();
-  if (!bound.empty()) q->Bind(1, bound);
-  std::vector<model::Request> out;
-  if (Status s = ForEachRow(*q, [&](const Statement& row) { out.push_back(ReadRequest(row)); });
-      !s.ok()) {
-    return s.error();
-  }
-  return out;
+                                                   const V&... values) {
+  return internal::SelectRows(db,
+                              "SELECT " + std::string(kRequestColumns) + " FROM requests WHERE " +
+                                  std::string(where) + " ORDER BY created_at, id",
+                              ReadRequest, values...);
 }
 
 Status CheckCapacity(Database& db, const NewAcquire& n) {
-  if (n.max_number < 0 || n.adopted) return resilience::OkStatus();
+  if (!internal::ChecksCapacity(n)) return resilience::OkStatus();
   Result<int> held = HeldIn(db, n.template_id);
   if (!held.ok()) return held.error();
-  const int available = std::max(0, n.max_number - *held);
-  if (n.machine_count <= available) return resilience::OkStatus();
-  return Error(ErrorKind::kValidation, "NotEnoughCapacity",
-               "template " + n.template_id + " has " + std::to_string(available) +
-                   " machine(s) available (" + std::to_string(*held) + " held of maxNumber " +
-                   std::to_string(n.max_number) + "); " + std::to_string(n.machine_count) +
-                   " requested");
+  return internal::CheckCapacity(n, *held);
 }
 
 }  // namespace
@@ -105,12 +85,7 @@ Result<std::unique_ptr<SqliteRequestStore>> SqliteRequestStore::Open(
 }
 
 Result<std::optional<std::string>> SqliteRequestStore::InstallationId() {
-  Result<Statement> q = db_.Prepare("SELECT id FROM installation WHERE singleton = 1");
-  if (!q.ok()) return q.error();
-  Result<bool> row = q->Step();
-  if (!row.ok()) return row.error();
-  if (!*row) return std::optional<std::string>();
-  return std::optional<std::string>(q->Column<std::string>(0));
+  return internal::ReadInstallationId(db_);
 }
 
 Result<std::string> SqliteRequestStore::ClaimInstallation(std::string_view candidate,
@@ -139,34 +114,18 @@ Result<model::Request> SqliteRequestStore::CreateAcquire(const NewAcquire& n) {
       "created_at, updated_at, polled_at, owner_pid, owner_start, owner_host, image_id) "
       "VALUES (?, 'acquire', ?, ?, ?, 'running', ?, ?, ?, ?, ?, ?, ?)");
   if (!q.ok()) return q.error();
-  q->Bind(1, n.id);
-  q->Bind(2, n.template_id);
-  q->Bind(3, n.machine_count);
-  q->Bind(4, model::ProviderApiName(n.provider_api));
-  q->Bind(5, EpochMillis(n.now));
-  q->Bind(6, EpochMillis(n.now));
-  q->Bind(7, n.adopted ? std::optional<std::int64_t>(EpochMillis(n.now)) : std::nullopt);
-  q->Bind(8, n.owner.pid);
-  q->Bind(9, n.owner.start);
-  q->Bind(10, n.owner.host);
-  q->Bind(11, n.image_id);
+  q->BindAll(n.id, n.template_id, n.machine_count, model::ProviderApiName(n.provider_api),
+             EpochMillis(n.now), EpochMillis(n.now),
+             n.adopted ? std::optional<std::int64_t>(EpochMillis(n.now)) : std::nullopt,
+             n.owner.pid, n.owner.start, n.owner.host, n.image_id);
   if (Status s = q->Run(); !s.ok()) return s.error();
-  const std::string_view attempt_state = model::AttemptStateName(
-      n.adopted ? model::AttemptState::kSucceeded : model::AttemptState::kPrepared);
-  if (Status s = InsertAttempt(db_, n.id, 1, n.client_token, attempt_state, n.now); !s.ok()) {
+  if (Status s = InsertAttempt(db_, n.id, 1, n.client_token,
+                               model::AttemptStateName(internal::FirstAttemptState(n)), n.now);
+      !s.ok()) {
     return s.error();
   }
   if (Status s = txn->Commit(); !s.ok()) return s.error();
-  model::Request r;
-  r.id = n.id;
-  r.template_id = n.template_id;
-  r.machine_count = n.machine_count;
-  r.provider_api = n.provider_api;
-  r.image_id = n.image_id;
-  r.created_at = r.updated_at = n.now;
-  if (n.adopted) r.polled_at = n.now;
-  r.owner = n.owner;
-  return r;
+  return internal::AcquiredRequest(n);
 }
 
 Result<int> SqliteRequestStore::HeldMachines(std::string_view template_id) {
@@ -202,10 +161,7 @@ Status SqliteRequestStore::SetRequestState(std::string_view id, model::RequestSt
       "UPDATE requests SET state = ?, message = ?, updated_at = ? WHERE id = ? "
       "AND state = 'running'");
   if (!q.ok()) return q.error();
-  q->Bind(1, model::RequestStateName(state));
-  q->Bind(2, message);
-  q->Bind(3, EpochMillis(now));
-  q->Bind(4, id);
+  q->BindAll(model::RequestStateName(state), message, EpochMillis(now), id);
   return q->Run();
 }
 
@@ -214,10 +170,7 @@ Status SqliteRequestStore::SetRequestResources(std::string_view id, const model:
   Result<Statement> q = db_.Prepare(
       "UPDATE requests SET resource_id = ?, launch_template_id = ?, updated_at = ? WHERE id = ?");
   if (!q.ok()) return q.error();
-  q->Bind(1, created.resource_id);
-  q->Bind(2, created.launch_template_id);
-  q->Bind(3, EpochMillis(now));
-  q->Bind(4, id);
+  q->BindAll(created.resource_id, created.launch_template_id, EpochMillis(now), id);
   return q->Run();
 }
 
@@ -236,9 +189,7 @@ Result<bool> SqliteRequestStore::AbandonRequest(std::string_view id, std::string
   for (std::string_view sql : kUpdates) {
     Result<Statement> q = db_.Prepare(sql);
     if (!q.ok()) return q.error();
-    q->Bind(1, message);
-    q->Bind(2, EpochMillis(now));
-    q->Bind(3, id);
+    q->BindAll(message, EpochMillis(now), id);
     if (Status s = q->Run(); !s.ok()) return s.error();
     if (sql == kUpdates[0] && db_.changes() == 0) return false;  // rolls back: nothing changed
   }
@@ -265,26 +216,14 @@ Result<std::vector<model::Request>> SqliteRequestStore::FinishedNotCleanedUp() {
 
 Result<std::vector<model::Request>> SqliteRequestStore::RequestsByIds(
     const std::set<std::string>& ids) {
-  std::vector<model::Request> out;
-  Status s = ForEachIdSlice(ids, [&](const std::vector<std::string>& slice) -> Status {
-    Result<Statement> q =
-        db_.Prepare("SELECT " + std::string(kRequestColumns) + " FROM requests WHERE id IN (" +
-                    Placeholders(slice.size()) + ")");
-    if (!q.ok()) return q.error();
-    for (std::size_t i = 0; i < slice.size(); ++i) q->Bind(static_cast<int>(i + 1), slice[i]);
-    return ForEachRow(*q, [&](const Statement& row) { out.push_back(ReadRequest(row)); });
-  });
-  if (!s.ok()) return s.error();
-  return out;
+  return internal::SelectRowsByIds(
+      db_, "SELECT " + std::string(kRequestColumns) + " FROM requests WHERE id IN ", ids,
+      ReadRequest);
 }
 
 Result<RequestPage> SqliteRequestStore::ListRequests(const RequestQuery& query) {
   internal::Filter filter;
-  if (query.kind) filter.Add("kind", "=", model::RequestKindName(*query.kind));
-  if (query.state) filter.Add("state", "=", model::RequestStateName(*query.state));
-  if (!query.template_id.empty()) filter.Add("template_id", "=", query.template_id);
-  if (query.created_from) filter.Add("created_at", ">=", EpochMillis(*query.created_from));
-  if (query.created_until) filter.Add("created_at", "<", EpochMillis(*query.created_until));
+  internal::AddFilters(filter, query);
   RequestPage page;
   Result<int> total = internal::CountAndPage(
       db_, "requests", kRequestColumns, filter, "created_at DESC, id DESC", query.limit,
@@ -295,22 +234,10 @@ Result<RequestPage> SqliteRequestStore::ListRequests(const RequestQuery& query) 
 }
 
 Result<std::vector<model::Attempt>> SqliteRequestStore::Attempts(std::string_view request_id) {
-  Result<Statement> q = db_.Prepare(
-      "SELECT request_id, number, client_token, state, error, created_at, updated_at FROM attempts "
-      "WHERE request_id = ? ORDER BY number");
-  if (!q.ok()) return q.error();
-  q->Bind(1, request_id);
-  std::vector<model::Attempt> out;
-  Status s = ForEachRow(*q, [&](const Statement& row) {
-    out.push_back({row.Column<std::string>(0), static_cast<int>(row.Column<std::int64_t>(1)),
-                   row.Column<std::string>(2),
-                   model::AttemptStateFromName(row.Column<std::string>(3))
-                       .value_or(model::AttemptState::kPrepared),
-                   row.Column<std::string>(4), model::FromEpochMillis(row.Column<std::int64_t>(5)),
-                   model::FromEpochMillis(row.Column<std::int64_t>(6))});
-  });
-  if (!s.ok()) return s.error();
-  return out;
+  return internal::SelectRows(db_,
+                              "SELECT " + std::string(kAttemptColumns) +
+                                  " FROM attempts WHERE request_id = ? ORDER BY number",
+                              internal::ReadAttempt, request_id);
 }
 
 Status SqliteRequestStore::SetAttemptState(std::string_view request_id, int number,
@@ -320,11 +247,7 @@ Status SqliteRequestStore::SetAttemptState(std::string_view request_id, int numb
       "UPDATE attempts SET state = ?, error = ?, updated_at = ? WHERE request_id = ? AND "
       "number = ?");
   if (!q.ok()) return q.error();
-  q->Bind(1, model::AttemptStateName(state));
-  q->Bind(2, error);
-  q->Bind(3, EpochMillis(now));
-  q->Bind(4, request_id);
-  q->Bind(5, number);
+  q->BindAll(model::AttemptStateName(state), error, EpochMillis(now), request_id, number);
   return q->Run();
 }
 
@@ -347,13 +270,7 @@ Result<model::Attempt> SqliteRequestStore::AddAttempt(std::string_view request_i
     return s.error();
   }
   if (Status s = txn->Commit(); !s.ok()) return s.error();
-  return model::Attempt{std::string(request_id),
-                        number,
-                        std::string(client_token),
-                        model::AttemptState::kPrepared,
-                        "",
-                        now,
-                        now};
+  return internal::PreparedAttempt(request_id, number, client_token, now);
 }
 
 Result<model::Request> SqliteRequestStore::CreateReturn(
@@ -366,13 +283,8 @@ Result<model::Request> SqliteRequestStore::CreateReturn(
       "owner_pid, owner_start, owner_host) "
       "VALUES (?, 'return', ?, 'running', ?, ?, NULL, ?, ?, ?)");
   if (!r.ok()) return r.error();
-  r->Bind(1, id);
-  r->Bind(2, machines.size());
-  r->Bind(3, EpochMillis(now));
-  r->Bind(4, EpochMillis(now));
-  r->Bind(5, owner.pid);
-  r->Bind(6, owner.start);
-  r->Bind(7, owner.host);
+  r->BindAll(id, machines.size(), EpochMillis(now), EpochMillis(now), owner.pid, owner.start,
+             owner.host);
   if (Status s = r->Run(); !s.ok()) return s.error();
   // Inside the same transaction: the machines are saved with the request, or neither is.
   Result<Statement> q =
@@ -387,13 +299,7 @@ Result<model::Request> SqliteRequestStore::CreateReturn(
     q->Reset();
   }
   if (Status s = txn->Commit(); !s.ok()) return s.error();
-  model::Request rec;
-  rec.id = std::string(id);
-  rec.kind = model::RequestKind::kReturn;
-  rec.machine_count = static_cast<int>(machines.size());
-  rec.created_at = rec.updated_at = now;
-  rec.owner = owner;
-  return rec;
+  return internal::ReturnRequest(id, static_cast<int>(machines.size()), owner, now);
 }
 
 }  // namespace ohfp::store

@@ -117,105 +117,23 @@ DROP INDEX machines_by_template;
 )sql"},
 };
 
-model::EpochSeconds Seconds(std::int64_t s) { return model::EpochSeconds(std::chrono::seconds(s)); }
-
 }  // namespace
 
 std::span<const Migration> RequestMigrations() { return kMigrations; }
 
-model::Request ReadRequest(const Statement& q) {
-  model::Request r;
-  r.id = q.Column<std::string>(0);
-  r.kind =
-      model::RequestKindFromName(q.Column<std::string>(1)).value_or(model::RequestKind::kAcquire);
-  r.template_id = q.Column<std::string>(2);
-  r.machine_count = static_cast<int>(q.Column<std::int64_t>(3));
-  r.provider_api = model::ProviderApiFromName(q.Column<std::string>(4))
-                       .value_or(model::ProviderApi::kRunInstances);
-  r.state =
-      model::RequestStateFromName(q.Column<std::string>(5)).value_or(model::RequestState::kRunning);
-  r.message = q.Column<std::string>(6);
-  r.created_at = model::FromEpochMillis(q.Column<std::int64_t>(7));
-  r.updated_at = model::FromEpochMillis(q.Column<std::int64_t>(8));
-  if (auto polled = q.Column<std::optional<std::int64_t>>(9)) {
-    r.polled_at = model::FromEpochMillis(*polled);
-  }
-  r.owner.pid = q.Column<std::int64_t>(10);
-  r.owner.start = q.Column<std::string>(11);
-  r.created.resource_id = q.Column<std::string>(12);
-  r.created.launch_template_id = q.Column<std::string>(13);
-  r.abandoned = q.Column<std::int64_t>(14) != 0;
-  if (auto cleaned = q.Column<std::optional<std::int64_t>>(15)) {
-    r.cleaned_up_at = model::FromEpochMillis(*cleaned);
-  }
-  r.image_id = q.Column<std::string>(16);
-  r.owner.host = q.Column<std::string>(17);
-  return r;
-}
-
-model::Machine ReadMachine(const Statement& q) {
-  model::Machine m;
-  m.instance_id = q.Column<std::string>(0);
-  m.request_id = q.Column<std::string>(1);
-  m.template_id = q.Column<std::string>(2);
-  m.name = q.Column<std::string>(3);
-  m.private_ip = q.Column<std::string>(4);
-  m.public_ip = q.Column<std::string>(5);
-  m.state = model::InstanceStateFromName(q.Column<std::string>(6));
-  m.result = model::MachineResultFromName(q.Column<std::string>(7))
-                 .value_or(model::MachineResult::kExecuting);
-  m.message = q.Column<std::string>(8);
-  m.lifecycle =
-      q.Column<std::string>(9) == "spot" ? model::Lifecycle::kSpot : model::Lifecycle::kOnDemand;
-  m.spot_request_id = q.Column<std::string>(10);
-  if (const std::int64_t launched = q.Column<std::int64_t>(11); launched != 0) {
-    m.launch_time = Seconds(launched);
-  }
-  m.created_at = model::FromEpochMillis(q.Column<std::int64_t>(12));
-  m.updated_at = model::FromEpochMillis(q.Column<std::int64_t>(13));
-  return m;
-}
-
-model::ReturnMachine ReadReturnMachine(const Statement& q) {
-  model::ReturnMachine r;
-  r.return_id = q.Column<std::string>(0);
-  r.instance_id = q.Column<std::string>(1);
-  r.name = q.Column<std::string>(2);
-  r.acquire_request_id = q.Column<std::string>(3);
-  r.state = model::InstanceStateFromName(q.Column<std::string>(4));
-  r.result = model::MachineResultFromName(q.Column<std::string>(5))
-                 .value_or(model::MachineResult::kExecuting);
-  r.message = q.Column<std::string>(6);
-  r.updated_at = model::FromEpochMillis(q.Column<std::int64_t>(7));
-  return r;
-}
-
 void BindMachine(Statement& q, const model::Machine& m) {
-  q.Bind(1, m.instance_id);
-  q.Bind(2, m.request_id);
-  q.Bind(3, m.template_id);
-  q.Bind(4, m.name);
-  q.Bind(5, m.private_ip);
-  q.Bind(6, m.public_ip);
-  q.Bind(7, model::InstanceStateName(m.state));
-  q.Bind(8, model::MachineResultName(m.result));
-  q.Bind(9, m.message);
-  q.Bind(10, std::string_view(m.lifecycle == model::Lifecycle::kSpot ? "spot" : ""));
-  q.Bind(11, m.spot_request_id);
-  q.Bind(12, m.launch_time ? m.launch_time->time_since_epoch().count() : std::int64_t{0});
-  q.Bind(13, model::EpochMillis(m.created_at));
-  q.Bind(14, model::EpochMillis(m.updated_at));
+  q.BindAll(m.instance_id, m.request_id, m.template_id, m.name, m.private_ip, m.public_ip,
+            model::InstanceStateName(m.state), model::MachineResultName(m.result), m.message,
+            std::string_view(m.lifecycle == model::Lifecycle::kSpot ? "spot" : ""),
+            m.spot_request_id,
+            m.launch_time ? m.launch_time->time_since_epoch().count() : std::int64_t{0},
+            model::EpochMillis(m.created_at), model::EpochMillis(m.updated_at));
 }
 
 void BindReturnMachine(Statement& q, const model::ReturnMachine& r) {
-  q.Bind(1, r.return_id);
-  q.Bind(2, r.instance_id);
-  q.Bind(3, r.name);
-  q.Bind(4, r.acquire_request_id);
-  q.Bind(5, model::InstanceStateName(r.state));
-  q.Bind(6, model::MachineResultName(r.result));
-  q.Bind(7, r.message);
-  q.Bind(8, model::EpochMillis(r.updated_at));
+  q.BindAll(r.return_id, r.instance_id, r.name, r.acquire_request_id,
+            model::InstanceStateName(r.state), model::MachineResultName(r.result), r.message,
+            model::EpochMillis(r.updated_at));
 }
 
 resilience::Result<int> CountAndPage(Database& db, std::string_view table, std::string_view columns,
@@ -243,6 +161,15 @@ resilience::Result<int> CountAndPage(Database& db, std::string_view table, std::
     if (resilience::Status s = ForEachRow(*q, row); !s.ok()) return s.error();
   }
   return total;
+}
+
+resilience::Result<std::optional<std::string>> ReadInstallationId(Database& db) {
+  resilience::Result<Statement> q = db.Prepare("SELECT id FROM installation WHERE singleton = 1");
+  if (!q.ok()) return q.error();
+  resilience::Result<bool> row = q->Step();
+  if (!row.ok()) return row.error();
+  if (!*row) return std::optional<std::string>();
+  return std::optional<std::string>(q->Column<std::string>(0));
 }
 
 std::string Placeholders(std::size_t n) {

@@ -1,8 +1,9 @@
 // store/sqlite_rows.h
 //
 // The SQLite side of SqliteRequestStore: the "requests" component's schema migrations, the column
-// lists, and the mapping between rows and model types (the only place that knows the column names
-// and the stored spellings of states). Private to the store.
+// lists, rows read as model types (through store/rows.h, shared with PostgreSQL) and model types
+// bound as parameters, and the helpers its queries share (filters, pages, slices of ids). Private
+// to the store.
 //
 // Thread-safety: constexpr data and stateless functions.
 //
@@ -12,9 +13,11 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include "model/machine.h"
@@ -22,6 +25,7 @@
 #include "ohfp/resilience/result.h"
 #include "store/database.h"
 #include "store/migrations.h"
+#include "store/rows.h"
 #include "store/statement.h"
 #include "store/tables.h"
 
@@ -34,10 +38,24 @@ using store::kMachineColumns;
 using store::kRequestColumns;
 using store::kReturnColumns;
 
+// A Statement's current row, as store/rows.h reads it.
+struct SqliteRow {
+  const Statement& q;
+  std::string String(int column) const { return q.Column<std::string>(column); }
+  std::int64_t Int(int column) const { return q.Column<std::int64_t>(column); }
+  std::optional<std::int64_t> OptionalInt(int column) const {
+    return q.Column<std::optional<std::int64_t>>(column);
+  }
+  double Double(int column) const { return q.Column<double>(column); }
+};
+
 // Rows of the current result of `q`, read from column 0 in the column lists' order.
-model::Request ReadRequest(const Statement& q);
-model::Machine ReadMachine(const Statement& q);
-model::ReturnMachine ReadReturnMachine(const Statement& q);
+inline model::Request ReadRequest(const Statement& q) { return RequestFromRow(SqliteRow{q}); }
+inline model::Attempt ReadAttempt(const Statement& q) { return AttemptFromRow(SqliteRow{q}); }
+inline model::Machine ReadMachine(const Statement& q) { return MachineFromRow(SqliteRow{q}); }
+inline model::ReturnMachine ReadReturnMachine(const Statement& q) {
+  return ReturnMachineFromRow(SqliteRow{q});
+}
 // Binds every column of kMachineColumns / kReturnColumns, in order, from parameter 1.
 void BindMachine(Statement& q, const model::Machine& m);
 void BindReturnMachine(Statement& q, const model::ReturnMachine& r);
@@ -51,6 +69,22 @@ resilience::Status ForEachRow(Statement& q, F&& row) {
     if (!*has) return resilience::OkStatus();
     row(q);
   }
+}
+
+// The rows of `sql`, with `values` bound to its parameters in order, each read with `read`.
+template <class Read, class... V>
+auto SelectRows(Database& db, std::string_view sql, Read read, const V&... values)
+    -> resilience::Result<std::vector<std::invoke_result_t<Read, const Statement&>>> {
+  resilience::Result<Statement> q = db.Prepare(sql);
+  if (!q.ok()) return q.error();
+  q->BindAll(values...);
+  std::vector<std::invoke_result_t<Read, const Statement&>> out;
+  if (resilience::Status s =
+          ForEachRow(*q, [&](const Statement& row) { out.push_back(read(row)); });
+      !s.ok()) {
+    return s.error();
+  }
+  return out;
 }
 
 // A WHERE clause built from optional filters, each bound by name (never spliced into the SQL).
@@ -103,5 +137,34 @@ resilience::Status ForEachIdSlice(const Range& ids, F&& f) {
   if (!slice.empty()) return f(slice);
   return resilience::OkStatus();
 }
+
+// Runs `sql_prefix` + "(?, ?, ...)" + `sql_suffix` for each slice of `ids`, calling `row` for
+// every row.
+template <class Range, class F>
+resilience::Status SelectByIds(Database& db, std::string_view sql_prefix, const Range& ids, F&& row,
+                               std::string_view sql_suffix = {}) {
+  return ForEachIdSlice(ids, [&](const std::vector<std::string>& slice) -> resilience::Status {
+    resilience::Result<Statement> q = db.Prepare(
+        std::string(sql_prefix) + "(" + Placeholders(slice.size()) + ")" + std::string(sql_suffix));
+    if (!q.ok()) return q.error();
+    for (std::size_t i = 0; i < slice.size(); ++i) q->Bind(static_cast<int>(i + 1), slice[i]);
+    return ForEachRow(*q, row);
+  });
+}
+
+// The rows SelectByIds() finds, each read with `read`.
+template <class Range, class Read>
+auto SelectRowsByIds(Database& db, std::string_view sql_prefix, const Range& ids, Read read,
+                     std::string_view sql_suffix = {})
+    -> resilience::Result<std::vector<std::invoke_result_t<Read, const Statement&>>> {
+  std::vector<std::invoke_result_t<Read, const Statement&>> out;
+  resilience::Status s = SelectByIds(
+      db, sql_prefix, ids, [&](const Statement& row) { out.push_back(read(row)); }, sql_suffix);
+  if (!s.ok()) return s.error();
+  return out;
+}
+
+// The installation's identity recorded in `db`, nullopt when there is none.
+resilience::Result<std::optional<std::string>> ReadInstallationId(Database& db);
 
 }  // namespace ohfp::store::internal

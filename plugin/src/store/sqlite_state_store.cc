@@ -1,12 +1,12 @@
 #include "store/sqlite_state_store.h"
 
-#include <cmath>
 #include <cstdint>
-#include <limits>
 #include <optional>
 #include <type_traits>
 
+#include "store/rows.h"
 #include "store/sqlite_error.h"
+#include "store/sqlite_rows.h"
 #include "store/tables.h"
 #include "store/transaction.h"
 
@@ -22,8 +22,8 @@ using resilience::Status;
 
 namespace {
 
-// Times are nanoseconds since the Unix epoch; uint64 counters are stored as the int64 with the same
-// bits (SQLite integers are signed), so every value round-trips exactly.
+// Values are stored as store/rows.h reads them: times in nanoseconds since the Unix epoch, uint64
+// counters as the int64 with the same bits.
 constexpr Migration kResilienceMigrations[] = {
     {1, "create breaker and quota tables", R"sql(
 CREATE TABLE resilience_breakers (
@@ -61,15 +61,7 @@ CREATE TABLE resilience_limiters (
 )sql"},
 };
 
-std::int64_t ToStored(std::uint64_t value) { return static_cast<std::int64_t>(value); }
-std::uint64_t FromStored(std::int64_t value) { return static_cast<std::uint64_t>(value); }
-std::optional<std::int64_t> ToStored(const std::optional<resilience::SysTime>& time) {
-  if (!time.has_value()) return std::nullopt;
-  return time->time_since_epoch().count();
-}
-resilience::SysTime TimeFromStored(std::int64_t ns) {
-  return resilience::SysTime(resilience::Duration(ns));
-}
+using internal::ToStored;
 
 // Resets a statement when the scope ends, so that no read stays open on the connection.
 class ResetOnExit {
@@ -180,93 +172,40 @@ struct StoreConnection {
 
 namespace {
 
-Error BadRecord(const StoreConnection& c, std::string_view table, std::string_view service,
-                std::string_view problem) {
-  return MakeStoreError(
-      c.file(), "StoreBadRecord",
-      std::string(table) + " record '" + std::string(service) + "': " + std::string(problem));
+// What a record that cannot be read says: a function for store/rows.h's readers.
+auto BadRecord(const StoreConnection& c, std::string_view table, std::string_view service) {
+  return [&c, table, service](std::string_view problem) -> Error {
+    return MakeStoreError(
+        c.file(), "StoreBadRecord",
+        std::string(table) + " record '" + std::string(service) + "': " + std::string(problem));
+  };
 }
 
-Result<std::uint32_t> ReadUint32(const StoreConnection& c, const Statement& row, int column,
-                                 std::string_view service, std::string_view name) {
-  const auto value = row.Column<std::int64_t>(column);
-  if (value < 0 || value > std::numeric_limits<std::uint32_t>::max()) {
-    return BadRecord(c, "breaker", service,
-                     std::string(name) + " " + std::to_string(value) + " is out of range");
-  }
-  return static_cast<std::uint32_t>(value);
-}
-
-// Decodes kBreakerColumns, starting at column `first`.
 Result<BreakerRecord> DecodeBreaker(const StoreConnection& c, const Statement& row, int first,
                                     std::string_view service) {
-  BreakerRecord r;
-  const std::string state = row.Column<std::string>(first);
-  const std::optional<resilience::CircuitState> parsed_state =
-      resilience::CircuitStateFromName(state);
-  if (!parsed_state) return BadRecord(c, "breaker", service, "unknown state '" + state + "'");
-  r.state = *parsed_state;
-  const std::string mode = row.Column<std::string>(first + 1);
-  const std::optional<resilience::CircuitOverride> parsed_mode =
-      resilience::CircuitOverrideFromName(mode);
-  if (!parsed_mode) return BadRecord(c, "breaker", service, "unknown override '" + mode + "'");
-  r.override_mode = *parsed_mode;
-  Result<std::uint32_t> failures = ReadUint32(c, row, first + 2, service, "failure_count");
-  if (!failures.ok()) return std::move(failures).error();
-  r.failure_count = *failures;
-  Result<std::uint32_t> probes = ReadUint32(c, row, first + 3, service, "half_open_probes");
-  if (!probes.ok()) return std::move(probes).error();
-  r.half_open_probes = *probes;
-  r.generation = FromStored(row.Column<std::int64_t>(first + 4));
-  if (auto ns = row.Column<std::optional<std::int64_t>>(first + 5)) {
-    r.last_failure_time = TimeFromStored(*ns);
-  }
-  if (auto ns = row.Column<std::optional<std::int64_t>>(first + 6)) {
-    r.last_success_time = TimeFromStored(*ns);
-  }
-  r.state_changed_time = TimeFromStored(row.Column<std::int64_t>(first + 7));
-  r.window = row.Column<std::string>(first + 8);
-  r.version = FromStored(row.Column<std::int64_t>(first + 9));
-  return r;
+  return internal::BreakerFromRow(internal::SqliteRow{row}, first,
+                                  BadRecord(c, "breaker", service));
 }
 
-Result<Loaded<BreakerRecord>> Load(StoreConnection& c, std::string_view service,
-                                   std::type_identity<BreakerRecord> /*unused*/) {
-  Statement& q = c[Query::kReadBreaker];
+// The record of `service` (a breaker or a quota) as stored, and whether there is one.
+template <class Record>
+Result<Loaded<Record>> Load(StoreConnection& c, std::string_view service) {
+  constexpr bool kBreaker = std::is_same_v<Record, BreakerRecord>;
+  Statement& q = c[kBreaker ? Query::kReadBreaker : Query::kReadQuota];
   ResetOnExit reset(q);
   q.Bind(1, service);
   Result<bool> row = q.Step();
   if (!row.ok()) return std::move(row).error();
-  if (!*row) return Loaded<BreakerRecord>{};
-  Result<BreakerRecord> record = DecodeBreaker(c, q, 0, service);
-  if (!record.ok()) return std::move(record).error();
-  return Loaded<BreakerRecord>{*record, true};
-}
-
-Result<Loaded<QuotaRecord>> Load(StoreConnection& c, std::string_view service,
-                                 std::type_identity<QuotaRecord> /*unused*/) {
-  Statement& q = c[Query::kReadQuota];
-  ResetOnExit reset(q);
-  q.Bind(1, service);
-  Result<bool> row = q.Step();
-  if (!row.ok()) return std::move(row).error();
-  if (!*row) return Loaded<QuotaRecord>{};
-  QuotaRecord r;
-  if (auto tokens = q.Column<std::optional<std::int64_t>>(0)) {
-    if (*tokens < std::numeric_limits<std::int32_t>::min() ||
-        *tokens > std::numeric_limits<std::int32_t>::max()) {
-      return BadRecord(c, "quota", service,
-                       "tokens " + std::to_string(*tokens) + " is out of range");
+  if (!*row) return Loaded<Record>{};
+  Result<Record> record = [&] {
+    if constexpr (kBreaker) {
+      return DecodeBreaker(c, q, 0, service);
+    } else {
+      return internal::QuotaFromRow(internal::SqliteRow{q}, 0, BadRecord(c, "quota", service));
     }
-    r.tokens = static_cast<std::int32_t>(*tokens);
-  }
-  r.version = FromStored(q.Column<std::int64_t>(1));
-  return Loaded<QuotaRecord>{r, true};
-}
-
-std::optional<resilience::SysTime> OptionalTime(const Statement& row, int column) {
-  if (auto ns = row.Column<std::optional<std::int64_t>>(column)) return TimeFromStored(*ns);
-  return std::nullopt;
+  }();
+  if (!record.ok()) return std::move(record).error();
+  return Loaded<Record>{*record, true};
 }
 
 // The limiter record of `key` (a fresh one when there is none), read inside the caller's
@@ -278,20 +217,7 @@ Result<LimiterRecord> LoadLimiter(StoreConnection& c, std::string_view key) {
   Result<bool> row = q.Step();
   if (!row.ok()) return std::move(row).error();
   if (!*row) return LimiterRecord{};
-  LimiterRecord r;
-  r.tokens = q.Column<double>(0);
-  r.updated = OptionalTime(q, 1);
-  r.fill_rate = q.Column<double>(2);
-  r.last_max_rate = q.Column<double>(3);
-  r.last_throttle = OptionalTime(q, 4);
-  r.measured_rate = q.Column<double>(5);
-  r.measure_start = OptionalTime(q, 6);
-  r.measure_count = q.Column<double>(7);
-  r.version = FromStored(q.Column<std::int64_t>(8));
-  if (!std::isfinite(r.tokens) || !std::isfinite(r.fill_rate) || !std::isfinite(r.measured_rate)) {
-    return BadRecord(c, "limiter", key, "holds a number that is not finite");
-  }
-  return r;
+  return internal::LimiterFromRow(internal::SqliteRow{q}, 0, BadRecord(c, "limiter", key));
 }
 
 Status SaveLimiter(StoreConnection& c, std::string_view key, const LimiterRecord& r) {
@@ -319,7 +245,7 @@ void BindRecord(Statement& s, std::string_view service, const BreakerRecord& r) 
   s.Bind(":generation", ToStored(r.generation));
   s.Bind(":last_failure_ns", ToStored(r.last_failure_time));
   s.Bind(":last_success_ns", ToStored(r.last_success_time));
-  s.Bind(":state_changed_ns", r.state_changed_time.time_since_epoch().count());
+  s.Bind(":state_changed_ns", ToStored(r.state_changed_time));
   s.Bind(":failure_window", std::string_view(r.window));
   s.Bind(":version", ToStored(r.version));
 }
@@ -422,6 +348,15 @@ void SqliteStateStore::Release(std::unique_ptr<StoreConnection> connection) noex
 }
 
 template <class Record>
+Result<Record> SqliteStateStore::Read(std::string_view service) {
+  Result<Lease> lease = Acquire();
+  if (!lease.ok()) return std::move(lease).error();
+  Result<Loaded<Record>> loaded = Load<Record>(**lease, service);
+  if (!loaded.ok()) return std::move(loaded).error();
+  return loaded->record;
+}
+
+template <class Record>
 Result<Record> SqliteStateStore::Update(std::string_view service,
                                         FunctionRef<bool(Record&)> update) {
   Result<Lease> lease = Acquire();
@@ -429,7 +364,7 @@ Result<Record> SqliteStateStore::Update(std::string_view service,
   StoreConnection& c = **lease;
 
   // 1. Read without a lock and ask. Most updates change nothing; those take no write lock.
-  Result<Loaded<Record>> seen = Load(c, service, std::type_identity<Record>{});
+  Result<Loaded<Record>> seen = Load<Record>(c, service);
   if (!seen.ok()) return std::move(seen).error();
   Record proposed = seen->record;
   if (!update(proposed)) return seen->record;
@@ -438,7 +373,7 @@ Result<Record> SqliteStateStore::Update(std::string_view service,
   // what it wrote.
   Result<Transaction> txn = Transaction::Begin(c.db, TransactionMode::kImmediate);
   if (!txn.ok()) return std::move(txn).error();
-  Result<Loaded<Record>> fresh = Load(c, service, std::type_identity<Record>{});
+  Result<Loaded<Record>> fresh = Load<Record>(c, service);
   if (!fresh.ok()) return std::move(fresh).error();
   if (fresh->exists != seen->exists || fresh->record != seen->record) {
     proposed = fresh->record;
@@ -448,20 +383,6 @@ Result<Record> SqliteStateStore::Update(std::string_view service,
   if (Status s = Save(c, service, proposed, fresh->exists); !s.ok()) return s.error();
   if (Status s = txn->Commit(); !s.ok()) return s.error();
   return proposed;
-}
-
-Result<BreakerRecord> SqliteStateStore::ReadBreaker(std::string_view service) {
-  Result<Lease> lease = Acquire();
-  if (!lease.ok()) return std::move(lease).error();
-  Result<Loaded<BreakerRecord>> loaded =
-      Load(**lease, service, std::type_identity<BreakerRecord>{});
-  if (!loaded.ok()) return std::move(loaded).error();
-  return loaded->record;
-}
-
-Result<BreakerRecord> SqliteStateStore::UpdateBreaker(std::string_view service,
-                                                      FunctionRef<bool(BreakerRecord&)> update) {
-  return Update<BreakerRecord>(service, update);
 }
 
 Result<std::vector<std::pair<std::string, BreakerRecord>>> SqliteStateStore::ListBreakers() {
@@ -482,18 +403,8 @@ Result<std::vector<std::pair<std::string, BreakerRecord>>> SqliteStateStore::Lis
   }
 }
 
-Result<QuotaRecord> SqliteStateStore::ReadQuota(std::string_view service) {
-  Result<Lease> lease = Acquire();
-  if (!lease.ok()) return std::move(lease).error();
-  Result<Loaded<QuotaRecord>> loaded = Load(**lease, service, std::type_identity<QuotaRecord>{});
-  if (!loaded.ok()) return std::move(loaded).error();
-  return loaded->record;
-}
-
-Result<QuotaRecord> SqliteStateStore::UpdateQuota(std::string_view service,
-                                                  FunctionRef<bool(QuotaRecord&)> update) {
-  return Update<QuotaRecord>(service, update);
-}
+// ReadBreaker, ReadQuota, UpdateBreaker and UpdateQuota, over Read and Update above.
+template class RecordStateStore<SqliteStateStore>;
 
 Status SqliteStateStore::UpdateLimiters(std::span<const std::string> keys,
                                         std::span<LimiterRecord> records,

@@ -45,6 +45,7 @@
 #include "ohfp/resilience/state_store.h"
 #include "store/database.h"
 #include "store/migrations.h"
+#include "store/record_state_store.h"
 
 namespace ohfp::store {
 
@@ -55,7 +56,7 @@ std::span<const Migration> ResilienceMigrations() noexcept;
 
 struct StoreConnection;  // a connection and its prepared statements (sqlite_state_store.cc)
 
-class SqliteStateStore final : public resilience::StateStore {
+class SqliteStateStore final : public RecordStateStore<SqliteStateStore> {
  public:
   // Opens (creating when missing) the database at `path` and applies ResilienceMigrations().
   [[nodiscard]] static resilience::Result<std::unique_ptr<SqliteStateStore>> Open(
@@ -65,20 +66,9 @@ class SqliteStateStore final : public resilience::StateStore {
   SqliteStateStore(const SqliteStateStore&) = delete;
   SqliteStateStore& operator=(const SqliteStateStore&) = delete;
 
-  bool shared() const noexcept override { return true; }
-
-  resilience::Result<resilience::BreakerRecord> ReadBreaker(std::string_view service) override;
-  resilience::Result<resilience::BreakerRecord> UpdateBreaker(
-      std::string_view service,
-      resilience::FunctionRef<bool(resilience::BreakerRecord&)> update) override;
   // Sorted by service name.
   resilience::Result<std::vector<std::pair<std::string, resilience::BreakerRecord>>> ListBreakers()
       override;
-
-  resilience::Result<resilience::QuotaRecord> ReadQuota(std::string_view service) override;
-  resilience::Result<resilience::QuotaRecord> UpdateQuota(
-      std::string_view service,
-      resilience::FunctionRef<bool(resilience::QuotaRecord&)> update) override;
 
   resilience::Status UpdateLimiters(
       std::span<const std::string> keys, std::span<resilience::LimiterRecord> records,
@@ -87,12 +77,15 @@ class SqliteStateStore final : public resilience::StateStore {
   const std::filesystem::path& path() const noexcept { return path_; }
 
  private:
+  friend class RecordStateStore<SqliteStateStore>;
   class Lease;
   SqliteStateStore(std::filesystem::path path, DatabaseOptions options,
                    std::unique_ptr<StoreConnection> first);
 
   resilience::Result<Lease> Acquire();
   void Release(std::unique_ptr<StoreConnection> connection) noexcept;
+  template <class Record>
+  resilience::Result<Record> Read(std::string_view service);
   template <class Record>
   resilience::Result<Record> Update(std::string_view service,
                                     resilience::FunctionRef<bool(Record&)> update);
@@ -102,5 +95,8 @@ class SqliteStateStore final : public resilience::StateStore {
   std::mutex mu_;  // guards idle_ only
   std::vector<std::unique_ptr<StoreConnection>> idle_;
 };
+
+// Instantiated in sqlite_state_store.cc, where Read and Update are defined.
+extern template class RecordStateStore<SqliteStateStore>;
 
 }  // namespace ohfp::store

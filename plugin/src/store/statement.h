@@ -79,6 +79,13 @@ class Statement {
     }
   }
 
+  // Binds `values` to parameters 1, 2, 3, ... in order, each as Bind() does.
+  template <class... T>
+  void BindAll(const T&... values) {
+    [[maybe_unused]] int index = 0;
+    (Bind(++index, values), ...);
+  }
+
   // Runs the statement to its next row: true when a row is ready to read, false when done. Returns
   // the first bind error since the last Reset() instead of running.
   [[nodiscard]] resilience::Result<bool> Step();

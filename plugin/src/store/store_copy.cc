@@ -6,6 +6,7 @@
 
 #include "store/pg_pool.h"
 #include "store/sqlite_error.h"
+#include "store/sqlite_rows.h"
 #include "store/tables.h"
 #include "store/transaction.h"
 
@@ -70,12 +71,7 @@ class SqliteSide final : public Side {
     return q->Column<std::int64_t>(0);
   }
   Result<std::optional<std::string>> Installation() override {
-    Result<Statement> q = db_.Prepare("SELECT id FROM installation WHERE singleton = 1");
-    if (!q.ok()) return q.error();
-    Result<bool> row = q->Step();
-    if (!row.ok()) return row.error();
-    if (!*row) return std::optional<std::string>();
-    return std::optional<std::string>(q->Column<std::string>(0));
+    return internal::ReadInstallationId(db_);
   }
   Status Read(const TableColumns& t, const BatchSink& sink) override {
     Result<Statement> q = db_.Prepare("SELECT " + std::string(t.columns) + " FROM " +

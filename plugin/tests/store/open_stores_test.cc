@@ -8,7 +8,7 @@
 #include <gtest/gtest.h>
 
 #include "ohfp/resilience/manual_clock.h"
-#include "postgres.h"
+#include "store_backends.h"
 
 namespace ohfp::store {
 namespace {
@@ -19,11 +19,8 @@ class OpenStoresTest : public ::testing::Test {
  protected:
   void SetUp() override {
     std::string why;
-    pg_ = ohfp::testing::SharedPostgres(&why);
-    if (pg_ == nullptr) {
-      if (ohfp::testing::PostgresSkipAllowed()) GTEST_SKIP() << why;
-      FAIL() << why;
-    }
+    pg_ = testing::TestPostgres(why);
+    if (pg_ == nullptr) GTEST_SKIP() << why;
   }
   StoreLocation Location(std::optional<resilience::Deadline> ends_by) const {
     return {

@@ -6,36 +6,27 @@
 #include <gtest/gtest.h>
 
 #include "forked_child.h"
-#include "postgres.h"
-#include "request_store_backends.h"
 #include "store/pg_request_store.h"
 #include "store/sqlite_request_store.h"
+#include "store_backends.h"
 #include "subprocess.h"
 
 namespace ohfp::store {
 namespace {
 
-using model::AttemptState;
 using model::InstanceState;
 using model::MachineResult;
-using model::RequestKind;
 using model::RequestState;
-using model::Timestamp;
 using ::testing::ElementsAre;
-using ::testing::HasSubstr;
-using ::testing::IsEmpty;
-using testing::RequestStoreBackend;
 using ::testing::SizeIs;
 
-const Timestamp kNow = model::FromEpochMillis(1'700'000'000'000);
+const model::Timestamp kNow = model::FromEpochMillis(1'700'000'000'000);
 
-class RequestStoreContract : public ::testing::TestWithParam<RequestStoreBackend> {
+class RequestStoreContract : public testing::BackendTest<RequestStore> {
  protected:
   void SetUp() override {
-    std::string why_not;
-    std::optional<std::string> location = GetParam().make_location(dir_.path(), why_not);
-    if (!location) GTEST_SKIP() << GetParam().name << ": " << why_not;
-    location_ = *location;
+    BackendTest::SetUp();
+    if (IsSkipped()) return;
     auto opened = GetParam().open(location_);
     ASSERT_TRUE(opened.ok()) << opened.error().ToString();
     store_ = std::move(*opened);
@@ -67,8 +58,6 @@ class RequestStoreContract : public ::testing::TestWithParam<RequestStoreBackend
     return m;
   }
 
-  ohfp::testing::TempDir dir_;
-  std::string location_;
   std::unique_ptr<RequestStore> store_;
 };
 
@@ -85,7 +74,7 @@ TEST_P(RequestStoreContract, AnAcquireRequestIsSavedWithItsFirstAttempt) {
   auto attempts = store_->Attempts("req-1");
   ASSERT_THAT(*attempts, SizeIs(1));
   EXPECT_EQ((*attempts)[0].client_token, "req-1-1");
-  EXPECT_EQ((*attempts)[0].state, AttemptState::kPrepared);
+  EXPECT_EQ((*attempts)[0].state, model::AttemptState::kPrepared);
   EXPECT_FALSE(store_->GetRequest("req-2")->has_value());
 }
 
@@ -100,7 +89,8 @@ TEST_P(RequestStoreContract, MaxNumberCountsRunningRequestsAndLiveMachines) {
                                         .now = kNow});
   ASSERT_FALSE(refused.ok());
   EXPECT_EQ(refused.error().code(), "NotEnoughCapacity");
-  EXPECT_THAT(std::string(refused.error().message()), HasSubstr("6 machine(s) available"));
+  EXPECT_THAT(std::string(refused.error().message()),
+              ::testing::HasSubstr("6 machine(s) available"));
   EXPECT_FALSE(store_->GetRequest("req-2")->has_value())
       << "a refused request leaves nothing behind";
   // req-1 finishes with 3 of 4 machines: the failed one no longer counts.
@@ -139,7 +129,7 @@ TEST_P(RequestStoreContract, AnAdoptedRequestIsPolledSettledAndNotCountedAgainst
                                         .adopted = true});
   ASSERT_TRUE(adopted.ok()) << adopted.error().ToString();
   EXPECT_EQ((*store_->GetRequest("req-2"))->polled_at, kNow);
-  EXPECT_EQ((*store_->Attempts("req-2"))[0].state, AttemptState::kSucceeded);
+  EXPECT_EQ((*store_->Attempts("req-2"))[0].state, model::AttemptState::kSucceeded);
 }
 
 TEST_P(RequestStoreContract, AttemptsAreNumberedAndUpdated) {
@@ -147,13 +137,13 @@ TEST_P(RequestStoreContract, AttemptsAreNumberedAndUpdated) {
   auto second = store_->AddAttempt("req-1", "req-1-2", kNow);
   ASSERT_TRUE(second.ok());
   EXPECT_EQ(second->number, 2);
-  ASSERT_TRUE(
-      store_
-          ->SetAttemptState("req-1", 1, AttemptState::kFailed, "InsufficientInstanceCapacity", kNow)
-          .ok());
+  ASSERT_TRUE(store_
+                  ->SetAttemptState("req-1", 1, model::AttemptState::kFailed,
+                                    "InsufficientInstanceCapacity", kNow)
+                  .ok());
   auto attempts = *store_->Attempts("req-1");
   ASSERT_THAT(attempts, SizeIs(2));
-  EXPECT_EQ(attempts[0].state, AttemptState::kFailed);
+  EXPECT_EQ(attempts[0].state, model::AttemptState::kFailed);
   EXPECT_EQ(attempts[0].error, "InsufficientInstanceCapacity");
   EXPECT_EQ(attempts[1].client_token, "req-1-2");
   EXPECT_FALSE(store_->AddAttempt("req-1", "req-1-2", kNow).ok())
@@ -235,8 +225,8 @@ TEST_P(RequestStoreContract, AbandoningFailsTheRequestItsMachinesAndItsAttempt) 
   EXPECT_TRUE(r.abandoned);
   EXPECT_EQ(r.state, RequestState::kCompleteWithError);
   EXPECT_EQ((*store_->MachinesOfRequest("req-1"))[0].result, MachineResult::kFail);
-  EXPECT_EQ((*store_->Attempts("req-1"))[0].state, AttemptState::kFailed);
-  EXPECT_THAT(*store_->OpenRequests(RequestKind::kAcquire), SizeIs(0));
+  EXPECT_EQ((*store_->Attempts("req-1"))[0].state, model::AttemptState::kFailed);
+  EXPECT_THAT(*store_->OpenRequests(model::RequestKind::kAcquire), SizeIs(0));
 }
 
 // The reclaim and a poll of the same request, in either order: HostFactory's poll wins, and what
@@ -251,7 +241,7 @@ TEST_P(RequestStoreContract, ARequestHostFactoryAskedAboutIsNeverAbandoned) {
   EXPECT_EQ((*store_->GetRequest("req-1"))->state, RequestState::kRunning);
   EXPECT_FALSE((*store_->GetRequest("req-1"))->abandoned);
   EXPECT_EQ((*store_->MachinesOfRequest("req-1"))[0].result, MachineResult::kSucceed);
-  EXPECT_EQ((*store_->Attempts("req-1"))[0].state, AttemptState::kPrepared);
+  EXPECT_EQ((*store_->Attempts("req-1"))[0].state, model::AttemptState::kPrepared);
 
   Acquire("req-2", 1);
   ASSERT_TRUE(store_->SetRequestState("req-2", RequestState::kComplete, "", kNow).ok());
@@ -289,7 +279,7 @@ TEST_P(RequestStoreContract, AReturnRequestIsSavedWithItsMachines) {
        {.instance_id = "i-2", .name = "h2", .result = MachineResult::kSucceed}},
       {7, "b/7"}, kNow);
   ASSERT_TRUE(r.ok()) << r.error().ToString();
-  EXPECT_EQ(r->kind, RequestKind::kReturn);
+  EXPECT_EQ(r->kind, model::RequestKind::kReturn);
   auto rows = *store_->MachinesOfReturn("ret-1");
   ASSERT_THAT(rows, SizeIs(2));
   EXPECT_EQ(rows[0].result, MachineResult::kExecuting);
@@ -299,7 +289,7 @@ TEST_P(RequestStoreContract, AReturnRequestIsSavedWithItsMachines) {
   ASSERT_TRUE(store_->SaveReturnMachines(rows).ok());
   EXPECT_EQ((*store_->MachinesOfReturn("ret-1"))[0].state, InstanceState::kTerminated);
   EXPECT_THAT(*store_->ReturnedInstances({"i-1", "i-3"}), ElementsAre("i-1"));
-  EXPECT_THAT(*store_->OpenRequests(RequestKind::kReturn), SizeIs(1));
+  EXPECT_THAT(*store_->OpenRequests(model::RequestKind::kReturn), SizeIs(1));
 }
 
 // Ids of a page, in its order.
@@ -331,16 +321,18 @@ TEST_P(RequestStoreContract, RequestsAreListedNewestFirstByStateTemplateAndTimeI
   EXPECT_EQ(all->total, 6);
   EXPECT_THAT(Ids(*all), ElementsAre("ret-9", "req-4", "req-3", "req-2", "req-1", "req-0"));
 
-  auto acquire_a = *store_->ListRequests({.kind = RequestKind::kAcquire, .template_id = "A"});
+  auto acquire_a =
+      *store_->ListRequests({.kind = model::RequestKind::kAcquire, .template_id = "A"});
   EXPECT_THAT(Ids(acquire_a), ElementsAre("req-4", "req-2", "req-0"));
   auto running_b = *store_->ListRequests({.state = RequestState::kRunning, .template_id = "B"});
   EXPECT_THAT(Ids(running_b), ElementsAre("req-3"));
-  auto window = *store_->ListRequests({.kind = RequestKind::kAcquire,
+  auto window = *store_->ListRequests({.kind = model::RequestKind::kAcquire,
                                        .created_from = kNow + std::chrono::minutes(1),
                                        .created_until = kNow + std::chrono::minutes(3)});
   EXPECT_THAT(Ids(window), ElementsAre("req-2", "req-1")) << "from inclusive, until exclusive";
 
-  auto page2 = *store_->ListRequests({.kind = RequestKind::kAcquire, .limit = 2, .offset = 2});
+  auto page2 =
+      *store_->ListRequests({.kind = model::RequestKind::kAcquire, .limit = 2, .offset = 2});
   EXPECT_EQ(page2.total, 5) << "the total ignores paging";
   EXPECT_THAT(Ids(page2), ElementsAre("req-2", "req-1"));
   auto past_the_end = *store_->ListRequests({.limit = 10, .offset = 10});
@@ -432,7 +424,7 @@ TEST_P(RequestStoreContract, CachedValuesAreKeptPerKindAndReplaced) {
   }
   ASSERT_TRUE(store_->SaveCachedValues("many", many, kNow).ok());
   EXPECT_THAT(*store_->CachedValues("many", keys), SizeIs(1200));
-  EXPECT_THAT(*store_->CachedValues("many", {}), IsEmpty());
+  EXPECT_THAT(*store_->CachedValues("many", {}), ::testing::IsEmpty());
 }
 
 TEST_P(RequestStoreContract, ASweepRunsOncePerInterval) {
@@ -469,8 +461,8 @@ TEST_P(RequestStoreContract, TheCreatorsHostIsRecorded) {
 // request once none of its machines is live; oldest first, at most `limit` per call.
 TEST_P(RequestStoreContract, FinishedRequestsArePurgedOldestFirstWhenNothingDependsOnThem) {
   using std::chrono::hours;
-  const Timestamp old = kNow - hours(24 * 40);
-  const Timestamp cutoff = kNow - hours(24 * 30);
+  const model::Timestamp old = kNow - hours(24 * 40);
+  const model::Timestamp cutoff = kNow - hours(24 * 30);
   Acquire("req-done", 1);     // finished, cleaned up, old: goes
   Acquire("req-held", 1);     // finished, its machine still held: stays
   Acquire("req-recent", 1);   // finished and cleaned up, but recent: stays
@@ -518,7 +510,7 @@ TEST_P(RequestStoreContract, FinishedRequestsArePurgedOldestFirstWhenNothingDepe
 TEST_P(RequestStoreContract, MaxNumberAndIdentityHoldWhenProcessesActAtOnce) {
   store_.reset();  // no connection crosses the fork
   const std::string location = location_;
-  const RequestStoreBackend backend = GetParam();
+  const testing::RequestStoreBackend backend = GetParam();
   ohfp::testing::Pipe go;
   std::vector<std::unique_ptr<ohfp::testing::Child>> children;
   for (int p = 0; p < 8; ++p) {
@@ -553,13 +545,13 @@ TEST_P(RequestStoreContract, MaxNumberAndIdentityHoldWhenProcessesActAtOnce) {
   auto store = backend.open(location);
   ASSERT_TRUE(store.ok());
   EXPECT_EQ(*(*store)->HeldMachines("T"), 20) << "40 asked, 20 allowed: never more";
-  EXPECT_THAT(*(*store)->OpenRequests(RequestKind::kAcquire), SizeIs(20));
+  EXPECT_THAT(*(*store)->OpenRequests(model::RequestKind::kAcquire), SizeIs(20));
   EXPECT_TRUE((*(*store)->InstallationId()).has_value());
 }
 
 #ifndef OHFP_CONTRACT_POSTGRES
 
-RequestStoreBackend Sqlite() {
+testing::RequestStoreBackend Sqlite() {
   return {"sqlite",
           [](const std::string& dir, std::string&) -> std::optional<std::string> {
             return dir + "/state.db";
@@ -578,28 +570,18 @@ INSTANTIATE_TEST_SUITE_P(Backends, RequestStoreContract, ::testing::Values(Sqlit
 
 // A schema of its own per test, on the test binary's server (tests/support/postgres.h). Without a
 // server the tests fail, saying why (OHFP_TEST_POSTGRES=skip skips them instead).
-RequestStoreBackend Postgres() {
-  return {"postgres",
-          [](const std::string&, std::string& why_not) -> std::optional<std::string> {
-            ohfp::testing::PostgresServer* pg = ohfp::testing::SharedPostgres(&why_not);
-            if (pg == nullptr) {
-              if (!ohfp::testing::PostgresSkipAllowed()) ADD_FAILURE() << why_not;
-              return std::nullopt;
-            }
-            return pg->Url() + "#" + pg->NewSchema();
-          },
-          [](const std::string& location) -> resilience::Result<std::unique_ptr<RequestStore>> {
-            static const resilience::SystemClock clock;
-            const std::size_t hash = location.rfind('#');
-            auto pool = PgPool::Open({.url = location.substr(0, hash),
-                                      .schema = location.substr(hash + 1),
-                                      .timeout = std::chrono::seconds(60)},
-                                     clock);
-            if (!pool.ok()) return pool.error();
-            auto s = PgRequestStore::Open(std::move(*pool));
-            if (!s.ok()) return s.error();
-            return std::unique_ptr<RequestStore>(std::move(*s));
-          }};
+testing::RequestStoreBackend Postgres() {
+  return {
+      "postgres",
+      [](const std::string&, std::string& why_not) { return testing::PostgresLocation(why_not); },
+      [](const std::string& location) -> resilience::Result<std::unique_ptr<RequestStore>> {
+        static const resilience::SystemClock clock;
+        auto pool = PgPool::Open(testing::PostgresSettings(location), clock);
+        if (!pool.ok()) return pool.error();
+        auto s = PgRequestStore::Open(std::move(*pool));
+        if (!s.ok()) return s.error();
+        return std::unique_ptr<RequestStore>(std::move(*s));
+      }};
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, RequestStoreContract, ::testing::Values(Postgres()),

@@ -7,7 +7,7 @@
 
 #include <sstream>
 
-#include "postgres.h"
+#include "store_backends.h"
 #include "subprocess.h"
 
 namespace ohfp::store {
@@ -26,11 +26,8 @@ class StoreCopyTest : public ::testing::Test {
  protected:
   void SetUp() override {
     std::string why;
-    pg_ = ohfp::testing::SharedPostgres(&why);
-    if (pg_ == nullptr) {
-      if (ohfp::testing::PostgresSkipAllowed()) GTEST_SKIP() << why;
-      FAIL() << why;
-    }
+    pg_ = testing::TestPostgres(why);
+    if (pg_ == nullptr) GTEST_SKIP() << why;
   }
   StoreLocation Sqlite(const std::string& name) const {
     return {.sqlite_file = dir_.path() + "/" + name};
