@@ -9,9 +9,7 @@ namespace ohfp::aws::ec2 {
 namespace {
 
 using resilience::Error;
-using resilience::ErrorKind;
 using resilience::Result;
-using resilience::Status;
 
 // The value among `all` whose WireName is `text`; nullopt for anything else (absent, or a value AWS
 // added later).
@@ -45,7 +43,7 @@ FleetState StateOf(const std::optional<std::string>& text) {
 // kind comes from the classifier's table, as for an error answer; there is no HTTP status of its
 // own.
 Error ItemError(std::string code, std::string message) {
-  const ErrorKind kind = resilience::ErrorClassifier::KindOf(code, 0);
+  const resilience::ErrorKind kind = resilience::ErrorClassifier::KindOf(code, 0);
   return Error(kind, std::move(code), std::move(message));
 }
 
@@ -312,10 +310,7 @@ std::vector<std::string> CreateFleetResult::InstanceIds() const {
 }
 
 std::optional<std::string> Fleet::TagValue(std::string_view key) const {
-  for (const Tag& t : tags) {
-    if (t.key == key) return t.value;
-  }
-  return std::nullopt;
+  return TagValueIn(tags, key);
 }
 
 Result<CreateFleetResult> CreateFleet(AwsClient& client, const CreateFleetRequest& r,
@@ -392,7 +387,8 @@ Result<std::vector<FleetInstance>> DescribeFleetInstances(AwsClient& client,
                                             {.set = "activeInstanceSet"}, parse, std::move(stop));
 }
 
-Status ModifyFleet(AwsClient& client, const ModifyFleetRequest& r, std::stop_token stop) {
+resilience::Status ModifyFleet(AwsClient& client, const ModifyFleetRequest& r,
+                               std::stop_token stop) {
   QueryParams p;
   p.AddString("FleetId", r.fleet_id);
   if (r.target_capacity) AddTargetCapacity(p, *r.target_capacity);

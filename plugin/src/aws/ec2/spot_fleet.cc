@@ -14,7 +14,6 @@
 namespace ohfp::aws::ec2 {
 namespace {
 
-using resilience::Error;
 using resilience::ErrorKind;
 using resilience::Result;
 using resilience::Status;
@@ -529,7 +528,7 @@ Result<CancelSpotFleetRequestsResult> CancelSpotFleetRequests(
     std::string code = error.ChildText("code").value_or("");
     // The kind comes from the one classifier table, never from looking at the code here.
     const ErrorKind kind = resilience::ErrorClassifier::KindOf(code, 0);
-    n.error = Error(kind, std::move(code), error.ChildText("message").value_or(""));
+    n.error = resilience::Error(kind, std::move(code), error.ChildText("message").value_or(""));
     out.unsuccessful.push_back(std::move(n));
   }
   return out;
