@@ -3,6 +3,7 @@
 #include <array>
 #include <utility>
 
+#include "aws/wire_names.h"
 #include "ohfp/resilience/classifier.h"
 
 namespace ohfp::aws::ec2 {
@@ -11,29 +12,51 @@ namespace {
 using resilience::Error;
 using resilience::Result;
 
-// The value among `all` whose WireName is `text`; nullopt for anything else (absent, or a value AWS
-// added later).
-template <class E, std::size_t N>
-std::optional<E> FromWire(const std::optional<std::string>& text, const std::array<E, N>& all) {
-  if (!text) return std::nullopt;
-  for (E e : all) {
-    if (WireName(e) == *text) return e;
-  }
-  return std::nullopt;
-}
+// AWS's spelling of each enumeration (the kUnknown values are left out: "unknown" is not a value
+// AWS sends).
+constexpr auto kFleetTypes = WireNamesOf<FleetType>({{FleetType::kInstant, "instant"},
+                                                     {FleetType::kRequest, "request"},
+                                                     {FleetType::kMaintain, "maintain"}});
+constexpr auto kCapacityTypes = WireNamesOf<CapacityType>(
+    {{CapacityType::kOnDemand, "on-demand"}, {CapacityType::kSpot, "spot"}});
+constexpr auto kExcessPolicies = WireNamesOf<ExcessCapacityTerminationPolicy>(
+    {{ExcessCapacityTerminationPolicy::kTermination, "termination"},
+     {ExcessCapacityTerminationPolicy::kNoTermination, "no-termination"}});
+constexpr auto kSpotStrategies = WireNamesOf<SpotAllocationStrategy>(
+    {{SpotAllocationStrategy::kLowestPrice, "lowest-price"},
+     {SpotAllocationStrategy::kDiversified, "diversified"},
+     {SpotAllocationStrategy::kCapacityOptimized, "capacity-optimized"},
+     {SpotAllocationStrategy::kCapacityOptimizedPrioritized, "capacity-optimized-prioritized"},
+     {SpotAllocationStrategy::kPriceCapacityOptimized, "price-capacity-optimized"}});
+constexpr auto kOnDemandStrategies = WireNamesOf<OnDemandAllocationStrategy>(
+    {{OnDemandAllocationStrategy::kLowestPrice, "lowest-price"},
+     {OnDemandAllocationStrategy::kPrioritized, "prioritized"}});
+constexpr auto kInterruptionBehaviors = WireNamesOf<InstanceInterruptionBehavior>(
+    {{InstanceInterruptionBehavior::kTerminate, "terminate"},
+     {InstanceInterruptionBehavior::kStop, "stop"},
+     {InstanceInterruptionBehavior::kHibernate, "hibernate"}});
+constexpr auto kFleetStates =
+    WireNamesOf<FleetState>({{FleetState::kSubmitted, "submitted"},
+                             {FleetState::kActive, "active"},
+                             {FleetState::kModifying, "modifying"},
+                             {FleetState::kDeleted, "deleted"},
+                             {FleetState::kFailed, "failed"},
+                             {FleetState::kDeletedRunning, "deleted_running"},
+                             {FleetState::kDeletedTerminating, "deleted_terminating"}});
+constexpr auto kActivityStatuses = WireNamesOf<FleetActivityStatus>(
+    {{FleetActivityStatus::kError, "error"},
+     {FleetActivityStatus::kPendingFulfillment, "pending_fulfillment"},
+     {FleetActivityStatus::kPendingTermination, "pending_termination"},
+     {FleetActivityStatus::kFulfilled, "fulfilled"}});
+constexpr auto kHealths = WireNamesOf<InstanceHealth>(
+    {{InstanceHealth::kHealthy, "healthy"}, {InstanceHealth::kUnhealthy, "unhealthy"}});
 
-constexpr std::array kFleetTypes = {FleetType::kInstant, FleetType::kRequest, FleetType::kMaintain};
-constexpr std::array kCapacityTypes = {CapacityType::kOnDemand, CapacityType::kSpot};
-constexpr std::array kExcessPolicies = {ExcessCapacityTerminationPolicy::kTermination,
-                                        ExcessCapacityTerminationPolicy::kNoTermination};
-constexpr std::array kFleetStates = {
-    FleetState::kSubmitted,         FleetState::kActive, FleetState::kModifying,
-    FleetState::kDeleted,           FleetState::kFailed, FleetState::kDeletedRunning,
-    FleetState::kDeletedTerminating};
-constexpr std::array kActivityStatuses = {
-    FleetActivityStatus::kError, FleetActivityStatus::kPendingFulfillment,
-    FleetActivityStatus::kPendingTermination, FleetActivityStatus::kFulfilled};
-constexpr std::array kHealths = {InstanceHealth::kHealthy, InstanceHealth::kUnhealthy};
+// The value `text` names in `table`; nullopt when absent, or a value AWS added later.
+template <class E, std::size_t N>
+std::optional<E> FromWire(const std::optional<std::string>& text, const WireNames<E, N>& table) {
+  if (!text) return std::nullopt;
+  return ValueIn(table, *text);
+}
 
 FleetState StateOf(const std::optional<std::string>& text) {
   return FromWire(text, kFleetStates).value_or(FleetState::kUnknown);
@@ -167,138 +190,29 @@ Result<Fleet> ParseFleet(XmlNode item) {
 
 }  // namespace
 
-std::string_view WireName(FleetType value) noexcept {
-  switch (value) {
-    case FleetType::kInstant:
-      return "instant";
-    case FleetType::kRequest:
-      return "request";
-    case FleetType::kMaintain:
-      return "maintain";
-  }
-  return "unknown";
-}
-
-std::string_view WireName(CapacityType value) noexcept {
-  switch (value) {
-    case CapacityType::kOnDemand:
-      return "on-demand";
-    case CapacityType::kSpot:
-      return "spot";
-  }
-  return "unknown";
-}
-
+std::string_view WireName(FleetType value) noexcept { return NameIn(kFleetTypes, value); }
+std::string_view WireName(CapacityType value) noexcept { return NameIn(kCapacityTypes, value); }
 std::string_view WireName(ExcessCapacityTerminationPolicy value) noexcept {
-  switch (value) {
-    case ExcessCapacityTerminationPolicy::kTermination:
-      return "termination";
-    case ExcessCapacityTerminationPolicy::kNoTermination:
-      return "no-termination";
-  }
-  return "unknown";
+  return NameIn(kExcessPolicies, value);
 }
-
 std::string_view WireName(SpotAllocationStrategy value) noexcept {
-  switch (value) {
-    case SpotAllocationStrategy::kLowestPrice:
-      return "lowest-price";
-    case SpotAllocationStrategy::kDiversified:
-      return "diversified";
-    case SpotAllocationStrategy::kCapacityOptimized:
-      return "capacity-optimized";
-    case SpotAllocationStrategy::kCapacityOptimizedPrioritized:
-      return "capacity-optimized-prioritized";
-    case SpotAllocationStrategy::kPriceCapacityOptimized:
-      return "price-capacity-optimized";
-  }
-  return "unknown";
+  return NameIn(kSpotStrategies, value);
 }
-
 std::string_view WireName(OnDemandAllocationStrategy value) noexcept {
-  switch (value) {
-    case OnDemandAllocationStrategy::kLowestPrice:
-      return "lowest-price";
-    case OnDemandAllocationStrategy::kPrioritized:
-      return "prioritized";
-  }
-  return "unknown";
+  return NameIn(kOnDemandStrategies, value);
 }
-
 std::string_view WireName(InstanceInterruptionBehavior value) noexcept {
-  switch (value) {
-    case InstanceInterruptionBehavior::kTerminate:
-      return "terminate";
-    case InstanceInterruptionBehavior::kStop:
-      return "stop";
-    case InstanceInterruptionBehavior::kHibernate:
-      return "hibernate";
-  }
-  return "unknown";
+  return NameIn(kInterruptionBehaviors, value);
 }
-
-std::string_view WireName(FleetState value) noexcept {
-  switch (value) {
-    case FleetState::kSubmitted:
-      return "submitted";
-    case FleetState::kActive:
-      return "active";
-    case FleetState::kModifying:
-      return "modifying";
-    case FleetState::kDeleted:
-      return "deleted";
-    case FleetState::kFailed:
-      return "failed";
-    case FleetState::kDeletedRunning:
-      return "deleted_running";
-    case FleetState::kDeletedTerminating:
-      return "deleted_terminating";
-    case FleetState::kUnknown:
-      return "unknown";
-  }
-  return "unknown";
-}
-
+std::string_view WireName(FleetState value) noexcept { return NameIn(kFleetStates, value); }
 std::string_view WireName(FleetActivityStatus value) noexcept {
-  switch (value) {
-    case FleetActivityStatus::kError:
-      return "error";
-    case FleetActivityStatus::kPendingFulfillment:
-      return "pending_fulfillment";
-    case FleetActivityStatus::kPendingTermination:
-      return "pending_termination";
-    case FleetActivityStatus::kFulfilled:
-      return "fulfilled";
-  }
-  return "unknown";
+  return NameIn(kActivityStatuses, value);
 }
-
-std::string_view WireName(InstanceHealth value) noexcept {
-  switch (value) {
-    case InstanceHealth::kHealthy:
-      return "healthy";
-    case InstanceHealth::kUnhealthy:
-      return "unhealthy";
-    case InstanceHealth::kUnknown:
-      return "unknown";
-  }
-  return "unknown";
-}
+std::string_view WireName(InstanceHealth value) noexcept { return NameIn(kHealths, value); }
 
 bool IsDeleted(FleetState state) noexcept {
-  switch (state) {
-    case FleetState::kDeleted:
-    case FleetState::kDeletedRunning:
-    case FleetState::kDeletedTerminating:
-      return true;
-    case FleetState::kSubmitted:
-    case FleetState::kActive:
-    case FleetState::kModifying:
-    case FleetState::kFailed:
-    case FleetState::kUnknown:
-      return false;
-  }
-  return false;
+  return state == FleetState::kDeleted || state == FleetState::kDeletedRunning ||
+         state == FleetState::kDeletedTerminating;
 }
 
 std::vector<std::string> CreateFleetResult::InstanceIds() const {
