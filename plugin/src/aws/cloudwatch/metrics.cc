@@ -16,11 +16,9 @@ using resilience::Status;
 
 constexpr std::string_view kPutAction = "PutMetricData";
 constexpr std::string_view kApiVersion = "2010-08-01";
-constexpr auto kStatistics = WireNamesOf<Statistic>({{Statistic::kSampleCount, "SampleCount"},
-                                                     {Statistic::kAverage, "Average"},
-                                                     {Statistic::kSum, "Sum"},
-                                                     {Statistic::kMinimum, "Minimum"},
-                                                     {Statistic::kMaximum, "Maximum"}});
+// In the order of Statistic's values.
+constexpr auto kStatistics =
+    WireNamesOf<Statistic>("SampleCount", "Average", "Sum", "Minimum", "Maximum");
 
 void AddDimensions(QueryParams& p, const std::string& prefix,
                    const std::vector<Dimension>& dimensions) {

@@ -12,44 +12,24 @@ namespace {
 using resilience::Error;
 using resilience::Result;
 
-// AWS's spelling of each enumeration (the kUnknown values are left out: "unknown" is not a value
-// AWS sends).
-constexpr auto kFleetTypes = WireNamesOf<FleetType>({{FleetType::kInstant, "instant"},
-                                                     {FleetType::kRequest, "request"},
-                                                     {FleetType::kMaintain, "maintain"}});
-constexpr auto kCapacityTypes = WireNamesOf<CapacityType>(
-    {{CapacityType::kOnDemand, "on-demand"}, {CapacityType::kSpot, "spot"}});
-constexpr auto kExcessPolicies = WireNamesOf<ExcessCapacityTerminationPolicy>(
-    {{ExcessCapacityTerminationPolicy::kTermination, "termination"},
-     {ExcessCapacityTerminationPolicy::kNoTermination, "no-termination"}});
+// AWS's spelling of each enumeration, in the order of its values (fleets.h).
+constexpr auto kFleetTypes = WireNamesOf<FleetType>("instant", "request", "maintain");
+constexpr auto kCapacityTypes = WireNamesOf<CapacityType>("on-demand", "spot");
+constexpr auto kExcessPolicies =
+    WireNamesOf<ExcessCapacityTerminationPolicy>("termination", "no-termination");
 constexpr auto kSpotStrategies = WireNamesOf<SpotAllocationStrategy>(
-    {{SpotAllocationStrategy::kLowestPrice, "lowest-price"},
-     {SpotAllocationStrategy::kDiversified, "diversified"},
-     {SpotAllocationStrategy::kCapacityOptimized, "capacity-optimized"},
-     {SpotAllocationStrategy::kCapacityOptimizedPrioritized, "capacity-optimized-prioritized"},
-     {SpotAllocationStrategy::kPriceCapacityOptimized, "price-capacity-optimized"}});
-constexpr auto kOnDemandStrategies = WireNamesOf<OnDemandAllocationStrategy>(
-    {{OnDemandAllocationStrategy::kLowestPrice, "lowest-price"},
-     {OnDemandAllocationStrategy::kPrioritized, "prioritized"}});
-constexpr auto kInterruptionBehaviors = WireNamesOf<InstanceInterruptionBehavior>(
-    {{InstanceInterruptionBehavior::kTerminate, "terminate"},
-     {InstanceInterruptionBehavior::kStop, "stop"},
-     {InstanceInterruptionBehavior::kHibernate, "hibernate"}});
+    "lowest-price", "diversified", "capacity-optimized", "capacity-optimized-prioritized",
+    "price-capacity-optimized");
+constexpr auto kOnDemandStrategies =
+    WireNamesOf<OnDemandAllocationStrategy>("lowest-price", "prioritized");
+constexpr auto kInterruptionBehaviors =
+    WireNamesOf<InstanceInterruptionBehavior>("terminate", "stop", "hibernate");
 constexpr auto kFleetStates =
-    WireNamesOf<FleetState>({{FleetState::kSubmitted, "submitted"},
-                             {FleetState::kActive, "active"},
-                             {FleetState::kModifying, "modifying"},
-                             {FleetState::kDeleted, "deleted"},
-                             {FleetState::kFailed, "failed"},
-                             {FleetState::kDeletedRunning, "deleted_running"},
-                             {FleetState::kDeletedTerminating, "deleted_terminating"}});
+    WireNamesOf<FleetState>("submitted", "active", "modifying", "deleted", "failed",
+                            "deleted_running", "deleted_terminating");
 constexpr auto kActivityStatuses = WireNamesOf<FleetActivityStatus>(
-    {{FleetActivityStatus::kError, "error"},
-     {FleetActivityStatus::kPendingFulfillment, "pending_fulfillment"},
-     {FleetActivityStatus::kPendingTermination, "pending_termination"},
-     {FleetActivityStatus::kFulfilled, "fulfilled"}});
-constexpr auto kHealths = WireNamesOf<InstanceHealth>(
-    {{InstanceHealth::kHealthy, "healthy"}, {InstanceHealth::kUnhealthy, "unhealthy"}});
+    "error", "pending_fulfillment", "pending_termination", "fulfilled");
+constexpr auto kHealths = WireNamesOf<InstanceHealth>("healthy", "unhealthy");
 
 // The value `text` names in `table`; nullopt when absent, or a value AWS added later.
 template <class E, std::size_t N>
@@ -210,6 +190,10 @@ std::string_view WireName(FleetActivityStatus value) noexcept {
 }
 std::string_view WireName(InstanceHealth value) noexcept { return NameIn(kHealths, value); }
 
+InstanceHealth InstanceHealthNamed(std::string_view name) noexcept {
+  return ValueIn(kHealths, name).value_or(InstanceHealth::kUnknown);
+}
+
 bool IsDeleted(FleetState state) noexcept {
   return state == FleetState::kDeleted || state == FleetState::kDeletedRunning ||
          state == FleetState::kDeletedTerminating;
@@ -292,8 +276,7 @@ Result<std::vector<FleetInstance>> DescribeFleetInstances(AwsClient& client,
       return UnexpectedResponse("a fleet instance item without instanceId");
     i.instance_type = item.ChildText("instanceType").value_or("");
     i.spot_instance_request_id = item.ChildText("spotInstanceRequestId").value_or("");
-    i.health =
-        FromWire(item.ChildText("instanceHealth"), kHealths).value_or(InstanceHealth::kUnknown);
+    i.health = InstanceHealthNamed(item.ChildText("instanceHealth").value_or(""));
     return i;
   };
   return client.CollectPages<FleetInstance>(AwsService::kEc2, "DescribeFleetInstances",

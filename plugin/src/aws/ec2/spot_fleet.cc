@@ -25,47 +25,22 @@ constexpr std::string_view kConfig = "SpotFleetRequestConfig";
 // DescribeSpotFleetRequestHistory allow.
 constexpr int kMaxResults = 1000;
 
-// AWS's spelling of each enumeration (the kUnknown values are left out: "unknown" is not a value
-// AWS sends).
+// AWS's spelling of each enumeration, in the order of its values (spot_fleet.h).
 constexpr auto kStrategies = WireNamesOf<SpotFleetAllocationStrategy>(
-    {{SpotFleetAllocationStrategy::kLowestPrice, "lowestPrice"},
-     {SpotFleetAllocationStrategy::kDiversified, "diversified"},
-     {SpotFleetAllocationStrategy::kCapacityOptimized, "capacityOptimized"},
-     {SpotFleetAllocationStrategy::kCapacityOptimizedPrioritized, "capacityOptimizedPrioritized"},
-     {SpotFleetAllocationStrategy::kPriceCapacityOptimized, "priceCapacityOptimized"}});
-constexpr auto kOnDemandStrategies = WireNamesOf<SpotFleetOnDemandAllocationStrategy>(
-    {{SpotFleetOnDemandAllocationStrategy::kLowestPrice, "lowestPrice"},
-     {SpotFleetOnDemandAllocationStrategy::kPrioritized, "prioritized"}});
-constexpr auto kTypes = WireNamesOf<SpotFleetType>(
-    {{SpotFleetType::kRequest, "request"}, {SpotFleetType::kMaintain, "maintain"}});
-constexpr auto kPolicies = WireNamesOf<SpotFleetExcessCapacityTerminationPolicy>(
-    {{SpotFleetExcessCapacityTerminationPolicy::kDefault, "default"},
-     {SpotFleetExcessCapacityTerminationPolicy::kNoTermination, "noTermination"}});
-constexpr auto kInterruptionBehaviors = WireNamesOf<SpotFleetInterruptionBehavior>(
-    {{SpotFleetInterruptionBehavior::kTerminate, "terminate"},
-     {SpotFleetInterruptionBehavior::kStop, "stop"},
-     {SpotFleetInterruptionBehavior::kHibernate, "hibernate"}});
+    "lowestPrice", "diversified", "capacityOptimized", "capacityOptimizedPrioritized",
+    "priceCapacityOptimized");
+constexpr auto kOnDemandStrategies =
+    WireNamesOf<SpotFleetOnDemandAllocationStrategy>("lowestPrice", "prioritized");
+constexpr auto kTypes = WireNamesOf<SpotFleetType>("request", "maintain");
+constexpr auto kPolicies =
+    WireNamesOf<SpotFleetExcessCapacityTerminationPolicy>("default", "noTermination");
 constexpr auto kStates =
-    WireNamesOf<SpotFleetState>({{SpotFleetState::kSubmitted, "submitted"},
-                                 {SpotFleetState::kActive, "active"},
-                                 {SpotFleetState::kCancelled, "cancelled"},
-                                 {SpotFleetState::kFailed, "failed"},
-                                 {SpotFleetState::kCancelledRunning, "cancelled_running"},
-                                 {SpotFleetState::kCancelledTerminating, "cancelled_terminating"},
-                                 {SpotFleetState::kModifying, "modifying"}});
+    WireNamesOf<SpotFleetState>("submitted", "active", "cancelled", "failed", "cancelled_running",
+                                "cancelled_terminating", "modifying");
 constexpr auto kActivityStatuses = WireNamesOf<SpotFleetActivityStatus>(
-    {{SpotFleetActivityStatus::kError, "error"},
-     {SpotFleetActivityStatus::kPendingFulfillment, "pending_fulfillment"},
-     {SpotFleetActivityStatus::kPendingTermination, "pending_termination"},
-     {SpotFleetActivityStatus::kFulfilled, "fulfilled"}});
-constexpr auto kEventTypes = WireNamesOf<SpotFleetEventType>(
-    {{SpotFleetEventType::kInstanceChange, "instanceChange"},
-     {SpotFleetEventType::kFleetRequestChange, "fleetRequestChange"},
-     {SpotFleetEventType::kError, "error"},
-     {SpotFleetEventType::kInformation, "information"}});
-constexpr auto kHealths =
-    WireNamesOf<SpotFleetInstanceHealth>({{SpotFleetInstanceHealth::kHealthy, "healthy"},
-                                          {SpotFleetInstanceHealth::kUnhealthy, "unhealthy"}});
+    "error", "pending_fulfillment", "pending_termination", "fulfilled");
+constexpr auto kEventTypes =
+    WireNamesOf<SpotFleetEventType>("instanceChange", "fleetRequestChange", "error", "information");
 
 // The enumeration value of child `name`: nullopt when the child is absent or empty, `otherwise`
 // when its text is not a value this code knows.
@@ -214,17 +189,11 @@ std::string_view WireName(SpotFleetType value) noexcept { return NameIn(kTypes, 
 std::string_view WireName(SpotFleetExcessCapacityTerminationPolicy value) noexcept {
   return NameIn(kPolicies, value);
 }
-std::string_view WireName(SpotFleetInterruptionBehavior value) noexcept {
-  return NameIn(kInterruptionBehaviors, value);
-}
 std::string_view WireName(SpotFleetState value) noexcept { return NameIn(kStates, value); }
 std::string_view WireName(SpotFleetActivityStatus value) noexcept {
   return NameIn(kActivityStatuses, value);
 }
 std::string_view WireName(SpotFleetEventType value) noexcept { return NameIn(kEventTypes, value); }
-std::string_view WireName(SpotFleetInstanceHealth value) noexcept {
-  return NameIn(kHealths, value);
-}
 
 bool IsCancelledOrFailed(SpotFleetState state) noexcept {
   return state == SpotFleetState::kCancelled || state == SpotFleetState::kFailed ||
@@ -318,8 +287,8 @@ Result<std::vector<SpotFleetInstance>> DescribeSpotFleetInstances(
     }
     i.instance_type = item.ChildText("instanceType").value_or("");
     i.spot_instance_request_id = item.ChildText("spotInstanceRequestId").value_or("");
-    i.instance_health =
-        OptionalEnum(item, "instanceHealth", kHealths, SpotFleetInstanceHealth::kUnknown);
+    const std::optional<std::string> health = item.ChildText("instanceHealth");
+    if (health && !health->empty()) i.instance_health = InstanceHealthNamed(*health);
     return i;
   };
   return client.CollectPages<SpotFleetInstance>(
