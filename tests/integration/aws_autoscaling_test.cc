@@ -16,22 +16,10 @@
 namespace ohfp::testing {
 namespace {
 
-using aws::autoscaling::Activity;
-using aws::autoscaling::CreateGroupRequest;
-using aws::autoscaling::DescribeGroupsRequest;
-using aws::autoscaling::Group;
-using aws::autoscaling::GroupInstance;
-using aws::autoscaling::LaunchTemplateSpecification;
-using aws::autoscaling::Tag;
-using aws::ec2::DescribeInstancesRequest;
+namespace as = aws::autoscaling;
 using resilience::ErrorKind;
 using ::testing::AnyOf;
 using ::testing::Contains;
-using ::testing::ElementsAre;
-using ::testing::HasSubstr;
-using ::testing::IsEmpty;
-using ::testing::Not;
-using ::testing::UnorderedElementsAreArray;
 
 constexpr char kImage[] = "ami-12345678";
 constexpr char kTemplate[] = "ohfp-asg-lt";
@@ -43,13 +31,9 @@ nlohmann::json ErrorFault(const std::string& code, const std::string& message) {
 nlohmann::json RespondFault(const std::string& body) {
   return {{"type", "respond"}, {"body", body}};
 }
-std::string RulesOf(std::vector<nlohmann::json> rules) {
-  return nlohmann::json{{"rules", std::move(rules)}}.dump();
-}
-
-std::vector<std::string> IdsOf(const Group& g) {
+std::vector<std::string> IdsOf(const as::Group& g) {
   std::vector<std::string> ids;
-  for (const GroupInstance& i : g.instances) ids.push_back(i.instance_id);
+  for (const aws::autoscaling::GroupInstance& i : g.instances) ids.push_back(i.instance_id);
   return ids;
 }
 
@@ -65,16 +49,6 @@ class AwsAutoScalingTest : public WorldSuite<AwsAutoScalingTest> {
     if (HasFatalFailure()) return;
     template_id_ = CreateLaunchTemplate(kTemplate, "t3.micro");
     ASSERT_FALSE(template_id_.empty());
-  }
-  void Rules(const std::string& json) {
-    std::string why;
-    ASSERT_TRUE(world_->proxy()->SetRules(json, &why)) << why;
-  }
-  // Requests the proxy saw for `action` since the last Reset().
-  int Requests(const std::string& action) {
-    const nlohmann::json stats = nlohmann::json::parse(world_->proxy()->Stats());
-    const auto& actions = stats["actions"];
-    return actions.contains(action) ? actions[action]["requests"].get<int>() : 0;
   }
 
   // A launch template through a raw EC2 call (the typed launch template operation is another
@@ -105,29 +79,30 @@ class AwsAutoScalingTest : public WorldSuite<AwsAutoScalingTest> {
     return ids;
   }
 
-  CreateGroupRequest GroupOf(const std::string& name, int desired) {
-    return CreateGroupRequest{
+  as::CreateGroupRequest GroupOf(const std::string& name, int desired) {
+    return as::CreateGroupRequest{
         .name = name,
-        .launch_template = LaunchTemplateSpecification{.name = kTemplate, .version = "$Latest"},
+        .launch_template =
+            aws::autoscaling::LaunchTemplateSpecification{.name = kTemplate, .version = "$Latest"},
         .min_size = 0,
         .max_size = std::max(desired, 5),
         .desired_capacity = desired,
         .availability_zones = {"us-east-1a"},
         .tags = {{"ohfp:request-id", "req-" + name, true}}};
   }
-  Group MustCreate(const CreateGroupRequest& request) {
+  as::Group MustCreate(const as::CreateGroupRequest& request) {
     auto created = aws::autoscaling::CreateGroup(client(), request);
     EXPECT_TRUE(created.ok()) << created.error().ToString();
     return MustDescribe(request.name);
   }
-  Group MustDescribe(const std::string& name) {
+  as::Group MustDescribe(const std::string& name) {
     auto g = aws::autoscaling::DescribeGroup(client(), name);
     EXPECT_TRUE(g.ok()) << g.error().ToString();
-    return g.ok() ? *g : Group{};
+    return g.ok() ? *g : as::Group{};
   }
   std::vector<aws::ec2::Instance> Ec2Instances(const std::vector<std::string>& ids) {
-    auto found =
-        aws::ec2::DescribeInstances(client(), DescribeInstancesRequest{.instance_ids = ids});
+    auto found = aws::ec2::DescribeInstances(
+        client(), aws::ec2::DescribeInstancesRequest{.instance_ids = ids});
     EXPECT_TRUE(found.ok()) << found.error().ToString();
     return found.ok() ? *found : std::vector<aws::ec2::Instance>{};
   }
@@ -136,15 +111,15 @@ class AwsAutoScalingTest : public WorldSuite<AwsAutoScalingTest> {
 };
 
 TEST_F(AwsAutoScalingTest, CreateLaunchesTheDesiredInstancesThatEc2Sees) {
-  CreateGroupRequest request = GroupOf("g-create", 3);
+  as::CreateGroupRequest request = GroupOf("g-create", 3);
   request.tags.push_back({"team", "hpc", false});
   request.capacity_rebalance = true;
   request.new_instances_protected_from_scale_in = false;
   request.default_cooldown = std::chrono::seconds(120);
-  const Group g = MustCreate(request);
+  const as::Group g = MustCreate(request);
 
   EXPECT_EQ(g.name, "g-create");
-  EXPECT_THAT(g.arn, HasSubstr("autoScalingGroupName/g-create"));
+  EXPECT_THAT(g.arn, ::testing::HasSubstr("autoScalingGroupName/g-create"));
   EXPECT_EQ(g.min_size, 0);
   EXPECT_EQ(g.max_size, 5);
   EXPECT_EQ(g.desired_capacity, 3);
@@ -153,14 +128,14 @@ TEST_F(AwsAutoScalingTest, CreateLaunchesTheDesiredInstancesThatEc2Sees) {
   EXPECT_EQ(g.launch_template->name, kTemplate);
   EXPECT_EQ(g.launch_template->id, template_id_);
   EXPECT_EQ(g.launch_template->version, "$Latest");
-  EXPECT_THAT(g.availability_zones, ElementsAre("us-east-1a"));
+  EXPECT_THAT(g.availability_zones, ::testing::ElementsAre("us-east-1a"));
   EXPECT_TRUE(g.capacity_rebalance);
   EXPECT_EQ(g.default_cooldown, std::chrono::seconds(120));
   EXPECT_TRUE(g.created_time.has_value());
   EXPECT_EQ(g.TagValue("ohfp:request-id"), "req-g-create");
-  EXPECT_THAT(g.tags, Contains(Tag{"team", "hpc", false}));
+  EXPECT_THAT(g.tags, Contains(aws::autoscaling::Tag{"team", "hpc", false}));
   ASSERT_EQ(g.instances.size(), 3U);
-  for (const GroupInstance& i : g.instances) {
+  for (const aws::autoscaling::GroupInstance& i : g.instances) {
     EXPECT_EQ(i.lifecycle_state, "InService");
     EXPECT_EQ(i.health_status, "Healthy");
     EXPECT_EQ(i.instance_type, "t3.micro");
@@ -183,7 +158,7 @@ TEST_F(AwsAutoScalingTest, CreateLaunchesTheDesiredInstancesThatEc2Sees) {
 }
 
 TEST_F(AwsAutoScalingTest, DetachWithDecrementLowersDesiredAndKeepsTheInstance) {
-  const Group before = MustCreate(GroupOf("g-detach", 3));
+  const as::Group before = MustCreate(GroupOf("g-detach", 3));
   ASSERT_EQ(before.instances.size(), 3U);
   const std::string leaving = before.instances[1].instance_id;
 
@@ -193,17 +168,17 @@ TEST_F(AwsAutoScalingTest, DetachWithDecrementLowersDesiredAndKeepsTheInstance) 
                                                    .should_decrement_desired_capacity = true});
   ASSERT_TRUE(activities.ok()) << activities.error().ToString();
   ASSERT_EQ(activities->size(), 1U);
-  const Activity& a = activities->front();
+  const aws::autoscaling::Activity& a = activities->front();
   EXPECT_FALSE(a.activity_id.empty());
-  EXPECT_THAT(a.description, HasSubstr(leaving));
+  EXPECT_THAT(a.description, ::testing::HasSubstr(leaving));
   EXPECT_FALSE(a.status_code.empty());
   EXPECT_EQ(a.group_name, "g-detach");
 
   // The group: one fewer wanted, one fewer member, and not a replacement.
-  const Group after = MustDescribe("g-detach");
+  const as::Group after = MustDescribe("g-detach");
   EXPECT_EQ(after.desired_capacity, 2);
   EXPECT_EQ(after.instances.size(), 2U);
-  EXPECT_THAT(IdsOf(after), Not(Contains(leaving)));
+  EXPECT_THAT(IdsOf(after), ::testing::Not(Contains(leaving)));
   for (const std::string& id : IdsOf(after)) EXPECT_THAT(IdsOf(before), Contains(id));
 
   // The detached instance still runs, outside the group, until we terminate it.
@@ -220,9 +195,9 @@ TEST_F(AwsAutoScalingTest, DetachWithDecrementLowersDesiredAndKeepsTheInstance) 
 }
 
 TEST_F(AwsAutoScalingTest, DetachingMoreThanTwentyInstancesTakesSeveralCalls) {
-  CreateGroupRequest request = GroupOf("g-many", 23);
+  as::CreateGroupRequest request = GroupOf("g-many", 23);
   request.max_size = 30;
-  const Group before = MustCreate(request);
+  const as::Group before = MustCreate(request);
   ASSERT_EQ(before.instances.size(), 23U);
   std::vector<std::string> leaving = IdsOf(before);
   leaving.resize(22);
@@ -231,11 +206,11 @@ TEST_F(AwsAutoScalingTest, DetachingMoreThanTwentyInstancesTakesSeveralCalls) {
       client(), {.group_name = "g-many", .instance_ids = leaving});
   ASSERT_TRUE(activities.ok()) << activities.error().ToString();
   EXPECT_EQ(activities->size(), 22U);
-  EXPECT_EQ(Requests("DetachInstances"), 2);  // 20 + 2
+  EXPECT_EQ(Count("DetachInstances"), 2);  // 20 + 2
 
-  const Group after = MustDescribe("g-many");
+  const as::Group after = MustDescribe("g-many");
   EXPECT_EQ(after.desired_capacity, 1);
-  EXPECT_THAT(IdsOf(after), ElementsAre(before.instances[22].instance_id));
+  EXPECT_THAT(IdsOf(after), ::testing::ElementsAre(before.instances[22].instance_id));
   for (const auto& i : Ec2Instances(leaving)) EXPECT_EQ(i.state, "running") << i.instance_id;
 }
 
@@ -243,8 +218,8 @@ TEST_F(AwsAutoScalingTest, DetachingNoInstancesMakesNoCall) {
   MustCreate(GroupOf("g-none", 1));
   auto activities = aws::autoscaling::DetachInstances(client(), {.group_name = "g-none"});
   ASSERT_TRUE(activities.ok()) << activities.error().ToString();
-  EXPECT_THAT(*activities, IsEmpty());
-  EXPECT_EQ(Requests("DetachInstances"), 0);
+  EXPECT_THAT(*activities, ::testing::IsEmpty());
+  EXPECT_EQ(Count("DetachInstances"), 0);
 }
 
 TEST_F(AwsAutoScalingTest, UpdateChangesOnlyTheFieldsThatAreSet) {
@@ -252,7 +227,7 @@ TEST_F(AwsAutoScalingTest, UpdateChangesOnlyTheFieldsThatAreSet) {
   auto updated = aws::autoscaling::UpdateGroup(
       client(), {.name = "g-update", .max_size = 8, .desired_capacity = 4});
   ASSERT_TRUE(updated.ok()) << updated.error().ToString();
-  Group g = MustDescribe("g-update");
+  as::Group g = MustDescribe("g-update");
   EXPECT_EQ(g.min_size, 0);
   EXPECT_EQ(g.max_size, 8);
   EXPECT_EQ(g.desired_capacity, 4);
@@ -271,7 +246,7 @@ TEST_F(AwsAutoScalingTest, UpdateChangesOnlyTheFieldsThatAreSet) {
 }
 
 TEST_F(AwsAutoScalingTest, ForceDeleteRemovesTheGroupAndASecondDeleteIsNotFound) {
-  const Group g = MustCreate(GroupOf("g-delete", 2));
+  const as::Group g = MustCreate(GroupOf("g-delete", 2));
   ASSERT_EQ(g.instances.size(), 2U);
 
   auto deleted =
@@ -283,23 +258,23 @@ TEST_F(AwsAutoScalingTest, ForceDeleteRemovesTheGroupAndASecondDeleteIsNotFound)
   EXPECT_EQ(gone.error().kind(), ErrorKind::kNotFound);
   auto listed = aws::autoscaling::DescribeGroups(client(), {.names = {"g-delete"}});
   ASSERT_TRUE(listed.ok()) << listed.error().ToString();
-  EXPECT_THAT(*listed, IsEmpty());
+  EXPECT_THAT(*listed, ::testing::IsEmpty());
   // moto terminates a deleted group's instances at once; AWS does it while the group shows
   // "Delete in progress" (see DeleteInProgressIsReported...).
   for (const auto& i : Ec2Instances(IdsOf(g))) {
     EXPECT_THAT(i.state, AnyOf("shutting-down", "terminated")) << i.instance_id;
   }
 
-  const int before = Requests("DeleteAutoScalingGroup");
+  const int before = Count("DeleteAutoScalingGroup");
   auto again = aws::autoscaling::DeleteGroup(client(), {.name = "g-delete", .force_delete = true});
   ASSERT_FALSE(again.ok());
   EXPECT_EQ(again.error().kind(), ErrorKind::kNotFound) << again.error().ToString();
-  EXPECT_EQ(Requests("DeleteAutoScalingGroup") - before, 1) << "not found is not retried";
+  EXPECT_EQ(Count("DeleteAutoScalingGroup") - before, 1) << "not found is not retried";
 }
 
 TEST_F(AwsAutoScalingTest, DescribeFollowsPagesChunksNamesAndFiltersByTag) {
   for (const char* name : {"g-p1", "g-p2", "g-p3"}) {
-    CreateGroupRequest request = GroupOf(name, 0);
+    as::CreateGroupRequest request = GroupOf(name, 0);
     request.tags = {{"ohfp:request-id", std::string(name) == "g-p3" ? "req-b" : "req-a", false}};
     ASSERT_TRUE(aws::autoscaling::CreateGroup(client(), request).ok());
   }
@@ -308,25 +283,25 @@ TEST_F(AwsAutoScalingTest, DescribeFollowsPagesChunksNamesAndFiltersByTag) {
   auto all = aws::autoscaling::DescribeGroups(client(), {.max_records = 1});
   ASSERT_TRUE(all.ok()) << all.error().ToString();
   std::vector<std::string> names;
-  for (const Group& g : *all) names.push_back(g.name);
-  EXPECT_THAT(names, UnorderedElementsAreArray({"g-p1", "g-p2", "g-p3"}));
-  EXPECT_EQ(Requests("DescribeAutoScalingGroups"), 3) << "one page per group";
+  for (const as::Group& g : *all) names.push_back(g.name);
+  EXPECT_THAT(names, ::testing::UnorderedElementsAreArray({"g-p1", "g-p2", "g-p3"}));
+  EXPECT_EQ(Count("DescribeAutoScalingGroups"), 3) << "one page per group";
 
   world_->proxy()->Reset();
   auto named = aws::autoscaling::DescribeGroups(
       client(), {.names = {"g-p1", "g-p3", "g-unknown"}, .max_records = 2});
   ASSERT_TRUE(named.ok()) << named.error().ToString();
   names.clear();
-  for (const Group& g : *named) names.push_back(g.name);
-  EXPECT_THAT(names, UnorderedElementsAreArray({"g-p1", "g-p3"}));
-  EXPECT_EQ(Requests("DescribeAutoScalingGroups"), 2) << "two chunks of at most two names";
+  for (const as::Group& g : *named) names.push_back(g.name);
+  EXPECT_THAT(names, ::testing::UnorderedElementsAreArray({"g-p1", "g-p3"}));
+  EXPECT_EQ(Count("DescribeAutoScalingGroups"), 2) << "two chunks of at most two names";
 
   auto tagged =
       aws::autoscaling::DescribeGroups(client(), {.filters = {{"tag:ohfp:request-id", {"req-a"}}}});
   ASSERT_TRUE(tagged.ok()) << tagged.error().ToString();
   names.clear();
-  for (const Group& g : *tagged) names.push_back(g.name);
-  EXPECT_THAT(names, UnorderedElementsAreArray({"g-p1", "g-p2"}));
+  for (const as::Group& g : *tagged) names.push_back(g.name);
+  EXPECT_THAT(names, ::testing::UnorderedElementsAreArray({"g-p1", "g-p2"}));
 }
 
 TEST_F(AwsAutoScalingTest, MixedInstancesPolicyIsSentAndReadBack) {
@@ -339,13 +314,13 @@ TEST_F(AwsAutoScalingTest, MixedInstancesPolicyIsSentAndReadBack) {
                                                   .on_demand_allocation_strategy = "prioritized",
                                                   .spot_allocation_strategy = "capacity-optimized",
                                                   .spot_max_price = "0.25"}};
-  CreateGroupRequest request{.name = "g-mixed",
-                             .mixed_instances_policy = policy,
-                             .min_size = 0,
-                             .max_size = 10,
-                             .desired_capacity = 4,
-                             .availability_zones = {"us-east-1a"}};
-  const Group g = MustCreate(request);
+  as::CreateGroupRequest request{.name = "g-mixed",
+                                 .mixed_instances_policy = policy,
+                                 .min_size = 0,
+                                 .max_size = 10,
+                                 .desired_capacity = 4,
+                                 .availability_zones = {"us-east-1a"}};
+  const as::Group g = MustCreate(request);
   EXPECT_FALSE(g.launch_template.has_value());
   ASSERT_TRUE(g.mixed_instances_policy.has_value());
   const auto& read = *g.mixed_instances_policy;
@@ -363,10 +338,10 @@ TEST_F(AwsAutoScalingTest, MixedInstancesPolicyIsSentAndReadBack) {
 TEST_F(AwsAutoScalingTest, SubnetsBecomeTheVpcZoneIdentifier) {
   const std::vector<std::string> subnets = DefaultSubnets();
   ASSERT_GE(subnets.size(), 2U);
-  CreateGroupRequest request = GroupOf("g-vpc", 2);
+  as::CreateGroupRequest request = GroupOf("g-vpc", 2);
   request.availability_zones.clear();
   request.subnet_ids = {subnets[0], subnets[1]};
-  const Group g = MustCreate(request);
+  const as::Group g = MustCreate(request);
   EXPECT_EQ(g.subnet_ids, request.subnet_ids);
   EXPECT_EQ(g.availability_zones.size(), 2U);
   ASSERT_EQ(g.instances.size(), 2U);
@@ -375,7 +350,7 @@ TEST_F(AwsAutoScalingTest, SubnetsBecomeTheVpcZoneIdentifier) {
 }
 
 TEST_F(AwsAutoScalingTest, TerminateInstanceInGroupLowersDesiredAndTerminatesIt) {
-  const Group before = MustCreate(GroupOf("g-term", 3));
+  const as::Group before = MustCreate(GroupOf("g-term", 3));
   ASSERT_EQ(before.instances.size(), 3U);
   const std::string victim = before.instances[0].instance_id;
 
@@ -383,12 +358,12 @@ TEST_F(AwsAutoScalingTest, TerminateInstanceInGroupLowersDesiredAndTerminatesIt)
       client(), {.instance_id = victim, .should_decrement_desired_capacity = true});
   ASSERT_TRUE(activity.ok()) << activity.error().ToString();
   EXPECT_FALSE(activity->activity_id.empty());
-  EXPECT_THAT(activity->description, HasSubstr(victim));
+  EXPECT_THAT(activity->description, ::testing::HasSubstr(victim));
 
-  const Group after = MustDescribe("g-term");
+  const as::Group after = MustDescribe("g-term");
   EXPECT_EQ(after.desired_capacity, 2);
   // moto drops the instance from the group at once; AWS lists it as Terminating for a while.
-  EXPECT_THAT(IdsOf(after), Not(Contains(victim)));
+  EXPECT_THAT(IdsOf(after), ::testing::Not(Contains(victim)));
   auto ec2 = Ec2Instances({victim});
   ASSERT_EQ(ec2.size(), 1U);
   EXPECT_THAT(ec2[0].state, AnyOf("shutting-down", "terminated"));
@@ -396,7 +371,7 @@ TEST_F(AwsAutoScalingTest, TerminateInstanceInGroupLowersDesiredAndTerminatesIt)
 
 TEST_F(AwsAutoScalingTest, EveryOperationRunsUnderItsNameAndTheAutoScalingBreaker) {
   MustCreate(GroupOf("g-ops", 2));
-  const Group g = MustDescribe("g-ops");
+  const as::Group g = MustDescribe("g-ops");
   ASSERT_EQ(g.instances.size(), 2U);
   ASSERT_TRUE(aws::autoscaling::UpdateGroup(client(), {.name = "g-ops", .max_size = 6}).ok());
   ASSERT_TRUE(aws::autoscaling::DetachInstances(
@@ -425,7 +400,7 @@ TEST_F(AwsAutoScalingTest, EveryOperationRunsUnderItsNameAndTheAutoScalingBreake
 // group: the old group's instances keep running, tracked by no group. AWS answers AlreadyExists.
 // This test pins moto's behaviour so that a moto upgrade that fixes it is noticed.
 TEST_F(AwsAutoScalingTest, MotoAcceptsADuplicateNameAndReplacesTheGroup) {
-  const Group first = MustCreate(GroupOf("g-dup", 1));
+  const as::Group first = MustCreate(GroupOf("g-dup", 1));
   ASSERT_EQ(first.instances.size(), 1U);
   auto again = aws::autoscaling::CreateGroup(client(), GroupOf("g-dup", 2));
   ASSERT_TRUE(again.ok()) << "moto now refuses a duplicate name: " << again.error().ToString();
@@ -434,7 +409,7 @@ TEST_F(AwsAutoScalingTest, MotoAcceptsADuplicateNameAndReplacesTheGroup) {
   ASSERT_TRUE(groups.ok());
   ASSERT_EQ(groups->size(), 1U);
   EXPECT_EQ((*groups)[0].desired_capacity, 2);
-  EXPECT_THAT(IdsOf((*groups)[0]), Not(Contains(first.instances[0].instance_id)));
+  EXPECT_THAT(IdsOf((*groups)[0]), ::testing::Not(Contains(first.instances[0].instance_id)));
   auto orphan = Ec2Instances(IdsOf(first));
   ASSERT_EQ(orphan.size(), 1U);
   EXPECT_EQ(orphan[0].state, "running");
@@ -442,17 +417,17 @@ TEST_F(AwsAutoScalingTest, MotoAcceptsADuplicateNameAndReplacesTheGroup) {
 
 // What AWS answers for a name in use, from the proxy: kAlreadyExists, not retried, nothing changed.
 TEST_F(AwsAutoScalingTest, ADuplicateNameIsAlreadyExistsViaProxyBecauseMotoAcceptsDuplicates) {
-  const Group first = MustCreate(GroupOf("g-exists", 2));
-  Rules(RulesOf({Rule("CreateAutoScalingGroup",
-                      ErrorFault("AlreadyExists",
-                                 "AutoScalingGroup by this name already exists - A group with "
-                                 "the name g-exists already exists"))}));
-  const int before = Requests("CreateAutoScalingGroup");
+  const as::Group first = MustCreate(GroupOf("g-exists", 2));
+  Rules({Rule("CreateAutoScalingGroup",
+              ErrorFault("AlreadyExists",
+                         "AutoScalingGroup by this name already exists - A group with "
+                         "the name g-exists already exists"))});
+  const int before = Count("CreateAutoScalingGroup");
   auto again = aws::autoscaling::CreateGroup(client(), GroupOf("g-exists", 4));
   ASSERT_FALSE(again.ok());
   EXPECT_EQ(again.error().kind(), ErrorKind::kAlreadyExists) << again.error().ToString();
-  EXPECT_EQ(Requests("CreateAutoScalingGroup") - before, 1) << "AlreadyExists is not retried";
-  const Group now = MustDescribe("g-exists");
+  EXPECT_EQ(Count("CreateAutoScalingGroup") - before, 1) << "AlreadyExists is not retried";
+  const as::Group now = MustDescribe("g-exists");
   EXPECT_EQ(now.desired_capacity, 2);
   EXPECT_EQ(IdsOf(now), IdsOf(first));
 }
@@ -462,22 +437,22 @@ TEST_F(AwsAutoScalingTest, ADuplicateNameIsAlreadyExistsViaProxyBecauseMotoAccep
 // with the instances of the first call.
 TEST_F(AwsAutoScalingTest,
        ALostCreateAnswerEndsAsAlreadyExistsViaProxyBecauseMotoAcceptsDuplicates) {
-  Rules(RulesOf({Rule("CreateAutoScalingGroup", {{"type", "drop_response"}}, 1),
-                 Rule("CreateAutoScalingGroup",
-                      ErrorFault("AlreadyExists",
-                                 "AutoScalingGroup by this name already exists - A group with the "
-                                 "name g-lost already exists"))}));
+  Rules({Rule("CreateAutoScalingGroup", {{"type", "drop_response"}}, 1),
+         Rule("CreateAutoScalingGroup",
+              ErrorFault("AlreadyExists",
+                         "AutoScalingGroup by this name already exists - A group with the "
+                         "name g-lost already exists"))});
   auto created = aws::autoscaling::CreateGroup(client(), GroupOf("g-lost", 3));
   ASSERT_FALSE(created.ok());
   EXPECT_EQ(created.error().kind(), ErrorKind::kAlreadyExists) << created.error().ToString();
-  EXPECT_EQ(Requests("CreateAutoScalingGroup"), 2);
+  EXPECT_EQ(Count("CreateAutoScalingGroup"), 2);
   auto groups = aws::autoscaling::DescribeGroups(client(), {.names = {"g-lost"}});
   ASSERT_TRUE(groups.ok());
   ASSERT_EQ(groups->size(), 1U);
   EXPECT_EQ((*groups)[0].instances.size(), 3U);
   auto tagged = aws::ec2::DescribeInstances(
-      client(),
-      DescribeInstancesRequest{.filters = {{"tag:aws:autoscaling:groupName", {"g-lost"}}}});
+      client(), aws::ec2::DescribeInstancesRequest{
+                    .filters = {{"tag:aws:autoscaling:groupName", {"g-lost"}}}});
   ASSERT_TRUE(tagged.ok());
   EXPECT_EQ(tagged->size(), 3U);
 }
@@ -485,15 +460,15 @@ TEST_F(AwsAutoScalingTest,
 // moto answers TerminateInstanceInAutoScalingGroup for an instance in no group with an HTML 500
 // (which would be retried as transient); AWS answers this ValidationError, which is kNotFound.
 TEST_F(AwsAutoScalingTest, TerminatingAnInstanceInNoGroupIsNotFoundViaProxyBecauseMotoAnswers500) {
-  Rules(RulesOf({Rule("TerminateInstanceInAutoScalingGroup",
-                      ErrorFault("ValidationError",
-                                 "Instance Id not found - No managed instance found for instance "
-                                 "ID: i-0123456789abcdef0"))}));
+  Rules({Rule("TerminateInstanceInAutoScalingGroup",
+              ErrorFault("ValidationError",
+                         "Instance Id not found - No managed instance found for instance "
+                         "ID: i-0123456789abcdef0"))});
   auto r =
       aws::autoscaling::TerminateInstanceInGroup(client(), {.instance_id = "i-0123456789abcdef0"});
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().kind(), ErrorKind::kNotFound) << r.error().ToString();
-  EXPECT_EQ(Requests("TerminateInstanceInAutoScalingGroup"), 1);
+  EXPECT_EQ(Count("TerminateInstanceInAutoScalingGroup"), 1);
 }
 
 // moto detaches an instance that is not in the group by lowering DesiredCapacity anyway (and so
@@ -501,17 +476,17 @@ TEST_F(AwsAutoScalingTest, TerminatingAnInstanceInNoGroupIsNotFoundViaProxyBecau
 // group is untouched.
 TEST_F(AwsAutoScalingTest,
        DetachingAnInstanceNotInTheGroupFailsViaProxyBecauseMotoDecrementsAnyway) {
-  const Group before = MustCreate(GroupOf("g-foreign", 2));
-  Rules(RulesOf({Rule("DetachInstances", ErrorFault("ValidationError",
-                                                    "The instance i-0123456789abcdef0 is not part "
-                                                    "of Auto Scaling group g-foreign."))}));
+  const as::Group before = MustCreate(GroupOf("g-foreign", 2));
+  Rules({Rule("DetachInstances", ErrorFault("ValidationError",
+                                            "The instance i-0123456789abcdef0 is not part "
+                                            "of Auto Scaling group g-foreign."))});
   auto r = aws::autoscaling::DetachInstances(
       client(), {.group_name = "g-foreign", .instance_ids = {"i-0123456789abcdef0"}});
   ASSERT_FALSE(r.ok());
   EXPECT_THAT(r.error().kind(), AnyOf(ErrorKind::kValidation, ErrorKind::kNotFound))
       << r.error().ToString();
-  EXPECT_EQ(Requests("DetachInstances"), 1);
-  const Group after = MustDescribe("g-foreign");
+  EXPECT_EQ(Count("DetachInstances"), 1);
+  const as::Group after = MustDescribe("g-foreign");
   EXPECT_EQ(after.desired_capacity, 2);
   EXPECT_EQ(IdsOf(after), IdsOf(before));
 }
@@ -537,12 +512,12 @@ TEST_F(AwsAutoScalingTest, DeleteInProgressIsReportedViaProxyBecauseMotoDeletesA
       "</member></AutoScalingGroups></DescribeAutoScalingGroupsResult>"
       "<ResponseMetadata><RequestId>{{request_id}}</RequestId></ResponseMetadata>"
       "</DescribeAutoScalingGroupsResponse>";
-  Rules(RulesOf({Rule("DescribeAutoScalingGroups", RespondFault(body))}));
-  const Group g = MustDescribe("g-going");
+  Rules({Rule("DescribeAutoScalingGroups", RespondFault(body))});
+  const as::Group g = MustDescribe("g-going");
   EXPECT_TRUE(g.IsBeingDeleted());
   EXPECT_EQ(g.status, "Delete in progress");
   EXPECT_EQ(g.desired_capacity, 0);
-  EXPECT_THAT(g.subnet_ids, ElementsAre("subnet-1", "subnet-2"));
+  EXPECT_THAT(g.subnet_ids, ::testing::ElementsAre("subnet-1", "subnet-2"));
   ASSERT_EQ(g.instances.size(), 1U);
   EXPECT_EQ(g.instances[0].lifecycle_state, "Terminating");
   EXPECT_EQ(g.instances[0].weighted_capacity, 2);
@@ -550,23 +525,23 @@ TEST_F(AwsAutoScalingTest, DeleteInProgressIsReportedViaProxyBecauseMotoDeletesA
 }
 
 TEST_F(AwsAutoScalingTest, AGroupWithoutCapacitiesIsAnUnexpectedResponseViaProxy) {
-  Rules(RulesOf({Rule("DescribeAutoScalingGroups",
-                      RespondFault("<DescribeAutoScalingGroupsResponse>"
-                                   "<DescribeAutoScalingGroupsResult><AutoScalingGroups><member>"
-                                   "<AutoScalingGroupName>g-odd</AutoScalingGroupName>"
-                                   "</member></AutoScalingGroups>"
-                                   "</DescribeAutoScalingGroupsResult>"
-                                   "</DescribeAutoScalingGroupsResponse>"))}));
+  Rules({Rule("DescribeAutoScalingGroups",
+              RespondFault("<DescribeAutoScalingGroupsResponse>"
+                           "<DescribeAutoScalingGroupsResult><AutoScalingGroups><member>"
+                           "<AutoScalingGroupName>g-odd</AutoScalingGroupName>"
+                           "</member></AutoScalingGroups>"
+                           "</DescribeAutoScalingGroupsResult>"
+                           "</DescribeAutoScalingGroupsResponse>"))});
   auto g = aws::autoscaling::DescribeGroup(client(), "g-odd");
   ASSERT_FALSE(g.ok());
   EXPECT_EQ(g.error().kind(), ErrorKind::kInternal);
   EXPECT_EQ(g.error().code(), "UnexpectedResponse");
-  EXPECT_EQ(Requests("DescribeAutoScalingGroups"), 1) << "a local misreading is not retried";
+  EXPECT_EQ(Count("DescribeAutoScalingGroups"), 1) << "a local misreading is not retried";
 }
 
 TEST_F(AwsAutoScalingTest, ThrottlingIsRetriedAndCountsAgainstTheAutoScalingOperationViaProxy) {
   MustCreate(GroupOf("g-throttle", 1));
-  Rules(RulesOf({Rule("DescribeAutoScalingGroups", {{"type", "throttle"}}, 2)}));
+  Rules({Rule("DescribeAutoScalingGroups", {{"type", "throttle"}}, 2)});
   const auto retries = [&] {
     for (const auto& op : world_->pipeline().monitor().Operations()) {
       if (op.operation == "autoscaling_describe_groups") return op.retry_attempts;
@@ -574,11 +549,11 @@ TEST_F(AwsAutoScalingTest, ThrottlingIsRetriedAndCountsAgainstTheAutoScalingOper
     return std::uint64_t{0};
   };
   const std::uint64_t before = retries();
-  const int requests_before = Requests("DescribeAutoScalingGroups");
-  const Group g = MustDescribe("g-throttle");
+  const int requests_before = Count("DescribeAutoScalingGroups");
+  const as::Group g = MustDescribe("g-throttle");
   EXPECT_EQ(g.instances.size(), 1U);
   EXPECT_EQ(retries() - before, 2U);
-  EXPECT_EQ(Requests("DescribeAutoScalingGroups") - requests_before, 3);
+  EXPECT_EQ(Count("DescribeAutoScalingGroups") - requests_before, 3);
 }
 
 }  // namespace

@@ -16,17 +16,8 @@
 namespace ohfp::testing {
 namespace {
 
-using aws::cloudwatch::Datapoint;
-using aws::cloudwatch::Dimension;
-using aws::cloudwatch::GetMetricStatisticsRequest;
-using aws::cloudwatch::Metric;
-using aws::cloudwatch::MetricDatum;
-using aws::cloudwatch::PutMetricDataRequest;
-using aws::cloudwatch::Statistic;
-using resilience::ErrorKind;
+namespace cloudwatch = aws::cloudwatch;
 using ::testing::ElementsAre;
-using ::testing::IsEmpty;
-using ::testing::UnorderedElementsAre;
 
 // Whole seconds: moto compares GetMetricStatistics' StartTime without its fraction.
 resilience::SysTime NowSeconds() {
@@ -37,37 +28,18 @@ resilience::SysTime NowSeconds() {
 // moto directly: the proxy (cpp-httplib's server) answers 413 to any form body over 8192 bytes,
 // which a PutMetricData of a few dozen data points already is.
 template <bool kWithProxy>
-class CloudWatchWorld : public ::testing::Test {
+class CloudWatchWorld : public WorldSuite<CloudWatchWorld<kWithProxy>> {
+ public:
+  static AwsWorldOptions WorldOptions() {
+    return {.with_proxy = kWithProxy, .resilience = FastRetries(4, std::chrono::seconds(60))};
+  }
+
  protected:
-  static void SetUpTestSuite() {
-    std::string why;
-    world_ = AwsWorld::Create(
-                 {.with_proxy = kWithProxy, .resilience = FastRetries(4, std::chrono::seconds(60))},
-                 &why)
-                 .release();
-    if (world_ == nullptr) failure_ = why;
-  }
-  static void TearDownTestSuite() {
-    delete world_;
-    world_ = nullptr;
-  }
   void SetUp() override {
-    ASSERT_NE(world_, nullptr) << failure_;
-    world_->Reset();
+    WorldSuite<CloudWatchWorld<kWithProxy>>::SetUp();
+    if (this->HasFatalFailure()) return;
     now_ = NowSeconds();
     attempts_at_start_ = AllAttempts();
-  }
-  aws::AwsClient& client() { return world_->client(); }
-  void Rules(const std::string& json) {
-    ASSERT_NE(world_->proxy(), nullptr);
-    std::string why;
-    ASSERT_TRUE(world_->proxy()->SetRules(json, &why)) << why;
-  }
-  // Requests the proxy saw for `action` in this test.
-  int Requests(const std::string& action) {
-    const nlohmann::json stats = nlohmann::json::parse(world_->proxy()->Stats());
-    const auto& actions = stats["actions"];
-    return actions.contains(action) ? actions[action]["requests"].get<int>() : 0;
   }
   // Attempts (HTTP requests) the pipeline made for `operation` in this test.
   std::uint64_t Attempts(const std::string& operation) {
@@ -79,71 +51,63 @@ class CloudWatchWorld : public ::testing::Test {
   }
   std::map<std::string, std::uint64_t> AllAttempts() {
     std::map<std::string, std::uint64_t> out;
-    for (const auto& op : world_->pipeline().monitor().Operations())
+    for (const auto& op : this->world_->pipeline().monitor().Operations())
       out[op.operation] = op.attempts;
     return out;
   }
   // Sample count and sum of `name` with `dimensions` over the last hour (all datapoints added up,
   // since AWS and moto cut periods differently).
   std::pair<double, double> CountAndSum(const std::string& name,
-                                        const std::vector<Dimension>& dimensions) {
+                                        const std::vector<cloudwatch::Dimension>& dimensions) {
     auto points = aws::cloudwatch::GetMetricStatistics(
-        client(),
-        GetMetricStatisticsRequest{.metric_namespace = "ohfp/test",
-                                   .metric_name = name,
-                                   .dimensions = dimensions,
-                                   .start_time = now_ - std::chrono::hours(1),
-                                   .end_time = now_ + std::chrono::hours(1),
-                                   .period = std::chrono::seconds(7200),
-                                   .statistics = {Statistic::kSampleCount, Statistic::kSum}});
+        this->client(),
+        cloudwatch::GetMetricStatisticsRequest{
+            .metric_namespace = "ohfp/test",
+            .metric_name = name,
+            .dimensions = dimensions,
+            .start_time = now_ - std::chrono::hours(1),
+            .end_time = now_ + std::chrono::hours(1),
+            .period = std::chrono::seconds(7200),
+            .statistics = {cloudwatch::Statistic::kSampleCount, cloudwatch::Statistic::kSum}});
     EXPECT_TRUE(points.ok()) << points.error().ToString();
     double count = 0;
     double sum = 0;
     if (!points.ok()) return {count, sum};
-    for (const Datapoint& d : *points) {
+    for (const aws::cloudwatch::Datapoint& d : *points) {
       count += d.sample_count.value_or(0);
       sum += d.sum.value_or(0);
     }
     return {count, sum};
   }
 
-  static AwsWorld* world_;
-  static std::string failure_;
   resilience::SysTime now_{};
   std::map<std::string, std::uint64_t> attempts_at_start_;
 };
-template <bool kWithProxy>
-AwsWorld* CloudWatchWorld<kWithProxy>::world_ = nullptr;
-template <bool kWithProxy>
-std::string CloudWatchWorld<kWithProxy>::failure_;
 
 class AwsCloudWatchTest : public CloudWatchWorld<false> {};
 class AwsCloudWatchThroughProxyTest : public CloudWatchWorld<true> {};
 
 TEST_F(AwsCloudWatchTest, PublishedMetricsAreListedAndTheirStatisticsReadBack) {
-  const std::vector<Dimension> aws_provider = {{"Provider", "aws"}, {"Template", "t-1"}};
-  PutMetricDataRequest put{.metric_namespace = "ohfp/test",
-                           .data = {{.metric_name = "MachinesRequested",
-                                     .value = 4,
-                                     .unit = "Count",
-                                     .timestamp = now_ - std::chrono::minutes(3),
-                                     .dimensions = aws_provider},
-                                    {.metric_name = "MachinesRequested",
-                                     .value = 6,
-                                     .unit = "Count",
-                                     .timestamp = now_ - std::chrono::minutes(2),
-                                     .dimensions = aws_provider},
-                                    {.metric_name = "MachinesRequested",
-                                     .value = 1.5,
-                                     .unit = "Count",
-                                     .timestamp = now_ - std::chrono::minutes(1),
-                                     .dimensions = aws_provider},
-                                    {.metric_name = "RequestLatency",
-                                     .value = 0.25,
-                                     .unit = "Seconds",
-                                     .timestamp = now_ - std::chrono::minutes(1),
-                                     .dimensions = {{"Provider", "aws"}},
-                                     .storage_resolution = std::chrono::seconds(1)}}};
+  const std::vector<cloudwatch::Dimension> aws_provider = {{"Provider", "aws"},
+                                                           {"Template", "t-1"}};
+  // One MachinesRequested count, `minutes` ago.
+  const auto requested = [&](double value, int minutes) {
+    return cloudwatch::MetricDatum{.metric_name = "MachinesRequested",
+                                   .value = value,
+                                   .unit = "Count",
+                                   .timestamp = now_ - std::chrono::minutes(minutes),
+                                   .dimensions = aws_provider};
+  };
+  cloudwatch::PutMetricDataRequest put{.metric_namespace = "ohfp/test",
+                                       .data = {requested(4, 3),
+                                                requested(6, 2),
+                                                requested(1.5, 1),
+                                                {.metric_name = "RequestLatency",
+                                                 .value = 0.25,
+                                                 .unit = "Seconds",
+                                                 .timestamp = now_ - std::chrono::minutes(1),
+                                                 .dimensions = {{"Provider", "aws"}},
+                                                 .storage_resolution = std::chrono::seconds(1)}}};
   auto sent = aws::cloudwatch::PutMetricData(client(), put);
   ASSERT_TRUE(sent.ok()) << sent.error().ToString();
   EXPECT_EQ(sent->requests, 1U);
@@ -152,32 +116,34 @@ TEST_F(AwsCloudWatchTest, PublishedMetricsAreListedAndTheirStatisticsReadBack) {
   auto metrics = aws::cloudwatch::ListMetrics(client(), {.metric_namespace = "ohfp/test"});
   ASSERT_TRUE(metrics.ok()) << metrics.error().ToString();
   std::set<std::string> names;
-  for (const Metric& m : *metrics) {
+  for (const aws::cloudwatch::Metric& m : *metrics) {
     EXPECT_EQ(m.metric_namespace, "ohfp/test");
     names.insert(m.metric_name);
     if (m.metric_name == "MachinesRequested") {
       EXPECT_THAT(m.dimensions,
-                  UnorderedElementsAre(Dimension{"Provider", "aws"}, Dimension{"Template", "t-1"}));
+                  ::testing::UnorderedElementsAre(cloudwatch::Dimension{"Provider", "aws"},
+                                                  cloudwatch::Dimension{"Template", "t-1"}));
     } else {
-      EXPECT_THAT(m.dimensions, ElementsAre(Dimension{"Provider", "aws"}));
+      EXPECT_THAT(m.dimensions, ElementsAre(cloudwatch::Dimension{"Provider", "aws"}));
     }
   }
   EXPECT_THAT(names, ElementsAre("MachinesRequested", "RequestLatency"));
 
   auto points = aws::cloudwatch::GetMetricStatistics(
-      client(), GetMetricStatisticsRequest{
+      client(), cloudwatch::GetMetricStatisticsRequest{
                     .metric_namespace = "ohfp/test",
                     .metric_name = "MachinesRequested",
                     .dimensions = aws_provider,
                     .start_time = now_ - std::chrono::minutes(10),
                     .end_time = now_ + std::chrono::minutes(10),
                     .period = std::chrono::seconds(1200),
-                    .statistics = {Statistic::kSampleCount, Statistic::kSum, Statistic::kAverage,
-                                   Statistic::kMinimum, Statistic::kMaximum},
+                    .statistics = {cloudwatch::Statistic::kSampleCount, cloudwatch::Statistic::kSum,
+                                   cloudwatch::Statistic::kAverage, cloudwatch::Statistic::kMinimum,
+                                   cloudwatch::Statistic::kMaximum},
                     .unit = "Count"});
   ASSERT_TRUE(points.ok()) << points.error().ToString();
   ASSERT_EQ(points->size(), 1U);
-  const Datapoint& d = points->front();
+  const aws::cloudwatch::Datapoint& d = points->front();
   EXPECT_EQ(d.sample_count, 3.0);
   EXPECT_EQ(d.sum, 11.5);
   ASSERT_TRUE(d.average.has_value());
@@ -189,13 +155,14 @@ TEST_F(AwsCloudWatchTest, PublishedMetricsAreListedAndTheirStatisticsReadBack) {
 
   // Only what was asked for comes back.
   auto sums = aws::cloudwatch::GetMetricStatistics(
-      client(), GetMetricStatisticsRequest{.metric_namespace = "ohfp/test",
-                                           .metric_name = "RequestLatency",
-                                           .dimensions = {{"Provider", "aws"}},
-                                           .start_time = now_ - std::chrono::minutes(10),
-                                           .end_time = now_ + std::chrono::minutes(10),
-                                           .period = std::chrono::seconds(1200),
-                                           .statistics = {Statistic::kSum}});
+      client(),
+      cloudwatch::GetMetricStatisticsRequest{.metric_namespace = "ohfp/test",
+                                             .metric_name = "RequestLatency",
+                                             .dimensions = {{"Provider", "aws"}},
+                                             .start_time = now_ - std::chrono::minutes(10),
+                                             .end_time = now_ + std::chrono::minutes(10),
+                                             .period = std::chrono::seconds(1200),
+                                             .statistics = {cloudwatch::Statistic::kSum}});
   ASSERT_TRUE(sums.ok()) << sums.error().ToString();
   ASSERT_EQ(sums->size(), 1U);
   EXPECT_EQ(sums->front().sum, 0.25);
@@ -204,7 +171,7 @@ TEST_F(AwsCloudWatchTest, PublishedMetricsAreListedAndTheirStatisticsReadBack) {
 }
 
 TEST_F(AwsCloudWatchTest, ListMetricsFiltersByNameAndDimension) {
-  PutMetricDataRequest put{
+  cloudwatch::PutMetricDataRequest put{
       .metric_namespace = "ohfp/test",
       .data = {{.metric_name = "A", .value = 1, .dimensions = {{"Provider", "aws"}}},
                {.metric_name = "A", .value = 1, .dimensions = {{"Provider", "gcp"}}},
@@ -221,15 +188,15 @@ TEST_F(AwsCloudWatchTest, ListMetricsFiltersByNameAndDimension) {
       {.metric_namespace = "ohfp/test", .dimensions = {{"Provider", std::string("aws")}}});
   ASSERT_TRUE(by_value.ok()) << by_value.error().ToString();
   std::set<std::string> names;
-  for (const Metric& m : *by_value) {
+  for (const aws::cloudwatch::Metric& m : *by_value) {
     names.insert(m.metric_name);
-    EXPECT_THAT(m.dimensions, ElementsAre(Dimension{"Provider", "aws"}));
+    EXPECT_THAT(m.dimensions, ElementsAre(cloudwatch::Dimension{"Provider", "aws"}));
   }
   EXPECT_THAT(names, ElementsAre("A", "B"));
 
   auto other = aws::cloudwatch::ListMetrics(client(), {.metric_namespace = "ohfp/other"});
   ASSERT_TRUE(other.ok());
-  EXPECT_THAT(*other, IsEmpty());
+  EXPECT_THAT(*other, ::testing::IsEmpty());
 }
 
 // moto takes time quadratic in the number of parameters of a PutMetricData (~10-30 s for 1000
@@ -237,7 +204,7 @@ TEST_F(AwsCloudWatchTest, ListMetricsFiltersByNameAndDimension) {
 // that need two calls, each with a name and a value only; AwsCloudWatchSplitTest below checks the
 // limits exactly, without moto.
 TEST_F(AwsCloudWatchTest, AThousandAndOneDataPointsTakeTwoCallsAndAllArrive) {
-  PutMetricDataRequest put{.metric_namespace = "ohfp/test"};
+  cloudwatch::PutMetricDataRequest put{.metric_namespace = "ohfp/test"};
   double expected_sum = 0;
   for (int i = 0; i < 1001; ++i) {
     put.data.push_back({.metric_name = "Split", .value = static_cast<double>(i)});
@@ -257,7 +224,7 @@ TEST_F(AwsCloudWatchTest, ListMetricsFollowsPages) {
   // 501 distinct metrics (one per dimension value): moto and AWS list 500 per page. Published
   // 100 at a time, which moto digests much faster than 501 at once.
   for (int first = 0; first < 501; first += 100) {
-    PutMetricDataRequest put{.metric_namespace = "ohfp/test"};
+    cloudwatch::PutMetricDataRequest put{.metric_namespace = "ohfp/test"};
     for (int i = first; i < std::min(first + 100, 501); ++i) {
       put.data.push_back(
           {.metric_name = "Paged", .value = 1, .dimensions = {{"Index", std::to_string(i)}}});
@@ -269,7 +236,7 @@ TEST_F(AwsCloudWatchTest, ListMetricsFollowsPages) {
   ASSERT_TRUE(metrics.ok()) << metrics.error().ToString();
   EXPECT_EQ(metrics->size(), 501U);
   std::set<std::string> values;
-  for (const Metric& m : *metrics) {
+  for (const aws::cloudwatch::Metric& m : *metrics) {
     ASSERT_EQ(m.dimensions.size(), 1U);
     values.insert(m.dimensions[0].value);
   }
@@ -286,8 +253,7 @@ TEST_F(AwsCloudWatchTest, NoDataMakesNoCall) {
 }
 
 TEST_F(AwsCloudWatchThroughProxyTest, ThrottledPutIsRetriedUnderTheCloudWatchBreaker) {
-  Rules(R"({"rules": [{"match": {"action": "PutMetricData"}, "max_hits": 1,
-                        "fault": {"type": "throttle"}}]})");
+  Rules({Rule("PutMetricData", {{"type", "throttle"}}, 1)});
   auto sent = aws::cloudwatch::PutMetricData(client(), {.metric_namespace = "ohfp/test",
                                                         .data = {{.metric_name = "Throttled",
                                                                   .value = 7,
@@ -295,7 +261,7 @@ TEST_F(AwsCloudWatchThroughProxyTest, ThrottledPutIsRetriedUnderTheCloudWatchBre
                                                                   .dimensions = {{"Run", "t"}}}}});
   ASSERT_TRUE(sent.ok()) << sent.error().ToString();
   EXPECT_EQ(sent->requests, 1U) << "one call, two attempts";
-  EXPECT_EQ(Requests("PutMetricData"), 2);
+  EXPECT_EQ(Count("PutMetricData"), 2);
   EXPECT_EQ(CountAndSum("Throttled", {{"Run", "t"}}), std::make_pair(1.0, 7.0));
   bool seen = false;
   for (const auto& op : world_->pipeline().monitor().Operations()) {
@@ -309,25 +275,27 @@ TEST_F(AwsCloudWatchThroughProxyTest, ThrottledPutIsRetriedUnderTheCloudWatchBre
 
 TEST_F(AwsCloudWatchTest, AnEmptyTimeRangeIsAValidationErrorThatIsNotRetried) {
   auto points = aws::cloudwatch::GetMetricStatistics(
-      client(), GetMetricStatisticsRequest{.metric_namespace = "ohfp/test",
-                                           .metric_name = "Any",
-                                           .start_time = now_,
-                                           .end_time = now_,
-                                           .statistics = {Statistic::kSum}});
+      client(),
+      cloudwatch::GetMetricStatisticsRequest{.metric_namespace = "ohfp/test",
+                                             .metric_name = "Any",
+                                             .start_time = now_,
+                                             .end_time = now_,
+                                             .statistics = {cloudwatch::Statistic::kSum}});
   ASSERT_FALSE(points.ok());
-  EXPECT_EQ(points.error().kind(), ErrorKind::kValidation) << points.error().ToString();
+  EXPECT_EQ(points.error().kind(), resilience::ErrorKind::kValidation) << points.error().ToString();
   EXPECT_EQ(Attempts("cloudwatch_get_metric_statistics"), 1U);
 }
 
 TEST_F(AwsCloudWatchTest, NoDataInTheRangeIsAnEmptyList) {
   auto points = aws::cloudwatch::GetMetricStatistics(
-      client(), GetMetricStatisticsRequest{.metric_namespace = "ohfp/test",
-                                           .metric_name = "Nothing",
-                                           .start_time = now_ - std::chrono::minutes(5),
-                                           .end_time = now_,
-                                           .statistics = {Statistic::kSum}});
+      client(),
+      cloudwatch::GetMetricStatisticsRequest{.metric_namespace = "ohfp/test",
+                                             .metric_name = "Nothing",
+                                             .start_time = now_ - std::chrono::minutes(5),
+                                             .end_time = now_,
+                                             .statistics = {cloudwatch::Statistic::kSum}});
   ASSERT_TRUE(points.ok()) << points.error().ToString();
-  EXPECT_THAT(*points, IsEmpty());
+  EXPECT_THAT(*points, ::testing::IsEmpty());
 }
 
 // PutMetricData's splitting, exactly, over a transport that records each body and answers success.
@@ -370,7 +338,8 @@ class AwsCloudWatchSplitTest : public ::testing::Test {
                                                                     .clock = clock_,
                                                                     .pipeline = pipeline_});
   }
-  resilience::Result<aws::cloudwatch::PutMetricDataSummary> Put(const PutMetricDataRequest& r) {
+  resilience::Result<aws::cloudwatch::PutMetricDataSummary> Put(
+      const cloudwatch::PutMetricDataRequest& r) {
     return aws::cloudwatch::PutMetricData(*client_, r);
   }
 
@@ -387,7 +356,7 @@ class AwsCloudWatchSplitTest : public ::testing::Test {
 };
 
 TEST_F(AwsCloudWatchSplitTest, ThousandsOfPointsGoAThousandPerCallInOrder) {
-  PutMetricDataRequest put{.metric_namespace = "ohfp/test"};
+  cloudwatch::PutMetricDataRequest put{.metric_namespace = "ohfp/test"};
   for (int i = 0; i < 2500; ++i) {
     put.data.push_back({.metric_name = "Split", .value = static_cast<double>(i), .unit = "Count"});
   }
@@ -418,11 +387,11 @@ TEST_F(AwsCloudWatchSplitTest, ThousandsOfPointsGoAThousandPerCallInOrder) {
 
 TEST_F(AwsCloudWatchSplitTest, BodiesStayWithinOneMegabyteWithFewerThanAThousandPoints) {
   // ~5 KB of dimensions per point: ~197 points fill a 1 MB body.
-  std::vector<Dimension> wide;
+  std::vector<cloudwatch::Dimension> wide;
   for (int k = 0; k < 5; ++k) {
     wide.push_back({"D" + std::to_string(k), std::string(900, static_cast<char>('a' + k))});
   }
-  PutMetricDataRequest put{.metric_namespace = "ohfp/test"};
+  cloudwatch::PutMetricDataRequest put{.metric_namespace = "ohfp/test"};
   for (int i = 0; i < 400; ++i)
     put.data.push_back({.metric_name = "Wide", .value = 1, .dimensions = wide});
   auto sent = Put(put);
@@ -443,7 +412,7 @@ TEST_F(AwsCloudWatchSplitTest, BodiesStayWithinOneMegabyteWithFewerThanAThousand
 }
 
 TEST_F(AwsCloudWatchSplitTest, APointTooBigForAnyCallGoesAloneAndAwsJudgesIt) {
-  PutMetricDataRequest put{
+  cloudwatch::PutMetricDataRequest put{
       .metric_namespace = "ohfp/test",
       .data = {
           {.metric_name = "Before", .value = 1},
@@ -459,11 +428,11 @@ TEST_F(AwsCloudWatchSplitTest, APointTooBigForAnyCallGoesAloneAndAwsJudgesIt) {
 }
 
 TEST(AwsCloudWatchStatisticName, NamesEveryStatistic) {
-  EXPECT_EQ(aws::cloudwatch::StatisticName(Statistic::kSampleCount), "SampleCount");
-  EXPECT_EQ(aws::cloudwatch::StatisticName(Statistic::kAverage), "Average");
-  EXPECT_EQ(aws::cloudwatch::StatisticName(Statistic::kSum), "Sum");
-  EXPECT_EQ(aws::cloudwatch::StatisticName(Statistic::kMinimum), "Minimum");
-  EXPECT_EQ(aws::cloudwatch::StatisticName(Statistic::kMaximum), "Maximum");
+  EXPECT_EQ(aws::cloudwatch::StatisticName(cloudwatch::Statistic::kSampleCount), "SampleCount");
+  EXPECT_EQ(aws::cloudwatch::StatisticName(cloudwatch::Statistic::kAverage), "Average");
+  EXPECT_EQ(aws::cloudwatch::StatisticName(cloudwatch::Statistic::kSum), "Sum");
+  EXPECT_EQ(aws::cloudwatch::StatisticName(cloudwatch::Statistic::kMinimum), "Minimum");
+  EXPECT_EQ(aws::cloudwatch::StatisticName(cloudwatch::Statistic::kMaximum), "Maximum");
 }
 
 }  // namespace

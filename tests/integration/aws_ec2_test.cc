@@ -14,10 +14,6 @@ namespace {
 
 using aws::ec2::DescribeInstancesRequest;
 using aws::ec2::Instance;
-using aws::ec2::RunInstancesRequest;
-using ::testing::ElementsAre;
-using ::testing::IsEmpty;
-using ::testing::Not;
 
 class AwsEc2Test : public WorldSuite<AwsEc2Test> {
  public:
@@ -27,12 +23,12 @@ class AwsEc2Test : public WorldSuite<AwsEc2Test> {
 };
 
 TEST_F(AwsEc2Test, RunDescribeTerminateRoundTrip) {
-  RunInstancesRequest run{.image_id = "ami-12345678",
-                          .instance_type = "c5.large",
-                          .min_count = 3,
-                          .max_count = 3,
-                          .client_token = "req-1-a1",
-                          .tags = {{"ohfp:request-id", "req-1"}, {"Name", "worker"}}};
+  aws::ec2::RunInstancesRequest run{.image_id = "ami-12345678",
+                                    .instance_type = "c5.large",
+                                    .min_count = 3,
+                                    .max_count = 3,
+                                    .client_token = "req-1-a1",
+                                    .tags = {{"ohfp:request-id", "req-1"}, {"Name", "worker"}}};
   auto reservation = aws::ec2::RunInstances(client(), run);
   ASSERT_TRUE(reservation.ok()) << reservation.error().ToString();
   ASSERT_EQ(reservation->instances.size(), 3U);
@@ -86,7 +82,7 @@ TEST_F(AwsEc2Test, DescribeFiltersAndCreateTags) {
   auto none = aws::ec2::DescribeInstances(
       client(), DescribeInstancesRequest{.filters = {{"tag:ohfp:request-id", {"nope"}}}});
   ASSERT_TRUE(none.ok());
-  EXPECT_THAT(*none, IsEmpty());
+  EXPECT_THAT(*none, ::testing::IsEmpty());
 }
 
 TEST_F(AwsEc2Test, DescribeAnUnknownInstanceIsNotFound) {
@@ -143,7 +139,7 @@ TEST_F(AwsEc2Test, TheDefaultVpcItsSubnetsAndSecurityGroup) {
   auto subnets =
       aws::ec2::DescribeSubnets(client(), {{"vpc-id", {vpc}}, {"default-for-az", {"true"}}});
   ASSERT_TRUE(subnets.ok()) << subnets.error().ToString();
-  ASSERT_THAT(*subnets, Not(IsEmpty()));
+  ASSERT_THAT(*subnets, ::testing::Not(::testing::IsEmpty()));
   for (const aws::ec2::Subnet& s : *subnets) {
     EXPECT_EQ(s.vpc_id, vpc);
     EXPECT_TRUE(s.default_for_az);

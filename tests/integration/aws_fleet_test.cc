@@ -25,19 +25,8 @@ namespace ohfp::testing {
 namespace {
 
 namespace ec2 = aws::ec2;
-using ec2::CapacityType;
-using ec2::CreateFleetRequest;
-using ec2::CreateLaunchTemplateRequest;
-using ec2::DescribeInstancesRequest;
-using ec2::FleetState;
-using ec2::FleetType;
-using ec2::Instance;
-using ec2::LaunchTemplate;
 using resilience::ErrorKind;
-using ::testing::AnyOf;
-using ::testing::ElementsAre;
 using ::testing::IsEmpty;
-using ::testing::UnorderedElementsAreArray;
 
 using Params = WireParams;
 
@@ -77,7 +66,8 @@ class FleetWorldTest : public WorldSuite<FleetWorldTest<kWithProxy>> {
   }
 
   // A launch template whose instances carry ohfp:request-id=`request_id`.
-  LaunchTemplate MakeTemplate(const std::string& name, const std::string& request_id = "req-1") {
+  ec2::LaunchTemplate MakeTemplate(const std::string& name,
+                                   const std::string& request_id = "req-1") {
     auto lt =
         ec2::CreateLaunchTemplate(client(), {.name = name,
                                              .client_token = name + "-token",
@@ -86,13 +76,14 @@ class FleetWorldTest : public WorldSuite<FleetWorldTest<kWithProxy>> {
                                                       .tags = {{"ohfp:request-id", request_id}}},
                                              .template_tags = {{"ohfp:request-id", request_id}}});
     EXPECT_TRUE(lt.ok()) << lt.error().ToString();
-    return lt.ok() ? *lt : LaunchTemplate{};
+    return lt.ok() ? *lt : ec2::LaunchTemplate{};
   }
 
-  std::vector<Instance> InstancesById(const std::vector<std::string>& ids) {
-    auto found = ec2::DescribeInstances(client(), DescribeInstancesRequest{.instance_ids = ids});
+  std::vector<ec2::Instance> InstancesById(const std::vector<std::string>& ids) {
+    auto found =
+        ec2::DescribeInstances(client(), ec2::DescribeInstancesRequest{.instance_ids = ids});
     EXPECT_TRUE(found.ok()) << found.error().ToString();
-    return found.ok() ? *found : std::vector<Instance>{};
+    return found.ok() ? *found : std::vector<ec2::Instance>{};
   }
 
   std::optional<ec2::Fleet> FleetById(const std::string& id) {
@@ -108,9 +99,9 @@ class FleetWorldTest : public WorldSuite<FleetWorldTest<kWithProxy>> {
   static inline std::unique_ptr<RecordingClient> recording_;
 };
 
-std::vector<std::string> IdsOf(const std::vector<Instance>& instances) {
+std::vector<std::string> IdsOf(const std::vector<ec2::Instance>& instances) {
   std::vector<std::string> ids;
-  for (const Instance& i : instances) ids.push_back(i.instance_id);
+  for (const ec2::Instance& i : instances) ids.push_back(i.instance_id);
   return ids;
 }
 
@@ -169,7 +160,7 @@ TEST_F(AwsLaunchTemplateTest, CreateFindByTagDeleteRoundTrip) {
 }
 
 TEST_F(AwsLaunchTemplateTest, DeleteByName) {
-  LaunchTemplate lt = MakeTemplate("by-name");
+  ec2::LaunchTemplate lt = MakeTemplate("by-name");
   auto deleted = ec2::DeleteLaunchTemplate(client(), {.name = "by-name"});
   ASSERT_TRUE(deleted.ok()) << deleted.error().ToString();
   EXPECT_EQ(deleted->id, lt.id);
@@ -245,7 +236,7 @@ TEST_F(AwsLaunchTemplateTest, CreateSendsEveryLaunchTemplateField) {
 }
 
 TEST_F(AwsLaunchTemplateTest, InstancesLaunchedFromTheTemplateCarryItsImageTypeAndTags) {
-  LaunchTemplate lt = MakeTemplate("launcher", "req-3");
+  ec2::LaunchTemplate lt = MakeTemplate("launcher", "req-3");
   auto run =
       ec2::RunInstances(client(), {.min_count = 2,
                                    .max_count = 2,
@@ -254,14 +245,14 @@ TEST_F(AwsLaunchTemplateTest, InstancesLaunchedFromTheTemplateCarryItsImageTypeA
   auto found = ec2::DescribeInstances(client(), {.filters = {{"tag:ohfp:request-id", {"req-3"}}}});
   ASSERT_TRUE(found.ok());
   ASSERT_EQ(found->size(), 2U);
-  for (const Instance& i : *found) {
+  for (const ec2::Instance& i : *found) {
     EXPECT_EQ(i.image_id, "ami-12345678");
     EXPECT_EQ(i.instance_type, "c5.large");
   }
 }
 
 TEST_F(AwsLaunchTemplateTest, ANameInUseIsAlreadyExists) {
-  LaunchTemplate first = MakeTemplate("taken");
+  ec2::LaunchTemplate first = MakeTemplate("taken");
   auto again =
       ec2::CreateLaunchTemplate(client(), {.name = "taken", .data = {.image_id = "ami-12345678"}});
   ASSERT_FALSE(again.ok());
@@ -278,7 +269,7 @@ TEST_F(AwsLaunchTemplateTest, DeletingAMissingTemplateIsNotFound) {
   EXPECT_EQ(by_id.error().kind(), ErrorKind::kNotFound) << by_id.error().ToString();
 
   // Deleting twice: the second is kNotFound, which the plugin treats as done.
-  LaunchTemplate lt = MakeTemplate("twice");
+  ec2::LaunchTemplate lt = MakeTemplate("twice");
   ASSERT_TRUE(ec2::DeleteLaunchTemplate(client(), {.id = lt.id}).ok());
   auto second = ec2::DeleteLaunchTemplate(client(), {.id = lt.id});
   ASSERT_FALSE(second.ok());
@@ -315,7 +306,7 @@ TEST_F(AwsLaunchTemplateTest, FindsEveryTaggedTemplateBeyondMotosDefaultPageOf15
       ec2::DescribeLaunchTemplates(client(), {.filters = {{"tag:ohfp:request-id", {"req-many"}}}});
   ASSERT_TRUE(found.ok()) << found.error().ToString();
   std::set<std::string> found_ids;
-  for (const LaunchTemplate& t : *found) found_ids.insert(t.id);
+  for (const ec2::LaunchTemplate& t : *found) found_ids.insert(t.id);
   EXPECT_EQ(found_ids, ids);
 }
 
@@ -386,12 +377,12 @@ TEST_F(AwsLaunchTemplateViaProxyTest,
 class AwsFleetTest : public FleetWorldTest<false> {};
 
 TEST_F(AwsFleetTest, InstantFleetLaunchesAndReportsItsInstances) {
-  LaunchTemplate lt = MakeTemplate("ohfp-req-5", "req-5");
+  ec2::LaunchTemplate lt = MakeTemplate("ohfp-req-5", "req-5");
   auto created = ec2::CreateFleet(
       client(),
       {.client_token = "req-5-fleet",
-       .type = FleetType::kInstant,
-       .target_capacity = {.total = 3, .default_type = CapacityType::kOnDemand},
+       .type = ec2::FleetType::kInstant,
+       .target_capacity = {.total = 3, .default_type = ec2::CapacityType::kOnDemand},
        .launch_template_configs = {{.launch_template = {.id = lt.id, .version = "$Latest"},
                                     .overrides = {{.instance_type = "m5.large",
                                                    .weighted_capacity = 1}}}},
@@ -404,16 +395,16 @@ TEST_F(AwsFleetTest, InstantFleetLaunchesAndReportsItsInstances) {
   ASSERT_EQ(ids.size(), 3U);
   for (const ec2::FleetLaunchedInstances& launched : created->instances) {
     EXPECT_EQ(launched.instance_type, "m5.large");
-    EXPECT_EQ(launched.lifecycle, CapacityType::kOnDemand);
+    EXPECT_EQ(launched.lifecycle, ec2::CapacityType::kOnDemand);
     EXPECT_EQ(launched.launched_from.launch_template.id, lt.id);
     EXPECT_EQ(launched.launched_from.overrides.instance_type, "m5.large");
     EXPECT_EQ(launched.launched_from.overrides.weighted_capacity, 1.0);
   }
 
   // The instances exist, running, with the template's and the fleet's instance tags.
-  const std::vector<Instance> instances = InstancesById(ids);
+  const std::vector<ec2::Instance> instances = InstancesById(ids);
   ASSERT_EQ(instances.size(), 3U);
-  for (const Instance& i : instances) {
+  for (const ec2::Instance& i : instances) {
     EXPECT_EQ(i.state, "running");
     EXPECT_EQ(i.instance_type, "m5.large");
     EXPECT_EQ(i.image_id, "ami-12345678");
@@ -423,41 +414,42 @@ TEST_F(AwsFleetTest, InstantFleetLaunchesAndReportsItsInstances) {
 
   std::optional<ec2::Fleet> fleet = FleetById(created->fleet_id);
   ASSERT_TRUE(fleet.has_value());
-  EXPECT_EQ(fleet->state, FleetState::kActive);
-  EXPECT_EQ(fleet->type, FleetType::kInstant);
+  EXPECT_EQ(fleet->state, ec2::FleetState::kActive);
+  EXPECT_EQ(fleet->type, ec2::FleetType::kInstant);
   EXPECT_EQ(fleet->target_capacity.total, 3);
-  EXPECT_EQ(fleet->target_capacity.default_type, CapacityType::kOnDemand);
+  EXPECT_EQ(fleet->target_capacity.default_type, ec2::CapacityType::kOnDemand);
   EXPECT_EQ(fleet->fulfilled_capacity, 3.0);
   EXPECT_EQ(fleet->TagValue("ohfp:request-id"), "req-5");
   std::vector<std::string> described;
   for (const auto& launched : fleet->instances) {
     described.insert(described.end(), launched.instance_ids.begin(), launched.instance_ids.end());
   }
-  EXPECT_THAT(described, UnorderedElementsAreArray(ids));
+  EXPECT_THAT(described, ::testing::UnorderedElementsAreArray(ids));
 }
 
 TEST_F(AwsFleetTest, InstantSpotFleetLaunchesSpotInstances) {
-  LaunchTemplate lt = MakeTemplate("spot", "req-6");
+  ec2::LaunchTemplate lt = MakeTemplate("spot", "req-6");
   auto created = ec2::CreateFleet(
-      client(), {.type = FleetType::kInstant,
-                 .target_capacity = {.total = 2, .spot = 2, .default_type = CapacityType::kSpot},
-                 .launch_template_configs = {{.launch_template = {.name = "spot"},
-                                              .overrides = {{.instance_type = "c5.xlarge",
-                                                             .max_price = "0.20"}}}},
-                 .spot_allocation_strategy = ec2::SpotAllocationStrategy::kLowestPrice,
-                 .spot_interruption_behavior = ec2::InstanceInterruptionBehavior::kTerminate});
+      client(),
+      {.type = ec2::FleetType::kInstant,
+       .target_capacity = {.total = 2, .spot = 2, .default_type = ec2::CapacityType::kSpot},
+       .launch_template_configs = {{.launch_template = {.name = "spot"},
+                                    .overrides = {{.instance_type = "c5.xlarge",
+                                                   .max_price = "0.20"}}}},
+       .spot_allocation_strategy = ec2::SpotAllocationStrategy::kLowestPrice,
+       .spot_interruption_behavior = ec2::InstanceInterruptionBehavior::kTerminate});
   ASSERT_TRUE(created.ok()) << created.error().ToString();
   ASSERT_EQ(created->InstanceIds().size(), 2U);
   for (const auto& launched : created->instances)
-    EXPECT_EQ(launched.lifecycle, CapacityType::kSpot);
-  for (const Instance& i : InstancesById(created->InstanceIds())) {
+    EXPECT_EQ(launched.lifecycle, ec2::CapacityType::kSpot);
+  for (const ec2::Instance& i : InstancesById(created->InstanceIds())) {
     EXPECT_EQ(i.lifecycle, "spot");
     EXPECT_EQ(i.instance_type, "c5.xlarge");
   }
 }
 
 TEST_F(AwsFleetTest, CreateSendsEveryFleetParameter) {
-  LaunchTemplate lt = MakeTemplate("wire", "req-7");
+  ec2::LaunchTemplate lt = MakeTemplate("wire", "req-7");
   // A real subnet of moto's default VPC, so that the override's subnet is where the instance lands.
   aws::QueryParams subnets_query;
   auto subnets = client().Call(aws::AwsService::kEc2, "DescribeSubnets", subnets_query,
@@ -473,9 +465,9 @@ TEST_F(AwsFleetTest, CreateSendsEveryFleetParameter) {
   auto created = ec2::CreateFleet(
       client(),
       {.client_token = "req-7-fleet",
-       .type = FleetType::kRequest,
+       .type = ec2::FleetType::kRequest,
        .target_capacity =
-           {.total = 1, .on_demand = 1, .spot = 0, .default_type = CapacityType::kOnDemand},
+           {.total = 1, .on_demand = 1, .spot = 0, .default_type = ec2::CapacityType::kOnDemand},
        .launch_template_configs = {{.launch_template = {.id = lt.id, .version = "1"},
                                     .overrides = {{.instance_type = "m5.large",
                                                    .subnet_id = subnet_id,
@@ -526,7 +518,7 @@ TEST_F(AwsFleetTest, CreateSendsEveryFleetParameter) {
   // What moto kept of it.
   std::optional<ec2::Fleet> fleet = FleetById(created->fleet_id);
   ASSERT_TRUE(fleet.has_value());
-  EXPECT_EQ(fleet->type, FleetType::kRequest);
+  EXPECT_EQ(fleet->type, ec2::FleetType::kRequest);
   EXPECT_EQ(fleet->excess_capacity_termination_policy,
             ec2::ExcessCapacityTerminationPolicy::kNoTermination);
   EXPECT_EQ(fleet->valid_until, valid_until);
@@ -535,19 +527,21 @@ TEST_F(AwsFleetTest, CreateSendsEveryFleetParameter) {
   auto members = ec2::DescribeFleetInstances(client(), created->fleet_id);
   ASSERT_TRUE(members.ok()) << members.error().ToString();
   ASSERT_EQ(members->size(), 1U);
-  const std::vector<Instance> instances = InstancesById({(*members)[0].instance_id});
+  const std::vector<ec2::Instance> instances = InstancesById({(*members)[0].instance_id});
   ASSERT_EQ(instances.size(), 1U);
   EXPECT_EQ(instances[0].subnet_id, subnet_id);
   EXPECT_EQ(instances[0].instance_type, "m5.large");
 }
 
 TEST_F(AwsFleetTest, MaintainFleetIsDescribedWithItsInstances) {
-  LaunchTemplate lt = MakeTemplate("maintain", "req-8");
+  ec2::LaunchTemplate lt = MakeTemplate("maintain", "req-8");
   auto created = ec2::CreateFleet(
       client(), {.client_token = "req-8-fleet",
-                 .type = FleetType::kMaintain,
-                 .target_capacity =
-                     {.total = 2, .on_demand = 1, .spot = 1, .default_type = CapacityType::kSpot},
+                 .type = ec2::FleetType::kMaintain,
+                 .target_capacity = {.total = 2,
+                                     .on_demand = 1,
+                                     .spot = 1,
+                                     .default_type = ec2::CapacityType::kSpot},
                  .launch_template_configs = {{.launch_template = {.name = "maintain",
                                                                   .version = "$Default"}}},
                  .spot_allocation_strategy = ec2::SpotAllocationStrategy::kLowestPrice,
@@ -559,13 +553,13 @@ TEST_F(AwsFleetTest, MaintainFleetIsDescribedWithItsInstances) {
 
   std::optional<ec2::Fleet> fleet = FleetById(created->fleet_id);
   ASSERT_TRUE(fleet.has_value());
-  EXPECT_EQ(fleet->state, FleetState::kActive);
+  EXPECT_EQ(fleet->state, ec2::FleetState::kActive);
   EXPECT_FALSE(ec2::IsDeleted(fleet->state));
-  EXPECT_EQ(fleet->type, FleetType::kMaintain);
+  EXPECT_EQ(fleet->type, ec2::FleetType::kMaintain);
   EXPECT_EQ(fleet->target_capacity.total, 2);
   EXPECT_EQ(fleet->target_capacity.on_demand, 1);
   EXPECT_EQ(fleet->target_capacity.spot, 1);
-  EXPECT_EQ(fleet->target_capacity.default_type, CapacityType::kSpot);
+  EXPECT_EQ(fleet->target_capacity.default_type, ec2::CapacityType::kSpot);
   EXPECT_EQ(fleet->fulfilled_capacity, 2.0);
   EXPECT_EQ(fleet->excess_capacity_termination_policy,
             ec2::ExcessCapacityTerminationPolicy::kTermination);
@@ -583,16 +577,16 @@ TEST_F(AwsFleetTest, MaintainFleetIsDescribedWithItsInstances) {
     if (m.spot_instance_request_id.starts_with("sir-")) ++spot_requests;
   }
   EXPECT_EQ(spot_requests, 1);
-  const std::vector<Instance> instances = InstancesById(ids);
+  const std::vector<ec2::Instance> instances = InstancesById(ids);
   ASSERT_EQ(instances.size(), 2U);
-  for (const Instance& i : instances) {
+  for (const ec2::Instance& i : instances) {
     EXPECT_EQ(i.state, "running");
     EXPECT_EQ(i.TagValue("ohfp:request-id"), "req-8") << "tagged through the launch template";
   }
 
   // Listing every fleet finds it among others.
   ASSERT_TRUE(
-      ec2::CreateFleet(client(), {.type = FleetType::kRequest,
+      ec2::CreateFleet(client(), {.type = ec2::FleetType::kRequest,
                                   .target_capacity = {.total = 1},
                                   .launch_template_configs = {{.launch_template = {.id = lt.id}}}})
           .ok());
@@ -602,9 +596,9 @@ TEST_F(AwsFleetTest, MaintainFleetIsDescribedWithItsInstances) {
 }
 
 TEST_F(AwsFleetTest, DeleteFleetsWithTerminationTerminatesTheInstances) {
-  LaunchTemplate lt = MakeTemplate("del-term", "req-9");
+  ec2::LaunchTemplate lt = MakeTemplate("del-term", "req-9");
   auto created =
-      ec2::CreateFleet(client(), {.type = FleetType::kMaintain,
+      ec2::CreateFleet(client(), {.type = ec2::FleetType::kMaintain,
                                   .target_capacity = {.total = 2},
                                   .launch_template_configs = {{.launch_template = {.id = lt.id}}}});
   ASSERT_TRUE(created.ok()) << created.error().ToString();
@@ -619,29 +613,29 @@ TEST_F(AwsFleetTest, DeleteFleetsWithTerminationTerminatesTheInstances) {
   EXPECT_THAT(deleted->unsuccessful, IsEmpty());
   ASSERT_EQ(deleted->successful.size(), 1U);
   EXPECT_EQ(deleted->successful[0].fleet_id, created->fleet_id);
-  EXPECT_EQ(deleted->successful[0].previous_state, FleetState::kActive);
-  EXPECT_EQ(deleted->successful[0].current_state, FleetState::kDeletedTerminating);
+  EXPECT_EQ(deleted->successful[0].previous_state, ec2::FleetState::kActive);
+  EXPECT_EQ(deleted->successful[0].current_state, ec2::FleetState::kDeletedTerminating);
   EXPECT_EQ(wire().Sent("DeleteFleets").at(0).at("TerminateInstances"), "true");
 
   // What remains: the fleet, deleted; its instances going or gone; no active instances.
   std::optional<ec2::Fleet> fleet = FleetById(created->fleet_id);
   ASSERT_TRUE(fleet.has_value());
   EXPECT_TRUE(ec2::IsDeleted(fleet->state)) << ec2::WireName(fleet->state);
-  for (const Instance& i : InstancesById(ids))
-    EXPECT_THAT(i.state, AnyOf("shutting-down", "terminated"));
+  for (const ec2::Instance& i : InstancesById(ids))
+    EXPECT_THAT(i.state, ::testing::AnyOf("shutting-down", "terminated"));
   auto after = ec2::DescribeFleetInstances(client(), created->fleet_id);
   ASSERT_TRUE(after.ok());
   EXPECT_THAT(*after, IsEmpty());
 }
 
 TEST_F(AwsFleetTest, DeleteFleetsWithoutTerminationLeavesTheInstancesRunning) {
-  LaunchTemplate lt = MakeTemplate("del-keep", "req-10");
+  ec2::LaunchTemplate lt = MakeTemplate("del-keep", "req-10");
   auto keep =
-      ec2::CreateFleet(client(), {.type = FleetType::kRequest,
+      ec2::CreateFleet(client(), {.type = ec2::FleetType::kRequest,
                                   .target_capacity = {.total = 2},
                                   .launch_template_configs = {{.launch_template = {.id = lt.id}}}});
   auto other =
-      ec2::CreateFleet(client(), {.type = FleetType::kMaintain,
+      ec2::CreateFleet(client(), {.type = ec2::FleetType::kMaintain,
                                   .target_capacity = {.total = 1},
                                   .launch_template_configs = {{.launch_template = {.id = lt.id}}}});
   ASSERT_TRUE(keep.ok() && other.ok());
@@ -650,7 +644,7 @@ TEST_F(AwsFleetTest, DeleteFleetsWithoutTerminationLeavesTheInstancesRunning) {
       ec2::DeleteFleets(client(), {.fleet_ids = {keep->fleet_id}, .terminate_instances = false});
   ASSERT_TRUE(deleted.ok()) << deleted.error().ToString();
   ASSERT_EQ(deleted->successful.size(), 1U);
-  EXPECT_EQ(deleted->successful[0].current_state, FleetState::kDeletedRunning);
+  EXPECT_EQ(deleted->successful[0].current_state, ec2::FleetState::kDeletedRunning);
   EXPECT_EQ(wire().Sent("DeleteFleets").at(0).at("TerminateInstances"), "false");
 
   auto running = ec2::DescribeInstances(
@@ -660,10 +654,10 @@ TEST_F(AwsFleetTest, DeleteFleetsWithoutTerminationLeavesTheInstancesRunning) {
   EXPECT_EQ(running->size(), 3U) << "both fleets' instances still run";
   std::optional<ec2::Fleet> kept = FleetById(keep->fleet_id);
   ASSERT_TRUE(kept.has_value());
-  EXPECT_EQ(kept->state, FleetState::kDeletedRunning);
+  EXPECT_EQ(kept->state, ec2::FleetState::kDeletedRunning);
   std::optional<ec2::Fleet> untouched = FleetById(other->fleet_id);
   ASSERT_TRUE(untouched.has_value());
-  EXPECT_EQ(untouched->state, FleetState::kActive);
+  EXPECT_EQ(untouched->state, ec2::FleetState::kActive);
 
   // The plugin then terminates the instances it chose itself.
   auto members = ec2::DescribeFleetInstances(client(), keep->fleet_id);
@@ -690,9 +684,9 @@ TEST_F(AwsFleetTest, DeleteFleetsOfAnUnknownIdIsATransientErrorOnMoto) {
   // moto answers HTTP 500 (an HTML page): kTransient, retried to max_attempts, then returned. AWS
   // answers 200 with the fleet in `unsuccessful` (see
   // AwsFleetViaProxyTest.DeleteFleetsOfAnUnknownIdAnswersPerFleet...).
-  LaunchTemplate lt = MakeTemplate("survivor", "req-11");
+  ec2::LaunchTemplate lt = MakeTemplate("survivor", "req-11");
   auto existing =
-      ec2::CreateFleet(client(), {.type = FleetType::kMaintain,
+      ec2::CreateFleet(client(), {.type = ec2::FleetType::kMaintain,
                                   .target_capacity = {.total = 1},
                                   .launch_template_configs = {{.launch_template = {.id = lt.id}}}});
   ASSERT_TRUE(existing.ok());
@@ -707,7 +701,7 @@ TEST_F(AwsFleetTest, DeleteFleetsOfAnUnknownIdIsATransientErrorOnMoto) {
   EXPECT_EQ(wire().Sent("DeleteFleets").size(), 3U);
   std::optional<ec2::Fleet> fleet = FleetById(existing->fleet_id);
   ASSERT_TRUE(fleet.has_value());
-  EXPECT_EQ(fleet->state, FleetState::kActive);
+  EXPECT_EQ(fleet->state, ec2::FleetState::kActive);
 }
 
 TEST_F(AwsFleetTest, UnknownFleetIdsDescribeAsEmptyOnMoto) {
@@ -723,13 +717,13 @@ TEST_F(AwsFleetTest, UnknownFleetIdsDescribeAsEmptyOnMoto) {
 
 TEST_F(AwsFleetTest, CreateFleetFromAMissingLaunchTemplateIsNotFound) {
   auto by_name = ec2::CreateFleet(
-      client(), {.type = FleetType::kInstant,
+      client(), {.type = ec2::FleetType::kInstant,
                  .target_capacity = {.total = 1},
                  .launch_template_configs = {{.launch_template = {.name = "missing"}}}});
   ASSERT_FALSE(by_name.ok());
   EXPECT_EQ(by_name.error().kind(), ErrorKind::kNotFound) << by_name.error().ToString();
   auto by_id = ec2::CreateFleet(
-      client(), {.type = FleetType::kMaintain,
+      client(), {.type = ec2::FleetType::kMaintain,
                  .target_capacity = {.total = 1},
                  .launch_template_configs = {{.launch_template = {.id = "lt-0123456789abcdef0"}}}});
   ASSERT_FALSE(by_id.ok());
@@ -745,9 +739,9 @@ TEST_F(AwsFleetTest, CreateFleetFromAMissingLaunchTemplateIsNotFound) {
 TEST_F(AwsFleetTest, MotoLacksModifyFleet) {
   // Why ModifyFleet is tested through the proxy: moto answers 500 "not been implemented". If this
   // starts passing ModifyFleet through, the proxy workaround can go.
-  LaunchTemplate lt = MakeTemplate("modify", "req-12");
+  ec2::LaunchTemplate lt = MakeTemplate("modify", "req-12");
   auto created =
-      ec2::CreateFleet(client(), {.type = FleetType::kMaintain,
+      ec2::CreateFleet(client(), {.type = ec2::FleetType::kMaintain,
                                   .target_capacity = {.total = 2},
                                   .launch_template_configs = {{.launch_template = {.id = lt.id}}}});
   ASSERT_TRUE(created.ok());
@@ -765,14 +759,14 @@ TEST_F(AwsFleetTest, MotoLacksModifyFleet) {
 class AwsFleetViaProxyTest : public FleetWorldTest<true> {};
 
 TEST_F(AwsFleetViaProxyTest, ALostCreateFleetAnswerIsRetriedWithItsTokenAndLaunchesOnce) {
-  LaunchTemplate lt = MakeTemplate("lost-fleet", "req-13");
+  ec2::LaunchTemplate lt = MakeTemplate("lost-fleet", "req-13");
   Rules({{"rules",
           {{{"match", {{"action", "CreateFleet"}}},
             {"max_hits", 1},
             {"fault", {{"type", "drop_response"}}}}}}});
   auto created =
       ec2::CreateFleet(client(), {.client_token = "req-13-fleet",
-                                  .type = FleetType::kInstant,
+                                  .type = ec2::FleetType::kInstant,
                                   .target_capacity = {.total = 2},
                                   .launch_template_configs = {{.launch_template = {.id = lt.id}}}});
   ASSERT_TRUE(created.ok()) << created.error().ToString();
@@ -789,13 +783,13 @@ TEST_F(AwsFleetViaProxyTest, ALostCreateFleetAnswerIsRetriedWithItsTokenAndLaunc
   auto instances =
       ec2::DescribeInstances(client(), {.filters = {{"tag:ohfp:request-id", {"req-13"}}}});
   ASSERT_TRUE(instances.ok());
-  EXPECT_THAT(IdsOf(*instances), UnorderedElementsAreArray(created->InstanceIds()));
+  EXPECT_THAT(IdsOf(*instances), ::testing::UnorderedElementsAreArray(created->InstanceIds()));
 }
 
 TEST_F(AwsFleetViaProxyTest, ShrinkWithoutLettingAwsChooseViaProxyBecauseMotoLacksModifyFleet) {
-  LaunchTemplate lt = MakeTemplate("shrink", "req-14");
+  ec2::LaunchTemplate lt = MakeTemplate("shrink", "req-14");
   auto created =
-      ec2::CreateFleet(client(), {.type = FleetType::kMaintain,
+      ec2::CreateFleet(client(), {.type = ec2::FleetType::kMaintain,
                                   .target_capacity = {.total = 3},
                                   .launch_template_configs = {{.launch_template = {.id = lt.id}}}});
   ASSERT_TRUE(created.ok()) << created.error().ToString();
@@ -831,9 +825,9 @@ TEST_F(AwsFleetViaProxyTest, ShrinkWithoutLettingAwsChooseViaProxyBecauseMotoLac
   ASSERT_TRUE(ec2::TerminateInstances(client(), {chosen}).ok());
   std::vector<std::string> ids;
   for (const auto& m : *members) ids.push_back(m.instance_id);
-  for (const Instance& i : InstancesById(ids)) {
+  for (const ec2::Instance& i : InstancesById(ids)) {
     if (i.instance_id == chosen) {
-      EXPECT_THAT(i.state, AnyOf("shutting-down", "terminated"));
+      EXPECT_THAT(i.state, ::testing::AnyOf("shutting-down", "terminated"));
     } else {
       EXPECT_EQ(i.state, "running") << i.instance_id;
     }
@@ -872,9 +866,9 @@ TEST_F(AwsFleetViaProxyTest, ModifyFleetErrorsViaProxyBecauseMotoLacksModifyFlee
 
 TEST_F(AwsFleetViaProxyTest,
        DeleteFleetsOfAnUnknownIdAnswersPerFleetViaProxyBecauseMotoAnswers500) {
-  LaunchTemplate lt = MakeTemplate("mixed", "req-15");
+  ec2::LaunchTemplate lt = MakeTemplate("mixed", "req-15");
   auto existing =
-      ec2::CreateFleet(client(), {.type = FleetType::kMaintain,
+      ec2::CreateFleet(client(), {.type = ec2::FleetType::kMaintain,
                                   .target_capacity = {.total = 1},
                                   .launch_template_configs = {{.launch_template = {.id = lt.id}}}});
   ASSERT_TRUE(existing.ok());
@@ -897,7 +891,7 @@ TEST_F(AwsFleetViaProxyTest,
   ASSERT_TRUE(deleted.ok()) << deleted.error().ToString();
   ASSERT_EQ(deleted->successful.size(), 1U);
   EXPECT_EQ(deleted->successful[0].fleet_id, existing->fleet_id);
-  EXPECT_EQ(deleted->successful[0].current_state, FleetState::kDeletedTerminating);
+  EXPECT_EQ(deleted->successful[0].current_state, ec2::FleetState::kDeletedTerminating);
   ASSERT_EQ(deleted->unsuccessful.size(), 1U);
   EXPECT_EQ(deleted->unsuccessful[0].fleet_id, unknown);
   EXPECT_EQ(deleted->unsuccessful[0].error.code(), "fleetIdDoesNotExist");
@@ -937,21 +931,21 @@ TEST_F(AwsFleetViaProxyTest, InstantFleetLaunchErrorsViaProxyBecauseMotoNeverFai
   Rules({{"rules", {Respond("CreateFleet", body)}}});
   auto created = ec2::CreateFleet(
       client(), {.client_token = "req-16-fleet",
-                 .type = FleetType::kInstant,
-                 .target_capacity = {.total = 8, .default_type = CapacityType::kSpot},
+                 .type = ec2::FleetType::kInstant,
+                 .target_capacity = {.total = 8, .default_type = ec2::CapacityType::kSpot},
                  .launch_template_configs = {{.launch_template = {.id = "lt-0abc"}}}});
   ASSERT_TRUE(created.ok()) << created.error().ToString();
   EXPECT_EQ(created->fleet_id, "fleet-11111111-2222-3333-4444-555555555555");
-  EXPECT_THAT(created->InstanceIds(), ElementsAre("i-0aaa", "i-0bbb"));
+  EXPECT_THAT(created->InstanceIds(), ::testing::ElementsAre("i-0aaa", "i-0bbb"));
   ASSERT_EQ(created->instances.size(), 1U);
-  EXPECT_EQ(created->instances[0].lifecycle, CapacityType::kSpot);
+  EXPECT_EQ(created->instances[0].lifecycle, ec2::CapacityType::kSpot);
   EXPECT_EQ(created->instances[0].launched_from.overrides.subnet_id, "subnet-1");
   ASSERT_EQ(created->errors.size(), 1U);
   const ec2::FleetError& error = created->errors[0];
   EXPECT_EQ(error.error.kind(), ErrorKind::kCapacity);
   EXPECT_EQ(error.error.code(), "InsufficientInstanceCapacity");
   EXPECT_THAT(std::string(error.error.message()), ::testing::HasSubstr("p4d.24xlarge"));
-  EXPECT_EQ(error.lifecycle, CapacityType::kSpot);
+  EXPECT_EQ(error.lifecycle, ec2::CapacityType::kSpot);
   EXPECT_EQ(error.launched_from.launch_template.id, "lt-0abc");
   EXPECT_EQ(error.launched_from.launch_template.version, "1");
   EXPECT_EQ(error.launched_from.overrides.instance_type, "p4d.24xlarge");
@@ -991,7 +985,7 @@ TEST_F(AwsFleetViaProxyTest,
   ASSERT_EQ(fleets->size(), 3U);
   const ec2::Fleet& a = (*fleets)[0];
   EXPECT_EQ(a.fleet_id, "fleet-a");
-  EXPECT_EQ(a.state, FleetState::kActive);
+  EXPECT_EQ(a.state, ec2::FleetState::kActive);
   EXPECT_EQ(a.activity_status, ec2::FleetActivityStatus::kPendingFulfillment);
   EXPECT_EQ(a.client_token, "req-17-fleet");
   EXPECT_TRUE(a.create_time.has_value());
@@ -999,16 +993,17 @@ TEST_F(AwsFleetViaProxyTest,
   EXPECT_EQ(a.fulfilled_on_demand_capacity, 1.0);
   EXPECT_EQ(a.target_capacity.total, 4);
   EXPECT_EQ(a.target_capacity.spot, 3);
-  EXPECT_EQ(a.type, FleetType::kMaintain);
+  EXPECT_EQ(a.type, ec2::FleetType::kMaintain);
   EXPECT_EQ(a.excess_capacity_termination_policy,
             ec2::ExcessCapacityTerminationPolicy::kNoTermination);
   ASSERT_EQ(a.errors.size(), 1U);
   EXPECT_EQ(a.errors[0].error.kind(), ErrorKind::kCapacity);
   EXPECT_EQ(a.TagValue("ohfp:request-id"), "req-17");
-  EXPECT_EQ((*fleets)[1].state, FleetState::kModifying);
+  EXPECT_EQ((*fleets)[1].state, ec2::FleetState::kModifying);
   EXPECT_EQ((*fleets)[1].activity_status, ec2::FleetActivityStatus::kFulfilled);
   EXPECT_EQ((*fleets)[1].fulfilled_capacity, 2.5);
-  EXPECT_EQ((*fleets)[2].state, FleetState::kUnknown) << "a state AWS adds later is not an error";
+  EXPECT_EQ((*fleets)[2].state, ec2::FleetState::kUnknown)
+      << "a state AWS adds later is not an error";
   EXPECT_FALSE((*fleets)[2].activity_status.has_value());
 
   const std::vector<Params> sent = wire().Sent("DescribeFleets");
@@ -1057,7 +1052,7 @@ TEST_F(AwsFleetViaProxyTest, AnAnswerWithoutTheIdsItMustCarryIsUnexpected) {
                              "<successfulFleetDeletionSet><item><currentFleetState>deleted"
                              "</currentFleetState></item></successfulFleetDeletionSet>"))}}});
   auto created = ec2::CreateFleet(
-      client(), {.type = FleetType::kInstant,
+      client(), {.type = ec2::FleetType::kInstant,
                  .target_capacity = {.total = 1},
                  .launch_template_configs = {{.launch_template = {.id = "lt-1"}}}});
   ASSERT_FALSE(created.ok());

@@ -23,47 +23,28 @@
 namespace ohfp::testing {
 namespace {
 
-using aws::ec2::CancelSpotFleetRequests;
-using aws::ec2::DescribeInstancesRequest;
-using aws::ec2::DescribeSpotFleetInstances;
-using aws::ec2::DescribeSpotFleetRequests;
-using aws::ec2::FindSpotFleetRequest;
-using aws::ec2::Instance;
-using aws::ec2::RequestSpotFleetRequest;
-using aws::ec2::SpotFleetActivityStatus;
-using aws::ec2::SpotFleetAllocationStrategy;
-using aws::ec2::SpotFleetEventType;
-using aws::ec2::SpotFleetExcessCapacityTerminationPolicy;
-using aws::ec2::SpotFleetInstance;
-using aws::ec2::SpotFleetInstanceHealth;
-using aws::ec2::SpotFleetLaunchSpecification;
-using aws::ec2::SpotFleetRequestDescription;
-using aws::ec2::SpotFleetState;
-using aws::ec2::SpotFleetType;
-using aws::ec2::Tag;
+namespace ec2 = aws::ec2;
 using resilience::ErrorKind;
-using ::testing::ElementsAre;
 using ::testing::IsEmpty;
-using ::testing::UnorderedElementsAreArray;
 
 constexpr char kFleetRole[] = "arn:aws:iam::123456789012:role/aws-ec2-spot-fleet-tagging-role";
 constexpr char kImage[] = "ami-12345678";
 
 // A fleet of `target` c5.large instances from one launch specification (AllocationStrategy left at
 // its default).
-RequestSpotFleetRequest SimpleFleet(const std::string& token, int target) {
-  return RequestSpotFleetRequest{
+ec2::RequestSpotFleetRequest SimpleFleet(const std::string& token, int target) {
+  return ec2::RequestSpotFleetRequest{
       .client_token = token,
       .iam_fleet_role = kFleetRole,
       .target_capacity = target,
-      .type = SpotFleetType::kMaintain,
+      .type = ec2::SpotFleetType::kMaintain,
       .launch_specifications = {
           {.image_id = kImage, .instance_type = "c5.large", .tags = {{"ohfp:request-id", token}}}}};
 }
 
-std::vector<std::string> IdsOf(const std::vector<SpotFleetInstance>& instances) {
+std::vector<std::string> IdsOf(const std::vector<ec2::SpotFleetInstance>& instances) {
   std::vector<std::string> ids;
-  for (const SpotFleetInstance& i : instances) ids.push_back(i.instance_id);
+  for (const ec2::SpotFleetInstance& i : instances) ids.push_back(i.instance_id);
   return ids;
 }
 
@@ -104,15 +85,15 @@ class AwsSpotFleetTest : public WorldSuite<AwsSpotFleetTest> {
 
  protected:
   // Requests `request` and returns its id (empty, with a test failure, when it fails).
-  std::string Request(const RequestSpotFleetRequest& request) {
+  std::string Request(const ec2::RequestSpotFleetRequest& request) {
     auto id = aws::ec2::RequestSpotFleet(client(), request);
     EXPECT_TRUE(id.ok()) << id.error().ToString();
     return id.ok() ? *id : "";
   }
-  std::vector<SpotFleetInstance> InstancesOf(const std::string& fleet_id) {
-    auto instances = DescribeSpotFleetInstances(client(), fleet_id);
+  std::vector<ec2::SpotFleetInstance> InstancesOf(const std::string& fleet_id) {
+    auto instances = ec2::DescribeSpotFleetInstances(client(), fleet_id);
     EXPECT_TRUE(instances.ok()) << instances.error().ToString();
-    return instances.ok() ? *instances : std::vector<SpotFleetInstance>{};
+    return instances.ok() ? *instances : std::vector<ec2::SpotFleetInstance>{};
   }
 };
 
@@ -121,16 +102,16 @@ TEST_F(AwsSpotFleetTest, RequestWithLaunchSpecificationsLaunchesTheTargetCapacit
   ASSERT_FALSE(subnet.empty());
   // allocation_strategy is left at its default: moto answers HTTP 500 when the field is missing on
   // the wire.
-  RequestSpotFleetRequest request{
+  ec2::RequestSpotFleetRequest request{
       .client_token = "req-1-sf",
       .iam_fleet_role = kFleetRole,
       .target_capacity = 3,
       .on_demand_target_capacity = 0,
-      .type = SpotFleetType::kMaintain,
+      .type = ec2::SpotFleetType::kMaintain,
       .valid_until = std::chrono::sys_days(std::chrono::year(2035) / 1 / 1),
       .terminate_instances_with_expiration = true,
       .excess_capacity_termination_policy =
-          SpotFleetExcessCapacityTerminationPolicy::kNoTermination,
+          ec2::SpotFleetExcessCapacityTerminationPolicy::kNoTermination,
       .spot_price = "0.20",
       .instance_interruption_behavior = aws::ec2::SpotFleetInterruptionBehavior::kTerminate,
       .tags = {{"ohfp:request-id", "req-1"}, {"ohfp:kind", "spot-fleet"}},
@@ -150,21 +131,21 @@ TEST_F(AwsSpotFleetTest, RequestWithLaunchSpecificationsLaunchesTheTargetCapacit
   const std::string id = Request(request);
   ASSERT_THAT(id, ::testing::StartsWith("sfr-"));
 
-  auto fleet = FindSpotFleetRequest(client(), id);
+  auto fleet = ec2::FindSpotFleetRequest(client(), id);
   ASSERT_TRUE(fleet.ok()) << fleet.error().ToString();
   ASSERT_TRUE(fleet->has_value());
-  const SpotFleetRequestDescription& d = **fleet;
+  const ec2::SpotFleetRequestDescription& d = **fleet;
   EXPECT_EQ(d.spot_fleet_request_id, id);
-  EXPECT_EQ(d.state, SpotFleetState::kActive);
+  EXPECT_EQ(d.state, ec2::SpotFleetState::kActive);
   EXPECT_EQ(d.target_capacity, 3);
   EXPECT_EQ(d.fulfilled_capacity, 3.0);
-  EXPECT_EQ(d.allocation_strategy, SpotFleetAllocationStrategy::kLowestPrice);
-  EXPECT_THAT(d.tags, UnorderedElementsAreArray(std::vector<Tag>{{"ohfp:request-id", "req-1"},
-                                                                 {"ohfp:kind", "spot-fleet"}}));
+  EXPECT_EQ(d.allocation_strategy, ec2::SpotFleetAllocationStrategy::kLowestPrice);
+  EXPECT_THAT(d.tags, ::testing::UnorderedElementsAreArray(std::vector<aws::ec2::Tag>{
+                          {"ohfp:request-id", "req-1"}, {"ohfp:kind", "spot-fleet"}}));
 
-  const std::vector<SpotFleetInstance> active = InstancesOf(id);
+  const std::vector<ec2::SpotFleetInstance> active = InstancesOf(id);
   ASSERT_EQ(active.size(), 3U);
-  for (const SpotFleetInstance& i : active) {
+  for (const ec2::SpotFleetInstance& i : active) {
     EXPECT_EQ(i.instance_type, "c5.large");
     EXPECT_THAT(i.spot_instance_request_id, ::testing::StartsWith("sir-"));
   }
@@ -172,10 +153,10 @@ TEST_F(AwsSpotFleetTest, RequestWithLaunchSpecificationsLaunchesTheTargetCapacit
   // The same instances, as DescribeInstances sees them: running Spot instances with the launch
   // specification's subnet, image and tags.
   auto described = aws::ec2::DescribeInstances(
-      client(), DescribeInstancesRequest{.instance_ids = IdsOf(active)});
+      client(), aws::ec2::DescribeInstancesRequest{.instance_ids = IdsOf(active)});
   ASSERT_TRUE(described.ok()) << described.error().ToString();
   ASSERT_EQ(described->size(), 3U);
-  for (const Instance& i : *described) {
+  for (const aws::ec2::Instance& i : *described) {
     EXPECT_EQ(i.state, "running");
     EXPECT_EQ(i.lifecycle, "spot");
     EXPECT_EQ(i.image_id, kImage);
@@ -186,18 +167,18 @@ TEST_F(AwsSpotFleetTest, RequestWithLaunchSpecificationsLaunchesTheTargetCapacit
 }
 
 TEST_F(AwsSpotFleetTest, DiversifiedFleetSpreadsOverEveryLaunchSpecification) {
-  RequestSpotFleetRequest request = SimpleFleet("req-2-sf", 4);
-  request.allocation_strategy = SpotFleetAllocationStrategy::kDiversified;
+  ec2::RequestSpotFleetRequest request = SimpleFleet("req-2-sf", 4);
+  request.allocation_strategy = ec2::SpotFleetAllocationStrategy::kDiversified;
   request.launch_specifications.push_back({.image_id = kImage, .instance_type = "m5.large"});
   const std::string id = Request(request);
   ASSERT_FALSE(id.empty());
 
   std::map<std::string, int> per_type;
-  for (const SpotFleetInstance& i : InstancesOf(id)) ++per_type[i.instance_type];
+  for (const ec2::SpotFleetInstance& i : InstancesOf(id)) ++per_type[i.instance_type];
   EXPECT_EQ(per_type, (std::map<std::string, int>{{"c5.large", 2}, {"m5.large", 2}}));
-  auto fleet = FindSpotFleetRequest(client(), id);
+  auto fleet = ec2::FindSpotFleetRequest(client(), id);
   ASSERT_TRUE(fleet.ok() && fleet->has_value());
-  EXPECT_EQ((*fleet)->allocation_strategy, SpotFleetAllocationStrategy::kDiversified);
+  EXPECT_EQ((*fleet)->allocation_strategy, ec2::SpotFleetAllocationStrategy::kDiversified);
 }
 
 TEST_F(AwsSpotFleetTest, RequestWithALaunchTemplateUsesItAndItsOverrides) {
@@ -206,7 +187,7 @@ TEST_F(AwsSpotFleetTest, RequestWithALaunchTemplateUsesItAndItsOverrides) {
 
   // By id, with an override: c5.xlarge instances that count 2 units each, so 2 instances for 4
   // units.
-  RequestSpotFleetRequest by_id{
+  ec2::RequestSpotFleetRequest by_id{
       .client_token = "req-3-sf",
       .iam_fleet_role = kFleetRole,
       .target_capacity = 4,
@@ -218,29 +199,29 @@ TEST_F(AwsSpotFleetTest, RequestWithALaunchTemplateUsesItAndItsOverrides) {
                                                   .priority = 1.0}}}}};
   const std::string first = Request(by_id);
   ASSERT_FALSE(first.empty());
-  const std::vector<SpotFleetInstance> first_instances = InstancesOf(first);
+  const std::vector<ec2::SpotFleetInstance> first_instances = InstancesOf(first);
   ASSERT_EQ(first_instances.size(), 2U);
-  for (const SpotFleetInstance& i : first_instances) EXPECT_EQ(i.instance_type, "c5.xlarge");
+  for (const ec2::SpotFleetInstance& i : first_instances) EXPECT_EQ(i.instance_type, "c5.xlarge");
 
   // By name, without overrides: the template's own instance type.
-  RequestSpotFleetRequest by_name{
+  ec2::RequestSpotFleetRequest by_name{
       .client_token = "req-4-sf",
       .iam_fleet_role = kFleetRole,
       .target_capacity = 1,
       .launch_template_configs = {{.launch_template = {.name = "ohfp-sf-template"}}}};
   const std::string second = Request(by_name);
   ASSERT_FALSE(second.empty());
-  const std::vector<SpotFleetInstance> second_instances = InstancesOf(second);
+  const std::vector<ec2::SpotFleetInstance> second_instances = InstancesOf(second);
   ASSERT_EQ(second_instances.size(), 1U);
   EXPECT_EQ(second_instances[0].instance_type, "t3.micro");
 
   std::vector<std::string> all = IdsOf(first_instances);
   all.push_back(second_instances[0].instance_id);
-  auto described =
-      aws::ec2::DescribeInstances(client(), DescribeInstancesRequest{.instance_ids = all});
+  auto described = aws::ec2::DescribeInstances(
+      client(), aws::ec2::DescribeInstancesRequest{.instance_ids = all});
   ASSERT_TRUE(described.ok()) << described.error().ToString();
   ASSERT_EQ(described->size(), 3U);
-  for (const Instance& i : *described) {
+  for (const aws::ec2::Instance& i : *described) {
     EXPECT_EQ(i.state, "running");
     EXPECT_EQ(i.image_id, kImage);  // from the template
     EXPECT_EQ(i.TagValue("from-template"), "ohfp-sf-template");
@@ -252,13 +233,13 @@ TEST_F(AwsSpotFleetTest, DescribeListsEveryFleetOrTheOnesAskedFor) {
   const std::string b = Request(SimpleFleet("req-6-sf", 2));
   ASSERT_FALSE(a.empty() || b.empty());
 
-  auto all = DescribeSpotFleetRequests(client(), {});
+  auto all = ec2::DescribeSpotFleetRequests(client(), {});
   ASSERT_TRUE(all.ok()) << all.error().ToString();
   std::set<std::string> ids;
-  for (const SpotFleetRequestDescription& d : *all) ids.insert(d.spot_fleet_request_id);
+  for (const ec2::SpotFleetRequestDescription& d : *all) ids.insert(d.spot_fleet_request_id);
   EXPECT_EQ(ids, (std::set<std::string>{a, b}));
 
-  auto only_b = DescribeSpotFleetRequests(client(), {.spot_fleet_request_ids = {b}});
+  auto only_b = ec2::DescribeSpotFleetRequests(client(), {.spot_fleet_request_ids = {b}});
   ASSERT_TRUE(only_b.ok()) << only_b.error().ToString();
   ASSERT_EQ(only_b->size(), 1U);
   EXPECT_EQ((*only_b)[0].spot_fleet_request_id, b);
@@ -276,13 +257,13 @@ TEST_F(AwsSpotFleetTest, LoweringTheTargetWithNoTerminationTerminatesNothing) {
       client(), {.spot_fleet_request_id = id,
                  .target_capacity = 1,
                  .excess_capacity_termination_policy =
-                     SpotFleetExcessCapacityTerminationPolicy::kNoTermination});
+                     ec2::SpotFleetExcessCapacityTerminationPolicy::kNoTermination});
   ASSERT_TRUE(modified.ok()) << modified.error().ToString();
 
-  auto fleet = FindSpotFleetRequest(client(), id);
+  auto fleet = ec2::FindSpotFleetRequest(client(), id);
   ASSERT_TRUE(fleet.ok() && fleet->has_value());
   EXPECT_EQ((*fleet)->target_capacity, 1);
-  EXPECT_THAT(IdsOf(InstancesOf(id)), UnorderedElementsAreArray(before));
+  EXPECT_THAT(IdsOf(InstancesOf(id)), ::testing::UnorderedElementsAreArray(before));
   for (const auto& [instance, state] : StatesOf(before)) EXPECT_EQ(state, "running") << instance;
 
   // The plugin then terminates exactly the instances it returns.
@@ -301,7 +282,7 @@ TEST_F(AwsSpotFleetTest, RaisingTheTargetLaunchesTheDifference) {
       client(), {.spot_fleet_request_id = id, .target_capacity = 3});
   ASSERT_TRUE(modified.ok()) << modified.error().ToString();
   EXPECT_EQ(InstancesOf(id).size(), 3U);
-  auto fleet = FindSpotFleetRequest(client(), id);
+  auto fleet = ec2::FindSpotFleetRequest(client(), id);
   ASSERT_TRUE(fleet.ok() && fleet->has_value());
   EXPECT_EQ((*fleet)->target_capacity, 3);
   EXPECT_EQ((*fleet)->fulfilled_capacity, 3.0);
@@ -313,7 +294,7 @@ TEST_F(AwsSpotFleetTest, CancelWithoutTerminatingLeavesTheInstancesRunning) {
   const std::vector<std::string> instances = IdsOf(InstancesOf(id));
   ASSERT_EQ(instances.size(), 2U);
 
-  auto cancelled = CancelSpotFleetRequests(
+  auto cancelled = ec2::CancelSpotFleetRequests(
       client(), {.spot_fleet_request_ids = {id}, .terminate_instances = false});
   ASSERT_TRUE(cancelled.ok()) << cancelled.error().ToString();
   ASSERT_EQ(cancelled->successful.size(), 1U);
@@ -321,9 +302,9 @@ TEST_F(AwsSpotFleetTest, CancelWithoutTerminatingLeavesTheInstancesRunning) {
   EXPECT_TRUE(IsCancelledOrFailed(cancelled->successful[0].current_state));
   EXPECT_THAT(cancelled->unsuccessful, IsEmpty());
 
-  auto fleet = FindSpotFleetRequest(client(), id);
+  auto fleet = ec2::FindSpotFleetRequest(client(), id);
   ASSERT_TRUE(fleet.ok() && fleet->has_value());
-  EXPECT_EQ((*fleet)->state, SpotFleetState::kCancelledRunning);
+  EXPECT_EQ((*fleet)->state, ec2::SpotFleetState::kCancelledRunning);
   for (const auto& [instance, state] : StatesOf(instances)) EXPECT_EQ(state, "running") << instance;
 }
 
@@ -335,11 +316,11 @@ TEST_F(AwsSpotFleetTest, CancelWithTerminatingTerminatesTheInstances) {
   const std::vector<std::string> other_instances = IdsOf(InstancesOf(other));
   ASSERT_EQ(instances.size(), 2U);
 
-  auto cancelled = CancelSpotFleetRequests(
+  auto cancelled = ec2::CancelSpotFleetRequests(
       client(), {.spot_fleet_request_ids = {id}, .terminate_instances = true});
   ASSERT_TRUE(cancelled.ok()) << cancelled.error().ToString();
   ASSERT_EQ(cancelled->successful.size(), 1U);
-  EXPECT_EQ(cancelled->successful[0].current_state, SpotFleetState::kCancelledTerminating);
+  EXPECT_EQ(cancelled->successful[0].current_state, ec2::SpotFleetState::kCancelledTerminating);
 
   for (const auto& [instance, state] : StatesOf(instances)) {
     EXPECT_THAT(state, ::testing::AnyOf("shutting-down", "terminated")) << instance;
@@ -347,19 +328,19 @@ TEST_F(AwsSpotFleetTest, CancelWithTerminatingTerminatesTheInstances) {
   for (const auto& [instance, state] : StatesOf(other_instances))
     EXPECT_EQ(state, "running") << instance;
   // AWS keeps a cancelled fleet visible for a while (state cancelled...); moto forgets it at once.
-  auto fleet = FindSpotFleetRequest(client(), id);
+  auto fleet = ec2::FindSpotFleetRequest(client(), id);
   ASSERT_TRUE(fleet.ok()) << fleet.error().ToString();
   if (fleet->has_value()) {
     EXPECT_TRUE(IsCancelledOrFailed((*fleet)->state));
   }
-  auto still = FindSpotFleetRequest(client(), other);
+  auto still = ec2::FindSpotFleetRequest(client(), other);
   ASSERT_TRUE(still.ok() && still->has_value());
-  EXPECT_EQ((*still)->state, SpotFleetState::kActive);
+  EXPECT_EQ((*still)->state, ec2::SpotFleetState::kActive);
 }
 
 TEST_F(AwsSpotFleetTest, CancellingNothingMakesNoCall) {
   const auto before = world_->pipeline().monitor().GetMetricsSummary();
-  auto cancelled = CancelSpotFleetRequests(client(), {});
+  auto cancelled = ec2::CancelSpotFleetRequests(client(), {});
   ASSERT_TRUE(cancelled.ok());
   EXPECT_THAT(cancelled->successful, IsEmpty());
   EXPECT_EQ(world_->pipeline().monitor().GetMetricsSummary().attempts, before.attempts);
@@ -370,7 +351,7 @@ TEST_F(AwsSpotFleetTest, CancelAnUnknownIdIsARetriedServerErrorInMoto) {
   // below); moto answers HTTP 500 with an HTML page, which is a transient error: retried up to
   // max_attempts, then returned.
   const auto before = world_->pipeline().monitor().GetMetricsSummary();
-  auto cancelled = CancelSpotFleetRequests(
+  auto cancelled = ec2::CancelSpotFleetRequests(
       client(), {.spot_fleet_request_ids = {"sfr-0123456789abcdef0"}, .terminate_instances = true});
   ASSERT_FALSE(cancelled.ok());
   EXPECT_EQ(cancelled.error().kind(), ErrorKind::kTransient) << cancelled.error().ToString();
@@ -389,16 +370,16 @@ TEST_F(AwsSpotFleetTest, ModifyAnUnknownIdIsAServerErrorInMoto) {
 TEST_F(AwsSpotFleetTest, AnUnknownIdIsAbsentFromDescribeInMoto) {
   // AWS: InvalidSpotFleetRequestId.NotFound for both calls (FindSpotFleetRequest makes that nullopt
   // too).
-  auto fleet = FindSpotFleetRequest(client(), "sfr-0123456789abcdef0");
+  auto fleet = ec2::FindSpotFleetRequest(client(), "sfr-0123456789abcdef0");
   ASSERT_TRUE(fleet.ok()) << fleet.error().ToString();
   EXPECT_FALSE(fleet->has_value());
-  auto instances = DescribeSpotFleetInstances(client(), "sfr-0123456789abcdef0");
+  auto instances = ec2::DescribeSpotFleetInstances(client(), "sfr-0123456789abcdef0");
   ASSERT_TRUE(instances.ok()) << instances.error().ToString();
   EXPECT_THAT(*instances, IsEmpty());
 }
 
 TEST_F(AwsSpotFleetTest, AnUnknownSubnetIsAValidationErrorAndCreatesNoFleet) {
-  RequestSpotFleetRequest request = SimpleFleet("req-12-sf", 1);
+  ec2::RequestSpotFleetRequest request = SimpleFleet("req-12-sf", 1);
   request.launch_specifications[0].subnet_id = "subnet-00000000";
   const auto before = world_->pipeline().monitor().GetMetricsSummary();
   auto id = aws::ec2::RequestSpotFleet(client(), request);
@@ -407,13 +388,13 @@ TEST_F(AwsSpotFleetTest, AnUnknownSubnetIsAValidationErrorAndCreatesNoFleet) {
   EXPECT_EQ(id.error().code(), "InvalidSubnetID.NotFound");
   EXPECT_EQ(world_->pipeline().monitor().GetMetricsSummary().attempts - before.attempts, 1U)
       << "not retried";
-  auto all = DescribeSpotFleetRequests(client(), {});
+  auto all = ec2::DescribeSpotFleetRequests(client(), {});
   ASSERT_TRUE(all.ok());
   EXPECT_THAT(*all, IsEmpty());
 }
 
 TEST_F(AwsSpotFleetTest, AnUnknownLaunchTemplateIsNotFound) {
-  RequestSpotFleetRequest request{
+  ec2::RequestSpotFleetRequest request{
       .client_token = "req-13-sf",
       .iam_fleet_role = kFleetRole,
       .target_capacity = 1,
@@ -436,22 +417,24 @@ TEST_F(AwsSpotFleetTest, HistoryIsAServerErrorBecauseMotoLacksIt) {
 
 TEST(AwsSpotFleetWireNames, MatchTheApiReference) {
   using aws::ec2::WireName;
-  EXPECT_EQ(WireName(SpotFleetExcessCapacityTerminationPolicy::kDefault), "default");
-  EXPECT_EQ(WireName(SpotFleetExcessCapacityTerminationPolicy::kNoTermination), "noTermination");
-  EXPECT_EQ(WireName(SpotFleetAllocationStrategy::kPriceCapacityOptimized),
+  EXPECT_EQ(WireName(ec2::SpotFleetExcessCapacityTerminationPolicy::kDefault), "default");
+  EXPECT_EQ(WireName(ec2::SpotFleetExcessCapacityTerminationPolicy::kNoTermination),
+            "noTermination");
+  EXPECT_EQ(WireName(ec2::SpotFleetAllocationStrategy::kPriceCapacityOptimized),
             "priceCapacityOptimized");
-  EXPECT_EQ(WireName(SpotFleetAllocationStrategy::kCapacityOptimizedPrioritized),
+  EXPECT_EQ(WireName(ec2::SpotFleetAllocationStrategy::kCapacityOptimizedPrioritized),
             "capacityOptimizedPrioritized");
   EXPECT_EQ(WireName(aws::ec2::SpotFleetOnDemandAllocationStrategy::kPrioritized), "prioritized");
-  EXPECT_EQ(WireName(SpotFleetType::kMaintain), "maintain");
+  EXPECT_EQ(WireName(ec2::SpotFleetType::kMaintain), "maintain");
   EXPECT_EQ(WireName(aws::ec2::SpotFleetInterruptionBehavior::kHibernate), "hibernate");
-  EXPECT_EQ(WireName(SpotFleetState::kCancelledTerminating), "cancelled_terminating");
-  EXPECT_EQ(WireName(SpotFleetActivityStatus::kPendingFulfillment), "pending_fulfillment");
-  EXPECT_EQ(WireName(SpotFleetEventType::kFleetRequestChange), "fleetRequestChange");
-  EXPECT_TRUE(IsCancelledOrFailed(SpotFleetState::kCancelledRunning));
-  EXPECT_TRUE(IsCancelledOrFailed(SpotFleetState::kFailed));
-  EXPECT_FALSE(IsCancelledOrFailed(SpotFleetState::kModifying));
-  EXPECT_FALSE(IsCancelledOrFailed(SpotFleetState::kUnknown));
+  EXPECT_EQ(WireName(ec2::SpotFleetState::kCancelledTerminating), "cancelled_terminating");
+  EXPECT_EQ(WireName(aws::ec2::SpotFleetActivityStatus::kPendingFulfillment),
+            "pending_fulfillment");
+  EXPECT_EQ(WireName(ec2::SpotFleetEventType::kFleetRequestChange), "fleetRequestChange");
+  EXPECT_TRUE(IsCancelledOrFailed(ec2::SpotFleetState::kCancelledRunning));
+  EXPECT_TRUE(IsCancelledOrFailed(ec2::SpotFleetState::kFailed));
+  EXPECT_FALSE(IsCancelledOrFailed(ec2::SpotFleetState::kModifying));
+  EXPECT_FALSE(IsCancelledOrFailed(ec2::SpotFleetState::kUnknown));
 }
 
 constexpr char kEc2Ns[] = R"( xmlns="http://ec2.amazonaws.com/doc/2016-11-15/")";
@@ -507,6 +490,14 @@ std::map<std::string, std::string> FormOf(const std::string& body) {
   return form;
 }
 
+// EC2's Query form of `action`: Action, Version and `params`.
+std::map<std::string, std::string> Ec2Form(const std::string& action,
+                                           std::map<std::string, std::string> params) {
+  params.emplace("Action", action);
+  params.emplace("Version", "2016-11-15");
+  return params;
+}
+
 class AwsSpotFleetWireTest : public ::testing::Test {
  protected:
   // What `call` sends, answered with `answer`.
@@ -534,18 +525,18 @@ class AwsSpotFleetWireTest : public ::testing::Test {
 };
 
 TEST_F(AwsSpotFleetWireTest, RequestWithLaunchSpecificationsSendsEveryField) {
-  const RequestSpotFleetRequest request{
+  const ec2::RequestSpotFleetRequest request{
       .client_token = "req-1-sf",
       .iam_fleet_role = kFleetRole,
       .target_capacity = 3,
       .on_demand_target_capacity = 1,
-      .allocation_strategy = SpotFleetAllocationStrategy::kCapacityOptimized,
+      .allocation_strategy = ec2::SpotFleetAllocationStrategy::kCapacityOptimized,
       .on_demand_allocation_strategy = aws::ec2::SpotFleetOnDemandAllocationStrategy::kLowestPrice,
-      .type = SpotFleetType::kMaintain,
+      .type = ec2::SpotFleetType::kMaintain,
       .valid_until = std::chrono::sys_days(std::chrono::year(2035) / 1 / 1),
       .terminate_instances_with_expiration = true,
       .excess_capacity_termination_policy =
-          SpotFleetExcessCapacityTerminationPolicy::kNoTermination,
+          ec2::SpotFleetExcessCapacityTerminationPolicy::kNoTermination,
       .spot_price = "0.20",
       .instance_interruption_behavior = aws::ec2::SpotFleetInterruptionBehavior::kStop,
       .tags = {{"ohfp:request-id", "req-1"}},
@@ -619,7 +610,7 @@ TEST_F(AwsSpotFleetWireTest, RequestWithLaunchSpecificationsSendsEveryField) {
 }
 
 TEST_F(AwsSpotFleetWireTest, RequestWithALaunchTemplateSendsConfigsAndOverrides) {
-  const RequestSpotFleetRequest request{
+  const ec2::RequestSpotFleetRequest request{
       .iam_fleet_role = kFleetRole,
       .target_capacity = 2,
       .launch_template_configs = {{.launch_template = {.id = "lt-1", .version = "3"},
@@ -658,51 +649,45 @@ TEST_F(AwsSpotFleetWireTest, RequestWithALaunchTemplateSendsConfigsAndOverrides)
 }
 
 TEST_F(AwsSpotFleetWireTest, ModifyCancelDescribeAndHistorySendTheirFields) {
-  EXPECT_EQ(Sent(Ec2Response("ModifySpotFleetRequest", "<return>true</return>"),
-                 [](aws::AwsClient& client) {
-                   EXPECT_TRUE(aws::ec2::ModifySpotFleetRequest(
-                                   client, {.spot_fleet_request_id = "sfr-1",
-                                            .target_capacity = 2,
-                                            .on_demand_target_capacity = 0,
-                                            .excess_capacity_termination_policy =
-                                                SpotFleetExcessCapacityTerminationPolicy::kDefault})
-                                   .ok());
-                 }),
-            (std::map<std::string, std::string>{{"Action", "ModifySpotFleetRequest"},
-                                                {"Version", "2016-11-15"},
-                                                {"SpotFleetRequestId", "sfr-1"},
-                                                {"TargetCapacity", "2"},
-                                                {"OnDemandTargetCapacity", "0"},
-                                                {"ExcessCapacityTerminationPolicy", "default"}}));
+  EXPECT_EQ(
+      Sent(Ec2Response("ModifySpotFleetRequest", "<return>true</return>"),
+           [](aws::AwsClient& client) {
+             EXPECT_TRUE(aws::ec2::ModifySpotFleetRequest(
+                             client, {.spot_fleet_request_id = "sfr-1",
+                                      .target_capacity = 2,
+                                      .on_demand_target_capacity = 0,
+                                      .excess_capacity_termination_policy =
+                                          ec2::SpotFleetExcessCapacityTerminationPolicy::kDefault})
+                             .ok());
+           }),
+      Ec2Form("ModifySpotFleetRequest", {{"SpotFleetRequestId", "sfr-1"},
+                                         {"TargetCapacity", "2"},
+                                         {"OnDemandTargetCapacity", "0"},
+                                         {"ExcessCapacityTerminationPolicy", "default"}}));
   EXPECT_EQ(Sent(Ec2Response("CancelSpotFleetRequests", ""),
                  [](aws::AwsClient& client) {
-                   EXPECT_TRUE(CancelSpotFleetRequests(
+                   EXPECT_TRUE(ec2::CancelSpotFleetRequests(
                                    client, {.spot_fleet_request_ids = {"sfr-1", "sfr-2"},
                                             .terminate_instances = false})
                                    .ok());
                  }),
-            (std::map<std::string, std::string>{{"Action", "CancelSpotFleetRequests"},
-                                                {"Version", "2016-11-15"},
-                                                {"SpotFleetRequestId.1", "sfr-1"},
+            Ec2Form("CancelSpotFleetRequests", {{"SpotFleetRequestId.1", "sfr-1"},
                                                 {"SpotFleetRequestId.2", "sfr-2"},
                                                 {"TerminateInstances", "false"}}));
   EXPECT_EQ(
-      Sent(Ec2Response("DescribeSpotFleetRequests", ""),
-           [](aws::AwsClient& client) {
-             EXPECT_TRUE(
-                 DescribeSpotFleetRequests(client, {.spot_fleet_request_ids = {"sfr-1"}}).ok());
-           }),
-      (std::map<std::string, std::string>{{"Action", "DescribeSpotFleetRequests"},
-                                          {"Version", "2016-11-15"},
-                                          {"SpotFleetRequestId.1", "sfr-1"}}));
+      Sent(
+          Ec2Response("DescribeSpotFleetRequests", ""),
+          [](aws::AwsClient& client) {
+            EXPECT_TRUE(
+                ec2::DescribeSpotFleetRequests(client, {.spot_fleet_request_ids = {"sfr-1"}}).ok());
+          }),
+      Ec2Form("DescribeSpotFleetRequests", {{"SpotFleetRequestId.1", "sfr-1"}}));
   EXPECT_EQ(Sent(Ec2Response("DescribeSpotFleetInstances", ""),
                  [](aws::AwsClient& client) {
-                   EXPECT_TRUE(DescribeSpotFleetInstances(client, "sfr-1").ok());
+                   EXPECT_TRUE(ec2::DescribeSpotFleetInstances(client, "sfr-1").ok());
                  }),
-            (std::map<std::string, std::string>{{"Action", "DescribeSpotFleetInstances"},
-                                                {"Version", "2016-11-15"},
-                                                {"SpotFleetRequestId", "sfr-1"},
-                                                {"MaxResults", "1000"}}));
+            Ec2Form("DescribeSpotFleetInstances",
+                    {{"SpotFleetRequestId", "sfr-1"}, {"MaxResults", "1000"}}));
   EXPECT_EQ(
       Sent(Ec2Response("DescribeSpotFleetRequestHistory", ""),
            [](aws::AwsClient& client) {
@@ -710,15 +695,13 @@ TEST_F(AwsSpotFleetWireTest, ModifyCancelDescribeAndHistorySendTheirFields) {
                  aws::ec2::DescribeSpotFleetRequestHistory(
                      client, {.spot_fleet_request_id = "sfr-1",
                               .start_time = std::chrono::sys_days(std::chrono::year(2024) / 5 / 1),
-                              .event_type = SpotFleetEventType::kError})
+                              .event_type = ec2::SpotFleetEventType::kError})
                      .ok());
            }),
-      (std::map<std::string, std::string>{{"Action", "DescribeSpotFleetRequestHistory"},
-                                          {"Version", "2016-11-15"},
-                                          {"SpotFleetRequestId", "sfr-1"},
-                                          {"StartTime", "2024-05-01T00:00:00Z"},
-                                          {"EventType", "error"},
-                                          {"MaxResults", "1000"}}));
+      Ec2Form("DescribeSpotFleetRequestHistory", {{"SpotFleetRequestId", "sfr-1"},
+                                                  {"StartTime", "2024-05-01T00:00:00Z"},
+                                                  {"EventType", "error"},
+                                                  {"MaxResults", "1000"}}));
 }
 
 // ---- Through ohfp-chaos-proxy ----
@@ -754,12 +737,13 @@ TEST_F(AwsSpotFleetThroughProxyTest,
   EXPECT_EQ(stats["actions"]["RequestSpotFleet"]["requests"], 2) << stats.dump();
   EXPECT_EQ(stats["actions"]["RequestSpotFleet"]["idempotent_replays"], 1) << stats.dump();
 
-  auto all = DescribeSpotFleetRequests(client(), {});
+  auto all = ec2::DescribeSpotFleetRequests(client(), {});
   ASSERT_TRUE(all.ok()) << all.error().ToString();
   ASSERT_EQ(all->size(), 1U);
   EXPECT_EQ((*all)[0].spot_fleet_request_id, *id);
   auto instances = aws::ec2::DescribeInstances(
-      client(), DescribeInstancesRequest{.filters = {{"tag:ohfp:request-id", {"req-20-sf"}}}});
+      client(),
+      aws::ec2::DescribeInstancesRequest{.filters = {{"tag:ohfp:request-id", {"req-20-sf"}}}});
   ASSERT_TRUE(instances.ok());
   EXPECT_EQ(instances->size(), 2U);
 }
@@ -774,7 +758,7 @@ TEST_F(AwsSpotFleetThroughProxyTest,
   auto other = aws::ec2::RequestSpotFleet(client(), SimpleFleet("req-21-sf", 5));
   ASSERT_FALSE(other.ok());
   EXPECT_EQ(other.error().kind(), ErrorKind::kIdempotencyMismatch) << other.error().ToString();
-  auto all = DescribeSpotFleetRequests(client(), {});
+  auto all = ec2::DescribeSpotFleetRequests(client(), {});
   ASSERT_TRUE(all.ok());
   EXPECT_EQ(all->size(), 1U);
 }
@@ -829,16 +813,16 @@ TEST_F(AwsSpotFleetThroughProxyTest,
   EXPECT_EQ(Stats()["actions"]["DescribeSpotFleetRequestHistory"]["requests"], 2);
   ASSERT_EQ(history->records.size(), 6U);
   const auto& r = history->records;
-  EXPECT_EQ(r[0].event_type, SpotFleetEventType::kFleetRequestChange);
+  EXPECT_EQ(r[0].event_type, ec2::SpotFleetEventType::kFleetRequestChange);
   EXPECT_EQ(r[0].event_sub_type, "submitted");
-  EXPECT_EQ(r[2].event_type, SpotFleetEventType::kInstanceChange);
+  EXPECT_EQ(r[2].event_type, ec2::SpotFleetEventType::kInstanceChange);
   EXPECT_EQ(r[2].instance_id, "i-0123456789abcdef0");
   EXPECT_THAT(r[2].event_description, ::testing::HasSubstr("c5.large"));
-  EXPECT_EQ(r[3].event_type, SpotFleetEventType::kError);
+  EXPECT_EQ(r[3].event_type, ec2::SpotFleetEventType::kError);
   EXPECT_EQ(r[3].event_sub_type, "spotInstanceCountLimitExceeded");
   EXPECT_EQ(r[3].event_description, "Max spot instance count exceeded");
-  EXPECT_EQ(r[4].event_type, SpotFleetEventType::kInformation);
-  EXPECT_EQ(r[5].event_type, SpotFleetEventType::kUnknown);
+  EXPECT_EQ(r[4].event_type, ec2::SpotFleetEventType::kInformation);
+  EXPECT_EQ(r[5].event_type, ec2::SpotFleetEventType::kUnknown);
   ASSERT_TRUE(r[3].timestamp.has_value());
   EXPECT_EQ(*r[3].timestamp, std::chrono::sys_days(std::chrono::year(2024) / 5 / 1) +
                                  std::chrono::hours(10) + std::chrono::seconds(4));
@@ -883,36 +867,36 @@ TEST_F(AwsSpotFleetThroughProxyTest,
   Rules({Respond("describe-1", "DescribeSpotFleetRequests", page1, 1),
          Respond("describe-2", "DescribeSpotFleetRequests", page2, 1)});
 
-  auto all = DescribeSpotFleetRequests(client(), {});
+  auto all = ec2::DescribeSpotFleetRequests(client(), {});
   ASSERT_TRUE(all.ok()) << all.error().ToString();
   EXPECT_EQ(Stats()["actions"]["DescribeSpotFleetRequests"]["requests"], 2);
   ASSERT_EQ(all->size(), 3U);
-  const SpotFleetRequestDescription& a = (*all)[0];
+  const ec2::SpotFleetRequestDescription& a = (*all)[0];
   EXPECT_EQ(a.spot_fleet_request_id, "sfr-aaaa");
-  EXPECT_EQ(a.state, SpotFleetState::kActive);
-  EXPECT_EQ(a.activity_status, SpotFleetActivityStatus::kPendingFulfillment);
+  EXPECT_EQ(a.state, ec2::SpotFleetState::kActive);
+  EXPECT_EQ(a.activity_status, aws::ec2::SpotFleetActivityStatus::kPendingFulfillment);
   EXPECT_EQ(a.target_capacity, 4);
   EXPECT_EQ(a.on_demand_target_capacity, 1);
   EXPECT_EQ(a.fulfilled_capacity, 2.5);
   EXPECT_EQ(a.on_demand_fulfilled_capacity, 1.0);
-  EXPECT_EQ(a.type, SpotFleetType::kMaintain);
-  EXPECT_EQ(a.allocation_strategy, SpotFleetAllocationStrategy::kPriceCapacityOptimized);
+  EXPECT_EQ(a.type, ec2::SpotFleetType::kMaintain);
+  EXPECT_EQ(a.allocation_strategy, ec2::SpotFleetAllocationStrategy::kPriceCapacityOptimized);
   EXPECT_EQ(a.excess_capacity_termination_policy,
-            SpotFleetExcessCapacityTerminationPolicy::kNoTermination);
+            ec2::SpotFleetExcessCapacityTerminationPolicy::kNoTermination);
   EXPECT_EQ(a.client_token, "req-30-sf");
   EXPECT_EQ(a.create_time,
             std::chrono::sys_days(std::chrono::year(2024) / 5 / 1) + std::chrono::hours(10));
   EXPECT_EQ(a.valid_until,
             std::chrono::sys_days(std::chrono::year(2025) / 5 / 1) + std::chrono::hours(10));
-  EXPECT_THAT(a.tags, ElementsAre(Tag{"ohfp:request-id", "req-30"}));
-  const SpotFleetRequestDescription& b = (*all)[1];
-  EXPECT_EQ(b.state, SpotFleetState::kCancelledTerminating);
-  EXPECT_EQ(b.activity_status, SpotFleetActivityStatus::kError);
-  EXPECT_EQ(b.type, SpotFleetType::kRequest);
+  EXPECT_THAT(a.tags, ::testing::ElementsAre(aws::ec2::Tag{"ohfp:request-id", "req-30"}));
+  const ec2::SpotFleetRequestDescription& b = (*all)[1];
+  EXPECT_EQ(b.state, ec2::SpotFleetState::kCancelledTerminating);
+  EXPECT_EQ(b.activity_status, aws::ec2::SpotFleetActivityStatus::kError);
+  EXPECT_EQ(b.type, ec2::SpotFleetType::kRequest);
   EXPECT_FALSE(b.create_time.has_value());
   // A state or type this code does not know is kept as unknown, not an error.
-  const SpotFleetRequestDescription& c = (*all)[2];
-  EXPECT_EQ(c.state, SpotFleetState::kUnknown);
+  const ec2::SpotFleetRequestDescription& c = (*all)[2];
+  EXPECT_EQ(c.state, ec2::SpotFleetState::kUnknown);
   EXPECT_FALSE(c.activity_status.has_value());
   EXPECT_FALSE(c.type.has_value());
 }
@@ -937,16 +921,16 @@ TEST_F(AwsSpotFleetThroughProxyTest,
   Rules({Respond("instances-1", "DescribeSpotFleetInstances", page1, 1),
          Respond("instances-2", "DescribeSpotFleetInstances", page2, 1)});
 
-  auto instances = DescribeSpotFleetInstances(client(), "sfr-aaaa");
+  auto instances = ec2::DescribeSpotFleetInstances(client(), "sfr-aaaa");
   ASSERT_TRUE(instances.ok()) << instances.error().ToString();
   EXPECT_EQ(Stats()["actions"]["DescribeSpotFleetInstances"]["requests"], 2);
   ASSERT_EQ(instances->size(), 3U);
   EXPECT_EQ((*instances)[0].instance_id, "i-1");
   EXPECT_EQ((*instances)[0].spot_instance_request_id, "sir-1");
-  EXPECT_EQ((*instances)[0].instance_health, SpotFleetInstanceHealth::kHealthy);
+  EXPECT_EQ((*instances)[0].instance_health, aws::ec2::SpotFleetInstanceHealth::kHealthy);
   EXPECT_EQ((*instances)[1].instance_id, "i-2");
   EXPECT_EQ((*instances)[1].spot_instance_request_id, "");  // on-demand
-  EXPECT_EQ((*instances)[1].instance_health, SpotFleetInstanceHealth::kUnhealthy);
+  EXPECT_EQ((*instances)[1].instance_health, aws::ec2::SpotFleetInstanceHealth::kUnhealthy);
   EXPECT_FALSE((*instances)[2].instance_health.has_value());
 }
 
@@ -965,14 +949,14 @@ TEST_F(AwsSpotFleetThroughProxyTest,
           "<code>fleetRequestIdDoesNotExist</code><message>The Spot Fleet request ID "
           "'sfr-0123456789abcdef0' does not exist.</message></error></item>"
           "</unsuccessfulFleetRequestSet>"))});
-  auto cancelled = CancelSpotFleetRequests(
+  auto cancelled = ec2::CancelSpotFleetRequests(
       client(), {.spot_fleet_request_ids = {"sfr-aaaa", "sfr-0123456789abcdef0"},
                  .terminate_instances = true});
   ASSERT_TRUE(cancelled.ok()) << cancelled.error().ToString();
   ASSERT_EQ(cancelled->successful.size(), 1U);
   EXPECT_EQ(cancelled->successful[0].spot_fleet_request_id, "sfr-aaaa");
-  EXPECT_EQ(cancelled->successful[0].current_state, SpotFleetState::kCancelledTerminating);
-  EXPECT_EQ(cancelled->successful[0].previous_state, SpotFleetState::kActive);
+  EXPECT_EQ(cancelled->successful[0].current_state, ec2::SpotFleetState::kCancelledTerminating);
+  EXPECT_EQ(cancelled->successful[0].previous_state, ec2::SpotFleetState::kActive);
   ASSERT_EQ(cancelled->unsuccessful.size(), 1U);
   EXPECT_EQ(cancelled->unsuccessful[0].spot_fleet_request_id, "sfr-0123456789abcdef0");
   EXPECT_EQ(cancelled->unsuccessful[0].error.code(), "fleetRequestIdDoesNotExist");
@@ -991,11 +975,11 @@ TEST_F(AwsSpotFleetThroughProxyTest,
             {"status", 400},
             {"code", "InvalidSpotFleetRequestId.NotFound"},
             {"message", "The spot fleet request ID 'sfr-0123456789abcdef0' does not exist"}}}}});
-  auto described =
-      DescribeSpotFleetRequests(client(), {.spot_fleet_request_ids = {"sfr-0123456789abcdef0"}});
+  auto described = ec2::DescribeSpotFleetRequests(
+      client(), {.spot_fleet_request_ids = {"sfr-0123456789abcdef0"}});
   ASSERT_FALSE(described.ok());
   EXPECT_EQ(described.error().kind(), ErrorKind::kNotFound);
-  auto found = FindSpotFleetRequest(client(), "sfr-0123456789abcdef0");
+  auto found = ec2::FindSpotFleetRequest(client(), "sfr-0123456789abcdef0");
   ASSERT_TRUE(found.ok()) << found.error().ToString();
   EXPECT_FALSE(found->has_value());
 }
@@ -1017,7 +1001,7 @@ TEST_F(AwsSpotFleetThroughProxyTest, AMalformedCapacityIsAnUnexpectedResponse) {
           "<spotFleetRequestState>active</spotFleetRequestState><spotFleetRequestConfig>"
           "<fulfilledCapacity>lots</fulfilledCapacity></spotFleetRequestConfig></item>"
           "</spotFleetRequestConfigSet>"))});
-  auto all = DescribeSpotFleetRequests(client(), {});
+  auto all = ec2::DescribeSpotFleetRequests(client(), {});
   ASSERT_FALSE(all.ok());
   EXPECT_EQ(all.error().kind(), ErrorKind::kInternal);
   EXPECT_EQ(all.error().code(), "UnexpectedResponse");
@@ -1043,13 +1027,13 @@ TEST_F(AwsSpotFleetThroughProxyTest, AThrottledModifyIsRetriedAndLowersTheTarget
       client(), {.spot_fleet_request_id = *id,
                  .target_capacity = 1,
                  .excess_capacity_termination_policy =
-                     SpotFleetExcessCapacityTerminationPolicy::kNoTermination});
+                     ec2::SpotFleetExcessCapacityTerminationPolicy::kNoTermination});
   ASSERT_TRUE(modified.ok()) << modified.error().ToString();
   EXPECT_EQ(Stats()["actions"]["ModifySpotFleetRequest"]["requests"], 3);
-  auto fleet = FindSpotFleetRequest(client(), *id);
+  auto fleet = ec2::FindSpotFleetRequest(client(), *id);
   ASSERT_TRUE(fleet.ok() && fleet->has_value());
   EXPECT_EQ((*fleet)->target_capacity, 1);
-  auto instances = DescribeSpotFleetInstances(client(), *id);
+  auto instances = ec2::DescribeSpotFleetInstances(client(), *id);
   ASSERT_TRUE(instances.ok());
   EXPECT_EQ(instances->size(), 2U);
 }

@@ -32,12 +32,8 @@ namespace ohfp::testing {
 namespace {
 
 namespace as = aws::autoscaling;
-using model::PriceType;
 using model::ProviderApi;
-using ::testing::AnyOf;
-using ::testing::Contains;
 using ::testing::HasSubstr;
-using ::testing::IsEmpty;
 using ::testing::SizeIs;
 using ::testing::UnorderedElementsAreArray;
 
@@ -243,7 +239,8 @@ TEST_F(AsgProviderTest, RequestPollReturnHalfThenTheRestLeavesNothing) {
   const nlohmann::ordered_json returned = plugin.PollReturnUntilDone(plugin.Return(first));
   EXPECT_EQ(returned["status"], "complete") << returned.dump();
   for (const auto& [instance, state] : StatesOf(IdsOf(first))) {
-    EXPECT_THAT(state, AnyOf("shutting-down", "terminated")) << instance << " was returned";
+    EXPECT_THAT(state, ::testing::AnyOf("shutting-down", "terminated"))
+        << instance << " was returned";
   }
   for (const auto& [instance, state] : StatesOf(IdsOf(rest))) {
     EXPECT_EQ(state, "running") << instance << " was not returned and must keep running";
@@ -284,9 +281,9 @@ TEST_F(AsgProviderTest, TheGroupCarriesTheRequestsTagsAndLaunchesFromItsLaunchTe
   ASSERT_EQ(done["status"], "complete") << done.dump();
   std::optional<as::Group> g = GroupOf(id);
   ASSERT_TRUE(g.has_value());
-  EXPECT_THAT(g->tags, Contains(as::Tag{"ohfp:request-id", id, true}));
-  EXPECT_THAT(g->tags, Contains(as::Tag{"ohfp:template-id", "Asg", true}));
-  EXPECT_THAT(g->tags, Contains(as::Tag{"team", "hpc", true}));
+  EXPECT_THAT(g->tags, ::testing::Contains(as::Tag{"ohfp:request-id", id, true}));
+  EXPECT_THAT(g->tags, ::testing::Contains(as::Tag{"ohfp:template-id", "Asg", true}));
+  EXPECT_THAT(g->tags, ::testing::Contains(as::Tag{"team", "hpc", true}));
   ASSERT_TRUE(g->launch_template.has_value());
   auto lts = aws::ec2::DescribeLaunchTemplates(client(), {.names = {"ohfp-" + id}});
   ASSERT_TRUE(lts.ok()) << lts.error().ToString();
@@ -307,7 +304,7 @@ TEST_F(AsgProviderTest, TheGroupCarriesTheRequestsTagsAndLaunchesFromItsLaunchTe
 TEST_F(AsgProviderTest, HeterogeneousLaunchesThroughAMixedInstancesPolicyAndLeavesNothing) {
   PluginWorld plugin(*world_, {BasicTemplate("Mixed", ProviderApi::kAsg)});
   model::Template& t = UseDefaultSubnets(plugin);
-  t.price_type = PriceType::kHeterogeneous;
+  t.price_type = model::PriceType::kHeterogeneous;
   t.percent_on_demand = 50;
   t.allocation_strategy = model::AllocationStrategy::kCapacityOptimized;
   t.max_spot_price = "0.5";
@@ -440,7 +437,7 @@ TEST_F(AsgProviderTest,
   EXPECT_THAT(message, HasSubstr("0 of 4 machine(s) running"));
   EXPECT_THAT(message, HasSubstr("Auto Scaling activity Failed: We currently do not have "
                                  "sufficient c5.large capacity"));
-  EXPECT_THAT(done["machines"], IsEmpty());
+  EXPECT_THAT(done["machines"], ::testing::IsEmpty());
   EXPECT_FALSE(GroupOf(id).has_value()) << "deleted with the request's end";
   EXPECT_TRUE(plugin.LeftInMoto().Empty()) << plugin.LeftInMoto().ToString();
 }
@@ -541,7 +538,7 @@ TEST_F(AsgProviderTest, AReturnInterruptedAfterTheDetachIsFinishedByTheNextPollL
 
   Rules({});
   EXPECT_EQ(plugin.PollReturnUntilDone(ret)["status"], "complete");
-  EXPECT_THAT(StatesOf({victim})[victim], AnyOf("shutting-down", "terminated"));
+  EXPECT_THAT(StatesOf({victim})[victim], ::testing::AnyOf("shutting-down", "terminated"));
   g = GroupOf(id);
   ASSERT_TRUE(g.has_value());
   EXPECT_EQ(g->desired_capacity, 2) << "lowered once";

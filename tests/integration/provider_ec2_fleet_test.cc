@@ -42,14 +42,10 @@ namespace {
 
 namespace ec2 = aws::ec2;
 using model::FleetType;
-using model::PriceType;
-using model::ProviderApi;
 using model::Template;
 using json = nlohmann::ordered_json;
-using ::testing::AnyOf;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
-using ::testing::Not;
 using ::testing::SizeIs;
 using ::testing::UnorderedElementsAreArray;
 
@@ -93,7 +89,7 @@ class Ec2FleetProviderTest : public WorldSuite<Ec2FleetProviderTest> {
 
   static Template FleetTemplate(const std::string& id, FleetType type,
                                 std::vector<std::string> subnets = {}) {
-    Template t = BasicTemplate(id, ProviderApi::kEc2Fleet, std::move(subnets));
+    Template t = BasicTemplate(id, model::ProviderApi::kEc2Fleet, std::move(subnets));
     t.fleet_type = type;
     return t;
   }
@@ -123,7 +119,7 @@ class Ec2FleetProviderTest : public WorldSuite<Ec2FleetProviderTest> {
   // Exactly `returned` are gone, every one of `kept` still runs.
   static void ExpectExactlyTerminated(const json& returned, const json& kept) {
     for (const ec2::Instance& i : Instances(IdsOf(returned))) {
-      EXPECT_THAT(i.state, AnyOf("shutting-down", "terminated")) << i.instance_id;
+      EXPECT_THAT(i.state, ::testing::AnyOf("shutting-down", "terminated")) << i.instance_id;
     }
     for (const ec2::Instance& i : Instances(IdsOf(kept))) {
       EXPECT_EQ(i.state, "running")
@@ -208,7 +204,7 @@ class Ec2FleetProviderTest : public WorldSuite<Ec2FleetProviderTest> {
 
 TEST_F(Ec2FleetProviderTest, InstantFleetRequestPollReturnHalfThenTheRestLeavesNothing) {
   const std::vector<std::string> subnets = PluginWorld(*world_, {}).DefaultSubnets();
-  ASSERT_THAT(subnets, Not(IsEmpty()));
+  ASSERT_THAT(subnets, ::testing::Not(IsEmpty()));
   FleetPlugin fleet_plugin(*world_, {FleetTemplate("Instant", FleetType::kInstant, subnets)});
   const std::string id = fleet_plugin.Request("Instant", 4);
   ASSERT_FALSE(id.empty());
@@ -387,7 +383,7 @@ TEST_F(Ec2FleetProviderTest,
 
 TEST_F(Ec2FleetProviderTest, HeterogeneousFleetLaunchesItsShareOnDemandAndTheRestSpot) {
   Template t = FleetTemplate("Mixed", FleetType::kRequest);
-  t.price_type = PriceType::kHeterogeneous;
+  t.price_type = model::PriceType::kHeterogeneous;
   t.percent_on_demand = 50;
   t.allocation_strategy = model::AllocationStrategy::kLowestPrice;
   FleetPlugin plugin(*world_, {t});

@@ -35,9 +35,6 @@ namespace {
 
 namespace ec2 = aws::ec2;
 using model::FleetType;
-using model::PriceType;
-using model::ProviderApi;
-using ::testing::Contains;
 using ::testing::HasSubstr;
 using ::testing::SizeIs;
 using ::testing::UnorderedElementsAreArray;
@@ -46,9 +43,9 @@ constexpr char kFleetRole[] = "arn:aws:iam::123456789012:role/aws-ec2-spot-fleet
 
 model::Template SpotFleetTemplate(std::string id, FleetType type,
                                   std::vector<std::string> subnets = {}) {
-  model::Template t = BasicTemplate(std::move(id), ProviderApi::kSpotFleet, subnets);
+  model::Template t = BasicTemplate(std::move(id), model::ProviderApi::kSpotFleet, subnets);
   t.fleet_role = kFleetRole;
-  t.price_type = PriceType::kSpot;
+  t.price_type = model::PriceType::kSpot;
   t.fleet_type = type;
   return t;
 }
@@ -187,7 +184,7 @@ TEST_F(SpotFleetProviderTest, WeightedTypesCompleteOnCapacityUnitsAndReturnsLowe
   ASSERT_EQ(done["status"], "complete") << done.dump();
   ASSERT_THAT(done["machines"], SizeIs(2)) << "two instances of 2 units make the 4 asked for";
   const std::string fleet_id = Stored(plugin, id).created.resource_id;
-  EXPECT_THAT(Fleet(fleet_id).tags, Contains(ec2::Tag{"ohfp:weight:c5.xlarge", "2"}));
+  EXPECT_THAT(Fleet(fleet_id).tags, ::testing::Contains(ec2::Tag{"ohfp:weight:c5.xlarge", "2"}));
 
   nlohmann::ordered_json one = nlohmann::ordered_json::array({done["machines"][0]});
   nlohmann::ordered_json other = nlohmann::ordered_json::array({done["machines"][1]});
@@ -202,14 +199,14 @@ TEST_F(SpotFleetProviderTest, WeightedTypesCompleteOnCapacityUnitsAndReturnsLowe
 TEST_F(SpotFleetProviderTest, HeterogeneousAndOnDemandFleetsAreAcceptedAndCleanedUp) {
   PluginWorld plugin(*world_, {});
   model::Template mixed = SpotFleetTemplate("Mixed", FleetType::kMaintain);
-  mixed.price_type = PriceType::kHeterogeneous;
+  mixed.price_type = model::PriceType::kHeterogeneous;
   mixed.percent_on_demand = 50;
   mixed.allocation_strategy = model::AllocationStrategy::kCapacityOptimized;
   mixed.max_spot_price = "0.50";
   mixed.spot_fleet_request_expiry = 30;
   mixed.instance_tags = {{"team", "hpc"}};
   model::Template on_demand = SpotFleetTemplate("OnDemand", FleetType::kRequest);
-  on_demand.price_type = PriceType::kOnDemand;
+  on_demand.price_type = model::PriceType::kOnDemand;
   on_demand.allocation_strategy = model::AllocationStrategy::kPrioritized;
   ASSERT_NO_FATAL_FAILURE(AddOnFirstSubnet(plugin, mixed));
   ASSERT_NO_FATAL_FAILURE(AddOnFirstSubnet(plugin, on_demand));

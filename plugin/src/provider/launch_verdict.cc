@@ -1,5 +1,7 @@
 #include "provider/launch_verdict.h"
 
+#include "model/names.h"
+
 namespace ohfp::provider {
 namespace {
 
@@ -8,20 +10,16 @@ using resilience::ErrorKind;
 bool Answered(const resilience::Error& e) { return e.http_status() != 0; }
 bool ServerError(const resilience::Error& e) { return e.http_status() >= 500; }
 
+constexpr model::internal::NameTable<LaunchVerdict, 4> kVerdictNames = {
+    {{LaunchVerdict::kRefused, "refused"},
+     {LaunchVerdict::kRetryLater, "retry_later"},
+     {LaunchVerdict::kExists, "exists"},
+     {LaunchVerdict::kUnknown, "unknown"}}};
+
 }  // namespace
 
 std::string_view LaunchVerdictName(LaunchVerdict verdict) noexcept {
-  switch (verdict) {
-    case LaunchVerdict::kRefused:
-      return "refused";
-    case LaunchVerdict::kRetryLater:
-      return "retry_later";
-    case LaunchVerdict::kExists:
-      return "exists";
-    case LaunchVerdict::kUnknown:
-      return "unknown";
-  }
-  return "unknown";
+  return model::internal::NameOf(kVerdictNames, verdict, "unknown");
 }
 
 LaunchVerdict LaunchVerdictOf(const resilience::Error& e) noexcept {

@@ -21,7 +21,6 @@ namespace {
 using resilience::Error;
 using resilience::ErrorKind;
 using resilience::Result;
-using std::chrono::seconds;
 using ::testing::HasSubstr;
 
 // Answers from a script and records every request it was sent.
@@ -156,7 +155,7 @@ TEST_F(AwsClientTest, ThrottlingIsRetriedWithTheSameBody) {
   const std::vector<HttpRequest> sent = transport_.requests();
   ASSERT_EQ(sent.size(), 2U);
   EXPECT_EQ(sent[0].body, sent[1].body) << "a retry sends the same ClientToken";
-  EXPECT_THAT(clock_.sleeps(), ::testing::ElementsAre(seconds(1)));
+  EXPECT_THAT(clock_.sleeps(), ::testing::ElementsAre(std::chrono::seconds(1)));
 }
 
 TEST_F(AwsClientTest, ValidationErrorsAreNotRetriedAndKeepTheirDetails) {
@@ -190,7 +189,8 @@ TEST_F(AwsClientTest, ClockSkewIsCorrectedFromTheDateHeaderAndRetriedOnce) {
       client_->Call(AwsService::kEc2, "DescribeInstances", {}, "ec2_describe_instances").ok());
   const std::vector<HttpRequest> sent = transport_.requests();
   ASSERT_EQ(sent.size(), 2U);
-  EXPECT_EQ(FindHeader(sent[1].headers, "X-Amz-Date"), FormatAmzDate(server + seconds(1)))
+  EXPECT_EQ(FindHeader(sent[1].headers, "X-Amz-Date"),
+            FormatAmzDate(server + std::chrono::seconds(1)))
       << "the retry is signed with the corrected clock (after the 1 s backoff)";
   EXPECT_EQ(client_->clock_offset(), std::chrono::hours(1));
 }
@@ -523,7 +523,7 @@ TEST_F(AwsClientTest, JsonThrottlingIsRetriedUnderTheSsmBreaker) {
   const std::vector<HttpRequest> sent = transport_.requests();
   ASSERT_EQ(sent.size(), 2U);
   EXPECT_EQ(sent[0].body, sent[1].body);
-  EXPECT_THAT(clock_.sleeps(), ::testing::ElementsAre(seconds(1)));
+  EXPECT_THAT(clock_.sleeps(), ::testing::ElementsAre(std::chrono::seconds(1)));
   std::map<std::string, std::string> service_of;
   for (const auto& op : pipeline_.monitor().Operations()) service_of[op.operation] = op.service;
   EXPECT_EQ(service_of["ssm_get_parameter"], "aws_ssm");

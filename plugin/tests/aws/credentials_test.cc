@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "aws/socket_transport.h"
+#include "loopback_server.h"
 #include "ohfp/resilience/manual_clock.h"
 
 namespace ohfp::aws {
@@ -32,10 +33,8 @@ namespace {
 using resilience::ErrorKind;
 using resilience::ManualClock;
 using resilience::Result;
-using resilience::SysTime;
 using ::testing::AllOf;
 using ::testing::HasSubstr;
-using ::testing::Not;
 using namespace std::chrono_literals;
 
 namespace fs = std::filesystem;
@@ -80,44 +79,8 @@ class TempDir {
   fs::path path_;
 };
 
-// An HTTP server on 127.0.0.1 and an ephemeral port, serving in a thread until destroyed.
-class TestServer {
- public:
-  explicit TestServer(const std::function<void(httplib::Server&)>& setup) {
-    setup(server_);
-    server_.set_tcp_nodelay(true);  // no Nagle delay between its header and body writes
-    port_ = server_.bind_to_any_port("127.0.0.1");
-    thread_ = std::thread([this] { server_.listen_after_bind(); });
-    while (!server_.is_running()) std::this_thread::yield();
-  }
-  ~TestServer() {
-    server_.stop();
-    thread_.join();
-  }
-  TestServer(const TestServer&) = delete;
-  TestServer& operator=(const TestServer&) = delete;
-
-  std::string Url() const { return "http://127.0.0.1:" + std::to_string(port_); }
-
- private:
-  httplib::Server server_;
-  int port_ = 0;
-  std::thread thread_;
-};
-
-int ClosedPort() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof(addr);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));  // NOLINT: POSIX sockets API
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);   // NOLINT: POSIX sockets API
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
-
-Credentials Example(std::string token = {}, std::optional<SysTime> expiration = std::nullopt) {
+Credentials Example(std::string token = {},
+                    std::optional<resilience::SysTime> expiration = std::nullopt) {
   return Credentials{.access_key_id = std::string(kKeyId),
                      .secret_access_key = std::string(kSecret),
                      .session_token = std::move(token),
@@ -126,7 +89,8 @@ Credentials Example(std::string token = {}, std::optional<SysTime> expiration = 
 }
 
 void ExpectNoSecrets(std::string_view text) {
-  EXPECT_THAT(std::string(text), AllOf(Not(HasSubstr(kSecret)), Not(HasSubstr(kToken))));
+  EXPECT_THAT(std::string(text),
+              AllOf(::testing::Not(HasSubstr(kSecret)), ::testing::Not(HasSubstr(kToken))));
 }
 
 // ----- Credentials value
@@ -134,7 +98,7 @@ void ExpectNoSecrets(std::string_view text) {
 
 TEST(CredentialsTest, ToStringAndPrintingHideSecretAndToken) {
   const Credentials credentials =
-      Example(std::string(kToken), SysTime(std::chrono::seconds(1767232800)));
+      Example(std::string(kToken), resilience::SysTime(std::chrono::seconds(1767232800)));
   const std::string text = credentials.ToString();
   EXPECT_THAT(text, HasSubstr("AKIA\u2026MPLE (secret hidden, session token hidden"));
   EXPECT_THAT(text, HasSubstr("expires 2026-01-01T02:00:00Z"));
@@ -149,7 +113,8 @@ TEST(CredentialsTest, ToStringAndPrintingHideSecretAndToken) {
 TEST(CredentialsTest, ShortOrEmptyKeyIdsAreNotShownEither) {
   Credentials credentials = Example();
   credentials.access_key_id = "SHORTKEY";
-  EXPECT_THAT(credentials.ToString(), AllOf(HasSubstr("****"), Not(HasSubstr("SHORTKEY"))));
+  EXPECT_THAT(credentials.ToString(),
+              AllOf(HasSubstr("****"), ::testing::Not(HasSubstr("SHORTKEY"))));
   credentials.access_key_id.clear();
   EXPECT_THAT(credentials.ToString(), HasSubstr("no access key id"));
 }
@@ -265,7 +230,7 @@ TEST(CredentialsFile, ProfileWithHalfTheKeysIsAValidationError) {
   ASSERT_FALSE(credentials.ok());
   EXPECT_EQ(credentials.error().kind(), ErrorKind::kValidation);
   EXPECT_THAT(std::string(credentials.error().message()),
-              AllOf(HasSubstr("no aws_access_key_id"), Not(HasSubstr("s3cr3t/value"))));
+              AllOf(HasSubstr("no aws_access_key_id"), ::testing::Not(HasSubstr("s3cr3t/value"))));
 }
 
 TEST(CredentialsFile, MalformedLineNamesFileProfileAndLineButNotItsText) {
@@ -510,7 +475,7 @@ TEST(CredentialsChain, EnvironmentBeatsTheFile) {
 
 TEST(CredentialsCache, KeepsExpiringCredentialsUntilFiveMinutesBeforeExpiry) {
   ManualClock clock;
-  const SysTime expiry = clock.SystemNow() + 60min;
+  const resilience::SysTime expiry = clock.SystemNow() + 60min;
   Credentials first = Example("t1", expiry);
   Credentials second = Example("t2", expiry + 60min);
   std::atomic<int> calls{0};
@@ -546,7 +511,7 @@ TEST(CredentialsCache, CredentialsWithoutExpirationAreNotCached) {
 
 TEST(CredentialsCache, FailedRefreshFallsBackToUnexpiredCredentialsOnly) {
   ManualClock clock;
-  const SysTime expiry = clock.SystemNow() + 10min;
+  const resilience::SysTime expiry = clock.SystemNow() + 10min;
   std::atomic<int> calls{0};
   CachingCredentialsProvider cache(
       std::make_unique<ScriptedProvider>(
@@ -681,7 +646,9 @@ class FakeImds {
   TestServer server_;  // last: stops before the state its handlers use is destroyed
 };
 
-SysTime Wall(int hour) { return ManualClock::kDefaultWallStart + std::chrono::hours(hour); }
+resilience::SysTime Wall(int hour) {
+  return ManualClock::kDefaultWallStart + std::chrono::hours(hour);
+}
 
 TEST(ImdsTest, FetchesRoleCredentialsWithASessionToken) {
   FakeImds imds({});

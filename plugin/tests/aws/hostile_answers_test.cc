@@ -17,6 +17,7 @@
 #include "aws/aws_client.h"
 #include "aws/ec2/instances.h"
 #include "aws/socket_transport.h"
+#include "loopback_server.h"
 #include "ohfp/resilience/state_store.h"
 
 namespace ohfp::aws {
@@ -38,38 +39,30 @@ struct Answer {
 // Serves `answer` to every POST /.
 class AnsweringServer {
  public:
-  explicit AnsweringServer(const Answer& answer) : answer_(answer) {
-    server_.Post("/", [this](const httplib::Request&, httplib::Response& res) {
-      if (answer_.provider_length == 0) {
-        res.set_content(answer_.body, answer_.content_type);
-        return;
-      }
-      res.set_content_provider(answer_.provider_length, answer_.content_type,
-                               [](std::size_t offset, std::size_t length, httplib::DataSink& sink) {
-                                 const std::string piece(std::min<std::size_t>(length, 64 << 10),
-                                                         offset == 0 ? '<' : 'x');
-                                 return sink.write(piece.data(), piece.size());
-                               });
-    });
-    port_ = server_.bind_to_any_port("127.0.0.1");
-    thread_ = std::thread([this] { server_.listen_after_bind(); });
-    while (!server_.is_running()) std::this_thread::yield();
-  }
-  ~AnsweringServer() {
-    server_.stop();
-    thread_.join();
-  }
-  AnsweringServer(const AnsweringServer&) = delete;
-  AnsweringServer& operator=(const AnsweringServer&) = delete;
+  explicit AnsweringServer(const Answer& answer)
+      : answer_(answer), server_([this](httplib::Server& s) {
+          s.Post("/", [this](const httplib::Request&, httplib::Response& res) { Serve(res); });
+        }) {}
 
-  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
-  std::string host() const { return "127.0.0.1:" + std::to_string(port_); }
+  std::string url() const { return server_.Url(); }
+  std::string host() const { return "127.0.0.1:" + std::to_string(server_.port()); }
 
  private:
-  const Answer& answer_;
-  httplib::Server server_;
-  int port_ = 0;
-  std::thread thread_;
+  void Serve(httplib::Response& res) const {
+    if (answer_.provider_length == 0) {
+      res.set_content(answer_.body, answer_.content_type);
+      return;
+    }
+    res.set_content_provider(answer_.provider_length, answer_.content_type,
+                             [](std::size_t offset, std::size_t length, httplib::DataSink& sink) {
+                               const std::string piece(std::min<std::size_t>(length, 64 << 10),
+                                                       offset == 0 ? '<' : 'x');
+                               return sink.write(piece.data(), piece.size());
+                             });
+  }
+
+  const Answer& answer_;  // before server_: its handler reads it
+  TestServer server_;
 };
 
 std::string Nested(int depth) {

@@ -33,6 +33,7 @@
 
 #include "aws/curl_transport.h"
 #include "aws/socket_transport.h"
+#include "loopback_server.h"
 #include "ohfp/resilience/manual_clock.h"
 
 namespace ohfp::aws {
@@ -40,67 +41,9 @@ namespace {
 
 using resilience::Deadline;
 using resilience::ErrorKind;
-using resilience::ManualClock;
 using resilience::SystemClock;
 using ::testing::HasSubstr;
-using ::testing::Not;
 using namespace std::chrono_literals;
-
-// An HTTP server on 127.0.0.1 and an ephemeral port, serving in a thread until destroyed.
-// With `server`, an httplib::SSLServer: HTTPS.
-class TestServer {
- public:
-  explicit TestServer(const std::function<void(httplib::Server&)>& setup,
-                      std::unique_ptr<httplib::Server> server = std::make_unique<httplib::Server>())
-      : server_(std::move(server)) {
-    setup(*server_);
-    server_->set_tcp_nodelay(true);  // no Nagle delay between its header and body writes
-    port_ = server_->bind_to_any_port("127.0.0.1");
-    thread_ = std::thread([this] { server_->listen_after_bind(); });
-    while (!server_->is_running()) std::this_thread::yield();
-  }
-  ~TestServer() {
-    server_->stop();
-    thread_.join();
-  }
-  TestServer(const TestServer&) = delete;
-  TestServer& operator=(const TestServer&) = delete;
-
-  int port() const { return port_; }
-  std::string Url(std::string_view path) const {
-    return "http://127.0.0.1:" + std::to_string(port_) + std::string(path);
-  }
-  std::string HttpsUrl(std::string_view path) const {
-    return "https://127.0.0.1:" + std::to_string(port_) + std::string(path);
-  }
-
- private:
-  std::unique_ptr<httplib::Server> server_;
-  int port_ = 0;
-  std::thread thread_;
-};
-
-// A TCP socket bound to 127.0.0.1 on an ephemeral port, listening when `listening`; its port in
-// `port`.
-int BindLoopback(int& port, bool listening = true) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof(addr);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));  // NOLINT: POSIX sockets API
-  if (listening) ::listen(fd, 8);
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);  // NOLINT: POSIX sockets API
-  port = ntohs(addr.sin_port);
-  return fd;
-}
-
-// A port nothing listens on: bound, read, closed.
-int ClosedPort() {
-  int port = 0;
-  ::close(BindLoopback(port, /*listening=*/false));
-  return port;
-}
 
 // A bare TCP server for what cpp-httplib hides. It records the raw head of every request and
 // answers the n-th request (counting from 0, across connections) with script[n] (the last entry
@@ -207,6 +150,33 @@ class Gate {
   std::promise<void> released_;
   std::shared_future<void> released_future_ = released_.get_future().share();
   std::atomic<bool> finished_{false};
+};
+
+// A server whose GET `path` counts the requests it gets; with a gate, it answers each ("late") only
+// once the gate is released. With `server`, an httplib::SSLServer: HTTPS.
+class CountingServer {
+ public:
+  explicit CountingServer(
+      const std::string& path = "/", Gate* gate = nullptr,
+      std::unique_ptr<httplib::Server> server = std::make_unique<httplib::Server>())
+      : server_(
+            [this, path, gate](httplib::Server& s) {
+              s.Get(path, [this, gate](const httplib::Request&, httplib::Response& res) {
+                requests_.fetch_add(1);
+                if (gate == nullptr) return;
+                gate->Enter();
+                res.set_content("late", "text/plain");
+              });
+            },
+            std::move(server)) {}
+
+  std::string Url(std::string_view path) const { return server_.Url(path); }
+  std::string HttpsUrl(std::string_view path) const { return server_.HttpsUrl(path); }
+  int requests() const { return requests_.load(); }
+
+ private:
+  std::atomic<int> requests_{0};  // before server_: its handler counts into it
+  TestServer server_;
 };
 
 // A self-signed certificate (its own CA) for `san` ("IP:127.0.0.1", "DNS:other.example") and its
@@ -505,14 +475,7 @@ TYPED_TEST(HttpTransportTest, RedirectsAreNotFollowed) {
 
 TYPED_TEST(HttpTransportTest, DeadlinePassingDuringTheTransferIsTimeout) {
   Gate gate;
-  std::atomic<int> requests{0};
-  TestServer server([&](httplib::Server& s) {
-    s.Get("/slow", [&](const httplib::Request&, httplib::Response& res) {
-      requests.fetch_add(1);
-      gate.Enter();
-      res.set_content("late", "text/plain");
-    });
-  });
+  CountingServer server("/slow", &gate);
   SystemClock clock;
   TypeParam transport(clock);
   resilience::Result<HttpResponse> response =
@@ -522,19 +485,12 @@ TYPED_TEST(HttpTransportTest, DeadlinePassingDuringTheTransferIsTimeout) {
   ASSERT_FALSE(response.ok());
   EXPECT_EQ(response.error().kind(), ErrorKind::kTimeout) << response.error().ToString();
   EXPECT_FALSE(handler_finished_before_return);
-  EXPECT_EQ(requests.load(), 1);
+  EXPECT_EQ(server.requests(), 1);
 }
 
 TYPED_TEST(HttpTransportTest, StopRequestedFromAnotherThreadIsCancelled) {
   Gate gate;
-  std::atomic<int> requests{0};
-  TestServer server([&](httplib::Server& s) {
-    s.Get("/hang", [&](const httplib::Request&, httplib::Response& res) {
-      requests.fetch_add(1);
-      gate.Enter();
-      res.set_content("late", "text/plain");
-    });
-  });
+  CountingServer server("/hang", &gate);
   SystemClock clock;
   TypeParam transport(clock);
   std::stop_source stop;
@@ -550,14 +506,11 @@ TYPED_TEST(HttpTransportTest, StopRequestedFromAnotherThreadIsCancelled) {
   ASSERT_FALSE(response.ok());
   EXPECT_EQ(response.error().kind(), ErrorKind::kCancelled) << response.error().ToString();
   EXPECT_FALSE(handler_finished_before_return);
-  EXPECT_EQ(requests.load(), 1);
+  EXPECT_EQ(server.requests(), 1);
 }
 
 TYPED_TEST(HttpTransportTest, StopRequestedBeforeSendingSendsNothing) {
-  std::atomic<int> requests{0};
-  TestServer server([&](httplib::Server& s) {
-    s.Get("/", [&](const httplib::Request&, httplib::Response&) { requests.fetch_add(1); });
-  });
+  CountingServer server;
   SystemClock clock;
   TypeParam transport(clock);
   std::stop_source stop;
@@ -566,22 +519,19 @@ TYPED_TEST(HttpTransportTest, StopRequestedBeforeSendingSendsNothing) {
       transport.Send(Get(server.Url("/")), Deadline::Infinite(), stop.get_token());
   ASSERT_FALSE(response.ok());
   EXPECT_EQ(response.error().kind(), ErrorKind::kCancelled);
-  EXPECT_EQ(requests.load(), 0);
+  EXPECT_EQ(server.requests(), 0);
 }
 
 TYPED_TEST(HttpTransportTest, ExpiredDeadlineIsTimeoutAndSendsNothing) {
-  std::atomic<int> requests{0};
-  TestServer server([&](httplib::Server& s) {
-    s.Get("/", [&](const httplib::Request&, httplib::Response&) { requests.fetch_add(1); });
-  });
-  ManualClock clock;
+  CountingServer server;
+  resilience::ManualClock clock;
   TypeParam transport(clock);
   const Deadline deadline = Deadline::After(clock.Now(), 5s);
   clock.Advance(5s);
   resilience::Result<HttpResponse> response = transport.Send(Get(server.Url("/")), deadline, {});
   ASSERT_FALSE(response.ok());
   EXPECT_EQ(response.error().kind(), ErrorKind::kTimeout);
-  EXPECT_EQ(requests.load(), 0);
+  EXPECT_EQ(server.requests(), 0);
   EXPECT_EQ(transport.idle_connections(), 0u);  // not even a connection was made
 }
 
@@ -673,10 +623,7 @@ TYPED_TEST(HttpTransportTest, MalformedUrlsAndUnsupportedSchemesAreValidationErr
 }
 
 TYPED_TEST(HttpTransportTest, HeaderInjectionIsRejectedBeforeSending) {
-  std::atomic<int> requests{0};
-  TestServer server([&](httplib::Server& s) {
-    s.Get("/", [&](const httplib::Request&, httplib::Response&) { requests.fetch_add(1); });
-  });
+  CountingServer server;
   SystemClock clock;
   TypeParam transport(clock);
   HttpRequest request = Get(server.Url("/"));
@@ -690,7 +637,7 @@ TYPED_TEST(HttpTransportTest, HeaderInjectionIsRejectedBeforeSending) {
   response = transport.Send(bad_method, Deadline::After(clock.Now(), 10s), {});
   ASSERT_FALSE(response.ok());
   EXPECT_EQ(response.error().kind(), ErrorKind::kValidation);
-  EXPECT_EQ(requests.load(), 0);
+  EXPECT_EQ(server.requests(), 0);
 }
 
 TYPED_TEST(HttpTransportTest, PutWithoutBodySendsContentLengthZero) {
@@ -738,8 +685,8 @@ TYPED_TEST(HttpTransportTest, SendsExactlyTheRequestsHeadersIncludingEmptyOnes) 
   EXPECT_THAT(requests[0], HasSubstr("\r\nX-Empty:\r\n"));
   EXPECT_THAT(requests[0], HasSubstr("\r\nX-Full: v\r\n"));
   EXPECT_THAT(requests[0], HasSubstr("\r\nUser-Agent: ohfp/0.1\r\n"));
-  EXPECT_THAT(requests[0], Not(HasSubstr("Content-Type")));  // not invented by libcurl
-  EXPECT_THAT(requests[0], Not(HasSubstr("Expect")));
+  EXPECT_THAT(requests[0], ::testing::Not(HasSubstr("Content-Type")));  // not invented by libcurl
+  EXPECT_THAT(requests[0], ::testing::Not(HasSubstr("Expect")));
 }
 
 TYPED_TEST(HttpTransportTest, ServerClosingWithoutAnAnswerIsTransientAfterOneRequest) {
@@ -988,17 +935,12 @@ TYPED_TEST(HttpTransportTest, TlsVerifiesThePeerAgainstTheCaBundle) {
 template <typename Transport>
 std::pair<resilience::Result<HttpResponse>, int> GetOverTls(const TestCertificate& certificate,
                                                             TransportOptions options) {
-  std::atomic<int> requests{0};
-  TestServer server(
-      [&](httplib::Server& s) {
-        s.Get("/", [&](const httplib::Request&, httplib::Response&) { requests.fetch_add(1); });
-      },
-      certificate.Server());
+  CountingServer server("/", nullptr, certificate.Server());
   SystemClock clock;
   Transport transport(clock, std::move(options));
   resilience::Result<HttpResponse> response =
       transport.Send(Get(server.HttpsUrl("/")), Deadline::After(clock.Now(), 10s), {});
-  return {std::move(response), requests.load()};
+  return {std::move(response), server.requests()};
 }
 
 TYPED_TEST(HttpTransportTest, TlsPeerOutsideTheTrustStoreIsRejectedBeforeAnyRequest) {

@@ -19,10 +19,7 @@
 namespace ohfp::aws {
 namespace {
 
-using resilience::ErrorKind;
 using resilience::SysTime;
-using ::testing::HasSubstr;
-using ::testing::Not;
 using namespace std::chrono_literals;
 
 namespace fs = std::filesystem;
@@ -319,11 +316,12 @@ TEST(SigV4Test, SignsEveryHeaderPresent) {
   request.headers.emplace_back("User-Agent", "ohfp/0.1");
   request.headers.emplace_back("X-Custom", "  a   b  ");
   ASSERT_TRUE(SignRequest(request, SuiteCredentials(), "us-east-1", "ec2", SuiteTime()).ok());
-  EXPECT_THAT(std::string(FindHeader(request.headers, "Authorization").value_or("")),
-              HasSubstr("SignedHeaders=content-type;host;user-agent;x-amz-date;x-custom,"));
+  EXPECT_THAT(
+      std::string(FindHeader(request.headers, "Authorization").value_or("")),
+      ::testing::HasSubstr("SignedHeaders=content-type;host;user-agent;x-amz-date;x-custom,"));
   HttpRequest without_auth = request;
   without_auth.headers.pop_back();
-  EXPECT_THAT(CanonicalRequest(without_auth).request, HasSubstr("\nx-custom:a b\n"));
+  EXPECT_THAT(CanonicalRequest(without_auth).request, ::testing::HasSubstr("\nx-custom:a b\n"));
 }
 
 TEST(SigV4Test, EmptyCredentialsAreAnAuthenticationError) {
@@ -333,7 +331,7 @@ TEST(SigV4Test, EmptyCredentialsAreAnAuthenticationError) {
   const resilience::Status status =
       SignRequest(request, no_secret, "us-east-1", "ec2", SuiteTime());
   ASSERT_FALSE(status.ok());
-  EXPECT_EQ(status.error().kind(), ErrorKind::kAuthentication);
+  EXPECT_EQ(status.error().kind(), resilience::ErrorKind::kAuthentication);
   EXPECT_FALSE(FindHeader(request.headers, "Authorization"));
 }
 
@@ -342,7 +340,7 @@ TEST(SigV4Test, NoHostAnywhereIsAValidationError) {
   const resilience::Status status =
       SignRequest(request, SuiteCredentials(), "us-east-1", "ec2", SuiteTime());
   ASSERT_FALSE(status.ok());
-  EXPECT_EQ(status.error().kind(), ErrorKind::kValidation);
+  EXPECT_EQ(status.error().kind(), resilience::ErrorKind::kValidation);
 }
 
 TEST(SigV4Test, PercentEncodedPathIsEncodedAgainButQueryIsNot) {
@@ -351,7 +349,7 @@ TEST(SigV4Test, PercentEncodedPathIsEncodedAgainButQueryIsNot) {
                       .headers = {{"Host", "example.amazonaws.com"}},
                       .body = {}};
   const std::string creq = CanonicalRequest(request).request;
-  EXPECT_THAT(creq, HasSubstr("GET\n/a%2520b/\nx=A%2B&y=\n"));
+  EXPECT_THAT(creq, ::testing::HasSubstr("GET\n/a%2520b/\nx=A%2B&y=\n"));
 }
 
 TEST(SigV4Test, HexSha256OfKnownInputs) {
@@ -391,7 +389,7 @@ TEST(SigV4HttpDate, RejectsMalformedDates) {
         "Sun, 30 Aug 2015 12:36:00 GMT extra"}) {
     resilience::Result<SysTime> parsed = ParseHttpDate(text);
     ASSERT_FALSE(parsed.ok()) << text;
-    EXPECT_EQ(parsed.error().kind(), ErrorKind::kValidation) << text;
+    EXPECT_EQ(parsed.error().kind(), resilience::ErrorKind::kValidation) << text;
   }
 }
 

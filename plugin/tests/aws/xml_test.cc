@@ -12,12 +12,9 @@
 namespace ohfp::aws {
 namespace {
 
-using resilience::ErrorKind;
 using resilience::Result;
 using resilience::SysTime;
-using std::chrono::milliseconds;
 using std::chrono::seconds;
-using ::testing::HasSubstr;
 
 XmlDocument ParseOk(std::string_view body) {
   resilience::Result<XmlDocument> doc = XmlDocument::Parse(body);
@@ -151,9 +148,10 @@ TEST(XmlDocument, NestingUpToTheLimitIsReadAndDeeperIsRefusedWithoutRecursion) {
   for (const int depth : {kMaxXmlDepth + 1, 200'000}) {
     Result<XmlDocument> deep = XmlDocument::Parse(nested(depth));
     ASSERT_FALSE(deep.ok()) << depth;
-    EXPECT_EQ(deep.error().kind(), ErrorKind::kTransient);
+    EXPECT_EQ(deep.error().kind(), resilience::ErrorKind::kTransient);
     EXPECT_EQ(deep.error().code(), "MalformedResponse");
-    EXPECT_THAT(std::string(deep.error().message()), HasSubstr("nested deeper than 64 levels"));
+    EXPECT_THAT(std::string(deep.error().message()),
+                ::testing::HasSubstr("nested deeper than 64 levels"));
   }
   // Siblings do not add depth.
   std::string wide = "<r>";
@@ -170,7 +168,7 @@ TEST(XmlDocument, TextThatIsNotUtf8IsRefusedAndMessagesStayUtf8) {
     Result<XmlDocument> doc = XmlDocument::Parse(body);
     ASSERT_FALSE(doc.ok()) << body;
     EXPECT_EQ(doc.error().code(), "MalformedResponse");
-    EXPECT_THAT(std::string(doc.error().message()), HasSubstr("not valid UTF-8"));
+    EXPECT_THAT(std::string(doc.error().message()), ::testing::HasSubstr("not valid UTF-8"));
     EXPECT_NO_THROW(static_cast<void>(nlohmann::json(std::string(doc.error().message())).dump()));
   }
   // Another encoding, declared, is converted: valid.
@@ -252,7 +250,7 @@ TEST(XmlNode, TypedReadErrorsNameTheElementAndAreInternal) {
       ParseOk("<item><count>12abc</count><flag>yes</flag><big>99999999999999999999</big></item>");
   resilience::Result<std::int64_t> count = doc.Root().ChildInt64("count");
   ASSERT_FALSE(count.ok());
-  EXPECT_EQ(count.error().kind(), ErrorKind::kInternal);
+  EXPECT_EQ(count.error().kind(), resilience::ErrorKind::kInternal);
   EXPECT_EQ(count.error().code(), "UnexpectedResponse");
   EXPECT_EQ(count.error().message(), "<count> is not an integer: '12abc'");
   EXPECT_FALSE(doc.Root().ChildBool("flag").ok());
@@ -275,13 +273,14 @@ TEST(XmlNode, TimestampsInEveryFormTheServicesUse) {
   const SysTime t2014(seconds(1398796238));
   EXPECT_EQ(r.ChildTimestamp("z").value_or(SysTime()), t2014);
   EXPECT_EQ(r.ChildTimestamp("frac").value_or(SysTime()),
-            SysTime(seconds(946845296) + milliseconds(123)));
+            SysTime(seconds(946845296) + std::chrono::milliseconds(123)));
   EXPECT_EQ(r.ChildTimestamp("neg").value_or(SysTime()), SysTime(seconds(1576540098)));
   EXPECT_EQ(r.ChildTimestamp("pos").value_or(SysTime()), SysTime(seconds(1576540098)));
   EXPECT_EQ(r.ChildTimestamp("compact").value_or(SysTime()), SysTime(seconds(1576540098)));
   EXPECT_EQ(r.ChildTimestamp("nozone").value_or(SysTime()), t2014);
   EXPECT_EQ(r.ChildTimestamp("epoch").value_or(SysTime()), t2014);
-  EXPECT_EQ(r.ChildTimestamp("epochfrac").value_or(SysTime()), t2014 + milliseconds(500));
+  EXPECT_EQ(r.ChildTimestamp("epochfrac").value_or(SysTime()),
+            t2014 + std::chrono::milliseconds(500));
   EXPECT_EQ(r.ChildTimestamp("http").value_or(SysTime()), t2014);
   EXPECT_EQ(r.ChildTimestamp("nano").value_or(SysTime()),
             SysTime(seconds(946845296) + std::chrono::nanoseconds(123456789)));
@@ -305,7 +304,7 @@ TEST(XmlDocument, MalformedBodiesAreTransientErrorsWithAReason) {
        {"", "   \n", "not xml at all", "<a><b></a>", "<Response><Errors>", "{\"json\": true}"}) {
     resilience::Result<XmlDocument> doc = XmlDocument::Parse(body);
     ASSERT_FALSE(doc.ok()) << body;
-    EXPECT_EQ(doc.error().kind(), ErrorKind::kTransient) << body;
+    EXPECT_EQ(doc.error().kind(), resilience::ErrorKind::kTransient) << body;
     EXPECT_EQ(doc.error().code(), "MalformedResponse") << body;
   }
   resilience::Result<XmlDocument> doc = XmlDocument::Parse("<a><b></a>");

@@ -22,21 +22,15 @@ namespace ohfp::provider {
 namespace {
 
 namespace as = aws::autoscaling;
-using aws::ec2::Tag;
 using model::PriceType;
-using model::ProviderApi;
 using model::Template;
 using resilience::ErrorKind;
 using ::testing::ElementsAre;
-using testing::FakeAws;
 using testing::FakeGroup;
-using testing::FakeGroupMember;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using testing::Listed;
-using ::testing::Not;
 using testing::Params;
-using ::testing::UnorderedElementsAre;
 
 // ---- The CreateAutoScalingGroup request --------------------------------------------------------
 
@@ -46,7 +40,7 @@ Template AsgTemplate() {
   t.image_id = "ami-12c6146b";
   t.vm_type = "c5.large";
   t.subnet_ids = {"subnet-0123abcd", "subnet-4567cdef"};
-  t.provider_api = ProviderApi::kAsg;
+  t.provider_api = model::ProviderApi::kAsg;
   return t;
 }
 
@@ -260,7 +254,7 @@ class AsgHandlerTest : public ::testing::Test {
     aws_.launch_templates["ohfp-req-7"] = {"lt-0aaa", RequestTag()};
   }
 
-  static std::vector<Tag> RequestTag() { return {{"ohfp:request-id", "req-7"}}; }
+  static std::vector<aws::ec2::Tag> RequestTag() { return {{"ohfp:request-id", "req-7"}}; }
   // The request's group as AWS shows it: named for the request, tagged with it, launching from
   // ohfp's launch template.
   void SetGroup(FakeGroup g) {
@@ -276,7 +270,8 @@ class AsgHandlerTest : public ::testing::Test {
     for (const Ec2Instance& i : instances) AddInstance(i);
   }
   void AddInstance(const Ec2Instance& i) {
-    aws_.instances[i.id] = {.state = i.state, .tags = i.tagged ? RequestTag() : std::vector<Tag>{}};
+    aws_.instances[i.id] = {.state = i.state,
+                            .tags = i.tagged ? RequestTag() : std::vector<aws::ec2::Tag>{}};
   }
   // Ids of every instance the handler asked EC2 to terminate.
   std::set<std::string> Terminated() const {
@@ -288,7 +283,7 @@ class AsgHandlerTest : public ::testing::Test {
   }
 
   testing::FakeAwsClient world_{testing::SingleAttemptConfig()};  // every answer is the final one
-  FakeAws& aws_ = world_.aws();
+  testing::FakeAws& aws_ = world_.aws();
   resilience::ManualClock& clock_ = world_.clock();
   std::unique_ptr<AsgHandler> handler_ = std::make_unique<AsgHandler>(world_.client(), clock_);
   model::Request request_;
@@ -310,7 +305,7 @@ TEST_F(AsgHandlerTest, ReleaseDetachesInServiceEndsPendingInTheGroupAndTerminate
   ASSERT_EQ(in_group.size(), 1U);
   EXPECT_EQ(in_group[0].at("InstanceId"), "i-b") << "a Pending member leaves by termination";
   EXPECT_EQ(in_group[0].at("ShouldDecrementDesiredCapacity"), "true");
-  EXPECT_THAT(Terminated(), UnorderedElementsAre("i-a", "i-b", "i-d", "i-e"));
+  EXPECT_THAT(Terminated(), ::testing::UnorderedElementsAre("i-a", "i-b", "i-d", "i-e"));
   EXPECT_EQ(Group()->desired, 1) << "lowered by the two taken out, so nothing replaces them";
   EXPECT_THAT(aws_.Calls("UpdateAutoScalingGroup"), IsEmpty());
   // Detach (or end) before terminating: a member terminated while in the group is replaced.
@@ -368,7 +363,8 @@ TEST_F(AsgHandlerTest, ReleaseWhoseDetachFindsAnInstanceGoneDetachesTheOthersOne
   aws_.On("DetachInstances", [&](const Params& p) {
     if (++calls == 1) {
       // i-a left the group meanwhile (a spot interruption, say): AWS refuses the whole call.
-      std::erase_if(Group()->members, [](const FakeGroupMember& m) { return m.id == "i-a"; });
+      std::erase_if(Group()->members,
+                    [](const testing::FakeGroupMember& m) { return m.id == "i-a"; });
     }
     return aws_.Model("DetachInstances", p);
   });
@@ -376,7 +372,7 @@ TEST_F(AsgHandlerTest, ReleaseWhoseDetachFindsAnInstanceGoneDetachesTheOthersOne
   const auto detach = aws_.Calls("DetachInstances");
   ASSERT_EQ(detach.size(), 2U);
   EXPECT_THAT(Listed(detach[1], "InstanceIds.member."), ElementsAre("i-b"));
-  EXPECT_THAT(Terminated(), UnorderedElementsAre("i-a", "i-b"));
+  EXPECT_THAT(Terminated(), ::testing::UnorderedElementsAre("i-a", "i-b"));
   EXPECT_EQ(Group()->desired, 2);
 }
 
@@ -424,7 +420,7 @@ TEST_F(AsgHandlerTest, ObserveOfAGroupShortOfItsTargetSaysWhyFromItsFailedActivi
   SetInstances({{"i-a"}});
   auto seen = handler_->Observe(request_);
   ASSERT_TRUE(seen.ok()) << seen.error().ToString();
-  ASSERT_THAT(aws_.Calls("DescribeScalingActivities"), Not(IsEmpty()));
+  ASSERT_THAT(aws_.Calls("DescribeScalingActivities"), ::testing::Not(IsEmpty()));
   for (const Params& p : aws_.Calls("DescribeScalingActivities")) {
     EXPECT_EQ(p.at("AutoScalingGroupName"), "ohfp-req-7");
   }
@@ -695,7 +691,7 @@ TEST_F(AsgLaunchTest, TheUsersLaunchTemplateIsNeitherCreatedNorReported) {
   ASSERT_TRUE(out.ok()) << out.error().ToString();
   EXPECT_EQ(out->launch_template_id, "");
   EXPECT_THAT(aws_.Actions(), ElementsAre("CreateAutoScalingGroup"));
-  EXPECT_THAT(aws_.Actions(), Not(::testing::Contains("CreateLaunchTemplate")));
+  EXPECT_THAT(aws_.Actions(), ::testing::Not(::testing::Contains("CreateLaunchTemplate")));
 }
 
 }  // namespace

@@ -32,29 +32,16 @@ namespace ohfp::provider {
 namespace {
 
 namespace ec2 = aws::ec2;
-using ec2::CapacityType;
-using ec2::ExcessCapacityTerminationPolicy;
-using ec2::FleetState;
-using ec2::FleetType;
-using ec2::OnDemandAllocationStrategy;
-using ec2::SpotAllocationStrategy;
-using ec2::Tag;
 using model::PriceType;
-using model::ProviderApi;
 using resilience::ErrorKind;
-using resilience::ManualClock;
 using ::testing::ElementsAre;
-using testing::FakeAws;
 using testing::FakeFleet;
 using ::testing::HasSubstr;
-using testing::HasTag;
 using ::testing::IsEmpty;
-using testing::Listed;
 using testing::Params;
 using ::testing::SizeIs;
-using ::testing::UnorderedElementsAre;
 
-std::vector<Tag> RequestTags(const std::string& request_id) {
+std::vector<ec2::Tag> RequestTags(const std::string& request_id) {
   return {
       {"ohfp:request-id", request_id}, {"ohfp:template-id", "Fleet-C5"}, {"ohfp:provider", "aws"}};
 }
@@ -65,7 +52,7 @@ model::Template FleetTemplate(model::FleetType type = model::FleetType::kRequest
   t.image_id = "ami-12345678";
   t.vm_type = "c5.large";
   t.subnet_ids = {"subnet-0000000a"};
-  t.provider_api = ProviderApi::kEc2Fleet;
+  t.provider_api = model::ProviderApi::kEc2Fleet;
   t.fleet_type = type;
   return t;
 }
@@ -91,11 +78,11 @@ TEST(CreateFleetRequestFor, OnDemandAsksForEverythingOnDemandFromOhfpsLaunchTemp
   t.max_spot_price = "0.10";  // irrelevant to on-demand capacity
   const ec2::CreateFleetRequest r = CreateFleetRequestFor(SpecFor(t, 4), kOwnTemplate);
   EXPECT_EQ(r.client_token, "req-1-1");
-  EXPECT_EQ(r.type, FleetType::kRequest);
+  EXPECT_EQ(r.type, ec2::FleetType::kRequest);
   EXPECT_EQ(r.target_capacity.total, 4);
   EXPECT_EQ(r.target_capacity.on_demand, 4);
   EXPECT_EQ(r.target_capacity.spot, 0);
-  EXPECT_EQ(r.target_capacity.default_type, CapacityType::kOnDemand);
+  EXPECT_EQ(r.target_capacity.default_type, ec2::CapacityType::kOnDemand);
   EXPECT_FALSE(r.spot_allocation_strategy.has_value());
   EXPECT_FALSE(r.on_demand_allocation_strategy.has_value()) << "AWS's default";
   ASSERT_THAT(r.launch_template_configs, SizeIs(1));
@@ -123,7 +110,7 @@ TEST(CreateFleetRequestFor, SpotAsksForEverythingOnSpotCappedByMaxSpotPrice) {
   EXPECT_EQ(r.target_capacity.total, 3);
   EXPECT_EQ(r.target_capacity.on_demand, 0);
   EXPECT_EQ(r.target_capacity.spot, 3);
-  EXPECT_EQ(r.target_capacity.default_type, CapacityType::kSpot);
+  EXPECT_EQ(r.target_capacity.default_type, ec2::CapacityType::kSpot);
   const auto& o = r.launch_template_configs.at(0).overrides;
   ASSERT_THAT(o, SizeIs(2));
   for (const ec2::FleetOverride& each : o) EXPECT_EQ(each.max_price, "0.25") << each.subnet_id;
@@ -147,7 +134,7 @@ TEST(CreateFleetRequestFor, HeterogeneousPutsPercentOnDemandRoundedUpOnDemandAnd
     EXPECT_EQ(r.target_capacity.total, c.count) << what;
     EXPECT_EQ(r.target_capacity.on_demand, c.on_demand) << what;
     EXPECT_EQ(r.target_capacity.spot, c.count - c.on_demand) << what;
-    EXPECT_EQ(r.target_capacity.default_type, CapacityType::kSpot) << what;
+    EXPECT_EQ(r.target_capacity.default_type, ec2::CapacityType::kSpot) << what;
     EXPECT_EQ(r.launch_template_configs.at(0).overrides.at(0).max_price, "0.40")
         << "the spot part is capped";
   }
@@ -193,7 +180,7 @@ TEST(CreateFleetRequestFor, WeightsAreTaggedOnTheFleetButNotOnItsInstances) {
   model::Template t = FleetTemplate(model::FleetType::kInstant);
   t.vm_types = {{"c5.xlarge", 2.0}, {"m5.large", 0.5}};
   const ec2::CreateFleetRequest r = CreateFleetRequestFor(SpecFor(t, 4), kOwnTemplate);
-  std::vector<Tag> fleet_tags = RequestTags("req-1");
+  std::vector<ec2::Tag> fleet_tags = RequestTags("req-1");
   fleet_tags.push_back({"ohfp:weights", "c5.xlarge=2,m5.large=0.5"});
   EXPECT_EQ(r.tags, fleet_tags);
   EXPECT_EQ(r.instance_tags, RequestTags("req-1")) << "an instant fleet tags what it launches";
@@ -204,19 +191,20 @@ TEST(CreateFleetRequestFor, WeightsAreTaggedOnTheFleetButNotOnItsInstances) {
 TEST(CreateFleetRequestFor, EachFleetTypeIsSentAndOnlyMaintainGetsNoTermination) {
   model::Template t = FleetTemplate(model::FleetType::kMaintain);
   ec2::CreateFleetRequest r = CreateFleetRequestFor(SpecFor(t, 2), kOwnTemplate);
-  EXPECT_EQ(r.type, FleetType::kMaintain);
-  EXPECT_EQ(r.excess_capacity_termination_policy, ExcessCapacityTerminationPolicy::kNoTermination)
+  EXPECT_EQ(r.type, ec2::FleetType::kMaintain);
+  EXPECT_EQ(r.excess_capacity_termination_policy,
+            ec2::ExcessCapacityTerminationPolicy::kNoTermination)
       << "a maintain fleet never chooses victims when its target is lowered";
   EXPECT_THAT(r.instance_tags, IsEmpty());
 
   t.fleet_type = model::FleetType::kRequest;
   r = CreateFleetRequestFor(SpecFor(t, 2), kOwnTemplate);
-  EXPECT_EQ(r.type, FleetType::kRequest);
+  EXPECT_EQ(r.type, ec2::FleetType::kRequest);
   EXPECT_FALSE(r.excess_capacity_termination_policy.has_value());
 
   t.fleet_type = model::FleetType::kInstant;
   r = CreateFleetRequestFor(SpecFor(t, 2), kOwnTemplate);
-  EXPECT_EQ(r.type, FleetType::kInstant);
+  EXPECT_EQ(r.type, ec2::FleetType::kInstant);
   EXPECT_FALSE(r.excess_capacity_termination_policy.has_value());
   EXPECT_EQ(r.instance_tags, RequestTags("req-1"));
 }
@@ -225,7 +213,7 @@ TEST(CreateFleetRequestFor, AnOnDemandTemplatesStrategyIsTheOnDemandStrategy) {
   model::Template t = FleetTemplate();
   t.allocation_strategy = model::AllocationStrategy::kLowestPrice;
   ec2::CreateFleetRequest r = CreateFleetRequestFor(SpecFor(t, 2), kOwnTemplate);
-  EXPECT_EQ(r.on_demand_allocation_strategy, OnDemandAllocationStrategy::kLowestPrice);
+  EXPECT_EQ(r.on_demand_allocation_strategy, ec2::OnDemandAllocationStrategy::kLowestPrice);
   EXPECT_FALSE(r.spot_allocation_strategy.has_value());
 
   t.allocation_strategy =
@@ -236,19 +224,18 @@ TEST(CreateFleetRequestFor, AnOnDemandTemplatesStrategyIsTheOnDemandStrategy) {
 }
 
 TEST(CreateFleetRequestFor, EverySpotStrategySpellingMapsToItsFleetValue) {
-  const std::vector<std::pair<std::string, SpotAllocationStrategy>> cases = {
-      {"lowest-price", SpotAllocationStrategy::kLowestPrice},
-      {"diversified", SpotAllocationStrategy::kDiversified},
-      {"capacity-optimized", SpotAllocationStrategy::kCapacityOptimized},
-      {"capacity-optimized-prioritized", SpotAllocationStrategy::kCapacityOptimizedPrioritized},
-      {"price-capacity-optimized", SpotAllocationStrategy::kPriceCapacityOptimized}};
+  // EC2 Fleet spells its strategies as templates do: each maps to the value of the same name.
   for (const PriceType price : {PriceType::kSpot, PriceType::kHeterogeneous}) {
-    for (const auto& [name, value] : cases) {
+    for (const std::string_view name :
+         {"lowest-price", "diversified", "capacity-optimized", "capacity-optimized-prioritized",
+          "price-capacity-optimized"}) {
       model::Template t = FleetTemplate();
       t.price_type = price;
       t.allocation_strategy = model::AllocationStrategyFromName(name);
-      EXPECT_EQ(CreateFleetRequestFor(SpecFor(t, 1), kOwnTemplate).spot_allocation_strategy, value)
-          << name;
+      const std::optional<ec2::SpotAllocationStrategy> strategy =
+          CreateFleetRequestFor(SpecFor(t, 1), kOwnTemplate).spot_allocation_strategy;
+      ASSERT_TRUE(strategy.has_value()) << name;
+      EXPECT_EQ(ec2::WireName(*strategy), name);
     }
   }
   model::Template t = FleetTemplate();
@@ -264,7 +251,7 @@ TEST(CreateFleetRequestFor, PrioritizedStrategiesRankTypesInTemplateOrder) {
   t.price_type = PriceType::kHeterogeneous;
   t.allocation_strategy = model::AllocationStrategy::kCapacityOptimizedPrioritized;
   ec2::CreateFleetRequest r = CreateFleetRequestFor(SpecFor(t, 4), kOwnTemplate);
-  EXPECT_EQ(r.on_demand_allocation_strategy, OnDemandAllocationStrategy::kPrioritized)
+  EXPECT_EQ(r.on_demand_allocation_strategy, ec2::OnDemandAllocationStrategy::kPrioritized)
       << "the on-demand part follows the same priorities";
   std::vector<std::optional<double>> priorities;
   for (const auto& o : r.launch_template_configs.at(0).overrides) priorities.push_back(o.priority);
@@ -273,7 +260,7 @@ TEST(CreateFleetRequestFor, PrioritizedStrategiesRankTypesInTemplateOrder) {
   t.price_type = PriceType::kOnDemand;
   t.allocation_strategy = model::AllocationStrategy::kPrioritized;
   r = CreateFleetRequestFor(SpecFor(t, 4), kOwnTemplate);
-  EXPECT_EQ(r.on_demand_allocation_strategy, OnDemandAllocationStrategy::kPrioritized);
+  EXPECT_EQ(r.on_demand_allocation_strategy, ec2::OnDemandAllocationStrategy::kPrioritized);
   EXPECT_EQ(r.launch_template_configs.at(0).overrides.at(2).priority, 1.0);
 
   t.allocation_strategy = model::AllocationStrategy::kLowestPrice;
@@ -335,10 +322,10 @@ TEST(OnDemandCapacityFor, RoundsInFavourOfOnDemandAndClamps) {
 TEST(WeightTags, RoundTripThroughTheFleetsTags) {
   const std::vector<std::pair<std::string, double>> types = {
       {"c5.xlarge", 2.0}, {"c5.large", 1.0}, {"m5.large", 0.5}, {"t3.micro", 0.125}};
-  const std::vector<Tag> tags = WeightTags(types);
-  EXPECT_THAT(tags, ElementsAre(Tag{"ohfp:weights",
-                                    "c5.xlarge=2,c5.large=1,m5.large=0.5,"
-                                    "t3.micro=0.125"}));
+  const std::vector<ec2::Tag> tags = WeightTags(types);
+  EXPECT_THAT(tags, ElementsAre(ec2::Tag{"ohfp:weights",
+                                         "c5.xlarge=2,c5.large=1,m5.large=0.5,"
+                                         "t3.micro=0.125"}));
   EXPECT_EQ(
       WeightsFromTags(tags),
       (WeightMap{{"c5.xlarge", 2.0}, {"c5.large", 1.0}, {"m5.large", 0.5}, {"t3.micro", 0.125}}));
@@ -354,12 +341,12 @@ TEST(WeightTags, ManyTypesAreSplitOverTagsOfAtMost256Characters) {
     types.emplace_back(type, 1.0 + i);
     expected[type] = 1.0 + i;
   }
-  const std::vector<Tag> tags = WeightTags(types);
+  const std::vector<ec2::Tag> tags = WeightTags(types);
   ASSERT_GE(tags.size(), 3U);
   EXPECT_EQ(tags[0].key, "ohfp:weights");
   EXPECT_EQ(tags[1].key, "ohfp:weights:2");
   EXPECT_EQ(tags[2].key, "ohfp:weights:3");
-  for (const Tag& t : tags) {
+  for (const ec2::Tag& t : tags) {
     EXPECT_LE(t.value.size(), 256U) << t.key;
     EXPECT_NE(t.value.back(), ',') << t.key;
   }
@@ -380,8 +367,8 @@ ec2::Fleet MaintainFleet(int target, double fulfilled,
                          std::optional<int> on_demand = std::nullopt) {
   ec2::Fleet f;
   f.fleet_id = "fleet-1";
-  f.state = FleetState::kActive;
-  f.type = FleetType::kMaintain;
+  f.state = ec2::FleetState::kActive;
+  f.type = ec2::FleetType::kMaintain;
   f.target_capacity.total = target;
   f.target_capacity.on_demand = on_demand;
   if (on_demand) f.target_capacity.spot = target - *on_demand;
@@ -469,7 +456,7 @@ ec2::FleetError CapacityError() {
   ec2::FleetError e;
   e.error = resilience::Error(ErrorKind::kCapacity, "InsufficientInstanceCapacity",
                               "We currently do not have sufficient c5.large capacity.");
-  e.lifecycle = CapacityType::kOnDemand;
+  e.lifecycle = ec2::CapacityType::kOnDemand;
   e.launched_from.overrides.instance_type = "c5.large";
   e.launched_from.overrides.subnet_id = "subnet-0000000a";
   return e;
@@ -483,7 +470,7 @@ TEST(DescribeFleetError, NamesTheCodeTheMessageAndThePool) {
   bare.error = resilience::Error(ErrorKind::kQuota, "VcpuLimitExceeded", "");
   EXPECT_EQ(DescribeFleetError(bare), "VcpuLimitExceeded");
   bare.launched_from.overrides.availability_zone = "us-east-1b";
-  bare.lifecycle = CapacityType::kSpot;
+  bare.lifecycle = ec2::CapacityType::kSpot;
   EXPECT_EQ(DescribeFleetError(bare), "VcpuLimitExceeded (us-east-1b, spot)");
 }
 
@@ -494,19 +481,19 @@ class FleetObservationTest : public ::testing::Test {
     r.id = "req-1";
     r.machine_count = 4;
     r.provider_api = model::ProviderApi::kEc2Fleet;
-    r.created_at = model::ToTimestamp(ManualClock::kDefaultWallStart);
+    r.created_at = model::ToTimestamp(resilience::ManualClock::kDefaultWallStart);
     r.created.resource_id = fleet_id;
     r.created.launch_template_id = "lt-0111";
     return r;
   }
   resilience::SysTime At(std::chrono::seconds after_creation) const {
-    return ManualClock::kDefaultWallStart + after_creation;
+    return resilience::ManualClock::kDefaultWallStart + after_creation;
   }
 };
 
 TEST_F(FleetObservationTest, AnOpenFleetShortOfItsTargetIsFulfillingAndSaysWhyItIsShort) {
-  for (const FleetState state :
-       {FleetState::kSubmitted, FleetState::kActive, FleetState::kModifying}) {
+  for (const ec2::FleetState state :
+       {ec2::FleetState::kSubmitted, ec2::FleetState::kActive, ec2::FleetState::kModifying}) {
     ec2::Fleet f = MaintainFleet(4, 2);
     f.state = state;
     f.activity_status = ec2::FleetActivityStatus::kPendingFulfillment;
@@ -525,14 +512,14 @@ TEST_F(FleetObservationTest, AnOpenFleetShortOfItsTargetIsFulfillingAndSaysWhyIt
 TEST_F(FleetObservationTest, AFleetAtItsTargetOrSaidToBeFulfilledIsNotFulfilling) {
   EXPECT_FALSE(FleetObservation(Request(), MaintainFleet(4, 4), {}, At({})).fulfilling);
   ec2::Fleet f = MaintainFleet(4, 2);
-  f.type = FleetType::kRequest;
+  f.type = ec2::FleetType::kRequest;
   f.activity_status = ec2::FleetActivityStatus::kFulfilled;
   EXPECT_FALSE(FleetObservation(Request(), f, {}, At({})).fulfilling);
 }
 
 TEST_F(FleetObservationTest, AnInstantFleetIsNeverFulfillingAndReportsItsPoolErrors) {
   ec2::Fleet f = MaintainFleet(4, 1);
-  f.type = FleetType::kInstant;
+  f.type = ec2::FleetType::kInstant;
   f.errors = {CapacityError()};
   const AwsObservation seen = FleetObservation(Request(), f, {Live("i-1")}, At({}));
   EXPECT_FALSE(seen.fulfilling) << "it launched all it ever will";
@@ -541,20 +528,20 @@ TEST_F(FleetObservationTest, AnInstantFleetIsNeverFulfillingAndReportsItsPoolErr
 
 TEST_F(FleetObservationTest, AFailedOrDeletedFleetShortOfItsTargetSaysSo) {
   ec2::Fleet f = MaintainFleet(4, 0);
-  f.type = FleetType::kRequest;
-  f.state = FleetState::kFailed;
+  f.type = ec2::FleetType::kRequest;
+  f.state = ec2::FleetState::kFailed;
   AwsObservation seen = FleetObservation(Request(), f, {}, At({}));
   EXPECT_FALSE(seen.fulfilling);
   EXPECT_THAT(seen.errors, ElementsAre("EC2 Fleet fleet-1 is failed with 0 of 4 units"));
 
   f = MaintainFleet(4, 2.5);
-  f.state = FleetState::kDeletedRunning;  // deleted by someone else
+  f.state = ec2::FleetState::kDeletedRunning;  // deleted by someone else
   seen = FleetObservation(Request(), f, {}, At({}));
   EXPECT_FALSE(seen.fulfilling);
   EXPECT_THAT(seen.errors, ElementsAre("EC2 Fleet fleet-1 is deleted_running with 2.5 of 4 units"));
 
   f = MaintainFleet(4, 4);
-  f.state = FleetState::kDeletedRunning;
+  f.state = ec2::FleetState::kDeletedRunning;
   EXPECT_THAT(FleetObservation(Request(), f, {}, At({})).errors, IsEmpty()) << "nothing missing";
 }
 
@@ -624,13 +611,13 @@ class Ec2FleetHandlerTest : public ::testing::Test {
   }
   long Position(const char* action) const { return ec2_.Position(action); }
   static std::vector<std::string> Terminated(const Params& call) {
-    return Listed(call, "InstanceId.");
+    return testing::Listed(call, "InstanceId.");
   }
 
   OperationLog operations_;
   testing::FakeAwsClient world_{testing::RetryingConfig(), &operations_};
-  FakeAws& ec2_ = world_.aws();
-  ManualClock& clock_ = world_.clock();
+  testing::FakeAws& ec2_ = world_.aws();
+  resilience::ManualClock& clock_ = world_.clock();
   std::unique_ptr<Ec2FleetHandler> handler_ =
       std::make_unique<Ec2FleetHandler>(world_.client(), clock_);
 };
@@ -727,7 +714,7 @@ TEST_F(Ec2FleetHandlerTest, LaunchAdoptsTheFleetOfItsTokenOnIdempotentParameterM
   ASSERT_THAT(out->instances, SizeIs(2));
   EXPECT_THAT(
       (std::vector<std::string>{out->instances[0].instance_id, out->instances[1].instance_id}),
-      UnorderedElementsAre(members[0], members[1]));
+      ::testing::UnorderedElementsAre(members[0], members[1]));
   EXPECT_THAT(ec2_.fleets, SizeIs(1)) << "one fleet, never two";
 }
 
@@ -825,7 +812,7 @@ TEST_F(Ec2FleetHandlerTest, ReleaseLowersAMaintainFleetFirstThenTerminatesExactl
   EXPECT_EQ(modify[0].at("ExcessCapacityTerminationPolicy"), "no-termination");
   const std::vector<Params> terminate = ec2_.Calls("TerminateInstances");
   ASSERT_THAT(terminate, SizeIs(1));
-  EXPECT_THAT(Terminated(terminate[0]), UnorderedElementsAre(members[0], members[2]));
+  EXPECT_THAT(Terminated(terminate[0]), ::testing::UnorderedElementsAre(members[0], members[2]));
   EXPECT_LT(Position("ModifyFleet"), Position("TerminateInstances"))
       << "the target is lowered before anything is terminated";
   EXPECT_EQ(ec2_.instances[members[1]].state, "running");
@@ -859,7 +846,7 @@ TEST_F(Ec2FleetHandlerTest, ReleaseTerminatesNothingWhenTheTargetCannotBeLowered
   EXPECT_TRUE(ec2_.Calls("TerminateInstances").empty())
       << "the fleet would replace it, or pick a victim of its own";
   EXPECT_EQ(ec2_.instances[victim].state, "running");
-  EXPECT_FALSE(HasTag(ec2_.instances[victim].tags, "ohfp:released", "true"))
+  EXPECT_FALSE(testing::HasTag(ec2_.instances[victim].tags, "ohfp:released", "true"))
       << "the next Release must still lower the target for it";
   ec2_.StopRefusing("ModifyFleet");
   ASSERT_TRUE(handler_->Release(Request("req-1", fleet.id), {victim}).ok());

@@ -25,13 +25,8 @@
 namespace ohfp::provider {
 namespace {
 
-using model::PriceType;
 using model::ProviderApi;
-using resilience::ErrorKind;
 using ::testing::Contains;
-using ::testing::IsEmpty;
-using ::testing::Key;
-using ::testing::Not;
 using ::testing::Pair;
 using Params = std::map<std::string, std::string>;
 
@@ -157,7 +152,7 @@ class LaunchWire : public ::testing::Test {
     t.volume_throughput = 250;
     t.provider_api = api;
     if (api == ProviderApi::kSpotFleet) {
-      t.price_type = PriceType::kSpot;
+      t.price_type = model::PriceType::kSpot;
       t.fleet_role = "arn:aws:iam::123456789012:role/fleet";
     }
     return t;
@@ -211,7 +206,8 @@ TEST_F(LaunchWire, TheRootVolumeGoesToTheImagesOwnRootDeviceOnEveryApi) {
       EXPECT_THAT(p, Contains(Pair(bdm + "Ebs.Iops", "4000")));
       EXPECT_THAT(p, Contains(Pair(bdm + "Ebs.Throughput", "250")));
       EXPECT_THAT(p, Contains(Pair(bdm + "Ebs.DeleteOnTermination", "true")));
-      EXPECT_THAT(p, Not(Contains(Key(prefix + "BlockDeviceMapping.2.DeviceName"))))
+      EXPECT_THAT(
+          p, ::testing::Not(Contains(::testing::Key(prefix + "BlockDeviceMapping.2.DeviceName"))))
           << "one mapping: the root volume itself, not a second volume";
     }
   }
@@ -223,7 +219,7 @@ TEST_F(LaunchWire, WithoutTheRootDeviceNothingIsSent) {
     const std::size_t before = wire_.Count();
     resilience::Result<LaunchOutcome> r = Launch(Sized(api), "ami-0000000a", "");
     ASSERT_FALSE(r.ok());
-    EXPECT_EQ(r.error().kind(), ErrorKind::kValidation);
+    EXPECT_EQ(r.error().kind(), resilience::ErrorKind::kValidation);
     EXPECT_EQ(r.error().code(), "RootDeviceUnknown");
     EXPECT_EQ(LaunchVerdictOf(r.error()), LaunchVerdict::kRefused);
     EXPECT_EQ(wire_.Count(), before) << "no launch call, no launch template";
@@ -260,18 +256,19 @@ TEST_F(LaunchWire, ALaunchTemplateIsUsedAtItsVersion) {
   const Params run = wire_.Sent("RunInstances").at(0);
   EXPECT_THAT(run, Contains(Pair("LaunchTemplate.LaunchTemplateId", "lt-0123456789abcdef0")));
   EXPECT_THAT(run, Contains(Pair("LaunchTemplate.Version", "$Latest")));
-  EXPECT_THAT(run, Not(Contains(Key("ImageId"))));
+  EXPECT_THAT(run, ::testing::Not(Contains(::testing::Key("ImageId"))));
   t.provider_api = ProviderApi::kEc2Fleet;
   t.launch_template_version = "7";
   ASSERT_TRUE(Launch(t, "", "").ok());
-  EXPECT_THAT(wire_.Sent("CreateLaunchTemplate"), IsEmpty()) << "the user's own template";
+  EXPECT_THAT(wire_.Sent("CreateLaunchTemplate"), ::testing::IsEmpty())
+      << "the user's own template";
   EXPECT_THAT(wire_.Sent("CreateFleet").at(0),
               Contains(Pair("LaunchTemplateConfigs.1.LaunchTemplateSpecification.Version", "7")));
 }
 
 TEST_F(LaunchWire, SpotPoolsOnDemandBaseAndPrioritiesReachEachFleetApi) {
   model::Template t = Sized(ProviderApi::kEc2Fleet);
-  t.price_type = PriceType::kSpot;
+  t.price_type = model::PriceType::kSpot;
   t.vm_types = {{"c5.large", 1}, {"c5.xlarge", 2}};
   t.vm_type = "c5.large";
   t.pools_count = 3;

@@ -24,24 +24,13 @@ namespace ohfp::provider {
 namespace {
 
 namespace ec2 = aws::ec2;
-using ec2::SpotFleetAllocationStrategy;
-using ec2::SpotFleetExcessCapacityTerminationPolicy;
-using ec2::SpotFleetOnDemandAllocationStrategy;
-using ec2::SpotFleetType;
-using ec2::Tag;
 using model::FleetType;
 using model::PriceType;
-using model::ProviderApi;
 using resilience::ErrorKind;
 using resilience::ManualClock;
 using ::testing::ElementsAre;
-using testing::FakeAws;
 using testing::FakeSpotFleet;
-using ::testing::HasSubstr;
-using ::testing::IsEmpty;
-using testing::Listed;
 using testing::Params;
-using ::testing::UnorderedElementsAre;
 
 constexpr char kRole[] = "arn:aws:iam::123456789012:role/aws-ec2-spot-fleet-tagging-role";
 
@@ -53,12 +42,12 @@ model::Template SpotTemplate() {
   t.subnet_ids = {"subnet-0000000a"};
   t.price_type = PriceType::kSpot;
   t.fleet_role = kRole;
-  t.provider_api = ProviderApi::kSpotFleet;
+  t.provider_api = model::ProviderApi::kSpotFleet;
   t.fleet_type = FleetType::kMaintain;
   return t;
 }
 
-std::vector<Tag> RequestTags(const std::string& request_id) {
+std::vector<ec2::Tag> RequestTags(const std::string& request_id) {
   return {
       {"ohfp:request-id", request_id}, {"ohfp:template-id", "Spot-C5"}, {"ohfp:provider", "aws"}};
 }
@@ -86,7 +75,7 @@ TEST(SpotFleetRequestFor, SpotTemplateAsksForEverythingOnSpotWithTheDefaultStrat
   EXPECT_EQ(r.iam_fleet_role, kRole);
   EXPECT_EQ(r.target_capacity, 4);
   EXPECT_FALSE(r.on_demand_target_capacity.has_value());
-  EXPECT_EQ(r.allocation_strategy, SpotFleetAllocationStrategy::kPriceCapacityOptimized);
+  EXPECT_EQ(r.allocation_strategy, ec2::SpotFleetAllocationStrategy::kPriceCapacityOptimized);
   EXPECT_FALSE(r.on_demand_allocation_strategy.has_value());
   EXPECT_TRUE(r.launch_specifications.empty());
   ASSERT_EQ(r.launch_template_configs.size(), 1U);
@@ -109,9 +98,10 @@ TEST(SpotFleetRequestFor, OnDemandAsksForEverythingOnDemandWithTheTemplatesOnDem
   const ec2::RequestSpotFleetRequest r = SpotFleetRequestFor(SpecFor(t, 5), kOwnTemplate, {});
   EXPECT_EQ(r.target_capacity, 5);
   EXPECT_EQ(r.on_demand_target_capacity, 5);
-  EXPECT_EQ(r.on_demand_allocation_strategy, SpotFleetOnDemandAllocationStrategy::kLowestPrice);
+  EXPECT_EQ(r.on_demand_allocation_strategy,
+            ec2::SpotFleetOnDemandAllocationStrategy::kLowestPrice);
   // Always sent (moto refuses a request without it); irrelevant with no spot capacity.
-  EXPECT_EQ(r.allocation_strategy, SpotFleetAllocationStrategy::kPriceCapacityOptimized);
+  EXPECT_EQ(r.allocation_strategy, ec2::SpotFleetAllocationStrategy::kPriceCapacityOptimized);
   EXPECT_EQ(r.launch_template_configs[0].overrides[0].spot_price, "");
 }
 
@@ -161,7 +151,7 @@ TEST(SpotFleetRequestFor, DifferentWeightsAreTaggedOnTheFleetSoItCarriesThem) {
   model::Template t = SpotTemplate();
   t.vm_types = {{"c5.xlarge", 2.0}, {"m5.large", 0.5}};
   const ec2::RequestSpotFleetRequest r = SpotFleetRequestFor(SpecFor(t, 4), kOwnTemplate, {});
-  std::vector<Tag> expected = RequestTags("req-1");
+  std::vector<ec2::Tag> expected = RequestTags("req-1");
   expected.push_back({"ohfp:weight:c5.xlarge", "2"});
   expected.push_back({"ohfp:weight:m5.large", "0.5"});
   EXPECT_EQ(r.tags, expected);
@@ -212,26 +202,26 @@ TEST(SpotFleetRequestFor, MaintainFleetsNeverPickVictimsAndRequestFleetsLeaveThe
   model::Template t = SpotTemplate();
   t.fleet_type = FleetType::kMaintain;
   ec2::RequestSpotFleetRequest r = SpotFleetRequestFor(SpecFor(t, 2), kOwnTemplate, {});
-  EXPECT_EQ(r.type, SpotFleetType::kMaintain);
+  EXPECT_EQ(r.type, ec2::SpotFleetType::kMaintain);
   EXPECT_EQ(r.excess_capacity_termination_policy,
-            SpotFleetExcessCapacityTerminationPolicy::kNoTermination);
+            ec2::SpotFleetExcessCapacityTerminationPolicy::kNoTermination);
   t.fleet_type = FleetType::kRequest;
   r = SpotFleetRequestFor(SpecFor(t, 2), kOwnTemplate, {});
-  EXPECT_EQ(r.type, SpotFleetType::kRequest);
+  EXPECT_EQ(r.type, ec2::SpotFleetType::kRequest);
   EXPECT_FALSE(r.excess_capacity_termination_policy.has_value())
       << "AWS supports the policy on maintain fleets only";
 }
 
 TEST(SpotFleetRequestFor, EveryStrategySpellingMapsToItsSpotFleetValue) {
-  const std::vector<std::pair<std::string, SpotFleetAllocationStrategy>> cases = {
-      {"lowest-price", SpotFleetAllocationStrategy::kLowestPrice},
-      {"diversified", SpotFleetAllocationStrategy::kDiversified},
-      {"capacity-optimized", SpotFleetAllocationStrategy::kCapacityOptimized},
-      {"capacity-optimized-prioritized",
-       SpotFleetAllocationStrategy::kCapacityOptimizedPrioritized},
-      {"price-capacity-optimized", SpotFleetAllocationStrategy::kPriceCapacityOptimized},
-      {"capacityOptimized", SpotFleetAllocationStrategy::kCapacityOptimized},
-      {"lowestPrice", SpotFleetAllocationStrategy::kLowestPrice}};
+  using enum ec2::SpotFleetAllocationStrategy;
+  const std::vector<std::pair<std::string, ec2::SpotFleetAllocationStrategy>> cases = {
+      {"lowest-price", kLowestPrice},
+      {"diversified", kDiversified},
+      {"capacity-optimized", kCapacityOptimized},
+      {"capacity-optimized-prioritized", kCapacityOptimizedPrioritized},
+      {"price-capacity-optimized", kPriceCapacityOptimized},
+      {"capacityOptimized", kCapacityOptimized},
+      {"lowestPrice", kLowestPrice}};
   for (const auto& [name, value] : cases) {
     model::Template t = SpotTemplate();
     t.allocation_strategy = model::AllocationStrategyFromName(name);
@@ -253,7 +243,8 @@ TEST(SpotFleetRequestFor, PrioritizedStrategiesRankTypesInTemplateOrder) {
   t.price_type = PriceType::kOnDemand;
   t.allocation_strategy = model::AllocationStrategy::kPrioritized;
   r = SpotFleetRequestFor(SpecFor(t, 4), kOwnTemplate, {});
-  EXPECT_EQ(r.on_demand_allocation_strategy, SpotFleetOnDemandAllocationStrategy::kPrioritized);
+  EXPECT_EQ(r.on_demand_allocation_strategy,
+            ec2::SpotFleetOnDemandAllocationStrategy::kPrioritized);
   EXPECT_EQ(r.launch_template_configs.at(0).overrides.at(1).priority, 1.0);
 }
 
@@ -285,7 +276,8 @@ TEST(SpotFleetRequestFor, AUserLaunchTemplateIsUsedAsIsAndOverridesOnlyWhatTheTe
   ec2::RequestSpotFleetRequest r = SpotFleetRequestFor(SpecFor(t, 2), theirs, {});
   ASSERT_EQ(r.launch_template_configs.size(), 1U);
   EXPECT_EQ(r.launch_template_configs[0].launch_template.id, "lt-0aaaaaaaaaaaaaaaa");
-  EXPECT_THAT(r.launch_template_configs[0].overrides, IsEmpty()) << "nothing to override";
+  EXPECT_THAT(r.launch_template_configs[0].overrides, ::testing::IsEmpty())
+      << "nothing to override";
 
   t.subnet_ids = {"subnet-0000000a"};
   r = SpotFleetRequestFor(SpecFor(t, 2), theirs, {});
@@ -357,11 +349,11 @@ class SpotFleetHandlerTest : public ::testing::Test {
     return ec2_.AddSpotFleet(RequestTags(request_id), n, std::move(type));
   }
   static std::vector<std::string> Terminated(const Params& call) {
-    return Listed(call, "InstanceId.");
+    return testing::Listed(call, "InstanceId.");
   }
 
   testing::FakeAwsClient world_{testing::RetryingConfig()};
-  FakeAws& ec2_ = world_.aws();
+  testing::FakeAws& ec2_ = world_.aws();
   ManualClock& clock_ = world_.clock();
   std::unique_ptr<SpotFleetHandler> handler_ =
       std::make_unique<SpotFleetHandler>(world_.client(), clock_);
@@ -519,8 +511,9 @@ TEST_F(SpotFleetHandlerTest, AFailedFleetWithActivityErrorSaysSo) {
   EXPECT_FALSE(seen->fulfilling);
   EXPECT_THAT(
       seen->errors,
-      ElementsAre(HasSubstr("is failed with 0 of 2 units"), HasSubstr("activity status error"),
-                  HasSubstr("iamFleetRoleInvalid: The fleet role is not valid")));
+      ElementsAre(::testing::HasSubstr("is failed with 0 of 2 units"),
+                  ::testing::HasSubstr("activity status error"),
+                  ::testing::HasSubstr("iamFleetRoleInvalid: The fleet role is not valid")));
 }
 
 TEST_F(SpotFleetHandlerTest, ARecordedFleetNotListedYetIsFulfillingUntilTheGraceEnds) {
@@ -572,7 +565,7 @@ TEST_F(SpotFleetHandlerTest, ReleaseLowersAMaintainFleetFirstThenTerminatesExact
   EXPECT_EQ(modify[0].at("ExcessCapacityTerminationPolicy"), "noTermination");
   const std::vector<Params> terminate = ec2_.Calls("TerminateInstances");
   ASSERT_EQ(terminate.size(), 1U);
-  EXPECT_THAT(Terminated(terminate[0]), UnorderedElementsAre(members[0], members[2]));
+  EXPECT_THAT(Terminated(terminate[0]), ::testing::UnorderedElementsAre(members[0], members[2]));
   EXPECT_LT(ec2_.Position("ModifySpotFleetRequest"), ec2_.Position("TerminateInstances"))
       << "the target is lowered before anything is terminated";
   EXPECT_EQ(ec2_.instances[members[1]].state, "running");

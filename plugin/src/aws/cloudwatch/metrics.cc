@@ -4,6 +4,8 @@
 #include <optional>
 #include <utility>
 
+#include "aws/wire_names.h"
+
 namespace ohfp::aws::cloudwatch {
 namespace {
 
@@ -14,6 +16,9 @@ using resilience::Status;
 
 constexpr std::string_view kPutAction = "PutMetricData";
 constexpr std::string_view kApiVersion = "2010-08-01";
+// In the order of Statistic's values.
+constexpr auto kStatistics =
+    WireNamesOf<Statistic>("SampleCount", "Average", "Sum", "Minimum", "Maximum");
 
 void AddDimensions(QueryParams& p, const std::string& prefix,
                    const std::vector<Dimension>& dimensions) {
@@ -84,19 +89,7 @@ std::optional<double> OptionalDouble(XmlNode parent, std::string_view name) {
 }  // namespace
 
 std::string_view StatisticName(Statistic statistic) noexcept {
-  switch (statistic) {
-    case Statistic::kSampleCount:
-      return "SampleCount";
-    case Statistic::kAverage:
-      return "Average";
-    case Statistic::kSum:
-      return "Sum";
-    case Statistic::kMinimum:
-      return "Minimum";
-    case Statistic::kMaximum:
-      return "Maximum";
-  }
-  return "";
+  return NameIn(kStatistics, statistic, "");
 }
 
 Result<PutMetricDataSummary> PutMetricData(AwsClient& client, const PutMetricDataRequest& r,

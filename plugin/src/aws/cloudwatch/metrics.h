@@ -86,6 +86,7 @@ struct Metric {
   std::vector<Dimension> dimensions{};
 };
 
+// In the order of the names in metrics.cc (aws/wire_names.h).
 enum class Statistic { kSampleCount, kAverage, kSum, kMinimum, kMaximum };
 
 struct GetMetricStatisticsRequest {

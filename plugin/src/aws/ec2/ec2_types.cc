@@ -2,11 +2,15 @@
 
 namespace ohfp::aws::ec2 {
 
-std::optional<std::string> Instance::TagValue(std::string_view key) const {
+std::optional<std::string> TagValueIn(const std::vector<Tag>& tags, std::string_view key) {
   for (const Tag& t : tags) {
     if (t.key == key) return t.value;
   }
   return std::nullopt;
+}
+
+std::optional<std::string> Instance::TagValue(std::string_view key) const {
+  return TagValueIn(tags, key);
 }
 
 void AddFilters(QueryParams& params, const std::vector<Filter>& filters) {

@@ -69,6 +69,9 @@ struct Instance {
   std::optional<std::string> TagValue(std::string_view key) const;
 };
 
+// The value of tag `key` among `tags`, if present (what every tagged resource's TagValue answers).
+std::optional<std::string> TagValueIn(const std::vector<Tag>& tags, std::string_view key);
+
 // Filter.N.Name / Filter.N.Value.M
 void AddFilters(QueryParams& params, const std::vector<Filter>& filters);
 // TagSpecification.N.ResourceType / TagSpecification.N.Tag.M.Key / .Value (nothing when `tags` is

@@ -3,39 +3,40 @@
 #include <array>
 #include <utility>
 
+#include "aws/wire_names.h"
 #include "ohfp/resilience/classifier.h"
 
 namespace ohfp::aws::ec2 {
 namespace {
 
 using resilience::Error;
-using resilience::ErrorKind;
 using resilience::Result;
-using resilience::Status;
 
-// The value among `all` whose WireName is `text`; nullopt for anything else (absent, or a value AWS
-// added later).
+// AWS's spelling of each enumeration, in the order of its values (fleets.h).
+constexpr auto kFleetTypes = WireNamesOf<FleetType>("instant", "request", "maintain");
+constexpr auto kCapacityTypes = WireNamesOf<CapacityType>("on-demand", "spot");
+constexpr auto kExcessPolicies =
+    WireNamesOf<ExcessCapacityTerminationPolicy>("termination", "no-termination");
+constexpr auto kSpotStrategies = WireNamesOf<SpotAllocationStrategy>(
+    "lowest-price", "diversified", "capacity-optimized", "capacity-optimized-prioritized",
+    "price-capacity-optimized");
+constexpr auto kOnDemandStrategies =
+    WireNamesOf<OnDemandAllocationStrategy>("lowest-price", "prioritized");
+constexpr auto kInterruptionBehaviors =
+    WireNamesOf<InstanceInterruptionBehavior>("terminate", "stop", "hibernate");
+constexpr auto kFleetStates =
+    WireNamesOf<FleetState>("submitted", "active", "modifying", "deleted", "failed",
+                            "deleted_running", "deleted_terminating");
+constexpr auto kActivityStatuses = WireNamesOf<FleetActivityStatus>(
+    "error", "pending_fulfillment", "pending_termination", "fulfilled");
+constexpr auto kHealths = WireNamesOf<InstanceHealth>("healthy", "unhealthy");
+
+// The value `text` names in `table`; nullopt when absent, or a value AWS added later.
 template <class E, std::size_t N>
-std::optional<E> FromWire(const std::optional<std::string>& text, const std::array<E, N>& all) {
+std::optional<E> FromWire(const std::optional<std::string>& text, const WireNames<E, N>& table) {
   if (!text) return std::nullopt;
-  for (E e : all) {
-    if (WireName(e) == *text) return e;
-  }
-  return std::nullopt;
+  return ValueIn(table, *text);
 }
-
-constexpr std::array kFleetTypes = {FleetType::kInstant, FleetType::kRequest, FleetType::kMaintain};
-constexpr std::array kCapacityTypes = {CapacityType::kOnDemand, CapacityType::kSpot};
-constexpr std::array kExcessPolicies = {ExcessCapacityTerminationPolicy::kTermination,
-                                        ExcessCapacityTerminationPolicy::kNoTermination};
-constexpr std::array kFleetStates = {
-    FleetState::kSubmitted,         FleetState::kActive, FleetState::kModifying,
-    FleetState::kDeleted,           FleetState::kFailed, FleetState::kDeletedRunning,
-    FleetState::kDeletedTerminating};
-constexpr std::array kActivityStatuses = {
-    FleetActivityStatus::kError, FleetActivityStatus::kPendingFulfillment,
-    FleetActivityStatus::kPendingTermination, FleetActivityStatus::kFulfilled};
-constexpr std::array kHealths = {InstanceHealth::kHealthy, InstanceHealth::kUnhealthy};
 
 FleetState StateOf(const std::optional<std::string>& text) {
   return FromWire(text, kFleetStates).value_or(FleetState::kUnknown);
@@ -45,7 +46,7 @@ FleetState StateOf(const std::optional<std::string>& text) {
 // kind comes from the classifier's table, as for an error answer; there is no HTTP status of its
 // own.
 Error ItemError(std::string code, std::string message) {
-  const ErrorKind kind = resilience::ErrorClassifier::KindOf(code, 0);
+  const resilience::ErrorKind kind = resilience::ErrorClassifier::KindOf(code, 0);
   return Error(kind, std::move(code), std::move(message));
 }
 
@@ -169,138 +170,33 @@ Result<Fleet> ParseFleet(XmlNode item) {
 
 }  // namespace
 
-std::string_view WireName(FleetType value) noexcept {
-  switch (value) {
-    case FleetType::kInstant:
-      return "instant";
-    case FleetType::kRequest:
-      return "request";
-    case FleetType::kMaintain:
-      return "maintain";
-  }
-  return "unknown";
-}
-
-std::string_view WireName(CapacityType value) noexcept {
-  switch (value) {
-    case CapacityType::kOnDemand:
-      return "on-demand";
-    case CapacityType::kSpot:
-      return "spot";
-  }
-  return "unknown";
-}
-
+std::string_view WireName(FleetType value) noexcept { return NameIn(kFleetTypes, value); }
+std::string_view WireName(CapacityType value) noexcept { return NameIn(kCapacityTypes, value); }
 std::string_view WireName(ExcessCapacityTerminationPolicy value) noexcept {
-  switch (value) {
-    case ExcessCapacityTerminationPolicy::kTermination:
-      return "termination";
-    case ExcessCapacityTerminationPolicy::kNoTermination:
-      return "no-termination";
-  }
-  return "unknown";
+  return NameIn(kExcessPolicies, value);
 }
-
 std::string_view WireName(SpotAllocationStrategy value) noexcept {
-  switch (value) {
-    case SpotAllocationStrategy::kLowestPrice:
-      return "lowest-price";
-    case SpotAllocationStrategy::kDiversified:
-      return "diversified";
-    case SpotAllocationStrategy::kCapacityOptimized:
-      return "capacity-optimized";
-    case SpotAllocationStrategy::kCapacityOptimizedPrioritized:
-      return "capacity-optimized-prioritized";
-    case SpotAllocationStrategy::kPriceCapacityOptimized:
-      return "price-capacity-optimized";
-  }
-  return "unknown";
+  return NameIn(kSpotStrategies, value);
 }
-
 std::string_view WireName(OnDemandAllocationStrategy value) noexcept {
-  switch (value) {
-    case OnDemandAllocationStrategy::kLowestPrice:
-      return "lowest-price";
-    case OnDemandAllocationStrategy::kPrioritized:
-      return "prioritized";
-  }
-  return "unknown";
+  return NameIn(kOnDemandStrategies, value);
 }
-
 std::string_view WireName(InstanceInterruptionBehavior value) noexcept {
-  switch (value) {
-    case InstanceInterruptionBehavior::kTerminate:
-      return "terminate";
-    case InstanceInterruptionBehavior::kStop:
-      return "stop";
-    case InstanceInterruptionBehavior::kHibernate:
-      return "hibernate";
-  }
-  return "unknown";
+  return NameIn(kInterruptionBehaviors, value);
 }
-
-std::string_view WireName(FleetState value) noexcept {
-  switch (value) {
-    case FleetState::kSubmitted:
-      return "submitted";
-    case FleetState::kActive:
-      return "active";
-    case FleetState::kModifying:
-      return "modifying";
-    case FleetState::kDeleted:
-      return "deleted";
-    case FleetState::kFailed:
-      return "failed";
-    case FleetState::kDeletedRunning:
-      return "deleted_running";
-    case FleetState::kDeletedTerminating:
-      return "deleted_terminating";
-    case FleetState::kUnknown:
-      return "unknown";
-  }
-  return "unknown";
-}
-
+std::string_view WireName(FleetState value) noexcept { return NameIn(kFleetStates, value); }
 std::string_view WireName(FleetActivityStatus value) noexcept {
-  switch (value) {
-    case FleetActivityStatus::kError:
-      return "error";
-    case FleetActivityStatus::kPendingFulfillment:
-      return "pending_fulfillment";
-    case FleetActivityStatus::kPendingTermination:
-      return "pending_termination";
-    case FleetActivityStatus::kFulfilled:
-      return "fulfilled";
-  }
-  return "unknown";
+  return NameIn(kActivityStatuses, value);
 }
+std::string_view WireName(InstanceHealth value) noexcept { return NameIn(kHealths, value); }
 
-std::string_view WireName(InstanceHealth value) noexcept {
-  switch (value) {
-    case InstanceHealth::kHealthy:
-      return "healthy";
-    case InstanceHealth::kUnhealthy:
-      return "unhealthy";
-    case InstanceHealth::kUnknown:
-      return "unknown";
-  }
-  return "unknown";
+InstanceHealth InstanceHealthNamed(std::string_view name) noexcept {
+  return ValueIn(kHealths, name).value_or(InstanceHealth::kUnknown);
 }
 
 bool IsDeleted(FleetState state) noexcept {
-  switch (state) {
-    case FleetState::kDeleted:
-    case FleetState::kDeletedRunning:
-    case FleetState::kDeletedTerminating:
-      return true;
-    case FleetState::kSubmitted:
-    case FleetState::kActive:
-    case FleetState::kModifying:
-    case FleetState::kFailed:
-    case FleetState::kUnknown:
-      return false;
-  }
-  return false;
+  return state == FleetState::kDeleted || state == FleetState::kDeletedRunning ||
+         state == FleetState::kDeletedTerminating;
 }
 
 std::vector<std::string> CreateFleetResult::InstanceIds() const {
@@ -312,10 +208,7 @@ std::vector<std::string> CreateFleetResult::InstanceIds() const {
 }
 
 std::optional<std::string> Fleet::TagValue(std::string_view key) const {
-  for (const Tag& t : tags) {
-    if (t.key == key) return t.value;
-  }
-  return std::nullopt;
+  return TagValueIn(tags, key);
 }
 
 Result<CreateFleetResult> CreateFleet(AwsClient& client, const CreateFleetRequest& r,
@@ -383,8 +276,7 @@ Result<std::vector<FleetInstance>> DescribeFleetInstances(AwsClient& client,
       return UnexpectedResponse("a fleet instance item without instanceId");
     i.instance_type = item.ChildText("instanceType").value_or("");
     i.spot_instance_request_id = item.ChildText("spotInstanceRequestId").value_or("");
-    i.health =
-        FromWire(item.ChildText("instanceHealth"), kHealths).value_or(InstanceHealth::kUnknown);
+    i.health = InstanceHealthNamed(item.ChildText("instanceHealth").value_or(""));
     return i;
   };
   return client.CollectPages<FleetInstance>(AwsService::kEc2, "DescribeFleetInstances",
@@ -392,7 +284,8 @@ Result<std::vector<FleetInstance>> DescribeFleetInstances(AwsClient& client,
                                             {.set = "activeInstanceSet"}, parse, std::move(stop));
 }
 
-Status ModifyFleet(AwsClient& client, const ModifyFleetRequest& r, std::stop_token stop) {
+resilience::Status ModifyFleet(AwsClient& client, const ModifyFleetRequest& r,
+                               std::stop_token stop) {
   QueryParams p;
   p.AddString("FleetId", r.fleet_id);
   if (r.target_capacity) AddTargetCapacity(p, *r.target_capacity);

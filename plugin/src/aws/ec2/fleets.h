@@ -73,6 +73,8 @@
 
 namespace ohfp::aws::ec2 {
 
+// The enumerations' values are in the order of their names in fleets.cc (aws/wire_names.h),
+// kUnknown last.
 enum class FleetType { kInstant, kRequest, kMaintain };
 // DefaultTargetCapacityType, and the lifecycle of launched instances and of errors.
 enum class CapacityType { kOnDemand, kSpot };
@@ -112,6 +114,9 @@ std::string_view WireName(InstanceInterruptionBehavior value) noexcept;
 std::string_view WireName(FleetState value) noexcept;
 std::string_view WireName(FleetActivityStatus value) noexcept;
 std::string_view WireName(InstanceHealth value) noexcept;
+
+// The health AWS spells `name` ("healthy", "unhealthy"); kUnknown for any other.
+InstanceHealth InstanceHealthNamed(std::string_view name) noexcept;
 
 // deleted, deleted_running or deleted_terminating: the fleet launches nothing more.
 bool IsDeleted(FleetState state) noexcept;

@@ -5,8 +5,6 @@
 namespace ohfp::aws::ec2 {
 namespace {
 
-using resilience::Error;
-using resilience::ErrorKind;
 using resilience::Result;
 using resilience::Status;
 

@@ -8,10 +8,7 @@
 namespace ohfp::aws::ec2 {
 namespace {
 
-using resilience::Error;
-using resilience::ErrorKind;
 using resilience::Result;
-using resilience::Status;
 
 // DescribeLaunchTemplates' largest page. Sent only without ids or names (where the answer is
 // bounded anyway); moto needs it: without MaxResults it returns the first 15 templates and no
@@ -68,10 +65,7 @@ void AddLaunchTemplateData(QueryParams& p, const LaunchTemplateData& d) {
 }  // namespace
 
 std::optional<std::string> LaunchTemplate::TagValue(std::string_view key) const {
-  for (const Tag& t : tags) {
-    if (t.key == key) return t.value;
-  }
-  return std::nullopt;
+  return TagValueIn(tags, key);
 }
 
 Result<LaunchTemplate> CreateLaunchTemplate(AwsClient& client, const CreateLaunchTemplateRequest& r,

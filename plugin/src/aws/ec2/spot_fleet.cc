@@ -9,12 +9,12 @@
 #include <utility>
 #include <vector>
 
+#include "aws/wire_names.h"
 #include "ohfp/resilience/classifier.h"
 
 namespace ohfp::aws::ec2 {
 namespace {
 
-using resilience::Error;
 using resilience::ErrorKind;
 using resilience::Result;
 using resilience::Status;
@@ -25,56 +25,40 @@ constexpr std::string_view kConfig = "SpotFleetRequestConfig";
 // DescribeSpotFleetRequestHistory allow.
 constexpr int kMaxResults = 1000;
 
-// Every value of each enumeration read from AWS, to parse by WireName.
-constexpr SpotFleetState kStates[] = {
-    SpotFleetState::kSubmitted,        SpotFleetState::kActive,
-    SpotFleetState::kCancelled,        SpotFleetState::kFailed,
-    SpotFleetState::kCancelledRunning, SpotFleetState::kCancelledTerminating,
-    SpotFleetState::kModifying};
-constexpr SpotFleetActivityStatus kActivityStatuses[] = {
-    SpotFleetActivityStatus::kError, SpotFleetActivityStatus::kPendingFulfillment,
-    SpotFleetActivityStatus::kPendingTermination, SpotFleetActivityStatus::kFulfilled};
-constexpr SpotFleetEventType kEventTypes[] = {
-    SpotFleetEventType::kInstanceChange, SpotFleetEventType::kFleetRequestChange,
-    SpotFleetEventType::kError, SpotFleetEventType::kInformation};
-constexpr SpotFleetInstanceHealth kHealths[] = {SpotFleetInstanceHealth::kHealthy,
-                                                SpotFleetInstanceHealth::kUnhealthy};
-constexpr SpotFleetType kTypes[] = {SpotFleetType::kRequest, SpotFleetType::kMaintain};
-constexpr SpotFleetAllocationStrategy kStrategies[] = {
-    SpotFleetAllocationStrategy::kLowestPrice, SpotFleetAllocationStrategy::kDiversified,
-    SpotFleetAllocationStrategy::kCapacityOptimized,
-    SpotFleetAllocationStrategy::kCapacityOptimizedPrioritized,
-    SpotFleetAllocationStrategy::kPriceCapacityOptimized};
-constexpr SpotFleetExcessCapacityTerminationPolicy kPolicies[] = {
-    SpotFleetExcessCapacityTerminationPolicy::kDefault,
-    SpotFleetExcessCapacityTerminationPolicy::kNoTermination};
-
-// The value whose WireName is `text`; nullopt when none is.
-template <class E, std::size_t N>
-std::optional<E> FromWire(const E (&values)[N], std::string_view text) {
-  for (E value : values) {
-    if (WireName(value) == text) return value;
-  }
-  return std::nullopt;
-}
+// AWS's spelling of each enumeration, in the order of its values (spot_fleet.h).
+constexpr auto kStrategies = WireNamesOf<SpotFleetAllocationStrategy>(
+    "lowestPrice", "diversified", "capacityOptimized", "capacityOptimizedPrioritized",
+    "priceCapacityOptimized");
+constexpr auto kOnDemandStrategies =
+    WireNamesOf<SpotFleetOnDemandAllocationStrategy>("lowestPrice", "prioritized");
+constexpr auto kTypes = WireNamesOf<SpotFleetType>("request", "maintain");
+constexpr auto kPolicies =
+    WireNamesOf<SpotFleetExcessCapacityTerminationPolicy>("default", "noTermination");
+constexpr auto kStates =
+    WireNamesOf<SpotFleetState>("submitted", "active", "cancelled", "failed", "cancelled_running",
+                                "cancelled_terminating", "modifying");
+constexpr auto kActivityStatuses = WireNamesOf<SpotFleetActivityStatus>(
+    "error", "pending_fulfillment", "pending_termination", "fulfilled");
+constexpr auto kEventTypes =
+    WireNamesOf<SpotFleetEventType>("instanceChange", "fleetRequestChange", "error", "information");
 
 // The enumeration value of child `name`: nullopt when the child is absent or empty, `otherwise`
 // when its text is not a value this code knows.
 template <class E, std::size_t N>
-std::optional<E> OptionalEnum(XmlNode parent, std::string_view name, const E (&values)[N],
+std::optional<E> OptionalEnum(XmlNode parent, std::string_view name, const WireNames<E, N>& table,
                               E otherwise) {
   const std::optional<std::string> text = parent.ChildText(name);
   if (!text || text->empty()) return std::nullopt;
-  return FromWire(values, *text).value_or(otherwise);
+  return ValueIn(table, *text).value_or(otherwise);
 }
 
 // For enumerations without kUnknown: nullopt when the child is absent, empty, or not a value this
 // code knows.
 template <class E, std::size_t N>
-std::optional<E> KnownEnum(XmlNode parent, std::string_view name, const E (&values)[N]) {
+std::optional<E> KnownEnum(XmlNode parent, std::string_view name, const WireNames<E, N>& table) {
   const std::optional<std::string> text = parent.ChildText(name);
   if (!text) return std::nullopt;
-  return FromWire(values, *text);
+  return ValueIn(table, *text);
 }
 
 // An optional typed child, read with `read` (XmlNode::AsDouble, ...): nullopt when absent or
@@ -196,143 +180,25 @@ Result<SpotFleetRequestDescription> ParseDescription(XmlNode item) {
 }  // namespace
 
 std::string_view WireName(SpotFleetAllocationStrategy value) noexcept {
-  switch (value) {
-    case SpotFleetAllocationStrategy::kLowestPrice:
-      return "lowestPrice";
-    case SpotFleetAllocationStrategy::kDiversified:
-      return "diversified";
-    case SpotFleetAllocationStrategy::kCapacityOptimized:
-      return "capacityOptimized";
-    case SpotFleetAllocationStrategy::kCapacityOptimizedPrioritized:
-      return "capacityOptimizedPrioritized";
-    case SpotFleetAllocationStrategy::kPriceCapacityOptimized:
-      return "priceCapacityOptimized";
-  }
-  return "unknown";
+  return NameIn(kStrategies, value);
 }
-
 std::string_view WireName(SpotFleetOnDemandAllocationStrategy value) noexcept {
-  switch (value) {
-    case SpotFleetOnDemandAllocationStrategy::kLowestPrice:
-      return "lowestPrice";
-    case SpotFleetOnDemandAllocationStrategy::kPrioritized:
-      return "prioritized";
-  }
-  return "unknown";
+  return NameIn(kOnDemandStrategies, value);
 }
-
-std::string_view WireName(SpotFleetType value) noexcept {
-  switch (value) {
-    case SpotFleetType::kRequest:
-      return "request";
-    case SpotFleetType::kMaintain:
-      return "maintain";
-  }
-  return "unknown";
-}
-
+std::string_view WireName(SpotFleetType value) noexcept { return NameIn(kTypes, value); }
 std::string_view WireName(SpotFleetExcessCapacityTerminationPolicy value) noexcept {
-  switch (value) {
-    case SpotFleetExcessCapacityTerminationPolicy::kDefault:
-      return "default";
-    case SpotFleetExcessCapacityTerminationPolicy::kNoTermination:
-      return "noTermination";
-  }
-  return "unknown";
+  return NameIn(kPolicies, value);
 }
-
-std::string_view WireName(SpotFleetInterruptionBehavior value) noexcept {
-  switch (value) {
-    case SpotFleetInterruptionBehavior::kTerminate:
-      return "terminate";
-    case SpotFleetInterruptionBehavior::kStop:
-      return "stop";
-    case SpotFleetInterruptionBehavior::kHibernate:
-      return "hibernate";
-  }
-  return "unknown";
-}
-
-std::string_view WireName(SpotFleetState value) noexcept {
-  switch (value) {
-    case SpotFleetState::kSubmitted:
-      return "submitted";
-    case SpotFleetState::kActive:
-      return "active";
-    case SpotFleetState::kCancelled:
-      return "cancelled";
-    case SpotFleetState::kFailed:
-      return "failed";
-    case SpotFleetState::kCancelledRunning:
-      return "cancelled_running";
-    case SpotFleetState::kCancelledTerminating:
-      return "cancelled_terminating";
-    case SpotFleetState::kModifying:
-      return "modifying";
-    case SpotFleetState::kUnknown:
-      return "unknown";
-  }
-  return "unknown";
-}
-
+std::string_view WireName(SpotFleetState value) noexcept { return NameIn(kStates, value); }
 std::string_view WireName(SpotFleetActivityStatus value) noexcept {
-  switch (value) {
-    case SpotFleetActivityStatus::kError:
-      return "error";
-    case SpotFleetActivityStatus::kPendingFulfillment:
-      return "pending_fulfillment";
-    case SpotFleetActivityStatus::kPendingTermination:
-      return "pending_termination";
-    case SpotFleetActivityStatus::kFulfilled:
-      return "fulfilled";
-    case SpotFleetActivityStatus::kUnknown:
-      return "unknown";
-  }
-  return "unknown";
+  return NameIn(kActivityStatuses, value);
 }
-
-std::string_view WireName(SpotFleetEventType value) noexcept {
-  switch (value) {
-    case SpotFleetEventType::kInstanceChange:
-      return "instanceChange";
-    case SpotFleetEventType::kFleetRequestChange:
-      return "fleetRequestChange";
-    case SpotFleetEventType::kError:
-      return "error";
-    case SpotFleetEventType::kInformation:
-      return "information";
-    case SpotFleetEventType::kUnknown:
-      return "unknown";
-  }
-  return "unknown";
-}
-
-std::string_view WireName(SpotFleetInstanceHealth value) noexcept {
-  switch (value) {
-    case SpotFleetInstanceHealth::kHealthy:
-      return "healthy";
-    case SpotFleetInstanceHealth::kUnhealthy:
-      return "unhealthy";
-    case SpotFleetInstanceHealth::kUnknown:
-      return "unknown";
-  }
-  return "unknown";
-}
+std::string_view WireName(SpotFleetEventType value) noexcept { return NameIn(kEventTypes, value); }
 
 bool IsCancelledOrFailed(SpotFleetState state) noexcept {
-  switch (state) {
-    case SpotFleetState::kCancelled:
-    case SpotFleetState::kFailed:
-    case SpotFleetState::kCancelledRunning:
-    case SpotFleetState::kCancelledTerminating:
-      return true;
-    case SpotFleetState::kSubmitted:
-    case SpotFleetState::kActive:
-    case SpotFleetState::kModifying:
-    case SpotFleetState::kUnknown:
-      return false;
-  }
-  return false;
+  return state == SpotFleetState::kCancelled || state == SpotFleetState::kFailed ||
+         state == SpotFleetState::kCancelledRunning ||
+         state == SpotFleetState::kCancelledTerminating;
 }
 
 Result<std::string> RequestSpotFleet(AwsClient& client, const RequestSpotFleetRequest& r,
@@ -421,8 +287,8 @@ Result<std::vector<SpotFleetInstance>> DescribeSpotFleetInstances(
     }
     i.instance_type = item.ChildText("instanceType").value_or("");
     i.spot_instance_request_id = item.ChildText("spotInstanceRequestId").value_or("");
-    i.instance_health =
-        OptionalEnum(item, "instanceHealth", kHealths, SpotFleetInstanceHealth::kUnknown);
+    const std::optional<std::string> health = item.ChildText("instanceHealth");
+    if (health && !health->empty()) i.instance_health = InstanceHealthNamed(*health);
     return i;
   };
   return client.CollectPages<SpotFleetInstance>(
@@ -529,7 +395,7 @@ Result<CancelSpotFleetRequestsResult> CancelSpotFleetRequests(
     std::string code = error.ChildText("code").value_or("");
     // The kind comes from the one classifier table, never from looking at the code here.
     const ErrorKind kind = resilience::ErrorClassifier::KindOf(code, 0);
-    n.error = Error(kind, std::move(code), error.ChildText("message").value_or(""));
+    n.error = resilience::Error(kind, std::move(code), error.ChildText("message").value_or(""));
     out.unsuccessful.push_back(std::move(n));
   }
   return out;

@@ -61,6 +61,7 @@
 
 #include "aws/aws_client.h"
 #include "aws/ec2/ec2_types.h"
+#include "aws/ec2/fleets.h"  // the value types Spot Fleet shares with EC2 Fleet
 #include "aws/ec2/instances.h"
 #include "ohfp/resilience/clock.h"
 #include "ohfp/resilience/error.h"
@@ -69,6 +70,7 @@
 namespace ohfp::aws::ec2 {
 
 // ---- Enumerations (WireName gives the AWS spelling) ----
+// Their values are in the order of their names in spot_fleet.cc (aws/wire_names.h), kUnknown last.
 
 enum class SpotFleetAllocationStrategy {
   kLowestPrice,        // lowestPrice: AWS's documented default for Spot Fleet
@@ -88,8 +90,10 @@ enum class SpotFleetExcessCapacityTerminationPolicy {
   kDefault,        // default: lowering the target terminates instances AWS chooses
   kNoTermination,  // noTermination: lowering the target terminates nothing
 };
-// terminate, stop, hibernate
-enum class SpotFleetInterruptionBehavior { kTerminate, kStop, kHibernate };
+// Spot Fleet spells these as EC2 Fleet does (fleets.h), so they are EC2 Fleet's types:
+// terminate, stop, hibernate; healthy, unhealthy.
+using SpotFleetInterruptionBehavior = InstanceInterruptionBehavior;
+using SpotFleetInstanceHealth = InstanceHealth;
 
 // The fleet's state (BatchState).
 enum class SpotFleetState {
@@ -117,18 +121,15 @@ enum class SpotFleetEventType {
   kInformation,         // information: e.g. launchSpecUnusable
   kUnknown,
 };
-enum class SpotFleetInstanceHealth { kHealthy, kUnhealthy, kUnknown };
 
 // "unknown" for kUnknown.
 std::string_view WireName(SpotFleetAllocationStrategy value) noexcept;
 std::string_view WireName(SpotFleetOnDemandAllocationStrategy value) noexcept;
 std::string_view WireName(SpotFleetType value) noexcept;
 std::string_view WireName(SpotFleetExcessCapacityTerminationPolicy value) noexcept;
-std::string_view WireName(SpotFleetInterruptionBehavior value) noexcept;
 std::string_view WireName(SpotFleetState value) noexcept;
 std::string_view WireName(SpotFleetActivityStatus value) noexcept;
 std::string_view WireName(SpotFleetEventType value) noexcept;
-std::string_view WireName(SpotFleetInstanceHealth value) noexcept;
 
 // True for the states in which the fleet launches nothing more: cancelled, failed,
 // cancelled_running, cancelled_terminating.

@@ -13,7 +13,10 @@
 // Thread-safety: used by one command at a time.
 //
 // Example:
-//   class RunInstancesHandler final : public ApiHandler { ... };
+//   class RunInstancesHandler final : public ApiHandler {
+//    public:
+//     OHFP_API_HANDLER_OPERATIONS;
+//   };
 //   Result<AwsLaunchOutcome> out = handler.Launch(spec);
 #pragma once
 
@@ -26,6 +29,7 @@
 #include "model/request.h"
 #include "model/tag.h"
 #include "model/template.h"
+#include "ohfp/resilience/clock.h"
 #include "ohfp/resilience/result.h"
 
 namespace ohfp::provider {
@@ -62,6 +66,18 @@ struct AwsObservation {
   std::string launch_template_id{};             // the launch template found
 };
 
+// The five operations as a handler declares them (one list for every handler, like ApiHandler's
+// own): a handler's class says OHFP_API_HANDLER_OPERATIONS; in its public section and defines the
+// five in its .cc.
+#define OHFP_API_HANDLER_OPERATIONS                                                                \
+  [[nodiscard]] resilience::Result<AwsLaunchOutcome> Launch(const AwsLaunchSpec& spec) override;   \
+  [[nodiscard]] resilience::Result<AwsObservation> Observe(const model::Request& request)          \
+      override;                                                                                    \
+  [[nodiscard]] resilience::Status Release(const model::Request& request,                          \
+                                           const std::vector<std::string>& instance_ids) override; \
+  [[nodiscard]] resilience::Status Shrink(const model::Request& request, int keep) override;       \
+  [[nodiscard]] resilience::Status Cleanup(const model::Request& request) override
+
 class ApiHandler {
  public:
   virtual ~ApiHandler() = default;
@@ -72,6 +88,20 @@ class ApiHandler {
       const model::Request& request, const std::vector<std::string>& instance_ids) = 0;
   [[nodiscard]] virtual resilience::Status Shrink(const model::Request& request, int keep) = 0;
   [[nodiscard]] virtual resilience::Status Cleanup(const model::Request& request) = 0;
+};
+
+// The base of the handlers that back a request with one AWS resource (an EC2 Fleet, a Spot Fleet
+// request, an Auto Scaling group): the client, and the wall clock that says how old a request is,
+// so that a recorded resource AWS does not list yet counts as not visible yet within the handler's
+// grace (describe calls are eventually consistent) and as gone after it.
+class ResourceApiHandler : public ApiHandler {
+ public:
+  ResourceApiHandler(aws::AwsClient& client, const resilience::Clock& clock)
+      : client_(client), clock_(clock) {}
+
+ protected:
+  aws::AwsClient& client_;
+  const resilience::Clock& clock_;
 };
 
 // Every instance tagged with the request id, in any state (the request's instances, whatever

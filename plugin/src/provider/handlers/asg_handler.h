@@ -94,21 +94,11 @@
 
 namespace ohfp::provider {
 
-class AsgHandler final : public ApiHandler {
+class AsgHandler final : public ResourceApiHandler {
  public:
-  AsgHandler(aws::AwsClient& client, const resilience::Clock& clock)
-      : client_(client), clock_(clock) {}
+  using ResourceApiHandler::ResourceApiHandler;
 
-  [[nodiscard]] resilience::Result<AwsLaunchOutcome> Launch(const AwsLaunchSpec& spec) override;
-  [[nodiscard]] resilience::Result<AwsObservation> Observe(const model::Request& request) override;
-  [[nodiscard]] resilience::Status Release(const model::Request& request,
-                                           const std::vector<std::string>& instance_ids) override;
-  [[nodiscard]] resilience::Status Shrink(const model::Request& request, int keep) override;
-  [[nodiscard]] resilience::Status Cleanup(const model::Request& request) override;
-
- private:
-  aws::AwsClient& client_;
-  const resilience::Clock& clock_;  // how long a recorded group may stay unlisted
+  OHFP_API_HANDLER_OPERATIONS;
 };
 
 // How long after a request's creation a recorded group that Auto Scaling does not list counts as

@@ -104,17 +104,11 @@ inline constexpr std::string_view kTagReleasedFromFleet = "ohfp:released";
 // not visible yet (EC2's describe calls are eventually consistent) rather than gone.
 inline constexpr std::chrono::minutes kEc2FleetVisibilityGrace{2};
 
-class Ec2FleetHandler final : public ApiHandler {
+class Ec2FleetHandler final : public ResourceApiHandler {
  public:
-  Ec2FleetHandler(aws::AwsClient& client, const resilience::Clock& clock)
-      : client_(client), clock_(clock) {}
+  using ResourceApiHandler::ResourceApiHandler;
 
-  [[nodiscard]] resilience::Result<AwsLaunchOutcome> Launch(const AwsLaunchSpec& spec) override;
-  [[nodiscard]] resilience::Result<AwsObservation> Observe(const model::Request& request) override;
-  [[nodiscard]] resilience::Status Release(const model::Request& request,
-                                           const std::vector<std::string>& instance_ids) override;
-  [[nodiscard]] resilience::Status Shrink(const model::Request& request, int keep) override;
-  [[nodiscard]] resilience::Status Cleanup(const model::Request& request) override;
+  OHFP_API_HANDLER_OPERATIONS;
 
  private:
   // The request's fleet: the recorded one, else the one tagged with the request (DescribeFleets
@@ -135,9 +129,6 @@ class Ec2FleetHandler final : public ApiHandler {
   // pools' template problem as the error, else `out` with the reasons.
   resilience::Result<AwsLaunchOutcome> EndEmptyInstantFleet(
       const AwsLaunchSpec& spec, const aws::ec2::CreateFleetResult& created, AwsLaunchOutcome out);
-
-  aws::AwsClient& client_;
-  const resilience::Clock& clock_;  // wall time: how old a request is (kEc2FleetVisibilityGrace)
 };
 
 // One line for a pool a fleet could not fill, as the request's message shows it:

@@ -25,12 +25,7 @@ class RunInstancesHandler final : public ApiHandler {
  public:
   explicit RunInstancesHandler(aws::AwsClient& client) : client_(client) {}
 
-  [[nodiscard]] resilience::Result<AwsLaunchOutcome> Launch(const AwsLaunchSpec& spec) override;
-  [[nodiscard]] resilience::Result<AwsObservation> Observe(const model::Request& request) override;
-  [[nodiscard]] resilience::Status Release(const model::Request& request,
-                                           const std::vector<std::string>& instance_ids) override;
-  [[nodiscard]] resilience::Status Shrink(const model::Request& request, int keep) override;
-  [[nodiscard]] resilience::Status Cleanup(const model::Request& request) override;
+  OHFP_API_HANDLER_OPERATIONS;
 
  private:
   aws::AwsClient& client_;

@@ -122,17 +122,11 @@ inline constexpr std::string_view kTagReleased = "ohfp:released";
 // (EC2's describe calls are eventually consistent) rather than gone.
 inline constexpr std::chrono::minutes kFleetVisibilityGrace{2};
 
-class SpotFleetHandler final : public ApiHandler {
+class SpotFleetHandler final : public ResourceApiHandler {
  public:
-  SpotFleetHandler(aws::AwsClient& client, const resilience::Clock& clock)
-      : client_(client), clock_(clock) {}
+  using ResourceApiHandler::ResourceApiHandler;
 
-  [[nodiscard]] resilience::Result<AwsLaunchOutcome> Launch(const AwsLaunchSpec& spec) override;
-  [[nodiscard]] resilience::Result<AwsObservation> Observe(const model::Request& request) override;
-  [[nodiscard]] resilience::Status Release(const model::Request& request,
-                                           const std::vector<std::string>& instance_ids) override;
-  [[nodiscard]] resilience::Status Shrink(const model::Request& request, int keep) override;
-  [[nodiscard]] resilience::Status Cleanup(const model::Request& request) override;
+  OHFP_API_HANDLER_OPERATIONS;
 
  private:
   // The request's Spot Fleet: the recorded one, else the one tagged with the request id; nullopt
@@ -142,9 +136,6 @@ class SpotFleetHandler final : public ApiHandler {
   // Lowers the fleet's targets (noTermination) to new_target / new_on_demand_target.
   resilience::Status LowerTarget(const aws::ec2::SpotFleetRequestDescription& fleet, int new_target,
                                  std::optional<int> new_on_demand_target);
-
-  aws::AwsClient& client_;
-  const resilience::Clock& clock_;
 };
 
 // The RequestSpotFleet request for a launch spec, launching from `launch_template`, at `now`: what
