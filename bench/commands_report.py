@@ -7,6 +7,8 @@ import json
 import statistics
 import sys
 
+import own_time
+
 OVERHEAD_LIMIT_MS = 20.0
 MIN_RATIO = 20.0
 
@@ -15,21 +17,12 @@ def main():
     hyperfine_file, log_file, runs = sys.argv[1], sys.argv[2], int(sys.argv[3])
     results = {r["command"]: r for r in json.load(open(hyperfine_file))["results"]}
     boto = statistics.median(results["import boto3"]["times"]) * 1000.0
-    logged = {}
-    for line in open(log_file):
-        try:
-            event = json.loads(line)
-        except ValueError:
-            continue
-        if event.get("event") == "command":
-            logged.setdefault(event["command"], []).append(event)
+    logged = own_time.command_events(log_file)
     ok = True
     print(f"{'command':24} {'median wall':>12} {'AWS':>8} {'own':>8} {'boto3/wall':>11} {'boto3/own':>10}")
     for name in ("getRequestStatus", "getAvailableTemplates"):
         walls = [t * 1000.0 for t in results[name]["times"]]
-        events = logged.get(name, [])[-runs:]  # the timed runs come after the warm-up ones
-        aws = [e.get("aws_ms", 0.0) for e in events]
-        own = [w - a for w, a in zip(walls, aws)] if len(aws) == len(walls) else walls
+        aws, own = own_time.own_times(walls, logged.get(name, []), runs)
         wall_median = statistics.median(walls)
         own_median = statistics.median(own)
         aws_median = statistics.median(aws) if aws else 0.0

@@ -10,7 +10,7 @@
 # (scripts/lib/local-postgres.sh; durable: fsync on), and four installations, each with its own
 # ohfp-chaos-proxy: sqlite, sqlite+history, postgres, postgres+history (each PostgreSQL one in a
 # schema of its own). Each launches one request of 50 machines; its proxy then answers
-# DescribeInstances with those 50 instances rewritten to `pending`, as bench/commands.sh does, so
+# DescribeInstances with those 50 instances rewritten to `pending` (bench/hold_pending.py), so
 # that every getRequestStatus makes the full round trip; one poll saves the 50 machines. The history (SQL straight into
 # the store): 50,000 finished acquire requests of the timed template with 20 machines each, all
 # terminated, and 50,000 finished return requests that gave them back (1,000,000 return rows), all
@@ -97,26 +97,7 @@ JSON
   id=$(env $(cat "$dir/env") "$shims/requestMachines.sh" -f "$dir/request50.json" |
     python3 -c 'import json,sys; print(json.load(sys.stdin)["requestId"])')
   echo "{\"requests\": [{\"requestId\": \"$id\"}]}" >"$dir/status.json"
-  python3 - "$moto" "$port" "$id" "$dir" <<'PY'
-import json, re, sys, urllib.parse, urllib.request
-moto, proxy, request_id, d = sys.argv[1:5]
-query = urllib.parse.urlencode({"Action": "DescribeInstances", "Version": "2016-11-15",
-                                "Filter.1.Name": "tag:ohfp:request-id", "Filter.1.Value.1": request_id})
-ask = urllib.request.Request(f"http://127.0.0.1:{moto}/", data=query.encode(), method="POST", headers={
-    "Content-Type": "application/x-www-form-urlencoded",
-    "Authorization": "AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/ec2/aws4_request, "
-                     "SignedHeaders=host, Signature=0"})
-body = urllib.request.urlopen(ask).read().decode()
-assert body.count("<instanceId>") == 50, "moto should hold the 50 instances"
-body = re.sub(r"<instanceState>\s*<code>16</code>\s*<name>running</name>\s*</instanceState>",
-              "<instanceState><code>0</code><name>pending</name></instanceState>", body)
-body = re.sub(r"<launchTime>[^<]*</launchTime>", "<launchTime>2099-01-01T00:00:00.000Z</launchTime>", body)
-rules = {"rules": [{"name": "still-pending", "match": {"action": "DescribeInstances"},
-                    "fault": {"type": "respond", "status": 200, "body": body}}]}
-put = urllib.request.Request(f"http://127.0.0.1:{proxy}/__chaos/rules", data=json.dumps(rules).encode(),
-                             method="PUT", headers={"Content-Type": "application/json"})
-urllib.request.urlopen(put).read()
-PY
+  python3 "$root/bench/hold_pending.py" --moto "$moto" --proxy "$port" --request-id "$id" --expect 50
   # shellcheck disable=SC2046
   env $(cat "$dir/env") "$shims/getRequestStatus.sh" -f "$dir/status.json" | python3 -c '
 import json, sys

@@ -7,6 +7,8 @@ import json
 import statistics
 import sys
 
+import own_time
+
 HISTORY_LIMIT = 1.2
 COMMANDS = ("getAvailableTemplates", "requestMachines", "getRequestStatus", "requestReturnMachines",
             "getReturnRequests")
@@ -17,18 +19,10 @@ def own_times(results, work, runs):
     """{(store, command): (median wall ms, median AWS ms, median own ms)}"""
     out = {}
     for store in STORES:
-        logged = {}
-        for line in open(f"{work}/{store}/logs/app.log"):
-            try:
-                event = json.loads(line)
-            except ValueError:
-                continue
-            if event.get("event") == "command":
-                logged.setdefault(event["command"], []).append(event)
+        logged = own_time.command_events(f"{work}/{store}/logs/app.log")
         for command in COMMANDS:
             walls = [t * 1000.0 for t in results[f"{store} {command}"]["times"]]
-            aws = [e.get("aws_ms", 0.0) for e in logged.get(command, [])[-runs:]]
-            own = [w - a for w, a in zip(walls, aws)] if len(aws) == len(walls) else walls
+            aws, own = own_time.own_times(walls, logged.get(command, []), runs)
             out[(store, command)] = (statistics.median(walls), statistics.median(aws) if aws else 0.0,
                                      statistics.median(own))
     return out

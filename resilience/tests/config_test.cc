@@ -7,10 +7,6 @@ namespace ohfp::resilience {
 namespace {
 
 using std::chrono::seconds;
-using ::testing::ElementsAre;
-using ::testing::Field;
-using ::testing::IsEmpty;
-using ::testing::UnorderedElementsAre;
 
 // The seed's example configuration, written as structs (the plugin's JSON reader produces the
 // same).
@@ -53,12 +49,12 @@ TEST(ResilienceConfig, DefaultsAreTheSeedsConstructorDefaults) {
   EXPECT_EQ(c.timeout.default_timeout, seconds(30));
   EXPECT_TRUE(c.error_handling.log_retries);
   EXPECT_EQ(c.error_handling.max_consecutive_failures_before_alert, 10);
-  EXPECT_THAT(Validate(c), IsEmpty());
+  EXPECT_THAT(Validate(c), ::testing::IsEmpty());
 }
 
 TEST(ResilienceConfig, PolicyForAppliesServiceAndOperationOverrides) {
   const ResilienceConfig c = SeedExample();
-  EXPECT_THAT(Validate(c), IsEmpty());
+  EXPECT_THAT(Validate(c), ::testing::IsEmpty());
   const OperationPolicy run = c.PolicyFor("ec2_run_instances", "aws_ec2");
   EXPECT_EQ(run.retry.max_attempts, 5);
   EXPECT_EQ(run.retry.backoff.base_delay, seconds(2));
@@ -113,7 +109,7 @@ TEST(ResilienceConfig, ValidateReportsEveryProblemWithItsPath) {
   const std::vector<ConfigProblem> problems = Validate(c);
   std::vector<std::string> paths;
   for (const ConfigProblem& p : problems) paths.push_back(p.path);
-  EXPECT_THAT(paths, UnorderedElementsAre(
+  EXPECT_THAT(paths, ::testing::UnorderedElementsAre(
                          "resilience.circuit_breaker.default_failure_threshold",
                          "resilience.circuit_breaker.services.aws_ec2.reset_timeout",
                          "resilience.circuit_breaker.services.aws_ec2.failure_rate_threshold",
@@ -129,8 +125,8 @@ TEST(ResilienceConfig, ProblemsNameTheRangeAndTheValue) {
   ResilienceConfig c;
   c.retry.default_max_attempts = 0;
   EXPECT_THAT(Validate(c, "config.resilience"),
-              ElementsAre(ConfigProblem{"config.resilience.retry.default_max_attempts",
-                                        "must be between 1 and 100, got 0"}));
+              ::testing::ElementsAre(ConfigProblem{"config.resilience.retry.default_max_attempts",
+                                                   "must be between 1 and 100, got 0"}));
 }
 
 TEST(ResilienceConfig, ServiceOverridesAreCheckedOnlyWhereSet) {
@@ -138,8 +134,8 @@ TEST(ResilienceConfig, ServiceOverridesAreCheckedOnlyWhereSet) {
   c.circuit_breaker.defaults.failure_threshold = 0;
   c.circuit_breaker.services["aws_ec2"] = {.reset_timeout = seconds(10)};
   EXPECT_THAT(Validate(c),
-              ElementsAre(Field(&ConfigProblem::path,
-                                "resilience.circuit_breaker.default_failure_threshold")));
+              ::testing::ElementsAre(::testing::Field(
+                  &ConfigProblem::path, "resilience.circuit_breaker.default_failure_threshold")));
 }
 
 TEST(ServiceFor, MapsTheSeedsOperationNamesWithTheCallersTable) {

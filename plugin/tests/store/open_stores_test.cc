@@ -15,20 +15,14 @@ namespace {
 
 using std::chrono::seconds;
 
-class OpenStoresTest : public ::testing::Test {
+class OpenStoresTest : public testing::PostgresTest {
  protected:
-  void SetUp() override {
-    std::string why;
-    pg_ = testing::TestPostgres(why);
-    if (pg_ == nullptr) GTEST_SKIP() << why;
-  }
   StoreLocation Location(std::optional<resilience::Deadline> ends_by) const {
     return {
         .url = pg_->Url(), .schema = pg_->NewSchema(), .timeout = seconds(30), .ends_by = ends_by};
   }
 
   resilience::ManualClock clock_;
-  ohfp::testing::PostgresServer* pg_ = nullptr;
 };
 
 TEST_F(OpenStoresTest, ACommandsStoreCallsEndByItsDeadline) {

@@ -26,12 +26,11 @@ using ohfp::testing::Child;
 using ohfp::testing::Pipe;
 using resilience::Result;
 
-class PgConcurrencyTest : public ::testing::Test {
+class PgConcurrencyTest : public testing::PostgresTest {
  protected:
   void SetUp() override {
-    std::string why;
-    pg_ = testing::TestPostgres(why);
-    if (pg_ == nullptr) GTEST_SKIP() << why;
+    PostgresTest::SetUp();
+    if (IsSkipped()) return;
     settings_ = {
         .url = pg_->Url(), .schema = pg_->NewSchema(), .timeout = std::chrono::seconds(120)};
   }
@@ -51,7 +50,6 @@ class PgConcurrencyTest : public ::testing::Test {
     return std::move(*store);
   }
 
-  ohfp::testing::PostgresServer* pg_ = nullptr;
   PgSettings settings_;
   resilience::SystemClock clock_;
 };

@@ -24,12 +24,11 @@ using resilience::Result;
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 
-class PgStoreTest : public ::testing::Test {
+class PgStoreTest : public testing::PostgresTest {
  protected:
   void SetUp() override {
-    std::string why;
-    pg_ = testing::TestPostgres(why);
-    if (pg_ == nullptr) GTEST_SKIP() << why;
+    PostgresTest::SetUp();
+    if (IsSkipped()) return;
     schema_ = pg_->NewSchema();
   }
   PgSettings Settings(milliseconds timeout = seconds(30)) const {
@@ -46,7 +45,6 @@ class PgStoreTest : public ::testing::Test {
   }
 
   resilience::SystemClock clock_;
-  ohfp::testing::PostgresServer* pg_ = nullptr;
   std::string schema_;
 };
 

@@ -91,6 +91,20 @@ inline ohfp::testing::PostgresServer* TestPostgres(std::string& why) {
   return pg;
 }
 
+// A test on the test binary's PostgreSQL server (`pg_`); skipped without one (and then failed
+// already, unless skipping is allowed: TestPostgres). A fixture with more to set up calls
+// PostgresTest::SetUp() first and returns when IsSkipped().
+class PostgresTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string why;
+    pg_ = TestPostgres(why);
+    if (pg_ == nullptr) GTEST_SKIP() << why;
+  }
+
+  ohfp::testing::PostgresServer* pg_ = nullptr;
+};
+
 // A fresh location on the test binary's server: its URL and a schema of the test's own, as
 // "<url>#<schema>"; nullopt as TestPostgres().
 inline std::optional<std::string> PostgresLocation(std::string& why_not) {

@@ -22,13 +22,8 @@ using ::testing::HasSubstr;
 
 const model::Timestamp kNow = model::FromEpochMillis(1'700'000'000'123);
 
-class StoreCopyTest : public ::testing::Test {
+class StoreCopyTest : public testing::PostgresTest {
  protected:
-  void SetUp() override {
-    std::string why;
-    pg_ = testing::TestPostgres(why);
-    if (pg_ == nullptr) GTEST_SKIP() << why;
-  }
   StoreLocation Sqlite(const std::string& name) const {
     return {.sqlite_file = dir_.path() + "/" + name};
   }
@@ -175,7 +170,6 @@ class StoreCopyTest : public ::testing::Test {
   }
 
   ohfp::testing::TempDir dir_;
-  ohfp::testing::PostgresServer* pg_ = nullptr;
   resilience::SystemClock clock_;
 };
 
