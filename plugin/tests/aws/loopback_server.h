@@ -9,7 +9,9 @@
 //
 // Example:
 //   TestServer server([](httplib::Server& s) {
-//     s.Get("/", [](const httplib::Request&, httplib::Response& res) { res.set_content("hi", ...); });
+//     s.Get("/", [](const httplib::Request&, httplib::Response& res) {
+//       res.set_content("hi", "text/plain");
+//     });
 //   });
 //   transport.Send(Get(server.Url("/")), ...);
 #pragma once
