@@ -67,6 +67,18 @@ void ReconcileUntilSettled(const E2eWorld& world, const SharedStore& store,
     if (Settled(world, store, known, &why)) return;
     std::this_thread::sleep_for(std::chrono::milliseconds(250));
   }
+  // What the store says of the orphans' requests, for a failure to be read from CI's output.
+  std::set<std::string> requests;
+  for (const MotoInstance& i : LiveInstances(TaggedFor(world.Instances()))) {
+    if (known.count(i.Tag(kTagRequestId)) == 0) requests.insert(i.Tag(kTagRequestId));
+  }
+  for (const std::string& id : requests) {
+    for (const Row& r : store.Rows("SELECT * FROM {s}.requests WHERE id = '" + id + "'")) {
+      why += "the store's " + id + ":";
+      for (const auto& [k, v] : r) why += " " + k + "=" + v;
+      why += "\n";
+    }
+  }
   FAIL() << "not settled after 40 reconciles:\n" << why;
 }
 
