@@ -65,7 +65,13 @@ std::vector<OrphanFinding> ClassifyOwned(const std::vector<Instance>& instances,
       continue;  // already on its way out
     }
     OrphanFinding f = Judge(i, requests, machines);
-    if (f.action == OrphanAction::kTerminate &&
+    // The minimum age stands between the sweep and what the store may not have recorded yet (a
+    // machine of a request that just finished). A reclaimed request needs none: the store records
+    // that HostFactory was never given its machines, and an instance that appears after the reclaim
+    // (a launch that was in flight when its creator died) is its own, whatever its age.
+    const auto r = requests.find(i.request_id);
+    const bool reclaimed = r != requests.end() && r->second.abandoned;
+    if (f.action == OrphanAction::kTerminate && !reclaimed &&
         (!i.launch_time || facts.now - *i.launch_time < facts.min_age)) {
       f.action = OrphanAction::kKeep;
       f.reason += "; but it is younger than the sweep's minimum age (" +

@@ -6,10 +6,12 @@
 //
 //   keep       its request is running (being launched or adopted), or the machine is one
 //              HostFactory holds (recorded, not failed), or the instance is younger than the
-//              minimum age (a launch may still be saving it);
-//   terminate  the store positively records it as abandoned: its request was reclaimed, or its
-//              request finished and its machine failed, or its request finished without it (it
-//              came after the request ended, and HostFactory was never given it);
+//              minimum age (a launch may still be saving it) and its request was not reclaimed;
+//   terminate  the store positively records it as abandoned: its request was reclaimed (at any
+//              age: HostFactory was never given its machines, and a launch in flight when its
+//              creator died can make them after the reclaim), or its request finished and its
+//              machine failed, or its request finished without it (it came after the request
+//              ended, and HostFactory was never given it);
 //   report     it carries this installation's identity but no request id, or a request id the
 //              store does not know: the store may have been lost or replaced, so it is never
 //              terminated, only reported (docs/operations.md, "Recovering a lost store").

@@ -1,6 +1,6 @@
 // The orphan sweep's decision (model/orphans.h): terminate only what the store positively records
-// as abandoned, and only this installation's, and only past the minimum age; report what cannot
-// be accounted for.
+// as abandoned, and only this installation's, and (but for a reclaimed request's) only past the
+// minimum age; report what cannot be accounted for.
 #include "model/orphans.h"
 
 #include <gmock/gmock.h>
@@ -89,12 +89,22 @@ TEST(ClassifyOwned, PositivelyAbandonedIsTerminated) {
 }
 
 TEST(ClassifyOwned, NothingYoungerThanTheMinimumAgeIsTerminated) {
-  const std::map<std::string, Request> r = {{"req-1", Finished("req-1", true)}};
+  const std::map<std::string, Request> r = {{"req-1", Finished("req-1")}};  // finished without it
   EXPECT_EQ(ActionFor(Owned("i-1", "req-1", "inst-a", seconds(899)), r), OrphanAction::kKeep);
   EXPECT_EQ(ActionFor(Owned("i-1", "req-1", "inst-a", seconds(901)), r), OrphanAction::kTerminate);
   Instance unknown_age = Owned("i-1", "req-1");
   unknown_age.launch_time.reset();
   EXPECT_EQ(ActionFor(unknown_age, r), OrphanAction::kKeep);
+}
+
+// A launch in flight when its creator died can make instances after the request was reclaimed:
+// the store says HostFactory was never given them, whatever their age.
+TEST(ClassifyOwned, AReclaimedRequestsInstancesAreTerminatedAtAnyAge) {
+  const std::map<std::string, Request> r = {{"req-1", Finished("req-1", /*abandoned=*/true)}};
+  EXPECT_EQ(ActionFor(Owned("i-1", "req-1", "inst-a", seconds(1)), r), OrphanAction::kTerminate);
+  Instance unknown_age = Owned("i-1", "req-1");
+  unknown_age.launch_time.reset();
+  EXPECT_EQ(ActionFor(unknown_age, r), OrphanAction::kTerminate);
 }
 
 TEST(ClassifyOwned, InstancesOnTheirWayOutAreLeftAlone) {
