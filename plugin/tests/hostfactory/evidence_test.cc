@@ -87,11 +87,12 @@ TEST_F(EvidenceTest, AnInstanceOfARequestTheStoreDoesNotKnowIsReportedAndNeverTe
   EXPECT_THAT(cloud_.released, IsEmpty());
 }
 
-// HostFactory was told the request failed with no machine: an instance its launch made late is
-// never HostFactory's, and needs no minimum age to be terminated.
-TEST_F(EvidenceTest, AnAbandonedRequestsLateInstanceIsTerminatedAtOnce) {
+TEST_F(EvidenceTest, AnAbandonedRequestsLateInstanceIsTerminatedOnlyPastTheMinimumAge) {
   const std::string id = UnconfirmedRequest();
   cloud_.Plant("i-late", TagsOf(id, "inst-a"), "running", clock_.SystemNow());
+  service_->Housekeeping(/*force=*/true);
+  EXPECT_THAT(cloud_.released, IsEmpty()) << "younger than the sweep's minimum age";
+  clock_.Advance(std::chrono::seconds(901));
   service_->Housekeeping(/*force=*/true);
   EXPECT_THAT(cloud_.released, ::testing::ElementsAre("i-late"));
 }
