@@ -38,24 +38,24 @@ class PgLibrary {
   PgLibrary& operator=(const PgLibrary&) = delete;
 
   // The libpq functions the store uses, with libpq's own names and types.
-#define OHFP_PQ_FUNCTIONS(X)                                                                  \
-  X(PQconnectStartParams)                                                                     \
-  X(PQconnectPoll)                                                                            \
-  X(PQstatus)                                                                                 \
-  X(PQsocket)                                                                                 \
-  X(PQerrorMessage)                                                                           \
-  X(PQfinish)                                                                                 \
-  X(PQsetnonblocking)                                                                         \
-  X(PQsendQueryParams)                                                                        \
-  X(PQsendQuery)                                                                              \
-  X(PQflush)                                                                                  \
-  X(PQconsumeInput)                                                                           \
-  X(PQisBusy)                                                                                 \
-  X(PQgetResult) X(PQresultStatus) X(PQresultErrorField) X(PQresultErrorMessage) X(PQntuples) \
-      X(PQnfields) X(PQgetvalue) X(PQgetisnull) X(PQgetlength) X(PQclear) X(PQcmdTuples)      \
-          X(PQtransactionStatus) X(PQconninfoParse) X(PQconninfoFree) X(PQlibVersion)         \
-              X(PQisthreadsafe) X(PQserverVersion) X(PQbackendPID) X(PQfreemem)               \
-                  X(PQsetNoticeProcessor)
+#define OHFP_PQ_FUNCTIONS(X)                                                                       \
+  X(PQconnectStartParams)                                                                          \
+  X(PQconnectPoll)                                                                                 \
+  X(PQstatus)                                                                                      \
+  X(PQsocket)                                                                                      \
+  X(PQerrorMessage)                                                                                \
+  X(PQfinish)                                                                                      \
+  X(PQsetnonblocking)                                                                              \
+  X(PQsendQueryParams)                                                                             \
+  X(PQsendQuery)                                                                                   \
+  X(PQflush)                                                                                       \
+  X(PQconsumeInput)                                                                                \
+  X(PQisBusy)                                                                                      \
+  X(PQgetResult)                                                                                   \
+  X(PQresultStatus) X(PQresultErrorField) X(PQresultErrorMessage) X(PQntuples) X(PQnfields)        \
+      X(PQgetvalue) X(PQgetisnull) X(PQgetlength) X(PQclear) X(PQcmdTuples) X(PQtransactionStatus) \
+          X(PQconninfoParse) X(PQconninfoFree) X(PQlibVersion) X(PQisthreadsafe)                   \
+              X(PQserverVersion) X(PQbackendPID) X(PQfreemem) X(PQsetNoticeProcessor)
 
 #define OHFP_PQ_MEMBER(name) decltype(&::name) name = nullptr;
   OHFP_PQ_FUNCTIONS(OHFP_PQ_MEMBER)
